@@ -1,0 +1,127 @@
+"""``Actor`` (what users subclass) and ``ActorRef`` (the only handle others hold)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ._errors import AskTimeout, MailboxFull
+from ._mailbox import MailboxStatistics
+from ._slot import SlotTimeout
+
+if TYPE_CHECKING:
+    from ._cell import Cell
+
+DEFAULT_ASK_TIMEOUT: float = 30.0
+"""Seconds an :meth:`ActorRef.ask` waits for its reply unless told otherwise (``math.inf``: forever)."""
+
+
+class Actor:
+    """Base class of actors.
+
+    An actor handles one message at a time, in arrival order per sender, and owns its state:
+    nothing else touches it. The value ``handle`` returns is the reply to an ``ask``; an exception
+    it raises is re-raised in the asker unchanged and then handed to the supervision policy.
+    ``on_start`` runs before the first message of every incarnation (also after a restart);
+    ``on_stop`` runs when an incarnation ends for any reason (stop, failure, restart, shutdown).
+    """
+
+    async def on_start(self) -> None:
+        """Called before the first message."""
+
+    async def on_stop(self) -> None:
+        """Called when this instance is discarded; keep it short (it may run shielded)."""
+
+    async def handle(self, message: Any) -> Any:
+        """Handle one message; the return value answers an ``ask``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement handle()")
+
+
+class ActorRef:
+    """Address of a spawned actor. Cheap to copy around; valid across restarts."""
+
+    __slots__ = ("_cell",)
+
+    def __init__(self, cell: Cell) -> None:
+        self._cell = cell
+
+    @property
+    def name(self) -> str:
+        return self._cell.name
+
+    @property
+    def stopped(self) -> bool:
+        """True once the actor has stopped for good (it will accept no more messages)."""
+        return self._cell.state == "stopped"
+
+    def __repr__(self) -> str:
+        return f"<ActorRef {self._cell.path} {self._cell.state}>"
+
+    async def tell(self, message: Any) -> None:
+        """Deliver ``message`` without waiting for it to be handled.
+
+        Waits while the mailbox is full (backpressure); does not yield when it has room. On an
+        inline actor the handler runs here, in the caller's task. Raises :class:`ActorStopped`
+        if the actor has stopped.
+        """
+        cell = self._cell
+        if cell.inline:
+            await cell.run_inline(message)
+        else:
+            await cell.mailbox.put((message, None))
+
+    def tell_nowait(self, message: Any) -> None:
+        """Deliver ``message`` or raise :class:`MailboxFull` at once; never waits.
+
+        Inline actors have no mailbox: this raises :class:`MailboxFull` (capacity 0); use ``tell``.
+        """
+        cell = self._cell
+        if cell.inline:
+            raise MailboxFull(cell.name, 0)
+        cell.mailbox.put_nowait((message, None))
+
+    async def ask(self, message: Any, timeout: float = DEFAULT_ASK_TIMEOUT) -> Any:
+        """Deliver ``message`` and return the handler's return value.
+
+        Raises :class:`AskTimeout` (a :class:`TimeoutError`) when no reply comes within
+        ``timeout`` seconds (default :data:`DEFAULT_ASK_TIMEOUT`; waiting for mailbox room counts
+        too); the message stays delivered and the late reply is discarded. Re-raises the
+        handler's exception unchanged. Raises :class:`ActorStopped` if the actor is stopped or
+        stops before answering. On an inline actor the handler runs in the caller's task and a
+        timeout cancels it.
+        """
+        cell = self._cell
+        if cell.inline:
+            if timeout == math.inf:
+                return await cell.run_inline(message)
+            with anyio.move_on_after(timeout) as scope:
+                return await cell.run_inline(message)
+            assert scope.cancelled_caught
+            raise AskTimeout(cell.name, timeout)
+        backend = cell.backend
+        slot = backend.new_slot()
+        deadline = math.inf if timeout == math.inf else backend.clock() + timeout
+        mailbox = cell.mailbox
+        try:
+            if len(mailbox) < mailbox.capacity:
+                mailbox.put_nowait((message, slot))
+            else:
+                await mailbox.put((message, slot), deadline)
+            return await slot.wait(deadline)
+        except SlotTimeout:
+            raise AskTimeout(cell.name, timeout) from None
+
+    async def stop(self) -> None:
+        """Stop the actor and wait until it has stopped.
+
+        The message being handled completes; queued messages are discarded (their asks raise
+        :class:`ActorStopped`); ``on_stop`` runs. Called from the actor's own handler it only
+        requests the stop (the actor stops after the current message). Idempotent.
+        """
+        await self._cell.stop()
+
+    def statistics(self) -> MailboxStatistics:
+        """A snapshot of the mailbox (depth, capacity, waiting senders)."""
+        return self._cell.mailbox.statistics()

@@ -1,0 +1,246 @@
+"""``Supervisor``: owns a task group, spawns actors, decides what a failure does."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Literal
+
+import anyio
+import msgspec
+from anyio.abc import TaskGroup
+
+from .._log import get_logger
+from ._actor import Actor, ActorRef
+from ._cell import Cell
+from ._errors import SpawnError
+from ._policy import Policy, Restart, Strategy, normalize_policy
+from ._slot import Backend, current_backend
+
+DEFAULT_MAILBOX_SIZE = 1024
+"""Mailbox capacity of a spawned actor unless ``mailbox_size`` says otherwise."""
+
+Dispatcher = Literal["task", "inline"]
+
+
+class ActorInfo(msgspec.Struct, frozen=True):
+    """One line of :meth:`Supervisor.tree`."""
+
+    name: str
+    state: str
+    dispatcher: str
+    policy: str
+    mailbox_depth: int
+    mailbox_size: int
+    restarts: int
+    children: SupervisorInfo | None = None
+
+
+class SupervisorInfo(msgspec.Struct, frozen=True):
+    """A supervisor and its actors, for debugging (:meth:`Supervisor.tree`)."""
+
+    name: str
+    strategy: str
+    actors: list[ActorInfo]
+
+    def render(self, indent: str = "") -> str:
+        lines = [f"{indent}{self.name} [{self.strategy}]"]
+        for a in self.actors:
+            lines.append(
+                f"{indent}  {a.name}: {a.state}, mailbox {a.mailbox_depth}/{a.mailbox_size}, "
+                f"{a.dispatcher}, policy={a.policy}, restarts={a.restarts}"
+            )
+            if a.children is not None:
+                lines.append(a.children.render(indent + "    "))
+        return "\n".join(lines)
+
+
+class Supervisor:
+    """Owns actors; ``async with Supervisor() as sup:`` is their lifetime.
+
+    Each task-dispatched actor runs in the supervisor's task group. When one raises, its policy
+    decides: ``escalate`` (default) cancels every sibling and re-raises the original exception
+    from ``async with`` (not wrapped in an exception group); ``restart`` brings up a fresh
+    instance (and, per ``strategy``, restarts siblings too); ``stop`` ends that actor only.
+    Leaving the block, by any route (normal end, error, outer cancellation), cancels every
+    actor; queued messages are discarded and pending asks raise :class:`ActorStopped`.
+    No task outlives the block.
+    """
+
+    def __init__(self, name: str = "supervisor", *, strategy: Strategy = "one_for_one") -> None:
+        if strategy not in ("one_for_one", "one_for_all", "rest_for_one"):
+            raise ValueError(f"unknown restart strategy {strategy!r}")
+        self.name = name
+        self.strategy: Strategy = strategy
+        self._children: dict[str, Cell] = {}
+        self._counter = itertools.count()
+        self._tg: TaskGroup | None = None
+        self._backend: Backend | None = None
+        self._failure: BaseException | None = None
+        self._log = get_logger("actors", supervisor=name)
+
+    async def __aenter__(self) -> Supervisor:
+        if self._tg is not None:
+            raise RuntimeError(f"supervisor {self.name!r} is already running")
+        self._backend = current_backend()
+        tg = anyio.create_task_group()
+        await tg.__aenter__()
+        self._tg = tg
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        tg = self._tg
+        assert tg is not None, "supervisor was not entered"
+        self._tg = None
+        tg.cancel_scope.cancel()
+        for cell in [c for c in self._children.values() if c.inline]:
+            await cell.close()
+        try:
+            suppressed = bool(await tg.__aexit__(exc_type, exc, tb))
+        except BaseExceptionGroup as group:
+            # Children never raise into the group, so it only holds the body's own exception.
+            if self._failure is None and exc is not None and group.exceptions == (exc,):
+                return False
+            if self._failure is None:
+                raise
+            suppressed = True
+        failure = self._failure
+        if failure is None:
+            return suppressed
+        context = failure.__context__
+        try:
+            raise failure
+        finally:
+            failure.__context__ = context  # keep the child's context, not our cancellation
+
+    async def spawn(
+        self,
+        actor: Actor | Callable[[], Actor],
+        *,
+        name: str | None = None,
+        mailbox_size: int = DEFAULT_MAILBOX_SIZE,
+        policy: Policy = "escalate",
+        dispatcher: Dispatcher = "task",
+    ) -> ActorRef:
+        """Start ``actor`` (an instance, or a zero-argument factory such as the class itself).
+
+        ``policy="restart"`` (or :class:`Restart`) needs a factory: a restart builds a fresh
+        instance. ``dispatcher="inline"`` runs the handler in the sender's task (for actors only
+        ever driven by their parent); its ``on_start`` runs here, and its handler errors raise in
+        the sender. Raises :class:`SpawnError` for a duplicate name or a supervisor not running.
+        """
+        tg, backend = self._tg, self._backend
+        if tg is None or backend is None:
+            raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
+        if isinstance(actor, Actor):
+            instance, factory = actor, None
+        elif callable(actor):
+            factory = actor
+            instance = factory()
+            if not isinstance(instance, Actor):
+                raise SpawnError(f"factory {actor!r} returned {instance!r}, not an Actor")
+        else:
+            raise SpawnError(f"spawn() needs an Actor or a factory, got {actor!r}")
+        normalized = normalize_policy(policy)
+        if isinstance(normalized, Restart) and factory is None:
+            raise SpawnError(
+                f"policy 'restart' needs a factory (e.g. {type(instance).__name__}), not an instance"
+            )
+        if dispatcher not in ("task", "inline"):
+            raise SpawnError(f"unknown dispatcher {dispatcher!r}: use 'task' or 'inline'")
+        index = next(self._counter)
+        if name is None:
+            name = f"{type(instance).__name__.lower()}-{index}"
+        if name in self._children:
+            raise SpawnError(f"supervisor {self.name!r} already has an actor named {name!r}")
+        cell = Cell(self, name, index, instance, factory, normalized, mailbox_size,
+                    dispatcher == "inline", backend)
+        self._children[name] = cell
+        if cell.inline:
+            try:
+                await instance.on_start()
+            except BaseException:
+                cell.finish()
+                raise
+            cell.state = "running"
+        else:
+            tg.start_soon(cell.run, name=cell.path)
+        self._log.info("actor_spawned", actor=name, dispatcher=dispatcher, policy=_policy_name(normalized))
+        return ActorRef(cell)
+
+    def children(self) -> list[ActorRef]:
+        """References to the live actors, in spawn order."""
+        return [ActorRef(c) for c in self._children.values()]
+
+    def tree(self) -> SupervisorInfo:
+        """The supervisor's actors with state, mailbox depth and restarts, for debugging.
+
+        An actor whose instance has a running :class:`Supervisor` in its ``supervisor``
+        attribute shows that supervisor's tree nested under it.
+        """
+        infos = []
+        for cell in self._children.values():
+            sub = getattr(cell.instance, "supervisor", None)
+            infos.append(ActorInfo(
+                name=cell.name,
+                state=cell.state,
+                dispatcher="inline" if cell.inline else "task",
+                policy=_policy_name(cell.policy),
+                mailbox_depth=len(cell.mailbox),
+                mailbox_size=cell.mailbox.capacity,
+                restarts=cell.restarts,
+                children=sub.tree() if isinstance(sub, Supervisor) else None,
+            ))
+        return SupervisorInfo(name=self.name, strategy=self.strategy, actors=infos)
+
+    def dump(self) -> str:
+        """:meth:`tree` rendered as indented text."""
+        return self.tree().render()
+
+    # -- called by cells -------------------------------------------------------------------
+
+    def _forget(self, cell: Cell) -> None:
+        if self._children.get(cell.name) is cell:
+            del self._children[cell.name]
+
+    def _escalate(self, exc: BaseException) -> None:
+        if self._failure is None:
+            self._failure = exc
+        if self._tg is not None:
+            self._tg.cancel_scope.cancel()
+
+    def _restart_allowed(self, cell: Cell, policy: Restart) -> bool:
+        assert self._backend is not None
+        now = self._backend.clock()
+        times = cell.restart_times
+        while times and times[0] <= now - policy.within:
+            times.popleft()
+        if len(times) >= policy.max_restarts:
+            return False
+        times.append(now)
+        return True
+
+    def _child_failed(self, cell: Cell, exc: Exception) -> float | None:
+        """Apply ``cell``'s policy to its failure: the restart delay, or None when it ends."""
+        policy = cell.policy
+        if policy == "stop":
+            return None
+        if policy == "escalate" or not self._restart_allowed(cell, policy):
+            self._escalate(exc)
+            return None
+        assert isinstance(policy, Restart)
+        if self.strategy != "one_for_one":
+            for other in list(self._children.values()):
+                if other is not cell and (self.strategy == "one_for_all" or other.index > cell.index):
+                    other.request_restart()
+        return policy.delay(len(cell.restart_times))
+
+
+def _policy_name(policy: Any) -> str:
+    return "restart" if isinstance(policy, Restart) else str(policy)
