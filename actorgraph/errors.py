@@ -1,0 +1,101 @@
+"""Every error actorgraph raises, in one place.
+
+::
+
+    Exception
+    ├── actors.ActorError                  the actor kernel (see actorgraph.actors)
+    │   ├── ActorStopped, MailboxFull, SpawnError
+    │   └── AskTimeout (also TimeoutError)
+    ├── GraphError                         base of graph errors
+    │   ├── InvalidUpdateError             a write a channel cannot take (names the key)
+    │   ├── EmptyChannelError              reading a channel that has no value
+    │   ├── EmptyInputError                a run started without input
+    │   └── GraphValidationError (also ValueError)   compile-time problems (names node/edge)
+    ├── GraphRecursionError (RecursionError)   recursion_limit reached
+    └── GraphBubbleUp                      control flow, not errors
+        ├── GraphInterrupt                 interrupt() paused the run
+        └── ParentCommand                  Command(graph=PARENT) escaping a subgraph
+
+Errors LangGraph users catch keep LangGraph's names and base classes. Messages of errors that
+LangGraph documents end with the same troubleshooting line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .actors import ActorError, ActorStopped, AskTimeout, MailboxFull, SpawnError
+
+_TROUBLESHOOTING = "https://docs.langchain.com/oss/python/langgraph/errors/"
+
+
+def error_message(message: str, code: str) -> str:
+    """``message`` plus LangGraph's troubleshooting line for error ``code``."""
+    return f"{message}\nFor troubleshooting, visit: {_TROUBLESHOOTING}{code}"
+
+
+class GraphError(Exception):
+    """Base class of graph errors."""
+
+
+class InvalidUpdateError(GraphError):
+    """A node, input or ``update_state`` wrote something a channel cannot take: two values to a
+    last-value key in one step, an unknown key where keys are checked, a value of the wrong type
+    for a msgspec/dataclass schema, or a node returning something that is not an update."""
+
+
+class EmptyChannelError(GraphError):
+    """``get()`` on a channel that holds no value yet."""
+
+
+class EmptyInputError(GraphError):
+    """A run was started with no input (``None`` on a fresh thread, or an empty ``Command()``)."""
+
+
+class GraphValidationError(GraphError, ValueError):
+    """``compile()`` (or the builder) found a problem; the message names the node or edge.
+
+    Subclasses ``ValueError`` because LangGraph raises ``ValueError`` for the same problems."""
+
+
+class GraphRecursionError(RecursionError):
+    """The run reached ``recursion_limit`` super-steps without finishing."""
+
+
+class GraphBubbleUp(Exception):
+    """Base of control-flow exceptions that travel up through nodes; never a failure."""
+
+
+class GraphInterrupt(GraphBubbleUp):
+    """Raised by ``interrupt()`` inside a node: the run pauses after the current super-step."""
+
+    def __init__(self, interrupts: tuple[Any, ...] = ()) -> None:
+        super().__init__(interrupts)
+        self.interrupts = interrupts
+
+
+class ParentCommand(GraphBubbleUp):
+    """Carries a ``Command(graph=Command.PARENT)`` from a subgraph node to its parent graph."""
+
+    def __init__(self, command: Any) -> None:
+        super().__init__(command)
+        self.command = command
+
+
+__all__ = [
+    "ActorError",
+    "ActorStopped",
+    "AskTimeout",
+    "EmptyChannelError",
+    "EmptyInputError",
+    "GraphBubbleUp",
+    "GraphError",
+    "GraphInterrupt",
+    "GraphRecursionError",
+    "GraphValidationError",
+    "InvalidUpdateError",
+    "MailboxFull",
+    "ParentCommand",
+    "SpawnError",
+    "error_message",
+]

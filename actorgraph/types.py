@@ -1,0 +1,144 @@
+"""Public value types: what nodes return (``Send``, ``Command``, ``Overwrite``), what runs report
+(``Interrupt``, ``StateSnapshot``, ``PregelTask``) and ``RetryPolicy``. Names and fields follow
+LangGraph's."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, NamedTuple
+
+import msgspec
+
+from .errors import GraphBubbleUp
+
+
+class Send(msgspec.Struct, frozen=True):
+    """Run ``node`` in the next super-step with ``arg`` as its input (instead of the state).
+
+    Returned from a conditional edge's router or put in ``Command(goto=...)``; several Sends to
+    one node run as separate, concurrent tasks (map-reduce).
+    """
+
+    node: str
+    arg: Any
+
+    def __repr__(self) -> str:
+        return f"Send(node={self.node!r}, arg={self.arg!r})"
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True):
+    """Returned by a node to update state and choose where to go; passed as input to resume.
+
+    ``update``: like a returned dict (a dict, a list of ``(key, value)`` pairs, or an object
+    with annotated fields). ``goto``: node name(s) or ``Send``(s) to run next. ``resume``: the
+    answer to pending ``interrupt()``s (a value, or ``{interrupt_id: value}``). ``graph``:
+    ``None`` for this graph or ``Command.PARENT`` for the graph containing this subgraph.
+    """
+
+    graph: str | None = None
+    update: Any = None
+    resume: Any = None
+    goto: Any = ()
+
+    PARENT: ClassVar[str] = "__parent__"
+
+
+class Overwrite(msgspec.Struct, frozen=True):
+    """Write ``value`` to a reducer key as is, bypassing the reducer for this super-step."""
+
+    value: Any
+
+
+class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
+    """A pending ``interrupt()``: the ``value`` shown to the human and the ``id`` to resume it by."""
+
+    value: Any
+    id: str
+
+
+class PregelTask(NamedTuple):
+    """One task of a super-step as shown by ``get_state``."""
+
+    id: str
+    name: str
+    path: tuple[Any, ...]
+    error: Exception | None = None
+    interrupts: tuple[Interrupt, ...] = ()
+    state: Any = None
+    result: Any = None
+
+
+class StateSnapshot(NamedTuple):
+    """The state of a thread at one checkpoint (``get_state`` / ``get_state_history``)."""
+
+    values: Any
+    next: tuple[str, ...]
+    config: dict[str, Any]
+    metadata: dict[str, Any] | None
+    created_at: str | None
+    parent_config: dict[str, Any] | None
+    tasks: tuple[PregelTask, ...]
+    interrupts: tuple[Interrupt, ...] = ()
+
+
+_NEVER_RETRY: tuple[type[BaseException], ...] = (
+    ValueError, TypeError, ArithmeticError, ImportError, LookupError, NameError, SyntaxError,
+    RuntimeError, ReferenceError, StopIteration, StopAsyncIteration, OSError,
+)
+
+
+def default_retry_on(exc: BaseException) -> bool:
+    """LangGraph's default: retry ``ConnectionError`` and HTTP 5xx errors and anything else,
+    except programming errors (``ValueError``, ``TypeError``, ``LookupError``, …) and other
+    ``OSError``s."""
+    if isinstance(exc, ConnectionError):
+        return True
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int):
+        return status >= 500
+    if isinstance(exc, GraphBubbleUp):
+        return False
+    return not isinstance(exc, _NEVER_RETRY)
+
+
+class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """How a node retries a failed attempt, inside the same super-step.
+
+    Attempt k (k >= 1) waits ``min(max_interval, initial_interval * backoff_factor**(k-1))``
+    seconds before running again, times a random factor in [1, 2) when ``jitter``. ``retry_on``
+    is an exception class, a sequence of them, or a predicate.
+    """
+
+    initial_interval: float = 0.5
+    backoff_factor: float = 2.0
+    max_interval: float = 128.0
+    max_attempts: int = 3
+    jitter: bool = True
+    retry_on: (
+        type[BaseException] | Sequence[type[BaseException]] | Callable[[BaseException], bool]
+    ) = default_retry_on
+
+    def should_retry(self, exc: BaseException) -> bool:
+        retry_on = self.retry_on
+        if isinstance(retry_on, type):
+            return isinstance(exc, retry_on)
+        if isinstance(retry_on, Sequence):
+            return isinstance(exc, tuple(retry_on))
+        return bool(retry_on(exc))
+
+    def interval(self, attempt: int) -> float:
+        delay = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
+        return delay * (1 + random.random()) if self.jitter else delay
+
+
+__all__ = [
+    "Command",
+    "Interrupt",
+    "Overwrite",
+    "PregelTask",
+    "RetryPolicy",
+    "Send",
+    "StateSnapshot",
+    "default_retry_on",
+]
