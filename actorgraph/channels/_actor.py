@@ -1,0 +1,99 @@
+"""``ChannelActor``: one channel behind an actor; the barrier supervisor changes it by message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ..actors import Actor
+from ._base import BaseChannel
+
+# Any below: writes, values and versions are whatever the graph's channels and the runtime's
+# version scheme (ints, or LangGraph-style strings) use; the actor only passes them through.
+
+
+class Apply(msgspec.Struct, frozen=True):
+    """All of one super-step's writes to the channel, in apply order (possibly none), and the
+    version the channel takes if they change it. Answered with :class:`Applied`."""
+
+    writes: tuple[Any, ...]
+    version: Any
+
+
+class Applied(msgspec.Struct, frozen=True):
+    """The channel after a message: whether that message changed it, its version (the new one
+    if it changed, else the one it had) and its checkpoint (``MISSING`` when empty)."""
+
+    changed: bool
+    version: Any
+    value: Any
+
+
+class Snapshot(msgspec.Struct, frozen=True):
+    """Ask for the channel's current :class:`Applied` record (``changed`` is False)."""
+
+
+class Consume(msgspec.Struct, frozen=True):
+    """A task triggered by the channel ran (``BaseChannel.consume``). When it changes the channel
+    and ``version`` is given, the channel takes that version. Answered with :class:`Applied`."""
+
+    version: Any = None
+
+
+class Finish(msgspec.Struct, frozen=True):
+    """The run would otherwise end (``BaseChannel.finish``). When it changes the channel and
+    ``version`` is given, the channel takes that version. Answered with :class:`Applied`."""
+
+    version: Any = None
+
+
+class Read(msgspec.Struct, frozen=True):
+    """Ask for the channel's value as nodes see it (``BaseChannel.get``); the ask raises
+    ``EmptyChannelError`` when the channel has none."""
+
+
+ChannelMessage = Apply | Snapshot | Consume | Finish | Read
+"""Every message a :class:`ChannelActor` understands."""
+
+
+class ChannelActor(Actor):
+    """Owns exactly one channel and its version; spawn it with ``dispatcher="inline"``.
+
+    The channel changes only through messages from the barrier supervisor: :class:`Apply` at the
+    step barrier, :class:`Consume` and :class:`Finish`; each is answered with :class:`Applied`.
+    The stored version moves to the message's version only when the channel changed. A
+    rejected update (``InvalidUpdateError``, a reducer's exception) is raised in the asker and
+    leaves channel and version as they were.
+    """
+
+    def __init__(self, channel: BaseChannel[Any, Any, Any], version: Any = None) -> None:
+        self._channel = channel
+        self._version = version
+
+    @property
+    def key(self) -> str:
+        """The key of the owned channel."""
+        return self._channel.key
+
+    def _record(self, changed: bool, version: Any) -> Applied:
+        if changed and version is not None:
+            self._version = version
+        return Applied(changed, self._version, self._channel.checkpoint())
+
+    async def handle(self, message: Any) -> Any:
+        channel = self._channel
+        if isinstance(message, Apply):
+            return self._record(channel.update(message.writes), message.version)
+        if isinstance(message, Read):
+            return channel.get()
+        if isinstance(message, Snapshot):
+            return Applied(False, self._version, channel.checkpoint())
+        if isinstance(message, Consume):
+            return self._record(channel.consume(), message.version)
+        if isinstance(message, Finish):
+            return self._record(channel.finish(), message.version)
+        raise TypeError(
+            f"ChannelActor for key '{channel.key}' cannot handle {type(message).__name__} "
+            f"(expected one of Apply, Consume, Finish, Read, Snapshot)"
+        )

@@ -1,0 +1,62 @@
+"""``EphemeralValue``: a value that lasts exactly one super-step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Self
+
+from ..errors import InvalidUpdateError
+from ._base import MISSING, BaseChannel, MissingType, V
+
+
+class EphemeralValue(BaseChannel[V, V, V]):
+    """Holds the value written in the previous super-step only: the next update without
+    writes clears it (a change).
+
+    Used for the ``__start__`` input channel and the ``branch:to:<node>`` triggers. With
+    ``guard=True`` two or more writes in one step raise ``InvalidUpdateError``; with
+    ``guard=False`` the last write (in apply order) wins.
+    """
+
+    __slots__ = ("value", "guard")
+
+    def __init__(self, typ: Any, key: str = "", guard: bool = True) -> None:
+        super().__init__(typ, key)
+        self.guard = guard
+        self.value: V | MissingType = MISSING
+
+    def _empty(self) -> Self:
+        return type(self)(self.typ, self.key, guard=self.guard)
+
+    def _restore(self, checkpoint: V) -> None:
+        self.value = checkpoint
+
+    def copy(self) -> Self:
+        channel = self._empty()
+        channel.value = self.value
+        return channel
+
+    def checkpoint(self) -> V | MissingType:
+        return self.value
+
+    def get(self) -> V:
+        if self.value is MISSING:
+            raise self._empty_error()
+        return self.value
+
+    def is_available(self) -> bool:
+        return self.value is not MISSING
+
+    def update(self, values: Sequence[V]) -> bool:
+        if not values:
+            if self.value is MISSING:
+                return False
+            self.value = MISSING
+            return True
+        if self.guard and len(values) > 1:
+            raise InvalidUpdateError(
+                f"At key '{self.key}': EphemeralValue(guard=True) can receive only one value per "
+                "step. Use guard=False if you want to store any one of multiple values."
+            )
+        self.value = values[-1]
+        return True
