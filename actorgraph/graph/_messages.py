@@ -1,0 +1,248 @@
+"""Chat messages, the ``add_messages`` reducer and ``MessagesState``.
+
+The message types are msgspec Structs tagged by their ``type`` (``"human"``, ``"ai"``,
+``"system"``, ``"tool"``, ``"remove"``), so ``msgspec.to_builtins(msg)`` gives the
+``{"type": ..., "content": ...}`` dict LangChain users know and ``msgspec.convert(d,
+AnyMessage)`` reads it back. They are mutable rather than frozen: ``add_messages`` gives a
+message without an ``id`` its new id in place, as LangGraph does, so the object a node holds and
+the one in state agree. ``add_messages`` also accepts any other object with an ``id`` attribute
+(LangChain messages, user dataclasses or Structs) and keeps it as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from typing import Annotated, Any, ClassVar, Final, TypeAlias, TypedDict
+
+import msgspec
+
+REMOVE_ALL_MESSAGES: Final = "__remove_all__"
+"""``RemoveMessage(id=REMOVE_ALL_MESSAGES)`` in an update clears the list first."""
+
+
+class BaseMessage(msgspec.Struct, tag_field="type", repr_omit_defaults=True):
+    """A chat message: ``content`` (a string or a list of content blocks), an optional ``id``
+    (``add_messages`` assigns one), an optional author ``name`` and provider extras."""
+
+    content: Any  # Any: a string or a list of provider content blocks
+    id: str | None = None
+    name: str | None = None
+    additional_kwargs: dict[str, Any] = {}
+
+    type: ClassVar[str]
+
+
+class HumanMessage(BaseMessage, tag="human"):
+    """A message from the user."""
+
+    type: ClassVar[str] = "human"
+
+
+class AIMessage(BaseMessage, tag="ai"):
+    """A message from the model; ``tool_calls`` are ``{"name", "args", "id", "type":
+    "tool_call"}`` dicts."""
+
+    tool_calls: list[dict[str, Any]] = []
+
+    type: ClassVar[str] = "ai"
+
+
+class SystemMessage(BaseMessage, tag="system"):
+    """Instructions for the model."""
+
+    type: ClassVar[str] = "system"
+
+
+class ToolMessage(BaseMessage, tag="tool", kw_only=True):
+    """The result of the tool call ``tool_call_id``."""
+
+    tool_call_id: str
+
+    type: ClassVar[str] = "tool"
+
+
+class RemoveMessage(msgspec.Struct, tag="remove", tag_field="type"):
+    """In an update to an ``add_messages`` key: delete the message with this ``id``
+    (:data:`REMOVE_ALL_MESSAGES`: all of them)."""
+
+    id: str
+
+    type: ClassVar[str] = "remove"
+
+
+AnyMessage: TypeAlias = HumanMessage | AIMessage | SystemMessage | ToolMessage
+"""Any message that can sit in a message list (msgspec decodes it by its ``type`` tag)."""
+
+Messages: TypeAlias = Any
+"""One message-like value or a list of them (``add_messages`` documents the accepted forms).
+``Any`` because user message classes are accepted by duck typing."""
+
+
+# -- coercion --------------------------------------------------------------------------------
+
+_ROLES: Final = "'human', 'user', 'ai', 'assistant', 'system', 'developer', 'tool' or 'remove'"
+
+
+def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
+    """A tool call in LangChain's shape, from that shape or OpenAI's."""
+    if "function" not in call:
+        return {**call, "type": call.get("type", "tool_call")}
+    args = call["function"]["arguments"]
+    if isinstance(args, str):
+        args = json.loads(args, strict=False)
+    return {"name": call["function"]["name"], "args": args, "id": call["id"], "type": "tool_call"}
+
+
+def _from_dict(message: dict[str, Any]) -> Any:
+    fields = dict(message)
+    role = fields.pop("role", None) or fields.pop("type", None)
+    if role is None or ("content" not in fields and role != "remove"):
+        raise ValueError(f"Message dict must contain 'role' and 'content' keys, got {message}")
+    if role == "remove":
+        return RemoveMessage(id=fields["id"])
+    content = fields.pop("content")
+    common: dict[str, Any] = {
+        "content": "" if content is None else content,
+        "id": fields.pop("id", None),
+        "name": fields.pop("name", None),
+    }
+    extra = fields.pop("additional_kwargs", None) or {}
+    result: BaseMessage
+    if role in ("human", "user"):
+        result = HumanMessage(**common)
+    elif role in ("ai", "assistant"):
+        calls = fields.pop("tool_calls", None) or []
+        result = AIMessage(**common, tool_calls=[_tool_call(c) for c in calls])
+    elif role in ("system", "developer"):
+        if role == "developer":
+            fields["__openai_role__"] = "developer"
+        result = SystemMessage(**common)
+    elif role == "tool":
+        if "tool_call_id" not in fields:
+            raise ValueError(f"A tool message needs a 'tool_call_id', got {message}")
+        result = ToolMessage(**common, tool_call_id=fields.pop("tool_call_id"))
+    else:
+        raise ValueError(f"Unexpected message type: {role!r}. Use one of {_ROLES}.")
+    result.additional_kwargs = {**fields, **extra}
+    return result
+
+
+def _coerce(message: Any) -> Any:
+    if isinstance(message, (BaseMessage, RemoveMessage)):
+        return message
+    if isinstance(message, str):
+        return HumanMessage(message)
+    if isinstance(message, dict):
+        return _from_dict(message)
+    if hasattr(message, "id"):
+        return message  # LangChain messages, user classes: kept as they are
+    if isinstance(message, (list, tuple)):
+        if len(message) != 2:
+            raise NotImplementedError("Message as a sequence must be (role string, template)")
+        role, content = message
+        return _from_dict({"role": role, "content": content})
+    raise NotImplementedError(f"Unsupported message type: {type(message)}")
+
+
+def _with_id(message: Any) -> Any:
+    if getattr(message, "id", None) is not None:
+        return message
+    new_id = str(uuid.uuid4())
+    try:
+        message.id = new_id
+        return message
+    except (AttributeError, TypeError, ValueError):
+        pass  # frozen (pydantic raises a ValueError subclass); build a copy instead
+    if isinstance(message, msgspec.Struct):
+        return msgspec.structs.replace(message, id=new_id)
+    if dataclasses.is_dataclass(message) and not isinstance(message, type):
+        return dataclasses.replace(message, id=new_id)
+    if hasattr(message, "model_copy"):
+        return message.model_copy(update={"id": new_id})
+    if hasattr(message, "_replace"):
+        return message._replace(id=new_id)
+    raise TypeError(f"Cannot assign an id to message {message!r}")
+
+
+def _is_remove(message: Any) -> bool:
+    # Duck-typed so LangChain's RemoveMessage works too.
+    return isinstance(message, RemoveMessage) or getattr(message, "type", None) == "remove"
+
+
+def _prepare(messages: Messages) -> list[Any]:
+    items = messages if isinstance(messages, list) else [messages]
+    return [_with_id(_coerce(m)) for m in items]
+
+
+def _merge(left: list[Any], right: list[Any]) -> list[Any]:
+    merged = list(left)
+    index = {m.id: i for i, m in enumerate(merged)}
+    # Removals apply after the whole update, so a later message with the same id revives it in
+    # place.
+    removed: set[str] = set()
+    for m in right:
+        at = index.get(m.id)
+        if at is not None:
+            if _is_remove(m):
+                removed.add(m.id)
+            else:
+                removed.discard(m.id)
+                merged[at] = m
+        elif _is_remove(m):
+            raise ValueError(
+                f"Attempting to delete a message with an ID that doesn't exist ('{m.id}')"
+            )
+        else:
+            index[m.id] = len(merged)
+            merged.append(m)
+    if removed:
+        merged = [m for m in merged if m.id not in removed]
+    return merged
+
+
+def add_messages(left: Messages, right: Messages) -> list[Any]:
+    """Merge the message update ``right`` into the message list ``left``; return a new list.
+
+    Either side may be one message or a list. Messages may be message objects, dicts such as
+    ``{"role": "user", "content": "hi"}`` (roles ``user``/``human``, ``assistant``/``ai``,
+    ``system``/``developer``, ``tool``; ``type`` may stand for ``role``), ``(role, content)``
+    tuples, bare strings (user messages), or any object with an ``id`` attribute. Messages
+    without an id get ``str(uuid4())`` (set on the object; frozen objects are copied).
+
+    A message whose id is already in ``left`` replaces it in place (the last one wins within one
+    update); a new id is appended; ``RemoveMessage(id)`` deletes that message (an unknown id
+    raises ``ValueError``); ``RemoveMessage(REMOVE_ALL_MESSAGES)`` drops everything before it,
+    so the result is what follows it.
+    """
+    old = _prepare(left)
+    new = _prepare(right)
+    remove_all = [i for i, m in enumerate(new) if _is_remove(m) and m.id == REMOVE_ALL_MESSAGES]
+    if remove_all:
+        # LangGraph returns the rest of the update verbatim, keeping duplicate ids and
+        # RemoveMessages in the state; merging it into an empty list keeps the rules uniform.
+        return _merge([], new[remove_all[-1] + 1 :])
+    return _merge(old, new)
+
+
+class MessagesState(TypedDict):
+    """A state with one key, ``messages``, merged by :func:`add_messages`. Subclass it to add
+    keys."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+__all__ = [
+    "REMOVE_ALL_MESSAGES",
+    "AIMessage",
+    "AnyMessage",
+    "BaseMessage",
+    "HumanMessage",
+    "Messages",
+    "MessagesState",
+    "RemoveMessage",
+    "SystemMessage",
+    "ToolMessage",
+    "add_messages",
+]
