@@ -1,0 +1,196 @@
+"""Linear graphs, reducers vs last-value keys, input/output schemas.
+
+Expected values come from running the same graphs on LangGraph 1.2.24 (never from actorgraph).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from actorgraph import END, START, StateGraph
+from actorgraph.errors import InvalidUpdateError
+
+pytestmark = pytest.mark.anyio
+
+TROUBLESHOOTING = "\nFor troubleshooting, visit: https://docs.langchain.com/oss/python/langgraph/errors/"
+
+
+class S(TypedDict):
+    x: int
+    log: Annotated[list[Any], operator.add]
+
+
+def _linear() -> Any:
+    def a(s: S) -> dict[str, Any]:
+        return {"x": s["x"] + 1, "log": ["a"]}
+
+    async def b(s: S) -> dict[str, Any]:
+        return {"x": s["x"] * 10, "log": ["b"]}
+
+    def c(s: S) -> dict[str, Any]:
+        return {"log": ["c"]}
+
+    g = StateGraph(S)
+    g.add_node("a", a)
+    g.add_node("b", b)
+    g.add_node("c", c)
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    g.add_edge("b", "c")
+    g.add_edge("c", END)
+    return g.compile()
+
+
+async def test_linear_chain_sync_and_async_nodes() -> None:
+    graph = _linear()
+    # LangGraph 1.2.24: {'x': 20, 'log': ['a', 'b', 'c']}
+    assert await graph.ainvoke({"x": 1}) == {"x": 20, "log": ["a", "b", "c"]}
+    # LangGraph 1.2.24: the input is reduced too: {'x': 20, 'log': ['in', 'a', 'b', 'c']}
+    assert await graph.ainvoke({"x": 1, "log": ["in"]}) == {"x": 20, "log": ["in", "a", "b", "c"]}
+
+
+async def test_reducer_defaults_appear_unwritten_last_value_keys_do_not() -> None:
+    class S2(TypedDict):
+        x: int
+        n: Annotated[int, operator.add]
+        log: Annotated[list[Any], operator.add]
+        never: str
+
+    g = StateGraph(S2)
+    g.add_node("a", lambda s: {"x": 5})
+    g.add_edge(START, "a")
+    graph = g.compile()
+    # LangGraph 1.2.24: {'x': 5, 'n': 0, 'log': []} for both inputs ('never' is absent)
+    assert await graph.ainvoke({"x": 1}) == {"x": 5, "n": 0, "log": []}
+    assert await graph.ainvoke({}) == {"x": 5, "n": 0, "log": []}
+
+
+class In(TypedDict):
+    question: str
+
+
+class Out(TypedDict):
+    answer: str
+
+
+class Full(TypedDict):
+    question: str
+    answer: str
+    scratch: str
+
+
+def _io_graph(seen: list[Any]) -> Any:
+    def n1(s: Full) -> dict[str, Any]:
+        seen.append(("n1", dict(s)))
+        return {"scratch": s["question"] + "!"}
+
+    def n2(s: Full) -> dict[str, Any]:
+        seen.append(("n2", dict(s)))
+        return {"answer": s["scratch"] + "?"}
+
+    g = StateGraph(Full, input_schema=In, output_schema=Out)
+    g.add_node("n1", n1)
+    g.add_node("n2", n2)
+    g.add_edge(START, "n1")
+    g.add_edge("n1", "n2")
+    return g.compile()
+
+
+async def test_input_and_output_schema_filtering() -> None:
+    seen: list[Any] = []
+    graph = _io_graph(seen)
+    out = await graph.ainvoke({"question": "hi", "scratch": "ignored", "answer": "pre"})
+    # LangGraph 1.2.24: {'answer': 'hi!?'}; input keys outside In are dropped silently
+    assert out == {"answer": "hi!?"}
+    # LangGraph 1.2.24: n1 sees {'question': 'hi'}, n2 sees {'question': 'hi', 'scratch': 'hi!'}
+    assert seen == [("n1", {"question": "hi"}), ("n2", {"question": "hi", "scratch": "hi!"})]
+
+
+class Priv(TypedDict):
+    secret: str
+
+
+class Pub(TypedDict):
+    out: str
+
+
+async def test_private_channel_via_node_input_schema() -> None:
+    seen: list[Any] = []
+
+    def p1(s: Pub) -> Priv:
+        return {"secret": "s1"}
+
+    def p2(s: Priv) -> dict[str, Any]:
+        seen.append(dict(s))
+        return {"out": s["secret"] + "x"}
+
+    g = StateGraph(Pub)
+    g.add_node("p1", p1)
+    g.add_node("p2", p2)
+    g.add_edge(START, "p1")
+    g.add_edge("p1", "p2")
+    # LangGraph 1.2.24: {'out': 's1x'}; p2 sees {'secret': 's1'}
+    assert await g.compile().ainvoke({"out": ""}) == {"out": "s1x"}
+    assert seen == [{"secret": "s1"}]
+
+
+async def test_node_returning_none_writes_nothing_but_edges_fire() -> None:
+    g = StateGraph(S)
+    g.add_node("a", lambda s: None)
+    g.add_node("b", lambda s: {"log": ["b"]})
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    graph = g.compile()
+    # LangGraph 1.2.24: {'x': 3, 'log': ['b']}
+    assert await graph.ainvoke({"x": 3}) == {"x": 3, "log": ["b"]}
+    # LangGraph 1.2.24: [{'a': None}, {'b': {'log': ['b']}}]
+    assert [c async for c in graph.astream({"x": 3})] == [{"a": None}, {"b": {"log": ["b"]}}]
+
+
+async def test_add_sequence() -> None:
+    def s_one(s: S) -> dict[str, Any]:
+        return {"log": ["one"]}
+
+    def s_two(s: S) -> dict[str, Any]:
+        return {"log": ["two"]}
+
+    g = StateGraph(S)
+    g.add_sequence([s_one, s_two])
+    g.add_edge(START, "s_one")
+    # LangGraph 1.2.24: {'x': 0, 'log': ['one', 'two']}
+    assert await g.compile().ainvoke({"x": 0}) == {"x": 0, "log": ["one", "two"]}
+
+
+async def test_node_returning_non_dict() -> None:
+    g = StateGraph(S)
+    g.add_node("a", lambda s: 5)
+    g.add_edge(START, "a")
+    with pytest.raises(InvalidUpdateError) as info:
+        await g.compile().ainvoke({"x": 1})
+    # LangGraph 1.2.24: InvalidUpdateError 'Expected dict, got 5' + INVALID_GRAPH_NODE_RETURN_VALUE line
+    assert str(info.value) == "Expected dict, got 5" + TROUBLESHOOTING + "INVALID_GRAPH_NODE_RETURN_VALUE"
+
+
+def test_sync_invoke_linear() -> None:
+    def a(s: S) -> dict[str, Any]:
+        return {"x": s["x"] + 1, "log": ["a"]}
+
+    def b(s: S) -> dict[str, Any]:
+        return {"x": s["x"] * 10, "log": ["b"]}
+
+    g = StateGraph(S)
+    g.add_node("a", a)
+    g.add_node("b", b)
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    # LangGraph 1.2.24: {'x': 20, 'log': ['a', 'b']}
+    assert g.compile().invoke({"x": 1}) == {"x": 20, "log": ["a", "b"]}
+
+
+def test_sync_invoke_io_schemas() -> None:
+    seen: list[Any] = []
+    # LangGraph 1.2.24: {'answer': 'hi!?'}
+    assert _io_graph(seen).invoke({"question": "hi"}) == {"answer": "hi!?"}
