@@ -1,5 +1,51 @@
-"""actorgraph: LangGraph-style stateful graphs as BSP super-steps on an anyio actor kernel."""
+"""actorgraph: LangGraph-style stateful graphs as BSP super-steps on an anyio actor kernel.
+
+Port a LangGraph program by changing its imports::
+
+    from actorgraph import StateGraph, START, END, Send, Command
+"""
+
+from .graph import (
+    END,
+    START,
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    MessagesState,
+    RemoveMessage,
+    StateGraph,
+    SystemMessage,
+    ToolMessage,
+    add_messages,
+)
+from .runtime import CompiledGraph, StreamWriter, get_config, get_store, get_stream_writer
+from .types import Command, Interrupt, Overwrite, RetryPolicy, Send
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "END",
+    "START",
+    "AIMessage",
+    "AnyMessage",
+    "BaseMessage",
+    "Command",
+    "CompiledGraph",
+    "HumanMessage",
+    "Interrupt",
+    "MessagesState",
+    "Overwrite",
+    "RemoveMessage",
+    "RetryPolicy",
+    "Send",
+    "StateGraph",
+    "StreamWriter",
+    "SystemMessage",
+    "ToolMessage",
+    "__version__",
+    "add_messages",
+    "get_config",
+    "get_store",
+    "get_stream_writer",
+]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 import msgspec
 
@@ -27,13 +27,17 @@ class Send(msgspec.Struct, frozen=True):
         return f"Send(node={self.node!r}, arg={self.arg!r})"
 
 
-class Command(msgspec.Struct, frozen=True, kw_only=True):
+N = TypeVar("N")
+
+
+class Command(msgspec.Struct, Generic[N], frozen=True, kw_only=True):
     """Returned by a node to update state and choose where to go; passed as input to resume.
 
     ``update``: like a returned dict (a dict, a list of ``(key, value)`` pairs, or an object
     with annotated fields). ``goto``: node name(s) or ``Send``(s) to run next. ``resume``: the
     answer to pending ``interrupt()``s (a value, or ``{interrupt_id: value}``). ``graph``:
     ``None`` for this graph or ``Command.PARENT`` for the graph containing this subgraph.
+    ``Command[Literal["a", "b"]]`` as a node's return annotation declares its destinations.
     """
 
     graph: str | None = None

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
 from ._errors import AskTimeout, MailboxFull
 from ._mailbox import MailboxStatistics
 from ._slot import SlotTimeout
@@ -69,8 +67,12 @@ class ActorRef:
         cell = self._cell
         if cell.inline:
             await cell.run_inline(message)
+            return
+        mailbox = cell.mailbox
+        if len(mailbox.items) < mailbox.capacity:
+            mailbox.put_nowait((message, None))
         else:
-            await cell.mailbox.put((message, None))
+            await mailbox.put((message, None))
 
     def tell_nowait(self, message: Any) -> None:
         """Deliver ``message`` or raise :class:`MailboxFull` at once; never waits.
@@ -93,23 +95,19 @@ class ActorRef:
         timeout cancels it.
         """
         cell = self._cell
-        if cell.inline:
-            if timeout == math.inf:
-                return await cell.run_inline(message)
-            with anyio.move_on_after(timeout) as scope:
-                return await cell.run_inline(message)
-            assert scope.cancelled_caught
-            raise AskTimeout(cell.name, timeout)
-        backend = cell.backend
-        slot = backend.new_slot()
-        deadline = math.inf if timeout == math.inf else backend.clock() + timeout
-        mailbox = cell.mailbox
+        deadline = math.inf if timeout == math.inf else cell.clock() + timeout
         try:
-            if len(mailbox) < mailbox.capacity:
+            if cell.inline:
+                return await cell.run_inline(message, deadline)
+            slot = cell.new_slot()
+            mailbox = cell.mailbox
+            if len(mailbox.items) < mailbox.capacity:
                 mailbox.put_nowait((message, slot))
             else:
                 await mailbox.put((message, slot), deadline)
-            return await slot.wait(deadline)
+            if deadline != math.inf:
+                cell.deadlines.add(deadline, slot)
+            return await slot
         except SlotTimeout:
             raise AskTimeout(cell.name, timeout) from None
 

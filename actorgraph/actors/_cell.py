@@ -2,26 +2,29 @@
 
 A :class:`Cell` is what an :class:`ActorRef` points at. With the default *task* dispatcher the
 cell runs :meth:`Cell.run` in its supervisor's task group; with the *inline* dispatcher there is
-no task: :meth:`Cell.run_inline` runs the handler in the sender's task under the actor's lock
-(same one-message-at-a-time and FIFO-per-sender guarantees, no task switch).
+no task: :meth:`Cell.run_inline` runs the handler in the sender's task behind the actor's
+:class:`~._gate.Gate` (same one-message-at-a-time and FIFO-per-sender guarantees, no task
+switch).
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Generator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
-import anyio.lowlevel
 
 from .._log import get_logger
 from ._actor import Actor
 from ._errors import ActorStopped
+from ._gate import Gate
 from ._mailbox import Mailbox
 from ._policy import Restart
-from ._slot import Backend, Slot
+from ._slot import Backend, Slot, SlotTimeout
+from ._timer import Deadlines
 
 if TYPE_CHECKING:
     from ._supervisor import Supervisor
@@ -40,8 +43,9 @@ _current_cell: ContextVar[Cell | None] = ContextVar("actorgraph_current_cell", d
 class Cell:
     __slots__ = (
         "supervisor", "name", "path", "index", "factory", "instance", "policy", "inline",
-        "backend", "mailbox", "state", "lock", "scope", "restart_requested", "restart_times",
-        "restarts", "current", "stopped_event", "log",
+        "backend", "new_slot", "clock", "deadlines", "mailbox", "state", "gate",
+        "stop_requested", "scope", "backoff", "restart_requested", "restart_times", "restarts", "current",
+        "stopped_event", "log",
     )
 
     def __init__(
@@ -55,6 +59,7 @@ class Cell:
         mailbox_size: int,
         inline: bool,
         backend: Backend,
+        deadlines: Deadlines,
     ) -> None:
         self.supervisor = supervisor
         self.name = name
@@ -65,10 +70,15 @@ class Cell:
         self.policy = policy
         self.inline = inline
         self.backend = backend
-        self.mailbox = Mailbox(name, mailbox_size, backend.new_slot)
+        self.new_slot = backend.new_slot
+        self.clock = backend.clock
+        self.deadlines = deadlines
+        self.mailbox = Mailbox(name, mailbox_size, backend.new_slot, deadlines)
         self.state: State = "starting"
-        self.lock = anyio.Lock(fast_acquire=True) if inline else None
+        self.gate = Gate(backend.new_slot)
+        self.stop_requested = False
         self.scope: anyio.CancelScope | None = None
+        self.backoff: anyio.CancelScope | None = None
         self.restart_requested = False
         self.restart_times: deque[float] = deque()
         self.restarts = 0
@@ -85,7 +95,7 @@ class Cell:
             while True:
                 failure = await self._incarnation(self.instance)
                 if failure is None:
-                    if not self.restart_requested:
+                    if not self.restart_requested or self.mailbox.closed:
                         return  # stopped normally
                     self.restart_requested = False
                     self._renew("sibling_restarted", 0.0)
@@ -96,7 +106,11 @@ class Cell:
                     return
                 self.state = "restarting"
                 if delay > 0:
-                    await anyio.sleep(delay)
+                    with anyio.CancelScope() as self.backoff:  # stop() cuts the wait short
+                        await anyio.sleep(delay)
+                    self.backoff = None
+                if self.mailbox.closed:
+                    return  # stopped while waiting to restart
                 self._renew("failed", delay)
         finally:
             self.finish()
@@ -122,8 +136,12 @@ class Cell:
         return None
 
     async def _serve(self, instance: Actor) -> None:
+        # The hot loop: everything it touches is bound to a local.
         mailbox = self.mailbox
-        items = mailbox._items
+        items = mailbox.items
+        senders = mailbox.senders
+        new_slot = self.new_slot
+        checkpoint = self.backend.checkpoint
         handle = instance.handle
         burst = 0
         while True:
@@ -131,27 +149,28 @@ class Cell:
                 burst += 1
                 if burst >= BURST:
                     burst = 0
-                    await anyio.lowlevel.checkpoint()
+                    await checkpoint()
                     continue
-                message, slot = mailbox.get_nowait()
+                message, slot = items.popleft()
+                if senders:
+                    mailbox.wake_sender()
             else:
                 burst = 0
                 if mailbox.closed:
                     return
-                try:
-                    message, slot = await mailbox.get()
-                except ActorStopped:
-                    return
+                receiver = mailbox.receiver = new_slot()
+                await receiver
+                continue
             self.current = slot
             try:
                 result = await handle(message)
             except Exception as exc:
-                if slot is not None:
-                    slot.set_exception(exc)
                 self.current = None
+                if slot is not None and not slot.done():
+                    slot.set_exception(exc)
                 raise
             self.current = None
-            if slot is not None:
+            if slot is not None and not slot.done():
                 slot.set_result(result)
 
     def _renew(self, cause: str, delay: float) -> None:
@@ -170,17 +189,58 @@ class Cell:
 
     # -- inline dispatcher -----------------------------------------------------------------
 
-    async def run_inline(self, message: Any) -> Any:
-        lock = self.lock
-        assert lock is not None
-        async with lock:
-            if self.state == "stopped":
+    async def run_inline(self, message: Any, deadline: float = math.inf) -> Any:
+        """Handle ``message`` in the calling task; :class:`SlotTimeout` if ``deadline`` passes.
+
+        A deadline can only take effect where the handler suspends, so the cancel scope that
+        enforces it (microseconds on both backends) is opened only once the handler has
+        suspended for the first time; a handler that completes without suspending needs none.
+        """
+        gate = self.gate
+        if not gate.busy:
+            gate.busy = True
+        elif deadline == math.inf:
+            await gate.enter()
+        else:
+            entered = False
+            with anyio.CancelScope(deadline=deadline):
+                await gate.enter()
+                entered = True
+            if not entered:
+                raise SlotTimeout()
+        gate.holder = self.backend.current_task()
+        try:
+            if self.state == "stopped" or self.state == "stopping":
                 raise ActorStopped(self.name)
+            coro = self.instance.handle(message)
+            if deadline == math.inf:
+                try:
+                    return await coro
+                except Exception as exc:
+                    await self._inline_failed(exc)
+                    raise
             try:
-                return await self.instance.handle(message)
+                first = coro.send(None)
+            except StopIteration as stop:
+                return stop.value
             except Exception as exc:
                 await self._inline_failed(exc)
                 raise
+            failure: Exception | None = None
+            with anyio.CancelScope(deadline=deadline):
+                try:
+                    return await _Resume(coro, first)
+                except Exception as exc:
+                    failure = exc
+            if failure is not None:
+                await self._inline_failed(failure)
+                raise failure
+            raise SlotTimeout()
+        finally:
+            gate.holder = None
+            if self.stop_requested:
+                await self._close_held()
+            gate.leave()
 
     async def _inline_failed(self, exc: Exception) -> None:
         # The caller (the parent driving this actor) receives the exception; the policy only
@@ -188,12 +248,50 @@ class Cell:
         self.log.error("actor_failed", exc_info=exc)
         policy = self.policy
         if isinstance(policy, Restart) and self.supervisor._restart_allowed(self, policy):
+            stopping = self.state == "stopping"
             await self._call_on_stop(self.instance)
             self._renew("failed", 0.0)
             await self.instance.on_start()
-            self.state = "running"
+            self.state = "stopping" if stopping else "running"
         elif policy != "escalate":
-            await self.close()
+            self.stop_requested = True
+
+    async def _close_held(self) -> None:
+        """Stop an inline actor whose gate the current task holds."""
+        self.stop_requested = False
+        if self.state != "stopped":
+            self.state = "stopping"
+            await self._call_on_stop(self.instance)
+            self.finish()
+
+    async def close(self, grace: float | None = None) -> None:
+        """Stop an inline actor: wait for the handler in progress, run ``on_stop``, finish.
+
+        Called from its own handler it only requests the stop (done once the handler returns).
+        With ``grace`` (during shutdown) the wait is shielded and bounded: past it, the actor is
+        stopped without waiting any longer.
+        """
+        if self.state == "stopped":
+            return
+        gate = self.gate
+        if gate.busy and gate.holder is self.backend.current_task():
+            self.stop_requested = True
+            return
+        self.state = "stopping"  # callers still waiting for the gate get ActorStopped
+        if grace is None:
+            await gate.enter()
+        else:
+            entered = False
+            with anyio.move_on_after(grace, shield=True):
+                await gate.enter()
+                entered = True
+            if not entered:
+                await self._close_held()
+                return
+        try:
+            await self._close_held()
+        finally:
+            gate.leave()
 
     # -- ending ----------------------------------------------------------------------------
 
@@ -208,7 +306,8 @@ class Cell:
         slot = self.current
         if slot is not None:
             self.current = None
-            slot.set_exception(ActorStopped(self.name, detail))
+            if not slot.done():
+                slot.set_exception(ActorStopped(self.name, detail))
 
     def finish(self) -> None:
         """Mark the actor stopped for good: fail every queued ask, wake everybody waiting."""
@@ -216,19 +315,12 @@ class Cell:
             return
         self.state = "stopped"
         for _message, slot in self.mailbox.close():
-            if slot is not None:
+            if slot is not None and not slot.done():
                 slot.set_exception(ActorStopped(self.name, "stopped before answering"))
         self._fail_current("stopped before answering")
         self.stopped_event.set()
         self.supervisor._forget(self)
         self.log.info("actor_stopped", restarts=self.restarts)
-
-    async def close(self) -> None:
-        """Stop an inline actor (runs its ``on_stop``)."""
-        if self.state != "stopped":
-            self.state = "stopping"
-            await self._call_on_stop(self.instance)
-            self.finish()
 
     async def stop(self) -> None:
         if self.state == "stopped":
@@ -238,7 +330,43 @@ class Cell:
             return
         self.state = "stopping"
         for _message, slot in self.mailbox.close():
-            if slot is not None:
+            if slot is not None and not slot.done():
                 slot.set_exception(ActorStopped(self.name, "stopped before answering"))
+        if self.backoff is not None:
+            self.backoff.cancel()
         if _current_cell.get() is not self:
             await self.stopped_event.wait()
+
+
+class _Resume:
+    """Continue a coroutine that was already advanced to its first suspension point.
+
+    What ``yield from`` does, by hand: each value the coroutine yields goes to the event loop
+    and what the loop sends or throws back goes to the coroutine.
+    """
+
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
+        self._coro = coro
+        self._first = first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro = self._coro
+        to_loop = self._first
+        while True:
+            try:
+                from_loop = yield to_loop
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:
+                try:
+                    to_loop = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    to_loop = coro.send(from_loop)
+                except StopIteration as stop:
+                    return stop.value

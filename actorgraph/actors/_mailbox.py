@@ -1,8 +1,8 @@
 """The bounded mailbox: many senders, one receiver, FIFO, no event-loop pass when not needed.
 
 Unlike anyio memory streams, ``put`` and ``get`` do not checkpoint when they can complete at
-once; they park (through a :class:`~actorgraph.actors._slot.Slot`) only when the mailbox is full
-or empty. The receiving actor loop is responsible for yielding now and then (see ``_actor``).
+once; they park (on a :class:`~actorgraph.actors._slot.Slot`) only when the mailbox is full or
+empty. The receiving actor loop is responsible for yielding now and then (see ``_cell``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import msgspec
 
 from ._errors import ActorStopped, MailboxFull
 from ._slot import Slot
+from ._timer import Deadlines
 
 
 class MailboxStatistics(msgspec.Struct, frozen=True):
@@ -31,50 +32,64 @@ class MailboxStatistics(msgspec.Struct, frozen=True):
 class Mailbox:
     """Bounded FIFO queue with one receiver.
 
-    ``closed`` means "closed by the owner": every later ``put`` raises :class:`ActorStopped`.
+    ``closed`` means "closed by the owner": every later ``put`` raises :class:`ActorStopped`,
+    and so does every ``put`` still waiting for room.
     """
 
-    __slots__ = ("owner", "capacity", "_items", "_receiver", "_senders", "_closed", "_new_slot")
+    __slots__ = (
+        "owner", "capacity", "items", "receiver", "senders", "closed", "new_slot", "_deadlines",
+    )
 
-    def __init__(self, owner: str, capacity: int, new_slot: Callable[[], Slot]) -> None:
+    def __init__(
+        self, owner: str, capacity: int, new_slot: Callable[[], Slot], deadlines: Deadlines
+    ) -> None:
         if capacity < 1:
             raise ValueError(f"mailbox_size must be >= 1, got {capacity}")
         self.owner = owner
         self.capacity = capacity
-        self._items: deque[Any] = deque()
-        self._receiver: Slot | None = None
-        self._senders: deque[Slot] = deque()
-        self._closed = False
-        self._new_slot = new_slot
+        self.items: deque[Any] = deque()
+        self.receiver: Slot | None = None  # the parked receiver, woken by the next put
+        self.senders: deque[Slot] = deque()
+        self.closed = False
+        self.new_slot = new_slot
+        self._deadlines = deadlines
 
     def __len__(self) -> int:
-        return len(self._items)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
+        return len(self.items)
 
     def put_nowait(self, item: Any) -> None:
-        if self._closed:
+        if self.closed:
             raise ActorStopped(self.owner)
-        if len(self._items) >= self.capacity:
+        if len(self.items) >= self.capacity:
             raise MailboxFull(self.owner, self.capacity)
-        self._items.append(item)
-        receiver = self._receiver
+        self.items.append(item)
+        receiver = self.receiver
         if receiver is not None:
-            self._receiver = None
-            receiver.set_result(None)
+            self.receiver = None
+            if not receiver.done():
+                receiver.set_result(None)
 
     async def put(self, item: Any, deadline: float = math.inf) -> None:
-        """Append ``item``, waiting for room while the mailbox is full (backpressure)."""
-        while len(self._items) >= self.capacity and not self._closed:
-            slot = self._new_slot()
-            self._senders.append(slot)
-            await slot.wait(deadline)
+        """Append ``item``, waiting for room while the mailbox is full (backpressure).
+
+        Raises :class:`~._slot.SlotTimeout` if ``deadline`` passes first.
+        """
+        while len(self.items) >= self.capacity and not self.closed:
+            slot = self.new_slot()
+            self.senders.append(slot)
+            if deadline != math.inf:
+                self._deadlines.add(deadline, slot)
+            try:
+                await slot
+            except BaseException:
+                # We may have been woken for room we now leave unused: pass the wake-up on.
+                if len(self.items) < self.capacity:
+                    self.wake_sender()
+                raise
         self.put_nowait(item)
 
-    def _wake_sender(self) -> None:
-        senders = self._senders
+    def wake_sender(self) -> None:
+        senders = self.senders
         while senders:
             slot = senders.popleft()
             if not slot.done():
@@ -83,38 +98,44 @@ class Mailbox:
 
     def get_nowait(self) -> Any:
         """Pop the oldest item; ``IndexError`` when empty."""
-        item = self._items.popleft()
-        if self._senders:
-            self._wake_sender()
+        item = self.items.popleft()
+        if self.senders:
+            self.wake_sender()
         return item
 
     async def get(self) -> Any:
-        """Pop the oldest item, parking the receiver while the mailbox is empty."""
-        while not self._items:
-            if self._closed:
+        """Pop the oldest item, parking the receiver while the mailbox is empty.
+
+        Raises :class:`ActorStopped` once the mailbox is closed and empty.
+        """
+        while not self.items:
+            if self.closed:
                 raise ActorStopped(self.owner)
-            slot = self._receiver = self._new_slot()
-            await slot.wait()
+            slot = self.receiver = self.new_slot()
+            await slot
         return self.get_nowait()
 
     def close(self) -> list[Any]:
         """Refuse further puts, wake every waiter and return the items that were still queued."""
-        self._closed = True
-        items = list(self._items)
-        self._items.clear()
-        stopped = ActorStopped(self.owner)
-        while self._senders:
-            self._senders.popleft().set_exception(stopped)
-        if self._receiver is not None:
-            self._receiver.set_result(None)
-            self._receiver = None
+        self.closed = True
+        items = list(self.items)
+        self.items.clear()
+        while self.senders:
+            slot = self.senders.popleft()
+            if not slot.done():
+                slot.set_exception(ActorStopped(self.owner))
+        receiver = self.receiver
+        if receiver is not None:
+            self.receiver = None
+            if not receiver.done():
+                receiver.set_result(None)
         return items
 
     def statistics(self) -> MailboxStatistics:
         return MailboxStatistics(
-            current_size=len(self._items),
+            current_size=len(self.items),
             capacity=self.capacity,
-            senders_waiting=sum(1 for s in self._senders if not s.done()),
-            receiver_waiting=self._receiver is not None,
-            closed=self._closed,
+            senders_waiting=sum(1 for s in self.senders if not s.done()),
+            receiver_waiting=self.receiver is not None and not self.receiver.done(),
+            closed=self.closed,
         )

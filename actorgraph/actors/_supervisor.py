@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, Literal
 
@@ -13,10 +13,11 @@ from anyio.abc import TaskGroup
 
 from .._log import get_logger
 from ._actor import Actor, ActorRef
-from ._cell import Cell
+from ._cell import ON_STOP_GRACE, Cell
 from ._errors import SpawnError
 from ._policy import Policy, Restart, Strategy, normalize_policy
 from ._slot import Backend, current_backend
+from ._timer import Deadlines
 
 DEFAULT_MAILBOX_SIZE = 1024
 """Mailbox capacity of a spawned actor unless ``mailbox_size`` says otherwise."""
@@ -78,12 +79,14 @@ class Supervisor:
         self._tg: TaskGroup | None = None
         self._backend: Backend | None = None
         self._failure: BaseException | None = None
+        self._deadlines = Deadlines(self._start_timer)
         self._log = get_logger("actors", supervisor=name)
 
     async def __aenter__(self) -> Supervisor:
         if self._tg is not None:
             raise RuntimeError(f"supervisor {self.name!r} is already running")
         self._backend = current_backend()
+        self._deadlines = Deadlines(self._start_timer)
         tg = anyio.create_task_group()
         await tg.__aenter__()
         self._tg = tg
@@ -100,7 +103,7 @@ class Supervisor:
         self._tg = None
         tg.cancel_scope.cancel()
         for cell in [c for c in self._children.values() if c.inline]:
-            await cell.close()
+            await cell.close(grace=ON_STOP_GRACE)
         try:
             suppressed = bool(await tg.__aexit__(exc_type, exc, tb))
         except BaseExceptionGroup as group:
@@ -160,7 +163,7 @@ class Supervisor:
         if name in self._children:
             raise SpawnError(f"supervisor {self.name!r} already has an actor named {name!r}")
         cell = Cell(self, name, index, instance, factory, normalized, mailbox_size,
-                    dispatcher == "inline", backend)
+                    dispatcher == "inline", backend, self._deadlines)
         self._children[name] = cell
         if cell.inline:
             try:
@@ -204,6 +207,10 @@ class Supervisor:
         return self.tree().render()
 
     # -- called by cells -------------------------------------------------------------------
+
+    def _start_timer(self, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        if self._tg is not None:
+            self._tg.start_soon(run, name=f"{self.name}/deadlines")
 
     def _forget(self, cell: Cell) -> None:
         if self._children.get(cell.name) is cell:

@@ -1,0 +1,124 @@
+"""The compiled, immutable form of a ``StateGraph``: what the runtime executes."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..channels import BaseChannel
+from ..types import RetryPolicy
+from ._branch import Branch
+
+INJECTABLE = ("config", "writer", "store", "runtime", "previous")
+"""Keyword parameters a node function may declare to receive run context (as in LangGraph)."""
+
+
+class NodeCall:
+    """How to call a node's function: sync or async, which context parameters it takes."""
+
+    __slots__ = ("fn", "is_async", "config_positional", "inject", "subgraph")
+
+    def __init__(self, fn: Callable[..., Any], subgraph: Any = None) -> None:
+        self.fn = fn
+        self.subgraph = subgraph
+        call = getattr(fn, "__call__", None)
+        self.is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call)
+        self.config_positional = False
+        inject: list[str] = []
+        if subgraph is None:
+            try:
+                params = list(inspect.signature(fn).parameters.values())
+            except (TypeError, ValueError):
+                params = []
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            if len(positional) >= 2 and positional[1].name not in INJECTABLE[1:]:
+                self.config_positional = True
+            for p in params:
+                if p.name in INJECTABLE and p.kind != p.VAR_KEYWORD:
+                    if p.name == "config" and self.config_positional and p is positional[1]:
+                        continue
+                    if p in positional[:1]:
+                        continue
+                    inject.append(p.name)
+        self.inject = tuple(inject)
+
+
+class NodeProgram:
+    """One node as the runtime sees it."""
+
+    __slots__ = (
+        "name", "call", "reads", "reader", "triggers", "edges", "joins", "branches",
+        "retry_policy", "defer", "hidden", "metadata",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        call: NodeCall,
+        reads: tuple[str, ...],
+        reader: Callable[[dict[str, Any]], Any],
+        triggers: tuple[str, ...],
+        edges: tuple[str, ...],
+        joins: tuple[str, ...],
+        branches: tuple[Branch, ...],
+        retry_policy: RetryPolicy | None,
+        defer: bool,
+        hidden: bool = False,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.call = call
+        self.reads = reads
+        self.reader = reader
+        self.triggers = triggers
+        self.edges = edges
+        self.joins = joins
+        self.branches = branches
+        self.retry_policy = retry_policy
+        self.defer = defer
+        self.hidden = hidden
+        self.metadata = dict(metadata or {})
+
+
+class Program:
+    """Channels, nodes and the trigger index of a compiled graph. Never mutated after compile."""
+
+    __slots__ = (
+        "name", "channels", "state_keys", "input_keys", "output_keys", "nodes",
+        "trigger_to_nodes", "validators", "state_reader", "clearing", "root_key", "writable_keys",
+        "managed",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        channels: dict[str, BaseChannel[Any, Any, Any]],
+        state_keys: tuple[str, ...],
+        input_keys: tuple[str, ...],
+        output_keys: tuple[str, ...],
+        nodes: dict[str, NodeProgram],
+        validators: dict[str, Callable[[str, Any], Any]],
+        state_reader: Callable[[dict[str, Any]], Any],
+        clearing: frozenset[str],
+        root_key: bool,
+        writable_keys: frozenset[str],
+        managed: dict[str, Any],
+    ) -> None:
+        self.name = name
+        self.channels = channels
+        self.state_keys = state_keys
+        self.input_keys = input_keys
+        self.output_keys = output_keys
+        self.nodes = nodes
+        index: dict[str, list[str]] = {}
+        for node in sorted(nodes):
+            for t in nodes[node].triggers:
+                index.setdefault(t, []).append(node)
+        self.trigger_to_nodes = {k: tuple(v) for k, v in index.items()}
+        self.validators = validators
+        self.state_reader = state_reader
+        self.clearing = clearing
+        self.root_key = root_key
+        self.writable_keys = writable_keys
+        self.managed = managed

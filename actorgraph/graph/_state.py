@@ -1,0 +1,376 @@
+"""``StateGraph``: the builder users write graphs with, and ``compile()`` into a :class:`Program`."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Literal, get_args, get_origin
+
+from ..channels import (
+    AnyValue,
+    BaseChannel,
+    BinaryOperatorAggregate,
+    EphemeralValue,
+    LastValue,
+    LastValueAfterFinish,
+    NamedBarrierValue,
+    NamedBarrierValueAfterFinish,
+    Topic,
+)
+from ..errors import GraphValidationError
+from ..types import Command, RetryPolicy
+from ._branch import Branch
+from ._constants import END, RESERVED_CHARS, START, TASKS, branch_channel, join_channel
+from ._program import NodeCall, NodeProgram, Program
+from ._schema import FieldSpec, input_schema_of, make_reader, make_validator, schema_fields
+
+
+class _NodeSpec:
+    __slots__ = ("name", "fn", "input_schema", "retry_policy", "defer", "destinations", "metadata", "subgraph")
+
+    def __init__(self, name: str, fn: Any, input_schema: Any, retry_policy: RetryPolicy | None,
+                 defer: bool, destinations: tuple[str, ...], metadata: dict[str, Any] | None,
+                 subgraph: Any) -> None:
+        self.name = name
+        self.fn = fn
+        self.input_schema = input_schema
+        self.retry_policy = retry_policy
+        self.defer = defer
+        self.destinations = destinations
+        self.metadata = metadata
+        self.subgraph = subgraph
+
+
+class StateGraph:
+    """A graph whose nodes read and write a shared state, run as BSP super-steps.
+
+    ``state_schema`` is a ``TypedDict``, dataclass, ``msgspec.Struct`` or pydantic model; each
+    field becomes a channel: ``Annotated[T, reducer]`` folds every write of a step with
+    ``reducer(old, new)``; any other field keeps the last value (two writes in one step raise
+    ``InvalidUpdateError``). ``input_schema`` / ``output_schema`` restrict what ``invoke``
+    accepts and returns. Builder methods return ``self`` so calls can be chained.
+    """
+
+    def __init__(
+        self,
+        state_schema: Any = None,
+        *,
+        input_schema: Any = None,
+        output_schema: Any = None,
+        context_schema: Any = None,
+    ) -> None:
+        if state_schema is None:
+            if input_schema is None or output_schema is None:
+                raise GraphValidationError("StateGraph needs a state_schema (or both input_schema and output_schema)")
+            state_schema = input_schema
+        self.state_schema = state_schema
+        self.input_schema = input_schema if input_schema is not None else state_schema
+        self.output_schema = output_schema if output_schema is not None else state_schema
+        self.context_schema = context_schema
+        self.nodes: dict[str, _NodeSpec] = {}
+        self.edges: set[tuple[str, str]] = set()
+        self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
+        self.branches: dict[str, dict[str, Branch]] = {}
+        self.fields: dict[str, FieldSpec] = {}
+        self._add_schema(self.state_schema)
+        self._add_schema(self.input_schema)
+        self._add_schema(self.output_schema)
+
+    # -- building --------------------------------------------------------------------------
+
+    def _add_schema(self, schema: Any) -> None:
+        for name, spec in schema_fields(schema).items():
+            old = self.fields.get(name)
+            if old is None or (old.reducer is None and old.channel is None and old.managed is None):
+                self.fields[name] = spec
+            elif (spec.reducer or spec.channel) and (spec.reducer, spec.channel) != (old.reducer, old.channel):
+                raise GraphValidationError(f"Channel '{name}' already exists with a different type")
+
+    def add_node(
+        self,
+        node: str | Callable[..., Any],
+        action: Any = None,
+        *,
+        input_schema: Any = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        defer: bool = False,
+        destinations: dict[str, str] | tuple[str, ...] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> StateGraph:
+        """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
+
+        ``fn`` may be sync or async, take ``(state)`` or ``(state, config)`` and keyword
+        parameters ``config``, ``writer``, ``store``, ``runtime``; or be a compiled graph
+        (a subgraph sharing the keys it knows). ``retry_policy`` retries failed attempts;
+        ``defer=True`` runs the node only when nothing else is left to run; ``destinations``
+        declares ``Command(goto=...)`` targets for validation and drawing.
+        """
+        if not isinstance(node, str):
+            action = node
+            node = getattr(action, "name", None) or getattr(action, "__name__", None) or type(action).__name__
+            assert isinstance(node, str)
+        if action is None:
+            raise GraphValidationError(f"Node `{node}` needs an action (a function or a compiled graph)")
+        if node in self.nodes:
+            raise GraphValidationError(f"Node `{node}` already present.")
+        if node in (START, END):
+            raise GraphValidationError(f"Node `{node}` is reserved.")
+        for ch in RESERVED_CHARS:
+            if ch in node:
+                raise GraphValidationError(f"'{ch}' is a reserved character and is not allowed in the node names.")
+        subgraph = action if hasattr(action, "_program") else None
+        if input_schema is None and subgraph is None:
+            input_schema = input_schema_of(action)
+        if input_schema is not None:
+            self._add_schema(input_schema)
+        if isinstance(retry_policy, Sequence):
+            retry_policy = retry_policy[0] if retry_policy else None
+        dests: tuple[str, ...] = ()
+        if isinstance(destinations, dict):
+            dests = tuple(destinations)
+        elif destinations:
+            dests = tuple(destinations)
+        else:
+            dests = _command_destinations(action)
+        self.nodes[node] = _NodeSpec(node, action, input_schema, retry_policy, defer, dests, metadata, subgraph)
+        return self
+
+    def add_edge(self, start_key: str | Sequence[str], end_key: str) -> StateGraph:
+        """``add_edge("a", "b")``: b runs after a. ``add_edge(["a", "b"], "c")``: c runs once,
+        after both a and b have finished (whatever the steps they finish in)."""
+        if isinstance(start_key, str):
+            if start_key == END:
+                raise GraphValidationError("END cannot be a start node")
+            if end_key == START:
+                raise GraphValidationError("START cannot be an end node")
+            self.edges.add((start_key, end_key))
+            return self
+        sources = tuple(start_key)
+        for s in sources:
+            if s == END:
+                raise GraphValidationError("END cannot be a start node")
+            if s != START and s not in self.nodes:
+                raise GraphValidationError(f"Need to add_node `{s}` first")
+        if end_key == START:
+            raise GraphValidationError("START cannot be an end node")
+        if end_key != END and end_key not in self.nodes:
+            raise GraphValidationError(f"Need to add_node `{end_key}` first")
+        self.waiting_edges.add((sources, end_key))
+        return self
+
+    def add_conditional_edges(
+        self,
+        source: str,
+        path: Callable[..., Any],
+        path_map: dict[Hashable, str] | list[str] | None = None,
+    ) -> StateGraph:
+        """After ``source`` runs, ``path(state)`` picks the next node(s): a name, ``END``, a
+        ``Send``, or a list of them (mapped through ``path_map`` when given). The router sees
+        the state plus ``source``'s own writes of this step."""
+        branch = Branch(path, path_map)
+        if branch.name in self.branches.get(source, {}):
+            raise GraphValidationError(f"Branch with name `{branch.name}` already exists for node `{source}`")
+        self.branches.setdefault(source, {})[branch.name] = branch
+        return self
+
+    def add_sequence(self, nodes: Sequence[Callable[..., Any] | tuple[str, Callable[..., Any]]]) -> StateGraph:
+        """Add nodes that run one after another, in the given order."""
+        if not nodes:
+            raise GraphValidationError("Sequence requires at least one node.")
+        previous: str | None = None
+        for item in nodes:
+            if isinstance(item, tuple):
+                name, fn = item
+                self.add_node(name, fn)
+            else:
+                name = getattr(item, "__name__", None) or type(item).__name__
+                self.add_node(name, item)
+            if previous is not None:
+                self.add_edge(previous, name)
+            previous = name
+        return self
+
+    def set_entry_point(self, key: str) -> StateGraph:
+        """Same as ``add_edge(START, key)``."""
+        return self.add_edge(START, key)
+
+    def set_conditional_entry_point(
+        self, path: Callable[..., Any], path_map: dict[Hashable, str] | list[str] | None = None
+    ) -> StateGraph:
+        """Same as ``add_conditional_edges(START, path, path_map)``."""
+        return self.add_conditional_edges(START, path, path_map)
+
+    def set_finish_point(self, key: str) -> StateGraph:
+        """Same as ``add_edge(key, END)``."""
+        return self.add_edge(key, END)
+
+    # -- compiling -------------------------------------------------------------------------
+
+    def validate(self, interrupt: Sequence[str] = ()) -> None:
+        """Raise :class:`GraphValidationError` naming the first bad node or edge."""
+        all_sources = {s for s, _ in self.edges} | {s for ss, _ in self.waiting_edges for s in ss}
+        all_sources |= set(self.branches)
+        for name, spec in self.nodes.items():
+            if spec.destinations:
+                all_sources.add(name)
+        for source in sorted(all_sources):
+            if source != START and source not in self.nodes:
+                raise GraphValidationError(f"Found edge starting at unknown node '{source}'")
+        if START not in all_sources:
+            raise GraphValidationError("Graph must have an entrypoint: add at least one edge from START to another node")
+        targets = {t for _, t in self.edges} | {t for _, t in self.waiting_edges}
+        for name, spec in self.nodes.items():
+            targets.update(spec.destinations)
+        for target in sorted(targets):
+            if target != END and target not in self.nodes:
+                raise GraphValidationError(f"Found edge ending at unknown node `{target}`")
+        for source, branches in self.branches.items():
+            for bname, branch in branches.items():
+                for end in branch.ends or ():
+                    if end != END and end not in self.nodes:
+                        raise GraphValidationError(f"At '{source}' node, '{bname}' branch found unknown target '{end}'")
+        for node in interrupt:
+            if node != "*" and node not in self.nodes:
+                raise GraphValidationError(f"Interrupt node `{node}` not found")
+
+    def compile(
+        self,
+        checkpointer: Any = None,
+        *,
+        store: Any = None,
+        interrupt_before: Sequence[str] | Literal["*"] | None = None,
+        interrupt_after: Sequence[str] | Literal["*"] | None = None,
+        debug: bool = False,
+        name: str | None = None,
+    ) -> Any:
+        """Validate and freeze the graph; returns a runnable ``CompiledGraph``.
+
+        Raises :class:`GraphValidationError` (a ``ValueError``) naming the unknown node, edge
+        or branch target.
+        """
+        before = _node_list(interrupt_before)
+        after = _node_list(interrupt_after)
+        self.validate([*before, *after])
+        program = self._program(name or "LangGraph")
+        # The runtime is the layer above; the builder hands it the finished program.
+        from ..runtime import CompiledGraph
+
+        return CompiledGraph(
+            program,
+            builder=self,
+            checkpointer=checkpointer,
+            store=store,
+            interrupt_before=before,
+            interrupt_after=after,
+            debug=debug,
+        )
+
+    def _program(self, name: str) -> Program:
+        channels: dict[str, BaseChannel[Any, Any, Any]] = {}
+        managed: dict[str, Any] = {}
+        for key, field in self.fields.items():
+            if field.managed is not None:
+                managed[key] = field.managed
+                continue
+            channels[key] = _channel_for(key, field)
+        state_keys = tuple(k for k in schema_fields(self.state_schema) if k in channels)
+        input_keys = tuple(k for k in schema_fields(self.input_schema) if k in channels)
+        output_keys = tuple(k for k in schema_fields(self.output_schema) if k in channels)
+        root_key = state_keys == ("__root__",)
+
+        channels[START] = EphemeralValue(Any, START)
+        channels[TASKS] = Topic(Any, TASKS)
+        clearing = {START, TASKS}
+        for node, nspec in self.nodes.items():
+            ch = branch_channel(node)
+            channels[ch] = LastValueAfterFinish(Any, ch) if nspec.defer else EphemeralValue(Any, ch, guard=False)
+            if not nspec.defer:
+                clearing.add(ch)
+        joins_into: dict[str, list[str]] = {}
+        joins_from: dict[str, list[str]] = {}
+        for sources, target in sorted(self.waiting_edges):
+            ch = join_channel(sources, target)
+            deferred = target in self.nodes and self.nodes[target].defer
+            channels[ch] = (NamedBarrierValueAfterFinish if deferred else NamedBarrierValue)(str, set(sources), ch)
+            joins_into.setdefault(target, []).append(ch)
+            for s in sources:
+                joins_from.setdefault(s, []).append(ch)
+        for key, ch_obj in channels.items():
+            if isinstance(ch_obj, (EphemeralValue, AnyValue)) or (isinstance(ch_obj, Topic) and key not in self.fields):
+                clearing.add(key)
+            elif isinstance(ch_obj, Topic) and not getattr(ch_obj, "accumulate", False):
+                clearing.add(key)
+
+        edges_from: dict[str, list[str]] = {}
+        for s, t in sorted(self.edges):
+            if t != END:
+                edges_from.setdefault(s, []).append(t)
+
+        nodes: dict[str, NodeProgram] = {}
+        nodes[START] = NodeProgram(
+            START, NodeCall(_identity), (START,), lambda values: values.get(START), (START,),
+            tuple(edges_from.get(START, ())), tuple(joins_from.get(START, ())),
+            tuple(self.branches.get(START, {}).values()), None, False, hidden=True,
+        )
+        for node, spec in self.nodes.items():
+            if spec.subgraph is not None:
+                reads = tuple(k for k in state_keys)
+                reader = make_reader(self.state_schema)
+                call = NodeCall(spec.fn, subgraph=spec.subgraph)
+            else:
+                schema = spec.input_schema if spec.input_schema is not None else self.state_schema
+                reads = tuple(k for k in schema_fields(schema) if k in channels or k in managed)
+                reader = make_reader(schema)
+                call = NodeCall(spec.fn)
+            triggers = (branch_channel(node), *joins_into.get(node, ()))
+            nodes[node] = NodeProgram(
+                node, call, reads, reader, triggers,
+                tuple(edges_from.get(node, ())), tuple(joins_from.get(node, ())),
+                tuple(self.branches.get(node, {}).values()), spec.retry_policy, spec.defer,
+                metadata=spec.metadata,
+            )
+        validator = make_validator(self.state_schema)
+        validators = {k: validator for k in state_keys} if validator is not None else {}
+        return Program(
+            name, channels, state_keys, input_keys, output_keys, nodes, validators,
+            make_reader(self.state_schema), frozenset(clearing), root_key,
+            frozenset(k for k in self.fields if k in channels), managed,
+        )
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _channel_for(key: str, spec: FieldSpec) -> BaseChannel[Any, Any, Any]:
+    if spec.channel is not None:
+        ch = spec.channel
+        if isinstance(ch, type):
+            return ch(spec.annotation, key)  # type: ignore[no-any-return]
+        copy: BaseChannel[Any, Any, Any] = ch.copy()
+        copy.key = key
+        return copy
+    if spec.reducer is not None:
+        return BinaryOperatorAggregate(spec.annotation, spec.reducer, key)
+    return LastValue(spec.annotation, key)
+
+
+def _node_list(value: Sequence[str] | str | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def _command_destinations(fn: Any) -> tuple[str, ...]:
+    try:
+        ret = typing.get_type_hints(fn).get("return")
+    except Exception:  # unresolvable hints: no declared destinations
+        return ()
+    if ret is None or get_origin(ret) is not Command:
+        return ()
+    (arg,) = get_args(ret) or (None,)
+    if get_origin(arg) is Literal:
+        return tuple(str(a) for a in get_args(arg))
+    return ()

@@ -1,0 +1,177 @@
+"""The two pure halves of a super-step: planning tasks and applying their writes.
+
+Both work on a :class:`RunState` (the run's channels and versions) owned by the barrier
+supervisor; neither awaits. Planning is incremental: only nodes triggered by a channel updated in
+the previous step are considered, so a step costs the same in a 10-node and a 1000-node graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..channels import BaseChannel
+from ..graph._constants import TASKS
+from ..graph._program import NodeProgram, Program
+from ..types import Send
+
+
+class RunState:
+    """Channels and versions of one run (or one subgraph run)."""
+
+    __slots__ = ("channels", "versions", "versions_seen", "max_version", "live_clearing", "updated",
+                 "bumped")
+
+    def __init__(self, program: Program) -> None:
+        self.channels: dict[str, BaseChannel[Any, Any, Any]] = {k: c.copy() for k, c in program.channels.items()}
+        self.versions: dict[str, int] = {}
+        self.versions_seen: dict[str, dict[str, int]] = {}
+        self.max_version = 0
+        self.live_clearing: set[str] = set()
+        self.updated: set[str] | None = None  # None: consider every node (first plan of a run)
+        self.bumped: set[str] = set()  # channels whose version changed in the last apply
+
+    def values(self, keys: Iterable[str]) -> dict[str, Any]:
+        """Available values of ``keys``."""
+        channels = self.channels
+        out: dict[str, Any] = {}
+        for k in keys:
+            ch = channels[k]
+            if ch.is_available():
+                out[k] = ch.get()
+        return out
+
+
+class Task:
+    """One unit of work of a super-step: a node run on an input."""
+
+    __slots__ = ("id", "name", "node", "input", "path", "triggers", "order", "writes", "result")
+
+    def __init__(self, id: str, node: NodeProgram, input: Any, path: tuple[Any, ...],
+                 triggers: tuple[str, ...], order: tuple[int, Any]) -> None:
+        self.id = id
+        self.name = node.name
+        self.node = node
+        self.input = input
+        self.path = path
+        self.triggers = triggers
+        self.order = order
+        self.writes: list[tuple[str, Any]] = []
+        self.result: Any = None
+
+
+def task_id(ns: str, step: int, name: str, kind: str, key: Any) -> str:
+    """Deterministic task id (UUID-formatted): same run position, same id."""
+    digest = hashlib.blake2b(f"{ns}\x00{step}\x00{name}\x00{kind}\x00{key}".encode(), digest_size=16).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+def plan(program: Program, state: RunState, step: int, ns: str,
+         managed: dict[str, Any] | None = None) -> list[Task]:
+    """The tasks of ``step``: push tasks (pending ``Send``s) first, then triggered nodes by name."""
+    channels = state.channels
+    nodes = program.nodes
+    tasks: list[Task] = []
+    sends = channels[TASKS]
+    if sends.is_available():
+        for idx, packet in enumerate(sends.get()):
+            assert isinstance(packet, Send)
+            node = nodes.get(packet.node)
+            if node is None:
+                continue
+            tid = task_id(ns, step, node.name, "push", idx)
+            tasks.append(Task(tid, node, packet.arg, ("__pregel_push", idx), (TASKS,), (1, idx)))
+    if state.updated is None:
+        candidates: Iterable[str] = sorted(nodes)
+    else:
+        index = program.trigger_to_nodes
+        found: set[str] = set()
+        for ch in state.updated:
+            found.update(index.get(ch, ()))
+        candidates = sorted(found) if len(found) > 1 else found
+    versions = state.versions
+    for name in candidates:
+        node = nodes[name]
+        seen = state.versions_seen.get(name)
+        for t in node.triggers:
+            if channels[t].is_available() and (seen is None or versions.get(t, 0) > seen.get(t, 0)):
+                break
+        else:
+            continue
+        values = state.values(k for k in node.reads if k in channels)
+        if managed:
+            for k in node.reads:
+                if k in managed:
+                    values[k] = managed[k]
+        tid = task_id(ns, step, name, "pull", node.triggers)
+        tasks.append(Task(tid, node, node.reader(values), ("__pregel_pull", name), node.triggers, (0, name)))
+    return tasks
+
+
+def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
+                 extra: Sequence[tuple[str, Any]] = ()) -> set[str]:
+    """Apply every write of a finished step in task-path order; return the channels updated.
+
+    ``extra`` writes (input / ``Command`` writes) go first. Every channel changed in the step
+    gets the same new version; channels a step did not write that hold per-step values
+    (ephemeral triggers, topics) are cleared.
+    """
+    channels = state.channels
+    versions = state.versions
+    ordered = sorted(tasks, key=_order) if len(tasks) > 1 else tasks
+    new_version = state.max_version + 1
+    bumped: set[str] = set()
+    any_triggers = False
+    for task in ordered:
+        if task.triggers:
+            any_triggers = True
+            seen = state.versions_seen.setdefault(task.name, {})
+            for t in task.triggers:
+                seen[t] = versions.get(t, 0)
+    for task in ordered:
+        for t in task.triggers:
+            if channels[t].consume():
+                versions[t] = new_version
+                bumped.add(t)
+    pending: dict[str, list[Any]] = {}
+    for ch, value in extra:
+        pending.setdefault(ch, []).append(value)
+    for task in ordered:
+        for ch, value in task.writes:
+            pending.setdefault(ch, []).append(value)
+    updated: set[str] = set()
+    clearing = program.clearing
+    live = state.live_clearing
+    for ch, values in pending.items():
+        channel = channels[ch]
+        if channel.update(values):
+            versions[ch] = new_version
+            bumped.add(ch)
+            if channel.is_available():
+                updated.add(ch)
+                if ch in clearing:
+                    live.add(ch)
+    if any_triggers:
+        for ch in [c for c in live if c not in pending]:
+            if channels[ch].update(()):
+                versions[ch] = new_version
+                bumped.add(ch)
+            live.discard(ch)
+    index = program.trigger_to_nodes
+    if TASKS not in updated and not any(ch in index for ch in updated):
+        for ch, channel in channels.items():
+            if channel.finish():
+                versions[ch] = new_version
+                bumped.add(ch)
+                if channel.is_available():
+                    updated.add(ch)
+    if bumped:
+        state.max_version = new_version
+    state.updated = updated
+    state.bumped = bumped
+    return updated
+
+
+def _order(task: Task) -> tuple[int, Any]:
+    return task.order

@@ -1,0 +1,173 @@
+"""``CompiledGraph``: what ``StateGraph.compile()`` returns — invoke, stream, draw."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sys
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+import anyio
+import anyio.from_thread
+
+from ..graph._program import Program
+from ._context import TaskContext
+from ._loop import Run
+from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
+
+
+class CompiledGraph:
+    """A compiled, immutable graph. Runs are independent: one graph may run many times at once.
+
+    ``ainvoke``/``astream`` work on asyncio and trio; ``invoke``/``stream`` run them in a private
+    event loop (asyncio) and refuse to be called from inside a running loop.
+    """
+
+    def __init__(
+        self,
+        program: Program,
+        *,
+        builder: Any = None,
+        checkpointer: Any = None,
+        store: Any = None,
+        interrupt_before: Sequence[str] = (),
+        interrupt_after: Sequence[str] = (),
+        debug: bool = False,
+    ) -> None:
+        self._program = program
+        self.builder = builder
+        self.checkpointer = checkpointer
+        self.store = store
+        self.interrupt_before = tuple(interrupt_before)
+        self.interrupt_after = tuple(interrupt_after)
+        self.debug = debug
+        self.name = program.name
+        self.step_timeout: float | None = None
+        """Seconds a super-step may take; ``TimeoutError`` (cancelling the step) when exceeded."""
+
+    def __repr__(self) -> str:
+        return f"<CompiledGraph {self.name!r}: {len(self._program.nodes) - 1} nodes>"
+
+    # -- async API -------------------------------------------------------------------------
+
+    async def ainvoke(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        stream_mode: str = "values",
+        context: Any = None,
+        durability: str | None = None,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+    ) -> Any:
+        """Run to the end and return the output (the output schema's available keys)."""
+        run = Run(self, dict(config or {}), context=context, store=self.store)
+        return await run.run(input)
+
+    async def astream(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        stream_mode: str | Sequence[str] = "updates",
+        subgraphs: bool = False,
+        context: Any = None,
+        durability: str | None = None,
+        interrupt_before: Sequence[str] | None = None,
+        interrupt_after: Sequence[str] | None = None,
+    ) -> AsyncIterator[Any]:
+        """Run and yield stream chunks (LangGraph's shapes).
+
+        One mode yields chunks; a list of modes yields ``(mode, chunk)``; ``subgraphs=True``
+        prefixes the namespace tuple. The run is driven by this generator in the caller's
+        task: stop iterating and the run stops with it (nothing keeps running behind it).
+        """
+        modes, single = _modes(stream_mode)
+        hub = StreamHub()
+        sub = Subscriber(frozenset(modes), capacity=math.inf)
+        hub.subscribe(sub)
+        run = Run(self, dict(config or {}), hub=hub, modes=frozenset(modes), context=context,
+                  store=self.store, subgraphs=subgraphs)
+        run.begin(input)
+        while await run.tick():
+            for event in sub.drain():
+                yield _shape(event, single, subgraphs)
+
+    # -- sync API --------------------------------------------------------------------------
+
+    def invoke(self, input: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Sync :meth:`ainvoke` in a private asyncio event loop."""
+        _refuse_inside_loop("invoke", "ainvoke")
+        return anyio.run(lambda: self.ainvoke(input, config, **kwargs))
+
+    def stream(self, input: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Iterator[Any]:
+        """Sync :meth:`astream`: the run lives in a private event loop on a helper thread and
+        advances as the iterator is consumed."""
+        _refuse_inside_loop("stream", "astream")
+        with anyio.from_thread.start_blocking_portal() as portal:
+            agen = self.astream(input, config, **kwargs)
+            try:
+                while True:
+                    try:
+                        item = portal.call(agen.__anext__)
+                    except StopAsyncIteration:
+                        return
+                    yield item
+            finally:
+                portal.call(agen.aclose)  # type: ignore[attr-defined,call-arg]
+
+    # -- subgraph --------------------------------------------------------------------------
+
+    async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:
+        """Run as a node of ``parent``: input is the parent's state, output the full final state."""
+        task = ctx.task
+        ns = (*parent.ns, f"{task.name}:{task.id}")
+        modes = parent.modes if parent.subgraphs else frozenset(m for m in parent.modes if m == "custom")
+        run = Run(self, parent.config, hub=parent.hub, modes=modes, ns=ns, context=parent.context,
+                  store=parent.store, subgraphs=parent.subgraphs, parent=parent)
+        run.begin(value)
+        while await run.tick():
+            pass
+        return run.values()
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def get_graph(self) -> Any:
+        """The graph's drawable structure (``draw_mermaid()``)."""
+        from ..graph._draw import DrawableGraph
+
+        return DrawableGraph.from_builder(self.builder, self.name)
+
+
+def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:
+    if isinstance(stream_mode, str):
+        modes, single = [stream_mode], True
+    else:
+        modes, single = list(stream_mode), False
+    for m in modes:
+        if m not in STREAM_MODES:
+            raise ValueError(f"Unknown stream mode {m!r}; expected one of {sorted(STREAM_MODES)}")
+    return modes, single
+
+
+def _shape(event: StreamEvent, single: bool, subgraphs: bool) -> Any:
+    if subgraphs:
+        return (event.ns, event.chunk) if single else (event.ns, event.mode, event.chunk)
+    return event.chunk if single else (event.mode, event.chunk)
+
+
+def _refuse_inside_loop(name: str, alternative: str) -> None:
+    running = False
+    try:
+        asyncio.get_running_loop()
+        running = True
+    except RuntimeError:
+        trio = sys.modules.get("trio")
+        running = trio is not None and bool(trio.lowlevel.in_trio_run())
+    if running:
+        raise RuntimeError(
+            f"CompiledGraph.{name}() was called from inside a running event loop; "
+            f"use 'await graph.{alternative}(...)' there instead"
+        )

@@ -1,0 +1,295 @@
+"""The barrier supervisor: one run of a compiled graph, super-step by super-step.
+
+Read :meth:`Run.run` top to bottom: input step, then per step plan → execute → barrier → apply
+writes → checkpoint hook → stream, until nothing is triggered or ``recursion_limit`` is hit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from .._log import enabled, get_logger
+from ..actors import ActorRef, Supervisor
+from ..actors._slot import current_backend
+from ..errors import EmptyInputError, GraphRecursionError, error_message
+from ..graph._constants import START
+from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
+from ..types import Command
+from ._algo import RunState, Task, apply_writes, plan
+from ._checkpoint import CheckpointData, CheckpointHook
+from ._stream import Publish, StreamEvent, StreamHub
+from ._task import Barrier, Execute, NodeActor, run_task
+
+if TYPE_CHECKING:
+    from ._compiled import CompiledGraph
+
+log = get_logger("runtime")
+
+DEFAULT_RECURSION_LIMIT = 10007
+"""Super-steps a run may take unless ``config["recursion_limit"]`` says otherwise (LangGraph's default)."""
+
+
+class Run:
+    """Owns one run: its channels (a :class:`RunState`), its node actors, its stream hub."""
+
+    def __init__(
+        self,
+        graph: CompiledGraph,
+        config: dict[str, Any],
+        *,
+        hub: StreamHub | None = None,
+        modes: frozenset[str] = frozenset(),
+        ns: tuple[str, ...] = (),
+        context: Any = None,
+        store: Any = None,
+        subgraphs: bool = False,
+        parent: Run | None = None,
+    ) -> None:
+        self.graph = graph
+        self.program = graph._program
+        self.config = config
+        limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
+        if not isinstance(limit, int) or limit < 1:
+            raise ValueError("recursion_limit must be at least 1")
+        self.recursion_limit = limit
+        self.hub = hub
+        self.modes = modes if hub is not None else frozenset()
+        self.ns = ns
+        self.ns_str = "|".join(ns)
+        self.context = context
+        self.store = store
+        self.subgraphs = subgraphs
+        self.parent = parent
+        self.state = RunState(self.program)
+        self.step = -1
+        self.events: list[StreamEvent] = parent.events if parent is not None else []
+        self.stop = 0
+        hook = graph.checkpointer
+        self.checkpoint_hook: CheckpointHook | None = hook if hasattr(hook, "on_checkpoint") else None
+        self.pending_input_checkpoint: CheckpointData | None = None
+        self.writer: Callable[[Any], None] = self._write_custom if "custom" in self.modes else _drop
+        self.log = log.bind(run=config.get("run_id"), thread=config.get("configurable", {}).get("thread_id"),
+                            ns=self.ns_str) if enabled(log) else log
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def run(self, value: Any) -> Any:
+        """Run from ``value`` to the end; return the output (output-schema keys)."""
+        self.begin(value)
+        while await self.tick():
+            pass
+        return self.output()
+
+    def begin(self, value: Any) -> None:
+        """The input step (-1): nothing runs yet, the input waits in ``__start__``."""
+        self._input(value)
+        if self.checkpoint_hook is not None:
+            self.pending_input_checkpoint = self._checkpoint("input", [])
+        self.step = 0
+        self.stop = self.step + self.recursion_limit
+        if enabled(self.log):
+            self.log.info("run_started", graph=self.program.name)
+
+    async def tick(self) -> bool:
+        """Run one super-step; False when nothing was left to run (the run is over)."""
+        program = self.program
+        state = self.state
+        if self.pending_input_checkpoint is not None:
+            data, self.pending_input_checkpoint = self.pending_input_checkpoint, None
+            assert self.checkpoint_hook is not None
+            await self.checkpoint_hook.on_checkpoint(data)
+        if self.step > self.stop:
+            raise GraphRecursionError(error_message(
+                f"Recursion limit of {self.recursion_limit} reached without hitting a stop "
+                "condition. You can increase the limit by setting the `recursion_limit` config key.",
+                "GRAPH_RECURSION_LIMIT",
+            ))
+        tasks = plan(program, state, self.step, self.ns_str, self._managed())
+        if not tasks:
+            if enabled(self.log):
+                self.log.info("run_finished", graph=program.name, steps=self.step)
+            return False
+        self._emit_task_starts(tasks)
+        timeout = self.graph.step_timeout
+        if timeout is None:
+            await self._execute(tasks)
+        else:
+            with anyio.fail_after(timeout):
+                await self._execute(tasks)
+        updated = apply_writes(program, state, tasks)
+        if self.checkpoint_hook is not None:
+            await self.checkpoint_hook.on_checkpoint(self._checkpoint("loop", tasks))
+        if "values" in self.modes and any(k in updated for k in program.output_keys):
+            self._emit("values", self.values())
+        await self._flush()
+        self.step += 1
+        return True
+
+    def _checkpoint(self, source: str, tasks: list[Task]) -> CheckpointData:
+        """What changed in the step just applied: the checkpoint hook's input."""
+        state = self.state
+        channels = state.channels
+        return CheckpointData(
+            ns=self.ns_str,
+            step=self.step,
+            source=source,
+            values={ch: channels[ch].checkpoint() for ch in state.bumped},
+            versions={ch: state.versions[ch] for ch in state.bumped},
+            versions_seen={t.name: dict(state.versions_seen.get(t.name, {})) for t in tasks},
+        )
+
+    def _input(self, value: Any) -> None:
+        """Step -1: put the input in the ``__start__`` channel (or apply a ``Command``)."""
+        if value is None:
+            raise EmptyInputError("Received no input for __start__")
+        if isinstance(value, Command):
+            if value.update is None and value.goto == () and value.resume is None:
+                raise EmptyInputError("Received empty Command input")
+            if value.graph == Command.PARENT:
+                from ..errors import InvalidUpdateError
+
+                raise InvalidUpdateError("There is no parent graph")
+            raise NotImplementedError("Command input needs a checkpointer (resuming lands with persistence)")
+        apply_writes(self.program, self.state, (), [(START, value)])
+
+    def _managed(self) -> dict[str, Any] | None:
+        """Values of managed keys (``RemainingSteps``, ``IsLastStep``) for this step."""
+        managed = self.program.managed
+        if not managed:
+            return None
+        out: dict[str, Any] = {}
+        for key, kind in managed.items():
+            if kind is RemainingSteps:
+                out[key] = self.stop - self.step
+            elif kind is IsLastStep:
+                out[key] = self.step == self.stop - 1
+        return out
+
+    async def _execute(self, tasks: list[Task]) -> None:
+        """Run a step's tasks; returns when all finished, raises the first failure.
+
+        A lone task runs inline (the supervisor would only wait for it). Several tasks go to
+        their nodes' actors, spawned under a supervisor that lives for the step, and run
+        concurrently in the step's task group; the first failure cancels the others.
+        """
+        if len(tasks) == 1:
+            task = tasks[0]
+            started = time.perf_counter() if enabled(self.log) else 0.0
+            await run_task(self, task)
+            self._task_done(task, started)
+            return
+        backend = current_backend()
+        async with Supervisor(name=f"step{self.step}") as sup, anyio.create_task_group() as tg:
+            barrier = Barrier(len(tasks), tg, backend.new_slot(), self._task_done)
+            actors: dict[str, ActorRef] = {}
+            for task in tasks:
+                ref = actors.get(task.name)
+                if ref is None:
+                    ref = actors[task.name] = await sup.spawn(NodeActor(self, task.node), name=task.name)
+                await ref.tell(Execute(task, barrier))
+            await barrier.slot
+        if barrier.failure is not None:
+            raise barrier.failure
+
+    # -- results and streams ---------------------------------------------------------------
+
+    def _task_done(self, task: Task, started: float = 0.0) -> None:
+        if started and enabled(self.log):
+            self.log.info("task_finished", step=self.step, node=task.name, task_id=task.id,
+                          duration_ms=round((time.perf_counter() - started) * 1000, 3))
+        if task.node.hidden or not self.modes:
+            return
+        modes = self.modes
+        if "updates" in modes:
+            self._emit("updates", {task.name: self._task_update(task)})
+        if "tasks" in modes or "debug" in modes:
+            payload = {"id": task.id, "name": task.name, "error": None,
+                       "result": self._task_result(task), "interrupts": []}
+            self._emit_task_event("task_result", payload)
+
+    def _task_update(self, task: Task) -> Any:
+        writable = self.program.writable_keys
+        pairs = [(k, v) for k, v in task.writes if k in writable]
+        if not pairs:
+            return None
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) < len(keys):
+            return [dict([p]) for p in pairs]
+        return dict(pairs)
+
+    def _task_result(self, task: Task) -> Any:
+        writable = self.program.writable_keys
+        pairs = [(k, v) for k, v in task.writes if k in writable]
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) < len(keys):
+            return {"$writes": [dict([p]) for p in pairs]}
+        return dict(pairs)
+
+    def _emit_task_starts(self, tasks: list[Task]) -> None:
+        if "tasks" not in self.modes and "debug" not in self.modes:
+            return
+        for task in tasks:
+            if not task.node.hidden:
+                self._emit_task_event("task", {"id": task.id, "name": task.name, "input": task.input,
+                                               "triggers": task.triggers})
+
+    def _emit_task_event(self, kind: str, payload: dict[str, Any]) -> None:
+        if "tasks" in self.modes:
+            self._emit("tasks", payload)
+        if "debug" in self.modes:
+            from datetime import datetime, timezone
+
+            self._emit("debug", {"step": self.step, "timestamp": datetime.now(timezone.utc).isoformat(),
+                                 "type": kind, "payload": payload})
+
+    def _emit(self, mode: str, chunk: Any) -> None:
+        self.events.append(StreamEvent(self.ns, mode, chunk))
+
+    def _write_custom(self, chunk: Any) -> None:
+        self._emit("custom", chunk)
+
+    async def _flush(self) -> None:
+        """Hand the step's events to the stream hub (and wait for slow blocking subscribers)."""
+        hub = self.hub
+        if self.events and hub is not None and self.parent is None:
+            events, self.events = self.events, []
+            await hub.handle(Publish(events))
+            await hub.backpressure()
+
+    def values(self) -> Any:
+        program = self.program
+        if program.root_key:
+            return self.state.values(("__root__",)).get("__root__")
+        return self.state.values(program.state_keys)
+
+    def output(self) -> Any:
+        program = self.program
+        if program.root_key:
+            return self.state.values(("__root__",)).get("__root__")
+        return self.state.values(program.output_keys)
+
+    def task_config(self, task: Task) -> dict[str, Any]:
+        config = dict(self.config)
+        metadata = dict(config.get("metadata") or {})
+        metadata.update(
+            langgraph_step=self.step,
+            langgraph_node=task.name,
+            langgraph_triggers=task.triggers,
+            langgraph_path=task.path,
+            langgraph_checkpoint_ns=f"{task.name}:{task.id}",
+        )
+        config["metadata"] = metadata
+        return config
+
+    def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
+        allowed = self.program.input_keys
+        return [(k, v) for k, v in update_pairs(value, node=START) or () if k in allowed]
+
+
+def _drop(_chunk: Any) -> None:
+    """The custom writer when nobody streams ``custom``."""

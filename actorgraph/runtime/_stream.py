@@ -1,0 +1,165 @@
+"""The stream hub: every event of a run goes through it and fans out to its subscribers.
+
+A subscriber picks stream modes and a bounded buffer with a slow-consumer policy:
+
+* ``"block"`` (default): the run waits at the next super-step barrier until the subscriber
+  has room again (backpressure; a step's own events may overshoot the bound once).
+* ``"drop"``: events that do not fit are dropped and counted (``dropped``).
+* ``"error"``: the subscriber is detached and its iteration raises :class:`StreamOverflow`.
+
+``astream`` drives the run in the caller's task and is one subscriber whose buffer is drained at
+every barrier, so it needs no bound beyond one step's events.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+import msgspec
+
+from ..actors import Actor
+from ..actors._slot import Slot, current_backend
+
+StreamMode = Literal["values", "updates", "custom", "messages", "debug", "tasks", "checkpoints"]
+STREAM_MODES: frozenset[str] = frozenset(
+    ("values", "updates", "custom", "messages", "debug", "tasks", "checkpoints")
+)
+Overflow = Literal["block", "drop", "error"]
+
+
+class StreamOverflow(Exception):
+    """A subscriber with ``on_overflow="error"`` fell more than its buffer behind."""
+
+
+class StreamEvent(msgspec.Struct, frozen=True, array_like=True):
+    """One event: its namespace (``()`` for the root graph), mode and chunk."""
+
+    ns: tuple[str, ...]
+    mode: str
+    chunk: Any
+
+
+class Subscriber:
+    """A bounded buffer of events for one consumer. Iterate it with ``async for``."""
+
+    __slots__ = ("modes", "capacity", "on_overflow", "_items", "_waiter", "_closed", "_error",
+                 "dropped", "_room", "_new_slot")
+
+    def __init__(self, modes: frozenset[str], capacity: float = 1024, on_overflow: Overflow = "block") -> None:
+        if on_overflow not in ("block", "drop", "error"):
+            raise ValueError(f"on_overflow must be 'block', 'drop' or 'error', got {on_overflow!r}")
+        self.modes = modes
+        self.capacity = capacity
+        self.on_overflow = on_overflow
+        self._items: deque[StreamEvent] = deque()
+        self._waiter: Slot | None = None
+        self._room: Slot | None = None
+        self._closed = False
+        self._error: BaseException | None = None
+        self.dropped = 0
+        self._new_slot = current_backend().new_slot
+
+    def push(self, event: StreamEvent) -> bool:
+        """Buffer ``event``; False when the subscriber wants to be detached."""
+        if len(self._items) >= self.capacity:
+            if self.on_overflow == "drop":
+                self.dropped += 1
+                return True
+            if self.on_overflow == "error":
+                self.close(StreamOverflow(f"subscriber fell {self.capacity} events behind"))
+                return False
+        self._items.append(event)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        return True
+
+    def drain(self) -> list[StreamEvent]:
+        items = list(self._items)
+        self._items.clear()
+        self._wake_room()
+        return items
+
+    def _wake_room(self) -> None:
+        room = self._room
+        if room is not None and len(self._items) < self.capacity:
+            self._room = None
+            if not room.done():
+                room.set_result(None)
+
+    async def wait_for_room(self) -> None:
+        while self.on_overflow == "block" and not self._closed and len(self._items) >= self.capacity:
+            self._room = room = self._new_slot()
+            await room
+
+    def close(self, error: BaseException | None = None) -> None:
+        self._closed = True
+        if error is not None and self._error is None:
+            self._error = error
+        for slot in (self._waiter, self._room):
+            if slot is not None and not slot.done():
+                slot.set_result(None)
+        self._waiter = self._room = None
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[StreamEvent]:
+        while True:
+            while self._items:
+                item = self._items.popleft()
+                self._wake_room()
+                yield item
+            if self._error is not None:
+                raise self._error
+            if self._closed:
+                return
+            self._waiter = waiter = self._new_slot()
+            await waiter
+
+
+class Publish(msgspec.Struct, frozen=True):
+    """Message to the hub: deliver these events."""
+
+    events: list[StreamEvent]
+
+
+class StreamHub(Actor):
+    """Fans events out to subscribers by mode. Driven inline by the run's barrier supervisor."""
+
+    def __init__(self) -> None:
+        self.subscribers: list[Subscriber] = []
+        self.modes: frozenset[str] = frozenset()
+
+    def subscribe(self, sub: Subscriber) -> None:
+        self.subscribers.append(sub)
+        self.modes = self.modes | sub.modes
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        if sub in self.subscribers:
+            self.subscribers.remove(sub)
+            self.modes = frozenset().union(*(s.modes for s in self.subscribers))
+
+    def publish(self, event: StreamEvent) -> None:
+        """Deliver one event now (also used by the synchronous custom ``writer``)."""
+        for sub in self.subscribers:
+            if event.mode in sub.modes and not sub.push(event):
+                self.unsubscribe(sub)
+
+    async def handle(self, message: Any) -> Any:
+        assert isinstance(message, Publish)
+        for event in message.events:
+            self.publish(event)
+
+    async def backpressure(self) -> None:
+        """Wait until every blocking subscriber has room (called at the barrier)."""
+        for sub in list(self.subscribers):
+            await sub.wait_for_room()
+
+    def close(self, error: BaseException | None = None) -> None:
+        for sub in self.subscribers:
+            sub.close(error)

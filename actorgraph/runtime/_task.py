@@ -1,0 +1,252 @@
+"""Running one task: calling the node, retries, and turning its result into writes.
+
+Also the node actor: one long-lived actor per node per run, which receives ``Execute`` messages
+for the steps where several tasks run at once and starts each of them in the step's task group
+(so several ``Send``s to one node run concurrently). A step with a single task skips the actor
+and runs it inline in the barrier supervisor's task: the supervisor would only wait for it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import msgspec
+from anyio.abc import TaskGroup
+
+from .._log import enabled, get_logger
+from ..actors import Actor
+from ..actors._slot import Slot
+from ..errors import GraphBubbleUp, InvalidUpdateError, ParentCommand
+from ..graph._constants import END, START, TASKS, branch_channel
+from ..graph._program import NodeProgram
+from ..graph._schema import update_pairs
+from ..types import Command, Send
+from ._algo import Task
+from ._context import TaskContext, current_task
+
+if TYPE_CHECKING:
+    from ._loop import Run
+
+log = get_logger("runtime")
+
+
+async def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run) -> Any:
+    """Call the node's function with the injected parameters it declares."""
+    call = node.call
+    if call.subgraph is not None:
+        return await call.subgraph._run_as_node(value, ctx, run)
+    args = (value, ctx.config) if call.config_positional else (value,)
+    if call.inject:
+        kwargs = {name: ctx.injected(name) for name in call.inject}
+        fn: Callable[..., Any] = functools.partial(call.fn, **kwargs)
+    else:
+        fn = call.fn
+    if call.is_async:
+        return await fn(*args)
+    if node.hidden:
+        return fn(*args)
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+
+
+async def run_task(run: Run, task: Task) -> None:
+    """Execute ``task`` (retrying per the node's policy) and store its writes on it.
+
+    The node's own exception propagates unchanged, with a note naming the task.
+    """
+    node = task.node
+    policy = node.retry_policy
+    ctx = TaskContext(run, task)
+    token = current_task.set(ctx)
+    attempt = 0
+    try:
+        while True:
+            attempt += 1
+            try:
+                result = await call_node(node, task.input, ctx, run)
+                task.result = result
+                task.writes = await writes_for(run, task, result)
+                return
+            except GraphBubbleUp:
+                raise
+            except Exception as exc:
+                if policy is None or attempt >= policy.max_attempts or not policy.should_retry(exc):
+                    exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
+                    raise
+                delay = policy.interval(attempt)
+                if enabled(log, logging.WARNING):
+                    log.warning("task_retry", node=task.name, step=run.step, attempt=attempt,
+                                delay=delay, error=repr(exc))
+                await anyio.sleep(delay)
+    finally:
+        current_task.reset(token)
+
+
+async def writes_for(run: Run, task: Task, result: Any) -> list[tuple[str, Any]]:
+    """The channel writes of a finished task: its state updates, edges, gotos and branches."""
+    node = task.node
+    program = run.program
+    pairs: list[tuple[str, Any]] = []
+    gotos: list[Any] = []
+    if node.hidden:  # __start__: the graph input
+        if program.root_key:
+            pairs = [("__root__", result)]
+        else:
+            allowed = program.input_keys
+            pairs = [(k, v) for k, v in update_pairs(result, node=START) or () if k in allowed]
+    else:
+        _collect(run, node, result, pairs, gotos)
+    writes = pairs
+    for target in node.edges:
+        writes.append((branch_channel(target), None))
+    for join in node.joins:
+        writes.append((join, node.name))
+    if gotos:
+        _goto_writes(run, node.name, gotos, writes)
+    if node.branches:
+        state = _local_read(run, pairs)
+        for branch in node.branches:
+            dests = await branch.route(state, run.task_config(task))
+            _goto_writes(run, node.name, dests, writes)
+    return writes
+
+
+def _collect(run: Run, node: NodeProgram, result: Any, pairs: list[tuple[str, Any]], gotos: list[Any]) -> None:
+    if result is None:
+        return
+    if isinstance(result, Command):
+        if result.graph == Command.PARENT:
+            raise ParentCommand(result)
+        if result.update is not None:
+            _add_pairs(run, node, update_pairs(result.update, node=node.name) or [], pairs)
+        goto = result.goto
+        if goto:
+            gotos.extend(goto if isinstance(goto, (list, tuple)) else [goto])
+        return
+    if isinstance(result, (list, tuple)) and result and all(isinstance(r, (Command, dict, Send)) for r in result):
+        for item in result:
+            if isinstance(item, Send):
+                gotos.append(item)
+            else:
+                _collect(run, node, item, pairs, gotos)
+        return
+    if run.program.root_key:
+        pairs.append(("__root__", result))
+        return
+    _add_pairs(run, node, update_pairs(result, node=node.name, allow_pairs=False) or [], pairs,
+               drop_unknown=node.call.subgraph is not None)
+
+
+def _add_pairs(run: Run, node: NodeProgram, new: list[tuple[str, Any]], pairs: list[tuple[str, Any]],
+               drop_unknown: bool = False) -> None:
+    program = run.program
+    writable = program.writable_keys
+    validators = program.validators
+    for key, value in new:
+        if key not in writable:
+            if drop_unknown:
+                continue
+            raise InvalidUpdateError(
+                f"Node '{node.name}' at step {run.step} wrote unknown key '{key}' "
+                f"(state keys: {', '.join(program.state_keys)})"
+            )
+        validator = validators.get(key)
+        if validator is not None:
+            value = validator(key, value)
+        pairs.append((key, value))
+
+
+def _goto_writes(run: Run, source: str, gotos: list[Any], writes: list[tuple[str, Any]]) -> None:
+    nodes = run.program.nodes
+    for goto in gotos:
+        if isinstance(goto, Send):
+            if goto.node == END:
+                raise InvalidUpdateError("Cannot send a packet to the END node")
+            if goto.node not in nodes:
+                log.warning("unknown_destination", node=source, destination=goto.node, step=run.step)
+                continue
+            writes.append((TASKS, goto))
+        elif goto == END:
+            continue
+        elif isinstance(goto, str) and goto in nodes and goto != START:
+            writes.append((branch_channel(goto), None))
+        else:
+            log.warning("unknown_destination", node=source, destination=repr(goto), step=run.step)
+
+
+def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
+    """The state as a router sees it: the step's start plus this task's own writes."""
+    program = run.program
+    channels = run.state.channels
+    values = run.state.values(program.state_keys)
+    if pairs:
+        grouped: dict[str, list[Any]] = {}
+        for k, v in pairs:
+            grouped.setdefault(k, []).append(v)
+        for k, vs in grouped.items():
+            if k in values or k in program.state_keys:
+                copy = channels[k].copy()
+                copy.update(vs)
+                if copy.is_available():
+                    values[k] = copy.get()
+    managed = run._managed()
+    if managed:
+        values.update(managed)
+    return program.state_reader(values)
+
+
+# -- concurrent steps ---------------------------------------------------------------------
+
+
+class Barrier:
+    """Counts a step's tasks down; the first failure cancels the rest of the step."""
+
+    __slots__ = ("pending", "tg", "failure", "slot", "on_done")
+
+    def __init__(self, count: int, tg: TaskGroup, slot: Slot, on_done: Callable[[Task], None]) -> None:
+        self.pending = count
+        self.tg = tg
+        self.failure: BaseException | None = None
+        self.slot = slot
+        self.on_done = on_done
+
+    def start(self, run: Run, task: Task) -> None:
+        if self.failure is None:
+            self.tg.start_soon(self._guarded, run, task, name=f"task {task.name}")
+
+    async def _guarded(self, run: Run, task: Task) -> None:
+        try:
+            await run_task(run, task)
+        except Exception as exc:
+            if self.failure is None:
+                self.failure = exc
+                self.tg.cancel_scope.cancel()
+            return
+        self.on_done(task)
+        self.pending -= 1
+        if self.pending == 0 and not self.slot.done():
+            self.slot.set_result(None)
+
+
+class Execute(msgspec.Struct, frozen=True):
+    """Message to a node actor: start ``task`` of the current step."""
+
+    task: Any
+    barrier: Any
+
+
+class NodeActor(Actor):
+    """The long-lived actor of one node for one run; starts its tasks in the step's task group."""
+
+    def __init__(self, run: Run, node: NodeProgram) -> None:
+        self.run = run
+        self.node = node
+        self.executed = 0
+
+    async def handle(self, message: Any) -> None:
+        assert isinstance(message, Execute)
+        self.executed += 1
+        message.barrier.start(self.run, message.task)
