@@ -1,0 +1,318 @@
+"""Stream chunk shapes of every mode, several modes at once, subgraph namespaces; sync APIs.
+
+Expected values come from running the same graphs on LangGraph 1.2.24 (never from actorgraph).
+Task ids and timestamps differ by design: they are compared by shape, namespaces by the part
+before ':'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from actorgraph import START, StateGraph, StreamWriter, get_stream_writer
+
+pytestmark = pytest.mark.anyio
+
+
+class S(TypedDict):
+    x: int
+    log: Annotated[list[Any], operator.add]
+
+
+def node_a(s: S) -> dict[str, Any]:
+    get_stream_writer()({"custom_a": s["x"]})
+    return {"x": s["x"] + 1, "log": ["a"]}
+
+
+def node_b(s: S, writer: StreamWriter) -> dict[str, Any]:
+    writer("b-progress")
+    writer({"n": 2})
+    return {"log": ["b"]}
+
+
+def _ab() -> Any:
+    g = StateGraph(S)
+    g.add_node("a", node_a)
+    g.add_node("b", node_b)
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    return g.compile()
+
+
+def _child_graph() -> Any:
+    class C(TypedDict):
+        x: int
+        log: Annotated[list[Any], operator.add]
+
+    def c1(s: Any) -> dict[str, Any]:
+        get_stream_writer()("from c1")
+        return {"log": ["c1"]}
+
+    cg = StateGraph(C)
+    cg.add_node("c1", c1)
+    cg.add_edge(START, "c1")
+    g = StateGraph(S)
+    g.add_node("a", node_a)
+    g.add_node("child", cg.compile())
+    g.add_edge(START, "a")
+    g.add_edge("a", "child")
+    return g.compile()
+
+
+def _strip(ns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.split(":")[0] for part in ns)
+
+
+def _no_id(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k != "id"}
+
+
+async def _collect(graph: Any, inp: Any, **kwargs: Any) -> list[Any]:
+    return [c async for c in graph.astream(inp, **kwargs)]
+
+
+async def test_values_mode() -> None:
+    # LangGraph 1.2.24: [{'x': 1, 'log': []}, {'x': 2, 'log': ['a']}, {'x': 2, 'log': ['a', 'b']}]
+    assert await _collect(_ab(), {"x": 1}, stream_mode="values") == [
+        {"x": 1, "log": []}, {"x": 2, "log": ["a"]}, {"x": 2, "log": ["a", "b"]}
+    ]
+
+
+async def test_values_mode_emits_after_a_step_that_rewrote_a_value_unchanged() -> None:
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"x": 1})
+    g.add_node("b", lambda s: None)
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    # LangGraph 1.2.24: [{'x': 1, 'log': []}, {'x': 1, 'log': []}] (nothing after b, which wrote nothing)
+    assert await _collect(g.compile(), {"x": 1}, stream_mode="values") == [{"x": 1, "log": []}, {"x": 1, "log": []}]
+
+
+async def test_updates_mode_is_the_default() -> None:
+    expected = [{"a": {"x": 2, "log": ["a"]}}, {"b": {"log": ["b"]}}]
+    # LangGraph 1.2.24: [{'a': {'x': 2, 'log': ['a']}}, {'b': {'log': ['b']}}]
+    assert await _collect(_ab(), {"x": 1}, stream_mode="updates") == expected
+    assert await _collect(_ab(), {"x": 1}) == expected
+
+
+async def test_custom_mode_via_get_stream_writer_and_writer_kwarg() -> None:
+    # LangGraph 1.2.24: [{'custom_a': 1}, 'b-progress', {'n': 2}]
+    assert await _collect(_ab(), {"x": 1}, stream_mode="custom") == [{"custom_a": 1}, "b-progress", {"n": 2}]
+
+
+async def test_tasks_mode() -> None:
+    chunks = await _collect(_ab(), {"x": 1}, stream_mode="tasks")
+    # LangGraph 1.2.24 (ids aside): start and result of a, then of b; triggers is a tuple
+    assert [_no_id(c) for c in chunks] == [
+        {"name": "a", "input": {"x": 1, "log": []}, "triggers": ("branch:to:a",)},
+        {"name": "a", "error": None, "result": {"x": 2, "log": ["a"]}, "interrupts": []},
+        {"name": "b", "input": {"x": 2, "log": ["a"]}, "triggers": ("branch:to:b",)},
+        {"name": "b", "error": None, "result": {"log": ["b"]}, "interrupts": []},
+    ]
+    assert chunks[0]["id"] == chunks[1]["id"] != chunks[2]["id"] == chunks[3]["id"]
+    assert all(isinstance(c["id"], str) and len(c["id"]) == 36 for c in chunks)
+
+
+async def test_tasks_mode_result_of_a_node_returning_none() -> None:
+    g = StateGraph(S)
+    g.add_node("a", lambda s: None)
+    g.add_edge(START, "a")
+    chunks = await _collect(g.compile(), {"x": 1}, stream_mode="tasks")
+    # LangGraph 1.2.24: result {} for a node returning None
+    assert [_no_id(c) for c in chunks] == [
+        {"name": "a", "input": {"x": 1, "log": []}, "triggers": ("branch:to:a",)},
+        {"name": "a", "error": None, "result": {}, "interrupts": []},
+    ]
+
+
+async def test_debug_mode_structure() -> None:
+    chunks = await _collect(_ab(), {"x": 1}, stream_mode="debug")
+    # LangGraph 1.2.24 (no checkpointer; timestamps and ids aside):
+    # step 1 task a, step 1 task_result a, step 2 task b, step 2 task_result b
+    assert [(c["step"], c["type"], _no_id(c["payload"])) for c in chunks] == [
+        (1, "task", {"name": "a", "input": {"x": 1, "log": []}, "triggers": ("branch:to:a",)}),
+        (1, "task_result", {"name": "a", "error": None, "result": {"x": 2, "log": ["a"]}, "interrupts": []}),
+        (2, "task", {"name": "b", "input": {"x": 2, "log": ["a"]}, "triggers": ("branch:to:b",)}),
+        (2, "task_result", {"name": "b", "error": None, "result": {"log": ["b"]}, "interrupts": []}),
+    ]
+    assert all(set(c) == {"step", "timestamp", "type", "payload"} for c in chunks)
+    assert all(isinstance(c["timestamp"], str) for c in chunks)
+
+
+async def test_several_modes_yield_mode_chunk_tuples() -> None:
+    chunks = await _collect(_ab(), {"x": 1}, stream_mode=["values", "updates", "custom"])
+    # LangGraph 1.2.24: exactly this order
+    assert chunks == [
+        ("values", {"x": 1, "log": []}),
+        ("custom", {"custom_a": 1}),
+        ("updates", {"a": {"x": 2, "log": ["a"]}}),
+        ("values", {"x": 2, "log": ["a"]}),
+        ("custom", "b-progress"),
+        ("custom", {"n": 2}),
+        ("updates", {"b": {"log": ["b"]}}),
+        ("values", {"x": 2, "log": ["a", "b"]}),
+    ]
+
+
+async def test_debug_and_updates_order() -> None:
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"x": 5})
+    g.add_edge(START, "a")
+    chunks = await _collect(g.compile(), {"x": 1}, stream_mode=["debug", "updates"])
+    # LangGraph 1.2.24: [('debug', task), ('updates', {'a': {'x': 5}}), ('debug', task_result)]
+    assert [(m, c["type"] if m == "debug" else c) for m, c in chunks] == [
+        ("debug", "task"), ("updates", {"a": {"x": 5}}), ("debug", "task_result")
+    ]
+
+
+async def test_subgraphs_true_single_mode_namespaces() -> None:
+    chunks = await _collect(_child_graph(), {"x": 1}, subgraphs=True)
+    # LangGraph 1.2.24: [((), a), (('child:<id>',), c1), ((), child)]
+    assert [(_strip(ns), c) for ns, c in chunks] == [
+        ((), {"a": {"x": 2, "log": ["a"]}}),
+        (("child",), {"c1": {"log": ["c1"]}}),
+        ((), {"child": {"x": 2, "log": ["a", "c1"]}}),
+    ]
+    ns = chunks[1][0]
+    assert isinstance(ns, tuple) and len(ns) == 1 and ns[0].startswith("child:") and len(ns[0]) == len("child:") + 36
+
+
+async def test_subgraphs_true_several_modes() -> None:
+    chunks = await _collect(_child_graph(), {"x": 1}, stream_mode=["updates", "values", "custom"], subgraphs=True)
+    # LangGraph 1.2.24: exactly this order (namespaces stripped of task ids)
+    assert [(_strip(ns), m, c) for ns, m, c in chunks] == [
+        ((), "values", {"x": 1, "log": []}),
+        ((), "custom", {"custom_a": 1}),
+        ((), "updates", {"a": {"x": 2, "log": ["a"]}}),
+        ((), "values", {"x": 2, "log": ["a"]}),
+        (("child",), "values", {"x": 2, "log": ["a"]}),
+        (("child",), "custom", "from c1"),
+        (("child",), "updates", {"c1": {"log": ["c1"]}}),
+        (("child",), "values", {"x": 2, "log": ["a", "c1"]}),
+        ((), "updates", {"child": {"x": 2, "log": ["a", "c1"]}}),
+        ((), "values", {"x": 2, "log": ["a", "a", "c1"]}),
+    ]
+
+
+async def test_subgraphs_true_values_mode() -> None:
+    chunks = await _collect(_child_graph(), {"x": 1}, stream_mode="values", subgraphs=True)
+    # LangGraph 1.2.24
+    assert [(_strip(ns), c) for ns, c in chunks] == [
+        ((), {"x": 1, "log": []}),
+        ((), {"x": 2, "log": ["a"]}),
+        (("child",), {"x": 2, "log": ["a"]}),
+        (("child",), {"x": 2, "log": ["a", "c1"]}),
+        ((), {"x": 2, "log": ["a", "a", "c1"]}),
+    ]
+
+
+async def test_without_subgraphs_values_show_only_the_root() -> None:
+    # LangGraph 1.2.24: [{'x': 1, 'log': []}, {'x': 2, 'log': ['a']}, {'x': 2, 'log': ['a', 'a', 'c1']}]
+    assert await _collect(_child_graph(), {"x": 1}, stream_mode="values") == [
+        {"x": 1, "log": []}, {"x": 2, "log": ["a"]}, {"x": 2, "log": ["a", "a", "c1"]}
+    ]
+
+
+async def test_subgraphs_true_custom_mode() -> None:
+    chunks = await _collect(_child_graph(), {"x": 1}, stream_mode="custom", subgraphs=True)
+    # LangGraph 1.2.24: [((), {'custom_a': 1}), (('child:<id>',), 'from c1')]
+    assert [(_strip(ns), c) for ns, c in chunks] == [((), {"custom_a": 1}), (("child",), "from c1")]
+
+
+async def test_subgraphs_true_tasks_mode() -> None:
+    class C(TypedDict):
+        x: int
+
+    async def c1(s: Any, writer: StreamWriter) -> dict[str, Any]:
+        writer("c1 says")
+        return {"x": 5}
+
+    cg = StateGraph(C)
+    cg.add_node("c1", c1)
+    cg.add_edge(START, "c1")
+    g = StateGraph(S)
+    g.add_node("child", cg.compile())
+    g.add_edge(START, "child")
+    chunks = await _collect(g.compile(), {"x": 1}, stream_mode="tasks", subgraphs=True)
+    # LangGraph 1.2.24
+    assert [(_strip(ns), _no_id(c)) for ns, c in chunks] == [
+        ((), {"name": "child", "input": {"x": 1, "log": []}, "triggers": ("branch:to:child",)}),
+        (("child",), {"name": "c1", "input": {"x": 1}, "triggers": ("branch:to:c1",)}),
+        (("child",), {"name": "c1", "error": None, "result": {"x": 5}, "interrupts": []}),
+        ((), {"name": "child", "error": None, "result": {"x": 5}, "interrupts": []}),
+    ]
+
+
+# -- sync API ----------------------------------------------------------------------------------
+
+
+def test_sync_stream_and_invoke() -> None:
+    graph = _ab()
+    # LangGraph 1.2.24: same chunks as astream
+    assert list(graph.stream({"x": 1})) == [{"a": {"x": 2, "log": ["a"]}}, {"b": {"log": ["b"]}}]
+    assert list(graph.stream({"x": 1}, stream_mode="custom")) == [{"custom_a": 1}, "b-progress", {"n": 2}]
+    assert list(graph.stream({"x": 1}, stream_mode=["updates", "custom"])) == [
+        ("custom", {"custom_a": 1}),
+        ("updates", {"a": {"x": 2, "log": ["a"]}}),
+        ("custom", "b-progress"),
+        ("custom", {"n": 2}),
+        ("updates", {"b": {"log": ["b"]}}),
+    ]
+    # LangGraph 1.2.24: {'x': 2, 'log': ['a', 'b']}
+    assert graph.invoke({"x": 1}) == {"x": 2, "log": ["a", "b"]}
+
+
+def test_sync_stream_subgraphs() -> None:
+    chunks = list(_child_graph().stream({"x": 1}, subgraphs=True))
+    # LangGraph 1.2.24
+    assert [(_strip(ns), c) for ns, c in chunks] == [
+        ((), {"a": {"x": 2, "log": ["a"]}}),
+        (("child",), {"c1": {"log": ["c1"]}}),
+        ((), {"child": {"x": 2, "log": ["a", "c1"]}}),
+    ]
+
+
+def test_sync_invoke_inside_running_loop_points_at_ainvoke() -> None:
+    # actorgraph's documented behaviour (API.md), not LangGraph's (which runs it anyway)
+    graph = _ab()
+
+    async def inside() -> None:
+        with pytest.raises(RuntimeError, match="ainvoke"):
+            graph.invoke({"x": 1})
+        with pytest.raises(RuntimeError, match="astream"):
+            list(graph.stream({"x": 1}))
+
+    asyncio.run(inside())
+
+
+# -- extra stream shape checks ----------------------------------------------------------------
+
+
+class Priv(TypedDict):
+    secret: str
+
+
+class Pub(TypedDict):
+    out: str
+
+
+def priv_p1(s: Pub) -> Priv:
+    return {"secret": "s1"}
+
+
+def priv_p2(s: Priv) -> dict[str, Any]:
+    return {"out": s["secret"] + "x"}
+
+
+async def test_updates_mode_shows_private_channel_writes() -> None:
+    g = StateGraph(Pub)
+    g.add_node("p1", priv_p1)
+    g.add_node("p2", priv_p2)
+    g.add_edge(START, "p1")
+    g.add_edge("p1", "p2")
+    # LangGraph 1.2.24: [{'p1': {'secret': 's1'}}, {'p2': {'out': 's1x'}}]
+    assert await _collect(g.compile(), {"out": ""}) == [{"p1": {"secret": "s1"}}, {"p2": {"out": "s1x"}}]
