@@ -199,6 +199,8 @@ class Cell:
         gate = self.gate
         if not gate.busy:
             gate.busy = True
+        elif gate.holder is self.backend.current_task():
+            raise RuntimeError(f"inline actor {self.name!r} was sent a message by its own handler")
         elif deadline == math.inf:
             await gate.enter()
         else:
