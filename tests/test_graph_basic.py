@@ -5,9 +5,11 @@ Expected values come from running the same graphs on LangGraph 1.2.24 (never fro
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from typing import Annotated, Any, TypedDict
 
+import pydantic
 import pytest
 
 from actorgraph import END, START, StateGraph
@@ -194,3 +196,106 @@ def test_sync_invoke_io_schemas() -> None:
     seen: list[Any] = []
     # LangGraph 1.2.24: {'answer': 'hi!?'}
     assert _io_graph(seen).invoke({"question": "hi"}) == {"answer": "hi!?"}
+
+
+async def test_no_input_and_empty_input() -> None:
+    from actorgraph.errors import EmptyInputError
+
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"x": 1})
+    g.add_edge(START, "a")
+    graph = g.compile()
+    # LangGraph 1.2.24: EmptyInputError('Received no input for __start__'); {} is valid input
+    with pytest.raises(EmptyInputError, match="^Received no input for __start__$"):
+        await graph.ainvoke(None)
+    assert await graph.ainvoke({}) == {"x": 1, "log": []}
+
+
+async def test_node_config_parameter_metadata() -> None:
+    seen: dict[str, Any] = {}
+
+    def withcfg(s: S, config: dict[str, Any]) -> dict[str, Any]:
+        md = config["metadata"]
+        seen.update({k: md[k] for k in md if k.startswith("langgraph_")})
+        return {"x": 2}
+
+    def kwcfg(s: S, *, config: dict[str, Any]) -> dict[str, Any]:
+        return {"x": config["metadata"]["langgraph_step"]}
+
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"x": 1})
+    g.add_node("c", withcfg)
+    g.add_node("k", kwcfg)
+    g.add_edge(START, "a")
+    g.add_edge("a", "c")
+    g.add_edge("c", "k")
+    # LangGraph 1.2.24: kw-only config gets the step too: k runs at step 3
+    assert await g.compile().ainvoke({"x": 0}) == {"x": 3, "log": []}
+    ns = seen.pop("langgraph_checkpoint_ns")
+    # LangGraph 1.2.24: step 2, node 'c', triggers ('branch:to:c',), path ('__pregel_pull', 'c'), ns 'c:<id>'
+    assert seen == {
+        "langgraph_step": 2,
+        "langgraph_node": "c",
+        "langgraph_triggers": ("branch:to:c",),
+        "langgraph_path": ("__pregel_pull", "c"),
+    }
+    assert ns.split(":")[0] == "c"
+
+
+@dataclasses.dataclass
+class D:
+    x: int
+    log: Annotated[list[Any], operator.add] = dataclasses.field(default_factory=list)
+
+
+async def test_dataclass_state() -> None:
+    def dn(s: D) -> dict[str, Any]:
+        return {"x": s.x + 1, "log": [type(s).__name__]}
+
+    g = StateGraph(D)
+    g.add_node("dn", dn)
+    g.add_edge(START, "dn")
+    graph = g.compile()
+    # LangGraph 1.2.24: the node gets a D instance; output is a dict: {'x': 2, 'log': ['D']}
+    assert await graph.ainvoke({"x": 1}) == {"x": 2, "log": ["D"]}
+    # LangGraph 1.2.24: an instance is valid input: {'x': 6, 'log': ['D']}
+    assert await graph.ainvoke(D(x=5)) == {"x": 6, "log": ["D"]}
+
+
+class P(pydantic.BaseModel):
+    x: int
+    log: Annotated[list[Any], operator.add] = []
+
+
+async def test_pydantic_state_coerces_node_input() -> None:
+    def pn(s: P) -> dict[str, Any]:
+        return {"x": s.x + 1, "log": [type(s).__name__]}
+
+    g = StateGraph(P)
+    g.add_node("pn", pn)
+    g.add_edge(START, "pn")
+    graph = g.compile()
+    # LangGraph 1.2.24: {'x': 2, 'log': ['P']}; '3' is coerced to 3 on the way in: {'x': 4, 'log': ['P']}
+    assert await graph.ainvoke({"x": 1}) == {"x": 2, "log": ["P"]}
+    assert await graph.ainvoke({"x": "3"}) == {"x": 4, "log": ["P"]}
+
+
+async def test_entry_and_finish_point_and_function_named_node() -> None:
+    class L(TypedDict):
+        log: Annotated[list[Any], operator.add]
+
+    g = StateGraph(L)
+    g.add_node("a", lambda s: {"log": ["a"]})
+    g.set_entry_point("a")
+    g.set_finish_point("a")
+    # LangGraph 1.2.24: {'log': ['a']}
+    assert await g.compile().ainvoke({"log": []}) == {"log": ["a"]}
+
+    def named_fn(s: Any) -> dict[str, Any]:
+        return {"log": ["named"]}
+
+    g = StateGraph(L)
+    g.add_node(named_fn)
+    g.add_edge(START, "named_fn")
+    # LangGraph 1.2.24: [{'named_fn': {'log': ['named']}}]
+    assert [c async for c in g.compile().astream({"log": []})] == [{"named_fn": {"log": ["named"]}}]

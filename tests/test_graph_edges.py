@@ -267,3 +267,23 @@ async def test_static_edge_and_router_from_same_node() -> None:
     g.add_conditional_edges("r", lambda s: "b")
     # LangGraph 1.2.24: {'n': 0, 'log': ['r', 'a', 'b']}
     assert await g.compile().ainvoke({"n": 0}) == {"n": 0, "log": ["r", "a", "b"]}
+
+
+def _defer_graph(defer: bool) -> Any:
+    g = StateGraph(S)
+    for n in ["a", "a2", "a3", "b", "d"]:
+        g.add_node(n, mk(n), defer=defer and n == "d")
+    g.add_edge(START, "a")
+    g.add_edge("a", "a2")
+    g.add_edge("a2", "a3")
+    g.add_edge(START, "b")
+    g.add_edge("a3", "d")
+    g.add_edge("b", "d")
+    return g.compile()
+
+
+async def test_deferred_node_runs_once_after_the_longest_branch() -> None:
+    # LangGraph 1.2.24: {'log': ['a', 'b', 'a2', 'a3', 'd']}
+    assert await _defer_graph(True).ainvoke({"log": []}) == {"log": ["a", "b", "a2", "a3", "d"]}
+    # LangGraph 1.2.24, same graph without defer: {'log': ['a', 'b', 'a2', 'd', 'a3', 'd']}
+    assert await _defer_graph(False).ainvoke({"log": []}) == {"log": ["a", "b", "a2", "d", "a3", "d"]}
