@@ -316,3 +316,24 @@ async def test_updates_mode_shows_private_channel_writes() -> None:
     g.add_edge("p1", "p2")
     # LangGraph 1.2.24: [{'p1': {'secret': 's1'}}, {'p2': {'out': 's1x'}}]
     assert await _collect(g.compile(), {"out": ""}) == [{"p1": {"secret": "s1"}}, {"p2": {"out": "s1x"}}]
+
+
+async def test_subgraphs_true_debug_mode() -> None:
+    class C(TypedDict):
+        x: int
+
+    cg = StateGraph(C)
+    cg.add_node("c1", lambda s: {"x": 5})
+    cg.add_edge(START, "c1")
+    g = StateGraph(S)
+    g.add_node("child", cg.compile())
+    g.add_edge(START, "child")
+    chunks = await _collect(g.compile(), {"x": 1}, stream_mode="debug", subgraphs=True)
+    # LangGraph 1.2.24 (no checkpointer): the child's step numbers are its own (c1 runs at its step 1)
+    assert [(_strip(ns), c["step"], c["type"], _no_id(c["payload"])) for ns, c in chunks] == [
+        ((), 1, "task", {"name": "child", "input": {"x": 1, "log": []}, "triggers": ("branch:to:child",)}),
+        (("child",), 1, "task", {"name": "c1", "input": {"x": 1}, "triggers": ("branch:to:c1",)}),
+        (("child",), 1, "task_result", {"name": "c1", "error": None, "result": {"x": 5}, "interrupts": []}),
+        ((), 1, "task_result", {"name": "child", "error": None, "result": {"x": 5}, "interrupts": []}),
+    ]
+
