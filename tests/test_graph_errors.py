@@ -722,3 +722,56 @@ async def test_cancelling_astream_leaves_no_task_behind(anyio_backend: str) -> N
     await anyio.sleep(0)
     assert _snapshot(anyio_backend) == before
 
+
+
+class N(TypedDict):
+    n: int
+
+
+@pytest.mark.parametrize("limit", [3, 5])
+async def test_recursion_limit_applies_inside_a_subgraph(limit: int) -> None:
+    calls: list[int] = []
+
+    def inc(s: N) -> dict[str, Any]:
+        calls.append(1)
+        return {"n": s["n"] + 1}
+
+    cg = StateGraph(N)
+    cg.add_node("inc", inc)
+    cg.add_edge(START, "inc")
+    cg.add_edge("inc", "inc")
+    g = StateGraph(N)
+    g.add_node("child", cg.compile())
+    g.add_edge(START, "child")
+    with pytest.raises(GraphRecursionError) as info:
+        await g.compile().ainvoke({"n": 0}, {"recursion_limit": limit})
+    # LangGraph 1.2.24: the child's self-loop ran `limit` times; note names the parent task 'child'
+    assert len(calls) == limit
+    assert str(info.value) == _recursion_message(limit)
+    assert info.value.__notes__[0].startswith("During task with name 'child' and id '")
+
+
+async def test_subgraph_chain_counts_its_own_steps() -> None:
+    calls: list[int] = []
+
+    def inc(s: N) -> dict[str, Any]:
+        calls.append(1)
+        return {"n": s["n"] + 1}
+
+    cg = StateGraph(N)
+    for i in range(3):
+        cg.add_node(f"c{i}", inc)
+    cg.add_edge(START, "c0")
+    cg.add_edge("c0", "c1")
+    cg.add_edge("c1", "c2")
+    g = StateGraph(N)
+    g.add_node("child", cg.compile())
+    g.add_edge(START, "child")
+    graph = g.compile()
+    # LangGraph 1.2.24: L=4 -> {'n': 3}; L=3 raises after 3 calls; L=2 after 2
+    assert await graph.ainvoke({"n": 0}, {"recursion_limit": 4}) == {"n": 3}
+    for limit in (2, 3):
+        calls.clear()
+        with pytest.raises(GraphRecursionError):
+            await graph.ainvoke({"n": 0}, {"recursion_limit": limit})
+        assert len(calls) == limit
