@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
-from actorgraph import START, StateGraph, StreamWriter, get_stream_writer
+from actorgraph import START, Command, Send, StateGraph, StreamWriter, get_stream_writer
 
 pytestmark = pytest.mark.anyio
 
@@ -337,3 +337,26 @@ async def test_subgraphs_true_debug_mode() -> None:
         ((), 1, "task_result", {"name": "child", "error": None, "result": {"x": 5}, "interrupts": []}),
     ]
 
+
+
+def _push_and_pull() -> Any:
+    class L(TypedDict):
+        log: Annotated[list[Any], operator.add]
+
+    g = StateGraph(L)
+    g.add_node("w", lambda x: {"log": [x]})
+    g.add_node("j", lambda s: Command(goto="w"))
+    g.add_conditional_edges(START, lambda s: [Send("w", "p0"), "j"])
+    return g.compile()
+
+
+async def test_updates_and_values_with_push_tasks_and_goto_only_command() -> None:
+    graph = _push_and_pull()
+    chunks = await _collect(graph, {"log": []})
+    # LangGraph 1.2.24: [{'w': {'log': ['p0']}}, {'j': None}, {'w': {'log': [{'log': ['p0']}]}}]
+    assert sorted(chunks[:2], key=str) == sorted([{"w": {"log": ["p0"]}}, {"j": None}], key=str)
+    assert chunks[2:] == [{"w": {"log": [{"log": ["p0"]}]}}]
+    # LangGraph 1.2.24: [{'log': []}, {'log': ['p0']}, {'log': ['p0', {'log': ['p0']}]}]
+    assert await _collect(graph, {"log": []}, stream_mode="values") == [
+        {"log": []}, {"log": ["p0"]}, {"log": ["p0", {"log": ["p0"]}]}
+    ]
