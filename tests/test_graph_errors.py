@@ -775,3 +775,25 @@ async def test_subgraph_chain_counts_its_own_steps() -> None:
         with pytest.raises(GraphRecursionError):
             await graph.ainvoke({"n": 0}, {"recursion_limit": limit})
         assert len(calls) == limit
+
+
+async def test_exception_in_a_nested_subgraph_carries_one_note_per_level() -> None:
+    def boom(s: N) -> dict[str, Any]:
+        raise MyErr("deep")
+
+    cg = StateGraph(N)
+    cg.add_node("boom", boom)
+    cg.add_edge(START, "boom")
+    mid = StateGraph(N)
+    mid.add_node("child", cg.compile())
+    mid.add_edge(START, "child")
+    g = StateGraph(N)
+    g.add_node("mid", mid.compile())
+    g.add_edge(START, "mid")
+    with pytest.raises(MyErr) as info:
+        await g.compile().ainvoke({"n": 0})
+    # LangGraph 1.2.24: notes for 'boom', then 'child', then 'mid'
+    assert str(info.value) == "deep"
+    assert [n.split(" and id")[0] for n in info.value.__notes__] == [
+        "During task with name 'boom'", "During task with name 'child'", "During task with name 'mid'"
+    ]
