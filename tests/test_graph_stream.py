@@ -360,3 +360,26 @@ async def test_updates_and_values_with_push_tasks_and_goto_only_command() -> Non
     assert await _collect(graph, {"log": []}, stream_mode="values") == [
         {"log": []}, {"log": ["p0"]}, {"log": ["p0", {"log": ["p0"]}]}
     ]
+
+
+async def test_values_mode_skips_the_input_step_when_the_input_wrote_nothing() -> None:
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"x": 1})
+    g.add_node("b", lambda s: {"log": ["b"]})
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    graph = g.compile()
+    # LangGraph 1.2.24: {} and {'zzz': 1} -> no chunk for step 0
+    for inp in ({}, {"zzz": 1}):
+        assert await _collect(graph, inp, stream_mode="values") == [{"x": 1, "log": []}, {"x": 1, "log": ["b"]}]
+    # LangGraph 1.2.24: {'log': []} is a write (even though it changes nothing) -> a step-0 chunk
+    assert await _collect(graph, {"log": []}, stream_mode="values") == [
+        {"log": []}, {"x": 1, "log": []}, {"x": 1, "log": ["b"]}
+    ]
+    # LangGraph 1.2.24
+    assert await _collect(graph, {}, stream_mode=["values", "updates"]) == [
+        ("updates", {"a": {"x": 1}}),
+        ("values", {"x": 1, "log": []}),
+        ("updates", {"b": {"log": ["b"]}}),
+        ("values", {"x": 1, "log": ["b"]}),
+    ]
