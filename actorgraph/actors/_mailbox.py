@@ -1,8 +1,10 @@
 """The bounded mailbox: many senders, one receiver, FIFO, no event-loop pass when not needed.
 
-Unlike anyio memory streams, ``put`` and ``get`` do not checkpoint when they can complete at
-once; they park (on a :class:`~actorgraph.actors._slot.Slot`) only when the mailbox is full or
-empty. The receiving actor loop is responsible for yielding now and then (see ``_cell``).
+Unlike anyio memory streams, putting and taking do not checkpoint when they can complete at
+once; a sender parks (on a :class:`~actorgraph.actors._slot.Slot`) only when the mailbox is full,
+the receiver only when it is empty. The receiving side is the actor loop in ``_cell``, which
+pops ``items`` itself, calls :meth:`Mailbox.wake_sender` when senders wait, parks in
+``receiver`` when empty, and yields now and then for fairness.
 """
 
 from __future__ import annotations
@@ -95,25 +97,6 @@ class Mailbox:
             if not slot.done():
                 slot.set_result(None)
                 return
-
-    def get_nowait(self) -> Any:
-        """Pop the oldest item; ``IndexError`` when empty."""
-        item = self.items.popleft()
-        if self.senders:
-            self.wake_sender()
-        return item
-
-    async def get(self) -> Any:
-        """Pop the oldest item, parking the receiver while the mailbox is empty.
-
-        Raises :class:`ActorStopped` once the mailbox is closed and empty.
-        """
-        while not self.items:
-            if self.closed:
-                raise ActorStopped(self.owner)
-            slot = self.receiver = self.new_slot()
-            await slot
-        return self.get_nowait()
 
     def close(self) -> list[Any]:
         """Refuse further puts, wake every waiter and return the items that were still queued."""
