@@ -1,0 +1,46 @@
+"""Persistence: checkpoint records, serializers and checkpoint savers.
+
+Savers implement LangGraph's checkpointer contract (``aput``, ``aput_writes``, ``aget_tuple``,
+``alist``, ``adelete_thread`` and sync twins) plus :meth:`~BaseCheckpointSaver.aput_step` (a
+step's pending writes and its checkpoint in one atomic commit) and
+:meth:`~BaseCheckpointSaver.aprune`. :class:`InMemorySaver` keeps them in memory;
+:class:`SqliteSaver` in a SQLite file (aiosqlite on asyncio, a worker thread on trio), with one
+writer actor batching concurrent runs' writes into single transactions.
+
+Values are serialized by :class:`MsgpackSerializer` (msgpack via msgspec, a registry of allowed
+classes, no pickle unless asked for), optionally wrapped in :class:`EncryptedSerializer`
+(AES-256-GCM, needs the ``cryptography`` package: extra ``crypto``).
+"""
+
+from ._crypto import EncryptedSerializer
+from ._errors import CheckpointStoreError, DecryptionError, PersistenceError, SerializationError
+from ._records import (
+    WRITES_IDX_MAP,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PendingWrite,
+    Version,
+    empty_checkpoint,
+    new_checkpoint_id,
+)
+from ._serde import MsgpackSerializer, Serializer, register_type
+
+__all__ = [
+    "WRITES_IDX_MAP",
+    "Checkpoint",
+    "CheckpointMetadata",
+    "CheckpointStoreError",
+    "CheckpointTuple",
+    "DecryptionError",
+    "EncryptedSerializer",
+    "MsgpackSerializer",
+    "PendingWrite",
+    "PersistenceError",
+    "SerializationError",
+    "Serializer",
+    "Version",
+    "empty_checkpoint",
+    "new_checkpoint_id",
+    "register_type",
+]

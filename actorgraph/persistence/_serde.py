@@ -1,0 +1,473 @@
+"""Serializers: channel values <-> ``(type_tag, bytes)``.
+
+:class:`MsgpackSerializer` encodes with msgspec's msgpack. Plain data (None, bool, int, float,
+str, bytes, list, dict) is native msgpack; every other supported type travels as a msgpack
+extension value whose payload is itself msgpack, so it comes back as its own type:
+
+=========================  =====================================================================
+tuple, set, frozenset      their own type (nested freely; also as dict keys)
+datetime, date, time,      their own type; a ``zoneinfo.ZoneInfo`` tzinfo keeps its key, other
+timedelta                  tzinfos come back as a fixed UTC offset
+UUID, Decimal, bytearray   their own type; ints beyond 64 bits too
+Enum members, dataclasses  their own type **if registered** (:func:`register_type` or
+msgspec Structs,           ``MsgpackSerializer(allowed=[...])``); the payload records the type's
+NamedTuples, pydantic      registered name, and decoding maps the name through the registry only
+models
+exceptions                 ``repr(exc)`` as a string (what LangGraph stores for ``__error__``)
+subclasses of str, int,    the base type (e.g. ``OrderedDict`` -> ``dict``), unless registered
+float, bytes, list, dict,
+tuple, set
+anything else              :class:`SerializationError`, or pickle with ``pickle_fallback=True``
+=========================  =====================================================================
+
+Decoding never imports a module nor calls anything a stored name points at: a name missing
+from the registry is a :class:`SerializationError`, as is pickled data when ``pickle_fallback``
+is off. Registered classes are rebuilt without running user code where possible: dataclasses
+through ``__new__`` plus field assignment (like ``copy``), Structs and NamedTuples through their
+constructors (which only assign), pydantic models through ``model_construct``, enums by member
+name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import pickle
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any, Final, Protocol, TypeVar, runtime_checkable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+from msgspec.msgpack import Ext
+
+from ._errors import SerializationError
+
+T = TypeVar("T", bound=type)
+
+MSGPACK: Final = "msgpack"
+PICKLE: Final = "pickle"
+
+_TUPLE, _SET, _FROZENSET, _DATETIME, _DATE, _TIME, _TIMEDELTA = 1, 2, 3, 4, 5, 6, 7
+_UUID, _DECIMAL, _OBJECT, _PICKLED, _BYTEARRAY, _BIGINT, _PAIRS = 8, 9, 10, 11, 12, 13, 14
+
+_SCALARS: Final = frozenset({str, int, float, bool, type(None), bytes})
+_KEY_TYPES: Final = frozenset({str, int, float, bool, type(None), bytes})
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+
+
+@runtime_checkable
+class Serializer(Protocol):
+    """What savers need from a serializer (LangGraph's ``SerializerProtocol`` subset).
+
+    ``dumps_typed(obj)`` returns ``(type_tag, data)``; ``loads_typed((type_tag, data))`` the
+    value back. Both raise :class:`SerializationError` (a wrong key or tampered data:
+    :class:`DecryptionError`). Savers store the tag next to the bytes.
+    """
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]: ...
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any: ...
+
+
+# -- the type registry ------------------------------------------------------------------------
+
+
+def type_name(cls: type) -> str:
+    """The name a registered class is stored under: ``module:qualname``."""
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _kind(cls: type) -> str | None:
+    if isinstance(cls, type) and issubclass(cls, enum.Enum):
+        return "enum"
+    if isinstance(cls, type) and issubclass(cls, msgspec.Struct):
+        return "struct"
+    if dataclasses.is_dataclass(cls):
+        return "dataclass"
+    if isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields"):
+        return "namedtuple"
+    if _is_pydantic_class(cls):
+        return "pydantic"
+    return None
+
+
+def _is_pydantic_class(cls: type) -> bool:
+    # pydantic is optional: recognise a v2 model by its API instead of importing it.
+    return isinstance(cls, type) and hasattr(cls, "model_construct") and hasattr(cls, "model_fields")
+
+
+class TypeRegistry:
+    """Classes allowed to round-trip as themselves, by :func:`type_name`.
+
+    Registering a second class under a name already taken replaces the first (a module that
+    was reloaded, or a class redefined in a test).
+    """
+
+    def __init__(self, classes: Iterable[type] = ()) -> None:
+        self._lock = threading.Lock()
+        self._by_name: dict[str, type] = {}
+        self._kinds: dict[type, str] = {}
+        for cls in classes:
+            self.register(cls)
+
+    def register(self, cls: type) -> None:
+        kind = _kind(cls)
+        if kind is None:
+            raise TypeError(
+                f"register_type() takes Enum, dataclass, msgspec.Struct, NamedTuple or pydantic "
+                f"model classes, not {cls!r}"
+            )
+        with self._lock:
+            old = self._by_name.get(type_name(cls))
+            if old is not None:
+                self._kinds.pop(old, None)
+            self._by_name[type_name(cls)] = cls
+            self._kinds[cls] = kind
+
+    def kind_of(self, cls: type) -> str | None:
+        return self._kinds.get(cls)
+
+    def lookup(self, name: str) -> type | None:
+        return self._by_name.get(name)
+
+    def __contains__(self, cls: object) -> bool:
+        return cls in self._kinds
+
+
+_GLOBAL_REGISTRY = TypeRegistry()
+
+
+def register_type(*classes: T) -> T:
+    """Allow ``classes`` to be stored and loaded as themselves by every :class:`MsgpackSerializer`.
+
+    Works as a decorator (``@register_type``) and returns the first class. Takes Enum,
+    dataclass, msgspec Struct, NamedTuple and pydantic model classes.
+    """
+    if not classes:
+        raise TypeError("register_type() needs at least one class")
+    for cls in classes:
+        _GLOBAL_REGISTRY.register(cls)
+    return classes[0]
+
+
+def _register_builtin_types() -> None:
+    from ..types import Command, Interrupt, Overwrite, Send
+
+    register_type(Send, Command, Overwrite, Interrupt)
+
+
+_register_builtin_types()
+
+
+# -- the serializer ---------------------------------------------------------------------------
+
+
+def _fail(obj: Any, reason: str) -> SerializationError:
+    return SerializationError(reason, type_name=type(obj).__qualname__)
+
+
+class _PathError(Exception):
+    """Carries a failure out of the walk while the path to the culprit is collected."""
+
+    def __init__(self, error: SerializationError) -> None:
+        self.error = error
+        self.path: list[str] = []
+
+
+class MsgpackSerializer:
+    """msgpack (msgspec) serializer with a registry of allowed classes; see the module docs.
+
+    ``allowed`` adds classes for this serializer only, on top of the global registry
+    (:func:`register_type`). ``pickle_fallback=True`` pickles values of any other type and
+    unpickles them on load: only for stores nobody else can write to.
+
+    ``dumps_typed`` returns ``("msgpack", bytes)``; ``loads_typed`` also accepts LangGraph's
+    ``"null"`` and ``"bytes"`` tags, and ``"pickle"`` when ``pickle_fallback`` is on.
+    """
+
+    def __init__(self, *, pickle_fallback: bool = False, allowed: Iterable[type] = ()) -> None:
+        self.pickle_fallback = pickle_fallback
+        self._local = TypeRegistry(allowed)
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder = msgspec.msgpack.Decoder(ext_hook=self._ext_hook)
+        self._pack_special: dict[type, Callable[[Any], Any]] = {
+            tuple: lambda o: Ext(_TUPLE, self._encode([self._pack(x) for x in o])),
+            set: lambda o: Ext(_SET, self._encode([self._pack(x) for x in o])),
+            frozenset: lambda o: Ext(_FROZENSET, self._encode([self._pack(x) for x in o])),
+            dt.datetime: self._pack_datetime,
+            dt.date: lambda o: Ext(_DATE, self._encode(o.toordinal())),
+            dt.time: self._pack_time,
+            dt.timedelta: lambda o: Ext(_TIMEDELTA, self._encode([o.days, o.seconds, o.microseconds])),
+            uuid.UUID: lambda o: Ext(_UUID, o.bytes),
+            Decimal: lambda o: Ext(_DECIMAL, str(o).encode()),
+            bytearray: lambda o: Ext(_BYTEARRAY, bytes(o)),
+        }
+
+    def __repr__(self) -> str:
+        return f"MsgpackSerializer(pickle_fallback={self.pickle_fallback})"
+
+    # public protocol
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        """``("msgpack", bytes)``; :class:`SerializationError` naming the type and where it sits."""
+        return MSGPACK, self.dumps(obj)
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        """The value back; :class:`SerializationError` for unknown tags or unsafe payloads."""
+        tag, payload = data
+        if tag == MSGPACK:
+            return self.loads(payload)
+        if tag == "null":
+            return None
+        if tag == "bytes":
+            return bytes(payload)
+        if tag == "bytearray":
+            return bytearray(payload)
+        if tag == PICKLE:
+            return self._unpickle(payload)
+        raise SerializationError(f"unknown serialization type tag {tag!r}", type_name=tag)
+
+    def dumps(self, obj: Any) -> bytes:
+        try:
+            return self._encode(self._pack(obj))
+        except _PathError as failure:
+            err = failure.error
+            where = "".join(reversed(failure.path))
+            raise SerializationError(f"{err.message} (at ${where})" if where else err.message,
+                                     type_name=err.type_name) from None
+
+    def loads(self, data: bytes) -> Any:
+        try:
+            return self._decoder.decode(data)
+        except SerializationError:
+            raise
+        except (msgspec.DecodeError, ValueError, TypeError, KeyError, IndexError) as exc:
+            raise SerializationError(f"stored bytes are not a valid msgpack payload: {exc}") from exc
+
+    # encoding
+
+    def _encode(self, obj: Any) -> bytes:
+        try:
+            return self._encoder.encode(obj)
+        except (TypeError, OverflowError) as exc:  # defensive: _pack hands over wire types only
+            raise _PathError(SerializationError(str(exc))) from None
+
+    def _pack(self, obj: Any) -> Any:
+        cls = type(obj)
+        if cls in _SCALARS:
+            if cls is int and not (_INT_MIN <= obj <= _INT_MAX):
+                return Ext(_BIGINT, str(obj).encode())
+            return obj
+        if cls is list:
+            return self._pack_items(obj)
+        if cls is dict:
+            return self._pack_dict(obj)
+        special = self._pack_special.get(cls)
+        if special is not None:
+            return special(obj)
+        return self._pack_other(obj, cls)
+
+    def _pack_items(self, items: list[Any]) -> list[Any]:
+        pack = self._pack
+        try:
+            return [pack(x) for x in items]
+        except _PathError as failure:
+            for i, x in enumerate(items):  # find the index only on the error path
+                try:
+                    pack(x)
+                except _PathError:
+                    failure.path.append(f"[{i}]")
+                    break
+            raise
+
+    def _pack_dict(self, obj: dict[Any, Any]) -> Any:
+        pack = self._pack
+        if all(type(k) in _KEY_TYPES for k in obj):
+            out = {}
+            for k, v in obj.items():
+                try:
+                    out[k] = pack(v)
+                except _PathError as failure:
+                    failure.path.append(f"[{k!r}]")
+                    raise
+            return out
+        pairs = []
+        for k, v in obj.items():
+            try:
+                pairs.append([pack(k), pack(v)])
+            except _PathError as failure:
+                failure.path.append(f"[{k!r}]")
+                raise
+        return Ext(_PAIRS, self._encode(pairs))
+
+    def _pack_datetime(self, obj: dt.datetime) -> Ext:
+        tz = obj.tzinfo
+        zone = tz.key if isinstance(tz, ZoneInfo) else None
+        base = obj.replace(tzinfo=None) if zone is not None else obj
+        return Ext(_DATETIME, self._encode([base.isoformat(), zone, obj.fold]))
+
+    def _pack_time(self, obj: dt.time) -> Ext:
+        return Ext(_TIME, self._encode([obj.isoformat(), obj.fold]))
+
+    def _pack_other(self, obj: Any, cls: type) -> Any:
+        kind = self._local.kind_of(cls) or _GLOBAL_REGISTRY.kind_of(cls)
+        if kind is not None:
+            return Ext(_OBJECT, self._encode([type_name(cls), self._state(obj, kind)]))
+        if isinstance(obj, BaseException):
+            return repr(obj)
+        if _kind(cls) is not None:  # an enum, dataclass, Struct, NamedTuple or model
+            if self.pickle_fallback:
+                return self._pickle(obj)
+            raise _PathError(_fail(obj, (
+                f"cannot serialize {cls.__module__}.{cls.__qualname__}: the class is not "
+                f"registered; call actorgraph.persistence.register_type({cls.__qualname__}) or "
+                f"use MsgpackSerializer(allowed=[{cls.__qualname__}])"
+            )))
+        base = _base_value(obj)
+        if base is not None:
+            return self._pack(base)
+        if self.pickle_fallback:
+            return self._pickle(obj)
+        raise _PathError(_fail(obj, (
+            f"cannot serialize {cls.__module__}.{cls.__qualname__}: MsgpackSerializer stores plain "
+            "data, tuples, sets, datetimes, UUIDs, Decimals and registered enums, dataclasses, "
+            "Structs, NamedTuples and pydantic models; convert the value, register its class, or "
+            "use MsgpackSerializer(pickle_fallback=True) for stores only you can write to"
+        )))
+
+    def _state(self, obj: Any, kind: str) -> Any:
+        if kind == "enum":
+            return obj.name
+        if kind == "namedtuple":
+            return self._pack_items(list(obj))
+        if kind == "struct":
+            names: list[str] = list(obj.__struct_fields__)
+        elif kind == "dataclass":
+            names = [f.name for f in dataclasses.fields(obj)]
+        else:  # pydantic: declared fields plus extras, and which fields were set explicitly
+            names = list(type(obj).model_fields)
+            names += list(getattr(obj, "model_extra", None) or ())
+        values = {}
+        for name in names:
+            try:
+                values[name] = self._pack(getattr(obj, name))
+            except _PathError as failure:
+                failure.path.append(f".{name}")
+                raise
+        if kind == "pydantic":
+            return [values, sorted(obj.model_fields_set)]
+        return values
+
+    def _pickle(self, obj: Any) -> Ext:
+        try:
+            return Ext(_PICKLED, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+        except Exception as exc:
+            raise _PathError(_fail(obj, f"cannot pickle {type(obj).__qualname__}: {exc}")) from None
+
+    # decoding
+
+    def _unpickle(self, payload: bytes) -> Any:
+        if not self.pickle_fallback:
+            raise SerializationError(
+                "stored data is pickled, and this serializer has pickle_fallback=False; "
+                "enable it only for stores nobody else can write to",
+                type_name="pickle",
+            )
+        return pickle.loads(payload)  # noqa: S301 - explicit opt-in, documented as trusted-only
+
+    def _ext_hook(self, code: int, data: memoryview) -> Any:
+        if code == _TUPLE:
+            return tuple(self._decoder.decode(data))
+        if code == _SET:
+            return set(self._decoder.decode(data))
+        if code == _FROZENSET:
+            return frozenset(self._decoder.decode(data))
+        if code == _PAIRS:
+            return {k: v for k, v in self._decoder.decode(data)}
+        if code == _DATETIME:
+            text, zone, fold = self._decoder.decode(data)
+            value = dt.datetime.fromisoformat(text)
+            if zone is not None:
+                value = value.replace(tzinfo=_zone(zone))
+            return value.replace(fold=fold)
+        if code == _DATE:
+            return dt.date.fromordinal(self._decoder.decode(data))
+        if code == _TIME:
+            text, fold = self._decoder.decode(data)
+            return dt.time.fromisoformat(text).replace(fold=fold)
+        if code == _TIMEDELTA:
+            days, seconds, micros = self._decoder.decode(data)
+            return dt.timedelta(days=days, seconds=seconds, microseconds=micros)
+        if code == _UUID:
+            return uuid.UUID(bytes=bytes(data))
+        if code == _DECIMAL:
+            return Decimal(bytes(data).decode())
+        if code == _BYTEARRAY:
+            return bytearray(data)
+        if code == _BIGINT:
+            return int(bytes(data).decode())
+        if code == _OBJECT:
+            return self._load_object(self._decoder.decode(data))
+        if code == _PICKLED:
+            return self._unpickle(bytes(data))
+        raise SerializationError(f"unknown msgpack extension code {code}")
+
+    def _load_object(self, payload: Any) -> Any:
+        if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], str)):
+            raise SerializationError("malformed registered-object payload")
+        name, state = payload
+        cls = self._local.lookup(name) or _GLOBAL_REGISTRY.lookup(name)
+        if cls is None:
+            raise SerializationError(
+                f"stored data names type {name!r}, which is not registered; register the class "
+                "with actorgraph.persistence.register_type() (stored names are never imported)",
+                type_name=name,
+            )
+        kind = self._local.kind_of(cls) or _GLOBAL_REGISTRY.kind_of(cls)
+        try:
+            if kind == "enum":
+                return cls[state]  # type: ignore[index]  # Enum classes support lookup by name
+            if kind == "struct":
+                return cls(**state)
+            if kind == "dataclass":
+                make: Any = cls.__new__  # Any: the registered class's own allocator
+                obj = make(cls)
+                for key, value in state.items():
+                    object.__setattr__(obj, key, value)
+                return obj
+            if kind == "namedtuple":
+                return cls(*state)
+            values, fields_set = state
+            # Any: pydantic is optional, so its classmethod is reached untyped.
+            construct: Any = getattr(cls, "model_construct")
+            return construct(_fields_set=set(fields_set), **values)
+        except SerializationError:
+            raise
+        except Exception as exc:
+            raise SerializationError(f"cannot rebuild {name}: {exc}", type_name=name) from exc
+
+
+def _base_value(obj: Any) -> Any:
+    """A subclass instance of a builtin scalar or container as its base type (else None)."""
+    if isinstance(obj, str):
+        return str.__str__(obj)
+    if isinstance(obj, int):
+        return int.__index__(obj)
+    if isinstance(obj, float):
+        return float.__float__(obj)
+    bases: tuple[Callable[[Any], Any], ...] = (bytes, list, dict, tuple, frozenset, set)
+    for base in bases:
+        if isinstance(obj, base):  # type: ignore[arg-type]  # every entry is a class
+            return base(obj)
+    return None
+
+
+def _zone(key: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SerializationError(f"unknown time zone {key!r} in stored data") from exc
