@@ -19,7 +19,7 @@ from .graph import (
     ToolMessage,
     add_messages,
 )
-from .runtime import CompiledGraph, StreamWriter, get_config, get_store, get_stream_writer
+from .runtime import CompiledGraph, Runtime, StreamWriter, get_config, get_store, get_stream_writer
 from .types import Command, Interrupt, Overwrite, RetryPolicy, Send
 
 __version__ = "0.1.0"
@@ -38,6 +38,7 @@ __all__ = [
     "Overwrite",
     "RemoveMessage",
     "RetryPolicy",
+    "Runtime",
     "Send",
     "StateGraph",
     "StreamWriter",

@@ -1,6 +1,7 @@
 """Running compiled graphs: the barrier supervisor, node actors, the stream hub."""
 
 from ._compiled import CompiledGraph
+from ._embed import RunCancelledError, RunHandle, Runtime, ThreadBusyError
 from ._context import NodeRuntime, StreamWriter, get_config, get_store, get_stream_writer
 from ._loop import DEFAULT_RECURSION_LIMIT
 from ._stream import StreamEvent, StreamHub, StreamOverflow, Subscriber
@@ -9,6 +10,10 @@ __all__ = [
     "DEFAULT_RECURSION_LIMIT",
     "CompiledGraph",
     "NodeRuntime",
+    "RunCancelledError",
+    "RunHandle",
+    "Runtime",
+    "ThreadBusyError",
     "StreamEvent",
     "StreamHub",
     "StreamOverflow",

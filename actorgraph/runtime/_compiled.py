@@ -126,7 +126,7 @@ class CompiledGraph:
         ns = (*parent.ns, f"{task.name}:{task.id}")
         modes = parent.modes if parent.subgraphs else frozenset(m for m in parent.modes if m == "custom")
         run = Run(self, parent.config, hub=parent.hub, modes=modes, ns=ns, context=parent.context,
-                  store=parent.store, subgraphs=parent.subgraphs, parent=parent)
+                  store=parent.store, subgraphs=parent.subgraphs, parent=parent, live=parent.live)
         run.begin(value)
         while await run.tick():
             pass

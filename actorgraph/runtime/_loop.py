@@ -43,7 +43,8 @@ class Run:
         config: dict[str, Any],
         *,
         hub: StreamHub | None = None,
-        modes: frozenset[str] = frozenset(),
+        modes: frozenset[str] | None = None,
+        live: bool = False,
         ns: tuple[str, ...] = (),
         context: Any = None,
         store: Any = None,
@@ -58,7 +59,9 @@ class Run:
             raise ValueError("recursion_limit must be at least 1")
         self.recursion_limit = limit
         self.hub = hub
-        self.modes = modes if hub is not None else frozenset()
+        # None: follow the hub's subscribers (a Runtime run, where subscribers come and go)
+        self._modes = modes if hub is not None else frozenset()
+        self.live = live
         self.ns = ns
         self.ns_str = "|".join(ns)
         self.context = context
@@ -72,9 +75,17 @@ class Run:
         hook = graph.checkpointer
         self.checkpoint_hook: CheckpointHook | None = hook if hasattr(hook, "on_checkpoint") else None
         self.pending_input_checkpoint: CheckpointData | None = None
-        self.writer: Callable[[Any], None] = self._write_custom if "custom" in self.modes else _drop
+        self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.log = log.bind(run=config.get("run_id"), thread=config.get("configurable", {}).get("thread_id"),
                             ns=self.ns_str) if enabled(log) else log
+
+    @property
+    def modes(self) -> frozenset[str]:
+        """The stream modes somebody listens to (chunks of other modes are never built)."""
+        if self._modes is not None:
+            return self._modes
+        assert self.hub is not None
+        return self.hub.modes
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -248,18 +259,26 @@ class Run:
                                  "type": kind, "payload": payload})
 
     def _emit(self, mode: str, chunk: Any) -> None:
-        self.events.append(StreamEvent(self.ns, mode, chunk))
+        event = StreamEvent(self.ns, mode, chunk)
+        if self.live:
+            assert self.hub is not None
+            self.hub.publish(event)
+        else:
+            self.events.append(event)
 
     def _write_custom(self, chunk: Any) -> None:
-        self._emit("custom", chunk)
+        if "custom" in self.modes:
+            self._emit("custom", chunk)
 
     async def _flush(self) -> None:
         """Hand the step's events to the stream hub (and wait for slow blocking subscribers)."""
         hub = self.hub
-        if self.events and hub is not None and self.parent is None:
+        if hub is None or self.parent is not None:
+            return
+        if self.events:
             events, self.events = self.events, []
             await hub.handle(Publish(events))
-            await hub.backpressure()
+        await hub.backpressure()
 
     def values(self) -> Any:
         program = self.program

@@ -1,0 +1,181 @@
+"""``Runtime``: many graph runs inside one application, each streamed to any number of subscribers."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any
+
+import anyio
+import msgspec
+
+from ..actors import Actor, ActorRef, Supervisor
+from ..actors._slot import Slot, current_backend
+from ..errors import GraphError
+from ._loop import Run
+from ._stream import STREAM_MODES, Overflow, StreamHub, Subscriber
+
+
+class ThreadBusyError(GraphError):
+    """A run was started on a thread that already has an active run in this ``Runtime``."""
+
+
+class RunCancelledError(GraphError):
+    """``result()`` of a run that was cancelled with ``RunHandle.cancel()``."""
+
+
+class _Start(msgspec.Struct, frozen=True):
+    pass
+
+
+class RunHandle:
+    """A run started by :meth:`Runtime.start`: subscribe to its events, await its result, cancel it."""
+
+    def __init__(self, run_id: str, thread_id: str | None, hub: StreamHub) -> None:
+        self.run_id = run_id
+        self.thread_id = thread_id
+        self._hub = hub
+        self._slot: Slot = current_backend().new_slot()
+        self._scope: anyio.CancelScope | None = None
+        self._cancel_requested = False
+
+    @property
+    def done(self) -> bool:
+        return self._slot.done()
+
+    @asynccontextmanager
+    async def subscribe(
+        self,
+        stream_mode: str | Sequence[str] = ("updates",),
+        *,
+        buffer: int = 1024,
+        on_overflow: Overflow = "block",
+    ) -> AsyncIterator[AsyncIterator[tuple[str, Any]]]:
+        """Receive this run's events from now on as ``(mode, chunk)`` pairs.
+
+        ``buffer`` bounds what may queue up for this subscriber; ``on_overflow`` says what
+        happens beyond it: ``"block"`` holds the run at its next barrier, ``"drop"`` drops and
+        counts (``Subscriber.dropped``), ``"error"`` detaches the subscriber, whose iteration
+        then raises :class:`StreamOverflow`. Leaving the block detaches without disturbing the
+        run. Iteration ends when the run ends.
+        """
+        modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
+        for m in modes:
+            if m not in STREAM_MODES:
+                raise ValueError(f"Unknown stream mode {m!r}; expected one of {sorted(STREAM_MODES)}")
+        sub = Subscriber(frozenset(modes), capacity=buffer, on_overflow=on_overflow)
+        if self.done:
+            sub.close()
+        else:
+            self._hub.subscribe(sub)
+        try:
+            yield self._pairs(sub)
+        finally:
+            self._hub.unsubscribe(sub)
+            sub.close()
+
+    @staticmethod
+    async def _pairs(sub: Subscriber) -> AsyncIterator[tuple[str, Any]]:
+        async for event in sub:
+            yield event.mode, event.chunk
+
+    async def result(self) -> Any:
+        """Wait for the run to end; return its output or raise its error."""
+        return await self._slot
+
+    async def cancel(self) -> None:
+        """Cancel the run (its ``result()`` raises :class:`RunCancelledError`)."""
+        self._cancel_requested = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+
+class _RunActor(Actor):
+    """Drives one run in its own task under the runtime's supervisor."""
+
+    def __init__(self, handle: RunHandle, run: Run, value: Any, runtime: Runtime) -> None:
+        self.run_handle = handle
+        self.run = run
+        self.value = value
+        self.runtime = runtime
+        self.ref: ActorRef | None = None
+
+    async def handle(self, message: Any) -> None:
+        handle = self.run_handle
+        slot = handle._slot
+        try:
+            with anyio.CancelScope() as scope:
+                handle._scope = scope
+                if handle._cancel_requested:
+                    scope.cancel()
+                output = await self.run.run(self.value)
+            if scope.cancelled_caught:
+                slot.set_exception(RunCancelledError(f"run {handle.run_id} was cancelled"))
+            else:
+                slot.set_result(output)
+        except Exception as exc:
+            slot.set_exception(exc)
+        finally:
+            if not slot.done():
+                slot.set_exception(RunCancelledError(f"run {handle.run_id} was stopped"))
+            if self.run.hub is not None:
+                self.run.hub.close()
+            self.runtime._finished(handle)
+            if self.ref is not None:
+                await self.ref.stop()  # from its own handler: stops after this message
+
+
+class Runtime:
+    """Owns one supervisor for many concurrent graph runs (``async with Runtime() as rt``).
+
+    ``await rt.start(graph, input, config)`` starts a run in the background and returns a
+    :class:`RunHandle`; leaving the block cancels whatever still runs. One ``thread_id`` has at
+    most one active run: starting another raises :class:`ThreadBusyError`.
+    """
+
+    def __init__(self, *, checkpointer: Any = None, store: Any = None, name: str = "runtime") -> None:
+        self.checkpointer = checkpointer
+        self.store = store
+        self.name = name
+        self._supervisor = Supervisor(name=name)
+        self._threads: dict[str, RunHandle] = {}
+        self._counter = itertools.count()
+
+    async def __aenter__(self) -> Runtime:
+        await self._supervisor.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        return await self._supervisor.__aexit__(exc_type, exc, tb)
+
+    async def start(
+        self, graph: Any, input: Any, config: dict[str, Any] | None = None, *, context: Any = None
+    ) -> RunHandle:
+        """Start ``graph`` on ``input`` in the background; subscribe to it or await its result."""
+        config = dict(config or {})
+        thread = (config.get("configurable") or {}).get("thread_id")
+        if thread is not None and thread in self._threads:
+            raise ThreadBusyError(f"thread {thread!r} already has an active run "
+                                  f"({self._threads[thread].run_id}); wait for it or cancel it")
+        run_id = str(config.get("run_id") or uuid.uuid4())
+        config["run_id"] = run_id
+        hub = StreamHub()
+        handle = RunHandle(run_id, thread, hub)
+        run = Run(graph, config, hub=hub, modes=None, live=True, context=context,
+                  store=self.store if self.store is not None else graph.store)
+        if thread is not None:
+            self._threads[thread] = handle
+        actor = _RunActor(handle, run, input, self)
+        ref = actor.ref = await self._supervisor.spawn(actor, name=f"run-{run_id}", policy="stop",
+                                                       mailbox_size=1)
+        ref.tell_nowait(_Start())
+        return handle
+
+    def _finished(self, handle: RunHandle) -> None:
+        if handle.thread_id is not None and self._threads.get(handle.thread_id) is handle:
+            del self._threads[handle.thread_id]

@@ -1,0 +1,149 @@
+"""Runtime: background runs, many subscribers per run, slow-subscriber policies, threads."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+import anyio
+import pytest
+
+from actorgraph import START, Runtime, StateGraph, get_stream_writer
+from actorgraph.runtime import RunCancelledError, StreamOverflow, ThreadBusyError
+
+pytestmark = pytest.mark.anyio
+
+
+class S(TypedDict):
+    x: int
+
+
+def chain(n: int, gate: anyio.Event | None = None) -> Any:
+    g = StateGraph(S)
+    prev = START
+    for i in range(n):
+        async def node(state: S) -> dict[str, Any]:
+            get_stream_writer()({"at": state["x"]})
+            if gate is not None:
+                await gate.wait()
+            return {"x": state["x"] + 1}
+
+        g.add_node(f"n{i}", node)
+        g.add_edge(prev, f"n{i}")
+        prev = f"n{i}"
+    return g.compile()
+
+
+async def collect(run: Any, modes: list[str], out: list[tuple[str, Any]], **kw: Any) -> None:
+    async with run.subscribe(modes, **kw) as events:
+        async for pair in events:
+            out.append(pair)
+
+
+async def test_every_subscriber_gets_its_modes() -> None:
+    graph = chain(3)
+    async with Runtime() as rt:
+        run = await rt.start(graph, {"x": 0})
+        a: list[tuple[str, Any]] = []
+        b: list[tuple[str, Any]] = []
+        c: list[tuple[str, Any]] = []
+        async with anyio.create_task_group() as tg:
+            # registered before the run's task gets to its first step
+            async with run.subscribe("updates") as ev_a, run.subscribe(["custom"]) as ev_b, \
+                    run.subscribe(["updates", "custom"]) as ev_c:
+                async def drain(ev: Any, out: list[Any]) -> None:
+                    async for pair in ev:
+                        out.append(pair)
+
+                tg.start_soon(drain, ev_a, a)
+                tg.start_soon(drain, ev_b, b)
+                await drain(ev_c, c)
+        assert await run.result() == {"x": 3}
+    assert a == [("updates", {"n0": {"x": 1}}), ("updates", {"n1": {"x": 2}}), ("updates", {"n2": {"x": 3}})]
+    assert b == [("custom", {"at": 0}), ("custom", {"at": 1}), ("custom", {"at": 2})]
+    assert c == [("custom", {"at": 0}), ("updates", {"n0": {"x": 1}}), ("custom", {"at": 1}),
+                 ("updates", {"n1": {"x": 2}}), ("custom", {"at": 2}), ("updates", {"n2": {"x": 3}})]
+
+
+async def test_late_subscriber_sees_events_from_then_on() -> None:
+    gate = anyio.Event()
+    graph = chain(2, gate)
+    async with Runtime() as rt:
+        run = await rt.start(graph, {"x": 0})
+        await anyio.wait_all_tasks_blocked()  # the run now waits inside n0
+        got: list[tuple[str, Any]] = []
+        async with run.subscribe("custom") as events:
+            gate.set()
+            async for pair in events:
+                got.append(pair)
+        assert await run.result() == {"x": 2}
+    assert got == [("custom", {"at": 1})]
+
+
+async def test_one_active_run_per_thread_and_cancel() -> None:
+    gate = anyio.Event()
+    graph = chain(1, gate)
+    cfg = {"configurable": {"thread_id": "t1"}}
+    async with Runtime() as rt:
+        run = await rt.start(graph, {"x": 0}, cfg)
+        with pytest.raises(ThreadBusyError, match="t1"):
+            await rt.start(graph, {"x": 0}, cfg)
+        other = await rt.start(graph, {"x": 0}, {"configurable": {"thread_id": "t2"}})
+        await run.cancel()
+        with pytest.raises(RunCancelledError):
+            await run.result()
+        # the thread is free again once its run ended
+        again = await rt.start(chain(1), {"x": 5}, cfg)
+        assert await again.result() == {"x": 6}
+        gate.set()
+        assert await other.result() == {"x": 1}
+
+
+async def test_drop_policy_counts_and_error_policy_detaches() -> None:
+    graph = chain(6)
+    async with Runtime() as rt:
+        run = await rt.start(graph, {"x": 0})
+        async with run.subscribe("updates", buffer=2, on_overflow="drop") as dropping, \
+                run.subscribe("updates", buffer=2, on_overflow="error") as failing:
+            assert await run.result() == {"x": 6}   # nobody read: the run was not held back
+            kept = [pair async for pair in dropping]
+            assert kept == [("updates", {"n0": {"x": 1}}), ("updates", {"n1": {"x": 2}})]
+            with pytest.raises(StreamOverflow):
+                async for _ in failing:
+                    pass
+
+
+async def test_block_policy_holds_the_run_at_the_barrier() -> None:
+    graph = chain(5)
+    async with Runtime() as rt:
+        run = await rt.start(graph, {"x": 0})
+        async with run.subscribe("updates", buffer=1, on_overflow="block") as events:
+            await anyio.wait_all_tasks_blocked()
+            assert not run.done   # one event buffered, the run waits for the reader
+            got = [pair async for pair in events]
+        assert len(got) == 5
+        assert await run.result() == {"x": 5}
+
+
+async def test_leaving_the_runtime_cancels_runs_and_leaves_no_task() -> None:
+    gate = anyio.Event()
+    before = _task_count()
+    async with Runtime() as rt:
+        run = await rt.start(chain(1, gate), {"x": 0})
+        await anyio.wait_all_tasks_blocked()
+        assert _task_count() > before
+    assert _task_count() == before
+    assert run.done
+
+
+def _task_count() -> int:
+    import sys
+
+    trio = sys.modules.get("trio")
+    if trio is not None and trio.lowlevel.in_trio_run():
+        def count(task: Any) -> int:
+            return 1 + sum(count(t) for n in task.child_nurseries for t in n.child_tasks)
+
+        return count(trio.lowlevel.current_root_task())
+    import asyncio
+
+    return len(asyncio.all_tasks())
