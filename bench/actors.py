@@ -184,7 +184,8 @@ async def run_backend(n: int, repetitions: int) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.actors", description=__doc__.split("\n")[0])
+    summary = (__doc__ or "").split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m bench.actors", description=summary)
     parser.add_argument("--quick", action="store_true", help="fewer messages and repetitions")
     parser.add_argument("--backend", choices=["asyncio", "trio"], action="append")
     parser.add_argument("-n", type=int, default=None, help="messages per repetition")
@@ -207,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
         cells = []
         for b in backends:
             value = results[b][label]
-            cells.append(f"{value:>8.2f} {unit:>5}" if kind == "rt" else f"{value:>8,.0f} {unit:>5}")
+            number = f"{value:>8.2f}" if kind == "rt" else f"{value:>8,.0f}"
+            cells.append(f"{number} {unit:>5}")
         print(f"{label:<{width}}  " + "  ".join(f"{c:>14}" for c in cells))
     for b in backends:
         r = results[b]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import anyio
 import pytest
+from anyio.abc import TaskGroup
 
 from actorgraph.actors import Actor, AskTimeout, Supervisor
 from actorgraph.actors._slot import SlotTimeout, current_backend
@@ -14,12 +16,19 @@ from actorgraph.actors._timer import Deadlines
 pytestmark = pytest.mark.anyio
 
 
+def starter(tg: TaskGroup) -> Callable[[Callable[[], Coroutine[Any, Any, None]]], None]:
+    def start(run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        tg.start_soon(run)
+
+    return start
+
+
 async def test_slots_expire_in_deadline_order_even_when_added_out_of_order() -> None:
     backend = current_backend()
     results: dict[str, Any] = {}
     order = ["earliest", "early", "late"]
     async with anyio.create_task_group() as tg:
-        deadlines = Deadlines(tg.start_soon)
+        deadlines = Deadlines(starter(tg))
         now = backend.clock()
         slots = {name: backend.new_slot() for name in ("late", "early", "answered", "earliest")}
 
@@ -52,7 +61,7 @@ async def test_slots_expire_in_deadline_order_even_when_added_out_of_order() -> 
 async def test_answered_slots_do_not_pile_up_behind_a_pending_one() -> None:
     backend = current_backend()
     async with anyio.create_task_group() as tg:
-        deadlines = Deadlines(tg.start_soon)
+        deadlines = Deadlines(starter(tg))
         pending = backend.new_slot()
         deadlines.add(backend.clock() + 3600, pending)
         for _ in range(1000):

@@ -21,7 +21,9 @@ def live_tasks(backend: str) -> set[Any]:
     import trio
 
     tasks: set[Any] = set()
-    todo = [trio.lowlevel.current_root_task()]
+    root = trio.lowlevel.current_root_task()
+    assert root is not None
+    todo = [root]
     while todo:
         task = todo.pop()
         tasks.add(task)

@@ -1,4 +1,4 @@
-"""Structured logging of the actor kernel: configure_logging, the unconfigured default, capture_logs."""
+"""Structured logging of the actor kernel: configure_logging, the default, capture_logs."""
 
 from __future__ import annotations
 

@@ -44,8 +44,8 @@ class Cell:
     __slots__ = (
         "supervisor", "name", "path", "index", "factory", "instance", "policy", "inline",
         "backend", "new_slot", "clock", "deadlines", "mailbox", "state", "gate",
-        "stop_requested", "scope", "backoff", "restart_requested", "restart_times", "restarts", "current",
-        "stopped_event", "log",
+        "stop_requested", "scope", "backoff", "restart_requested", "restart_times", "restarts",
+        "current", "stopped_event", "log",
     )
 
     def __init__(
