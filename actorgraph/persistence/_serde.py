@@ -286,7 +286,7 @@ class MsgpackSerializer:
 
     def _pack_dict(self, obj: dict[Any, Any]) -> Any:
         pack = self._pack
-        if all(type(k) in _KEY_TYPES for k in obj):
+        if all(type(k) in _KEY_TYPES and (type(k) is not int or _INT_MIN <= k <= _INT_MAX) for k in obj):
             out = {}
             for k, v in obj.items():
                 try:
