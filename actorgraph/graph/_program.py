@@ -62,7 +62,7 @@ class NodeProgram:
         edges: tuple[str, ...],
         joins: tuple[str, ...],
         branches: tuple[Branch, ...],
-        retry_policy: RetryPolicy | None,
+        retry_policy: tuple[RetryPolicy, ...],
         defer: bool,
         hidden: bool = False,
         metadata: Mapping[str, Any] | None = None,
@@ -87,7 +87,7 @@ class Program:
     __slots__ = (
         "name", "channels", "state_keys", "input_keys", "output_keys", "nodes",
         "trigger_to_nodes", "validators", "state_reader", "clearing", "root_key", "writable_keys",
-        "managed",
+        "managed", "value_keys",
     )
 
     def __init__(
@@ -104,6 +104,7 @@ class Program:
         root_key: bool,
         writable_keys: frozenset[str],
         managed: dict[str, Any],
+        value_keys: tuple[str, ...],
     ) -> None:
         self.name = name
         self.channels = channels
@@ -122,3 +123,4 @@ class Program:
         self.root_key = root_key
         self.writable_keys = writable_keys
         self.managed = managed
+        self.value_keys = value_keys  # every state key incl. private ones: the ``values`` stream

@@ -28,7 +28,7 @@ from ._schema import FieldSpec, input_schema_of, make_reader, make_validator, sc
 class _NodeSpec:
     __slots__ = ("name", "fn", "input_schema", "retry_policy", "defer", "destinations", "metadata", "subgraph")
 
-    def __init__(self, name: str, fn: Any, input_schema: Any, retry_policy: RetryPolicy | None,
+    def __init__(self, name: str, fn: Any, input_schema: Any, retry_policy: tuple[RetryPolicy, ...],
                  defer: bool, destinations: tuple[str, ...], metadata: dict[str, Any] | None,
                  subgraph: Any) -> None:
         self.name = name
@@ -101,7 +101,8 @@ class StateGraph:
 
         ``fn`` may be sync or async, take ``(state)`` or ``(state, config)`` and keyword
         parameters ``config``, ``writer``, ``store``, ``runtime``; or be a compiled graph
-        (a subgraph sharing the keys it knows). ``retry_policy`` retries failed attempts;
+        (a subgraph sharing the keys it knows). ``retry_policy`` retries failed attempts (a
+        sequence: the first policy whose ``retry_on`` matches the error applies);
         ``defer=True`` runs the node only when nothing else is left to run; ``destinations``
         declares ``Command(goto=...)`` targets for validation and drawing.
         """
@@ -123,8 +124,13 @@ class StateGraph:
             input_schema = input_schema_of(action)
         if input_schema is not None:
             self._add_schema(input_schema)
-        if isinstance(retry_policy, Sequence):
-            retry_policy = retry_policy[0] if retry_policy else None
+        policies: tuple[RetryPolicy, ...]
+        if retry_policy is None:
+            policies = ()
+        elif isinstance(retry_policy, RetryPolicy):
+            policies = (retry_policy,)
+        else:
+            policies = tuple(retry_policy)
         dests: tuple[str, ...] = ()
         if isinstance(destinations, dict):
             dests = tuple(destinations)
@@ -132,7 +138,7 @@ class StateGraph:
             dests = tuple(destinations)
         else:
             dests = _command_destinations(action)
-        self.nodes[node] = _NodeSpec(node, action, input_schema, retry_policy, defer, dests, metadata, subgraph)
+        self.nodes[node] = _NodeSpec(node, action, input_schema, policies, defer, dests, metadata, subgraph)
         return self
 
     def add_edge(self, start_key: str | Sequence[str], end_key: str) -> StateGraph:
@@ -310,7 +316,7 @@ class StateGraph:
         nodes[START] = NodeProgram(
             START, NodeCall(_identity), (START,), lambda values: values.get(START), (START,),
             tuple(edges_from.get(START, ())), tuple(joins_from.get(START, ())),
-            tuple(self.branches.get(START, {}).values()), None, False, hidden=True,
+            tuple(self.branches.get(START, {}).values()), (), False, hidden=True,
         )
         for node, spec in self.nodes.items():
             if spec.subgraph is not None:
@@ -335,6 +341,7 @@ class StateGraph:
             name, channels, state_keys, input_keys, output_keys, nodes, validators,
             make_reader(self.state_schema), frozenset(clearing), root_key,
             frozenset(k for k in self.fields if k in channels), managed,
+            tuple(k for k in self.fields if k in channels),
         )
 
 

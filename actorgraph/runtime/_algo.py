@@ -13,6 +13,9 @@ from typing import Any
 
 from ..channels import BaseChannel
 from ..graph._constants import TASKS
+
+PUSH = "__pregel_push"
+"""The trigger shown for push (``Send``) tasks."""
 from ..graph._program import NodeProgram, Program
 from ..types import Send
 
@@ -81,7 +84,7 @@ def plan(program: Program, state: RunState, step: int, ns: str,
             if node is None:
                 continue
             tid = task_id(ns, step, node.name, "push", idx)
-            tasks.append(Task(tid, node, packet.arg, ("__pregel_push", idx), (TASKS,), (1, idx)))
+            tasks.append(Task(tid, node, packet.arg, ("__pregel_push", idx, False), (PUSH,), (1, idx)))
     if state.updated is None:
         candidates: Iterable[str] = sorted(nodes)
     else:
@@ -128,10 +131,11 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
             any_triggers = True
             seen = state.versions_seen.setdefault(task.name, {})
             for t in task.triggers:
-                seen[t] = versions.get(t, 0)
+                if t in channels:
+                    seen[t] = versions.get(t, 0)
     for task in ordered:
         for t in task.triggers:
-            if channels[t].consume():
+            if t in channels and channels[t].consume():
                 versions[t] = new_version
                 bumped.add(t)
     pending: dict[str, list[Any]] = {}

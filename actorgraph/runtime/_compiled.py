@@ -12,7 +12,7 @@ import anyio
 import anyio.from_thread
 
 from ..graph._program import Program
-from ._context import TaskContext
+from ._context import TaskContext, current_task
 from ._loop import Run
 from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
 
@@ -62,7 +62,18 @@ class CompiledGraph:
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
     ) -> Any:
-        """Run to the end and return the output (the output schema's available keys)."""
+        """Run to the end and return the output (the output schema's available keys).
+
+        With a ``stream_mode`` other than ``"values"``, return the list of that mode's chunks.
+        Called inside a running node, the run becomes a subgraph of that node's run (its
+        events stream under the node's namespace with ``subgraphs=True``).
+        """
+        if stream_mode != "values":
+            return [chunk async for chunk in self.astream(input, config, stream_mode=stream_mode,
+                                                          context=context)]
+        parent = current_task.get()
+        if parent is not None:
+            return await self._child_run(input, config, parent).run(input)
         run = Run(self, dict(config or {}), context=context, store=self.store)
         return await run.run(input)
 
@@ -91,9 +102,17 @@ class CompiledGraph:
         run = Run(self, dict(config or {}), hub=hub, modes=frozenset(modes), context=context,
                   store=self.store, subgraphs=subgraphs)
         run.begin(input)
-        while await run.tick():
+        while True:
+            try:
+                more = await run.tick()
+            except Exception:
+                for event in sub.drain():  # what finished before the failure
+                    yield _shape(event, single, subgraphs)
+                raise
             for event in sub.drain():
                 yield _shape(event, single, subgraphs)
+            if not more:
+                break
 
     # -- sync API --------------------------------------------------------------------------
 
@@ -120,13 +139,22 @@ class CompiledGraph:
 
     # -- subgraph --------------------------------------------------------------------------
 
+    def _child_run(self, value: Any, config: dict[str, Any] | None, ctx: TaskContext) -> Run:
+        """A run of this graph nested in the task ``ctx`` of another run (a subgraph call)."""
+        parent: Run = ctx.run
+        task = ctx.task
+        ns: tuple[str, ...] = (*parent.ns, f"{task.name}:{task.id}")
+        if ctx.subgraph_calls:
+            ns = (*ns, str(ctx.subgraph_calls))
+        ctx.subgraph_calls += 1
+        modes = parent.modes if parent.subgraphs else frozenset()
+        return Run(self, dict(config) if config is not None else parent.config, hub=parent.hub,
+                   modes=modes, ns=ns, context=parent.context, store=parent.store,
+                   subgraphs=parent.subgraphs, parent=parent, live=parent.live)
+
     async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:
         """Run as a node of ``parent``: input is the parent's state, output the full final state."""
-        task = ctx.task
-        ns = (*parent.ns, f"{task.name}:{task.id}")
-        modes = parent.modes if parent.subgraphs else frozenset(m for m in parent.modes if m == "custom")
-        run = Run(self, parent.config, hub=parent.hub, modes=modes, ns=ns, context=parent.context,
-                  store=parent.store, subgraphs=parent.subgraphs, parent=parent, live=parent.live)
+        run = self._child_run(value, None, ctx)
         run.begin(value)
         while await run.tick():
             pass

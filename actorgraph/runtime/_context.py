@@ -29,13 +29,14 @@ class NodeRuntime(msgspec.Struct, frozen=True, kw_only=True):
 class TaskContext:
     """Per-task context: the task's config and the handles nodes may ask for."""
 
-    __slots__ = ("run", "task", "_config", "interrupt_state")
+    __slots__ = ("run", "task", "_config", "interrupt_state", "subgraph_calls")
 
     def __init__(self, run: Any, task: Any) -> None:
         self.run = run
         self.task = task
         self._config: dict[str, Any] | None = None
         self.interrupt_state: Any = None
+        self.subgraph_calls = 0
 
     @property
     def config(self) -> dict[str, Any]:

@@ -112,12 +112,14 @@ class _RunActor(Actor):
                 if handle._cancel_requested:
                     scope.cancel()
                 output = await self.run.run(self.value)
-            if scope.cancelled_caught:
-                slot.set_exception(RunCancelledError(f"run {handle.run_id} was cancelled"))
-            else:
-                slot.set_result(output)
+            if not slot.done():
+                if scope.cancelled_caught:
+                    slot.set_exception(RunCancelledError(f"run {handle.run_id} was cancelled"))
+                else:
+                    slot.set_result(output)
         except Exception as exc:
-            slot.set_exception(exc)
+            if not slot.done():
+                slot.set_exception(exc)
         finally:
             if not slot.done():
                 slot.set_exception(RunCancelledError(f"run {handle.run_id} was stopped"))

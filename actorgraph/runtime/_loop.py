@@ -127,15 +127,19 @@ class Run:
             return False
         self._emit_task_starts(tasks)
         timeout = self.graph.step_timeout
-        if timeout is None:
-            await self._execute(tasks)
-        else:
-            with anyio.fail_after(timeout):
+        try:
+            if timeout is None:
                 await self._execute(tasks)
+            else:
+                with anyio.fail_after(timeout):
+                    await self._execute(tasks)
+        except Exception:
+            await self._flush()  # what finished tasks streamed is still delivered
+            raise
         updated = apply_writes(program, state, tasks)
         if self.checkpoint_hook is not None:
             await self.checkpoint_hook.on_checkpoint(self._checkpoint("loop", tasks))
-        if "values" in self.modes and any(k in updated for k in program.output_keys):
+        if "values" in self.modes and any(k in updated for k in program.value_keys):
             self._emit("values", self.values())
         await self._flush()
         self.step += 1
@@ -235,11 +239,11 @@ class Run:
 
     def _task_result(self, task: Task) -> Any:
         writable = self.program.writable_keys
-        pairs = [(k, v) for k, v in task.writes if k in writable]
-        keys = [k for k, _ in pairs]
-        if len(set(keys)) < len(keys):
-            return {"$writes": [dict([p]) for p in pairs]}
-        return dict(pairs)
+        grouped: dict[str, list[Any]] = {}
+        for k, v in task.writes:
+            if k in writable:
+                grouped.setdefault(k, []).append(v)
+        return {k: vs[0] if len(vs) == 1 else {"$writes": vs} for k, vs in grouped.items()}
 
     def _emit_task_starts(self, tasks: list[Task]) -> None:
         if "tasks" not in self.modes and "debug" not in self.modes:
@@ -281,10 +285,11 @@ class Run:
         await hub.backpressure()
 
     def values(self) -> Any:
+        """The ``values`` stream chunk: every state key (private ones too) that has a value."""
         program = self.program
         if program.root_key:
             return self.state.values(("__root__",)).get("__root__")
-        return self.state.values(program.state_keys)
+        return self.state.values(program.value_keys)
 
     def output(self) -> Any:
         program = self.program

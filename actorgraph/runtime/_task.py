@@ -38,7 +38,11 @@ async def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run) -
     """Call the node's function with the injected parameters it declares."""
     call = node.call
     if call.subgraph is not None:
-        return await call.subgraph._run_as_node(value, ctx, run)
+        try:
+            return await call.subgraph._run_as_node(value, ctx, run)
+        except ParentCommand as pc:
+            # the subgraph aborted; its node answers with that Command in this (parent) graph
+            return msgspec.structs.replace(pc.command, graph=None)
     args = (value, ctx.config) if call.config_positional else (value,)
     if call.inject:
         kwargs = {name: ctx.injected(name) for name in call.inject}
@@ -58,7 +62,7 @@ async def run_task(run: Run, task: Task) -> None:
     The node's own exception propagates unchanged, with a note naming the task.
     """
     node = task.node
-    policy = node.retry_policy
+    policies = node.retry_policy
     ctx = TaskContext(run, task)
     token = current_task.set(ctx)
     attempt = 0
@@ -73,7 +77,8 @@ async def run_task(run: Run, task: Task) -> None:
             except GraphBubbleUp:
                 raise
             except Exception as exc:
-                if policy is None or attempt >= policy.max_attempts or not policy.should_retry(exc):
+                policy = next((p for p in policies if p.should_retry(exc)), None)
+                if policy is None or attempt >= policy.max_attempts:
                     exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
                     raise
                 delay = policy.interval(attempt)
