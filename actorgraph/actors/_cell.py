@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from .._log import get_logger
+from .._log import enabled, get_logger
 from ._actor import Actor
 from ._errors import ActorStopped
 from ._gate import Gate
@@ -37,6 +37,8 @@ BURST = 64
 ON_STOP_GRACE = 5.0
 """Seconds ``on_stop`` may take when it runs during cancellation (it runs shielded)."""
 
+_kernel_log = get_logger("actors")
+
 _current_cell: ContextVar[Cell | None] = ContextVar("actorgraph_current_cell", default=None)
 
 
@@ -45,7 +47,7 @@ class Cell:
         "supervisor", "name", "path", "index", "factory", "instance", "policy", "inline",
         "backend", "new_slot", "clock", "deadlines", "mailbox", "state", "gate",
         "stop_requested", "scope", "backoff", "restart_requested", "restart_times", "restarts",
-        "current", "stopped_event", "log",
+        "current", "_stopped_event", "_log",
     )
 
     def __init__(
@@ -83,8 +85,15 @@ class Cell:
         self.restart_times: deque[float] = deque()
         self.restarts = 0
         self.current: Slot | None = None
-        self.stopped_event = anyio.Event()
-        self.log = get_logger("actors", actor=name, supervisor=supervisor.name)
+        self._stopped_event: anyio.Event | None = None  # made when somebody waits for the stop
+        self._log: Any = None
+
+    @property
+    def log(self) -> Any:
+        """This actor's bound logger (built on first use: most actors never log)."""
+        if self._log is None:
+            self._log = get_logger("actors", actor=self.name, supervisor=self.supervisor.name)
+        return self._log
 
     # -- task dispatcher -------------------------------------------------------------------
 
@@ -280,7 +289,7 @@ class Cell:
             self.stop_requested = True
             return
         self.state = "stopping"  # callers still waiting for the gate get ActorStopped
-        if grace is None:
+        if grace is None or not gate.busy:
             await gate.enter()
         else:
             entered = False
@@ -298,6 +307,8 @@ class Cell:
     # -- ending ----------------------------------------------------------------------------
 
     async def _call_on_stop(self, instance: Actor) -> None:
+        if type(instance).on_stop is Actor.on_stop:
+            return  # nothing to run: skip the shielded scope
         with anyio.move_on_after(ON_STOP_GRACE, shield=True):
             try:
                 await instance.on_stop()
@@ -320,9 +331,11 @@ class Cell:
             if slot is not None and not slot.done():
                 slot.set_exception(ActorStopped(self.name, "stopped before answering"))
         self._fail_current("stopped before answering")
-        self.stopped_event.set()
+        if self._stopped_event is not None:
+            self._stopped_event.set()
         self.supervisor._forget(self)
-        self.log.info("actor_stopped", restarts=self.restarts)
+        if enabled(_kernel_log):
+            self.log.info("actor_stopped", restarts=self.restarts)
 
     async def stop(self) -> None:
         if self.state == "stopped":
@@ -337,7 +350,9 @@ class Cell:
         if self.backoff is not None:
             self.backoff.cancel()
         if _current_cell.get() is not self:
-            await self.stopped_event.wait()
+            if self._stopped_event is None:
+                self._stopped_event = anyio.Event()
+            await self._stopped_event.wait()
 
 
 class _Resume:

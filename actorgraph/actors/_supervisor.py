@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Coroutine
 from types import TracebackType
 from typing import Any, Literal
 
@@ -11,7 +11,7 @@ import anyio
 import msgspec
 from anyio.abc import TaskGroup
 
-from .._log import get_logger
+from .._log import enabled, get_logger
 from ._actor import Actor, ActorRef
 from ._cell import ON_STOP_GRACE, Cell
 from ._errors import SpawnError
@@ -174,8 +174,25 @@ class Supervisor:
             cell.state = "running"
         else:
             tg.start_soon(cell.run, name=cell.path)
-        self._log.info("actor_spawned", actor=name, dispatcher=dispatcher, policy=_policy_name(normalized))
+        if enabled(self._log):
+            self._log.info("actor_spawned", actor=name, dispatcher=dispatcher,
+                           policy=_policy_name(normalized))
         return ActorRef(cell)
+
+    def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
+                   name: str | None = None) -> None:
+        """Run a plain task (not an actor) under this supervisor; it is cancelled with the rest
+        when the block is left or :meth:`cancel` is called. Its exception is not supervised: the
+        task must handle its own errors (an escaping one propagates from ``async with`` in an
+        exception group, like any task group child)."""
+        if self._tg is None:
+            raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
+        self._tg.start_soon(func, *args, name=name)
+
+    def cancel(self) -> None:
+        """Cancel every actor and task of this supervisor (the ``async with`` block too)."""
+        if self._tg is not None:
+            self._tg.cancel_scope.cancel()
 
     def children(self) -> list[ActorRef]:
         """References to the live actors, in spawn order."""

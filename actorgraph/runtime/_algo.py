@@ -94,6 +94,7 @@ def plan(program: Program, state: RunState, step: int, ns: str,
             found.update(index.get(ch, ()))
         candidates = sorted(found) if len(found) > 1 else found
     versions = state.versions
+    read_cache: dict[tuple[str, ...], dict[str, Any]] = {}
     for name in candidates:
         node = nodes[name]
         seen = state.versions_seen.get(name)
@@ -102,7 +103,10 @@ def plan(program: Program, state: RunState, step: int, ns: str,
                 break
         else:
             continue
-        values = state.values(k for k in node.reads if k in channels)
+        cached = read_cache.get(node.reads)
+        if cached is None:
+            cached = read_cache[node.reads] = state.values(k for k in node.reads if k in channels)
+        values = dict(cached)  # the reader may keep it: every task gets its own dict
         if managed:
             for k in node.reads:
                 if k in managed:

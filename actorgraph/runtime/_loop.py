@@ -189,8 +189,9 @@ class Run:
         """Run a step's tasks; returns when all finished, raises the first failure.
 
         A lone task runs inline (the supervisor would only wait for it). Several tasks go to
-        their nodes' actors, spawned under a supervisor that lives for the step, and run
-        concurrently in the step's task group; the first failure cancels the others.
+        their nodes' actors (inline-dispatched: only this supervisor drives them), spawned under
+        a supervisor that lives for the step; each actor starts its tasks concurrently under that
+        supervisor; the first failure cancels the others.
         """
         if len(tasks) == 1:
             task = tasks[0]
@@ -199,13 +200,14 @@ class Run:
             self._task_done(task, started)
             return
         backend = current_backend()
-        async with Supervisor(name=f"step{self.step}") as sup, anyio.create_task_group() as tg:
-            barrier = Barrier(len(tasks), tg, backend.new_slot(), self._task_done)
+        async with Supervisor(name=f"step{self.step}") as sup:
+            barrier = Barrier(len(tasks), sup, backend.new_slot(), self._task_done)
             actors: dict[str, ActorRef] = {}
             for task in tasks:
                 ref = actors.get(task.name)
                 if ref is None:
-                    ref = actors[task.name] = await sup.spawn(NodeActor(self, task.node), name=task.name)
+                    ref = actors[task.name] = await sup.spawn(NodeActor(self, task.node), name=task.name,
+                                                              dispatcher="inline")
                 await ref.tell(Execute(task, barrier))
             await barrier.slot
         if barrier.failure is not None:

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import msgspec
-from anyio.abc import TaskGroup
 
 from .._log import enabled, get_logger
-from ..actors import Actor
+from ..actors import Actor, Supervisor
 from ..actors._slot import Slot
 from ..errors import GraphBubbleUp, InvalidUpdateError, ParentCommand
 from ..graph._constants import END, START, TASKS, branch_channel
@@ -209,18 +208,18 @@ def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
 class Barrier:
     """Counts a step's tasks down; the first failure cancels the rest of the step."""
 
-    __slots__ = ("pending", "tg", "failure", "slot", "on_done")
+    __slots__ = ("pending", "sup", "failure", "slot", "on_done")
 
-    def __init__(self, count: int, tg: TaskGroup, slot: Slot, on_done: Callable[[Task], None]) -> None:
+    def __init__(self, count: int, sup: Supervisor, slot: Slot, on_done: Callable[[Task], None]) -> None:
         self.pending = count
-        self.tg = tg
+        self.sup = sup
         self.failure: BaseException | None = None
         self.slot = slot
         self.on_done = on_done
 
     def start(self, run: Run, task: Task) -> None:
         if self.failure is None:
-            self.tg.start_soon(self._guarded, run, task, name=f"task {task.name}")
+            self.sup.start_soon(self._guarded, run, task, name=f"task {task.name}")
 
     async def _guarded(self, run: Run, task: Task) -> None:
         try:
@@ -228,7 +227,7 @@ class Barrier:
         except Exception as exc:
             if self.failure is None:
                 self.failure = exc
-                self.tg.cancel_scope.cancel()
+                self.sup.cancel()
             return
         self.on_done(task)
         self.pending -= 1
