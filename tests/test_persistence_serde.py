@@ -362,4 +362,5 @@ def test_public_surface_is_importable_and_documented() -> None:
         obj = getattr(persistence, name)
         if callable(obj) and not isinstance(obj, type(dict[str, Any])):
             assert obj.__doc__, name
+    assert persistence.MemorySaver is persistence.InMemorySaver
     assert persistence.CheckpointMetadata(source="loop", step=1) == {"source": "loop", "step": 1}

@@ -12,8 +12,10 @@ classes, no pickle unless asked for), optionally wrapped in :class:`EncryptedSer
 (AES-256-GCM, needs the ``cryptography`` package: extra ``crypto``).
 """
 
+from ._base import BaseCheckpointSaver, SaverStatistics, StepWrites, TaskWrites
 from ._crypto import EncryptedSerializer
 from ._errors import CheckpointStoreError, DecryptionError, PersistenceError, SerializationError
+from ._memory import InMemorySaver, MemorySaver
 from ._records import (
     WRITES_IDX_MAP,
     Checkpoint,
@@ -28,17 +30,23 @@ from ._serde import MsgpackSerializer, Serializer, register_type
 
 __all__ = [
     "WRITES_IDX_MAP",
+    "BaseCheckpointSaver",
     "Checkpoint",
     "CheckpointMetadata",
     "CheckpointStoreError",
     "CheckpointTuple",
     "DecryptionError",
     "EncryptedSerializer",
+    "InMemorySaver",
+    "MemorySaver",
     "MsgpackSerializer",
     "PendingWrite",
     "PersistenceError",
+    "SaverStatistics",
     "SerializationError",
     "Serializer",
+    "StepWrites",
+    "TaskWrites",
     "Version",
     "empty_checkpoint",
     "new_checkpoint_id",

@@ -40,10 +40,14 @@ class SerializationError(PersistenceError, TypeError):
             return self.message
         return f"channel {self.channel!r}: {self.message}"
 
-    def with_channel(self, channel: str) -> SerializationError:
-        """A copy of this error that names ``channel`` (same class, same type name)."""
+    def with_channel(self, channel: str, context: str | None = None) -> SerializationError:
+        """A copy of this error that names ``channel`` (same class, same type name).
+
+        ``context`` (e.g. "pending write of task 'x'") is appended to the message.
+        """
         err = type(self).__new__(type(self))
-        SerializationError.__init__(err, self.message, type_name=self.type_name, channel=channel)
+        message = self.message if context is None else f"{self.message} ({context})"
+        SerializationError.__init__(err, message, type_name=self.type_name, channel=channel)
         return err
 
 

@@ -1,0 +1,384 @@
+"""``BaseCheckpointSaver``: LangGraph's checkpoint saver interface, async first, sync wrapped."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import random
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import msgspec
+
+from ._records import (
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    ThreadKey,
+    Version,
+    as_checkpoint,
+    merge_metadata,
+    thread_key,
+)
+from ._rows import Encoder, Op, PutOp, WritesOp
+from ._serde import MsgpackSerializer, Serializer
+
+T = TypeVar("T")
+
+Writes = Sequence[tuple[str, Any]]
+
+
+class TaskWrites(msgspec.Struct, frozen=True):
+    """One finished task's writes, for :meth:`BaseCheckpointSaver.aput_step`."""
+
+    task_id: str
+    writes: Writes
+    task_path: str = ""
+
+
+StepWrites = Mapping[str, Writes] | Iterable[TaskWrites]
+"""``{task_id: writes}`` (task path ``""``) or :class:`TaskWrites` records."""
+
+
+class SaverStatistics(msgspec.Struct, frozen=True):
+    """Counters of one saver since it was created (:meth:`BaseCheckpointSaver.statistics`).
+
+    ``jobs`` counts committed calls (``aput``, ``aput_writes``, ``aput_step``); ``transactions``
+    the commits they took: fewer than ``jobs`` when the SQLite writer batched concurrent calls.
+    ``reads`` counts read round trips (one per ``aget_tuple``, one per page of ``alist``),
+    ``queries`` the SQL statements run (0 for memory). ``stored_bytes`` is the size of the
+    encoded records an :class:`InMemorySaver` holds; for SQLite, the database's used pages as of
+    the last ``astored_bytes()`` call.
+    """
+
+    checkpoints: int = 0
+    jobs: int = 0
+    failed_jobs: int = 0
+    transactions: int = 0
+    largest_batch: int = 0
+    reads: int = 0
+    queries: int = 0
+    stored_bytes: int = 0
+
+
+def running_event_loop() -> str | None:
+    """``"asyncio"`` or ``"trio"`` when this thread is running that event loop, else None."""
+    try:
+        asyncio.get_running_loop()
+        return "asyncio"
+    except RuntimeError:
+        pass
+    trio: Any = sys.modules.get("trio")  # Any: trio is optional and only probed if imported
+    if trio is not None:
+        try:
+            trio.lowlevel.current_task()
+            return "trio"
+        except RuntimeError:
+            pass
+    return None
+
+
+def refuse_in_event_loop(owner: str, method: str) -> None:
+    """Raise ``RuntimeError`` if called from a thread that is running an event loop."""
+    library = running_event_loop()
+    if library is None:
+        return
+    raise RuntimeError(
+        f"{owner}.{method}() blocks, and this thread is running a {library} event loop: "
+        f"use `await saver.a{method}(...)` instead"
+    )
+
+
+def _task_writes(writes: StepWrites) -> builtins.list[TaskWrites]:
+    if isinstance(writes, Mapping):
+        return [TaskWrites(task_id, list(w)) for task_id, w in writes.items()]
+    return builtins.list(writes)
+
+
+class BaseCheckpointSaver(ABC):
+    """A checkpoint saver: LangGraph's ``BaseCheckpointSaver`` contract, async first.
+
+    Writes: :meth:`aput` saves a checkpoint and returns its config; :meth:`aput_writes` saves a
+    task's pending writes against the checkpoint its step started from; :meth:`aput_step` does
+    both for a whole step in one atomic commit. Reads: :meth:`aget_tuple`, :meth:`alist`.
+    Housekeeping: :meth:`adelete_thread`, :meth:`aprune`. Every async method has a sync twin
+    without the ``a`` (``put``, ``get_tuple``, ``list``, ...).
+
+    Channel values go through ``serde`` (default :class:`MsgpackSerializer`); a value it cannot
+    encode raises :class:`SerializationError` naming the channel and the type, and nothing of
+    that call is stored (the previous checkpoint stays as it was). ``deltas=False`` turns off the
+    list delta encoding (see :mod:`actorgraph.persistence._rows`).
+    """
+
+    serde: Serializer
+
+    def __init__(self, *, serde: Serializer | None = None, deltas: bool = True) -> None:
+        self.serde = serde if serde is not None else MsgpackSerializer()
+        self._encoder = Encoder(self.serde, deltas=deltas)
+        self._stats: dict[str, int] = dict.fromkeys(SaverStatistics.__struct_fields__, 0)
+
+    # -- what a saver implements ------------------------------------------------------------
+
+    @abstractmethod
+    async def _acommit(self, ops: Sequence[Op]) -> None:
+        """Encode ``ops`` and store them atomically, in order."""
+
+    @abstractmethod
+    async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
+        """The checkpoint ``config`` addresses, with its pending writes, or None.
+
+        With ``checkpoint_id``: exactly that checkpoint; without: the newest (largest id) of the
+        thread's ``checkpoint_ns`` (default ``""``).
+        """
+
+    @abstractmethod
+    def alist(
+        self,
+        config: Mapping[str, Any] | None,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        """Checkpoints newest first (by id, across namespaces and branches).
+
+        ``config=None`` lists every thread; with a thread id, that thread (only namespace
+        ``checkpoint_ns`` if the key is present; only ``checkpoint_id`` if given). ``filter``:
+        metadata keys that must be equal; ``before``: only ids strictly older than its
+        ``checkpoint_id``; ``limit``: at most that many.
+        """
+
+    @abstractmethod
+    async def adelete_thread(self, thread_id: str) -> None:
+        """Delete every checkpoint, blob and pending write of ``thread_id`` (all namespaces)."""
+
+    @abstractmethod
+    async def _aprune(self, thread_id: str, keep_last: int | None, older_than: float | None) -> int: ...
+
+    # -- the shared surface -----------------------------------------------------------------
+
+    async def aput(
+        self,
+        config: Mapping[str, Any],
+        checkpoint: Checkpoint | Mapping[str, Any],
+        metadata: CheckpointMetadata,
+        new_versions: Mapping[str, Version],
+    ) -> dict[str, Any]:
+        """Save ``checkpoint`` as the child of ``config``'s checkpoint; return its config.
+
+        Only the channels in ``new_versions`` get their values stored (under that version);
+        the others must already be stored under their version in this thread and namespace
+        (the runtime's contract: unchanged channels keep their version), and are missing on
+        read otherwise. Metadata is merged with ``config`` (see ``CheckpointMetadata``).
+        """
+        key = thread_key(config)
+        cp = as_checkpoint(checkpoint)
+        await self._acommit([PutOp(key, cp, merge_metadata(config, metadata), dict(new_versions))])
+        return key.config(cp.id)
+
+    async def aput_writes(
+        self, config: Mapping[str, Any], writes: Writes, task_id: str, task_path: str = ""
+    ) -> None:
+        """Save a task's ``(channel, value)`` writes against ``config``'s checkpoint.
+
+        Key: (thread, namespace, checkpoint id, task id, index); index = position in
+        ``writes``, or the fixed negative index of a special channel (``WRITES_IDX_MAP``).
+        Ordinary writes are inserted only if absent; special ones overwrite.
+        """
+        key = thread_key(config, need_checkpoint=True)
+        await self._acommit([WritesOp(key, task_id, task_path, builtins.list(writes))])
+
+    async def aput_step(
+        self,
+        config: Mapping[str, Any],
+        writes: StepWrites,
+        checkpoint: Checkpoint | Mapping[str, Any],
+        metadata: CheckpointMetadata,
+        new_versions: Mapping[str, Version],
+    ) -> dict[str, Any]:
+        """Commit a step atomically: its tasks' pending writes, then the checkpoint it led to.
+
+        ``config`` addresses the checkpoint the step started from: the writes are saved against
+        it and it becomes the new checkpoint's parent, exactly as ``aput_writes`` per task
+        followed by ``aput`` would, but in one transaction: after a crash either all of it is
+        stored or none of it. Returns the new checkpoint's config.
+        """
+        key = thread_key(config)
+        tasks = _task_writes(writes)
+        if tasks and key.checkpoint_id is None:
+            raise ValueError(
+                f"thread {key.thread_id!r}: pending writes need the step's starting checkpoint "
+                'in config["configurable"]["checkpoint_id"]'
+            )
+        cp = as_checkpoint(checkpoint)
+        ops: builtins.list[Op] = [WritesOp(key, t.task_id, t.task_path, builtins.list(t.writes)) for t in tasks]
+        ops.append(PutOp(key, cp, merge_metadata(config, metadata), dict(new_versions)))
+        await self._acommit(ops)
+        return key.config(cp.id)
+
+    async def aget(self, config: Mapping[str, Any]) -> Checkpoint | None:
+        """Just the checkpoint of :meth:`aget_tuple`."""
+        found = await self.aget_tuple(config)
+        return None if found is None else found.checkpoint
+
+    async def aprune(
+        self,
+        thread_id: str,
+        *,
+        keep_last: int | None = None,
+        older_than: datetime | timedelta | float | None = None,
+    ) -> int:
+        """Delete old checkpoints of ``thread_id``; return how many were deleted.
+
+        Per namespace, a checkpoint is kept if it is the newest; or among the ``keep_last``
+        newest; or created at or after ``older_than`` (a datetime — naive means UTC —, an age as
+        a timedelta, or epoch seconds); or it has pending writes and no child checkpoint (a
+        failed or interrupted step still to be resumed). When both ``keep_last`` and
+        ``older_than`` are given a checkpoint must fall outside both to go. The pending writes
+        of deleted checkpoints go with them, and so do blobs no remaining checkpoint needs
+        (blobs a kept delta builds on stay). Kept checkpoints whose parent was deleted keep
+        their ``parent_config``: history simply ends there.
+        """
+        from ._rows import prune_cutoff
+
+        if keep_last is None and older_than is None:
+            raise ValueError("aprune() needs keep_last and/or older_than")
+        if keep_last is not None and keep_last < 1:
+            raise ValueError(f"keep_last must be at least 1, got {keep_last}")
+        removed = await self._aprune(str(thread_id), keep_last, prune_cutoff(older_than))
+        self._encoder.forget(str(thread_id))
+        return removed
+
+    def get_next_version(self, current: Version | None, channel: Any = None) -> Version:
+        """The version after ``current``: ints count up from 1.
+
+        A string version (LangGraph's ``"<32-digit counter>.<random>"``) gets the next counter
+        in the same form.
+        """
+        if current is None:
+            return 1
+        if isinstance(current, int):
+            return current + 1
+        return f"{int(current.split('.', 1)[0]) + 1:032}.{random.random():016}"
+
+    def statistics(self) -> SaverStatistics:
+        """Counters of this saver (see :class:`SaverStatistics`)."""
+        return SaverStatistics(**self._stats)
+
+    def _committed(self, jobs: int, checkpoints: int) -> None:
+        """One transaction stored ``jobs`` calls holding ``checkpoints`` checkpoints."""
+        stats = self._stats
+        stats["jobs"] += jobs
+        stats["transactions"] += 1
+        stats["checkpoints"] += checkpoints
+        stats["largest_batch"] = max(stats["largest_batch"], jobs)
+
+    def _count(self, **deltas: int) -> None:
+        stats = self._stats
+        for name, delta in deltas.items():
+            stats[name] += delta
+
+    async def _collect(
+        self,
+        config: Mapping[str, Any] | None,
+        filter: Mapping[str, Any] | None,
+        before: Mapping[str, Any] | None,
+        limit: int | None,
+    ) -> builtins.list[CheckpointTuple]:
+        return [t async for t in self.alist(config, filter=filter, before=before, limit=limit)]
+
+    # -- sync twins -----------------------------------------------------------------------------
+
+    def _run_sync(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        """Run an async method from sync code (savers override; default: a private loop)."""
+        import anyio
+
+        refuse_in_event_loop(type(self).__name__, fn.__name__.removeprefix("a").removeprefix("_"))
+        return anyio.run(fn, *args)
+
+    def put(
+        self,
+        config: Mapping[str, Any],
+        checkpoint: Checkpoint | Mapping[str, Any],
+        metadata: CheckpointMetadata,
+        new_versions: Mapping[str, Version],
+    ) -> dict[str, Any]:
+        """Sync :meth:`aput`."""
+        return self._run_sync(self.aput, config, checkpoint, metadata, new_versions)
+
+    def put_writes(self, config: Mapping[str, Any], writes: Writes, task_id: str, task_path: str = "") -> None:
+        """Sync :meth:`aput_writes`."""
+        self._run_sync(self.aput_writes, config, writes, task_id, task_path)
+
+    def put_step(
+        self,
+        config: Mapping[str, Any],
+        writes: StepWrites,
+        checkpoint: Checkpoint | Mapping[str, Any],
+        metadata: CheckpointMetadata,
+        new_versions: Mapping[str, Version],
+    ) -> dict[str, Any]:
+        """Sync :meth:`aput_step`."""
+        return self._run_sync(self.aput_step, config, writes, checkpoint, metadata, new_versions)
+
+    def get_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
+        """Sync :meth:`aget_tuple`."""
+        return self._run_sync(self.aget_tuple, config)
+
+    def get(self, config: Mapping[str, Any]) -> Checkpoint | None:
+        """Sync :meth:`aget`."""
+        return self._run_sync(self.aget, config)
+
+    def list(
+        self,
+        config: Mapping[str, Any] | None,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        """Sync :meth:`alist` (reads the whole selection, then iterates it)."""
+        return iter(self._run_sync(self._collect, config, filter, before, limit))
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Sync :meth:`adelete_thread`."""
+        self._run_sync(self.adelete_thread, thread_id)
+
+    def prune(
+        self,
+        thread_id: str,
+        *,
+        keep_last: int | None = None,
+        older_than: datetime | timedelta | float | None = None,
+    ) -> int:
+        """Sync :meth:`aprune`."""
+
+        async def run() -> int:
+            return await self.aprune(thread_id, keep_last=keep_last, older_than=older_than)
+
+        run.__name__ = "aprune"
+        return self._run_sync(run)
+
+
+def list_scope(config: Mapping[str, Any] | None) -> tuple[str | None, str | None, str | None]:
+    """(thread id, namespace, checkpoint id) an ``alist`` config selects; None = any."""
+    configurable = (config or {}).get("configurable") or {}
+    thread = configurable.get("thread_id")
+    ns = configurable.get("checkpoint_ns")
+    cid = configurable.get("checkpoint_id")
+    return (
+        None if thread is None else str(thread),
+        None if ns is None else str(ns),
+        None if cid is None else str(cid),
+    )
+
+
+def before_id(before: Mapping[str, Any] | None) -> str | None:
+    if before is None:
+        return None
+    cid = (before.get("configurable") or {}).get("checkpoint_id")
+    return None if cid is None else str(cid)
+

@@ -1,0 +1,200 @@
+"""``InMemorySaver``: checkpoints in process memory, stored as serialized bytes."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from typing import Any, TypeVar
+
+from ._base import BaseCheckpointSaver, SaverStatistics, before_id, list_scope
+from ._records import CheckpointTuple, Version, thread_key
+from ._rows import (
+    BlobRow,
+    CheckpointRow,
+    Decoder,
+    Op,
+    PruneRow,
+    WriteRow,
+    blobs_to_keep,
+    checkpoints_to_prune,
+    decode_versions,
+    metadata_matches,
+)
+from ._serde import Serializer
+
+T = TypeVar("T")
+
+_PAGE = 64
+
+BlobKey = tuple[str, str, Version]  # (namespace, channel, version) within a thread
+WriteKey = tuple[str, int]  # (task id, index) within a checkpoint
+
+
+class _Blobs:
+    """The :class:`~._rows.BlobSource` view of an :class:`InMemorySaver`."""
+
+    __slots__ = ("_blobs",)
+
+    def __init__(self, blobs: dict[str, dict[BlobKey, BlobRow]]) -> None:
+        self._blobs = blobs
+
+    def get(self, key: tuple[str, str, str, Version], /) -> BlobRow | None:
+        thread = self._blobs.get(key[0])
+        return None if thread is None else thread.get((key[1], key[2], key[3]))
+
+
+class InMemorySaver(BaseCheckpointSaver):
+    """Keeps checkpoints in memory, for tests, notebooks and single-process apps.
+
+    Values are stored serialized (like every saver), so a stored checkpoint is isolated from
+    later changes to the objects it was made from, and what cannot be persisted fails here as
+    it would with SQLite. Same storage model as :class:`SqliteSaver`: a blob per channel
+    version, list deltas (see :mod:`actorgraph.persistence._rows`). Each call is applied
+    atomically (nothing is stored if any value fails to encode). Nothing here suspends, so the
+    sync twins work everywhere, also inside an event loop.
+    """
+
+    def __init__(self, *, serde: Serializer | None = None, deltas: bool = True) -> None:
+        super().__init__(serde=serde, deltas=deltas)
+        self._checkpoints: dict[str, dict[str, dict[str, CheckpointRow]]] = {}
+        self._blobs: dict[str, dict[BlobKey, BlobRow]] = {}
+        self._writes: dict[str, dict[tuple[str, str], dict[WriteKey, WriteRow]]] = {}
+
+    def __repr__(self) -> str:
+        return f"InMemorySaver(threads={len(self._checkpoints)})"
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def _acommit(self, ops: Sequence[Op]) -> None:
+        overlay: dict[Any, Any] = {}
+        try:
+            encoded = self._encoder.encode(ops, overlay)
+        except Exception:
+            self._count(failed_jobs=1)
+            raise
+        # Nothing below can fail: the call is stored entirely or (above) not at all.
+        for w in encoded.writes:
+            per_checkpoint = self._writes.setdefault(w.thread_id, {}).setdefault((w.ns, w.checkpoint_id), {})
+            key = (w.task_id, w.idx)
+            if w.idx >= 0 and key in per_checkpoint:
+                continue
+            per_checkpoint[key] = w
+        for b in encoded.blobs:
+            self._blobs.setdefault(b.thread_id, {})[(b.ns, b.channel, b.version)] = b
+        for c in encoded.checkpoints:
+            self._checkpoints.setdefault(c.thread_id, {}).setdefault(c.ns, {})[c.checkpoint_id] = c
+        self._encoder.commit(overlay)
+        self._committed(1, len(encoded.checkpoints))
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _pending(self, row: CheckpointRow) -> builtins.list[WriteRow]:
+        per_thread = self._writes.get(row.thread_id)
+        if per_thread is None:
+            return []
+        return builtins.list(per_thread.get((row.ns, row.checkpoint_id), {}).values())
+
+    async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
+        key = thread_key(config)
+        by_id = self._checkpoints.get(key.thread_id, {}).get(key.checkpoint_ns)
+        if not by_id:
+            return None
+        row = by_id.get(key.checkpoint_id if key.checkpoint_id is not None else max(by_id))
+        if row is None:
+            return None
+        self._count(reads=1)
+        return Decoder(self.serde, _Blobs(self._blobs)).checkpoint_tuple(row, self._pending(row))
+
+    async def alist(
+        self,
+        config: Mapping[str, Any] | None,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        thread, ns, cid = list_scope(config)
+        upper = before_id(before)
+        threads = self._checkpoints if thread is None else {thread: self._checkpoints.get(thread, {})}
+        rows = [
+            row
+            for namespaces in threads.values()
+            for name, by_id in namespaces.items()
+            if ns is None or name == ns
+            for row in by_id.values()
+            if (cid is None or row.checkpoint_id == cid) and (upper is None or row.checkpoint_id < upper)
+        ]
+        rows.sort(key=lambda r: (r.checkpoint_id, r.thread_id, r.ns), reverse=True)
+        remaining = limit
+        for start in range(0, len(rows), _PAGE):
+            decoder = Decoder(self.serde, _Blobs(self._blobs))  # one per page bounds its memo
+            self._count(reads=1)
+            for row in rows[start:start + _PAGE]:
+                if remaining is not None and remaining <= 0:
+                    return
+                if filter:
+                    metadata = decoder.loads(row.meta_type, row.meta, f"metadata of {row.checkpoint_id!r}")
+                    if not metadata_matches(metadata, filter):
+                        continue
+                yield decoder.checkpoint_tuple(row, self._pending(row))
+                if remaining is not None:
+                    remaining -= 1
+
+    # -- housekeeping -------------------------------------------------------------------------
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        thread_id = str(thread_id)
+        self._checkpoints.pop(thread_id, None)
+        self._blobs.pop(thread_id, None)
+        self._writes.pop(thread_id, None)
+        self._encoder.forget(thread_id)
+
+    async def _aprune(self, thread_id: str, keep_last: int | None, older_than: float | None) -> int:
+        namespaces = self._checkpoints.get(thread_id, {})
+        writes = self._writes.get(thread_id, {})
+        blobs = self._blobs.get(thread_id, {})
+        removed = 0
+        for ns, by_id in namespaces.items():
+            rows = [PruneRow(r.checkpoint_id, r.parent_id, r.ts, bool(writes.get((ns, r.checkpoint_id))))
+                    for r in by_id.values()]
+            doomed = checkpoints_to_prune(rows, keep_last=keep_last, older_than=older_than)
+            for cid in doomed:
+                del by_id[cid]
+                writes.pop((ns, cid), None)
+            removed += len(doomed)
+            needed = {item for r in by_id.values() for item in decode_versions(r.versions).items()}
+            base_of = {(ch, v): b.base for (bns, ch, v), b in blobs.items() if bns == ns}
+            keep = blobs_to_keep(needed, base_of)
+            for bkey in [k for k in blobs if k[0] == ns and (k[1], k[2]) not in keep]:
+                del blobs[bkey]
+        return removed
+
+    def statistics(self) -> SaverStatistics:
+        stored = sum(
+            len(r.data) + len(r.meta) + len(r.versions)
+            for namespaces in self._checkpoints.values()
+            for by_id in namespaces.values()
+            for r in by_id.values()
+        )
+        stored += sum(len(b.data) for per in self._blobs.values() for b in per.values())
+        stored += sum(
+            len(w.data) for per in self._writes.values() for ws in per.values() for w in ws.values()
+        )
+        self._stats["stored_bytes"] = stored
+        return super().statistics()
+
+    # -- sync twins: nothing here suspends, so drive the coroutine directly ------------------------
+
+    def _run_sync(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        coro = fn(*args)
+        try:
+            coro.send(None)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        coro.close()
+        raise RuntimeError(f"InMemorySaver.{fn.__name__} suspended; call it with await")
+
+
+MemorySaver = InMemorySaver
+"""LangGraph's older name for :class:`InMemorySaver`."""

@@ -1,0 +1,509 @@
+"""The storage model every saver shares: what one write becomes, and how rows become tuples.
+
+A checkpoint is stored as three kinds of row:
+
+* one **checkpoint row** per checkpoint: its id, parent id, creation time, ``channel_versions``
+  (plain msgpack: the saver must read it to find blobs) and, through the serializer, the rest of
+  the checkpoint (``v``, ``ts``, ``versions_seen``, ``updated_channels``) and the metadata;
+* one **blob row** per (thread, namespace, channel, version), written only for the channels in
+  ``new_versions``: an unchanged channel is referenced by its version, never rewritten;
+* one **write row** per pending write, keyed (thread, namespace, checkpoint id, task id, index).
+
+**List deltas.** When a list channel's new value extends the value this saver last stored for
+the same (thread, namespace, channel) (``new[:len(old)]`` is element for element the same
+objects, or values that encode to the same bytes), its blob holds only the appended tail plus a
+reference to the base version; reading walks the chain back to a full value (SQLite reads a
+whole chain with one query). A chain restarts with a full value when the value stops extending,
+or when it holds at least :data:`CHAIN_MIN_DEPTH` deltas whose bytes add up to more than
+:data:`CHAIN_GROWTH` times its full value. Full values therefore grow geometrically: all of them
+together take at most about ``1 + 1/CHAIN_GROWTH`` times the newest value, so a thread's stored
+bytes stay linear in what was appended (about 2x the appended bytes at worst, typically less),
+and a read decodes one full value plus the chain's tails. (A full snapshot every K deltas would
+bound the chain length instead, but costs ``n**2 / 2K`` bytes over a long thread.) The cache of
+last values is bounded (:data:`CACHE_CHANNELS` entries, least recently used evicted: the next
+write is then a full value).
+
+Contract for deltas: a value handed to a saver is not mutated afterwards (the runtime's barrier
+snapshots are not). A list element changed in place after it was stored would not be noticed.
+Savers take ``deltas=False`` to store every value in full.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final, Protocol
+
+import msgspec
+
+from ._errors import CheckpointStoreError, DecryptionError, SerializationError
+from ._records import (
+    WRITES_IDX_MAP,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PendingWrite,
+    ThreadKey,
+    Version,
+    checkpoint_time,
+)
+from ._serde import Serializer
+
+CHAIN_GROWTH: Final = 8
+"""A delta chain restarts once its tails exceed this many times its full value's bytes..."""
+
+CHAIN_MIN_DEPTH: Final = 32
+"""...and it holds at least this many deltas (short chains are cheap to read)."""
+
+CACHE_CHANNELS: Final = 4096
+"""(thread, namespace, channel) entries whose last stored list the delta encoder remembers."""
+
+EMPTY: Final = "empty"
+"""Blob type of a channel version that has no value (the channel became empty)."""
+
+_plain_encode = msgspec.msgpack.encode
+_versions_decoder = msgspec.msgpack.Decoder(dict[str, int | str])
+
+
+# -- what savers are asked to do --------------------------------------------------------------
+
+
+class PutOp(msgspec.Struct, frozen=True):
+    """Store ``checkpoint`` in ``key``'s thread; ``key.checkpoint_id`` is its parent."""
+
+    key: ThreadKey
+    checkpoint: Checkpoint
+    metadata: CheckpointMetadata
+    new_versions: Mapping[str, Version]
+
+
+class WritesOp(msgspec.Struct, frozen=True):
+    """Store a task's pending writes against checkpoint ``key.checkpoint_id``."""
+
+    key: ThreadKey
+    task_id: str
+    task_path: str
+    writes: Sequence[tuple[str, Any]]
+
+
+Op = PutOp | WritesOp
+
+
+# -- rows ---------------------------------------------------------------------------------------
+
+
+class CheckpointRow(msgspec.Struct, array_like=True):
+    thread_id: str
+    ns: str
+    checkpoint_id: str
+    parent_id: str | None
+    ts: float
+    versions: bytes  # plain msgpack channel -> version
+    type: str
+    data: bytes
+    meta_type: str
+    meta: bytes
+
+
+class BlobRow(msgspec.Struct, array_like=True):
+    thread_id: str
+    ns: str
+    channel: str
+    version: Version
+    root: Version
+    depth: int
+    base: Version | None  # None: a full value; else the tail appended to version ``base``
+    type: str
+    data: bytes
+
+
+class WriteRow(msgspec.Struct, array_like=True):
+    thread_id: str
+    ns: str
+    checkpoint_id: str
+    task_id: str
+    idx: int
+    channel: str
+    type: str
+    data: bytes
+    task_path: str
+
+
+class Encoded(msgspec.Struct):
+    """The rows one job (a list of ops committed together) becomes, in commit order."""
+
+    writes: list[WriteRow]
+    blobs: list[BlobRow]
+    checkpoints: list[CheckpointRow]
+
+    def size(self) -> int:
+        return (
+            sum(len(w.data) for w in self.writes)
+            + sum(len(b.data) for b in self.blobs)
+            + sum(len(c.data) + len(c.meta) + len(c.versions) for c in self.checkpoints)
+        )
+
+
+# -- encoding -----------------------------------------------------------------------------------
+
+
+class _Chain:
+    """What the encoder remembers about the last list it stored for one channel."""
+
+    __slots__ = ("version", "items", "root", "depth", "root_bytes", "tail_bytes")
+
+    def __init__(self, version: Version, items: list[Any], root: Version, depth: int,
+                 root_bytes: int, tail_bytes: int) -> None:
+        self.version = version
+        self.items = items
+        self.root = root
+        self.depth = depth
+        self.root_bytes = root_bytes
+        self.tail_bytes = tail_bytes
+
+
+ChainKey = tuple[str, str, str]
+Overlay = dict[ChainKey, "_Chain | None"]
+"""Tentative chain states of a batch being written; committed to the cache once it is durable."""
+
+
+def _extends(new: list[Any], old: list[Any], serde: Serializer) -> bool:
+    """``new[:len(old)]`` holds what ``old`` holds, as it would be stored.
+
+    The usual case is cheap: a reducer appended to the same list, so the elements are the very
+    same objects. Otherwise elements must encode to the same bytes (``1`` and ``1.0`` are equal
+    but not stored alike); a serializer that is not deterministic (encryption) never matches,
+    which only costs a full value.
+    """
+    if len(new) < len(old):
+        return False
+    if all(map(operator.is_, new, old)):
+        return True
+    try:
+        for a, b in zip(new, old):
+            if a is not b and serde.dumps_typed(a) != serde.dumps_typed(b):
+                return False
+    except Exception:  # an element that cannot be encoded: the full value will say why
+        return False
+    return True
+
+
+class Encoder:
+    """Turns ops into rows, delta-encoding list channels against what it stored before.
+
+    Thread-safe: ``encode`` and ``commit`` hold a lock (savers call them from several threads).
+    """
+
+    def __init__(self, serde: Serializer, *, deltas: bool = True) -> None:
+        self.serde = serde
+        self.deltas = deltas
+        self._cache: OrderedDict[ChainKey, _Chain] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, ops: Sequence[Op], overlay: Overlay) -> Encoded:
+        """Rows for ``ops``; chain updates go to ``overlay`` only if every op encodes.
+
+        Raises :class:`SerializationError` naming the channel (or write) and the type.
+        """
+        out = Encoded([], [], [])
+        mine: Overlay = {}
+        with self._lock:
+            for op in ops:
+                if isinstance(op, PutOp):
+                    self._encode_put(op, out, overlay, mine)
+                else:
+                    self._encode_writes(op, out)
+        overlay.update(mine)
+        return out
+
+    def commit(self, overlay: Overlay) -> None:
+        """The rows encoded with ``overlay`` are durable: remember their chains."""
+        with self._lock:
+            cache = self._cache
+            for key, chain in overlay.items():
+                if chain is None:
+                    cache.pop(key, None)
+                else:
+                    cache[key] = chain
+                    cache.move_to_end(key)
+            while len(cache) > CACHE_CHANNELS:
+                cache.popitem(last=False)
+
+    def forget(self, thread_id: str) -> None:
+        """Drop chains of ``thread_id`` (its rows were deleted or pruned)."""
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == thread_id]:
+                del self._cache[key]
+
+    def dumps(self, value: Any, channel: str, context: str | None = None) -> tuple[str, bytes]:
+        try:
+            return self.serde.dumps_typed(value)
+        except SerializationError as exc:
+            raise exc.with_channel(channel, context) from None
+        except Exception as exc:  # a user serializer failing its own way
+            raise SerializationError(
+                f"cannot serialize {type(value).__qualname__}: {exc}",
+                type_name=type(value).__qualname__,
+            ).with_channel(channel, context) from exc
+
+    def _encode_put(self, op: PutOp, out: Encoded, overlay: Overlay, mine: Overlay) -> None:
+        key, cp = op.key, op.checkpoint
+        thread, ns = key.thread_id, key.checkpoint_ns
+        values = cp.channel_values
+        for channel, version in op.new_versions.items():
+            if channel not in values:
+                out.blobs.append(BlobRow(thread, ns, channel, version, version, 0, None, EMPTY, b""))
+                mine[(thread, ns, channel)] = None
+                continue
+            out.blobs.append(self._blob(thread, ns, channel, version, values[channel], overlay, mine))
+        skeleton = {"v": cp.v, "ts": cp.ts, "versions_seen": cp.versions_seen,
+                    "updated_channels": cp.updated_channels}
+        type_, data = self.dumps(skeleton, "<checkpoint>")
+        meta_type, meta = self.dumps(op.metadata, "<metadata>")
+        out.checkpoints.append(CheckpointRow(
+            thread, ns, cp.id, key.checkpoint_id, _timestamp(cp),
+            _plain_encode(cp.channel_versions), type_, data, meta_type, meta,
+        ))
+
+    def _blob(self, thread: str, ns: str, channel: str, version: Version, value: Any,
+              overlay: Overlay, mine: Overlay) -> BlobRow:
+        key = (thread, ns, channel)
+        if type(value) is not list:
+            type_, data = self.dumps(value, channel)
+            mine[key] = None
+            return BlobRow(thread, ns, channel, version, version, 0, None, type_, data)
+        if self.deltas:
+            if key in mine:
+                prev = mine[key]
+            elif key in overlay:
+                prev = overlay[key]
+            else:
+                prev = self._cache.get(key)
+            if prev is not None and prev.version != version and prev.items and _extends(value, prev.items, self.serde):
+                type_, data = self.dumps(value[len(prev.items):], channel)
+                if (prev.depth < CHAIN_MIN_DEPTH
+                        or prev.tail_bytes + len(data) <= CHAIN_GROWTH * max(prev.root_bytes, 1)):
+                    mine[key] = _Chain(version, list(value), prev.root, prev.depth + 1,
+                                       prev.root_bytes, prev.tail_bytes + len(data))
+                    return BlobRow(thread, ns, channel, version, prev.root, prev.depth + 1,
+                                   prev.version, type_, data)
+        type_, data = self.dumps(value, channel)
+        mine[key] = _Chain(version, list(value), version, 0, len(data), 0) if self.deltas else None
+        return BlobRow(thread, ns, channel, version, version, 0, None, type_, data)
+
+    def _encode_writes(self, op: WritesOp, out: Encoded) -> None:
+        key = op.key
+        assert key.checkpoint_id is not None
+        for position, (channel, value) in enumerate(op.writes):
+            type_, data = self.dumps(value, channel, f"pending write of task {op.task_id!r}")
+            out.writes.append(WriteRow(
+                key.thread_id, key.checkpoint_ns, key.checkpoint_id, op.task_id,
+                WRITES_IDX_MAP.get(channel, position), channel, type_, data, op.task_path,
+            ))
+
+
+def _timestamp(cp: Checkpoint) -> float:
+    try:
+        stamp = datetime.fromisoformat(cp.ts)
+    except (TypeError, ValueError):
+        return checkpoint_time(cp.id) or datetime.now(timezone.utc).timestamp()
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return stamp.timestamp()
+
+
+# -- decoding -------------------------------------------------------------------------------------
+
+
+class BlobSource(Protocol):
+    """Blob rows of one read, by (thread, namespace, channel, version)."""
+
+    def get(self, key: tuple[str, str, str, Version], /) -> BlobRow | None: ...
+
+
+_MISSING: Final = object()
+
+
+class Decoder:
+    """Builds :class:`CheckpointTuple` s from rows; one instance per read (it memoises blobs).
+
+    Undecodable rows raise :class:`CheckpointStoreError` naming thread, checkpoint and channel
+    (a :class:`DecryptionError` — wrong key, tampered data — is raised as itself).
+    """
+
+    def __init__(self, serde: Serializer, blobs: BlobSource) -> None:
+        self.serde = serde
+        self.blobs = blobs
+        self._values: dict[tuple[str, str, str, Version], Any] = {}
+
+    def loads(self, type_: str, data: bytes, where: str) -> Any:
+        try:
+            return self.serde.loads_typed((type_, data))
+        except DecryptionError as exc:
+            exc.add_note(f"while reading {where}")
+            raise
+        except Exception as exc:
+            raise CheckpointStoreError(f"cannot decode {where}: {exc}") from exc
+
+    def checkpoint_tuple(self, row: CheckpointRow, writes: Iterable[WriteRow]) -> CheckpointTuple:
+        where = f"checkpoint {row.checkpoint_id!r} of thread {row.thread_id!r}"
+        try:
+            versions = _versions_decoder.decode(row.versions)
+        except msgspec.DecodeError as exc:
+            raise CheckpointStoreError(f"cannot decode {where}: corrupted channel versions") from exc
+        skeleton = self.loads(row.type, row.data, where)
+        metadata = self.loads(row.meta_type, row.meta, f"metadata of {where}")
+        if not isinstance(skeleton, dict) or not isinstance(metadata, dict):
+            raise CheckpointStoreError(f"cannot decode {where}: not a checkpoint record")
+        values: dict[str, Any] = {}
+        for channel, version in versions.items():
+            value = self.channel_value(row.thread_id, row.ns, channel, version, where)
+            if value is not _MISSING:
+                values[channel] = value
+        try:
+            checkpoint = Checkpoint(
+                v=skeleton["v"], id=row.checkpoint_id, ts=skeleton["ts"], channel_values=values,
+                channel_versions=versions, versions_seen=skeleton["versions_seen"],
+                updated_channels=skeleton.get("updated_channels"),
+            )
+        except (KeyError, TypeError) as exc:
+            raise CheckpointStoreError(f"cannot decode {where}: missing field {exc}") from exc
+        key = ThreadKey(row.thread_id, row.ns, row.checkpoint_id)
+        pending: list[PendingWrite] = []
+        for w in sorted(writes, key=lambda w: (w.task_path, w.task_id, w.idx)):
+            value = self.loads(w.type, w.data, f"write {w.channel!r} of task {w.task_id!r} in {where}")
+            pending.append((w.task_id, w.channel, value))
+        return CheckpointTuple(
+            config=key.config(),
+            checkpoint=checkpoint,
+            metadata=metadata,
+            parent_config=key.config(row.parent_id) if row.parent_id is not None else None,
+            pending_writes=pending,
+        )
+
+    def channel_value(self, thread: str, ns: str, channel: str, version: Version, where: str) -> Any:
+        """The value of ``channel`` at ``version``, following delta chains; _MISSING if none."""
+        key = (thread, ns, channel, version)
+        if key in self._values:
+            return self._values[key]
+        chain: list[BlobRow] = []
+        start: list[Any] | None = None
+        cursor: Version | None = version
+        while cursor is not None:
+            ckey = (thread, ns, channel, cursor)
+            if chain and ckey in self._values:
+                start = self._values[ckey]
+                break
+            row = self.blobs.get(ckey)
+            if row is None:
+                if not chain:
+                    self._values[key] = _MISSING
+                    return _MISSING
+                raise CheckpointStoreError(
+                    f"cannot decode channel {channel!r} of {where}: version {cursor!r}, the base "
+                    f"of a stored delta, is missing"
+                )
+            chain.append(row)
+            cursor = row.base
+            if len(chain) > 1_000_000:
+                raise CheckpointStoreError(f"channel {channel!r} of {where}: delta chain loops")
+        what = f"channel {channel!r} (version {version!r}) of {where}"
+        if start is None:
+            root = chain.pop()
+            if root.type == EMPTY:
+                value: Any = _MISSING
+            else:
+                value = self.loads(root.type, root.data, what)
+            if not chain:
+                self._values[key] = value
+                return value
+            if not isinstance(value, list):
+                raise CheckpointStoreError(f"cannot decode {what}: delta base is not a list")
+            items = list(value)
+        elif isinstance(start, list):
+            items = list(start)
+        else:
+            raise CheckpointStoreError(f"cannot decode {what}: delta base is not a list")
+        for row in reversed(chain):
+            tail = self.loads(row.type, row.data, what)
+            if not isinstance(tail, list):
+                raise CheckpointStoreError(f"cannot decode {what}: a delta is not a list")
+            items.extend(tail)
+        self._values[key] = items
+        return items
+
+
+# -- listing, pruning ----------------------------------------------------------------------------
+
+
+def metadata_matches(metadata: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
+    """``filter`` is equality on metadata keys (all must match)."""
+    if not filter:
+        return True
+    return all(k in metadata and metadata[k] == v for k, v in filter.items())
+
+
+class PruneRow(msgspec.Struct, array_like=True):
+    checkpoint_id: str
+    parent_id: str | None
+    ts: float
+    has_writes: bool
+
+
+def checkpoints_to_prune(rows: Sequence[PruneRow], *, keep_last: int | None, older_than: float | None) -> set[str]:
+    """Ids of one (thread, namespace) that pruning removes.
+
+    Kept: the newest checkpoint; with ``keep_last=N`` the N newest; with ``older_than`` every
+    checkpoint created at or after that time (when both are given a checkpoint goes only if
+    both rules let it go); and every checkpoint with pending writes but no child checkpoint
+    (an interrupted or failed step still waiting to be resumed).
+    """
+    ordered = sorted(rows, key=lambda r: r.checkpoint_id, reverse=True)
+    has_child = {r.parent_id for r in rows if r.parent_id is not None}
+    doomed: set[str] = set()
+    for position, row in enumerate(ordered):
+        if position == 0:
+            continue
+        if keep_last is not None and position < keep_last:
+            continue
+        if older_than is not None and row.ts >= older_than:
+            continue
+        if row.has_writes and row.checkpoint_id not in has_child:
+            continue
+        doomed.add(row.checkpoint_id)
+    return doomed
+
+
+def blobs_to_keep(needed: Iterable[tuple[str, Version]], base_of: Mapping[tuple[str, Version], Version | None]) -> set[tuple[str, Version]]:
+    """``needed`` (channel, version) pairs plus every delta base they are built on."""
+    keep: set[tuple[str, Version]] = set()
+    for item in needed:
+        cursor: tuple[str, Version] | None = item
+        while cursor is not None and cursor not in keep and cursor in base_of:
+            keep.add(cursor)
+            base = base_of[cursor]
+            cursor = None if base is None else (cursor[0], base)
+    return keep
+
+
+def decode_versions(data: bytes) -> dict[str, Version]:
+    return _versions_decoder.decode(data)
+
+
+def prune_cutoff(older_than: datetime | timedelta | float | None) -> float | None:
+    """``older_than`` as epoch seconds: a datetime (naive = UTC), an age, or epoch seconds."""
+    if older_than is None:
+        return None
+    if isinstance(older_than, timedelta):
+        return datetime.now(timezone.utc).timestamp() - older_than.total_seconds()
+    if isinstance(older_than, datetime):
+        if older_than.tzinfo is None:
+            older_than = older_than.replace(tzinfo=timezone.utc)
+        return older_than.timestamp()
+    if isinstance(older_than, (int, float)) and math.isfinite(older_than):
+        return float(older_than)
+    raise TypeError(f"older_than must be a datetime, a timedelta or epoch seconds, not {older_than!r}")

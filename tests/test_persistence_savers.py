@@ -1,0 +1,426 @@
+"""The checkpoint saver contract, on every saver (memory, SQLite) and both backends."""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actorgraph.persistence import (
+    BaseCheckpointSaver,
+    Checkpoint,
+    CheckpointTuple,
+    InMemorySaver,
+    SerializationError,
+    TaskWrites,
+    new_checkpoint_id,
+)
+from actorgraph.types import Interrupt, Send
+
+pytestmark = pytest.mark.anyio
+
+GONE = object()  # a channel that became empty
+
+
+class Opaque:
+    """A value no serializer here can store."""
+
+
+@pytest.fixture(params=["memory"])
+async def saver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BaseCheckpointSaver]:
+    yield InMemorySaver()
+
+
+def cfg(thread: str = "t", ns: str | None = "", checkpoint_id: str | None = None) -> dict[str, Any]:
+    configurable: dict[str, Any] = {"thread_id": thread}
+    if ns is not None:
+        configurable["checkpoint_ns"] = ns
+    if checkpoint_id is not None:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+class Run:
+    """Drives a saver the way the runtime does: changed channels get ``max(versions) + 1``."""
+
+    def __init__(self, saver: BaseCheckpointSaver, thread: str = "t", ns: str = "") -> None:
+        self.saver = saver
+        self.config: dict[str, Any] = cfg(thread, ns)
+        self.values: dict[str, Any] = {}
+        self.versions: dict[str, int] = {}
+        self.step = -1
+
+    def next_checkpoint(self, changes: dict[str, Any]) -> tuple[Checkpoint, dict[str, int]]:
+        top = max(self.versions.values(), default=0)
+        new_versions = {}
+        for channel, value in changes.items():
+            if value is GONE:
+                self.values.pop(channel, None)
+            else:
+                self.values[channel] = value
+            self.versions[channel] = new_versions[channel] = top + 1
+        cp = Checkpoint(
+            id=new_checkpoint_id(self.step), ts=datetime.now().astimezone().isoformat(),
+            channel_values=dict(self.values), channel_versions=dict(self.versions),
+            versions_seen={"node": dict(new_versions)}, updated_channels=sorted(changes),
+        )
+        return cp, new_versions
+
+    async def put(self, changes: dict[str, Any], **metadata: Any) -> dict[str, Any]:
+        cp, new_versions = self.next_checkpoint(changes)
+        self.config = await self.saver.aput(
+            self.config, cp, {"source": "loop", "step": self.step, "parents": {}, **metadata}, new_versions
+        )
+        self.step += 1
+        return self.config
+
+
+async def history(saver: BaseCheckpointSaver, config: dict[str, Any] | None, **kw: Any) -> list[CheckpointTuple]:
+    return [t async for t in saver.alist(config, **kw)]
+
+
+# -- put / get ---------------------------------------------------------------------------------------
+
+
+async def test_put_and_get(saver: BaseCheckpointSaver) -> None:
+    run = Run(saver)
+    first = await run.put({"a": 1, "msgs": ["hi"], "when": datetime(2024, 1, 2)})
+    second = await run.put({"a": 2})
+    assert second == cfg(checkpoint_id=second["configurable"]["checkpoint_id"])
+
+    head = await saver.aget_tuple(cfg())
+    assert head is not None
+    assert head.config == second
+    assert head.parent_config == first
+    assert head.checkpoint.channel_values == {"a": 2, "msgs": ["hi"], "when": datetime(2024, 1, 2)}
+    assert head.checkpoint.channel_versions == {"a": 2, "msgs": 1, "when": 1}
+    assert head.checkpoint.versions_seen == {"node": {"a": 2}}
+    assert head.checkpoint.updated_channels == ["a"]
+    assert head.metadata == {"source": "loop", "step": 0, "parents": {}}
+    assert head.pending_writes == []
+
+    old = await saver.aget_tuple(first)
+    assert old is not None and old.parent_config is None
+    assert old.checkpoint.channel_values["a"] == 1
+    assert (await saver.aget(first)) == old.checkpoint
+
+    assert await saver.aget_tuple(cfg("nobody")) is None
+    assert await saver.aget_tuple(cfg(checkpoint_id=new_checkpoint_id())) is None
+    assert await saver.aget_tuple(cfg(ns="child")) is None
+
+
+async def test_metadata_takes_eligible_config_entries(saver: BaseCheckpointSaver) -> None:
+    config = {
+        "configurable": {"thread_id": "t", "checkpoint_ns": "", "user_id": "u1", "n": 3, "__hidden": 1,
+                         "obj": {"no": "dicts"}, "langgraph_step": 4, "step": 99},
+        "metadata": {"run_name": "nightly", "step": 98},
+    }
+    cp, versions = Run(saver).next_checkpoint({"a": 1})
+    await saver.aput(config, cp, {"source": "input", "step": -1, "parents": {}}, versions)
+    head = await saver.aget_tuple(cfg())
+    assert head is not None
+    assert head.metadata == {"source": "input", "step": -1, "parents": {}, "run_name": "nightly",
+                             "user_id": "u1", "n": 3}
+
+
+async def test_channels_that_became_empty_are_absent(saver: BaseCheckpointSaver) -> None:
+    run = Run(saver)
+    await run.put({"a": 1, "b": [1]})
+    await run.put({"a": GONE})
+    head = await saver.aget_tuple(cfg())
+    assert head is not None
+    assert head.checkpoint.channel_values == {"b": [1]}
+    assert head.checkpoint.channel_versions == {"a": 2, "b": 1}
+
+
+async def test_get_next_version(saver: BaseCheckpointSaver) -> None:
+    assert saver.get_next_version(None, "c") == 1
+    assert saver.get_next_version(7, "c") == 8
+    nxt = saver.get_next_version("00000000000000000000000000000041.0.5", "c")
+    assert isinstance(nxt, str) and nxt.startswith("00000000000000000000000000000042.")
+
+
+# -- list ------------------------------------------------------------------------------------------
+
+
+async def test_list_order_scope_filter_before_limit(saver: BaseCheckpointSaver) -> None:
+    t1, t1child, t2 = Run(saver, "t1"), Run(saver, "t1", "child:1"), Run(saver, "t2")
+    made: list[str] = []
+    for i in range(4):
+        for run in (t1, t2, t1child):
+            made.append((await run.put({"i": i}, user="ann" if i % 2 else "bob"))["configurable"]["checkpoint_id"])
+    newest_first = made[::-1]
+
+    everything = await history(saver, None)
+    assert [t.checkpoint.id for t in everything] == newest_first
+
+    thread1 = await history(saver, cfg("t1", ns=None))
+    assert len(thread1) == 8 and all(t.config["configurable"]["thread_id"] == "t1" for t in thread1)
+    assert {t.config["configurable"]["checkpoint_ns"] for t in thread1} == {"", "child:1"}
+    root_only = await history(saver, cfg("t1"))
+    assert [t.checkpoint.id for t in root_only] == newest_first[2::3][:4] or len(root_only) == 4
+    assert all(t.config["configurable"]["checkpoint_ns"] == "" for t in root_only)
+    assert [t.checkpoint.channel_values["i"] for t in root_only] == [3, 2, 1, 0]
+
+    ann = await history(saver, cfg("t2"), filter={"user": "ann"})
+    assert [t.checkpoint.channel_values["i"] for t in ann] == [3, 1]
+    assert await history(saver, None, filter={"user": "ann", "step": 0}) == [] or all(
+        t.metadata["step"] == 0 for t in await history(saver, None, filter={"user": "ann", "step": 0}))
+    assert await history(saver, None, filter={"user": "nobody"}) == []
+
+    t2_all = await history(saver, cfg("t2"))
+    before = await history(saver, cfg("t2"), before=t2_all[1].config)
+    assert [t.checkpoint.id for t in before] == [t.checkpoint.id for t in t2_all[2:]]
+    assert [t.checkpoint.id for t in await history(saver, cfg("t2"), limit=2)] == [t.checkpoint.id for t in t2_all[:2]]
+    assert len(await history(saver, None, limit=5, filter={"user": "bob"})) == 5
+    exact = await history(saver, t2_all[2].config)
+    assert [t.checkpoint.id for t in exact] == [t2_all[2].checkpoint.id]
+    assert await history(saver, cfg("nobody")) == []
+
+
+async def test_long_histories_list_across_pages(saver: BaseCheckpointSaver) -> None:
+    run = Run(saver)
+    for i in range(150):
+        await run.put({"log": [*run.values.get("log", []), i], "i": i})
+    listed = await history(saver, cfg())
+    assert [t.checkpoint.channel_values["i"] for t in listed] == list(range(149, -1, -1))
+    assert all(t.checkpoint.channel_values["log"] == list(range(i + 1)) for i, t in zip(range(149, -1, -1), listed))
+    assert len(await history(saver, cfg(), limit=100)) == 100
+
+
+# -- pending writes ----------------------------------------------------------------------------------
+
+
+async def test_pending_writes_order_and_overwrite_rules(saver: BaseCheckpointSaver) -> None:
+    run = Run(saver)
+    config = await run.put({"a": 1})
+    await saver.aput_writes(config, [("x", 1), ("y", Send("n", {"k": (1, 2)}))], "task-b", "~2")
+    await saver.aput_writes(config, [("x", 3)], "task-a", "~1")
+    await saver.aput_writes(config, [("x", 99), ("z", 100)], "task-a", "~1")  # idx 0 exists: kept
+    await saver.aput_writes(config, [("__error__", "first")], "task-a", "~1")
+    await saver.aput_writes(config, [("__error__", "second")], "task-a", "~1")  # special: replaced
+    await saver.aput_writes(config, [("__interrupt__", (Interrupt(value="?", id="i1"),))], "task-c", "~0")
+    await saver.aput_writes(config, [("__resume__", ["yes"])], "task-c", "~0")
+
+    head = await saver.aget_tuple(cfg())
+    assert head is not None
+    assert head.pending_writes == [
+        ("task-c", "__resume__", ["yes"]),
+        ("task-c", "__interrupt__", (Interrupt(value="?", id="i1"),)),
+        ("task-a", "__error__", "second"),
+        ("task-a", "x", 3),
+        ("task-a", "z", 100),
+        ("task-b", "x", 1),
+        ("task-b", "y", Send("n", {"k": (1, 2)})),
+    ]
+    listed = await history(saver, cfg())
+    assert listed[0].pending_writes == head.pending_writes
+
+    with pytest.raises(ValueError, match="checkpoint_id"):
+        await saver.aput_writes(cfg(), [("x", 1)], "task-a")
+
+
+async def test_put_step_commits_writes_and_checkpoint_together(saver: BaseCheckpointSaver) -> None:
+    run = Run(saver)
+    start = await run.put({"log": ["a"]})
+    cp, versions = run.next_checkpoint({"log": ["a", "b"]})
+    new = await saver.aput_step(
+        start, [TaskWrites("t1", [("log", "b")], "~1"), TaskWrites("t2", [("__no_writes__", None)])],
+        cp, {"source": "loop", "step": 1, "parents": {}}, versions,
+    )
+    head = await saver.aget_tuple(cfg())
+    assert head is not None and head.config == new and head.parent_config == start
+    assert head.checkpoint.channel_values == {"log": ["a", "b"]}
+    parent = await saver.aget_tuple(start)
+    assert parent is not None
+    assert parent.pending_writes == [("t2", "__no_writes__", None), ("t1", "log", "b")]
+
+    # one value fails to encode: neither the writes nor the checkpoint are stored
+    bad, bad_versions = run.next_checkpoint({"log": ["a", "b", Opaque()]})
+    with pytest.raises(SerializationError, match="'log'"):
+        await saver.aput_step(new, {"t3": [("log", "c")]}, bad, {"source": "loop", "step": 2, "parents": {}},
+                              bad_versions)
+    after = await saver.aget_tuple(cfg())
+    assert after == head
+    assert (await saver.aget_tuple(new)) == head
+
+    with pytest.raises(ValueError, match="checkpoint_id"):
+        await saver.aput_step(cfg(), {"t": [("x", 1)]}, bad, {}, {})
+
+
+async def test_unencodable_values_name_the_channel_and_keep_the_previous_checkpoint(
+    saver: BaseCheckpointSaver,
+) -> None:
+    run = Run(saver)
+    config = await run.put({"msgs": ["a"], "n": 1})
+    before = await saver.aget_tuple(cfg())
+
+    with pytest.raises(SerializationError) as info:
+        await run.put({"msgs": ["a", "b"], "blob": {"deep": [Opaque()]}})
+    assert info.value.channel == "blob" and info.value.type_name == "Opaque"
+    assert "'blob'" in str(info.value) and "Opaque" in str(info.value)
+    assert await saver.aget_tuple(cfg()) == before
+    assert [t.checkpoint.id for t in await history(saver, cfg())] == [config["configurable"]["checkpoint_id"]]
+
+    with pytest.raises(SerializationError, match="'out'") as winfo:
+        await saver.aput_writes(config, [("ok", 1), ("out", Opaque())], "task")
+    assert winfo.value.type_name == "Opaque"
+    head = await saver.aget_tuple(cfg())
+    assert head is not None and head.pending_writes == []
+
+    # the delta chain is intact: later appends still read back whole
+    run.values = dict(before.checkpoint.channel_values) if before else {}
+    await run.put({"msgs": ["a", "c"]})
+    head = await saver.aget_tuple(cfg())
+    assert head is not None and head.checkpoint.channel_values["msgs"] == ["a", "c"]
+
+
+# -- deltas ----------------------------------------------------------------------------------------------
+
+
+async def test_list_deltas_read_back_exactly(saver: BaseCheckpointSaver) -> None:
+    run = Run(saver)
+    expected: list[list[Any]] = []
+    items: list[Any] = []
+    for i in range(40):
+        if i == 20:
+            items = ["replaced", *items[1:]]  # not an extension: a full value, then a new chain
+        elif i == 30:
+            items = [float(x) if isinstance(x, int) else x for x in items]  # equal, not the same
+        else:
+            items = [*items, i if i % 3 else {"i": i, "t": (i,)}]
+        expected.append(items)
+        await run.put({"items": items, "other": i})
+    got = [t.checkpoint.channel_values["items"] for t in await history(saver, cfg())][::-1]
+    assert got == expected
+    assert [type(x) for x in got[-1]] == [type(x) for x in expected[-1]]
+
+    # a fork from an old checkpoint extends the old value, not the newest one
+    old = (await history(saver, cfg()))[-5]
+    fork = Run(saver)
+    fork.config, fork.values = old.config, dict(old.checkpoint.channel_values)
+    fork.versions = {k: int(v) for k, v in old.checkpoint.channel_versions.items()}
+    fork.versions = {k: v + 1000 for k, v in fork.versions.items()}  # fresh versions for the branch
+    await fork.put({"items": [*old.checkpoint.channel_values["items"], "forked"]})
+    head = await saver.aget_tuple(cfg())
+    assert head is not None
+    assert head.checkpoint.channel_values["items"] == [*expected[4], "forked"]
+
+
+async def test_storage_grows_linearly_with_appended_messages(saver: BaseCheckpointSaver) -> None:
+    rng = random.Random(7)
+    run = Run(saver)
+    messages: list[dict[str, str]] = []
+    raw = 0
+    for turn in range(1000):
+        content = "".join(rng.choices(string.ascii_letters, k=1000))
+        raw += len(content)
+        messages = [*messages, {"role": "user" if turn % 2 else "ai", "content": content}]
+        await run.put({"messages": messages, "turn": turn})
+    stored = saver.statistics().stored_bytes
+    assert stored <= 3 * raw, f"stored {stored} bytes for {raw} raw bytes ({stored / raw:.2f}x)"
+    head = await saver.aget_tuple(cfg())
+    assert head is not None and head.checkpoint.channel_values["messages"] == messages
+
+
+# -- housekeeping ----------------------------------------------------------------------------------------
+
+
+async def test_delete_thread(saver: BaseCheckpointSaver) -> None:
+    a, a_child, b = Run(saver, "a"), Run(saver, "a", "sub"), Run(saver, "b")
+    for i in range(3):
+        await a.put({"log": list(range(i + 1))})
+        await a_child.put({"x": i})
+        await b.put({"log": [i]})
+    await saver.aput_writes(a.config, [("x", 1)], "task")
+    await saver.adelete_thread("a")
+    assert await saver.aget_tuple(cfg("a")) is None
+    assert await history(saver, cfg("a", ns=None)) == []
+    assert len(await history(saver, None)) == 3
+    again = Run(saver, "a")
+    await again.put({"log": [0, 1]})
+    await again.put({"log": [0, 1, 2]})
+    head = await saver.aget_tuple(cfg("a"))
+    assert head is not None and head.checkpoint.channel_values == {"log": [0, 1, 2]}
+    assert head.pending_writes == []
+
+
+async def test_prune_keeps_what_resuming_needs(saver: BaseCheckpointSaver) -> None:
+    run = Run(saver)
+    configs = [await run.put({"log": list(range(i + 1)), "i": i}) for i in range(10)]
+    await saver.aput_writes(configs[2], [("log", 3)], "done-task")  # has a child: prunable
+    # an interrupted branch off checkpoint 4: pending writes and no child, so it stays
+    branch = Run(saver)
+    old = await saver.aget_tuple(configs[4])
+    assert old is not None
+    branch.config, branch.values = configs[4], dict(old.checkpoint.channel_values)
+    branch.versions = {k: int(v) + 100 for k, v in old.checkpoint.channel_versions.items()}
+    paused = await branch.put({"log": [*old.checkpoint.channel_values["log"], "b"]})
+    await saver.aput_writes(paused, [("__interrupt__", (Interrupt(value="?", id="x"),))], "asking")
+    tail = [await run.put({"log": list(range(11 + i)), "i": 10 + i}) for i in range(2)]
+    side = Run(saver, "t", "child:1")
+    for i in range(3):
+        await side.put({"n": i})
+
+    removed = await saver.aprune("t", keep_last=2)
+    assert removed == 10 + 1  # root namespace: 12 main + 1 branch - 2 newest; child: 3 - 2
+    kept = {t.checkpoint.id for t in await history(saver, cfg("t", ns=None))}
+    ids = lambda cs: {c["configurable"]["checkpoint_id"] for c in cs}  # noqa: E731
+    assert ids(tail) | ids([paused]) <= kept
+    assert len(kept) == 2 + 1 + 2
+    paused_tuple = await saver.aget_tuple(paused)
+    assert paused_tuple is not None
+    assert paused_tuple.checkpoint.channel_values["log"] == [0, 1, 2, 3, 4, "b"]
+    assert paused_tuple.pending_writes[0][1] == "__interrupt__"
+    head = await saver.aget_tuple(cfg())
+    assert head is not None and head.checkpoint.channel_values["log"] == list(range(12))
+
+    # time-based: everything older than the newest checkpoint's time goes (but the rules above)
+    await run.put({"i": 99})
+    newest = await saver.aget_tuple(cfg())
+    assert newest is not None
+    cutoff = datetime.fromisoformat(newest.checkpoint.ts)
+    assert await saver.aprune("t", older_than=cutoff) == 2 + 1
+    left = {t.checkpoint.id for t in await history(saver, cfg("t", ns=None))}
+    assert left == {newest.checkpoint.id, paused["configurable"]["checkpoint_id"],
+                    (await saver.aget_tuple(cfg(ns="child:1"))).checkpoint.id}  # type: ignore[union-attr]
+    head = await saver.aget_tuple(cfg())
+    assert head is not None and head.checkpoint.channel_values == {"log": list(range(12)), "i": 99}
+    assert await saver.aprune("t", older_than=timedelta(days=1)) == 0
+
+    with pytest.raises(ValueError):
+        await saver.aprune("t")
+    with pytest.raises(ValueError):
+        await saver.aprune("t", keep_last=0)
+
+
+async def test_sync_twins_refuse_inside_a_running_loop_for_sqlite(saver: BaseCheckpointSaver) -> None:
+    if isinstance(saver, InMemorySaver):  # nothing blocks: the sync twins work anywhere
+        config = saver.put(cfg(), Run(saver).next_checkpoint({"a": 1})[0], {}, {"a": 1})
+        assert saver.get_tuple(config) == await saver.aget_tuple(config)
+        assert [t.config for t in saver.list(cfg())] == [config]
+        saver.delete_thread("t")
+        assert saver.get_tuple(cfg()) is None
+    else:
+        with pytest.raises(RuntimeError, match="aget_tuple"):
+            saver.get_tuple(cfg())
+
+
+def test_memory_saver_sync_api_without_a_loop() -> None:
+    saver = InMemorySaver()
+    run = Run(saver)
+    cp, versions = run.next_checkpoint({"a": [1]})
+    config = saver.put(cfg(), cp, {"source": "input"}, versions)
+    saver.put_writes(config, [("a", 2)], "task")
+    got = saver.get_tuple(cfg())
+    assert got is not None and got.pending_writes == [("task", "a", 2)]
+    assert next(saver.list(None)).config == config
+    cp2, versions2 = run.next_checkpoint({"a": [1, 2]})
+    saver.put_step(config, {"task": [("a", 2)]}, cp2, {"source": "loop"}, versions2)
+    assert saver.prune("t", keep_last=1) == 1  # the older one has writes, but also a child
+    assert saver.get(cfg()) == cp2
