@@ -7,6 +7,7 @@ writes → checkpoint hook → stream, until nothing is triggered or ``recursion
 from __future__ import annotations
 
 import logging
+import uuid
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -76,7 +77,8 @@ class Run:
         self.checkpoint_hook: CheckpointHook | None = hook if hasattr(hook, "on_checkpoint") else None
         self.pending_input_checkpoint: CheckpointData | None = None
         self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
-        self.log = log.bind(run=config.get("run_id"), thread=config.get("configurable", {}).get("thread_id"),
+        self.run_id = str(config.get("run_id") or uuid.uuid4())
+        self.log = log.bind(run=self.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
                             ns=self.ns_str) if enabled(log) else log
 
     @property

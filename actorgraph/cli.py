@@ -1,0 +1,105 @@
+"""The ``actorgraph`` command (also ``python -m actorgraph``).
+
+``actorgraph draw module:attr``
+    Print the Mermaid diagram of a compiled graph (or a ``StateGraph`` builder).
+``actorgraph logs FILE [--run ID] [--node NAME] [--level LEVEL] [--summary]``
+    Filter a JSON-lines log written with ``configure_logging(json=True, file=...)``; with
+    ``--summary``, count events and summarise task durations per node instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import statistics
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
+
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+
+
+def _load(target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr:
+        raise SystemExit(f"expected module:attr, got {target!r}")
+    sys.path.insert(0, "")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _draw(args: argparse.Namespace, out: TextIO) -> int:
+    graph = _load(args.target)
+    if hasattr(graph, "compile") and not hasattr(graph, "get_graph"):
+        graph = graph.compile()
+    out.write(graph.get_graph().draw_mermaid())
+    return 0
+
+
+def _records(path: str) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SystemExit(f"{path}:{lineno}: not a JSON log line ({exc.msg})") from None
+            if isinstance(record, dict):
+                yield record
+
+
+def _logs(args: argparse.Namespace, out: TextIO) -> int:
+    min_level = _LEVELS.get(args.level.lower(), 0) if args.level else 0
+    selected = [
+        r for r in _records(args.file)
+        if (args.run is None or str(r.get("run")) == args.run)
+        and (args.node is None or r.get("node") == args.node)
+        and _LEVELS.get(str(r.get("level", "info")).lower(), 20) >= min_level
+    ]
+    if not args.summary:
+        for r in selected:
+            out.write(json.dumps(r) + "\n")
+        return 0
+    events = Counter(str(r.get("event")) for r in selected)
+    durations: dict[str, list[float]] = defaultdict(list)
+    for r in selected:
+        if r.get("event") == "task_finished" and isinstance(r.get("duration_ms"), (int, float)):
+            durations[str(r.get("node"))].append(float(r["duration_ms"]))
+    out.write(f"{len(selected)} records, {len({r.get('run') for r in selected if 'run' in r})} runs\n")
+    for event, n in events.most_common():
+        out.write(f"  {event}: {n}\n")
+    if durations:
+        out.write("task durations (ms): node  count  median  max\n")
+        for node, ds in sorted(durations.items()):
+            out.write(f"  {node}  {len(ds)}  {statistics.median(ds):.3f}  {max(ds):.3f}\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="actorgraph", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    draw = sub.add_parser("draw", help="print a graph as Mermaid")
+    draw.add_argument("target", help="module:attr of a compiled graph or builder")
+    logs = sub.add_parser("logs", help="filter or summarise a JSON-lines log")
+    logs.add_argument("file")
+    logs.add_argument("--run")
+    logs.add_argument("--node")
+    logs.add_argument("--level")
+    logs.add_argument("--summary", action="store_true")
+    args = parser.parse_args(argv)
+    stream = out if out is not None else sys.stdout
+    if args.command == "draw":
+        return _draw(args, stream)
+    return _logs(args, stream)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
