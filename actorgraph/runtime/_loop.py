@@ -7,6 +7,7 @@ writes → checkpoint hook → stream, until nothing is triggered or ``recursion
 from __future__ import annotations
 
 import logging
+from contextlib import AsyncExitStack
 import uuid
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import anyio
 
 from .._log import enabled, get_logger
 from ..actors import ActorRef, Supervisor
+from ..actors._group import TaskGroup
 from ..actors._slot import current_backend
 from ..errors import EmptyInputError, GraphRecursionError, error_message
 from ..graph._constants import START
@@ -190,10 +192,13 @@ class Run:
     async def _execute(self, tasks: list[Task]) -> None:
         """Run a step's tasks; returns when all finished, raises the first failure.
 
-        A lone task runs inline (the supervisor would only wait for it). Several tasks go to
-        their nodes' actors (inline-dispatched: only this supervisor drives them), spawned under
-        a supervisor that lives for the step; each actor starts its tasks concurrently under that
-        supervisor; the first failure cancels the others.
+        A lone task runs inline (the supervisor would only wait for it). Otherwise each task
+        runs concurrently as a child of the step's task group. A node with
+        several tasks in the step (``Send`` fan-out) gets a node actor (inline-dispatched: only
+        the barrier drives it, under a supervisor that lives for the step) that receives one
+        ``Execute`` per task and starts them; a
+        node with a single task is started directly — its actor would do nothing else. The
+        first failure cancels the others.
         """
         if len(tasks) == 1:
             task = tasks[0]
@@ -202,10 +207,19 @@ class Run:
             self._task_done(task, started)
             return
         backend = current_backend()
-        async with Supervisor(name=f"step{self.step}") as sup:
-            barrier = Barrier(len(tasks), sup, backend.new_slot(), self._task_done)
+        per_node: dict[str, int] = {}
+        for task in tasks:
+            per_node[task.name] = per_node.get(task.name, 0) + 1
+        fan_out = any(n > 1 for n in per_node.values())
+        async with AsyncExitStack() as stack:
+            sup = await stack.enter_async_context(Supervisor(name=f"step{self.step}")) if fan_out else None
+            group = await stack.enter_async_context(TaskGroup())
+            barrier = Barrier(len(tasks), group, backend.new_slot(), self._task_done)
             actors: dict[str, ActorRef] = {}
             for task in tasks:
+                if sup is None or per_node[task.name] == 1:
+                    barrier.start(self, task)  # what its actor would do, minus the hop
+                    continue
                 ref = actors.get(task.name)
                 if ref is None:
                     ref = actors[task.name] = await sup.spawn(NodeActor(self, task.node), name=task.name,

