@@ -27,6 +27,7 @@ from ._records import (
     new_checkpoint_id,
 )
 from ._serde import MsgpackSerializer, Serializer, register_type
+from ._sqlite import SqliteSaver
 
 __all__ = [
     "WRITES_IDX_MAP",
@@ -44,6 +45,7 @@ __all__ = [
     "PersistenceError",
     "SaverStatistics",
     "SerializationError",
+    "SqliteSaver",
     "Serializer",
     "StepWrites",
     "TaskWrites",

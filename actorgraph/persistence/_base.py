@@ -292,11 +292,14 @@ class BaseCheckpointSaver(ABC):
 
     # -- sync twins -----------------------------------------------------------------------------
 
-    def _run_sync(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        """Run an async method from sync code (savers override; default: a private loop)."""
+    def _run_sync(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        """Run ``fn`` (the coroutine behind sync ``method``) from sync code.
+
+        Savers override this; the default refuses inside an event loop, else uses a private one.
+        """
         import anyio
 
-        refuse_in_event_loop(type(self).__name__, fn.__name__.removeprefix("a").removeprefix("_"))
+        refuse_in_event_loop(type(self).__name__, method)
         return anyio.run(fn, *args)
 
     def put(
@@ -307,11 +310,11 @@ class BaseCheckpointSaver(ABC):
         new_versions: Mapping[str, Version],
     ) -> dict[str, Any]:
         """Sync :meth:`aput`."""
-        return self._run_sync(self.aput, config, checkpoint, metadata, new_versions)
+        return self._run_sync("put", self.aput, config, checkpoint, metadata, new_versions)
 
     def put_writes(self, config: Mapping[str, Any], writes: Writes, task_id: str, task_path: str = "") -> None:
         """Sync :meth:`aput_writes`."""
-        self._run_sync(self.aput_writes, config, writes, task_id, task_path)
+        self._run_sync("put_writes", self.aput_writes, config, writes, task_id, task_path)
 
     def put_step(
         self,
@@ -322,15 +325,15 @@ class BaseCheckpointSaver(ABC):
         new_versions: Mapping[str, Version],
     ) -> dict[str, Any]:
         """Sync :meth:`aput_step`."""
-        return self._run_sync(self.aput_step, config, writes, checkpoint, metadata, new_versions)
+        return self._run_sync("put_step", self.aput_step, config, writes, checkpoint, metadata, new_versions)
 
     def get_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
         """Sync :meth:`aget_tuple`."""
-        return self._run_sync(self.aget_tuple, config)
+        return self._run_sync("get_tuple", self.aget_tuple, config)
 
     def get(self, config: Mapping[str, Any]) -> Checkpoint | None:
         """Sync :meth:`aget`."""
-        return self._run_sync(self.aget, config)
+        return self._run_sync("get", self.aget, config)
 
     def list(
         self,
@@ -341,11 +344,11 @@ class BaseCheckpointSaver(ABC):
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
         """Sync :meth:`alist` (reads the whole selection, then iterates it)."""
-        return iter(self._run_sync(self._collect, config, filter, before, limit))
+        return iter(self._run_sync("list", self._collect, config, filter, before, limit))
 
     def delete_thread(self, thread_id: str) -> None:
         """Sync :meth:`adelete_thread`."""
-        self._run_sync(self.adelete_thread, thread_id)
+        self._run_sync("delete_thread", self.adelete_thread, thread_id)
 
     def prune(
         self,
@@ -359,8 +362,7 @@ class BaseCheckpointSaver(ABC):
         async def run() -> int:
             return await self.aprune(thread_id, keep_last=keep_last, older_than=older_than)
 
-        run.__name__ = "aprune"
-        return self._run_sync(run)
+        return self._run_sync("prune", run)
 
 
 def list_scope(config: Mapping[str, Any] | None) -> tuple[str | None, str | None, str | None]:

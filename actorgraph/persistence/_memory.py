@@ -185,7 +185,7 @@ class InMemorySaver(BaseCheckpointSaver):
 
     # -- sync twins: nothing here suspends, so drive the coroutine directly ------------------------
 
-    def _run_sync(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+    def _run_sync(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         coro = fn(*args)
         try:
             coro.send(None)
@@ -193,7 +193,7 @@ class InMemorySaver(BaseCheckpointSaver):
             result: T = done.value
             return result
         coro.close()
-        raise RuntimeError(f"InMemorySaver.{fn.__name__} suspended; call it with await")
+        raise RuntimeError(f"InMemorySaver.{method}() suspended; use the async method")
 
 
 MemorySaver = InMemorySaver

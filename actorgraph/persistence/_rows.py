@@ -357,8 +357,10 @@ class Decoder:
             raise CheckpointStoreError(f"cannot decode {where}: corrupted channel versions") from exc
         skeleton = self.loads(row.type, row.data, where)
         metadata = self.loads(row.meta_type, row.meta, f"metadata of {where}")
-        if not isinstance(skeleton, dict) or not isinstance(metadata, dict):
+        if not isinstance(skeleton, dict):
             raise CheckpointStoreError(f"cannot decode {where}: not a checkpoint record")
+        if not isinstance(metadata, dict):
+            raise CheckpointStoreError(f"cannot decode metadata of {where}: not a dict")
         values: dict[str, Any] = {}
         for channel, version in versions.items():
             value = self.channel_value(row.thread_id, row.ns, channel, version, where)
