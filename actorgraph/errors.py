@@ -10,6 +10,7 @@
     │   ├── InvalidUpdateError             a write a channel cannot take (names the key)
     │   ├── EmptyChannelError              reading a channel that has no value
     │   ├── EmptyInputError                a run started without input
+    │   ├── ThreadBusyError                a second concurrent run on one thread
     │   └── GraphValidationError (also ValueError)   compile-time problems (names node/edge)
     ├── GraphRecursionError (RecursionError)   recursion_limit reached
     └── GraphBubbleUp                      control flow, not errors
@@ -58,6 +59,11 @@ class GraphValidationError(GraphError, ValueError):
     Subclasses ``ValueError`` because LangGraph raises ``ValueError`` for the same problems."""
 
 
+class ThreadBusyError(GraphError):
+    """A run was started on a thread that already has a run in progress (same checkpointer or
+    same ``Runtime``): a second concurrent run would fork the thread's checkpoint chain."""
+
+
 class GraphRecursionError(RecursionError):
     """The run reached ``recursion_limit`` super-steps without finishing."""
 
@@ -97,5 +103,6 @@ __all__ = [
     "MailboxFull",
     "ParentCommand",
     "SpawnError",
+    "ThreadBusyError",
     "error_message",
 ]

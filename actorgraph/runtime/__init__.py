@@ -1,7 +1,8 @@
 """Running compiled graphs: the barrier supervisor, node actors, the stream hub."""
 
 from ._compiled import CompiledGraph
-from ._embed import RunCancelledError, RunHandle, Runtime, ThreadBusyError
+from ..errors import ThreadBusyError
+from ._embed import RunCancelledError, RunHandle, Runtime
 from ._context import NodeRuntime, StreamWriter, get_config, get_store, get_stream_writer
 from ._loop import DEFAULT_RECURSION_LIMIT
 from ._stream import StreamEvent, StreamHub, StreamOverflow, Subscriber

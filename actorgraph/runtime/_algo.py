@@ -24,7 +24,7 @@ class RunState:
     """Channels and versions of one run (or one subgraph run)."""
 
     __slots__ = ("channels", "versions", "versions_seen", "max_version", "live_clearing", "updated",
-                 "bumped")
+                 "bumped", "last_ran")
 
     def __init__(self, program: Program) -> None:
         self.channels: dict[str, BaseChannel[Any, Any, Any]] = {k: c.copy() for k, c in program.channels.items()}
@@ -34,6 +34,7 @@ class RunState:
         self.live_clearing: set[str] = set()
         self.updated: set[str] | None = None  # None: consider every node (first plan of a run)
         self.bumped: set[str] = set()  # channels whose version changed in the last apply
+        self.last_ran: set[str] = set()  # nodes that ran in the last step with tasks
 
     def values(self, keys: Iterable[str]) -> dict[str, Any]:
         """Available values of ``keys``."""
@@ -163,7 +164,10 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     if any_triggers:
         for ch in [c for c in live if c not in pending]:
             if channels[ch].update(()):
-                versions[ch] = new_version
+                # An empty per-step channel needs no version: when written again it gets a
+                # newer one than anything seen. Dropping it keeps versions (and checkpoints)
+                # the size of the state, not of the graph.
+                versions.pop(ch, None)
                 bumped.add(ch)
             live.discard(ch)
     index = program.trigger_to_nodes
@@ -174,6 +178,18 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 bumped.add(ch)
                 if channel.is_available():
                     updated.add(ch)
+    # What a node saw of channels that no longer have a version is only kept while it is the
+    # last step's (update_state infers "the node that ran last" from it).
+    ran = {t.name for t in ordered if t.triggers}
+    for node in state.last_ran - ran:
+        node_seen = state.versions_seen.get(node)
+        if node_seen:
+            for ch in [c for c in node_seen if c not in versions]:
+                del node_seen[ch]
+            if not node_seen:
+                del state.versions_seen[node]
+    if ran:
+        state.last_ran = ran
     if bumped:
         state.max_version = new_version
     state.updated = updated

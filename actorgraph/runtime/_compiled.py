@@ -13,6 +13,8 @@ import anyio.from_thread
 
 from ..graph._program import Program
 from ._context import TaskContext, current_task
+from . import _snapshot
+from ..types import StateSnapshot
 from ._loop import Run
 from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
 
@@ -70,11 +72,11 @@ class CompiledGraph:
         """
         if stream_mode != "values":
             return [chunk async for chunk in self.astream(input, config, stream_mode=stream_mode,
-                                                          context=context)]
+                                                          context=context, durability=durability)]
         parent = current_task.get()
         if parent is not None:
             return await self._child_run(input, config, parent).run(input)
-        run = Run(self, dict(config or {}), context=context, store=self.store)
+        run = Run(self, dict(config or {}), context=context, store=self.store, durability=durability)
         return await run.run(input)
 
     async def astream(
@@ -100,19 +102,24 @@ class CompiledGraph:
         sub = Subscriber(frozenset(modes), capacity=math.inf)
         hub.subscribe(sub)
         run = Run(self, dict(config or {}), hub=hub, modes=frozenset(modes), context=context,
-                  store=self.store, subgraphs=subgraphs)
-        run.begin(input)
-        while True:
-            try:
-                more = await run.tick()
-            except Exception:
-                for event in sub.drain():  # what finished before the failure
+                  store=self.store, subgraphs=subgraphs, durability=durability)
+        try:
+            await run.begin(input)
+            while True:
+                try:
+                    more = await run.tick()
+                    if not more:
+                        await run.end()
+                except Exception:
+                    for event in sub.drain():  # what finished before the failure
+                        yield _shape(event, single, subgraphs)
+                    raise
+                for event in sub.drain():
                     yield _shape(event, single, subgraphs)
-                raise
-            for event in sub.drain():
-                yield _shape(event, single, subgraphs)
-            if not more:
-                break
+                if not more:
+                    break
+        finally:
+            run.release()
 
     # -- sync API --------------------------------------------------------------------------
 
@@ -137,6 +144,52 @@ class CompiledGraph:
             finally:
                 portal.call(agen.aclose)  # type: ignore[attr-defined,call-arg]
 
+    # -- state, history, time travel --------------------------------------------------------
+
+    async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's state: its latest checkpoint (live: including the writes of tasks
+        that already finished in a pending step), or the one ``checkpoint_id`` names."""
+        return await _snapshot.aget_state(self, config)
+
+    def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        """Sync :meth:`aget_state`."""
+        _refuse_inside_loop("get_state", "aget_state")
+        return anyio.run(lambda: self.aget_state(config, subgraphs=subgraphs))
+
+    async def aget_state_history(
+        self, config: dict[str, Any], *, filter: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None, limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """The thread's checkpoints as snapshots, newest first (``filter`` on metadata keys,
+        ``before`` a config of a checkpoint, ``limit`` a count)."""
+        async for snap in _snapshot.aget_state_history(self, config, filter=filter, before=before,
+                                                        limit=limit):
+            yield snap
+
+    def get_state_history(
+        self, config: dict[str, Any], *, filter: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None, limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """Sync :meth:`aget_state_history` (collected, then iterated)."""
+        _refuse_inside_loop("get_state_history", "aget_state_history")
+
+        async def collect() -> list[StateSnapshot]:
+            return [s async for s in self.aget_state_history(config, filter=filter, before=before,
+                                                             limit=limit)]
+
+        return iter(anyio.run(collect))
+
+    async def aupdate_state(self, config: dict[str, Any], values: Any,
+                            as_node: str | None = None) -> dict[str, Any]:
+        """Write ``values`` as if ``as_node`` had returned them (reducers apply, its edges fire),
+        as a new checkpoint with source ``"update"``; returns that checkpoint's config."""
+        return await _snapshot.aupdate_state(self, config, values, as_node)
+
+    def update_state(self, config: dict[str, Any], values: Any, as_node: str | None = None) -> dict[str, Any]:
+        """Sync :meth:`aupdate_state`."""
+        _refuse_inside_loop("update_state", "aupdate_state")
+        return anyio.run(lambda: self.aupdate_state(config, values, as_node))
+
     # -- subgraph --------------------------------------------------------------------------
 
     def _child_run(self, value: Any, config: dict[str, Any] | None, ctx: TaskContext) -> Run:
@@ -155,7 +208,7 @@ class CompiledGraph:
     async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:
         """Run as a node of ``parent``: input is the parent's state, output the full final state."""
         run = self._child_run(value, None, ctx)
-        run.begin(value)
+        await run.begin(value)
         while await run.tick():
             pass
         return run.values()

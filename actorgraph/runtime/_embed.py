@@ -14,13 +14,9 @@ import msgspec
 
 from ..actors import Actor, ActorRef, Supervisor
 from ..actors._slot import Slot, current_backend
-from ..errors import GraphError
+from ..errors import GraphError, ThreadBusyError
 from ._loop import Run
 from ._stream import STREAM_MODES, Overflow, StreamHub, Subscriber
-
-
-class ThreadBusyError(GraphError):
-    """A run was started on a thread that already has an active run in this ``Runtime``."""
 
 
 class RunCancelledError(GraphError):

@@ -24,7 +24,7 @@ from ..graph._constants import START
 from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
 from ..types import Command
 from ._algo import RunState, Task, apply_writes, plan
-from ._checkpoint import CheckpointData, CheckpointHook
+from ._persist import Persistence
 from ._stream import Publish, StreamEvent, StreamHub
 from ._task import Barrier, Execute, NodeActor, run_task
 
@@ -53,6 +53,7 @@ class Run:
         store: Any = None,
         subgraphs: bool = False,
         parent: Run | None = None,
+        durability: str | None = None,
     ) -> None:
         self.graph = graph
         self.program = graph._program
@@ -75,9 +76,10 @@ class Run:
         self.step = -1
         self.events: list[StreamEvent] = parent.events if parent is not None else []
         self.stop = 0
-        hook = graph.checkpointer
-        self.checkpoint_hook: CheckpointHook | None = hook if hasattr(hook, "on_checkpoint") else None
-        self.pending_input_checkpoint: CheckpointData | None = None
+        self.persist: Persistence | None = None
+        if graph.checkpointer is not None and parent is None:
+            self.persist = Persistence(self, graph.checkpointer, durability or "async")  # type: ignore[arg-type]
+        self.finished: list[Task] = []
         self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
         self.log = log.bind(run=self.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
@@ -95,72 +97,118 @@ class Run:
 
     async def run(self, value: Any) -> Any:
         """Run from ``value`` to the end; return the output (output-schema keys)."""
-        self.begin(value)
-        while await self.tick():
-            pass
+        await self.begin(value)
+        try:
+            while await self.tick():
+                pass
+            await self.end()
+        finally:
+            self.release()
         return self.output()
 
-    def begin(self, value: Any) -> None:
-        """The input step (-1): nothing runs yet, the input waits in ``__start__``."""
-        self._input(value)
-        if self.checkpoint_hook is not None:
-            self.pending_input_checkpoint = self._checkpoint("input", [])
-        self.step = 0
-        self.stop = self.step + self.recursion_limit
+    async def begin(self, value: Any) -> None:
+        """Load the thread (with a checkpointer), then take the input.
+
+        New input goes into ``__start__`` at the input step (-1 on a new thread) and is
+        checkpointed; ``None`` resumes the thread where it stopped (replaying, and forking,
+        when ``checkpoint_id`` names an older checkpoint).
+        """
+        persist = self.persist
+        saved = None
+        start = -1
+        if persist is not None:
+            persist.claim()
+            try:
+                saved = await persist.load()
+            except BaseException:
+                persist.release()
+                raise
+            if saved is not None:
+                start = int(saved.metadata.get("step", -1)) + 1
+        self.stop = start + self.recursion_limit + 1
+        self.step = start
+        if value is None and saved is not None and persist is not None:
+            if persist.requested_id is not None and not await persist.is_head():
+                persist.done_writes = {}  # a replay re-runs everything after the fork
+                await persist.save("fork", start, (), ())
+                self.step = start + 1
+        elif isinstance(value, Command) and saved is not None:
+            self._command_input(value)
+        if (value is None or isinstance(value, Command)) and saved is not None:
+            if "values" in self.modes:  # a resumed run shows where it starts from
+                self._emit("values", self.values())
+        else:
+            if saved is not None:
+                self._discard_pending()
+            self._input(value)
+            if persist is not None:
+                await persist.save("input", start, (), self.state.updated or ())
+            self.step = start + 1
         if enabled(self.log):
-            self.log.info("run_started", graph=self.program.name)
+            self.log.info("run_started", graph=self.program.name, step=self.step)
+
+    async def end(self) -> None:
+        """After the last step: write what ``exit`` durability held back."""
+        if self.persist is not None:
+            await self.persist.flush()
+
+    def release(self) -> None:
+        if self.persist is not None:
+            self.persist.release()
 
     async def tick(self) -> bool:
         """Run one super-step; False when nothing was left to run (the run is over)."""
         program = self.program
         state = self.state
-        if self.pending_input_checkpoint is not None:
-            data, self.pending_input_checkpoint = self.pending_input_checkpoint, None
-            assert self.checkpoint_hook is not None
-            await self.checkpoint_hook.on_checkpoint(data)
         if self.step > self.stop:
             raise GraphRecursionError(error_message(
                 f"Recursion limit of {self.recursion_limit} reached without hitting a stop "
                 "condition. You can increase the limit by setting the `recursion_limit` config key.",
                 "GRAPH_RECURSION_LIMIT",
             ))
-        tasks = plan(program, state, self.step, self.ns_str, self._managed())
+        persist = self.persist
+        key = self.ns_str if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
+        tasks = plan(program, state, self.step, key, self._managed())
         if not tasks:
             if enabled(self.log):
                 self.log.info("run_finished", graph=program.name, steps=self.step)
             return False
         self._emit_task_starts(tasks)
+        todo = tasks
+        if persist is not None and persist.done_writes:
+            # resuming a step: tasks that finished before are not run again
+            todo = []
+            for task in tasks:
+                writes = persist.done_writes.pop(task.id, None)
+                if writes is None:
+                    todo.append(task)
+                else:
+                    task.writes = writes
+            persist.done_writes = {}
+        self.finished = []
         timeout = self.graph.step_timeout
         try:
-            if timeout is None:
-                await self._execute(tasks)
+            if not todo:
+                pass
+            elif timeout is None:
+                await self._execute(todo)
             else:
                 with anyio.fail_after(timeout):
-                    await self._execute(tasks)
-        except Exception:
+                    await self._execute(todo)
+        except Exception as exc:
             await self._flush()  # what finished tasks streamed is still delivered
+            if persist is not None:
+                done = set(map(id, self.finished))
+                await persist.save_failure(self.finished, [(t, exc) for t in todo if id(t) not in done])
             raise
         updated = apply_writes(program, state, tasks)
-        if self.checkpoint_hook is not None:
-            await self.checkpoint_hook.on_checkpoint(self._checkpoint("loop", tasks))
+        if persist is not None:
+            await persist.save("loop", self.step, tasks, updated)
         if "values" in self.modes and any(k in updated for k in program.value_keys):
             self._emit("values", self.values())
         await self._flush()
         self.step += 1
         return True
-
-    def _checkpoint(self, source: str, tasks: list[Task]) -> CheckpointData:
-        """What changed in the step just applied: the checkpoint hook's input."""
-        state = self.state
-        channels = state.channels
-        return CheckpointData(
-            ns=self.ns_str,
-            step=self.step,
-            source=source,
-            values={ch: channels[ch].checkpoint() for ch in state.bumped},
-            versions={ch: state.versions[ch] for ch in state.bumped},
-            versions_seen={t.name: dict(state.versions_seen.get(t.name, {})) for t in tasks},
-        )
 
     def _input(self, value: Any) -> None:
         """Step -1: put the input in the ``__start__`` channel (or apply a ``Command``)."""
@@ -173,8 +221,32 @@ class Run:
                 from ..errors import InvalidUpdateError
 
                 raise InvalidUpdateError("There is no parent graph")
-            raise NotImplementedError("Command input needs a checkpointer (resuming lands with persistence)")
+            if value.resume is not None:
+                raise RuntimeError("Cannot use Command(resume=...) without checkpointer")
+            self._command_input(value)
+            return
         apply_writes(self.program, self.state, (), [(START, value)])
+
+    def _command_input(self, command: Command[Any]) -> None:
+        """``Command(update=..., goto=...)`` as input: its writes apply before the first step."""
+        from ._task import command_input_writes
+
+        if command.update is None and command.goto == () and command.resume is None:
+            raise EmptyInputError("Received empty Command input")
+        writes = command_input_writes(self, command)
+        if writes:
+            apply_writes(self.program, self.state, (), writes)
+
+    def _discard_pending(self) -> None:
+        """New input on a thread: the tasks its last checkpoint would run are dropped."""
+        state = self.state
+        for task in plan(self.program, state, self.step, self.ns_str, self._managed()):
+            seen = state.versions_seen.setdefault(task.name, {})
+            for t in task.triggers:
+                if t in state.versions:
+                    seen[t] = state.versions[t]
+        if self.persist is not None:
+            self.persist.done_writes = {}
 
     def _managed(self) -> dict[str, Any] | None:
         """Values of managed keys (``RemainingSteps``, ``IsLastStep``) for this step."""
@@ -232,6 +304,7 @@ class Run:
     # -- results and streams ---------------------------------------------------------------
 
     def _task_done(self, task: Task, started: float = 0.0) -> None:
+        self.finished.append(task)
         if started and enabled(self.log):
             self.log.info("task_finished", step=self.step, node=task.name, task_id=task.id,
                           duration_ms=round((time.perf_counter() - started) * 1000, 3))

@@ -257,3 +257,15 @@ class NodeActor(Actor):
         assert isinstance(message, Execute)
         self.executed += 1
         message.barrier.start(self.run, message.task)
+
+
+def command_input_writes(run: Run, command: Command[Any]) -> list[tuple[str, Any]]:
+    """The writes of a ``Command`` given as graph input (``update`` and ``goto``)."""
+    node = run.program.nodes[START]
+    pairs: list[tuple[str, Any]] = []
+    if command.update is not None:
+        _add_pairs(run, node, update_pairs(command.update, node=START) or [], pairs)
+    goto = command.goto
+    if goto:
+        _goto_writes(run, START, list(goto) if isinstance(goto, (list, tuple)) else [goto], pairs)
+    return pairs

@@ -1,0 +1,213 @@
+"""A run's link to its checkpointer: restoring a thread, saving each super-step, pending writes.
+
+Durability (``durability=`` on invoke/stream, default ``"async"``):
+
+* ``"sync"``: each step's checkpoint, together with the pending writes of the tasks that
+  produced it, is committed in ONE transaction (``aput_step``) before the next step starts.
+  A crash never loses a completed step and never re-runs a task whose writes were committed.
+* ``"async"``: the same records in the same order; the write of step N may still be in flight
+  while step N+1 runs, and the run does not return before the last one is committed.
+* ``"exit"``: nothing is written until the run ends (normally, by failure or interrupt); then
+  the final checkpoint (+ pending writes of a failed step) is written once.
+
+What a checkpoint stores is a delta: only channels whose version changed since the previous
+saved checkpoint get their value written (savers reference the others by version); cleared
+per-step trigger channels are dropped from the version map, so its size follows the state, not
+the number of nodes in the graph.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..channels import MISSING
+from ..errors import ThreadBusyError
+from ..graph import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
+from ..persistence import BaseCheckpointSaver, Checkpoint, CheckpointTuple, TaskWrites, new_checkpoint_id
+from ..persistence import register_type as _register
+from ..persistence._records import ERROR, INTERRUPT, RESUME, SCHEDULED, now_iso
+from ._algo import RunState, Task
+
+if TYPE_CHECKING:
+    from ._loop import Run
+
+Durability = Literal["sync", "async", "exit"]
+NO_WRITES = "__no_writes__"
+NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
+SPECIAL = frozenset({ERROR, INTERRUPT, RESUME, SCHEDULED, NO_WRITES})
+
+_register(HumanMessage, AIMessage, SystemMessage, ToolMessage, RemoveMessage)
+
+_active: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
+
+
+def task_path_str(path: tuple[Any, ...]) -> str:
+    """LangGraph's sortable rendering of a task path (ints zero-padded)."""
+    return "~" + ", ".join(f"{p:010}" if isinstance(p, int) else str(p) for p in path)
+
+
+class Persistence:
+    """Checkpointing for one run of a graph on one thread."""
+
+    def __init__(self, run: Run, saver: BaseCheckpointSaver, durability: Durability) -> None:
+        configurable = run.config.get("configurable") or {}
+        thread_id = configurable.get("thread_id")
+        if thread_id is None:
+            raise ValueError(
+                "Checkpointer requires one or more of the following 'configurable' keys: "
+                "thread_id, checkpoint_ns, checkpoint_id"
+            )
+        if durability not in ("sync", "async", "exit"):
+            raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
+        self.run = run
+        self.saver = saver
+        self.durability = durability
+        self.thread_id = str(thread_id)
+        self.ns = str(configurable.get("checkpoint_ns") or run.ns_str)
+        self.requested_id: str | None = configurable.get("checkpoint_id")
+        self.checkpoint_id: str | None = None  # the checkpoint the current step starts from
+        self.saved_id: str | None = None  # the newest checkpoint actually written
+        self.saved: CheckpointTuple | None = None
+        self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
+        self.unsaved: set[str] = set()
+        self.deferred: tuple[str, int, list[Task], list[str], str] | None = None
+        self._claimed = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def claim(self) -> None:
+        """Refuse a second concurrent run on this thread (same checkpointer)."""
+        active = _active.setdefault(self.saver, set())
+        key = (self.thread_id, self.ns)
+        if key in active:
+            raise ThreadBusyError(
+                f"thread {self.thread_id!r} already has a run in progress; a second concurrent "
+                "run would fork its checkpoint chain (wait for it, or use another thread_id)"
+            )
+        active.add(key)
+        self._claimed = True
+
+    def release(self) -> None:
+        if self._claimed:
+            _active.get(self.saver, set()).discard((self.thread_id, self.ns))
+            self._claimed = False
+
+    def config_for(self, checkpoint_id: str | None) -> dict[str, Any]:
+        configurable: dict[str, Any] = {"thread_id": self.thread_id, "checkpoint_ns": self.ns}
+        if checkpoint_id is not None:
+            configurable["checkpoint_id"] = checkpoint_id
+        return {"configurable": configurable}
+
+    async def load(self) -> CheckpointTuple | None:
+        """Load the requested (or newest) checkpoint of the thread into the run's state."""
+        saved = await self.saver.aget_tuple(self.config_for(self.requested_id))
+        if saved is None:
+            if self.requested_id is not None:
+                raise ValueError(f"thread {self.thread_id!r} has no checkpoint {self.requested_id!r}")
+            return None
+        restore(self.run.state, saved.checkpoint, self.run.program.clearing)
+        self.saved = saved
+        self.checkpoint_id = self.saved_id = saved.checkpoint.id
+        self.done_writes = finished_writes(saved.pending_writes)
+        return saved
+
+    async def is_head(self) -> bool:
+        latest = await self.saver.aget_tuple(self.config_for(None))
+        return latest is None or latest.checkpoint.id == self.checkpoint_id
+
+    # -- saving -----------------------------------------------------------------------------
+
+    async def save(self, source: str, step: int, tasks: Sequence[Task], updated: Iterable[str]) -> None:
+        """Record the checkpoint that ``step`` (whose ``tasks`` just ran) led to."""
+        state = self.run.state
+        self.unsaved |= state.bumped
+        new_id = new_checkpoint_id(step)
+        if self.durability == "exit":
+            # written at the end; the id is fixed now so task ids planned from it stay valid
+            self.deferred = (source, step, list(tasks), sorted(updated), new_id)
+            self.checkpoint_id = new_id
+            return
+        await self._write(source, step, tasks, sorted(updated), new_id)
+
+    async def _write(self, source: str, step: int, tasks: Sequence[Task], updated: list[str],
+                     new_id: str) -> None:
+        state = self.run.state
+        channels = state.channels
+        versions = state.versions
+        values: dict[str, Any] = {}
+        for key in self.unsaved:
+            if key in versions:
+                snapshot = channels[key].checkpoint()
+                if snapshot is not MISSING:
+                    values[key] = snapshot
+        checkpoint = Checkpoint(
+            id=new_id,
+            ts=now_iso(),
+            channel_values=values,
+            channel_versions=dict(versions),
+            versions_seen={n: dict(seen) for n, seen in state.versions_seen.items()},
+            updated_channels=updated,
+        )
+        metadata = {"source": source, "step": step, "parents": {}, "run_id": self.run.run_id}
+        new_versions = {k: versions[k] for k in self.unsaved if k in versions}
+        writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
+        parent = self.saved_id if self.durability != "exit" else self.saved_id
+        await self.saver.aput_step(self.config_for(parent), writes, checkpoint, metadata, new_versions)
+        self.unsaved = set()
+        self.checkpoint_id = self.saved_id = new_id
+
+    async def flush(self) -> None:
+        """Write what ``exit`` durability held back (at the end of the run)."""
+        if self.deferred is not None:
+            source, step, tasks, updated, new_id = self.deferred
+            self.deferred = None
+            await self._write(source, step, tasks, updated, new_id)
+
+    async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]]) -> None:
+        """Keep the writes of the step's finished tasks (and the errors) as pending writes."""
+        await self.flush()
+        config = self.config_for(self.checkpoint_id)
+        if self.checkpoint_id is None:
+            return
+        for task in finished:
+            await self.saver.aput_writes(config, task.writes or [(NO_WRITES, None)], task.id,
+                                         task_path_str(task.path))
+        for task, exc in failed:
+            await self.saver.aput_writes(config, [(ERROR, repr(exc))], task.id, task_path_str(task.path))
+
+
+def restore(state: RunState, checkpoint: Checkpoint, clearing: frozenset[str]) -> None:
+    """Put a saved checkpoint's channels, versions and versions-seen into ``state``."""
+    channels = state.channels
+    for key, value in checkpoint.channel_values.items():
+        channel = channels.get(key)
+        if channel is not None:
+            channels[key] = channel.from_checkpoint(value)
+    versions: dict[str, int] = {}
+    for key, version in checkpoint.channel_versions.items():
+        versions[key] = int(str(version).split(".")[0]) if not isinstance(version, int) else version
+    state.versions = versions
+    state.max_version = max(versions.values(), default=0)
+    state.versions_seen = {n: {k: int(v) if not isinstance(v, int) else v for k, v in seen.items()}
+                           for n, seen in checkpoint.versions_seen.items()}
+    state.live_clearing = {k for k in versions if k in clearing and channels[k].is_available()}
+    state.last_ran = {n for n, seen in state.versions_seen.items() if any(c not in versions for c in seen)}
+    state.updated = None
+
+
+def finished_writes(pending: Iterable[tuple[str, str, Any]]) -> dict[str, list[tuple[str, Any]]]:
+    """Task id -> writes of the tasks that finished (no error/interrupt) in a pending step."""
+    by_task: dict[str, list[tuple[str, Any]]] = {}
+    failed: set[str] = set()
+    for task_id, channel, value in pending:
+        if task_id == NULL_TASK_ID:
+            continue
+        if channel in (ERROR, INTERRUPT):
+            failed.add(task_id)
+            continue
+        writes = by_task.setdefault(task_id, [])
+        if channel not in SPECIAL:
+            writes.append((channel, value))
+    return {t: w for t, w in by_task.items() if t not in failed}

@@ -1,0 +1,153 @@
+"""The state API: ``get_state``, ``get_state_history`` and ``update_state`` of a compiled graph."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidUpdateError
+from ..graph._constants import END, START
+from ..persistence import CheckpointTuple
+from ..persistence._records import ERROR
+from ..types import PregelTask, StateSnapshot
+from ._algo import Task, apply_writes, plan
+from ._loop import Run
+from ._persist import Persistence, finished_writes, restore
+from ._task import writes_for
+
+if TYPE_CHECKING:
+    from ._compiled import CompiledGraph
+
+
+def _saver(graph: CompiledGraph) -> Any:
+    if graph.checkpointer is None:
+        raise ValueError("No checkpointer set")
+    return graph.checkpointer
+
+
+def _restored(graph: CompiledGraph, saved: CheckpointTuple) -> tuple[Run, list[Task]]:
+    """A run positioned at ``saved`` (not started) and the tasks it would run next."""
+    run = Run(graph, dict(saved.config))
+    run.persist = None
+    restore(run.state, saved.checkpoint, graph._program.clearing)
+    run.step = int(saved.metadata.get("step", -1)) + 1
+    run.stop = run.step + run.recursion_limit
+    tasks = plan(graph._program, run.state, run.step, f"{saved.checkpoint.id}|", run._managed())
+    return run, tasks
+
+
+def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[str, Any], live: bool) -> StateSnapshot:
+    """The :class:`StateSnapshot` of a saved checkpoint.
+
+    ``live`` (``get_state`` without a ``checkpoint_id``): values include the writes of tasks
+    that already finished in the pending step and ``next`` lists only the unfinished tasks.
+    """
+    if saved is None:
+        return StateSnapshot(values={}, next=(), config=config, metadata=None, created_at=None,
+                             parent_config=None, tasks=(), interrupts=())
+    run, tasks = _restored(graph, saved)
+    done = finished_writes(saved.pending_writes)
+    errors = {task_id: value for task_id, channel, value in saved.pending_writes if channel == ERROR}
+    writable = graph._program.writable_keys
+    ptasks = []
+    for task in tasks:
+        writes = done.get(task.id)
+        result = None if writes is None else {k: v for k, v in writes if k in writable}
+        error = errors.get(task.id)
+        ptasks.append(PregelTask(task.id, task.name, task.path,
+                                 error=Exception(error) if isinstance(error, str) else error,
+                                 result=result))
+    if live and done:
+        finished = [t for t in tasks if t.id in done]
+        for t in finished:
+            t.writes = done[t.id]
+        apply_writes(graph._program, run.state, finished)
+        next_names = tuple(t.name for t in tasks if t.id not in done)
+    else:
+        next_names = tuple(t.name for t in tasks)
+    return StateSnapshot(
+        values=run.values(),
+        next=next_names,
+        config=saved.config,
+        metadata=saved.metadata,
+        created_at=saved.checkpoint.ts,
+        parent_config=saved.parent_config,
+        tasks=tuple(ptasks),
+        interrupts=(),
+    )
+
+
+async def aget_state(graph: CompiledGraph, config: dict[str, Any]) -> StateSnapshot:
+    saver = _saver(graph)
+    saved = await saver.aget_tuple(config)
+    live = not (config.get("configurable") or {}).get("checkpoint_id")
+    return snapshot(graph, saved, config, live)
+
+
+async def aget_state_history(
+    graph: CompiledGraph, config: dict[str, Any], *, filter: dict[str, Any] | None = None,
+    before: dict[str, Any] | None = None, limit: int | None = None,
+) -> AsyncIterator[StateSnapshot]:
+    saver = _saver(graph)
+    async for saved in saver.alist(config, filter=filter, before=before, limit=limit):
+        yield snapshot(graph, saved, saved.config, live=False)
+
+
+async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: Any,
+                        as_node: str | None = None) -> dict[str, Any]:
+    """Apply ``values`` as if ``as_node`` had returned them, in one synthetic step saved with
+    source ``"update"``; returns the new checkpoint's config. On an older checkpoint this forks
+    the thread (the new checkpoint becomes its head)."""
+    saver = _saver(graph)
+    program = graph._program
+    run = Run(graph, dict(config))
+    persist = Persistence(run, saver, "sync")
+    run.persist = persist
+    persist.claim()
+    try:
+        saved = await persist.load()
+        start = -1 if saved is None else int(saved.metadata.get("step", -1)) + 1
+        run.step = start
+        run.stop = start + run.recursion_limit
+        if as_node is None:
+            as_node = _infer_node(graph, run, saved)
+        if as_node == END:
+            if values is not None:
+                raise InvalidUpdateError("Updates as END must have no values (use None)")
+            run._discard_pending()
+            apply_writes(program, run.state, ())
+        else:
+            node = program.nodes.get(as_node)
+            if node is None:
+                raise InvalidUpdateError(f"Node {as_node} does not exist")
+            if as_node == START:
+                run._input(values)
+            else:
+                task = Task(f"update:{as_node}", node, None, ("__pregel_pull", as_node), node.triggers,
+                            (0, as_node))
+                task.writes = await writes_for(run, task, values)
+                apply_writes(program, run.state, [task])
+        source = "input" if as_node == START else "update"
+        await persist.save(source, start, (), run.state.updated or ())
+        return persist.config_for(persist.checkpoint_id)
+    finally:
+        persist.release()
+
+
+def _infer_node(graph: CompiledGraph, run: Run, saved: CheckpointTuple | None) -> str:
+    nodes = [n for n in graph._program.nodes if n != START]
+    if len(nodes) == 1:
+        return nodes[0]
+    if saved is None:
+        return START
+    newest: dict[str, int] = {}
+    for node, seen in run.state.versions_seen.items():
+        if node in graph._program.nodes and seen:
+            newest[node] = max(seen.values())
+    if not newest:
+        return START
+    top = max(newest.values())
+    candidates = [n for n, v in newest.items() if v == top]
+    if len(candidates) > 1:
+        raise InvalidUpdateError("Ambiguous update, specify as_node")
+    return candidates[0]
