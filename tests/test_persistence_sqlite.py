@@ -139,6 +139,12 @@ async def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
             pass
 
 
+async def test_an_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointStoreError, match="cannot open"):
+        async with SqliteSaver.from_conn_string(str(tmp_path / "no" / "such" / "dir.db")):
+            pass
+
+
 async def test_sharing_a_file_with_another_component_is_fine(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     with raw(path) as conn:

@@ -169,10 +169,12 @@ class BaseCheckpointSaver(ABC):
     ) -> dict[str, Any]:
         """Save ``checkpoint`` as the child of ``config``'s checkpoint; return its config.
 
-        Only the channels in ``new_versions`` get their values stored (under that version);
-        the others must already be stored under their version in this thread and namespace
-        (the runtime's contract: unchanged channels keep their version), and are missing on
-        read otherwise. Metadata is merged with ``config`` (see ``CheckpointMetadata``).
+        Only the channels in ``new_versions`` have their values read and stored (under that
+        version; one in ``new_versions`` but absent from ``channel_values`` is stored as empty).
+        ``channel_values`` may therefore hold just the changed channels. Every other channel in
+        ``channel_versions`` must already be stored under its version in this thread and
+        namespace (unchanged channels keep their version) and is missing on read otherwise.
+        Metadata is merged with ``config`` (see ``CheckpointMetadata``).
         """
         key = thread_key(config)
         cp = as_checkpoint(checkpoint)

@@ -391,7 +391,8 @@ class Decoder:
         """The value of ``channel`` at ``version``, following delta chains; _MISSING if none."""
         key = (thread, ns, channel, version)
         if key in self._values:
-            return self._values[key]
+            # Several checkpoints of one page may share a version: each gets its own container.
+            return _fresh(self._values[key])
         chain: list[BlobRow] = []
         start: list[Any] | None = None
         cursor: Version | None = version
@@ -439,14 +440,21 @@ class Decoder:
         return items
 
 
+def _fresh(value: Any) -> Any:
+    cls = type(value)
+    if cls is list or cls is dict or cls is set:
+        return cls(value)
+    return value
+
+
 # -- listing, pruning ----------------------------------------------------------------------------
 
 
 def metadata_matches(metadata: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
-    """``filter`` is equality on metadata keys (all must match)."""
+    """``filter`` is equality on metadata keys (all must match; a missing key reads as None)."""
     if not filter:
         return True
-    return all(k in metadata and metadata[k] == v for k, v in filter.items())
+    return all(metadata.get(k) == v for k, v in filter.items())
 
 
 class PruneRow(msgspec.Struct, array_like=True):

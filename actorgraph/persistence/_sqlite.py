@@ -88,6 +88,9 @@ class _ThreadDriver(_Driver):
         self.conn = conn
         self.owned = owned
         self._lock = threading.Lock()
+        # Set while the saver is open in one event loop: at most one worker thread at a time
+        # then serves this database (callers queue in the loop, not in threads on the lock).
+        self.limiter: anyio.CapacityLimiter | None = None
 
     def call_sync(self, fn: Callable[..., T], *args: Any) -> T:
         with self._lock:
@@ -100,10 +103,10 @@ class _ThreadDriver(_Driver):
                 ) from exc
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(self.call_sync, fn, *args)
+        return await anyio.to_thread.run_sync(self.call_sync, fn, *args, limiter=self.limiter)
 
     async def aclose(self) -> None:
-        await anyio.to_thread.run_sync(self.call_sync, lambda conn: conn.close())
+        await anyio.to_thread.run_sync(self.call_sync, lambda conn: conn.close(), limiter=self.limiter)
 
 
 class _AiosqliteDriver(_Driver):
@@ -136,6 +139,10 @@ class _AiosqliteDriver(_Driver):
 
 def _connect(path: str) -> sqlite3.Connection:
     return sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+
+
+def _probe(path: str) -> None:
+    sqlite3.connect(path).close()
 
 
 # -- the writer actor --------------------------------------------------------------------------------
@@ -182,7 +189,14 @@ class _Writer(Actor):
                 return  # more is queued behind this job: take it into the same transaction
         jobs, self.pending = self.pending, []
         if jobs:
-            await self.saver._commit_jobs(jobs)
+            try:
+                await self.saver._commit_jobs(jobs)
+            except BaseException as exc:  # a bug or a cancellation: never leave a caller hanging
+                for job in jobs:
+                    if not job.done.is_set():
+                        job.finish(exc if isinstance(exc, Exception) else
+                                   CheckpointStoreError("the checkpoint writer stopped"))
+                raise
 
     async def on_stop(self) -> None:
         jobs, self.pending = self.pending, []
@@ -264,12 +278,20 @@ class SqliteSaver(BaseCheckpointSaver):
         if self._driver is None:
             if self._path is None:
                 raise CheckpointStoreError("this SqliteSaver has no connection")
-            if running_event_loop() == "asyncio":
-                conn = await aiosqlite.connect(self._path, isolation_level=None)
-                self._driver = _AiosqliteDriver(conn, owned=True)
-            else:
-                raw = await anyio.to_thread.run_sync(_connect, self._path)
-                self._driver = _ThreadDriver(raw, owned=True)
+            try:
+                if running_event_loop() == "asyncio":
+                    # A failed aiosqlite.connect leaves its thread reporting to a loop that may
+                    # be gone: find out whether the file opens before handing it to aiosqlite.
+                    await anyio.to_thread.run_sync(_probe, self._path)
+                    conn = await aiosqlite.connect(self._path, isolation_level=None)
+                    self._driver = _AiosqliteDriver(conn, owned=True)
+                else:
+                    raw = await anyio.to_thread.run_sync(_connect, self._path)
+                    self._driver = _ThreadDriver(raw, owned=True)
+            except sqlite3.Error as exc:
+                raise CheckpointStoreError(f"cannot open {self._path!r}: {exc}") from exc
+        if isinstance(self._driver, _ThreadDriver):
+            self._driver.limiter = anyio.CapacityLimiter(1)
         try:
             await self._ensure_ready()
             supervisor = Supervisor(name="sqlite-saver")
@@ -320,6 +342,8 @@ class SqliteSaver(BaseCheckpointSaver):
 
     async def _release(self) -> None:
         driver = self._driver
+        if isinstance(driver, _ThreadDriver):
+            driver.limiter = None
         if driver is not None and driver.owned:
             self._driver = None
             self._ready = False
@@ -333,7 +357,10 @@ class SqliteSaver(BaseCheckpointSaver):
             raise RuntimeError("this SqliteSaver is already open (or wraps a connection)")
         if self._path is None:
             raise CheckpointStoreError("this SqliteSaver has no connection")
-        driver = _ThreadDriver(_connect(self._path), owned=True)
+        try:
+            driver = _ThreadDriver(_connect(self._path), owned=True)
+        except sqlite3.Error as exc:
+            raise CheckpointStoreError(f"cannot open {self._path!r}: {exc}") from exc
         try:
             driver.call_sync(self._store.setup)
         except BaseException:
