@@ -72,7 +72,7 @@ class Persistence:
         self.saved: CheckpointTuple | None = None
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
         self.unsaved: set[str] = set()
-        self.deferred: tuple[str, int, list[Task], list[str], str] | None = None
+        self.deferred: tuple[str, int, list[Task], list[str], str] | None = None  # exit durability
         self._claimed = False
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -153,17 +153,17 @@ class Persistence:
         metadata = {"source": source, "step": step, "parents": {}, "run_id": self.run.run_id}
         new_versions = {k: versions[k] for k in self.unsaved if k in versions}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
-        parent = self.saved_id if self.durability != "exit" else self.saved_id
-        await self.saver.aput_step(self.config_for(parent), writes, checkpoint, metadata, new_versions)
+        await self.saver.aput_step(self.config_for(self.saved_id), writes, checkpoint, metadata, new_versions)
         self.unsaved = set()
         self.checkpoint_id = self.saved_id = new_id
 
     async def flush(self) -> None:
         """Write what ``exit`` durability held back (at the end of the run)."""
         if self.deferred is not None:
-            source, step, tasks, updated, new_id = self.deferred
+            source, step, _tasks, updated, new_id = self.deferred
             self.deferred = None
-            await self._write(source, step, tasks, updated, new_id)
+            # its step's writes belong to a checkpoint that was never written: not kept
+            await self._write(source, step, (), updated, new_id)
 
     async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]]) -> None:
         """Keep the writes of the step's finished tasks (and the errors) as pending writes."""
