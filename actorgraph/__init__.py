@@ -19,7 +19,15 @@ from .graph import (
     ToolMessage,
     add_messages,
 )
-from .runtime import CompiledGraph, Runtime, StreamWriter, get_config, get_store, get_stream_writer
+from .runtime import (
+    CompiledGraph,
+    Runtime,
+    StreamWriter,
+    get_config,
+    get_store,
+    get_stream_writer,
+    interrupt,
+)
 from .types import Command, Interrupt, Overwrite, RetryPolicy, Send
 
 __version__ = "0.1.0"
@@ -49,4 +57,5 @@ __all__ = [
     "get_config",
     "get_store",
     "get_stream_writer",
+    "interrupt",
 ]

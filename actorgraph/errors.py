@@ -11,6 +11,7 @@
     │   ├── EmptyChannelError              reading a channel that has no value
     │   ├── EmptyInputError                a run started without input
     │   ├── ThreadBusyError                a second concurrent run on one thread
+    │   ├── ResumeError (RuntimeError)     a resume that matches no pending interrupt
     │   └── GraphValidationError (also ValueError)   compile-time problems (names node/edge)
     ├── GraphRecursionError (RecursionError)   recursion_limit reached
     └── GraphBubbleUp                      control flow, not errors
@@ -73,11 +74,19 @@ class GraphBubbleUp(Exception):
 
 
 class GraphInterrupt(GraphBubbleUp):
-    """Raised by ``interrupt()`` inside a node: the run pauses after the current super-step."""
+    """Raised by ``interrupt()`` inside a node: the run pauses after the current super-step.
 
-    def __init__(self, interrupts: tuple[Any, ...] = ()) -> None:
+    ``answers`` are the resume values the task had already received (kept for its next run)."""
+
+    def __init__(self, interrupts: tuple[Any, ...] = (), answers: tuple[Any, ...] = ()) -> None:
         super().__init__(interrupts)
         self.interrupts = interrupts
+        self.answers = answers
+
+
+class ResumeError(GraphError, RuntimeError):
+    """``Command(resume=...)`` that cannot be matched: the thread is not paused, a bare value
+    while several interrupts are pending, or an id that names no pending interrupt."""
 
 
 class ParentCommand(GraphBubbleUp):
@@ -102,6 +111,7 @@ __all__ = [
     "InvalidUpdateError",
     "MailboxFull",
     "ParentCommand",
+    "ResumeError",
     "SpawnError",
     "ThreadBusyError",
     "error_message",

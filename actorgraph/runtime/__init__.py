@@ -4,6 +4,7 @@ from ._compiled import CompiledGraph
 from ..errors import ThreadBusyError
 from ._embed import RunCancelledError, RunHandle, Runtime
 from ._context import NodeRuntime, StreamWriter, get_config, get_store, get_stream_writer
+from ._interrupt import interrupt
 from ._loop import DEFAULT_RECURSION_LIMIT
 from ._stream import StreamEvent, StreamHub, StreamOverflow, Subscriber
 
@@ -23,4 +24,5 @@ __all__ = [
     "get_config",
     "get_store",
     "get_stream_writer",
+    "interrupt",
 ]

@@ -76,7 +76,9 @@ class CompiledGraph:
         parent = current_task.get()
         if parent is not None:
             return await self._child_run(input, config, parent).run(input)
-        run = Run(self, dict(config or {}), context=context, store=self.store, durability=durability)
+        before, after = self._breakpoints(interrupt_before, interrupt_after)
+        run = Run(self, dict(config or {}), context=context, store=self.store, durability=durability,
+                  interrupt_before=before, interrupt_after=after)
         return await run.run(input)
 
     async def astream(
@@ -101,8 +103,10 @@ class CompiledGraph:
         hub = StreamHub()
         sub = Subscriber(frozenset(modes), capacity=math.inf)
         hub.subscribe(sub)
+        before, after = self._breakpoints(interrupt_before, interrupt_after)
         run = Run(self, dict(config or {}), hub=hub, modes=frozenset(modes), context=context,
-                  store=self.store, subgraphs=subgraphs, durability=durability)
+                  store=self.store, subgraphs=subgraphs, durability=durability,
+                  interrupt_before=before, interrupt_after=after)
         try:
             await run.begin(input)
             while True:
@@ -143,6 +147,19 @@ class CompiledGraph:
                     yield item
             finally:
                 portal.call(agen.aclose)  # type: ignore[attr-defined,call-arg]
+
+    def _breakpoints(self, before: Sequence[str] | str | None,
+                     after: Sequence[str] | str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Per-call breakpoints replace the compiled ones when given (non-empty)."""
+        out = [self.interrupt_before, self.interrupt_after]
+        for i, names in enumerate((before, after)):
+            if names:
+                listed = (names,) if isinstance(names, str) else tuple(names)
+                for name in listed:
+                    if name != "*" and name not in self._program.nodes:
+                        raise ValueError(f"Interrupt node `{name}` not found")
+                out[i] = listed
+        return out[0], out[1]
 
     # -- state, history, time travel --------------------------------------------------------
 
@@ -203,7 +220,7 @@ class CompiledGraph:
         modes = parent.modes if parent.subgraphs else frozenset()
         return Run(self, dict(config) if config is not None else parent.config, hub=parent.hub,
                    modes=modes, ns=ns, context=parent.context, store=parent.store,
-                   subgraphs=parent.subgraphs, parent=parent, live=parent.live)
+                   subgraphs=parent.subgraphs, parent=parent, live=parent.live, owner=ctx.owner)
 
     async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:
         """Run as a node of ``parent``: input is the parent's state, output the full final state."""

@@ -10,7 +10,7 @@ import logging
 from contextlib import AsyncExitStack
 import uuid
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -19,11 +19,12 @@ from .._log import enabled, get_logger
 from ..actors import ActorRef, Supervisor
 from ..actors._group import TaskGroup
 from ..actors._slot import current_backend
-from ..errors import EmptyInputError, GraphRecursionError, error_message
-from ..graph._constants import START
+from ..errors import EmptyInputError, GraphInterrupt, GraphRecursionError, ResumeError, error_message
+from ..graph._constants import INTERRUPT, START
 from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
-from ..types import Command
+from ..types import Command, Interrupt
 from ._algo import RunState, Task, apply_writes, plan
+from ._interrupt import resume_answers
 from ._persist import Persistence
 from ._stream import Publish, StreamEvent, StreamHub
 from ._task import Barrier, Execute, NodeActor, run_task
@@ -54,6 +55,9 @@ class Run:
         subgraphs: bool = False,
         parent: Run | None = None,
         durability: str | None = None,
+        interrupt_before: Sequence[str] = (),
+        interrupt_after: Sequence[str] = (),
+        owner: Any = None,
     ) -> None:
         self.graph = graph
         self.program = graph._program
@@ -80,6 +84,14 @@ class Run:
         if graph.checkpointer is not None and parent is None:
             self.persist = Persistence(self, graph.checkpointer, durability or "async")  # type: ignore[arg-type]
         self.finished: list[Task] = []
+        self.interrupt_before = frozenset(interrupt_before)
+        self.interrupt_after = frozenset(interrupt_after)
+        self.owner = owner  # the parent task a subgraph run belongs to (interrupt bookkeeping)
+        self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
+        self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []
+        self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
+        self.paused = False
+        self.skip_breakpoint = False
         self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
         self.log = log.bind(run=self.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
@@ -135,6 +147,11 @@ class Run:
         elif isinstance(value, Command) and saved is not None:
             self._command_input(value)
         if (value is None or isinstance(value, Command)) and saved is not None:
+            assert persist is not None
+            self.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
+            resume = value.resume if isinstance(value, Command) else None
+            paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
+            self.resume = resume_answers(saved.pending_writes, resume, persist.thread_id, paused)
             if "values" in self.modes:  # a resumed run shows where it starts from
                 self._emit("values", self.values())
         else:
@@ -173,6 +190,8 @@ class Run:
             if enabled(self.log):
                 self.log.info("run_finished", graph=program.name, steps=self.step)
             return False
+        if self._breakpoint(self.interrupt_before, tasks):
+            return await self._pause_at_breakpoint()
         self._emit_task_starts(tasks)
         todo = tasks
         if persist is not None and persist.done_writes:
@@ -186,6 +205,7 @@ class Run:
                     task.writes = writes
             persist.done_writes = {}
         self.finished = []
+        self.step_interrupts = []
         timeout = self.graph.step_timeout
         try:
             if not todo:
@@ -201,6 +221,8 @@ class Run:
                 done = set(map(id, self.finished))
                 await persist.save_failure(self.finished, [(t, exc) for t in todo if id(t) not in done])
             raise
+        if self.step_interrupts:
+            return await self._pause(tasks)
         updated = apply_writes(program, state, tasks)
         if persist is not None:
             await persist.save("loop", self.step, tasks, updated)
@@ -208,7 +230,51 @@ class Run:
             self._emit("values", self.values())
         await self._flush()
         self.step += 1
+        if self._breakpoint(self.interrupt_after, tasks):
+            return await self._pause_at_breakpoint()
         return True
+
+    # -- pausing ---------------------------------------------------------------------------
+
+    def _breakpoint(self, names: frozenset[str], tasks: list[Task]) -> bool:
+        if not names:
+            return False
+        if self.skip_breakpoint:
+            self.skip_breakpoint = False
+            return False
+        return any(not t.node.hidden and ("*" in names or t.name in names) for t in tasks)
+
+    async def _pause_at_breakpoint(self) -> bool:
+        """A static breakpoint: stop here; ``invoke(None, config)`` continues."""
+        if self.persist is None:
+            raise ResumeError("interrupt_before/interrupt_after need a checkpointer to pause and resume")
+        self.paused = True
+        if "updates" in self.modes:
+            self._emit("updates", {INTERRUPT: ()})
+        await self._flush()
+        return False
+
+    async def _pause(self, tasks: list[Task]) -> bool:
+        """Some tasks called ``interrupt()``: keep what the step did as pending writes, stop."""
+        interrupted = self.step_interrupts
+        if self.parent is not None:  # a subgraph: its parent's task pauses
+            raise GraphInterrupt(tuple(i for _, gi in interrupted for i in gi.interrupts),
+                                 interrupted[0][1].answers)
+        persist = self.persist
+        assert persist is not None
+        await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted])
+        self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
+        self.paused = True
+        for _, gi in interrupted:
+            if "updates" in self.modes:
+                self._emit("updates", {INTERRUPT: tuple(gi.interrupts)})
+        if "values" in self.modes:
+            self._emit("values", {**self.values(), INTERRUPT: tuple(self.interrupts)})
+        await self._flush()
+        return False
+
+    def answers_for(self, task_id: str) -> list[Any]:
+        return list(self.resume.get(task_id, ()))
 
     def _input(self, value: Any) -> None:
         """Step -1: put the input in the ``__start__`` channel (or apply a ``Command``)."""
@@ -222,7 +288,7 @@ class Run:
 
                 raise InvalidUpdateError("There is no parent graph")
             if value.resume is not None:
-                raise RuntimeError("Cannot use Command(resume=...) without checkpointer")
+                raise ResumeError("Cannot use Command(resume=...) without checkpointer")
             self._command_input(value)
             return
         apply_writes(self.program, self.state, (), [(START, value)])
@@ -275,7 +341,11 @@ class Run:
         if len(tasks) == 1:
             task = tasks[0]
             started = time.perf_counter() if enabled(self.log) else 0.0
-            await run_task(self, task)
+            try:
+                await run_task(self, task)
+            except GraphInterrupt as paused:
+                self.step_interrupts.append((task, paused))
+                return
             self._task_done(task, started)
             return
         backend = current_backend()
@@ -383,10 +453,15 @@ class Run:
         return self.state.values(program.value_keys)
 
     def output(self) -> Any:
+        """What ``invoke`` returns: the output keys (plus ``__interrupt__`` when paused by
+        ``interrupt()``)."""
         program = self.program
         if program.root_key:
             return self.state.values(("__root__",)).get("__root__")
-        return self.state.values(program.output_keys)
+        out = self.state.values(program.output_keys)
+        if self.interrupts:
+            out[INTERRUPT] = list(self.interrupts)
+        return out
 
     def task_config(self, task: Task) -> dict[str, Any]:
         config = dict(self.config)

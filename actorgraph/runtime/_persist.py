@@ -165,6 +165,21 @@ class Persistence:
             # its step's writes belong to a checkpoint that was never written: not kept
             await self._write(source, step, (), updated, new_id)
 
+    async def save_pause(self, finished: Sequence[Task],
+                         interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]]) -> None:
+        """A step stopped by ``interrupt()``: finished tasks' writes, and each interrupted
+        task's questions and the answers it already had, become pending writes (no checkpoint)."""
+        await self.flush()
+        if self.checkpoint_id is None:
+            return
+        config = self.config_for(self.checkpoint_id)
+        for task in finished:
+            await self.saver.aput_writes(config, task.writes or [(NO_WRITES, None)], task.id,
+                                         task_path_str(task.path))
+        for task, interrupts, answers in interrupted:
+            await self.saver.aput_writes(config, [(INTERRUPT, tuple(interrupts)), (RESUME, list(answers))],
+                                         task.id, task_path_str(task.path))
+
     async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]]) -> None:
         """Keep the writes of the step's finished tasks (and the errors) as pending writes."""
         await self.flush()

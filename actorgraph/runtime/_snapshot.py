@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidUpdateError
 from ..graph._constants import END, START
 from ..persistence import CheckpointTuple
-from ..persistence._records import ERROR
+from ..persistence._records import ERROR, INTERRUPT
 from ..types import PregelTask, StateSnapshot
 from ._algo import Task, apply_writes, plan
 from ._loop import Run
@@ -48,6 +48,10 @@ def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[s
     run, tasks = _restored(graph, saved)
     done = finished_writes(saved.pending_writes)
     errors = {task_id: value for task_id, channel, value in saved.pending_writes if channel == ERROR}
+    asked: dict[str, tuple[Any, ...]] = {}
+    for task_id, channel, value in saved.pending_writes:
+        if channel == INTERRUPT:
+            asked[task_id] = asked.get(task_id, ()) + tuple(value)
     writable = graph._program.writable_keys
     ptasks = []
     for task in tasks:
@@ -56,7 +60,7 @@ def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[s
         error = errors.get(task.id)
         ptasks.append(PregelTask(task.id, task.name, task.path,
                                  error=Exception(error) if isinstance(error, str) else error,
-                                 result=result))
+                                 interrupts=asked.get(task.id, ()), result=result))
     if live and done:
         finished = [t for t in tasks if t.id in done]
         for t in finished:
@@ -73,7 +77,7 @@ def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[s
         created_at=saved.checkpoint.ts,
         parent_config=saved.parent_config,
         tasks=tuple(ptasks),
-        interrupts=(),
+        interrupts=tuple(i for t in ptasks for i in t.interrupts),
     )
 
 

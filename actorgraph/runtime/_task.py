@@ -20,7 +20,7 @@ from .._log import enabled, get_logger
 from ..actors import Actor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot
-from ..errors import GraphBubbleUp, InvalidUpdateError, ParentCommand
+from ..errors import GraphBubbleUp, GraphInterrupt, InvalidUpdateError, ParentCommand
 from ..graph._constants import END, START, TASKS, branch_channel
 from ..graph._program import NodeProgram
 from ..graph._schema import update_pairs
@@ -225,6 +225,8 @@ class Barrier:
     async def _guarded(self, run: Run, task: Task) -> None:
         try:
             await run_task(run, task)
+        except GraphInterrupt as paused:
+            run.step_interrupts.append((task, paused))  # siblings go on; the step still ends
         except Exception as exc:
             if self.failure is None:
                 self.failure = exc
@@ -232,7 +234,8 @@ class Barrier:
                 if not self.slot.done():
                     self.slot.set_result(None)
             return
-        self.on_done(task)
+        else:
+            self.on_done(task)
         self.pending -= 1
         if self.pending == 0 and not self.slot.done():
             self.slot.set_result(None)

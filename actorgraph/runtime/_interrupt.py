@@ -1,0 +1,96 @@
+"""``interrupt()``: pause a run inside a node for a human, resume it with ``Command(resume=...)``.
+
+The k-th ``interrupt()`` call of a task is answered by the k-th resume value the task has
+received; the first unanswered call raises :class:`GraphInterrupt`, which ends the task (its
+siblings finish) and pauses the run after that super-step. On resume the node runs again from
+its start: whatever it did before ``interrupt()`` happens again (as in LangGraph).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ..errors import GraphInterrupt, ResumeError
+from ..persistence._records import INTERRUPT, RESUME
+from ..types import Interrupt
+from ._context import current_task
+
+NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def interrupt_id(task_ns: str, index: int) -> str:
+    """Stable id of the ``index``-th question of the task with namespace ``task_ns``."""
+    key = task_ns if index == 0 else f"{task_ns}|{index}"
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def interrupt(value: Any) -> Any:
+    """Pause the run and show ``value`` to the human; returns their answer on resume.
+
+    Needs a checkpointer (the paused run is saved and resumed from it) and must be called inside
+    a running node (``RuntimeError`` otherwise).
+    """
+    ctx = current_task.get()
+    if ctx is None:
+        raise RuntimeError("interrupt() must be called inside a running graph node")
+    owner = ctx.owner
+    root = owner.run
+    if root.persist is None:
+        raise RuntimeError(
+            f"interrupt() in node '{ctx.task.name}' needs a checkpointer to pause and resume: "
+            "compile(checkpointer=InMemorySaver()) or a SqliteSaver"
+        )
+    index = owner.asked
+    owner.asked += 1
+    if index < len(owner.answers):
+        return owner.answers[index]
+    task = owner.task
+    raise GraphInterrupt((Interrupt(value=value, id=interrupt_id(f"{task.name}:{task.id}", index)),),
+                         tuple(owner.answers))
+
+
+def is_id_map(resume: Any) -> bool:
+    """A ``resume`` dict counts as ``{interrupt_id: value}`` when every key looks like an id."""
+    return isinstance(resume, dict) and bool(resume) and all(
+        isinstance(k, str) and len(k) == 32 and all(c in "0123456789abcdef" for c in k) for k in resume
+    )
+
+
+def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thread: str,
+                   paused: bool) -> dict[str, list[Any]]:
+    """Task id -> the answers its ``interrupt()`` calls get, after applying ``resume``.
+
+    ``resume=None``: only the answers saved before. Raises :class:`ResumeError` when nothing is
+    pending (and the thread is not ``paused`` at a breakpoint), when a bare value meets several
+    pending interrupts, or when an id names no pending interrupt.
+    """
+    pending: dict[str, str] = {}  # interrupt id -> task id
+    answers: dict[str, list[Any]] = {}
+    for task_id, channel, value in pending_writes:
+        if channel == INTERRUPT:
+            for item in value:
+                pending[item.id] = task_id
+        elif channel == RESUME and task_id != NULL_TASK_ID:
+            answers[task_id] = list(value)
+    if resume is None:
+        return answers
+    if not pending:
+        if paused:
+            return answers
+        raise ResumeError(f"thread {thread!r} is not paused at an interrupt: there is nothing to resume")
+    if is_id_map(resume):
+        for iid, value in resume.items():
+            owner = pending.get(iid)
+            if owner is None:
+                raise ResumeError(f"no pending interrupt has id {iid!r} (pending: {', '.join(sorted(pending))})")
+            answers.setdefault(owner, []).append(value)
+        return answers
+    if len(pending) > 1:
+        raise ResumeError(
+            "When there are multiple pending interrupts, you must specify the interrupt id when "
+            f"resuming. Pending interrupt ids: {', '.join(sorted(pending))}"
+        )
+    (only,) = pending.values()
+    answers.setdefault(only, []).append(resume)
+    return answers
