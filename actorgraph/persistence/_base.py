@@ -7,7 +7,16 @@ import builtins
 import random
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -90,6 +99,30 @@ def refuse_in_event_loop(owner: str, method: str) -> None:
         f"{owner}.{method}() blocks, and this thread is running a {library} event loop: "
         f"use `await saver.a{method}(...)` instead"
     )
+
+
+async def _committed() -> None:
+    """The wait of a submission that was committed before it returned."""
+
+
+def _step_ops(
+    config: Mapping[str, Any],
+    writes: StepWrites,
+    checkpoint: Checkpoint | Mapping[str, Any],
+    metadata: CheckpointMetadata,
+    new_versions: Mapping[str, Version],
+) -> tuple[ThreadKey, builtins.list[Op]]:
+    key = thread_key(config)
+    tasks = _task_writes(writes)
+    if tasks and key.checkpoint_id is None:
+        raise ValueError(
+            f"thread {key.thread_id!r}: pending writes need the step's starting checkpoint "
+            'in config["configurable"]["checkpoint_id"]'
+        )
+    cp = as_checkpoint(checkpoint)
+    ops: builtins.list[Op] = [WritesOp(key, t.task_id, t.task_path, builtins.list(t.writes)) for t in tasks]
+    ops.append(PutOp(key, cp, merge_metadata(config, metadata), dict(new_versions)))
+    return key, ops
 
 
 def _task_writes(writes: StepWrites) -> builtins.list[TaskWrites]:
@@ -208,18 +241,31 @@ class BaseCheckpointSaver(ABC):
         followed by ``aput`` would, but in one transaction: after a crash either all of it is
         stored or none of it. Returns the new checkpoint's config.
         """
-        key = thread_key(config)
-        tasks = _task_writes(writes)
-        if tasks and key.checkpoint_id is None:
-            raise ValueError(
-                f"thread {key.thread_id!r}: pending writes need the step's starting checkpoint "
-                'in config["configurable"]["checkpoint_id"]'
-            )
-        cp = as_checkpoint(checkpoint)
-        ops: builtins.list[Op] = [WritesOp(key, t.task_id, t.task_path, builtins.list(t.writes)) for t in tasks]
-        ops.append(PutOp(key, cp, merge_metadata(config, metadata), dict(new_versions)))
+        key, ops = _step_ops(config, writes, checkpoint, metadata, new_versions)
         await self._acommit(ops)
-        return key.config(cp.id)
+        return key.config(as_checkpoint(checkpoint).id)
+
+    async def asubmit_step(
+        self,
+        config: Mapping[str, Any],
+        writes: StepWrites,
+        checkpoint: Checkpoint | Mapping[str, Any],
+        metadata: CheckpointMetadata,
+        new_versions: Mapping[str, Version],
+    ) -> Callable[[], Awaitable[None]]:
+        """Queue :meth:`aput_step`'s commit and return at once with a function to await it.
+
+        For ``durability="async"``: the write overlaps with the next super-step. Submissions
+        commit in the order they were made (issue them from one task); the queue is bounded,
+        so submitting waits when the writer falls behind. Awaiting the returned function raises
+        the commit's error, if any. Savers without a background writer commit before returning.
+        """
+        _key, ops = _step_ops(config, writes, checkpoint, metadata, new_versions)
+        return await self._asubmit(ops)
+
+    async def _asubmit(self, ops: Sequence[Op]) -> Callable[[], Awaitable[None]]:
+        await self._acommit(ops)
+        return _committed
 
     async def aget(self, config: Mapping[str, Any]) -> Checkpoint | None:
         """Just the checkpoint of :meth:`aget_tuple`."""

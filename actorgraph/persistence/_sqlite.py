@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, TypeVar
 
@@ -408,6 +408,18 @@ class SqliteSaver(BaseCheckpointSaver):
         return driver
 
     # -- writing ------------------------------------------------------------------------------------
+
+    async def _asubmit(self, ops: Sequence[Op]) -> Callable[[], Awaitable[None]]:
+        self._driver_here()
+        writer = self._writer
+        if writer is None:
+            return await super()._asubmit(ops)
+        job = _Job(ops)
+        try:
+            await writer.tell(job)  # waits while the writer's bounded queue is full
+        except ActorStopped:
+            raise CheckpointStoreError("the saver is closed") from None
+        return job.wait
 
     async def _acommit(self, ops: Sequence[Op]) -> None:
         self._driver_here()

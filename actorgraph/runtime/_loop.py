@@ -178,6 +178,8 @@ class Run:
         program = self.program
         state = self.state
         if self.step > self.stop:
+            if self.persist is not None:
+                await self.persist.settle()  # the last step's checkpoint is in before we raise
             raise GraphRecursionError(error_message(
                 f"Recursion limit of {self.recursion_limit} reached without hitting a stop "
                 "condition. You can increase the limit by setting the `recursion_limit` config key.",

@@ -19,7 +19,7 @@ the number of nodes in the graph.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..channels import MISSING
@@ -73,6 +73,7 @@ class Persistence:
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
         self.unsaved: set[str] = set()
         self.deferred: tuple[str, int, list[Task], list[str], str] | None = None  # exit durability
+        self.inflight: Callable[[], Awaitable[None]] | None = None  # async durability
         self._claimed = False
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -153,17 +154,31 @@ class Persistence:
         metadata = {"source": source, "step": step, "parents": {}, "run_id": self.run.run_id}
         new_versions = {k: versions[k] for k in self.unsaved if k in versions}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
-        await self.saver.aput_step(self.config_for(self.saved_id), writes, checkpoint, metadata, new_versions)
+        config = self.config_for(self.saved_id)
+        if self.durability == "async":
+            # the previous step's write had this whole step to finish; its error surfaces here
+            await self.settle()
+            self.inflight = await self.saver.asubmit_step(config, writes, checkpoint, metadata, new_versions)
+        else:
+            await self.saver.aput_step(config, writes, checkpoint, metadata, new_versions)
         self.unsaved = set()
         self.checkpoint_id = self.saved_id = new_id
 
+    async def settle(self) -> None:
+        """Wait for the write still in flight (``async`` durability); raise its error."""
+        inflight, self.inflight = self.inflight, None
+        if inflight is not None:
+            await inflight()
+
     async def flush(self) -> None:
-        """Write what ``exit`` durability held back (at the end of the run)."""
+        """Write what ``exit`` durability held back and wait for what ``async`` has in flight."""
+        await self.settle()
         if self.deferred is not None:
             source, step, _tasks, updated, new_id = self.deferred
             self.deferred = None
             # its step's writes belong to a checkpoint that was never written: not kept
             await self._write(source, step, (), updated, new_id)
+            await self.settle()
 
     async def save_pause(self, finished: Sequence[Task],
                          interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]]) -> None:
