@@ -333,3 +333,28 @@ async def test_checkpoints_do_not_grow_with_the_number_of_nodes() -> None:
         assert last is not None
         sizes.append((len(last.checkpoint.channel_versions), sum(map(len, last.checkpoint.versions_seen.values()))))
     assert sizes[0] == sizes[1]
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+async def test_a_step_that_cannot_be_saved_ends_the_chain_there(saver: Any, durability: str) -> None:
+    # async durability queues later steps behind the failing one: none of them may be stored
+    # on top of a checkpoint that is missing
+    class S(TypedDict):
+        x: Any
+        n: Annotated[int, operator.add]
+
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"n": 1})
+    g.add_node("bad", lambda s: {"x": Unencodable(), "n": 1})
+    g.add_node("c", lambda s: {"x": 3, "n": 1})
+    g.add_node("d", lambda s: {"x": 4, "n": 1})
+    g.add_edge(START, "a")
+    g.add_edge("a", "bad")
+    g.add_edge("bad", "c")
+    g.add_edge("c", "d")
+    app = g.compile(checkpointer=saver)
+    with pytest.raises(SerializationError, match="Unencodable"):
+        await app.ainvoke({"x": 0, "n": 0}, cfg(), durability=durability)
+    snaps = await history(app, cfg())
+    assert snaps[0].values == {"x": 0, "n": 1} and snaps[0].next == ("bad",)
+    assert [s.metadata["step"] for s in snaps] == [1, 0, -1]

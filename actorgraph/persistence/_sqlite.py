@@ -51,7 +51,7 @@ from ._base import (
 )
 from ._errors import CheckpointStoreError, PersistenceError
 from ._records import CheckpointTuple, thread_key
-from ._rows import Decoder, Encoded, Op, metadata_matches
+from ._rows import Decoder, Encoded, Op, PutOp, metadata_matches
 from ._schema import Page, Store
 from ._serde import Serializer
 
@@ -242,6 +242,7 @@ class SqliteSaver(BaseCheckpointSaver):
         self._open = False
         self._supervisor: Supervisor | None = None
         self._writer: ActorRef | None = None
+        self._failed: dict[str, BaseException] = {}  # checkpoint id -> why it was not stored
         self._home: int | None = None
         self._token: Any = None  # Any: anyio's EventLoopToken, opaque
 
@@ -435,16 +436,40 @@ class SqliteSaver(BaseCheckpointSaver):
             await self._commit_jobs([job])
         await job.wait()
 
+    def _orphaned(self, job: _Job) -> BaseException | None:
+        """A job writing against a checkpoint that failed to commit fails too (so a queue of
+        submitted steps never leaves a chain with a missing link)."""
+        for op in job.ops:
+            parent = op.key.checkpoint_id
+            if parent is not None and parent in self._failed:
+                return CheckpointStoreError(
+                    f"not stored: it continues checkpoint {parent!r}, which failed to commit "
+                    f"({self._failed[parent]!r})"
+                )
+        return None
+
+    def _fail(self, job: _Job, error: BaseException) -> None:
+        self._count(failed_jobs=1)
+        for op in job.ops:
+            if isinstance(op, PutOp):
+                self._failed[op.checkpoint.id] = error
+        while len(self._failed) > 1024:
+            del self._failed[next(iter(self._failed))]
+        job.finish(error)
+
     async def _commit_jobs(self, jobs: Sequence[_Job]) -> None:
         """Encode and store ``jobs`` in one transaction; report each job's outcome to it."""
         overlay: dict[Any, Any] = {}
         batch: list[tuple[_Job, Encoded]] = []
         for job in jobs:
+            orphan = self._orphaned(job)
+            if orphan is not None:
+                self._fail(job, orphan)
+                continue
             try:
                 batch.append((job, self._encoder.encode(job.ops, overlay)))
             except Exception as exc:
-                self._count(failed_jobs=1)
-                job.finish(exc)
+                self._fail(job, exc)
         if not batch:
             return
         driver = self._driver
@@ -458,8 +483,7 @@ class SqliteSaver(BaseCheckpointSaver):
                 for job, _ in batch:
                     await self._commit_jobs([job])
                 return
-            self._count(failed_jobs=1)
-            batch[0][0].finish(_store_error(exc))
+            self._fail(batch[0][0], _store_error(exc))
             return
         self._encoder.commit(overlay)
         self._committed(len(batch), sum(len(enc.checkpoints) for _, enc in batch))

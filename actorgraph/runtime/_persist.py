@@ -5,8 +5,10 @@ Durability (``durability=`` on invoke/stream, default ``"async"``):
 * ``"sync"``: each step's checkpoint, together with the pending writes of the tasks that
   produced it, is committed in ONE transaction (``aput_step``) before the next step starts.
   A crash never loses a completed step and never re-runs a task whose writes were committed.
-* ``"async"``: the same records in the same order; the write of step N may still be in flight
-  while step N+1 runs, and the run does not return before the last one is committed.
+* ``"async"``: the same records in the same order, queued to the saver's writer while the run
+  goes on (a bounded number in flight; the SQLite writer batches them into few transactions).
+  The run does not return before they are committed; a step that fails to commit makes every
+  later one of the run fail too (no chain with a missing link) and its error is raised.
 * ``"exit"``: nothing is written until the run ends (normally, by failure or interrupt); then
   the final checkpoint (+ pending writes of a failed step) is written once.
 
@@ -19,6 +21,7 @@ the number of nodes in the graph.
 from __future__ import annotations
 
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 
 Durability = Literal["sync", "async", "exit"]
 NO_WRITES = "__no_writes__"
+MAX_INFLIGHT = 256
+"""Submitted-but-uncommitted steps a run may have under ``async`` durability."""
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 SPECIAL = frozenset({ERROR, INTERRUPT, RESUME, SCHEDULED, NO_WRITES})
 
@@ -73,7 +78,7 @@ class Persistence:
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
         self.unsaved: set[str] = set()
         self.deferred: tuple[str, int, list[Task], list[str], str] | None = None  # exit durability
-        self.inflight: Callable[[], Awaitable[None]] | None = None  # async durability
+        self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         self._claimed = False
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -156,19 +161,22 @@ class Persistence:
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
         config = self.config_for(self.saved_id)
         if self.durability == "async":
-            # the previous step's write had this whole step to finish; its error surfaces here
-            await self.settle()
-            self.inflight = await self.saver.asubmit_step(config, writes, checkpoint, metadata, new_versions)
+            # queued to the saver's writer, which commits in order (batching several steps into
+            # one transaction when it falls behind) while the run goes on
+            inflight = self.inflight
+            while inflight and len(inflight) >= MAX_INFLIGHT:
+                await inflight.popleft()()
+            inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, metadata, new_versions))
         else:
             await self.saver.aput_step(config, writes, checkpoint, metadata, new_versions)
         self.unsaved = set()
         self.checkpoint_id = self.saved_id = new_id
 
     async def settle(self) -> None:
-        """Wait for the write still in flight (``async`` durability); raise its error."""
-        inflight, self.inflight = self.inflight, None
-        if inflight is not None:
-            await inflight()
+        """Wait for the writes still in flight (``async`` durability); raise the first error."""
+        inflight = self.inflight
+        while inflight:
+            await inflight.popleft()()
 
     async def flush(self) -> None:
         """Write what ``exit`` durability held back and wait for what ``async`` has in flight."""
