@@ -5,17 +5,24 @@
 ``actorgraph logs FILE [--run ID] [--node NAME] [--level LEVEL] [--summary]``
     Filter a JSON-lines log written with ``configure_logging(json=True, file=...)``; with
     ``--summary``, count events and summarise task durations per node instead.
+``actorgraph bench [options]``
+    Run the benchmark suite (``python -m bench``); it lives in the ``bench/`` directory of a
+    source checkout, not in the installed package. ``actorgraph bench --help`` lists its options.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
+import os
 import statistics
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import Any, TextIO
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
@@ -81,8 +88,46 @@ def _logs(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+_BENCH_HOWTO = (
+    "the benchmark suite is not part of the installed package: it lives in the bench/ directory "
+    "of a source checkout. From the root of a checkout run `pip install -e '.[bench]'` (LangGraph "
+    "and matplotlib, for the comparison and --plot), then `python -m bench` or `actorgraph bench`."
+)
+
+
+def _bench_package() -> ModuleType | None:
+    """The ``bench`` package of an actorgraph checkout: the current directory's, or the one
+    this package is installed from (editable install); ``None`` when there is none."""
+    loaded = sys.modules.get("bench")
+    if loaded is not None:
+        return loaded if getattr(loaded, "ACTORGRAPH_BENCH", False) else None
+    for root in (Path(os.getcwd()), Path(__file__).resolve().parent.parent):
+        init = root / "bench" / "__init__.py"
+        try:
+            if "ACTORGRAPH_BENCH" not in init.read_text(encoding="utf-8"):
+                continue
+        except OSError:
+            continue
+        sys.path.insert(0, str(root))
+        module = importlib.import_module("bench")
+        return module if getattr(module, "ACTORGRAPH_BENCH", False) else None
+    return None
+
+
+def _bench(argv: Sequence[str], out: TextIO | None) -> int:
+    package = _bench_package()
+    if package is None:
+        sys.stderr.write(f"actorgraph bench: {_BENCH_HOWTO}\n")
+        return 2
+    with contextlib.redirect_stdout(out) if out is not None else contextlib.nullcontext():
+        return int(package.main(list(argv), prog="actorgraph bench"))
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Entry point; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["bench"]:  # every further argument belongs to the bench's own parser
+        return _bench(args_list[1:], out)
     parser = argparse.ArgumentParser(prog="actorgraph", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,7 +139,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     logs.add_argument("--node")
     logs.add_argument("--level")
     logs.add_argument("--summary", action="store_true")
-    args = parser.parse_args(argv)
+    sub.add_parser("bench", help="run the benchmark suite from a source checkout (see bench --help)",
+                   add_help=False)
+    args = parser.parse_args(args_list)
     stream = out if out is not None else sys.stdout
     if args.command == "draw":
         return _draw(args, stream)

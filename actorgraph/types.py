@@ -59,6 +59,7 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
 
     value: Any
     id: str
+    response_schema: Any = None
 
 
 class PregelTask(NamedTuple):

@@ -25,7 +25,7 @@ def interrupt_id(task_ns: str, index: int) -> str:
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
-def interrupt(value: Any) -> Any:
+def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     """Pause the run and show ``value`` to the human; returns their answer on resume.
 
     Needs a checkpointer (the paused run is saved and resumed from it) and must be called inside
@@ -45,9 +45,13 @@ def interrupt(value: Any) -> Any:
     owner.asked += 1
     if index < len(owner.answers):
         return owner.answers[index]
+    if root.spare_answers:  # a resume value given while nothing was pending yet
+        owner.answers.append(root.spare_answers.pop(0))
+        return owner.answers[index]
     task = owner.task
-    raise GraphInterrupt((Interrupt(value=value, id=interrupt_id(f"{task.name}:{task.id}", index)),),
-                         tuple(owner.answers))
+    question = Interrupt(value=value, id=interrupt_id(f"{task.name}:{task.id}", index),
+                         response_schema=response_schema)
+    raise GraphInterrupt((question,), tuple(owner.answers))
 
 
 def is_id_map(resume: Any) -> bool:
@@ -58,26 +62,27 @@ def is_id_map(resume: Any) -> bool:
 
 
 def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thread: str,
-                   paused: bool) -> dict[str, list[Any]]:
-    """Task id -> the answers its ``interrupt()`` calls get, after applying ``resume``.
+                   paused: bool) -> tuple[dict[str, list[Any]], list[Any]]:
+    """Task id -> the answers its ``interrupt()`` calls get, after applying ``resume``; and the
+    resume value no pending interrupt claims (for the first ``interrupt()`` that is asked).
 
     ``resume=None``: only the answers saved before. Raises :class:`ResumeError` when nothing is
-    pending (and the thread is not ``paused`` at a breakpoint), when a bare value meets several
-    pending interrupts, or when an id names no pending interrupt.
+    pending and the thread has nothing left to run, when a bare value meets several pending
+    interrupts, or when an id names no pending interrupt.
     """
     pending: dict[str, str] = {}  # interrupt id -> task id
     answers: dict[str, list[Any]] = {}
     for task_id, channel, value in pending_writes:
         if channel == INTERRUPT:
-            for item in value:
+            for item in value:  # an empty tuple: the task finished since
                 pending[item.id] = task_id
         elif channel == RESUME and task_id != NULL_TASK_ID:
             answers[task_id] = list(value)
     if resume is None:
-        return answers
+        return answers, []
     if not pending:
-        if paused:
-            return answers
+        if paused:  # e.g. the state was edited at an interrupt: the next question gets it
+            return answers, [resume]
         raise ResumeError(f"thread {thread!r} is not paused at an interrupt: there is nothing to resume")
     if is_id_map(resume):
         for iid, value in resume.items():
@@ -85,7 +90,7 @@ def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thre
             if owner is None:
                 raise ResumeError(f"no pending interrupt has id {iid!r} (pending: {', '.join(sorted(pending))})")
             answers.setdefault(owner, []).append(value)
-        return answers
+        return answers, []
     if len(pending) > 1:
         raise ResumeError(
             "When there are multiple pending interrupts, you must specify the interrupt id when "
@@ -93,4 +98,4 @@ def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thre
         )
     (only,) = pending.values()
     answers.setdefault(only, []).append(resume)
-    return answers
+    return answers, []

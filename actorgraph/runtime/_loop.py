@@ -88,6 +88,7 @@ class Run:
         self.interrupt_after = frozenset(interrupt_after)
         self.owner = owner  # the parent task a subgraph run belongs to (interrupt bookkeeping)
         self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
+        self.spare_answers: list[Any] = []  # a resume value no pending interrupt claimed yet
         self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []
         self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
         self.paused = False
@@ -109,8 +110,8 @@ class Run:
 
     async def run(self, value: Any) -> Any:
         """Run from ``value`` to the end; return the output (output-schema keys)."""
-        await self.begin(value)
         try:
+            await self.begin(value)
             while await self.tick():
                 pass
             await self.end()
@@ -151,7 +152,8 @@ class Run:
             self.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
             resume = value.resume if isinstance(value, Command) else None
             paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
-            self.resume = resume_answers(saved.pending_writes, resume, persist.thread_id, paused)
+            self.resume, self.spare_answers = resume_answers(saved.pending_writes, resume,
+                                                             persist.thread_id, paused)
             if "values" in self.modes:  # a resumed run shows where it starts from
                 self._emit("values", self.values())
         else:
@@ -192,7 +194,8 @@ class Run:
             if enabled(self.log):
                 self.log.info("run_finished", graph=program.name, steps=self.step)
             return False
-        if self._breakpoint(self.interrupt_before, tasks):
+        skip, self.skip_breakpoint = self.skip_breakpoint, False
+        if not skip and self._breakpoint(self.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
         self._emit_task_starts(tasks)
         todo = tasks
@@ -205,6 +208,9 @@ class Run:
                     todo.append(task)
                 else:
                     task.writes = writes
+                    if "updates" in self.modes and not task.node.hidden:
+                        self._emit("updates", {task.name: self._task_update(task),
+                                               "__metadata__": {"cached": True}})
             persist.done_writes = {}
         self.finished = []
         self.step_interrupts = []
@@ -241,9 +247,6 @@ class Run:
     def _breakpoint(self, names: frozenset[str], tasks: list[Task]) -> bool:
         if not names:
             return False
-        if self.skip_breakpoint:
-            self.skip_breakpoint = False
-            return False
         return any(not t.node.hidden and ("*" in names or t.name in names) for t in tasks)
 
     async def _pause_at_breakpoint(self) -> bool:
@@ -267,11 +270,14 @@ class Run:
         await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted])
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         self.paused = True
+        # what the run shows while paused: the state with the finished tasks' writes applied
+        apply_writes(self.program, self.state, self.finished)
         for _, gi in interrupted:
             if "updates" in self.modes:
                 self._emit("updates", {INTERRUPT: tuple(gi.interrupts)})
-        if "values" in self.modes:
-            self._emit("values", {**self.values(), INTERRUPT: tuple(self.interrupts)})
+        for _, gi in interrupted:
+            if "values" in self.modes:
+                self._emit("values", {**self.values(), INTERRUPT: tuple(gi.interrupts)})
         await self._flush()
         return False
 
@@ -290,6 +296,8 @@ class Run:
 
                 raise InvalidUpdateError("There is no parent graph")
             if value.resume is not None:
+                if self.persist is not None:
+                    raise ResumeError(f"thread {self.persist.thread_id!r} has no checkpoint: nothing to resume")
                 raise ResumeError("Cannot use Command(resume=...) without checkpointer")
             self._command_input(value)
             return
@@ -304,6 +312,9 @@ class Run:
         writes = command_input_writes(self, command)
         if writes:
             apply_writes(self.program, self.state, (), writes)
+            if self.persist is not None:
+                self.persist.unsaved |= self.state.bumped  # saved with the next checkpoint
+        self.state.updated = None  # writes without a task: consider every node next
 
     def _discard_pending(self) -> None:
         """New input on a thread: the tasks its last checkpoint would run are dropped."""

@@ -197,8 +197,7 @@ class Persistence:
             return
         config = self.config_for(self.checkpoint_id)
         for task in finished:
-            await self.saver.aput_writes(config, task.writes or [(NO_WRITES, None)], task.id,
-                                         task_path_str(task.path))
+            await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
         for task, interrupts, answers in interrupted:
             await self.saver.aput_writes(config, [(INTERRUPT, tuple(interrupts)), (RESUME, list(answers))],
                                          task.id, task_path_str(task.path))
@@ -210,8 +209,7 @@ class Persistence:
         if self.checkpoint_id is None:
             return
         for task in finished:
-            await self.saver.aput_writes(config, task.writes or [(NO_WRITES, None)], task.id,
-                                         task_path_str(task.path))
+            await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
         for task, exc in failed:
             await self.saver.aput_writes(config, [(ERROR, repr(exc))], task.id, task_path_str(task.path))
 
@@ -235,6 +233,12 @@ def restore(state: RunState, checkpoint: Checkpoint, clearing: frozenset[str]) -
     state.updated = None
 
 
+def finished_marked(task: Task) -> list[tuple[str, Any]]:
+    """A finished task's pending writes, settling an error or question it left before:
+    ``(ERROR, None)`` and ``(INTERRUPT, ())`` overwrite those (special writes overwrite)."""
+    return [*(task.writes or [(NO_WRITES, None)]), (ERROR, None), (INTERRUPT, ())]
+
+
 def finished_writes(pending: Iterable[tuple[str, str, Any]]) -> dict[str, list[tuple[str, Any]]]:
     """Task id -> writes of the tasks that finished (no error/interrupt) in a pending step."""
     by_task: dict[str, list[tuple[str, Any]]] = {}
@@ -243,7 +247,10 @@ def finished_writes(pending: Iterable[tuple[str, str, Any]]) -> dict[str, list[t
         if task_id == NULL_TASK_ID:
             continue
         if channel in (ERROR, INTERRUPT):
-            failed.add(task_id)
+            if value:  # None / () mark an earlier error or question as settled
+                failed.add(task_id)
+            else:
+                failed.discard(task_id)
             continue
         writes = by_task.setdefault(task_id, [])
         if channel not in SPECIAL:

@@ -47,10 +47,11 @@ def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[s
                              parent_config=None, tasks=(), interrupts=())
     run, tasks = _restored(graph, saved)
     done = finished_writes(saved.pending_writes)
-    errors = {task_id: value for task_id, channel, value in saved.pending_writes if channel == ERROR}
+    errors = {task_id: value for task_id, channel, value in saved.pending_writes
+              if channel == ERROR and value is not None}
     asked: dict[str, tuple[Any, ...]] = {}
     for task_id, channel, value in saved.pending_writes:
-        if channel == INTERRUPT:
+        if channel == INTERRUPT and value:
             asked[task_id] = asked.get(task_id, ()) + tuple(value)
     writable = graph._program.writable_keys
     ptasks = []

@@ -1,0 +1,184 @@
+"""Human-in-the-loop cases found by comparing with real LangGraph 1.2.24 (expected values from
+it): output and state while a sibling finished, resuming one of two interrupts, errors that
+leave the thread usable, values/updates stream shapes around a pause, breakpoints after every
+step, editing at a dynamic interrupt, Command(resume=, update=), response_schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actorgraph import END, START, Command, StateGraph, interrupt
+from actorgraph.types import Interrupt
+from test_interrupts import (  # noqa: F401  (saver is a fixture)
+    Log, a_then_ask, cfg, parallel_graph, saver, sibling_graph, stream, values_of,
+)
+from test_interrupts_breakpoints import abc, review_graph, steps
+
+pytestmark = pytest.mark.anyio
+
+
+# Scenario 7. actorgraph: the output has {'log': []} — the writes of siblings that finished in
+# the interrupted step are kept as pending writes (get_state shows them) but not in the output.
+async def test_invoke_output_includes_finished_siblings_writes(saver: Any) -> None:
+    app = sibling_graph(saver, {"ask": 0, "sib": 0, "join": 0})
+    out = await app.ainvoke({"log": []}, cfg())
+    # LangGraph 1.2.24: {'log': ['sib'], '__interrupt__': [Interrupt(value='ok?', ...)]}
+    assert out["log"] == ["sib"]
+
+
+# Scenario 3 (resume only one of two). actorgraph: the output is {'log': [], ...}; get_state shows
+# values {'log': []}, next ('a', 'b') and BOTH interrupts (a's answered interrupt stays pending:
+# its old __interrupt__ pending write is never superseded, so a counts as unfinished); a bare
+# Command(resume='B') then raises ResumeError (two pending); resuming b by id re-runs a, which
+# asks q-a again (its answer 'A' is lost) and the thread can never finish.
+async def test_resume_one_of_two_then_the_other(saver: Any) -> None:
+    app = parallel_graph(saver)
+    first = await app.ainvoke({"log": []}, cfg())
+    ids = {i.value: i.id for i in first["__interrupt__"]}
+    out = await app.ainvoke(Command(resume={ids["q-a"]: "A"}), cfg())
+    # LangGraph 1.2.24: {'log': ['a:A'], '__interrupt__': [Interrupt(value='q-b', id=<same as before>)]}
+    assert out == {"log": ["a:A"], "__interrupt__": [Interrupt(value="q-b", id=ids["q-b"])]}
+    state = await app.aget_state(cfg())
+    # LangGraph 1.2.24: values {'log': ['a:A']}, next ('b',), interrupts (q-b,);
+    # tasks: a (no interrupts, result {'log': ['a:A']}), b (q-b, no result)
+    assert state.values == {"log": ["a:A"]} and state.next == ("b",)
+    assert state.interrupts == (Interrupt(value="q-b", id=ids["q-b"]),)
+    assert [(t.name, t.interrupts, t.result) for t in state.tasks] == [
+        ("a", (), {"log": ["a:A"]}), ("b", (Interrupt(value="q-b", id=ids["q-b"]),), None)]
+    # LangGraph 1.2.24: a bare value now answers the one pending interrupt
+    assert await app.ainvoke(Command(resume="B"), cfg()) == {"log": ["a:A", "b:B", "after"]}
+
+
+# Scenarios 3 and 9. actorgraph: a ResumeError raised while starting the run (Run.begin) leaves
+# the thread claimed, so every later run on it (same saver, same process) raises ThreadBusyError.
+async def test_thread_usable_after_a_resume_error(saver: Any) -> None:
+    app = parallel_graph(saver)
+    out = await app.ainvoke({"log": []}, cfg())
+    with pytest.raises(RuntimeError, match="multiple pending interrupts"):
+        await app.ainvoke(Command(resume="x"), cfg())
+    ids = {i.value: i.id for i in out["__interrupt__"]}
+    # LangGraph 1.2.24: {'log': ['a:A', 'b:B', 'after']}
+    assert await app.ainvoke(Command(resume={ids["q-a"]: "A", ids["q-b"]: "B"}), cfg()) == {
+        "log": ["a:A", "b:B", "after"]}
+
+
+# Scenario 3, values stream. actorgraph: one values chunk with both interrupts
+# ({'log': [], '__interrupt__': (q-a, q-b)}).
+async def test_values_stream_one_chunk_per_interrupted_task(saver: Any) -> None:
+    chunks = await stream(parallel_graph(saver), {"log": []}, cfg(), "values")
+    # LangGraph 1.2.24: [{'log': []}, {'log': [], '__interrupt__': (q-a,)}, {'log': [], '__interrupt__': (q-b,)}]
+    # (the two interrupt chunks in completion order)
+    assert chunks[0] == {"log": []} and len(chunks) == 3
+    assert sorted(values_of(c["__interrupt__"]) for c in chunks[1:]) == [["q-a"], ["q-b"]]
+    assert all(c["log"] == [] for c in chunks[1:])
+
+
+# Scenario 7, updates stream. actorgraph: [{'ask': {'log': ['ask:yes']}}, {'join': {'log': ['join']}}]
+# — the finished sibling's saved update is not streamed again.
+async def test_resume_stream_replays_finished_sibling_update(saver: Any) -> None:
+    app = sibling_graph(saver, {"ask": 0, "sib": 0, "join": 0})
+    await app.ainvoke({"log": []}, cfg())
+    # LangGraph 1.2.24
+    assert await stream(app, Command(resume="yes"), cfg()) == [
+        {"sib": {"log": ["sib"]}, "__metadata__": {"cached": True}},
+        {"ask": {"log": ["ask:yes"]}}, {"join": {"log": ["join"]}}]
+
+
+# Scenario 6. actorgraph: after invoke(None) from the stop after 'a', the run goes to the end
+# ({'log': ['a', 'b', 'c']}, next ()): the "don't stop at the breakpoint we resumed from" flag is
+# consumed by the interrupt_after check of the next step, so the breakpoint after 'b' is skipped.
+async def test_interrupt_after_star_stops_after_every_step(saver: Any) -> None:
+    app = abc(saver, interrupt_after="*")
+    seen = [(await app.ainvoke({"log": []}, cfg()), (await app.aget_state(cfg())).next)]
+    for _ in range(3):
+        seen.append((await app.ainvoke(None, cfg()), (await app.aget_state(cfg())).next))
+    # LangGraph 1.2.24
+    assert seen == [({"log": ["a"]}, ("b",)), ({"log": ["a", "b"]}, ("c",)),
+                    ({"log": ["a", "b", "c"]}, ()), ({"log": ["a", "b", "c"]}, ())]
+
+
+# Scenario 6 with a dynamic interrupt. actorgraph: Command(resume='y') runs to the end
+# ({'log': ['a', 'ask:y', 'c']}, next ()) — the interrupt_after=['ask'] breakpoint is skipped.
+async def test_interrupt_after_a_node_that_interrupted(saver: Any) -> None:
+    def ask(state: Log) -> dict[str, Any]:
+        return {"log": [f"ask:{interrupt('q')}"]}
+
+    g = StateGraph(Log)
+    g.add_node("a", lambda s: {"log": ["a"]})
+    g.add_node("ask", ask)
+    g.add_node("c", lambda s: {"log": ["c"]})
+    g.add_edge(START, "a")
+    g.add_edge("a", "ask")
+    g.add_edge("ask", "c")
+    g.add_edge("c", END)
+    app = g.compile(checkpointer=saver, interrupt_after=["a", "ask"])
+    # LangGraph 1.2.24: {'log': ['a']} next ('ask',); then invoke(None): the dynamic interrupt
+    assert await app.ainvoke({"log": []}, cfg()) == {"log": ["a"]}
+    out = await app.ainvoke(None, cfg())
+    assert out["log"] == ["a"] and values_of(out["__interrupt__"]) == ["q"]
+    # LangGraph 1.2.24: {'log': ['a', 'ask:y']}, next ('c',) — stopped after ask
+    assert await app.ainvoke(Command(resume="y"), cfg()) == {"log": ["a", "ask:y"]}
+    assert (await app.aget_state(cfg())).next == ("c",)
+    assert await app.ainvoke(None, cfg()) == {"log": ["a", "ask:y", "c"]}
+
+
+# Scenario 2 (dynamic). actorgraph: after aupdate_state the new 'update' checkpoint has no
+# pending interrupt, so Command(resume='yes') is ignored: review re-runs and asks again
+# ({'text': 'edited', 'log': ['draft'], '__interrupt__': [Interrupt({'question': 'ok?',
+# 'text': 'edited'})]}); the same with as_node='draft'.
+async def test_edit_at_dynamic_interrupt_then_command_resume(saver: Any) -> None:
+    calls: list[str] = []
+    app = review_graph(saver, calls)
+    await app.ainvoke({"text": "", "log": []}, cfg())
+    await app.aupdate_state(cfg(), {"text": "edited"})
+    # LangGraph 1.2.24: the resume value answers the re-run review (which sees the edit)
+    assert await app.ainvoke(Command(resume="yes"), cfg()) == {"text": "edited", "log": ["draft", "review:edited:yes"]}
+    assert calls == ["draft", "edited"]
+    assert await steps(app, cfg()) == [
+        (3, "loop", ()), (2, "update", ("review",)), (1, "loop", ("review",)), (0, "loop", ("draft",)),
+        (-1, "input", ("__start__",))]
+
+
+# Command(resume=..., update=...). actorgraph: returns {'log': ['a'], 'note': 'n'} without running
+# 'ask' (applying the update clears ask's trigger) and saves nothing: get_state still shows
+# {'log': ['a']}, next ('ask',).
+async def test_command_resume_with_update(saver: Any) -> None:
+    app = a_then_ask(saver)
+    await app.ainvoke({"log": []}, cfg())
+    # LangGraph 1.2.24: {'log': ['a', 'ask:r:n'], 'note': 'n'}; then next (), step-2 checkpoint
+    assert await app.ainvoke(Command(resume="r", update={"note": "n"}), cfg()) == {
+        "log": ["a", "ask:r:n"], "note": "n"}
+    state = await app.aget_state(cfg())
+    assert state.values == {"log": ["a", "ask:r:n"], "note": "n"} and state.next == ()
+    assert [(s.metadata["step"], s.next) async for s in app.aget_state_history(cfg())] == [
+        (2, ()), (1, ("ask",)), (0, ("a",)), (-1, ("__start__",))]
+
+
+# Command(update=...) without resume at a dynamic interrupt. actorgraph: {'log': ['a'], 'note': 'n'}
+# with no '__interrupt__' ('ask' does not run at all).
+async def test_command_update_without_resume_at_interrupt(saver: Any) -> None:
+    app = a_then_ask(saver)
+    await app.ainvoke({"log": []}, cfg())
+    out = await app.ainvoke(Command(update={"note": "n"}), cfg())
+    # LangGraph 1.2.24: {'log': ['a'], 'note': 'n', '__interrupt__': [Interrupt('q')]}
+    assert {k: v for k, v in out.items() if k != "__interrupt__"} == {"log": ["a"], "note": "n"}
+    assert values_of(out.get("__interrupt__", [])) == ["q"]
+
+
+# interrupt(value, *, response_schema=None). actorgraph: interrupt() takes no response_schema
+# (TypeError) and Interrupt has no response_schema field.
+async def test_interrupt_response_schema(saver: Any) -> None:
+    def ask(state: Log) -> dict[str, Any]:
+        return {"log": [str(interrupt("q", response_schema={"type": "string"}))]}
+
+    g = StateGraph(Log)
+    g.add_node("ask", ask)
+    g.add_edge(START, "ask")
+    g.add_edge("ask", END)
+    out = await g.compile(checkpointer=saver).ainvoke({"log": []}, cfg())
+    # LangGraph 1.2.24: [Interrupt(value='q', id=..., response_schema={'type': 'string'})]
+    (i,) = out["__interrupt__"]
+    assert (i.value, i.response_schema) == ("q", {"type": "string"})
+
