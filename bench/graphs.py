@@ -1,32 +1,21 @@
-"""Graph workloads of BENCH.md, written once for actorgraph and once for LangGraph.
+"""The graph shapes of BENCH.md, written once against a LangGraph-style module.
 
-Run: ``python -m bench.graphs [--reps N] [--only NAME]``. Each repetition runs actorgraph on
-asyncio, LangGraph (asyncio) and actorgraph on trio, alternating, after one warm-up run of
-each; the table shows medians (min-max) and the per-repetition ratio median. Without LangGraph
-installed (the ``bench`` extra) only actorgraph's columns are filled.
+Every builder takes the module that provides ``StateGraph``, ``START`` and ``END`` (``actorgraph``
+or ``langgraph.graph``) and returns an uncompiled builder, so the same source builds the
+actorgraph graph and the LangGraph graph.
+
+``python -m bench.graphs [options]`` is kept as a shortcut for ``python -m bench`` restricted to
+the graph-timing workloads (``sequential_{10,100,1000}``, ``fanout_to_subgraph_100``,
+``wide_state_300``); it accepts every option of ``python -m bench``.
 """
 
 from __future__ import annotations
 
-import argparse
 import operator
-import platform
-import statistics
-import time
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
-
-import anyio
-
-try:  # optional: the ``bench`` extra
-    import langgraph.graph as lg_graph
-    import langgraph.types as lg_types
-except ImportError:  # pragma: no cover - depends on the environment
-    lg_graph = None
-    lg_types = None
-
-import actorgraph
 
 
 class SeqState(TypedDict):
@@ -34,7 +23,8 @@ class SeqState(TypedDict):
     log: Annotated[list[str], operator.add]
 
 
-def _sequential(mod: Any, n: int) -> Any:
+def sequential(mod: Any, n: int) -> Any:
+    """A chain of ``n`` async no-op nodes, each returning ``{"x": x + 1}``."""
     g = mod.StateGraph(SeqState)
     prev = mod.START
     for i in range(n):
@@ -47,7 +37,7 @@ def _sequential(mod: Any, n: int) -> Any:
         g.add_edge(prev, name)
         prev = name
     g.add_edge(prev, mod.END)
-    return g.compile()
+    return g
 
 
 class JokeState(TypedDict):
@@ -61,7 +51,8 @@ class FanState(TypedDict):
     jokes: Annotated[list[str], operator.add]
 
 
-def _fanout(mod: Any, types: Any, n: int = 100) -> Any:
+def fanout_to_subgraph(mod: Any, types: Any) -> Any:
+    """``Send`` one task per subject into a 3-node subgraph that loops 10 times."""
     sub = mod.StateGraph(JokeState)
 
     async def edit(state: JokeState) -> dict[str, Any]:
@@ -94,7 +85,7 @@ def _fanout(mod: Any, types: Any, n: int = 100) -> Any:
         "start", lambda s: [types.Send("generate_joke", {"subject": x, "counter": 0}) for x in s["subjects"]]
     )
     parent.add_edge("generate_joke", mod.END)
-    return parent.compile()
+    return parent
 
 
 def _concat(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
@@ -122,8 +113,8 @@ class WideState:
     k16: str = ""
 
 
-def _wide(mod: Any, lanes: int = 10, depth: int = 30) -> Any:
-    """300 nodes: ``lanes`` parallel chains of ``depth`` nodes, every layer joined."""
+def wide_state(mod: Any, lanes: int = 10, depth: int = 30) -> Any:
+    """300 nodes over a 17-key dataclass: ``lanes`` parallel chains of ``depth``, layers joined."""
     g = mod.StateGraph(WideState)
 
     def make(lane: int, level: int) -> Callable[[WideState], Any]:
@@ -150,103 +141,48 @@ def _wide(mod: Any, lanes: int = 10, depth: int = 30) -> Any:
         prev = [f"n{level - 1}_{lane}" for lane in range(lanes)]
         for lane in range(lanes):
             g.add_edge(prev, f"n{level}_{lane}")
-    return g.compile()
+    return g
 
 
-class Workload:
-    def __init__(self, name: str, unit: str, steps: int, build: Callable[[Any, Any], Any],
-                 make_input: Callable[[], Any], recursion_limit: int = 10_000) -> None:
-        self.name = name
-        self.unit = unit  # "us/step" or "ms/run"
-        self.steps = steps
-        self.build = build
-        self.make_input = make_input
-        self.config = {"recursion_limit": recursion_limit}
-
-    def scale(self, seconds: float) -> float:
-        return seconds / self.steps * 1e6 if self.unit == "us/step" else seconds * 1e3
+class AskState(TypedDict):
+    x: int
+    answer: str
 
 
-WORKLOADS = [
-    *[
-        Workload(f"sequential_{n}", "us/step", n + 1, lambda m, t, n=n: _sequential(m, n), lambda: {"x": 0})
-        for n in (10, 100, 1000)
-    ],
-    Workload("fanout_to_subgraph_100", "ms/run", 1, lambda m, t: _fanout(m, t),
-             lambda: {"subjects": [f"s{i}" for i in range(100)]}),
-    Workload("wide_state_300", "ms/run", 1, lambda m, t: _wide(m), lambda: {"k0": []}),
-]
+def asking(mod: Any, interrupt: Callable[[Any], Any]) -> Any:
+    """``prepare -> ask -> finish``; ``ask`` parks the run at ``interrupt()``."""
+    g = mod.StateGraph(AskState)
+
+    async def prepare(state: AskState) -> dict[str, Any]:
+        return {"x": state["x"] + 1}
+
+    async def ask(state: AskState) -> dict[str, Any]:
+        return {"answer": interrupt({"question": "go on?", "x": state["x"]})}
+
+    async def finish(state: AskState) -> dict[str, Any]:
+        return {"x": state["x"] + 1}
+
+    g.add_node("prepare", prepare)
+    g.add_node("ask", ask)
+    g.add_node("finish", finish)
+    g.add_edge(mod.START, "prepare")
+    g.add_edge("prepare", "ask")
+    g.add_edge("ask", "finish")
+    g.add_edge("finish", mod.END)
+    return g
 
 
-def _time_actorgraph(graph: Any, w: Workload, backend: str) -> float:
-    async def once() -> float:
-        inp = w.make_input()
-        t0 = time.perf_counter()
-        await graph.ainvoke(inp, w.config)
-        return time.perf_counter() - t0
-
-    return anyio.run(once, backend=backend)
+GRAPH_WORKLOADS = "sequential_10,sequential_100,sequential_1000,fanout_to_subgraph_100,wide_state_300"
 
 
-def _time_langgraph(graph: Any, w: Workload) -> float:
-    async def once() -> float:
-        inp = w.make_input()
-        t0 = time.perf_counter()
-        await graph.ainvoke(inp, w.config)
-        return time.perf_counter() - t0
+def main(argv: list[str] | None = None) -> int:
+    from ._cli import main as bench_main
 
-    return anyio.run(once, backend="asyncio")
-
-
-def run(reps: int, only: str | None) -> list[dict[str, Any]]:
-    rows = []
-    for w in WORKLOADS:
-        if only and w.name != only:
-            continue
-        ag = w.build(actorgraph, actorgraph)
-        lg = w.build(lg_graph, lg_types) if lg_graph is not None else None
-        _time_actorgraph(ag, w, "asyncio")
-        _time_actorgraph(ag, w, "trio")
-        if lg is not None:
-            _time_langgraph(lg, w)
-        a_s: list[float] = []
-        t_s: list[float] = []
-        l_s: list[float] = []
-        for _ in range(reps):
-            a_s.append(w.scale(_time_actorgraph(ag, w, "asyncio")))
-            if lg is not None:
-                l_s.append(w.scale(_time_langgraph(lg, w)))
-            t_s.append(w.scale(_time_actorgraph(ag, w, "trio")))
-        ratios = [lv / av for lv, av in zip(l_s, a_s, strict=False)]
-        rows.append({"name": w.name, "unit": w.unit, "asyncio": a_s, "trio": t_s, "langgraph": l_s,
-                     "ratio": statistics.median(ratios) if ratios else None})
-        print(_line(rows[-1]), flush=True)
-    return rows
-
-
-def _fmt(xs: list[float]) -> str:
-    if not xs:
-        return "n/a"
-    return f"{statistics.median(xs):.1f} ({min(xs):.1f}-{max(xs):.1f})"
-
-
-def _line(r: dict[str, Any]) -> str:
-    ratio = f"{r['ratio']:.1f}x" if r["ratio"] is not None else "n/a"
-    return (f"| {r['name']} | {r['unit']} | {_fmt(r['asyncio'])} | {_fmt(r['trio'])} | "
-            f"{_fmt(r['langgraph'])} | {ratio} |")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--only")
-    args = parser.parse_args()
-    print(f"Python {platform.python_version()}, {platform.machine()}, {platform.processor() or 'cpu'}; "
-          f"langgraph: {'yes' if lg_graph is not None else 'not installed'}")
-    print("| workload | unit | actorgraph asyncio | actorgraph trio | LangGraph asyncio | LangGraph/actorgraph (asyncio) |")
-    print("|---|---|---|---|---|---|")
-    run(args.reps, args.only)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--only" not in args and not any(a.startswith("--only=") for a in args):
+        args += ["--only", GRAPH_WORKLOADS]
+    return bench_main(args, prog="python -m bench.graphs")
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

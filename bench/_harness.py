@@ -1,0 +1,192 @@
+"""Running workloads: warm-up, then repetitions alternating the sides, pair-by-pair ratios."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from ._frameworks import Framework, Side, Unavailable
+from .workloads import TRIO_TARGET, Metric, Workload
+
+
+@dataclass
+class Spread:
+    samples: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def min(self) -> float:
+        return min(self.samples)
+
+    @property
+    def max(self) -> float:
+        return max(self.samples)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"median": self.median, "min": self.min, "max": self.max, "samples": self.samples}
+
+
+@dataclass
+class MetricResult:
+    metric: Metric
+    sides: dict[str, Spread]  # side key -> samples
+    speedup: Spread | None  # LangGraph / actorgraph (per pair; "how many times better")
+    speedup_ref: str | None  # the actorgraph side the speedup is against
+    trio_ratio: Spread | None  # trio / asyncio (per pair; "how many times worse on trio")
+
+    def checks(self) -> list[tuple[str, bool]]:
+        """(description, met) of every target this metric reports."""
+        out = []
+        target = self.metric.target
+        if target is not None:
+            if target.kind == "speedup":
+                if self.speedup is not None:
+                    out.append((f"{self.metric.label}: {target.describe()} (got {self.speedup.median:.1f}×)",
+                                target.met(self.speedup.median)))
+            else:
+                for key, spread in self.sides.items():
+                    if key.startswith("actorgraph"):
+                        value = spread.max if target.kind == "equals" else spread.median
+                        backend = key.split("_", 1)[1]
+                        out.append((f"{self.metric.label} ({backend}): {target.describe()} "
+                                    f"(got {value:.4g})", target.met(value)))
+        if self.trio_ratio is not None:
+            out.append((f"{self.metric.label}: trio within {TRIO_TARGET:g}× of asyncio "
+                        f"(got {self.trio_ratio.median:.2f}×)", self.trio_ratio.median <= TRIO_TARGET))
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.metric
+        return {
+            "key": m.key, "label": m.label, "unit": m.unit, "better": m.better,
+            "sides": {k: v.to_json() for k, v in self.sides.items()},
+            "speedup_vs_langgraph": None if self.speedup is None else
+            {**self.speedup.to_json(), "against": self.speedup_ref},
+            "trio_vs_asyncio": None if self.trio_ratio is None else self.trio_ratio.to_json(),
+            "target": None if m.target is None else m.target.describe(),
+            "checks": [{"target": d, "met": ok} for d, ok in self.checks()],
+        }
+
+
+@dataclass
+class WorkloadResult:
+    workload: Workload
+    size: int
+    reps: int
+    seconds: float = 0.0
+    samples: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    metrics: list[MetricResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        w = self.workload
+        return {
+            "name": w.name, "description": w.description, "size": self.size,
+            "scaled": self.size != w.full_size, "reps": self.reps, "seconds": self.seconds,
+            "unavailable": self.unavailable, "error": self.error,
+            "metrics": [m.to_json() for m in self.metrics],
+        }
+
+
+def _ratios(num: list[float], den: list[float]) -> Spread | None:
+    pairs = [a / b for a, b in zip(num, den, strict=False) if b > 0]
+    return Spread(pairs) if pairs else None
+
+
+def summarise(result: WorkloadResult) -> None:
+    for metric in result.workload.metrics:
+        sides = {k: Spread(v[metric.key]) for k, v in result.samples.items() if v.get(metric.key)}
+        ref = next((k for k in ("actorgraph_asyncio", "actorgraph_trio") if k in sides), None)
+        speedup = None
+        if metric.compare and ref is not None and "langgraph_asyncio" in sides:
+            lg, ag = sides["langgraph_asyncio"].samples, sides[ref].samples
+            speedup = _ratios(lg, ag) if metric.better == "lower" else _ratios(ag, lg)
+        trio = None
+        if metric.trio_check and "actorgraph_asyncio" in sides and "actorgraph_trio" in sides:
+            a, t = sides["actorgraph_asyncio"].samples, sides["actorgraph_trio"].samples
+            trio = _ratios(t, a) if metric.better == "lower" else _ratios(a, t)
+        result.metrics.append(MetricResult(metric, sides, speedup, ref if speedup else None, trio))
+
+
+class Progress:
+    """One line per workload on stderr; on a terminal, the line updates as repetitions finish."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr, enabled: bool = True) -> None:
+        self.total = total
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = stream.isatty()
+        self.index = 0
+        self.started = time.perf_counter()
+
+    def begin(self, name: str) -> None:
+        self.index += 1
+        self.name = name
+        self.step("starting")
+
+    def step(self, what: str) -> None:
+        if self.tty:
+            self._write(what, final=False)
+
+    def end(self, what: str) -> None:
+        self._write(what, final=True)
+
+    def _write(self, what: str, final: bool) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.started
+        prefix = "\r\x1b[K" if self.tty else ""
+        end = "\n" if final else ""
+        self.stream.write(f"{prefix}bench [{self.index}/{self.total}] {elapsed:6.1f}s "
+                          f"{self.name}: {what}{end}")
+        self.stream.flush()
+
+
+def run_workload(w: Workload, sides: list[Side], frameworks: dict[str, Framework], reps: int,
+                 quick: bool, progress: Progress) -> WorkloadResult:
+    size = w.size(quick)
+    active = [s for s in sides if s.framework in w.frameworks and s.framework in frameworks]
+    reps = min(reps, w.max_reps) if w.max_reps else reps
+    result = WorkloadResult(w, size, reps)
+    progress.begin(w.name)
+    t0 = time.perf_counter()
+    try:
+        states = {name: w.setup(frameworks[name], size) for name in {s.framework for s in active}}
+        live = list(active)
+
+        def measure(side: Side, n: int) -> dict[str, float] | None:
+            try:
+                return w.measure(side, frameworks[side.framework], states[side.framework], n)
+            except Unavailable as exc:
+                result.unavailable[side.key] = str(exc)
+                live.remove(side)
+                return None
+
+        if w.warmup:
+            for side in list(live):
+                progress.step(f"warm-up {side.label}")
+                measure(side, w.warm_size(size))
+        for rep in range(reps):
+            for side in list(live):
+                progress.step(f"rep {rep + 1}/{reps} {side.label}")
+                values = measure(side, size)
+                if values is None:
+                    continue
+                per_side = result.samples.setdefault(side.key, {})
+                for key, value in values.items():
+                    per_side.setdefault(key, []).append(value)
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc(file=sys.stderr)
+    result.seconds = time.perf_counter() - t0
+    summarise(result)
+    progress.end("error" if result.error else f"done in {result.seconds:.1f}s")
+    return result

@@ -1,0 +1,80 @@
+"""Smoke run of the benchmark suite (``python -m bench --quick``): every workload completes and
+produces numbers. No speed is asserted here: figures on a CI machine mean nothing."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import actorgraph.cli as cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _numbers(spread: dict[str, Any]) -> list[float]:
+    return [spread["median"], spread["min"], spread["max"], *spread["samples"]]
+
+
+@pytest.mark.timeout(180)
+def test_quick_bench_runs_every_workload(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from bench.workloads import WORKLOADS
+    finally:
+        sys.path.remove(str(ROOT))
+    out_json = tmp_path / "bench.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--json", str(out_json)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=170)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    doc = json.loads(out_json.read_text())
+    langgraph = doc["langgraph"]  # whether the bench could import LangGraph (the `bench` extra)
+    if importlib.util.find_spec("langgraph") is None:
+        assert not langgraph
+    assert doc["machine"]["cores"] and doc["machine"]["python"] and doc["machine"]["packages"]["actorgraph"]
+    by_name = {w["name"]: w for w in doc["workloads"]}
+    assert list(by_name) == [w.name for w in WORKLOADS]
+    for w in WORKLOADS:
+        result = by_name[w.name]
+        assert result["error"] is None, (w.name, result["error"])
+        assert result["unavailable"] == {}, (w.name, result["unavailable"])
+        expected = {"actorgraph_asyncio", "actorgraph_trio"}
+        if langgraph and "langgraph" in w.frameworks:
+            expected.add("langgraph_asyncio")
+        for metric in result["metrics"]:
+            assert set(metric["sides"]) == expected, (w.name, metric["key"], set(metric["sides"]))
+            for side in metric["sides"].values():
+                values = _numbers(side)
+                assert all(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 for v in values)
+            if langgraph and "langgraph" in w.frameworks and metric["key"] != "errors":
+                assert metric["speedup_vs_langgraph"]["median"] > 0
+        assert w.name in proc.stdout  # a row of the table
+    errors = [m for m in by_name["concurrent_threads_1000"]["metrics"] if m["key"] == "errors"]
+    assert all(side["max"] == 0 for side in errors[0]["sides"].values())
+
+
+def test_actorgraph_bench_subcommand_finds_the_checkout() -> None:
+    out = io.StringIO()
+    assert cli.main(["bench", "--list"], out) == 0
+    assert "sequential_1000_sqlite_sync" in out.getvalue()
+
+
+def test_actorgraph_bench_outside_a_checkout_says_how_to_run_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delitem(sys.modules, "bench", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "__file__", str(tmp_path / "site-packages" / "actorgraph" / "cli.py"))
+    assert cli.main(["bench", "--quick"], io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert "source checkout" in err and "python -m bench" in err
