@@ -1,10 +1,8 @@
 """``interrupt()`` inside a subgraph, resumed from the parent (issue 5). On asyncio and trio,
 memory and SQLite. Expected values from running the same graphs with LangGraph 1.2.24.
 
-Deliberate deviation: on resume actorgraph re-runs the interrupted subgraph from its start (the
-parent's task runs again and the child keeps no checkpoint of its own), so child nodes that
-finished before the interrupt run again. LangGraph 1.2.24 restores the child's checkpoint and
-does not re-run them (c1 runs once there). Outputs are the same.
+The subgraph is checkpointed under its own namespace in the parent's thread, so on resume it
+continues from its checkpoint: child nodes that finished before the interrupt do not run again.
 """
 
 from __future__ import annotations
@@ -78,8 +76,8 @@ async def test_subgraph_interrupt_resumed_from_parent(saver: Any) -> None:
     # LangGraph 1.2.24: {'log': ['p1', 'p1', 'c1', 'c2:yes', 'c3', 'p2']} (the child's full state is
     # re-reduced into the parent's reducer key)
     assert await app.ainvoke(Command(resume="yes"), cfg()) == {"log": ["p1", "p1", "c1", "c2:yes", "c3", "p2"]}
-    # LangGraph 1.2.24: p1 1, c1 1, c2 2, c3 1, p2 1. Ours (deviation, see module doc): c1 runs again.
-    assert counts == {"p1": 1, "c1": 2, "c2": 2, "c3": 1, "p2": 1}
+    # LangGraph 1.2.24: p1 1, c1 1, c2 2, c3 1, p2 1 (the child resumes from its own checkpoint)
+    assert counts == {"p1": 1, "c1": 1, "c2": 2, "c3": 1, "p2": 1}
     state = await app.aget_state(cfg())
     assert (state.next, state.interrupts) == ((), ())
 
@@ -104,5 +102,19 @@ async def test_subgraph_called_inside_a_node_interrupt(saver: Any) -> None:
     assert out["log"] == ["p1"] and [i.value for i in out["__interrupt__"]] == ["child?"]
     # LangGraph 1.2.24: {'log': ['p1', 'c1', 'c2:ok', 'c3', 'p2']} (only what the node returns)
     assert await app.ainvoke(Command(resume="ok"), cfg()) == {"log": ["p1", "c1", "c2:ok", "c3", "p2"]}
-    # LangGraph 1.2.24: c1 1 (the child's checkpoint is restored); ours: c1 2 (deviation, module doc)
-    assert counts == {"p1": 1, "c1": 2, "c2": 2, "c3": 1, "p2": 1}
+    # LangGraph 1.2.24: c1 1 (the child's checkpoint is restored)
+    assert counts == {"p1": 1, "c1": 1, "c2": 2, "c3": 1, "p2": 1}
+
+
+async def test_paused_subgraph_task_points_at_its_checkpoint_namespace(saver: Any) -> None:
+    app = nested(saver, zero())
+    await app.ainvoke({"log": []}, cfg())
+    (task,) = (await app.aget_state(cfg())).tasks
+    # LangGraph 1.2.24: {'configurable': {'thread_id': '1', 'checkpoint_ns': 'child:<task id>'}}
+    assert task.state == {"configurable": {"thread_id": "1", "checkpoint_ns": f"child:{task.id}"}}
+    # the subgraph's own history lives there, with the parent's checkpoint in `parents`
+    child_cfg = {"configurable": {"thread_id": "1", "checkpoint_ns": f"child:{task.id}"}}
+    child = [t async for t in saver.alist(child_cfg)]
+    assert child and all(t.metadata["parents"].keys() == {""} for t in child)
+    root = await saver.aget_tuple(cfg())
+    assert child[0].metadata["parents"][""] == root.checkpoint.id

@@ -220,14 +220,18 @@ class CompiledGraph:
         modes = parent.modes if parent.subgraphs else frozenset()
         return Run(self, dict(config) if config is not None else parent.config, hub=parent.hub,
                    modes=modes, ns=ns, context=parent.context, store=parent.store,
-                   subgraphs=parent.subgraphs, parent=parent, live=parent.live, owner=ctx.owner)
+                   subgraphs=parent.subgraphs, parent=parent, live=parent.live)
 
     async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:
         """Run as a node of ``parent``: input is the parent's state, output the full final state."""
         run = self._child_run(value, None, ctx)
-        await run.begin(value)
-        while await run.tick():
-            pass
+        try:
+            await run.begin(value)
+            while await run.tick():
+                pass
+            await run.end()
+        finally:
+            run.release()
         return run.values()
 
     # -- drawing ---------------------------------------------------------------------------

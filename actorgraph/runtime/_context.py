@@ -29,18 +29,14 @@ class NodeRuntime(msgspec.Struct, frozen=True, kw_only=True):
 class TaskContext:
     """Per-task context: the task's config and the handles nodes may ask for."""
 
-    __slots__ = ("run", "task", "_config", "subgraph_calls", "owner", "answers", "asked")
+    __slots__ = ("run", "task", "_config", "subgraph_calls", "answers", "asked")
 
     def __init__(self, run: Any, task: Any) -> None:
         self.run = run
         self.task = task
         self._config: dict[str, Any] | None = None
         self.subgraph_calls = 0
-        # interrupt() bookkeeping lives on the task of the root graph (a subgraph's interrupt
-        # pauses, and is answered through, the parent's task running that subgraph)
-        owner: TaskContext | None = run.owner
-        self.owner: TaskContext = owner if owner is not None else self
-        self.answers: list[Any] = run.answers_for(task.id) if owner is None else []
+        self.answers: list[Any] = run.answers_for(task.id)  # for its interrupt() calls, in order
         self.asked = 0
 
     @property

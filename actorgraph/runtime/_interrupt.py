@@ -34,24 +34,27 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     ctx = current_task.get()
     if ctx is None:
         raise RuntimeError("interrupt() must be called inside a running graph node")
-    owner = ctx.owner
-    root = owner.run
-    if root.persist is None:
+    run = ctx.run
+    if run.persist is None:
         raise RuntimeError(
             f"interrupt() in node '{ctx.task.name}' needs a checkpointer to pause and resume: "
             "compile(checkpointer=InMemorySaver()) or a SqliteSaver"
         )
-    index = owner.asked
-    owner.asked += 1
-    if index < len(owner.answers):
-        return owner.answers[index]
+    index = ctx.asked
+    ctx.asked += 1
+    if index < len(ctx.answers):
+        return ctx.answers[index]
+    task = ctx.task
+    iid = interrupt_id("|".join((*run.ns, f"{task.name}:{task.id}")), index)
+    root = run.root
+    if iid in root.resume_by_id:  # answered by this resume (perhaps from the parent graph)
+        ctx.answers.append(root.resume_by_id.pop(iid))
+        return ctx.answers[index]
     if root.spare_answers:  # a resume value given while nothing was pending yet
-        owner.answers.append(root.spare_answers.pop(0))
-        return owner.answers[index]
-    task = owner.task
-    question = Interrupt(value=value, id=interrupt_id(f"{task.name}:{task.id}", index),
-                         response_schema=response_schema)
-    raise GraphInterrupt((question,), tuple(owner.answers))
+        ctx.answers.append(root.spare_answers.pop(0))
+        return ctx.answers[index]
+    raise GraphInterrupt((Interrupt(value=value, id=iid, response_schema=response_schema),),
+                         tuple(ctx.answers))
 
 
 def is_id_map(resume: Any) -> bool:
@@ -62,9 +65,11 @@ def is_id_map(resume: Any) -> bool:
 
 
 def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thread: str,
-                   paused: bool) -> tuple[dict[str, list[Any]], list[Any]]:
-    """Task id -> the answers its ``interrupt()`` calls get, after applying ``resume``; and the
-    resume value no pending interrupt claims (for the first ``interrupt()`` that is asked).
+                   paused: bool) -> tuple[dict[str, list[Any]], dict[str, Any], list[Any]]:
+    """What the ``interrupt()`` calls of a resumed run get: task id -> the answers the task
+    already had; interrupt id -> the new answer ``resume`` gives it (the interrupt may be in a
+    subgraph: ids name the task at any depth); and a resume value no pending interrupt claims
+    (for the first ``interrupt()`` that is asked).
 
     ``resume=None``: only the answers saved before. Raises :class:`ResumeError` when nothing is
     pending and the thread has nothing left to run, when a bare value meets several pending
@@ -79,23 +84,20 @@ def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thre
         elif channel == RESUME and task_id != NULL_TASK_ID:
             answers[task_id] = list(value)
     if resume is None:
-        return answers, []
+        return answers, {}, []
     if not pending:
         if paused:  # e.g. the state was edited at an interrupt: the next question gets it
-            return answers, [resume]
+            return answers, {}, [resume]
         raise ResumeError(f"thread {thread!r} is not paused at an interrupt: there is nothing to resume")
     if is_id_map(resume):
-        for iid, value in resume.items():
-            owner = pending.get(iid)
-            if owner is None:
+        for iid in resume:
+            if iid not in pending:
                 raise ResumeError(f"no pending interrupt has id {iid!r} (pending: {', '.join(sorted(pending))})")
-            answers.setdefault(owner, []).append(value)
-        return answers, []
+        return answers, dict(resume), []
     if len(pending) > 1:
         raise ResumeError(
             "When there are multiple pending interrupts, you must specify the interrupt id when "
             f"resuming. Pending interrupt ids: {', '.join(sorted(pending))}"
         )
-    (only,) = pending.values()
-    answers.setdefault(only, []).append(resume)
-    return answers, []
+    (only,) = pending
+    return answers, {only: resume}, []

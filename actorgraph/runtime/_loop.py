@@ -57,7 +57,6 @@ class Run:
         durability: str | None = None,
         interrupt_before: Sequence[str] = (),
         interrupt_after: Sequence[str] = (),
-        owner: Any = None,
     ) -> None:
         self.graph = graph
         self.program = graph._program
@@ -80,14 +79,19 @@ class Run:
         self.step = -1
         self.events: list[StreamEvent] = parent.events if parent is not None else []
         self.stop = 0
+        self.root: Run = parent.root if parent is not None else self
         self.persist: Persistence | None = None
-        if graph.checkpointer is not None and parent is None:
-            self.persist = Persistence(self, graph.checkpointer, durability or "async")  # type: ignore[arg-type]
+        if parent is None:
+            if graph.checkpointer is not None:
+                self.persist = Persistence(self, graph.checkpointer, durability or "async")  # type: ignore[arg-type]
+        elif parent.persist is not None:
+            # a subgraph is checkpointed in its parent's thread under its own namespace
+            self.persist = parent.persist.child(self)
         self.finished: list[Task] = []
         self.interrupt_before = frozenset(interrupt_before)
         self.interrupt_after = frozenset(interrupt_after)
-        self.owner = owner  # the parent task a subgraph run belongs to (interrupt bookkeeping)
         self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
+        self.resume_by_id: dict[str, Any] = {}  # interrupt id -> the answer this resume brings
         self.spare_answers: list[Any] = []  # a resume value no pending interrupt claimed yet
         self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []
         self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
@@ -138,6 +142,8 @@ class Run:
                 raise
             if saved is not None:
                 start = int(saved.metadata.get("step", -1)) + 1
+                if self.parent is not None:
+                    value = None  # a subgraph paused in this parent step: continue where it was
         self.stop = start + self.recursion_limit + 1
         self.step = start
         if value is None and saved is not None and persist is not None:
@@ -152,8 +158,8 @@ class Run:
             self.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
             resume = value.resume if isinstance(value, Command) else None
             paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
-            self.resume, self.spare_answers = resume_answers(saved.pending_writes, resume,
-                                                             persist.thread_id, paused)
+            self.resume, self.resume_by_id, self.spare_answers = resume_answers(
+                saved.pending_writes, resume, persist.thread_id, paused)
             if "values" in self.modes:  # a resumed run shows where it starts from
                 self._emit("values", self.values())
         else:
@@ -262,13 +268,12 @@ class Run:
     async def _pause(self, tasks: list[Task]) -> bool:
         """Some tasks called ``interrupt()``: keep what the step did as pending writes, stop."""
         interrupted = self.step_interrupts
-        if self.parent is not None:  # a subgraph: its parent's task pauses
-            raise GraphInterrupt(tuple(i for _, gi in interrupted for i in gi.interrupts),
-                                 interrupted[0][1].answers)
         persist = self.persist
         assert persist is not None
         await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted])
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
+        if self.parent is not None:  # a subgraph: the parent's task running it pauses too
+            raise GraphInterrupt(tuple(self.interrupts))
         self.paused = True
         # what the run shows while paused: the state with the finished tasks' writes applied
         apply_writes(self.program, self.state, self.finished)

@@ -56,7 +56,8 @@ def task_path_str(path: tuple[Any, ...]) -> str:
 class Persistence:
     """Checkpointing for one run of a graph on one thread."""
 
-    def __init__(self, run: Run, saver: BaseCheckpointSaver, durability: Durability) -> None:
+    def __init__(self, run: Run, saver: BaseCheckpointSaver, durability: Durability,
+                 parents: dict[str, str] | None = None) -> None:
         configurable = run.config.get("configurable") or {}
         thread_id = configurable.get("thread_id")
         if thread_id is None:
@@ -70,8 +71,9 @@ class Persistence:
         self.saver = saver
         self.durability = durability
         self.thread_id = str(thread_id)
-        self.ns = str(configurable.get("checkpoint_ns") or run.ns_str)
-        self.requested_id: str | None = configurable.get("checkpoint_id")
+        self.parents = parents if parents is not None else {}
+        self.ns = run.ns_str if parents is not None else str(configurable.get("checkpoint_ns") or "")
+        self.requested_id: str | None = None if parents is not None else configurable.get("checkpoint_id")
         self.checkpoint_id: str | None = None  # the checkpoint the current step starts from
         self.saved_id: str | None = None  # the newest checkpoint actually written
         self.saved: CheckpointTuple | None = None
@@ -80,6 +82,12 @@ class Persistence:
         self.deferred: tuple[str, int, list[Task], list[str], str] | None = None  # exit durability
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         self._claimed = False
+
+    def child(self, run: Run) -> Persistence:
+        """Checkpointing for a subgraph run of this one: same thread and saver, the subgraph's
+        own namespace (``node:task_id``), ``parents`` naming every enclosing checkpoint."""
+        return Persistence(run, self.saver, self.durability,
+                           {**self.parents, self.ns: self.checkpoint_id or ""})
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -156,7 +164,7 @@ class Persistence:
             versions_seen={n: dict(seen) for n, seen in state.versions_seen.items()},
             updated_channels=updated,
         )
-        metadata = {"source": source, "step": step, "parents": {}, "run_id": self.run.run_id}
+        metadata = {"source": source, "step": step, "parents": dict(self.parents), "run_id": self.run.run_id}
         new_versions = {k: versions[k] for k in self.unsaved if k in versions}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
         config = self.config_for(self.saved_id)

@@ -59,9 +59,13 @@ def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[s
         writes = done.get(task.id)
         result = None if writes is None else {k: v for k, v in writes if k in writable}
         error = errors.get(task.id)
+        state = None
+        if task.node.call.subgraph is not None and task.id in asked:  # a subgraph paused inside
+            state = {"configurable": {"thread_id": saved.config["configurable"]["thread_id"],
+                                      "checkpoint_ns": f"{task.name}:{task.id}"}}
         ptasks.append(PregelTask(task.id, task.name, task.path,
                                  error=Exception(error) if isinstance(error, str) else error,
-                                 interrupts=asked.get(task.id, ()), result=result))
+                                 interrupts=asked.get(task.id, ()), state=state, result=result))
     if live and done:
         finished = [t for t in tasks if t.id in done]
         for t in finished:
