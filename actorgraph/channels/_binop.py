@@ -9,7 +9,8 @@ from typing import Annotated, Any, Self
 
 from ..errors import InvalidUpdateError, error_message
 from ..types import Overwrite
-from ._base import MISSING, BaseChannel, MissingType, V
+from ._base import MISSING, V
+from ._value import _SingleValue
 
 _OVERWRITE = "__overwrite__"
 
@@ -66,7 +67,7 @@ def _overwrite(value: object) -> tuple[bool, Any]:
     return False, None
 
 
-class BinaryOperatorAggregate(BaseChannel[V, Any, V]):
+class BinaryOperatorAggregate(_SingleValue[V, Any]):
     """Folds every write into the value with a binary operator: ``value = operator(value, w)``
     for each write ``w`` of the step, in apply order. Never raises for several writes.
 
@@ -92,34 +93,15 @@ class BinaryOperatorAggregate(BaseChannel[V, Any, V]):
     # receive by reference from get(); LangGraph has the same contract, so graphs written for it
     # behave identically here.
 
-    __slots__ = ("operator", "value")
+    __slots__ = ("operator",)
 
     def __init__(self, typ: Any, operator: Callable[[V, Any], V], key: str = "") -> None:
         super().__init__(typ, key)
         self.operator = operator
-        self.value: V | MissingType = _initial(typ)
+        self.value = _initial(typ)
 
     def _empty(self) -> Self:
         return type(self)(self.typ, self.operator, self.key)
-
-    def _restore(self, checkpoint: V) -> None:
-        self.value = checkpoint
-
-    def copy(self) -> Self:
-        channel = self._empty()
-        channel.value = self.value
-        return channel
-
-    def checkpoint(self) -> V | MissingType:
-        return self.value
-
-    def get(self) -> V:
-        if self.value is MISSING:
-            raise self._empty_error()
-        return self.value
-
-    def is_available(self) -> bool:
-        return self.value is not MISSING
 
     def update(self, values: Sequence[Any]) -> bool:
         if not values:

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 from ..errors import InvalidUpdateError
-from ._base import MISSING, BaseChannel, MissingType, V
+from ._base import MISSING, V
+from ._value import _SingleValue
 
 
-class EphemeralValue(BaseChannel[V, V, V]):
+class EphemeralValue(_SingleValue[V, V]):
     """Holds the value written in the previous super-step only: the next update without
     writes clears it (a change).
 
@@ -18,34 +19,14 @@ class EphemeralValue(BaseChannel[V, V, V]):
     ``guard=False`` the last write (in apply order) wins.
     """
 
-    __slots__ = ("value", "guard")
+    __slots__ = ("guard",)
 
     def __init__(self, typ: Any, key: str = "", guard: bool = True) -> None:
         super().__init__(typ, key)
         self.guard = guard
-        self.value: V | MissingType = MISSING
 
     def _empty(self) -> Self:
         return type(self)(self.typ, self.key, guard=self.guard)
-
-    def _restore(self, checkpoint: V) -> None:
-        self.value = checkpoint
-
-    def copy(self) -> Self:
-        channel = self._empty()
-        channel.value = self.value
-        return channel
-
-    def checkpoint(self) -> V | MissingType:
-        return self.value
-
-    def get(self) -> V:
-        if self.value is MISSING:
-            raise self._empty_error()
-        return self.value
-
-    def is_available(self) -> bool:
-        return self.value is not MISSING
 
     def update(self, values: Sequence[V]) -> bool:
         if not values:

@@ -7,9 +7,10 @@ from typing import Any, Self
 
 from ..errors import InvalidUpdateError, error_message
 from ._base import MISSING, BaseChannel, MissingType, V
+from ._value import _SingleValue
 
 
-class LastValue(BaseChannel[V, V, V]):
+class LastValue(_SingleValue[V, V]):
     """Holds the last value written; at most one write per super-step.
 
     The channel behind every state key without a reducer. An update with no writes leaves it
@@ -18,33 +19,7 @@ class LastValue(BaseChannel[V, V, V]):
     nothing says which should win: annotate the key with a reducer to accept several.
     """
 
-    __slots__ = ("value",)
-
-    def __init__(self, typ: Any, key: str = "") -> None:
-        super().__init__(typ, key)
-        self.value: V | MissingType = MISSING
-
-    def _empty(self) -> Self:
-        return type(self)(self.typ, self.key)
-
-    def _restore(self, checkpoint: V) -> None:
-        self.value = checkpoint
-
-    def copy(self) -> Self:
-        channel = self._empty()
-        channel.value = self.value
-        return channel
-
-    def checkpoint(self) -> V | MissingType:
-        return self.value
-
-    def get(self) -> V:
-        if self.value is MISSING:
-            raise self._empty_error()
-        return self.value
-
-    def is_available(self) -> bool:
-        return self.value is not MISSING
+    __slots__ = ()
 
     def update(self, values: Sequence[V]) -> bool:
         if not values:

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 from ..errors import InvalidUpdateError
-from ._base import MISSING, BaseChannel, MissingType, V
+from ._base import MISSING, MissingType, V
+from ._value import _SingleValue
 
 
-class UntrackedValue(BaseChannel[V, V, V]):
+class UntrackedValue(_SingleValue[V, V]):
     """Like :class:`LastValue`, but its value lives only in the running graph: ``checkpoint()``
     always returns :data:`MISSING`, so it is neither saved nor restored (``from_checkpoint``
     gives an empty channel; ``copy()`` keeps the value).
@@ -18,12 +19,11 @@ class UntrackedValue(BaseChannel[V, V, V]):
     ``guard=False`` the last write wins. An update with no writes leaves it unchanged.
     """
 
-    __slots__ = ("value", "guard")
+    __slots__ = ("guard",)
 
     def __init__(self, typ: Any, key: str = "", guard: bool = True) -> None:
         super().__init__(typ, key)
         self.guard = guard
-        self.value: V | MissingType = MISSING
 
     def _empty(self) -> Self:
         return type(self)(self.typ, self.key, guard=self.guard)
@@ -31,21 +31,8 @@ class UntrackedValue(BaseChannel[V, V, V]):
     def _restore(self, checkpoint: V) -> None:
         pass  # never checkpointed: a restored channel starts empty
 
-    def copy(self) -> Self:
-        channel = self._empty()
-        channel.value = self.value
-        return channel
-
     def checkpoint(self) -> V | MissingType:
         return MISSING
-
-    def get(self) -> V:
-        if self.value is MISSING:
-            raise self._empty_error()
-        return self.value
-
-    def is_available(self) -> bool:
-        return self.value is not MISSING
 
     def update(self, values: Sequence[V]) -> bool:
         if not values:
