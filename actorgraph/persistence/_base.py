@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import random
 import sys
 from abc import ABC, abstractmethod
@@ -18,7 +19,7 @@ from collections.abc import (
     Sequence,
 )
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 import msgspec
 
@@ -36,8 +37,36 @@ from ._rows import Encoder, Op, PutOp, WritesOp
 from ._serde import MsgpackSerializer, Serializer
 
 T = TypeVar("T")
+P = ParamSpec("P")
+S = TypeVar("S", bound="BaseCheckpointSaver")
 
 Writes = Sequence[tuple[str, Any]]
+
+
+class ListQuery(NamedTuple):
+    """The arguments of one :meth:`BaseCheckpointSaver.alist` call, as a saver's ``_alist``
+    receives them."""
+
+    config: Mapping[str, Any] | None
+    filter: Mapping[str, Any] | None
+    before: Mapping[str, Any] | None
+    limit: int | None
+
+    def scope(self) -> tuple[str | None, str | None, str | None, str | None]:
+        """(thread id, namespace, checkpoint id, upper bound) selected; None = any. The bound,
+        ``before``'s checkpoint id, is exclusive: only older ids are listed."""
+        configurable = (self.config or {}).get("configurable") or {}
+        thread = configurable.get("thread_id")
+        ns = configurable.get("checkpoint_ns")
+        cid = configurable.get("checkpoint_id")
+        before = self.before
+        upper = None if before is None else (before.get("configurable") or {}).get("checkpoint_id")
+        return (
+            None if thread is None else str(thread),
+            None if ns is None else str(ns),
+            None if cid is None else str(cid),
+            None if upper is None else str(upper),
+        )
 
 
 class TaskWrites(msgspec.Struct, frozen=True):
@@ -131,6 +160,26 @@ def _task_writes(writes: StepWrites) -> builtins.list[TaskWrites]:
     return builtins.list(writes)
 
 
+def _sync_twin(amethod: Callable[Concatenate[S, P], Coroutine[Any, Any, T]]) -> Callable[Concatenate[S, P], T]:
+    """The sync twin of async method ``amethod`` (``aput`` -> ``put``), same parameters.
+
+    It runs ``self.<amethod>(...)``, looked up on the instance so that a saver's override is
+    the one run, through :meth:`BaseCheckpointSaver._run_sync`.
+    """
+    async_name = amethod.__name__
+    name = async_name.removeprefix("a")
+
+    def twin(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        bound: Callable[P, Coroutine[Any, Any, T]] = getattr(self, async_name)
+        return self._run_sync(name, functools.partial(bound, *args, **kwargs))
+
+    functools.update_wrapper(twin, amethod, updated=())  # not __dict__: the abstract flag
+    twin.__name__ = name
+    twin.__qualname__ = f"BaseCheckpointSaver.{name}"
+    twin.__doc__ = f"Sync :meth:`{async_name}`."
+    return twin
+
+
 class BaseCheckpointSaver(ABC):
     """A checkpoint saver: LangGraph's ``BaseCheckpointSaver`` contract, async first.
 
@@ -168,21 +217,8 @@ class BaseCheckpointSaver(ABC):
         """
 
     @abstractmethod
-    def alist(
-        self,
-        config: Mapping[str, Any] | None,
-        *,
-        filter: Mapping[str, Any] | None = None,
-        before: Mapping[str, Any] | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
-        """Checkpoints newest first (by id, across namespaces and branches).
-
-        ``config=None`` lists every thread; with a thread id, that thread (only namespace
-        ``checkpoint_ns`` if the key is present; only ``checkpoint_id`` if given). ``filter``:
-        metadata keys that must be equal; ``before``: only ids strictly older than its
-        ``checkpoint_id``; ``limit``: at most that many.
-        """
+    def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
+        """:meth:`alist`, its arguments gathered in ``query``."""
 
     @abstractmethod
     async def adelete_thread(self, thread_id: str) -> None:
@@ -267,6 +303,23 @@ class BaseCheckpointSaver(ABC):
         await self._acommit(ops)
         return _committed
 
+    def alist(
+        self,
+        config: Mapping[str, Any] | None,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        before: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        """Checkpoints newest first (by id, across namespaces and branches).
+
+        ``config=None`` lists every thread; with a thread id, that thread (only namespace
+        ``checkpoint_ns`` if the key is present; only ``checkpoint_id`` if given). ``filter``:
+        metadata keys that must be equal; ``before``: only ids strictly older than its
+        ``checkpoint_id``; ``limit``: at most that many.
+        """
+        return self._alist(ListQuery(config, filter, before, limit))
+
     async def aget(self, config: Mapping[str, Any]) -> Checkpoint | None:
         """Just the checkpoint of :meth:`aget_tuple`."""
         found = await self.aget_tuple(config)
@@ -350,38 +403,13 @@ class BaseCheckpointSaver(ABC):
         refuse_in_event_loop(type(self).__name__, method)
         return anyio.run(fn, *args)
 
-    def put(
-        self,
-        config: Mapping[str, Any],
-        checkpoint: Checkpoint | Mapping[str, Any],
-        metadata: CheckpointMetadata,
-        new_versions: Mapping[str, Version],
-    ) -> dict[str, Any]:
-        """Sync :meth:`aput`."""
-        return self._run_sync("put", self.aput, config, checkpoint, metadata, new_versions)
-
-    def put_writes(self, config: Mapping[str, Any], writes: Writes, task_id: str, task_path: str = "") -> None:
-        """Sync :meth:`aput_writes`."""
-        self._run_sync("put_writes", self.aput_writes, config, writes, task_id, task_path)
-
-    def put_step(
-        self,
-        config: Mapping[str, Any],
-        writes: StepWrites,
-        checkpoint: Checkpoint | Mapping[str, Any],
-        metadata: CheckpointMetadata,
-        new_versions: Mapping[str, Version],
-    ) -> dict[str, Any]:
-        """Sync :meth:`aput_step`."""
-        return self._run_sync("put_step", self.aput_step, config, writes, checkpoint, metadata, new_versions)
-
-    def get_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
-        """Sync :meth:`aget_tuple`."""
-        return self._run_sync("get_tuple", self.aget_tuple, config)
-
-    def get(self, config: Mapping[str, Any]) -> Checkpoint | None:
-        """Sync :meth:`aget`."""
-        return self._run_sync("get", self.aget, config)
+    put = _sync_twin(aput)
+    put_writes = _sync_twin(aput_writes)
+    put_step = _sync_twin(aput_step)
+    get_tuple = _sync_twin(aget_tuple)
+    get = _sync_twin(aget)
+    delete_thread = _sync_twin(adelete_thread)
+    prune = _sync_twin(aprune)
 
     def list(
         self,
@@ -394,41 +422,5 @@ class BaseCheckpointSaver(ABC):
         """Sync :meth:`alist` (reads the whole selection, then iterates it)."""
         return iter(self._run_sync("list", self._collect, config, filter, before, limit))
 
-    def delete_thread(self, thread_id: str) -> None:
-        """Sync :meth:`adelete_thread`."""
-        self._run_sync("delete_thread", self.adelete_thread, thread_id)
 
-    def prune(
-        self,
-        thread_id: str,
-        *,
-        keep_last: int | None = None,
-        older_than: datetime | timedelta | float | None = None,
-    ) -> int:
-        """Sync :meth:`aprune`."""
-
-        async def run() -> int:
-            return await self.aprune(thread_id, keep_last=keep_last, older_than=older_than)
-
-        return self._run_sync("prune", run)
-
-
-def list_scope(config: Mapping[str, Any] | None) -> tuple[str | None, str | None, str | None]:
-    """(thread id, namespace, checkpoint id) an ``alist`` config selects; None = any."""
-    configurable = (config or {}).get("configurable") or {}
-    thread = configurable.get("thread_id")
-    ns = configurable.get("checkpoint_ns")
-    cid = configurable.get("checkpoint_id")
-    return (
-        None if thread is None else str(thread),
-        None if ns is None else str(ns),
-        None if cid is None else str(cid),
-    )
-
-
-def before_id(before: Mapping[str, Any] | None) -> str | None:
-    if before is None:
-        return None
-    cid = (before.get("configurable") or {}).get("checkpoint_id")
-    return None if cid is None else str(cid)
 

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
-from ._base import BaseCheckpointSaver, SaverStatistics, before_id, list_scope
+from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics
 from ._records import CheckpointTuple, Version, thread_key
 from ._rows import (
     BlobRow,
@@ -105,16 +105,9 @@ class InMemorySaver(BaseCheckpointSaver):
         self._count(reads=1)
         return Decoder(self.serde, _Blobs(self._blobs)).checkpoint_tuple(row, self._pending(row))
 
-    async def alist(
-        self,
-        config: Mapping[str, Any] | None,
-        *,
-        filter: Mapping[str, Any] | None = None,
-        before: Mapping[str, Any] | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
-        thread, ns, cid = list_scope(config)
-        upper = before_id(before)
+    async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
+        thread, ns, cid, upper = query.scope()
+        filter = query.filter
         threads = self._checkpoints if thread is None else {thread: self._checkpoints.get(thread, {})}
         rows = [
             row
@@ -125,7 +118,7 @@ class InMemorySaver(BaseCheckpointSaver):
             if (cid is None or row.checkpoint_id == cid) and (upper is None or row.checkpoint_id < upper)
         ]
         rows.sort(key=lambda r: (r.checkpoint_id, r.thread_id, r.ns), reverse=True)
-        remaining = limit
+        remaining = query.limit
         for start in range(0, len(rows), _PAGE):
             decoder = Decoder(self.serde, _Blobs(self._blobs))  # one per page bounds its memo
             self._count(reads=1)

@@ -43,9 +43,8 @@ import msgspec
 from ..actors import Actor, ActorRef, ActorStopped, Supervisor
 from ._base import (
     BaseCheckpointSaver,
+    ListQuery,
     SaverStatistics,
-    before_id,
-    list_scope,
     refuse_in_event_loop,
     running_event_loop,
 )
@@ -511,17 +510,10 @@ class SqliteSaver(BaseCheckpointSaver):
         writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
         return Decoder(self.serde, page.blobs).checkpoint_tuple(row, writes)
 
-    async def alist(
-        self,
-        config: Mapping[str, Any] | None,
-        *,
-        filter: Mapping[str, Any] | None = None,
-        before: Mapping[str, Any] | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
-        thread, ns, cid = list_scope(config)
-        upper = before_id(before)
-        remaining = limit
+    async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
+        thread, ns, cid, upper = query.scope()
+        filter = query.filter
+        remaining = query.limit
         after: tuple[str, str, str] | None = None
         while remaining is None or remaining > 0:
             size = _PAGE if filter or remaining is None else min(remaining, _PAGE)
