@@ -10,27 +10,16 @@ structure and resume with the ids actorgraph reports.
 from __future__ import annotations
 
 import operator
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
 
 from actorgraph import END, START, Command, StateGraph, interrupt
 from actorgraph.errors import ResumeError
-from actorgraph.persistence import InMemorySaver, SqliteSaver
+from actorgraph.persistence import InMemorySaver
 from actorgraph.types import Interrupt
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def saver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
-    if request.param == "memory":
-        yield InMemorySaver()
-    else:
-        async with SqliteSaver.from_conn_string(str(tmp_path / "state.db")) as s:
-            yield s
 
 
 def cfg(thread: str = "1") -> dict[str, Any]:

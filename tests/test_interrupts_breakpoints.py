@@ -13,7 +13,7 @@ import pytest
 from actorgraph import END, START, Command, StateGraph, interrupt
 from actorgraph.persistence import InMemorySaver
 from actorgraph.types import Interrupt
-from test_interrupts import Log, cfg, saver, stream  # noqa: F401  (saver: the memory/SQLite fixture)
+from test_interrupts import Log, cfg, stream
 
 pytestmark = pytest.mark.anyio
 

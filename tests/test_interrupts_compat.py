@@ -11,9 +11,7 @@ import pytest
 
 from actorgraph import END, START, Command, StateGraph, interrupt
 from actorgraph.types import Interrupt
-from test_interrupts import (  # noqa: F401  (saver is a fixture)
-    Log, a_then_ask, cfg, parallel_graph, saver, sibling_graph, stream, values_of,
-)
+from test_interrupts import Log, a_then_ask, cfg, parallel_graph, sibling_graph, stream, values_of
 from test_interrupts_breakpoints import abc, review_graph, steps
 
 pytestmark = pytest.mark.anyio

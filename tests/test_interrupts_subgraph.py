@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from actorgraph import END, START, Command, StateGraph, interrupt
-from test_interrupts import Log, cfg, saver  # noqa: F401  (saver: the memory/SQLite fixture)
+from test_interrupts import Log, cfg
 
 pytestmark = pytest.mark.anyio
 

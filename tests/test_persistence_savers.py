@@ -7,9 +7,7 @@ import os
 import random
 import sqlite3
 import string
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,15 +31,6 @@ GONE = object()  # a channel that became empty
 
 class Opaque:
     """A value no serializer here can store."""
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def saver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BaseCheckpointSaver]:
-    if request.param == "memory":
-        yield InMemorySaver()
-    else:
-        async with SqliteSaver.from_conn_string(str(tmp_path / "checkpoints.db")) as sqlite:
-            yield sqlite
 
 
 def cfg(thread: str = "t", ns: str | None = "", checkpoint_id: str | None = None) -> dict[str, Any]:

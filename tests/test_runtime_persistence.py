@@ -5,8 +5,6 @@ behaviour, SEMANTICS.md §6-§7)."""
 from __future__ import annotations
 
 import operator
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import anyio
@@ -14,18 +12,9 @@ import pytest
 
 from actorgraph import END, START, StateGraph
 from actorgraph.errors import EmptyInputError, InvalidUpdateError, ThreadBusyError
-from actorgraph.persistence import InMemorySaver, SerializationError, SqliteSaver
+from actorgraph.persistence import InMemorySaver, SerializationError
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def saver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
-    if request.param == "memory":
-        yield InMemorySaver()
-    else:
-        async with SqliteSaver.from_conn_string(str(tmp_path / "state.db")) as s:
-            yield s
 
 
 def cfg(thread: str = "1", **extra: Any) -> dict[str, Any]:
