@@ -14,15 +14,11 @@ import pytest
 
 from actorgraph import END, START, StateGraph
 from actorgraph.errors import InvalidUpdateError
+from _helpers import S, Full, In, Out, Priv, Pub
 
 pytestmark = pytest.mark.anyio
 
 TROUBLESHOOTING = "\nFor troubleshooting, visit: https://docs.langchain.com/oss/python/langgraph/errors/"
-
-
-class S(TypedDict):
-    x: int
-    log: Annotated[list[Any], operator.add]
 
 
 def _linear() -> Any:
@@ -70,20 +66,6 @@ async def test_reducer_defaults_appear_unwritten_last_value_keys_do_not() -> Non
     assert await graph.ainvoke({}) == {"x": 5, "n": 0, "log": []}
 
 
-class In(TypedDict):
-    question: str
-
-
-class Out(TypedDict):
-    answer: str
-
-
-class Full(TypedDict):
-    question: str
-    answer: str
-    scratch: str
-
-
 def _io_graph(seen: list[Any]) -> Any:
     def n1(s: Full) -> dict[str, Any]:
         seen.append(("n1", dict(s)))
@@ -109,14 +91,6 @@ async def test_input_and_output_schema_filtering() -> None:
     assert out == {"answer": "hi!?"}
     # LangGraph 1.2.24: n1 sees {'question': 'hi'}, n2 sees {'question': 'hi', 'scratch': 'hi!'}
     assert seen == [("n1", {"question": "hi"}), ("n2", {"question": "hi", "scratch": "hi!"})]
-
-
-class Priv(TypedDict):
-    secret: str
-
-
-class Pub(TypedDict):
-    out: str
 
 
 async def test_private_channel_via_node_input_schema() -> None:

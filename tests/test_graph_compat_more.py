@@ -6,27 +6,18 @@ sequences of retry policies."""
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
 import anyio
 import pytest
 
-from actorgraph import START, Command, RetryPolicy, Send, StateGraph, StreamWriter, get_stream_writer
+from actorgraph import START, Command, RetryPolicy, Send, StateGraph
+from _helpers import (
+    L, NS, S, Full, In, MyErr, Out, Outer, ab_graph, child_graph, collect, inner_graph, mk, no_id,
+    parallel_failure, private_graph, push_and_pull, strip_ns,
+)
 
 pytestmark = pytest.mark.anyio
-
-
-class NS(TypedDict):
-    n: int
-    log: Annotated[list[Any], operator.add]
-
-
-def mk(name: str, key: str = "log") -> Callable[[Any], dict[str, Any]]:
-    def f(s: Any) -> dict[str, Any]:
-        return {key: [name]}
-
-    return f
 
 
 # -- scenario 5: Command(graph=Command.PARENT) --------------------------------------------------
@@ -74,94 +65,6 @@ async def test_command_parent_updates_stream() -> None:
 
 
 # == scenario 7: stream shapes =================================================================
-# Helpers copied from tests/test_graph_stream.py.
-
-
-class S(TypedDict):
-    x: int
-    log: Annotated[list[Any], operator.add]
-
-
-def node_a(s: S) -> dict[str, Any]:
-    get_stream_writer()({"custom_a": s["x"]})
-    return {"x": s["x"] + 1, "log": ["a"]}
-
-
-def node_b(s: S, writer: StreamWriter) -> dict[str, Any]:
-    writer("b-progress")
-    writer({"n": 2})
-    return {"log": ["b"]}
-
-
-def _ab() -> Any:
-    g = StateGraph(S)
-    g.add_node("a", node_a)
-    g.add_node("b", node_b)
-    g.add_edge(START, "a")
-    g.add_edge("a", "b")
-    return g.compile()
-
-
-def _child_graph() -> Any:
-    class C(TypedDict):
-        x: int
-        log: Annotated[list[Any], operator.add]
-
-    def c1(s: Any) -> dict[str, Any]:
-        get_stream_writer()("from c1")
-        return {"log": ["c1"]}
-
-    cg = StateGraph(C)
-    cg.add_node("c1", c1)
-    cg.add_edge(START, "c1")
-    g = StateGraph(S)
-    g.add_node("a", node_a)
-    g.add_node("child", cg.compile())
-    g.add_edge(START, "a")
-    g.add_edge("a", "child")
-    return g.compile()
-
-
-def _strip(ns: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(part.split(":")[0] for part in ns)
-
-
-def _no_id(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if k != "id"}
-
-
-async def _collect(graph: Any, inp: Any, **kwargs: Any) -> list[Any]:
-    return [c async for c in graph.astream(inp, **kwargs)]
-
-
-class In(TypedDict):
-    question: str
-
-
-class Out(TypedDict):
-    answer: str
-
-
-class Full(TypedDict):
-    question: str
-    answer: str
-    scratch: str
-
-
-class Priv(TypedDict):
-    secret: str
-
-
-class Pub(TypedDict):
-    out: str
-
-
-def priv_p1(s: Pub) -> Priv:
-    return {"secret": "s1"}
-
-
-def priv_p2(s: Priv) -> dict[str, Any]:
-    return {"out": s["secret"] + "x"}
 
 
 # (fixed) actorgraph used to: emits values only after steps that changed an output-schema key, so only the last
@@ -174,7 +77,7 @@ async def test_values_mode_with_output_schema_emits_every_state_change() -> None
     g.add_edge(START, "n1")
     g.add_edge("n1", "n2")
     # LangGraph 1.2.24: a values chunk after every step (all state keys, not output-filtered)
-    assert await _collect(g.compile(), {"question": "hi"}, stream_mode="values") == [
+    assert await collect(g.compile(), {"question": "hi"}, stream_mode="values") == [
         {"question": "hi"},
         {"question": "hi", "scratch": "hi!"},
         {"question": "hi", "answer": "hi!?", "scratch": "hi!"},
@@ -185,14 +88,9 @@ async def test_values_mode_with_output_schema_emits_every_state_change() -> None
 # [{'out': ''}, {'out': 's1x'}]. LangGraph's values chunks include private channels (node input
 # schema keys) too.
 async def test_values_mode_shows_private_channels() -> None:
-    g = StateGraph(Pub)
-    g.add_node("p1", priv_p1)
-    g.add_node("p2", priv_p2)
-    g.add_edge(START, "p1")
-    g.add_edge("p1", "p2")
-    graph = g.compile()
+    graph = private_graph()
     # LangGraph 1.2.24: [{'out': ''}, {'out': '', 'secret': 's1'}, {'out': 's1x', 'secret': 's1'}]
-    assert await _collect(graph, {"out": ""}, stream_mode="values") == [
+    assert await collect(graph, {"out": ""}, stream_mode="values") == [
         {"out": ""}, {"out": "", "secret": "s1"}, {"out": "s1x", "secret": "s1"}
     ]
 
@@ -203,9 +101,9 @@ async def test_tasks_mode_result_of_a_key_written_twice() -> None:
     g = StateGraph(S)
     g.add_node("m", lambda s: [Command(update={"log": ["m1"]}), Command(update={"log": ["m2"]})])
     g.add_edge(START, "m")
-    chunks = await _collect(g.compile(), {"x": 1}, stream_mode="tasks")
+    chunks = await collect(g.compile(), {"x": 1}, stream_mode="tasks")
     # LangGraph 1.2.24: result {'log': {'$writes': [['m1'], ['m2']]}}
-    assert [_no_id(c) for c in chunks if "result" in c] == [
+    assert [no_id(c) for c in chunks if "result" in c] == [
         {"name": "m", "error": None, "result": {"log": {"$writes": [["m1"], ["m2"]]}}, "interrupts": []}
     ]
 
@@ -214,62 +112,19 @@ async def test_tasks_mode_result_of_a_key_written_twice() -> None:
 # even without subgraphs=True); LangGraph drops them unless subgraphs=True.
 async def test_subgraph_custom_chunks_hidden_without_subgraphs() -> None:
     # LangGraph 1.2.24: without subgraphs=True the child's writer goes nowhere: [{'custom_a': 1}]
-    assert await _collect(_child_graph(), {"x": 1}, stream_mode="custom") == [{"custom_a": 1}]
+    assert await collect(child_graph(), {"x": 1}, stream_mode="custom") == [{"custom_a": 1}]
 
 
 # (fixed) actorgraph used to: ainvoke ignores stream_mode and returns the final state {'x': 2, 'log': ['a', 'b']};
 # LangGraph's invoke/ainvoke with stream_mode != 'values' return the list of chunks of that mode.
 async def test_ainvoke_with_stream_mode_updates_returns_the_chunks() -> None:
     # LangGraph 1.2.24: invoke(..., stream_mode="updates") -> [{'a': ...}, {'b': ...}]
-    assert await _ab().ainvoke({"x": 1}, stream_mode="updates") == [
+    assert await ab_graph().ainvoke({"x": 1}, stream_mode="updates") == [
         {"a": {"x": 2, "log": ["a"]}}, {"b": {"log": ["b"]}}
     ]
 
 
 # == scenario 12: a failing task among parallel ones, while streaming ==========================
-# Helpers copied from tests/test_graph_errors.py.
-
-
-class L(TypedDict):
-    log: Annotated[list[Any], operator.add]
-
-
-class MyErr(Exception):
-    pass
-
-
-def _parallel_failure(events: list[str]) -> Any:
-    async def fails(s: L) -> dict[str, Any]:
-        await anyio.sleep(0.01)
-        raise MyErr("parallel failure")
-
-    async def slow(s: L) -> dict[str, Any]:
-        events.append("slow started")
-        try:
-            await anyio.sleep(5)
-            events.append("slow finished")
-        except anyio.get_cancelled_exc_class():
-            events.append("slow cancelled")
-            raise
-        return {"log": ["slow"]}
-
-    def quick(s: L) -> dict[str, Any]:
-        events.append("quick")
-        return {"log": ["quick"]}
-
-    def after(s: L) -> dict[str, Any]:
-        events.append("after")
-        return {}
-
-    g = StateGraph(L)
-    g.add_node("fails", fails)
-    g.add_node("slow", slow)
-    g.add_node("quick", quick)
-    g.add_node("after", after)
-    for n in ("fails", "slow", "quick"):
-        g.add_edge(START, n)
-        g.add_edge(n, "after")
-    return g.compile()
 
 
 # (fixed) actorgraph used to: yields nothing before raising MyErr: a step's events are published at the barrier,
@@ -280,7 +135,7 @@ async def test_parallel_failure_while_streaming_yields_finished_siblings_first()
     chunks: list[Any] = []
     with anyio.fail_after(3):
         with pytest.raises(MyErr):
-            async for c in _parallel_failure(events).astream({"log": []}):
+            async for c in parallel_failure(events).astream({"log": []}):
                 chunks.append(c)
     # LangGraph 1.2.24: [{'quick': {'log': ['quick']}}], then MyErr('parallel failure')
     assert chunks == [{"quick": {"log": ["quick"]}}]
@@ -289,26 +144,11 @@ async def test_parallel_failure_while_streaming_yields_finished_siblings_first()
 # == scenario 6/7: a graph invoked inside a function node, streamed with subgraphs=True ========
 
 
-class Inner(TypedDict):
-    text: str
-    words: Annotated[list[str], operator.add]
-
-
-class Outer(TypedDict):
-    sentence: str
-    result: list[str]
-
-
 # (fixed) actorgraph used to: only [((), {'call': {'result': ['a', 'b', 'A', 'B']}})]: a graph ainvoke'd inside a
 # node runs as an independent run, so its events never reach the parent's stream. LangGraph picks
 # up the parent run from the task's config (contextvar) and streams it under ('call:<id>',).
 async def test_graph_called_inside_a_node_streams_as_a_subgraph() -> None:
-    ig = StateGraph(Inner)
-    ig.add_node("split", lambda s: {"words": s["text"].split()})
-    ig.add_node("upper", lambda s: {"words": [w.upper() for w in s["words"]]})
-    ig.add_edge(START, "split")
-    ig.add_edge("split", "upper")
-    inner = ig.compile()
+    inner = inner_graph()
 
     async def call(s: Outer) -> dict[str, Any]:
         out = await inner.ainvoke({"text": s["sentence"]})
@@ -317,9 +157,9 @@ async def test_graph_called_inside_a_node_streams_as_a_subgraph() -> None:
     g = StateGraph(Outer)
     g.add_node("call", call)
     g.add_edge(START, "call")
-    chunks = await _collect(g.compile(), {"sentence": "a b"}, subgraphs=True)
+    chunks = await collect(g.compile(), {"sentence": "a b"}, subgraphs=True)
     # LangGraph 1.2.24: the inner graph's updates appear under ('call:<id>',)
-    assert [(_strip(ns), c) for ns, c in chunks] == [
+    assert [(strip_ns(ns), c) for ns, c in chunks] == [
         (("call",), {"split": {"words": ["a", "b"]}}),
         (("call",), {"upper": {"words": ["A", "B"]}}),
         ((), {"call": {"result": ["a", "b", "A", "B"]}}),
@@ -358,21 +198,10 @@ async def test_sequence_of_retry_policies_first_matching_applies(exc: Exception)
 # == scenario 7: tasks mode for a Send (push) task ==============================================
 
 
-def _push_and_pull() -> Any:
-    class L(TypedDict):
-        log: Annotated[list[Any], operator.add]
-
-    g = StateGraph(L)
-    g.add_node("w", lambda x: {"log": [x]})
-    g.add_node("j", lambda s: Command(goto="w"))
-    g.add_conditional_edges(START, lambda s: [Send("w", "p0"), "j"])
-    return g.compile()
-
-
 # (fixed) actorgraph used to: a push task's triggers are ('__pregel_tasks',) (the hidden Send channel's name);
 # LangGraph reports ('__pregel_push',).
 async def test_tasks_mode_push_and_pull_tasks() -> None:
-    chunks = [_no_id(c) for c in await _collect(_push_and_pull(), {"log": []}, stream_mode="tasks")]
+    chunks = [no_id(c) for c in await collect(push_and_pull(), {"log": []}, stream_mode="tasks")]
     # LangGraph 1.2.24: starts of a step in plan order (push tasks first), results as tasks finish
     assert chunks[:2] == [
         {"name": "w", "input": "p0", "triggers": ("__pregel_push",)},

@@ -14,24 +14,13 @@ from typing import Annotated, Any, Literal, TypedDict
 import pytest
 
 from actorgraph import END, START, StateGraph
+from _helpers import NS, mk
 
 pytestmark = pytest.mark.anyio
 
 
 class S(TypedDict):
     log: Annotated[list[Any], operator.add]
-
-
-class NS(TypedDict):
-    n: int
-    log: Annotated[list[Any], operator.add]
-
-
-def mk(name: str) -> Callable[[Any], dict[str, Any]]:
-    def f(s: Any) -> dict[str, Any]:
-        return {"log": [name]}
-
-    return f
 
 
 def _names(chunks: list[dict[str, Any]]) -> list[str]:

@@ -7,7 +7,6 @@ except where a test says it pins one of actorgraph's deliberate deviations.
 from __future__ import annotations
 
 import asyncio
-import operator
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -17,19 +16,11 @@ import pytest
 
 from actorgraph import END, START, Command, RetryPolicy, Send, StateGraph
 from actorgraph.errors import GraphRecursionError, GraphValidationError, InvalidUpdateError
+from _helpers import L, S, MyErr, parallel_failure
 
 pytestmark = pytest.mark.anyio
 
 TROUBLESHOOTING = "\nFor troubleshooting, visit: https://docs.langchain.com/oss/python/langgraph/errors/"
-
-
-class S(TypedDict):
-    x: int
-    log: Annotated[list[Any], operator.add]
-
-
-class L(TypedDict):
-    log: Annotated[list[Any], operator.add]
 
 
 def mk(name: str, calls: list[str] | None = None) -> Callable[[Any], dict[str, Any]]:
@@ -519,10 +510,6 @@ async def test_custom_retry_on(retry_on: Any, max_attempts: int, exc: Exception,
 # -- scenario 12: node failures ----------------------------------------------------------------
 
 
-class MyErr(Exception):
-    pass
-
-
 async def test_node_exception_surfaces_unchanged_with_a_task_note() -> None:
     def boom(s: L) -> dict[str, Any]:
         raise MyErr("kaboom 42")
@@ -541,45 +528,11 @@ async def test_node_exception_surfaces_unchanged_with_a_task_note() -> None:
     assert len(note) == len("During task with name 'boom' and id ''") + 36
 
 
-def _parallel_failure(events: list[str]) -> Any:
-    async def fails(s: L) -> dict[str, Any]:
-        await anyio.sleep(0.01)
-        raise MyErr("parallel failure")
-
-    async def slow(s: L) -> dict[str, Any]:
-        events.append("slow started")
-        try:
-            await anyio.sleep(5)
-            events.append("slow finished")
-        except anyio.get_cancelled_exc_class():
-            events.append("slow cancelled")
-            raise
-        return {"log": ["slow"]}
-
-    def quick(s: L) -> dict[str, Any]:
-        events.append("quick")
-        return {"log": ["quick"]}
-
-    def after(s: L) -> dict[str, Any]:
-        events.append("after")
-        return {}
-
-    g = StateGraph(L)
-    g.add_node("fails", fails)
-    g.add_node("slow", slow)
-    g.add_node("quick", quick)
-    g.add_node("after", after)
-    for n in ("fails", "slow", "quick"):
-        g.add_edge(START, n)
-        g.add_edge(n, "after")
-    return g.compile()
-
-
 async def test_parallel_failure_cancels_siblings() -> None:
     events: list[str] = []
     with anyio.fail_after(3):
         with pytest.raises(MyErr) as info:
-            await _parallel_failure(events).ainvoke({"log": []})
+            await parallel_failure(events).ainvoke({"log": []})
     # LangGraph 1.2.24: MyErr('parallel failure'), note naming 'fails'; quick ran, slow cancelled,
     # after never ran; took ~0.0 s
     assert str(info.value) == "parallel failure"

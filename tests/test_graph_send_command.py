@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import operator
 import random
-from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypedDict
 
 import anyio
@@ -15,6 +14,7 @@ import pytest
 
 from actorgraph import END, START, Command, Send, StateGraph
 from actorgraph.errors import GraphBubbleUp, InvalidUpdateError, ParentCommand
+from _helpers import NS, mk
 
 pytestmark = pytest.mark.anyio
 
@@ -22,18 +22,6 @@ pytestmark = pytest.mark.anyio
 class S(TypedDict):
     items: list[Any]
     out: Annotated[list[Any], operator.add]
-
-
-class NS(TypedDict):
-    n: int
-    log: Annotated[list[Any], operator.add]
-
-
-def mk(name: str, key: str = "log") -> Callable[[Any], dict[str, Any]]:
-    def f(s: Any) -> dict[str, Any]:
-        return {key: [name]}
-
-    return f
 
 
 # -- Send ---------------------------------------------------------------------------------------

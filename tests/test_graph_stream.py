@@ -8,76 +8,19 @@ before ':'.
 from __future__ import annotations
 
 import asyncio
-import operator
-from typing import Annotated, Any, TypedDict
+from typing import Any, TypedDict
 
 import pytest
 
-from actorgraph import START, Command, Send, StateGraph, StreamWriter, get_stream_writer
+from actorgraph import START, StateGraph, StreamWriter
+from _helpers import S, ab_graph, child_graph, collect, no_id, private_graph, push_and_pull, strip_ns
 
 pytestmark = pytest.mark.anyio
 
 
-class S(TypedDict):
-    x: int
-    log: Annotated[list[Any], operator.add]
-
-
-def node_a(s: S) -> dict[str, Any]:
-    get_stream_writer()({"custom_a": s["x"]})
-    return {"x": s["x"] + 1, "log": ["a"]}
-
-
-def node_b(s: S, writer: StreamWriter) -> dict[str, Any]:
-    writer("b-progress")
-    writer({"n": 2})
-    return {"log": ["b"]}
-
-
-def _ab() -> Any:
-    g = StateGraph(S)
-    g.add_node("a", node_a)
-    g.add_node("b", node_b)
-    g.add_edge(START, "a")
-    g.add_edge("a", "b")
-    return g.compile()
-
-
-def _child_graph() -> Any:
-    class C(TypedDict):
-        x: int
-        log: Annotated[list[Any], operator.add]
-
-    def c1(s: Any) -> dict[str, Any]:
-        get_stream_writer()("from c1")
-        return {"log": ["c1"]}
-
-    cg = StateGraph(C)
-    cg.add_node("c1", c1)
-    cg.add_edge(START, "c1")
-    g = StateGraph(S)
-    g.add_node("a", node_a)
-    g.add_node("child", cg.compile())
-    g.add_edge(START, "a")
-    g.add_edge("a", "child")
-    return g.compile()
-
-
-def _strip(ns: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(part.split(":")[0] for part in ns)
-
-
-def _no_id(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if k != "id"}
-
-
-async def _collect(graph: Any, inp: Any, **kwargs: Any) -> list[Any]:
-    return [c async for c in graph.astream(inp, **kwargs)]
-
-
 async def test_values_mode() -> None:
     # LangGraph 1.2.24: [{'x': 1, 'log': []}, {'x': 2, 'log': ['a']}, {'x': 2, 'log': ['a', 'b']}]
-    assert await _collect(_ab(), {"x": 1}, stream_mode="values") == [
+    assert await collect(ab_graph(), {"x": 1}, stream_mode="values") == [
         {"x": 1, "log": []}, {"x": 2, "log": ["a"]}, {"x": 2, "log": ["a", "b"]}
     ]
 
@@ -89,25 +32,25 @@ async def test_values_mode_emits_after_a_step_that_rewrote_a_value_unchanged() -
     g.add_edge(START, "a")
     g.add_edge("a", "b")
     # LangGraph 1.2.24: [{'x': 1, 'log': []}, {'x': 1, 'log': []}] (nothing after b, which wrote nothing)
-    assert await _collect(g.compile(), {"x": 1}, stream_mode="values") == [{"x": 1, "log": []}, {"x": 1, "log": []}]
+    assert await collect(g.compile(), {"x": 1}, stream_mode="values") == [{"x": 1, "log": []}, {"x": 1, "log": []}]
 
 
 async def test_updates_mode_is_the_default() -> None:
     expected = [{"a": {"x": 2, "log": ["a"]}}, {"b": {"log": ["b"]}}]
     # LangGraph 1.2.24: [{'a': {'x': 2, 'log': ['a']}}, {'b': {'log': ['b']}}]
-    assert await _collect(_ab(), {"x": 1}, stream_mode="updates") == expected
-    assert await _collect(_ab(), {"x": 1}) == expected
+    assert await collect(ab_graph(), {"x": 1}, stream_mode="updates") == expected
+    assert await collect(ab_graph(), {"x": 1}) == expected
 
 
 async def test_custom_mode_via_get_stream_writer_and_writer_kwarg() -> None:
     # LangGraph 1.2.24: [{'custom_a': 1}, 'b-progress', {'n': 2}]
-    assert await _collect(_ab(), {"x": 1}, stream_mode="custom") == [{"custom_a": 1}, "b-progress", {"n": 2}]
+    assert await collect(ab_graph(), {"x": 1}, stream_mode="custom") == [{"custom_a": 1}, "b-progress", {"n": 2}]
 
 
 async def test_tasks_mode() -> None:
-    chunks = await _collect(_ab(), {"x": 1}, stream_mode="tasks")
+    chunks = await collect(ab_graph(), {"x": 1}, stream_mode="tasks")
     # LangGraph 1.2.24 (ids aside): start and result of a, then of b; triggers is a tuple
-    assert [_no_id(c) for c in chunks] == [
+    assert [no_id(c) for c in chunks] == [
         {"name": "a", "input": {"x": 1, "log": []}, "triggers": ("branch:to:a",)},
         {"name": "a", "error": None, "result": {"x": 2, "log": ["a"]}, "interrupts": []},
         {"name": "b", "input": {"x": 2, "log": ["a"]}, "triggers": ("branch:to:b",)},
@@ -121,19 +64,19 @@ async def test_tasks_mode_result_of_a_node_returning_none() -> None:
     g = StateGraph(S)
     g.add_node("a", lambda s: None)
     g.add_edge(START, "a")
-    chunks = await _collect(g.compile(), {"x": 1}, stream_mode="tasks")
+    chunks = await collect(g.compile(), {"x": 1}, stream_mode="tasks")
     # LangGraph 1.2.24: result {} for a node returning None
-    assert [_no_id(c) for c in chunks] == [
+    assert [no_id(c) for c in chunks] == [
         {"name": "a", "input": {"x": 1, "log": []}, "triggers": ("branch:to:a",)},
         {"name": "a", "error": None, "result": {}, "interrupts": []},
     ]
 
 
 async def test_debug_mode_structure() -> None:
-    chunks = await _collect(_ab(), {"x": 1}, stream_mode="debug")
+    chunks = await collect(ab_graph(), {"x": 1}, stream_mode="debug")
     # LangGraph 1.2.24 (no checkpointer; timestamps and ids aside):
     # step 1 task a, step 1 task_result a, step 2 task b, step 2 task_result b
-    assert [(c["step"], c["type"], _no_id(c["payload"])) for c in chunks] == [
+    assert [(c["step"], c["type"], no_id(c["payload"])) for c in chunks] == [
         (1, "task", {"name": "a", "input": {"x": 1, "log": []}, "triggers": ("branch:to:a",)}),
         (1, "task_result", {"name": "a", "error": None, "result": {"x": 2, "log": ["a"]}, "interrupts": []}),
         (2, "task", {"name": "b", "input": {"x": 2, "log": ["a"]}, "triggers": ("branch:to:b",)}),
@@ -144,7 +87,7 @@ async def test_debug_mode_structure() -> None:
 
 
 async def test_several_modes_yield_mode_chunk_tuples() -> None:
-    chunks = await _collect(_ab(), {"x": 1}, stream_mode=["values", "updates", "custom"])
+    chunks = await collect(ab_graph(), {"x": 1}, stream_mode=["values", "updates", "custom"])
     # LangGraph 1.2.24: exactly this order
     assert chunks == [
         ("values", {"x": 1, "log": []}),
@@ -162,7 +105,7 @@ async def test_debug_and_updates_order() -> None:
     g = StateGraph(S)
     g.add_node("a", lambda s: {"x": 5})
     g.add_edge(START, "a")
-    chunks = await _collect(g.compile(), {"x": 1}, stream_mode=["debug", "updates"])
+    chunks = await collect(g.compile(), {"x": 1}, stream_mode=["debug", "updates"])
     # LangGraph 1.2.24: [('debug', task), ('updates', {'a': {'x': 5}}), ('debug', task_result)]
     assert [(m, c["type"] if m == "debug" else c) for m, c in chunks] == [
         ("debug", "task"), ("updates", {"a": {"x": 5}}), ("debug", "task_result")
@@ -170,9 +113,9 @@ async def test_debug_and_updates_order() -> None:
 
 
 async def test_subgraphs_true_single_mode_namespaces() -> None:
-    chunks = await _collect(_child_graph(), {"x": 1}, subgraphs=True)
+    chunks = await collect(child_graph(), {"x": 1}, subgraphs=True)
     # LangGraph 1.2.24: [((), a), (('child:<id>',), c1), ((), child)]
-    assert [(_strip(ns), c) for ns, c in chunks] == [
+    assert [(strip_ns(ns), c) for ns, c in chunks] == [
         ((), {"a": {"x": 2, "log": ["a"]}}),
         (("child",), {"c1": {"log": ["c1"]}}),
         ((), {"child": {"x": 2, "log": ["a", "c1"]}}),
@@ -182,9 +125,9 @@ async def test_subgraphs_true_single_mode_namespaces() -> None:
 
 
 async def test_subgraphs_true_several_modes() -> None:
-    chunks = await _collect(_child_graph(), {"x": 1}, stream_mode=["updates", "values", "custom"], subgraphs=True)
+    chunks = await collect(child_graph(), {"x": 1}, stream_mode=["updates", "values", "custom"], subgraphs=True)
     # LangGraph 1.2.24: exactly this order (namespaces stripped of task ids)
-    assert [(_strip(ns), m, c) for ns, m, c in chunks] == [
+    assert [(strip_ns(ns), m, c) for ns, m, c in chunks] == [
         ((), "values", {"x": 1, "log": []}),
         ((), "custom", {"custom_a": 1}),
         ((), "updates", {"a": {"x": 2, "log": ["a"]}}),
@@ -199,9 +142,9 @@ async def test_subgraphs_true_several_modes() -> None:
 
 
 async def test_subgraphs_true_values_mode() -> None:
-    chunks = await _collect(_child_graph(), {"x": 1}, stream_mode="values", subgraphs=True)
+    chunks = await collect(child_graph(), {"x": 1}, stream_mode="values", subgraphs=True)
     # LangGraph 1.2.24
-    assert [(_strip(ns), c) for ns, c in chunks] == [
+    assert [(strip_ns(ns), c) for ns, c in chunks] == [
         ((), {"x": 1, "log": []}),
         ((), {"x": 2, "log": ["a"]}),
         (("child",), {"x": 2, "log": ["a"]}),
@@ -212,15 +155,15 @@ async def test_subgraphs_true_values_mode() -> None:
 
 async def test_without_subgraphs_values_show_only_the_root() -> None:
     # LangGraph 1.2.24: [{'x': 1, 'log': []}, {'x': 2, 'log': ['a']}, {'x': 2, 'log': ['a', 'a', 'c1']}]
-    assert await _collect(_child_graph(), {"x": 1}, stream_mode="values") == [
+    assert await collect(child_graph(), {"x": 1}, stream_mode="values") == [
         {"x": 1, "log": []}, {"x": 2, "log": ["a"]}, {"x": 2, "log": ["a", "a", "c1"]}
     ]
 
 
 async def test_subgraphs_true_custom_mode() -> None:
-    chunks = await _collect(_child_graph(), {"x": 1}, stream_mode="custom", subgraphs=True)
+    chunks = await collect(child_graph(), {"x": 1}, stream_mode="custom", subgraphs=True)
     # LangGraph 1.2.24: [((), {'custom_a': 1}), (('child:<id>',), 'from c1')]
-    assert [(_strip(ns), c) for ns, c in chunks] == [((), {"custom_a": 1}), (("child",), "from c1")]
+    assert [(strip_ns(ns), c) for ns, c in chunks] == [((), {"custom_a": 1}), (("child",), "from c1")]
 
 
 async def test_subgraphs_true_tasks_mode() -> None:
@@ -237,9 +180,9 @@ async def test_subgraphs_true_tasks_mode() -> None:
     g = StateGraph(S)
     g.add_node("child", cg.compile())
     g.add_edge(START, "child")
-    chunks = await _collect(g.compile(), {"x": 1}, stream_mode="tasks", subgraphs=True)
+    chunks = await collect(g.compile(), {"x": 1}, stream_mode="tasks", subgraphs=True)
     # LangGraph 1.2.24
-    assert [(_strip(ns), _no_id(c)) for ns, c in chunks] == [
+    assert [(strip_ns(ns), no_id(c)) for ns, c in chunks] == [
         ((), {"name": "child", "input": {"x": 1, "log": []}, "triggers": ("branch:to:child",)}),
         (("child",), {"name": "c1", "input": {"x": 1}, "triggers": ("branch:to:c1",)}),
         (("child",), {"name": "c1", "error": None, "result": {"x": 5}, "interrupts": []}),
@@ -251,7 +194,7 @@ async def test_subgraphs_true_tasks_mode() -> None:
 
 
 def test_sync_stream_and_invoke() -> None:
-    graph = _ab()
+    graph = ab_graph()
     # LangGraph 1.2.24: same chunks as astream
     assert list(graph.stream({"x": 1})) == [{"a": {"x": 2, "log": ["a"]}}, {"b": {"log": ["b"]}}]
     assert list(graph.stream({"x": 1}, stream_mode="custom")) == [{"custom_a": 1}, "b-progress", {"n": 2}]
@@ -267,9 +210,9 @@ def test_sync_stream_and_invoke() -> None:
 
 
 def test_sync_stream_subgraphs() -> None:
-    chunks = list(_child_graph().stream({"x": 1}, subgraphs=True))
+    chunks = list(child_graph().stream({"x": 1}, subgraphs=True))
     # LangGraph 1.2.24
-    assert [(_strip(ns), c) for ns, c in chunks] == [
+    assert [(strip_ns(ns), c) for ns, c in chunks] == [
         ((), {"a": {"x": 2, "log": ["a"]}}),
         (("child",), {"c1": {"log": ["c1"]}}),
         ((), {"child": {"x": 2, "log": ["a", "c1"]}}),
@@ -278,7 +221,7 @@ def test_sync_stream_subgraphs() -> None:
 
 def test_sync_invoke_inside_running_loop_points_at_ainvoke() -> None:
     # actorgraph's documented behaviour (API.md), not LangGraph's (which runs it anyway)
-    graph = _ab()
+    graph = ab_graph()
 
     async def inside() -> None:
         with pytest.raises(RuntimeError, match="ainvoke"):
@@ -292,30 +235,9 @@ def test_sync_invoke_inside_running_loop_points_at_ainvoke() -> None:
 # -- extra stream shape checks ----------------------------------------------------------------
 
 
-class Priv(TypedDict):
-    secret: str
-
-
-class Pub(TypedDict):
-    out: str
-
-
-def priv_p1(s: Pub) -> Priv:
-    return {"secret": "s1"}
-
-
-def priv_p2(s: Priv) -> dict[str, Any]:
-    return {"out": s["secret"] + "x"}
-
-
 async def test_updates_mode_shows_private_channel_writes() -> None:
-    g = StateGraph(Pub)
-    g.add_node("p1", priv_p1)
-    g.add_node("p2", priv_p2)
-    g.add_edge(START, "p1")
-    g.add_edge("p1", "p2")
     # LangGraph 1.2.24: [{'p1': {'secret': 's1'}}, {'p2': {'out': 's1x'}}]
-    assert await _collect(g.compile(), {"out": ""}) == [{"p1": {"secret": "s1"}}, {"p2": {"out": "s1x"}}]
+    assert await collect(private_graph(), {"out": ""}) == [{"p1": {"secret": "s1"}}, {"p2": {"out": "s1x"}}]
 
 
 async def test_subgraphs_true_debug_mode() -> None:
@@ -328,9 +250,9 @@ async def test_subgraphs_true_debug_mode() -> None:
     g = StateGraph(S)
     g.add_node("child", cg.compile())
     g.add_edge(START, "child")
-    chunks = await _collect(g.compile(), {"x": 1}, stream_mode="debug", subgraphs=True)
+    chunks = await collect(g.compile(), {"x": 1}, stream_mode="debug", subgraphs=True)
     # LangGraph 1.2.24 (no checkpointer): the child's step numbers are its own (c1 runs at its step 1)
-    assert [(_strip(ns), c["step"], c["type"], _no_id(c["payload"])) for ns, c in chunks] == [
+    assert [(strip_ns(ns), c["step"], c["type"], no_id(c["payload"])) for ns, c in chunks] == [
         ((), 1, "task", {"name": "child", "input": {"x": 1, "log": []}, "triggers": ("branch:to:child",)}),
         (("child",), 1, "task", {"name": "c1", "input": {"x": 1}, "triggers": ("branch:to:c1",)}),
         (("child",), 1, "task_result", {"name": "c1", "error": None, "result": {"x": 5}, "interrupts": []}),
@@ -339,25 +261,14 @@ async def test_subgraphs_true_debug_mode() -> None:
 
 
 
-def _push_and_pull() -> Any:
-    class L(TypedDict):
-        log: Annotated[list[Any], operator.add]
-
-    g = StateGraph(L)
-    g.add_node("w", lambda x: {"log": [x]})
-    g.add_node("j", lambda s: Command(goto="w"))
-    g.add_conditional_edges(START, lambda s: [Send("w", "p0"), "j"])
-    return g.compile()
-
-
 async def test_updates_and_values_with_push_tasks_and_goto_only_command() -> None:
-    graph = _push_and_pull()
-    chunks = await _collect(graph, {"log": []})
+    graph = push_and_pull()
+    chunks = await collect(graph, {"log": []})
     # LangGraph 1.2.24: [{'w': {'log': ['p0']}}, {'j': None}, {'w': {'log': [{'log': ['p0']}]}}]
     assert sorted(chunks[:2], key=str) == sorted([{"w": {"log": ["p0"]}}, {"j": None}], key=str)
     assert chunks[2:] == [{"w": {"log": [{"log": ["p0"]}]}}]
     # LangGraph 1.2.24: [{'log': []}, {'log': ['p0']}, {'log': ['p0', {'log': ['p0']}]}]
-    assert await _collect(graph, {"log": []}, stream_mode="values") == [
+    assert await collect(graph, {"log": []}, stream_mode="values") == [
         {"log": []}, {"log": ["p0"]}, {"log": ["p0", {"log": ["p0"]}]}
     ]
 
@@ -371,13 +282,13 @@ async def test_values_mode_skips_the_input_step_when_the_input_wrote_nothing() -
     graph = g.compile()
     # LangGraph 1.2.24: {} and {'zzz': 1} -> no chunk for step 0
     for inp in ({}, {"zzz": 1}):
-        assert await _collect(graph, inp, stream_mode="values") == [{"x": 1, "log": []}, {"x": 1, "log": ["b"]}]
+        assert await collect(graph, inp, stream_mode="values") == [{"x": 1, "log": []}, {"x": 1, "log": ["b"]}]
     # LangGraph 1.2.24: {'log': []} is a write (even though it changes nothing) -> a step-0 chunk
-    assert await _collect(graph, {"log": []}, stream_mode="values") == [
+    assert await collect(graph, {"log": []}, stream_mode="values") == [
         {"log": []}, {"x": 1, "log": []}, {"x": 1, "log": ["b"]}
     ]
     # LangGraph 1.2.24
-    assert await _collect(graph, {}, stream_mode=["values", "updates"]) == [
+    assert await collect(graph, {}, stream_mode=["values", "updates"]) == [
         ("updates", {"a": {"x": 1}}),
         ("values", {"x": 1, "log": []}),
         ("updates", {"b": {"log": ["b"]}}),

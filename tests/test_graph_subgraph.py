@@ -6,12 +6,12 @@ Expected values come from running the same graphs on LangGraph 1.2.24 (never fro
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
 import pytest
 
 from actorgraph import START, StateGraph
+from _helpers import Outer, inner_graph, mk
 
 pytestmark = pytest.mark.anyio
 
@@ -25,13 +25,6 @@ class C(TypedDict):
     log: Annotated[list[Any], operator.add]
     x: int
     inner: str
-
-
-def mk(name: str) -> Callable[[Any], dict[str, Any]]:
-    def f(s: Any) -> dict[str, Any]:
-        return {"log": [name]}
-
-    return f
 
 
 def _shared() -> Any:
@@ -129,27 +122,8 @@ async def test_nested_subgraphs_duplicate_at_each_level() -> None:
     assert await g.compile().ainvoke({"log": ["in"], "x": 0}) == {"log": ["in", "in", "in", "g1"], "x": 0}
 
 
-class Inner(TypedDict):
-    text: str
-    words: Annotated[list[str], operator.add]
-
-
-class Outer(TypedDict):
-    sentence: str
-    result: list[str]
-
-
-def _inner() -> Any:
-    ig = StateGraph(Inner)
-    ig.add_node("split", lambda s: {"words": s["text"].split()})
-    ig.add_node("upper", lambda s: {"words": [w.upper() for w in s["words"]]})
-    ig.add_edge(START, "split")
-    ig.add_edge("split", "upper")
-    return ig.compile()
-
-
 async def test_subgraph_with_different_schema_called_in_async_node() -> None:
-    inner = _inner()
+    inner = inner_graph()
 
     async def call(s: Outer) -> dict[str, Any]:
         out = await inner.ainvoke({"text": s["sentence"]})
@@ -163,7 +137,7 @@ async def test_subgraph_with_different_schema_called_in_async_node() -> None:
 
 
 def test_subgraph_with_different_schema_called_in_sync_node() -> None:
-    inner = _inner()
+    inner = inner_graph()
 
     def call(s: Outer) -> dict[str, Any]:
         out = inner.invoke({"text": s["sentence"]})
