@@ -414,7 +414,7 @@ class IdleRunsMemory(Workload):
 WORKLOADS: list[Workload] = [
     Sequential(10),
     Sequential(100),
-    Sequential(1000),
+    Sequential(1000, quick_n=200),
     Sequential(1000, "memory", "async", quick_n=200),
     Sequential(1000, "sqlite", "sync", quick_n=50, speedup=20.0),
     Sequential(1000, "sqlite", "async", quick_n=50, speedup=20.0),
