@@ -120,6 +120,11 @@ class ActorRef:
         """
         await self._cell.stop()
 
+    @property
+    def mailbox_depth(self) -> int:
+        """Messages waiting in the mailbox (cheap; :meth:`statistics` has the full picture)."""
+        return len(self._cell.mailbox)
+
     def statistics(self) -> MailboxStatistics:
         """A snapshot of the mailbox (depth, capacity, waiting senders)."""
         return self._cell.mailbox.statistics()

@@ -18,6 +18,8 @@ do we: :data:`RemainingSteps` is ``Annotated[int, RemainingStepsManager]`` and
 
 from __future__ import annotations
 
+import weakref
+
 import dataclasses
 import inspect
 import re
@@ -248,12 +250,30 @@ def _field_names(schema: Any, hints: dict[str, Any]) -> list[str]:
     ]
 
 
+_FIELDS_CACHE: weakref.WeakKeyDictionary[Any, dict[str, FieldSpec]] = weakref.WeakKeyDictionary()
+
+
 def schema_fields(schema: Any) -> dict[str, FieldSpec]:
     """The keys a state/input/output schema declares, in declaration order.
 
     Raises ``GraphValidationError`` for a reducer that does not take exactly two positional
     parameters, a managed value used as a root schema, or annotations that cannot be resolved.
+    Results are cached per schema class (reading type hints and reducer signatures is slow).
     """
+    try:
+        cached = _FIELDS_CACHE.get(schema)
+    except TypeError:  # not weak-referenceable (e.g. a typing alias): no cache
+        return _schema_fields(schema)
+    if cached is None:
+        cached = _schema_fields(schema)
+        try:
+            _FIELDS_CACHE[schema] = cached
+        except TypeError:
+            pass
+    return dict(cached)
+
+
+def _schema_fields(schema: Any) -> dict[str, FieldSpec]:
     if _is_root(schema):
         return {ROOT: _field(ROOT, schema, allow_managed=False)}
     hints = _type_hints(schema)

@@ -184,7 +184,7 @@ class _Writer(Actor):
             self.pending.append(message)
             ref = self.ref
             if (ref is not None and len(self.pending) < self.saver.max_batch
-                    and ref.statistics().current_size > 0):
+                    and ref.mailbox_depth > 0):
                 return  # more is queued behind this job: take it into the same transaction
         jobs, self.pending = self.pending, []
         if jobs:
