@@ -5,6 +5,8 @@
 ``actorgraph logs FILE [--run ID] [--node NAME] [--level LEVEL] [--summary]``
     Filter a JSON-lines log written with ``configure_logging(json=True, file=...)``; with
     ``--summary``, count events and summarise task durations per node instead.
+``actorgraph threads DB`` / ``history DB THREAD [--limit N]`` / ``state DB THREAD [--checkpoint ID]``
+    Inspect a SQLite checkpoint database without the graph that wrote it.
 ``actorgraph bench [options]``
     Run the benchmark suite (``python -m bench``); it lives in the ``bench/`` directory of a
     source checkout, not in the installed package. ``actorgraph bench --help`` lists its options.
@@ -141,11 +143,49 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     logs.add_argument("--summary", action="store_true")
     sub.add_parser("bench", help="run the benchmark suite from a source checkout (see bench --help)",
                    add_help=False)
+    threads = sub.add_parser("threads", help="list the threads of a SQLite checkpoint database")
+    threads.add_argument("db")
+    history = sub.add_parser("history", help="a thread's checkpoints, newest first")
+    history.add_argument("db")
+    history.add_argument("thread")
+    history.add_argument("--limit", type=int)
+    state = sub.add_parser("state", help="a thread's state at its latest (or a given) checkpoint")
+    state.add_argument("db")
+    state.add_argument("thread")
+    state.add_argument("--checkpoint")
     args = parser.parse_args(args_list)
     stream = out if out is not None else sys.stdout
     if args.command == "draw":
         return _draw(args, stream)
+    if args.command in ("threads", "history", "state"):
+        return _inspect(args, stream)
     return _logs(args, stream)
+
+
+def _inspect(args: argparse.Namespace, out: TextIO) -> int:
+    """``threads`` / ``history`` / ``state``: one JSON document per line, or a table."""
+    import anyio
+    import msgspec
+
+    from .observability import _inspect as db
+
+    if not Path(args.db).is_file():
+        raise SystemExit(f"{args.db}: no such database file")
+    if args.command == "threads":
+        for t in anyio.run(db.threads, args.db):
+            out.write(f"{t.thread_id}\t{t.checkpoints} checkpoints\tstep {t.latest_step}\t{t.latest_ts}\n")
+        return 0
+    if args.command == "history":
+        for h in anyio.run(lambda: db.history(args.db, args.thread, args.limit)):
+            out.write(f"{h.checkpoint_id}\tstep {h.step}\t{h.source}\t{h.ts}\t"
+                      f"{h.pending_writes} pending writes\n")
+        return 0
+    found = anyio.run(lambda: db.state(args.db, args.thread, args.checkpoint))
+    if found is None:
+        raise SystemExit(f"thread {args.thread!r} has no checkpoint"
+                         + (f" {args.checkpoint!r}" if args.checkpoint else "") + f" in {args.db}")
+    out.write(msgspec.json.encode(found, enc_hook=repr).decode() + "\n")
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from actorgraph import START, StateGraph
 from actorgraph.observability import _inspect as inspect_db
 from actorgraph.persistence import SqliteSaver
 
-pytestmark = pytest.mark.anyio
+
 
 
 class S(TypedDict):
@@ -33,6 +33,7 @@ async def fill(path: str) -> None:
         await app.ainvoke({"log": ["again"]}, {"configurable": {"thread_id": "t2"}})
 
 
+@pytest.mark.anyio
 async def test_threads_history_and_state(tmp_path: Path) -> None:
     path = str(tmp_path / "state.db")
     await fill(path)
@@ -48,3 +49,27 @@ async def test_threads_history_and_state(tmp_path: Path) -> None:
     older = await inspect_db.state(path, "t1", hist[2].checkpoint_id)
     assert older is not None and older["values"] == {"log": ["one"]} and older["metadata"]["step"] == 0
     assert await inspect_db.state(path, "nobody") is None
+
+
+def test_cli_threads_history_state(tmp_path: Path) -> None:
+    import io
+    import json
+
+    from actorgraph.cli import main
+
+    path = str(tmp_path / "state.db")
+    anyio.run(fill, path)
+    out = io.StringIO()
+    main(["threads", path], out)
+    assert sorted(line.split("\t")[0] for line in out.getvalue().splitlines()) == ["t1", "t2"]
+    out = io.StringIO()
+    main(["history", path, "t1", "--limit", "2"], out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and "step 2\tloop" in lines[0]
+    out = io.StringIO()
+    main(["state", path, "t1"], out)
+    assert json.loads(out.getvalue())["values"] == {"log": ["one", "a", "b"]}
+    with pytest.raises(SystemExit, match="has no checkpoint"):
+        main(["state", path, "nobody"], io.StringIO())
+    with pytest.raises(SystemExit, match="no such database file"):
+        main(["threads", str(tmp_path / "missing.db")], io.StringIO())
