@@ -99,3 +99,23 @@ def test_a_thread_moves_between_asyncio_and_trio(tmp_path: Path) -> None:
     assert anyio.run(turn, "trio", backend="trio") == {"log": ["asyncio-1", "a", "trio", "a"]}
     assert anyio.run(turn, "asyncio-2", backend="asyncio") == {
         "log": ["asyncio-1", "a", "trio", "a", "asyncio-2", "a"]}
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_inline_sqlite_saver_writes_the_same_file_format(tmp_path: Path, backend: str) -> None:
+    # inline=True runs SQL on the event loop thread; the file is read back by a default saver
+    db = str(tmp_path / "inline.db")
+    cfg = {"configurable": {"thread_id": "t"}}
+
+    async def inline_turn() -> Any:
+        async with SqliteSaver.from_conn_string(db, inline=True) as saver:
+            out = await _graph(saver).ainvoke({"log": ["x"]}, cfg, durability="sync")
+            out = await _graph(saver).ainvoke({"log": ["y"]}, cfg, durability="async")
+            return out
+
+    async def read() -> Any:
+        async with SqliteSaver.from_conn_string(db) as saver:
+            return (await _graph(saver).aget_state(cfg)).values
+
+    assert anyio.run(inline_turn, backend=backend) == {"log": ["x", "a", "y", "a"]}
+    assert anyio.run(read, backend=backend) == {"log": ["x", "a", "y", "a"]}

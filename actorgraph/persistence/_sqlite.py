@@ -108,6 +108,17 @@ class _ThreadDriver(_Driver):
         await anyio.to_thread.run_sync(self.call_sync, lambda conn: conn.close(), limiter=self.limiter)
 
 
+class _InlineDriver(_ThreadDriver):
+    """A stdlib connection used directly on the event loop's thread: no thread hop per call,
+    but each call blocks the loop while SQLite works (see ``SqliteSaver.from_conn_string``)."""
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return self.call_sync(fn, *args)
+
+    async def aclose(self) -> None:
+        self.call_sync(lambda conn: conn.close())
+
+
 class _AiosqliteDriver(_Driver):
     """An aiosqlite connection: ``fn`` runs on aiosqlite's own thread (asyncio only)."""
 
@@ -242,6 +253,7 @@ class SqliteSaver(BaseCheckpointSaver):
         self._supervisor: Supervisor | None = None
         self._writer: ActorRef | None = None
         self._failed: dict[str, BaseException] = {}  # checkpoint id -> why it was not stored
+        self._inline = False
         self._home: int | None = None
         self._token: Any = None  # Any: anyio's EventLoopToken, opaque
 
@@ -254,9 +266,18 @@ class SqliteSaver(BaseCheckpointSaver):
         deltas: bool = True,
         max_batch: int = DEFAULT_MAX_BATCH,
         queue_size: int = DEFAULT_QUEUE_SIZE,
+        inline: bool = False,
     ) -> SqliteSaver:
-        """A saver on the database file ``conn_string``; open it with ``async with`` or ``with``."""
+        """A saver on the database file ``conn_string``; open it with ``async with`` or ``with``.
+
+        By default SQL runs off the event loop (aiosqlite's thread on asyncio, one worker
+        thread on trio): one thread hop per step's write. ``inline=True`` runs it on the event
+        loop's own thread instead: no hop (a WAL commit with ``synchronous=NORMAL`` takes tens
+        of microseconds), but every statement blocks the loop while it runs — right for a local
+        file and small steps, wrong for a network disk or big reads.
+        """
         saver = cls(serde=serde, deltas=deltas, max_batch=max_batch, queue_size=queue_size)
+        saver._inline = inline
         saver._path = conn_string
         saver._store = Store(f"SQLite file {conn_string!r}")
         return saver
@@ -279,7 +300,9 @@ class SqliteSaver(BaseCheckpointSaver):
             if self._path is None:
                 raise CheckpointStoreError("this SqliteSaver has no connection")
             try:
-                if running_event_loop() == "asyncio":
+                if self._inline:
+                    self._driver = _InlineDriver(_connect(self._path), owned=True)
+                elif running_event_loop() == "asyncio":
                     # A failed aiosqlite.connect leaves its thread reporting to a loop that may
                     # be gone: find out whether the file opens before handing it to aiosqlite.
                     await anyio.to_thread.run_sync(_probe, self._path)
@@ -290,7 +313,7 @@ class SqliteSaver(BaseCheckpointSaver):
                     self._driver = _ThreadDriver(raw, owned=True)
             except sqlite3.Error as exc:
                 raise CheckpointStoreError(f"cannot open {self._path!r}: {exc}") from exc
-        if isinstance(self._driver, _ThreadDriver):
+        if isinstance(self._driver, _ThreadDriver) and not isinstance(self._driver, _InlineDriver):
             self._driver.limiter = anyio.CapacityLimiter(1)
         try:
             await self._ensure_ready()
