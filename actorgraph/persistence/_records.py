@@ -7,7 +7,7 @@ LangGraph's dict-style reads (``checkpoint["channel_values"]``) for ported code.
 
 from __future__ import annotations
 
-import os
+import random
 import threading
 import time
 import uuid
@@ -185,6 +185,9 @@ _id_lock = threading.Lock()
 _last_tick = 0
 
 
+_random = random.Random()
+
+
 def new_checkpoint_id(step: int | None = None) -> str:
     """A new time-ordered checkpoint id (a version-6 UUID).
 
@@ -198,8 +201,8 @@ def new_checkpoint_id(step: int | None = None) -> str:
         if tick <= _last_tick:
             tick = _last_tick + 1
         _last_tick = tick
-    clock_seq = (step if step is not None else int.from_bytes(os.urandom(2))) & 0x3FFF
-    node = int.from_bytes(os.urandom(6))
+    clock_seq = (step if step is not None else _random.getrandbits(14)) & 0x3FFF
+    node = _random.getrandbits(48)  # uniqueness, not secrecy: no need for os.urandom per id
     value = (
         ((tick >> 12) << 80)
         | (0x6 << 76)

@@ -40,6 +40,7 @@ import anyio.lowlevel
 import anyio.to_thread
 import msgspec
 
+from ..actors._slot import current_backend
 from ..actors import Actor, ActorRef, ActorStopped, Supervisor
 from ._base import (
     BaseCheckpointSaver,
@@ -166,14 +167,15 @@ class _Job:
     def __init__(self, ops: Sequence[Op]) -> None:
         self.ops = ops
         self.error: BaseException | None = None
-        self.done = anyio.Event()
+        self.done = current_backend().new_slot()  # cheaper than an anyio.Event per job
 
     def finish(self, error: BaseException | None = None) -> None:
         self.error = error
-        self.done.set()
+        if not self.done.done():
+            self.done.set_result(None)
 
     async def wait(self) -> None:
-        await self.done.wait()
+        await self.done
         if self.error is not None:
             raise self.error
 
@@ -203,7 +205,7 @@ class _Writer(Actor):
                 await self.saver._commit_jobs(jobs)
             except BaseException as exc:  # a bug or a cancellation: never leave a caller hanging
                 for job in jobs:
-                    if not job.done.is_set():
+                    if not job.done.done():
                         job.finish(exc if isinstance(exc, Exception) else
                                    CheckpointStoreError("the checkpoint writer stopped"))
                 raise
