@@ -52,11 +52,21 @@ def parser(prog: str = "python -m bench") -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PATH", help="write a PNG bar chart of the ratios (needs matplotlib)")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--graph", metavar="MODULE:ATTR",
+                   help="measure your own compiled graph (or builder) instead of the workloads")
+    p.add_argument("--input", metavar="JSON", default="{}", help="with --graph: the input, as JSON")
+    p.add_argument("--config", metavar="JSON", help="with --graph: the config, as JSON")
+    p.add_argument("--runs", type=int, default=20, help="with --graph: measured runs per backend")
     return p
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") -> int:
     args = parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.graph:
+        from ._custom import run_custom
+
+        return run_custom(args.graph, args.input, args.config, max(1, args.runs),
+                          args.backend or ["asyncio", "trio"])
     if args.list:
         for w in WORKLOADS:
             print(f"{w.name:32} {w.description}")

@@ -78,3 +78,17 @@ def test_actorgraph_bench_outside_a_checkout_says_how_to_run_it(
     assert cli.main(["bench", "--quick"], io.StringIO()) == 2
     err = capsys.readouterr().err
     assert "source checkout" in err and "python -m bench" in err
+
+
+def test_bench_measures_a_users_own_graph() -> None:
+    # `--graph module:attr --input JSON`: super-steps/s and per-step latency percentiles
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--graph", "examples.quickstart:graph",
+         "--input", json.dumps({"topic": "t", "rounds": 0}), "--runs", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith(("| asyncio", "| trio"))]
+    assert [r[1].strip() for r in rows] == ["asyncio", "trio"]
+    for r in rows:
+        assert float(r[2]) == 4.0  # plan, write, plan, write
+        assert all(math.isfinite(float(x.replace(",", ""))) for x in r[3:8])
