@@ -30,7 +30,9 @@ from typing import Any, TextIO
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 
 
-def _load(target: str) -> Any:
+def load_graph(target: str) -> Any:
+    """The compiled graph named by ``module:attr`` (importable from the current directory); a
+    ``StateGraph`` builder is compiled. ``SystemExit`` with a message when it is neither."""
     module_name, _, attr = target.partition(":")
     if not module_name or not attr:
         raise SystemExit(f"expected module:attr, got {target!r}")
@@ -38,14 +40,15 @@ def _load(target: str) -> Any:
     obj: Any = importlib.import_module(module_name)
     for part in attr.split("."):
         obj = getattr(obj, part)
+    if hasattr(obj, "compile") and not hasattr(obj, "astream"):
+        obj = obj.compile()
+    if not hasattr(obj, "astream"):
+        raise SystemExit(f"{target} is not a compiled graph (or a StateGraph builder)")
     return obj
 
 
 def _draw(args: argparse.Namespace, out: TextIO) -> int:
-    graph = _load(args.target)
-    if hasattr(graph, "compile") and not hasattr(graph, "get_graph"):
-        graph = graph.compile()
-    out.write(graph.get_graph().draw_mermaid())
+    out.write(load_graph(args.target).get_graph().draw_mermaid())
     return 0
 
 

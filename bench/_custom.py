@@ -7,30 +7,15 @@ latency. Runs use a fresh thread id each when the graph has a checkpointer.
 
 from __future__ import annotations
 
-import importlib
 import json
 import statistics
-import sys
 import time
 import uuid
 from typing import Any
 
 import anyio
 
-
-def load(target: str) -> Any:
-    module_name, _, attr = target.partition(":")
-    if not module_name or not attr:
-        raise SystemExit(f"bench: --graph wants module:attr, got {target!r}")
-    sys.path.insert(0, "")
-    obj: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    if hasattr(obj, "compile") and not hasattr(obj, "astream"):
-        obj = obj.compile()
-    if not hasattr(obj, "astream"):
-        raise SystemExit(f"bench: {target} is not a compiled graph (or a StateGraph builder)")
-    return obj
+from actorgraph.cli import load_graph
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -76,7 +61,7 @@ async def _measure(graph: Any, value: Any, config: dict[str, Any], runs: int) ->
 
 def run_custom(target: str, input_json: str, config_json: str | None, runs: int,
                backends: list[str]) -> int:
-    graph = load(target)
+    graph = load_graph(target)
     try:
         value = json.loads(input_json)
         config = json.loads(config_json) if config_json else {}
