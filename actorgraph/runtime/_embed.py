@@ -129,6 +129,9 @@ class _RunActor(Actor):
 class Runtime:
     """Owns one supervisor for many concurrent graph runs (``async with Runtime() as rt``).
 
+    ``checkpointer`` (e.g. one ``SqliteSaver`` shared by every run, whose writer actor batches
+    their writes) and ``store`` apply to graphs compiled without their own.
+
     ``await rt.start(graph, input, config)`` starts a run in the background and returns a
     :class:`RunHandle`; leaving the block cancels whatever still runs. One ``thread_id`` has at
     most one active run: starting another raises :class:`ThreadBusyError`.
@@ -152,9 +155,13 @@ class Runtime:
         return await self._supervisor.__aexit__(exc_type, exc, tb)
 
     async def start(
-        self, graph: Any, input: Any, config: dict[str, Any] | None = None, *, context: Any = None
+        self, graph: Any, input: Any, config: dict[str, Any] | None = None, *, context: Any = None,
+        durability: str | None = None,
     ) -> RunHandle:
-        """Start ``graph`` on ``input`` in the background; subscribe to it or await its result."""
+        """Start ``graph`` on ``input`` in the background; subscribe to it or await its result.
+
+        A graph compiled without a checkpointer uses the runtime's (``Runtime(checkpointer=)``).
+        """
         config = dict(config or {})
         thread = (config.get("configurable") or {}).get("thread_id")
         if thread is not None and thread in self._threads:
@@ -165,7 +172,8 @@ class Runtime:
         hub = StreamHub()
         handle = RunHandle(run_id, thread, hub)
         run = Run(graph, config, hub=hub, modes=None, live=True, context=context,
-                  store=self.store if self.store is not None else graph.store)
+                  store=self.store if self.store is not None else graph.store,
+                  checkpointer=self.checkpointer, durability=durability)
         if thread is not None:
             self._threads[thread] = handle
         actor = _RunActor(handle, run, input, self)

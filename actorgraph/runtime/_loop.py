@@ -57,6 +57,7 @@ class Run:
         durability: str | None = None,
         interrupt_before: Sequence[str] = (),
         interrupt_after: Sequence[str] = (),
+        checkpointer: Any = None,
     ) -> None:
         self.graph = graph
         self.program = graph._program
@@ -82,8 +83,9 @@ class Run:
         self.root: Run = parent.root if parent is not None else self
         self.persist: Persistence | None = None
         if parent is None:
-            if graph.checkpointer is not None:
-                self.persist = Persistence(self, graph.checkpointer, durability or "async")  # type: ignore[arg-type]
+            saver = graph.checkpointer if graph.checkpointer is not None else checkpointer
+            if saver is not None:
+                self.persist = Persistence(self, saver, durability or "async")  # type: ignore[arg-type]  # checked by Persistence
         elif parent.persist is not None:
             # a subgraph is checkpointed in its parent's thread under its own namespace
             self.persist = parent.persist.child(self)
