@@ -9,7 +9,7 @@ from typing import Any
 
 from ._log import ROOT
 
-__all__ = ["capture_logs"]
+__all__ = ["capture_logs", "capture_stream"]
 
 
 class _Capture(logging.Handler):
@@ -60,3 +60,25 @@ def capture_logs(level: int | str = logging.DEBUG) -> Iterator[list[dict[str, An
         logger.removeHandler(handler)
         logger.setLevel(old_level)
         logger.propagate = old_propagate
+
+
+async def capture_stream(
+    graph: Any,
+    input: Any,
+    config: dict[str, Any] | None = None,
+    *,
+    stream_mode: str | list[str] | tuple[str, ...] = ("updates", "custom"),
+    **kwargs: Any,
+) -> list[tuple[str, Any]]:
+    """Run ``graph`` to the end and return its stream as ``(mode, chunk)`` pairs, in order.
+
+    A convenience for tests of your own graphs (asyncio or trio): ``stream_mode`` is one mode or
+    a list; further keyword arguments go to ``astream`` (``durability``, ``subgraphs``, ...).
+    Exceptions of the run propagate after the events that preceded them were collected.
+    """
+    modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
+    events: list[tuple[str, Any]] = []
+    async for item in graph.astream(input, config, stream_mode=modes, **kwargs):
+        mode, chunk = item[-2], item[-1]
+        events.append((mode, chunk))
+    return events

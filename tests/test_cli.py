@@ -73,3 +73,11 @@ def test_logs_rejects_a_file_that_is_not_json_lines(tmp_path: Path) -> None:
     bad.write_text("not json\n")
     with pytest.raises(SystemExit, match="not a JSON log line"):
         main(["logs", str(bad)], io.StringIO())
+
+
+def test_capture_stream_helper() -> None:
+    from actorgraph.testing import capture_stream
+
+    for backend in ("asyncio", "trio"):
+        events = anyio.run(lambda: capture_stream(graph, {"x": 1}), backend=backend)
+        assert events == [("updates", {"a": {"x": 2}}), ("updates", {"b": {"x": 4}})]
