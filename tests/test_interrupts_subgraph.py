@@ -118,3 +118,14 @@ async def test_paused_subgraph_task_points_at_its_checkpoint_namespace(saver: An
     assert child and all(t.metadata["parents"].keys() == {""} for t in child)
     root = await saver.aget_tuple(cfg())
     assert child[0].metadata["parents"][""] == root.checkpoint.id
+
+
+async def test_get_state_with_subgraphs_shows_the_paused_subgraph(saver: Any) -> None:
+    app = nested(saver, zero())
+    await app.ainvoke({"log": []}, cfg())
+    (task,) = (await app.aget_state(cfg(), subgraphs=True)).tasks
+    child = task.state
+    # LangGraph: with subgraphs=True the task's state is the child's StateSnapshot
+    assert child.next == ("c2",)
+    assert child.values == {"log": ["p1", "c1"]}
+    assert [i.value for i in child.interrupts] == [i.value for i in task.interrupts]

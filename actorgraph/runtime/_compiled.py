@@ -165,8 +165,10 @@ class CompiledGraph:
 
     async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         """The thread's state: its latest checkpoint (live: including the writes of tasks
-        that already finished in a pending step), or the one ``checkpoint_id`` names."""
-        return await _snapshot.aget_state(self, config)
+        that already finished in a pending step), or the one ``checkpoint_id`` names. With
+        ``subgraphs=True`` a paused subgraph task's ``state`` is that subgraph's snapshot
+        (otherwise the config addressing it)."""
+        return await _snapshot.aget_state(self, config, subgraphs)
 
     def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         """Sync :meth:`aget_state`."""

@@ -32,7 +32,8 @@ def _restored(graph: CompiledGraph, saved: CheckpointTuple) -> tuple[Run, list[T
     restore(run.state, saved.checkpoint, graph._program.clearing)
     run.step = int(saved.metadata.get("step", -1)) + 1
     run.stop = run.step + run.recursion_limit
-    tasks = plan(graph._program, run.state, run.step, f"{saved.checkpoint.id}|", run._managed())
+    ns = saved.config["configurable"].get("checkpoint_ns", "")
+    tasks = plan(graph._program, run.state, run.step, f"{saved.checkpoint.id}|{ns}", run._managed())
     return run, tasks
 
 
@@ -86,11 +87,22 @@ def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[s
     )
 
 
-async def aget_state(graph: CompiledGraph, config: dict[str, Any]) -> StateSnapshot:
-    saver = _saver(graph)
+async def aget_state(graph: CompiledGraph, config: dict[str, Any], subgraphs: bool = False,
+                     saver: Any = None) -> StateSnapshot:
+    """``subgraphs=True``: a paused subgraph task's ``state`` is the subgraph's own snapshot."""
+    saver = saver if saver is not None else _saver(graph)
     saved = await saver.aget_tuple(config)
     live = not (config.get("configurable") or {}).get("checkpoint_id")
-    return snapshot(graph, saved, config, live)
+    snap = snapshot(graph, saved, config, live)
+    if not subgraphs or not any(t.state for t in snap.tasks):
+        return snap
+    tasks = []
+    for task in snap.tasks:
+        child = graph._program.nodes[task.name].call.subgraph if task.name in graph._program.nodes else None
+        if task.state and child is not None:
+            task = task._replace(state=await aget_state(child, task.state, True, saver))
+        tasks.append(task)
+    return snap._replace(tasks=tuple(tasks))
 
 
 async def aget_state_history(
