@@ -347,3 +347,27 @@ async def test_a_step_that_cannot_be_saved_ends_the_chain_there(saver: Any, dura
     snaps = await history(app, cfg())
     assert snaps[0].values == {"x": 0, "n": 1} and snaps[0].next == ("bad",)
     assert [s.metadata["step"] for s in snaps] == [1, 0, -1]
+
+
+async def test_update_state_special_nodes(saver: Any) -> None:
+    # LangGraph 1.2.24 (checked in a scratch venv): on a new thread, as_node None/"__start__"
+    # applies the values as the start node's output (source update, step 0, next ('a',));
+    # "__input__" stores them as graph input (source input, step -1, next ('__start__',));
+    # "__copy__" saves a sibling of a checkpoint (same parent, step + 1, source fork).
+    calls: list[str] = []
+    app = abc(saver, calls)
+    for as_node, expected in ((None, ({"log": ["x"]}, ("a",), "update", 0)),
+                              ("__start__", ({"log": ["x"]}, ("a",), "update", 0)),
+                              ("__input__", ({"log": []}, ("__start__",), "input", -1))):
+        config = cfg(f"t-{as_node}")
+        await app.aupdate_state(config, {"log": ["x"]}, as_node=as_node)
+        st = await app.aget_state(config)
+        assert (st.values, st.next, st.metadata["source"], st.metadata["step"]) == expected
+        assert await app.ainvoke(None, config) == {"log": ["x", "a", "b", "c"]}
+    await app.ainvoke({"log": []}, cfg("copy"))
+    base = (await history(app, cfg("copy")))[2]  # after a
+    copied = await app.aupdate_state(base.config, None, as_node="__copy__")
+    st = await app.aget_state(copied)
+    assert (st.values, st.next, st.metadata["source"], st.metadata["step"]) == (
+        {"log": ["a"]}, ("b",), "fork", base.metadata["step"] + 1)
+    assert st.parent_config["configurable"]["checkpoint_id"] == base.parent_config["configurable"]["checkpoint_id"]

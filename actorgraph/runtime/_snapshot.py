@@ -118,7 +118,9 @@ async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: An
                         as_node: str | None = None) -> dict[str, Any]:
     """Apply ``values`` as if ``as_node`` had returned them, in one synthetic step saved with
     source ``"update"``; returns the new checkpoint's config. On an older checkpoint this forks
-    the thread (the new checkpoint becomes its head)."""
+    the thread (the new checkpoint becomes its head). Special nodes: ``END`` (values ``None``)
+    marks the pending tasks done; ``"__input__"`` writes ``values`` as new graph input;
+    ``"__copy__"`` saves a copy of the checkpoint as its sibling (source ``"fork"``)."""
     saver = _saver(graph)
     program = graph._program
     run = Run(graph, dict(config))
@@ -132,27 +134,41 @@ async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: An
         run.stop = start + run.recursion_limit
         if as_node is None:
             as_node = _infer_node(graph, run, saved)
+        source = "update"
         if as_node == END:
             if values is not None:
                 raise InvalidUpdateError("Updates as END must have no values (use None)")
             run._discard_pending()
             apply_writes(program, run.state, ())
+        elif as_node == COPY:
+            if saved is None:
+                raise InvalidUpdateError("Nothing to copy: the thread has no checkpoint")
+            # a sibling of the checkpoint: same values, same parent
+            parent = saved.parent_config["configurable"]["checkpoint_id"] if saved.parent_config else None
+            persist.saved_id = parent
+            source = "fork"
+        elif as_node == INPUT:
+            run._input(values)  # as new graph input: the __start__ task runs next
+            source = "input"
+            start = start if saved is not None else -1
         else:
             node = program.nodes.get(as_node)
             if node is None:
                 raise InvalidUpdateError(f"Node {as_node} does not exist")
-            if as_node == START:
-                run._input(values)
-            else:
-                task = Task(f"update:{as_node}", node, None, ("__pregel_pull", as_node), node.triggers,
-                            (0, as_node))
-                task.writes = await writes_for(run, task, values)
-                apply_writes(program, run.state, [task])
-        source = "input" if as_node == START else "update"
+            task = Task(f"update:{as_node}", node, None, ("__pregel_pull", as_node), node.triggers,
+                        (0, as_node))
+            task.writes = await writes_for(run, task, values)
+            apply_writes(program, run.state, [task])
+            if saved is None:
+                start = 0  # as LangGraph: an update on a new thread is its step 0
         await persist.save(source, start, (), run.state.updated or ())
         return persist.config_for(persist.checkpoint_id)
     finally:
         persist.release()
+
+
+COPY = "__copy__"
+INPUT = "__input__"
 
 
 def _infer_node(graph: CompiledGraph, run: Run, saved: CheckpointTuple | None) -> str:
