@@ -1,15 +1,17 @@
 """The barrier supervisor: one run of a compiled graph, super-step by super-step.
 
-Read :meth:`Run.run` top to bottom: input step, then per step plan → execute → barrier → apply
-writes → checkpoint hook → stream, until nothing is triggered or ``recursion_limit`` is hit.
+Read :meth:`Run.run` top to bottom: :meth:`Run.begin` (load the thread, take the input), then
+:meth:`Run.tick` per super-step — plan → (breakpoint?) → execute → barrier → (interrupted?) →
+apply writes → checkpoint (``_persist``) → stream — until nothing is triggered, the run pauses,
+or ``recursion_limit`` is hit; :meth:`Run.end` writes what durability held back.
 """
 
 from __future__ import annotations
 
 import logging
-from contextlib import AsyncExitStack
-import uuid
 import time
+import uuid
+from contextlib import AsyncExitStack
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
