@@ -10,6 +10,11 @@ writer actor batching concurrent runs' writes into single transactions.
 Values are serialized by :class:`MsgpackSerializer` (msgpack via msgspec, a registry of allowed
 classes, no pickle unless asked for), optionally wrapped in :class:`EncryptedSerializer`
 (AES-256-GCM, needs the ``cryptography`` package: extra ``crypto``).
+
+Stores (LangGraph's ``BaseStore`` contract) keep long-term memory across threads: dict values
+under ``(namespace, key)`` with ``get``/``put``/``delete``/``search``/``list_namespaces`` (async
+``a*`` twins), filters and optional semantic search. :class:`InMemoryStore` keeps them in memory,
+:class:`SqliteStore` in a SQLite file; a bad namespace raises :class:`InvalidNamespaceError`.
 """
 
 from ._base import BaseCheckpointSaver, SaverStatistics, StepWrites, TaskWrites
@@ -28,10 +33,13 @@ from ._records import (
 )
 from ._serde import MsgpackSerializer, Serializer, register_type
 from ._sqlite import SqliteSaver
+from ._sqlite_store import SqliteStore
+from ._store import BaseStore, InMemoryStore, InvalidNamespaceError, Item, SearchItem
 
 __all__ = [
     "WRITES_IDX_MAP",
     "BaseCheckpointSaver",
+    "BaseStore",
     "Checkpoint",
     "CheckpointMetadata",
     "CheckpointStoreError",
@@ -39,14 +47,19 @@ __all__ = [
     "DecryptionError",
     "EncryptedSerializer",
     "InMemorySaver",
+    "InMemoryStore",
+    "InvalidNamespaceError",
+    "Item",
     "MemorySaver",
     "MsgpackSerializer",
     "PendingWrite",
     "PersistenceError",
     "SaverStatistics",
+    "SearchItem",
     "SerializationError",
-    "SqliteSaver",
     "Serializer",
+    "SqliteSaver",
+    "SqliteStore",
     "StepWrites",
     "TaskWrites",
     "Version",

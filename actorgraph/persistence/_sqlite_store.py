@@ -1,0 +1,195 @@
+"""``SqliteStore``: a :class:`~._store.BaseStore` in one table of a SQLite file.
+
+SQL runs on the stdlib ``sqlite3`` driver, off the event loop through ``anyio.to_thread`` on
+asyncio and trio alike; one lock serializes the connection (the sync twins take it too), so the
+same file written on asyncio reads on trio. WAL journal, ``synchronous=NORMAL``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import msgspec
+
+from ._errors import PersistenceError
+from ._store import BaseStore, Item, Namespace, Record, Vector, now
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+
+_TABLE = "store_items"
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {_TABLE} (
+    seq INTEGER PRIMARY KEY,
+    prefix TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    vectors TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (prefix, key)
+)
+"""
+
+_decode_value = msgspec.json.Decoder(dict[str, Any])
+_decode_vectors = msgspec.json.Decoder(list[list[float]])
+
+
+def _ns_text(namespace: Namespace) -> str:
+    return ".".join(namespace)
+
+
+def _ns_tuple(text: str) -> Namespace:
+    return tuple(text.split("."))
+
+
+def _item(row: tuple[Any, ...]) -> Item:
+    prefix, key, value, _vectors, created_at, updated_at = row
+    return Item(
+        value=_decode_value.decode(value),
+        key=key,
+        namespace=_ns_tuple(prefix),
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+
+
+class SqliteStore(BaseStore):
+    """A :class:`BaseStore` in table ``store_items`` of a SQLite file.
+
+    Open with ``async with SqliteStore.from_conn_string(path) as store`` (or ``with``). Search
+    order is insertion order (replacing an item keeps its place, deleting and re-putting moves it
+    to the end); a replacing ``put`` keeps ``created_at`` and sets ``updated_at``. Vectors (for
+    ``index=...``) are stored beside the value; ranking is done in Python.
+    """
+
+    def __init__(self, conn_string: str, *, index: Mapping[str, Any] | None = None) -> None:
+        super().__init__(index=index)
+        self.path = conn_string
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_conn_string(cls, conn_string: str, *, index: Mapping[str, Any] | None = None) -> SqliteStore:
+        """A store on the database file ``conn_string``; open it with ``async with`` or ``with``."""
+        return cls(conn_string, index=index)
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.path!r}, {'open' if self._conn is not None else 'closed'})"
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                raise RuntimeError("this SqliteStore is already open")
+            try:
+                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                    conn.execute("PRAGMA busy_timeout=5000")
+                    conn.execute(_SCHEMA)
+                except BaseException:
+                    conn.close()
+                    raise
+            except sqlite3.Error as exc:
+                raise PersistenceError(f"cannot open store {self.path!r}: {exc}") from exc
+            self._conn = conn
+
+    def _close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.close()
+
+    async def __aenter__(self) -> SqliteStore:
+        await anyio.to_thread.run_sync(self._open)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await anyio.to_thread.run_sync(self._close)
+
+    def __enter__(self) -> SqliteStore:
+        self._open()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._close()
+
+    # -- SQL ------------------------------------------------------------------------------------
+
+    def _locked(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            if self._conn is None:
+                raise RuntimeError("this SqliteStore is not open: use `async with SqliteStore.from_conn_string(...)`")
+            try:
+                return fn(self._conn)
+            except sqlite3.Error as exc:
+                raise PersistenceError(f"store {self.path!r}: {exc}") from exc
+
+    async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await anyio.to_thread.run_sync(self._locked, fn)
+
+    async def _load(self, namespace: Namespace, key: str) -> Item | None:
+        def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row: tuple[Any, ...] | None = conn.execute(
+                f"SELECT prefix, key, value, vectors, created_at, updated_at FROM {_TABLE} WHERE prefix = ? AND key = ?",
+                (_ns_text(namespace), key),
+            ).fetchone()
+            return row
+
+        row = await self._call(read)
+        return _item(row) if row is not None else None
+
+    async def _store(self, namespace: Namespace, key: str, value: dict[str, Any], vectors: list[Vector]) -> None:
+        data = msgspec.json.encode(value).decode()
+        vec = msgspec.json.encode(vectors).decode() if vectors else None
+        stamp = now().isoformat()
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                f"INSERT INTO {_TABLE} (prefix, key, value, vectors, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value, vectors = excluded.vectors, "
+                "updated_at = excluded.updated_at",
+                (_ns_text(namespace), key, data, vec, stamp, stamp),
+            )
+
+        await self._call(write)
+
+    async def _remove(self, namespace: Namespace, key: str) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.execute(f"DELETE FROM {_TABLE} WHERE prefix = ? AND key = ?", (_ns_text(namespace), key))
+
+        await self._call(delete)
+
+    async def _records(self, prefix: Namespace) -> list[Record]:
+        text = _ns_text(prefix)
+
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            sql = f"SELECT prefix, key, value, vectors, created_at, updated_at FROM {_TABLE}"
+            if not prefix:
+                return conn.execute(f"{sql} ORDER BY seq").fetchall()
+            below = text + "."
+            return conn.execute(
+                f"{sql} WHERE prefix = ? OR substr(prefix, 1, ?) = ? ORDER BY seq", (text, len(below), below)
+            ).fetchall()
+
+        rows = await self._call(read)
+        return [Record(_item(row), _decode_vectors.decode(row[3]) if row[3] else []) for row in rows]
+
+    async def _namespaces(self) -> list[Namespace]:
+        def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return conn.execute(f"SELECT DISTINCT prefix FROM {_TABLE}").fetchall()
+
+        return [_ns_tuple(row[0]) for row in await self._call(read)]

@@ -1,0 +1,550 @@
+"""Long-term memory stores: LangGraph's ``BaseStore`` contract, async first.
+
+A store keeps JSON-like ``dict`` values under ``(namespace, key)``, across threads and runs.
+A namespace is a non-empty tuple of labels; a label is a non-empty string without ``"."`` and
+the root label may not be ``"langgraph"`` (:class:`InvalidNamespaceError` otherwise, raised by
+``put``). :class:`BaseStore` implements validation, filtering, semantic ranking, paging and
+namespace listing once; a backend (:class:`InMemoryStore` here, ``SqliteStore`` in
+:mod:`._sqlite_store`) only stores and loads records.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+from ._base import refuse_in_event_loop
+
+__all__ = [
+    "BaseStore",
+    "InMemoryStore",
+    "InvalidNamespaceError",
+    "Item",
+    "SearchItem",
+]
+
+T = TypeVar("T")
+
+Namespace = tuple[str, ...]
+Vector = list[float]
+NamespaceMatchType = Literal["prefix", "suffix"]
+
+_OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
+
+
+class InvalidNamespaceError(ValueError):
+    """A namespace that a store refuses: empty, with an empty label, a label containing ``"."``,
+    a label that is not a string, or the reserved root label ``"langgraph"``."""
+
+
+class Item:
+    """A stored value: ``value`` (a dict), ``key``, ``namespace`` (a tuple of labels) and the
+    ``created_at`` / ``updated_at`` datetimes. Equal when all five are equal."""
+
+    __slots__ = ("created_at", "key", "namespace", "updated_at", "value")
+
+    def __init__(
+        self,
+        *,
+        value: dict[str, Any],
+        key: str,
+        namespace: tuple[str, ...],
+        created_at: datetime | str,
+        updated_at: datetime | str,
+    ) -> None:
+        self.value = value
+        self.key = key
+        self.namespace = tuple(namespace)
+        self.created_at = datetime.fromisoformat(created_at) if isinstance(created_at, str) else created_at
+        self.updated_at = datetime.fromisoformat(updated_at) if isinstance(updated_at, str) else updated_at
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.value, self.key, self.namespace, self.created_at, self.updated_at)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Item):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((self.namespace, self.key, self.created_at, self.updated_at))
+
+    def dict(self) -> dict[str, Any]:
+        """The item as plain data: list namespace, ISO-format timestamps."""
+        return {
+            "value": self.value,
+            "key": self.key,
+            "namespace": list(self.namespace),
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(namespace={self.namespace!r}, key={self.key!r}, value={self.value!r}, "
+            f"created_at={self.created_at.isoformat()!r}, updated_at={self.updated_at.isoformat()!r})"
+        )
+
+
+class SearchItem(Item):
+    """An :class:`Item` returned by ``search``, with ``score``: the cosine similarity to the
+    query (higher is closer), None without a query or without a vector index."""
+
+    __slots__ = ("score",)
+
+    def __init__(
+        self,
+        *,
+        value: dict[str, Any],
+        key: str,
+        namespace: tuple[str, ...],
+        created_at: datetime | str,
+        updated_at: datetime | str,
+        score: float | None = None,
+    ) -> None:
+        super().__init__(value=value, key=key, namespace=namespace, created_at=created_at, updated_at=updated_at)
+        self.score = score
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (*super()._fields(), self.score)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Item):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = Item.__hash__
+
+    def dict(self) -> dict[str, Any]:
+        """The item as plain data (see :meth:`Item.dict`) plus ``score``."""
+        return {**super().dict(), "score": self.score}
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, score={self.score!r})"
+
+
+@dataclass
+class Record:
+    """What a backend stores per item: the item and its vectors (one per embedded field)."""
+
+    item: Item
+    vectors: list[Vector] = field(default_factory=list)
+
+
+# -- namespaces -------------------------------------------------------------------------------
+
+
+def validate_namespace(namespace: Sequence[Any]) -> Namespace:
+    """``namespace`` as a tuple, or :class:`InvalidNamespaceError`."""
+    if isinstance(namespace, str) or not isinstance(namespace, Sequence):
+        raise InvalidNamespaceError(f"namespace must be a tuple of strings, got {namespace!r}")
+    ns = tuple(namespace)
+    if not ns:
+        raise InvalidNamespaceError("namespace cannot be empty")
+    for label in ns:
+        if not isinstance(label, str):
+            raise InvalidNamespaceError(f"namespace labels must be strings, got {label!r} in {ns!r}")
+        if not label:
+            raise InvalidNamespaceError(f"namespace labels cannot be empty strings: {ns!r}")
+        if "." in label:
+            raise InvalidNamespaceError(f"namespace labels cannot contain periods ('.'): {label!r} in {ns!r}")
+    if ns[0] == "langgraph":
+        raise InvalidNamespaceError(f'root label of a namespace cannot be "langgraph": {ns!r}')
+    return ns
+
+
+def _as_namespace(namespace: Sequence[Any]) -> Namespace:
+    if isinstance(namespace, str) or not isinstance(namespace, Sequence):
+        raise InvalidNamespaceError(f"namespace must be a tuple of strings, got {namespace!r}")
+    return tuple(namespace)
+
+
+def _matches(pattern: Namespace, ns: Namespace, how: NamespaceMatchType) -> bool:
+    if len(ns) < len(pattern):
+        return False
+    part = ns[: len(pattern)] if how == "prefix" else ns[len(ns) - len(pattern) :]
+    return all(p == "*" or p == n for p, n in zip(pattern, part, strict=True))
+
+
+def select_namespaces(
+    namespaces: Iterable[Namespace],
+    *,
+    prefix: Namespace | None,
+    suffix: Namespace | None,
+    max_depth: int | None,
+    limit: int,
+    offset: int,
+) -> list[Namespace]:
+    """LangGraph's ``list_namespaces`` over ``namespaces``: match, truncate, dedupe, sort, page."""
+    chosen = [
+        ns
+        for ns in namespaces
+        if (prefix is None or _matches(prefix, ns, "prefix")) and (suffix is None or _matches(suffix, ns, "suffix"))
+    ]
+    if max_depth is not None:
+        chosen = [ns[:max_depth] for ns in chosen]
+    return sorted(set(chosen))[offset : offset + limit]
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+
+def _apply_operator(value: Any, op: str, operand: Any) -> bool:
+    try:
+        if op == "$eq":
+            return bool(value == operand)
+        if op == "$ne":
+            return bool(value != operand)
+        if op == "$gt":
+            return bool(value > operand)
+        if op == "$gte":
+            return bool(value >= operand)
+        if op == "$lt":
+            return bool(value < operand)
+        if op == "$lte":
+            return bool(value <= operand)
+    except TypeError:  # None or another type cannot be ordered against the operand: no match
+        return False
+    raise ValueError(f"unsupported filter operator {op!r}: use one of {', '.join(_OPERATORS)}")
+
+
+def _compare(value: Any, wanted: Any) -> bool:
+    if isinstance(wanted, Mapping):
+        if any(isinstance(k, str) and k.startswith("$") for k in wanted):
+            return all(_apply_operator(value, op, operand) for op, operand in wanted.items())
+        if not isinstance(value, Mapping):
+            return False
+        return all(_compare(value.get(k), v) for k, v in wanted.items())
+    if isinstance(wanted, (list, tuple)):
+        return (
+            isinstance(value, (list, tuple))
+            and len(value) == len(wanted)
+            and all(_compare(v, w) for v, w in zip(value, wanted, strict=True))
+        )
+    return bool(value == wanted)
+
+
+def matches_filter(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
+    """Whether ``value`` passes ``filter``: per key, equality, a nested dict matched key by key,
+    a list matched element by element, or a dict of operators ``$eq $ne $gt $gte $lt $lte``."""
+    if not filter:
+        return True
+    return all(_compare(value.get(k), wanted) for k, wanted in filter.items())
+
+
+# -- embeddings -------------------------------------------------------------------------------
+
+Embed = Callable[[Sequence[str]], "Sequence[Sequence[float]] | Awaitable[Sequence[Sequence[float]]]"]
+
+
+def _texts_at(value: Mapping[str, Any], path: str) -> list[str]:
+    """The text of ``value`` at dotted ``path`` (``"$"``: the whole value as JSON); [] if absent."""
+    if path in ("$", ""):
+        return [msgspec.json.encode(value).decode()]
+    current: Any = value
+    for part in path.split("."):
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.lstrip("-").isdigit() and -len(current) <= int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return []
+    if current is None:
+        return []
+    if isinstance(current, str):
+        return [current]
+    return [msgspec.json.encode(current).decode()]
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    if na == 0.0 or nb == 0.0:
+        return 0.0
+    return dot / (na * nb)
+
+
+class _Index:
+    """A store's vector index config: ``embed`` (texts -> vectors; sync, async, or an object with
+    ``embed_documents``/``aembed_documents``), ``dims`` and default ``fields``."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        if "embed" not in config or "dims" not in config:
+            raise ValueError('index config needs "embed" and "dims"')
+        self.embed: Any = config["embed"]
+        self.dims = int(config["dims"])
+        fields = config.get("fields")
+        self.fields: list[str] = list(fields) if fields else ["$"]
+
+    async def vectors(self, texts: Sequence[str]) -> list[Vector]:
+        if not texts:
+            return []
+        embed = self.embed
+        result: Any
+        if hasattr(embed, "aembed_documents"):
+            result = await embed.aembed_documents(list(texts))
+        elif hasattr(embed, "embed_documents"):
+            result = embed.embed_documents(list(texts))
+        else:
+            result = embed(list(texts))
+        if inspect.isawaitable(result):
+            result = await result
+        vectors = [[float(x) for x in v] for v in result]
+        if len(vectors) != len(texts):
+            raise ValueError(f"embedding function returned {len(vectors)} vectors for {len(texts)} texts")
+        for v in vectors:
+            if len(v) != self.dims:
+                raise ValueError(f"embedding function returned a vector of {len(v)} dims, index has {self.dims}")
+        return vectors
+
+
+# -- the contract -----------------------------------------------------------------------------
+
+
+class BaseStore(ABC):
+    """A key-value store for long-term memory, LangGraph's ``BaseStore`` contract.
+
+    - ``aget(namespace, key) -> Item | None``.
+    - ``aput(namespace, key, value, index=None)``: insert or replace; ``value`` must be a dict;
+      the namespace is validated (:class:`InvalidNamespaceError`). ``index``: None embeds the
+      store's configured fields, ``False`` nothing, a list of field paths those fields.
+    - ``adelete(namespace, key)``: remove (absent: no-op).
+    - ``asearch(namespace_prefix, /, *, query=None, filter=None, limit=10, offset=0)``: items
+      whose namespace starts with ``namespace_prefix``, passing ``filter`` (see
+      :func:`matches_filter`); with ``query`` and an index, ranked by cosine similarity (items
+      without vectors follow with score None); otherwise in the backend's order, score None.
+    - ``alist_namespaces(*, prefix=None, suffix=None, max_depth=None, limit=100, offset=0)``:
+      the namespaces holding items, sorted; ``"*"`` in ``prefix``/``suffix`` matches any label;
+      ``max_depth`` truncates longer namespaces and dedupes.
+
+    Each has a sync twin without the ``a`` that refuses to run on a thread running an event
+    loop. ``index={"embed": fn, "dims": N, "fields": [...]}`` enables semantic search; ``fn``
+    maps a list of texts to a list of vectors, sync or async.
+    """
+
+    supports_ttl = False
+
+    def __init__(self, *, index: Mapping[str, Any] | None = None) -> None:
+        self.index_config: dict[str, Any] | None = dict(index) if index is not None else None
+        self._index = _Index(index) if index is not None else None
+
+    # -- backend primitives ---------------------------------------------------------------------
+
+    @abstractmethod
+    async def _load(self, namespace: Namespace, key: str) -> Item | None:
+        """The item at (namespace, key), or None."""
+
+    @abstractmethod
+    async def _store(self, namespace: Namespace, key: str, value: dict[str, Any], vectors: list[Vector]) -> None:
+        """Insert or replace (namespace, key) with ``value`` and ``vectors``, stamping times."""
+
+    @abstractmethod
+    async def _remove(self, namespace: Namespace, key: str) -> None:
+        """Remove (namespace, key) if present."""
+
+    @abstractmethod
+    async def _records(self, prefix: Namespace) -> list[Record]:
+        """Records whose namespace starts with ``prefix``, in search order."""
+
+    @abstractmethod
+    async def _namespaces(self) -> list[Namespace]:
+        """Every namespace holding at least one item."""
+
+    # -- the contract ---------------------------------------------------------------------------
+
+    async def aget(self, namespace: tuple[str, ...], key: str) -> Item | None:
+        """The item stored at ``(namespace, key)``, or None."""
+        return await self._load(_as_namespace(namespace), str(key))
+
+    async def aput(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: dict[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | None = None,
+    ) -> None:
+        """Store ``value`` (a dict) at ``(namespace, key)``, replacing what was there."""
+        ns = validate_namespace(namespace)
+        if not isinstance(key, str):
+            raise TypeError(f"store keys are strings, got {key!r}")
+        if not isinstance(value, dict):
+            raise TypeError(f"store values are dicts, got {type(value).__name__}")
+        if ttl is not None and not self.supports_ttl:
+            raise NotImplementedError(f"{type(self).__name__} does not support ttl")
+        vectors: list[Vector] = []
+        if self._index is not None and index is not False:
+            fields = self._index.fields if index is None else list(index)
+            texts = [t for f in fields for t in _texts_at(value, f)]
+            vectors = await self._index.vectors(texts)
+        await self._store(ns, key, value, vectors)
+
+    async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
+        """Remove the item at ``(namespace, key)`` (no-op when absent)."""
+        await self._remove(_as_namespace(namespace), str(key))
+
+    async def asearch(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[SearchItem]:
+        """Items under ``namespace_prefix`` matching ``filter``, ranked by ``query`` if indexed."""
+        prefix = _as_namespace(namespace_prefix)
+        records = [r for r in await self._records(prefix) if matches_filter(r.item.value, filter)]
+        if query is not None and self._index is not None:
+            (qv,) = await self._index.vectors([query])
+            scored = [(max(_cosine(qv, v) for v in r.vectors), r) for r in records if r.vectors]
+            scored.sort(key=lambda sr: sr[0], reverse=True)  # stable: ties keep store order
+            unscored = [r for r in records if not r.vectors]
+            ranked: list[tuple[float | None, Record]] = [*scored, *((None, r) for r in unscored)]
+        else:
+            ranked = [(None, r) for r in records]
+        return [_search_item(r.item, score) for score, r in ranked[offset : offset + limit]]
+
+    async def alist_namespaces(
+        self,
+        *,
+        prefix: tuple[str, ...] | None = None,
+        suffix: tuple[str, ...] | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        """Namespaces holding items, sorted, filtered by ``prefix``/``suffix`` (``"*"`` matches
+        any label), truncated to ``max_depth`` labels (deduplicated), paged."""
+        return select_namespaces(
+            await self._namespaces(),
+            prefix=tuple(prefix) if prefix is not None else None,
+            suffix=tuple(suffix) if suffix is not None else None,
+            max_depth=max_depth,
+            limit=limit,
+            offset=offset,
+        )
+
+    # -- sync twins -----------------------------------------------------------------------------
+
+    def _run_sync(self, method: str, fn: Callable[[], Awaitable[T]]) -> T:
+        import anyio
+
+        refuse_in_event_loop(type(self).__name__, method)
+
+        async def run() -> T:
+            return await fn()
+
+        return anyio.run(run)
+
+    def get(self, namespace: tuple[str, ...], key: str) -> Item | None:
+        """Sync :meth:`aget`."""
+        return self._run_sync("get", lambda: self.aget(namespace, key))
+
+    def put(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: dict[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | None = None,
+    ) -> None:
+        """Sync :meth:`aput`."""
+        self._run_sync("put", lambda: self.aput(namespace, key, value, index, ttl=ttl))
+
+    def delete(self, namespace: tuple[str, ...], key: str) -> None:
+        """Sync :meth:`adelete`."""
+        self._run_sync("delete", lambda: self.adelete(namespace, key))
+
+    def search(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[SearchItem]:
+        """Sync :meth:`asearch`."""
+        return self._run_sync(
+            "search",
+            lambda: self.asearch(namespace_prefix, query=query, filter=filter, limit=limit, offset=offset),
+        )
+
+    def list_namespaces(
+        self,
+        *,
+        prefix: tuple[str, ...] | None = None,
+        suffix: tuple[str, ...] | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        """Sync :meth:`alist_namespaces`."""
+        return self._run_sync(
+            "list_namespaces",
+            lambda: self.alist_namespaces(prefix=prefix, suffix=suffix, max_depth=max_depth, limit=limit, offset=offset),
+        )
+
+
+def _search_item(item: Item, score: float | None) -> SearchItem:
+    return SearchItem(
+        value=item.value,
+        key=item.key,
+        namespace=item.namespace,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        score=score,
+    )
+
+
+def now() -> datetime:
+    """The current UTC time (store timestamps)."""
+    return datetime.now(timezone.utc)
+
+
+class InMemoryStore(BaseStore):
+    """A :class:`BaseStore` in a dict, for tests and single-process use (LangGraph semantics).
+
+    Search order is insertion order: replacing an item keeps its place. Every ``put`` resets both
+    ``created_at`` and ``updated_at`` (as LangGraph's ``InMemoryStore`` does). Values are stored
+    as given (not copied).
+    """
+
+    def __init__(self, *, index: Mapping[str, Any] | None = None) -> None:
+        super().__init__(index=index)
+        self._data: dict[tuple[Namespace, str], Record] = {}
+
+    async def _load(self, namespace: Namespace, key: str) -> Item | None:
+        record = self._data.get((namespace, key))
+        return record.item if record is not None else None
+
+    async def _store(self, namespace: Namespace, key: str, value: dict[str, Any], vectors: list[Vector]) -> None:
+        stamp = now()
+        item = Item(value=value, key=key, namespace=namespace, created_at=stamp, updated_at=stamp)
+        self._data[(namespace, key)] = Record(item, vectors)  # an existing key keeps its place
+
+    async def _remove(self, namespace: Namespace, key: str) -> None:
+        self._data.pop((namespace, key), None)
+
+    async def _records(self, prefix: Namespace) -> list[Record]:
+        n = len(prefix)
+        return [r for (ns, _), r in self._data.items() if ns[:n] == prefix]
+
+    async def _namespaces(self) -> list[Namespace]:
+        return list({ns: None for ns, _ in self._data})
+
+    def __repr__(self) -> str:
+        return f"InMemoryStore({len(self._data)} items)"

@@ -1,0 +1,453 @@
+"""Stores: LangGraph's BaseStore contract on InMemoryStore and SqliteStore, asyncio and trio."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypedDict
+
+import anyio
+import pytest
+
+from actorgraph import START, StateGraph
+from actorgraph.persistence import (
+    BaseStore,
+    InMemoryStore,
+    InvalidNamespaceError,
+    Item,
+    SearchItem,
+    SqliteStore,
+)
+
+pytestmark = pytest.mark.anyio
+
+VOCAB = ["cat", "dog", "fish", "bird", "tree", "car"]
+
+
+def fake_embed(texts: Sequence[str]) -> list[list[float]]:
+    """Deterministic bag-of-words vectors over VOCAB."""
+    return [[float(t.lower().count(w)) for w in VOCAB] for t in texts]
+
+
+async def async_fake_embed(texts: Sequence[str]) -> list[list[float]]:
+    await anyio.sleep(0)
+    return fake_embed(texts)
+
+
+def _make(kind: str, tmp_path: Path, index: dict[str, Any] | None) -> BaseStore:
+    if kind == "memory":
+        return InMemoryStore(index=index)
+    return SqliteStore.from_conn_string(str(tmp_path / "store.db"), index=index)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def store(store_kind: str, tmp_path: Path) -> AsyncIterator[BaseStore]:
+    """An InMemoryStore and a SqliteStore on a fresh file, without an index."""
+    s = _make(store_kind, tmp_path, None)
+    if isinstance(s, SqliteStore):
+        async with s:
+            yield s
+    else:
+        yield s
+
+
+@pytest.fixture
+def make_indexed(
+    store_kind: str, tmp_path: Path
+) -> Callable[[dict[str, Any]], Any]:
+    """Open a store of the same kind with an index config (async context manager factory)."""
+
+    class _Open:
+        def __init__(self, index: dict[str, Any]) -> None:
+            self.store = _make(store_kind, tmp_path, index)
+
+        async def __aenter__(self) -> BaseStore:
+            if isinstance(self.store, SqliteStore):
+                await self.store.__aenter__()
+            return self.store
+
+        async def __aexit__(self, *exc: object) -> None:
+            if isinstance(self.store, SqliteStore):
+                await self.store.__aexit__(None, None, None)
+
+    return _Open
+
+
+# -- put / get / delete -----------------------------------------------------------------------
+
+
+async def test_put_get_delete(store: BaseStore) -> None:
+    assert await store.aget(("users", "1"), "prefs") is None
+    await store.aput(("users", "1"), "prefs", {"theme": "dark", "n": 1, "tags": ["a", "b"]})
+    item = await store.aget(("users", "1"), "prefs")
+    assert isinstance(item, Item)
+    assert item.value == {"theme": "dark", "n": 1, "tags": ["a", "b"]}
+    assert item.key == "prefs"
+    assert item.namespace == ("users", "1")
+    assert isinstance(item.created_at, datetime) and item.created_at.tzinfo is not None
+    assert item.updated_at >= item.created_at
+    d = item.dict()
+    assert d["namespace"] == ["users", "1"]
+    assert d["created_at"] == item.created_at.isoformat()
+    assert d["updated_at"] == item.updated_at.isoformat()
+    assert d["value"] == item.value and d["key"] == "prefs"
+
+    await store.aput(("users", "1"), "prefs", {"theme": "light"})
+    again = await store.aget(("users", "1"), "prefs")
+    assert again is not None and again.value == {"theme": "light"}
+    assert again.updated_at >= item.updated_at
+
+    assert await store.aget(("users",), "prefs") is None  # namespaces are exact for get
+    await store.adelete(("users", "1"), "prefs")
+    assert await store.aget(("users", "1"), "prefs") is None
+    await store.adelete(("users", "1"), "prefs")  # absent: no-op
+
+
+async def test_inmemory_put_resets_both_timestamps() -> None:
+    s = InMemoryStore()
+    await s.aput(("a",), "k", {"v": 1})
+    first = await s.aget(("a",), "k")
+    await anyio.sleep(0.002)
+    await s.aput(("a",), "k", {"v": 2})
+    second = await s.aget(("a",), "k")
+    assert first is not None and second is not None
+    assert second.created_at > first.created_at
+    assert second.created_at == second.updated_at
+
+
+async def test_sqlite_update_keeps_created_at(tmp_path: Path) -> None:
+    async with SqliteStore.from_conn_string(str(tmp_path / "s.db")) as s:
+        await s.aput(("a",), "k", {"v": 1})
+        first = await s.aget(("a",), "k")
+        await anyio.sleep(0.002)
+        await s.aput(("a",), "k", {"v": 2})
+        second = await s.aget(("a",), "k")
+    assert first is not None and second is not None
+    assert second.created_at == first.created_at
+    assert second.updated_at > first.updated_at
+
+
+async def test_bad_values_and_keys(store: BaseStore) -> None:
+    with pytest.raises(TypeError):
+        await store.aput(("a",), "k", [1, 2])  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        await store.aput(("a",), 3, {"v": 1})  # type: ignore[arg-type]
+    with pytest.raises(NotImplementedError):
+        await store.aput(("a",), "k", {"v": 1}, ttl=5)
+
+
+@pytest.mark.parametrize(
+    "namespace",
+    [(), ("langgraph",), ("langgraph", "x"), ("a", ""), ("a.b",), ("a", "b.c"), ("a", 1)],
+)
+async def test_namespace_errors(store: BaseStore, namespace: tuple[Any, ...]) -> None:
+    with pytest.raises(InvalidNamespaceError):
+        await store.aput(namespace, "k", {"v": 1})
+    assert await store.asearch(()) == []
+
+
+async def test_namespace_error_is_value_error() -> None:
+    assert issubclass(InvalidNamespaceError, ValueError)
+    s = InMemoryStore()
+    await s.aput(("x", "langgraph"), "k", {"v": 1})  # only the root label is reserved
+    assert (await s.aget(("x", "langgraph"), "k")) is not None
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+async def _fill(store: BaseStore) -> None:
+    docs = [
+        (("docs", "a"), "1", {"kind": "note", "n": 1, "meta": {"lang": "en", "ok": True}, "tags": ["x", "y"]}),
+        (("docs", "a"), "2", {"kind": "todo", "n": 5, "meta": {"lang": "fr", "ok": True}, "tags": ["x"]}),
+        (("docs", "b"), "3", {"kind": "note", "n": 10, "meta": {"lang": "en", "ok": False}, "tags": []}),
+        (("docs",), "4", {"kind": "note", "n": 7}),
+        (("other",), "5", {"kind": "note", "n": 3}),
+        (("docsx",), "6", {"kind": "note", "n": 2}),
+    ]
+    for ns, key, value in docs:
+        await store.aput(ns, key, value)
+
+
+async def test_search_prefix_and_order(store: BaseStore) -> None:
+    await _fill(store)
+    assert [i.key for i in await store.asearch(("docs",))] == ["1", "2", "3", "4"]
+    assert [i.key for i in await store.asearch(("docs", "a"))] == ["1", "2"]
+    assert [i.key for i in await store.asearch(())] == ["1", "2", "3", "4", "5", "6"]
+    assert await store.asearch(("nope",)) == []
+    results = await store.asearch(("docs",))
+    assert all(isinstance(r, SearchItem) and r.score is None for r in results)
+    assert results[0].dict()["score"] is None
+    # an update keeps the item's place; delete + put moves it to the end
+    await store.aput(("docs", "a"), "1", {"kind": "note", "n": 100})
+    assert [i.key for i in await store.asearch(("docs",))] == ["1", "2", "3", "4"]
+    await store.adelete(("docs", "a"), "2")
+    await store.aput(("docs", "a"), "2", {"kind": "todo"})
+    assert [i.key for i in await store.asearch(("docs",))] == ["1", "3", "4", "2"]
+
+
+async def test_search_limit_offset(store: BaseStore) -> None:
+    await _fill(store)
+    assert [i.key for i in await store.asearch((), limit=2)] == ["1", "2"]
+    assert [i.key for i in await store.asearch((), limit=2, offset=2)] == ["3", "4"]
+    assert [i.key for i in await store.asearch((), limit=10, offset=5)] == ["6"]
+    assert await store.asearch((), offset=10) == []
+    assert len(await store.asearch(())) == 6  # default limit 10
+
+
+async def test_search_filters(store: BaseStore) -> None:
+    await _fill(store)
+
+    async def keys(**filter: Any) -> list[str]:
+        return [i.key for i in await store.asearch((), filter=filter)]
+
+    assert await keys(kind="note") == ["1", "3", "4", "5", "6"]
+    assert await keys(kind="note", n=10) == ["3"]
+    assert await keys(meta={"lang": "en"}) == ["1", "3"]
+    assert await keys(meta={"lang": "en", "ok": True}) == ["1"]
+    assert await keys(tags=["x"]) == ["2"]
+    assert await keys(tags=["x", "y"]) == ["1"]
+    assert await keys(tags=[]) == ["3"]
+    assert await keys(missing=None) == ["1", "2", "3", "4", "5", "6"]
+    assert await keys(n={"$gt": 5}) == ["3", "4"]
+    assert await keys(n={"$gte": 5}) == ["2", "3", "4"]
+    assert await keys(n={"$lt": 3}) == ["1", "6"]
+    assert await keys(n={"$lte": 3}) == ["1", "5", "6"]
+    assert await keys(n={"$gt": 1, "$lt": 7}) == ["2", "5", "6"]
+    assert await keys(kind={"$ne": "note"}) == ["2"]
+    assert await keys(kind={"$eq": "todo"}) == ["2"]
+    assert await keys(missing={"$gt": 1}) == []  # None does not order against a number
+    assert await keys(meta={"lang": {"$ne": "en"}}) == ["2"]
+    assert [i.key for i in await store.asearch(("docs",), filter={"kind": "note"}, limit=1, offset=1)] == ["3"]
+    with pytest.raises(ValueError, match="operator"):
+        await keys(n={"$regex": "x"})
+
+
+# -- list_namespaces --------------------------------------------------------------------------
+
+
+async def test_list_namespaces(store: BaseStore) -> None:
+    for ns in [("a", "b", "c"), ("a", "b", "d"), ("a", "x"), ("b",), ("c", "b", "c"), ("a", "b", "c", "e")]:
+        await store.aput(ns, "k", {"v": 1})
+    all_ns = [("a", "b", "c"), ("a", "b", "c", "e"), ("a", "b", "d"), ("a", "x"), ("b",), ("c", "b", "c")]
+    assert await store.alist_namespaces() == all_ns
+    assert await store.alist_namespaces(prefix=("a",)) == all_ns[:4]
+    assert await store.alist_namespaces(prefix=("a", "b")) == all_ns[:3]
+    assert await store.alist_namespaces(suffix=("c",)) == [("a", "b", "c"), ("c", "b", "c")]
+    assert await store.alist_namespaces(prefix=("*", "b")) == [
+        ("a", "b", "c"),
+        ("a", "b", "c", "e"),
+        ("a", "b", "d"),
+        ("c", "b", "c"),
+    ]
+    assert await store.alist_namespaces(suffix=("b", "*")) == [("a", "b", "c"), ("a", "b", "d"), ("c", "b", "c")]
+    assert await store.alist_namespaces(prefix=("a",), suffix=("d",)) == [("a", "b", "d")]
+    assert await store.alist_namespaces(max_depth=1) == [("a",), ("b",), ("c",)]
+    assert await store.alist_namespaces(max_depth=2) == [("a", "b"), ("a", "x"), ("b",), ("c", "b")]
+    assert await store.alist_namespaces(prefix=("a",), max_depth=2) == [("a", "b"), ("a", "x")]
+    assert await store.alist_namespaces(limit=2) == all_ns[:2]
+    assert await store.alist_namespaces(limit=2, offset=4) == all_ns[4:]
+    await store.adelete(("b",), "k")
+    assert ("b",) not in await store.alist_namespaces()
+
+
+# -- semantic search --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("embed", [fake_embed, async_fake_embed], ids=["sync", "async"])
+async def test_semantic_search(make_indexed: Any, embed: Any) -> None:
+    async with make_indexed({"embed": embed, "dims": len(VOCAB), "fields": ["text"]}) as s:
+        await s.aput(("m",), "pets", {"text": "cat and dog", "n": 1})
+        await s.aput(("m",), "sea", {"text": "fish fish fish", "n": 2})
+        await s.aput(("m",), "garden", {"text": "tree bird tree", "n": 3})
+        await s.aput(("m",), "plain", {"text": "car cat"}, index=False)  # not embedded
+        await s.aput(("m",), "notext", {"other": "cat"})  # the field is absent: no vector
+
+        results = await s.asearch(("m",), query="fish")
+        assert [r.key for r in results][:3] == ["sea", "pets", "garden"]
+        assert results[0].score == pytest.approx(1.0)
+        assert results[1].score == pytest.approx(0.0)
+        assert [(r.key, r.score) for r in results[3:]] == [("plain", None), ("notext", None)]
+
+        results = await s.asearch(("m",), query="cat dog")
+        assert results[0].key == "pets" and results[0].score == pytest.approx(1.0)
+
+        results = await s.asearch(("m",), query="dog", filter={"n": {"$gte": 2}})
+        assert [r.key for r in results] == ["sea", "garden"]
+
+        results = await s.asearch(("m",), query="tree", limit=1)
+        assert [r.key for r in results] == ["garden"]
+        assert results[0].score == pytest.approx(2 / math.sqrt(5))
+        results = await s.asearch(("m",), query="tree", limit=1, offset=1)
+        assert len(results) == 1 and results[0].key != "garden"
+
+        # no query: store order, score None
+        assert [r.score for r in await s.asearch(("m",))] == [None] * 5
+
+        # put with an explicit field list
+        await s.aput(("m",), "plain", {"text": "car cat", "title": "fish"}, index=["title"])
+        assert (await s.asearch(("m",), query="fish", limit=1))[0].key in {"sea", "plain"}
+        top = await s.asearch(("m",), query="fish", limit=2)
+        assert {r.key for r in top} == {"sea", "plain"}
+
+
+async def test_semantic_search_whole_value_by_default(make_indexed: Any) -> None:
+    async with make_indexed({"embed": fake_embed, "dims": len(VOCAB)}) as s:
+        await s.aput(("m",), "a", {"x": "dog"})
+        await s.aput(("m",), "b", {"y": {"z": "car"}})
+        assert [r.key for r in await s.asearch(("m",), query="car")] == ["b", "a"]
+
+
+async def test_semantic_search_wrong_dims(make_indexed: Any) -> None:
+    async with make_indexed({"embed": fake_embed, "dims": 3, "fields": ["text"]}) as s:
+        with pytest.raises(ValueError, match="dims"):
+            await s.aput(("m",), "a", {"text": "dog"})
+
+
+async def test_no_index_query_gives_no_score(store: BaseStore) -> None:
+    await store.aput(("m",), "a", {"text": "dog"})
+    results = await store.asearch(("m",), query="dog")
+    assert [(r.key, r.score) for r in results] == [("a", None)]
+
+
+# -- sync twins -------------------------------------------------------------------------------
+
+
+async def test_sync_twins_refuse_in_event_loop(store: BaseStore) -> None:
+    with pytest.raises(RuntimeError, match="event loop"):
+        store.put(("a",), "k", {"v": 1})
+    with pytest.raises(RuntimeError, match="event loop"):
+        store.get(("a",), "k")
+    with pytest.raises(RuntimeError, match="event loop"):
+        store.search(("a",))
+
+
+async def test_sync_twins_from_a_thread(store: BaseStore) -> None:
+    def work() -> Any:
+        store.put(("a", "b"), "k", {"v": 1})
+        got = store.get(("a", "b"), "k")
+        found = store.search(("a",), filter={"v": 1})
+        spaces = store.list_namespaces(prefix=("a",))
+        store.delete(("a", "b"), "k")
+        return got, found, spaces, store.get(("a", "b"), "k")
+
+    got, found, spaces, gone = await anyio.to_thread.run_sync(work)
+    assert got.value == {"v": 1}
+    assert [i.key for i in found] == ["k"]
+    assert spaces == [("a", "b")]
+    assert gone is None
+
+
+def test_sync_twins_without_loop(tmp_path: Path) -> None:
+    s = InMemoryStore(index={"embed": fake_embed, "dims": len(VOCAB), "fields": ["t"]})
+    s.put(("a",), "k", {"t": "dog"})
+    assert s.search(("a",), query="dog")[0].score == pytest.approx(1.0)
+    with SqliteStore.from_conn_string(str(tmp_path / "sync.db")) as q:
+        q.put(("a",), "k", {"v": 1})
+        item = q.get(("a",), "k")
+        assert item is not None and item.value == {"v": 1}
+        assert q.list_namespaces() == [("a",)]
+
+
+# -- SQLite specifics -------------------------------------------------------------------------
+
+
+def test_sqlite_file_written_on_asyncio_reads_on_trio(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")
+    index = {"embed": fake_embed, "dims": len(VOCAB), "fields": ["text"]}
+
+    async def write() -> None:
+        async with SqliteStore.from_conn_string(path, index=index) as s:
+            await s.aput(("u", "1"), "a", {"text": "cat", "n": 1})
+            await s.aput(("u", "2"), "b", {"text": "fish", "n": 2})
+
+    async def read() -> tuple[Any, ...]:
+        async with SqliteStore.from_conn_string(path, index=index) as s:
+            item = await s.aget(("u", "1"), "a")
+            hits = await s.asearch(("u",), query="fish")
+            spaces = await s.alist_namespaces()
+            return item, hits, spaces
+
+    anyio.run(write, backend="asyncio")
+    item, hits, spaces = anyio.run(read, backend="trio")
+    assert item.value == {"text": "cat", "n": 1}
+    assert [h.key for h in hits] == ["b", "a"] and hits[0].score == pytest.approx(1.0)
+    assert spaces == [("u", "1"), ("u", "2")]
+
+
+async def test_sqlite_concurrent_puts(tmp_path: Path) -> None:
+    async with SqliteStore.from_conn_string(str(tmp_path / "c.db")) as s:
+        async with anyio.create_task_group() as tg:
+            for i in range(20):
+                tg.start_soon(s.aput, ("n", str(i % 3)), f"k{i}", {"i": i})
+        assert len(await s.asearch(("n",), limit=100)) == 20
+        assert await s.alist_namespaces() == [("n", "0"), ("n", "1"), ("n", "2")]
+
+
+async def test_sqlite_closed_store_refuses(tmp_path: Path) -> None:
+    s = SqliteStore.from_conn_string(str(tmp_path / "x.db"))
+    with pytest.raises(RuntimeError, match="not open"):
+        await s.aget(("a",), "k")
+    async with s:
+        with pytest.raises(RuntimeError, match="already open"):
+            await s.__aenter__()
+
+
+# -- graphs -----------------------------------------------------------------------------------
+
+
+class State(TypedDict, total=False):
+    user: str
+    seen: int
+    note: str
+
+
+async def test_graph_node_uses_store(store: BaseStore) -> None:
+    await store.aput(("memories", "ann"), "seed", {"text": "likes tea"})
+
+    async def remember(state: State, *, store: BaseStore) -> State:
+        ns = ("memories", state["user"])
+        await store.aput(ns, "visit", {"text": "visited"})
+        return {"seen": len(await store.asearch(ns))}
+
+    def recall(state: State, *, store: BaseStore) -> State:
+        # a sync node runs on a worker thread: the sync twins work there
+        item = store.get(("memories", state["user"]), "seed")
+        assert item is not None
+        store.put(("memories", state["user"]), "recall", {"text": item.value["text"]})
+        return {"note": item.value["text"]}
+
+    g = StateGraph(State)
+    g.add_node("remember", remember)
+    g.add_node("recall", recall)
+    g.add_edge(START, "remember")
+    g.add_edge("remember", "recall")
+    app = g.compile(store=store)
+    out = await app.ainvoke({"user": "ann"})
+    assert out["seen"] == 2 and out["note"] == "likes tea"
+    assert [i.key for i in await store.asearch(("memories",))] == ["seed", "visit", "recall"]
+    item = await store.aget(("memories", "ann"), "visit")
+    assert item is not None and item.value == {"text": "visited"}
+
+
+async def test_graph_node_get_store(store: BaseStore) -> None:
+    from actorgraph import get_store
+
+    async def node(state: State) -> State:
+        s = get_store()
+        assert s is store
+        await s.aput(("g",), state["user"], {"v": 1})
+        return {}
+
+    g = StateGraph(State)
+    g.add_node("node", node)
+    g.add_edge(START, "node")
+    await g.compile(store=store).ainvoke({"user": "bob"})
+    assert await store.alist_namespaces() == [("g",)]
