@@ -39,7 +39,8 @@ def test_the_imports_api_md_promises() -> None:
         EmptyInputError, GraphInterrupt, GraphRecursionError, GraphValidationError, InvalidUpdateError,
     )
     from actorgraph.persistence import (  # noqa: F401
-        EncryptedSerializer, InMemorySaver, MemorySaver, MsgpackSerializer, SqliteSaver,
+        EncryptedSerializer, InMemorySaver, InMemoryStore, Item, MemorySaver, MsgpackSerializer,
+        SqliteSaver, SqliteStore,
     )
     from actorgraph.types import Interrupt, Overwrite, PregelTask, StateSnapshot  # noqa: F401
 
