@@ -38,7 +38,7 @@ from ._serde import MsgpackSerializer, Serializer
 
 T = TypeVar("T")
 P = ParamSpec("P")
-S = TypeVar("S", bound="BaseCheckpointSaver")
+S = TypeVar("S", bound="SyncTwins")
 
 Writes = Sequence[tuple[str, Any]]
 
@@ -160,11 +160,26 @@ def _task_writes(writes: StepWrites) -> builtins.list[TaskWrites]:
     return builtins.list(writes)
 
 
+class SyncTwins:
+    """Mixin of savers and stores: how a sync twin (``put`` for ``aput``) runs its coroutine."""
+
+    def _run_sync(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        """Run ``fn`` (the coroutine behind sync ``method``) from sync code.
+
+        Subclasses may override this; the default refuses inside an event loop, else uses a
+        private one.
+        """
+        import anyio
+
+        refuse_in_event_loop(type(self).__name__, method)
+        return anyio.run(fn, *args)
+
+
 def _sync_twin(amethod: Callable[Concatenate[S, P], Coroutine[Any, Any, T]]) -> Callable[Concatenate[S, P], T]:
     """The sync twin of async method ``amethod`` (``aput`` -> ``put``), same parameters.
 
-    It runs ``self.<amethod>(...)``, looked up on the instance so that a saver's override is
-    the one run, through :meth:`BaseCheckpointSaver._run_sync`.
+    It runs ``self.<amethod>(...)``, looked up on the instance so that a subclass's override is
+    the one run, through :meth:`SyncTwins._run_sync`.
     """
     async_name = amethod.__name__
     name = async_name.removeprefix("a")
@@ -175,12 +190,12 @@ def _sync_twin(amethod: Callable[Concatenate[S, P], Coroutine[Any, Any, T]]) -> 
 
     functools.update_wrapper(twin, amethod, updated=())  # not __dict__: the abstract flag
     twin.__name__ = name
-    twin.__qualname__ = f"BaseCheckpointSaver.{name}"
+    twin.__qualname__ = f"{amethod.__qualname__.rpartition('.')[0]}.{name}"
     twin.__doc__ = f"Sync :meth:`{async_name}`."
     return twin
 
 
-class BaseCheckpointSaver(ABC):
+class BaseCheckpointSaver(SyncTwins, ABC):
     """A checkpoint saver: LangGraph's ``BaseCheckpointSaver`` contract, async first.
 
     Writes: :meth:`aput` saves a checkpoint and returns its config; :meth:`aput_writes` saves a
@@ -392,16 +407,6 @@ class BaseCheckpointSaver(ABC):
         return [t async for t in self.alist(config, filter=filter, before=before, limit=limit)]
 
     # -- sync twins -----------------------------------------------------------------------------
-
-    def _run_sync(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        """Run ``fn`` (the coroutine behind sync ``method``) from sync code.
-
-        Savers override this; the default refuses inside an event loop, else uses a private one.
-        """
-        import anyio
-
-        refuse_in_event_loop(type(self).__name__, method)
-        return anyio.run(fn, *args)
 
     put = _sync_twin(aput)
     put_writes = _sync_twin(aput_writes)

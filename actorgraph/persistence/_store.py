@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from ._base import refuse_in_event_loop
+from ._base import SyncTwins, _sync_twin
 
 __all__ = [
     "BaseStore",
@@ -309,7 +309,7 @@ class _Index:
 # -- the contract -----------------------------------------------------------------------------
 
 
-class BaseStore(ABC):
+class BaseStore(SyncTwins, ABC):
     """A key-value store for long-term memory, LangGraph's ``BaseStore`` contract.
 
     - ``aget(namespace, key) -> Item | None``.
@@ -437,66 +437,11 @@ class BaseStore(ABC):
 
     # -- sync twins -----------------------------------------------------------------------------
 
-    def _run_sync(self, method: str, fn: Callable[[], Awaitable[T]]) -> T:
-        import anyio
-
-        refuse_in_event_loop(type(self).__name__, method)
-
-        async def run() -> T:
-            return await fn()
-
-        return anyio.run(run)
-
-    def get(self, namespace: tuple[str, ...], key: str) -> Item | None:
-        """Sync :meth:`aget`."""
-        return self._run_sync("get", lambda: self.aget(namespace, key))
-
-    def put(
-        self,
-        namespace: tuple[str, ...],
-        key: str,
-        value: dict[str, Any],
-        index: Literal[False] | list[str] | None = None,
-        *,
-        ttl: float | None = None,
-    ) -> None:
-        """Sync :meth:`aput`."""
-        self._run_sync("put", lambda: self.aput(namespace, key, value, index, ttl=ttl))
-
-    def delete(self, namespace: tuple[str, ...], key: str) -> None:
-        """Sync :meth:`adelete`."""
-        self._run_sync("delete", lambda: self.adelete(namespace, key))
-
-    def search(
-        self,
-        namespace_prefix: tuple[str, ...],
-        /,
-        *,
-        query: str | None = None,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-    ) -> list[SearchItem]:
-        """Sync :meth:`asearch`."""
-        return self._run_sync(
-            "search",
-            lambda: self.asearch(namespace_prefix, query=query, filter=filter, limit=limit, offset=offset),
-        )
-
-    def list_namespaces(
-        self,
-        *,
-        prefix: tuple[str, ...] | None = None,
-        suffix: tuple[str, ...] | None = None,
-        max_depth: int | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[tuple[str, ...]]:
-        """Sync :meth:`alist_namespaces`."""
-        return self._run_sync(
-            "list_namespaces",
-            lambda: self.alist_namespaces(prefix=prefix, suffix=suffix, max_depth=max_depth, limit=limit, offset=offset),
-        )
+    get = _sync_twin(aget)
+    put = _sync_twin(aput)
+    delete = _sync_twin(adelete)
+    search = _sync_twin(asearch)
+    list_namespaces = _sync_twin(alist_namespaces)
 
 
 def _search_item(item: Item, score: float | None) -> SearchItem:
