@@ -5,7 +5,9 @@ Only builders live here; each test states the values it expects (from LangGraph 
 
 from __future__ import annotations
 
+import asyncio
 import operator
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
@@ -213,3 +215,22 @@ def parallel_failure(events: list[str]) -> Any:
         g.add_edge(START, n)
         g.add_edge(n, "after")
     return g.compile()
+
+
+def live_tasks(backend: str | None = None) -> set[Any]:
+    """Every task alive in the running event loop (asyncio: all tasks; trio: the task tree)."""
+    trio = sys.modules.get("trio")
+    if backend == "trio" or (backend is None and trio is not None and trio.lowlevel.in_trio_run()):
+        import trio
+
+        tasks: set[Any] = set()
+        root = trio.lowlevel.current_root_task()
+        assert root is not None
+        todo = [root]
+        while todo:
+            task = todo.pop()
+            tasks.add(task)
+            for nursery in task.child_nurseries:
+                todo.extend(nursery.child_tasks)
+        return tasks
+    return set(asyncio.all_tasks())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import anyio
@@ -10,26 +9,11 @@ import anyio.lowlevel
 import pytest
 from anyio.abc import TaskStatus
 
+from _helpers import live_tasks
+
 from actorgraph.actors import Actor, ActorRef, ActorStopped, AskTimeout, MailboxFull, Supervisor
 
 pytestmark = pytest.mark.anyio
-
-
-def live_tasks(backend: str) -> set[Any]:
-    if backend == "asyncio":
-        return set(asyncio.all_tasks())
-    import trio
-
-    tasks: set[Any] = set()
-    root = trio.lowlevel.current_root_task()
-    assert root is not None
-    todo = [root]
-    while todo:
-        task = todo.pop()
-        tasks.add(task)
-        for nursery in task.child_nurseries:
-            todo.extend(nursery.child_tasks)
-    return tasks
 
 
 class Probe(Actor):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +9,8 @@ from typing import Any
 import anyio
 import msgspec
 import pytest
+
+from _helpers import live_tasks
 
 from actorgraph.actors import (
     Actor,
@@ -100,24 +101,6 @@ class Journal:
     async def wait_starts(self, name: str, count: int) -> None:
         while len(self.instances[name]) < count:
             await self._changed.wait()
-
-
-def live_tasks(backend: str) -> set[Any]:
-    """Every task alive in the running event loop."""
-    if backend == "asyncio":
-        return set(asyncio.all_tasks())
-    import trio
-
-    tasks: set[Any] = set()
-    root = trio.lowlevel.current_root_task()
-    assert root is not None
-    todo = [root]
-    while todo:
-        task = todo.pop()
-        tasks.add(task)
-        for nursery in task.child_nurseries:
-            todo.extend(nursery.child_tasks)
-    return tasks
 
 
 async def test_escalate_reraises_original_exception_and_cancels_siblings() -> None:

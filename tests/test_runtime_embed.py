@@ -7,6 +7,8 @@ from typing import Any, TypedDict
 import anyio
 import pytest
 
+from _helpers import live_tasks
+
 from actorgraph import START, Runtime, StateGraph, get_stream_writer
 from actorgraph.runtime import RunCancelledError, StreamOverflow, ThreadBusyError
 
@@ -126,37 +128,10 @@ async def test_block_policy_holds_the_run_at_the_barrier() -> None:
 
 async def test_leaving_the_runtime_cancels_runs_and_leaves_no_task() -> None:
     gate = anyio.Event()
-    before = _task_count()
+    before = len(live_tasks())
     async with Runtime() as rt:
         run = await rt.start(chain(1, gate), {"x": 0})
         await anyio.wait_all_tasks_blocked()
-        assert _task_count() > before
-    assert _task_count() == before
+        assert len(live_tasks()) > before
+    assert len(live_tasks()) == before
     assert run.done
-
-
-def _task_count() -> int:
-    import sys
-
-    trio = sys.modules.get("trio")
-    if trio is not None and trio.lowlevel.in_trio_run():
-        def count(task: Any) -> int:
-            return 1 + sum(count(t) for n in task.child_nurseries for t in n.child_tasks)
-
-        return count(trio.lowlevel.current_root_task())
-    import asyncio
-
-    return len(asyncio.all_tasks())
-
-
-async def test_runtime_checkpointer_serves_graphs_compiled_without_one() -> None:
-    from actorgraph.persistence import InMemorySaver
-
-    saver = InMemorySaver()
-    graph = chain(2)  # compiled without a checkpointer
-    async with Runtime(checkpointer=saver) as rt:
-        run = await rt.start(graph, {"x": 0}, {"configurable": {"thread_id": "t"}}, durability="sync")
-        assert await run.result() == {"x": 2}
-    saved = await saver.aget_tuple({"configurable": {"thread_id": "t"}})
-    assert saved is not None and saved.metadata["step"] == 2
-    assert saved.checkpoint.channel_values["x"] == 2
