@@ -135,3 +135,16 @@ async def test_leaving_the_runtime_cancels_runs_and_leaves_no_task() -> None:
         assert len(live_tasks()) > before
     assert len(live_tasks()) == before
     assert run.done
+
+
+async def test_runtime_checkpointer_serves_graphs_compiled_without_one() -> None:
+    from actorgraph.persistence import InMemorySaver
+
+    saver = InMemorySaver()
+    graph = chain(2)  # compiled without a checkpointer
+    async with Runtime(checkpointer=saver) as rt:
+        run = await rt.start(graph, {"x": 0}, {"configurable": {"thread_id": "t"}}, durability="sync")
+        assert await run.result() == {"x": 2}
+    saved = await saver.aget_tuple({"configurable": {"thread_id": "t"}})
+    assert saved is not None and saved.metadata["step"] == 2
+    assert saved.checkpoint.channel_values["x"] == 2
