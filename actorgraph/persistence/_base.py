@@ -207,14 +207,16 @@ class BaseCheckpointSaver(SyncTwins, ABC):
     Channel values go through ``serde`` (default :class:`MsgpackSerializer`); a value it cannot
     encode raises :class:`SerializationError` naming the channel and the type, and nothing of
     that call is stored (the previous checkpoint stays as it was). ``deltas=False`` turns off the
-    list delta encoding (see :mod:`actorgraph.persistence._rows`).
+    list delta encoding (see :mod:`actorgraph.persistence._rows`). Savers that set
+    ``intern=True`` (SqliteSaver) store long strings and bytes once per thread (see
+    :mod:`actorgraph.persistence._serde`; only with a plain :class:`MsgpackSerializer`).
     """
 
     serde: Serializer
 
-    def __init__(self, *, serde: Serializer | None = None, deltas: bool = True) -> None:
+    def __init__(self, *, serde: Serializer | None = None, deltas: bool = True, intern: bool = False) -> None:
         self.serde = serde if serde is not None else MsgpackSerializer()
-        self._encoder = Encoder(self.serde, deltas=deltas)
+        self._encoder = Encoder(self.serde, deltas=deltas, intern=intern)
         self._stats: dict[str, int] = dict.fromkeys(SaverStatistics.__struct_fields__, 0)
 
     # -- what a saver implements ------------------------------------------------------------

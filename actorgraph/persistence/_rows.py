@@ -30,6 +30,7 @@ Savers take ``deltas=False`` to store every value in full.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import operator
 import threading
@@ -51,7 +52,7 @@ from ._records import (
     Version,
     checkpoint_time,
 )
-from ._serde import Serializer
+from ._serde import REF_MARKER, MsgpackSerializer, Serializer
 
 CHAIN_GROWTH: Final = 8
 """A delta chain restarts once its tails exceed this many times its full value's bytes..."""
@@ -61,6 +62,12 @@ CHAIN_MIN_DEPTH: Final = 32
 
 CACHE_CHANNELS: Final = 4096
 """(thread, namespace, channel) entries whose last stored list the delta encoder remembers."""
+
+INLINE_MAX: Final = 640
+"""With interning on, a blob or write whose bytes exceed this goes to a chunk of its own (the row
+holds :data:`CHUNKED` + its type and the chunk's digest), so rows stay small."""
+
+CHUNKED: Final = "chunk:"
 
 EMPTY: Final = "empty"
 """Blob type of a channel version that has no value (the channel became empty)."""
@@ -139,12 +146,14 @@ class Encoded(msgspec.Struct):
     writes: list[WriteRow]
     blobs: list[BlobRow]
     checkpoints: list[CheckpointRow]
+    chunks: dict[tuple[str, bytes], bytes] = {}  # (thread, digest) -> interned content
 
     def size(self) -> int:
         return (
             sum(len(w.data) for w in self.writes)
             + sum(len(b.data) for b in self.blobs)
             + sum(len(c.data) + len(c.meta) + len(c.versions) for c in self.checkpoints)
+            + sum(map(len, self.chunks.values()))
         )
 
 
@@ -195,12 +204,18 @@ def _extends(new: list[Any], old: list[Any], serde: Serializer) -> bool:
 class Encoder:
     """Turns ops into rows, delta-encoding list channels against what it stored before.
 
+    With ``intern=True`` and a :class:`MsgpackSerializer`, long strings and bytes in channel
+    values and pending writes go to :attr:`Encoded.chunks` (once per thread) and the rows hold
+    references (see :meth:`MsgpackSerializer.dumps_interned`).
+
     Thread-safe: ``encode`` and ``commit`` hold a lock (savers call them from several threads).
     """
 
-    def __init__(self, serde: Serializer, *, deltas: bool = True) -> None:
+    def __init__(self, serde: Serializer, *, deltas: bool = True, intern: bool = False) -> None:
         self.serde = serde
         self.deltas = deltas
+        self.intern = intern and type(serde) is MsgpackSerializer
+        self._chunks: dict[bytes, bytes] | None = None  # sink of the op being encoded
         self._cache: OrderedDict[ChainKey, _Chain] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -209,14 +224,23 @@ class Encoder:
 
         Raises :class:`SerializationError` naming the channel (or write) and the type.
         """
-        out = Encoded([], [], [])
+        out = Encoded([], [], [], {})
         mine: Overlay = {}
         with self._lock:
             for op in ops:
-                if isinstance(op, PutOp):
-                    self._encode_put(op, out, overlay, mine)
-                else:
-                    self._encode_writes(op, out)
+                sink: dict[bytes, bytes] | None = {} if self.intern else None
+                self._chunks = sink
+                try:
+                    if isinstance(op, PutOp):
+                        self._encode_put(op, out, overlay, mine)
+                    else:
+                        self._encode_writes(op, out)
+                finally:
+                    self._chunks = None
+                if sink:
+                    thread = op.key.thread_id
+                    for digest, content in sink.items():
+                        out.chunks[(thread, digest)] = content
         overlay.update(mine)
         return out
 
@@ -241,6 +265,11 @@ class Encoder:
 
     def dumps(self, value: Any, channel: str, context: str | None = None) -> tuple[str, bytes]:
         try:
+            sink = self._chunks
+            if sink is not None:
+                serde = self.serde
+                assert isinstance(serde, MsgpackSerializer)
+                return serde.dumps_interned(value, sink)
             return self.serde.dumps_typed(value)
         except SerializationError as exc:
             raise exc.with_channel(channel, context) from None
@@ -249,6 +278,15 @@ class Encoder:
                 f"cannot serialize {type(value).__qualname__}: {exc}",
                 type_name=type(value).__qualname__,
             ).with_channel(channel, context) from exc
+
+    def _place(self, type_: str, data: bytes) -> tuple[str, bytes]:
+        """A row's (type, data): large values of an interning encoder move to a chunk."""
+        sink = self._chunks
+        if sink is None or len(data) <= INLINE_MAX:
+            return type_, data
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        sink[digest] = data
+        return CHUNKED + type_, digest
 
     def _encode_put(self, op: PutOp, out: Encoded, overlay: Overlay, mine: Overlay) -> None:
         key, cp = op.key, op.checkpoint
@@ -260,12 +298,20 @@ class Encoder:
                 mine[(thread, ns, channel)] = None
                 continue
             out.blobs.append(self._blob(thread, ns, channel, version, values[channel], overlay, mine))
-        skeleton = {"v": cp.v, "ts": cp.ts, "versions_seen": cp.versions_seen,
-                    "updated_channels": cp.updated_channels}
-        type_, data = self.dumps(skeleton, "<checkpoint>")
-        meta_type, meta = self.dumps(op.metadata, "<metadata>")
+        stamp = _timestamp(cp)
+        # [v, versions_seen, updated_channels(, ts)]: ts only when the row's epoch-seconds
+        # column does not give it back exactly
+        skeleton: list[Any] = [cp.v, cp.versions_seen, cp.updated_channels]
+        if _iso(stamp) != cp.ts:
+            skeleton.append(cp.ts)
+        sink, self._chunks = self._chunks, None  # records stay self-contained
+        try:
+            type_, data = self.dumps(skeleton, "<checkpoint>")
+            meta_type, meta = self.dumps(op.metadata, "<metadata>")
+        finally:
+            self._chunks = sink
         out.checkpoints.append(CheckpointRow(
-            thread, ns, cp.id, key.checkpoint_id, _timestamp(cp),
+            thread, ns, cp.id, key.checkpoint_id, stamp,
             _plain_encode(cp.channel_versions), type_, data, meta_type, meta,
         ))
 
@@ -275,7 +321,7 @@ class Encoder:
         if type(value) is not list:
             type_, data = self.dumps(value, channel)
             mine[key] = None
-            return BlobRow(thread, ns, channel, version, version, 0, None, type_, data)
+            return BlobRow(thread, ns, channel, version, version, 0, None, *self._place(type_, data))
         if self.deltas:
             if key in mine:
                 prev = mine[key]
@@ -290,20 +336,25 @@ class Encoder:
                     mine[key] = _Chain(version, list(value), prev.root, prev.depth + 1,
                                        prev.root_bytes, prev.tail_bytes + len(data))
                     return BlobRow(thread, ns, channel, version, prev.root, prev.depth + 1,
-                                   prev.version, type_, data)
+                                   prev.version, *self._place(type_, data))
         type_, data = self.dumps(value, channel)
         mine[key] = _Chain(version, list(value), version, 0, len(data), 0) if self.deltas else None
-        return BlobRow(thread, ns, channel, version, version, 0, None, type_, data)
+        return BlobRow(thread, ns, channel, version, version, 0, None, *self._place(type_, data))
 
     def _encode_writes(self, op: WritesOp, out: Encoded) -> None:
         key = op.key
         assert key.checkpoint_id is not None
         for position, (channel, value) in enumerate(op.writes):
-            type_, data = self.dumps(value, channel, f"pending write of task {op.task_id!r}")
+            type_, data = self._place(*self.dumps(value, channel, f"pending write of task {op.task_id!r}"))
             out.writes.append(WriteRow(
                 key.thread_id, key.checkpoint_ns, key.checkpoint_id, op.task_id,
                 WRITES_IDX_MAP.get(channel, position), channel, type_, data, op.task_path,
             ))
+
+
+def _iso(stamp: float) -> str:
+    """``ts`` as :func:`~._records.now_iso` renders it (UTC, microseconds)."""
+    return datetime.fromtimestamp(stamp, timezone.utc).isoformat()
 
 
 def _timestamp(cp: Checkpoint) -> float:
@@ -335,13 +386,26 @@ class Decoder:
     (a :class:`DecryptionError` — wrong key, tampered data — is raised as itself).
     """
 
-    def __init__(self, serde: Serializer, blobs: BlobSource) -> None:
+    def __init__(self, serde: Serializer, blobs: BlobSource, chunks: Mapping[bytes, bytes] | None = None) -> None:
         self.serde = serde
         self.blobs = blobs
+        self.all_chunks = chunks
+        self.chunks = chunks if chunks is not None and isinstance(serde, MsgpackSerializer) else None
         self._values: dict[tuple[str, str, str, Version], Any] = {}
 
     def loads(self, type_: str, data: bytes, where: str) -> Any:
+        if type_.startswith(CHUNKED):
+            type_ = type_[len(CHUNKED):]
+            content = self.all_chunks.get(data) if self.all_chunks is not None else None
+            if content is None:
+                raise CheckpointStoreError(f"cannot decode {where}: its chunk {bytes(data).hex()} is missing")
+            if hashlib.blake2b(content, digest_size=16).digest() != data:
+                raise CheckpointStoreError(f"cannot decode {where}: its chunk {bytes(data).hex()} is corrupted")
+            data = content
         try:
+            if self.chunks is not None:
+                assert isinstance(self.serde, MsgpackSerializer)
+                return self.serde.loads_interned((type_, data), self.chunks)
             return self.serde.loads_typed((type_, data))
         except DecryptionError as exc:
             exc.add_note(f"while reading {where}")
@@ -357,6 +421,9 @@ class Decoder:
             raise CheckpointStoreError(f"cannot decode {where}: corrupted channel versions") from exc
         skeleton = self.loads(row.type, row.data, where)
         metadata = self.loads(row.meta_type, row.meta, f"metadata of {where}")
+        if isinstance(skeleton, list) and len(skeleton) in (3, 4):
+            skeleton = {"v": skeleton[0], "versions_seen": skeleton[1], "updated_channels": skeleton[2],
+                        "ts": skeleton[3] if len(skeleton) == 4 else _iso(row.ts)}
         if not isinstance(skeleton, dict):
             raise CheckpointStoreError(f"cannot decode {where}: not a checkpoint record")
         if not isinstance(metadata, dict):
@@ -498,6 +565,27 @@ def blobs_to_keep(needed: Iterable[tuple[str, Version]], base_of: Mapping[tuple[
             base = base_of[cursor]
             cursor = None if base is None else (cursor[0], base)
     return keep
+
+
+def chunk_refs(data: bytes, into: set[bytes], type_: str = "") -> None:
+    """Add to ``into`` the digests of the chunks a row's ``data`` (of type ``type_``) refers to:
+    the row's own chunk (``type_`` starts with :data:`CHUNKED`) or interned strings inside it.
+
+    A byte scan: it may report digests that are not references (random bytes that happen to
+    look like one), which only costs a lookup that finds nothing; it never misses one.
+    (A chunk's own content may refer to further chunks: scan it too.)
+    """
+    if type_.startswith(CHUNKED):
+        into.add(bytes(data))
+        return
+    find = data.find
+    pos = find(REF_MARKER)
+    while pos >= 0:
+        start = pos + len(REF_MARKER) + 1  # skip the kind byte
+        digest = data[start:start + 16]
+        if len(digest) == 16:
+            into.add(digest)
+        pos = find(REF_MARKER, pos + 1)
 
 
 def decode_versions(data: bytes) -> dict[str, Version]:

@@ -4,19 +4,37 @@ Everything here is synchronous and runs on the database thread (aiosqlite's, or 
 thread used on trio): one call from the event loop runs one whole function below, so a step's
 write, or a page of history with its blobs and writes, costs one thread hop.
 
-Schema, version 1 (``schema_version`` row ``component = 'checkpoints'``):
+Schema (``schema_version`` row ``component = 'checkpoints'``), version 2:
 
-* ``checkpoints``: one row per checkpoint, key (thread_id, checkpoint_ns, checkpoint_id);
-  ``channel_versions`` is plain msgpack (read here to find blobs), ``checkpoint`` and
-  ``metadata`` are serializer output (possibly encrypted) with their type tags.
-* ``checkpoint_blobs``: one row per (thread_id, checkpoint_ns, channel, version); ``base`` NULL
-  for a full value, else the version this row's list tail extends; ``root``/``depth`` place the
-  row in its delta chain (index ``checkpoint_blobs_chain`` reads a chain in one query).
-* ``checkpoint_writes``: key (thread_id, checkpoint_ns, checkpoint_id, task_id, idx).
+* ``checkpoint_threads``: ``t`` (a small integer) per ``thread_id``; the other tables key rows
+  by ``t``, so a long thread id is stored once, not in every row and index entry. A thread keeps
+  its ``t`` for the life of the file (deleting a thread leaves this one small row), so the
+  mapping can be cached.
+* Checkpoint and task ids that are canonical UUIDs (all the runtime makes) are stored as their
+  16 bytes (:func:`pack_id`), other ids as text.
+* ``checkpoints`` (WITHOUT ROWID: the key is the table): one row per checkpoint, key (t,
+  checkpoint_ns, checkpoint_id); ``channel_versions`` is plain msgpack (read here to find
+  blobs), ``checkpoint`` and ``metadata`` are serializer output (possibly encrypted) with their
+  type tags.
+* ``checkpoint_blobs``: one row per (t, checkpoint_ns, channel, version), keyed version first
+  (versions grow, so rows are appended rather than split into half-empty pages); ``base`` NULL
+  for a full value, else the version this row's list tail extends; ``root``/``depth`` place the row in
+  its delta chain (index ``checkpoint_blobs_chain`` reads a chain in one query).
+* ``checkpoint_writes``: key (t, checkpoint_ns, checkpoint_id, task_id, idx).
+* ``checkpoint_chunks``: key (t, hash): the long strings and bytes that blobs and writes refer
+  to (interned, see :mod:`._serde`), stored once per thread. Reading a page fetches the chunks
+  its rows refer to with one more query; pruning drops the chunks no remaining row refers to;
+  deleting a thread drops them all.
+
+Checkpoints, blobs and writes are WITHOUT ROWID tables (no second index for the key). SQLite keeps
+at most ~1 KB of such a row on its page, so blobs and writes larger than
+:data:`~._rows.INLINE_MAX` bytes live in ``checkpoint_chunks`` (an ordinary rowid table) and the
+row holds the chunk's digest.
 
 Version columns have no declared type, so ints stay ints and strings stay strings.
 Migrations are lists of statements applied in order, in one transaction, from the stored
-version up to :data:`LATEST`.
+version up to :data:`LATEST`. Version 1 keyed every table by the ``thread_id`` text and had no
+chunks; migration 2 moves its rows over.
 """
 
 from __future__ import annotations
@@ -38,13 +56,64 @@ from ._rows import (
     WriteRow,
     blobs_to_keep,
     checkpoints_to_prune,
+    chunk_refs,
     decode_versions,
 )
 
 COMPONENT: Final = "checkpoints"
 
+_V2_TABLES: Final = (
+    """CREATE TABLE checkpoint_threads (
+        t INTEGER PRIMARY KEY,
+        thread_id TEXT NOT NULL UNIQUE
+    )""",
+    """CREATE TABLE checkpoints (
+        t INTEGER NOT NULL,
+        checkpoint_ns TEXT NOT NULL DEFAULT '',
+        checkpoint_id TEXT NOT NULL,
+        parent_checkpoint_id TEXT,
+        ts REAL NOT NULL,
+        channel_versions BLOB NOT NULL,
+        type TEXT NOT NULL,
+        checkpoint BLOB NOT NULL,
+        metadata_type TEXT NOT NULL,
+        metadata BLOB NOT NULL,
+        PRIMARY KEY (t, checkpoint_ns, checkpoint_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE checkpoint_blobs (
+        t INTEGER NOT NULL,
+        checkpoint_ns TEXT NOT NULL DEFAULT '',
+        channel TEXT NOT NULL,
+        version NOT NULL,
+        root NOT NULL,
+        depth INTEGER NOT NULL,
+        base,
+        type TEXT NOT NULL,
+        blob BLOB NOT NULL,
+        PRIMARY KEY (t, checkpoint_ns, version, channel)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE checkpoint_writes (
+        t INTEGER NOT NULL,
+        checkpoint_ns TEXT NOT NULL DEFAULT '',
+        checkpoint_id TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        type TEXT NOT NULL,
+        value BLOB NOT NULL,
+        task_path TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (t, checkpoint_ns, checkpoint_id, task_id, idx)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE checkpoint_chunks (
+        t INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (t, hash)
+    )""",
+)
+
 MIGRATIONS: Final[Sequence[Sequence[str]]] = (
-    (  # 1: checkpoints, per-version blobs with delta chains, pending writes
+    (  # 1: checkpoints, per-version blobs with delta chains, pending writes (keyed by thread_id)
         """CREATE TABLE checkpoints (
             thread_id TEXT NOT NULL,
             checkpoint_ns TEXT NOT NULL DEFAULT '',
@@ -85,24 +154,93 @@ MIGRATIONS: Final[Sequence[Sequence[str]]] = (
             PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
         )""",
     ),
+    (  # 2: integer thread keys, WITHOUT ROWID checkpoints, interned chunks
+        "ALTER TABLE checkpoints RENAME TO checkpoints_v1",
+        "ALTER TABLE checkpoint_blobs RENAME TO checkpoint_blobs_v1",
+        "ALTER TABLE checkpoint_writes RENAME TO checkpoint_writes_v1",
+        "DROP INDEX checkpoint_blobs_chain",
+        *_V2_TABLES,
+        """INSERT INTO checkpoint_threads (thread_id)
+            SELECT thread_id FROM checkpoints_v1 UNION SELECT thread_id FROM checkpoint_blobs_v1
+            UNION SELECT thread_id FROM checkpoint_writes_v1""",
+        """INSERT INTO checkpoints SELECT th.t, c.checkpoint_ns, ag_id(c.checkpoint_id),
+            ag_id(c.parent_checkpoint_id), c.ts, c.channel_versions, c.type, c.checkpoint, c.metadata_type,
+            c.metadata FROM checkpoints_v1 c JOIN checkpoint_threads th USING (thread_id)""",
+        """INSERT INTO checkpoint_blobs SELECT th.t, b.checkpoint_ns, b.channel, b.version, b.root,
+            b.depth, b.base, b.type, b.blob FROM checkpoint_blobs_v1 b
+            JOIN checkpoint_threads th USING (thread_id)""",
+        """INSERT INTO checkpoint_writes SELECT th.t, w.checkpoint_ns, ag_id(w.checkpoint_id), ag_id(w.task_id),
+            w.idx, w.channel, w.type, w.value, w.task_path FROM checkpoint_writes_v1 w
+            JOIN checkpoint_threads th USING (thread_id)""",
+        "DROP TABLE checkpoints_v1",
+        "DROP TABLE checkpoint_blobs_v1",
+        "DROP TABLE checkpoint_writes_v1",
+        """CREATE INDEX checkpoint_blobs_chain
+            ON checkpoint_blobs (t, checkpoint_ns, channel, root, depth)""",
+    ),
 )
 
 LATEST: Final = len(MIGRATIONS)
-OWN_TABLES: Final = frozenset({"checkpoints", "checkpoint_blobs", "checkpoint_writes"})
+OWN_TABLES: Final = frozenset({"checkpoints", "checkpoint_blobs", "checkpoint_writes", "checkpoint_chunks",
+                               "checkpoint_threads"})
 
-_CHECKPOINT_COLS = ("thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, "
+_CHECKPOINT_COLS = ("t, checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, "
                     "channel_versions, type, checkpoint, metadata_type, metadata")
-_BLOB_COLS = "thread_id, checkpoint_ns, channel, version, root, depth, base, type, blob"
-_WRITE_COLS = "thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path"
-_CHECKPOINT_KEY = ("thread_id", "checkpoint_ns", "checkpoint_id")
-_BLOB_KEY = ("thread_id", "checkpoint_ns", "channel", "version")
-_WRITE_KEY = ("thread_id", "checkpoint_ns", "checkpoint_id", "task_id", "idx")
+_BLOB_COLS = "t, checkpoint_ns, channel, version, root, depth, base, type, blob"
+_WRITE_COLS = "t, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path"
+_CHECKPOINT_KEY = ("t", "checkpoint_ns", "checkpoint_id")
+_BLOB_KEY = ("t", "checkpoint_ns", "version", "channel")
+_WRITE_KEY = ("t", "checkpoint_ns", "checkpoint_id", "task_id", "idx")
 _INSERT_CHECKPOINT = f"INSERT INTO checkpoints ({_CHECKPOINT_COLS}) VALUES ({', '.join('?' * 10)})"
 _INSERT_BLOB = f"INSERT INTO checkpoint_blobs ({_BLOB_COLS}) VALUES ({', '.join('?' * 9)})"
 _INSERT_WRITE = f"INSERT INTO checkpoint_writes ({_WRITE_COLS}) VALUES ({', '.join('?' * 9)})"
+_INSERT_CHUNK = "INSERT INTO checkpoint_chunks (t, hash, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+_SELECT_CHECKPOINT = ("SELECT " + ", ".join("c." + c for c in _CHECKPOINT_COLS.split(", ")[1:])
+                      + ", c.t, th.thread_id FROM checkpoints c JOIN checkpoint_threads th ON th.t = c.t")
 _CHUNK = 4000  # rows per VALUES list (at most 5 parameters each, under SQLite's 32766)
 
 _astuple = msgspec.structs.astuple
+
+
+def pack_id(value: str | None) -> str | bytes | None:
+    """A checkpoint or task id as stored: a canonical (lowercase, hyphenated) UUID as its 16
+    bytes, which sort as the text does; any other id as its text."""
+    if value is None or len(value) != 36 or value[8] != "-" or value[13] != "-" or value[18] != "-" or value[23] != "-":
+        return value
+    digits = value.replace("-", "")
+    if len(digits) != 32 or digits != digits.lower():
+        return value
+    try:
+        raw = bytes.fromhex(digits)
+    except ValueError:
+        return value
+    return raw if len(raw) == 16 else value
+
+
+def unpack_id(value: str | bytes) -> str:
+    """The id text of a stored id (see :func:`pack_id`)."""
+    if isinstance(value, bytes):
+        if len(value) != 16:
+            raise CheckpointStoreError(f"corrupted id {value!r}: expected 16 bytes")
+        h = value.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return value
+
+
+def _keyed(t: int, row: msgspec.Struct) -> tuple[Any, ...]:
+    """A row's column values with its thread id replaced by the thread's key ``t``."""
+    return (t, *_astuple(row)[1:])
+
+
+def _stored(t: int, row: CheckpointRow | WriteRow) -> tuple[Any, ...]:
+    """A checkpoint or write row as stored: thread key ``t`` and packed ids (columns 2 and 3:
+    checkpoint and parent id, or checkpoint and task id)."""
+    cols = _astuple(row)
+    return (t, cols[1], pack_id(cols[2]), pack_id(cols[3]), *cols[4:])
+
+
+def _write_row(thread_id: str, cols: Sequence[Any]) -> WriteRow:
+    return WriteRow(thread_id, cols[1], unpack_id(cols[2]), unpack_id(cols[3]), *cols[4:])
 
 
 class Page(msgspec.Struct):
@@ -111,6 +249,7 @@ class Page(msgspec.Struct):
     rows: list[CheckpointRow]
     blobs: dict[tuple[str, str, str, Version], BlobRow]
     writes: dict[tuple[str, str, str], list[WriteRow]]
+    chunks: dict[bytes, bytes]
 
 
 class Store:
@@ -119,6 +258,7 @@ class Store:
     def __init__(self, name: str) -> None:
         self.name = name
         self.queries = 0
+        self._tkeys: dict[str, int] = {}  # thread_id -> t (never changes once assigned)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -143,6 +283,7 @@ class Store:
     def setup(self, conn: sqlite3.Connection) -> None:
         """Check the file is ours (or empty) and bring its schema up to :data:`LATEST`."""
         try:
+            conn.execute("PRAGMA page_size=8192")  # only takes effect on a new, empty file
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=5000")
@@ -156,6 +297,7 @@ class Store:
                     f"{self.name} was written by a newer actorgraph (checkpoint schema version "
                     f"{current}; this version reads up to {LATEST}): upgrade actorgraph"
                 )
+            conn.create_function("ag_id", 1, pack_id, deterministic=True)
             for version in range(current, LATEST):
                 for statement in MIGRATIONS[version]:
                     conn.execute(statement)
@@ -205,16 +347,52 @@ class Store:
             raise CheckpointStoreError(f"{self.name}: corrupted schema_version entry {version!r}")
         return version
 
+    # -- thread keys ------------------------------------------------------------------------------
+
+    def _tkey(self, conn: sqlite3.Connection, thread_id: str) -> int | None:
+        """The key ``t`` of a thread (None if the file has never seen it)."""
+        t = self._tkeys.get(thread_id)
+        if t is None:
+            row = self._q(conn, "SELECT t FROM checkpoint_threads WHERE thread_id = ?", (thread_id,)).fetchone()
+            if row is None:
+                return None
+            t = self._tkeys[thread_id] = row[0]
+        return t
+
+    def _tkeys_for(self, conn: sqlite3.Connection, threads: Iterable[str], new: dict[str, int]) -> dict[str, int]:
+        """Keys of ``threads`` inside a write transaction, creating missing ones (recorded in
+        ``new``: they are cached only once the transaction commits)."""
+        out: dict[str, int] = {}
+        for thread_id in threads:
+            t = self._tkey(conn, thread_id)
+            if t is None:
+                t = new.get(thread_id)
+            if t is None:
+                cur = self._q(conn, "INSERT INTO checkpoint_threads (thread_id) VALUES (?)", (thread_id,))
+                assert cur.lastrowid is not None
+                t = new[thread_id] = cur.lastrowid
+            out[thread_id] = t
+        return out
+
     # -- writing ----------------------------------------------------------------------------------
 
     def write(self, conn: sqlite3.Connection, batch: Sequence[Encoded]) -> None:
         """Store every job of ``batch`` in one transaction, in order."""
         self._begin(conn, "IMMEDIATE")
+        new: dict[str, int] = {}
         try:
-            plain = [_astuple(w) for enc in batch for w in enc.writes if w.idx >= 0]
-            special = [_astuple(w) for enc in batch for w in enc.writes if w.idx < 0]
-            blobs = [_astuple(b) for enc in batch for b in enc.blobs]
-            checkpoints = [_astuple(c) for enc in batch for c in enc.checkpoints]
+            names = {c.thread_id for enc in batch for c in enc.checkpoints}
+            names.update(b.thread_id for enc in batch for b in enc.blobs)
+            names.update(w.thread_id for enc in batch for w in enc.writes)
+            names.update(thread for enc in batch for thread, _ in enc.chunks)
+            tk = self._tkeys_for(conn, names, new)
+            plain = [_stored(tk[w.thread_id], w) for enc in batch for w in enc.writes if w.idx >= 0]
+            special = [_stored(tk[w.thread_id], w) for enc in batch for w in enc.writes if w.idx < 0]
+            blobs = [_keyed(tk[b.thread_id], b) for enc in batch for b in enc.blobs]
+            checkpoints = [_stored(tk[c.thread_id], c) for enc in batch for c in enc.checkpoints]
+            chunks = [(tk[thread], digest, data) for enc in batch for (thread, digest), data in enc.chunks.items()]
+            if chunks:
+                self._many(conn, _INSERT_CHUNK, chunks)
             if plain:
                 self._many(conn, _INSERT_WRITE + " ON CONFLICT DO NOTHING", plain)
             if special:
@@ -228,12 +406,15 @@ class Store:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        self._tkeys.update(new)
 
     def delete_thread(self, conn: sqlite3.Connection, thread_id: str) -> None:
         self._begin(conn, "IMMEDIATE")
         try:
-            for table in ("checkpoint_writes", "checkpoint_blobs", "checkpoints"):
-                self._q(conn, f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
+            t = self._tkey(conn, thread_id)
+            if t is not None:  # the thread keeps its key (see the module docs)
+                for table in ("checkpoint_writes", "checkpoint_blobs", "checkpoints", "checkpoint_chunks"):
+                    self._q(conn, f"DELETE FROM {table} WHERE t = ?", (t,))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -243,7 +424,8 @@ class Store:
     def prune(self, conn: sqlite3.Connection, thread_id: str, keep_last: int | None, older_than: float | None) -> int:
         self._begin(conn, "IMMEDIATE")
         try:
-            removed = self._prune(conn, thread_id, keep_last, older_than)
+            t = self._tkey(conn, thread_id)
+            removed = 0 if t is None else self._prune(conn, t, keep_last, older_than)
             conn.execute("COMMIT")
             return removed
         except BaseException:
@@ -251,54 +433,83 @@ class Store:
                 conn.execute("ROLLBACK")
             raise
 
-    def _prune(self, conn: sqlite3.Connection, thread_id: str, keep_last: int | None, older_than: float | None) -> int:
+    def _prune(self, conn: sqlite3.Connection, t: int, keep_last: int | None, older_than: float | None) -> int:
         by_ns: dict[str, list[PruneRow]] = defaultdict(list)
         for ns, cid, parent, ts, has_writes in self._q(conn, """
             SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
-                   EXISTS (SELECT 1 FROM checkpoint_writes w WHERE w.thread_id = c.thread_id
+                   EXISTS (SELECT 1 FROM checkpoint_writes w WHERE w.t = c.t
                            AND w.checkpoint_ns = c.checkpoint_ns AND w.checkpoint_id = c.checkpoint_id)
-            FROM checkpoints c WHERE c.thread_id = ?""", (thread_id,)):
-            by_ns[ns].append(PruneRow(cid, parent, ts, bool(has_writes)))
-        doomed = [(thread_id, ns, cid) for ns, rows in by_ns.items()
+            FROM checkpoints c WHERE c.t = ?""", (t,)):
+            by_ns[ns].append(PruneRow(unpack_id(cid), None if parent is None else unpack_id(parent), ts,
+                                      bool(has_writes)))
+        doomed = [(t, ns, pack_id(cid)) for ns, rows in by_ns.items()
                   for cid in checkpoints_to_prune(rows, keep_last=keep_last, older_than=older_than)]
         if not doomed:
             return 0
-        where = "thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
+        where = "t = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
         self._many(conn, f"DELETE FROM checkpoint_writes WHERE {where}", doomed)
         self._many(conn, f"DELETE FROM checkpoints WHERE {where}", doomed)
         needed: dict[str, set[tuple[str, Version]]] = defaultdict(set)
-        for ns, versions in self._q(conn, "SELECT checkpoint_ns, channel_versions FROM checkpoints WHERE thread_id = ?",
-                                    (thread_id,)):
+        for ns, versions in self._q(conn, "SELECT checkpoint_ns, channel_versions FROM checkpoints WHERE t = ?", (t,)):
             needed[ns].update(decode_versions(versions).items())
         base_of: dict[str, dict[tuple[str, Version], Version | None]] = defaultdict(dict)
         for ns, channel, version, base in self._q(
-            conn, "SELECT checkpoint_ns, channel, version, base FROM checkpoint_blobs WHERE thread_id = ?", (thread_id,)
+            conn, "SELECT checkpoint_ns, channel, version, base FROM checkpoint_blobs WHERE t = ?", (t,)
         ):
             base_of[ns][(channel, version)] = base
-        garbage: list[tuple[str, str, str, Version]] = []
+        garbage: list[tuple[int, str, str, Version]] = []
         for ns, bases in base_of.items():
             keep = blobs_to_keep(needed.get(ns, ()), bases)
-            garbage.extend((thread_id, ns, ch, v) for ch, v in bases if (ch, v) not in keep)
+            garbage.extend((t, ns, ch, v) for ch, v in bases if (ch, v) not in keep)
         if garbage:
-            self._many(conn, "DELETE FROM checkpoint_blobs WHERE thread_id = ? AND checkpoint_ns = ? "
+            self._many(conn, "DELETE FROM checkpoint_blobs WHERE t = ? AND checkpoint_ns = ? "
                              "AND channel = ? AND version = ?", garbage)
+        # chunks no remaining blob or write refers to, directly or through another chunk
+        referenced: set[bytes] = set()
+        for table, column in (("checkpoint_blobs", "blob"), ("checkpoint_writes", "value")):
+            for type_, data in self._q(conn, f"SELECT type, {column} FROM {table} WHERE t = ?", (t,)):
+                chunk_refs(data, referenced, type_)
+        stored = dict(self._q(conn, "SELECT hash, data FROM checkpoint_chunks WHERE t = ?", (t,)).fetchall())
+        todo = [d for d in referenced if d in stored]
+        while todo:
+            inner: set[bytes] = set()
+            chunk_refs(stored[todo.pop()], inner)
+            for d in inner - referenced:
+                referenced.add(d)
+                if d in stored:
+                    todo.append(d)
+        unused = [(t, digest) for digest in stored if digest not in referenced]
+        if unused:
+            self._many(conn, "DELETE FROM checkpoint_chunks WHERE t = ? AND hash = ?", unused)
         return len(doomed)
 
     # -- reading --------------------------------------------------------------------------------
+
+    def _rows(self, cur: sqlite3.Cursor, names: dict[int, str]) -> list[CheckpointRow]:
+        """Checkpoint rows of :data:`_SELECT_CHECKPOINT`, noting each thread's key in ``names``."""
+        rows = []
+        for r in cur:
+            ns, cid, parent, *cols, t, thread_id = r
+            names[t] = thread_id
+            self._tkeys[thread_id] = t
+            rows.append(CheckpointRow(thread_id, ns, unpack_id(cid), None if parent is None else unpack_id(parent), *cols))
+        return rows
 
     def read_tuple(self, conn: sqlite3.Connection, key: ThreadKey) -> Page | None:
         """The addressed checkpoint (or the newest of the namespace) with what it needs."""
         self._begin(conn)  # one read transaction: a consistent snapshot across the queries
         try:
-            base = f"SELECT {_CHECKPOINT_COLS} FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ?"
+            t = self._tkey(conn, key.thread_id)
+            if t is None:
+                return None
+            base = f"{_SELECT_CHECKPOINT} WHERE c.t = ? AND c.checkpoint_ns = ?"
             if key.checkpoint_id is not None:
-                cur = self._q(conn, base + " AND checkpoint_id = ?",
-                              (key.thread_id, key.checkpoint_ns, key.checkpoint_id))
+                cur = self._q(conn, base + " AND c.checkpoint_id = ?", (t, key.checkpoint_ns, pack_id(key.checkpoint_id)))
             else:
-                cur = self._q(conn, base + " ORDER BY checkpoint_id DESC LIMIT 1",
-                              (key.thread_id, key.checkpoint_ns))
-            rows = [CheckpointRow(*r) for r in cur]
-            return self._complete(conn, rows) if rows else None
+                cur = self._q(conn, base + " ORDER BY c.checkpoint_id DESC LIMIT 1", (t, key.checkpoint_ns))
+            names: dict[int, str] = {}
+            rows = self._rows(cur, names)
+            return self._complete(conn, rows, names) if rows else None
         finally:
             conn.execute("COMMIT")
 
@@ -313,32 +524,43 @@ class Store:
         limit: int,
     ) -> Page:
         """Up to ``limit`` checkpoints, newest first, strictly after the ``after`` position."""
-        where, params = [], []
-        for column, value in (("thread_id", thread), ("checkpoint_ns", ns), ("checkpoint_id", checkpoint_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if before is not None:
-            where.append("checkpoint_id < ?")
-            params.append(before)
-        if after is not None:
-            where.append("(checkpoint_id, thread_id, checkpoint_ns) < (?, ?, ?)")
-            params.extend(after)
-        sql = f"SELECT {_CHECKPOINT_COLS} FROM checkpoints"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY checkpoint_id DESC, thread_id DESC, checkpoint_ns DESC LIMIT ?"
         self._begin(conn)
         try:
-            rows = [CheckpointRow(*r) for r in self._q(conn, sql, (*params, limit))]
-            return self._complete(conn, rows)
+            where: list[str] = []
+            params: list[Any] = []
+            if thread is not None:
+                t = self._tkey(conn, thread)
+                if t is None:
+                    return Page([], {}, {}, {})
+                where.append("c.t = ?")
+                params.append(t)
+            if ns is not None:
+                where.append("c.checkpoint_ns = ?")
+                params.append(ns)
+            if checkpoint_id is not None:
+                where.append("c.checkpoint_id = ?")
+                params.append(pack_id(checkpoint_id))
+            if before is not None:
+                where.append("c.checkpoint_id < ?")
+                params.append(pack_id(before))
+            if after is not None:
+                where.append("(c.checkpoint_id, th.thread_id, c.checkpoint_ns) < (?, ?, ?)")
+                params.extend((pack_id(after[0]), after[1], after[2]))
+            sql = _SELECT_CHECKPOINT
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            sql += " ORDER BY c.checkpoint_id DESC, th.thread_id DESC, c.checkpoint_ns DESC LIMIT ?"
+            names: dict[int, str] = {}
+            rows = self._rows(self._q(conn, sql, (*params, limit)), names)
+            return self._complete(conn, rows, names)
         finally:
             conn.execute("COMMIT")
 
-    def _complete(self, conn: sqlite3.Connection, rows: list[CheckpointRow]) -> Page:
-        """Fetch the blobs (with their delta chains) and pending writes of ``rows``."""
+    def _complete(self, conn: sqlite3.Connection, rows: list[CheckpointRow], names: dict[int, str]) -> Page:
+        """Fetch the blobs (with their delta chains), pending writes and chunks of ``rows``."""
+        keys = {thread_id: t for t, thread_id in names.items()}
         blobs: dict[tuple[str, str, str, Version], BlobRow] = {}
-        wanted: set[tuple[str, str, str, Version]] = set()
+        wanted: set[tuple[int, str, str, Version]] = set()
         for row in rows:
             try:
                 versions = decode_versions(row.versions)
@@ -347,55 +569,83 @@ class Store:
                     f"{self.name}: checkpoint {row.checkpoint_id!r} of thread {row.thread_id!r} "
                     "is corrupted (channel versions)"
                 ) from exc
-            wanted.update((row.thread_id, row.ns, ch, v) for ch, v in versions.items())
-        self._fetch_blobs(conn, wanted, blobs)
+            t = keys[row.thread_id]
+            wanted.update((t, row.ns, ch, v) for ch, v in versions.items())
+        self._fetch_blobs(conn, wanted, blobs, names)
         # Delta chains: every row of each chain up to the deepest version needed, in one query.
-        chains: dict[tuple[str, str, str, Version], int] = {}
+        chains: dict[tuple[int, str, str, Version], int] = {}
         for b in list(blobs.values()):
             if b.base is not None:
-                ckey = (b.thread_id, b.ns, b.channel, b.root)
+                ckey = (keys[b.thread_id], b.ns, b.channel, b.root)
                 chains[ckey] = max(chains.get(ckey, 0), b.depth)
         if chains:
             for chunk in _chunks(list(chains.items())):
                 sql = (f"WITH want(t, ns, ch, root, d) AS (VALUES {_marks(5, len(chunk))}) "
                        f"SELECT {', '.join('b.' + c for c in _BLOB_COLS.split(', '))} FROM want "
-                       "JOIN checkpoint_blobs b ON b.thread_id = want.t AND b.checkpoint_ns = want.ns "
+                       "JOIN checkpoint_blobs b ON b.t = want.t AND b.checkpoint_ns = want.ns "
                        "AND b.channel = want.ch AND b.root = want.root AND b.depth <= want.d")
                 params = [x for (t, ns, ch, root), d in chunk for x in (t, ns, ch, root, d)]
                 for r in self._q(conn, sql, params):
-                    b = BlobRow(*r)
+                    b = BlobRow(names[r[0]], *r[1:])
                     blobs[(b.thread_id, b.ns, b.channel, b.version)] = b
             # A base outside its chain (a row rewritten by another writer) is fetched directly.
             for _ in range(64):
-                missing = {(b.thread_id, b.ns, b.channel, b.base) for b in blobs.values()
+                missing = {(keys[b.thread_id], b.ns, b.channel, b.base) for b in blobs.values()
                            if b.base is not None and (b.thread_id, b.ns, b.channel, b.base) not in blobs}
-                if not missing or not self._fetch_blobs(conn, missing, blobs):
+                if not missing or not self._fetch_blobs(conn, missing, blobs, names):
                     break
         writes: dict[tuple[str, str, str], list[WriteRow]] = defaultdict(list)
-        keys = list({(r.thread_id, r.ns, r.checkpoint_id) for r in rows})
-        for chunk in _chunks(keys):
+        wkeys = list({(keys[r.thread_id], r.ns, pack_id(r.checkpoint_id)) for r in rows})
+        for chunk in _chunks(wkeys):
             sql = (f"WITH want(t, ns, cid) AS (VALUES {_marks(3, len(chunk))}) "
                    f"SELECT {', '.join('w.' + c for c in _WRITE_COLS.split(', '))} FROM want "
-                   "JOIN checkpoint_writes w ON w.thread_id = want.t AND w.checkpoint_ns = want.ns "
+                   "JOIN checkpoint_writes w ON w.t = want.t AND w.checkpoint_ns = want.ns "
                    "AND w.checkpoint_id = want.cid")
             for r in self._q(conn, sql, [x for k in chunk for x in k]):
-                w = WriteRow(*r)
+                w = _write_row(names[r[0]], r)
                 writes[(w.thread_id, w.ns, w.checkpoint_id)].append(w)
-        return Page(rows, blobs, dict(writes))
+        return Page(rows, blobs, dict(writes), self._fetch_chunks(conn, blobs.values(), writes.values(), keys))
 
-    def _fetch_blobs(self, conn: sqlite3.Connection, wanted: Iterable[tuple[str, str, str, Version]],
-                     into: dict[tuple[str, str, str, Version], BlobRow]) -> int:
+    def _fetch_blobs(self, conn: sqlite3.Connection, wanted: Iterable[tuple[int, str, str, Version]],
+                     into: dict[tuple[str, str, str, Version], BlobRow], names: dict[int, str]) -> int:
         found = 0
         for chunk in _chunks(list(wanted)):
             sql = (f"WITH want(t, ns, ch, v) AS (VALUES {_marks(4, len(chunk))}) "
                    f"SELECT {', '.join('b.' + c for c in _BLOB_COLS.split(', '))} FROM want "
-                   "JOIN checkpoint_blobs b ON b.thread_id = want.t AND b.checkpoint_ns = want.ns "
+                   "JOIN checkpoint_blobs b ON b.t = want.t AND b.checkpoint_ns = want.ns "
                    "AND b.channel = want.ch AND b.version = want.v")
             for r in self._q(conn, sql, [x for k in chunk for x in k]):
-                b = BlobRow(*r)
+                b = BlobRow(names[r[0]], *r[1:])
                 into[(b.thread_id, b.ns, b.channel, b.version)] = b
                 found += 1
         return found
+
+    def _fetch_chunks(self, conn: sqlite3.Connection, blobs: Iterable[BlobRow],
+                      writes: Iterable[list[WriteRow]], keys: dict[str, int]) -> dict[bytes, bytes]:
+        """The chunks the rows refer to, and those the chunks refer to (a query per level)."""
+        wanted: set[tuple[int, bytes]] = set()
+        refs: set[bytes] = set()
+        rows: list[BlobRow | WriteRow] = [*blobs, *(w for ws in writes for w in ws)]
+        for row in rows:
+            chunk_refs(row.data, refs, row.type)
+            if refs:
+                t = keys[row.thread_id]
+                wanted.update((t, d) for d in refs)
+                refs.clear()
+        chunks: dict[bytes, bytes] = {}
+        while wanted:
+            found: set[tuple[int, bytes]] = set()
+            for chunk in _chunks(list(wanted)):
+                sql = (f"WITH want(t, h) AS (VALUES {_marks(2, len(chunk))}) "
+                       "SELECT c.t, c.hash, c.data FROM want JOIN checkpoint_chunks c "
+                       "ON c.t = want.t AND c.hash = want.h")
+                for t, digest, data in self._q(conn, sql, [x for k in chunk for x in k]):
+                    chunks[digest] = data
+                    chunk_refs(data, refs)
+                    found.update((t, d) for d in refs if d not in chunks)
+                    refs.clear()
+            wanted = {k for k in found if k[1] not in chunks}
+        return chunks
 
     def used_bytes(self, conn: sqlite3.Connection) -> int:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]

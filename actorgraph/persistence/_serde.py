@@ -20,6 +20,13 @@ tuple, set
 anything else              :class:`SerializationError`, or pickle with ``pickle_fallback=True``
 =========================  =====================================================================
 
+**Interning.** :meth:`MsgpackSerializer.dumps_interned` stores every ``str`` or ``bytes`` of at
+least :data:`INTERN_MIN` characters out of line: the payload holds a 17-byte reference (kind and
+a 128-bit BLAKE2b digest of the content) and the content goes into a ``chunks`` mapping the
+caller stores once (SQLite: once per thread). :meth:`~MsgpackSerializer.loads_interned` reads
+such a payload back given those chunks. A message that sits in the input, in a task's pending
+writes and in a channel's list is then stored once, not three times.
+
 Decoding never imports a module nor calls anything a stored name points at: a name missing
 from the registry is a :class:`SerializationError`, as is pickled data when ``pickle_fallback``
 is off. Registered classes are rebuilt without running user code where possible: dataclasses
@@ -33,10 +40,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import hashlib
 import pickle
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,6 +61,15 @@ PICKLE: Final = "pickle"
 
 _TUPLE, _SET, _FROZENSET, _DATETIME, _DATE, _TIME, _TIMEDELTA = 1, 2, 3, 4, 5, 6, 7
 _UUID, _DECIMAL, _OBJECT, _PICKLED, _BYTEARRAY, _BIGINT, _PAIRS = 8, 9, 10, 11, 12, 13, 14
+_REF: Final = 15
+_REF_STR, _REF_BYTES = b"s", b"b"
+
+INTERN_MIN: Final = 512
+"""Strings and bytes at least this long are stored out of line by ``dumps_interned``."""
+
+REF_MARKER: Final = bytes((0xC7, 17, _REF))
+"""How a chunk reference starts in interned msgpack (ext 8, 17-byte payload): the kind byte and
+the 16-byte digest follow. Savers scan stored payloads for it to fetch the chunks they need."""
 
 _SCALARS: Final = frozenset({str, int, float, bool, type(None), bytes})
 _KEY_TYPES: Final = frozenset({str, int, float, bool, type(None), bytes})
@@ -194,6 +211,7 @@ class MsgpackSerializer:
         self._local = TypeRegistry(allowed)
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(ext_hook=self._ext_hook)
+        self._tls = threading.local()  # the chunk sink / source of the current (un)interning call
         self._pack_special: dict[type, Callable[[Any], Any]] = {
             tuple: lambda o: Ext(_TUPLE, self._encode([self._pack(x) for x in o])),
             set: lambda o: Ext(_SET, self._encode([self._pack(x) for x in o])),
@@ -248,7 +266,36 @@ class MsgpackSerializer:
         except (msgspec.DecodeError, ValueError, TypeError, KeyError, IndexError) as exc:
             raise SerializationError(f"stored bytes are not a valid msgpack payload: {exc}") from exc
 
+    def dumps_interned(self, obj: Any, chunks: dict[bytes, bytes]) -> tuple[str, bytes]:
+        """Like :meth:`dumps_typed`, with long strings and bytes moved to ``chunks``
+        (digest -> content; see the module docs)."""
+        tls = self._tls
+        tls.sink = chunks
+        try:
+            return MSGPACK, self.dumps(obj)
+        finally:
+            tls.sink = None
+
+    def loads_interned(self, data: tuple[str, bytes], chunks: Mapping[bytes, bytes]) -> Any:
+        """Like :meth:`loads_typed`, resolving chunk references through ``chunks``; a reference
+        to a chunk that is not there raises :class:`SerializationError`."""
+        tls = self._tls
+        tls.source = chunks
+        try:
+            return self.loads_typed(data)
+        finally:
+            tls.source = None
+
     # encoding
+
+    def _intern(self, obj: str | bytes, sink: dict[bytes, bytes]) -> Ext:
+        if isinstance(obj, str):
+            kind, content = _REF_STR, obj.encode("utf-8", "surrogatepass")
+        else:
+            kind, content = _REF_BYTES, bytes(obj)
+        digest = hashlib.blake2b(content, digest_size=16).digest()
+        sink[digest] = content
+        return Ext(_REF, kind + digest)
 
     def _encode(self, obj: Any) -> bytes:
         try:
@@ -261,6 +308,10 @@ class MsgpackSerializer:
         if cls in _SCALARS:
             if cls is int and not (_INT_MIN <= obj <= _INT_MAX):
                 return Ext(_BIGINT, str(obj).encode())
+            if (cls is str or cls is bytes) and len(obj) >= INTERN_MIN:
+                sink = getattr(self._tls, "sink", None)
+                if sink is not None:
+                    return self._intern(obj, sink)
             return obj
         if cls is list:
             return self._pack_items(obj)
@@ -345,7 +396,7 @@ class MsgpackSerializer:
         if kind == "namedtuple":
             return self._pack_items(list(obj))
         if kind == "struct":
-            names: list[str] = list(obj.__struct_fields__)
+            names: list[str] = [n for n, d in _struct_defaults(type(obj)) if not _is_default(getattr(obj, n), d)]
         elif kind == "dataclass":
             names = [f.name for f in dataclasses.fields(obj)]
         else:  # pydantic: declared fields plus extras, and which fields were set explicitly
@@ -414,7 +465,21 @@ class MsgpackSerializer:
             return self._load_object(self._decoder.decode(data))
         if code == _PICKLED:
             return self._unpickle(bytes(data))
+        if code == _REF:
+            return self._resolve(bytes(data))
         raise SerializationError(f"unknown msgpack extension code {code}")
+
+    def _resolve(self, ref: bytes) -> str | bytes:
+        source: Mapping[bytes, bytes] | None = getattr(self._tls, "source", None)
+        if source is None:
+            raise SerializationError("stored data refers to an interned chunk; read it with loads_interned")
+        kind, digest = ref[:1], ref[1:]
+        content = source.get(digest)
+        if content is None or len(digest) != 16 or kind not in (_REF_STR, _REF_BYTES):
+            raise SerializationError(f"stored data refers to chunk {digest.hex()}, which is missing")
+        if hashlib.blake2b(content, digest_size=16).digest() != digest:
+            raise SerializationError(f"stored chunk {digest.hex()} is corrupted (its content does not match its digest)")
+        return content.decode("utf-8", "surrogatepass") if kind == _REF_STR else bytes(content)
 
     def _load_object(self, payload: Any) -> Any:
         if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], str)):
@@ -449,6 +514,37 @@ class MsgpackSerializer:
             raise
         except Exception as exc:
             raise SerializationError(f"cannot rebuild {name}: {exc}", type_name=name) from exc
+
+
+_NO_DEFAULT: Final = object()
+_struct_default_cache: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _struct_defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(field, default) of a Struct class; a field without a plain default gets _NO_DEFAULT.
+
+    Fields holding their default are left out of the payload (the constructor fills them back
+    in on load): a message's empty ``additional_kwargs`` costs nothing per stored copy.
+    """
+    cached = _struct_default_cache.get(cls)
+    if cached is None:
+        out = []
+        for f in msgspec.structs.fields(cls):
+            default = f.default
+            if default is msgspec.NODEFAULT and f.default_factory in (dict, list):
+                default = f.default_factory()
+            if default is msgspec.NODEFAULT or type(default) not in _OMITTABLE:
+                default = _NO_DEFAULT
+            out.append((f.name, default))
+        cached = _struct_default_cache[cls] = tuple(out)
+    return cached
+
+
+_OMITTABLE: Final = frozenset({type(None), bool, int, float, str, bytes, list, dict})
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    return default is not _NO_DEFAULT and type(value) is type(default) and value == default
 
 
 def _base_value(obj: Any) -> Any:

@@ -236,7 +236,7 @@ class SqliteSaver(BaseCheckpointSaver):
         max_batch: int = DEFAULT_MAX_BATCH,
         queue_size: int = DEFAULT_QUEUE_SIZE,
     ) -> None:
-        super().__init__(serde=serde, deltas=deltas)
+        super().__init__(serde=serde, deltas=deltas, intern=True)
         if max_batch < 1 or queue_size < 1:
             raise ValueError("max_batch and queue_size must be at least 1")
         self.max_batch = max_batch
@@ -533,7 +533,7 @@ class SqliteSaver(BaseCheckpointSaver):
             return None
         row = page.rows[0]
         writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
-        return Decoder(self.serde, page.blobs).checkpoint_tuple(row, writes)
+        return Decoder(self.serde, page.blobs, page.chunks).checkpoint_tuple(row, writes)
 
     async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
         thread, ns, cid, upper = query.scope()
@@ -543,7 +543,7 @@ class SqliteSaver(BaseCheckpointSaver):
         while remaining is None or remaining > 0:
             size = _PAGE if filter or remaining is None else min(remaining, _PAGE)
             page: Page = await self._read(self._store.read_page, thread, ns, cid, upper, after, size)
-            decoder = Decoder(self.serde, page.blobs)
+            decoder = Decoder(self.serde, page.blobs, page.chunks)
             for row in page.rows:
                 if filter:
                     where = f"metadata of checkpoint {row.checkpoint_id!r}"
