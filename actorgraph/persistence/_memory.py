@@ -103,7 +103,9 @@ class InMemorySaver(BaseCheckpointSaver):
         if row is None:
             return None
         self._count(reads=1)
-        return Decoder(self.serde, _Blobs(self._blobs)).checkpoint_tuple(row, self._pending(row))
+        saved = Decoder(self.serde, _Blobs(self._blobs)).checkpoint_tuple(row, self._pending(row))
+        self._encoder.adopt(row.thread_id, row.ns, saved.checkpoint)
+        return saved
 
     async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
         thread, ns, cid, upper = query.scope()

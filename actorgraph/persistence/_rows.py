@@ -204,9 +204,10 @@ def _extends(new: list[Any], old: list[Any], serde: Serializer) -> bool:
 class Encoder:
     """Turns ops into rows, delta-encoding list channels against what it stored before.
 
-    With ``intern=True`` and a :class:`MsgpackSerializer`, long strings and bytes in channel
-    values and pending writes go to :attr:`Encoded.chunks` (once per thread) and the rows hold
-    references (see :meth:`MsgpackSerializer.dumps_interned`).
+    With ``intern=True``, blobs and writes over :data:`INLINE_MAX` bytes go to
+    :attr:`Encoded.chunks` (once per thread), and with a :class:`MsgpackSerializer` so do the long
+    strings and bytes inside values; rows hold references (see
+    :meth:`MsgpackSerializer.dumps_interned`).
 
     Thread-safe: ``encode`` and ``commit`` hold a lock (savers call them from several threads).
     """
@@ -214,7 +215,8 @@ class Encoder:
     def __init__(self, serde: Serializer, *, deltas: bool = True, intern: bool = False) -> None:
         self.serde = serde
         self.deltas = deltas
-        self.intern = intern and type(serde) is MsgpackSerializer
+        self.chunking = intern  # rows over INLINE_MAX bytes go to chunks (any serializer)
+        self.intern = intern and type(serde) is MsgpackSerializer  # long strings too
         self._chunks: dict[bytes, bytes] | None = None  # sink of the op being encoded
         self._cache: OrderedDict[ChainKey, _Chain] = OrderedDict()
         self._lock = threading.Lock()
@@ -228,7 +230,7 @@ class Encoder:
         mine: Overlay = {}
         with self._lock:
             for op in ops:
-                sink: dict[bytes, bytes] | None = {} if self.intern else None
+                sink: dict[bytes, bytes] | None = {} if self.chunking else None
                 self._chunks = sink
                 try:
                     if isinstance(op, PutOp):
@@ -257,6 +259,20 @@ class Encoder:
             while len(cache) > CACHE_CHANNELS:
                 cache.popitem(last=False)
 
+    def adopt(self, thread: str, ns: str, checkpoint: Checkpoint) -> None:
+        """``checkpoint`` was just read back: remember its lists' elements as the stored ones.
+
+        A run resumed from a read extends the lists it got; with these very objects in the cache,
+        the next delta is found by identity instead of by encoding every element again.
+        """
+        versions = checkpoint.channel_versions
+        with self._lock:
+            for channel, value in checkpoint.channel_values.items():
+                if type(value) is list:
+                    chain = self._cache.get((thread, ns, channel))
+                    if chain is not None and chain.version == versions.get(channel) and len(chain.items) == len(value):
+                        chain.items = list(value)
+
     def forget(self, thread_id: str) -> None:
         """Drop chains of ``thread_id`` (its rows were deleted or pruned)."""
         with self._lock:
@@ -266,7 +282,7 @@ class Encoder:
     def dumps(self, value: Any, channel: str, context: str | None = None) -> tuple[str, bytes]:
         try:
             sink = self._chunks
-            if sink is not None:
+            if sink is not None and self.intern:
                 serde = self.serde
                 assert isinstance(serde, MsgpackSerializer)
                 return serde.dumps_interned(value, sink)

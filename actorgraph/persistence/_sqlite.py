@@ -522,7 +522,7 @@ class SqliteSaver(BaseCheckpointSaver):
         try:
             result = await driver.call(fn, *args)
         except sqlite3.Error as exc:
-            raise _store_error(exc) from exc
+            raise _store_error(exc, "read" if fn.__name__.startswith("read") else "update") from exc
         self._count(reads=1)
         return result
 
@@ -533,7 +533,9 @@ class SqliteSaver(BaseCheckpointSaver):
             return None
         row = page.rows[0]
         writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
-        return Decoder(self.serde, page.blobs, page.chunks).checkpoint_tuple(row, writes)
+        saved = Decoder(self.serde, page.blobs, page.chunks).checkpoint_tuple(row, writes)
+        self._encoder.adopt(row.thread_id, row.ns, saved.checkpoint)
+        return saved
 
     async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
         thread, ns, cid, upper = query.scope()
@@ -599,9 +601,9 @@ class SqliteSaver(BaseCheckpointSaver):
         return anyio.run(fn, *args)
 
 
-def _store_error(exc: BaseException) -> BaseException:
+def _store_error(exc: BaseException, doing: str = "write to") -> BaseException:
     if isinstance(exc, (PersistenceError, anyio.get_cancelled_exc_class())):
         return exc
     if isinstance(exc, sqlite3.Error):
-        return CheckpointStoreError(f"cannot write to the checkpoint database: {exc}")
+        return CheckpointStoreError(f"cannot {doing} the checkpoint database: {exc}")
     return exc
