@@ -19,7 +19,8 @@ Schema (``schema_version`` row ``component = 'checkpoints'``), version 2:
 * ``checkpoint_blobs``: one row per (t, checkpoint_ns, channel, version), keyed version first
   (versions grow, so rows are appended rather than split into half-empty pages); ``base`` NULL
   for a full value, else the version this row's list tail extends; ``root``/``depth`` place the row in
-  its delta chain (index ``checkpoint_blobs_chain`` reads a chain in one query).
+  its delta chain (index ``checkpoint_blobs_chain``, on delta rows only, reads a chain in one
+  query; a value that is not a list never touches it).
 * ``checkpoint_writes``: key (t, checkpoint_ns, checkpoint_id, task_id, idx).
 * ``checkpoint_chunks``: key (t, hash): the long strings and bytes that blobs and writes refer
   to (interned, see :mod:`._serde`), stored once per thread. Reading a page fetches the chunks
@@ -176,7 +177,7 @@ MIGRATIONS: Final[Sequence[Sequence[str]]] = (
         "DROP TABLE checkpoint_blobs_v1",
         "DROP TABLE checkpoint_writes_v1",
         """CREATE INDEX checkpoint_blobs_chain
-            ON checkpoint_blobs (t, checkpoint_ns, channel, root, depth)""",
+            ON checkpoint_blobs (t, checkpoint_ns, channel, root, depth) WHERE depth > 0""",
     ),
 )
 
@@ -580,10 +581,13 @@ class Store:
                 chains[ckey] = max(chains.get(ckey, 0), b.depth)
         if chains:
             for chunk in _chunks(list(chains.items())):
+                cols = ', '.join('b.' + c for c in _BLOB_COLS.split(', '))
                 sql = (f"WITH want(t, ns, ch, root, d) AS (VALUES {_marks(5, len(chunk))}) "
-                       f"SELECT {', '.join('b.' + c for c in _BLOB_COLS.split(', '))} FROM want "
-                       "JOIN checkpoint_blobs b ON b.t = want.t AND b.checkpoint_ns = want.ns "
-                       "AND b.channel = want.ch AND b.root = want.root AND b.depth <= want.d")
+                       f"SELECT {cols} FROM want JOIN checkpoint_blobs b ON b.t = want.t "
+                       "AND b.checkpoint_ns = want.ns AND b.channel = want.ch AND b.root = want.root "
+                       "AND b.depth > 0 AND b.depth <= want.d "
+                       f"UNION ALL SELECT {cols} FROM want JOIN checkpoint_blobs b ON b.t = want.t "
+                       "AND b.checkpoint_ns = want.ns AND b.version = want.root AND b.channel = want.ch")
                 params = [x for (t, ns, ch, root), d in chunk for x in (t, ns, ch, root, d)]
                 for r in self._q(conn, sql, params):
                     b = BlobRow(names[r[0]], *r[1:])

@@ -191,6 +191,7 @@ class _Writer(Actor):
         self.saver = saver
         self.ref: ActorRef | None = None
         self.pending: list[_Job] = []
+        self.busy = False
 
     async def handle(self, message: Any) -> None:
         if isinstance(message, _Job):
@@ -201,6 +202,7 @@ class _Writer(Actor):
                 return  # more is queued behind this job: take it into the same transaction
         jobs, self.pending = self.pending, []
         if jobs:
+            self.busy = True
             try:
                 await self.saver._commit_jobs(jobs)
             except BaseException as exc:  # a bug or a cancellation: never leave a caller hanging
@@ -209,6 +211,8 @@ class _Writer(Actor):
                         job.finish(exc if isinstance(exc, Exception) else
                                    CheckpointStoreError("the checkpoint writer stopped"))
                 raise
+            finally:
+                self.busy = False
 
     async def on_stop(self) -> None:
         jobs, self.pending = self.pending, []
@@ -255,6 +259,8 @@ class SqliteSaver(BaseCheckpointSaver):
         self._supervisor: Supervisor | None = None
         self._writer: ActorRef | None = None
         self._failed: dict[str, BaseException] = {}  # checkpoint id -> why it was not stored
+        self._writer_actor: _Writer | None = None
+        self._direct = 0  # commits running in their callers' tasks (see _acommit)
         self._inline = False
         self._home: int | None = None
         self._token: Any = None  # Any: anyio's EventLoopToken, opaque
@@ -326,7 +332,7 @@ class SqliteSaver(BaseCheckpointSaver):
             raise
         self._supervisor = supervisor
         try:
-            writer = _Writer(self)
+            writer = self._writer_actor = _Writer(self)
             self._writer = writer.ref = await supervisor.spawn(
                 writer, name="checkpoint-writer", mailbox_size=self.queue_size
             )
@@ -353,6 +359,7 @@ class SqliteSaver(BaseCheckpointSaver):
     ) -> None:
         writer, supervisor = self._writer, self._supervisor
         self._writer = self._supervisor = None
+        self._writer_actor = None
         try:
             if writer is not None and not writer.stopped:
                 with anyio.CancelScope(shield=True):
@@ -450,7 +457,15 @@ class SqliteSaver(BaseCheckpointSaver):
         self._driver_here()
         job = _Job(ops)
         writer = self._writer
-        if writer is not None:
+        if writer is not None and self._writer_idle():
+            # Nothing to batch with: commit from the caller's task and save the writer's two
+            # task switches. (Under load jobs queue up and the writer batches them.)
+            self._direct += 1
+            try:
+                await self._commit_jobs([job])
+            finally:
+                self._direct -= 1
+        elif writer is not None:
             try:
                 await writer.tell(job)
             except ActorStopped:
@@ -459,6 +474,11 @@ class SqliteSaver(BaseCheckpointSaver):
             await self._ensure_ready()
             await self._commit_jobs([job])
         await job.wait()
+
+    def _writer_idle(self) -> bool:
+        actor = self._writer_actor
+        return (self._direct == 0 and actor is not None and not actor.pending and not actor.busy
+                and self._writer is not None and self._writer.mailbox_depth == 0)
 
     def _orphaned(self, job: _Job) -> BaseException | None:
         """A job writing against a checkpoint that failed to commit fails too (so a queue of
