@@ -397,11 +397,11 @@ class Store:
             if plain:
                 self._many(conn, _INSERT_WRITE + " ON CONFLICT DO NOTHING", plain)
             if special:
-                self._many(conn, _INSERT_WRITE + _upsert(_WRITE_KEY, _WRITE_COLS), special)
+                self._many(conn, _UPSERT_WRITE, special)
             if blobs:
-                self._many(conn, _INSERT_BLOB + _upsert(_BLOB_KEY, _BLOB_COLS), blobs)
+                self._many(conn, _UPSERT_BLOB, blobs)
             if checkpoints:
-                self._many(conn, _INSERT_CHECKPOINT + _upsert(_CHECKPOINT_KEY, _CHECKPOINT_COLS), checkpoints)
+                self._many(conn, _UPSERT_CHECKPOINT, checkpoints)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -663,6 +663,11 @@ def _upsert(key: Sequence[str], columns: str) -> str:
     rest = [c for c in columns.split(", ") if c not in key]
     return (f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in rest))
+
+
+_UPSERT_WRITE: Final = _INSERT_WRITE + _upsert(_WRITE_KEY, _WRITE_COLS)
+_UPSERT_BLOB: Final = _INSERT_BLOB + _upsert(_BLOB_KEY, _BLOB_COLS)
+_UPSERT_CHECKPOINT: Final = _INSERT_CHECKPOINT + _upsert(_CHECKPOINT_KEY, _CHECKPOINT_COLS)
 
 
 def _marks(width: int, count: int) -> str:
