@@ -30,6 +30,7 @@ from actorgraph.persistence import (
     new_checkpoint_id,
     register_type,
 )
+from actorgraph.persistence._serde import INTERN_MIN
 from actorgraph.types import Interrupt, Send
 
 
@@ -169,6 +170,22 @@ values = st.recursive(scalars, containers, max_leaves=25)
 @given(values)
 def test_values_roundtrip_to_their_own_types(value: Any) -> None:
     assert_same(roundtrip(value), value)
+
+
+long_scalars = st.one_of(scalars, st.text(min_size=INTERN_MIN, max_size=INTERN_MIN + 40),
+                         st.binary(min_size=INTERN_MIN, max_size=INTERN_MIN + 40),
+                         st.sampled_from(["z" * INTERN_MIN, "é" * INTERN_MIN]))
+interned_values = st.recursive(long_scalars, containers, max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(interned_values)
+def test_interned_values_roundtrip_to_their_own_types(value: Any) -> None:
+    serde = MsgpackSerializer()
+    chunks: dict[bytes, bytes] = {}
+    data = serde.dumps_interned(value, chunks)
+    assert_same(serde.loads_interned(data, chunks), value)
+    assert all(len(c) >= INTERN_MIN for c in chunks.values())
 
 
 def test_builtin_runtime_types_are_registered() -> None:
@@ -364,3 +381,27 @@ def test_public_surface_is_importable_and_documented() -> None:
             assert obj.__doc__, name
     assert persistence.MemorySaver is persistence.InMemorySaver
     assert persistence.CheckpointMetadata(source="loop", step=1) == {"source": "loop", "step": 1}
+
+
+@register_type
+class WithDefaults(msgspec.Struct):
+    name: str
+    count: int = 0
+    tags: list[str] = []
+    extra: dict[str, Any] = {}
+    flag: bool = False
+    ratio: float = 0.5
+
+
+def test_struct_fields_at_their_default_are_left_out_and_come_back() -> None:
+    serde = MsgpackSerializer()
+    plain = WithDefaults("a")
+    full = WithDefaults("b", count=3, tags=["t"], extra={"k": 1}, flag=True, ratio=0.0)
+    assert len(serde.dumps(plain)) < len(serde.dumps(full))
+    assert b"tags" not in serde.dumps(plain) and b"tags" in serde.dumps(full)
+    for value in (plain, full, WithDefaults("c", count=False)):  # False == 0 but is not the default int
+        back = serde.loads(serde.dumps(value))
+        assert_same(back, value)
+    one, two = serde.loads(serde.dumps(plain)), serde.loads(serde.dumps(plain))
+    one.tags.append("x")
+    assert two.tags == []  # defaults are fresh per object, not shared
