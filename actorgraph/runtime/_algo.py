@@ -37,12 +37,13 @@ class RunState:
         self.last_ran: set[str] = set()  # nodes that ran in the last step with tasks
 
     def values(self, keys: Iterable[str]) -> dict[str, Any]:
-        """Available values of ``keys``."""
+        """Available values of ``keys`` (keys that are not channels, such as managed ones, are
+        skipped)."""
         channels = self.channels
         out: dict[str, Any] = {}
         for k in keys:
-            ch = channels[k]
-            if ch.is_available():
+            ch = channels.get(k)
+            if ch is not None and ch.is_available():
                 out[k] = ch.get()
         return out
 
@@ -67,8 +68,11 @@ class Task:
 
 def task_id(ns: str, step: int, name: str, kind: str, key: Any) -> str:
     """Deterministic task id (UUID-formatted): same run position, same id."""
-    digest = hashlib.blake2b(f"{ns}\x00{step}\x00{name}\x00{kind}\x00{key}".encode(), digest_size=16).hexdigest()
+    digest = _blake2b(f"{ns}\x00{step}\x00{name}\x00{kind}\x00{key}".encode(), digest_size=16).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+_blake2b = hashlib.blake2b
 
 
 def plan(program: Program, state: RunState, step: int, ns: str,
@@ -86,30 +90,39 @@ def plan(program: Program, state: RunState, step: int, ns: str,
                 continue
             tid = task_id(ns, step, node.name, "push", idx)
             tasks.append(Task(tid, node, packet.arg, ("__pregel_push", idx, False), (PUSH,), (1, idx)))
+    candidates: Iterable[str]
     if state.updated is None:
-        candidates: Iterable[str] = sorted(nodes)
+        candidates = sorted(nodes)
     else:
         index = program.trigger_to_nodes
         found: set[str] = set()
         for ch in state.updated:
-            found.update(index.get(ch, ()))
+            names = index.get(ch)
+            if names is not None:
+                found.update(names)
         candidates = sorted(found) if len(found) > 1 else found
     versions = state.versions
-    read_cache: dict[tuple[str, ...], dict[str, Any]] = {}
+    versions_seen = state.versions_seen
+    # nodes triggered together often read the same keys: read them once (not worth it for one)
+    read_cache: dict[tuple[str, ...], dict[str, Any]] | None = {} if len(candidates) > 1 else None
     for name in candidates:
         node = nodes[name]
-        seen = state.versions_seen.get(name)
+        seen = versions_seen.get(name)
         for t in node.triggers:
             if channels[t].is_available() and (seen is None or versions.get(t, 0) > seen.get(t, 0)):
                 break
         else:
             continue
-        cached = read_cache.get(node.reads)
-        if cached is None:
-            cached = read_cache[node.reads] = state.values(k for k in node.reads if k in channels)
-        values = dict(cached)  # the reader may keep it: every task gets its own dict
+        reads = node.reads
+        if read_cache is None:
+            values = state.values(reads)
+        else:
+            cached = read_cache.get(reads)
+            if cached is None:
+                cached = read_cache[reads] = state.values(reads)
+            values = dict(cached)  # the reader may keep it: every task gets its own dict
         if managed:
-            for k in node.reads:
+            for k in reads:
                 if k in managed:
                     values[k] = managed[k]
         tid = task_id(ns, step, name, "pull", node.triggers)
@@ -127,28 +140,40 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     """
     channels = state.channels
     versions = state.versions
-    ordered = sorted(tasks, key=_order) if len(tasks) > 1 else tasks
+    if len(tasks) > 1:
+        tasks = sorted(tasks, key=_order)
     new_version = state.max_version + 1
     bumped: set[str] = set()
-    any_triggers = False
-    for task in ordered:
+    # What each node saw of its triggers: recorded for every task before any consume() below
+    # bumps a trigger another task of the step shares.
+    versions_seen = state.versions_seen
+    ran: set[str] = set()  # nodes that ran with triggers (every task but input/Command writes)
+    for task in tasks:
         if task.triggers:
-            any_triggers = True
-            seen = state.versions_seen.setdefault(task.name, {})
+            name = task.name
+            ran.add(name)
+            seen = versions_seen.get(name)
+            if seen is None:
+                seen = versions_seen[name] = {}
             for t in task.triggers:
                 if t in channels:
                     seen[t] = versions.get(t, 0)
-    for task in ordered:
+    for task in tasks:
         for t in task.triggers:
-            if t in channels and channels[t].consume():
+            channel = channels.get(t)
+            if channel is not None and channel.consume():
                 versions[t] = new_version
                 bumped.add(t)
     pending: dict[str, list[Any]] = {}
     for ch, value in extra:
         pending.setdefault(ch, []).append(value)
-    for task in ordered:
+    for task in tasks:
         for ch, value in task.writes:
-            pending.setdefault(ch, []).append(value)
+            values = pending.get(ch)
+            if values is None:
+                pending[ch] = [value]
+            else:
+                values.append(value)
     updated: set[str] = set()
     clearing = program.clearing
     live = state.live_clearing
@@ -161,7 +186,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 updated.add(ch)
                 if ch in clearing:
                     live.add(ch)
-    if any_triggers:
+    if ran and live:
         for ch in [c for c in live if c not in pending]:
             if channels[ch].update(()):
                 # An empty per-step channel needs no version: when written again it gets a
@@ -170,8 +195,8 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 versions.pop(ch, None)
                 bumped.add(ch)
             live.discard(ch)
-    index = program.trigger_to_nodes
-    if TASKS not in updated and not any(ch in index for ch in updated):
+    # nothing left to trigger a node: the run would end, unless a channel changes on finish()
+    if TASKS not in updated and program.trigger_to_nodes.keys().isdisjoint(updated):
         for ch, channel in channels.items():
             if channel.finish():
                 versions[ch] = new_version
@@ -180,14 +205,15 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                     updated.add(ch)
     # What a node saw of channels that no longer have a version is only kept while it is the
     # last step's (update_state infers "the node that ran last" from it).
-    ran = {t.name for t in ordered if t.triggers}
-    for node in state.last_ran - ran:
-        node_seen = state.versions_seen.get(node)
+    for node in state.last_ran:
+        if node in ran:
+            continue
+        node_seen = versions_seen.get(node)
         if node_seen:
             for ch in [c for c in node_seen if c not in versions]:
                 del node_seen[ch]
             if not node_seen:
-                del state.versions_seen[node]
+                del versions_seen[node]
     if ran:
         state.last_ran = ran
     if bumped:

@@ -79,7 +79,7 @@ class Persistence:
         self.saved: CheckpointTuple | None = None
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
         self.unsaved: set[str] = set()
-        self.deferred: tuple[str, int, list[Task], list[str], str] | None = None  # exit durability
+        self.deferred: tuple[str, int, Iterable[str], str] | None = None  # exit durability
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         self._claimed = False
 
@@ -135,12 +135,14 @@ class Persistence:
 
     async def save(self, source: str, step: int, tasks: Sequence[Task], updated: Iterable[str]) -> None:
         """Record the checkpoint that ``step`` (whose ``tasks`` just ran) led to."""
-        state = self.run.state
-        self.unsaved |= state.bumped
+        self.unsaved |= self.run.state.bumped
         new_id = new_checkpoint_id(step)
         if self.durability == "exit":
-            # written at the end; the id is fixed now so task ids planned from it stay valid
-            self.deferred = (source, step, list(tasks), sorted(updated), new_id)
+            # Written at the end, by flush(); only the id is fixed now, as the task ids of the
+            # next step are planned from it (and a failure or interrupt writes this checkpoint
+            # with pending writes keyed by those ids). This step's tasks are not kept: their
+            # writes belong to a checkpoint that is never written.
+            self.deferred = (source, step, updated, new_id)
             self.checkpoint_id = new_id
             return
         await self._write(source, step, tasks, sorted(updated), new_id)
@@ -190,10 +192,9 @@ class Persistence:
         """Write what ``exit`` durability held back and wait for what ``async`` has in flight."""
         await self.settle()
         if self.deferred is not None:
-            source, step, _tasks, updated, new_id = self.deferred
+            source, step, updated, new_id = self.deferred
             self.deferred = None
-            # its step's writes belong to a checkpoint that was never written: not kept
-            await self._write(source, step, (), updated, new_id)
+            await self._write(source, step, (), sorted(updated), new_id)
             await self.settle()
 
     async def save_pause(self, finished: Sequence[Task],
