@@ -28,6 +28,18 @@ class EphemeralValue(_SingleValue[V, V]):
     def _empty(self) -> Self:
         return type(self)(self.typ, self.key, guard=self.guard)
 
+    def copy(self) -> Self:
+        if type(self) is not EphemeralValue:  # a subclass may hold more: its constructor knows
+            return super().copy()
+        # Every run copies every channel of its graph, and a graph has one of these per node
+        # (its branch trigger): skip the constructor chain.
+        channel = object.__new__(type(self))
+        channel.typ = self.typ
+        channel.key = self.key
+        channel.guard = self.guard
+        channel.value = self.value
+        return channel
+
     def update(self, values: Sequence[V]) -> bool:
         if not values:
             if self.value is MISSING:

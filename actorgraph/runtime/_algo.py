@@ -51,7 +51,7 @@ class RunState:
 class Task:
     """One unit of work of a super-step: a node run on an input."""
 
-    __slots__ = ("id", "name", "node", "input", "path", "triggers", "order", "writes", "result")
+    __slots__ = ("id", "name", "node", "input", "path", "triggers", "order", "writes")
 
     def __init__(self, id: str, node: NodeProgram, input: Any, path: tuple[Any, ...],
                  triggers: tuple[str, ...], order: tuple[int, Any]) -> None:
@@ -63,7 +63,6 @@ class Task:
         self.triggers = triggers
         self.order = order
         self.writes: list[tuple[str, Any]] = []
-        self.result: Any = None
 
 
 def task_id(ns: str, step: int, name: str, kind: str, key: Any) -> str:

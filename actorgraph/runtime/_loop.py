@@ -198,14 +198,16 @@ class Run:
                 "GRAPH_RECURSION_LIMIT",
             ))
         persist = self.persist
+        # task ids derive from the checkpoint the step starts from (see Persistence.save)
         key = self.ns_str if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
         tasks = plan(program, state, self.step, key, self._managed())
         if not tasks:
             if enabled(self.log):
                 self.log.info("run_finished", graph=program.name, steps=self.step)
             return False
-        skip, self.skip_breakpoint = self.skip_breakpoint, False
-        if not skip and self._breakpoint(self.interrupt_before, tasks):
+        if self.skip_breakpoint:
+            self.skip_breakpoint = False  # resumed from this step's breakpoint: not again
+        elif self._breakpoint(self.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
         self._emit_task_starts(tasks)
         todo = tasks
@@ -244,9 +246,10 @@ class Run:
         updated = apply_writes(program, state, tasks)
         if persist is not None:
             await persist.save("loop", self.step, tasks, updated)
-        if "values" in self.modes and any(k in updated for k in program.value_keys):
+        if "values" in self.modes and not updated.isdisjoint(program.value_keys):
             self._emit("values", self.values())
-        await self._flush()
+        if self.hub is not None:
+            await self._flush()
         self.step += 1
         if self._breakpoint(self.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
@@ -400,9 +403,11 @@ class Run:
         if started and enabled(self.log):
             self.log.info("task_finished", step=self.step, node=task.name, task_id=task.id,
                           duration_ms=round((time.perf_counter() - started) * 1000, 3))
-        if task.node.hidden or not self.modes:
+        if task.node.hidden:
             return
         modes = self.modes
+        if not modes:
+            return
         if "updates" in modes:
             self._emit("updates", {task.name: self._task_update(task)})
         if "tasks" in modes or "debug" in modes:
@@ -429,7 +434,8 @@ class Run:
         return {k: vs[0] if len(vs) == 1 else {"$writes": vs} for k, vs in grouped.items()}
 
     def _emit_task_starts(self, tasks: list[Task]) -> None:
-        if "tasks" not in self.modes and "debug" not in self.modes:
+        modes = self.modes
+        if "tasks" not in modes and "debug" not in modes:
             return
         for task in tasks:
             if not task.node.hidden:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -34,15 +34,15 @@ if TYPE_CHECKING:
 log = get_logger("runtime")
 
 
-async def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run) -> Any:
-    """Call the node's function with the injected parameters it declares."""
+def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run) -> Awaitable[Any]:
+    """Call the node's function with the injected parameters it declares; await the result.
+
+    An async function's own coroutine is returned, not wrapped in another one: the caller
+    awaits it directly.
+    """
     call = node.call
     if call.subgraph is not None:
-        try:
-            return await call.subgraph._run_as_node(value, ctx, run)
-        except ParentCommand as pc:
-            # the subgraph aborted; its node answers with that Command in this (parent) graph
-            return msgspec.structs.replace(pc.command, graph=None)
+        return _call_subgraph(call.subgraph, value, ctx, run)
     args = (value, ctx.config) if call.config_positional else (value,)
     if call.inject:
         kwargs = {name: ctx.injected(name) for name in call.inject}
@@ -50,10 +50,22 @@ async def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run) -
     else:
         fn = call.fn
     if call.is_async:
-        return await fn(*args)
+        return fn(*args)  # type: ignore[no-any-return]  # a coroutine
     if node.hidden:
-        return fn(*args)
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args))
+        return _done(fn(*args))
+    return anyio.to_thread.run_sync(functools.partial(fn, *args))
+
+
+async def _call_subgraph(subgraph: Any, value: Any, ctx: TaskContext, run: Run) -> Any:
+    try:
+        return await subgraph._run_as_node(value, ctx, run)
+    except ParentCommand as pc:
+        # the subgraph aborted; its node answers with that Command in this (parent) graph
+        return msgspec.structs.replace(pc.command, graph=None)
+
+
+async def _done(value: Any) -> Any:
+    return value
 
 
 async def run_task(run: Run, task: Task) -> None:
@@ -62,7 +74,6 @@ async def run_task(run: Run, task: Task) -> None:
     The node's own exception propagates unchanged, with a note naming the task.
     """
     node = task.node
-    policies = node.retry_policy
     ctx = TaskContext(run, task)
     token = current_task.set(ctx)
     attempt = 0
@@ -71,13 +82,15 @@ async def run_task(run: Run, task: Task) -> None:
             attempt += 1
             try:
                 result = await call_node(node, task.input, ctx, run)
-                task.result = result
-                task.writes = await writes_for(run, task, result)
+                writes = node_writes(run, node, result)
+                if node.branches:
+                    await route_branches(run, task, writes)
+                task.writes = writes
                 return
             except GraphBubbleUp:
                 raise
             except Exception as exc:
-                policy = next((p for p in policies if p.should_retry(exc)), None)
+                policy = next((p for p in node.retry_policy if p.should_retry(exc)), None)
                 if policy is None or attempt >= policy.max_attempts:
                     exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
                     raise
@@ -92,31 +105,44 @@ async def run_task(run: Run, task: Task) -> None:
 
 async def writes_for(run: Run, task: Task, result: Any) -> list[tuple[str, Any]]:
     """The channel writes of a finished task: its state updates, edges, gotos and branches."""
-    node = task.node
+    writes = node_writes(run, task.node, result)
+    if task.node.branches:
+        await route_branches(run, task, writes)
+    return writes
+
+
+def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any]]:
+    """The writes of a node's ``result`` but those of its conditional branches (which may be
+    async: :func:`route_branches`): state updates first, then edges, joins and gotos."""
     program = run.program
-    pairs: list[tuple[str, Any]] = []
+    writes: list[tuple[str, Any]] = []
     gotos: list[Any] = []
     if node.hidden:  # __start__: the graph input
         if program.root_key:
-            pairs = [("__root__", result)]
+            writes = [("__root__", result)]
         else:
             allowed = program.input_keys
-            pairs = [(k, v) for k, v in update_pairs(result, node=START) or () if k in allowed]
+            writes = [(k, v) for k, v in update_pairs(result, node=START) or () if k in allowed]
+    elif isinstance(result, dict) and not program.root_key:  # the common case, as _collect
+        _add_pairs(run, node, result.items(), writes, drop_unknown=node.call.subgraph is not None)
     else:
-        _collect(run, node, result, pairs, gotos)
-    writes = pairs
+        _collect(run, node, result, writes, gotos)
     for target in node.edges:
         writes.append((branch_channel(target), None))
     for join in node.joins:
         writes.append((join, node.name))
     if gotos:
         _goto_writes(run, node.name, gotos, writes)
-    if node.branches:
-        state = _local_read(run, pairs)
-        for branch in node.branches:
-            dests = await branch.route(state, run.task_config(task))
-            _goto_writes(run, node.name, dests, writes)
     return writes
+
+
+async def route_branches(run: Run, task: Task, writes: list[tuple[str, Any]]) -> None:
+    """Add the writes of ``task``'s conditional branches, routed on the state as the task
+    sees it (the step's start plus its own ``writes``)."""
+    state = _local_read(run, writes)
+    for branch in task.node.branches:
+        dests = await branch.route(state, run.task_config(task))
+        _goto_writes(run, task.node.name, dests, writes)
 
 
 def _collect(run: Run, node: NodeProgram, result: Any, pairs: list[tuple[str, Any]], gotos: list[Any]) -> None:
@@ -145,7 +171,7 @@ def _collect(run: Run, node: NodeProgram, result: Any, pairs: list[tuple[str, An
                drop_unknown=node.call.subgraph is not None)
 
 
-def _add_pairs(run: Run, node: NodeProgram, new: list[tuple[str, Any]], pairs: list[tuple[str, Any]],
+def _add_pairs(run: Run, node: NodeProgram, new: Iterable[tuple[str, Any]], pairs: list[tuple[str, Any]],
                drop_unknown: bool = False) -> None:
     program = run.program
     writable = program.writable_keys
@@ -183,7 +209,8 @@ def _goto_writes(run: Run, source: str, gotos: list[Any], writes: list[tuple[str
 
 
 def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
-    """The state as a router sees it: the step's start plus this task's own writes."""
+    """The state as a router sees it: the step's start plus this task's own writes (writes to
+    channels that are not state keys are ignored)."""
     program = run.program
     channels = run.state.channels
     values = run.state.values(program.state_keys)
