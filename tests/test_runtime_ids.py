@@ -43,3 +43,12 @@ def test_task_ids_are_stable_across_versions() -> None:
     # pending writes saved by an older version are matched to tasks by these ids on resume
     assert task_id("1ef-x|", 3, "node", "pull", ("branch:to:node",)) == "978e49a6-e06a-1543-ff3a-2165a7e4d3c1"
     assert task_id("", 0, "n", "push", 2) == "70f2efa3-7144-335c-4271-5391a3d815db"
+
+
+def test_checkpoint_id_encodes_the_current_time() -> None:
+    import time
+
+    for _ in range(3):
+        seconds = checkpoint_time(new_checkpoint_id())
+        assert seconds is not None and abs(seconds - time.time()) < 60
+        time.sleep(0.001)  # the next id's time_low text is formatted afresh

@@ -186,7 +186,9 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 if ch in clearing:
                     live.add(ch)
     if ran and live:
-        for ch in [c for c in live if c not in pending]:
+        for ch in tuple(live):
+            if ch in pending:
+                continue
             if channels[ch].update(()):
                 # An empty per-step channel needs no version: when written again it gets a
                 # newer one than anything seen. Dropping it keeps versions (and checkpoints)
@@ -209,8 +211,9 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
             continue
         node_seen = versions_seen.get(node)
         if node_seen:
-            for ch in [c for c in node_seen if c not in versions]:
-                del node_seen[ch]
+            for ch in tuple(node_seen):
+                if ch not in versions:
+                    del node_seen[ch]
             if not node_seen:
                 del versions_seen[node]
     if ran:

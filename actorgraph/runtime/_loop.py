@@ -200,14 +200,14 @@ class Run:
         persist = self.persist
         # task ids derive from the checkpoint the step starts from (see Persistence.save)
         key = self.ns_str if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
-        tasks = plan(program, state, self.step, key, self._managed())
+        tasks = plan(program, state, self.step, key, self._managed() if program.managed else None)
         if not tasks:
             if enabled(self.log):
                 self.log.info("run_finished", graph=program.name, steps=self.step)
             return False
         if self.skip_breakpoint:
             self.skip_breakpoint = False  # resumed from this step's breakpoint: not again
-        elif self._breakpoint(self.interrupt_before, tasks):
+        elif self.interrupt_before and self._breakpoint(self.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
         self._emit_task_starts(tasks)
         todo = tasks
@@ -245,13 +245,16 @@ class Run:
             return await self._pause(tasks)
         updated = apply_writes(program, state, tasks)
         if persist is not None:
-            await persist.save("loop", self.step, tasks, updated)
+            if persist.durability == "exit":
+                persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
+            else:
+                await persist.save("loop", self.step, tasks, updated)
         if "values" in self.modes and not updated.isdisjoint(program.value_keys):
             self._emit("values", self.values())
         if self.hub is not None:
             await self._flush()
         self.step += 1
-        if self._breakpoint(self.interrupt_after, tasks):
+        if self.interrupt_after and self._breakpoint(self.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
         return True
 

@@ -135,17 +135,23 @@ class Persistence:
 
     async def save(self, source: str, step: int, tasks: Sequence[Task], updated: Iterable[str]) -> None:
         """Record the checkpoint that ``step`` (whose ``tasks`` just ran) led to."""
-        self.unsaved |= self.run.state.bumped
-        new_id = new_checkpoint_id(step)
         if self.durability == "exit":
-            # Written at the end, by flush(); only the id is fixed now, as the task ids of the
-            # next step are planned from it (and a failure or interrupt writes this checkpoint
-            # with pending writes keyed by those ids). This step's tasks are not kept: their
-            # writes belong to a checkpoint that is never written.
-            self.deferred = (source, step, updated, new_id)
-            self.checkpoint_id = new_id
+            self.defer(source, step, updated)
             return
-        await self._write(source, step, tasks, sorted(updated), new_id)
+        self.unsaved |= self.run.state.bumped
+        await self._write(source, step, tasks, sorted(updated), new_checkpoint_id(step))
+
+    def defer(self, source: str, step: int, updated: Iterable[str]) -> None:
+        """``save`` under ``exit`` durability (synchronous: the loop calls it directly): the
+        checkpoint is written at the end, by flush().
+
+        Only its id is fixed now, as the task ids of the next step are planned from it (and a
+        failure or interrupt writes this checkpoint with pending writes keyed by those ids).
+        The step's tasks are not kept: their writes belong to a checkpoint never written.
+        """
+        self.unsaved |= self.run.state.bumped
+        self.checkpoint_id = new_id = new_checkpoint_id(step)
+        self.deferred = (source, step, updated, new_id)
 
     async def _write(self, source: str, step: int, tasks: Sequence[Task], updated: list[str],
                      new_id: str) -> None:
