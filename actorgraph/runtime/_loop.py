@@ -209,7 +209,8 @@ class Run:
             self.skip_breakpoint = False  # resumed from this step's breakpoint: not again
         elif self.interrupt_before and self._breakpoint(self.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
-        self._emit_task_starts(tasks)
+        if self.hub is not None:  # (without a hub nobody streams)
+            self._emit_task_starts(tasks)
         todo = tasks
         if persist is not None and persist.done_writes:
             # resuming a step: tasks that finished before are not run again
@@ -249,9 +250,9 @@ class Run:
                 persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
             else:
                 await persist.save("loop", self.step, tasks, updated)
-        if "values" in self.modes and not updated.isdisjoint(program.value_keys):
-            self._emit("values", self.values())
         if self.hub is not None:
+            if "values" in self.modes and not updated.isdisjoint(program.value_keys):
+                self._emit("values", self.values())
             await self._flush()
         self.step += 1
         if self.interrupt_after and self._breakpoint(self.interrupt_after, tasks):
@@ -297,7 +298,8 @@ class Run:
         return False
 
     def answers_for(self, task_id: str) -> list[Any]:
-        return list(self.resume.get(task_id, ()))
+        answers = self.resume.get(task_id)
+        return list(answers) if answers else []
 
     def _input(self, value: Any) -> None:
         """Step -1: put the input in the ``__start__`` channel (or apply a ``Command``)."""
@@ -406,11 +408,9 @@ class Run:
         if started and enabled(self.log):
             self.log.info("task_finished", step=self.step, node=task.name, task_id=task.id,
                           duration_ms=round((time.perf_counter() - started) * 1000, 3))
-        if task.node.hidden:
+        if task.node.hidden or self.hub is None:
             return
         modes = self.modes
-        if not modes:
-            return
         if "updates" in modes:
             self._emit("updates", {task.name: self._task_update(task)})
         if "tasks" in modes or "debug" in modes:

@@ -123,7 +123,7 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
         else:
             allowed = program.input_keys
             writes = [(k, v) for k, v in update_pairs(result, node=START) or () if k in allowed]
-    elif isinstance(result, dict) and not program.root_key:  # the common case, as _collect
+    elif isinstance(result, dict) and not program.root_key:  # the common case, as _collect has it
         _add_pairs(run, node, result.items(), writes, drop_unknown=node.call.subgraph is not None)
     else:
         _collect(run, node, result, writes, gotos)
@@ -184,9 +184,10 @@ def _add_pairs(run: Run, node: NodeProgram, new: Iterable[tuple[str, Any]], pair
                 f"Node '{node.name}' at step {run.step} wrote unknown key '{key}' "
                 f"(state keys: {', '.join(program.state_keys)})"
             )
-        validator = validators.get(key)
-        if validator is not None:
-            value = validator(key, value)
+        if validators:
+            validator = validators.get(key)
+            if validator is not None:
+                value = validator(key, value)
         pairs.append((key, value))
 
 
