@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 import actorgraph.persistence._schema as schema
-from actorgraph import START, AIMessage, HumanMessage, MessagesState, StateGraph
+from actorgraph import END, START, AIMessage, Command, HumanMessage, MessagesState, StateGraph, interrupt
 from actorgraph.persistence import (
     CheckpointStoreError,
     DecryptionError,
@@ -222,6 +223,55 @@ async def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
         assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == schema.LATEST
         (cid,) = conn.execute("SELECT checkpoint_id FROM checkpoints ORDER BY checkpoint_id LIMIT 1").fetchone()
         assert isinstance(cid, bytes)  # the migrated id was packed too
+
+
+class ChatState(MessagesState):
+    n: int
+
+
+def _v1_chat_graph() -> Any:
+    """The graph of ``tests/data/make_v1_chat.py``."""
+    g = StateGraph(ChatState)
+
+    def chat(s: Any) -> dict[str, Any]:
+        return {"messages": [AIMessage(f"reply {len(s['messages'])} " + "r" * 600)], "n": s.get("n", 0) + 1}
+
+    def ask(s: Any) -> dict[str, Any]:
+        answer = interrupt("ok?")
+        return {"messages": [HumanMessage(f"answer {answer}")]}
+
+    g.add_node("chat", chat)
+    g.add_node("ask", ask)
+    g.add_edge(START, "chat")
+    g.add_conditional_edges("chat", lambda s: "ask" if s["n"] >= 3 else END)
+    g.add_edge("ask", END)
+    return g
+
+
+async def test_a_file_written_by_schema_version_1_code_reads_and_resumes(tmp_path: Path) -> None:
+    """``tests/data/v1_chat.db`` was written by the version-1 code (see make_v1_chat.py): three
+    turns, the third paused at an interrupt. Today's saver migrates it, shows the same thread,
+    and resumes it."""
+    path = tmp_path / "v1_chat.db"
+    shutil.copy(Path(__file__).with_name("data") / "v1_chat.db", path)
+    config = {"configurable": {"thread_id": "chat-1"}}
+    async with SqliteSaver.from_conn_string(str(path)) as saver:
+        app = _v1_chat_graph().compile(checkpointer=saver)
+        state = await app.aget_state(config)
+        assert state.next == ("ask",)
+        assert [i.value for i in state.interrupts] == ["ok?"]
+        assert [m.content for m in state.values["messages"]] == [
+            f"hello 0 {'h' * 600}", f"reply 1 {'r' * 600}",
+            f"hello 1 {'h' * 600}", f"reply 3 {'r' * 600}",
+            f"hello 2 {'h' * 600}", f"reply 5 {'r' * 600}"]
+        history = [s async for s in app.aget_state_history(config)]
+        assert [s.metadata["step"] for s in history if s.metadata] == [7, 6, 5, 4, 3, 2, 1, 0, -1]
+        out = await app.ainvoke(Command(resume="yes"), config)
+        assert out["messages"][-1].content == "answer yes" and out["n"] == 3
+        assert len([s async for s in app.aget_state_history(config)]) == 10
+    with raw(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version WHERE component = 'checkpoints'").fetchone() == (
+            schema.LATEST,)
 
 
 # -- the storage-growth bound -----------------------------------------------------------------------
