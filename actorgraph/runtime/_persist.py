@@ -158,12 +158,15 @@ class Persistence:
         state = self.run.state
         channels = state.channels
         versions = state.versions
+        # unsaved also names channels cleared since (under exit durability, about one per step
+        # of the run): only those that still have a version are written; intersection() walks
+        # the versions, which follow the size of the state
+        changed = self.unsaved.intersection(versions)
         values: dict[str, Any] = {}
-        for key in self.unsaved:
-            if key in versions:
-                snapshot = channels[key].checkpoint()
-                if snapshot is not MISSING:
-                    values[key] = snapshot
+        for key in changed:
+            snapshot = channels[key].checkpoint()
+            if snapshot is not MISSING:
+                values[key] = snapshot
         checkpoint = Checkpoint(
             id=new_id,
             ts=now_iso(),
@@ -173,7 +176,7 @@ class Persistence:
             updated_channels=updated,
         )
         metadata = {"source": source, "step": step, "parents": dict(self.parents), "run_id": self.run.run_id}
-        new_versions = {k: versions[k] for k in self.unsaved if k in versions}
+        new_versions = {k: versions[k] for k in changed}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
         config = self.config_for(self.saved_id)
         if self.durability == "async":
