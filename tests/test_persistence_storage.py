@@ -154,12 +154,32 @@ async def test_pruning_and_deleting_free_the_chunks(tmp_path: Path) -> None:
         await saver.adelete_thread("t")
         assert await saver.aget_tuple(cfg()) is None
         assert _count(path, "checkpoint_chunks") == 1
-        for table in ("checkpoints", "checkpoint_blobs", "checkpoint_writes"):
-            with raw(path) as conn:
-                assert conn.execute(f"SELECT count(*) FROM {table} WHERE t = "
-                                    "(SELECT t FROM checkpoint_threads WHERE thread_id = 't')").fetchone()[0] == 0
+        with raw(path) as conn:
+            (t_other,) = conn.execute("SELECT t FROM checkpoint_threads WHERE thread_id = 'other'").fetchone()
+            assert conn.execute("SELECT thread_id FROM checkpoint_threads").fetchall() == [("other",)]
+            for table in ("checkpoints", "checkpoint_blobs", "checkpoint_writes", "checkpoint_chunks"):
+                assert conn.execute(f"SELECT count(*) FROM {table} WHERE t != ?", (t_other,)).fetchone()[0] == 0
         still = await saver.aget_tuple(cfg("other"))
         assert still is not None and still.checkpoint.channel_values == {"text": LONG}
+
+
+async def test_a_thread_deleted_through_another_connection_is_written_again(tmp_path: Path) -> None:
+    """Savers cache thread keys; a delete committed by another connection must not leave this
+    one writing under a key that no longer names the thread."""
+    path = str(tmp_path / "two.db")
+    async with SqliteSaver.from_conn_string(path) as one, SqliteSaver.from_conn_string(path) as two:
+        first = Run(one, "x")
+        await first.put({"a": 1})
+        await Run(one, "y").put({"b": 1})
+        await two.adelete_thread("x")
+        again = Run(one, "x")
+        await again.put({"a": 2})
+        for saver in (one, two):
+            head = await saver.aget_tuple(cfg("x"))
+            assert head is not None and head.checkpoint.channel_values == {"a": 2}
+            assert len(await history(saver, cfg("x"))) == 1
+            other = await saver.aget_tuple(cfg("y"))
+            assert other is not None and other.checkpoint.channel_values == {"b": 1}
 
 
 async def test_ids_that_are_not_uuids_are_kept_as_text(tmp_path: Path) -> None:

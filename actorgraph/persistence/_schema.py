@@ -6,10 +6,10 @@ write, or a page of history with its blobs and writes, costs one thread hop.
 
 Schema (``schema_version`` row ``component = 'checkpoints'``), version 2:
 
-* ``checkpoint_threads``: ``t`` (a small integer) per ``thread_id``; the other tables key rows
-  by ``t``, so a long thread id is stored once, not in every row and index entry. A thread keeps
-  its ``t`` for the life of the file (deleting a thread leaves this one small row), so the
-  mapping can be cached.
+* ``checkpoint_threads``: ``t`` (a small integer, never reused) per ``thread_id``; the other
+  tables key rows by ``t``, so a long thread id is stored once, not in every row and index
+  entry. The saver caches the mapping and drops the cache when another connection commits
+  (``PRAGMA data_version``); deleting a thread deletes its row too.
 * Checkpoint and task ids that are canonical UUIDs (all the runtime makes) are stored as their
   16 bytes (:func:`pack_id`), other ids as text.
 * ``checkpoints`` (WITHOUT ROWID: the key is the table): one row per checkpoint, key (t,
@@ -65,7 +65,7 @@ COMPONENT: Final = "checkpoints"
 
 _V2_TABLES: Final = (
     """CREATE TABLE checkpoint_threads (
-        t INTEGER PRIMARY KEY,
+        t INTEGER PRIMARY KEY AUTOINCREMENT,
         thread_id TEXT NOT NULL UNIQUE
     )""",
     """CREATE TABLE checkpoints (
@@ -259,7 +259,8 @@ class Store:
     def __init__(self, name: str) -> None:
         self.name = name
         self.queries = 0
-        self._tkeys: dict[str, int] = {}  # thread_id -> t (never changes once assigned)
+        self._tkeys: dict[str, int] = {}  # thread_id -> t, valid while no other connection commits
+        self._data_version: int | None = None
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -278,6 +279,13 @@ class Store:
                 "connection to itself"
             )
         conn.execute(f"BEGIN {mode}")
+        if self._tkeys:
+            # Another connection committed since we last looked: it may have deleted a thread,
+            # so cached thread keys are re-read (rare; PRAGMA data_version is cheap).
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._tkeys.clear()
+                self._data_version = version
 
     # -- setup ----------------------------------------------------------------------------------
 
@@ -413,9 +421,11 @@ class Store:
         self._begin(conn, "IMMEDIATE")
         try:
             t = self._tkey(conn, thread_id)
-            if t is not None:  # the thread keeps its key (see the module docs)
+            if t is not None:
                 for table in ("checkpoint_writes", "checkpoint_blobs", "checkpoints", "checkpoint_chunks"):
                     self._q(conn, f"DELETE FROM {table} WHERE t = ?", (t,))
+                self._q(conn, "DELETE FROM checkpoint_threads WHERE t = ?", (t,))
+                self._tkeys.pop(thread_id, None)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
