@@ -27,7 +27,9 @@ class Framework:
     def memory_saver(self) -> Any:
         raise NotImplementedError
 
-    def sqlite_saver(self, path: str) -> AbstractAsyncContextManager[Any]:
+    def sqlite_saver(self, path: str, inline: bool = False) -> AbstractAsyncContextManager[Any]:
+        """The framework's async SQLite saver; ``inline`` asks for SQL on the event loop's
+        thread where the framework offers it (LangGraph does not: its usual saver)."""
         raise NotImplementedError
 
     def with_saver(self, compiled: Any, saver: Any) -> Any:
@@ -52,10 +54,10 @@ class ActorGraph(Framework):
 
         return InMemorySaver()
 
-    def sqlite_saver(self, path: str) -> AbstractAsyncContextManager[Any]:
+    def sqlite_saver(self, path: str, inline: bool = False) -> AbstractAsyncContextManager[Any]:
         from actorgraph.persistence import SqliteSaver
 
-        return SqliteSaver.from_conn_string(path)
+        return SqliteSaver.from_conn_string(path, inline=inline)
 
     def with_saver(self, compiled: Any, saver: Any) -> Any:
         graph = copy.copy(compiled)  # shares the immutable program; only the checkpointer differs
@@ -85,7 +87,7 @@ class LangGraph(Framework):
 
         return InMemorySaver()
 
-    def sqlite_saver(self, path: str) -> AbstractAsyncContextManager[Any]:
+    def sqlite_saver(self, path: str, inline: bool = False) -> AbstractAsyncContextManager[Any]:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         return AsyncSqliteSaver.from_conn_string(path)

@@ -109,20 +109,23 @@ class Sequential(Workload):
 
     def __init__(self, n: int, saver: Literal["memory", "sqlite"] | None = None,
                  durability: str | None = None, quick_n: int | None = None,
-                 speedup: float = 10.0) -> None:
+                 speedup: float | None = 10.0, inline: bool = False) -> None:
         self.n = n
         self.saver = saver
         self.durability = durability
+        self.inline = inline
         self.full_size = n
         self.quick_size = quick_n if quick_n is not None else n
         suffix = {None: "", "memory": "_memory", "sqlite": f"_sqlite_{durability}"}[saver]
-        self.name = f"sequential_{n}{suffix}"
+        self.name = f"sequential_{n}{suffix}" + ("_inline" if inline else "")
         what = {None: "no checkpointer", "memory": "in-memory saver",
                 "sqlite": "SQLite saver on a temp file"}[saver]
         self.description = f"chain of {n} async no-op nodes, {what}" + (
-            f", durability {durability!r}" if durability else "")
-        self.metrics = (Metric("step_us", self.name, "µs/step", target=Target("speedup", speedup),
-                               trio_check=True),)
+            f", durability {durability!r}" if durability else "") + (
+            " (actorgraph: inline=True, SQL on the event loop's thread; LangGraph: its usual saver)"
+            if inline else "")
+        target = Target("speedup", speedup) if speedup is not None else None
+        self.metrics = (Metric("step_us", self.name, "µs/step", target=target, trio_check=True),)
 
     def setup(self, fw: Framework, size: int) -> Any:
         return graphs.sequential(fw.graph, size).compile()
@@ -135,7 +138,8 @@ class Sequential(Workload):
                 graph = fw.with_saver(graph, fw.memory_saver())
             elif self.saver == "sqlite":
                 tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="agbench-"))
-                saver = await stack.enter_async_context(fw.sqlite_saver(os.path.join(tmp, "bench.db")))
+                saver = await stack.enter_async_context(
+                    fw.sqlite_saver(os.path.join(tmp, "bench.db"), inline=self.inline))
                 graph = fw.with_saver(graph, saver)
             configs = [_config(size + 10, self.saver is not None) for _ in range(inner)]
             t0 = time.perf_counter()
@@ -419,6 +423,7 @@ WORKLOADS: list[Workload] = [
     Sequential(1000, "sqlite", "sync", quick_n=50, speedup=20.0),
     Sequential(1000, "sqlite", "async", quick_n=50, speedup=20.0),
     Sequential(1000, "sqlite", "exit", quick_n=50, speedup=20.0),
+    Sequential(1000, "sqlite", "sync", quick_n=50, speedup=None, inline=True),
     FanoutToSubgraph(),
     WideState(),
     ConcurrentThreads(),
