@@ -24,16 +24,15 @@ class RunState:
     """Channels and versions of one run (or one subgraph run)."""
 
     __slots__ = ("channels", "versions", "versions_seen", "max_version", "live_clearing", "updated",
-                 "bumped", "last_ran")
+                 "last_ran")
 
     def __init__(self, program: Program) -> None:
         self.channels: dict[str, BaseChannel[Any, Any, Any]] = {k: c.copy() for k, c in program.channels.items()}
         self.versions: dict[str, int] = {}
         self.versions_seen: dict[str, dict[str, int]] = {}
-        self.max_version = 0
+        self.max_version = 0  # the newest version handed out (each apply hands out one)
         self.live_clearing: set[str] = set()
         self.updated: set[str] | None = None  # None: consider every node (first plan of a run)
-        self.bumped: set[str] = set()  # channels whose version changed in the last apply
         self.last_ran: set[str] = set()  # nodes that ran in the last step with tasks
 
     def values(self, keys: Iterable[str]) -> dict[str, Any]:
@@ -142,7 +141,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     if len(tasks) > 1:
         tasks = sorted(tasks, key=_order)
     new_version = state.max_version + 1
-    bumped: set[str] = set()
+    bumped = False  # some channel got new_version (or lost its version)
     # What each node saw of its triggers: recorded for every task before any consume() below
     # bumps a trigger another task of the step shares.
     versions_seen = state.versions_seen
@@ -162,7 +161,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
             channel = channels.get(t)
             if channel is not None and channel.consume():
                 versions[t] = new_version
-                bumped.add(t)
+                bumped = True
     pending: dict[str, list[Any]] = {}
     for ch, value in extra:
         pending.setdefault(ch, []).append(value)
@@ -180,7 +179,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
         channel = channels[ch]
         if channel.update(values):
             versions[ch] = new_version
-            bumped.add(ch)
+            bumped = True
             if channel.is_available():
                 updated.add(ch)
                 if ch in clearing:
@@ -194,14 +193,14 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 # newer one than anything seen. Dropping it keeps versions (and checkpoints)
                 # the size of the state, not of the graph.
                 versions.pop(ch, None)
-                bumped.add(ch)
+                bumped = True
             live.discard(ch)
     # nothing left to trigger a node: the run would end, unless a channel changes on finish()
     if TASKS not in updated and program.trigger_to_nodes.keys().isdisjoint(updated):
         for ch, channel in channels.items():
             if channel.finish():
                 versions[ch] = new_version
-                bumped.add(ch)
+                bumped = True
                 if channel.is_available():
                     updated.add(ch)
     # What a node saw of channels that no longer have a version is only kept while it is the
@@ -221,7 +220,6 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     if bumped:
         state.max_version = new_version
     state.updated = updated
-    state.bumped = bumped
     return updated
 
 

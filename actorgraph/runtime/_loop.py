@@ -328,9 +328,7 @@ class Run:
             raise EmptyInputError("Received empty Command input")
         writes = command_input_writes(self, command)
         if writes:
-            apply_writes(self.program, self.state, (), writes)
-            if self.persist is not None:
-                self.persist.unsaved |= self.state.bumped  # saved with the next checkpoint
+            apply_writes(self.program, self.state, (), writes)  # saved with the next checkpoint
         self.state.updated = None  # writes without a task: consider every node next
 
     def _discard_pending(self) -> None:

@@ -78,7 +78,9 @@ class Persistence:
         self.saved_id: str | None = None  # the newest checkpoint actually written
         self.saved: CheckpointTuple | None = None
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
-        self.unsaved: set[str] = set()
+        # The run's max_version when the last checkpoint was written (or loaded): a channel
+        # with a newer version changed since, so the next checkpoint stores its value.
+        self.saved_version = 0
         self.deferred: tuple[str, int, Iterable[str], str] | None = None  # exit durability
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         self._claimed = False
@@ -122,6 +124,7 @@ class Persistence:
                 raise ValueError(f"thread {self.thread_id!r} has no checkpoint {self.requested_id!r}")
             return None
         restore(self.run.state, saved.checkpoint, self.run.program.clearing)
+        self.saved_version = self.run.state.max_version
         self.saved = saved
         self.checkpoint_id = self.saved_id = saved.checkpoint.id
         self.done_writes = finished_writes(saved.pending_writes)
@@ -138,7 +141,6 @@ class Persistence:
         if self.durability == "exit":
             self.defer(source, step, updated)
             return
-        self.unsaved |= self.run.state.bumped
         await self._write(source, step, tasks, sorted(updated), new_checkpoint_id(step))
 
     def defer(self, source: str, step: int, updated: Iterable[str]) -> None:
@@ -149,7 +151,6 @@ class Persistence:
         failure or interrupt writes this checkpoint with pending writes keyed by those ids).
         The step's tasks are not kept: their writes belong to a checkpoint never written.
         """
-        self.unsaved |= self.run.state.bumped
         self.checkpoint_id = new_id = new_checkpoint_id(step)
         self.deferred = (source, step, updated, new_id)
 
@@ -158,10 +159,8 @@ class Persistence:
         state = self.run.state
         channels = state.channels
         versions = state.versions
-        # unsaved also names channels cleared since (under exit durability, about one per step
-        # of the run): only those that still have a version are written; intersection() walks
-        # the versions, which follow the size of the state
-        changed = self.unsaved.intersection(versions)
+        since = self.saved_version
+        changed = [k for k, v in versions.items() if v > since]  # (cleared channels have none)
         values: dict[str, Any] = {}
         for key in changed:
             snapshot = channels[key].checkpoint()
@@ -188,7 +187,7 @@ class Persistence:
             inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, metadata, new_versions))
         else:
             await self.saver.aput_step(config, writes, checkpoint, metadata, new_versions)
-        self.unsaved = set()
+        self.saved_version = state.max_version
         self.checkpoint_id = self.saved_id = new_id
 
     async def settle(self) -> None:
