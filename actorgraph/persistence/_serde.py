@@ -250,6 +250,8 @@ class MsgpackSerializer:
         raise SerializationError(f"unknown serialization type tag {tag!r}", type_name=tag)
 
     def dumps(self, obj: Any) -> bytes:
+        if _plain(obj, 0):  # nothing to convert (the common case for records): encode as is
+            return self._encoder.encode(obj)
         try:
             return self._encode(self._pack(obj))
         except _PathError as failure:
@@ -514,6 +516,25 @@ class MsgpackSerializer:
             raise
         except Exception as exc:
             raise SerializationError(f"cannot rebuild {name}: {exc}", type_name=name) from exc
+
+
+def _plain(obj: Any, depth: int) -> bool:
+    """``obj`` is msgpack as it stands: str-keyed dicts, lists, short str/bytes, in-range ints,
+    floats, bools and None, not deeper than 8 levels (anything else goes through ``_pack``)."""
+    cls = type(obj)
+    if cls is str or cls is bytes:
+        return len(obj) < INTERN_MIN
+    if cls is int:
+        return bool(_INT_MIN <= obj <= _INT_MAX)
+    if cls is float or cls is bool or obj is None:
+        return True
+    if depth > 8:
+        return False
+    if cls is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in obj.items())
+    if cls is list:
+        return all(_plain(v, depth + 1) for v in obj)
+    return False
 
 
 _NO_DEFAULT: Final = object()
