@@ -199,11 +199,14 @@ def new_checkpoint_id(step: int | None = None) -> str:
     do (step -1 shows as ``…-bfff-…``); otherwise it is random.
     """
     global _last_tick, _prefix
-    with _id_lock:
+    _id_lock.acquire()  # (half the cost of `with`, and a run takes an id per super-step)
+    try:
         tick = _time_ns() // 100 + _GREGORIAN_OFFSET
         if tick <= _last_tick:
             tick = _last_tick + 1
         _last_tick = tick
+    finally:
+        _id_lock.release()
     clock_seq = (step if step is not None else _getrandbits(14)) & 0x3FFF
     # Formatted by hand (a run takes one per super-step; uuid.UUID would double the cost): the
     # 60-bit tick is time_high+time_mid (its top 48 bits), the version nibble 6, time_low (its
@@ -214,7 +217,7 @@ def new_checkpoint_id(step: int | None = None) -> str:
     if prefix[0] != high:
         t = f"{high:012x}"
         prefix = _prefix = (high, f"{t[:8]}-{t[8:]}-6")
-    return f"{prefix[1]}{tick & 0xFFF:03x}-{0x8000 | clock_seq:04x}-{_getrandbits(48):012x}"
+    return "%s%03x-%04x-%012x" % (prefix[1], tick & 0xFFF, 0x8000 | clock_seq, _getrandbits(48))
 
 
 def checkpoint_time(checkpoint_id: str) -> float | None:
