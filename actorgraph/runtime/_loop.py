@@ -198,7 +198,7 @@ class Run:
                 "GRAPH_RECURSION_LIMIT",
             ))
         persist = self.persist
-        # task ids derive from the checkpoint the step starts from (see Persistence.save)
+        # task ids derive from the checkpoint the step starts from (see Persistence.defer)
         key = self.ns_str if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
         tasks = plan(program, state, self.step, key, self._managed() if program.managed else None)
         if not tasks:

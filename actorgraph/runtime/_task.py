@@ -82,6 +82,7 @@ async def run_task(run: Run, task: Task) -> None:
             attempt += 1
             try:
                 result = await call_node(node, task.input, ctx, run)
+                # writes_for(), without a coroutine per task when there are no branches
                 writes = node_writes(run, node, result)
                 if node.branches:
                     await route_branches(run, task, writes)
