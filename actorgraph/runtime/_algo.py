@@ -64,13 +64,13 @@ class Task:
         self.writes: list[tuple[str, Any]] = []
 
 
+_blake2b = hashlib.blake2b
+
+
 def task_id(ns: str, step: int, name: str, kind: str, key: Any) -> str:
     """Deterministic task id (UUID-formatted): same run position, same id."""
     digest = _blake2b(f"{ns}\x00{step}\x00{name}\x00{kind}\x00{key}".encode(), digest_size=16).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
-
-
-_blake2b = hashlib.blake2b
 
 
 def plan(program: Program, state: RunState, step: int, ns: str,
@@ -145,7 +145,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     # What each node saw of its triggers: recorded for every task before any consume() below
     # bumps a trigger another task of the step shares.
     versions_seen = state.versions_seen
-    ran: set[str] = set()  # nodes that ran with triggers (every task but input/Command writes)
+    ran: set[str] = set()  # the nodes of the tasks that ran on triggers
     for task in tasks:
         if task.triggers:
             name = task.name
