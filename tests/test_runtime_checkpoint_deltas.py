@@ -74,3 +74,25 @@ async def test_each_checkpoint_stores_what_changed_since_the_last_one(durability
         assert saver.stored == [{"__start__"}, {"branch:to:n0", "log"}, *steps]
     state = await app.aget_state(config)
     assert state.values == {"x": 10, "y": "a", "log": ["b"]}
+
+
+def test_restored_versions_grow_past_what_any_node_has_seen() -> None:
+    """A cleared channel's version leaves ``channel_versions`` but can stay in a node's
+    versions-seen; a restored run must hand out newer versions than that, or the channel's
+    next write would not trigger the node."""
+    from actorgraph.persistence import Checkpoint
+    from actorgraph.runtime._algo import RunState
+    from actorgraph.runtime._persist import restore
+
+    class S(TypedDict):
+        x: int
+
+    g = StateGraph(S)
+    g.add_node("d", lambda s: None)
+    g.add_edge(START, "d")
+    program = g.compile()._program
+    state = RunState(program)
+    checkpoint = Checkpoint(id="c", ts="", channel_values={"x": 1}, channel_versions={"x": 2},
+                            versions_seen={"d": {"branch:to:d": 5}}, updated_channels=None)
+    restore(state, checkpoint, program.clearing)
+    assert state.max_version == 5

@@ -242,9 +242,12 @@ def restore(state: RunState, checkpoint: Checkpoint, clearing: frozenset[str]) -
     for key, version in checkpoint.channel_versions.items():
         versions[key] = int(str(version).split(".")[0]) if not isinstance(version, int) else version
     state.versions = versions
-    state.max_version = max(versions.values(), default=0)
     state.versions_seen = {n: {k: int(v) if not isinstance(v, int) else v for k, v in seen.items()}
                            for n, seen in checkpoint.versions_seen.items()}
+    # Next versions must exceed what any node saw too: a cleared channel's version is gone
+    # from ``versions`` but may still be in a node's versions-seen.
+    state.max_version = max([*versions.values(), *(v for seen in state.versions_seen.values() for v in seen.values())],
+                            default=0)
     state.live_clearing = {k for k in versions if k in clearing and channels[k].is_available()}
     state.last_ran = {n for n, seen in state.versions_seen.items() if any(c not in versions for c in seen)}
     state.updated = None
