@@ -50,11 +50,13 @@ class RunState:
 class Task:
     """One unit of work of a super-step: a node run on an input."""
 
-    __slots__ = ("id", "name", "node", "input", "path", "triggers", "order", "writes")
+    __slots__ = ("_id", "_key", "name", "node", "input", "path", "triggers", "order", "writes")
 
-    def __init__(self, id: str, node: NodeProgram, input: Any, path: tuple[Any, ...],
-                 triggers: tuple[str, ...], order: tuple[int, Any]) -> None:
-        self.id = id
+    def __init__(self, id: str | None, node: NodeProgram, input: Any, path: tuple[Any, ...],
+                 triggers: tuple[str, ...], order: tuple[int, Any],
+                 key: tuple[str, int, str, str, Any] | None = None) -> None:
+        self._id = id
+        self._key = key  # task_id()'s arguments, when the id is made on first use
         self.name = node.name
         self.node = node
         self.input = input
@@ -62,6 +64,16 @@ class Task:
         self.triggers = triggers
         self.order = order
         self.writes: list[tuple[str, Any]] = []
+
+    @property
+    def id(self) -> str:
+        """The deterministic task id (hashed on first use: most steps of a run without a
+        checkpointer, or with ``exit`` durability, never need it)."""
+        tid = self._id
+        if tid is None:
+            assert self._key is not None
+            tid = self._id = task_id(*self._key)
+        return tid
 
 
 _blake2b = hashlib.blake2b
@@ -86,8 +98,8 @@ def plan(program: Program, state: RunState, step: int, ns: str,
             node = nodes.get(packet.node)
             if node is None:
                 continue
-            tid = task_id(ns, step, node.name, "push", idx)
-            tasks.append(Task(tid, node, packet.arg, ("__pregel_push", idx, False), (PUSH,), (1, idx)))
+            tasks.append(Task(None, node, packet.arg, ("__pregel_push", idx, False), (PUSH,), (1, idx),
+                              (ns, step, node.name, "push", idx)))
     candidates: Iterable[str]
     if state.updated is None:
         candidates = sorted(nodes)
@@ -123,8 +135,8 @@ def plan(program: Program, state: RunState, step: int, ns: str,
             for k in reads:
                 if k in managed:
                     values[k] = managed[k]
-        tid = task_id(ns, step, name, "pull", node.triggers)
-        tasks.append(Task(tid, node, node.reader(values), ("__pregel_pull", name), node.triggers, (0, name)))
+        tasks.append(Task(None, node, node.reader(values), ("__pregel_pull", name), node.triggers, (0, name),
+                          (ns, step, name, "pull", node.triggers)))
     return tasks
 
 

@@ -36,7 +36,8 @@ class TaskContext:
         self.task = task
         self._config: dict[str, Any] | None = None
         self.subgraph_calls = 0
-        self.answers: list[Any] = run.answers_for(task.id)  # for its interrupt() calls, in order
+        # answers for its interrupt() calls, in order (only a resumed run has any)
+        self.answers: list[Any] = run.answers_for(task.id) if run.resume else []
         self.asked = 0
 
     @property
