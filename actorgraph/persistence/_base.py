@@ -69,7 +69,7 @@ class ListQuery(NamedTuple):
         )
 
 
-class TaskWrites(msgspec.Struct, frozen=True):
+class TaskWrites(msgspec.Struct, frozen=True, gc=False):
     """One finished task's writes, for :meth:`BaseCheckpointSaver.aput_step`."""
 
     task_id: str

@@ -110,7 +110,7 @@ class CheckpointTuple(msgspec.Struct, frozen=True):
     pending_writes: list[PendingWrite] = []
 
 
-class ThreadKey(msgspec.Struct, frozen=True):
+class ThreadKey(msgspec.Struct, frozen=True, gc=False):
     """The part of a run ``config`` a saver reads, parsed once at the edge."""
 
     thread_id: str

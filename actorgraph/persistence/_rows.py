@@ -79,7 +79,7 @@ _versions_decoder = msgspec.msgpack.Decoder(dict[str, int | str])
 # -- what savers are asked to do --------------------------------------------------------------
 
 
-class PutOp(msgspec.Struct, frozen=True):
+class PutOp(msgspec.Struct, frozen=True, gc=False):
     """Store ``checkpoint`` in ``key``'s thread; ``key.checkpoint_id`` is its parent."""
 
     key: ThreadKey
@@ -88,7 +88,7 @@ class PutOp(msgspec.Struct, frozen=True):
     new_versions: Mapping[str, Version]
 
 
-class WritesOp(msgspec.Struct, frozen=True):
+class WritesOp(msgspec.Struct, frozen=True, gc=False):
     """Store a task's pending writes against checkpoint ``key.checkpoint_id``."""
 
     key: ThreadKey
@@ -103,7 +103,7 @@ Op = PutOp | WritesOp
 # -- rows ---------------------------------------------------------------------------------------
 
 
-class CheckpointRow(msgspec.Struct, array_like=True):
+class CheckpointRow(msgspec.Struct, array_like=True, gc=False):
     thread_id: str
     ns: str
     checkpoint_id: str
@@ -116,7 +116,7 @@ class CheckpointRow(msgspec.Struct, array_like=True):
     meta: bytes
 
 
-class BlobRow(msgspec.Struct, array_like=True):
+class BlobRow(msgspec.Struct, array_like=True, gc=False):
     thread_id: str
     ns: str
     channel: str
@@ -128,7 +128,7 @@ class BlobRow(msgspec.Struct, array_like=True):
     data: bytes
 
 
-class WriteRow(msgspec.Struct, array_like=True):
+class WriteRow(msgspec.Struct, array_like=True, gc=False):
     thread_id: str
     ns: str
     checkpoint_id: str
@@ -140,7 +140,7 @@ class WriteRow(msgspec.Struct, array_like=True):
     task_path: str
 
 
-class Encoded(msgspec.Struct):
+class Encoded(msgspec.Struct, gc=False):
     """The rows one job (a list of ops committed together) becomes, in commit order."""
 
     writes: list[WriteRow]
@@ -540,7 +540,7 @@ def metadata_matches(metadata: Mapping[str, Any], filter: Mapping[str, Any] | No
     return all(metadata.get(k) == v for k, v in filter.items())
 
 
-class PruneRow(msgspec.Struct, array_like=True):
+class PruneRow(msgspec.Struct, array_like=True, gc=False):
     checkpoint_id: str
     parent_id: str | None
     ts: float

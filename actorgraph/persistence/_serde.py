@@ -520,21 +520,33 @@ class MsgpackSerializer:
 
 def _plain(obj: Any, depth: int) -> bool:
     """``obj`` is msgpack as it stands: str-keyed dicts, lists, short str/bytes, in-range ints,
-    floats, bools and None, not deeper than 8 levels (anything else goes through ``_pack``)."""
+    floats, bools and None, not deeper than 8 levels (anything else goes through ``_pack``).
+    Leaves are checked in the loops (this runs for every record a saver writes)."""
     cls = type(obj)
-    if cls is str or cls is bytes:
-        return len(obj) < INTERN_MIN
-    if cls is int:
-        return bool(_INT_MIN <= obj <= _INT_MAX)
-    if cls is float or cls is bool or obj is None:
-        return True
-    if depth > 8:
-        return False
     if cls is dict:
-        return all(type(k) is str and _plain(v, depth + 1) for k, v in obj.items())
+        if depth > 8:
+            return False
+        for k, v in obj.items():
+            if type(k) is not str or not _plain_leaf(v) and not _plain(v, depth + 1):
+                return False
+        return True
     if cls is list:
-        return all(_plain(v, depth + 1) for v in obj)
-    return False
+        if depth > 8:
+            return False
+        for v in obj:
+            if not _plain_leaf(v) and not _plain(v, depth + 1):
+                return False
+        return True
+    return _plain_leaf(obj)
+
+
+def _plain_leaf(v: Any) -> bool:
+    cls = type(v)
+    if cls is str or cls is bytes:
+        return len(v) < INTERN_MIN
+    if cls is int:
+        return bool(_INT_MIN <= v <= _INT_MAX)
+    return cls is float or cls is bool or v is None
 
 
 _NO_DEFAULT: Final = object()
