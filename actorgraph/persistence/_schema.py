@@ -40,6 +40,7 @@ chunks; migration 2 moves its rows over.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -203,6 +204,7 @@ _CHUNK = 4000  # rows per VALUES list (at most 5 parameters each, under SQLite's
 _astuple = msgspec.structs.astuple
 
 
+@functools.lru_cache(maxsize=1024)  # a step stores the same few ids several times
 def pack_id(value: str | None) -> str | bytes | None:
     """A checkpoint or task id as stored: a canonical (lowercase, hyphenated) UUID as its 16
     bytes, which sort as the text does; any other id as its text."""
