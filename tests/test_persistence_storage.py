@@ -323,3 +323,46 @@ async def test_a_1000_turn_chat_thread_of_1kb_messages_takes_at_most_3x_its_raw_
         assert len({m.id for m in state.values["messages"]}) == 1000
         assert state.metadata is not None and state.metadata["step"] == 3 * 1000 - 2  # turn k ends at step 3k - 2
 
+
+
+# -- checkpoint size does not follow the graph's size ------------------------------------------------
+
+
+async def test_checkpoint_bytes_per_step_do_not_grow_with_the_number_of_nodes(tmp_path: Path) -> None:
+    """A chain of 10 and one of 300 nodes, each node adding 1 to ``x``: the rows a step writes
+    (checkpoint record, versions, metadata, blobs, pending writes) take the same bytes. Per-node
+    trigger channels are dropped once consumed, so neither the version map nor versions-seen
+    grows with the graph."""
+    from typing import TypedDict
+
+    class S(TypedDict):
+        x: int
+
+    def chain(n: int) -> Any:
+        g = StateGraph(S)
+        prev = START
+        for i in range(n):
+            g.add_node(f"node{i:03}", lambda s: {"x": s["x"] + 1})
+            g.add_edge(prev, f"node{i:03}")
+            prev = f"node{i:03}"
+        g.add_edge(prev, END)
+        return g
+
+    per_step: dict[int, float] = {}
+    for n in (10, 300):
+        path = tmp_path / f"chain{n}.db"
+        async with SqliteSaver.from_conn_string(str(path)) as saver:
+            app = chain(n).compile(checkpointer=saver)
+            out = await app.ainvoke({"x": 0}, {"configurable": {"thread_id": "t"}, "recursion_limit": n + 5},
+                                    durability="sync")
+            assert out == {"x": n}
+        with raw(path) as conn:
+            steps = conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0]
+            assert steps == n + 2  # input, __start__, one per node
+            total = sum(conn.execute(query).fetchone()[0] or 0 for query in (
+                "SELECT sum(length(channel_versions) + length(checkpoint) + length(metadata)) FROM checkpoints",
+                "SELECT sum(length(blob) + length(channel)) FROM checkpoint_blobs",
+                "SELECT sum(length(value) + length(channel) + length(task_path)) FROM checkpoint_writes",
+            ))
+            per_step[n] = total / steps
+    assert per_step[300] <= per_step[10] * 1.15, per_step
