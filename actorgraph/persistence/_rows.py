@@ -1,13 +1,16 @@
 """The storage model every saver shares: what one write becomes, and how rows become tuples.
 
-A checkpoint is stored as three kinds of row:
+A checkpoint is stored as these kinds of row:
 
 * one **checkpoint row** per checkpoint: its id, parent id, creation time, ``channel_versions``
   (plain msgpack: the saver must read it to find blobs) and, through the serializer, the rest of
   the checkpoint (``v``, ``ts``, ``versions_seen``, ``updated_channels``) and the metadata;
 * one **blob row** per (thread, namespace, channel, version), written only for the channels in
   ``new_versions``: an unchanged channel is referenced by its version, never rewritten;
-* one **write row** per pending write, keyed (thread, namespace, checkpoint id, task id, index).
+* one **write row** per pending write, keyed (thread, namespace, checkpoint id, task id, index);
+* with interning (SqliteSaver), **chunks**: content stored once per thread and referenced by
+  digest — long strings and bytes inside values, and whole blobs or writes over
+  :data:`INLINE_MAX` bytes (their row's type is then :data:`CHUNKED` + the serializer's tag).
 
 **List deltas.** When a list channel's new value extends the value this saver last stored for
 the same (thread, namespace, channel) (``new[:len(old)]`` is element for element the same
