@@ -15,6 +15,7 @@ import pytest
 from actorgraph.persistence import (
     BaseCheckpointSaver,
     Checkpoint,
+    CheckpointConflictError,
     CheckpointTuple,
     InMemorySaver,
     SerializationError,
@@ -439,3 +440,41 @@ async def test_checkpoints_read_together_do_not_share_containers(saver: BaseChec
     newer.checkpoint.channel_values["tags"].add("b")
     assert older.checkpoint.channel_values["log"] == [1]
     assert older.checkpoint.channel_values["tags"] == {"a"}
+
+
+# -- a run's chain never forks by accident ---------------------------------------------------------------
+
+
+async def test_a_step_expecting_the_head_is_refused_after_another_writer(saver: BaseCheckpointSaver) -> None:
+    run = Run(saver)
+    first = await run.put({"a": 1})
+    stale = dict(first)
+    second = await run.put({"a": 2})  # "another writer" continued the thread from `first`
+    cp, versions = run.next_checkpoint({"a": 3})
+    with pytest.raises(CheckpointConflictError) as caught:
+        await saver.aput_step(stale, [TaskWrites("task", [("a", 3)])], cp, {"source": "loop", "step": 9},
+                              versions, expect_head=True)
+    assert (caught.value.thread_id, caught.value.expected, caught.value.found) == (
+        "t", first["configurable"]["checkpoint_id"], second["configurable"]["checkpoint_id"])
+    assert "fork" in str(caught.value)
+    assert [t.config for t in await history(saver, cfg())] == [second, first]  # nothing stored
+    head = await saver.aget_tuple(first)
+    assert head is not None and head.pending_writes == []
+    # a brand-new thread expects no checkpoint at all
+    cp, versions = Run(saver).next_checkpoint({"a": 1})
+    with pytest.raises(CheckpointConflictError):
+        await saver.aput_step(cfg(), [], cp, {"source": "input", "step": -1}, versions, expect_head=True)
+    # continuing the newest checkpoint, and queued steps continuing each other, are fine
+    cp1, v1 = run.next_checkpoint({"a": 3})
+    cp2, v2 = run.next_checkpoint({"a": 4})
+    wait1 = await saver.asubmit_step(second, [], cp1, {"source": "loop", "step": 2}, v1, expect_head=True)
+    wait2 = await saver.asubmit_step(cfg(checkpoint_id=cp1.id), [], cp2, {"source": "loop", "step": 3}, v2,
+                                     expect_head=True)
+    await wait1()
+    await wait2()
+    newest = await saver.aget_tuple(cfg())
+    assert newest is not None and newest.checkpoint.id == cp2.id
+    # without expect_head a write may fork on purpose (replay, update of an old checkpoint)
+    cp, versions = run.next_checkpoint({"a": 5})
+    await saver.aput_step(first, [], cp, {"source": "fork", "step": 1}, versions)
+    assert len(await history(saver, cfg())) == 5

@@ -28,14 +28,14 @@ class Spy(InMemorySaver):
         self.stored: list[set[str]] = []
 
     async def aput_step(self, config: Any, writes: Any, checkpoint: Any, metadata: Any,
-                        new_versions: Any) -> dict[str, Any]:
+                        new_versions: Any, **kw: Any) -> dict[str, Any]:
         self.stored.append(set(new_versions))
-        return await super().aput_step(config, writes, checkpoint, metadata, new_versions)
+        return await super().aput_step(config, writes, checkpoint, metadata, new_versions, **kw)
 
     async def asubmit_step(self, config: Any, writes: Any, checkpoint: Any, metadata: Any,
-                           new_versions: Any) -> Any:
+                           new_versions: Any, **kw: Any) -> Any:
         self.stored.append(set(new_versions))
-        return await super().asubmit_step(config, writes, checkpoint, metadata, new_versions)
+        return await super().asubmit_step(config, writes, checkpoint, metadata, new_versions, **kw)
 
 
 def chain(saver: Any, n: int) -> Any:

@@ -371,3 +371,55 @@ async def test_update_state_special_nodes(saver: Any) -> None:
     assert (st.values, st.next, st.metadata["source"], st.metadata["step"]) == (
         {"log": ["a"]}, ("b",), "fork", base.metadata["step"] + 1)
     assert st.parent_config["configurable"]["checkpoint_id"] == base.parent_config["configurable"]["checkpoint_id"]
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+async def test_two_writers_on_one_file_never_fork_a_thread(tmp_path: Any, durability: str) -> None:
+    """Two savers on one SQLite file (as two processes would have) each run the same thread:
+    run A loads the thread and waits inside its node while run B does a whole turn. Whichever
+    of them commits second onto a checkpoint the other already continued fails with
+    CheckpointConflictError: exactly one conflict, the chain stays linear, the thread goes on.
+    (Within one saver a second run is refused up front: ThreadBusyError.)"""
+    from actorgraph.persistence import CheckpointConflictError, SqliteSaver
+
+    class S(TypedDict):
+        log: Annotated[list[str], operator.add]
+
+    entered, release = anyio.Event(), anyio.Event()
+
+    async def work(state: S, config: Any) -> dict[str, Any]:
+        who = config["configurable"]["who"]
+        if who == "A":
+            entered.set()
+            await release.wait()
+        return {"log": [who]}
+
+    g = StateGraph(S)
+    g.add_node("work", work)
+    g.add_edge(START, "work")
+    g.add_edge("work", END)
+    path = str(tmp_path / "shared.db")
+    thread = {"thread_id": "t"}
+    async with SqliteSaver.from_conn_string(path) as one, SqliteSaver.from_conn_string(path) as two:
+        a, b = g.compile(checkpointer=one), g.compile(checkpointer=two)
+        await b.ainvoke({"log": ["start"]}, {"configurable": {**thread, "who": "B"}})
+        conflicts: list[str] = []
+
+        async def turn(graph: Any, who: str, value: str) -> None:
+            try:
+                await graph.ainvoke({"log": [value]}, {"configurable": {**thread, "who": who}},
+                                    durability=durability)
+            except CheckpointConflictError:
+                conflicts.append(who)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(turn, a, "A", "a")
+            await entered.wait()
+            await turn(b, "B", "b")
+            release.set()
+        assert len(conflicts) == 1, conflicts
+        history = [s async for s in b.aget_state_history({"configurable": thread})]
+        parents = [s.parent_config["configurable"]["checkpoint_id"] for s in history if s.parent_config]
+        assert len(parents) == len(set(parents)), "a checkpoint has two children: the chain forked"
+        out = await a.ainvoke({"log": ["c"]}, {"configurable": {**thread, "who": "C"}})
+        assert out["log"][:2] == ["start", "B"] and out["log"][-2:] == ["c", "C"]

@@ -19,7 +19,13 @@ under ``(namespace, key)`` with ``get``/``put``/``delete``/``search``/``list_nam
 
 from ._base import BaseCheckpointSaver, SaverStatistics, StepWrites, TaskWrites
 from ._crypto import EncryptedSerializer
-from ._errors import CheckpointStoreError, DecryptionError, PersistenceError, SerializationError
+from ._errors import (
+    CheckpointConflictError,
+    CheckpointStoreError,
+    DecryptionError,
+    PersistenceError,
+    SerializationError,
+)
 from ._memory import InMemorySaver, MemorySaver
 from ._records import (
     WRITES_IDX_MAP,
@@ -42,6 +48,7 @@ __all__ = [
     "BaseStore",
     "Checkpoint",
     "CheckpointMetadata",
+    "CheckpointConflictError",
     "CheckpointStoreError",
     "CheckpointTuple",
     "DecryptionError",

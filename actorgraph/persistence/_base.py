@@ -140,6 +140,7 @@ def _step_ops(
     checkpoint: Checkpoint | Mapping[str, Any],
     metadata: CheckpointMetadata,
     new_versions: Mapping[str, Version],
+    expect_head: bool = False,
 ) -> tuple[ThreadKey, builtins.list[Op]]:
     key = thread_key(config)
     tasks = _task_writes(writes)
@@ -150,7 +151,7 @@ def _step_ops(
         )
     cp = as_checkpoint(checkpoint)
     ops: builtins.list[Op] = [WritesOp(key, t.task_id, t.task_path, builtins.list(t.writes)) for t in tasks]
-    ops.append(PutOp(key, cp, merge_metadata(config, metadata), dict(new_versions)))
+    ops.append(PutOp(key, cp, merge_metadata(config, metadata), dict(new_versions), expect_head))
     return key, ops
 
 
@@ -286,6 +287,8 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         checkpoint: Checkpoint | Mapping[str, Any],
         metadata: CheckpointMetadata,
         new_versions: Mapping[str, Version],
+        *,
+        expect_head: bool = False,
     ) -> dict[str, Any]:
         """Commit a step atomically: its tasks' pending writes, then the checkpoint it led to.
 
@@ -293,8 +296,14 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         it and it becomes the new checkpoint's parent, exactly as ``aput_writes`` per task
         followed by ``aput`` would, but in one transaction: after a crash either all of it is
         stored or none of it. Returns the new checkpoint's config.
+
+        ``expect_head=True`` (how runs continue their thread) also requires that checkpoint to
+        still be the newest of its thread and namespace (the thread to have none, when the
+        config names no checkpoint): if another writer got there first — another process, or
+        another saver on the same file — :class:`CheckpointConflictError` is raised and nothing
+        is stored, so the thread's chain never forks by accident.
         """
-        key, ops = _step_ops(config, writes, checkpoint, metadata, new_versions)
+        key, ops = _step_ops(config, writes, checkpoint, metadata, new_versions, expect_head)
         await self._acommit(ops)
         return key.config(as_checkpoint(checkpoint).id)
 
@@ -305,6 +314,8 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         checkpoint: Checkpoint | Mapping[str, Any],
         metadata: CheckpointMetadata,
         new_versions: Mapping[str, Version],
+        *,
+        expect_head: bool = False,
     ) -> Callable[[], Awaitable[None]]:
         """Queue :meth:`aput_step`'s commit and return at once with a function to await it.
 
@@ -313,7 +324,7 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         so submitting waits when the writer falls behind. Awaiting the returned function raises
         the commit's error, if any. Savers without a background writer commit before returning.
         """
-        _key, ops = _step_ops(config, writes, checkpoint, metadata, new_versions)
+        _key, ops = _step_ops(config, writes, checkpoint, metadata, new_versions, expect_head)
         return await self._asubmit(ops)
 
     async def _asubmit(self, ops: Sequence[Op]) -> Callable[[], Awaitable[None]]:

@@ -10,8 +10,11 @@
         │   └── DecryptionError           encrypted bytes failed authentication: wrong key,
         │                                 tampered or truncated data
         └── CheckpointStoreError          the store itself is unusable: not an actorgraph
-                                          database, written by a newer schema, a corrupted
-                                          row, a closed saver
+            │                             database, written by a newer schema, a corrupted
+            │                             row, a closed saver
+            └── CheckpointConflictError   a run's next checkpoint would fork its thread: another
+                                          run (another process, another saver on the same
+                                          file) wrote to the thread since this one read it
 """
 
 from __future__ import annotations
@@ -66,3 +69,23 @@ class CheckpointStoreError(PersistenceError):
     is not SQLite at all, a stored row that cannot be decoded (names thread, checkpoint and
     channel), and for calls on a closed saver or from the wrong event loop.
     """
+
+
+class CheckpointConflictError(CheckpointStoreError):
+    """A checkpoint written to continue its thread's newest checkpoint found that checkpoint no
+    longer the newest: another writer (another process, or another saver on the same file)
+    continued the thread meanwhile. Nothing of the step is stored; the thread's chain does not
+    fork. ``thread_id``, ``checkpoint_ns``, ``expected`` (the parent) and ``found`` (the newest
+    checkpoint, or None) say where."""
+
+    def __init__(self, thread_id: str, checkpoint_ns: str, expected: str | None, found: str | None) -> None:
+        self.thread_id = thread_id
+        self.checkpoint_ns = checkpoint_ns
+        self.expected = expected
+        self.found = found
+        where = f"thread {thread_id!r}" + (f" (namespace {checkpoint_ns!r})" if checkpoint_ns else "")
+        super().__init__(
+            f"{where}: another run wrote checkpoint {found!r} after {expected!r}, the one this run "
+            "continues; not storing this step (it would fork the thread). Run one thing at a time "
+            "per thread, or resume from the newest checkpoint"
+        )

@@ -16,6 +16,7 @@ from ._rows import (
     PruneRow,
     WriteRow,
     blobs_to_keep,
+    check_heads,
     checkpoints_to_prune,
     decode_versions,
     metadata_matches,
@@ -72,6 +73,12 @@ class InMemorySaver(BaseCheckpointSaver):
         except Exception:
             self._count(failed_jobs=1)
             raise
+        if any(h[4] for h in encoded.heads):
+            try:
+                check_heads(encoded.heads, self._newest)
+            except Exception:
+                self._count(failed_jobs=1)
+                raise
         # Nothing below can fail: the call is stored entirely or (above) not at all.
         for w in encoded.writes:
             per_checkpoint = self._writes.setdefault(w.thread_id, {}).setdefault((w.ns, w.checkpoint_id), {})
@@ -85,6 +92,10 @@ class InMemorySaver(BaseCheckpointSaver):
             self._checkpoints.setdefault(c.thread_id, {}).setdefault(c.ns, {})[c.checkpoint_id] = c
         self._encoder.commit(overlay)
         self._committed(1, len(encoded.checkpoints))
+
+    def _newest(self, thread: str, ns: str) -> str | None:
+        by_id = self._checkpoints.get(thread, {}).get(ns)
+        return max(by_id) if by_id else None
 
     # -- reading ------------------------------------------------------------------------------
 

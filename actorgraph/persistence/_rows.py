@@ -38,13 +38,13 @@ import math
 import operator
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, Protocol
 
 import msgspec
 
-from ._errors import CheckpointStoreError, DecryptionError, SerializationError
+from ._errors import CheckpointConflictError, CheckpointStoreError, DecryptionError, SerializationError
 from ._records import (
     WRITES_IDX_MAP,
     Checkpoint,
@@ -83,12 +83,15 @@ _versions_decoder = msgspec.msgpack.Decoder(dict[str, int | str])
 
 
 class PutOp(msgspec.Struct, frozen=True, gc=False):
-    """Store ``checkpoint`` in ``key``'s thread; ``key.checkpoint_id`` is its parent."""
+    """Store ``checkpoint`` in ``key``'s thread; ``key.checkpoint_id`` is its parent. With
+    ``expect_head`` the parent must still be the newest checkpoint of the thread's namespace
+    (none at all for a parent of None), else :class:`CheckpointConflictError`."""
 
     key: ThreadKey
     checkpoint: Checkpoint
     metadata: CheckpointMetadata
     new_versions: Mapping[str, Version]
+    expect_head: bool = False
 
 
 class WritesOp(msgspec.Struct, frozen=True, gc=False):
@@ -150,6 +153,7 @@ class Encoded(msgspec.Struct, gc=False):
     blobs: list[BlobRow]
     checkpoints: list[CheckpointRow]
     chunks: dict[tuple[str, bytes], bytes] = {}  # (thread, digest) -> interned content
+    heads: list[tuple[str, str, str | None, str, bool]] = []  # (thread, ns, parent, new id, expect_head)
 
     def size(self) -> int:
         return (
@@ -229,7 +233,7 @@ class Encoder:
 
         Raises :class:`SerializationError` naming the channel (or write) and the type.
         """
-        out = Encoded([], [], [], {})
+        out = Encoded([], [], [], {}, [])
         mine: Overlay = {}
         with self._lock:
             for op in ops:
@@ -310,6 +314,7 @@ class Encoder:
     def _encode_put(self, op: PutOp, out: Encoded, overlay: Overlay, mine: Overlay) -> None:
         key, cp = op.key, op.checkpoint
         thread, ns = key.thread_id, key.checkpoint_ns
+        out.heads.append((thread, ns, key.checkpoint_id, cp.id, op.expect_head))
         values = cp.channel_values
         for channel, version in op.new_versions.items():
             if channel not in values:
@@ -584,6 +589,21 @@ def blobs_to_keep(needed: Iterable[tuple[str, Version]], base_of: Mapping[tuple[
             base = base_of[cursor]
             cursor = None if base is None else (cursor[0], base)
     return keep
+
+
+def check_heads(heads: Sequence[tuple[str, str, str | None, str, bool]],
+                newest: Callable[[str, str], str | None]) -> None:
+    """Raise :class:`CheckpointConflictError` unless the parent of each checkpoint written with
+    ``expect_head`` is the newest checkpoint of its (thread, namespace): as stored (``newest``),
+    or as the checkpoints before it in the same batch leave it."""
+    ahead: dict[tuple[str, str], str] = {}
+    for thread, ns, parent, new_id, expect in heads:
+        if expect:
+            found = ahead[(thread, ns)] if (thread, ns) in ahead else newest(thread, ns)
+            if found != parent:
+                raise CheckpointConflictError(thread, ns, parent, found)
+        if (thread, ns) not in ahead or new_id > ahead[(thread, ns)]:
+            ahead[(thread, ns)] = new_id
 
 
 def chunk_refs(data: bytes, into: set[bytes], type_: str = "") -> None:

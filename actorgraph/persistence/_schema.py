@@ -57,6 +57,7 @@ from ._rows import (
     PruneRow,
     WriteRow,
     blobs_to_keep,
+    check_heads,
     checkpoints_to_prune,
     chunk_refs,
     decode_versions,
@@ -385,6 +386,11 @@ class Store:
             out[thread_id] = t
         return out
 
+    def _newest(self, conn: sqlite3.Connection, t: int, ns: str) -> str | None:
+        row = self._q(conn, "SELECT checkpoint_id FROM checkpoints WHERE t = ? AND checkpoint_ns = ? "
+                            "ORDER BY checkpoint_id DESC LIMIT 1", (t, ns)).fetchone()
+        return None if row is None else unpack_id(row[0])
+
     # -- writing ----------------------------------------------------------------------------------
 
     def write(self, conn: sqlite3.Connection, batch: Sequence[Encoded]) -> None:
@@ -397,6 +403,9 @@ class Store:
             names.update(w.thread_id for enc in batch for w in enc.writes)
             names.update(thread for enc in batch for thread, _ in enc.chunks)
             tk = self._tkeys_for(conn, names, new)
+            heads = [h for enc in batch for h in enc.heads]
+            if any(h[4] for h in heads):
+                check_heads(heads, lambda thread, ns: self._newest(conn, tk[thread], ns))
             plain = [_stored(tk[w.thread_id], w) for enc in batch for w in enc.writes if w.idx >= 0]
             special = [_stored(tk[w.thread_id], w) for enc in batch for w in enc.writes if w.idx < 0]
             blobs = [_keyed(tk[b.thread_id], b) for enc in batch for b in enc.blobs]

@@ -77,6 +77,7 @@ class Persistence:
         self.checkpoint_id: str | None = None  # the checkpoint the current step starts from
         self.saved_id: str | None = None  # the newest checkpoint actually written
         self.saved: CheckpointTuple | None = None
+        self.own_id: str | None = None  # the newest checkpoint this run wrote
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
         # The run's max_version when the last checkpoint was written (or loaded): a channel
         # with a newer version changed since, so the next checkpoint stores its value.
@@ -178,17 +179,22 @@ class Persistence:
         new_versions = {k: versions[k] for k in changed}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
         config = self.config_for(self.saved_id)
+        # A run continues the newest checkpoint it loaded, or its own: the saver refuses the
+        # write if another writer (another process) continued it first. A deliberate fork
+        # (replay from, or update of, a named older checkpoint; a copy) is not checked.
+        expect_head = source != "fork" and (self.requested_id is None or self.saved_id == self.own_id)
         if self.durability == "async":
             # queued to the saver's writer, which commits in order (batching several steps into
             # one transaction when it falls behind) while the run goes on
             inflight = self.inflight
             while inflight and len(inflight) >= MAX_INFLIGHT:
                 await inflight.popleft()()
-            inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, metadata, new_versions))
+            inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, metadata, new_versions,
+                                                          expect_head=expect_head))
         else:
-            await self.saver.aput_step(config, writes, checkpoint, metadata, new_versions)
+            await self.saver.aput_step(config, writes, checkpoint, metadata, new_versions, expect_head=expect_head)
         self.saved_version = state.max_version
-        self.checkpoint_id = self.saved_id = new_id
+        self.checkpoint_id = self.saved_id = self.own_id = new_id
 
     async def settle(self) -> None:
         """Wait for the writes still in flight (``async`` durability); raise the first error."""
