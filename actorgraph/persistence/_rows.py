@@ -155,14 +155,6 @@ class Encoded(msgspec.Struct, gc=False):
     chunks: dict[tuple[str, bytes], bytes] = {}  # (thread, digest) -> interned content
     heads: list[tuple[str, str, str | None, str, bool]] = []  # (thread, ns, parent, new id, expect_head)
 
-    def size(self) -> int:
-        return (
-            sum(len(w.data) for w in self.writes)
-            + sum(len(b.data) for b in self.blobs)
-            + sum(len(c.data) + len(c.meta) + len(c.versions) for c in self.checkpoints)
-            + sum(map(len, self.chunks.values()))
-        )
-
 
 # -- encoding -----------------------------------------------------------------------------------
 
@@ -413,24 +405,23 @@ class Decoder:
     def __init__(self, serde: Serializer, blobs: BlobSource, chunks: Mapping[bytes, bytes] | None = None) -> None:
         self.serde = serde
         self.blobs = blobs
-        self.all_chunks = chunks
-        self.chunks = chunks if chunks is not None and isinstance(serde, MsgpackSerializer) else None
+        self.chunks: Mapping[bytes, bytes] = chunks if chunks is not None else {}
         self._values: dict[tuple[str, str, str, Version], Any] = {}
 
     def loads(self, type_: str, data: bytes, where: str) -> Any:
         if type_.startswith(CHUNKED):
             type_ = type_[len(CHUNKED):]
-            content = self.all_chunks.get(data) if self.all_chunks is not None else None
+            content = self.chunks.get(data)
             if content is None:
                 raise CheckpointStoreError(f"cannot decode {where}: its chunk {bytes(data).hex()} is missing")
             if hashlib.blake2b(content, digest_size=16).digest() != data:
                 raise CheckpointStoreError(f"cannot decode {where}: its chunk {bytes(data).hex()} is corrupted")
             data = content
         try:
-            if self.chunks is not None:
-                assert isinstance(self.serde, MsgpackSerializer)
-                return self.serde.loads_interned((type_, data), self.chunks)
-            return self.serde.loads_typed((type_, data))
+            serde = self.serde
+            if isinstance(serde, MsgpackSerializer):  # its payloads may refer to interned chunks
+                return serde.loads_interned((type_, data), self.chunks)
+            return serde.loads_typed((type_, data))
         except DecryptionError as exc:
             exc.add_note(f"while reading {where}")
             raise
