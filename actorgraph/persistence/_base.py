@@ -235,6 +235,16 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         """
 
     @abstractmethod
+    async def amax_version(self, config: Mapping[str, Any]) -> int:
+        """The largest channel version stored in ``config``'s thread and namespace (0 if none).
+
+        A string version counts as its leading counter. A run that continues or forks a thread
+        hands out versions above it, so a fork never reuses a version that an existing
+        checkpoint of another branch refers to: a checkpoint, once written, reads back the
+        same forever (values are stored once per (namespace, channel, version)).
+        """
+
+    @abstractmethod
     def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
         """:meth:`alist`, its arguments gathered in ``query``."""
 

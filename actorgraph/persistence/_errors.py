@@ -89,3 +89,18 @@ class CheckpointConflictError(CheckpointStoreError):
             "continues; not storing this step (it would fork the thread). Run one thing at a time "
             "per thread, or resume from the newest checkpoint"
         )
+
+    @classmethod
+    def reused(cls, thread_id: str, checkpoint_ns: str, channel: str, version: object) -> CheckpointConflictError:
+        """A write would store another value under a (channel, version) that an existing
+        checkpoint already refers to: refused, so that checkpoint keeps reading back the same."""
+        err = cls.__new__(cls)
+        err.thread_id, err.checkpoint_ns, err.expected, err.found = thread_id, checkpoint_ns, None, None
+        where = f"thread {thread_id!r}" + (f" (namespace {checkpoint_ns!r})" if checkpoint_ns else "")
+        CheckpointStoreError.__init__(
+            err,
+            f"{where}: channel {channel!r} already has a different value stored under version "
+            f"{version!r}; not storing this step (it would change what an existing checkpoint "
+            "reads back). Two runs forked the thread at once?"
+        )
+        return err

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequenc
 from typing import Any, TypeVar
 
 from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics
+from ._errors import CheckpointConflictError
 from ._records import CheckpointTuple, Version, thread_key
 from ._rows import (
     BlobRow,
@@ -20,6 +21,8 @@ from ._rows import (
     checkpoints_to_prune,
     decode_versions,
     metadata_matches,
+    same_blob,
+    version_counter,
 )
 from ._serde import Serializer
 
@@ -59,6 +62,7 @@ class InMemorySaver(BaseCheckpointSaver):
         super().__init__(serde=serde, deltas=deltas)
         self._checkpoints: dict[str, dict[str, dict[str, CheckpointRow]]] = {}
         self._blobs: dict[str, dict[BlobKey, BlobRow]] = {}
+        self._top: dict[tuple[str, str], int] = {}  # (thread, ns) -> largest version stored
         self._writes: dict[str, dict[tuple[str, str], dict[WriteKey, WriteRow]]] = {}
 
     def __repr__(self) -> str:
@@ -73,12 +77,16 @@ class InMemorySaver(BaseCheckpointSaver):
         except Exception:
             self._count(failed_jobs=1)
             raise
-        if any(h[4] for h in encoded.heads):
-            try:
+        try:
+            if any(h[4] for h in encoded.heads):
                 check_heads(encoded.heads, self._newest)
-            except Exception:
-                self._count(failed_jobs=1)
-                raise
+            for b in encoded.blobs:
+                old = self._blobs.get(b.thread_id, {}).get((b.ns, b.channel, b.version))
+                if old is not None and not same_blob(old, b):
+                    raise CheckpointConflictError.reused(b.thread_id, b.ns, b.channel, b.version)
+        except Exception:
+            self._count(failed_jobs=1)
+            raise
         # Nothing below can fail: the call is stored entirely or (above) not at all.
         for w in encoded.writes:
             per_checkpoint = self._writes.setdefault(w.thread_id, {}).setdefault((w.ns, w.checkpoint_id), {})
@@ -86,8 +94,12 @@ class InMemorySaver(BaseCheckpointSaver):
             if w.idx >= 0 and key in per_checkpoint:
                 continue
             per_checkpoint[key] = w
+        top = self._top
         for b in encoded.blobs:
             self._blobs.setdefault(b.thread_id, {})[(b.ns, b.channel, b.version)] = b
+            counter = version_counter(b.version)
+            if counter > top.get((b.thread_id, b.ns), 0):
+                top[(b.thread_id, b.ns)] = counter
         for c in encoded.checkpoints:
             self._checkpoints.setdefault(c.thread_id, {}).setdefault(c.ns, {})[c.checkpoint_id] = c
         self._encoder.commit(overlay)
@@ -117,6 +129,10 @@ class InMemorySaver(BaseCheckpointSaver):
         saved = Decoder(self.serde, _Blobs(self._blobs)).checkpoint_tuple(row, self._pending(row))
         self._encoder.adopt(row.thread_id, row.ns, saved.checkpoint)
         return saved
+
+    async def amax_version(self, config: Mapping[str, Any]) -> int:
+        key = thread_key(config)
+        return self._top.get((key.thread_id, key.checkpoint_ns), 0)
 
     async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
         thread, ns, cid, upper = query.scope()
@@ -153,6 +169,8 @@ class InMemorySaver(BaseCheckpointSaver):
         self._checkpoints.pop(thread_id, None)
         self._blobs.pop(thread_id, None)
         self._writes.pop(thread_id, None)
+        for key in [k for k in self._top if k[0] == thread_id]:
+            del self._top[key]
         self._encoder.forget(thread_id)
 
     async def _aprune(self, thread_id: str, keep_last: int | None, older_than: float | None) -> int:

@@ -582,6 +582,16 @@ def blobs_to_keep(needed: Iterable[tuple[str, Version]], base_of: Mapping[tuple[
     return keep
 
 
+def version_counter(version: Version) -> int:
+    """An int version itself; a string one (``"<counter>.<random>"``) its leading counter."""
+    return version if isinstance(version, int) else int(str(version).split(".", 1)[0])
+
+
+def same_blob(a: BlobRow, b: BlobRow) -> bool:
+    """Two rows for one (thread, namespace, channel, version) store the same value."""
+    return a.base == b.base and a.type == b.type and bytes(a.data) == bytes(b.data)
+
+
 def check_heads(heads: Sequence[tuple[str, str, str | None, str, bool]],
                 newest: Callable[[str, str], str | None]) -> None:
     """Raise :class:`CheckpointConflictError` unless the parent of each checkpoint written with

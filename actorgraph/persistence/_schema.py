@@ -48,7 +48,7 @@ from typing import Any, Final
 
 import msgspec
 
-from ._errors import CheckpointStoreError
+from ._errors import CheckpointConflictError, CheckpointStoreError
 from ._records import ThreadKey, Version
 from ._rows import (
     BlobRow,
@@ -61,6 +61,7 @@ from ._rows import (
     checkpoints_to_prune,
     chunk_refs,
     decode_versions,
+    version_counter,
 )
 
 COMPONENT: Final = "checkpoints"
@@ -192,7 +193,6 @@ _CHECKPOINT_COLS = ("t, checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, 
 _BLOB_COLS = "t, checkpoint_ns, channel, version, root, depth, base, type, blob"
 _WRITE_COLS = "t, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path"
 _CHECKPOINT_KEY = ("t", "checkpoint_ns", "checkpoint_id")
-_BLOB_KEY = ("t", "checkpoint_ns", "version", "channel")
 _WRITE_KEY = ("t", "checkpoint_ns", "checkpoint_id", "task_id", "idx")
 _INSERT_CHECKPOINT = f"INSERT INTO checkpoints ({_CHECKPOINT_COLS}) VALUES ({', '.join('?' * 10)})"
 _INSERT_BLOB = f"INSERT INTO checkpoint_blobs ({_BLOB_COLS}) VALUES ({', '.join('?' * 9)})"
@@ -418,7 +418,7 @@ class Store:
             if special:
                 self._many(conn, _UPSERT_WRITE, special)
             if blobs:
-                self._many(conn, _UPSERT_BLOB, blobs)
+                self._insert_blobs(conn, blobs, {v: k for k, v in tk.items()})
             if checkpoints:
                 self._many(conn, _UPSERT_CHECKPOINT, checkpoints)
             conn.execute("COMMIT")
@@ -427,6 +427,32 @@ class Store:
                 conn.execute("ROLLBACK")
             raise
         self._tkeys.update(new)
+
+    def _insert_blobs(self, conn: sqlite3.Connection, blobs: list[tuple[Any, ...]], names: dict[int, str]) -> None:
+        """Insert blob rows; one whose key is taken must hold the same value (a rewrite of the
+        same row), else :class:`CheckpointConflictError`: a stored version never changes."""
+        before = conn.total_changes
+        self._many(conn, _INSERT_BLOB + " ON CONFLICT DO NOTHING", blobs)
+        if conn.total_changes - before == len(blobs):
+            return
+        for t, ns, channel, version, _root, _depth, base, type_, data in blobs:
+            row = self._q(conn, "SELECT base, type, blob FROM checkpoint_blobs WHERE t = ? AND checkpoint_ns = ? "
+                                "AND version = ? AND channel = ?", (t, ns, version, channel)).fetchone()
+            if row is None or row[0] != base or row[1] != type_ or bytes(row[2]) != bytes(data):
+                raise CheckpointConflictError.reused(names[t], ns, channel, version)
+
+    def read_max_version(self, conn: sqlite3.Connection, key: ThreadKey) -> int:
+        """The largest version stored in the thread's namespace (see ``amax_version``)."""
+        t = self._tkey(conn, key.thread_id)
+        if t is None:
+            return 0
+        # Blobs are keyed (t, ns, version, channel): each max is one index lookup. Integers
+        # sort before text in SQLite, hence one query per type.
+        top, text = self._q(conn, (
+            "SELECT (SELECT max(version) FROM checkpoint_blobs WHERE t = ?1 AND checkpoint_ns = ?2 "
+            "AND version < ''), (SELECT max(version) FROM checkpoint_blobs WHERE t = ?1 "
+            "AND checkpoint_ns = ?2 AND version >= '')"), (t, key.checkpoint_ns)).fetchone()
+        return max(version_counter(top or 0), version_counter(text) if text else 0)
 
     def delete_thread(self, conn: sqlite3.Connection, thread_id: str) -> None:
         self._begin(conn, "IMMEDIATE")
@@ -687,7 +713,6 @@ def _upsert(key: Sequence[str], columns: str) -> str:
 
 
 _UPSERT_WRITE: Final = _INSERT_WRITE + _upsert(_WRITE_KEY, _WRITE_COLS)
-_UPSERT_BLOB: Final = _INSERT_BLOB + _upsert(_BLOB_KEY, _BLOB_COLS)
 _UPSERT_CHECKPOINT: Final = _INSERT_CHECKPOINT + _upsert(_CHECKPOINT_KEY, _CHECKPOINT_COLS)
 
 

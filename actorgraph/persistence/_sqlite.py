@@ -557,6 +557,10 @@ class SqliteSaver(BaseCheckpointSaver):
         self._encoder.adopt(row.thread_id, row.ns, saved.checkpoint)
         return saved
 
+    async def amax_version(self, config: Mapping[str, Any]) -> int:
+        top: int = await self._read(self._store.read_max_version, thread_key(config))
+        return top
+
     async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
         thread, ns, cid, upper = query.scope()
         filter = query.filter

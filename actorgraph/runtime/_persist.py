@@ -124,8 +124,13 @@ class Persistence:
             if self.requested_id is not None:
                 raise ValueError(f"thread {self.thread_id!r} has no checkpoint {self.requested_id!r}")
             return None
-        restore(self.run.state, saved.checkpoint, self.run.program.clearing)
-        self.saved_version = self.run.state.max_version
+        state = self.run.state
+        restore(state, saved.checkpoint, self.run.program.clearing)
+        # New versions go above every version stored in the namespace, not only above this
+        # checkpoint's: another branch of the thread may have used the next ones (a replay or
+        # fork from an older checkpoint must never overwrite what that branch reads back).
+        state.max_version = max(state.max_version, await self.saver.amax_version(self.config_for(None)))
+        self.saved_version = state.max_version
         self.saved = saved
         self.checkpoint_id = self.saved_id = saved.checkpoint.id
         self.done_writes = finished_writes(saved.pending_writes)
