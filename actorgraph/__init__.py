@@ -3,6 +3,9 @@
 Port a LangGraph program by changing its imports::
 
     from actorgraph import StateGraph, START, END, Send, Command
+    from actorgraph.runtime import Runtime    # a node's runtime, Runtime[Ctx]
+
+:class:`ActorSystem` hosts many background runs, each streamed to any number of subscribers.
 """
 
 from .graph import (
@@ -20,8 +23,8 @@ from .graph import (
     add_messages,
 )
 from .runtime import (
+    ActorSystem,
     CompiledGraph,
-    Runtime,
     StreamWriter,
     get_config,
     get_store,
@@ -36,6 +39,7 @@ __all__ = [
     "END",
     "START",
     "AIMessage",
+    "ActorSystem",
     "AnyMessage",
     "BaseMessage",
     "Command",
@@ -46,7 +50,6 @@ __all__ = [
     "Overwrite",
     "RemoveMessage",
     "RetryPolicy",
-    "Runtime",
     "Send",
     "StateGraph",
     "StreamWriter",

@@ -206,7 +206,7 @@ class WideState(Workload):
 class ConcurrentThreads(Workload):
     name = "concurrent_threads_1000"
     description = ("1000 concurrent runs of sequential_10 on one SQLite file, durability 'async' "
-                   "(actorgraph: Runtime.start + RunHandle.result; LangGraph: asyncio.gather)")
+                   "(actorgraph: ActorSystem.start + RunHandle.result; LangGraph: asyncio.gather)")
     full_size = 1000
     quick_size = 50
     max_reps = 3
@@ -242,7 +242,7 @@ class ConcurrentThreads(Workload):
                 g = fw.with_saver(graph, saver)
                 configs = [_config(100, True) for _ in range(size)]
                 if fw.name == "actorgraph":
-                    from actorgraph import Runtime
+                    from actorgraph import ActorSystem
 
                     async def wait(handle: Any, t0: float) -> None:
                         try:
@@ -254,10 +254,10 @@ class ConcurrentThreads(Workload):
                             finished(t0, out)
 
                     start = time.perf_counter()
-                    async with Runtime() as rt, anyio.create_task_group() as tg:
+                    async with ActorSystem() as system, anyio.create_task_group() as tg:
                         for config in configs:
                             t0 = time.perf_counter()
-                            handle = await rt.start(g, {"x": 0}, config)
+                            handle = await system.start(g, {"x": 0}, config)
                             tg.start_soon(wait, handle, t0)
                     wall = time.perf_counter() - start
                 else:
@@ -299,7 +299,7 @@ def _percentile(sorted_xs: list[float], q: float) -> float:
 
 class StreamFanout(Workload):
     name = "stream_fanout_10"
-    description = ("sequential_1000 started with Runtime, 10 subscribers on 'updates' vs 1 "
+    description = ("sequential_1000 started with ActorSystem, 10 subscribers on 'updates' vs 1 "
                    "(each consuming in its own task); overhead = time with 10 / time with 1")
     frameworks = ("actorgraph",)
     full_size = 1000
@@ -319,7 +319,7 @@ class StreamFanout(Workload):
         return graphs.sequential(fw.graph, size).compile()
 
     async def _once(self, graph: Any, size: int, subscribers: int) -> float:
-        from actorgraph import Runtime
+        from actorgraph import ActorSystem
 
         counts = [0] * subscribers
 
@@ -327,9 +327,9 @@ class StreamFanout(Workload):
             async for _mode, _chunk in events:
                 counts[i] += 1
 
-        async with Runtime() as rt:
+        async with ActorSystem() as system:
             t0 = time.perf_counter()
-            handle = await rt.start(graph, {"x": 0}, {"recursion_limit": size + 10})
+            handle = await system.start(graph, {"x": 0}, {"recursion_limit": size + 10})
             async with AsyncExitStack() as stack, anyio.create_task_group() as tg:
                 for i in range(subscribers):  # all subscribed before the run's first step
                     events = await stack.enter_async_context(handle.subscribe("updates"))

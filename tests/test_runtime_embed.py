@@ -1,4 +1,4 @@
-"""Runtime: background runs, many subscribers per run, slow-subscriber policies, threads."""
+"""ActorSystem: background runs, many subscribers per run, slow-subscriber policies, threads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from _helpers import live_tasks
 
-from actorgraph import START, Runtime, StateGraph, get_stream_writer
+from actorgraph import START, ActorSystem, StateGraph, get_stream_writer
 from actorgraph.runtime import RunCancelledError, StreamOverflow, ThreadBusyError
 
 pytestmark = pytest.mark.anyio
@@ -43,8 +43,8 @@ async def collect(run: Any, modes: list[str], out: list[tuple[str, Any]], **kw: 
 
 async def test_every_subscriber_gets_its_modes() -> None:
     graph = chain(3)
-    async with Runtime() as rt:
-        run = await rt.start(graph, {"x": 0})
+    async with ActorSystem() as system:
+        run = await system.start(graph, {"x": 0})
         a: list[tuple[str, Any]] = []
         b: list[tuple[str, Any]] = []
         c: list[tuple[str, Any]] = []
@@ -69,8 +69,8 @@ async def test_every_subscriber_gets_its_modes() -> None:
 async def test_late_subscriber_sees_events_from_then_on() -> None:
     gate = anyio.Event()
     graph = chain(2, gate)
-    async with Runtime() as rt:
-        run = await rt.start(graph, {"x": 0})
+    async with ActorSystem() as system:
+        run = await system.start(graph, {"x": 0})
         await anyio.wait_all_tasks_blocked()  # the run now waits inside n0
         got: list[tuple[str, Any]] = []
         async with run.subscribe("custom") as events:
@@ -85,16 +85,16 @@ async def test_one_active_run_per_thread_and_cancel() -> None:
     gate = anyio.Event()
     graph = chain(1, gate)
     cfg = {"configurable": {"thread_id": "t1"}}
-    async with Runtime() as rt:
-        run = await rt.start(graph, {"x": 0}, cfg)
+    async with ActorSystem() as system:
+        run = await system.start(graph, {"x": 0}, cfg)
         with pytest.raises(ThreadBusyError, match="t1"):
-            await rt.start(graph, {"x": 0}, cfg)
-        other = await rt.start(graph, {"x": 0}, {"configurable": {"thread_id": "t2"}})
+            await system.start(graph, {"x": 0}, cfg)
+        other = await system.start(graph, {"x": 0}, {"configurable": {"thread_id": "t2"}})
         await run.cancel()
         with pytest.raises(RunCancelledError):
             await run.result()
         # the thread is free again once its run ended
-        again = await rt.start(chain(1), {"x": 5}, cfg)
+        again = await system.start(chain(1), {"x": 5}, cfg)
         assert await again.result() == {"x": 6}
         gate.set()
         assert await other.result() == {"x": 1}
@@ -102,8 +102,8 @@ async def test_one_active_run_per_thread_and_cancel() -> None:
 
 async def test_drop_policy_counts_and_error_policy_detaches() -> None:
     graph = chain(6)
-    async with Runtime() as rt:
-        run = await rt.start(graph, {"x": 0})
+    async with ActorSystem() as system:
+        run = await system.start(graph, {"x": 0})
         async with run.subscribe("updates", buffer=2, on_overflow="drop") as dropping, \
                 run.subscribe("updates", buffer=2, on_overflow="error") as failing:
             assert await run.result() == {"x": 6}   # nobody read: the run was not held back
@@ -116,8 +116,8 @@ async def test_drop_policy_counts_and_error_policy_detaches() -> None:
 
 async def test_block_policy_holds_the_run_at_the_barrier() -> None:
     graph = chain(5)
-    async with Runtime() as rt:
-        run = await rt.start(graph, {"x": 0})
+    async with ActorSystem() as system:
+        run = await system.start(graph, {"x": 0})
         async with run.subscribe("updates", buffer=1, on_overflow="block") as events:
             await anyio.wait_all_tasks_blocked()
             assert not run.done   # one event buffered, the run waits for the reader
@@ -126,25 +126,26 @@ async def test_block_policy_holds_the_run_at_the_barrier() -> None:
         assert await run.result() == {"x": 5}
 
 
-async def test_leaving_the_runtime_cancels_runs_and_leaves_no_task() -> None:
+async def test_leaving_the_system_cancels_runs_and_leaves_no_task() -> None:
     gate = anyio.Event()
     before = len(live_tasks())
-    async with Runtime() as rt:
-        run = await rt.start(chain(1, gate), {"x": 0})
+    async with ActorSystem() as system:
+        run = await system.start(chain(1, gate), {"x": 0})
         await anyio.wait_all_tasks_blocked()
         assert len(live_tasks()) > before
     assert len(live_tasks()) == before
     assert run.done
 
 
-async def test_runtime_checkpointer_serves_graphs_compiled_without_one() -> None:
+async def test_system_checkpointer_serves_graphs_compiled_without_one() -> None:
     from actorgraph.persistence import InMemorySaver
 
     saver = InMemorySaver()
     graph = chain(2)  # compiled without a checkpointer
-    async with Runtime(checkpointer=saver) as rt:
-        run = await rt.start(graph, {"x": 0}, {"configurable": {"thread_id": "t"}}, durability="sync")
+    async with ActorSystem(checkpointer=saver) as system:
+        run = await system.start(graph, {"x": 0}, {"configurable": {"thread_id": "t"}}, durability="sync")
         assert await run.result() == {"x": 2}
     saved = await saver.aget_tuple({"configurable": {"thread_id": "t"}})
     assert saved is not None and saved.metadata["step"] == 2
     assert saved.checkpoint.channel_values["x"] == 2
+

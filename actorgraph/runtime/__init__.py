@@ -1,17 +1,19 @@
-"""Running compiled graphs: the barrier supervisor, node actors, the stream hub."""
+"""Running compiled graphs: the barrier supervisor, node actors, the stream hub; a node's
+:class:`Runtime` (LangGraph's ``Runtime[Ctx]``) and :class:`ActorSystem`, which hosts many
+background runs with many subscribers each."""
 
 from ._compiled import CompiledGraph
 from ..errors import ThreadBusyError
-from ._embed import RunCancelledError, RunHandle, Runtime
-from ._context import NodeRuntime, StreamWriter, get_config, get_store, get_stream_writer
+from ._embed import ActorSystem, RunCancelledError, RunHandle
+from ._context import Runtime, StreamWriter, get_config, get_runtime, get_store, get_stream_writer
 from ._interrupt import interrupt
 from ._loop import DEFAULT_RECURSION_LIMIT
 from ._stream import StreamEvent, StreamHub, StreamOverflow, Subscriber
 
 __all__ = [
     "DEFAULT_RECURSION_LIMIT",
+    "ActorSystem",
     "CompiledGraph",
-    "NodeRuntime",
     "RunCancelledError",
     "RunHandle",
     "Runtime",
@@ -22,6 +24,7 @@ __all__ = [
     "StreamWriter",
     "Subscriber",
     "get_config",
+    "get_runtime",
     "get_store",
     "get_stream_writer",
     "interrupt",

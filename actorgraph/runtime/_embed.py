@@ -1,4 +1,5 @@
-"""``Runtime``: many graph runs inside one application, each streamed to any number of subscribers."""
+"""``ActorSystem``: many graph runs inside one application, each streamed to any number of
+subscribers. (A node's ``Runtime`` is something else: see :mod:`._context`.)"""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class _Start(msgspec.Struct, frozen=True):
 
 
 class RunHandle:
-    """A run started by :meth:`Runtime.start`: subscribe to its events, await its result, cancel it."""
+    """A run started by :meth:`ActorSystem.start`: subscribe to its events, await its result, cancel it."""
 
     def __init__(self, run_id: str, thread_id: str | None, hub: StreamHub) -> None:
         self.run_id = run_id
@@ -90,13 +91,13 @@ class RunHandle:
 
 
 class _RunActor(Actor):
-    """Drives one run in its own task under the runtime's supervisor."""
+    """Drives one run in its own task under the actor system's supervisor."""
 
-    def __init__(self, handle: RunHandle, run: Run, value: Any, runtime: Runtime) -> None:
+    def __init__(self, handle: RunHandle, run: Run, value: Any, system: ActorSystem) -> None:
         self.run_handle = handle
         self.run = run
         self.value = value
-        self.runtime = runtime
+        self.system = system
         self.ref: ActorRef | None = None
 
     async def handle(self, message: Any) -> None:
@@ -121,23 +122,25 @@ class _RunActor(Actor):
                 slot.set_exception(RunCancelledError(f"run {handle.run_id} was stopped"))
             if self.run.hub is not None:
                 self.run.hub.close()
-            self.runtime._finished(handle)
+            self.system._finished(handle)
             if self.ref is not None:
                 await self.ref.stop()  # from its own handler: stops after this message
 
 
-class Runtime:
-    """Owns one supervisor for many concurrent graph runs (``async with Runtime() as rt``).
+class ActorSystem:
+    """Owns one supervisor for many concurrent graph runs (``async with ActorSystem() as system``).
 
     ``checkpointer`` (e.g. one ``SqliteSaver`` shared by every run, whose writer actor batches
     their writes) and ``store`` apply to graphs compiled without their own.
 
-    ``await rt.start(graph, input, config)`` starts a run in the background and returns a
+    ``await system.start(graph, input, config)`` starts a run in the background and returns a
     :class:`RunHandle`; leaving the block cancels whatever still runs. One ``thread_id`` has at
     most one active run: starting another raises :class:`ThreadBusyError`.
+
+    Not to be confused with :class:`Runtime`, the object a node receives as ``runtime``.
     """
 
-    def __init__(self, *, checkpointer: Any = None, store: Any = None, name: str = "runtime") -> None:
+    def __init__(self, *, checkpointer: Any = None, store: Any = None, name: str = "actor-system") -> None:
         self.checkpointer = checkpointer
         self.store = store
         self.name = name
@@ -145,7 +148,7 @@ class Runtime:
         self._threads: dict[str, RunHandle] = {}
         self._counter = itertools.count()
 
-    async def __aenter__(self) -> Runtime:
+    async def __aenter__(self) -> ActorSystem:
         await self._supervisor.__aenter__()
         return self
 
@@ -160,7 +163,9 @@ class Runtime:
     ) -> RunHandle:
         """Start ``graph`` on ``input`` in the background; subscribe to it or await its result.
 
-        A graph compiled without a checkpointer uses the runtime's (``Runtime(checkpointer=)``).
+        ``context`` is what its nodes see as ``runtime.context``. A graph compiled without a
+        checkpointer (or store) uses the system's (``ActorSystem(checkpointer=, store=)``).
+        Raises :class:`ThreadBusyError` naming the thread if it already has an active run.
         """
         config = dict(config or {})
         thread = (config.get("configurable") or {}).get("thread_id")

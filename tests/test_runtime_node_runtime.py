@@ -1,0 +1,149 @@
+"""A node's ``Runtime``: annotated ``Runtime[Ctx]``, injected as ``runtime``, returned by
+``get_runtime()``; the same object either way, in sync and async nodes, on both backends."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import anyio
+import msgspec
+import pytest
+
+from actorgraph import START, ActorSystem, StateGraph
+from actorgraph.persistence import InMemoryStore
+from actorgraph.runtime import Runtime, get_runtime, get_store, get_stream_writer
+
+
+@dataclass
+class Ctx:
+    user: str
+
+
+class S(TypedDict):
+    x: str
+
+
+def seen(runtime: Runtime[Ctx]) -> dict[str, Any]:
+    """What a node reports about the runtime it was given, checked against ``get_runtime()``."""
+    assert get_runtime() is runtime            # one object per task, injected or asked for
+    assert get_runtime(Ctx) is runtime
+    assert type(runtime) is Runtime
+    assert runtime.stream_writer is get_stream_writer()
+    assert runtime.store is get_store()
+    assert runtime.previous is None
+    runtime.stream_writer({"to": "custom"})
+    context = runtime.context
+    return {"x": "none" if context is None else context.user}
+
+
+def sync_node(state: S, runtime: Runtime[Ctx]) -> dict[str, Any]:
+    return seen(runtime)
+
+
+async def async_node(state: S, runtime: Runtime[Ctx]) -> dict[str, Any]:
+    return seen(runtime)
+
+
+def sync_asking_node(state: S) -> dict[str, Any]:
+    return seen(get_runtime(Ctx))
+
+
+async def async_asking_node(state: S) -> dict[str, Any]:
+    return seen(get_runtime(Ctx))
+
+
+NODES: dict[str, Callable[..., Any]] = {
+    "sync-injected": sync_node, "async-injected": async_node,
+    "sync-get_runtime": sync_asking_node, "async-get_runtime": async_asking_node,
+}
+
+
+@pytest.fixture(params=sorted(NODES))
+def node(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Each test runs with a sync and an async node, taking ``runtime`` or calling get_runtime()."""
+    return NODES[request.param]
+
+
+def graph_of(node: Callable[..., Any], **compile_kw: Any) -> Any:
+    return StateGraph(S, context_schema=Ctx).add_node("n", node).add_edge(START, "n").compile(**compile_kw)
+
+
+@pytest.mark.anyio
+async def test_the_runtime_carries_the_context(node: Callable[..., Any]) -> None:
+    graph = graph_of(node)
+    assert await graph.ainvoke({"x": ""}, context=Ctx(user="ann")) == {"x": "ann"}
+    assert await graph.ainvoke({"x": ""}) == {"x": "none"}   # no context given: None
+
+
+@pytest.mark.anyio
+async def test_the_runtime_carries_the_store_and_the_custom_writer(node: Callable[..., Any]) -> None:
+    store = InMemoryStore()
+
+    def store_node(state: S, runtime: Runtime[Ctx]) -> None:
+        assert runtime.store is store
+
+    graph = (StateGraph(S, context_schema=Ctx).add_node("n", node).add_node("check", store_node)
+             .add_edge(START, "n").add_edge("n", "check").compile(store=store))
+    chunks = [c async for c in graph.astream({"x": ""}, stream_mode=["custom", "updates"],
+                                              context=Ctx(user="bob"))]
+    assert chunks == [("custom", {"to": "custom"}), ("updates", {"n": {"x": "bob"}}),
+                      ("updates", {"check": None})]
+
+
+@pytest.mark.anyio
+async def test_an_actor_system_run_passes_its_context(node: Callable[..., Any]) -> None:
+    async with ActorSystem() as system:
+        run = await system.start(graph_of(node), {"x": ""}, context=Ctx(user="cy"))
+        with anyio.fail_after(5):
+            assert await run.result() == {"x": "cy"}
+
+
+@pytest.mark.anyio
+async def test_get_runtime_outside_a_node_raises_naming_it() -> None:
+    with pytest.raises(RuntimeError, match="get_runtime.*outside of a running node"):
+        get_runtime()
+
+
+def test_the_langgraph_repro_runs_unchanged_but_for_imports() -> None:
+    # /work/shared/compat/repros/r18_runtime_generic.py, through the sync API
+    def n(state: S, runtime: Runtime[Ctx]) -> dict[str, Any]:
+        return {"x": runtime.context.user}
+
+    g = StateGraph(S, context_schema=Ctx).add_node("n", n).add_edge(START, "n").compile()
+    assert g.invoke({"x": ""}, context=Ctx(user="ann")) == {"x": "ann"}
+
+
+def test_runtime_is_generic_and_its_annotation_resolves() -> None:
+    assert typing.get_type_hints(sync_node)["runtime"] == Runtime[Ctx]
+    assert typing.get_origin(Runtime[Ctx]) is Runtime
+    assert Runtime[Ctx](context=Ctx(user="d")).context == Ctx(user="d")
+
+
+def test_runtime_is_immutable_and_override_returns_a_copy() -> None:
+    base: Runtime[Ctx] = Runtime(context=Ctx(user="a"))
+    with pytest.raises(AttributeError):
+        base.context = Ctx(user="b")  # type: ignore[misc]
+    changed = base.override(context=Ctx(user="b"), previous=1)
+    assert (changed.context, changed.previous) == (Ctx(user="b"), 1)
+    assert (base.context, base.previous) == (Ctx(user="a"), None)
+    assert changed.stream_writer is base.stream_writer
+    with pytest.raises(TypeError, match="nope"):
+        base.override(nope=1)
+
+
+def test_merge_takes_what_the_other_runtime_sets() -> None:
+    def writer(_chunk: Any) -> None:
+        pass
+
+    store = InMemoryStore()
+    base: Runtime[Ctx] = Runtime(context=Ctx(user="a"), store=store, previous="p")
+    merged = base.merge(Runtime(context=Ctx(user="b"), stream_writer=writer))
+    assert merged.context == Ctx(user="b")       # set by the other
+    assert merged.stream_writer is writer         # set by the other
+    assert merged.store is store                  # unset there (None): kept
+    assert merged.previous == "p"                 # unset there (None): kept
+    assert base.merge(Runtime()) == base
+    assert msgspec.structs.asdict(Runtime[Ctx]().merge(base)) == msgspec.structs.asdict(base)
