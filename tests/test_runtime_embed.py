@@ -1,4 +1,5 @@
-"""ActorSystem: background runs, many subscribers per run, slow-subscriber policies, threads."""
+"""ActorSystem: background runs, many subscribers per run, slow-subscriber policies, threads,
+and the run handle's result under concurrent and cancelled waits."""
 
 from __future__ import annotations
 
@@ -148,4 +149,72 @@ async def test_system_checkpointer_serves_graphs_compiled_without_one() -> None:
     saved = await saver.aget_tuple({"configurable": {"thread_id": "t"}})
     assert saved is not None and saved.metadata["step"] == 2
     assert saved.checkpoint.channel_values["x"] == 2
+
+
+def failing_chain(gate: anyio.Event) -> Any:
+    async def boom(state: S) -> dict[str, Any]:
+        await gate.wait()
+        raise ValueError("boom")
+
+    return StateGraph(S).add_node("boom", boom).add_edge(START, "boom").compile()
+
+
+async def test_result_wakes_every_concurrent_waiter() -> None:
+    gate = anyio.Event()
+    async with ActorSystem() as system:
+        run = await system.start(chain(1, gate), {"x": 0})
+        got: list[Any] = []
+
+        async def wait() -> None:
+            got.append(await run.result())
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                for _ in range(3):
+                    tg.start_soon(wait)
+                await anyio.wait_all_tasks_blocked()   # all three wait on the unfinished run
+                gate.set()
+    assert got == [{"x": 1}] * 3
+
+
+async def cancelled_wait(run: Any) -> None:
+    """Wait for ``run.result()`` in a task and cancel that wait once it is blocked."""
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run.result)
+        await anyio.wait_all_tasks_blocked()
+        tg.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize("outcome", ["output", "error"])
+async def test_cancelled_waits_do_not_lose_the_outcome(outcome: str) -> None:
+    gate = anyio.Event()
+    graph = chain(1, gate) if outcome == "output" else failing_chain(gate)
+    async with ActorSystem() as system:
+        run = await system.start(graph, {"x": 0})
+        await cancelled_wait(run)
+        await cancelled_wait(run)
+        assert not run.done           # a cancelled wait says nothing about the run
+        gate.set()
+        with anyio.fail_after(5):
+            for _ in range(2):        # every later call gets the same outcome
+                if outcome == "output":
+                    assert await run.result() == {"x": 1}
+                else:
+                    with pytest.raises(ValueError, match="boom"):
+                        await run.result()
+        assert run.done
+
+
+async def test_a_run_stopped_by_leaving_the_system_reports_cancelled() -> None:
+    gate = anyio.Event()
+    async with ActorSystem() as system:
+        run = await system.start(chain(1, gate), {"x": 0}, {"configurable": {"thread_id": "t"}})
+        await anyio.wait_all_tasks_blocked()   # the run waits inside n0
+    with anyio.fail_after(5):
+        for _ in range(2):
+            with pytest.raises(RunCancelledError, match=run.run_id):
+                await run.result()
+    assert run.done
+    async with run.subscribe("updates") as events:   # a finished run's subscription ends at once
+        assert [pair async for pair in events] == []
 

@@ -3,18 +3,16 @@ subscribers. (A node's ``Runtime`` is something else: see :mod:`._context`.)"""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio
 import msgspec
 
 from ..actors import Actor, ActorRef, Supervisor
-from ..actors._slot import Slot, current_backend
 from ..errors import GraphError, ThreadBusyError
 from ._loop import Run
 from ._stream import STREAM_MODES, Overflow, StreamHub, Subscriber
@@ -29,19 +27,34 @@ class _Start(msgspec.Struct, frozen=True):
 
 
 class RunHandle:
-    """A run started by :meth:`ActorSystem.start`: subscribe to its events, await its result, cancel it."""
+    """A run started by :meth:`ActorSystem.start`: subscribe to its events, await its result,
+    cancel it.
+
+    ``run_id`` and ``thread_id`` (``None`` without one in the config) name the run.
+    """
 
     def __init__(self, run_id: str, thread_id: str | None, hub: StreamHub) -> None:
         self.run_id = run_id
         self.thread_id = thread_id
         self._hub = hub
-        self._slot: Slot = current_backend().new_slot()
+        self._ended = anyio.Event()
+        self._output: Any = None
+        self._error: BaseException | None = None
         self._scope: anyio.CancelScope | None = None
         self._cancel_requested = False
 
     @property
     def done(self) -> bool:
-        return self._slot.done()
+        """True once the run ended (finished, failed, was cancelled or stopped)."""
+        return self._ended.is_set()
+
+    def _end(self, output: Any = None, error: BaseException | None = None) -> None:
+        """Record the run's outcome (the first one recorded stands) and wake every waiter."""
+        if self._ended.is_set():
+            return
+        self._output = output
+        self._error = error
+        self._ended.set()
 
     @asynccontextmanager
     async def subscribe(
@@ -80,8 +93,21 @@ class RunHandle:
             yield event.mode, event.chunk
 
     async def result(self) -> Any:
-        """Wait for the run to end; return its output or raise its error."""
-        return await self._slot
+        """Wait for the run to end; return its output or raise its error.
+
+        Any number of tasks may wait at once, and a cancelled wait changes nothing: every call
+        made once the run ended returns the same output or raises the same error
+        (:class:`RunCancelledError` when the run was cancelled or its system stopped it).
+        """
+        await self._ended.wait()
+        if self._error is not None:
+            self._raise(self._error)
+        return self._output
+
+    @staticmethod
+    def _raise(error: BaseException) -> NoReturn:
+        # the traceback as recorded: raising the same object again must not grow it
+        raise error.with_traceback(error.__traceback__)
 
     async def cancel(self) -> None:
         """Cancel the run (its ``result()`` raises :class:`RunCancelledError`)."""
@@ -102,26 +128,20 @@ class _RunActor(Actor):
 
     async def handle(self, message: Any) -> None:
         handle = self.run_handle
-        slot = handle._slot
         try:
             with anyio.CancelScope() as scope:
                 handle._scope = scope
                 if handle._cancel_requested:
                     scope.cancel()
                 output = await self.run.run(self.value)
-            if not slot.done():
-                if scope.cancelled_caught:
-                    slot.set_exception(RunCancelledError(f"run {handle.run_id} was cancelled"))
-                else:
-                    slot.set_result(output)
+            if scope.cancelled_caught:
+                handle._end(error=RunCancelledError(f"run {handle.run_id} was cancelled"))
+            else:
+                handle._end(output)
         except Exception as exc:
-            if not slot.done():
-                slot.set_exception(exc)
+            handle._end(error=exc)
         finally:
-            if not slot.done():
-                slot.set_exception(RunCancelledError(f"run {handle.run_id} was stopped"))
-            if self.run.hub is not None:
-                self.run.hub.close()
+            # cancelled from outside (the system is closing): the first outcome stands
             self.system._finished(handle)
             if self.ref is not None:
                 await self.ref.stop()  # from its own handler: stops after this message
@@ -134,8 +154,9 @@ class ActorSystem:
     their writes) and ``store`` apply to graphs compiled without their own.
 
     ``await system.start(graph, input, config)`` starts a run in the background and returns a
-    :class:`RunHandle`; leaving the block cancels whatever still runs. One ``thread_id`` has at
-    most one active run: starting another raises :class:`ThreadBusyError`.
+    :class:`RunHandle`; leaving the block cancels whatever still runs (their ``result()`` raises
+    :class:`RunCancelledError`). One ``thread_id`` has at most one active run: starting another
+    raises :class:`ThreadBusyError`.
 
     Not to be confused with :class:`Runtime`, the object a node receives as ``runtime``.
     """
@@ -146,7 +167,7 @@ class ActorSystem:
         self.name = name
         self._supervisor = Supervisor(name=name)
         self._threads: dict[str, RunHandle] = {}
-        self._counter = itertools.count()
+        self._active: set[RunHandle] = set()
 
     async def __aenter__(self) -> ActorSystem:
         await self._supervisor.__aenter__()
@@ -155,7 +176,12 @@ class ActorSystem:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        return await self._supervisor.__aexit__(exc_type, exc, tb)
+        try:
+            return await self._supervisor.__aexit__(exc_type, exc, tb)
+        finally:
+            # runs stopped before their actor got to start them
+            for handle in list(self._active):
+                self._finished(handle)
 
     async def start(
         self, graph: Any, input: Any, config: dict[str, Any] | None = None, *, context: Any = None,
@@ -181,12 +207,22 @@ class ActorSystem:
                   checkpointer=self.checkpointer, durability=durability)
         if thread is not None:
             self._threads[thread] = handle
+        self._active.add(handle)
         actor = _RunActor(handle, run, input, self)
-        ref = actor.ref = await self._supervisor.spawn(actor, name=f"run-{run_id}", policy="stop",
-                                                       mailbox_size=1)
-        ref.tell_nowait(_Start())
+        try:
+            ref = actor.ref = await self._supervisor.spawn(actor, name=f"run-{run_id}", policy="stop",
+                                                           mailbox_size=1)
+            ref.tell_nowait(_Start())
+        except BaseException:
+            self._finished(handle)  # never started: free its thread
+            raise
         return handle
 
     def _finished(self, handle: RunHandle) -> None:
+        """The run ended or was stopped: record "stopped" unless it has an outcome, end its
+        subscribers' iteration and free its thread."""
+        handle._end(error=RunCancelledError(f"run {handle.run_id} was stopped"))
+        handle._hub.close()
+        self._active.discard(handle)
         if handle.thread_id is not None and self._threads.get(handle.thread_id) is handle:
             del self._threads[handle.thread_id]
