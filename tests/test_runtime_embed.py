@@ -108,8 +108,10 @@ async def test_drop_policy_counts_and_error_policy_detaches() -> None:
         async with run.subscribe("updates", buffer=2, on_overflow="drop") as dropping, \
                 run.subscribe("updates", buffer=2, on_overflow="error") as failing:
             assert await run.result() == {"x": 6}   # nobody read: the run was not held back
+            assert dropping.dropped == 4 and failing.dropped == 0 and dropping.modes == {"updates"}
             kept = [pair async for pair in dropping]
             assert kept == [("updates", {"n0": {"x": 1}}), ("updates", {"n1": {"x": 2}})]
+            assert dropping.dropped == 4
             with pytest.raises(StreamOverflow):
                 async for _ in failing:
                     pass
@@ -203,6 +205,23 @@ async def test_cancelled_waits_do_not_lose_the_outcome(outcome: str) -> None:
                     with pytest.raises(ValueError, match="boom"):
                         await run.result()
         assert run.done
+
+
+async def test_a_detached_subscriber_does_not_hide_the_event_from_the_next() -> None:
+    graph = chain(3)
+    async with ActorSystem() as system:
+        run = await system.start(graph, {"x": 0})
+        # both registered before the run's first step; nobody reads until the run ended
+        async with run.subscribe("updates", buffer=1, on_overflow="error") as failing, \
+                run.subscribe("updates") as keeping:
+            assert await run.result() == {"x": 3}
+            got = [pair async for pair in keeping]
+            with pytest.raises(StreamOverflow):
+                async for _ in failing:
+                    pass
+    # the second event detached ``failing``: ``keeping`` must still have received it
+    assert got == [("updates", {"n0": {"x": 1}}), ("updates", {"n1": {"x": 2}}),
+                   ("updates", {"n2": {"x": 3}})]
 
 
 async def test_a_run_stopped_by_leaving_the_system_reports_cancelled() -> None:

@@ -8,7 +8,7 @@ from ._embed import ActorSystem, RunCancelledError, RunHandle
 from ._context import Runtime, StreamWriter, get_config, get_runtime, get_store, get_stream_writer
 from ._interrupt import interrupt
 from ._loop import DEFAULT_RECURSION_LIMIT
-from ._stream import StreamEvent, StreamHub, StreamOverflow, Subscriber
+from ._stream import StreamEvent, StreamHub, StreamOverflow, Subscriber, Subscription
 
 __all__ = [
     "DEFAULT_RECURSION_LIMIT",
@@ -23,6 +23,7 @@ __all__ = [
     "StreamOverflow",
     "StreamWriter",
     "Subscriber",
+    "Subscription",
     "get_config",
     "get_runtime",
     "get_store",

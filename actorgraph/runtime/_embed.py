@@ -15,7 +15,7 @@ import msgspec
 from ..actors import Actor, ActorRef, Supervisor
 from ..errors import GraphError, ThreadBusyError
 from ._loop import Run
-from ._stream import STREAM_MODES, Overflow, StreamHub, Subscriber
+from ._stream import STREAM_MODES, Overflow, StreamHub, Subscriber, Subscription
 
 
 class RunCancelledError(GraphError):
@@ -63,14 +63,16 @@ class RunHandle:
         *,
         buffer: int = 1024,
         on_overflow: Overflow = "block",
-    ) -> AsyncIterator[AsyncIterator[tuple[str, Any]]]:
-        """Receive this run's events from now on as ``(mode, chunk)`` pairs.
+    ) -> AsyncIterator[Subscription]:
+        """Receive this run's events from now on: ``async with run.subscribe(modes) as events``
+        yields a :class:`Subscription`, an async iterator of ``(mode, chunk)`` pairs.
 
         ``buffer`` bounds what may queue up for this subscriber; ``on_overflow`` says what
         happens beyond it: ``"block"`` holds the run at its next barrier, ``"drop"`` drops and
-        counts (``Subscriber.dropped``), ``"error"`` detaches the subscriber, whose iteration
-        then raises :class:`StreamOverflow`. Leaving the block detaches without disturbing the
-        run. Iteration ends when the run ends.
+        counts (read the count as ``events.dropped``), ``"error"`` detaches the subscriber,
+        whose iteration then raises :class:`StreamOverflow`. Leaving the block detaches without
+        disturbing the run. Iteration ends when the run ends (at once if it already ended).
+        An unknown stream mode raises ``ValueError`` naming it.
         """
         modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
         for m in modes:
@@ -82,15 +84,10 @@ class RunHandle:
         else:
             self._hub.subscribe(sub)
         try:
-            yield self._pairs(sub)
+            yield Subscription(sub)
         finally:
             self._hub.unsubscribe(sub)
             sub.close()
-
-    @staticmethod
-    async def _pairs(sub: Subscriber) -> AsyncIterator[tuple[str, Any]]:
-        async for event in sub:
-            yield event.mode, event.chunk
 
     async def result(self) -> Any:
         """Wait for the run to end; return its output or raise its error.

@@ -14,7 +14,6 @@ every barrier, so it needs no bound beyond one step's events.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import msgspec
@@ -42,7 +41,10 @@ class StreamEvent(msgspec.Struct, frozen=True, array_like=True):
 
 
 class Subscriber:
-    """A bounded buffer of events for one consumer. Iterate it with ``async for``."""
+    """A bounded buffer of events for one consumer task. Iterate it with ``async for``.
+
+    ``dropped`` counts the events dropped under ``on_overflow="drop"``.
+    """
 
     __slots__ = ("modes", "capacity", "on_overflow", "_items", "_waiter", "_closed", "_error",
                  "dropped", "_room", "_new_slot")
@@ -105,21 +107,60 @@ class Subscriber:
                 slot.set_result(None)
         self._waiter = self._room = None
 
-    def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        return self._iterate()
+    def __aiter__(self) -> Subscriber:
+        return self
 
-    async def _iterate(self) -> AsyncIterator[StreamEvent]:
-        while True:
-            while self._items:
-                item = self._items.popleft()
-                self._wake_room()
-                yield item
-            if self._error is not None:
-                raise self._error
+    async def __anext__(self) -> StreamEvent:
+        """The next event; once the buffer is empty, the detaching error (raised once) or the end."""
+        while not self._items:
+            error = self._error
+            if error is not None:
+                self._error = None
+                raise error
             if self._closed:
-                return
+                raise StopAsyncIteration
             self._waiter = waiter = self._new_slot()
             await waiter
+        item = self._items.popleft()
+        self._wake_room()
+        return item
+
+
+class Subscription:
+    """What ``RunHandle.subscribe`` yields: one subscriber's events as ``(mode, chunk)`` pairs.
+
+    Iterate it with ``async for`` (one consumer task at a time); iteration ends when the run
+    ends or the subscription is left, and raises :class:`StreamOverflow` once the buffered events
+    are consumed if an ``on_overflow="error"`` subscriber fell behind.
+
+    ``dropped`` counts the events an ``on_overflow="drop"`` subscriber lost because its buffer
+    was full (always 0 under the other policies); ``modes`` are the stream modes it receives.
+    """
+
+    __slots__ = ("_sub",)
+
+    def __init__(self, sub: Subscriber) -> None:
+        self._sub = sub
+
+    @property
+    def dropped(self) -> int:
+        """Events lost so far because the buffer was full (``on_overflow="drop"`` only)."""
+        return self._sub.dropped
+
+    @property
+    def modes(self) -> frozenset[str]:
+        """The stream modes this subscription receives."""
+        return self._sub.modes
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> tuple[str, Any]:
+        event = await self._sub.__anext__()
+        return event.mode, event.chunk
+
+    def __repr__(self) -> str:
+        return f"<Subscription modes={sorted(self._sub.modes)} dropped={self._sub.dropped}>"
 
 
 class Publish(msgspec.Struct, frozen=True):
@@ -145,9 +186,17 @@ class StreamHub(Actor):
             self.modes = frozenset().union(*(s.modes for s in self.subscribers))
 
     def publish(self, event: StreamEvent) -> None:
-        """Deliver one event now (also used by the synchronous custom ``writer``)."""
+        """Deliver one event now to every subscriber of its mode (also used by the synchronous
+        custom ``writer``); a subscriber that overflows with ``on_overflow="error"`` is detached
+        after the event went to all the others."""
+        detached: list[Subscriber] | None = None
         for sub in self.subscribers:
             if event.mode in sub.modes and not sub.push(event):
+                if detached is None:
+                    detached = []
+                detached.append(sub)
+        if detached is not None:
+            for sub in detached:
                 self.unsubscribe(sub)
 
     async def handle(self, message: Any) -> Any:
