@@ -3,6 +3,7 @@ and the run handle's result under concurrent and cancelled waits."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any, TypedDict
 
 import anyio
@@ -237,3 +238,24 @@ async def test_a_run_stopped_by_leaving_the_system_reports_cancelled() -> None:
     async with run.subscribe("updates") as events:   # a finished run's subscription ends at once
         assert [pair async for pair in events] == []
 
+
+async def test_a_sync_node_streams_custom_events_live_from_its_worker_thread() -> None:
+    resume = threading.Event()
+
+    def sync_node(state: S) -> dict[str, Any]:   # runs in a worker thread
+        get_stream_writer()({"from": "thread"})
+        resume.wait(5)
+        return {"x": state["x"] + 1}
+
+    graph = StateGraph(S).add_node("n", sync_node).add_edge(START, "n").compile()
+    async with ActorSystem() as system:
+        run = await system.start(graph, {"x": 0})
+        with anyio.fail_after(5):
+            async with run.subscribe(["custom", "updates"]) as events:
+                first = await events.__anext__()    # delivered while the node still runs
+                assert not run.done                 # the node waits for ``resume``
+                resume.set()
+                rest = [pair async for pair in events]
+            assert await run.result() == {"x": 1}
+    assert first == ("custom", {"from": "thread"})
+    assert rest == [("updates", {"n": {"x": 1}})]

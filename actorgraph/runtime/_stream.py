@@ -13,9 +13,11 @@ every barrier, so it needs no bound beyond one step's events.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from typing import Any, Literal
 
+import anyio.from_thread
 import msgspec
 
 from ..actors import Actor
@@ -175,6 +177,7 @@ class StreamHub(Actor):
     def __init__(self) -> None:
         self.subscribers: list[Subscriber] = []
         self.modes: frozenset[str] = frozenset()
+        self._thread = threading.get_ident()  # the event loop's: subscribers live there
 
     def subscribe(self, sub: Subscriber) -> None:
         self.subscribers.append(sub)
@@ -188,7 +191,14 @@ class StreamHub(Actor):
     def publish(self, event: StreamEvent) -> None:
         """Deliver one event now to every subscriber of its mode (also used by the synchronous
         custom ``writer``); a subscriber that overflows with ``on_overflow="error"`` is detached
-        after the event went to all the others."""
+        after the event went to all the others.
+
+        Called from a sync node's worker thread, it hands the event to the event loop's thread
+        and returns once delivered (subscribers are woken only from there).
+        """
+        if threading.get_ident() != self._thread:
+            anyio.from_thread.run_sync(self.publish, event)
+            return
         detached: list[Subscriber] | None = None
         for sub in self.subscribers:
             if event.mode in sub.modes and not sub.push(event):
