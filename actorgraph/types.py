@@ -63,12 +63,17 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PregelTask(NamedTuple):
-    """One task of a super-step as shown by ``get_state``."""
+    """One task of a super-step as shown by ``get_state``.
+
+    ``error`` is None unless the task failed; then it is the text the checkpointer stored for
+    the failure, ``repr(exc)`` (e.g. ``"ValueError('bad value')"``), as in LangGraph: the
+    exception object itself is not kept.
+    """
 
     id: str
     name: str
     path: tuple[Any, ...]
-    error: Exception | None = None
+    error: str | None = None
     interrupts: tuple[Interrupt, ...] = ()
     state: Any = None
     result: Any = None

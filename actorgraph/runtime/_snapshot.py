@@ -48,7 +48,7 @@ def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[s
                              parent_config=None, tasks=(), interrupts=())
     run, tasks = _restored(graph, saved)
     done = finished_writes(saved.pending_writes)
-    errors = {task_id: value for task_id, channel, value in saved.pending_writes
+    errors = {task_id: _error_text(value) for task_id, channel, value in saved.pending_writes
               if channel == ERROR and value is not None}
     asked: dict[str, tuple[Any, ...]] = {}
     for task_id, channel, value in saved.pending_writes:
@@ -59,13 +59,12 @@ def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[s
     for task in tasks:
         writes = done.get(task.id)
         result = None if writes is None else {k: v for k, v in writes if k in writable}
-        error = errors.get(task.id)
         state = None
         if task.node.call.subgraph is not None and task.id in asked:  # a subgraph paused inside
             state = {"configurable": {"thread_id": saved.config["configurable"]["thread_id"],
                                       "checkpoint_ns": f"{task.name}:{task.id}"}}
         ptasks.append(PregelTask(task.id, task.name, task.path,
-                                 error=Exception(error) if isinstance(error, str) else error,
+                                 error=errors.get(task.id),
                                  interrupts=asked.get(task.id, ()), state=state, result=result))
     if live and done:
         finished = [t for t in tasks if t.id in done]
@@ -85,6 +84,13 @@ def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[s
         tasks=tuple(ptasks),
         interrupts=tuple(i for t in ptasks for i in t.interrupts),
     )
+
+
+def _error_text(stored: Any) -> str:
+    """A failed task's error as ``PregelTask.error`` shows it: the ``repr`` of the exception,
+    which is what savers store for ``__error__`` (an exception object, should a saver keep one,
+    is shown the same way)."""
+    return repr(stored) if isinstance(stored, BaseException) else str(stored)
 
 
 async def aget_state(graph: CompiledGraph, config: dict[str, Any], subgraphs: bool = False,
