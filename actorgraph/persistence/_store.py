@@ -13,14 +13,14 @@ from __future__ import annotations
 import inspect
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from ._base import SyncTwins, _sync_twin
+from ._base import SyncTwins, _sync_twin, running_event_loop
 
 __all__ = [
     "BaseStore",
@@ -466,6 +466,10 @@ class InMemoryStore(BaseStore):
     Search order is insertion order: replacing an item keeps its place. Every ``put`` resets both
     ``created_at`` and ``updated_at`` (as LangGraph's ``InMemoryStore`` does). Values are stored
     as given (not copied).
+
+    Nothing here waits on IO, so the sync twins (``put``, ``get``, ...) may also be called on a
+    thread running an event loop, e.g. in an ``async def`` node (LangGraph allows it); only
+    an async ``embed`` function that really suspends makes them refuse there.
     """
 
     def __init__(self, *, index: Mapping[str, Any] | None = None) -> None:
@@ -490,6 +494,25 @@ class InMemoryStore(BaseStore):
 
     async def _namespaces(self) -> list[Namespace]:
         return list({ns: None for ns, _ in self._data})
+
+    def _run_sync(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        """Drive the coroutine of sync ``method`` to its end without an event loop: it only
+        suspends if an async ``embed`` function does. Then, inside an event loop, raise
+        ``RuntimeError`` (nothing was stored yet: embedding comes first); outside one, run the
+        call in a private loop."""
+        if self._index is not None and running_event_loop() is None:
+            return super()._run_sync(method, fn, *args)  # an async embed may wait on IO
+        coro = fn(*args)
+        try:
+            coro.send(None)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        coro.close()
+        raise RuntimeError(
+            f"InMemoryStore.{method}() has to wait for the async embed function of its index, "
+            f"and this thread is running an event loop: use `await store.a{method}(...)` instead"
+        )
 
     def __repr__(self) -> str:
         return f"InMemoryStore({len(self._data)} items)"
