@@ -12,6 +12,7 @@
     │   ├── EmptyInputError                a run started without input
     │   ├── ThreadBusyError                a second concurrent run on one thread
     │   ├── ResumeError (RuntimeError)     a resume that matches no pending interrupt
+    │   ├── NodeCancelledError             a node raised CancelledError itself (names it)
     │   └── GraphValidationError (also ValueError)   compile-time problems (names node/edge)
     ├── GraphRecursionError (RecursionError)   recursion_limit reached
     └── GraphBubbleUp                      control flow, not errors
@@ -84,6 +85,16 @@ class GraphInterrupt(GraphBubbleUp):
         self.answers = answers
 
 
+class NodeCancelledError(GraphError):
+    """A node's own code raised a cancellation exception (``asyncio.CancelledError``, e.g. from
+    a cancelled call inside the node) while nobody was cancelling the run: a failure of that
+    node, not a cancellation. The original exception is its ``__cause__``."""
+
+    def __init__(self, node: str) -> None:
+        super().__init__(f"Node '{node}' raised asyncio.CancelledError")
+        self.node = node
+
+
 class ResumeError(GraphError, RuntimeError):
     """``Command(resume=...)`` that cannot be matched: the thread is not paused, a bare value
     while several interrupts are pending, or an id that names no pending interrupt."""
@@ -110,6 +121,7 @@ __all__ = [
     "GraphValidationError",
     "InvalidUpdateError",
     "MailboxFull",
+    "NodeCancelledError",
     "ParentCommand",
     "ResumeError",
     "SpawnError",

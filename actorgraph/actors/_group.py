@@ -46,14 +46,20 @@ class TaskGroup:
             return await self._nursery_cm.__aexit__(exc_type, exc, tb)  # type: ignore[no-any-return]
         return await self._native.__aexit__(exc_type, exc, tb)  # type: ignore[no-any-return]
 
-    def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
+    def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any, shielded: bool = False) -> None:
+        """Start ``func(*args)`` as a child. ``shielded`` children are not cancelled by
+        :meth:`cancel` on asyncio; they must shield what must not be interrupted themselves
+        (an anyio shielded scope: on trio, cancelling the nursery reaches every child)."""
         if self._trio:
             self._native.start_soon(func, *args)
         else:
-            self._tasks.append(self._native.create_task(func(*args)))
+            task = self._native.create_task(func(*args))
+            if not shielded:
+                self._tasks.append(task)
 
     def cancel(self) -> None:
-        """Cancel every child (on trio, the block's body too, as a nursery does)."""
+        """Cancel every child but the shielded ones (on trio, the block's body too, as a
+        nursery does)."""
         if self._trio:
             self._native.cancel_scope.cancel()
         else:

@@ -122,6 +122,9 @@ class CompiledGraph:
                     yield _shape(event, single, subgraphs)
                 if not more:
                     break
+        except BaseException as exc:  # a failure, a cancellation, or the consumer stopped
+            await run.abort(exc)
+            raise
         finally:
             run.release()
 
@@ -227,13 +230,7 @@ class CompiledGraph:
     async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:
         """Run as a node of ``parent``: input is the parent's state, output the full final state."""
         run = self._child_run(value, None, ctx)
-        try:
-            await run.begin(value)
-            while await run.tick():
-                pass
-            await run.end()
-        finally:
-            run.release()
+        await run.run(value)
         return run.values()
 
     # -- drawing ---------------------------------------------------------------------------

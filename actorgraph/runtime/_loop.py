@@ -92,6 +92,7 @@ class Run:
             # a subgraph is checkpointed in its parent's thread under its own namespace
             self.persist = parent.persist.child(self)
         self.finished: list[Task] = []
+        self.failed: Task | None = None  # the task whose failure ended the step
         self.interrupt_before = frozenset(interrupt_before)
         self.interrupt_after = frozenset(interrupt_after)
         self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
@@ -123,6 +124,9 @@ class Run:
             while await self.tick():
                 pass
             await self.end()
+        except BaseException as exc:
+            await self.abort(exc)
+            raise
         finally:
             self.release()
         return self.output()
@@ -181,6 +185,12 @@ class Run:
         if self.persist is not None:
             await self.persist.flush()
 
+    async def abort(self, exc: BaseException) -> None:
+        """The run stops without finishing: write what durability promises before the thread
+        is released (see :meth:`Persistence.abort`)."""
+        if self.persist is not None:
+            await self.persist.abort(exc)
+
     def release(self) -> None:
         if self.persist is not None:
             self.persist.release()
@@ -226,6 +236,7 @@ class Run:
                                                "__metadata__": {"cached": True}})
             persist.done_writes = {}
         self.finished = []
+        self.failed = None
         self.step_interrupts = []
         timeout = self.graph.step_timeout
         try:
@@ -236,11 +247,22 @@ class Run:
             else:
                 with anyio.fail_after(timeout):
                     await self._execute(todo)
-        except Exception as exc:
-            await self._flush()  # what finished tasks streamed is still delivered
+        except BaseException as exc:
+            # A failed task, a step timeout, or the run cancelled: keep what finished tasks
+            # wrote (and the failure); a cancelled task is not a failed one (it runs again).
+            failed: list[tuple[Task, BaseException]]
+            if isinstance(exc, Exception):
+                with anyio.CancelScope(shield=True):
+                    await self._flush()  # what finished tasks streamed is still delivered
+                if self.failed is not None:
+                    failed = [(self.failed, exc)]
+                else:  # a step timeout: every unfinished task
+                    done = set(map(id, self.finished))
+                    failed = [(t, exc) for t in todo if id(t) not in done]
+            else:
+                failed = []  # a cancellation, KeyboardInterrupt...: nobody failed
             if persist is not None:
-                done = set(map(id, self.finished))
-                await persist.save_failure(self.finished, [(t, exc) for t in todo if id(t) not in done])
+                await persist.save_failure(self.finished, failed)
             raise
         if self.step_interrupts:
             return await self._pause(tasks)
@@ -374,6 +396,9 @@ class Run:
             except GraphInterrupt as paused:
                 self.step_interrupts.append((task, paused))
                 return
+            except Exception:
+                self.failed = task
+                raise
             self._task_done(task, started)
             return
         backend = current_backend()
@@ -397,6 +422,7 @@ class Run:
                 await ref.tell(Execute(task, barrier))
             await barrier.slot
         if barrier.failure is not None:
+            self.failed = barrier.failed
             raise barrier.failure
 
     # -- results and streams ---------------------------------------------------------------

@@ -20,10 +20,13 @@ the number of nodes in the graph.
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
 
 from ..channels import MISSING
 from ..errors import ThreadBusyError
@@ -38,8 +41,11 @@ if TYPE_CHECKING:
 
 Durability = Literal["sync", "async", "exit"]
 NO_WRITES = "__no_writes__"
-MAX_INFLIGHT = 256
-"""Submitted-but-uncommitted steps a run may have under ``async`` durability."""
+MAX_INFLIGHT = 16
+"""Submitted-but-uncommitted steps a run may have under ``async`` durability..."""
+MAX_LAG = 0.1
+"""...and seconds the oldest of them may wait: past either bound the run waits for it (which
+also lets the saver's writer run when the nodes never yield to the event loop)."""
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 SPECIAL = frozenset({ERROR, INTERRUPT, RESUME, SCHEDULED, NO_WRITES})
 
@@ -84,6 +90,7 @@ class Persistence:
         self.saved_version = 0
         self.deferred: tuple[str, int, Iterable[str], str] | None = None  # exit durability
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
+        self.oldest = 0.0  # when the oldest of them was submitted (about)
         self._claimed = False
 
     def child(self, run: Run) -> Persistence:
@@ -180,7 +187,7 @@ class Persistence:
             versions_seen={n: dict(seen) for n, seen in state.versions_seen.items()},
             updated_channels=updated,
         )
-        metadata = {"source": source, "step": step, "parents": dict(self.parents), "run_id": self.run.run_id}
+        metadata = {"source": source, "step": step, "parents": dict(self.parents)}
         new_versions = {k: versions[k] for k in changed}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
         config = self.config_for(self.saved_id)
@@ -192,12 +199,19 @@ class Persistence:
             # queued to the saver's writer, which commits in order (batching several steps into
             # one transaction when it falls behind) while the run goes on
             inflight = self.inflight
-            while inflight and len(inflight) >= MAX_INFLIGHT:
-                await inflight.popleft()()
+            if inflight and (len(inflight) >= MAX_INFLIGHT or time.monotonic() - self.oldest > MAX_LAG):
+                await inflight.popleft()()  # the writer commits everything queued meanwhile
+                while inflight and len(inflight) >= MAX_INFLIGHT:
+                    await inflight.popleft()()
+                self.oldest = time.monotonic()
+            elif not inflight:
+                self.oldest = time.monotonic()
             inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, metadata, new_versions,
                                                           expect_head=expect_head))
         else:
-            await self.saver.aput_step(config, writes, checkpoint, metadata, new_versions, expect_head=expect_head)
+            with anyio.CancelScope(shield=True):  # a commit under way lands before a cancel returns
+                await self.saver.aput_step(config, writes, checkpoint, metadata, new_versions,
+                                           expect_head=expect_head)
         self.saved_version = state.max_version
         self.checkpoint_id = self.saved_id = self.own_id = new_id
 
@@ -216,6 +230,26 @@ class Persistence:
             await self._write(source, step, (), sorted(updated), new_id)
             await self.settle()
 
+    async def save_task(self, task: Task) -> None:
+        """``sync`` durability, a step of several tasks: ``task`` just finished; its writes
+        become pending writes of the step's checkpoint now, so a crash before the step commits
+        does not run it again. (The step's commit stores them once more: a no-op.)"""
+        await self.saver.aput_writes(self.config_for(self.checkpoint_id), task.writes or [(NO_WRITES, None)],
+                                     task.id, task_path_str(task.path))
+
+    async def abort(self, exc: BaseException) -> None:
+        """The run ends without finishing (failure, cancellation, any ``BaseException``):
+        write what durability promises — ``exit``: the checkpoint it held back; ``async``:
+        the steps in flight — shielded from cancellation, so that nothing of this run lands
+        after it returns and releases the thread. A failure here is added to ``exc`` as a
+        note (``exc`` propagates)."""
+        with anyio.CancelScope(shield=True):
+            try:
+                await self.flush()
+            except Exception as err:
+                if err is not exc:
+                    exc.add_note(f"while saving what the run did before it stopped: {err!r}")
+
     async def save_pause(self, finished: Sequence[Task],
                          interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]]) -> None:
         """A step stopped by ``interrupt()``: finished tasks' writes, and each interrupted
@@ -231,15 +265,18 @@ class Persistence:
                                          task.id, task_path_str(task.path))
 
     async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]]) -> None:
-        """Keep the writes of the step's finished tasks (and the errors) as pending writes."""
-        await self.flush()
-        config = self.config_for(self.checkpoint_id)
-        if self.checkpoint_id is None:
-            return
-        for task in finished:
-            await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
-        for task, exc in failed:
-            await self.saver.aput_writes(config, [(ERROR, repr(exc))], task.id, task_path_str(task.path))
+        """A step did not complete (a task failed, or the run was cancelled): keep the writes
+        of its finished tasks (and the errors of the failed ones) as pending writes, after
+        what durability held back. Shielded from cancellation."""
+        with anyio.CancelScope(shield=True):
+            await self.flush()
+            config = self.config_for(self.checkpoint_id)
+            if self.checkpoint_id is None:
+                return
+            for task in finished:
+                await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
+            for task, exc in failed:
+                await self.saver.aput_writes(config, [(ERROR, repr(exc))], task.id, task_path_str(task.path))
 
 
 def restore(state: RunState, checkpoint: Checkpoint, clearing: frozenset[str]) -> None:

@@ -8,8 +8,11 @@ and runs it inline in the barrier supervisor's task: the supervisor would only w
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import math
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +23,7 @@ from .._log import enabled, get_logger
 from ..actors import Actor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot
-from ..errors import GraphBubbleUp, GraphInterrupt, InvalidUpdateError, ParentCommand
+from ..errors import GraphBubbleUp, GraphInterrupt, InvalidUpdateError, NodeCancelledError, ParentCommand
 from ..graph._constants import END, START, TASKS, branch_channel
 from ..graph._program import NodeProgram
 from ..graph._schema import update_pairs
@@ -53,7 +56,15 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run) -> Awai
         return fn(*args)  # type: ignore[no-any-return]  # a coroutine
     if node.hidden:
         return _done(fn(*args))
-    return anyio.to_thread.run_sync(functools.partial(fn, *args))
+    return _in_thread(functools.partial(fn, *args))
+
+
+async def _in_thread(fn: Callable[[], Any]) -> Any:
+    """Run a sync node in a worker thread, waited for even when the step is cancelled: a
+    thread cannot be stopped, so it is never abandoned, and what it returns is kept (the
+    step stores it as a finished task's pending writes; a resume does not run it again)."""
+    with anyio.CancelScope(shield=True):
+        return await anyio.to_thread.run_sync(fn)
 
 
 async def _call_subgraph(subgraph: Any, value: Any, ctx: TaskContext, run: Run) -> Any:
@@ -90,7 +101,11 @@ async def run_task(run: Run, task: Task) -> None:
                 return
             except GraphBubbleUp:
                 raise
-            except Exception as exc:
+            except BaseException as exc:
+                if not isinstance(exc, Exception):
+                    if is_cancelled(exc) and not cancelling():
+                        raise NodeCancelledError(task.name) from exc
+                    raise
                 policy = next((p for p in node.retry_policy if p.should_retry(exc)), None)
                 if policy is None or attempt >= policy.max_attempts:
                     exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
@@ -102,6 +117,24 @@ async def run_task(run: Run, task: Task) -> None:
                 await anyio.sleep(delay)
     finally:
         current_task.reset(token)
+
+
+def is_cancelled(exc: BaseException) -> bool:
+    """``exc`` is the running backend's cancellation exception."""
+    if isinstance(exc, asyncio.CancelledError):
+        return True
+    trio = sys.modules.get("trio")
+    return trio is not None and isinstance(exc, trio.Cancelled)
+
+
+def cancelling() -> bool:
+    """The current task is being cancelled (by a cancel scope or ``Task.cancel``), as opposed
+    to code that merely raised a cancellation exception of its own."""
+    trio = sys.modules.get("trio")
+    if trio is not None and trio.lowlevel.in_trio_run():
+        return bool(trio.current_effective_deadline() == -math.inf)
+    current = asyncio.current_task()
+    return current is not None and current.cancelling() > 0
 
 
 async def writes_for(run: Run, task: Task, result: Any) -> list[tuple[str, Any]]:
@@ -236,38 +269,53 @@ def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
 
 
 class Barrier:
-    """Counts a step's tasks down; the first failure cancels the rest of the step."""
+    """Counts a step's tasks down; the first failure cancels the rest of the step.
 
-    __slots__ = ("pending", "group", "failure", "slot", "on_done")
+    Tasks of async nodes are cancelled; a task running a sync node in a worker thread is not
+    (a thread cannot be stopped): the step waits for it, and if it finishes it counts as
+    finished (its writes are kept as pending writes). :attr:`failed` is the task that failed.
+    """
+
+    __slots__ = ("pending", "group", "failure", "failed", "slot", "on_done")
 
     def __init__(self, count: int, group: TaskGroup, slot: Slot, on_done: Callable[[Task], None]) -> None:
         self.pending = count
         self.group = group
-        self.failure: BaseException | None = None
+        self.failure: BaseException | None = None  # the first failure (any BaseException)
+        self.failed: Task | None = None
         self.slot = slot
         self.on_done = on_done
 
     def start(self, run: Run, task: Task) -> None:
         if self.failure is None:
-            self.group.start_soon(self._guarded, run, task)
+            call = task.node.call
+            self.group.start_soon(self._guarded, run, task,
+                                  shielded=not call.is_async and call.subgraph is None)
 
     async def _guarded(self, run: Run, task: Task) -> None:
         try:
-            await run_task(run, task)
-        except GraphInterrupt as paused:
-            run.step_interrupts.append((task, paused))  # siblings go on; the step still ends
-        except Exception as exc:
+            try:
+                await run_task(run, task)
+            except GraphInterrupt as paused:
+                run.step_interrupts.append((task, paused))  # siblings go on; the step still ends
+                return
+            self.on_done(task)
+            persist = run.persist
+            if persist is not None and persist.durability == "sync":
+                await persist.save_task(task)  # durable now, not only when the step commits
+        except BaseException as exc:
+            if is_cancelled(exc):  # (a node's own CancelledError is a NodeCancelledError by now)
+                raise
             if self.failure is None:
                 self.failure = exc
+                self.failed = task
                 self.group.cancel()
                 if not self.slot.done():
-                    self.slot.set_result(None)
-            return
-        else:
-            self.on_done(task)
-        self.pending -= 1
-        if self.pending == 0 and not self.slot.done():
-            self.slot.set_result(None)
+                    self.slot.set_result(None)  # (leaving the group waits for the others)
+        finally:
+            self.pending -= 1
+            if self.pending == 0 and not self.slot.done():
+                self.slot.set_result(None)
 
 
 class Execute(msgspec.Struct, frozen=True):
