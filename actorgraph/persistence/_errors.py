@@ -12,9 +12,11 @@
         └── CheckpointStoreError          the store itself is unusable: not an actorgraph
             │                             database, written by a newer schema, a corrupted
             │                             row, a closed saver
-            └── CheckpointConflictError   a run's next checkpoint would fork its thread: another
-                                          run (another process, another saver on the same
-                                          file) wrote to the thread since this one read it
+            ├── CheckpointConflictError   a run's next checkpoint would fork its thread: another
+            │                             run (another process, another saver on the same
+            │                             file) wrote to the thread since this one read it
+            └── DatabaseLockedError       another connection held the SQLite file's lock for
+                                          longer than the busy timeout (names the file)
 """
 
 from __future__ import annotations
@@ -104,3 +106,20 @@ class CheckpointConflictError(CheckpointStoreError):
             "reads back). Two runs forked the thread at once?"
         )
         return err
+
+
+class DatabaseLockedError(CheckpointStoreError):
+    """Another connection (usually another process) held a lock on the SQLite file for longer
+    than the busy timeout, so the open, read or write could not proceed. The file is fine:
+    retry later, or open with a longer ``busy_timeout``. Raised by :class:`SqliteSaver` and
+    :class:`SqliteStore`; ``where`` names the file, ``timeout`` is the busy timeout in seconds.
+    """
+
+    def __init__(self, where: str, timeout: float, detail: str) -> None:
+        self.where = where
+        self.timeout = timeout
+        super().__init__(
+            f"{where} is locked: another connection held its lock for longer than the busy "
+            f"timeout ({timeout:g} s; {detail}). A long write transaction in another process? "
+            "Retry, or open it with a longer busy_timeout"
+        )

@@ -41,14 +41,16 @@ chunks; migration 2 moves its rows over.
 from __future__ import annotations
 
 import functools
+import random
 import sqlite3
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final, TypeVar
 
 import msgspec
 
-from ._errors import CheckpointConflictError, CheckpointStoreError
+from ._errors import CheckpointConflictError, CheckpointStoreError, DatabaseLockedError
 from ._records import ThreadKey, Version
 from ._rows import (
     BlobRow,
@@ -64,7 +66,13 @@ from ._rows import (
     version_counter,
 )
 
+T = TypeVar("T")
+
 COMPONENT: Final = "checkpoints"
+
+BUSY_TIMEOUT: Final = 5.0
+"""Seconds a connection waits for another connection's lock (SQLite's busy timeout) before
+:class:`DatabaseLockedError`; opening a file retries for as long."""
 
 _V2_TABLES: Final = (
     """CREATE TABLE checkpoint_threads (
@@ -204,6 +212,46 @@ _CHUNK = 4000  # rows per VALUES list (at most 5 parameters each, under SQLite's
 
 _astuple = msgspec.structs.astuple
 
+_SQLITE_BUSY: Final = 5
+_SQLITE_LOCKED: Final = 6
+_sleep = time.sleep  # between attempts of retry_locked (tests act there: release a lock)
+
+
+def is_locked(exc: BaseException) -> bool:
+    """``exc`` is SQLite's "database is locked" (SQLITE_BUSY, any extended code) or "database
+    table is locked" (SQLITE_LOCKED): another connection holds a lock; the file is fine."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "is locked" in str(exc)
+
+
+def retry_locked(fn: Callable[[], T], where: str, timeout: float) -> T:
+    """``fn()``, run again while it fails because another connection holds a lock, for up to
+    ``timeout`` seconds in all; then :class:`DatabaseLockedError` naming ``where`` (the file).
+
+    SQLite's busy handler (``busy_timeout``) does not cover every wait: a connection that
+    already holds a read lock and needs the write lock gets SQLITE_BUSY at once while another
+    connection writes (deadlock avoidance). That happens to ``PRAGMA journal_mode=WAL`` when
+    several processes open one new file together. ``fn`` must leave no transaction open when it
+    fails. Other errors propagate as they are.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not is_locked(exc):
+                raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DatabaseLockedError(where, timeout, str(exc)) from exc
+            _sleep(min(pause * random.uniform(0.5, 1.5), left))  # jitter: openers fall out of step
+            pause = min(pause * 2, 0.05)
+
 
 @functools.lru_cache(maxsize=1024)  # a step stores the same few ids several times
 def pack_id(value: str | None) -> str | bytes | None:
@@ -259,8 +307,9 @@ class Page(msgspec.Struct):
 class Store:
     """The SQL of one database; ``queries`` counts the statements it ran."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.name = name
+        self.busy_timeout = busy_timeout
         self.queries = 0
         self._tkeys: dict[str, int] = {}  # thread_id -> t, valid while no other connection commits
         self._data_version: int | None = None
@@ -293,14 +342,35 @@ class Store:
     # -- setup ----------------------------------------------------------------------------------
 
     def setup(self, conn: sqlite3.Connection) -> None:
-        """Check the file is ours (or empty) and bring its schema up to :data:`LATEST`."""
+        """Check the file is ours (or empty) and bring its schema up to :data:`LATEST`.
+
+        Safe when several processes open one new file at once: a lock another connection holds
+        is waited for (:func:`retry_locked`, up to ``busy_timeout``); the schema is created or
+        migrated in one ``BEGIN IMMEDIATE`` transaction, so one opener creates it and the others
+        find it. A lock held longer raises :class:`DatabaseLockedError`; a file that is not
+        SQLite, not ours or newer raises :class:`CheckpointStoreError`.
+        """
+        retry_locked(functools.partial(self._pragmas, conn), self.name, self.busy_timeout)
+        retry_locked(functools.partial(self._migrate, conn), self.name, self.busy_timeout)
+
+    def _pragmas(self, conn: sqlite3.Connection) -> None:
         try:
+            # the busy timeout first: the journal mode switch may wait for another connection
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             conn.execute("PRAGMA page_size=8192")  # only takes effect on a new, empty file
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=5000")
+        except sqlite3.DatabaseError as exc:
+            if is_locked(exc):
+                raise
+            raise CheckpointStoreError(f"{self.name} is not a usable SQLite database: {exc}") from exc
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        try:
             self._begin(conn, "IMMEDIATE")
         except sqlite3.DatabaseError as exc:
+            if is_locked(exc):
+                raise
             raise CheckpointStoreError(f"{self.name} is not a usable SQLite database: {exc}") from exc
         try:
             current = self._stored_version(conn)
@@ -330,6 +400,8 @@ class Store:
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             )}
         except sqlite3.DatabaseError as exc:
+            if is_locked(exc):
+                raise
             raise CheckpointStoreError(f"{self.name} is not a usable SQLite database: {exc}") from exc
         if "schema_version" not in tables:
             if tables:

@@ -49,10 +49,10 @@ from ._base import (
     refuse_in_event_loop,
     running_event_loop,
 )
-from ._errors import CheckpointStoreError, PersistenceError
+from ._errors import CheckpointStoreError, DatabaseLockedError, PersistenceError
 from ._records import CheckpointTuple, thread_key
 from ._rows import Decoder, Encoded, Op, PutOp, metadata_matches
-from ._schema import Page, Store
+from ._schema import BUSY_TIMEOUT, Page, Store, is_locked
 from ._serde import Serializer
 
 T = TypeVar("T")
@@ -148,8 +148,8 @@ class _AiosqliteDriver(_Driver):
         await self.conn.close()
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    return sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
+    return sqlite3.connect(path, timeout=busy_timeout, check_same_thread=False, isolation_level=None)
 
 
 def _probe(path: str) -> None:
@@ -227,8 +227,13 @@ class SqliteSaver(BaseCheckpointSaver):
     """Checkpoints in a SQLite file; see the module docs for the ways to open one.
 
     WAL journal, ``synchronous=NORMAL``. The file carries a ``schema_version`` table; a file
-    with other tables, a newer schema or corrupted rows raises :class:`CheckpointStoreError`.
-    ``max_batch`` caps jobs per transaction, ``queue_size`` the writer's mailbox.
+    with other tables or a newer schema raises :class:`CheckpointStoreError`, and so does a
+    stored row that cannot be decoded (the message names the file, thread, checkpoint and
+    channel). ``max_batch`` caps jobs per transaction, ``queue_size`` the writer's mailbox.
+
+    Several processes may open one file, a new one too: a lock another connection holds is
+    waited for up to ``busy_timeout`` seconds (opening retries for as long), then
+    :class:`DatabaseLockedError` names the file.
     """
 
     def __init__(
@@ -239,12 +244,16 @@ class SqliteSaver(BaseCheckpointSaver):
         deltas: bool = True,
         max_batch: int = DEFAULT_MAX_BATCH,
         queue_size: int = DEFAULT_QUEUE_SIZE,
+        busy_timeout: float = BUSY_TIMEOUT,
     ) -> None:
         super().__init__(serde=serde, deltas=deltas, intern=True)
         if max_batch < 1 or queue_size < 1:
             raise ValueError("max_batch and queue_size must be at least 1")
+        if not busy_timeout >= 0:
+            raise ValueError(f"busy_timeout must be a number of seconds >= 0, not {busy_timeout!r}")
         self.max_batch = max_batch
         self.queue_size = queue_size
+        self.busy_timeout = busy_timeout
         self._path: str | None = None
         self._driver: _Driver | None = None
         if isinstance(conn, sqlite3.Connection):
@@ -253,7 +262,7 @@ class SqliteSaver(BaseCheckpointSaver):
             self._driver = _AiosqliteDriver(conn, owned=False)
         elif conn is not None:
             raise TypeError(f"SqliteSaver needs an aiosqlite or sqlite3 connection, not {conn!r}")
-        self._store = Store("the checkpoint database")
+        self._store = Store("the checkpoint database", busy_timeout=busy_timeout)
         self._ready = False
         self._open = False
         self._supervisor: Supervisor | None = None
@@ -275,6 +284,7 @@ class SqliteSaver(BaseCheckpointSaver):
         max_batch: int = DEFAULT_MAX_BATCH,
         queue_size: int = DEFAULT_QUEUE_SIZE,
         inline: bool = False,
+        busy_timeout: float = BUSY_TIMEOUT,
     ) -> SqliteSaver:
         """A saver on the database file ``conn_string``; open it with ``async with`` or ``with``.
 
@@ -283,11 +293,15 @@ class SqliteSaver(BaseCheckpointSaver):
         loop's own thread instead: no hop (a WAL commit with ``synchronous=NORMAL`` takes tens
         of microseconds), but every statement blocks the loop while it runs — right for a local
         file and small steps, wrong for a network disk or big reads.
+
+        ``busy_timeout``: seconds to wait for a lock another connection (another process)
+        holds on the file before :class:`DatabaseLockedError`.
         """
-        saver = cls(serde=serde, deltas=deltas, max_batch=max_batch, queue_size=queue_size)
+        saver = cls(serde=serde, deltas=deltas, max_batch=max_batch, queue_size=queue_size,
+                    busy_timeout=busy_timeout)
         saver._inline = inline
         saver._path = conn_string
-        saver._store = Store(f"SQLite file {conn_string!r}")
+        saver._store = Store(f"SQLite file {conn_string!r}", busy_timeout=busy_timeout)
         return saver
 
     @property
@@ -309,18 +323,18 @@ class SqliteSaver(BaseCheckpointSaver):
                 raise CheckpointStoreError("this SqliteSaver has no connection")
             try:
                 if self._inline:
-                    self._driver = _InlineDriver(_connect(self._path), owned=True)
+                    self._driver = _InlineDriver(_connect(self._path, self.busy_timeout), owned=True)
                 elif running_event_loop() == "asyncio":
                     # A failed aiosqlite.connect leaves its thread reporting to a loop that may
                     # be gone: find out whether the file opens before handing it to aiosqlite.
                     await anyio.to_thread.run_sync(_probe, self._path)
-                    conn = await aiosqlite.connect(self._path, isolation_level=None)
+                    conn = await aiosqlite.connect(self._path, timeout=self.busy_timeout, isolation_level=None)
                     self._driver = _AiosqliteDriver(conn, owned=True)
                 else:
-                    raw = await anyio.to_thread.run_sync(_connect, self._path)
+                    raw = await anyio.to_thread.run_sync(_connect, self._path, self.busy_timeout)
                     self._driver = _ThreadDriver(raw, owned=True)
             except sqlite3.Error as exc:
-                raise CheckpointStoreError(f"cannot open {self._path!r}: {exc}") from exc
+                raise _store_error(exc, self._store, "open") from exc
         if isinstance(self._driver, _ThreadDriver) and not isinstance(self._driver, _InlineDriver):
             self._driver.limiter = anyio.CapacityLimiter(1)
         try:
@@ -390,11 +404,14 @@ class SqliteSaver(BaseCheckpointSaver):
         if self._path is None:
             raise CheckpointStoreError("this SqliteSaver has no connection")
         try:
-            driver = _ThreadDriver(_connect(self._path), owned=True)
+            driver = _ThreadDriver(_connect(self._path, self.busy_timeout), owned=True)
         except sqlite3.Error as exc:
-            raise CheckpointStoreError(f"cannot open {self._path!r}: {exc}") from exc
+            raise _store_error(exc, self._store, "open") from exc
         try:
             driver.call_sync(self._store.setup)
+        except sqlite3.Error as exc:
+            driver.conn.close()
+            raise _store_error(exc, self._store) from exc
         except BaseException:
             driver.conn.close()
             raise
@@ -422,7 +439,7 @@ class SqliteSaver(BaseCheckpointSaver):
             try:
                 await self._driver_here().call(self._store.setup)
             except sqlite3.Error as exc:
-                raise _store_error(exc) from exc
+                raise _store_error(exc, self._store) from exc
             self._ready = True
 
     def _driver_here(self) -> _Driver:
@@ -527,7 +544,7 @@ class SqliteSaver(BaseCheckpointSaver):
                 for job, _ in batch:
                     await self._commit_jobs([job])
                 return
-            self._fail(batch[0][0], _store_error(exc))
+            self._fail(batch[0][0], _store_error(exc, self._store))
             return
         self._encoder.commit(overlay)
         self._committed(len(batch), sum(len(enc.checkpoints) for _, enc in batch))
@@ -542,7 +559,7 @@ class SqliteSaver(BaseCheckpointSaver):
         try:
             result = await driver.call(fn, *args)
         except sqlite3.Error as exc:
-            raise _store_error(exc, "read" if fn.__name__.startswith("read") else "update") from exc
+            raise _store_error(exc, self._store, "read" if fn.__name__.startswith("read") else "update") from exc
         self._count(reads=1)
         return result
 
@@ -625,9 +642,13 @@ class SqliteSaver(BaseCheckpointSaver):
         return anyio.run(fn, *args)
 
 
-def _store_error(exc: BaseException, doing: str = "write to") -> BaseException:
+def _store_error(exc: BaseException, store: Store, doing: str = "write to") -> BaseException:
+    """What to raise for ``exc``: SQLite's errors become :class:`CheckpointStoreError` naming the
+    file (a lock held past the busy timeout: :class:`DatabaseLockedError`)."""
     if isinstance(exc, (PersistenceError, anyio.get_cancelled_exc_class())):
         return exc
+    if is_locked(exc):
+        return DatabaseLockedError(store.name, store.busy_timeout, f"cannot {doing} it: {exc}")
     if isinstance(exc, sqlite3.Error):
-        return CheckpointStoreError(f"cannot {doing} the checkpoint database: {exc}")
+        return CheckpointStoreError(f"cannot {doing} {store.name}: {exc}")
     return exc

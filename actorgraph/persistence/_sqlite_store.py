@@ -3,10 +3,16 @@
 SQL runs on the stdlib ``sqlite3`` driver, off the event loop through ``anyio.to_thread`` on
 asyncio and trio alike; one lock serializes the connection (the sync twins take it too), so the
 same file written on asyncio reads on trio. WAL journal, ``synchronous=NORMAL``.
+
+Several processes may open one file, a new one too: opening waits for another connection's lock
+(see :func:`~._schema.retry_locked`) and creates the table in a ``BEGIN IMMEDIATE`` transaction,
+so one opener creates it and the others find it; a lock held past ``busy_timeout`` raises
+:class:`DatabaseLockedError` naming the file.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
@@ -16,7 +22,8 @@ from typing import Any, TypeVar
 import anyio.to_thread
 import msgspec
 
-from ._errors import PersistenceError
+from ._errors import DatabaseLockedError, PersistenceError
+from ._schema import BUSY_TIMEOUT, is_locked, retry_locked
 from ._store import BaseStore, Item, Namespace, Record, Vector, now
 
 __all__ = ["SqliteStore"]
@@ -49,6 +56,21 @@ def _ns_tuple(text: str) -> Namespace:
     return tuple(text.split("."))
 
 
+def _setup(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    """WAL mode and the table; raises SQLite's lock errors for :func:`retry_locked` to retry."""
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")  # before the mode switch
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(_SCHEMA)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def _item(row: tuple[Any, ...]) -> Item:
     prefix, key, value, _vectors, created_at, updated_at = row
     return Item(
@@ -67,18 +89,27 @@ class SqliteStore(BaseStore):
     order is insertion order (replacing an item keeps its place, deleting and re-putting moves it
     to the end); a replacing ``put`` keeps ``created_at`` and sets ``updated_at``. Vectors (for
     ``index=...``) are stored beside the value; ranking is done in Python.
+
+    ``busy_timeout``: seconds to wait for a lock another connection (another process) holds on
+    the file, opening included, before :class:`DatabaseLockedError`.
     """
 
-    def __init__(self, conn_string: str, *, index: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, conn_string: str, *, index: Mapping[str, Any] | None = None,
+                 busy_timeout: float = BUSY_TIMEOUT) -> None:
         super().__init__(index=index)
+        if not busy_timeout >= 0:
+            raise ValueError(f"busy_timeout must be a number of seconds >= 0, not {busy_timeout!r}")
         self.path = conn_string
+        self.busy_timeout = busy_timeout
+        self._where = f"SQLite file {conn_string!r}"
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def from_conn_string(cls, conn_string: str, *, index: Mapping[str, Any] | None = None) -> SqliteStore:
+    def from_conn_string(cls, conn_string: str, *, index: Mapping[str, Any] | None = None,
+                         busy_timeout: float = BUSY_TIMEOUT) -> SqliteStore:
         """A store on the database file ``conn_string``; open it with ``async with`` or ``with``."""
-        return cls(conn_string, index=index)
+        return cls(conn_string, index=index, busy_timeout=busy_timeout)
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r}, {'open' if self._conn is not None else 'closed'})"
@@ -90,12 +121,11 @@ class SqliteStore(BaseStore):
             if self._conn is not None:
                 raise RuntimeError("this SqliteStore is already open")
             try:
-                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+                conn = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False,
+                                       isolation_level=None)
                 try:
-                    conn.execute("PRAGMA journal_mode=WAL")
-                    conn.execute("PRAGMA synchronous=NORMAL")
-                    conn.execute("PRAGMA busy_timeout=5000")
-                    conn.execute(_SCHEMA)
+                    retry_locked(functools.partial(_setup, conn, self.busy_timeout), self._where,
+                                 self.busy_timeout)
                 except BaseException:
                     conn.close()
                     raise
@@ -136,6 +166,8 @@ class SqliteStore(BaseStore):
             try:
                 return fn(self._conn)
             except sqlite3.Error as exc:
+                if is_locked(exc):
+                    raise DatabaseLockedError(self._where, self.busy_timeout, str(exc)) from exc
                 raise PersistenceError(f"store {self.path!r}: {exc}") from exc
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
