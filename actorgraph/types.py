@@ -4,6 +4,7 @@ LangGraph's."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
@@ -30,7 +31,8 @@ class Send(msgspec.Struct, frozen=True):
 N = TypeVar("N")
 
 
-class Command(msgspec.Struct, Generic[N], frozen=True, kw_only=True):
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True, init=False)
+class Command(Generic[N]):
     """Returned by a node to update state and choose where to go; passed as input to resume.
 
     ``update``: like a returned dict (a dict, a list of ``(key, value)`` pairs, or an object
@@ -38,6 +40,10 @@ class Command(msgspec.Struct, Generic[N], frozen=True, kw_only=True):
     answer to pending ``interrupt()``s (a value, or ``{interrupt_id: value}``). ``graph``:
     ``None`` for this graph or ``Command.PARENT`` for the graph containing this subgraph.
     ``Command[Literal["a", "b"]]`` as a node's return annotation declares its destinations.
+
+    A frozen, keyword-only dataclass as in LangGraph: ``dataclasses.replace(cmd, goto="b")``
+    and ``dataclasses.asdict`` work, equality compares the four fields, and the ``repr`` lists
+    only the fields that are set (truthy): ``Command(update={'a': 1}, goto='x')``.
     """
 
     graph: str | None = None
@@ -46,6 +52,32 @@ class Command(msgspec.Struct, Generic[N], frozen=True, kw_only=True):
     goto: Any = ()
 
     PARENT: ClassVar[str] = "__parent__"
+
+    def __init__(self, *, graph: str | None = None, update: Any = None, resume: Any = None,
+                 goto: Any = ()) -> None:
+        # What the generated __init__ of a frozen dataclass does (object.__setattr__ per field),
+        # through the slots' own setters: half the cost, and nodes return Commands per step.
+        _set_graph(self, graph)
+        _set_update(self, update)
+        _set_resume(self, resume)
+        _set_goto(self, goto)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={value!r}"
+            for name, value in (("graph", self.graph), ("update", self.update),
+                                ("resume", self.resume), ("goto", self.goto))
+            if value
+        )
+        return f"Command({shown})"
+
+
+# Any: the slot member descriptors of Command (typeshed has no type for them).
+_slots: Any = Command.__dict__
+_set_graph = _slots["graph"].__set__
+_set_update = _slots["update"].__set__
+_set_resume = _slots["resume"].__set__
+_set_goto = _slots["goto"].__set__
 
 
 class Overwrite(msgspec.Struct, frozen=True):

@@ -119,7 +119,7 @@ class StateGraph:
         for ch in RESERVED_CHARS:
             if ch in node:
                 raise GraphValidationError(f"'{ch}' is a reserved character and is not allowed in the node names.")
-        subgraph = action if hasattr(action, "_program") else None
+        subgraph = action if _is_compiled_graph(action) else None
         if input_schema is None and subgraph is None:
             input_schema = input_schema_of(action)
         if input_schema is not None:
@@ -251,9 +251,12 @@ class StateGraph:
     ) -> Any:
         """Validate and freeze the graph; returns a runnable ``CompiledGraph``.
 
-        Raises :class:`GraphValidationError` (a ``ValueError``) naming the unknown node, edge
-        or branch target.
+        ``checkpointer``: a saver (a :class:`~actorgraph.persistence.BaseCheckpointSaver`),
+        ``None``, or ``True``/``False`` as LangGraph accepts for subgraphs; anything else raises
+        ``TypeError`` naming its type. Raises :class:`GraphValidationError` (a ``ValueError``)
+        naming the unknown node, edge or branch target.
         """
+        _check_checkpointer(checkpointer)
         before = _node_list(interrupt_before)
         after = _node_list(interrupt_after)
         self.validate([*before, *after])
@@ -343,6 +346,29 @@ class StateGraph:
             frozenset(k for k in self.fields if k in channels), managed,
             tuple(k for k in self.fields if k in channels),
         )
+
+
+def _is_compiled_graph(action: Any) -> bool:
+    """``action`` is a compiled graph (to run as a subgraph), not a callable that merely has
+    every attribute asked for (a ``unittest.mock.Mock`` is a plain callable node)."""
+    from ..runtime import CompiledGraph  # the layer above, needed only at build time
+
+    return isinstance(action, CompiledGraph)
+
+
+def _check_checkpointer(checkpointer: Any) -> None:
+    from ..persistence import BaseCheckpointSaver
+
+    if checkpointer is None or isinstance(checkpointer, (bool, BaseCheckpointSaver)):
+        return
+    if isinstance(checkpointer, type):
+        got = f"the class {checkpointer.__name__} (pass an instance: {checkpointer.__name__}(...))"
+    else:
+        got = type(checkpointer).__name__
+    raise TypeError(
+        "compile(checkpointer=...) takes a checkpoint saver (a BaseCheckpointSaver such as "
+        f"InMemorySaver or SqliteSaver), True, False or None; got {got}"
+    )
 
 
 def _identity(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -11,6 +12,7 @@ from typing import Any
 import anyio
 import anyio.from_thread
 
+from ..errors import ParentCommand
 from ..graph._program import Program
 from ._context import TaskContext, current_task
 from . import _snapshot
@@ -228,9 +230,16 @@ class CompiledGraph:
                    subgraphs=parent.subgraphs, parent=parent, live=parent.live)
 
     async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:
-        """Run as a node of ``parent``: input is the parent's state, output the full final state."""
+        """Run as a node of ``parent``: input is the parent's state, output the full final state.
+
+        A node of this graph that returned ``Command(graph=Command.PARENT, ...)`` ends the run
+        early: the node's result in ``parent`` is then that Command, addressed to ``parent``.
+        """
         run = self._child_run(value, None, ctx)
-        await run.run(value)
+        try:
+            await run.run(value)
+        except ParentCommand as escaped:
+            return dataclasses.replace(escaped.command, graph=None)
         return run.values()
 
     # -- drawing ---------------------------------------------------------------------------
