@@ -66,10 +66,10 @@ class ActorGraph(Framework):
 
     def interrupt(self) -> Callable[[Any], Any]:
         try:
-            from actorgraph import interrupt  # type: ignore[attr-defined]
+            from actorgraph import interrupt
         except ImportError:
             raise Unavailable("interrupt not available") from None
-        return interrupt  # type: ignore[no-any-return]
+        return interrupt
 
 
 class LangGraph(Framework):

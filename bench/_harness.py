@@ -153,7 +153,7 @@ class Progress:
 def run_workload(w: Workload, sides: list[Side], frameworks: dict[str, Framework], reps: int,
                  quick: bool, progress: Progress) -> WorkloadResult:
     size = w.size(quick)
-    active = [s for s in sides if s.framework in w.frameworks and s.framework in frameworks]
+    active = [s for s in sides if w.runs_on(s) and s.framework in frameworks]
     reps = min(reps, w.max_reps) if w.max_reps else reps
     result = WorkloadResult(w, size, reps)
     progress.begin(w.name)

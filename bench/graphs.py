@@ -23,8 +23,9 @@ class SeqState(TypedDict):
     log: Annotated[list[str], operator.add]
 
 
-def sequential(mod: Any, n: int) -> Any:
-    """A chain of ``n`` async no-op nodes, each returning ``{"x": x + 1}``."""
+def sequential(mod: Any, n: int, sync: bool = False) -> Any:
+    """A chain of ``n`` async no-op nodes, each returning ``{"x": x + 1}``; with ``sync=True``
+    plain ``def`` nodes (what most LangGraph programs are written with)."""
     g = mod.StateGraph(SeqState)
     prev = mod.START
     for i in range(n):
@@ -33,11 +34,15 @@ def sequential(mod: Any, n: int) -> Any:
         async def node(state: SeqState) -> dict[str, Any]:
             return {"x": state["x"] + 1}
 
-        g.add_node(name, node)
+        g.add_node(name, _sync_step if sync else node)
         g.add_edge(prev, name)
         prev = name
     g.add_edge(prev, mod.END)
     return g
+
+
+def _sync_step(state: SeqState) -> dict[str, Any]:
+    return {"x": state["x"] + 1}
 
 
 class JokeState(TypedDict):

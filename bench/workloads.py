@@ -4,11 +4,15 @@ Each workload is written once against :class:`~bench._frameworks.Framework` and 
 every side (actorgraph on asyncio, actorgraph on trio, LangGraph on asyncio). One call of
 :meth:`Workload.measure` is one repetition on one side, in a fresh event loop; it returns one
 number per metric. Setup that is not part of what a workload measures (building and compiling a
-graph, opening a saver) happens outside the timed region.
+graph, opening a saver) happens outside the timed region. A metric of the sync API
+(``invoke()``, ``stream()``) is taken outside any event loop, on the asyncio side only
+(actorgraph runs the sync API in a private asyncio loop): :attr:`Metric.backends` names the
+actorgraph backends a metric is measured on.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -60,6 +64,7 @@ class Metric:
     target: Target | None = None
     compare: bool = True  # compare with LangGraph pair by pair
     trio_check: bool = False  # report trio against asyncio (target: within 1.5x)
+    backends: tuple[str, ...] = ("asyncio", "trio")  # the actorgraph backends measuring it
 
 
 TRIO_TARGET = 1.5
@@ -80,6 +85,13 @@ class Workload:
 
     def warm_size(self, size: int) -> int:
         return size
+
+    def runs_on(self, side: Side) -> bool:
+        """Whether ``side`` measures this workload (on actorgraph: a metric is measured on its
+        backend; LangGraph always runs on asyncio)."""
+        if side.framework not in self.frameworks:
+            return False
+        return side.framework != "actorgraph" or any(side.backend in m.backends for m in self.metrics)
 
     def setup(self, fw: Framework, size: int) -> Any:
         """Untimed preparation, once per framework (e.g. compile the graph)."""
@@ -146,6 +158,55 @@ class Sequential(Workload):
             for config in configs:
                 out = await graph.ainvoke({"x": 0}, config, **kwargs)
             elapsed = time.perf_counter() - t0
+        _check_x(out, size, self.name)
+        return {"step_us": elapsed / inner / size * 1e6}
+
+
+class SequentialSync(Workload):
+    """The chain of N plain ``def`` nodes; µs per super-step (run time / N).
+
+    ``invoke``: the sync ``graph.invoke()``, called outside any event loop (actorgraph runs it
+    in a private asyncio loop: its asyncio column; trio does not apply). ``ainvoke``:
+    ``await graph.ainvoke()``, where both frameworks run each node in a worker thread.
+    """
+
+    def __init__(self, n: int, call: Literal["invoke", "ainvoke"], speedup: float) -> None:
+        self.n = n
+        self.call = call
+        self.full_size = self.quick_size = n
+        self.name = f"sequential_{n}_sync_{call}"
+        if call == "invoke":
+            self.description = (f"chain of {n} plain def nodes, sync graph.invoke(), no checkpointer "
+                                "(actorgraph: its private asyncio loop)")
+        else:
+            self.description = f"chain of {n} plain def nodes under await graph.ainvoke(), no checkpointer"
+        self.metrics = (Metric("step_us", self.name, "µs/step", target=Target("speedup", speedup),
+                               trio_check=call == "ainvoke",
+                               backends=("asyncio",) if call == "invoke" else ("asyncio", "trio")),)
+
+    def setup(self, fw: Framework, size: int) -> Any:
+        return graphs.sequential(fw.graph, size, sync=True).compile()
+
+    def measure(self, side: Side, fw: Framework, graph: Any, size: int) -> dict[str, float]:
+        if self.call == "ainvoke":
+            return side.run(self.sample, fw, graph, size, side)
+        inner = max(1, 200 // size)
+        configs = [_config(size + 10, False) for _ in range(inner)]
+        gc.collect()  # as Side.run does before an async sample
+        t0 = time.perf_counter()
+        for config in configs:
+            out = graph.invoke({"x": 0}, config)
+        elapsed = time.perf_counter() - t0
+        _check_x(out, size, self.name)
+        return {"step_us": elapsed / inner / size * 1e6}
+
+    async def sample(self, fw: Framework, graph: Any, size: int, side: Side) -> dict[str, float]:
+        inner = max(1, 200 // size)
+        configs = [_config(size + 10, False) for _ in range(inner)]
+        t0 = time.perf_counter()
+        for config in configs:
+            out = await graph.ainvoke({"x": 0}, config)
+        elapsed = time.perf_counter() - t0
         _check_x(out, size, self.name)
         return {"step_us": elapsed / inner / size * 1e6}
 
@@ -430,4 +491,6 @@ WORKLOADS: list[Workload] = [
     StreamFanout(),
     FirstEventLatency(),
     IdleRunsMemory(),
+    SequentialSync(100, "invoke", speedup=10.0),
+    SequentialSync(100, "ainvoke", speedup=5.0),
 ]
