@@ -39,6 +39,10 @@ class Framework:
     def interrupt(self) -> Callable[[Any], Any]:
         raise NotImplementedError
 
+    def stream_writer(self) -> Callable[[], Any]:
+        """The framework's ``get_stream_writer`` (a node's ``custom`` stream writer)."""
+        raise NotImplementedError
+
 
 class ActorGraph(Framework):
     name = "actorgraph"
@@ -71,6 +75,11 @@ class ActorGraph(Framework):
             raise Unavailable("interrupt not available") from None
         return interrupt
 
+    def stream_writer(self) -> Callable[[], Any]:
+        from actorgraph import get_stream_writer
+
+        return get_stream_writer
+
 
 class LangGraph(Framework):
     name = "langgraph"
@@ -99,6 +108,11 @@ class LangGraph(Framework):
         from langgraph.types import interrupt
 
         return interrupt
+
+    def stream_writer(self) -> Callable[[], Any]:
+        from langgraph.config import get_stream_writer
+
+        return get_stream_writer
 
 
 def langgraph_available() -> bool:

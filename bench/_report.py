@@ -111,14 +111,14 @@ def cell(spread: Spread | None, suffix: str = "") -> str:
 
 
 def _target_cell(m: MetricResult) -> str:
-    target = m.metric.target
-    if target is None:
-        return ""
-    checks = m.checks()
-    relevant = [ok for d, ok in checks if "trio within" not in d]
-    if not relevant:
-        return target.describe()
-    return f"{target.describe()}: {'met' if all(relevant) else 'MISSED'}"
+    cells = []
+    for target in m.metric.targets:
+        relevant = [ok for _, ok in m.target_checks(target)]
+        if not relevant:
+            cells.append(target.describe())
+        else:
+            cells.append(f"{target.describe()}: {'met' if all(relevant) else 'MISSED'}")
+    return "; ".join(cells)
 
 
 def table(results: list[WorkloadResult], sides: list[Side], langgraph: bool, loop: str = "asyncio") -> list[str]:
@@ -192,8 +192,8 @@ def plot(results: list[WorkloadResult], path: str, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    speed = [(m.metric.label, m.speedup, m.metric.target) for r in results for m in r.metrics
-             if m.speedup is not None]
+    speed = [(m.metric.label, m.speedup, next((t for t in m.metric.targets if t.kind == "speedup"), None))
+             for r in results for m in r.metrics if m.speedup is not None]
     trio = [(m.metric.label, m.trio_ratio) for r in results for m in r.metrics if m.trio_ratio is not None]
     panels = [name for name, rows in (("speed", speed), ("trio", trio)) if rows]
     fig, axes = plt.subplots(max(len(panels), 1), 1, figsize=(11, 4.2 * max(len(panels), 1)), squeeze=False)

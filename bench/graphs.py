@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import operator
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
+
+import anyio
 
 
 class SeqState(TypedDict):
@@ -43,6 +46,47 @@ def sequential(mod: Any, n: int, sync: bool = False) -> Any:
 
 def _sync_step(state: SeqState) -> dict[str, Any]:
     return {"x": state["x"] + 1}
+
+
+class TalkState(TypedDict):
+    x: int
+    chunks: int
+
+
+STREAM_INTERVAL = 0.01  # seconds between two writer() calls of ``talking``
+
+
+def talking(mod: Any, get_stream_writer: Callable[[], Any], sync: bool = False) -> Any:
+    """One node that calls the ``custom`` stream writer ``chunks`` times (a state key), one call
+    every :data:`STREAM_INTERVAL` seconds, each chunk ``{"i": i, "t": time.perf_counter()}``
+    taken at the call; then returns ``{"x": x + 1}``. ``sync=True``: a plain ``def`` node
+    (it runs in a worker thread under ``ainvoke``/``astream``) pacing with ``time.sleep``."""
+    g = mod.StateGraph(TalkState)
+
+    async def talk(state: TalkState) -> dict[str, Any]:
+        writer = get_stream_writer()
+        start = time.perf_counter()
+        for i in range(state["chunks"]):
+            delay = start + i * STREAM_INTERVAL - time.perf_counter()
+            if delay > 0:
+                await anyio.sleep(delay)
+            writer({"i": i, "t": time.perf_counter()})
+        return {"x": state["x"] + 1}
+
+    def talk_sync(state: TalkState) -> dict[str, Any]:
+        writer = get_stream_writer()
+        start = time.perf_counter()
+        for i in range(state["chunks"]):
+            delay = start + i * STREAM_INTERVAL - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            writer({"i": i, "t": time.perf_counter()})
+        return {"x": state["x"] + 1}
+
+    g.add_node("talk", talk_sync if sync else talk)
+    g.add_edge(mod.START, "talk")
+    g.add_edge("talk", mod.END)
+    return g
 
 
 class JokeState(TypedDict):

@@ -39,12 +39,13 @@ class Target:
 
     kind: Literal["speedup", "at_most", "equals"]
     value: float
+    unit: str = "×"  # of an "at_most" bound, as the table shows it (e.g. " ms")
 
     def describe(self) -> str:
         if self.kind == "speedup":
             return f"≥{self.value:g}× LangGraph"
         if self.kind == "at_most":
-            return f"≤{self.value:g}×"
+            return f"≤{self.value:g}{self.unit}"
         return f"= {self.value:g}"
 
     def met(self, x: float) -> bool:
@@ -61,10 +62,16 @@ class Metric:
     label: str
     unit: str
     better: Literal["lower", "higher"] = "lower"
-    target: Target | None = None
+    target: Target | tuple[Target, ...] | None = None
     compare: bool = True  # compare with LangGraph pair by pair
     trio_check: bool = False  # report trio against asyncio (target: within 1.5x)
     backends: tuple[str, ...] = ("asyncio", "trio")  # the actorgraph backends measuring it
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        if self.target is None:
+            return ()
+        return self.target if isinstance(self.target, tuple) else (self.target,)
 
 
 TRIO_TARGET = 1.5
@@ -448,6 +455,75 @@ class FirstEventLatency(Workload):
                 "compile_ms": compile_s / inner * 1e3, "first_ms": first_s / inner * 1e3}
 
 
+STREAM_TARGETS = (Target("at_most", 2.0, " ms"), Target("speedup", 1.0))
+
+
+class StreamLatency(Workload):
+    """Lag of ``custom`` stream chunks: a node calls the stream writer every 10 ms, each chunk
+    carrying ``time.perf_counter()`` at the call; the consumer takes the difference on receipt.
+
+    Three variants per side: an ``async def`` node under ``astream``; a ``def`` node (a worker
+    thread) under ``astream``; the same ``def`` node under the sync ``stream()`` (called outside
+    any event loop: actorgraph's asyncio column; LangGraph's sync ``stream`` runs no async node).
+    """
+
+    name = "stream_latency"
+    description = ("a node calling the custom stream writer every 10 ms (1 s); lag from the call to "
+                   "the consumer receiving the chunk: async def node under astream, def node under "
+                   "astream, def node under the sync stream()")
+    full_size = 100  # chunks, one per STREAM_INTERVAL
+    quick_size = 20
+    max_reps = 3
+    metrics = (
+        Metric("p50_ms", "stream_latency p50", "ms"),
+        Metric("p99_ms", "stream_latency p99", "ms", target=STREAM_TARGETS),
+        Metric("def_p50_ms", "stream_latency, def node: p50", "ms"),
+        Metric("def_p99_ms", "stream_latency, def node: p99", "ms", target=STREAM_TARGETS),
+        Metric("sync_p50_ms", "stream_latency, def node, sync stream(): p50", "ms",
+               backends=("asyncio",)),
+        Metric("sync_p99_ms", "stream_latency, def node, sync stream(): p99", "ms",
+               target=STREAM_TARGETS, backends=("asyncio",)),
+    )
+
+    def warm_size(self, size: int) -> int:
+        return min(size, 10)
+
+    def setup(self, fw: Framework, size: int) -> Any:
+        writer = fw.stream_writer()
+        return (graphs.talking(fw.graph, writer).compile(),
+                graphs.talking(fw.graph, writer, sync=True).compile())
+
+    def measure(self, side: Side, fw: Framework, state: Any, size: int) -> dict[str, float]:
+        values = side.run(self.sample, fw, state, size, side)
+        if side.backend == "asyncio":
+            gc.collect()
+            lags: list[float] = []
+            seen: list[int] = []
+            for chunk in state[1].stream({"x": 0, "chunks": size}, stream_mode="custom"):
+                lags.append(time.perf_counter() - chunk["t"])
+                seen.append(chunk["i"])
+            values.update(self._lags("sync_", lags, seen, size))
+        return values
+
+    async def sample(self, fw: Framework, state: Any, size: int, side: Side) -> dict[str, float]:
+        values: dict[str, float] = {}
+        for prefix, graph in (("", state[0]), ("def_", state[1])):
+            lags: list[float] = []
+            seen: list[int] = []
+            async for chunk in graph.astream({"x": 0, "chunks": size}, stream_mode="custom"):
+                lags.append(time.perf_counter() - chunk["t"])
+                seen.append(chunk["i"])
+            values.update(self._lags(prefix, lags, seen, size))
+        return values
+
+    def _lags(self, prefix: str, lags: list[float], seen: list[int], size: int) -> dict[str, float]:
+        if seen != list(range(size)):
+            raise AssertionError(f"{self.name}: expected chunks 0..{size - 1} in order, got {seen!r:.200}")
+        lat = sorted(lags)
+        return {f"{prefix}p50_ms": statistics.median(lat) * 1e3,
+                f"{prefix}p99_ms": _percentile(lat, 0.99) * 1e3}
+
+
 class IdleRunsMemory(Workload):
     name = "idle_runs_memory"
     description = ("10,000 runs parked at interrupt() (in-memory saver), in a fresh process per "
@@ -493,4 +569,5 @@ WORKLOADS: list[Workload] = [
     IdleRunsMemory(),
     SequentialSync(100, "invoke", speedup=10.0),
     SequentialSync(100, "ainvoke", speedup=5.0),
+    StreamLatency(),
 ]
