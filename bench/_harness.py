@@ -196,6 +196,9 @@ def run_workload(w: Workload, sides: list[Side], frameworks: dict[str, Framework
     except Exception as exc:
         result.error = f"{type(exc).__name__}: {exc}"
         traceback.print_exc(file=sys.stderr)
+    finally:
+        for state in states.values():
+            w.teardown(state)
     result.seconds = time.perf_counter() - t0
     summarise(result)
     progress.end("error" if result.error else f"done in {result.seconds:.1f}s")

@@ -89,6 +89,25 @@ def talking(mod: Any, get_stream_writer: Callable[[], Any], sync: bool = False) 
     return g
 
 
+class LoopState(TypedDict):
+    x: int
+    stop: int
+
+
+def counting_loop(mod: Any) -> Any:
+    """One node ``inc`` looping on itself: ``{"x": x + 1}`` until ``x >= stop`` (one super-step
+    per increment, so a run from ``{"x": 0, "stop": n}`` makes an n-step thread)."""
+    g = mod.StateGraph(LoopState)
+
+    async def inc(state: LoopState) -> dict[str, Any]:
+        return {"x": state["x"] + 1}
+
+    g.add_node("inc", inc)
+    g.add_edge(mod.START, "inc")
+    g.add_conditional_edges("inc", lambda s: mod.END if s["x"] >= s["stop"] else "inc")
+    return g
+
+
 class JokeState(TypedDict):
     subject: str
     counter: int

@@ -4,10 +4,10 @@ Each workload is written once against :class:`~bench._frameworks.Framework` and 
 every side (actorgraph on asyncio, actorgraph on trio, LangGraph on asyncio). One call of
 :meth:`Workload.measure` is one repetition on one side, in a fresh event loop; it returns one
 number per metric. Setup that is not part of what a workload measures (building and compiling a
-graph, opening a saver) happens outside the timed region. A metric of the sync API
-(``invoke()``, ``stream()``) is taken outside any event loop, on the asyncio side only
-(actorgraph runs the sync API in a private asyncio loop): :attr:`Metric.backends` names the
-actorgraph backends a metric is measured on.
+graph, opening a saver, building a long thread) happens outside the timed region. A metric of
+the sync API (``invoke()``, ``stream()``) is taken outside any event loop, on the asyncio side
+only (actorgraph runs the sync API in a private asyncio loop): :attr:`Metric.backends` names
+the actorgraph backends a metric is measured on.
 """
 
 from __future__ import annotations
@@ -103,6 +103,9 @@ class Workload:
     def setup(self, fw: Framework, size: int) -> Any:
         """Untimed preparation, once per framework (e.g. compile the graph)."""
         return None
+
+    def teardown(self, state: Any) -> None:
+        """Undo :meth:`setup` (e.g. remove a temp file) once the workload is done."""
 
     async def sample(self, fw: Framework, state: Any, size: int, side: Side) -> dict[str, float]:
         raise NotImplementedError
@@ -524,6 +527,69 @@ class StreamLatency(Workload):
                 f"{prefix}p99_ms": _percentile(lat, 0.99) * 1e3}
 
 
+@dataclass
+class _Thread:
+    """A built thread on a temp SQLite file, and the checkpoint to fork."""
+
+    graph: Any
+    tmp: tempfile.TemporaryDirectory[str]
+    path: str
+    fork: dict[str, Any]  # the config of the checkpoint of step size // 2
+    fork_x: int
+
+
+class ForkAndReplay(Workload):
+    """Time travel on SQLite: fork a long thread half way and run a few steps from the fork.
+
+    The thread (one node looping on a counter, default settings) is built once per framework,
+    untimed; each sample forks the same checkpoint again (a new branch each time).
+    """
+
+    name = "fork_and_replay"
+    description = ("a 1000-step thread on SQLite (built untimed), forked at step 500: update_state on "
+                   "that checkpoint, then 10 steps from the fork")
+    full_size = 1000  # steps in the thread; the fork is at size // 2
+    quick_size = 100
+    replay = 10
+    metrics = (Metric("fork_ms", "fork_and_replay", "ms", trio_check=True),)
+
+    def setup(self, fw: Framework, size: int) -> Any:
+        graph = graphs.counting_loop(fw.graph).compile()
+        tmp = tempfile.TemporaryDirectory(prefix="agbench-")
+        path = os.path.join(tmp.name, "bench.db")
+        try:
+            fork, fork_x = anyio.run(self._build, fw, graph, path, size)
+        except BaseException:
+            tmp.cleanup()
+            raise
+        return _Thread(graph, tmp, path, fork, fork_x)
+
+    def teardown(self, state: Any) -> None:
+        state.tmp.cleanup()
+
+    async def _build(self, fw: Framework, graph: Any, path: str, size: int) -> tuple[dict[str, Any], int]:
+        async with fw.sqlite_saver(path) as saver:
+            g = fw.with_saver(graph, saver)
+            config = _config(size + 10, True)
+            _check_x(await g.ainvoke({"x": 0, "stop": size}, config), size, self.name)
+            thread = {"configurable": config["configurable"]}
+            async for snap in g.aget_state_history(thread):
+                if snap.metadata["step"] == size // 2:
+                    return dict(snap.config), int(snap.values["x"])
+        raise AssertionError(f"{self.name}: no checkpoint of step {size // 2}")
+
+    async def sample(self, fw: Framework, state: Any, size: int, side: Side) -> dict[str, float]:
+        async with fw.sqlite_saver(state.path) as saver:
+            g = fw.with_saver(state.graph, saver)
+            await g.aget_state({"configurable": {"thread_id": "warm-up"}})  # open, create tables
+            t0 = time.perf_counter()
+            config = await g.aupdate_state(state.fork, {"stop": state.fork_x + self.replay}, as_node="inc")
+            out = await g.ainvoke(None, config)
+            elapsed = time.perf_counter() - t0
+        _check_x(out, state.fork_x + self.replay, self.name)
+        return {"fork_ms": elapsed * 1e3}
+
+
 class IdleRunsMemory(Workload):
     name = "idle_runs_memory"
     description = ("10,000 runs parked at interrupt() (in-memory saver), in a fresh process per "
@@ -570,4 +636,5 @@ WORKLOADS: list[Workload] = [
     SequentialSync(100, "invoke", speedup=10.0),
     SequentialSync(100, "ainvoke", speedup=5.0),
     StreamLatency(),
+    ForkAndReplay(),
 ]
