@@ -19,6 +19,9 @@
         ├── GraphInterrupt                 interrupt() paused the run
         └── ParentCommand                  Command(graph=PARENT) escaping a subgraph
 
+    UserWarning
+    └── UnknownDestinationWarning          a goto / Send / router named no node: dropped
+
 Errors LangGraph users catch keep LangGraph's names and base classes. Messages of errors that
 LangGraph documents end with the same troubleshooting line.
 """
@@ -108,6 +111,14 @@ class ParentCommand(GraphBubbleUp):
         self.command = command
 
 
+class UnknownDestinationWarning(UserWarning):
+    """A node's ``Command(goto=...)``, a ``Send`` or a conditional edge's router named a
+    destination that is not a node of the graph: that destination is dropped and the run goes
+    on (LangGraph only logs it). The message names the node that routed there, the
+    destination and the step. Make it an error with ``warnings.simplefilter("error",
+    UnknownDestinationWarning)``."""
+
+
 __all__ = [
     "ActorError",
     "ActorStopped",
@@ -126,5 +137,6 @@ __all__ = [
     "ResumeError",
     "SpawnError",
     "ThreadBusyError",
+    "UnknownDestinationWarning",
     "error_message",
 ]

@@ -7,8 +7,9 @@ import typing
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Literal, get_args, get_origin
 
+from ..errors import InvalidUpdateError
 from ..types import Send
-from ._constants import END
+from ._constants import END, START
 
 
 class Branch:
@@ -18,18 +19,24 @@ class Branch:
     a ``Send``, or a list of them. With ``path_map`` (a dict, or a list meaning identity) each
     returned key is looked up there (a missing key raises ``KeyError``). Without one, a
     ``Literal[...]`` return annotation on ``path`` acts as the map.
+
+    As in LangGraph, ``None`` or ``START`` as a destination raises ``ValueError`` and a
+    ``Send`` to ``END`` raises ``InvalidUpdateError``; a name that is not a node is not this
+    class's business (the runtime warns and drops it).
     """
 
-    __slots__ = ("name", "path", "path_map", "accepts_config", "is_async")
+    __slots__ = ("name", "source", "path", "path_map", "accepts_config", "is_async")
 
     def __init__(
         self,
         path: Callable[..., Any],
         path_map: dict[Hashable, str] | Sequence[str] | None = None,
         name: str | None = None,
+        source: str | None = None,
     ) -> None:
         self.path = path
         self.name = name or _callable_name(path)
+        self.source = source  # the node it follows (for error messages)
         if path_map is None:
             path_map = _literal_targets(path)
         if path_map is not None and not isinstance(path_map, dict):
@@ -53,16 +60,23 @@ class Branch:
         items = result if isinstance(result, (list, tuple)) else [result]
         out: list[str | Send] = []
         for item in items:
-            if item is None:
-                raise ValueError("Branch did not return a valid destination")
             if isinstance(item, Send):
+                if item.node == END:
+                    raise self._located(InvalidUpdateError("Cannot send a packet to the END node"))
                 out.append(item)
                 continue
-            if self.path_map is not None:
+            if item is not None and self.path_map is not None:
                 item = self.path_map[item]
+            if item is None or item == START:
+                raise self._located(ValueError("Branch did not return a valid destination"))
             if item != END:
                 out.append(item)
         return out
+
+    def _located(self, error: Exception) -> Exception:
+        where = f"at '{self.source}' node, " if self.source is not None else ""
+        error.add_note(f"Returned by the router of the conditional edge {where}'{self.name}' branch")
+        return error
 
 
 def _callable_name(fn: Callable[..., Any]) -> str:

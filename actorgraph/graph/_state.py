@@ -173,7 +173,7 @@ class StateGraph:
         """After ``source`` runs, ``path(state)`` picks the next node(s): a name, ``END``, a
         ``Send``, or a list of them (mapped through ``path_map`` when given). The router sees
         the state plus ``source``'s own writes of this step."""
-        branch = Branch(path, path_map)
+        branch = Branch(path, path_map, source=source)
         if branch.name in self.branches.get(source, {}):
             raise GraphValidationError(f"Branch with name `{branch.name}` already exists for node `{source}`")
         self.branches.setdefault(source, {})[branch.name] = branch
