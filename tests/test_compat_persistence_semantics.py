@@ -1,7 +1,7 @@
 """LangGraph compatibility of what a thread shows and keeps (issue 10): a failed task's error in
-``get_state``/``get_state_history``, ``interrupt()`` in a graph without a checkpointer, sync
-calls on an in-memory store from inside a running node, and what ``compile()`` accepts as a
-checkpointer. On asyncio and trio; where a saver matters, memory and SQLite.
+``get_state``/``get_state_history``, sync calls on an in-memory store from inside a running
+node, and what ``compile()`` accepts as a checkpointer. On asyncio and trio; where a saver
+matters, memory and SQLite.
 
 Expected values were produced by running the same graphs with LangGraph 1.2.24
 (langgraph-checkpoint 4.3.2, langgraph-checkpoint-sqlite 3.1.2).
