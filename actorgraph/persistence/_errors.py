@@ -68,8 +68,10 @@ class CheckpointStoreError(PersistenceError):
 
     Raised for a SQLite file that is not an actorgraph checkpoint database (other tables, no
     ``schema_version``), one written by a newer actorgraph (higher schema version), a file that
-    is not SQLite at all, a stored row that cannot be decoded (names thread, checkpoint and
-    channel), and for calls on a closed saver or from the wrong event loop.
+    is not SQLite at all, a stored row that cannot be decoded (a column of the wrong SQL type,
+    garbage or truncated bytes, a missing chunk or blob: names the file, thread, checkpoint and
+    channel, metadata or pending write), and for calls on a closed saver or from the wrong event
+    loop.
     """
 
 

@@ -393,29 +393,51 @@ class BlobSource(Protocol):
 
 
 _MISSING: Final = object()
+_ABSENT: Final = object()  # (memo) no blob stored for the version
 
 
 class Decoder:
     """Builds :class:`CheckpointTuple` s from rows; one instance per read (it memoises blobs).
 
-    Undecodable rows raise :class:`CheckpointStoreError` naming thread, checkpoint and channel
-    (a :class:`DecryptionError` — wrong key, tampered data — is raised as itself).
+    Any stored row that cannot be decoded raises :class:`CheckpointStoreError` whose message
+    names ``source`` (the file, when given), the thread (and namespace), the checkpoint and the
+    channel, "metadata" or the pending write's task: a column of the wrong SQL type, garbage or
+    truncated bytes, an unknown type tag, a missing or corrupted chunk, a missing delta base, and
+    a missing blob of a channel the checkpoint lists in ``updated_channels`` (that blob is
+    written with the checkpoint). A :class:`DecryptionError` (wrong key, tampered data) is
+    raised as itself, with a note saying where.
+
+    A missing blob of any other channel in ``channel_versions`` reads as an absent value: the
+    savers' contract stores only ``new_versions``, so a caller may name versions it never
+    stored (a fork that renumbers every channel, say), and such checkpoints stay readable.
     """
 
-    def __init__(self, serde: Serializer, blobs: BlobSource, chunks: Mapping[bytes, bytes] | None = None) -> None:
+    def __init__(self, serde: Serializer, blobs: BlobSource, chunks: Mapping[bytes, bytes] | None = None,
+                 *, source: str | None = None) -> None:
         self.serde = serde
         self.blobs = blobs
         self.chunks: Mapping[bytes, bytes] = chunks if chunks is not None else {}
+        self.source = source
         self._values: dict[tuple[str, str, str, Version], Any] = {}
 
+    def error(self, where: str, problem: str) -> CheckpointStoreError:
+        """The error for an undecodable ``where`` (e.g. "channel 'x' of checkpoint ...")."""
+        prefix = "" if self.source is None else f"{self.source}: "
+        return CheckpointStoreError(f"{prefix}cannot decode {where}: {problem}")
+
     def loads(self, type_: str, data: bytes, where: str) -> Any:
+        if not isinstance(type_, str):
+            raise self.error(where, f"its type tag is {_sql_type(type_)}, not TEXT")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise self.error(where, f"stored as {_sql_type(data)}, not a BLOB")
         if type_.startswith(CHUNKED):
             type_ = type_[len(CHUNKED):]
-            content = self.chunks.get(data)
+            content = self.chunks.get(bytes(data))
             if content is None:
-                raise CheckpointStoreError(f"cannot decode {where}: its chunk {bytes(data).hex()} is missing")
-            if hashlib.blake2b(content, digest_size=16).digest() != data:
-                raise CheckpointStoreError(f"cannot decode {where}: its chunk {bytes(data).hex()} is corrupted")
+                raise self.error(where, f"its chunk {bytes(data).hex()} is missing")
+            if (not isinstance(content, (bytes, bytearray, memoryview))
+                    or hashlib.blake2b(content, digest_size=16).digest() != data):
+                raise self.error(where, f"its chunk {bytes(data).hex()} is corrupted")
             data = content
         try:
             serde = self.serde
@@ -423,29 +445,40 @@ class Decoder:
                 return serde.loads_interned((type_, data), self.chunks)
             return serde.loads_typed((type_, data))
         except DecryptionError as exc:
-            exc.add_note(f"while reading {where}")
+            exc.add_note(f"while reading {where}" + ("" if self.source is None else f" in {self.source}"))
             raise
         except Exception as exc:
-            raise CheckpointStoreError(f"cannot decode {where}: {exc}") from exc
+            raise self.error(where, str(exc)) from exc
+
+    def metadata(self, row: CheckpointRow) -> dict[str, Any]:
+        """The checkpoint's metadata (a dict, else :class:`CheckpointStoreError`)."""
+        where = f"metadata of {checkpoint_where(row)}"
+        metadata = self.loads(row.meta_type, row.meta, where)
+        if not isinstance(metadata, dict):
+            raise self.error(where, f"not a dict but {type(metadata).__name__}")
+        return metadata
 
     def checkpoint_tuple(self, row: CheckpointRow, writes: Iterable[WriteRow]) -> CheckpointTuple:
-        where = f"checkpoint {row.checkpoint_id!r} of thread {row.thread_id!r}"
+        where = checkpoint_where(row)
         try:
             versions = _versions_decoder.decode(row.versions)
-        except msgspec.DecodeError as exc:
-            raise CheckpointStoreError(f"cannot decode {where}: corrupted channel versions") from exc
+        except (msgspec.DecodeError, TypeError) as exc:
+            raise self.error(f"channel versions of {where}", str(exc)) from exc
         skeleton = self.loads(row.type, row.data, where)
-        metadata = self.loads(row.meta_type, row.meta, f"metadata of {where}")
+        metadata = self.metadata(row)
         if isinstance(skeleton, list) and len(skeleton) in (3, 4):
-            skeleton = {"v": skeleton[0], "versions_seen": skeleton[1], "updated_channels": skeleton[2],
-                        "ts": skeleton[3] if len(skeleton) == 4 else _iso(row.ts)}
+            try:
+                ts = skeleton[3] if len(skeleton) == 4 else _iso(row.ts)
+            except (TypeError, ValueError, OverflowError, OSError) as exc:
+                raise self.error(where, f"its timestamp {row.ts!r} is corrupted ({exc})") from exc
+            skeleton = {"v": skeleton[0], "versions_seen": skeleton[1], "updated_channels": skeleton[2], "ts": ts}
         if not isinstance(skeleton, dict):
-            raise CheckpointStoreError(f"cannot decode {where}: not a checkpoint record")
-        if not isinstance(metadata, dict):
-            raise CheckpointStoreError(f"cannot decode metadata of {where}: not a dict")
+            raise self.error(where, "not a checkpoint record")
+        updated = skeleton.get("updated_channels")
+        written = {c for c in updated if isinstance(c, str)} if isinstance(updated, (list, tuple)) else set()
         values: dict[str, Any] = {}
         for channel, version in versions.items():
-            value = self.channel_value(row.thread_id, row.ns, channel, version, where)
+            value = self.channel_value(row.thread_id, row.ns, channel, version, where, required=channel in written)
             if value is not _MISSING:
                 values[channel] = value
         try:
@@ -455,11 +488,15 @@ class Decoder:
                 updated_channels=skeleton.get("updated_channels"),
             )
         except (KeyError, TypeError) as exc:
-            raise CheckpointStoreError(f"cannot decode {where}: missing field {exc}") from exc
+            raise self.error(where, f"missing field {exc}") from exc
         key = ThreadKey(row.thread_id, row.ns, row.checkpoint_id)
         pending: list[PendingWrite] = []
-        for w in sorted(writes, key=lambda w: (w.task_path, w.task_id, w.idx)):
-            value = self.loads(w.type, w.data, f"write {w.channel!r} of task {w.task_id!r} in {where}")
+        try:
+            ordered = sorted(writes, key=lambda w: (w.task_path, w.task_id, w.idx))
+        except TypeError as exc:  # a key column of the wrong SQL type
+            raise self.error(f"pending writes of {where}", f"corrupted keys ({exc})") from exc
+        for w in ordered:
+            value = self.loads(w.type, w.data, f"pending write {w.channel!r} of task {w.task_id!r} in {where}")
             pending.append((w.task_id, w.channel, value))
         return CheckpointTuple(
             config=key.config(),
@@ -469,12 +506,22 @@ class Decoder:
             pending_writes=pending,
         )
 
-    def channel_value(self, thread: str, ns: str, channel: str, version: Version, where: str) -> Any:
-        """The value of ``channel`` at ``version``, following delta chains; _MISSING if none."""
+    def channel_value(self, thread: str, ns: str, channel: str, version: Version, where: str,
+                      *, required: bool = False) -> Any:
+        """The value of ``channel`` at ``version``, following delta chains; _MISSING if the
+        stored version holds no value (the channel is empty) or, unless ``required``, if no
+        blob is stored for it. A ``required`` version with no stored blob, or a delta whose base
+        is not stored, raises :class:`CheckpointStoreError`."""
         key = (thread, ns, channel, version)
+        what = f"channel {channel!r} (version {version!r}) of {where}"
         if key in self._values:
+            known = self._values[key]
+            if known is _ABSENT:
+                if required:
+                    raise self.error(what, "its blob, written with the checkpoint, is missing")
+                return _MISSING
             # Several checkpoints of one page may share a version: each gets its own container.
-            return _fresh(self._values[key])
+            return _fresh(known)
         chain: list[BlobRow] = []
         start: list[Any] | None = None
         cursor: Version | None = version
@@ -482,21 +529,21 @@ class Decoder:
             ckey = (thread, ns, channel, cursor)
             if chain and ckey in self._values:
                 start = self._values[ckey]
+                if start is _ABSENT:
+                    raise self.error(what, f"version {cursor!r}, the base of a stored delta, is missing")
                 break
             row = self.blobs.get(ckey)
             if row is None:
                 if not chain:
-                    self._values[key] = _MISSING
+                    self._values[key] = _ABSENT
+                    if required:
+                        raise self.error(what, "its blob, written with the checkpoint, is missing")
                     return _MISSING
-                raise CheckpointStoreError(
-                    f"cannot decode channel {channel!r} of {where}: version {cursor!r}, the base "
-                    f"of a stored delta, is missing"
-                )
+                raise self.error(what, f"version {cursor!r}, the base of a stored delta, is missing")
             chain.append(row)
             cursor = row.base
             if len(chain) > 1_000_000:
-                raise CheckpointStoreError(f"channel {channel!r} of {where}: delta chain loops")
-        what = f"channel {channel!r} (version {version!r}) of {where}"
+                raise self.error(what, "its delta chain loops")
         if start is None:
             root = chain.pop()
             if root.type == EMPTY:
@@ -507,19 +554,40 @@ class Decoder:
                 self._values[key] = value
                 return value
             if not isinstance(value, list):
-                raise CheckpointStoreError(f"cannot decode {what}: delta base is not a list")
+                raise self.error(what, "delta base is not a list")
             items = list(value)
         elif isinstance(start, list):
             items = list(start)
         else:
-            raise CheckpointStoreError(f"cannot decode {what}: delta base is not a list")
+            raise self.error(what, "delta base is not a list")
         for row in reversed(chain):
             tail = self.loads(row.type, row.data, what)
             if not isinstance(tail, list):
-                raise CheckpointStoreError(f"cannot decode {what}: a delta is not a list")
+                raise self.error(what, "a delta is not a list")
             items.extend(tail)
         self._values[key] = items
         return items
+
+
+def checkpoint_where(row: CheckpointRow) -> str:
+    """Where a checkpoint row sits, for messages: its id, thread and namespace (if any)."""
+    ns = f" (namespace {row.ns!r})" if row.ns else ""
+    return f"checkpoint {row.checkpoint_id!r} of thread {row.thread_id!r}{ns}"
+
+
+def _sql_type(value: object) -> str:
+    """The SQLite storage class a column value read back as."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return "TEXT"
+    if isinstance(value, int):
+        return "INTEGER"
+    if isinstance(value, float):
+        return "REAL"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "BLOB"
+    return type(value).__name__
 
 
 def _fresh(value: Any) -> Any:

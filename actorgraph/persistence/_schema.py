@@ -61,6 +61,7 @@ from ._rows import (
     blobs_to_keep,
     check_heads,
     checkpoints_to_prune,
+    checkpoint_where,
     chunk_refs,
     decode_versions,
     version_counter,
@@ -270,12 +271,15 @@ def pack_id(value: str | None) -> str | bytes | None:
 
 
 def unpack_id(value: str | bytes) -> str:
-    """The id text of a stored id (see :func:`pack_id`)."""
+    """The id text of a stored id (see :func:`pack_id`); :class:`CheckpointStoreError` for
+    anything else (bytes of another length, a number, NULL)."""
     if isinstance(value, bytes):
         if len(value) != 16:
             raise CheckpointStoreError(f"corrupted id {value!r}: expected 16 bytes")
         h = value.hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    if not isinstance(value, str):
+        raise CheckpointStoreError(f"corrupted id {value!r}: expected text or 16 bytes")
     return value
 
 
@@ -291,8 +295,22 @@ def _stored(t: int, row: CheckpointRow | WriteRow) -> tuple[Any, ...]:
     return (t, cols[1], pack_id(cols[2]), pack_id(cols[3]), *cols[4:])
 
 
-def _write_row(thread_id: str, cols: Sequence[Any]) -> WriteRow:
-    return WriteRow(thread_id, cols[1], unpack_id(cols[2]), unpack_id(cols[3]), *cols[4:])
+def _write_row(name: str, thread_id: str, cols: Sequence[Any]) -> WriteRow:
+    checkpoint_id = unpack_id(cols[2])  # (matched a stored checkpoint's id: not corrupted)
+    try:
+        task_id = unpack_id(cols[3])
+    except CheckpointStoreError as exc:
+        raise CheckpointStoreError(
+            f"{name}: cannot decode a pending write {cols[5]!r} of checkpoint {checkpoint_id!r} of thread "
+            f"{thread_id!r}: its task id is corrupted ({exc})"
+        ) from exc
+    return WriteRow(thread_id, cols[1], checkpoint_id, task_id, *cols[4:])
+
+
+def _lenient_text(data: bytes) -> str:
+    """Text read back even when it is not UTF-8 (a BLOB rewritten as TEXT): the decoder then
+    reports the column's type, naming the row, instead of sqlite3 failing the whole read."""
+    return data.decode("utf-8", "surrogateescape")
 
 
 class Page(msgspec.Struct):
@@ -524,7 +542,13 @@ class Store:
             "SELECT (SELECT max(version) FROM checkpoint_blobs WHERE t = ?1 AND checkpoint_ns = ?2 "
             "AND version < ''), (SELECT max(version) FROM checkpoint_blobs WHERE t = ?1 "
             "AND checkpoint_ns = ?2 AND version >= '')"), (t, key.checkpoint_ns)).fetchone()
-        return max(version_counter(top or 0), version_counter(text) if text else 0)
+        try:
+            return max(int(version_counter(top or 0)), version_counter(text) if text else 0)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointStoreError(
+                f"{self.name}: thread {key.thread_id!r} has a corrupted channel version ({top!r} or "
+                f"{text!r}): {exc}"
+            ) from exc
 
     def delete_thread(self, conn: sqlite3.Connection, thread_id: str) -> None:
         self._begin(conn, "IMMEDIATE")
@@ -542,10 +566,17 @@ class Store:
             raise
 
     def prune(self, conn: sqlite3.Connection, thread_id: str, keep_last: int | None, older_than: float | None) -> int:
+        """Remove the thread's prunable checkpoints (see :func:`checkpoints_to_prune`) and the
+        blobs, writes and chunks nothing left refers to. A corrupted row of the thread raises
+        :class:`CheckpointStoreError` naming it, and nothing is removed."""
+        return self._reading(conn, self._prune_thread, thread_id, keep_last, older_than)
+
+    def _prune_thread(self, conn: sqlite3.Connection, thread_id: str, keep_last: int | None,
+                      older_than: float | None) -> int:
         self._begin(conn, "IMMEDIATE")
         try:
             t = self._tkey(conn, thread_id)
-            removed = 0 if t is None else self._prune(conn, t, keep_last, older_than)
+            removed = 0 if t is None else self._prune(conn, t, thread_id, keep_last, older_than)
             conn.execute("COMMIT")
             return removed
         except BaseException:
@@ -553,15 +584,26 @@ class Store:
                 conn.execute("ROLLBACK")
             raise
 
-    def _prune(self, conn: sqlite3.Connection, t: int, keep_last: int | None, older_than: float | None) -> int:
+    def _prune(self, conn: sqlite3.Connection, t: int, thread_id: str, keep_last: int | None,
+               older_than: float | None) -> int:
+        def corrupted(what: str, detail: object) -> CheckpointStoreError:
+            return CheckpointStoreError(f"{self.name}: cannot prune thread {thread_id!r}: {what} is "
+                                        f"corrupted ({detail}); nothing was removed")
+
         by_ns: dict[str, list[PruneRow]] = defaultdict(list)
         for ns, cid, parent, ts, has_writes in self._q(conn, """
             SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts,
                    EXISTS (SELECT 1 FROM checkpoint_writes w WHERE w.t = c.t
                            AND w.checkpoint_ns = c.checkpoint_ns AND w.checkpoint_id = c.checkpoint_id)
             FROM checkpoints c WHERE c.t = ?""", (t,)):
-            by_ns[ns].append(PruneRow(unpack_id(cid), None if parent is None else unpack_id(parent), ts,
-                                      bool(has_writes)))
+            try:
+                checkpoint_id = unpack_id(cid)
+                parent_id = None if parent is None else unpack_id(parent)
+            except CheckpointStoreError as exc:
+                raise corrupted("a checkpoint id", exc) from exc
+            if not isinstance(ts, (int, float)):
+                raise corrupted(f"the timestamp of checkpoint {checkpoint_id!r}", f"{ts!r} is not a number")
+            by_ns[ns].append(PruneRow(checkpoint_id, parent_id, ts, bool(has_writes)))
         doomed = [(t, ns, pack_id(cid)) for ns, rows in by_ns.items()
                   for cid in checkpoints_to_prune(rows, keep_last=keep_last, older_than=older_than)]
         if not doomed:
@@ -570,8 +612,13 @@ class Store:
         self._many(conn, f"DELETE FROM checkpoint_writes WHERE {where}", doomed)
         self._many(conn, f"DELETE FROM checkpoints WHERE {where}", doomed)
         needed: dict[str, set[tuple[str, Version]]] = defaultdict(set)
-        for ns, versions in self._q(conn, "SELECT checkpoint_ns, channel_versions FROM checkpoints WHERE t = ?", (t,)):
-            needed[ns].update(decode_versions(versions).items())
+        for ns, cid, versions in self._q(
+            conn, "SELECT checkpoint_ns, checkpoint_id, channel_versions FROM checkpoints WHERE t = ?", (t,)
+        ):
+            try:
+                needed[ns].update(decode_versions(versions).items())
+            except (msgspec.DecodeError, TypeError) as exc:
+                raise corrupted(f"checkpoint {unpack_id(cid)!r} (channel versions)", exc) from exc
         base_of: dict[str, dict[tuple[str, Version], Version | None]] = defaultdict(dict)
         for ns, channel, version, base in self._q(
             conn, "SELECT checkpoint_ns, channel, version, base FROM checkpoint_blobs WHERE t = ?", (t,)
@@ -587,13 +634,20 @@ class Store:
         # chunks no remaining blob or write refers to, directly or through another chunk
         referenced: set[bytes] = set()
         for table, column in (("checkpoint_blobs", "blob"), ("checkpoint_writes", "value")):
-            for type_, data in self._q(conn, f"SELECT type, {column} FROM {table} WHERE t = ?", (t,)):
+            for type_, data, channel in self._q(conn, f"SELECT type, {column}, channel FROM {table} WHERE t = ?", (t,)):
+                if not isinstance(data, bytes) or not isinstance(type_, str):
+                    # its chunk references cannot be read: keep every chunk rather than guess
+                    raise corrupted(f"a row of {table} (channel {channel!r})",
+                                    f"type {type(type_).__name__}, {column} {type(data).__name__}")
                 chunk_refs(data, referenced, type_)
         stored = dict(self._q(conn, "SELECT hash, data FROM checkpoint_chunks WHERE t = ?", (t,)).fetchall())
         todo = [d for d in referenced if d in stored]
         while todo:
             inner: set[bytes] = set()
-            chunk_refs(stored[todo.pop()], inner)
+            digest = todo.pop()
+            if not isinstance(stored[digest], bytes):
+                raise corrupted(f"chunk {bytes(digest).hex()}", f"{type(stored[digest]).__name__}, not bytes")
+            chunk_refs(stored[digest], inner)
             for d in inner - referenced:
                 referenced.add(d)
                 if d in stored:
@@ -612,11 +666,55 @@ class Store:
             ns, cid, parent, *cols, t, thread_id = r
             names[t] = thread_id
             self._tkeys[thread_id] = t
-            rows.append(CheckpointRow(thread_id, ns, unpack_id(cid), None if parent is None else unpack_id(parent), *cols))
+            try:
+                checkpoint_id = unpack_id(cid)
+            except CheckpointStoreError as exc:
+                raise CheckpointStoreError(
+                    f"{self.name}: cannot decode a checkpoint id of thread {thread_id!r}: {exc}"
+                ) from exc
+            try:
+                parent_id = None if parent is None else unpack_id(parent)
+            except CheckpointStoreError as exc:
+                raise CheckpointStoreError(
+                    f"{self.name}: cannot decode the parent id of checkpoint {checkpoint_id!r} of "
+                    f"thread {thread_id!r}: {exc}"
+                ) from exc
+            rows.append(CheckpointRow(thread_id, ns, checkpoint_id, parent_id, *cols))
         return rows
 
     def read_tuple(self, conn: sqlite3.Connection, key: ThreadKey) -> Page | None:
         """The addressed checkpoint (or the newest of the namespace) with what it needs."""
+        return self._reading(conn, self._read_tuple, key)
+
+    def read_page(
+        self,
+        conn: sqlite3.Connection,
+        thread: str | None,
+        ns: str | None,
+        checkpoint_id: str | None,
+        before: str | None,
+        after: tuple[str, str, str] | None,
+        limit: int,
+    ) -> Page:
+        """Up to ``limit`` checkpoints, newest first, strictly after the ``after`` position."""
+        return self._reading(conn, self._read_page, thread, ns, checkpoint_id, before, after, limit)
+
+    def _reading(self, conn: sqlite3.Connection, read: Callable[..., T], *args: Any) -> T:
+        """``read(conn, *args)``; if a TEXT value is not UTF-8 (sqlite3 cannot return it), once
+        more with such text read leniently, so the decoder names the row it is in."""
+        try:
+            return read(conn, *args)
+        except sqlite3.OperationalError as exc:
+            if not str(exc).startswith("Could not decode to UTF-8"):
+                raise
+        factory = conn.text_factory
+        conn.text_factory = _lenient_text
+        try:
+            return read(conn, *args)
+        finally:
+            conn.text_factory = factory
+
+    def _read_tuple(self, conn: sqlite3.Connection, key: ThreadKey) -> Page | None:
         self._begin(conn)  # one read transaction: a consistent snapshot across the queries
         try:
             t = self._tkey(conn, key.thread_id)
@@ -633,7 +731,7 @@ class Store:
         finally:
             conn.execute("COMMIT")
 
-    def read_page(
+    def _read_page(
         self,
         conn: sqlite3.Connection,
         thread: str | None,
@@ -643,7 +741,6 @@ class Store:
         after: tuple[str, str, str] | None,
         limit: int,
     ) -> Page:
-        """Up to ``limit`` checkpoints, newest first, strictly after the ``after`` position."""
         self._begin(conn)
         try:
             where: list[str] = []
@@ -684,10 +781,9 @@ class Store:
         for row in rows:
             try:
                 versions = decode_versions(row.versions)
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, TypeError) as exc:  # garbage, or not a BLOB at all
                 raise CheckpointStoreError(
-                    f"{self.name}: checkpoint {row.checkpoint_id!r} of thread {row.thread_id!r} "
-                    "is corrupted (channel versions)"
+                    f"{self.name}: cannot decode channel versions of {checkpoint_where(row)}: {exc}"
                 ) from exc
             t = keys[row.thread_id]
             wanted.update((t, row.ns, ch, v) for ch, v in versions.items())
@@ -725,7 +821,7 @@ class Store:
                    "JOIN checkpoint_writes w ON w.t = want.t AND w.checkpoint_ns = want.ns "
                    "AND w.checkpoint_id = want.cid")
             for r in self._q(conn, sql, [x for k in chunk for x in k]):
-                w = _write_row(names[r[0]], r)
+                w = _write_row(self.name, names[r[0]], r)
                 writes[(w.thread_id, w.ns, w.checkpoint_id)].append(w)
         return Page(rows, blobs, dict(writes), self._fetch_chunks(conn, blobs.values(), writes.values(), keys))
 
@@ -750,6 +846,8 @@ class Store:
         refs: set[bytes] = set()
         rows: list[BlobRow | WriteRow] = [*blobs, *(w for ws in writes for w in ws)]
         for row in rows:
+            if not isinstance(row.data, bytes) or not isinstance(row.type, str):
+                continue  # corrupted: the decoder names it
             chunk_refs(row.data, refs, row.type)
             if refs:
                 t = keys[row.thread_id]
@@ -764,6 +862,8 @@ class Store:
                        "ON c.t = want.t AND c.hash = want.h")
                 for t, digest, data in self._q(conn, sql, [x for k in chunk for x in k]):
                     chunks[digest] = data
+                    if not isinstance(data, bytes):
+                        continue  # corrupted: the decoder reports the chunk when it needs it
                     chunk_refs(data, refs)
                     found.update((t, d) for d in refs if d not in chunks)
                     refs.clear()

@@ -570,7 +570,7 @@ class SqliteSaver(BaseCheckpointSaver):
             return None
         row = page.rows[0]
         writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
-        saved = Decoder(self.serde, page.blobs, page.chunks).checkpoint_tuple(row, writes)
+        saved = Decoder(self.serde, page.blobs, page.chunks, source=self._store.name).checkpoint_tuple(row, writes)
         self._encoder.adopt(row.thread_id, row.ns, saved.checkpoint)
         return saved
 
@@ -586,12 +586,10 @@ class SqliteSaver(BaseCheckpointSaver):
         while remaining is None or remaining > 0:
             size = _PAGE if filter or remaining is None else min(remaining, _PAGE)
             page: Page = await self._read(self._store.read_page, thread, ns, cid, upper, after, size)
-            decoder = Decoder(self.serde, page.blobs, page.chunks)
+            decoder = Decoder(self.serde, page.blobs, page.chunks, source=self._store.name)
             for row in page.rows:
-                if filter:
-                    where = f"metadata of checkpoint {row.checkpoint_id!r}"
-                    if not metadata_matches(decoder.loads(row.meta_type, row.meta, where), filter):
-                        continue
+                if filter and not metadata_matches(decoder.metadata(row), filter):
+                    continue
                 writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
                 yield decoder.checkpoint_tuple(row, writes)
                 if remaining is not None:
