@@ -57,14 +57,15 @@ def test_logs_filter_and_summary(log_file: Path) -> None:
     out = io.StringIO()
     main(["logs", str(log_file), "--run", runs[0], "--node", "b"], out)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert [r["event"] for r in lines] == ["task_finished"]
-    assert lines[0]["run"] == runs[0] and lines[0]["node"] == "b" and lines[0]["step"] == 2
+    assert [r["event"] for r in lines] == ["task_started", "task_finished"]
+    assert all(r["run"] == runs[0] and r["node"] == "b" and r["step"] == 2 for r in lines)
 
     out = io.StringIO()
     main(["logs", str(log_file), "--summary"], out)
     summary = out.getvalue()
     assert "run_started: 2" in summary and "run_finished: 2" in summary
     assert "task_finished: 6" in summary  # __start__, a, b per run
+    assert "task_started: 6" in summary and "step_planned: 6" in summary
     assert "  a  2  " in summary and "  b  2  " in summary
 
 

@@ -4,7 +4,7 @@ Knows nothing about graphs. See :class:`Supervisor` for lifetimes and failure po
 :class:`ActorRef` for messaging, :class:`Actor` for what to subclass.
 """
 
-from ._actor import DEFAULT_ASK_TIMEOUT, Actor, ActorRef
+from ._actor import DEFAULT_ASK_TIMEOUT, Actor, ActorRef, SyncActor
 from ._errors import ActorError, ActorStopped, AskTimeout, MailboxFull, SpawnError
 from ._mailbox import MailboxStatistics
 from ._policy import Policy, Restart, Strategy
@@ -28,4 +28,5 @@ __all__ = [
     "Strategy",
     "Supervisor",
     "SupervisorInfo",
+    "SyncActor",
 ]

@@ -13,15 +13,15 @@ import math
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import anyio
 
 from .._log import enabled, get_logger
-from ._actor import Actor
+from ._actor import Actor, SyncActor
 from ._errors import ActorStopped
 from ._gate import Gate
-from ._mailbox import Mailbox
+from ._mailbox import NO_MAILBOX, Mailbox
 from ._policy import Restart
 from ._slot import Backend, Slot, SlotTimeout
 from ._timer import Deadlines
@@ -44,7 +44,7 @@ _current_cell: ContextVar[Cell | None] = ContextVar("actorgraph_current_cell", d
 
 class Cell:
     __slots__ = (
-        "supervisor", "name", "path", "index", "factory", "instance", "policy", "inline",
+        "supervisor", "name", "index", "factory", "instance", "policy", "inline", "receive",
         "backend", "new_slot", "clock", "deadlines", "mailbox", "state", "gate",
         "stop_requested", "scope", "backoff", "restart_requested", "restart_times", "restarts",
         "current", "_stopped_event", "_log",
@@ -65,7 +65,6 @@ class Cell:
     ) -> None:
         self.supervisor = supervisor
         self.name = name
-        self.path = f"{supervisor.name}/{name}"
         self.index = index
         self.instance = instance
         self.factory = factory
@@ -75,7 +74,14 @@ class Cell:
         self.new_slot = backend.new_slot
         self.clock = backend.clock
         self.deadlines = deadlines
-        self.mailbox = Mailbox(name, mailbox_size, backend.new_slot, deadlines)
+        # an inline actor's messages are handled in the sender's task: nothing is ever queued
+        # (spawn_inline gives it none; spawn(dispatcher="inline") keeps the size it was given)
+        # (NoMailbox answers what an inline cell's mailbox is asked: its size, close, statistics)
+        self.mailbox: Mailbox = (cast(Mailbox, NO_MAILBOX) if inline and not mailbox_size else
+                                 Mailbox(name, mailbox_size, backend.new_slot, deadlines))
+        # a SyncActor's handler, for ActorRef.call (inline actors only)
+        self.receive: Callable[[Any], Any] | None = (instance.receive if inline and isinstance(instance, SyncActor)
+                                                      else None)
         self.state: State = "starting"
         self.gate = Gate(backend.new_slot)
         self.stop_requested = False
@@ -87,6 +93,11 @@ class Cell:
         self.current: Slot | None = None
         self._stopped_event: anyio.Event | None = None  # made when somebody waits for the stop
         self._log: Any = None
+
+    @property
+    def path(self) -> str:
+        """``supervisor/actor``."""
+        return f"{self.supervisor.name}/{self.name}"
 
     @property
     def log(self) -> Any:
@@ -253,6 +264,23 @@ class Cell:
                 await self._close_held()
             gate.leave()
 
+    def call_inline(self, message: Any) -> Any:
+        """:meth:`ActorRef.call`: run a :class:`SyncActor`'s ``receive`` here and now."""
+        receive = self.receive
+        gate = self.gate
+        if receive is None or gate.busy or self.state != "running":
+            if receive is None:
+                raise TypeError(f"actor {self.name!r} is not an inline SyncActor: call() needs one")
+            if self.state == "stopped" or self.state == "stopping":
+                raise ActorStopped(self.name)
+            if gate.busy:
+                raise RuntimeError(f"actor {self.name!r} is handling another message: call() cannot wait (use ask)")
+        gate.busy = True
+        try:
+            return receive(message)
+        finally:
+            gate.busy = False
+
     async def _inline_failed(self, exc: Exception) -> None:
         # The caller (the parent driving this actor) receives the exception; the policy only
         # decides what becomes of the instance.
@@ -322,8 +350,9 @@ class Cell:
             if not slot.done():
                 slot.set_exception(ActorStopped(self.name, detail))
 
-    def finish(self) -> None:
-        """Mark the actor stopped for good: fail every queued ask, wake everybody waiting."""
+    def finish(self, forget: bool = True) -> None:
+        """Mark the actor stopped for good: fail every queued ask, wake everybody waiting.
+        ``forget=False``: the supervisor drops it from its children itself (it is leaving)."""
         if self.state == "stopped":
             return
         self.state = "stopped"
@@ -333,7 +362,8 @@ class Cell:
         self._fail_current("stopped before answering")
         if self._stopped_event is not None:
             self._stopped_event.set()
-        self.supervisor._forget(self)
+        if forget:
+            self.supervisor._forget(self)
         if enabled(_kernel_log):
             self.log.info("actor_stopped", restarts=self.restarts)
 

@@ -122,3 +122,28 @@ class Mailbox:
             receiver_waiting=self.receiver is not None and not self.receiver.done(),
             closed=self.closed,
         )
+
+
+class NoMailbox:
+    """What an inline actor has for a mailbox: nothing is ever queued in it (its messages are
+    handled in the sender's task; concurrent senders wait at the actor's gate). One shared,
+    stateless instance: capacity 0, always empty."""
+
+    __slots__ = ()
+
+    capacity = 0
+    items: tuple[Any, ...] = ()
+    closed = False
+
+    def __len__(self) -> int:
+        return 0
+
+    def close(self) -> list[Any]:
+        return []
+
+    def statistics(self) -> MailboxStatistics:
+        return MailboxStatistics(current_size=0, capacity=0, senders_waiting=0, receiver_waiting=False,
+                                 closed=False)
+
+
+NO_MAILBOX = NoMailbox()

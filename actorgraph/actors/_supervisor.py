@@ -81,6 +81,8 @@ class Supervisor:
         self._failure: BaseException | None = None
         self._deadlines = Deadlines(self._start_timer)
         self._log = get_logger("actors", supervisor=name)
+        self._logging = enabled(self._log)
+        self._busy = False  # a task was started in the task group (else leaving needs no cancel)
 
     async def __aenter__(self) -> Supervisor:
         if self._tg is not None:
@@ -101,9 +103,15 @@ class Supervisor:
         tg = self._tg
         assert tg is not None, "supervisor was not entered"
         self._tg = None
-        tg.cancel_scope.cancel()
-        for cell in [c for c in self._children.values() if c.inline]:
-            await cell.close(grace=ON_STOP_GRACE)
+        if self._busy:
+            tg.cancel_scope.cancel()
+        children = self._children
+        for cell in [c for c in children.values() if c.inline]:
+            if cell.gate.busy or type(cell.instance).on_stop is not Actor.on_stop:
+                await cell.close(grace=ON_STOP_GRACE)
+            else:
+                cell.finish(forget=False)  # idle, nothing to run on stop: no need to take its gate
+                del children[cell.name]
         try:
             suppressed = bool(await tg.__aexit__(exc_type, exc, tb))
         except BaseExceptionGroup as group:
@@ -173,10 +181,34 @@ class Supervisor:
                 raise
             cell.state = "running"
         else:
+            self._busy = True
             tg.start_soon(cell.run, name=cell.path)
         if enabled(self._log):
             self._log.info("actor_spawned", actor=name, dispatcher=dispatcher,
                            policy=_policy_name(normalized))
+        return ActorRef(cell)
+
+    def spawn_inline(self, actor: Actor, *, name: str) -> ActorRef:
+        """Spawn ``actor`` with the inline dispatcher and the ``escalate`` policy, without
+        suspending: the cheap way for a parent to bring up the many small actors it alone
+        drives (its ``on_start`` must be the default one, which does nothing). Same actor,
+        same guarantees as ``spawn(actor, name=name, dispatcher="inline")``; it has no mailbox
+        (capacity 0: its messages are handled in the sender's task, concurrent senders queue at
+        its gate).
+        Raises :class:`SpawnError` like :meth:`spawn`.
+        """
+        backend = self._backend
+        if self._tg is None or backend is None:
+            raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
+        if type(actor).on_start is not Actor.on_start:
+            raise SpawnError(f"{type(actor).__name__} has an on_start(): spawn it with 'await spawn(...)'")
+        if name in self._children:
+            raise SpawnError(f"supervisor {self.name!r} already has an actor named {name!r}")
+        cell = Cell(self, name, next(self._counter), actor, None, "escalate", 0, True, backend, self._deadlines)
+        cell.state = "running"
+        self._children[name] = cell
+        if self._logging:
+            self._log.info("actor_spawned", actor=name, dispatcher="inline", policy="escalate")
         return ActorRef(cell)
 
     def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
@@ -187,6 +219,7 @@ class Supervisor:
         exception group, like any task group child)."""
         if self._tg is None:
             raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
+        self._busy = True
         self._tg.start_soon(func, *args, name=name)
 
     def cancel(self) -> None:
@@ -227,6 +260,7 @@ class Supervisor:
 
     def _start_timer(self, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         if self._tg is not None:
+            self._busy = True
             self._tg.start_soon(run, name=f"{self.name}/deadlines")
 
     def _forget(self, cell: Cell) -> None:

@@ -17,7 +17,7 @@ Hidden channels the graph layer builds: :class:`EphemeralValue` (``__start__``,
 :class:`Apply` / :class:`Consume` / :class:`Finish` messages, answered with :class:`Applied`.
 """
 
-from ._actor import Applied, Apply, ChannelActor, ChannelMessage, Consume, Finish, Read, Snapshot
+from ._actor import Applied, Apply, ChannelActor, ChannelMessage, Clear, Consume, Finish, Read, Snapshot
 from ._any_value import AnyValue
 from ._barrier import NamedBarrierValue, NamedBarrierValueAfterFinish
 from ._base import MISSING, BaseChannel, MissingType
@@ -36,6 +36,7 @@ __all__ = [
     "BinaryOperatorAggregate",
     "ChannelActor",
     "ChannelMessage",
+    "Clear",
     "Consume",
     "EphemeralValue",
     "Finish",

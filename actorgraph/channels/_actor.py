@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
-from ..actors import Actor
+from ..actors import SyncActor
 from ._base import BaseChannel
 
 # Any below: writes, values and versions are whatever the graph's channels and the runtime's
@@ -17,7 +18,7 @@ class Apply(msgspec.Struct, frozen=True):
     """All of one super-step's writes to the channel, in apply order (possibly none), and the
     version the channel takes if they change it. Answered with :class:`Applied`."""
 
-    writes: tuple[Any, ...]
+    writes: Sequence[Any]
     version: Any
 
 
@@ -32,6 +33,12 @@ class Applied(msgspec.Struct, frozen=True):
 
 class Snapshot(msgspec.Struct, frozen=True):
     """Ask for the channel's current :class:`Applied` record (``changed`` is False)."""
+
+
+class Clear(msgspec.Struct, frozen=True):
+    """A per-step channel nobody wrote this step: empty it (``update(())``). When that changes
+    it, the channel drops its version (an empty per-step channel needs none). Answered with
+    :class:`Applied`."""
 
 
 class Consume(msgspec.Struct, frozen=True):
@@ -53,38 +60,54 @@ class Read(msgspec.Struct, frozen=True):
     ``EmptyChannelError`` when the channel has none."""
 
 
-ChannelMessage = Apply | Snapshot | Consume | Finish | Read
+ChannelMessage = Apply | Clear | Snapshot | Consume | Finish | Read
 """Every message a :class:`ChannelActor` understands."""
 
 
-class ChannelActor(Actor):
-    """Owns exactly one channel and its version; spawn it with ``dispatcher="inline"``.
+class ChannelActor(SyncActor):
+    """Owns exactly one channel and its version; spawn it inline (``spawn_inline``) and send it
+    messages with ``call`` (the handler never suspends).
 
     The channel changes only through messages from the barrier supervisor: :class:`Apply` at the
-    step barrier, :class:`Consume` and :class:`Finish`; each is answered with :class:`Applied`.
-    The stored version moves to the message's version only when the channel changed. A
-    rejected update (``InvalidUpdateError``, a reducer's exception) is raised in the asker and
-    leaves channel and version as they were.
+    step barrier, :class:`Clear`, :class:`Consume` and :class:`Finish`; each is answered with
+    :class:`Applied`. The stored version moves to the message's version only when the channel
+    changed. A rejected update (``InvalidUpdateError``, a reducer's exception) is raised in the
+    sender and leaves channel and version as they were. Between messages the supervisor may
+    read the channel (``get``/``is_available``) as its read view; it never changes it.
     """
+
+    __slots__ = ("_channel", "_version", "handled")
 
     def __init__(self, channel: BaseChannel[Any, Any, Any], version: Any = None) -> None:
         self._channel = channel
         self._version = version
+        self.handled = 0  # messages handled (for introspection)
 
     @property
     def key(self) -> str:
         """The key of the owned channel."""
         return self._channel.key
 
+    @property
+    def version(self) -> Any:
+        """The channel's version (None while it has none)."""
+        return self._version
+
     def _record(self, changed: bool, version: Any) -> Applied:
         if changed and version is not None:
             self._version = version
         return Applied(changed, self._version, self._channel.checkpoint())
 
-    async def handle(self, message: Any) -> Any:
+    def receive(self, message: Any) -> Any:
+        self.handled += 1
         channel = self._channel
         if isinstance(message, Apply):
             return self._record(channel.update(message.writes), message.version)
+        if isinstance(message, Clear):
+            changed = channel.update(())
+            if changed:
+                self._version = None
+            return Applied(changed, self._version, channel.checkpoint())
         if isinstance(message, Read):
             return channel.get()
         if isinstance(message, Snapshot):
@@ -95,5 +118,5 @@ class ChannelActor(Actor):
             return self._record(channel.finish(), message.version)
         raise TypeError(
             f"ChannelActor for key '{channel.key}' cannot handle {type(message).__name__} "
-            f"(expected one of Apply, Consume, Finish, Read, Snapshot)"
+            f"(expected one of Apply, Clear, Consume, Finish, Read, Snapshot)"
         )

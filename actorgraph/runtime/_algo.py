@@ -11,7 +11,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..channels import BaseChannel
+from ..actors import ActorRef, Supervisor
+from ..channels import Apply, BaseChannel, ChannelActor, Clear, Consume, Finish
 from ..graph._constants import TASKS
 
 PUSH = "__pregel_push"
@@ -21,19 +22,39 @@ from ..types import Send
 
 
 class RunState:
-    """Channels and versions of one run (or one subgraph run)."""
+    """Channels and versions of one run (or one subgraph run), as the barrier supervisor sees them.
+
+    Each channel is owned by a :class:`ChannelActor` spawned (inline, under the run's
+    supervisor ``sup``) the first time the channel is to change: :func:`apply_writes` changes
+    channels only by messages to those actors and keeps their replies (versions) here.
+    ``channels`` is the supervisor's read view: planning and task inputs read the channels
+    between messages, never change them.
+    """
 
     __slots__ = ("channels", "versions", "versions_seen", "max_version", "live_clearing", "updated",
-                 "last_ran")
+                 "last_ran", "sup", "actors")
 
     def __init__(self, program: Program) -> None:
         self.channels: dict[str, BaseChannel[Any, Any, Any]] = {k: c.copy() for k, c in program.channels.items()}
+        self.sup: Supervisor | None = None  # the run's barrier supervisor, once it runs
+        self.actors: dict[str, ActorRef] = {}  # channel key -> its actor, once spawned
         self.versions: dict[str, int] = {}
         self.versions_seen: dict[str, dict[str, int]] = {}
         self.max_version = 0  # the newest version handed out (each apply hands out one)
         self.live_clearing: set[str] = set()
         self.updated: set[str] | None = None  # None: consider every node (first plan of a run)
         self.last_ran: set[str] = set()  # nodes that ran in the last step with tasks
+
+    def actor(self, key: str) -> ActorRef:
+        """The actor of channel ``key``, spawned on first use."""
+        ref = self.actors.get(key)
+        if ref is None:
+            sup = self.sup
+            if sup is None:
+                raise RuntimeError(f"channel {key!r} changed outside a running run (no supervisor)")
+            ref = self.actors[key] = sup.spawn_inline(ChannelActor(self.channels[key], self.versions.get(key)),
+                                                      name=f"channel:{key}")
+        return ref
 
     def values(self, keys: Iterable[str]) -> dict[str, Any]:
         """Available values of ``keys`` (keys that are not channels, such as managed ones, are
@@ -168,12 +189,15 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
             for t in task.triggers:
                 if t in channels:
                     seen[t] = versions.get(t, 0)
+    actor = state.actor
     for task in tasks:
         for t in task.triggers:
             channel = channels.get(t)
-            if channel is not None and channel.consume():
-                versions[t] = new_version
-                bumped = True
+            # (a channel that keeps BaseChannel's consume() has nothing to do: no message)
+            if channel is not None and type(channel).consume is not _base_consume:
+                if actor(t).call(Consume(new_version)).changed:
+                    versions[t] = new_version
+                    bumped = True
     pending: dict[str, list[Any]] = {}
     for ch, value in extra:
         pending.setdefault(ch, []).append(value)
@@ -187,12 +211,13 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     updated: set[str] = set()
     clearing = program.clearing
     live = state.live_clearing
+    actors = state.actors
     for ch, values in pending.items():
-        channel = channels[ch]
-        if channel.update(values):
+        ref = actors.get(ch)
+        if (ref or actor(ch)).call(Apply(values, new_version)).changed:
             versions[ch] = new_version
             bumped = True
-            if channel.is_available():
+            if channels[ch].is_available():
                 updated.add(ch)
                 if ch in clearing:
                     live.add(ch)
@@ -200,7 +225,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
         for ch in tuple(live):
             if ch in pending:
                 continue
-            if channels[ch].update(()):
+            if actor(ch).call(_CLEAR).changed:
                 # An empty per-step channel needs no version: when written again it gets a
                 # newer one than anything seen. Dropping it keeps versions (and checkpoints)
                 # the size of the state, not of the graph.
@@ -210,7 +235,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     # nothing left to trigger a node: the run would end, unless a channel changes on finish()
     if TASKS not in updated and program.trigger_to_nodes.keys().isdisjoint(updated):
         for ch, channel in channels.items():
-            if channel.finish():
+            if type(channel).finish is not _base_finish and actor(ch).call(Finish(new_version)).changed:
                 versions[ch] = new_version
                 bumped = True
                 if channel.is_available():
@@ -233,6 +258,11 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
         state.max_version = new_version
     state.updated = updated
     return updated
+
+
+_base_consume = BaseChannel.consume
+_base_finish = BaseChannel.finish
+_CLEAR = Clear()
 
 
 def _order(task: Task) -> tuple[int, Any]:

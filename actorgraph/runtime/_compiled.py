@@ -18,7 +18,8 @@ from ._context import TaskContext, current_task
 from . import _snapshot
 from ..types import StateSnapshot
 from ._loop import Run
-from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
+from ._live import CAPACITY, RunStream
+from ._stream import STREAM_MODES, StreamHub, Subscriber
 
 
 class CompiledGraph:
@@ -83,7 +84,7 @@ class CompiledGraph:
                   interrupt_before=before, interrupt_after=after)
         return await run.run(input)
 
-    async def astream(
+    def astream(
         self,
         input: Any,
         config: dict[str, Any] | None = None,
@@ -94,41 +95,27 @@ class CompiledGraph:
         durability: str | None = None,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
-    ) -> AsyncIterator[Any]:
-        """Run and yield stream chunks (LangGraph's shapes).
+    ) -> RunStream:
+        """Run and yield stream chunks (LangGraph's shapes), live: each as it happens.
 
         One mode yields chunks; a list of modes yields ``(mode, chunk)``; ``subgraphs=True``
-        prefixes the namespace tuple. The run is driven by this generator in the caller's
-        task: stop iterating and the run stops with it (nothing keeps running behind it).
+        prefixes the namespace tuple. ``async for`` hosts the run in a task of its own: leaving
+        the loop early cancels the run (and waits for it). ``async with graph.astream(...) as
+        events:`` hosts it in the caller's task group for the block. See :class:`RunStream`.
         """
-        modes, single = _modes(stream_mode)
-        hub = StreamHub()
-        sub = Subscriber(frozenset(modes), capacity=math.inf)
-        hub.subscribe(sub)
-        before, after = self._breakpoints(interrupt_before, interrupt_after)
-        run = Run(self, dict(config or {}), hub=hub, modes=frozenset(modes), context=context,
-                  store=self.store, subgraphs=subgraphs, durability=durability,
-                  interrupt_before=before, interrupt_after=after)
-        try:
-            await run.begin(input)
-            while True:
-                try:
-                    more = await run.tick()
-                    if not more:
-                        await run.end()
-                except Exception:
-                    for event in sub.drain():  # what finished before the failure
-                        yield _shape(event, single, subgraphs)
-                    raise
-                for event in sub.drain():
-                    yield _shape(event, single, subgraphs)
-                if not more:
-                    break
-        except BaseException as exc:  # a failure, a cancellation, or the consumer stopped
-            await run.abort(exc)
-            raise
-        finally:
-            run.release()
+
+        def start() -> tuple[Run, Subscriber, Any]:
+            modes, _ = _modes(stream_mode)
+            hub = StreamHub()
+            sub = Subscriber(frozenset(modes), capacity=CAPACITY)
+            hub.subscribe(sub)
+            before, after = self._breakpoints(interrupt_before, interrupt_after)
+            run = Run(self, dict(config or {}), hub=hub, modes=frozenset(modes), context=context,
+                      store=self.store, subgraphs=subgraphs, durability=durability,
+                      interrupt_before=before, interrupt_after=after)
+            return run, sub, input
+
+        return RunStream(start, isinstance(stream_mode, str), subgraphs)
 
     # -- sync API --------------------------------------------------------------------------
 
@@ -138,8 +125,8 @@ class CompiledGraph:
         return anyio.run(lambda: self.ainvoke(input, config, **kwargs))
 
     def stream(self, input: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Iterator[Any]:
-        """Sync :meth:`astream`: the run lives in a private event loop on a helper thread and
-        advances as the iterator is consumed."""
+        """Sync :meth:`astream`: the run lives in a private event loop on a helper thread; each
+        chunk is handed over as it happens. Closing the iterator early cancels the run."""
         _refuse_inside_loop("stream", "astream")
         with anyio.from_thread.start_blocking_portal() as portal:
             agen = self.astream(input, config, **kwargs)
@@ -151,7 +138,7 @@ class CompiledGraph:
                         return
                     yield item
             finally:
-                portal.call(agen.aclose)  # type: ignore[attr-defined,call-arg]
+                portal.call(agen.aclose)
 
     def _breakpoints(self, before: Sequence[str] | str | None,
                      after: Sequence[str] | str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -227,7 +214,7 @@ class CompiledGraph:
         modes = parent.modes if parent.subgraphs else frozenset()
         return Run(self, dict(config) if config is not None else parent.config, hub=parent.hub,
                    modes=modes, ns=ns, context=parent.context, store=parent.store,
-                   subgraphs=parent.subgraphs, parent=parent, live=parent.live)
+                   subgraphs=parent.subgraphs, parent=parent)
 
     async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:
         """Run as a node of ``parent``: input is the parent's state, output the full final state.
@@ -260,12 +247,6 @@ def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:
         if m not in STREAM_MODES:
             raise ValueError(f"Unknown stream mode {m!r}; expected one of {sorted(STREAM_MODES)}")
     return modes, single
-
-
-def _shape(event: StreamEvent, single: bool, subgraphs: bool) -> Any:
-    if subgraphs:
-        return (event.ns, event.chunk) if single else (event.ns, event.mode, event.chunk)
-    return event.chunk if single else (event.mode, event.chunk)
 
 
 def _refuse_inside_loop(name: str, alternative: str) -> None:

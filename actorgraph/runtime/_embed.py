@@ -199,7 +199,7 @@ class ActorSystem:
         config["run_id"] = run_id
         hub = StreamHub()
         handle = RunHandle(run_id, thread, hub)
-        run = Run(graph, config, hub=hub, modes=None, live=True, context=context,
+        run = Run(graph, config, hub=hub, modes=None, context=context,
                   store=self.store if self.store is not None else graph.store,
                   checkpointer=self.checkpointer, durability=durability)
         if thread is not None:

@@ -1,21 +1,30 @@
 """The barrier supervisor: one run of a compiled graph, super-step by super-step.
 
-Read :meth:`Run.run` top to bottom: :meth:`Run.begin` (load the thread, take the input), then
-:meth:`Run.tick` per super-step — plan → (breakpoint?) → execute → barrier → (interrupted?) →
-apply writes → checkpoint (``_persist``) → stream — until nothing is triggered, the run pauses,
-or ``recursion_limit`` is hit; :meth:`Run.end` writes what durability held back.
+Read :meth:`Run.run` top to bottom. :meth:`Run.hosted` brings up the run's actor tree — a
+:class:`~actorgraph.actors.Supervisor` owning the stream hub actor, a node actor per node
+(spawned when the node is first triggered) and a channel actor per channel (spawned when the
+channel first changes), all inline: their handlers run in this task, no task switch.
+:meth:`Run.begin` loads the thread and takes the input, then :meth:`Run.tick` per super-step —
+plan → (breakpoint?) → execute (an ``Execute`` message per task to its node actor) → barrier →
+(interrupted?) → apply (an ``Apply`` message per written channel, see ``_algo.apply_writes``) →
+checkpoint (``_persist``) → stream — until nothing is triggered, the run pauses, or
+``recursion_limit`` is hit; :meth:`Run.end` writes what durability held back. Stream events go
+to the hub the moment they happen (``Publish``), from node actors and from this supervisor.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import time
 import uuid
-from contextlib import AsyncExitStack
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.from_thread
 
 from .._log import enabled, get_logger
 from ..actors import ActorRef, Supervisor
@@ -41,7 +50,8 @@ DEFAULT_RECURSION_LIMIT = 10007
 
 
 class Run:
-    """Owns one run: its channels (a :class:`RunState`), its node actors, its stream hub."""
+    """The barrier supervisor of one run: its channels (a :class:`RunState`, each channel owned
+    by a channel actor), its node actors, its stream hub actor."""
 
     def __init__(
         self,
@@ -50,7 +60,6 @@ class Run:
         *,
         hub: StreamHub | None = None,
         modes: frozenset[str] | None = None,
-        live: bool = False,
         ns: tuple[str, ...] = (),
         context: Any = None,
         store: Any = None,
@@ -71,7 +80,6 @@ class Run:
         self.hub = hub
         # None: follow the hub's subscribers (a Runtime run, where subscribers come and go)
         self._modes = modes if hub is not None else frozenset()
-        self.live = live
         self.ns = ns
         self.ns_str = "|".join(ns)
         self.context = context
@@ -80,7 +88,6 @@ class Run:
         self.parent = parent
         self.state = RunState(self.program)
         self.step = -1
-        self.events: list[StreamEvent] = parent.events if parent is not None else []
         self.stop = 0
         self.root: Run = parent.root if parent is not None else self
         self.persist: Persistence | None = None
@@ -91,6 +98,10 @@ class Run:
         elif parent.persist is not None:
             # a subgraph is checkpointed in its parent's thread under its own namespace
             self.persist = parent.persist.child(self)
+        self.sup: Supervisor | None = None  # the run's actor tree, while it runs (hosted())
+        self.hub_ref: ActorRef | None = None
+        self.node_actors: dict[str, ActorRef] = {}
+        self.loop_thread = threading.get_ident()
         self.finished: list[Task] = []
         self.failed: Task | None = None  # the task whose failure ended the step
         self.interrupt_before = frozenset(interrupt_before)
@@ -104,8 +115,9 @@ class Run:
         self.skip_breakpoint = False
         self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
+        self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
         self.log = log.bind(run=self.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
-                            ns=self.ns_str) if enabled(log) else log
+                            ns=self.ns_str) if self.logging else log
 
     @property
     def modes(self) -> frozenset[str]:
@@ -119,17 +131,44 @@ class Run:
 
     async def run(self, value: Any) -> Any:
         """Run from ``value`` to the end; return the output (output-schema keys)."""
-        try:
-            await self.begin(value)
-            while await self.tick():
-                pass
-            await self.end()
-        except BaseException as exc:
-            await self.abort(exc)
-            raise
-        finally:
-            self.release()
+        async with self.hosted():
+            try:
+                await self.begin(value)
+                while await self.tick():
+                    pass
+                await self.end()
+            except BaseException as exc:
+                await self.abort(exc)
+                raise
+            finally:
+                self.release()
         return self.output()
+
+    @asynccontextmanager
+    async def hosted(self) -> AsyncIterator[Supervisor]:
+        """The run's actor tree for the block: this barrier supervisor, the stream hub actor
+        (the root run's), node and channel actors as they are first needed. Leaving the block
+        stops them all."""
+        name = f"run:{self.program.name}" + (f"[{self.ns_str}]" if self.ns else "")
+        async with Supervisor(name=name) as sup:
+            self.sup = self.state.sup = sup
+            if self.hub is not None and self.parent is None:
+                self.hub_ref = sup.spawn_inline(self.hub, name="hub")
+            try:
+                yield sup
+            finally:
+                self.sup = self.state.sup = self.hub_ref = None
+                self.node_actors = {}
+                self.state.actors = {}
+
+    def node_actor(self, task: Task) -> ActorRef:
+        """The actor of ``task``'s node, spawned when the node is first triggered."""
+        ref = self.node_actors.get(task.name)
+        if ref is None:
+            assert self.sup is not None, "the run is not hosted"
+            ref = self.node_actors[task.name] = self.sup.spawn_inline(NodeActor(self, task.node),
+                                                                      name=f"node:{task.name}")
+        return ref
 
     async def begin(self, value: Any) -> None:
         """Load the thread (with a checkpointer), then take the input.
@@ -177,7 +216,7 @@ class Run:
             if persist is not None:
                 await persist.save("input", start, (), self.state.updated or ())
             self.step = start + 1
-        if enabled(self.log):
+        if self.logging:
             self.log.info("run_started", graph=self.program.name, step=self.step)
 
     async def end(self) -> None:
@@ -212,9 +251,11 @@ class Run:
         key = self.ns_str if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
         tasks = plan(program, state, self.step, key, self._managed() if program.managed else None)
         if not tasks:
-            if enabled(self.log):
+            if self.logging:
                 self.log.info("run_finished", graph=program.name, steps=self.step)
             return False
+        if self.logging:
+            self.log.info("step_planned", step=self.step, tasks=[t.name for t in tasks])
         if self.skip_breakpoint:
             self.skip_breakpoint = False  # resumed from this step's breakpoint: not again
         elif self.interrupt_before and self._breakpoint(self.interrupt_before, tasks):
@@ -252,8 +293,6 @@ class Run:
             # wrote (and the failure); a cancelled task is not a failed one (it runs again).
             failed: list[tuple[Task, BaseException]]
             if isinstance(exc, Exception):
-                with anyio.CancelScope(shield=True):
-                    await self._flush()  # what finished tasks streamed is still delivered
                 if self.failed is not None:
                     failed = [(self.failed, exc)]
                 else:  # a step timeout: every unfinished task
@@ -378,51 +417,36 @@ class Run:
         return out
 
     async def _execute(self, tasks: list[Task]) -> None:
-        """Run a step's tasks; returns when all finished, raises the first failure.
+        """Run a step's tasks: an ``Execute`` message per task to its node actor; returns when
+        all finished, raises the first failure (after the others stopped).
 
-        A lone task runs inline (the supervisor would only wait for it). Otherwise each task
-        runs concurrently as a child of the step's task group. A node with
-        several tasks in the step (``Send`` fan-out) gets a node actor (inline-dispatched: only
-        the barrier drives it, under a supervisor that lives for the step) that receives one
-        ``Execute`` per task and starts them; a
-        node with a single task is started directly — its actor would do nothing else. The
-        first failure cancels the others.
+        A lone task runs in the node actor's handler, inline in this task (nothing else runs
+        in the step: a task switch would buy nothing). Otherwise each node actor starts its
+        tasks in the step's task group (several ``Send``s to one node run concurrently) and the
+        :class:`Barrier` counts them down; the first failure cancels the async others.
         """
         if len(tasks) == 1:
             task = tasks[0]
-            started = time.perf_counter() if enabled(self.log) else 0.0
-            try:
-                await run_task(self, task)
-            except GraphInterrupt as paused:
-                self.step_interrupts.append((task, paused))
-                return
-            except Exception:
+            started = time.perf_counter() if self.logging else 0.0
+            failure = await self.node_actor(task).ask(Execute(task, None), timeout=math.inf)
+            if failure is not None:
+                if isinstance(failure, GraphInterrupt):
+                    self.step_interrupts.append((task, failure))
+                    return
                 self.failed = task
-                raise
+                self._task_failed(task, failure)
+                raise failure
             self._task_done(task, started)
             return
-        backend = current_backend()
-        per_node: dict[str, int] = {}
-        for task in tasks:
-            per_node[task.name] = per_node.get(task.name, 0) + 1
-        fan_out = any(n > 1 for n in per_node.values())
-        async with AsyncExitStack() as stack:
-            sup = await stack.enter_async_context(Supervisor(name=f"step{self.step}")) if fan_out else None
-            group = await stack.enter_async_context(TaskGroup())
-            barrier = Barrier(len(tasks), group, backend.new_slot(), self._task_done)
-            actors: dict[str, ActorRef] = {}
+        async with TaskGroup() as group:
+            barrier = Barrier(len(tasks), group, current_backend().new_slot(), self._task_done)
             for task in tasks:
-                if sup is None or per_node[task.name] == 1:
-                    barrier.start(self, task)  # what its actor would do, minus the hop
-                    continue
-                ref = actors.get(task.name)
-                if ref is None:
-                    ref = actors[task.name] = await sup.spawn(NodeActor(self, task.node), name=task.name,
-                                                              dispatcher="inline")
-                await ref.tell(Execute(task, barrier))
+                await self.node_actor(task).ask(Execute(task, barrier), timeout=math.inf)
             await barrier.slot
         if barrier.failure is not None:
             self.failed = barrier.failed
+            if barrier.failed is not None:
+                self._task_failed(barrier.failed, barrier.failure)
             raise barrier.failure
 
     # -- results and streams ---------------------------------------------------------------
@@ -441,6 +465,10 @@ class Run:
             payload = {"id": task.id, "name": task.name, "error": None,
                        "result": self._task_result(task), "interrupts": []}
             self._emit_task_event("task_result", payload)
+
+    def _task_failed(self, task: Task, exc: BaseException) -> None:
+        if enabled(self.log, logging.WARNING):
+            self.log.warning("task_failed", step=self.step, node=task.name, task_id=task.id, error=repr(exc))
 
     def _task_update(self, task: Task) -> Any:
         writable = self.program.writable_keys
@@ -479,25 +507,26 @@ class Run:
                                  "type": kind, "payload": payload})
 
     def _emit(self, mode: str, chunk: Any) -> None:
-        event = StreamEvent(self.ns, mode, chunk)
-        if self.live:
-            assert self.hub is not None
-            self.hub.publish(event)
+        """Send an event to the root run's hub actor now (from a worker thread, through the
+        event loop's thread: subscribers are woken only there)."""
+        root = self.root
+        ref = root.hub_ref
+        if ref is None:
+            return  # nobody streams (or the run is over)
+        if threading.get_ident() == root.loop_thread:
+            ref.call(Publish((StreamEvent(self.ns, mode, chunk),)))
         else:
-            self.events.append(event)
+            anyio.from_thread.run_sync(ref.call, Publish((StreamEvent(self.ns, mode, chunk),)))
 
     def _write_custom(self, chunk: Any) -> None:
         if "custom" in self.modes:
             self._emit("custom", chunk)
 
     async def _flush(self) -> None:
-        """Hand the step's events to the stream hub (and wait for slow blocking subscribers)."""
+        """At the barrier: wait for slow subscribers that block (backpressure)."""
         hub = self.hub
         if hub is None or self.parent is not None:
             return
-        if self.events:
-            events, self.events = self.events, []
-            await hub.handle(Publish(events))
         await hub.backpressure()
 
     def values(self) -> Any:

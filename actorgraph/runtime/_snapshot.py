@@ -37,7 +37,8 @@ def _restored(graph: CompiledGraph, saved: CheckpointTuple) -> tuple[Run, list[T
     return run, tasks
 
 
-def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[str, Any], live: bool) -> StateSnapshot:
+async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[str, Any],
+                   live: bool) -> StateSnapshot:
     """The :class:`StateSnapshot` of a saved checkpoint.
 
     ``live`` (``get_state`` without a ``checkpoint_id``): values include the writes of tasks
@@ -70,7 +71,8 @@ def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[s
         finished = [t for t in tasks if t.id in done]
         for t in finished:
             t.writes = done[t.id]
-        apply_writes(graph._program, run.state, finished)
+        async with run.hosted():  # the channels change through their actors, as in a run
+            apply_writes(graph._program, run.state, finished)
         next_names = tuple(t.name for t in tasks if t.id not in done)
     else:
         next_names = tuple(t.name for t in tasks)
@@ -99,7 +101,7 @@ async def aget_state(graph: CompiledGraph, config: dict[str, Any], subgraphs: bo
     saver = saver if saver is not None else _saver(graph)
     saved = await saver.aget_tuple(config)
     live = not (config.get("configurable") or {}).get("checkpoint_id")
-    snap = snapshot(graph, saved, config, live)
+    snap = await snapshot(graph, saved, config, live)
     if not subgraphs or not any(t.state for t in snap.tasks):
         return snap
     tasks = []
@@ -117,7 +119,7 @@ async def aget_state_history(
 ) -> AsyncIterator[StateSnapshot]:
     saver = _saver(graph)
     async for saved in saver.alist(config, filter=filter, before=before, limit=limit):
-        yield snapshot(graph, saved, saved.config, live=False)
+        yield await snapshot(graph, saved, saved.config, live=False)
 
 
 async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: Any,
@@ -128,49 +130,55 @@ async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: An
     marks the pending tasks done; ``"__input__"`` writes ``values`` as new graph input;
     ``"__copy__"`` saves a copy of the checkpoint as its sibling (source ``"fork"``)."""
     saver = _saver(graph)
-    program = graph._program
     run = Run(graph, dict(config))
     persist = Persistence(run, saver, "sync")
     run.persist = persist
     persist.claim()
     try:
-        saved = await persist.load()
-        start = -1 if saved is None else int(saved.metadata.get("step", -1)) + 1
-        run.step = start
-        run.stop = start + run.recursion_limit
-        if as_node is None:
-            as_node = _infer_node(graph, run, saved)
-        source = "update"
-        if as_node == END:
-            if values is not None:
-                raise InvalidUpdateError("Updates as END must have no values (use None)")
-            run._discard_pending()
-            apply_writes(program, run.state, ())
-        elif as_node == COPY:
-            if saved is None:
-                raise InvalidUpdateError("Nothing to copy: the thread has no checkpoint")
-            # a sibling of the checkpoint: same values, same parent
-            parent = saved.parent_config["configurable"]["checkpoint_id"] if saved.parent_config else None
-            persist.saved_id = parent
-            source = "fork"
-        elif as_node == INPUT:
-            run._input(values)  # as new graph input: the __start__ task runs next
-            source = "input"
-            start = start if saved is not None else -1
-        else:
-            node = program.nodes.get(as_node)
-            if node is None:
-                raise InvalidUpdateError(f"Node {as_node} does not exist")
-            task = Task(f"update:{as_node}", node, None, ("__pregel_pull", as_node), node.triggers,
-                        (0, as_node))
-            task.writes = await writes_for(run, task, values)
-            apply_writes(program, run.state, [task])
-            if saved is None:
-                start = 0  # as LangGraph: an update on a new thread is its step 0
-        await persist.save(source, start, (), run.state.updated or ())
-        return persist.config_for(persist.checkpoint_id)
+        async with run.hosted():
+            return await _update(graph, run, persist, values, as_node)
     finally:
         persist.release()
+
+
+async def _update(graph: CompiledGraph, run: Run, persist: Persistence, values: Any,
+                  as_node: str | None) -> dict[str, Any]:
+    program = graph._program
+    saved = await persist.load()
+    start = -1 if saved is None else int(saved.metadata.get("step", -1)) + 1
+    run.step = start
+    run.stop = start + run.recursion_limit
+    if as_node is None:
+        as_node = _infer_node(graph, run, saved)
+    source = "update"
+    if as_node == END:
+        if values is not None:
+            raise InvalidUpdateError("Updates as END must have no values (use None)")
+        run._discard_pending()
+        apply_writes(program, run.state, ())
+    elif as_node == COPY:
+        if saved is None:
+            raise InvalidUpdateError("Nothing to copy: the thread has no checkpoint")
+        # a sibling of the checkpoint: same values, same parent
+        parent = saved.parent_config["configurable"]["checkpoint_id"] if saved.parent_config else None
+        persist.saved_id = parent
+        source = "fork"
+    elif as_node == INPUT:
+        run._input(values)  # as new graph input: the __start__ task runs next
+        source = "input"
+        start = start if saved is not None else -1
+    else:
+        node = program.nodes.get(as_node)
+        if node is None:
+            raise InvalidUpdateError(f"Node {as_node} does not exist")
+        task = Task(f"update:{as_node}", node, None, ("__pregel_pull", as_node), node.triggers,
+                    (0, as_node))
+        task.writes = await writes_for(run, task, values)
+        apply_writes(program, run.state, [task])
+        if saved is None:
+            start = 0  # as LangGraph: an update on a new thread is its step 0
+    await persist.save(source, start, (), run.state.updated or ())
+    return persist.config_for(persist.checkpoint_id)
 
 
 COPY = "__copy__"

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import anyio.from_thread
 import msgspec
 
-from ..actors import Actor
+from ..actors import SyncActor
 from ..actors._slot import Slot, current_backend
 
 StreamMode = Literal["values", "updates", "custom", "messages", "debug", "tasks", "checkpoints"]
@@ -168,11 +169,17 @@ class Subscription:
 class Publish(msgspec.Struct, frozen=True):
     """Message to the hub: deliver these events."""
 
-    events: list[StreamEvent]
+    events: Sequence[StreamEvent]
 
 
-class StreamHub(Actor):
-    """Fans events out to subscribers by mode. Driven inline by the run's barrier supervisor."""
+class StreamHub(SyncActor):
+    """Fans events out to subscribers by mode.
+
+    The run spawns it inline under its barrier supervisor (``hub`` in the run's actor tree);
+    node actors and the supervisor send it :class:`Publish` messages with ``call`` (from a sync
+    node's worker thread, through the event loop's thread). Subscribing and leaving are its
+    owner's calls (``subscribe``/``unsubscribe``), made on the event loop's thread.
+    """
 
     def __init__(self) -> None:
         self.subscribers: list[Subscriber] = []
@@ -209,8 +216,9 @@ class StreamHub(Actor):
             for sub in detached:
                 self.unsubscribe(sub)
 
-    async def handle(self, message: Any) -> Any:
-        assert isinstance(message, Publish)
+    def receive(self, message: Any) -> Any:
+        if not isinstance(message, Publish):
+            raise TypeError(f"the stream hub cannot handle {type(message).__name__} (expected Publish)")
         for event in message.events:
             self.publish(event)
 

@@ -13,6 +13,7 @@ import functools
 import logging
 import math
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -278,7 +279,7 @@ class Barrier:
 
     __slots__ = ("pending", "group", "failure", "failed", "slot", "on_done")
 
-    def __init__(self, count: int, group: TaskGroup, slot: Slot, on_done: Callable[[Task], None]) -> None:
+    def __init__(self, count: int, group: TaskGroup, slot: Slot, on_done: Callable[[Task, float], None]) -> None:
         self.pending = count
         self.group = group
         self.failure: BaseException | None = None  # the first failure (any BaseException)
@@ -293,13 +294,14 @@ class Barrier:
                                   shielded=not call.is_async and call.subgraph is None)
 
     async def _guarded(self, run: Run, task: Task) -> None:
+        started = time.perf_counter() if run.logging else 0.0
         try:
             try:
                 await run_task(run, task)
             except GraphInterrupt as paused:
                 run.step_interrupts.append((task, paused))  # siblings go on; the step still ends
                 return
-            self.on_done(task)
+            self.on_done(task, started)
             persist = run.persist
             if persist is not None and persist.durability == "sync":
                 await persist.save_task(task)  # durable now, not only when the step commits
@@ -319,24 +321,43 @@ class Barrier:
 
 
 class Execute(msgspec.Struct, frozen=True):
-    """Message to a node actor: start ``task`` of the current step."""
+    """Message to a node actor: run ``task`` of the current step. With a ``barrier`` (a step of
+    several tasks) the actor starts it in the step's task group and answers at once; without
+    one it runs it and answers when it is done."""
 
     task: Any
-    barrier: Any
+    barrier: Any = None
 
 
 class NodeActor(Actor):
-    """The actor of one node in a step where it has several tasks; starts each of them."""
+    """The actor of one graph node for a whole run: spawned the first time the node is
+    triggered, it runs every task of the node (``Execute``), each with the node's retry policy.
+
+    Its answer to an ``Execute`` without a barrier is the task's failure (or ``interrupt()``),
+    or None once the task's writes are on the task: a failing task is the run's concern, not
+    the actor's, which goes on serving the next steps. ``executed`` counts the tasks it ran.
+    """
 
     def __init__(self, run: Run, node: NodeProgram) -> None:
         self.run = run
         self.node = node
         self.executed = 0
 
-    async def handle(self, message: Any) -> None:
-        assert isinstance(message, Execute)
+    async def handle(self, message: Any) -> Exception | None:
+        task = message.task
         self.executed += 1
-        message.barrier.start(self.run, message.task)
+        run = self.run
+        if run.logging:
+            run.log.info("task_started", step=run.step, node=task.name, task_id=task.id)
+        barrier = message.barrier
+        if barrier is not None:
+            barrier.start(run, task)  # a child task of this actor, in the step's group
+            return None
+        try:
+            await run_task(run, task)
+        except Exception as exc:
+            return exc
+        return None
 
 
 def command_input_writes(run: Run, command: Command[Any]) -> list[tuple[str, Any]]:

@@ -1,0 +1,145 @@
+"""Live streams: what ``CompiledGraph.astream`` returns.
+
+The run's actor tree must not live inside the consumer's ``async for`` (an async generator
+cannot yield from inside a task group or cancel scope: the consumer's task moves on between
+items). So the run is hosted by a task of its own and its events reach the consumer through a
+:class:`Subscriber` of the run's stream hub, the moment they are published:
+
+* ``async for chunk in graph.astream(...)``: the run is hosted by a task rooted at the event loop
+  (an asyncio task; a trio system task), started at the first iteration. Leaving the loop early
+  (``break``, an exception, the consumer cancelled) cancels the run and, through ``aclose()``,
+  waits for it; an abandoned stream is cancelled when it is garbage collected (at once, in
+  CPython). A sync node running in a worker thread is waited for, never abandoned.
+* ``async with graph.astream(...) as events:`` (fully structured): the run is a child task of
+  the caller's task group for the block; leaving the block cancels it and waits for it.
+
+The run's own exception reaches the consumer unchanged, after every event published before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sys
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from ._loop import Run
+from ._stream import StreamEvent, Subscriber
+from ._task import is_cancelled
+
+CAPACITY = 1024
+"""Events a consumer may fall behind before the run waits for it at the next barrier."""
+
+
+class RunStream:
+    """An async iterator of one run's stream chunks (LangGraph's shapes), that is also an async
+    context manager. Iterate it once, from one task."""
+
+    def __init__(self, start: Callable[[], tuple[Run, Subscriber, Any]], single: bool, subgraphs: bool) -> None:
+        self._start = start  # builds the run (errors surface at the first iteration, as LangGraph's)
+        self._single = single
+        self._subgraphs = subgraphs
+        self._sub: Subscriber | None = None
+        self._scope: anyio.CancelScope | None = None
+        self._done: anyio.Event | None = None
+        self._error: BaseException | None = None
+        self._cancelled = False
+        self._group: anyio.abc.TaskGroup | None = None
+        self._task: asyncio.Task[None] | None = None  # the root task on asyncio (kept referenced)
+
+    # -- hosting -------------------------------------------------------------------------------
+
+    def _prepare(self) -> tuple[Run, Any]:
+        run, self._sub, value = self._start()
+        self._done = anyio.Event()
+        return run, value
+
+    async def _host(self, run: Run, value: Any) -> None:
+        """Run to the end in this task; hand the outcome to the subscriber."""
+        assert self._sub is not None and self._done is not None
+        try:
+            with anyio.CancelScope() as self._scope:
+                if self._cancelled:
+                    self._scope.cancel()
+                await run.run(value)
+        except BaseException as exc:
+            if not is_cancelled(exc):
+                self._error = exc  # to the consumer, unchanged
+            else:
+                raise  # not our cancellation: the event loop is shutting down
+        finally:
+            self._sub.close(self._error)
+            self._done.set()
+
+    def _start_rooted(self) -> None:
+        run, value = self._prepare()
+        context = contextvars.copy_context()
+        trio = sys.modules.get("trio")
+        if trio is not None and trio.lowlevel.in_trio_run():
+            trio.lowlevel.spawn_system_task(self._host, run, value, name="actorgraph.astream", context=context)
+        else:
+            self._task = asyncio.get_running_loop().create_task(self._host(run, value), context=context)
+
+    def _cancel(self) -> None:
+        self._cancelled = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+    async def aclose(self) -> None:
+        """Cancel the run if it still runs and wait until it has stopped."""
+        self._cancel()
+        if self._done is not None and not self._done.is_set():
+            with anyio.CancelScope(shield=True):
+                await self._done.wait()
+
+    def __del__(self) -> None:
+        # Abandoned without aclose() (a plain ``break`` out of ``async for``): stop the run.
+        done = self._done
+        if done is not None and not done.is_set() and self._group is None:
+            try:
+                self._cancel()
+            except Exception:  # the event loop is already gone: so is the run
+                pass
+
+    # -- the structured form ----------------------------------------------------------------------
+
+    async def __aenter__(self) -> RunStream:
+        if self._done is not None:
+            raise RuntimeError("this stream was already started")
+        run, value = self._prepare()
+        self._group = group = anyio.create_task_group()
+        await group.__aenter__()
+        group.start_soon(self._host, run, value)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> bool | None:
+        self._cancel()
+        assert self._group is not None
+        return await self._group.__aexit__(exc_type, exc, tb)
+
+    # -- iterating ---------------------------------------------------------------------------------
+
+    def __aiter__(self) -> RunStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._done is None:
+            self._start_rooted()
+        assert self._sub is not None
+        try:
+            event: StreamEvent = await self._sub.__anext__()
+        except StopAsyncIteration:
+            await self.aclose()  # (the run has ended: this only waits for its last breath)
+            raise
+        except BaseException:
+            await self.aclose()  # the run's error, or the consumer cancelled: the run stops too
+            raise
+        if self._subgraphs:
+            return (event.ns, event.chunk) if self._single else (event.ns, event.mode, event.chunk)
+        return event.chunk if self._single else (event.mode, event.chunk)
