@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import anyio
 import msgspec
 
-from ..actors import Actor, ActorRef, Supervisor
+from ..actors import Actor, ActorRef, Supervisor, SupervisorInfo
 from ..errors import GraphError, ThreadBusyError
 from ._loop import Run
 from ._stream import STREAM_MODES, Overflow, StreamHub, Subscriber, Subscription
@@ -28,15 +28,16 @@ class _Start(msgspec.Struct, frozen=True):
 
 class RunHandle:
     """A run started by :meth:`ActorSystem.start`: subscribe to its events, await its result,
-    cancel it.
+    cancel it, look at its actor tree.
 
     ``run_id`` and ``thread_id`` (``None`` without one in the config) name the run.
     """
 
-    def __init__(self, run_id: str, thread_id: str | None, hub: StreamHub) -> None:
+    def __init__(self, run_id: str, thread_id: str | None, hub: StreamHub, run: Run | None = None) -> None:
         self.run_id = run_id
         self.thread_id = thread_id
         self._hub = hub
+        self._run = run
         self._ended = anyio.Event()
         self._output: Any = None
         self._error: BaseException | None = None
@@ -101,6 +102,20 @@ class RunHandle:
             self._raise(self._error)
         return self._output
 
+    def tree(self) -> SupervisorInfo | None:
+        """The run's actor tree now, for debugging: its barrier supervisor (``run:<graph name>``)
+        with the ``hub`` actor, a ``node:<name>`` actor per node triggered so far (one per node
+        for the whole run) and a ``channel:<key>`` actor per channel changed so far, each with
+        its state and mailbox (:meth:`Supervisor.tree`; ``.render()`` makes it text).
+
+        ``None`` while the run has no actor tree: before its task has started it (just after
+        :meth:`ActorSystem.start`) and once it has ended (finished, failed, cancelled or
+        stopped); a tree is never kept after the run, as its actors are gone.
+        """
+        run = self._run
+        sup = run.sup if run is not None else None
+        return sup.tree() if sup is not None else None
+
     @staticmethod
     def _raise(error: BaseException) -> NoReturn:
         # the traceback as recorded: raising the same object again must not grow it
@@ -114,7 +129,9 @@ class RunHandle:
 
 
 class _RunActor(Actor):
-    """Drives one run in its own task under the actor system's supervisor."""
+    """Drives one run in its own task under the actor system's supervisor. Its ``supervisor``
+    is the run's barrier supervisor while the run has one (so the system's tree nests the run's
+    tree under this actor)."""
 
     def __init__(self, handle: RunHandle, run: Run, value: Any, system: ActorSystem) -> None:
         self.run_handle = handle
@@ -122,6 +139,10 @@ class _RunActor(Actor):
         self.value = value
         self.system = system
         self.ref: ActorRef | None = None
+
+    @property
+    def supervisor(self) -> Supervisor | None:
+        return self.run.sup
 
     async def handle(self, message: Any) -> None:
         handle = self.run_handle
@@ -153,7 +174,7 @@ class ActorSystem:
     ``await system.start(graph, input, config)`` starts a run in the background and returns a
     :class:`RunHandle`; leaving the block cancels whatever still runs (their ``result()`` raises
     :class:`RunCancelledError`). One ``thread_id`` has at most one active run: starting another
-    raises :class:`ThreadBusyError`.
+    raises :class:`ThreadBusyError`. :meth:`tree` / :meth:`dump` show every run's actor tree.
 
     Not to be confused with :class:`Runtime`, the object a node receives as ``runtime``.
     """
@@ -198,10 +219,10 @@ class ActorSystem:
         run_id = str(config.get("run_id") or uuid.uuid4())
         config["run_id"] = run_id
         hub = StreamHub()
-        handle = RunHandle(run_id, thread, hub)
         run = Run(graph, config, hub=hub, modes=None, context=context,
                   store=self.store if self.store is not None else graph.store,
                   checkpointer=self.checkpointer, durability=durability)
+        handle = RunHandle(run_id, thread, hub, run)
         if thread is not None:
             self._threads[thread] = handle
         self._active.add(handle)
@@ -214,6 +235,16 @@ class ActorSystem:
             self._finished(handle)  # never started: free its thread
             raise
         return handle
+
+    def tree(self) -> SupervisorInfo:
+        """The system's actor tree now, for debugging: its supervisor (named after the system)
+        with a ``run-<run_id>`` actor per active run, under which the run's own tree
+        (:meth:`RunHandle.tree`) is nested while it has one (``ActorInfo.children``)."""
+        return self._supervisor.tree()
+
+    def dump(self) -> str:
+        """:meth:`tree` rendered as indented text."""
+        return self.tree().render()
 
     def _finished(self, handle: RunHandle) -> None:
         """The run ended or was stopped: record "stopped" unless it has an outcome, end its
