@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
-import math
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import anyio
 import anyio.from_thread
@@ -17,9 +18,12 @@ from ..graph._program import Program
 from ._context import TaskContext, current_task
 from . import _snapshot
 from ..types import StateSnapshot
-from ._loop import Run
+from ._loop import SYNC_API, Run
 from ._live import CAPACITY, RunStream
 from ._stream import STREAM_MODES, StreamHub, Subscriber
+
+
+T = TypeVar("T")
 
 
 class CompiledGraph:
@@ -120,14 +124,23 @@ class CompiledGraph:
     # -- sync API --------------------------------------------------------------------------
 
     def invoke(self, input: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Sync :meth:`ainvoke` in a private asyncio event loop."""
-        _refuse_inside_loop("invoke", "ainvoke")
-        return anyio.run(lambda: self.ainvoke(input, config, **kwargs))
+        """Sync :meth:`ainvoke` in a private asyncio event loop.
+
+        A sync node that is the only task of its step runs on that loop's thread (there is
+        nothing else to run meanwhile), as LangGraph runs sync nodes in the caller's thread;
+        sync nodes of a step with several tasks run in worker threads."""
+
+        async def main() -> Any:
+            SYNC_API.set(True)
+            return await self.ainvoke(input, config, **kwargs)
+
+        return _run_sync("invoke", "ainvoke", main)
 
     def stream(self, input: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Iterator[Any]:
         """Sync :meth:`astream`: the run lives in a private event loop on a helper thread; each
         chunk is handed over as it happens. Closing the iterator early cancels the run."""
-        _refuse_inside_loop("stream", "astream")
+        if not _inline_node():
+            _refuse_inside_loop("stream", "astream")
         with anyio.from_thread.start_blocking_portal() as portal:
             agen = self.astream(input, config, **kwargs)
             try:
@@ -164,8 +177,7 @@ class CompiledGraph:
 
     def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         """Sync :meth:`aget_state`."""
-        _refuse_inside_loop("get_state", "aget_state")
-        return anyio.run(lambda: self.aget_state(config, subgraphs=subgraphs))
+        return _run_sync("get_state", "aget_state", lambda: self.aget_state(config, subgraphs=subgraphs))
 
     async def aget_state_history(
         self, config: dict[str, Any], *, filter: dict[str, Any] | None = None,
@@ -182,13 +194,11 @@ class CompiledGraph:
         before: dict[str, Any] | None = None, limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
         """Sync :meth:`aget_state_history` (collected, then iterated)."""
-        _refuse_inside_loop("get_state_history", "aget_state_history")
-
         async def collect() -> list[StateSnapshot]:
             return [s async for s in self.aget_state_history(config, filter=filter, before=before,
                                                              limit=limit)]
 
-        return iter(anyio.run(collect))
+        return iter(_run_sync("get_state_history", "aget_state_history", collect))
 
     async def aupdate_state(self, config: dict[str, Any], values: Any,
                             as_node: str | None = None) -> dict[str, Any]:
@@ -198,8 +208,7 @@ class CompiledGraph:
 
     def update_state(self, config: dict[str, Any], values: Any, as_node: str | None = None) -> dict[str, Any]:
         """Sync :meth:`aupdate_state`."""
-        _refuse_inside_loop("update_state", "aupdate_state")
-        return anyio.run(lambda: self.aupdate_state(config, values, as_node))
+        return _run_sync("update_state", "aupdate_state", lambda: self.aupdate_state(config, values, as_node))
 
     # -- subgraph --------------------------------------------------------------------------
 
@@ -247,6 +256,43 @@ def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:
         if m not in STREAM_MODES:
             raise ValueError(f"Unknown stream mode {m!r}; expected one of {sorted(STREAM_MODES)}")
     return modes, single
+
+
+def _inline_node() -> bool:
+    """Called by a sync node that a run executes on its event loop's thread (see ``invoke``)."""
+    ctx = current_task.get()
+    return ctx is not None and ctx.inline
+
+
+def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> T:
+    """``anyio.run(main)`` for a sync method, refused inside a running event loop — except from
+    a sync node running on the loop's thread, where it runs on a helper thread with a loop of
+    its own (as it would from a worker thread), joined before returning."""
+    if not _inline_node():
+        _refuse_inside_loop(name, alternative)
+        return anyio.run(main)
+    outcome: list[Any] = []
+    context = contextvars.copy_context()
+
+    def fresh_loop() -> T:
+        sniffio = sys.modules.get("sniffio")  # (the copied context names the caller's loop)
+        if sniffio is not None:
+            sniffio.current_async_library_cvar.set(None)
+        return anyio.run(main)
+
+    def target() -> None:
+        try:
+            outcome.append((True, context.run(fresh_loop)))
+        except BaseException as exc:
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=target, name=f"actorgraph.{name}")
+    thread.start()
+    thread.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
 
 
 def _refuse_inside_loop(name: str, alternative: str) -> None:

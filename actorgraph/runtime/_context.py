@@ -64,11 +64,12 @@ class Runtime(msgspec.Struct, Generic[ContextT], frozen=True, kw_only=True):
 class TaskContext:
     """Per-task context: the task's config and the handles nodes may ask for."""
 
-    __slots__ = ("run", "task", "_config", "_runtime", "subgraph_calls", "answers", "asked")
+    __slots__ = ("run", "task", "_config", "_runtime", "subgraph_calls", "answers", "asked", "inline")
 
     def __init__(self, run: Any, task: Any) -> None:
         self.run = run
         self.task = task
+        self.inline = False  # a sync node running on the event loop's thread (see _task.call_node)
         self._config: dict[str, Any] | None = None
         self._runtime: Runtime[Any] | None = None
         self.subgraph_calls = 0

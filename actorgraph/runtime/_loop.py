@@ -20,7 +20,8 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from ._compiled import CompiledGraph
 
 log = get_logger("runtime")
+
+SYNC_API: ContextVar[bool] = ContextVar("actorgraph_sync_api", default=False)
+"""True inside ``CompiledGraph.invoke``'s private event loop (see ``_task.call_node``)."""
 
 DEFAULT_RECURSION_LIMIT = 10007
 """Super-steps a run may take unless ``config["recursion_limit"]`` says otherwise (LangGraph's default)."""
@@ -90,6 +94,7 @@ class Run:
         self.step = -1
         self.stop = 0
         self.root: Run = parent.root if parent is not None else self
+        self.sync_api: bool = parent.sync_api if parent is not None else SYNC_API.get()
         self.persist: Persistence | None = None
         if parent is None:
             saver = graph.checkpointer if graph.checkpointer is not None else checkpointer

@@ -38,11 +38,13 @@ if TYPE_CHECKING:
 log = get_logger("runtime")
 
 
-def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run) -> Awaitable[Any]:
+def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: bool = False) -> Awaitable[Any]:
     """Call the node's function with the injected parameters it declares; await the result.
 
     An async function's own coroutine is returned, not wrapped in another one: the caller
-    awaits it directly.
+    awaits it directly. A sync function runs in a worker thread; under the sync API
+    (``invoke``), the ``lone`` task of a step runs on the event loop's own thread instead: the
+    loop has nothing else to do meanwhile, and a thread hop costs more than most nodes.
     """
     call = node.call
     if call.subgraph is not None:
@@ -57,7 +59,17 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run) -> Awai
         return fn(*args)  # type: ignore[no-any-return]  # a coroutine
     if node.hidden:
         return _done(fn(*args))
+    if lone and run.root.sync_api:
+        return _inline(fn, args, ctx)
     return _in_thread(functools.partial(fn, *args))
+
+
+async def _inline(fn: Callable[..., Any], args: tuple[Any, ...], ctx: TaskContext) -> Any:
+    ctx.inline = True  # (a sync graph API called from the node runs on a helper thread)
+    try:
+        return fn(*args)
+    finally:
+        ctx.inline = False
 
 
 async def _in_thread(fn: Callable[[], Any]) -> Any:
@@ -80,8 +92,9 @@ async def _done(value: Any) -> Any:
     return value
 
 
-async def run_task(run: Run, task: Task) -> None:
-    """Execute ``task`` (retrying per the node's policy) and store its writes on it.
+async def run_task(run: Run, task: Task, lone: bool = False) -> None:
+    """Execute ``task`` (retrying per the node's policy) and store its writes on it
+    (``lone``: the only task of its step, see :func:`call_node`).
 
     The node's own exception propagates unchanged, with a note naming the task.
     """
@@ -93,7 +106,7 @@ async def run_task(run: Run, task: Task) -> None:
         while True:
             attempt += 1
             try:
-                result = await call_node(node, task.input, ctx, run)
+                result = await call_node(node, task.input, ctx, run, lone)
                 # writes_for(), without a coroutine per task when there are no branches
                 writes = node_writes(run, node, result)
                 if node.branches:
@@ -354,7 +367,7 @@ class NodeActor(Actor):
             barrier.start(run, task)  # a child task of this actor, in the step's group
             return None
         try:
-            await run_task(run, task)
+            await run_task(run, task, lone=True)
         except Exception as exc:
             return exc
         return None
