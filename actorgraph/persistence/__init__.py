@@ -21,6 +21,7 @@ from ._base import BaseCheckpointSaver, SaverStatistics, StepWrites, TaskWrites
 from ._crypto import EncryptedSerializer
 from ._errors import (
     CheckpointConflictError,
+    DatabaseLockedError,
     CheckpointStoreError,
     DecryptionError,
     PersistenceError,
@@ -49,6 +50,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointMetadata",
     "CheckpointConflictError",
+    "DatabaseLockedError",
     "CheckpointStoreError",
     "CheckpointTuple",
     "DecryptionError",

@@ -24,6 +24,8 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from datetime import datetime, timezone
+
 import anyio
 import anyio.from_thread
 
@@ -103,6 +105,9 @@ class Run:
         elif parent.persist is not None:
             # a subgraph is checkpointed in its parent's thread under its own namespace
             self.persist = parent.persist.child(self)
+        if self.persist is not None and hub is not None and (modes is None or "checkpoints" in modes
+                                                             or "debug" in modes):
+            self.persist.announce = []
         self.sup: Supervisor | None = None  # the run's actor tree, while it runs (hosted())
         self.hub_ref: ActorRef | None = None
         self.node_actors: dict[str, ActorRef] = {}
@@ -255,6 +260,8 @@ class Run:
         # task ids derive from the checkpoint the step starts from (see Persistence.defer)
         key = self.ns_str if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
         tasks = plan(program, state, self.step, key, self._managed() if program.managed else None)
+        if persist is not None and persist.announce:
+            self._emit_checkpoints(persist, tasks)
         if not tasks:
             if self.logging:
                 self.log.info("run_finished", graph=program.name, steps=self.step)
@@ -506,10 +513,35 @@ class Run:
         if "tasks" in self.modes:
             self._emit("tasks", payload)
         if "debug" in self.modes:
-            from datetime import datetime, timezone
+            self._emit_debug(self.step, kind, payload)
 
-            self._emit("debug", {"step": self.step, "timestamp": datetime.now(timezone.utc).isoformat(),
-                                 "type": kind, "payload": payload})
+    def _emit_debug(self, step: int, kind: str, payload: dict[str, Any]) -> None:
+        self._emit("debug", {"step": step, "timestamp": datetime.now(timezone.utc).isoformat(),
+                             "type": kind, "payload": payload})
+
+    def _emit_checkpoints(self, persist: Persistence, tasks: list[Task]) -> None:
+        """The ``checkpoints`` (and ``debug``) events of the checkpoints made since the last
+        step, once the next step is planned: LangGraph's shape, with the next tasks."""
+        made, persist.announce = persist.announce or [], []
+        modes = self.modes
+        if "checkpoints" not in modes and "debug" not in modes:
+            return
+        values = self.values()
+        for i, (parent, cid, metadata) in enumerate(made):
+            last = i == len(made) - 1
+            payload = {
+                "config": persist.config_for(cid),
+                "parent_config": None if parent is None else persist.config_for(parent),
+                "values": values,
+                "metadata": metadata,
+                "next": [t.name for t in tasks] if last else [],
+                "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks]
+                if last else [],
+            }
+            if "checkpoints" in modes:
+                self._emit("checkpoints", payload)
+            if "debug" in modes:
+                self._emit_debug(metadata["step"], "checkpoint", payload)
 
     def _emit(self, mode: str, chunk: Any) -> None:
         """Send an event to the root run's hub actor now (from a worker thread, through the

@@ -92,6 +92,9 @@ class Persistence:
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         self.oldest = 0.0  # when the oldest of them was submitted (about)
         self._claimed = False
+        # (parent id, id, metadata) of checkpoints made since the run last looked, when it
+        # streams "checkpoints" or "debug" (else None)
+        self.announce: list[tuple[str | None, str, dict[str, Any]]] | None = None
 
     def child(self, run: Run) -> Persistence:
         """Checkpointing for a subgraph run of this one: same thread and saver, the subgraph's
@@ -117,6 +120,10 @@ class Persistence:
         if self._claimed:
             _active.get(self.saver, set()).discard((self.thread_id, self.ns))
             self._claimed = False
+
+    def metadata(self, source: str, step: int) -> dict[str, Any]:
+        """A checkpoint's metadata (as LangGraph's: ``source``, ``step``, ``parents``)."""
+        return {"source": source, "step": step, "parents": dict(self.parents)}
 
     def config_for(self, checkpoint_id: str | None) -> dict[str, Any]:
         configurable: dict[str, Any] = {"thread_id": self.thread_id, "checkpoint_ns": self.ns}
@@ -164,11 +171,14 @@ class Persistence:
         failure or interrupt writes this checkpoint with pending writes keyed by those ids).
         The step's tasks are not kept: their writes belong to a checkpoint never written.
         """
+        parent = self.checkpoint_id
         self.checkpoint_id = new_id = new_checkpoint_id(step)
         self.deferred = (source, step, updated, new_id)
+        if self.announce is not None:
+            self.announce.append((parent, new_id, self.metadata(source, step)))
 
     async def _write(self, source: str, step: int, tasks: Sequence[Task], updated: list[str],
-                     new_id: str) -> None:
+                     new_id: str, announced: bool = False) -> None:
         state = self.run.state
         channels = state.channels
         versions = state.versions
@@ -187,7 +197,7 @@ class Persistence:
             versions_seen={n: dict(seen) for n, seen in state.versions_seen.items()},
             updated_channels=updated,
         )
-        metadata = {"source": source, "step": step, "parents": dict(self.parents)}
+        metadata = self.metadata(source, step)
         new_versions = {k: versions[k] for k in changed}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
         config = self.config_for(self.saved_id)
@@ -213,6 +223,11 @@ class Persistence:
                 await self.saver.aput_step(config, writes, checkpoint, metadata, new_versions,
                                            expect_head=expect_head)
         self.saved_version = state.max_version
+        if self.announce is not None and not announced:
+            self.announce.append((self.saved_id, new_id, metadata))
+        if self.run.logging:
+            self.run.log.info("checkpoint_saved", checkpoint_id=new_id, step=step, source=source,
+                              durability=self.durability, channels=len(values))
         self.checkpoint_id = self.saved_id = self.own_id = new_id
 
     async def settle(self) -> None:
@@ -227,7 +242,7 @@ class Persistence:
         if self.deferred is not None:
             source, step, updated, new_id = self.deferred
             self.deferred = None
-            await self._write(source, step, (), sorted(updated), new_id)
+            await self._write(source, step, (), sorted(updated), new_id, announced=True)
             await self.settle()
 
     async def save_task(self, task: Task) -> None:
