@@ -185,6 +185,29 @@ def test_compile_accepts_none_and_the_subgraph_flags(checkpointer: Any) -> None:
     assert one_node().compile(checkpointer=checkpointer).checkpointer is checkpointer
 
 
+async def test_a_root_graph_compiled_with_checkpointer_false_runs_without_one() -> None:
+    # LangGraph: {'x': 1} (with or without a thread_id); get_state: ValueError('No checkpointer set')
+    app = one_node().compile(checkpointer=False)
+    assert await app.ainvoke({"x": 0}) == {"x": 1}
+    assert await app.ainvoke({"x": 0}, {"configurable": {"thread_id": "1"}}) == {"x": 1}
+    assert [c async for c in app.astream({"x": 0})] == [{"a": {"x": 1}}]
+    with pytest.raises(ValueError, match="^No checkpointer set$"):
+        await app.aget_state({"configurable": {"thread_id": "1"}})
+
+
+async def test_a_root_graph_compiled_with_checkpointer_true_cannot_run() -> None:
+    # LangGraph: RuntimeError for invoke, stream and get_state ("checkpointer=True cannot be
+    # used for root graphs.")
+    app = one_node().compile(checkpointer=True)
+    match = r"^checkpointer=True makes a subgraph use its parent graph's checkpointer"
+    with pytest.raises(RuntimeError, match=match):
+        await app.ainvoke({"x": 0}, {"configurable": {"thread_id": "1"}})
+    with pytest.raises(RuntimeError, match=match):
+        [c async for c in app.astream({"x": 0})]
+    with pytest.raises(RuntimeError, match=match):
+        await app.aget_state({"configurable": {"thread_id": "1"}})
+
+
 async def test_compile_accepts_a_saver() -> None:
     saver = InMemorySaver()
     app = one_node().compile(checkpointer=saver)

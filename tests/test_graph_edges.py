@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, TypedDict
 import pytest
 
 from actorgraph import END, START, StateGraph
+from actorgraph.errors import UnknownDestinationWarning
 from _helpers import NS, mk
 
 pytestmark = pytest.mark.anyio
@@ -192,7 +193,8 @@ async def test_router_literal_return_hint() -> None:
 
 async def test_router_unknown_name_is_ignored() -> None:
     # LangGraph 1.2.24: warning "wrote to unknown channel branch:to:nope, ignoring it"; {'n': 1, 'log': ['r']}
-    assert await _routed(lambda s: "nope").ainvoke({"n": 1}) == {"n": 1, "log": ["r"]}
+    with pytest.warns(UnknownDestinationWarning, match="^Node 'r' at step 1 routed to 'nope'"):
+        assert await _routed(lambda s: "nope").ainvoke({"n": 1}) == {"n": 1, "log": ["r"]}
 
 
 async def test_async_router() -> None:

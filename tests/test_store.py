@@ -320,13 +320,16 @@ async def test_no_index_query_gives_no_score(store: BaseStore) -> None:
 # -- sync twins -------------------------------------------------------------------------------
 
 
-async def test_sync_twins_refuse_in_event_loop(store: BaseStore) -> None:
-    with pytest.raises(RuntimeError, match="event loop"):
-        store.put(("a",), "k", {"v": 1})
-    with pytest.raises(RuntimeError, match="event loop"):
-        store.get(("a",), "k")
-    with pytest.raises(RuntimeError, match="event loop"):
-        store.search(("a",))
+async def test_sync_twins_refuse_in_event_loop(tmp_path: Path) -> None:
+    # A store doing IO refuses to block the loop; InMemoryStore's sync twins are allowed there,
+    # as in LangGraph (see test_compat_persistence_semantics.py).
+    async with SqliteStore.from_conn_string(str(tmp_path / "store.db")) as store:
+        with pytest.raises(RuntimeError, match="event loop"):
+            store.put(("a",), "k", {"v": 1})
+        with pytest.raises(RuntimeError, match="event loop"):
+            store.get(("a",), "k")
+        with pytest.raises(RuntimeError, match="event loop"):
+            store.search(("a",))
 
 
 async def test_sync_twins_from_a_thread(store: BaseStore) -> None:

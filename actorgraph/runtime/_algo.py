@@ -8,11 +8,13 @@ the previous step are considered, so a step costs the same in a 10-node and a 10
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..actors import ActorRef, Supervisor
 from ..channels import Apply, BaseChannel, ChannelActor, Clear, Consume, Finish
+from ..errors import UnknownDestinationWarning
 from ..graph._constants import TASKS
 
 PUSH = "__pregel_push"
@@ -117,7 +119,9 @@ def plan(program: Program, state: RunState, step: int, ns: str,
         for idx, packet in enumerate(sends.get()):
             assert isinstance(packet, Send)
             node = nodes.get(packet.node)
-            if node is None:
+            if node is None or node.hidden:  # e.g. saved by a version of the graph that had it
+                warnings.warn(f"A pending Send to '{packet.node}' at step {step} names no node of graph "
+                              f"'{program.name}': ignoring it", UnknownDestinationWarning, stacklevel=2)
                 continue
             tasks.append(Task(None, node, packet.arg, ("__pregel_push", idx, False), (PUSH,), (1, idx),
                               (ns, step, node.name, "push", idx)))

@@ -28,18 +28,15 @@ def interrupt_id(task_ns: str, index: int) -> str:
 def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     """Pause the run and show ``value`` to the human; returns their answer on resume.
 
-    Needs a checkpointer (the paused run is saved and resumed from it) and must be called inside
-    a running node (``RuntimeError`` otherwise).
+    Must be called inside a running node (``RuntimeError`` otherwise). Without a checkpointer
+    the run still stops after the super-step and returns the interrupt (``"__interrupt__"`` in
+    the output, as in LangGraph), but it cannot be resumed: ``Command(resume=...)`` needs the
+    paused run saved by a checkpointer.
     """
     ctx = current_task.get()
     if ctx is None:
         raise RuntimeError("interrupt() must be called inside a running graph node")
     run = ctx.run
-    if run.persist is None:
-        raise RuntimeError(
-            f"interrupt() in node '{ctx.task.name}' needs a checkpointer to pause and resume: "
-            "compile(checkpointer=InMemorySaver()) or a SqliteSaver"
-        )
     index = ctx.asked
     ctx.asked += 1
     if index < len(ctx.answers):

@@ -51,6 +51,11 @@ log = get_logger("runtime")
 SYNC_API: ContextVar[bool] = ContextVar("actorgraph_sync_api", default=False)
 """True inside ``CompiledGraph.invoke``'s private event loop (see ``_task.call_node``)."""
 
+ROOT_CHECKPOINTER_TRUE = (
+    "checkpointer=True makes a subgraph use its parent graph's checkpointer; a graph run on "
+    "its own needs a saver: compile(checkpointer=InMemorySaver()), or None"
+)
+
 DEFAULT_RECURSION_LIMIT = 10007
 """Super-steps a run may take unless ``config["recursion_limit"]`` says otherwise (LangGraph's default)."""
 
@@ -100,7 +105,9 @@ class Run:
         self.persist: Persistence | None = None
         if parent is None:
             saver = graph.checkpointer if graph.checkpointer is not None else checkpointer
-            if saver is not None:
+            if saver is True:  # LangGraph: RuntimeError too
+                raise RuntimeError(ROOT_CHECKPOINTER_TRUE)
+            if saver is not None and saver is not False:  # False: explicitly none
                 self.persist = Persistence(self, saver, durability or "async")  # type: ignore[arg-type]  # checked by Persistence
         elif parent.persist is not None:
             # a subgraph is checkpointed in its parent's thread under its own namespace
@@ -353,8 +360,8 @@ class Run:
         """Some tasks called ``interrupt()``: keep what the step did as pending writes, stop."""
         interrupted = self.step_interrupts
         persist = self.persist
-        assert persist is not None
-        await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted])
+        if persist is not None:  # without a checkpointer the run stops all the same
+            await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted])
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
             raise GraphInterrupt(tuple(self.interrupts))

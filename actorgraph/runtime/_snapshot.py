@@ -11,7 +11,7 @@ from ..persistence import CheckpointTuple
 from ..persistence._records import ERROR, INTERRUPT
 from ..types import PregelTask, StateSnapshot
 from ._algo import Task, apply_writes, plan
-from ._loop import Run
+from ._loop import ROOT_CHECKPOINTER_TRUE, Run
 from ._persist import Persistence, finished_writes, restore
 from ._task import writes_for
 
@@ -20,8 +20,12 @@ if TYPE_CHECKING:
 
 
 def _saver(graph: CompiledGraph) -> Any:
-    if graph.checkpointer is None:
+    """The graph's saver; ``compile(checkpointer=None | False)`` has none (``ValueError``, as
+    in LangGraph), ``checkpointer=True`` is for subgraphs (``RuntimeError``)."""
+    if graph.checkpointer is None or graph.checkpointer is False:
         raise ValueError("No checkpointer set")
+    if graph.checkpointer is True:
+        raise RuntimeError(ROOT_CHECKPOINTER_TRUE)
     return graph.checkpointer
 
 

@@ -13,6 +13,7 @@ import functools
 import logging
 import math
 import sys
+import warnings
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,10 @@ from .._log import enabled, get_logger
 from ..actors import Actor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot
-from ..errors import GraphBubbleUp, GraphInterrupt, InvalidUpdateError, NodeCancelledError, ParentCommand
+from ..errors import (
+    GraphBubbleUp, GraphInterrupt, InvalidUpdateError, NodeCancelledError, ParentCommand,
+    UnknownDestinationWarning,
+)
 from ..graph._constants import END, START, TASKS, branch_channel
 from ..graph._program import NodeProgram
 from ..graph._schema import update_pairs
@@ -81,11 +85,8 @@ async def _in_thread(fn: Callable[[], Any]) -> Any:
 
 
 async def _call_subgraph(subgraph: Any, value: Any, ctx: TaskContext, run: Run) -> Any:
-    try:
-        return await subgraph._run_as_node(value, ctx, run)
-    except ParentCommand as pc:
-        # the subgraph aborted; its node answers with that Command in this (parent) graph
-        return msgspec.structs.replace(pc.command, graph=None)
+    # a subgraph node's Command(graph=PARENT) comes back as its result (see _run_as_node)
+    return await subgraph._run_as_node(value, ctx, run)
 
 
 async def _done(value: Any) -> Any:
@@ -194,28 +195,62 @@ async def route_branches(run: Run, task: Task, writes: list[tuple[str, Any]]) ->
 
 
 def _collect(run: Run, node: NodeProgram, result: Any, pairs: list[tuple[str, Any]], gotos: list[Any]) -> None:
+    """What a node returned, by LangGraph's rules: ``None`` writes nothing; a ``Command`` its
+    ``update`` and ``goto``; a list or tuple holding a ``Command`` each item in turn (Commands as
+    such, ``None`` skipped, ``Send``s as gotos, anything else one update); a list of ``Send``s
+    only, gotos; anything else one update (in a root-value graph: the value itself)."""
     if result is None:
         return
     if isinstance(result, Command):
-        if result.graph == Command.PARENT:
-            raise ParentCommand(result)
-        if result.update is not None:
-            _add_pairs(run, node, update_pairs(result.update, node=node.name) or [], pairs)
-        goto = result.goto
-        if goto:
-            gotos.extend(goto if isinstance(goto, (list, tuple)) else [goto])
+        _collect_command(run, node, result, pairs, gotos)
         return
-    if isinstance(result, (list, tuple)) and result and all(isinstance(r, (Command, dict, Send)) for r in result):
-        for item in result:
-            if isinstance(item, Send):
-                gotos.append(item)
-            else:
-                _collect(run, node, item, pairs, gotos)
-        return
+    if isinstance(result, (list, tuple)) and result:
+        if any(isinstance(r, Command) for r in result):
+            for item in result:
+                if isinstance(item, Command):
+                    _collect_command(run, node, item, pairs, gotos)
+                elif isinstance(item, Send):
+                    gotos.append(item)
+                elif item is not None:
+                    _collect_update(run, node, item, pairs)
+            return
+        if all(isinstance(r, Send) for r in result):
+            gotos.extend(result)
+            return
+    _collect_update(run, node, result, pairs)
+
+
+def _collect_command(run: Run, node: NodeProgram, command: Command[Any], pairs: list[tuple[str, Any]],
+                     gotos: list[Any]) -> None:
+    if command.graph == Command.PARENT:
+        raise ParentCommand(command)
+    if command.update is not None:
+        _command_update(run, node, command.update, pairs)
+    goto = command.goto
+    if isinstance(goto, (list, tuple)):
+        gotos.extend(goto)
+    elif isinstance(goto, (str, Send)):
+        gotos.append(goto)
+    else:  # LangGraph: TypeError too (it iterates over goto)
+        raise TypeError(f"Node '{node.name}' returned Command(goto={goto!r}): goto takes a node name, "
+                        f"a Send, or a list of them, not {type(goto).__name__}")
+
+
+def _command_update(run: Run, node: NodeProgram, update: Any, pairs: list[tuple[str, Any]]) -> None:
+    """``Command.update``: in a root-value graph the value itself, else its ``(key, value)``
+    pairs (a list of pairs is allowed here)."""
     if run.program.root_key:
-        pairs.append(("__root__", result))
+        pairs.append(("__root__", update))
+    else:
+        _add_pairs(run, node, update_pairs(update, node=node.name) or [], pairs)
+
+
+def _collect_update(run: Run, node: NodeProgram, value: Any, pairs: list[tuple[str, Any]]) -> None:
+    """One update returned by a node (not a ``Command``)."""
+    if run.program.root_key:
+        pairs.append(("__root__", value))
         return
-    _add_pairs(run, node, update_pairs(result, node=node.name, allow_pairs=False) or [], pairs,
+    _add_pairs(run, node, update_pairs(value, node=node.name, allow_pairs=False) or [], pairs,
                drop_unknown=node.call.subgraph is not None)
 
 
@@ -240,21 +275,34 @@ def _add_pairs(run: Run, node: NodeProgram, new: Iterable[tuple[str, Any]], pair
 
 
 def _goto_writes(run: Run, source: str, gotos: list[Any], writes: list[tuple[str, Any]]) -> None:
+    """The trigger writes of ``source``'s gotos (node names, ``END``, ``Send``s). A destination
+    that is no node of the graph (``START`` included) is dropped with an
+    :class:`UnknownDestinationWarning`, as LangGraph drops it with a log line."""
     nodes = run.program.nodes
     for goto in gotos:
         if isinstance(goto, Send):
-            if goto.node == END:
-                raise InvalidUpdateError("Cannot send a packet to the END node")
-            if goto.node not in nodes:
-                log.warning("unknown_destination", node=source, destination=goto.node, step=run.step)
-                continue
-            writes.append((TASKS, goto))
+            if goto.node in nodes and goto.node != START:
+                writes.append((TASKS, goto))
+            else:
+                _unknown_destination(run, source, f"Send({goto.node!r}, ...)")
         elif goto == END:
             continue
         elif isinstance(goto, str) and goto in nodes and goto != START:
             writes.append((branch_channel(goto), None))
         else:
-            log.warning("unknown_destination", node=source, destination=repr(goto), step=run.step)
+            _unknown_destination(run, source, repr(goto))
+
+
+def _unknown_destination(run: Run, source: str, destination: str) -> None:
+    if enabled(log, logging.WARNING):
+        log.warning("unknown_destination", node=source, destination=destination, step=run.step)
+    where = f" in {'|'.join(run.ns)}" if run.ns else ""
+    warnings.warn(
+        f"Node '{source}' at step {run.step}{where} routed to {destination}, which is not a node "
+        f"of graph '{run.program.name}': ignoring it",
+        UnknownDestinationWarning,
+        stacklevel=2,
+    )
 
 
 def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
@@ -378,7 +426,7 @@ def command_input_writes(run: Run, command: Command[Any]) -> list[tuple[str, Any
     node = run.program.nodes[START]
     pairs: list[tuple[str, Any]] = []
     if command.update is not None:
-        _add_pairs(run, node, update_pairs(command.update, node=START) or [], pairs)
+        _command_update(run, node, command.update, pairs)
     goto = command.goto
     if goto:
         _goto_writes(run, START, list(goto) if isinstance(goto, (list, tuple)) else [goto], pairs)
