@@ -36,6 +36,48 @@ CAPACITY = 1024
 """Events a consumer may fall behind before the run waits for it at the next barrier."""
 
 
+class _Host:
+    """The task side of a :class:`RunStream`: runs the run, hands its outcome to the subscriber.
+
+    Kept apart from the stream object, which the hosting task must not reference: an abandoned
+    stream has to become garbage (and cancel the run) while the run still runs.
+    """
+
+    __slots__ = ("sub", "scope", "done", "error", "cancelled")
+
+    def __init__(self, sub: Subscriber) -> None:
+        self.sub = sub
+        self.scope: anyio.CancelScope | None = None
+        self.done = anyio.Event()
+        self.error: BaseException | None = None
+        self.cancelled = False
+
+    async def run(self, run: Run, value: Any) -> None:
+        try:
+            with anyio.CancelScope() as self.scope:
+                if self.cancelled:
+                    self.scope.cancel()
+                await run.run(value)
+        except BaseException as exc:
+            if not is_cancelled(exc):
+                self.error = exc  # to the consumer, unchanged
+            else:
+                raise  # not our cancellation: the event loop is shutting down
+        finally:
+            self.sub.close(self.error)
+            self.done.set()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.scope is not None:
+            self.scope.cancel()
+
+    async def wait(self) -> None:
+        if not self.done.is_set():
+            with anyio.CancelScope(shield=True):
+                await self.done.wait()
+
+
 class RunStream:
     """An async iterator of one run's stream chunks (LangGraph's shapes), that is also an async
     context manager. Iterate it once, from one task."""
@@ -44,83 +86,58 @@ class RunStream:
         self._start = start  # builds the run (errors surface at the first iteration, as LangGraph's)
         self._single = single
         self._subgraphs = subgraphs
-        self._sub: Subscriber | None = None
-        self._scope: anyio.CancelScope | None = None
-        self._done: anyio.Event | None = None
-        self._error: BaseException | None = None
-        self._cancelled = False
+        self._host: _Host | None = None
         self._group: anyio.abc.TaskGroup | None = None
-        self._task: asyncio.Task[None] | None = None  # the root task on asyncio (kept referenced)
 
     # -- hosting -------------------------------------------------------------------------------
 
-    def _prepare(self) -> tuple[Run, Any]:
-        run, self._sub, value = self._start()
-        self._done = anyio.Event()
-        return run, value
-
-    async def _host(self, run: Run, value: Any) -> None:
-        """Run to the end in this task; hand the outcome to the subscriber."""
-        assert self._sub is not None and self._done is not None
-        try:
-            with anyio.CancelScope() as self._scope:
-                if self._cancelled:
-                    self._scope.cancel()
-                await run.run(value)
-        except BaseException as exc:
-            if not is_cancelled(exc):
-                self._error = exc  # to the consumer, unchanged
-            else:
-                raise  # not our cancellation: the event loop is shutting down
-        finally:
-            self._sub.close(self._error)
-            self._done.set()
+    def _prepare(self) -> tuple[_Host, Run, Any]:
+        run, sub, value = self._start()
+        self._host = host = _Host(sub)
+        return host, run, value
 
     def _start_rooted(self) -> None:
-        run, value = self._prepare()
+        host, run, value = self._prepare()
         context = contextvars.copy_context()
         trio = sys.modules.get("trio")
         if trio is not None and trio.lowlevel.in_trio_run():
-            trio.lowlevel.spawn_system_task(self._host, run, value, name="actorgraph.astream", context=context)
+            trio.lowlevel.spawn_system_task(host.run, run, value, name="actorgraph.astream", context=context)
         else:
-            self._task = asyncio.get_running_loop().create_task(self._host(run, value), context=context)
-
-    def _cancel(self) -> None:
-        self._cancelled = True
-        if self._scope is not None:
-            self._scope.cancel()
+            # the loop keeps running tasks referenced; the host is reachable from the task only
+            _tasks.add(task := asyncio.get_running_loop().create_task(host.run(run, value), context=context))
+            task.add_done_callback(_tasks.discard)
 
     async def aclose(self) -> None:
         """Cancel the run if it still runs and wait until it has stopped."""
-        self._cancel()
-        if self._done is not None and not self._done.is_set():
-            with anyio.CancelScope(shield=True):
-                await self._done.wait()
+        host = self._host
+        if host is not None:
+            host.cancel()
+            await host.wait()
 
     def __del__(self) -> None:
         # Abandoned without aclose() (a plain ``break`` out of ``async for``): stop the run.
-        done = self._done
-        if done is not None and not done.is_set() and self._group is None:
+        host = self._host
+        if host is not None and not host.done.is_set() and self._group is None:
             try:
-                self._cancel()
+                host.cancel()
             except Exception:  # the event loop is already gone: so is the run
                 pass
 
     # -- the structured form ----------------------------------------------------------------------
 
     async def __aenter__(self) -> RunStream:
-        if self._done is not None:
+        if self._host is not None:
             raise RuntimeError("this stream was already started")
-        run, value = self._prepare()
+        host, run, value = self._prepare()
         self._group = group = anyio.create_task_group()
         await group.__aenter__()
-        group.start_soon(self._host, run, value)
+        group.start_soon(host.run, run, value)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> bool | None:
-        self._cancel()
-        assert self._group is not None
+        assert self._group is not None and self._host is not None
+        self._host.cancel()
         return await self._group.__aexit__(exc_type, exc, tb)
 
     # -- iterating ---------------------------------------------------------------------------------
@@ -129,11 +146,11 @@ class RunStream:
         return self
 
     async def __anext__(self) -> Any:
-        if self._done is None:
+        if self._host is None:
             self._start_rooted()
-        assert self._sub is not None
+        assert self._host is not None
         try:
-            event: StreamEvent = await self._sub.__anext__()
+            event: StreamEvent = await self._host.sub.__anext__()
         except StopAsyncIteration:
             await self.aclose()  # (the run has ended: this only waits for its last breath)
             raise
@@ -143,3 +160,6 @@ class RunStream:
         if self._subgraphs:
             return (event.ns, event.chunk) if self._single else (event.ns, event.mode, event.chunk)
         return event.chunk if self._single else (event.mode, event.chunk)
+
+
+_tasks: set[asyncio.Task[None]] = set()
