@@ -29,7 +29,7 @@ from typing import Any
 import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
-from actorgraph.actors import Actor, Supervisor
+from actorgraph.actors import Actor, Supervisor, SyncActor
 
 Bench = Callable[[int], Awaitable[float]]
 
@@ -145,6 +145,50 @@ async def actor_tell(n: int) -> float:
     return elapsed
 
 
+class SyncEcho(SyncActor):
+    def receive(self, message: Any) -> Any:
+        return message
+
+
+async def actor_call(n: int) -> float:
+    """``ref.call(msg)`` on an inline SyncActor: the handler runs at once in the caller."""
+    async with Supervisor(tasks=False) as sup:
+        ref = sup.spawn_inline(SyncEcho(), name="echo")
+        call = ref.call
+        start = time.perf_counter()
+        for i in range(n):
+            call(i)
+        elapsed = time.perf_counter() - start
+    return elapsed
+
+
+async def actor_lifecycle(n: int) -> float:
+    """``spawn_inline`` plus the stop when the supervisor is left, per actor (100 per supervisor,
+    the supervisor's own cost spread over them): what a run pays per node and channel actor."""
+    names = [f"a{i}" for i in range(100)]
+    start = time.perf_counter()
+    for _ in range(max(n // 100, 1)):
+        async with Supervisor(tasks=False) as sup:
+            for name in names:
+                sup.spawn_inline(SyncEcho(), name=name)
+    return (time.perf_counter() - start) * n / (max(n // 100, 1) * 100)
+
+
+async def supervisor_block(n: int, tasks: bool = True) -> float:
+    """Entering and leaving an empty ``Supervisor`` (``tasks=False``: a run's barrier
+    supervisor, whose actors are all inline)."""
+    count = max(n // 10, 1)
+    start = time.perf_counter()
+    for _ in range(count):
+        async with Supervisor(tasks=tasks):
+            pass
+    return (time.perf_counter() - start) * n / count
+
+
+async def _supervisor_inline_only(n: int) -> float:
+    return await supervisor_block(n, tasks=False)
+
+
 async def _raw_fast(n: int) -> float:
     return await raw_round_trip(n, fast=True)
 
@@ -163,6 +207,10 @@ WORKLOADS: list[tuple[str, Bench, str]] = [
     ("raw round trip (send/receive)", _raw_plain, "rt"),
     ("actor ask round trip", actor_ask, "rt"),
     ("actor ask (inline dispatcher)", _inline, "rt"),
+    ("actor call (inline SyncActor)", actor_call, "rt"),
+    ("spawn_inline + stop, per actor", actor_lifecycle, "rt"),
+    ("supervisor enter + leave", supervisor_block, "rt"),
+    ("supervisor (tasks=False) enter + leave", _supervisor_inline_only, "rt"),
     ("raw tell throughput", raw_tell, "tp"),
     ("actor tell throughput", actor_tell, "tp"),
 ]

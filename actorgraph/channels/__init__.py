@@ -13,8 +13,9 @@ Hidden channels the graph layer builds: :class:`EphemeralValue` (``__start__``,
 ``branch:to:<node>``), :class:`Topic` (pending Sends), :class:`NamedBarrierValue` (joins) and the
 ``*AfterFinish`` variants for ``defer=True`` nodes.
 
-:class:`ChannelActor` wraps one channel for the runtime: it changes only through
-:class:`Apply` / :class:`Consume` / :class:`Finish` messages, answered with :class:`Applied`.
+:class:`ChannelActor` owns one channel of a run (the runtime spawns one per channel, inline,
+when the channel first changes): it changes only through :class:`Apply` / :class:`Clear` /
+:class:`Consume` / :class:`Finish` messages, answered with :class:`Applied`.
 """
 
 from ._actor import Applied, Apply, ChannelActor, ChannelMessage, Clear, Consume, Finish, Read, Snapshot

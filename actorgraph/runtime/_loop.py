@@ -167,7 +167,7 @@ class Run:
         (the root run's), node and channel actors as they are first needed. Leaving the block
         stops them all."""
         name = f"run:{self.program.name}" + (f"[{self.ns_str}]" if self.ns else "")
-        async with Supervisor(name=name) as sup:
+        async with Supervisor(name=name, tasks=False) as sup:  # every actor of a run is inline
             self.sup = self.state.sup = sup
             if self.hub is not None and self.parent is None:
                 self.hub_ref = sup.spawn_inline(self.hub, name="hub")

@@ -1,9 +1,10 @@
 """Running one task: calling the node, retries, and turning its result into writes.
 
-Also the node actor: one long-lived actor per node per run, which receives ``Execute`` messages
-for the steps where several tasks run at once and starts each of them in the step's task group
-(so several ``Send``s to one node run concurrently). A step with a single task skips the actor
-and runs it inline in the barrier supervisor's task: the supervisor would only wait for it.
+Also the node actor: one actor per node per run, spawned (inline) the first time the node is
+triggered, which receives an ``Execute`` message for every task of its node. A step's lone task
+runs in the actor's handler, in the barrier supervisor's task (the inline dispatcher: no task
+switch); in a step of several tasks the actor starts each in the step's task group (so several
+``Send``s to one node run concurrently) and the :class:`Barrier` counts them down.
 """
 
 from __future__ import annotations
