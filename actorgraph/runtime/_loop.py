@@ -38,8 +38,8 @@ from ..graph._constants import INTERRUPT, START
 from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
 from ..types import Command, Interrupt
 from ._algo import RunState, Task, apply_writes, plan
-from ._interrupt import resume_answers
-from ._persist import Persistence
+from ._interrupt import is_id_map, resume_answers
+from ._persist import Persistence, null_batch
 from ._stream import Publish, StreamEvent, StreamHub
 from ._task import Barrier, Execute, NodeActor, run_task
 
@@ -210,20 +210,32 @@ class Run:
                     value = None  # a subgraph paused in this parent step: continue where it was
         self.stop = start + self.recursion_limit + 1
         self.step = start
+        command = value if isinstance(value, Command) and saved is not None else None
+        command_writes: list[tuple[str, Any]] = []
+        if saved is not None and persist is not None:
+            # the Commands given to this checkpoint before (a run that paused again since), and
+            # this one: all apply before the first step, saved with the next checkpoint
+            if command is not None:
+                command_writes = self._command_writes(command)
+            batch = null_batch(self.state.channels, persist.null_writes, command_writes)
+            if batch:
+                apply_writes(self.program, self.state, (), batch)
+            self.state.updated = None  # writes without a task: consider every node next
         if value is None and saved is not None and persist is not None:
             if persist.requested_id is not None and not await persist.is_head():
                 persist.done_writes = {}  # a replay re-runs everything after the fork
                 await persist.save("fork", start, (), ())
                 self.step = start + 1
-        elif isinstance(value, Command) and saved is not None:
-            self._command_input(value)
-        if (value is None or isinstance(value, Command)) and saved is not None:
+        if (value is None or command is not None) and saved is not None:
             assert persist is not None
             self.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
-            resume = value.resume if isinstance(value, Command) else None
+            resume = command.resume if command is not None else None
             paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
             self.resume, self.resume_by_id, self.spare_answers = resume_answers(
                 saved.pending_writes, resume, persist.thread_id, paused)
+            if command is not None and (persist.requested_id is None or await persist.is_head()):
+                # kept on the checkpoint: lost otherwise if the run pauses again before the next
+                await persist.save_command(command_writes, None if is_id_map(resume) else resume)
             if "values" in self.modes:  # a resumed run shows where it starts from
                 self._emit("values", self.values())
         else:
@@ -402,14 +414,19 @@ class Run:
 
     def _command_input(self, command: Command[Any]) -> None:
         """``Command(update=..., goto=...)`` as input: its writes apply before the first step."""
+        writes = self._command_writes(command)
+        if writes:
+            apply_writes(self.program, self.state, (), writes)  # saved with the next checkpoint
+        self.state.updated = None  # writes without a task: consider every node next
+
+    def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
+        """The channel writes of a ``Command`` given as input (``update`` and ``goto``);
+        ``EmptyInputError`` for a Command that says nothing."""
         from ._task import command_input_writes
 
         if command.update is None and command.goto == () and command.resume is None:
             raise EmptyInputError("Received empty Command input")
-        writes = command_input_writes(self, command)
-        if writes:
-            apply_writes(self.program, self.state, (), writes)  # saved with the next checkpoint
-        self.state.updated = None  # writes without a task: consider every node next
+        return command_input_writes(self, command)
 
     def _discard_pending(self) -> None:
         """New input on a thread: the tasks its last checkpoint would run are dropped."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from ..channels import MISSING
+from ..channels import MISSING, AnyValue, BaseChannel, EphemeralValue, LastValue, LastValueAfterFinish, UntrackedValue
 from ..errors import ThreadBusyError
 from ..graph import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
 from ..persistence import BaseCheckpointSaver, Checkpoint, CheckpointTuple, TaskWrites, new_checkpoint_id
@@ -85,6 +85,8 @@ class Persistence:
         self.saved: CheckpointTuple | None = None
         self.own_id: str | None = None  # the newest checkpoint this run wrote
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
+        # writes of the Commands given to the loaded checkpoint (its NULL task's pending writes)
+        self.null_writes: list[tuple[str, Any]] = []
         # The run's max_version when the last checkpoint was written (or loaded): a channel
         # with a newer version changed since, so the next checkpoint stores its value.
         self.saved_version = 0
@@ -148,11 +150,26 @@ class Persistence:
         self.saved = saved
         self.checkpoint_id = self.saved_id = saved.checkpoint.id
         self.done_writes = finished_writes(saved.pending_writes)
+        self.null_writes = null_task_writes(saved.pending_writes)
         return saved
 
     async def is_head(self) -> bool:
         latest = await self.saver.aget_tuple(self.config_for(None))
         return latest is None or latest.checkpoint.id == self.checkpoint_id
+
+    async def save_command(self, writes: Sequence[tuple[str, Any]], resume: Any) -> None:
+        """A ``Command`` given to the thread at its loaded checkpoint: its writes (``update``,
+        ``goto``) and ``resume`` value become pending writes of the NULL task on that
+        checkpoint, after those of the Commands it got before, as LangGraph keeps them. A run
+        that pauses again before the next checkpoint (or has nothing left to run) thus keeps
+        them: whoever loads the checkpoint applies them (see :func:`null_batch`)."""
+        if self.checkpoint_id is None or (not writes and resume is None):
+            return
+        batch = [*self.null_writes, *writes]
+        if resume is not None:
+            batch.append((RESUME, resume))
+        await self.saver.aput_writes(self.config_for(self.checkpoint_id), batch, NULL_TASK_ID, "")
+        self.null_writes = [*self.null_writes, *writes]
 
     # -- saving -----------------------------------------------------------------------------
 
@@ -314,6 +331,39 @@ def restore(state: RunState, checkpoint: Checkpoint, clearing: frozenset[str]) -
     state.live_clearing = {k for k in versions if k in clearing and channels[k].is_available()}
     state.last_ran = {n for n, seen in state.versions_seen.items() if any(c not in versions for c in seen)}
     state.updated = None
+
+
+def null_task_writes(pending: Iterable[tuple[str, str, Any]]) -> list[tuple[str, Any]]:
+    """The writes the ``Command``s given to a checkpoint left as its NULL task's pending
+    writes (``update``/``goto`` writes; the ``resume`` values are not state), in order."""
+    return [(channel, value) for task_id, channel, value in pending
+            if task_id == NULL_TASK_ID and channel not in SPECIAL]
+
+
+_SINGLE_VALUE = (LastValue, LastValueAfterFinish, EphemeralValue, UntrackedValue, AnyValue)
+
+
+def null_batch(channels: dict[str, BaseChannel[Any, Any, Any]], saved: Sequence[tuple[str, Any]],
+               new: Sequence[tuple[str, Any]] = ()) -> list[tuple[str, Any]]:
+    """The writes to apply, as one batch, when a checkpoint is loaded: those the Commands
+    given to it before left (``saved``), then those of the ``Command`` given now (``new``).
+
+    Each Command was one update: of a key holding a single value (no reducer) written by
+    several of them, the latest write wins. (LangGraph applies all of them as one step, so a
+    second Command writing such a key makes every later load of the thread raise
+    ``InvalidUpdateError``; reducer keys fold every write in order, as there.)
+    """
+    if not saved:
+        return list(new)
+    later = {k for k, _ in new}
+    kept: list[tuple[str, Any]] = []
+    for key, value in reversed(saved):
+        if key in later and isinstance(channels.get(key), _SINGLE_VALUE):
+            continue
+        later.add(key)
+        kept.append((key, value))
+    kept.reverse()
+    return [*kept, *new]
 
 
 def finished_marked(task: Task) -> list[tuple[str, Any]]:

@@ -12,7 +12,7 @@ from ..persistence._records import ERROR, INTERRUPT
 from ..types import PregelTask, StateSnapshot
 from ._algo import Task, apply_writes, plan
 from ._loop import ROOT_CHECKPOINTER_TRUE, Run
-from ._persist import Persistence, finished_writes, restore
+from ._persist import Persistence, finished_writes, null_batch, null_task_writes, restore
 from ._task import writes_for
 
 if TYPE_CHECKING:
@@ -71,15 +71,19 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
         ptasks.append(PregelTask(task.id, task.name, task.path,
                                  error=errors.get(task.id),
                                  interrupts=asked.get(task.id, ()), state=state, result=result))
-    if live and done:
-        finished = [t for t in tasks if t.id in done]
+    # The Commands given at this checkpoint (a run that paused again since) are part of its
+    # values, in the history too; the next tasks were planned without them, as LangGraph does.
+    null = null_task_writes(saved.pending_writes)
+    finished = [t for t in tasks if t.id in done] if live else []
+    if null or finished:
         for t in finished:
             t.writes = done[t.id]
         async with run.hosted():  # the channels change through their actors, as in a run
-            apply_writes(graph._program, run.state, finished)
-        next_names = tuple(t.name for t in tasks if t.id not in done)
-    else:
-        next_names = tuple(t.name for t in tasks)
+            if null:
+                apply_writes(graph._program, run.state, (), null_batch(run.state.channels, null))
+            if finished:
+                apply_writes(graph._program, run.state, finished)
+    next_names = tuple(t.name for t in tasks if not live or t.id not in done)
     return StateSnapshot(
         values=run.values(),
         next=next_names,
@@ -158,6 +162,9 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence, values: 
     if as_node == END:
         if values is not None:
             raise InvalidUpdateError("Updates as END must have no values (use None)")
+        if persist.null_writes:  # the Commands given at this checkpoint (as LangGraph)
+            apply_writes(program, run.state, (), null_batch(run.state.channels, persist.null_writes))
+            run.state.updated = None
         run._discard_pending()
         apply_writes(program, run.state, ())
     elif as_node == COPY:
