@@ -13,7 +13,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
@@ -77,7 +77,7 @@ class Cell:
         # an inline actor's messages are handled in the sender's task: nothing is ever queued
         # (spawn_inline gives it none; spawn(dispatcher="inline") keeps the size it was given)
         # (NoMailbox answers what an inline cell's mailbox is asked: its size, close, statistics)
-        self.mailbox: Mailbox = (cast(Mailbox, NO_MAILBOX) if inline and not mailbox_size else
+        self.mailbox: Mailbox = (NO_MAILBOX if inline and not mailbox_size else
                                  Mailbox(name, mailbox_size, backend.new_slot, deadlines))
         # a SyncActor's handler, for ActorRef.call (inline actors only)
         self.receive: Callable[[Any], Any] | None = (instance.receive if inline and isinstance(instance, SyncActor)
@@ -88,7 +88,7 @@ class Cell:
         self.scope: anyio.CancelScope | None = None
         self.backoff: anyio.CancelScope | None = None
         self.restart_requested = False
-        self.restart_times: deque[float] = deque()
+        self.restart_times: deque[float] | None = None  # (restart policies: when it restarted)
         self.restarts = 0
         self.current: Slot | None = None
         self._stopped_event: anyio.Event | None = None  # made when somebody waits for the stop

@@ -21,7 +21,7 @@ class Gate:
     def __init__(self, new_slot: Callable[[], Slot]) -> None:
         self.busy = False
         self.holder: object = None
-        self._waiters: deque[Slot] = deque()
+        self._waiters: deque[Slot] | None = None  # made when somebody first has to wait
         self._handed: Slot | None = None
         self._new_slot = new_slot
 
@@ -31,6 +31,8 @@ class Gate:
             self.busy = True
             return
         slot = self._new_slot()
+        if self._waiters is None:
+            self._waiters = deque()
         self._waiters.append(slot)
         try:
             await slot
@@ -54,4 +56,4 @@ class Gate:
 
     @property
     def waiting(self) -> int:
-        return sum(1 for s in self._waiters if not s.done())
+        return sum(1 for s in self._waiters or () if not s.done())

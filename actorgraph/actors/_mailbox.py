@@ -146,4 +146,4 @@ class NoMailbox:
                                  closed=False)
 
 
-NO_MAILBOX = NoMailbox()
+NO_MAILBOX: Mailbox = NoMailbox()  # type: ignore[assignment]  # answers what an inline cell's mailbox is asked

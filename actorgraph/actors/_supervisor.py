@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Callable, Coroutine, Coroutine
 from types import TracebackType
 from typing import Any, Literal
@@ -305,6 +306,8 @@ class Supervisor:
         assert self._backend is not None
         now = self._backend.clock()
         times = cell.restart_times
+        if times is None:
+            times = cell.restart_times = deque()
         while times and times[0] <= now - policy.within:
             times.popleft()
         if len(times) >= policy.max_restarts:
@@ -325,7 +328,7 @@ class Supervisor:
             for other in list(self._children.values()):
                 if other is not cell and (self.strategy == "one_for_all" or other.index > cell.index):
                     other.request_restart()
-        return policy.delay(len(cell.restart_times))
+        return policy.delay(len(cell.restart_times or ()))
 
 
 def _policy_name(policy: Any) -> str:
