@@ -36,6 +36,7 @@ from ..actors._slot import current_backend
 from ..errors import EmptyInputError, GraphInterrupt, GraphRecursionError, ResumeError, error_message
 from ..graph._constants import INTERRUPT, START
 from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
+from ..persistence import new_checkpoint_id
 from ..types import Command, Interrupt
 from ._algo import RunState, Task, apply_writes, plan
 from ._interrupt import is_id_map, resume_answers
@@ -130,6 +131,7 @@ class Run:
         self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
         self.paused = False
         self.skip_breakpoint = False
+        self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
         self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
         self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
@@ -609,17 +611,38 @@ class Run:
         return out
 
     def task_config(self, task: Task) -> dict[str, Any]:
+        """The config a node (or a router) of ``task`` gets: the run's, with LangGraph's
+        ``configurable`` keys of the task — ``checkpoint_ns`` (the task's namespace,
+        ``node:task_id`` below the enclosing ones), ``checkpoint_map`` (see
+        :meth:`checkpoint_map`), ``checkpoint_id`` None — and its ``langgraph_*`` metadata."""
         config = dict(self.config)
+        task_ns = "|".join((*self.ns, f"{task.name}:{task.id}"))
+        configurable = dict(config.get("configurable") or {})
+        configurable.update(checkpoint_map=self.checkpoint_map(), checkpoint_id=None, checkpoint_ns=task_ns)
+        config["configurable"] = configurable
         metadata = dict(config.get("metadata") or {})
         metadata.update(
             langgraph_step=self.step,
             langgraph_node=task.name,
             langgraph_triggers=task.triggers,
             langgraph_path=task.path,
-            langgraph_checkpoint_ns=f"{task.name}:{task.id}",
+            langgraph_checkpoint_ns=task_ns,
         )
         config["metadata"] = metadata
         return config
+
+    def checkpoint_map(self) -> dict[str, str]:
+        """The namespace of this run and of each run enclosing it (``""`` for the root) ->
+        the id of the checkpoint that run's current step started from. A run without a
+        checkpointer makes an id per step (as LangGraph does), saved nowhere."""
+        persist = self.persist
+        if persist is not None:
+            return {**persist.parents, persist.ns: persist.checkpoint_id or ""}
+        out = self.parent.checkpoint_map() if self.parent is not None else {}
+        if self._step_id[0] != self.step:
+            self._step_id = (self.step, new_checkpoint_id(self.step - 1))
+        out[self.ns_str] = self._step_id[1]
+        return out
 
     def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
         allowed = self.program.input_keys
