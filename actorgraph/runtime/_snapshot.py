@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,7 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
         return StateSnapshot(values={}, next=(), config=config, metadata=None, created_at=None,
                              parent_config=None, tasks=(), interrupts=())
     run, tasks = _restored(graph, saved)
+    ns = saved.config["configurable"].get("checkpoint_ns", "")
     done = finished_writes(saved.pending_writes)
     errors = {task_id: _error_text(value) for task_id, channel, value in saved.pending_writes
               if channel == ERROR and value is not None}
@@ -65,9 +67,10 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
         writes = done.get(task.id)
         result = None if writes is None else {k: v for k, v in writes if k in writable}
         state = None
-        if task.node.call.subgraph is not None and task.id in asked:  # a subgraph paused inside
+        if task.id in asked and node_subgraph(task.node.call) is not None:  # a subgraph paused inside
+            task_ns = f"{task.name}:{task.id}"
             state = {"configurable": {"thread_id": saved.config["configurable"]["thread_id"],
-                                      "checkpoint_ns": f"{task.name}:{task.id}"}}
+                                      "checkpoint_ns": f"{ns}|{task_ns}" if ns else task_ns}}
         ptasks.append(PregelTask(task.id, task.name, task.path,
                                  error=errors.get(task.id),
                                  interrupts=asked.get(task.id, ()), state=state, result=result))
@@ -87,10 +90,10 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
     return StateSnapshot(
         values=run.values(),
         next=next_names,
-        config=saved.config,
+        config=with_checkpoint_map(saved.config, saved.metadata) or saved.config,
         metadata=saved.metadata,
         created_at=saved.checkpoint.ts,
-        parent_config=saved.parent_config,
+        parent_config=with_checkpoint_map(saved.parent_config, saved.metadata),
         tasks=tuple(ptasks),
         interrupts=tuple(i for t in ptasks for i in t.interrupts),
     )
@@ -103,10 +106,16 @@ def _error_text(stored: Any) -> str:
     return repr(stored) if isinstance(stored, BaseException) else str(stored)
 
 
-async def aget_state(graph: CompiledGraph, config: dict[str, Any], subgraphs: bool = False,
-                     saver: Any = None) -> StateSnapshot:
-    """``subgraphs=True``: a paused subgraph task's ``state`` is the subgraph's own snapshot."""
-    saver = saver if saver is not None else _saver(graph)
+async def aget_state(graph: CompiledGraph, config: dict[str, Any], subgraphs: bool = False) -> StateSnapshot:
+    """The state of the namespace ``config`` addresses (a subgraph's is read with that
+    subgraph). ``subgraphs=True``: a paused subgraph task's ``state`` is the subgraph's own
+    snapshot (else the config addressing it)."""
+    saver = _saver(graph)
+    _, owner = _addressed(graph, config)
+    return await _state(owner, config, subgraphs, saver)
+
+
+async def _state(graph: CompiledGraph, config: dict[str, Any], subgraphs: bool, saver: Any) -> StateSnapshot:
     saved = await saver.aget_tuple(config)
     live = not (config.get("configurable") or {}).get("checkpoint_id")
     snap = await snapshot(graph, saved, config, live)
@@ -114,9 +123,10 @@ async def aget_state(graph: CompiledGraph, config: dict[str, Any], subgraphs: bo
         return snap
     tasks = []
     for task in snap.tasks:
-        child = graph._program.nodes[task.name].call.subgraph if task.name in graph._program.nodes else None
+        node = graph._program.nodes.get(task.name)
+        child = None if node is None else node_subgraph(node.call)
         if task.state and child is not None:
-            task = task._replace(state=await aget_state(child, task.state, True, saver))
+            task = task._replace(state=await _state(child, task.state, True, saver))
         tasks.append(task)
     return snap._replace(tasks=tuple(tasks))
 
@@ -125,9 +135,89 @@ async def aget_state_history(
     graph: CompiledGraph, config: dict[str, Any], *, filter: dict[str, Any] | None = None,
     before: dict[str, Any] | None = None, limit: int | None = None,
 ) -> AsyncIterator[StateSnapshot]:
+    """The checkpoints of the namespace ``config`` addresses (``checkpoint_ns``, the root's
+    ``""`` by default; not those of its subgraphs), newest first, each as a snapshot of the
+    graph that made it (a subgraph's namespace is read with that subgraph)."""
     saver = _saver(graph)
-    async for saved in saver.alist(config, filter=filter, before=before, limit=limit):
-        yield await snapshot(graph, saved, saved.config, live=False)
+    ns, owner = _addressed(graph, config)
+    listed = {**config, "configurable": {**(config.get("configurable") or {}), "checkpoint_ns": ns}}
+    async for saved in saver.alist(listed, filter=filter, before=before, limit=limit):
+        yield await snapshot(owner, saved, saved.config, live=False)
+
+
+def _addressed(graph: CompiledGraph, config: dict[str, Any]) -> tuple[str, CompiledGraph]:
+    """The namespace ``config`` addresses and the graph that reads it: the subgraph that
+    checkpoints there, else (as LangGraph reads it) ``graph`` itself."""
+    ns = str((config.get("configurable") or {}).get("checkpoint_ns") or "")
+    return ns, (subgraph_at(graph, ns) if ns else None) or graph
+
+
+def subgraph_at(graph: CompiledGraph, ns: str) -> CompiledGraph | None:
+    """The subgraph of ``graph`` that checkpoints under namespace ``ns`` (``node:task_id``
+    segments, a call counter being a digits-only segment): a node that is a compiled graph,
+    or whose function refers to one (as LangGraph finds them); None if there is none."""
+    current = graph
+    for part in ns.split("|"):
+        if part.isdigit():
+            continue
+        node = current._program.nodes.get(part.split(":", 1)[0])
+        found = None if node is None else node_subgraph(node.call)
+        if found is None:
+            return None
+        current = found
+    return current
+
+
+def node_subgraph(call: Any) -> CompiledGraph | None:
+    """The compiled graph a node runs: the node itself, or one its function refers to (a
+    closure variable or a global it names). A subgraph compiled with ``checkpointer=False``
+    keeps no state and is not one."""
+    from ._compiled import CompiledGraph
+
+    candidates: list[Any] = [call.subgraph] if call.subgraph is not None else []
+    fn = call.fn
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    fn = getattr(fn, "__func__", fn)  # a bound method
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        candidates.extend(cell.cell_contents for cell in getattr(fn, "__closure__", None) or ()
+                          if _filled(cell))
+        scope = getattr(fn, "__globals__", {})
+        candidates.extend(scope[n] for n in _names(code) if n in scope)
+    for candidate in candidates:
+        if isinstance(candidate, CompiledGraph) and candidate.checkpointer is not False:
+            return candidate
+    return None
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:  # an empty cell
+        return False
+    return True
+
+
+def _names(code: Any) -> list[str]:
+    """Global names ``code`` (and the functions defined in it) refers to."""
+    names = list(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names.extend(_names(const))
+    return names
+
+
+def with_checkpoint_map(config: dict[str, Any] | None, metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A subgraph checkpoint's config as LangGraph shows it: with ``checkpoint_map``, each
+    enclosing namespace (``metadata["parents"]``) and its own -> checkpoint id. A root
+    checkpoint's (no parents) is unchanged."""
+    parents = (metadata or {}).get("parents")
+    if config is None or not parents:
+        return config
+    configurable = config["configurable"]
+    return {**config, "configurable": {**configurable, "checkpoint_map": {
+        **parents, configurable.get("checkpoint_ns", ""): configurable.get("checkpoint_id")}}}
 
 
 async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: Any,
