@@ -128,3 +128,82 @@ async def test_a_subgraph_called_by_a_function_node_is_found(saver: BaseCheckpoi
         ("loop", 0, ("pre",), {"value": ["in"]}),
         ("input", -1, ("__start__",), {"value": []}),
     ]
+
+
+# -- item 8: breakpoints compiled into a subgraph ----------------------------------------------
+
+
+class K(TypedDict):
+    my_key: str
+
+
+def breakpoint_graph(saver: BaseCheckpointSaver | None, **breakpoint: list[str]) -> Any:
+    """child (c1 -> c2, compiled with ``breakpoint``) -> after"""
+    child = (StateGraph(K).add_node("c1", lambda s: {"my_key": s["my_key"] + " c1"})
+             .add_node("c2", lambda s: {"my_key": s["my_key"] + " c2"})
+             .add_edge(START, "c1").add_edge("c1", "c2").compile(**breakpoint))
+    return (StateGraph(K).add_node("child", child).add_node("after", lambda s: {"my_key": s["my_key"] + " after"})
+            .add_edge(START, "child").add_edge("child", "after").compile(checkpointer=saver))
+
+
+def named(chunks: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Stream chunks with each namespace segment's task id left out."""
+    return [(tuple(part.split(":")[0] for part in ns), *rest) for ns, *rest in chunks]
+
+
+BREAKPOINTS = [{"interrupt_before": ["c2"]}, {"interrupt_after": ["c1"]}]
+
+
+@pytest.mark.parametrize("breakpoint", BREAKPOINTS, ids=["before", "after"])
+async def test_a_subgraph_breakpoint_pauses_the_run(saver: BaseCheckpointSaver,
+                                                    breakpoint: dict[str, list[str]]) -> None:
+    app = breakpoint_graph(saver, **breakpoint)
+    chunks = [c async for c in app.astream({"my_key": "x"}, CFG, stream_mode=["updates", "values"], subgraphs=True)]
+    assert named(chunks) == [
+        ((), "values", {"my_key": "x"}),
+        (("child",), "values", {"my_key": "x"}),
+        (("child",), "updates", {"c1": {"my_key": "x c1"}}),
+        (("child",), "values", {"my_key": "x c1"}),
+        ((), "updates", {"__interrupt__": ()}),
+    ]
+    state = await app.aget_state(CFG)
+    assert (state.values, state.next, state.interrupts) == ({"my_key": "x"}, ("child",), ())
+    (task,) = state.tasks
+    assert task.interrupts == ()
+    assert task.state == {"configurable": {"thread_id": "1", "checkpoint_ns": f"child:{task.id}"}}
+    inner = (await app.aget_state(CFG, subgraphs=True)).tasks[0].state
+    assert (inner.values, inner.next, inner.interrupts) == ({"my_key": "x c1"}, ("c2",), ())
+    history = await history_of(app, CFG)
+    assert rows(history) == [
+        ("loop", 0, ("child",), {"my_key": "x"}),
+        ("input", -1, ("__start__",), {}),
+    ]
+    assert history[0].tasks[0].state == task.state  # every subgraph task shows where it keeps state
+
+    chunks = [c async for c in app.astream(None, CFG, stream_mode=["updates", "values"], subgraphs=True)]
+    assert named(chunks) == [
+        ((), "values", {"my_key": "x"}),
+        (("child",), "values", {"my_key": "x c1"}),
+        (("child",), "updates", {"c2": {"my_key": "x c1 c2"}}),
+        (("child",), "values", {"my_key": "x c1 c2"}),
+        ((), "updates", {"child": {"my_key": "x c1 c2"}}),
+        ((), "values", {"my_key": "x c1 c2"}),
+        ((), "updates", {"after": {"my_key": "x c1 c2 after"}}),
+        ((), "values", {"my_key": "x c1 c2 after"}),
+    ]
+
+
+@pytest.mark.parametrize("breakpoint", BREAKPOINTS, ids=["before", "after"])
+async def test_a_subgraph_breakpoint_invoke_and_resume(saver: BaseCheckpointSaver,
+                                                       breakpoint: dict[str, list[str]]) -> None:
+    app = breakpoint_graph(saver, **breakpoint)
+    assert await app.ainvoke({"my_key": "x"}, CFG) == {"my_key": "x"}  # no __interrupt__ key
+    assert (await app.aget_state(CFG)).next == ("child",)
+    assert await app.ainvoke(None, CFG) == {"my_key": "x c1 c2 after"}
+    assert (await app.aget_state(CFG)).next == ()
+
+
+@pytest.mark.parametrize("breakpoint", BREAKPOINTS, ids=["before", "after"])
+async def test_a_subgraph_breakpoint_without_a_checkpointer_stops_the_run(breakpoint: dict[str, list[str]]) -> None:
+    app = breakpoint_graph(None, **breakpoint)
+    assert await app.ainvoke({"my_key": "x"}) == {"my_key": "x"}

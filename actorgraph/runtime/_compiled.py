@@ -170,9 +170,10 @@ class CompiledGraph:
 
     async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         """The thread's state: its latest checkpoint (live: including the writes of tasks
-        that already finished in a pending step), or the one ``checkpoint_id`` names. With
-        ``subgraphs=True`` a paused subgraph task's ``state`` is that subgraph's snapshot
-        (otherwise the config addressing it)."""
+        that already finished in a pending step), or the one ``checkpoint_id`` names; a
+        subgraph's when ``checkpoint_ns`` names one. A task running a subgraph has as ``state``
+        the config addressing that subgraph's checkpoints, or with ``subgraphs=True`` its
+        snapshot."""
         return await _snapshot.aget_state(self, config, subgraphs)
 
     def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
@@ -223,7 +224,8 @@ class CompiledGraph:
         modes = parent.modes if parent.subgraphs else frozenset()
         return Run(self, dict(config) if config is not None else parent.config, hub=parent.hub,
                    modes=modes, ns=ns, context=parent.context, store=parent.store,
-                   subgraphs=parent.subgraphs, parent=parent)
+                   subgraphs=parent.subgraphs, parent=parent,
+                   interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after)
 
     async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:
         """Run as a node of ``parent``: input is the parent's state, output the full final state.

@@ -361,7 +361,13 @@ class Run:
         return any(not t.node.hidden and ("*" in names or t.name in names) for t in tasks)
 
     async def _pause_at_breakpoint(self) -> bool:
-        """A static breakpoint: stop here; ``invoke(None, config)`` continues."""
+        """A static breakpoint: stop here; ``invoke(None, config)`` continues.
+
+        In a subgraph (its own compiled breakpoints) the whole run pauses, as in LangGraph:
+        the parent's task running it stops without writes and runs again on resume, when this
+        subgraph continues from its checkpoint past the breakpoint."""
+        if self.parent is not None:
+            raise GraphInterrupt(())
         if self.persist is None:
             raise ResumeError("interrupt_before/interrupt_after need a checkpointer to pause and resume")
         self.paused = True
@@ -375,7 +381,9 @@ class Run:
         interrupted = self.step_interrupts
         persist = self.persist
         if persist is not None:  # without a checkpointer the run stops all the same
-            await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted])
+            # (a task whose subgraph stopped at its breakpoint leaves no writes: it runs again)
+            await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
+                                                     if gi.interrupts or gi.answers])
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
             raise GraphInterrupt(tuple(self.interrupts))
@@ -386,7 +394,7 @@ class Run:
             if "updates" in self.modes:
                 self._emit("updates", {INTERRUPT: tuple(gi.interrupts)})
         for _, gi in interrupted:
-            if "values" in self.modes:
+            if "values" in self.modes and gi.interrupts:  # (a subgraph's breakpoint shows none)
                 self._emit("values", {**self.values(), INTERRUPT: tuple(gi.interrupts)})
         await self._flush()
         return False

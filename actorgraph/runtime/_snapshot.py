@@ -67,7 +67,7 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
         writes = done.get(task.id)
         result = None if writes is None else {k: v for k, v in writes if k in writable}
         state = None
-        if task.id in asked and node_subgraph(task.node.call) is not None:  # a subgraph paused inside
+        if node_subgraph(task.node.call) is not None:  # where the subgraph it runs keeps its state
             task_ns = f"{task.name}:{task.id}"
             state = {"configurable": {"thread_id": saved.config["configurable"]["thread_id"],
                                       "checkpoint_ns": f"{ns}|{task_ns}" if ns else task_ns}}
@@ -108,8 +108,8 @@ def _error_text(stored: Any) -> str:
 
 async def aget_state(graph: CompiledGraph, config: dict[str, Any], subgraphs: bool = False) -> StateSnapshot:
     """The state of the namespace ``config`` addresses (a subgraph's is read with that
-    subgraph). ``subgraphs=True``: a paused subgraph task's ``state`` is the subgraph's own
-    snapshot (else the config addressing it)."""
+    subgraph). ``subgraphs=True``: a subgraph task's ``state`` is the subgraph's own snapshot
+    (else the config addressing it)."""
     saver = _saver(graph)
     _, owner = _addressed(graph, config)
     return await _state(owner, config, subgraphs, saver)
