@@ -6,7 +6,17 @@ The message types are msgspec Structs tagged by their ``type`` (``"human"``, ``"
 AnyMessage)`` reads it back. They are mutable rather than frozen: ``add_messages`` gives a
 message without an ``id`` its new id in place, as LangGraph does, so the object a node holds and
 the one in state agree. ``add_messages`` also accepts any other object with an ``id`` attribute
-(LangChain messages, user dataclasses or Structs) and keeps it as it is.
+(user dataclasses or Structs) and keeps it as it is.
+
+**With langchain-core installed** (the ``langchain`` extra), ``add_messages`` works with
+langchain-core's message classes as LangGraph does: whenever an update or the list it merges into
+holds a langchain-core message, or a message given as data (a dict, a string, a ``(role,
+content)`` tuple), the whole result is langchain-core messages — data is converted by
+langchain-core, chunks become messages (``AIMessageChunk`` -> ``AIMessage``), and actorgraph's own
+messages in the list become their langchain-core twins (same content, id, name, tool calls). A
+list made only of actorgraph's messages stays as it is, so programs that never use LangChain keep
+our classes whether or not langchain-core happens to be installed. See
+:func:`add_messages`.
 """
 
 from __future__ import annotations
@@ -17,6 +27,8 @@ import uuid
 from typing import Annotated, Any, ClassVar, Final, TypeAlias, TypedDict
 
 import msgspec
+
+from .. import _langchain
 
 REMOVE_ALL_MESSAGES: Final = "__remove_all__"
 """``RemoveMessage(id=REMOVE_ALL_MESSAGES)`` in an update clears the list first."""
@@ -171,11 +183,6 @@ def _is_remove(message: Any) -> bool:
     return isinstance(message, RemoveMessage) or getattr(message, "type", None) == "remove"
 
 
-def _prepare(messages: Messages) -> list[Any]:
-    items = messages if isinstance(messages, list) else [messages]
-    return [_with_id(_coerce(m)) for m in items]
-
-
 def _merge(left: list[Any], right: list[Any]) -> list[Any]:
     merged = list(left)
     index = {m.id: i for i, m in enumerate(merged)}
@@ -211,13 +218,29 @@ def add_messages(left: Messages, right: Messages) -> list[Any]:
     tuples, bare strings (user messages), or any object with an ``id`` attribute. Messages
     without an id get ``str(uuid4())`` (set on the object; frozen objects are copied).
 
+    Which classes come out: without langchain-core installed, actorgraph's own message classes
+    (data is coerced to them). With langchain-core installed, langchain-core's classes as soon
+    as either side holds a langchain-core message or a message given as data: then data is
+    converted by langchain-core's ``convert_to_messages`` (its errors propagate, as in
+    LangGraph), message chunks become messages, ``{"type": "remove", "id": ...}`` dicts and our
+    :class:`RemoveMessage` become langchain-core ``RemoveMessage``s, and our other messages
+    become their langchain-core twins — a mixed list is never returned. Both sides made only of
+    actorgraph messages (and user objects with an ``id``, kept as they are in both modes) stay
+    actorgraph messages.
+
     A message whose id is already in ``left`` replaces it in place (the last one wins within one
     update); a new id is appended; ``RemoveMessage(id)`` deletes that message (an unknown id
     raises ``ValueError``); ``RemoveMessage(REMOVE_ALL_MESSAGES)`` drops everything before it,
     so the result is what follows it.
     """
-    old = _prepare(left)
-    new = _prepare(right)
+    lefts = left if isinstance(left, list) else [left]
+    rights = right if isinstance(right, list) else [right]
+    if _langchain.wants_langchain(lefts) or _langchain.wants_langchain(rights):
+        old = [_with_id(_langchain.to_langchain(m)) for m in lefts]
+        new = [_with_id(_langchain.to_langchain(m)) for m in rights]
+    else:
+        old = [_with_id(_coerce(m)) for m in lefts]
+        new = [_with_id(_coerce(m)) for m in rights]
     remove_all = [i for i, m in enumerate(new) if _is_remove(m) and m.id == REMOVE_ALL_MESSAGES]
     if remove_all:
         # LangGraph returns the rest of the update verbatim, keeping duplicate ids and

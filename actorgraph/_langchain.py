@@ -1,0 +1,211 @@
+"""The optional LangChain integration (the ``langchain`` extra: langchain-core).
+
+Nothing here imports langchain-core at module level: the core runs without it. Whether it is
+installed is looked up once (:func:`available`); it is imported only when it is needed — a
+message given as a dict, string or tuple while it is installed, a langchain-core object seen in
+a message list, a ``Runnable`` handed to the graph builder. langchain-core's objects cross this
+boundary as ``Any``: it is an optional, untyped-for-us dependency.
+
+What is here:
+
+* message coercion for :func:`actorgraph.add_messages` when langchain-core is in play
+  (:func:`wants_langchain`, :func:`to_langchain`);
+* :class:`RunnableNode` and :class:`RunnableRouter`: a LangChain ``Runnable`` as a graph node
+  or as the callable of a conditional edge.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import sys
+from collections.abc import Awaitable, Iterable
+from typing import Any
+
+import anyio
+
+_MODULE = "langchain_core"
+
+_available: bool | None = None
+
+
+def available() -> bool:
+    """langchain-core is installed (looked up once per process, without importing it)."""
+    global _available
+    if _available is None:
+        try:
+            _available = _MODULE in sys.modules or importlib.util.find_spec(_MODULE) is not None
+        except (ImportError, ValueError):  # a broken or hidden installation counts as absent
+            _available = False
+    return _available
+
+
+def require(what: str) -> None:
+    """Raise ``ImportError`` saying that ``what`` needs the ``langchain`` extra, unless
+    langchain-core is installed."""
+    if not available():
+        raise ImportError(
+            f"{what} needs langchain-core: pip install 'actorgraph[langchain]'"
+        )
+
+
+@functools.cache
+def messages() -> Any:
+    """``langchain_core.messages`` (imported on first use). Any: an optional dependency."""
+    return importlib.import_module("langchain_core.messages")
+
+
+@functools.cache
+def runnables() -> Any:
+    """``langchain_core.runnables`` (imported on first use). Any: an optional dependency."""
+    return importlib.import_module("langchain_core.runnables")
+
+
+def is_message(obj: Any) -> bool:
+    """``obj`` is a langchain-core message (False while langchain-core is not imported: then
+    no such object can exist)."""
+    if _MODULE not in sys.modules:
+        return False
+    return isinstance(obj, messages().BaseMessage)
+
+
+def is_runnable(obj: Any) -> bool:
+    """``obj`` is a LangChain ``Runnable`` (False while langchain-core is not imported)."""
+    if _MODULE not in sys.modules:
+        return False
+    return isinstance(obj, runnables().Runnable)
+
+
+# -- messages --------------------------------------------------------------------------------
+
+_GIVEN_AS_DATA = (str, dict, tuple, list)
+
+
+def wants_langchain(items: Iterable[Any]) -> bool:
+    """``add_messages`` should return langchain-core messages for ``items`` (both sides of an
+    update): langchain-core is installed, and some item is a langchain-core message or is given
+    as data (a dict, string, tuple or list) that must become a message of some class."""
+    if not available():
+        return False
+    imported = _MODULE in sys.modules
+    for item in items:
+        if isinstance(item, _GIVEN_AS_DATA):
+            return True
+        if imported and is_message(item):
+            return True
+    return False
+
+
+def to_langchain(item: Any) -> Any:
+    """One message-like ``item`` as a langchain-core message, as LangGraph coerces it.
+
+    langchain-core messages are kept (chunks become their message class: ``AIMessageChunk`` ->
+    ``AIMessage``); actorgraph's own messages become their langchain-core twins (same
+    content, id, name, extras, tool calls); a ``{"type"|"role": "remove", "id": ...}`` dict
+    becomes a ``RemoveMessage``; strings, dicts and ``(role, content)`` pairs go through
+    langchain-core's ``convert_to_messages`` (its errors propagate, as in LangGraph). Any other
+    object with an ``id`` attribute is kept as it is (LangGraph rejects it; actorgraph keeps
+    user message classes in both modes).
+    """
+    lc = messages()
+    if isinstance(item, lc.BaseMessage):
+        return lc.message_chunk_to_message(item) if isinstance(item, lc.BaseMessageChunk) else item
+    from .graph import _messages as native  # the layer above, needed only here
+
+    if isinstance(item, native.RemoveMessage):
+        return lc.RemoveMessage(id=item.id)
+    if isinstance(item, native.BaseMessage):
+        return _from_native(item, lc, native)
+    if isinstance(item, dict) and (item.get("type") == "remove" or item.get("role") == "remove"):
+        if "id" not in item:
+            raise ValueError(f"A remove message needs an 'id', got {item}")
+        return lc.RemoveMessage(id=item["id"])
+    if not isinstance(item, _GIVEN_AS_DATA) and hasattr(item, "id"):
+        return item
+    return lc.convert_to_messages([item])[0]
+
+
+def _from_native(message: Any, lc: Any, native: Any) -> Any:
+    common: dict[str, Any] = {
+        "content": message.content,
+        "id": message.id,
+        "name": message.name,
+        "additional_kwargs": dict(message.additional_kwargs),
+    }
+    if isinstance(message, native.HumanMessage):
+        return lc.HumanMessage(**common)
+    if isinstance(message, native.AIMessage):
+        calls = [{**c, "type": c.get("type", "tool_call")} for c in message.tool_calls]
+        return lc.AIMessage(**common, tool_calls=calls)
+    if isinstance(message, native.SystemMessage):
+        return lc.SystemMessage(**common)
+    if isinstance(message, native.ToolMessage):
+        return lc.ToolMessage(**common, tool_call_id=message.tool_call_id)
+    return lc.ChatMessage(**common, role=message.type)  # a user subclass of our BaseMessage
+
+
+# -- Runnables in graphs -----------------------------------------------------------------------
+
+
+def on_asyncio() -> bool:
+    """The running event loop is asyncio's (langchain-core's async API needs it)."""
+    trio = sys.modules.get("trio")
+    return not (trio is not None and trio.lowlevel.in_trio_run())
+
+
+def runnable_name(runnable: Any) -> str:
+    """The name LangGraph gives a node added without one: the Runnable's ``get_name()``."""
+    return str(runnable.get_name())
+
+
+class RunnableNode:
+    """A LangChain ``Runnable`` as a graph node.
+
+    Called as a sync node ``(state, config)``, it runs ``runnable.invoke(state, config)``: the
+    runtime does so for the sync API (``invoke``/``stream``) and, on trio, in a worker thread.
+    Under the async API on asyncio the runtime awaits :meth:`ainvoke` instead, as LangGraph
+    calls ``ainvoke`` there. ``config`` is the node's config (tags, metadata, callbacks of the
+    run), so the Runnable's callbacks see it.
+    """
+
+    __slots__ = ("runnable", "name")
+
+    def __init__(self, runnable: Any) -> None:
+        self.runnable = runnable  # Any: a langchain-core Runnable
+        self.name = runnable_name(runnable)
+
+    def __repr__(self) -> str:
+        return f"RunnableNode({self.runnable!r})"
+
+    def __call__(self, state: Any, config: Any) -> Any:
+        return self.runnable.invoke(state, config)
+
+    def ainvoke(self, state: Any, config: Any) -> Awaitable[Any] | None:
+        """``runnable.ainvoke(state, config)`` when running on asyncio; ``None`` on trio, where
+        langchain-core's async API does not work (the caller then runs the sync call in a
+        worker thread)."""
+        if not on_asyncio():
+            return None
+        return self.runnable.ainvoke(state, config)  # type: ignore[no-any-return]  # a coroutine
+
+
+class RunnableRouter:
+    """A LangChain ``Runnable`` as the ``path`` of a conditional edge: returns an awaitable of
+    ``runnable.ainvoke(state, config)`` on asyncio, of ``runnable.invoke(state, config)`` in a
+    worker thread on trio. Named as LangGraph names such a branch: the Runnable's ``name``
+    attribute, else ``"condition"``."""
+
+    __slots__ = ("runnable", "__name__")
+
+    def __init__(self, runnable: Any) -> None:
+        self.runnable = runnable  # Any: a langchain-core Runnable
+        self.__name__ = getattr(runnable, "name", None) or "condition"
+
+    def __repr__(self) -> str:
+        return f"RunnableRouter({self.runnable!r})"
+
+    def __call__(self, state: Any, config: Any) -> Awaitable[Any]:
+        if on_asyncio():
+            return self.runnable.ainvoke(state, config)  # type: ignore[no-any-return]
+        return anyio.to_thread.run_sync(functools.partial(self.runnable.invoke, state, config))
