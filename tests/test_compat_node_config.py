@@ -30,8 +30,9 @@ class S(TypedDict):
 
 def recorder(seen: dict[str, list[dict[str, Any]]], name: str) -> Any:
     def node(s: S, config: dict[str, Any]) -> dict[str, Any]:
-        seen.setdefault(name, []).append({**config["configurable"],
-                                          "metadata_ns": config["metadata"]["langgraph_checkpoint_ns"]})
+        # (LangGraph's node configs also hold private "__pregel_*" keys: not compared)
+        public = {k: v for k, v in config["configurable"].items() if not k.startswith("__")}
+        seen.setdefault(name, []).append({**public, "metadata_ns": config["metadata"]["langgraph_checkpoint_ns"]})
         return {}
 
     return node

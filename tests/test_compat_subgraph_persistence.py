@@ -207,3 +207,183 @@ async def test_a_subgraph_breakpoint_invoke_and_resume(saver: BaseCheckpointSave
 async def test_a_subgraph_breakpoint_without_a_checkpointer_stops_the_run(breakpoint: dict[str, list[str]]) -> None:
     app = breakpoint_graph(None, **breakpoint)
     assert await app.ainvoke({"my_key": "x"}) == {"my_key": "x"}
+
+
+# -- item 7: a subgraph's own checkpointer= inside a parent -------------------------------------
+
+
+class Parent(TypedDict):
+    results: Annotated[list[str], operator.add]
+
+
+def recording_step(seen: list[list[str]]) -> Any:
+    def step(s: S) -> dict[str, Any]:
+        seen.append(list(s["value"]))
+        return {"value": ["s"]}
+
+    return step
+
+
+def counting_subgraph(seen: list[list[str]], checkpointer: Any) -> Any:
+    return StateGraph(S).add_node("step", recording_step(seen)).add_edge(START, "step").compile(
+        checkpointer=checkpointer)
+
+
+async def namespaces(saver: BaseCheckpointSaver, thread: str = "1") -> dict[str, list[tuple[str, int]]]:
+    """namespace -> (source, step) of its checkpoints, newest first"""
+    out: dict[str, list[tuple[str, int]]] = {}
+    async for t in saver.alist({"configurable": {"thread_id": thread}}):
+        out.setdefault(t.config["configurable"]["checkpoint_ns"], []).append(
+            (t.metadata["source"], t.metadata["step"]))
+    return out
+
+
+async def test_checkpointer_true_keeps_the_subgraph_state_on_the_thread(saver: BaseCheckpointSaver) -> None:
+    seen: list[list[str]] = []
+    app = (StateGraph(Parent).add_node("sub", counting_subgraph(seen, True)).add_edge(START, "sub")
+           .compile(checkpointer=saver))
+    assert await app.ainvoke({"results": []}, CFG) == {"results": []}
+    assert await app.ainvoke({"results": []}, CFG) == {"results": []}
+    assert seen == [[], ["s"]]  # the second run continued the subgraph's state
+    spaces = await namespaces(saver)
+    assert sorted(spaces) == ["", "sub"]  # one namespace, without the task id
+    assert spaces["sub"] == [("loop", 4), ("loop", 3), ("input", 2), ("loop", 1), ("loop", 0), ("input", -1)]
+
+    sub_history = await history_of(app, {"configurable": {"thread_id": "1", "checkpoint_ns": "sub"}})
+    assert rows(sub_history) == [
+        ("loop", 4, (), {"value": ["s", "s"]}),
+        ("loop", 3, ("step",), {"value": ["s"]}),
+        ("input", 2, ("__start__",), {"value": ["s"]}),
+        ("loop", 1, (), {"value": ["s"]}),
+        ("loop", 0, ("step",), {"value": []}),
+        ("input", -1, ("__start__",), {"value": []}),
+    ]
+    root = {s.metadata["step"]: s.config["configurable"]["checkpoint_id"] for s in await history_of(app, CFG)}
+    # each run of the subgraph is parented at the root checkpoint its step started from
+    assert [s.metadata["parents"] for s in sub_history] == [{"": root[3]}] * 3 + [{"": root[0]}] * 3
+    assert sub_history[0].config["configurable"]["checkpoint_map"] == {
+        "": root[3], "sub": sub_history[0].config["configurable"]["checkpoint_id"]}
+
+    # under a parent without a checkpointer, nothing is kept: it starts fresh each run
+    seen.clear()
+    app = StateGraph(S).add_node("sub", counting_subgraph(seen, True)).add_edge(START, "sub").compile()
+    assert await app.ainvoke({"value": []}) == {"value": ["s"]}
+    assert await app.ainvoke({"value": []}) == {"value": ["s"]}
+    assert seen == [[], []]
+
+
+async def test_checkpointer_true_interrupt_and_next_run(saver: BaseCheckpointSaver) -> None:
+    seen: list[tuple[list[str], str, list[str]]] = []
+
+    def step(s: S, config: dict[str, Any]) -> dict[str, Any]:
+        seen.append((list(s["value"]), config["configurable"]["checkpoint_ns"].split(":")[0],
+                     sorted(config["configurable"]["checkpoint_map"])))
+        return {"value": ["s"]}
+
+    sub = (StateGraph(S).add_node("step", step).add_node("ask", lambda s: {"value": [interrupt("q")]})
+           .add_edge(START, "step").add_edge("step", "ask").compile(checkpointer=True))
+    app = StateGraph(S).add_node("sub", sub).add_edge(START, "sub").compile(checkpointer=saver)
+    chunks = [c async for c in app.astream({"value": []}, CFG, subgraphs=True)]
+    assert [(ns, list(chunk)) for ns, chunk in chunks] == [
+        (("sub",), ["step"]), (("sub",), ["__interrupt__"]), ((), ["__interrupt__"])]
+    assert chunks[0][1] == {"step": {"value": ["s"]}}
+    assert chunks[1][1] == chunks[2][1]
+
+    state = await app.aget_state(CFG)
+    (task,) = state.tasks
+    assert task.state == {"configurable": {"thread_id": "1", "checkpoint_ns": f"sub:{task.id}"}}
+    inner = (await app.aget_state(CFG, subgraphs=True)).tasks[0].state
+    assert (inner.values, inner.next) == ({"value": ["s"]}, ("ask",))
+    assert inner.config["configurable"]["checkpoint_ns"] == "sub"
+
+    assert await app.ainvoke(Command(resume="A"), CFG) == {"value": ["s", "A"]}
+    out = await app.ainvoke({"value": ["x"]}, CFG)
+    assert (out["value"], [i.value for i in out["__interrupt__"]]) == (["s", "A", "x"], ["q"])
+    inner = (await app.aget_state(CFG, subgraphs=True)).tasks[0].state
+    assert (inner.values, inner.next) == ({"value": ["s", "A", "s", "A", "x", "s"]}, ("ask",))
+    assert await app.ainvoke(Command(resume="B"), CFG) == {
+        "value": ["s", "A", "x", "s", "A", "s", "A", "x", "s", "B"]}
+    assert seen == [([], "sub|step", ["", "sub"]), (["s", "A", "s", "A", "x"], "sub|step", ["", "sub"])]
+    assert (await namespaces(saver))["sub"] == [("loop", 6), ("loop", 5), ("loop", 4), ("input", 3),
+                                                ("loop", 2), ("loop", 1), ("loop", 0), ("input", -1)]
+
+
+async def test_checkpointer_true_namespaces_nested_and_called_twice(saver: BaseCheckpointSaver) -> None:
+    seen: list[list[str]] = []
+    leaf = counting_subgraph(seen, True)
+    outer = StateGraph(S).add_node("leaf", leaf).add_edge(START, "leaf").compile()
+
+    async def twice(s: S) -> dict[str, Any]:
+        a = await leaf.ainvoke({"value": ["t"]})
+        b = await leaf.ainvoke({"value": ["u"]})
+        return {"value": a["value"] + b["value"]}
+
+    app = (StateGraph(S).add_node("outer", outer).add_node("twice", twice)
+           .add_edge(START, "outer").add_edge("outer", "twice").compile(checkpointer=saver))
+    for leaf_state in (["s"], ["s", "s", "t", "s", "u", "s", "s"]):
+        chunks = [c async for c in app.astream({"value": []}, CFG, subgraphs=True)]
+        assert chunks[0] == (("outer", "leaf"), {"step": {"value": ["s"]}})  # no task ids
+        assert named(chunks[1:2]) == [(("outer",), {"leaf": {"value": leaf_state}})]
+        assert [c[0] for c in chunks[3:5]] == [("twice",), ("twice", "1")]
+    assert seen == [[], ["t"], ["u"], ["s", "s", "t", "s", "u", "s"], ["t", "s", "t"], ["u", "s", "u"]]
+    spaces = sorted(await namespaces(saver))
+    assert spaces[0] == "" and spaces[3:] == ["outer|leaf", "twice", "twice|1"]
+    assert [s.split(":")[0] for s in spaces[1:3]] == ["outer", "outer"]  # one per run
+
+
+async def test_checkpointer_false_is_never_checkpointed(saver: BaseCheckpointSaver) -> None:
+    seen: list[list[str]] = []
+    app = (StateGraph(Parent).add_node("sub", counting_subgraph(seen, False)).add_edge(START, "sub")
+           .compile(checkpointer=saver))
+    await app.ainvoke({"results": []}, CFG)
+    await app.ainvoke({"results": []}, CFG)
+    assert seen == [[], []]
+    assert list(await namespaces(saver)) == [""]
+
+
+async def test_checkpointer_false_subgraph_interrupt_starts_over(saver: BaseCheckpointSaver) -> None:
+    seen: list[list[str]] = []
+    sub = (StateGraph(S).add_node("step", recording_step(seen)).add_node("ask", lambda s: {"value": [interrupt("q")]})
+           .add_edge(START, "step").add_edge("step", "ask").compile(checkpointer=False))
+    app = StateGraph(S).add_node("sub", sub).add_edge(START, "sub").compile(checkpointer=saver)
+    chunks = [c async for c in app.astream({"value": []}, CFG, subgraphs=True)]
+    assert [(ns[0].split(":")[0] if ns else None, list(chunk)) for ns, chunk in chunks] == [
+        ("sub", ["step"]), ("sub", ["__interrupt__"]), (None, ["__interrupt__"])]
+    state = await app.aget_state(CFG, subgraphs=True)
+    assert [(t.name, t.state, [i.value for i in t.interrupts]) for t in state.tasks] == [("sub", None, ["q"])]
+    assert await app.ainvoke(Command(resume="A"), CFG) == {"value": ["s", "A"]}
+    assert seen == [[], []]  # the subgraph ran again from its start
+    assert list(await namespaces(saver)) == [""]
+
+
+async def test_own_saver_is_used_only_with_a_thread_of_its_own(saver: BaseCheckpointSaver) -> None:
+    from actorgraph.persistence import InMemorySaver
+
+    own = InMemorySaver()
+    seen: list[list[str]] = []
+    sub = counting_subgraph(seen, own)
+
+    # as a node (or called with no config of its own): the parent's saver, per task namespace
+    app = StateGraph(Parent).add_node("sub", sub).add_edge(START, "sub").compile(checkpointer=saver)
+    await app.ainvoke({"results": []}, CFG)
+    await app.ainvoke({"results": []}, CFG)
+    assert seen == [[], []]
+    assert [p.split(":")[0] for p in sorted(await namespaces(saver))] == ["", "sub", "sub"]
+    assert [t async for t in own.alist(None)] == []
+
+    # called with a configurable of its own: an independent run, its own saver and history
+    seen.clear()
+
+    async def caller(s: S) -> dict[str, Any]:
+        out = await sub.ainvoke({"value": ["c"]}, {"configurable": {"thread_id": "other"}})
+        return {"value": out["value"]}
+
+    app = StateGraph(S).add_node("caller", caller).add_edge(START, "caller").compile(checkpointer=saver)
+    chunks = [c async for c in app.astream({"value": []}, {"configurable": {"thread_id": "2"}}, subgraphs=True)]
+    assert chunks == [((), {"caller": {"value": ["c", "s"]}})]  # not streamed as a subgraph
+    assert await app.ainvoke({"value": []}, {"configurable": {"thread_id": "2"}}) == {
+        "value": ["c", "s", "c", "s", "c", "s"]}
+    assert seen == [["c"], ["c", "s", "c"]]
+    assert list(await namespaces(saver, "2")) == [""]
+    assert await namespaces(own, "other") == {"": [("loop", 4), ("loop", 3), ("input", 2),
+                                                   ("loop", 1), ("loop", 0), ("input", -1)]}

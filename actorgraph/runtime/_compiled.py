@@ -18,7 +18,7 @@ from ..graph._program import Program
 from ._context import TaskContext, current_task
 from . import _snapshot
 from ..types import StateSnapshot
-from ._loop import SYNC_API, Run
+from ._loop import SYNC_API, TASK_ID_KEY, Run
 from ._live import CAPACITY, RunStream
 from ._stream import STREAM_MODES, StreamHub, Subscriber
 
@@ -81,7 +81,7 @@ class CompiledGraph:
             return [chunk async for chunk in self.astream(input, config, stream_mode=stream_mode,
                                                           context=context, durability=durability)]
         parent = current_task.get()
-        if parent is not None:
+        if parent is not None and nested(config):
             return await self._child_run(input, config, parent).run(input)
         before, after = self._breakpoints(interrupt_before, interrupt_after)
         run = Run(self, dict(config or {}), context=context, store=self.store, durability=durability,
@@ -214,13 +214,23 @@ class CompiledGraph:
     # -- subgraph --------------------------------------------------------------------------
 
     def _child_run(self, value: Any, config: dict[str, Any] | None, ctx: TaskContext) -> Run:
-        """A run of this graph nested in the task ``ctx`` of another run (a subgraph call)."""
+        """A run of this graph nested in the task ``ctx`` of another run (a subgraph call).
+
+        Its namespace is the task's (``node:task_id`` below the parent's; a second call in
+        the task adds a counter segment). Compiled with ``checkpointer=True``, the namespace
+        has no task ids (``node``, ``outer|node``, ``node|1``): the subgraph keeps one state
+        per thread, which the next parent run continues with new input. With
+        ``checkpointer=False`` it is never checkpointed. (Its own saver is not used inside a
+        parent, as in LangGraph.)
+        """
         parent: Run = ctx.run
         task = ctx.task
         ns: tuple[str, ...] = (*parent.ns, f"{task.name}:{task.id}")
         if ctx.subgraph_calls:
             ns = (*ns, str(ctx.subgraph_calls))
         ctx.subgraph_calls += 1
+        if self.checkpointer is True:
+            ns = tuple(part.split(":", 1)[0] for part in ns)
         modes = parent.modes if parent.subgraphs else frozenset()
         return Run(self, dict(config) if config is not None else parent.config, hub=parent.hub,
                    modes=modes, ns=ns, context=parent.context, store=parent.store,
@@ -247,6 +257,18 @@ class CompiledGraph:
         from ..graph._draw import DrawableGraph
 
         return DrawableGraph.from_builder(self.builder, self.name)
+
+
+def nested(config: dict[str, Any] | None) -> bool:
+    """A graph called inside a running node with ``config`` runs as that node's subgraph:
+    without a config, with one that leaves ``configurable`` out, or with the node's own
+    (derived) config. One with a ``configurable`` of its own (e.g. another ``thread_id``)
+    makes an independent run: its own checkpointer and thread, not streamed with the
+    caller's, as in LangGraph."""
+    if config is None:
+        return True
+    configurable = config.get("configurable")
+    return configurable is None or TASK_ID_KEY in configurable
 
 
 def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:

@@ -57,6 +57,10 @@ ROOT_CHECKPOINTER_TRUE = (
     "its own needs a saver: compile(checkpointer=InMemorySaver()), or None"
 )
 
+TASK_ID_KEY = "__pregel_task_id"
+"""The ``configurable`` key of a node's config naming its task (LangGraph's name): a graph
+called inside the node with that config (or one derived from it) is its subgraph."""
+
 DEFAULT_RECURSION_LIMIT = 10007
 """Super-steps a run may take unless ``config["recursion_limit"]`` says otherwise (LangGraph's default)."""
 
@@ -81,7 +85,10 @@ class Run:
         interrupt_before: Sequence[str] = (),
         interrupt_after: Sequence[str] = (),
         checkpointer: Any = None,
+        detached: bool = False,
     ) -> None:
+        """``detached``: a run the state API positions at a checkpoint itself (it sets
+        ``persist`` when it saves one), not one that takes its graph's checkpointer."""
         self.graph = graph
         self.program = graph._program
         self.config = config
@@ -104,14 +111,18 @@ class Run:
         self.root: Run = parent.root if parent is not None else self
         self.sync_api: bool = parent.sync_api if parent is not None else SYNC_API.get()
         self.persist: Persistence | None = None
-        if parent is None:
+        if detached:
+            pass
+        elif parent is None:
             saver = graph.checkpointer if graph.checkpointer is not None else checkpointer
             if saver is True:  # LangGraph: RuntimeError too
                 raise RuntimeError(ROOT_CHECKPOINTER_TRUE)
             if saver is not None and saver is not False:  # False: explicitly none
                 self.persist = Persistence(self, saver, durability or "async")  # type: ignore[arg-type]  # checked by Persistence
-        elif parent.persist is not None:
-            # a subgraph is checkpointed in its parent's thread under its own namespace
+        elif parent.persist is not None and graph.checkpointer is not False:
+            # a subgraph is checkpointed in its parent's thread under its own namespace (its
+            # own saver, if compiled with one, is not used: as in LangGraph); compiled with
+            # checkpointer=False it never is
             self.persist = parent.persist.child(self)
         if self.persist is not None and hub is not None and (modes is None or "checkpoints" in modes
                                                              or "debug" in modes):
@@ -131,6 +142,10 @@ class Run:
         self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
         self.paused = False
         self.skip_breakpoint = False
+        # continuing a thread where it stopped, until the first step is run: a subgraph task run
+        # again in that step continues from its checkpoint (otherwise a subgraph that has one,
+        # compiled with checkpointer=True, takes the parent's state as new input)
+        self.resuming = False
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
         self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
@@ -208,8 +223,8 @@ class Run:
                 raise
             if saved is not None:
                 start = int(saved.metadata.get("step", -1)) + 1
-                if self.parent is not None:
-                    value = None  # a subgraph paused in this parent step: continue where it was
+                if self.parent is not None and self.parent.resuming:
+                    value = None  # a subgraph stopped in this parent step: continue where it was
         self.stop = start + self.recursion_limit + 1
         self.step = start
         command = value if isinstance(value, Command) and saved is not None else None
@@ -231,6 +246,7 @@ class Run:
         if (value is None or command is not None) and saved is not None:
             assert persist is not None
             self.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
+            self.resuming = True
             resume = command.resume if command is not None else None
             paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
             self.resume, self.resume_by_id, self.spare_answers = resume_answers(
@@ -336,6 +352,7 @@ class Run:
             if persist is not None:
                 await persist.save_failure(self.finished, failed)
             raise
+        self.resuming = False
         if self.step_interrupts:
             return await self._pause(tasks)
         updated = apply_writes(program, state, tasks)
@@ -385,17 +402,19 @@ class Run:
             await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
                                                      if gi.interrupts or gi.answers])
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
-        if self.parent is not None:  # a subgraph: the parent's task running it pauses too
-            raise GraphInterrupt(tuple(self.interrupts))
         self.paused = True
         # what the run shows while paused: the state with the finished tasks' writes applied
         apply_writes(self.program, self.state, self.finished)
+        if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
+            interrupted = [(t, gi) for t, gi in interrupted if gi.interrupts]
         for _, gi in interrupted:
             if "updates" in self.modes:
                 self._emit("updates", {INTERRUPT: tuple(gi.interrupts)})
         for _, gi in interrupted:
             if "values" in self.modes and gi.interrupts:  # (a subgraph's breakpoint shows none)
                 self._emit("values", {**self.values(), INTERRUPT: tuple(gi.interrupts)})
+        if self.parent is not None:  # a subgraph: the parent's task running it pauses too
+            raise GraphInterrupt(tuple(self.interrupts))
         await self._flush()
         return False
 
@@ -622,11 +641,13 @@ class Run:
         """The config a node (or a router) of ``task`` gets: the run's, with LangGraph's
         ``configurable`` keys of the task — ``checkpoint_ns`` (the task's namespace,
         ``node:task_id`` below the enclosing ones), ``checkpoint_map`` (see
-        :meth:`checkpoint_map`), ``checkpoint_id`` None — and its ``langgraph_*`` metadata."""
+        :meth:`checkpoint_map`), ``checkpoint_id`` None, the task id under ``TASK_ID_KEY``
+        (see ``_compiled.nested``) — and its ``langgraph_*`` metadata."""
         config = dict(self.config)
         task_ns = "|".join((*self.ns, f"{task.name}:{task.id}"))
         configurable = dict(config.get("configurable") or {})
         configurable.update(checkpoint_map=self.checkpoint_map(), checkpoint_id=None, checkpoint_ns=task_ns)
+        configurable[TASK_ID_KEY] = task.id
         config["configurable"] = configurable
         metadata = dict(config.get("metadata") or {})
         metadata.update(

@@ -32,8 +32,7 @@ def _saver(graph: CompiledGraph) -> Any:
 
 def _restored(graph: CompiledGraph, saved: CheckpointTuple) -> tuple[Run, list[Task]]:
     """A run positioned at ``saved`` (not started) and the tasks it would run next."""
-    run = Run(graph, dict(saved.config))
-    run.persist = None
+    run = Run(graph, dict(saved.config), detached=True)
     restore(run.state, saved.checkpoint, graph._program.clearing)
     run.step = int(saved.metadata.get("step", -1)) + 1
     run.stop = run.step + run.recursion_limit
@@ -116,6 +115,7 @@ async def aget_state(graph: CompiledGraph, config: dict[str, Any], subgraphs: bo
 
 
 async def _state(graph: CompiledGraph, config: dict[str, Any], subgraphs: bool, saver: Any) -> StateSnapshot:
+    config = own_config(graph, config)
     saved = await saver.aget_tuple(config)
     live = not (config.get("configurable") or {}).get("checkpoint_id")
     snap = await snapshot(graph, saved, config, live)
@@ -140,7 +140,7 @@ async def aget_state_history(
     graph that made it (a subgraph's namespace is read with that subgraph)."""
     saver = _saver(graph)
     ns, owner = _addressed(graph, config)
-    listed = {**config, "configurable": {**(config.get("configurable") or {}), "checkpoint_ns": ns}}
+    listed = own_config(owner, {**config, "configurable": {**(config.get("configurable") or {}), "checkpoint_ns": ns}})
     async for saved in saver.alist(listed, filter=filter, before=before, limit=limit):
         yield await snapshot(owner, saved, saved.config, live=False)
 
@@ -150,6 +150,18 @@ def _addressed(graph: CompiledGraph, config: dict[str, Any]) -> tuple[str, Compi
     checkpoints there, else (as LangGraph reads it) ``graph`` itself."""
     ns = str((config.get("configurable") or {}).get("checkpoint_ns") or "")
     return ns, (subgraph_at(graph, ns) if ns else None) or graph
+
+
+def own_config(graph: CompiledGraph, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` addressing where ``graph`` keeps its checkpoints: a subgraph compiled with
+    ``checkpointer=True`` keeps one history per thread, under its namespace without task ids
+    (its tasks' configs name the namespace with them)."""
+    configurable = config.get("configurable") or {}
+    ns = configurable.get("checkpoint_ns")
+    if graph.checkpointer is not True or not ns:
+        return config
+    stable = "|".join(part.split(":", 1)[0] for part in str(ns).split("|"))
+    return {**config, "configurable": {**configurable, "checkpoint_ns": stable}}
 
 
 def subgraph_at(graph: CompiledGraph, ns: str) -> CompiledGraph | None:
