@@ -13,6 +13,9 @@ Enum members, dataclasses  their own type **if registered** (:func:`register_typ
 msgspec Structs,           ``MsgpackSerializer(allowed=[...])``); the payload records the type's
 NamedTuples, pydantic      registered name, and decoding maps the name through the registry only
 models
+langchain-core messages    their own type **without registration**: a built-in allowlist
+and documents              (:data:`LANGCHAIN_ALLOWED`) every serializer accepts, as LangGraph's
+                           does; reading them needs langchain-core installed
 exceptions                 ``repr(exc)`` as a string (what LangGraph stores for ``__error__``)
 subclasses of str, int,    the base type (e.g. ``OrderedDict`` -> ``dict``), unless registered
 float, bytes, list, dict,
@@ -28,11 +31,12 @@ such a payload back given those chunks. A message that sits in the input, in a t
 writes and in a channel's list is then stored once, not three times.
 
 Decoding never imports a module nor calls anything a stored name points at: a name missing
-from the registry is a :class:`SerializationError`, as is pickled data when ``pickle_fallback``
-is off. Registered classes are rebuilt without running user code where possible: dataclasses
+from the registry and from the built-in allowlist is a :class:`SerializationError`, as is
+pickled data when ``pickle_fallback`` is off. (The allowlist's classes are found by importing
+the fixed public modules that define them, never a module a stored name spells.) Registered classes are rebuilt without running user code where possible: dataclasses
 through ``__new__`` plus field assignment (like ``copy``), Structs and NamedTuples through their
-constructors (which only assign), pydantic models through ``model_construct``, enums by member
-name.
+constructors (which only assign), pydantic models (langchain-core's messages included) through
+``model_construct``, enums by member name.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
+import importlib
 import pickle
 import threading
 import uuid
@@ -178,6 +183,85 @@ def _register_builtin_types() -> None:
 
 
 _register_builtin_types()
+
+
+# -- the built-in allowlist: langchain-core's messages and documents ----------------------------
+
+LANGCHAIN_ALLOWED: Final = {
+    "langchain_core.messages": (
+        "BaseMessage", "BaseMessageChunk",
+        "HumanMessage", "HumanMessageChunk", "AIMessage", "AIMessageChunk",
+        "SystemMessage", "SystemMessageChunk", "ChatMessage", "ChatMessageChunk",
+        "ToolMessage", "ToolMessageChunk", "FunctionMessage", "FunctionMessageChunk",
+        "RemoveMessage",
+    ),
+    "langchain_core.documents": ("Document",),
+}
+"""Classes every :class:`MsgpackSerializer` stores and loads as themselves without
+registration (public module -> class names): plain-data pydantic models, rebuilt with
+``model_construct`` (no validator runs). They are stored under :func:`type_name`; a stored name
+of a ``langchain_core`` module whose class name is listed here loads as that class even if a
+later langchain-core moved it to another module."""
+
+_LANGCHAIN_PREFIX: Final = "langchain_core."
+_ALLOWLISTED: Final = "allowlisted"  # the kind of an allowlisted class: a pydantic model stored lean
+
+
+class _Allowlist:
+    """:data:`LANGCHAIN_ALLOWED`, resolved to classes the first time a langchain-core object is
+    stored or loaded (importing only those public modules, and only if langchain-core is
+    installed)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._classes: frozenset[type] | None = None
+        self._by_name: dict[str, type] = {}
+        self._by_qualname: dict[str, type] = {}
+
+    def _load(self) -> frozenset[type]:
+        with self._lock:
+            if self._classes is None:
+                from .. import _langchain  # (imports nothing itself; see its docs)
+
+                classes: set[type] = set()
+                if _langchain.available():
+                    for module_name, names in LANGCHAIN_ALLOWED.items():
+                        module = importlib.import_module(module_name)
+                        for name in names:
+                            cls = getattr(module, name, None)
+                            if isinstance(cls, type) and _is_pydantic_class(cls):
+                                classes.add(cls)
+                                self._by_name[type_name(cls)] = cls
+                                self._by_qualname[cls.__qualname__] = cls
+                self._classes = frozenset(classes)
+            return self._classes
+
+    def kind_of(self, cls: type) -> str | None:
+        if not cls.__module__.startswith(_LANGCHAIN_PREFIX):
+            return None
+        classes = self._classes if self._classes is not None else self._load()
+        return _ALLOWLISTED if cls in classes else None
+
+    def lookup(self, name: str) -> type | None:
+        """The allowlisted class stored as ``name``; :class:`SerializationError` if ``name`` is
+        a langchain-core class and langchain-core is not installed."""
+        if not name.startswith(_LANGCHAIN_PREFIX):
+            return None
+        if self._classes is None:
+            self._load()
+        cls = self._by_name.get(name)
+        if cls is None:
+            cls = self._by_qualname.get(name.rpartition(":")[2])
+        if cls is None and not self._by_qualname:
+            raise SerializationError(
+                f"stored data holds {name}; reading it needs langchain-core: "
+                "pip install 'actorgraph[langchain]'",
+                type_name=name,
+            )
+        return cls
+
+
+_ALLOWLIST = _Allowlist()
 
 
 # -- the serializer ---------------------------------------------------------------------------
@@ -367,7 +451,7 @@ class MsgpackSerializer:
         return Ext(_TIME, self._encode([obj.isoformat(), obj.fold]))
 
     def _pack_other(self, obj: Any, cls: type) -> Any:
-        kind = self._local.kind_of(cls) or _GLOBAL_REGISTRY.kind_of(cls)
+        kind = self._local.kind_of(cls) or _GLOBAL_REGISTRY.kind_of(cls) or _ALLOWLIST.kind_of(cls)
         if kind is not None:
             return Ext(_OBJECT, self._encode([type_name(cls), self._state(obj, kind)]))
         if isinstance(obj, BaseException):
@@ -401,6 +485,9 @@ class MsgpackSerializer:
             names: list[str] = [n for n, d in _struct_defaults(type(obj)) if not _is_default(getattr(obj, n), d)]
         elif kind == "dataclass":
             names = [f.name for f in dataclasses.fields(obj)]
+        elif kind == _ALLOWLISTED:  # as pydantic, fields holding their plain default left out
+            names = [n for n, d in _model_defaults(type(obj)) if not _is_default(getattr(obj, n), d)]
+            names += list(getattr(obj, "model_extra", None) or ())
         else:  # pydantic: declared fields plus extras, and which fields were set explicitly
             names = list(type(obj).model_fields)
             names += list(getattr(obj, "model_extra", None) or ())
@@ -411,7 +498,7 @@ class MsgpackSerializer:
             except _PathError as failure:
                 failure.path.append(f".{name}")
                 raise
-        if kind == "pydantic":
+        if kind == "pydantic" or kind == _ALLOWLISTED:
             return [values, sorted(obj.model_fields_set)]
         return values
 
@@ -488,13 +575,16 @@ class MsgpackSerializer:
             raise SerializationError("malformed registered-object payload")
         name, state = payload
         cls = self._local.lookup(name) or _GLOBAL_REGISTRY.lookup(name)
+        kind = self._local.kind_of(cls) or _GLOBAL_REGISTRY.kind_of(cls) if cls is not None else None
+        if cls is None:
+            cls = _ALLOWLIST.lookup(name)
+            kind = _ALLOWLISTED
         if cls is None:
             raise SerializationError(
                 f"stored data names type {name!r}, which is not registered; register the class "
                 "with actorgraph.persistence.register_type() (stored names are never imported)",
                 type_name=name,
             )
-        kind = self._local.kind_of(cls) or _GLOBAL_REGISTRY.kind_of(cls)
         try:
             if kind == "enum":
                 return cls[state]  # type: ignore[index]  # Enum classes support lookup by name
@@ -574,6 +664,26 @@ def _struct_defaults(cls: type) -> tuple[tuple[str, Any], ...]:
 
 
 _OMITTABLE: Final = frozenset({type(None), bool, int, float, str, bytes, list, dict})
+_model_default_cache: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _model_defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(field, default) of an allowlisted pydantic class, as :func:`_struct_defaults` (a field
+    left out is filled back in by ``model_construct``)."""
+    cached = _model_default_cache.get(cls)
+    if cached is None:
+        out = []
+        fields: Any = getattr(cls, "model_fields")  # Any: pydantic is optional
+        for name, info in fields.items():
+            default = info.default
+            factory = info.default_factory
+            if factory in (dict, list):
+                default = factory()
+            elif factory is not None or type(default) not in _OMITTABLE:
+                default = _NO_DEFAULT
+            out.append((name, default))
+        cached = _model_default_cache[cls] = tuple(out)
+    return cached
 
 
 def _is_default(value: Any, default: Any) -> bool:
