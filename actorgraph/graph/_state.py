@@ -17,6 +17,7 @@ from ..channels import (
     NamedBarrierValueAfterFinish,
     Topic,
 )
+from .. import _langchain
 from ..errors import GraphValidationError
 from ..types import Command, RetryPolicy
 from ._branch import Branch
@@ -101,15 +102,20 @@ class StateGraph:
 
         ``fn`` may be sync or async, take ``(state)`` or ``(state, config)`` and keyword
         parameters ``config``, ``writer``, ``store``, ``runtime``; or be a compiled graph
-        (a subgraph sharing the keys it knows). ``retry_policy`` retries failed attempts (a
+        (a subgraph sharing the keys it knows); or a LangChain ``Runnable`` (with
+        langchain-core installed: ``RunnableLambda``, ``prompt | model``, a ``@tool``, ...),
+        called with the state and the node's config — ``invoke`` under the sync API and on trio
+        (in a worker thread), ``ainvoke`` under the async API on asyncio — and named by its
+        ``get_name()`` when no name is given. ``retry_policy`` retries failed attempts (a
         sequence: the first policy whose ``retry_on`` matches the error applies);
         ``defer=True`` runs the node only when nothing else is left to run; ``destinations``
         declares ``Command(goto=...)`` targets for validation and drawing.
         """
         if not isinstance(node, str):
             action = node
-            node = getattr(action, "name", None) or getattr(action, "__name__", None) or type(action).__name__
-            assert isinstance(node, str)
+            node = _default_name(action)
+        if _langchain.is_runnable(action):
+            action = _langchain.RunnableNode(action)
         if action is None:
             raise GraphValidationError(f"Node `{node}` needs an action (a function or a compiled graph)")
         if node in self.nodes:
@@ -172,7 +178,11 @@ class StateGraph:
     ) -> StateGraph:
         """After ``source`` runs, ``path(state)`` picks the next node(s): a name, ``END``, a
         ``Send``, or a list of them (mapped through ``path_map`` when given). The router sees
-        the state plus ``source``'s own writes of this step."""
+        the state plus ``source``'s own writes of this step. ``path`` may be a LangChain
+        ``Runnable``, called with the state and the config (``ainvoke`` on asyncio, ``invoke``
+        in a worker thread on trio)."""
+        if _langchain.is_runnable(path):
+            path = _langchain.RunnableRouter(path)
         branch = Branch(path, path_map, source=source)
         if branch.name in self.branches.get(source, {}):
             raise GraphValidationError(f"Branch with name `{branch.name}` already exists for node `{source}`")
@@ -189,7 +199,10 @@ class StateGraph:
                 name, fn = item
                 self.add_node(name, fn)
             else:
-                name = getattr(item, "__name__", None) or type(item).__name__
+                if _langchain.is_runnable(item):
+                    name = _langchain.runnable_name(item)
+                else:
+                    name = getattr(item, "__name__", None) or type(item).__name__
                 self.add_node(name, item)
             if previous is not None:
                 self.add_edge(previous, name)
@@ -346,6 +359,15 @@ class StateGraph:
             frozenset(k for k in self.fields if k in channels), managed,
             tuple(k for k in self.fields if k in channels),
         )
+
+
+def _default_name(action: Any) -> str:
+    """The name of a node added without one: a Runnable's ``get_name()``, else the action's
+    ``name`` or ``__name__`` attribute, else its class name."""
+    if _langchain.is_runnable(action):
+        return _langchain.runnable_name(action)
+    name = getattr(action, "name", None) or getattr(action, "__name__", None) or type(action).__name__
+    return str(name)
 
 
 def _is_compiled_graph(action: Any) -> bool:

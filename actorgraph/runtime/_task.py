@@ -50,6 +50,10 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: b
     awaits it directly. A sync function runs in a worker thread; under the sync API
     (``invoke``), the ``lone`` task of a step runs on the event loop's own thread instead: the
     loop has nothing else to do meanwhile, and a thread hop costs more than most nodes.
+
+    A LangChain ``Runnable`` node (a :class:`RunnableNode`, a sync ``(state, config)`` callable
+    running ``invoke``) is awaited through its ``ainvoke`` instead under the async API on
+    asyncio, as LangGraph calls it there (langchain-core's async API does not run on trio).
     """
     call = node.call
     if call.subgraph is not None:
@@ -64,6 +68,11 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: b
         return fn(*args)  # type: ignore[no-any-return]  # a coroutine
     if node.hidden:
         return _done(fn(*args))
+    if not run.root.sync_api and type(fn).__module__ == "actorgraph._langchain":
+        runnable: Any = fn  # Any: a RunnableNode, known by its module to spare an import here
+        native = runnable.ainvoke(value, ctx.config)  # (None on trio)
+        if native is not None:
+            return native  # type: ignore[no-any-return]  # an awaitable
     if lone and run.root.sync_api:
         return _inline(fn, args, ctx)
     return _in_thread(functools.partial(fn, *args))
