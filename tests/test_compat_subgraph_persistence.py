@@ -387,3 +387,134 @@ async def test_own_saver_is_used_only_with_a_thread_of_its_own(saver: BaseCheckp
     assert list(await namespaces(saver, "2")) == [""]
     assert await namespaces(own, "other") == {"": [("loop", 4), ("loop", 3), ("input", 2),
                                                    ("loop", 1), ("loop", 0), ("input", -1)]}
+
+
+# -- item 9: replaying / forking from a subgraph checkpoint --------------------------------------
+
+
+def replay_graph(saver: BaseCheckpointSaver, calls: list[str]) -> Any:
+    """executor (step_a -> ask, which interrupts) -> after"""
+
+    def step_a(s: S) -> dict[str, Any]:
+        calls.append("a")
+        return {"value": ["a"]}
+
+    def ask_once(s: S) -> dict[str, Any]:
+        calls.append("ask")
+        return {"value": [f"ask:{interrupt('Q?')}"]}
+
+    def after(s: S) -> dict[str, Any]:
+        calls.append("after")
+        return {"value": ["after"]}
+
+    sub = (StateGraph(S).add_node("step_a", step_a).add_node("ask", ask_once)
+           .add_edge(START, "step_a").add_edge("step_a", "ask").compile())
+    return (StateGraph(S).add_node("executor", sub).add_node("after", after)
+            .add_edge(START, "executor").add_edge("executor", "after").compile(checkpointer=saver))
+
+
+async def finished_with_subgraph_config(app: Any) -> dict[str, Any]:
+    """Run to the interrupt, keep the subgraph checkpoint's config there, finish the run."""
+    await app.ainvoke({"value": []}, CFG)
+    sub_cfg: dict[str, Any] = (await app.aget_state(CFG, subgraphs=True)).tasks[0].state.config
+    assert await app.ainvoke(Command(resume="yes"), CFG) == {"value": ["a", "ask:yes", "after"]}
+    return sub_cfg
+
+
+async def test_replay_from_a_subgraph_checkpoint(saver: BaseCheckpointSaver) -> None:
+    calls: list[str] = []
+    app = replay_graph(saver, calls)
+    sub_cfg = await finished_with_subgraph_config(app)
+    root_ids = {s.metadata["step"]: s.config["configurable"]["checkpoint_id"] for s in await history_of(app, CFG)}
+    assert sub_cfg["configurable"]["checkpoint_map"][""] == root_ids[0]
+    calls.clear()
+
+    # the parent replays the step from the root checkpoint the subgraph's was made under (a
+    # fork of it): the subgraph runs again from its start, and its interrupt fires again
+    chunks = [c async for c in app.astream(None, sub_cfg, subgraphs=True)]
+    assert [(ns[0].split(":")[0] if ns else None, list(chunk)) for ns, chunk in chunks] == [
+        ("executor", ["step_a"]), ("executor", ["__interrupt__"]), (None, ["__interrupt__"])]
+    assert chunks[0][0] != (sub_cfg["configurable"]["checkpoint_ns"],)  # a new task
+    assert [i.value for i in chunks[2][1]["__interrupt__"]] == ["Q?"]
+    assert calls == ["a", "ask"]
+    history = await history_of(app, CFG)
+    assert rows(history) == [
+        ("fork", 1, ("executor",), {"value": []}),
+        ("loop", 2, (), {"value": ["a", "ask:yes", "after"]}),
+        ("loop", 1, ("after",), {"value": ["a", "ask:yes"]}),
+        ("loop", 0, ("executor",), {"value": []}),
+        ("input", -1, ("__start__",), {"value": []}),
+    ]
+    assert history[0].parent_config == history[3].config
+    state = await app.aget_state(CFG)
+    assert (state.values, state.next, [i.value for i in state.interrupts]) == ({"value": []}, ("executor",), ["Q?"])
+
+    assert await app.ainvoke(Command(resume="again"), CFG) == {"value": ["a", "ask:again", "after"]}
+    assert calls == ["a", "ask", "ask", "after"]
+    assert rows(await history_of(app, CFG, limit=3)) == [
+        ("loop", 3, (), {"value": ["a", "ask:again", "after"]}),
+        ("loop", 2, ("after",), {"value": ["a", "ask:again"]}),
+        ("fork", 1, ("executor",), {"value": []}),
+    ]
+
+
+async def test_invoke_returns_the_interrupt_when_replaying_a_subgraph_checkpoint(saver: BaseCheckpointSaver) -> None:
+    calls: list[str] = []
+    app = replay_graph(saver, calls)
+    sub_cfg = await finished_with_subgraph_config(app)
+    out = await app.ainvoke(None, sub_cfg)
+    assert (out["value"], [i.value for i in out["__interrupt__"]]) == ([], ["Q?"])
+
+
+async def test_replay_from_a_subgraph_checkpoint_while_paused(saver: BaseCheckpointSaver) -> None:
+    # the root checkpoint is the thread's head: it forks all the same
+    calls: list[str] = []
+    app = replay_graph(saver, calls)
+    await app.ainvoke({"value": []}, CFG)
+    ns = (await app.aget_state(CFG)).tasks[0].state["configurable"]["checkpoint_ns"]
+    sub_history = await history_of(app, {"configurable": {"thread_id": "1", "checkpoint_ns": ns}})
+    assert [(s.metadata["step"], s.next) for s in sub_history] == [(1, ("ask",)), (0, ("step_a",)),
+                                                                    (-1, ("__start__",))]
+    calls.clear()
+    out = await app.ainvoke(None, sub_history[1].config)
+    assert (out["value"], [i.value for i in out["__interrupt__"]]) == ([], ["Q?"])
+    assert calls == ["a", "ask"]
+    assert rows(await history_of(app, CFG)) == [
+        ("fork", 1, ("executor",), {"value": []}),
+        ("loop", 0, ("executor",), {"value": []}),
+        ("input", -1, ("__start__",), {"value": []}),
+    ]
+
+
+async def test_update_state_of_a_subgraph_checkpoint_then_run_from_it(saver: BaseCheckpointSaver) -> None:
+    calls: list[str] = []
+    app = replay_graph(saver, calls)
+    sub_cfg = await finished_with_subgraph_config(app)
+    ns = sub_cfg["configurable"]["checkpoint_ns"]
+    root_step0 = sub_cfg["configurable"]["checkpoint_map"][""]
+
+    new = await app.aupdate_state(sub_cfg, {"value": ["edited"]})
+    new_id = new["configurable"]["checkpoint_id"]
+    # a checkpoint of the subgraph, in its namespace, under the same root checkpoint
+    assert new == {"configurable": {"thread_id": "1", "checkpoint_ns": ns, "checkpoint_id": new_id,
+                                    "checkpoint_map": {"": root_step0, ns: new_id}}}
+    saved = await saver.aget_tuple(new)
+    assert saved is not None
+    assert saved.metadata == {"source": "update", "step": 2, "parents": {"": root_step0}}
+    assert saved.parent_config is not None
+    assert saved.parent_config["configurable"]["checkpoint_id"] == sub_cfg["configurable"]["checkpoint_id"]
+    edited = await app.aget_state(new)
+    assert (edited.values, edited.next) == ({"value": ["a", "edited"]}, ("ask",))
+    assert (await app.aget_state(CFG)).values == {"value": ["a", "ask:yes", "after"]}  # the parent: unchanged
+
+    # running from it replays the parent step (the edit is not used), as LangGraph does
+    calls.clear()
+    out = await app.ainvoke(None, new)
+    assert (out["value"], [i.value for i in out["__interrupt__"]]) == ([], ["Q?"])
+    assert calls == ["a", "ask"]
+    paused = (await app.aget_state(CFG, subgraphs=True)).tasks[0].state
+    assert paused.values == {"value": ["a"]}
+    assert await app.ainvoke(Command(resume="again"), CFG) == {"value": ["a", "ask:again", "after"]}
+
+    with pytest.raises(ValueError, match="Subgraph 'nope' not found.*'nope:1'"):
+        await app.aupdate_state({"configurable": {"thread_id": "1", "checkpoint_ns": "nope:1"}}, {"value": ["x"]})

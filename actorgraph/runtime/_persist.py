@@ -78,8 +78,14 @@ class Persistence:
         self.durability = durability
         self.thread_id = str(thread_id)
         self.parents = parents if parents is not None else {}
-        self.ns = run.ns_str if parents is not None else str(configurable.get("checkpoint_ns") or "")
+        self.ns = run.ns_str if parents is not None else ""
         self.requested_id: str | None = None if parents is not None else configurable.get("checkpoint_id")
+        # A root run given a subgraph checkpoint's config (its checkpoint_ns set) runs from the
+        # root checkpoint that one was made under (checkpoint_map[""], else the newest): as
+        # LangGraph, it replays the parent step from there, the subgraph from its start.
+        self.through_subgraph = parents is None and bool(configurable.get("checkpoint_ns"))
+        if self.through_subgraph:
+            self.requested_id = (configurable.get("checkpoint_map") or {}).get("")
         self.checkpoint_id: str | None = None  # the checkpoint the current step starts from
         self.saved_id: str | None = None  # the newest checkpoint actually written
         self.saved: CheckpointTuple | None = None

@@ -238,23 +238,43 @@ async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: An
     source ``"update"``; returns the new checkpoint's config. On an older checkpoint this forks
     the thread (the new checkpoint becomes its head). Special nodes: ``END`` (values ``None``)
     marks the pending tasks done; ``"__input__"`` writes ``values`` as new graph input;
-    ``"__copy__"`` saves a copy of the checkpoint as its sibling (source ``"fork"``)."""
+    ``"__copy__"`` saves a copy of the checkpoint as its sibling (source ``"fork"``).
+
+    A config addressing a subgraph's namespace updates that subgraph's checkpoint (with the
+    subgraph's nodes; ``ValueError`` naming the namespace when no subgraph is there): the new
+    checkpoint is in that namespace, under the same enclosing checkpoints."""
     saver = _saver(graph)
-    run = Run(graph, dict(config))
-    persist = Persistence(run, saver, "sync")
+    ns, owner = _addressed(graph, config)
+    if ns:
+        if owner is graph:
+            raise ValueError(f"Subgraph {_recast(ns)!r} not found: no subgraph of graph {graph.name!r} "
+                             f"checkpoints under namespace {ns!r}")
+        config = own_config(owner, config)
+        ns = config["configurable"]["checkpoint_ns"]
+    run = Run(owner, dict(config), ns=tuple(ns.split("|")) if ns else (), detached=True)
+    persist = Persistence(run, saver, "sync", parents={} if ns else None)
+    if ns:
+        persist.requested_id = config["configurable"].get("checkpoint_id")
     run.persist = persist
     persist.claim()
     try:
         async with run.hosted():
-            return await _update(graph, run, persist, values, as_node)
+            return await _update(owner, run, persist, values, as_node)
     finally:
         persist.release()
+
+
+def _recast(ns: str) -> str:
+    """A namespace without task ids and call counters: the path of subgraph nodes."""
+    return "|".join(part.split(":", 1)[0] for part in ns.split("|") if not part.isdigit())
 
 
 async def _update(graph: CompiledGraph, run: Run, persist: Persistence, values: Any,
                   as_node: str | None) -> dict[str, Any]:
     program = graph._program
     saved = await persist.load()
+    if saved is not None and persist.ns:  # a subgraph's: under the same enclosing checkpoints
+        persist.parents = dict(saved.metadata.get("parents") or {})
     start = -1 if saved is None else int(saved.metadata.get("step", -1)) + 1
     run.step = start
     run.stop = start + run.recursion_limit
@@ -291,7 +311,8 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence, values: 
         if saved is None:
             start = 0  # as LangGraph: an update on a new thread is its step 0
     await persist.save(source, start, (), run.state.updated or ())
-    return persist.config_for(persist.checkpoint_id)
+    config = persist.config_for(persist.checkpoint_id)
+    return with_checkpoint_map(config, persist.metadata(source, start)) or config
 
 
 COPY = "__copy__"
