@@ -35,10 +35,14 @@ def available() -> bool:
     global _available
     if _available is None:
         try:
-            _available = _MODULE in sys.modules or importlib.util.find_spec(_MODULE) is not None
+            _available = _imported() or importlib.util.find_spec(_MODULE) is not None
         except (ImportError, ValueError):  # a broken or hidden installation counts as absent
             _available = False
     return _available
+
+
+def _imported() -> bool:
+    return sys.modules.get(_MODULE) is not None  # (None there: its import is blocked)
 
 
 def require(what: str) -> None:
@@ -65,14 +69,14 @@ def runnables() -> Any:
 def is_message(obj: Any) -> bool:
     """``obj`` is a langchain-core message (False while langchain-core is not imported: then
     no such object can exist)."""
-    if _MODULE not in sys.modules:
+    if not _imported():
         return False
     return isinstance(obj, messages().BaseMessage)
 
 
 def is_runnable(obj: Any) -> bool:
     """``obj`` is a LangChain ``Runnable`` (False while langchain-core is not imported)."""
-    if _MODULE not in sys.modules:
+    if not _imported():
         return False
     return isinstance(obj, runnables().Runnable)
 
@@ -88,7 +92,7 @@ def wants_langchain(items: Iterable[Any]) -> bool:
     as data (a dict, string, tuple or list) that must become a message of some class."""
     if not available():
         return False
-    imported = _MODULE in sys.modules
+    imported = _imported()
     for item in items:
         if isinstance(item, _GIVEN_AS_DATA):
             return True

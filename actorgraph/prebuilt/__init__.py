@@ -1,0 +1,36 @@
+"""Prebuilt pieces for chat agents (the ``langchain`` extra: ``pip install 'actorgraph[langchain]'``).
+
+Port ``from langgraph.prebuilt import ...`` by changing the import::
+
+    from actorgraph.prebuilt import ToolNode, tools_condition, create_react_agent
+
+:class:`ToolNode` runs the tool calls of the latest ``AIMessage``; :func:`tools_condition` routes
+to it; :func:`create_react_agent` builds the model -> tools -> model loop as a compiled graph.
+All are built on actorgraph's public graph API and run on asyncio and trio — on trio with sync
+chat models and sync tools, since langchain-core's async API is asyncio-only.
+
+Importing this package without langchain-core raises ``ImportError`` naming the extra.
+"""
+
+from .._langchain import require as _require
+
+_require("actorgraph.prebuilt")
+
+from ._react import AgentState, create_react_agent  # noqa: E402
+from ._tool_node import (  # noqa: E402
+    InjectedState,
+    InjectedStore,
+    ToolInvocationError,
+    ToolNode,
+    tools_condition,
+)
+
+__all__ = [
+    "AgentState",
+    "InjectedState",
+    "InjectedStore",
+    "ToolInvocationError",
+    "ToolNode",
+    "create_react_agent",
+    "tools_condition",
+]

@@ -1,0 +1,162 @@
+"""``create_react_agent``: a chat model calling tools in a loop, as a compiled graph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, RunnableLambda
+from langchain_core.tools import BaseTool
+
+from ..graph import END, START, MessagesState, RemainingSteps, StateGraph
+from ._tool_node import ToolNode, tools_condition
+
+NEED_MORE_STEPS = "Sorry, need more steps to process this request."
+
+
+class AgentState(MessagesState):
+    """The default state of :func:`create_react_agent`: ``messages`` (merged by
+    ``add_messages``) and the managed ``remaining_steps``."""
+
+    remaining_steps: RemainingSteps
+
+
+Prompt = str | SystemMessage | Callable[[Any], Any] | Runnable[Any, Any]
+
+
+def create_react_agent(
+    model: Any,
+    tools: Sequence[BaseTool | Callable[..., Any]] | ToolNode,
+    *,
+    prompt: Prompt | None = None,
+    state_schema: Any = None,
+    checkpointer: Any = None,
+    store: Any = None,
+    interrupt_before: list[str] | None = None,
+    interrupt_after: list[str] | None = None,
+    debug: bool = False,
+    version: Literal["v1", "v2"] = "v2",
+    name: str | None = None,
+) -> Any:
+    """A compiled graph that calls ``model`` on the messages, runs the tools it asks for, and
+    calls it again with their results, until it answers without tool calls (LangGraph's
+    ``create_react_agent``, for its documented arguments above).
+
+    ``model``: a langchain-core chat model (Any: any ``Runnable`` taking messages and returning
+    an ``AIMessage``); it is given the tools with ``bind_tools`` unless it already has tools
+    bound. ``tools``: tools or plain functions, or a :class:`ToolNode`. ``prompt``: a string or
+    ``SystemMessage`` put before the messages, a function of the state returning the model's
+    input, or a Runnable invoked with the state; the prompt is not stored in the state.
+
+    Nodes ``"agent"`` and ``"tools"`` (only ``"agent"`` without tools): ``START -> agent``;
+    ``agent -> tools`` when its reply has tool calls, else ``END``; ``tools -> agent``, or
+    ``END`` after a ``return_direct`` tool. When the recursion limit would stop the run before
+    the tools' results reach the model (``remaining_steps < 2`` with tool calls), the reply is
+    replaced by ``AIMessage("Sorry, need more steps to process this request.")`` with the same
+    id. ``name`` names the compiled graph and is set as the ``name`` of the model's replies.
+
+    All tool calls of one reply run in one ``"tools"`` task (``version`` is accepted for
+    porting; LangGraph's ``"v2"`` sends each call to its own task, which shows only in
+    ``stream_mode="updates"``). On trio, use sync models and tools (langchain-core's async API
+    is asyncio-only).
+    """
+    if isinstance(model, str):
+        raise TypeError("create_react_agent() takes a chat model instance, not a model name")
+    if version not in ("v1", "v2"):
+        raise ValueError(f"Invalid version {version!r}, expected 'v1' or 'v2'")
+    tool_node = tools if isinstance(tools, ToolNode) else ToolNode(tools)
+    tool_list = list(tool_node.tools_by_name.values())
+    bound = _bind(model, tool_list) if tool_list else model
+    direct = {t.name for t in tool_list if t.return_direct}
+    make_input = _prompt_runnable(prompt)
+
+    def reply(state: Any, response: Any) -> dict[str, list[Any]]:
+        if _needs_more_steps(state, response, direct):
+            return {"messages": [AIMessage(id=response.id, content=NEED_MORE_STEPS)]}
+        if name is not None and isinstance(response, BaseMessage):
+            response.name = name
+        return {"messages": [response]}
+
+    def call_model(state: Any, config: RunnableConfig) -> dict[str, list[Any]]:
+        return reply(state, bound.invoke(make_input.invoke(state, config), config))
+
+    async def acall_model(state: Any, config: RunnableConfig) -> dict[str, list[Any]]:
+        return reply(state, await bound.ainvoke(await make_input.ainvoke(state, config), config))
+
+    graph = StateGraph(state_schema if state_schema is not None else AgentState)
+    graph.add_node("agent", RunnableLambda(call_model, afunc=acall_model, name="agent"))
+    graph.add_edge(START, "agent")
+    if not tool_list:
+        graph.add_edge("agent", END)
+    else:
+        graph.add_node("tools", tool_node)
+        graph.add_conditional_edges("agent", tools_condition, ["tools", END])
+        if direct:
+            def after_tools(state: Any) -> str:
+                for message in reversed(_messages(state)):
+                    if not isinstance(message, ToolMessage):
+                        break
+                    if message.name in direct:
+                        return END
+                return "agent"
+
+            graph.add_conditional_edges("tools", after_tools, ["agent", END])
+        else:
+            graph.add_edge("tools", "agent")
+    return graph.compile(
+        checkpointer=checkpointer,
+        store=store,
+        interrupt_before=interrupt_before,
+        interrupt_after=interrupt_after,
+        debug=debug,
+        name=name,
+    )
+
+
+def _bind(model: Any, tools: list[BaseTool]) -> Any:
+    """``model`` with ``tools`` bound, unless it has tools bound already."""
+    if isinstance(model, RunnableBinding) and "tools" in model.kwargs:
+        return model
+    if isinstance(model, BaseChatModel) or hasattr(model, "bind_tools"):
+        return model.bind_tools(tools)
+    return model
+
+
+def _messages(state: Any) -> list[Any]:
+    value: Any = state.get("messages") if isinstance(state, dict) else getattr(state, "messages")
+    return list(value)
+
+
+def _field(state: Any, key: str) -> Any:
+    return state.get(key) if isinstance(state, dict) else getattr(state, key, None)
+
+
+def _prompt_runnable(prompt: Prompt | None) -> Runnable[Any, Any]:
+    """The model's input as a Runnable of the state."""
+    if prompt is None:
+        return RunnableLambda(_messages, name="Prompt")
+    if isinstance(prompt, str):
+        system = SystemMessage(content=prompt)
+        return RunnableLambda(lambda state: [system, *_messages(state)], name="Prompt")
+    if isinstance(prompt, SystemMessage):
+        message = prompt
+        return RunnableLambda(lambda state: [message, *_messages(state)], name="Prompt")
+    if isinstance(prompt, Runnable):
+        return prompt
+    if callable(prompt):
+        return RunnableLambda(prompt, name="Prompt")
+    raise ValueError(f"Got unexpected type for prompt: {type(prompt)}")
+
+
+def _needs_more_steps(state: Any, response: Any, direct: set[str]) -> bool:
+    calls = getattr(response, "tool_calls", None) or []
+    if not calls:
+        return False
+    remaining = _field(state, "remaining_steps")
+    if remaining is None:
+        return bool(_field(state, "is_last_step"))
+    if remaining < 1 and all(c["name"] in direct for c in calls):
+        return True
+    return bool(remaining < 2)

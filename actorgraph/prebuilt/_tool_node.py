@@ -1,0 +1,369 @@
+"""``ToolNode``: run the tool calls of the latest ``AIMessage``; ``tools_condition`` routes to it.
+
+Behaviour follows LangGraph's prebuilt ``ToolNode`` (langgraph-prebuilt 1.x, observed): one
+``ToolMessage`` per tool call, in the calls' order, produced by the tool itself
+(``tool.invoke(tool_call)``: langchain-core formats the content and sets ``name`` and
+``tool_call_id``); an unknown tool name and arguments that fail the tool's schema become error
+``ToolMessage``s (``status="error"``); other exceptions of a tool propagate unless
+``handle_tool_errors`` says otherwise. Calls of one message run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import types
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, Union
+
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages.tool import ToolOutputMixin
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import get_executor_for_config
+from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, Tool, ToolException
+from langchain_core.tools import tool as as_tool
+from pydantic import ValidationError
+
+from ..errors import GraphBubbleUp
+from ..graph import END
+from ..types import Command
+
+INVALID_TOOL: typing.Final = "Error: {name} is not a valid tool, try one of [{names}]."
+TOOL_ERROR: typing.Final = "Error: {error!r}\n Please fix your mistakes."
+
+
+class InjectedState(InjectedToolArg):
+    """Marks a tool argument that receives the graph state instead of a value from the model:
+    ``state: Annotated[dict, InjectedState]``, or one key of it:
+    ``messages: Annotated[list, InjectedState("messages")]``. The model does not see it in the
+    tool's schema."""
+
+    def __init__(self, field: str | None = None) -> None:
+        self.field = field
+
+
+class InjectedStore(InjectedToolArg):
+    """Marks a tool argument that receives the graph's store (``compile(store=...)``):
+    ``store: Annotated[Any, InjectedStore()]``. The model does not see it."""
+
+
+class ToolInvocationError(ToolException):
+    """The model called a tool with arguments its schema rejects. The message lists each
+    validation error (``loc: msg``, injected arguments left out) and asks the model to fix
+    them; by default :class:`ToolNode` returns it to the model as an error ``ToolMessage``."""
+
+    def __init__(self, tool_name: str, source: ValidationError, tool_kwargs: dict[str, Any],
+                 injected: Sequence[str] = ()) -> None:
+        errors = [e for e in source.errors() if not (e["loc"] and e["loc"][0] in injected)]
+        details = "\n".join(f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in errors)
+        super().__init__(
+            f"Error invoking tool '{tool_name}' with kwargs {tool_kwargs} with error:\n {details}\n"
+            " Please fix the error and try again."
+        )
+        self.tool_name = tool_name
+        self.tool_kwargs = tool_kwargs
+        self.source = source
+        self.errors = errors
+
+
+ErrorHandling = Union[
+    bool, str, Callable[..., str], type[Exception], tuple[type[Exception], ...], None,
+]
+
+
+class ToolNode(Runnable[Any, Any]):
+    """A graph node that runs the tool calls of the latest ``AIMessage`` in the state.
+
+    ``tools``: langchain-core tools or plain functions (made tools with ``@tool``'s rules).
+    Input: a state with ``messages_key`` (a dict or an object), or a list of messages. Output:
+    ``{messages_key: [ToolMessage, ...]}`` (a list of messages for list input); when a tool
+    returns a ``Command``, a list with, in call order, that ``Command`` and ``{messages_key:
+    [message]}`` for each other call. A ``Command``'s update must hold a ``ToolMessage``
+    answering the call (``ValueError`` otherwise); one without a ``name`` gets the tool's.
+
+    ``handle_tool_errors`` (what a failing call becomes): by default only
+    :class:`ToolInvocationError` (arguments the schema rejects) turns into an error message,
+    anything else propagates; ``True`` catches every exception (``"Error: {exc!r}\\n Please fix
+    your mistakes."``); a string is the content to answer with; a callable ``handler(exc) ->
+    str`` catches the exception types of its first parameter's annotation (all if none); an
+    exception type or tuple catches those; ``False`` catches nothing. ``interrupt()`` and
+    other control-flow exceptions of the graph always propagate. An unknown tool name always
+    answers ``"Error: {name} is not a valid tool, try one of [{names}]."``.
+
+    Arguments annotated :class:`InjectedState` / :class:`InjectedStore` are filled in from the
+    state (list input: ``{messages_key: messages}``) and the graph's store.
+
+    Calls of one message run concurrently: ``invoke`` in langchain-core's executor (threads,
+    ``max_concurrency`` from the config), ``ainvoke`` with ``asyncio.gather`` (asyncio only:
+    in a graph on trio the node runs ``invoke``, so async-only tools do not run there).
+    """
+
+    def __init__(
+        self,
+        tools: Sequence[BaseTool | Callable[..., Any]],
+        *,
+        name: str = "tools",
+        tags: list[str] | None = None,
+        handle_tool_errors: ErrorHandling = None,
+        messages_key: str = "messages",
+    ) -> None:
+        self.name = name
+        self.tags = tags
+        self.handle_tool_errors = handle_tool_errors
+        self.messages_key = messages_key
+        self.tools_by_name: dict[str, BaseTool] = {}
+        self._injected: dict[str, dict[str, InjectedToolArg]] = {}
+        for given in tools:
+            t = given if isinstance(given, BaseTool) else as_tool(given)
+            self.tools_by_name[t.name] = t
+            self._injected[t.name] = _injected_args(t)
+        self._runnable_tools = {n: _passing_commands(t) for n, t in self.tools_by_name.items()}
+
+    def __repr__(self) -> str:
+        return f"ToolNode(tools={list(self.tools_by_name)!r}, name={self.name!r})"
+
+    # -- Runnable ---------------------------------------------------------------------------
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        calls, state, as_list = self._parse(input)
+        if len(calls) == 1:
+            outputs = [self._run_one(calls[0], state, config)]
+        else:
+            with get_executor_for_config(config) as executor:
+                outputs = list(executor.map(lambda call: self._run_one(call, state, config), calls))
+        return self._combine(outputs, as_list)
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        calls, state, as_list = self._parse(input)
+        outputs = await asyncio.gather(*(self._arun_one(call, state, config) for call in calls))
+        return self._combine(list(outputs), as_list)
+
+    # -- one call ---------------------------------------------------------------------------
+
+    def _run_one(self, call: dict[str, Any], state: Any, config: RunnableConfig | None) -> Any:
+        tool = self._runnable_tools.get(call["name"])
+        if tool is None:
+            return self._invalid(call)
+        try:
+            output = tool.invoke(self._with_injected(call, state), config)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return self._on_error(self._located(exc, call), call)
+        return self._checked(output, call)
+
+    async def _arun_one(self, call: dict[str, Any], state: Any, config: RunnableConfig | None) -> Any:
+        tool = self._runnable_tools.get(call["name"])
+        if tool is None:
+            return self._invalid(call)
+        try:
+            output = await tool.ainvoke(self._with_injected(call, state), config)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return self._on_error(self._located(exc, call), call)
+        return self._checked(output, call)
+
+    def _invalid(self, call: dict[str, Any]) -> ToolMessage:
+        content = INVALID_TOOL.format(name=call["name"], names=", ".join(self.tools_by_name))
+        return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
+
+    def _with_injected(self, call: dict[str, Any], state: Any) -> dict[str, Any]:
+        injected = self._injected[call["name"]]
+        if not injected:
+            return {**call, "type": "tool_call"}
+        args = dict(call["args"])
+        for arg, marker in injected.items():
+            if isinstance(marker, InjectedStore):
+                args[arg] = _store(call["name"])
+            elif isinstance(marker, InjectedState):
+                field = marker.field
+                if field is None:
+                    args[arg] = state
+                else:
+                    args[arg] = state[field] if isinstance(state, dict) else getattr(state, field)
+        return {**call, "args": args, "type": "tool_call"}
+
+    def _located(self, exc: Exception, call: dict[str, Any]) -> Exception:
+        if isinstance(exc, ValidationError):
+            return ToolInvocationError(call["name"], exc, call["args"], tuple(self._injected[call["name"]]))
+        return exc
+
+    def _on_error(self, exc: Exception, call: dict[str, Any]) -> ToolMessage:
+        handling = self.handle_tool_errors
+        if handling is None:  # the default: only arguments the schema rejects
+            if not isinstance(exc, ToolInvocationError):
+                raise exc
+            content = str(exc)
+        elif handling is False:
+            raise exc
+        elif handling is True:
+            content = TOOL_ERROR.format(error=exc)
+        elif isinstance(handling, str):
+            content = handling
+        elif isinstance(handling, type) or isinstance(handling, tuple):
+            if not isinstance(exc, handling):
+                raise exc
+            content = TOOL_ERROR.format(error=exc)
+        else:
+            if not isinstance(exc, _handled_types(handling)):
+                raise exc
+            content = str(handling(exc))
+        return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
+
+    def _checked(self, output: Any, call: dict[str, Any]) -> Any:
+        if isinstance(output, _Carried):
+            output = output.command
+        if isinstance(output, Command):
+            update = output.update
+            messages = update.get(self.messages_key, []) if isinstance(update, dict) else []
+            if not isinstance(messages, list):
+                messages = [messages]
+            answers = [m for m in messages if isinstance(m, ToolMessage) and m.tool_call_id == call["id"]]
+            if output.graph is None and not answers:
+                raise ValueError(
+                    f"Expected to have a matching ToolMessage in Command.update for tool "
+                    f"'{call['name']}', got: {messages}. Every tool call (LLM requesting to call a "
+                    "tool) in the message history MUST have a corresponding ToolMessage. You can fix "
+                    "it by modifying the tool to return `Command(update={\"messages\": "
+                    "[ToolMessage(\"Success\", tool_call_id=tool_call_id), ...]}, ...)`."
+                )
+            for answer in answers:
+                if answer.name is None:
+                    answer.name = call["name"]
+            return output
+        if isinstance(output, ToolMessage):
+            return output
+        # Any other value: a tool that bypassed langchain-core's output formatting.
+        return ToolMessage(content=str(output), name=call["name"], tool_call_id=call["id"])
+
+    # -- input and output -------------------------------------------------------------------
+
+    def _parse(self, input: Any) -> tuple[list[dict[str, Any]], Any, bool]:
+        """(tool calls, the state injected into tools, whether the input was a list)."""
+        if isinstance(input, list):
+            messages, state, as_list = input, {self.messages_key: input}, True
+        elif isinstance(input, dict):
+            if self.messages_key not in input:
+                raise ValueError(f"No message found in input (key '{self.messages_key}')")
+            messages, state, as_list = input[self.messages_key], input, False
+        elif hasattr(input, self.messages_key):
+            messages, state, as_list = getattr(input, self.messages_key), input, False
+        else:
+            raise ValueError(f"No message found in input (key '{self.messages_key}')")
+        latest = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+        if latest is None:
+            raise ValueError("No AIMessage found in input")
+        return [dict(c) for c in latest.tool_calls], state, as_list
+
+    def _combine(self, outputs: list[Any], as_list: bool) -> Any:
+        if not any(isinstance(o, Command) for o in outputs):
+            return outputs if as_list else {self.messages_key: outputs}
+        return [o if isinstance(o, Command) else ([o] if as_list else {self.messages_key: [o]})
+                for o in outputs]
+
+
+def tools_condition(state: Any, *, messages_key: str = "messages") -> Literal["tools", "__end__"]:
+    """``"tools"`` if the last message (of a list, or of the state's ``messages_key``) has tool
+    calls, else ``END``: the router from the model node to a :class:`ToolNode` named
+    ``"tools"``. ``ValueError`` when there is no message. (``messages_key`` is keyword-only: a
+    router's second positional parameter receives the config.)"""
+    if isinstance(state, list):
+        messages = state
+    elif isinstance(state, dict):
+        messages = state.get(messages_key, [])
+    else:
+        messages = getattr(state, messages_key, [])
+    if not messages:
+        raise ValueError(f"No messages found in input state to tool_edge: {state}")
+    if getattr(messages[-1], "tool_calls", None):
+        return "tools"
+    return END
+
+
+class _Carried(ToolOutputMixin):
+    """A ``Command`` a tool returned, wrapped so that langchain-core hands it back as it is
+    (it passes ``ToolOutputMixin`` objects through instead of stringifying them into a
+    ``ToolMessage``)."""
+
+    __slots__ = ("command",)
+
+    def __init__(self, command: Command[Any]) -> None:
+        self.command = command
+
+
+def _carry(value: Any) -> Any:
+    return _Carried(value) if isinstance(value, Command) else value
+
+
+def _passing_commands(tool: BaseTool) -> BaseTool:
+    """A copy of a function tool (``@tool``, ``StructuredTool``, ``Tool``) whose functions wrap
+    a returned ``Command`` for :meth:`ToolNode._checked`; other tools as they are (a custom
+    ``BaseTool`` returning a ``Command`` gets it stringified by langchain-core)."""
+    if not isinstance(tool, (StructuredTool, Tool)):
+        return tool
+    update: dict[str, Any] = {}
+    func = tool.func
+    if func is not None:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return _carry(func(*args, **kwargs))
+
+        update["func"] = run
+    coroutine = tool.coroutine
+    if coroutine is not None:
+        @functools.wraps(coroutine)
+        async def arun(*args: Any, **kwargs: Any) -> Any:
+            return _carry(await coroutine(*args, **kwargs))
+
+        update["coroutine"] = arun
+    return tool.model_copy(update=update)
+
+
+def _injected_args(tool: BaseTool) -> dict[str, InjectedToolArg]:
+    """The tool's arguments marked InjectedState / InjectedStore (class or instance)."""
+    try:
+        schema: Any = tool.get_input_schema()  # Any: a pydantic (v1 or v2) model class
+        fields: dict[str, Any] = schema.model_fields
+    except Exception:  # a schema given as JSON: nothing can be injected
+        return {}
+    found: dict[str, InjectedToolArg] = {}
+    for arg, info in fields.items():
+        for marker in getattr(info, "metadata", ()):
+            if marker is InjectedState or marker is InjectedStore:
+                found[arg] = marker()
+            elif isinstance(marker, (InjectedState, InjectedStore)):
+                found[arg] = marker
+    return found
+
+
+def _store(tool_name: str) -> Any:
+    from ..runtime import get_store
+
+    store = get_store()
+    if store is None:
+        raise ValueError(
+            f"Tool '{tool_name}' takes an InjectedStore argument, and the graph has no store: "
+            "compile it with one (compile(store=...))"
+        )
+    return store
+
+
+def _handled_types(handler: Callable[..., Any]) -> tuple[type[BaseException], ...]:
+    """The exception types a handler function declares by its first parameter's annotation
+    (``Exception`` when it declares none)."""
+    try:
+        hints = typing.get_type_hints(handler)
+        first = next(iter(inspect.signature(handler).parameters))
+    except Exception:  # unresolvable hints, no parameters: catch everything
+        return (Exception,)
+    hint = hints.get(first)
+    if isinstance(hint, type) and issubclass(hint, BaseException):
+        return (hint,)
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        members = tuple(a for a in typing.get_args(hint) if isinstance(a, type) and issubclass(a, BaseException))
+        if members:
+            return members
+    return (Exception,)
