@@ -221,6 +221,7 @@ class ChannelCall(msgspec.Struct):
 
 
 def _subclasses(cls: type) -> Iterator[type]:
+    sub: type
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
