@@ -84,25 +84,30 @@ def is_runnable(obj: Any) -> bool:
 # -- messages --------------------------------------------------------------------------------
 
 _GIVEN_AS_DATA = (str, dict, tuple, list)
+_KEPT: set[type] = set()  # langchain-core message classes seen, not chunks: kept as they are
 
 
-def wants_langchain(items: Iterable[Any]) -> bool:
+def wants_langchain(items: Iterable[Any], native: tuple[type, ...] = ()) -> bool:
     """``add_messages`` should return langchain-core messages for ``items`` (both sides of an
     update): langchain-core is installed, and some item is a langchain-core message or is given
-    as data (a dict, string, tuple or list) that must become a message of some class."""
+    as data (a dict, string, tuple or list) that must become a message of some class. Items of
+    the ``native`` classes (actorgraph's own) are skipped quickly."""
     if not available():
         return False
-    imported = _imported()
+    base = messages().BaseMessage if _imported() else None
     for item in items:
-        if isinstance(item, _GIVEN_AS_DATA):
+        cls = type(item)
+        if cls in native:
+            continue
+        if cls in _KEPT or isinstance(item, _GIVEN_AS_DATA):
             return True
-        if imported and is_message(item):
+        if base is not None and isinstance(item, base):
             return True
     return False
 
 
-def to_langchain(item: Any) -> Any:
-    """One message-like ``item`` as a langchain-core message, as LangGraph coerces it.
+def to_langchain(items: Iterable[Any]) -> list[Any]:
+    """Message-like ``items`` as langchain-core messages, as LangGraph coerces them.
 
     langchain-core messages are kept (chunks become their message class: ``AIMessageChunk`` ->
     ``AIMessage``); actorgraph's own messages become their langchain-core twins (same
@@ -113,8 +118,25 @@ def to_langchain(item: Any) -> Any:
     user message classes in both modes).
     """
     lc = messages()
-    if isinstance(item, lc.BaseMessage):
-        return lc.message_chunk_to_message(item) if isinstance(item, lc.BaseMessageChunk) else item
+    base, chunk = lc.BaseMessage, lc.BaseMessageChunk
+    kept = _KEPT
+    out = []
+    for item in items:
+        cls = type(item)
+        if cls in kept:
+            out.append(item)
+        elif isinstance(item, base):
+            if isinstance(item, chunk):
+                out.append(lc.message_chunk_to_message(item))
+            else:
+                kept.add(cls)
+                out.append(item)
+        else:
+            out.append(_other_to_langchain(item, lc))
+    return out
+
+
+def _other_to_langchain(item: Any, lc: Any) -> Any:
     from .graph import _messages as native  # the layer above, needed only here
 
     if isinstance(item, native.RemoveMessage):

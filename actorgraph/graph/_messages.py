@@ -141,6 +141,9 @@ def _from_dict(message: dict[str, Any]) -> Any:
     return result
 
 
+_NATIVE: Final = (HumanMessage, AIMessage, SystemMessage, ToolMessage, RemoveMessage)
+
+
 def _coerce(message: Any) -> Any:
     if isinstance(message, (BaseMessage, RemoveMessage)):
         return message
@@ -235,9 +238,9 @@ def add_messages(left: Messages, right: Messages) -> list[Any]:
     """
     lefts = left if isinstance(left, list) else [left]
     rights = right if isinstance(right, list) else [right]
-    if _langchain.wants_langchain(lefts) or _langchain.wants_langchain(rights):
-        old = [_with_id(_langchain.to_langchain(m)) for m in lefts]
-        new = [_with_id(_langchain.to_langchain(m)) for m in rights]
+    if _langchain.wants_langchain(rights, _NATIVE) or _langchain.wants_langchain(lefts, _NATIVE):
+        old = [_with_id(m) for m in _langchain.to_langchain(lefts)]
+        new = [_with_id(m) for m in _langchain.to_langchain(rights)]
     else:
         old = [_with_id(_coerce(m)) for m in lefts]
         new = [_with_id(_coerce(m)) for m in rights]
