@@ -29,6 +29,13 @@ from actorgraph.graph._messages import (
 from actorgraph.graph._schema import FieldSpec, schema_fields
 
 
+@pytest.fixture
+def without_langchain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if langchain-core were not installed: with it, messages given as data become
+    langchain-core's classes (tests/test_langchain_messages.py)."""
+    monkeypatch.setattr("actorgraph._langchain._available", False)
+
+
 def shape(messages: list[Any]) -> list[tuple[str, Any, Any]]:
     return [(m.type, m.content, m.id) for m in messages]
 
@@ -221,7 +228,7 @@ def test_other_objects_with_an_id_are_kept_as_they_are() -> None:
 # -- coercion ------------------------------------------------------------------------------------
 
 
-def test_dicts_tuples_and_strings_become_messages() -> None:
+def test_dicts_tuples_and_strings_become_messages(without_langchain: None) -> None:
     out = add_messages([], [
         {"role": "user", "content": "hi"},
         {
@@ -256,7 +263,7 @@ def test_openai_tool_calls_are_converted() -> None:
     assert out.tool_calls == [{"name": "g", "args": {"a": 2}, "id": "c2", "type": "tool_call"}]
 
 
-def test_builtins_of_our_messages_coerce_back() -> None:
+def test_builtins_of_our_messages_coerce_back(without_langchain: None) -> None:
     original = [HumanMessage("hi", id="1"), ToolMessage("r", id="2", tool_call_id="c", name="t")]
     assert add_messages([], msgspec.to_builtins(original)) == original
     assert add_messages([HumanMessage("a", id="1")], {"type": "remove", "id": "1"}) == []
@@ -273,7 +280,9 @@ def test_builtins_of_our_messages_coerce_back() -> None:
         (("a", "b", "c"), NotImplementedError, r"as a sequence must be \(role string, template\)"),
     ],
 )
-def test_uncoercible_messages_raise(bad: Any, error: type[Exception], message: str) -> None:
+def test_uncoercible_messages_raise(
+    bad: Any, error: type[Exception], message: str, without_langchain: None
+) -> None:
     with pytest.raises(error, match=message):
         add_messages([], [bad])
 

@@ -138,7 +138,14 @@ class RunStream:
                         tb: TracebackType | None) -> bool | None:
         assert self._group is not None and self._host is not None
         self._host.cancel()
-        return await self._group.__aexit__(exc_type, exc, tb)
+        try:
+            return await self._group.__aexit__(exc_type, exc, tb)
+        except BaseExceptionGroup as group:
+            # the host never raises into the group: it only holds the block's own exception,
+            # which leaves the block unchanged (not wrapped)
+            if exc is not None and group.exceptions == (exc,):
+                return False
+            raise
 
     # -- iterating ---------------------------------------------------------------------------------
 

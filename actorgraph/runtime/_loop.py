@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 
 import anyio
 import anyio.from_thread
+import anyio.lowlevel
 
 from .._log import enabled, get_logger
 from ..actors import ActorRef, Supervisor
@@ -110,6 +111,7 @@ class Run:
         self.stop = 0
         self.root: Run = parent.root if parent is not None else self
         self.sync_api: bool = parent.sync_api if parent is not None else SYNC_API.get()
+        self.threaded = False  # a task of this step ran in a worker thread (see tick)
         self.persist: Persistence | None = None
         if detached:
             pass
@@ -285,6 +287,11 @@ class Run:
         """Run one super-step; False when nothing was left to run (the run is over)."""
         program = self.program
         state = self.state
+        if self.threaded:
+            # the last step ran sync code in a worker thread, shielded: a run made of such steps
+            # never suspends unshielded, so take a cancellation here, between steps
+            self.threaded = False
+            await anyio.lowlevel.checkpoint_if_cancelled()
         if self.step > self.stop:
             if self.persist is not None:
                 await self.persist.settle()  # the last step's checkpoint is in before we raise

@@ -75,6 +75,7 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: b
             return native  # type: ignore[no-any-return]  # an awaitable
     if lone and run.root.sync_api:
         return _inline(fn, args, ctx)
+    run.threaded = True  # (its only suspension is shielded: the run checks for a cancellation next step)
     return _in_thread(functools.partial(fn, *args))
 
 
