@@ -24,7 +24,7 @@ from actorgraph.persistence import (
     SqliteSaver,
     TaskWrites,
 )
-from actorgraph.persistence._sqlite import _AiosqliteDriver, _ThreadDriver
+from actorgraph.persistence._sqlite import _DbThread
 from test_persistence_savers import Opaque, Run, cfg, history
 
 pytestmark = pytest.mark.anyio
@@ -64,9 +64,9 @@ def test_a_file_written_on_asyncio_reads_on_trio_and_back(tmp_path: Path) -> Non
             await run.put({"log": [*expected, appended]})
             await saver.aput_writes(run.config, [("note", (appended, {appended}))], f"task-{appended}")
 
-    anyio.run(session, [], _AiosqliteDriver, 1, backend="asyncio")
-    anyio.run(session, [1], _ThreadDriver, 2, backend="trio")
-    anyio.run(session, [1, 2], _AiosqliteDriver, 3, backend="asyncio")
+    anyio.run(session, [], _DbThread, 1, backend="asyncio")
+    anyio.run(session, [1], _DbThread, 2, backend="trio")
+    anyio.run(session, [1, 2], _DbThread, 3, backend="asyncio")
 
     async def check() -> None:
         async with SqliteSaver.from_conn_string(path) as saver:

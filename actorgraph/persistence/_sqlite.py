@@ -1,24 +1,36 @@
-"""``SqliteSaver``: checkpoints in a SQLite file, on asyncio (aiosqlite) and trio (a thread).
+"""``SqliteSaver``: checkpoints in a SQLite file, on asyncio and trio.
 
-Writes go through one **checkpoint writer actor** per open saver. Callers hand it jobs (a put,
-a task's writes, or a whole step) and wait; the writer takes every job already queued behind
-the one in hand, encodes them, and stores them in **one** transaction — one call into the
-database thread — then answers each caller. Under load, many runs' steps share a commit; a
-lone run pays one thread hop per step. The writer's mailbox is bounded, so a flood of writers
-waits (backpressure) instead of queueing without limit. A job whose values cannot be encoded
-fails alone; if a batch's transaction fails, its jobs are retried one by one so only the
-culprit fails.
+**The database thread.** An open saver owns one dedicated thread that holds its ``sqlite3``
+connection and runs every call on it: a step's whole write (BEGIN, its inserts, COMMIT; the
+rows already encoded on the event loop) is one hand-off to that thread, which wakes the
+waiting task once when it is done (``call_soon_threadsafe`` on asyncio, the trio token's
+``run_sync_soon`` on trio). No worker-thread pool, limiter or aiosqlite round trip in
+between. A caller cancelled while its commit is under way waits for the outcome, then the
+cancellation propagates; closing the saver lets the thread finish what it was handed, then
+joins it.
+
+**The checkpoint writer actor** batches. A write goes straight from the caller's task to the
+database thread when nothing else is being written (a lone run with durability ``"sync"``:
+one hand-off per step). Otherwise callers hand the actor jobs (a put, a task's writes, or a
+whole step; durability ``"async"`` always does) and wait; the actor takes every job already
+queued behind the one in hand, encodes them, and stores them in **one** transaction — one
+call into the database thread — then answers each caller. Under load, many runs' steps share
+a commit. The actor's mailbox is bounded, so a flood of writers waits (backpressure) instead
+of queueing without limit. A job whose values cannot be encoded fails alone; if a batch's
+transaction fails, its jobs are retried one by one so only the culprit fails.
 
 Ways to open one:
 
-* ``async with SqliteSaver.from_conn_string(path) as saver:`` — own connection (aiosqlite on
-  asyncio, the stdlib ``sqlite3`` on one worker thread on trio), writer actor, closed on exit.
+* ``async with SqliteSaver.from_conn_string(path) as saver:`` — own connection on the
+  database thread, writer actor, both closed (the threads joined) on exit.
 * ``with SqliteSaver.from_conn_string(path) as saver:`` — for sync code (``graph.invoke``):
   own ``sqlite3`` connection used from worker threads, each write its own transaction; the
   async methods work from any event loop, the sync twins from any thread without a loop.
-* ``SqliteSaver(conn)`` with an existing ``aiosqlite.Connection`` (asyncio) or ``sqlite3``
-  connection opened with ``check_same_thread=False``: usable at once (each write its own
-  transaction), and ``async with saver:`` adds the writer actor; the connection stays open.
+* ``SqliteSaver(conn)`` with an existing ``sqlite3`` connection opened with
+  ``check_same_thread=False``: usable at once from worker threads (each write its own
+  transaction); ``async with saver:`` serves it from a database thread and adds the writer
+  actor while open; the connection stays open (and its settings the caller's). An
+  ``aiosqlite.Connection`` works too (asyncio only), each call a hop to aiosqlite's thread.
 
 Sync twins (``put``, ``get_tuple``, ``list``, ...) refuse to run inside an event loop. When
 the saver was opened with ``async with`` in a loop on another thread, they run there.
@@ -26,7 +38,9 @@ the saver was opened with ``async with`` in a loop on another thread, they run t
 
 from __future__ import annotations
 
+import asyncio
 import math
+import queue
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -40,7 +54,7 @@ import anyio.lowlevel
 import anyio.to_thread
 import msgspec
 
-from ..actors._slot import current_backend
+from ..actors._slot import Slot, current_backend
 from ..actors import Actor, ActorRef, ActorStopped, Supervisor
 from ._base import (
     BaseCheckpointSaver,
@@ -88,25 +102,19 @@ class _ThreadDriver(_Driver):
         self.conn = conn
         self.owned = owned
         self._lock = threading.Lock()
-        # Set while the saver is open in one event loop: at most one worker thread at a time
-        # then serves this database (callers queue in the loop, not in threads on the lock).
-        self.limiter: anyio.CapacityLimiter | None = None
 
     def call_sync(self, fn: Callable[..., T], *args: Any) -> T:
         with self._lock:
             try:
                 return fn(self.conn, *args)
             except sqlite3.ProgrammingError as exc:
-                raise CheckpointStoreError(
-                    f"cannot use the SQLite connection: {exc} (a connection handed to "
-                    "SqliteSaver must be opened with check_same_thread=False)"
-                ) from exc
+                raise _programming_error(exc) from exc
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(self.call_sync, fn, *args, limiter=self.limiter)
+        return await anyio.to_thread.run_sync(self.call_sync, fn, *args)
 
     async def aclose(self) -> None:
-        await anyio.to_thread.run_sync(self.call_sync, lambda conn: conn.close(), limiter=self.limiter)
+        await anyio.to_thread.run_sync(self.call_sync, lambda conn: conn.close())
 
 
 class _InlineDriver(_ThreadDriver):
@@ -148,12 +156,138 @@ class _AiosqliteDriver(_Driver):
         await self.conn.close()
 
 
+class _Call:
+    """One function handed to a :class:`_DbThread`, and the task waiting for it."""
+
+    __slots__ = ("fn", "args", "result", "error", "finished", "slot")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], slot: Slot) -> None:
+        self.fn = fn
+        self.args = args
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.finished = False
+        self.slot = slot
+
+    def done(self) -> None:
+        """The thread ran it (called on the event loop's thread)."""
+        self.finished = True
+        slot = self.slot
+        if not slot.done():
+            slot.set_result(None)
+
+    async def wait(self) -> None:
+        """Return once the thread has run it, whatever happens: a cancelled caller waits for
+        the outcome (shielded), then the cancellation propagates."""
+        try:
+            await self.slot
+        except BaseException:
+            if not self.finished:
+                self.slot = current_backend().new_slot()
+                with anyio.CancelScope(shield=True):
+                    await self.slot
+            raise
+
+
+class _DbThread(_Driver):
+    """A dedicated thread that owns one stdlib connection and runs every call on it.
+
+    A call is a hand-off through a ``SimpleQueue`` (one wake-up of this thread) and one wake-up
+    of the event loop when it is done (``loop.call_soon_threadsafe`` on asyncio, the trio
+    token's ``run_sync_soon`` on trio): a step's whole commit costs one round trip, with no
+    worker-thread pool, limiter or future in between. Started by ``SqliteSaver.__aenter__``
+    in the event loop that will use it, stopped and joined by :meth:`aclose`.
+    """
+
+    def __init__(self, conn: sqlite3.Connection | None, *, owned: bool, name: str) -> None:
+        self.conn = conn
+        self.owned = owned
+        self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._closing = False
+        self._stop_fn = self._stop  # the one bound method the thread recognises as its last call
+        backend = current_backend()
+        self._new_slot = backend.new_slot
+        self._wake: Callable[[Callable[[], None]], Any]
+        if backend.name == "trio":
+            import trio
+
+            self._wake = trio.lowlevel.current_trio_token().run_sync_soon
+        else:
+            self._wake = asyncio.get_running_loop().call_soon_threadsafe
+        self._thread.start()
+
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread
+
+    def _serve(self) -> None:
+        get, wake, stop = self._queue.get, self._wake, self._stop_fn
+        while True:
+            call = get()
+            try:
+                call.result = call.fn(self.conn, *call.args)
+            except sqlite3.ProgrammingError as exc:
+                call.error = _programming_error(exc)
+            except BaseException as exc:  # handed to the caller: this thread must not die
+                call.error = exc
+            try:
+                wake(call.done)
+            except BaseException:  # the event loop is gone: nobody waits any more
+                pass
+            if call.fn is stop:
+                return
+
+    def connect(self, _conn: None, path: str, busy_timeout: float) -> None:
+        """Open the connection (on the thread, as its first call)."""
+        self.conn = _connect(path, busy_timeout)
+
+    def _stop(self, conn: sqlite3.Connection | None) -> None:
+        """The thread's last call: close the connection if it is ours."""
+        if self.owned and conn is not None:
+            conn.close()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> _Call:
+        """Hand ``fn(connection, *args)`` to the thread; await ``.wait()`` of the result."""
+        if self._closing:
+            raise CheckpointStoreError("the saver is closed (its database thread has stopped)")
+        call = _Call(fn, args, self._new_slot())
+        self._queue.put(call)
+        return call
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        call = self.submit(fn, *args)
+        await call.wait()
+        if call.error is not None:
+            raise call.error
+        result: T = call.result
+        return result
+
+    async def aclose(self) -> None:
+        """Close the connection if it is ours, stop the thread and join it (after the calls
+        already handed to it)."""
+        if self._closing:
+            return
+        self._closing = True
+        call = _Call(self._stop_fn, (), self._new_slot())
+        self._queue.put(call)
+        try:
+            await call.wait()
+        finally:
+            self._thread.join()  # it returns right after answering that last call
+        if call.error is not None:
+            raise call.error
+
+
+def _programming_error(exc: sqlite3.ProgrammingError) -> CheckpointStoreError:
+    return CheckpointStoreError(
+        f"cannot use the SQLite connection: {exc} (a connection handed to "
+        "SqliteSaver must be opened with check_same_thread=False)"
+    )
+
+
 def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
     return sqlite3.connect(path, timeout=busy_timeout, check_same_thread=False, isolation_level=None)
-
-
-def _probe(path: str) -> None:
-    sqlite3.connect(path).close()
 
 
 # -- the writer actor --------------------------------------------------------------------------------
@@ -273,6 +407,7 @@ class SqliteSaver(BaseCheckpointSaver):
         self._inline = False
         self._home: int | None = None
         self._token: Any = None  # Any: anyio's EventLoopToken, opaque
+        self._lent: _ThreadDriver | None = None  # a connection handed in, while _DbThread serves it
 
     @classmethod
     def from_conn_string(
@@ -288,11 +423,12 @@ class SqliteSaver(BaseCheckpointSaver):
     ) -> SqliteSaver:
         """A saver on the database file ``conn_string``; open it with ``async with`` or ``with``.
 
-        By default SQL runs off the event loop (aiosqlite's thread on asyncio, one worker
-        thread on trio): one thread hop per step's write. ``inline=True`` runs it on the event
-        loop's own thread instead: no hop (a WAL commit with ``synchronous=NORMAL`` takes tens
-        of microseconds), but every statement blocks the loop while it runs — right for a local
-        file and small steps, wrong for a network disk or big reads.
+        By default SQL runs off the event loop, on the saver's own database thread: one
+        hand-off per step's write, the event loop free meanwhile. ``inline=True`` runs it on
+        the event loop's own thread instead: no hand-off (a WAL commit with
+        ``synchronous=NORMAL`` takes tens of microseconds), but every statement blocks the
+        loop while it runs — right for a local file and small steps, wrong for a network disk
+        or big reads.
 
         ``busy_timeout``: seconds to wait for a lock another connection (another process)
         holds on the file before :class:`DatabaseLockedError`.
@@ -318,25 +454,27 @@ class SqliteSaver(BaseCheckpointSaver):
     async def __aenter__(self) -> SqliteSaver:
         if self._open:
             raise RuntimeError("this SqliteSaver is already open")
-        if self._driver is None:
+        driver = self._driver
+        if driver is None:
             if self._path is None:
                 raise CheckpointStoreError("this SqliteSaver has no connection")
             try:
                 if self._inline:
-                    self._driver = _InlineDriver(_connect(self._path, self.busy_timeout), owned=True)
-                elif running_event_loop() == "asyncio":
-                    # A failed aiosqlite.connect leaves its thread reporting to a loop that may
-                    # be gone: find out whether the file opens before handing it to aiosqlite.
-                    await anyio.to_thread.run_sync(_probe, self._path)
-                    conn = await aiosqlite.connect(self._path, timeout=self.busy_timeout, isolation_level=None)
-                    self._driver = _AiosqliteDriver(conn, owned=True)
+                    driver = _InlineDriver(_connect(self._path, self.busy_timeout), owned=True)
                 else:
-                    raw = await anyio.to_thread.run_sync(_connect, self._path, self.busy_timeout)
-                    self._driver = _ThreadDriver(raw, owned=True)
+                    driver = _DbThread(None, owned=True, name=f"actorgraph-sqlite {self._path}")
+                    try:
+                        await driver.call(driver.connect, self._path, self.busy_timeout)
+                    except BaseException:
+                        await driver.aclose()
+                        raise
             except sqlite3.Error as exc:
                 raise _store_error(exc, self._store, "open") from exc
-        if isinstance(self._driver, _ThreadDriver) and not isinstance(self._driver, _InlineDriver):
-            self._driver.limiter = anyio.CapacityLimiter(1)
+            self._driver = driver
+        elif type(driver) is _ThreadDriver:
+            # a connection handed in: served by a thread of its own while the saver is open
+            self._lent = driver
+            self._driver = _DbThread(driver.conn, owned=False, name="actorgraph-sqlite connection")
         try:
             await self._ensure_ready()
             supervisor = Supervisor(name="sqlite-saver")
@@ -351,7 +489,10 @@ class SqliteSaver(BaseCheckpointSaver):
                 writer, name="checkpoint-writer", mailbox_size=self.queue_size
             )
         except BaseException:
-            await self._close_writer(None, None, None)
+            try:
+                await self._close_writer(None, None, None)
+            finally:
+                await self._release()
             raise
         self._home = threading.get_ident()
         self._token = anyio.lowlevel.current_token()
@@ -387,14 +528,18 @@ class SqliteSaver(BaseCheckpointSaver):
                 await supervisor.__aexit__(exc_type, exc, tb)
 
     async def _release(self) -> None:
-        driver = self._driver
-        if isinstance(driver, _ThreadDriver):
-            driver.limiter = None
-        if driver is not None and driver.owned:
+        """Stop and join the database thread; close the connection if it is ours."""
+        driver, lent = self._driver, self._lent
+        if lent is not None:  # a connection handed in goes back to worker-thread use
+            self._driver, self._lent = lent, None
+        elif driver is not None and driver.owned:
             self._driver = None
             self._ready = False
-            with anyio.CancelScope(shield=True):
-                await driver.aclose()
+        else:
+            return
+        assert driver is not None
+        with anyio.CancelScope(shield=True):
+            await driver.aclose()
 
     def __enter__(self) -> SqliteSaver:
         if running_event_loop() is not None:
@@ -533,23 +678,47 @@ class SqliteSaver(BaseCheckpointSaver):
                 self._fail(job, exc)
         if not batch:
             return
+        # The callers learn the outcome whatever happens: a cancellation that arrives while the
+        # database works is raised once the outcome is recorded.
+        error: BaseException | None = None
+        cancelled: BaseException | None = None
         driver = self._driver
-        try:
-            if driver is None:
-                raise CheckpointStoreError("the saver closed before this write was stored")
-            with anyio.CancelScope(shield=True):  # the callers learn the outcome, whatever happens
-                await driver.call(self._store.write, [enc for _, enc in batch])
-        except Exception as exc:
-            if len(batch) > 1:  # find the job that broke the batch; the others still commit
+        if driver is None:
+            error = CheckpointStoreError("the saver closed before this write was stored")
+        elif isinstance(driver, _DbThread):
+            try:
+                call = driver.submit(self._store.write, [enc for _, enc in batch])
+            except Exception as exc:
+                error = exc
+            else:
+                try:
+                    await call.wait()  # one hand-off: the thread wakes this task once, when done
+                except BaseException as exc:  # a cancellation: the call has finished all the same
+                    cancelled = exc
+                error = call.error
+        else:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await driver.call(self._store.write, [enc for _, enc in batch])
+                except Exception as exc:
+                    error = exc
+        if error is not None:
+            if len(batch) > 1 and cancelled is None:  # find the job that broke the batch
                 for job, _ in batch:
                     await self._commit_jobs([job])
                 return
-            self._fail(batch[0][0], _store_error(exc, self._store))
+            error = _store_error(error, self._store)
+            for job, _ in batch:
+                self._fail(job, error)
+            if cancelled is not None:
+                raise cancelled
             return
         self._encoder.commit(overlay)
         self._committed(len(batch), sum(len(enc.checkpoints) for _, enc in batch))
         for job, _ in batch:
             job.finish()
+        if cancelled is not None:
+            raise cancelled
 
     # -- reading ------------------------------------------------------------------------------------
 

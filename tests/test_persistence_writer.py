@@ -1,0 +1,180 @@
+"""SqliteSaver's database thread: one dedicated thread per open saver serves its connection
+(every write and read is one hand-off to it); it is joined when the saver closes, a cancelled
+caller waits for the commit it handed off, and a failing call does not stop the thread. Both
+backends."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from actorgraph.persistence import CheckpointStoreError, SqliteSaver, TaskWrites
+from actorgraph.persistence._sqlite import _DbThread, _ThreadDriver
+from test_persistence_savers import Run, cfg, history
+
+pytestmark = pytest.mark.anyio
+
+
+def _ours() -> set[threading.Thread]:
+    """The saver's threads now running (anyio's and trio's worker threads come and go)."""
+    return {t for t in threading.enumerate() if t.name.startswith("actorgraph-sqlite")}
+
+
+def _driver(saver: SqliteSaver) -> _DbThread:
+    driver = saver._driver
+    assert isinstance(driver, _DbThread)
+    return driver
+
+
+async def test_closing_the_saver_joins_its_threads(tmp_path: Path) -> None:
+    saver = SqliteSaver.from_conn_string(str(tmp_path / "db"))
+    for _ in range(2):  # and it opens again
+        async with saver:
+            run = Run(saver)
+            for i in range(3):
+                await run.put({"i": i})
+            driver = _driver(saver)
+            assert _ours() == {driver.thread} and driver.thread.is_alive()
+        assert not driver.thread.is_alive()
+        assert _ours() == set()
+    assert saver._driver is None
+
+
+async def test_a_saver_that_fails_to_open_leaves_no_thread(tmp_path: Path) -> None:
+    path = tmp_path / "foreign.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY)")
+    conn.close()
+    with pytest.raises(CheckpointStoreError, match="not an actorgraph checkpoint database"):
+        async with SqliteSaver.from_conn_string(str(path)):
+            pass
+    assert _ours() == set()
+    with pytest.raises(CheckpointStoreError):
+        async with SqliteSaver.from_conn_string(str(tmp_path / "missing" / "dir" / "db")):
+            pass
+    assert _ours() == set()
+
+
+async def test_a_connection_handed_in_is_served_by_a_thread_while_open(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "db", check_same_thread=False, isolation_level=None)
+    try:
+        saver = SqliteSaver(conn)
+        await Run(saver, "before").put({"a": 0})
+        async with saver:
+            driver = _driver(saver)
+            assert driver.conn is conn
+            await Run(saver).put({"a": 1})
+            assert _ours() == {driver.thread}
+        assert _ours() == set() and not driver.thread.is_alive()
+        assert isinstance(saver._driver, _ThreadDriver)
+        head = await saver.aget_tuple(cfg())  # the connection is still open, used as before
+        assert head is not None and head.checkpoint.channel_values == {"a": 1}
+        assert conn.execute("SELECT count(*) FROM checkpoints").fetchone() == (2,)
+    finally:
+        conn.close()
+
+
+async def test_a_cancelled_caller_waits_for_the_commit_it_handed_off(tmp_path: Path) -> None:
+    async with SqliteSaver.from_conn_string(str(tmp_path / "db")) as saver:
+        run = Run(saver)
+        await run.put({"a": 0})
+        entered, release = threading.Event(), threading.Event()
+        write = saver._store.write
+
+        def slow_write(conn: sqlite3.Connection, batch: Any) -> None:
+            entered.set()
+            release.wait(10)
+            write(conn, batch)
+
+        saver._store.write = slow_write  # type: ignore[method-assign]
+        cp, versions = run.next_checkpoint({"a": 1})
+        returned: list[bool] = []
+
+        async def step(scope: anyio.CancelScope) -> None:
+            with scope:
+                await saver.aput_step(run.config, [TaskWrites("task", [("a", 1)])], cp,
+                                      {"source": "loop", "step": 0}, versions, expect_head=True)
+            returned.append(scope.cancelled_caught)
+
+        scope = anyio.CancelScope()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(step, scope)
+            while not entered.is_set():
+                await anyio.sleep(0.001)
+            scope.cancel()
+            await anyio.sleep(0.05)
+            assert returned == []  # still waiting for the commit under way
+            release.set()
+        assert returned == [True]  # the cancellation, once the commit landed
+        saver._store.write = write  # type: ignore[method-assign]
+        head = await saver.aget_tuple(cfg())
+        assert head is not None and head.checkpoint.id == cp.id  # stored, and the saver knows it
+        assert head.checkpoint.channel_values == {"a": 1}
+        assert saver.statistics().jobs == 2
+
+
+async def test_closing_waits_for_calls_already_handed_off(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    stored: list[str] = []
+    async with anyio.create_task_group() as tg, SqliteSaver.from_conn_string(str(path)) as saver:
+        entered = threading.Event()
+        write = saver._store.write
+
+        def slow_write(conn: sqlite3.Connection, batch: Any) -> None:
+            entered.set()
+            threading.Event().wait(0.1)
+            write(conn, batch)
+
+        saver._store.write = slow_write  # type: ignore[method-assign]
+
+        async def put() -> None:
+            config = await Run(saver).put({"a": 1})
+            stored.append(config["configurable"]["checkpoint_id"])
+
+        tg.start_soon(put)
+        while not entered.is_set():
+            await anyio.sleep(0.001)
+    assert len(stored) == 1
+    async with SqliteSaver.from_conn_string(str(path)) as saver:
+        assert [t.checkpoint.id for t in await history(saver, cfg())] == stored
+
+
+async def test_a_failing_call_does_not_stop_the_thread(tmp_path: Path) -> None:
+    async with SqliteSaver.from_conn_string(str(tmp_path / "db")) as saver:
+        driver = _driver(saver)
+        with pytest.raises(ZeroDivisionError):
+            await driver.call(lambda conn: 1 / 0)
+        with pytest.raises(sqlite3.OperationalError):
+            await driver.call(lambda conn: conn.execute("SELECT nothing FROM nowhere"))
+        assert await driver.call(lambda conn: conn.execute("SELECT 41 + 1").fetchone()) == (42,)
+        await Run(saver).put({"a": 1})
+        assert driver.thread.is_alive()
+        assert driver.thread is not threading.current_thread()
+
+
+async def test_every_call_runs_on_the_one_database_thread(tmp_path: Path) -> None:
+    async with SqliteSaver.from_conn_string(str(tmp_path / "db")) as saver:
+        seen: set[int] = set()
+        write = saver._store.write
+
+        def spy(conn: sqlite3.Connection, batch: Any) -> None:
+            seen.add(threading.get_ident())
+            write(conn, batch)
+
+        saver._store.write = spy  # type: ignore[method-assign]
+        run = Run(saver)
+        await run.put({"a": 0})
+        waits = []
+        for i in range(20):  # through the batching writer actor too
+            cp, versions = run.next_checkpoint({"a": i + 1})
+            waits.append(await saver.asubmit_step(run.config, [], cp, {"source": "loop", "step": i}, versions))
+            run.config = cfg(checkpoint_id=cp.id)
+        for wait in waits:
+            await wait()
+        assert seen == {_driver(saver).thread.ident}
+        assert len(await history(saver, cfg())) == 21
