@@ -1,10 +1,11 @@
 """SqliteSaver's database thread: one dedicated thread per open saver serves its connection
-(every write and read is one hand-off to it); it is joined when the saver closes, a cancelled
-caller waits for the commit it handed off, and a failing call does not stop the thread. Both
-backends."""
+(every write and read is one hand-off to it), a second one fsyncs the WAL aside; both are
+joined when the saver closes, a cancelled caller waits for the commit it handed off, and a
+failing call does not stop the thread. Both backends."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -39,8 +40,11 @@ async def test_closing_the_saver_joins_its_threads(tmp_path: Path) -> None:
             for i in range(3):
                 await run.put({"i": i})
             driver = _driver(saver)
-            assert _ours() == {driver.thread} and driver.thread.is_alive()
-        assert not driver.thread.is_alive()
+            syncer = driver.syncer
+            assert syncer is not None
+            assert {driver.thread, syncer.thread} == _ours()
+            assert all(t.is_alive() for t in _ours())
+        assert not driver.thread.is_alive() and not syncer.thread.is_alive()
         assert _ours() == set()
     assert saver._driver is None
 
@@ -67,7 +71,7 @@ async def test_a_connection_handed_in_is_served_by_a_thread_while_open(tmp_path:
         await Run(saver, "before").put({"a": 0})
         async with saver:
             driver = _driver(saver)
-            assert driver.conn is conn
+            assert driver.conn is conn and driver.syncer is None  # (not a file of ours)
             await Run(saver).put({"a": 1})
             assert _ours() == {driver.thread}
         assert _ours() == set() and not driver.thread.is_alive()
@@ -178,3 +182,42 @@ async def test_every_call_runs_on_the_one_database_thread(tmp_path: Path) -> Non
             await wait()
         assert seen == {_driver(saver).thread.ident}
         assert len(await history(saver, cfg())) == 21
+
+
+async def test_the_wal_is_synced_aside_and_checkpointed_as_sqlite_does(tmp_path: Path) -> None:
+    """A second thread fsyncs the WAL while the writer writes; SQLite's own checkpoints still
+    copy it into the database (the WAL file stays ~1000 pages), and another connection's
+    checkpoint works as with any SQLite file."""
+    path = tmp_path / "db"
+    page = 8192
+    steps = 300
+    synced: set[int] = set()
+    fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.add(threading.get_ident())
+        fsync(fd)
+
+    async with SqliteSaver.from_conn_string(str(path)) as saver:
+        driver = _driver(saver)
+        syncer = driver.syncer
+        assert syncer is not None
+        os.fsync = spy
+        try:
+            run = Run(saver)
+            for i in range(steps):
+                await run.put({"big": os.urandom(4 * page), "i": i})  # ~7 pages a step, 2000 in all
+        finally:
+            os.fsync = fsync
+        assert syncer.syncs > 0
+        assert syncer.thread.ident in synced and driver.thread.ident not in synced
+        assert os.path.getsize(f"{path}-wal") < 1500 * page
+        with sqlite3.connect(path) as other:
+            assert other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone() == (0, 0, 0)
+            assert other.execute("SELECT count(*) FROM checkpoints").fetchone() == (steps,)
+        other.close()
+        await run.put({"i": steps})
+    assert not os.path.exists(f"{path}-wal")  # the last connection to close checkpointed it
+    async with SqliteSaver.from_conn_string(str(path)) as saver:
+        head = await saver.aget_tuple(cfg())
+        assert head is not None and head.checkpoint.channel_values["i"] == steps

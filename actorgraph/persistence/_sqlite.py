@@ -7,7 +7,9 @@ waiting task once when it is done (``call_soon_threadsafe`` on asyncio, the trio
 ``run_sync_soon`` on trio). No worker-thread pool, limiter or aiosqlite round trip in
 between. A caller cancelled while its commit is under way waits for the outcome, then the
 cancellation propagates; closing the saver lets the thread finish what it was handed, then
-joins it.
+joins it. A second small thread fsyncs the WAL file alongside the commits, so that SQLite's
+automatic checkpoint (inside the commit that crosses 1000 WAL pages) finds little left to
+sync (see :class:`_WalSyncer`).
 
 **The checkpoint writer actor** batches. A write goes straight from the caller's task to the
 database thread when nothing else is being written (a lone run with durability ``"sync"``:
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import queue
 import sqlite3
 import threading
@@ -189,6 +192,67 @@ class _Call:
             raise
 
 
+class _WalSyncer:
+    """Keeps the fsync of the WAL off the writer's path.
+
+    With ``synchronous=NORMAL`` a commit only appends to the WAL; every 1000 pages, the commit
+    that crosses the mark also checkpoints: it fsyncs the whole WAL (megabytes that piled up in
+    the page cache), copies it into the database file and fsyncs that. On a VM disk this
+    stalls that one commit for tens of milliseconds, ~60 µs a step averaged over a sequential
+    run with durability ``"sync"``. This thread fsyncs the WAL file every :attr:`NUDGE` calls
+    of the writer, alongside its commits, so that little is left to sync when the checkpoint
+    comes. It only calls ``fsync`` on a descriptor of the file: no SQLite lock, no connection,
+    nothing that another connection's checkpoint could wait for; the data written, the
+    checkpoints and what a crash keeps stay exactly as SQLite makes them. Owned by the writer
+    thread, which starts it and stops and joins it before closing its connection.
+    """
+
+    NUDGE: Final = 16
+
+    def __init__(self, wal: str, name: str) -> None:
+        self._wal = wal
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._calls = 0
+        self.syncs = 0
+        self.thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        fd: int | None = None
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._stopping:
+                    return
+                try:
+                    if fd is not None and os.fstat(fd).st_nlink == 0:  # deleted: a new WAL file
+                        os.close(fd)
+                        fd = None
+                    if fd is None:
+                        fd = os.open(self._wal, os.O_RDONLY)
+                    os.fsync(fd)
+                except OSError:  # no WAL file (yet): at the next nudge
+                    continue
+                self.syncs += 1
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def after_call(self) -> None:
+        """On the writer thread, after it answered a call."""
+        self._calls += 1
+        if self._calls % self.NUDGE == 0:
+            self._wanted.set()
+
+    def stop(self) -> None:
+        """On the writer thread: stop this thread (after its fsync in progress) and join it."""
+        self._stopping = True
+        self._wanted.set()
+        self.thread.join()
+
+
 class _DbThread(_Driver):
     """A dedicated thread that owns one stdlib connection and runs every call on it.
 
@@ -206,6 +270,7 @@ class _DbThread(_Driver):
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._closing = False
         self._stop_fn = self._stop  # the one bound method the thread recognises as its last call
+        self.syncer: _WalSyncer | None = None
         backend = current_backend()
         self._new_slot = backend.new_slot
         self._wake: Callable[[Callable[[], None]], Any]
@@ -237,15 +302,35 @@ class _DbThread(_Driver):
                 pass
             if call.fn is stop:
                 return
+            syncer = self.syncer
+            if syncer is not None:
+                syncer.after_call()
 
     def connect(self, _conn: None, path: str, busy_timeout: float) -> None:
         """Open the connection (on the thread, as its first call)."""
         self.conn = _connect(path, busy_timeout)
 
+    def sync_aside(self, conn: sqlite3.Connection) -> bool:
+        """Hand the WAL's fsyncs to a :class:`_WalSyncer` (a database file of ours in WAL mode)."""
+        if self.syncer is not None or not self.owned:
+            return False
+        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            return False
+        file = conn.execute("PRAGMA database_list").fetchone()[2]  # the path SQLite resolved
+        if not file:
+            return False
+        self.syncer = _WalSyncer(f"{file}-wal", f"{self._thread.name} wal-sync")
+        return True
+
     def _stop(self, conn: sqlite3.Connection | None) -> None:
-        """The thread's last call: close the connection if it is ours."""
-        if self.owned and conn is not None:
-            conn.close()
+        """The thread's last call: stop the syncer, close the connection if it is ours."""
+        syncer, self.syncer = self.syncer, None
+        try:
+            if syncer is not None:
+                syncer.stop()
+        finally:
+            if self.owned and conn is not None:
+                conn.close()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> _Call:
         """Hand ``fn(connection, *args)`` to the thread; await ``.wait()`` of the result."""
@@ -477,6 +562,8 @@ class SqliteSaver(BaseCheckpointSaver):
             self._driver = _DbThread(driver.conn, owned=False, name="actorgraph-sqlite connection")
         try:
             await self._ensure_ready()
+            if isinstance(self._driver, _DbThread):
+                await self._driver.call(self._driver.sync_aside)
             supervisor = Supervisor(name="sqlite-saver")
             await supervisor.__aenter__()
         except BaseException:
