@@ -1,7 +1,8 @@
 """SqliteSaver's database thread: one dedicated thread per open saver serves its connection
 (every write and read is one hand-off to it), a second one fsyncs the WAL aside; both are
-joined when the saver closes, a cancelled caller waits for the commit it handed off, and a
-failing call does not stop the thread. Both backends."""
+joined when the saver closes, a cancelled caller waits for the commit it handed off, a failing
+call does not stop the thread, and the newest checkpoint the saver remembers is read again
+once another connection commits. Both backends."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import anyio
 import pytest
 
-from actorgraph.persistence import CheckpointStoreError, SqliteSaver, TaskWrites
+from actorgraph.persistence import CheckpointConflictError, CheckpointStoreError, SqliteSaver, TaskWrites
 from actorgraph.persistence._sqlite import _DbThread, _ThreadDriver
 from test_persistence_savers import Run, cfg, history
 
@@ -221,3 +222,37 @@ async def test_the_wal_is_synced_aside_and_checkpointed_as_sqlite_does(tmp_path:
     async with SqliteSaver.from_conn_string(str(path)) as saver:
         head = await saver.aget_tuple(cfg())
         assert head is not None and head.checkpoint.channel_values["i"] == steps
+
+
+async def test_a_head_another_connection_moved_is_read_again(tmp_path: Path) -> None:
+    """The saver remembers the newest checkpoint of a thread it writes to; another connection
+    committing makes it look again, so a step continuing a stale head is refused."""
+    path = str(tmp_path / "db")
+    async with SqliteSaver.from_conn_string(path) as a, SqliteSaver.from_conn_string(path) as b:
+        run = Run(a)
+        for i in range(3):
+            cp, versions = run.next_checkpoint({"i": i})
+            await a.aput_step(run.config, [], cp, {"source": "loop", "step": i}, versions, expect_head=True)
+            run.config = cfg(checkpoint_id=cp.id)
+        mine = run.config
+        cp, versions = run.next_checkpoint({"i": 10})
+        await b.aput_step(mine, [], cp, {"source": "loop", "step": 10}, versions, expect_head=True)
+        cp2, versions = run.next_checkpoint({"i": 11})
+        with pytest.raises(CheckpointConflictError) as caught:
+            await a.aput_step(mine, [], cp2, {"source": "loop", "step": 10}, versions, expect_head=True)
+        assert caught.value.found == cp.id
+        await a.aput_step(cfg(checkpoint_id=cp.id), [], cp2, {"source": "loop", "step": 11}, versions,
+                          expect_head=True)
+        assert [t.checkpoint.id for t in await history(b, cfg())][:2] == [cp2.id, cp.id]
+
+
+async def test_a_thread_deleted_and_written_again_starts_a_new_chain(tmp_path: Path) -> None:
+    async with SqliteSaver.from_conn_string(str(tmp_path / "db")) as saver:
+        run = Run(saver)
+        cp, versions = run.next_checkpoint({"i": 0})
+        await saver.aput_step(cfg(), [], cp, {"source": "input", "step": -1}, versions, expect_head=True)
+        await saver.adelete_thread("t")
+        again = Run(saver)
+        cp, versions = again.next_checkpoint({"i": 1})
+        await saver.aput_step(cfg(), [], cp, {"source": "input", "step": -1}, versions, expect_head=True)
+        assert [t.checkpoint.id for t in await history(saver, cfg())] == [cp.id]

@@ -1,8 +1,11 @@
 """The SQLite side of :class:`~._sqlite.SqliteSaver`: schema, migrations, and the SQL it runs.
 
-Everything here is synchronous and runs on the database thread (aiosqlite's, or the worker
-thread used on trio): one call from the event loop runs one whole function below, so a step's
-write, or a page of history with its blobs and writes, costs one thread hop.
+Everything here is synchronous and runs on the database thread (the saver's own, a worker
+thread for a sync saver, aiosqlite's for a connection handed in): one call from the event loop
+runs one whole function below, so a step's write, or a page of history with its blobs and
+writes, costs one thread hop. A write remembers the newest checkpoint of each thread and
+namespace it checked or wrote (``expect_head`` then costs no query), like the thread keys
+until another connection commits.
 
 Schema (``schema_version`` row ``component = 'checkpoints'``), version 2:
 
@@ -206,6 +209,9 @@ _WRITE_KEY = ("t", "checkpoint_ns", "checkpoint_id", "task_id", "idx")
 _INSERT_CHECKPOINT = f"INSERT INTO checkpoints ({_CHECKPOINT_COLS}) VALUES ({', '.join('?' * 10)})"
 _INSERT_BLOB = f"INSERT INTO checkpoint_blobs ({_BLOB_COLS}) VALUES ({', '.join('?' * 9)})"
 _INSERT_WRITE = f"INSERT INTO checkpoint_writes ({_WRITE_COLS}) VALUES ({', '.join('?' * 9)})"
+_HEADS_KEPT: Final = 4096  # threads whose newest checkpoint a Store remembers
+_INSERT_NEW_BLOB = _INSERT_BLOB + " ON CONFLICT DO NOTHING"
+_INSERT_NEW_WRITE = _INSERT_WRITE + " ON CONFLICT DO NOTHING"
 _INSERT_CHUNK = "INSERT INTO checkpoint_chunks (t, hash, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 _SELECT_CHECKPOINT = ("SELECT " + ", ".join("c." + c for c in _CHECKPOINT_COLS.split(", ")[1:])
                       + ", c.t, th.thread_id FROM checkpoints c JOIN checkpoint_threads th ON th.t = c.t")
@@ -283,6 +289,12 @@ def unpack_id(value: str | bytes) -> str:
     return value
 
 
+def _id_order(stored: str | bytes) -> tuple[bool, str | bytes]:
+    """A stored id's place in SQLite's order: any TEXT before any BLOB, then byte order (code
+    point order of text is the byte order of its UTF-8)."""
+    return (isinstance(stored, bytes), stored)
+
+
 def _keyed(t: int, row: msgspec.Struct) -> tuple[Any, ...]:
     """A row's column values with its thread id replaced by the thread's key ``t``."""
     return (t, *_astuple(row)[1:])
@@ -330,6 +342,9 @@ class Store:
         self.busy_timeout = busy_timeout
         self.queries = 0
         self._tkeys: dict[str, int] = {}  # thread_id -> t, valid while no other connection commits
+        # (t, ns) -> newest stored checkpoint id (as stored), as this connection last wrote or
+        # read it: valid while no other connection commits, like the thread keys
+        self._heads: dict[tuple[int, str], str | bytes | None] = {}
         self._data_version: int | None = None
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -349,12 +364,14 @@ class Store:
                 "connection to itself"
             )
         conn.execute(f"BEGIN {mode}")
-        if self._tkeys:
-            # Another connection committed since we last looked: it may have deleted a thread,
-            # so cached thread keys are re-read (rare; PRAGMA data_version is cheap).
+        if self._tkeys or self._heads:
+            # Another connection committed since we last looked: it may have deleted a thread
+            # or written a checkpoint, so cached thread keys and heads are re-read (rare; PRAGMA
+            # data_version is cheap).
             version = conn.execute("PRAGMA data_version").fetchone()[0]
             if version != self._data_version:
                 self._tkeys.clear()
+                self._heads.clear()
                 self._data_version = version
 
     # -- setup ----------------------------------------------------------------------------------
@@ -477,54 +494,89 @@ class Store:
         return out
 
     def _newest(self, conn: sqlite3.Connection, t: int, ns: str) -> str | None:
-        row = self._q(conn, "SELECT checkpoint_id FROM checkpoints WHERE t = ? AND checkpoint_ns = ? "
-                            "ORDER BY checkpoint_id DESC LIMIT 1", (t, ns)).fetchone()
-        return None if row is None else unpack_id(row[0])
+        """The newest checkpoint id of (``t``, ``ns``), from the head cache or the table (which
+        fills the cache: inside a write transaction, nobody else changes it)."""
+        heads, key = self._heads, (t, ns)
+        if key in heads:
+            stored = heads[key]
+        else:
+            row = self._q(conn, "SELECT checkpoint_id FROM checkpoints WHERE t = ? AND checkpoint_ns = ? "
+                                "ORDER BY checkpoint_id DESC LIMIT 1", (t, ns)).fetchone()
+            if len(heads) >= _HEADS_KEPT:
+                del heads[next(iter(heads))]  # the one cached longest ago
+            stored = heads[key] = None if row is None else row[0]
+        return None if stored is None else unpack_id(stored)
+
+    def _advance_heads(self, checkpoints: Sequence[tuple[Any, ...]]) -> None:
+        """Checkpoint rows (as stored) just committed: heads known before them move on."""
+        heads = self._heads
+        for row in checkpoints:
+            key = (row[0], row[1])
+            if key in heads:
+                head, new = heads[key], row[2]
+                if head is None or _id_order(new) > _id_order(head):
+                    heads[key] = new
 
     # -- writing ----------------------------------------------------------------------------------
 
     def write(self, conn: sqlite3.Connection, batch: Sequence[Encoded]) -> None:
         """Store every job of ``batch`` in one transaction, in order."""
+        if len(batch) == 1:  # a lone step: its rows as they are
+            enc = batch[0]
+            writes, blobs, checkpoints, chunks, heads = enc.writes, enc.blobs, enc.checkpoints, enc.chunks, enc.heads
+        else:
+            writes = [w for enc in batch for w in enc.writes]
+            blobs = [b for enc in batch for b in enc.blobs]
+            checkpoints = [c for enc in batch for c in enc.checkpoints]
+            chunks = {k: v for enc in batch for k, v in enc.chunks.items()}
+            heads = [h for enc in batch for h in enc.heads]
+        threads = {c.thread_id for c in checkpoints}
+        for rows in (blobs, writes):
+            for row in rows:
+                threads.add(row.thread_id)
+        for thread, _ in chunks:
+            threads.add(thread)
         self._begin(conn, "IMMEDIATE")
         new: dict[str, int] = {}
+        stored: list[tuple[Any, ...]] = []
         try:
-            names = {c.thread_id for enc in batch for c in enc.checkpoints}
-            names.update(b.thread_id for enc in batch for b in enc.blobs)
-            names.update(w.thread_id for enc in batch for w in enc.writes)
-            names.update(thread for enc in batch for thread, _ in enc.chunks)
-            tk = self._tkeys_for(conn, names, new)
-            heads = [h for enc in batch for h in enc.heads]
-            if any(h[4] for h in heads):
-                check_heads(heads, lambda thread, ns: self._newest(conn, tk[thread], ns))
-            plain = [_stored(tk[w.thread_id], w) for enc in batch for w in enc.writes if w.idx >= 0]
-            special = [_stored(tk[w.thread_id], w) for enc in batch for w in enc.writes if w.idx < 0]
-            blobs = [_keyed(tk[b.thread_id], b) for enc in batch for b in enc.blobs]
-            checkpoints = [_stored(tk[c.thread_id], c) for enc in batch for c in enc.checkpoints]
-            chunks = [(tk[thread], digest, data) for enc in batch for (thread, digest), data in enc.chunks.items()]
+            tk = self._tkeys_for(conn, threads, new)
+            for head in heads:
+                if head[4]:
+                    check_heads(heads, lambda thread, ns: self._newest(conn, tk[thread], ns))
+                    break
             if chunks:
-                self._many(conn, _INSERT_CHUNK, chunks)
-            if plain:
-                self._many(conn, _INSERT_WRITE + " ON CONFLICT DO NOTHING", plain)
-            if special:
-                self._many(conn, _UPSERT_WRITE, special)
+                self._many(conn, _INSERT_CHUNK, [(tk[thread], digest, data) for (thread, digest), data in chunks.items()])
+            if writes:
+                plain = [_stored(tk[w.thread_id], w) for w in writes if w.idx >= 0]
+                if plain:
+                    self._many(conn, _INSERT_NEW_WRITE, plain)
+                if len(plain) < len(writes):
+                    self._many(conn, _UPSERT_WRITE, [_stored(tk[w.thread_id], w) for w in writes if w.idx < 0])
             if blobs:
-                self._insert_blobs(conn, blobs, {v: k for k, v in tk.items()})
+                self._insert_blobs(conn, [_keyed(tk[b.thread_id], b) for b in blobs], tk)
             if checkpoints:
-                self._many(conn, _UPSERT_CHECKPOINT, checkpoints)
+                stored = [_stored(tk[c.thread_id], c) for c in checkpoints]
+                self._many(conn, _UPSERT_CHECKPOINT, stored)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self._heads.clear()  # (a head read in a transaction that did not commit: re-read it)
             raise
-        self._tkeys.update(new)
+        if new:
+            self._tkeys.update(new)
+        if self._heads:
+            self._advance_heads(stored)
 
-    def _insert_blobs(self, conn: sqlite3.Connection, blobs: list[tuple[Any, ...]], names: dict[int, str]) -> None:
+    def _insert_blobs(self, conn: sqlite3.Connection, blobs: list[tuple[Any, ...]], tk: dict[str, int]) -> None:
         """Insert blob rows; one whose key is taken must hold the same value (a rewrite of the
         same row), else :class:`CheckpointConflictError`: a stored version never changes."""
         before = conn.total_changes
-        self._many(conn, _INSERT_BLOB + " ON CONFLICT DO NOTHING", blobs)
+        self._many(conn, _INSERT_NEW_BLOB, blobs)
         if conn.total_changes - before == len(blobs):
             return
+        names = {t: thread for thread, t in tk.items()}
         for t, ns, channel, version, _root, _depth, base, type_, data in blobs:
             row = self._q(conn, "SELECT base, type, blob FROM checkpoint_blobs WHERE t = ? AND checkpoint_ns = ? "
                                 "AND version = ? AND channel = ?", (t, ns, version, channel)).fetchone()
@@ -559,6 +611,7 @@ class Store:
                     self._q(conn, f"DELETE FROM {table} WHERE t = ?", (t,))
                 self._q(conn, "DELETE FROM checkpoint_threads WHERE t = ?", (t,))
                 self._tkeys.pop(thread_id, None)
+                self._heads.clear()
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -578,6 +631,7 @@ class Store:
             t = self._tkey(conn, thread_id)
             removed = 0 if t is None else self._prune(conn, t, thread_id, keep_last, older_than)
             conn.execute("COMMIT")
+            self._heads.clear()  # (the newest checkpoint always stays; cleared all the same)
             return removed
         except BaseException:
             if conn.in_transaction:
