@@ -4,7 +4,7 @@ Savers implement LangGraph's checkpointer contract (``aput``, ``aput_writes``, `
 ``alist``, ``adelete_thread`` and sync twins) plus :meth:`~BaseCheckpointSaver.aput_step` (a
 step's pending writes and its checkpoint in one atomic commit) and
 :meth:`~BaseCheckpointSaver.aprune`. :class:`InMemorySaver` keeps them in memory;
-:class:`SqliteSaver` in a SQLite file (aiosqlite on asyncio, a worker thread on trio), with one
+:class:`SqliteSaver` in a SQLite file (served by one database thread of the saver's own, on asyncio and trio), with one
 writer actor batching concurrent runs' writes into single transactions.
 
 Values are serialized by :class:`MsgpackSerializer` (msgpack via msgspec, a registry of allowed
