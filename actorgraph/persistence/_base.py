@@ -102,6 +102,17 @@ class SaverStatistics(msgspec.Struct, frozen=True):
     stored_bytes: int = 0
 
 
+def run_now(coro: Coroutine[Any, Any, T]) -> tuple[bool, T | None]:
+    """Drive ``coro`` to its end without an event loop, as long as it never suspends:
+    ``(True, result)``; if it suspends, it is closed and ``(False, None)`` is returned."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return True, done.value
+    coro.close()
+    return False, None
+
+
 def running_event_loop() -> str | None:
     """``"asyncio"`` or ``"trio"`` when this thread is running that event loop, else None."""
     try:

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
-from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics
+from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics, run_now
 from ._errors import CheckpointConflictError
 from ._records import CheckpointTuple, Version, thread_key
 from ._rows import (
@@ -210,13 +210,9 @@ class InMemorySaver(BaseCheckpointSaver):
     # -- sync twins: nothing here suspends, so drive the coroutine directly ------------------------
 
     def _run_sync(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        coro = fn(*args)
-        try:
-            coro.send(None)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-        coro.close()
+        finished, result = run_now(fn(*args))
+        if finished:
+            return result  # type: ignore[return-value]  # T, as the coroutine finished
         raise RuntimeError(f"InMemorySaver.{method}() suspended; use the async method")
 
 

@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from ._base import SyncTwins, _sync_twin, running_event_loop
+from ._base import SyncTwins, _sync_twin, run_now, running_event_loop
 
 __all__ = [
     "BaseStore",
@@ -502,13 +502,9 @@ class InMemoryStore(BaseStore):
         call in a private loop."""
         if self._index is not None and running_event_loop() is None:
             return super()._run_sync(method, fn, *args)  # an async embed may wait on IO
-        coro = fn(*args)
-        try:
-            coro.send(None)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-        coro.close()
+        finished, result = run_now(fn(*args))
+        if finished:
+            return result  # type: ignore[return-value]  # T, as the coroutine finished
         raise RuntimeError(
             f"InMemoryStore.{method}() has to wait for the async embed function of its index, "
             f"and this thread is running an event loop: use `await store.a{method}(...)` instead"
