@@ -113,11 +113,11 @@ class ActorRef:
         timeout cancels it.
         """
         cell = self._cell
-        deadline = math.inf if timeout == math.inf else cell.clock() + timeout
+        deadline = math.inf if timeout == math.inf else cell.backend.clock() + timeout
         try:
             if cell.inline:
                 return await cell.run_inline(message, deadline)
-            slot = cell.new_slot()
+            slot = cell.backend.new_slot()
             mailbox = cell.mailbox
             if len(mailbox.items) < mailbox.capacity:
                 mailbox.put_nowait((message, slot))

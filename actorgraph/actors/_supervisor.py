@@ -121,7 +121,7 @@ class Supervisor:
             tg.cancel_scope.cancel()
         children = self._children
         for cell in [c for c in children.values() if c.inline]:
-            if cell.gate.busy or type(cell.instance).on_stop is not Actor.on_stop:
+            if cell.busy or type(cell.instance).on_stop is not Actor.on_stop:
                 await cell.close(grace=ON_STOP_GRACE)
             else:
                 cell.finish(forget=False)  # idle, nothing to run on stop: no need to take its gate
