@@ -1,0 +1,132 @@
+"""Worker threads that belong to a supervisor: sync code run off the event loop, never abandoned.
+
+``anyio.to_thread.run_sync`` costs ~100-150 µs a call on this project's machines (a capacity
+limiter, a cancel scope, its worker's bookkeeping), more than most sync graph nodes take. A
+supervisor's :class:`WorkerThreads` hands a call to an idle thread of its own over a
+``queue.SimpleQueue`` and is woken through the loop's thread-safe callback
+(``call_soon_threadsafe`` on asyncio, the trio token's ``run_sync_soon``): about half of that.
+
+The threads are the supervisor's: made when first needed (one per concurrent call, at most
+:data:`MAX_THREADS`; further calls wait for one to be free), reused while it runs, and stopped
+and joined when it stops — after the calls in progress have returned. A call is never abandoned:
+if the task awaiting it is cancelled, the thread still runs it to the end, and the supervisor's
+exit waits for that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import queue
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ._slot import Backend, Slot
+
+T = TypeVar("T")
+
+MAX_THREADS = 40
+"""Threads one supervisor runs at once (anyio's default thread limit)."""
+
+_STOP = None
+
+
+class _Worker:
+    __slots__ = ("queue", "thread")
+
+    def __init__(self, name: str, report: Callable[..., Any], done: Callable[..., None]) -> None:
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, args=(report, done), name=name, daemon=True)
+
+    def _serve(self, report: Callable[..., Any], done: Callable[..., None]) -> None:
+        get = self.queue.get
+        while True:
+            item = get()
+            if item is _STOP:
+                report(done, self, None, None, None)  # "exited": the loop may join us now
+                return
+            fn, context, slot = item
+            item = None  # (keep nothing of a finished call alive while idle)
+            try:
+                report(done, self, slot, context.run(fn), None)
+            except BaseException as exc:  # handed to the caller, whatever it is
+                report(done, self, slot, None, exc)
+            fn = context = slot = None
+
+
+class WorkerThreads:
+    """The worker threads of one supervisor (see the module docstring). Made and used on the
+    supervisor's event loop only."""
+
+    __slots__ = ("_name", "_backend", "_report", "_idle", "_workers", "_waiting", "_exits", "_closed")
+
+    def __init__(self, name: str, backend: Backend) -> None:
+        self._name = name
+        self._backend = backend
+        if backend.name == "trio":
+            self._report: Callable[..., Any] = sys.modules["trio"].lowlevel.current_trio_token().run_sync_soon
+        else:
+            self._report = asyncio.get_running_loop().call_soon_threadsafe
+        self._idle: list[_Worker] = []
+        self._workers: list[_Worker] = []
+        self._waiting: deque[Slot] = deque()  # calls waiting for a free thread (MAX_THREADS busy)
+        self._exits: Slot | None = None
+        self._closed = False
+
+    async def run_sync(self, fn: Callable[[], T]) -> T:
+        """Run ``fn()`` in one of the threads, in a copy of the caller's context; return what it
+        returns or raise what it raises. Cancelling the caller does not stop the thread (the
+        caller should shield the wait if it needs the result)."""
+        if self._closed:
+            raise RuntimeError(f"the worker threads of {self._name!r} are stopped")
+        while not self._idle and len(self._workers) >= MAX_THREADS:
+            wait = self._backend.new_slot()
+            self._waiting.append(wait)
+            await wait
+        if self._idle:
+            worker = self._idle.pop()
+        else:
+            worker = _Worker(f"{self._name}/thread-{len(self._workers)}", self._report, self._done)
+            self._workers.append(worker)
+            worker.thread.start()
+        slot = self._backend.new_slot()
+        worker.queue.put((fn, contextvars.copy_context(), slot))
+        return await slot  # type: ignore[no-any-return]
+
+    def _done(self, worker: _Worker, slot: Slot | None, result: Any, exc: BaseException | None) -> None:
+        # On the event loop: a call returned (or, slot None, a thread exited).
+        if slot is None:
+            self._workers.remove(worker)
+            if not self._workers and self._exits is not None and not self._exits.done():
+                self._exits.set_result(None)
+            return
+        self._idle.append(worker)
+        if not slot.done():  # (done: its waiter was cancelled)
+            if exc is None:
+                slot.set_result(result)
+            else:
+                slot.set_exception(exc)
+        while self._waiting:
+            wait = self._waiting.popleft()
+            if not wait.done():
+                wait.set_result(None)
+                break
+
+    async def aclose(self) -> None:
+        """Stop every thread once its call in progress has returned, and join them. The wait
+        cannot be cancelled (the caller shields it): a thread is never abandoned."""
+        self._closed = True
+        if self._workers:
+            self._exits = self._backend.new_slot()
+            for worker in self._workers:
+                worker.queue.put(_STOP)
+            workers = list(self._workers)
+            await self._exits
+            for worker in workers:
+                worker.thread.join()  # it has returned from its loop: immediate
+        for wait in self._waiting:
+            if not wait.done():
+                wait.set_exception(RuntimeError(f"the worker threads of {self._name!r} are stopped"))
