@@ -63,6 +63,7 @@ class InMemorySaver(BaseCheckpointSaver):
         self._checkpoints: dict[str, dict[str, dict[str, CheckpointRow]]] = {}
         self._blobs: dict[str, dict[BlobKey, BlobRow]] = {}
         self._top: dict[tuple[str, str], int] = {}  # (thread, ns) -> largest version stored
+        self._head: dict[tuple[str, str], str] = {}  # (thread, ns) -> newest checkpoint id
         self._writes: dict[str, dict[tuple[str, str], dict[WriteKey, WriteRow]]] = {}
 
     def __repr__(self) -> str:
@@ -100,14 +101,16 @@ class InMemorySaver(BaseCheckpointSaver):
             counter = version_counter(b.version)
             if counter > top.get((b.thread_id, b.ns), 0):
                 top[(b.thread_id, b.ns)] = counter
+        head = self._head
         for c in encoded.checkpoints:
             self._checkpoints.setdefault(c.thread_id, {}).setdefault(c.ns, {})[c.checkpoint_id] = c
+            if c.checkpoint_id > head.get((c.thread_id, c.ns), ""):  # (ids sort by time)
+                head[(c.thread_id, c.ns)] = c.checkpoint_id
         self._encoder.commit(overlay)
         self._committed(1, len(encoded.checkpoints))
 
     def _newest(self, thread: str, ns: str) -> str | None:
-        by_id = self._checkpoints.get(thread, {}).get(ns)
-        return max(by_id) if by_id else None
+        return self._head.get((thread, ns))
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -122,7 +125,8 @@ class InMemorySaver(BaseCheckpointSaver):
         by_id = self._checkpoints.get(key.thread_id, {}).get(key.checkpoint_ns)
         if not by_id:
             return None
-        row = by_id.get(key.checkpoint_id if key.checkpoint_id is not None else max(by_id))
+        cid = key.checkpoint_id
+        row = by_id.get(cid if cid is not None else self._head[(key.thread_id, key.checkpoint_ns)])
         if row is None:
             return None
         self._count(reads=1)
@@ -171,6 +175,8 @@ class InMemorySaver(BaseCheckpointSaver):
         self._writes.pop(thread_id, None)
         for key in [k for k in self._top if k[0] == thread_id]:
             del self._top[key]
+        for key in [k for k in self._head if k[0] == thread_id]:
+            del self._head[key]
         self._encoder.forget(thread_id)
 
     async def _aprune(self, thread_id: str, keep_last: int | None, older_than: float | None) -> int:
@@ -186,6 +192,10 @@ class InMemorySaver(BaseCheckpointSaver):
                 del by_id[cid]
                 writes.pop((ns, cid), None)
             removed += len(doomed)
+            if by_id:
+                self._head[(thread_id, ns)] = max(by_id)
+            else:
+                self._head.pop((thread_id, ns), None)
             needed = {item for r in by_id.values() for item in decode_versions(r.versions).items()}
             base_of = {(ch, v): b.base for (bns, ch, v), b in blobs.items() if bns == ns}
             keep = blobs_to_keep(needed, base_of)
