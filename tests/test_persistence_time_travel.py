@@ -192,3 +192,22 @@ async def test_a_saver_refuses_to_store_another_value_under_a_stored_version(sav
     assert got is not None and got.checkpoint.channel_values == {"k": "one"}
     assert await saver.amax_version(config) == 1
     assert await saver.amax_version({"configurable": {"thread_id": "nobody"}}) == 0
+
+
+@pytest.mark.anyio
+async def test_replay_at_the_head_writes_a_fork_checkpoint(saver: BaseCheckpointSaver) -> None:
+    # Observed from LangGraph 1.2 (a -> b -> c chain, invoke(None, head's config)): nothing is
+    # left to run, yet the run writes a checkpoint with source "fork", step head+1, parent the
+    # head, the head's values and nothing next; the head itself is unchanged.
+    graph = build(saver)
+    out = await graph.ainvoke({"value": []}, THREAD)
+    head = await graph.aget_state(THREAD)
+    assert head.next == ()
+    assert await graph.ainvoke(None, head.config) == out
+    history = [s async for s in graph.aget_state_history(THREAD)]
+    fork = history[0]
+    assert fork.metadata["source"] == "fork"
+    assert fork.metadata["step"] == head.metadata["step"] + 1
+    assert fork.parent_config["configurable"]["checkpoint_id"] == head.config["configurable"]["checkpoint_id"]
+    assert fork.values == head.values and fork.next == ()
+    assert _snapshot(history[1]) == _snapshot(head)

@@ -241,7 +241,7 @@ class Run:
                 apply_writes(self.program, self.state, (), batch)
             self.state.updated = None  # writes without a task: consider every node next
         if value is None and saved is not None and persist is not None:
-            if persist.requested_id is not None and (persist.through_subgraph or not await persist.is_head()):
+            if persist.requested_id is not None:  # (LangGraph forks even at the head)
                 persist.done_writes = {}  # a replay re-runs everything after the fork
                 await persist.save("fork", start, (), ())
                 self.step = start + 1
