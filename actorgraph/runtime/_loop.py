@@ -97,6 +97,7 @@ class Run:
         if not isinstance(limit, int) or limit < 1:
             raise ValueError("recursion_limit must be at least 1")
         self.recursion_limit = limit
+        self.max_concurrency = _max_concurrency(config)
         self.hub = hub
         # None: follow the hub's subscribers (a Runtime run, where subscribers come and go)
         self._modes = modes if hub is not None else frozenset()
@@ -510,8 +511,10 @@ class Run:
                 raise failure
             self._task_done(task, started)
             return
+        bound = self.max_concurrency
+        limit = anyio.Semaphore(bound) if bound is not None and bound < len(tasks) else None
         async with TaskGroup() as group:
-            barrier = Barrier(len(tasks), group, current_backend().new_slot(), self._task_done)
+            barrier = Barrier(len(tasks), group, current_backend().new_slot(), self._task_done, limit)
             for task in tasks:
                 await self.node_actor(task).ask(Execute(task, barrier), timeout=math.inf)
             await barrier.slot
@@ -683,6 +686,19 @@ class Run:
     def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
         allowed = self.program.input_keys
         return [(k, v) for k, v in update_pairs(value, node=START) or () if k in allowed]
+
+
+def _max_concurrency(config: dict[str, Any]) -> int | None:
+    """``config["max_concurrency"]``: at most that many tasks of a step run at once (``None`` or
+    ``0``: no bound, as LangGraph treats a falsy value)."""
+    bound = config.get("max_concurrency")
+    if not bound:
+        return None
+    if not isinstance(bound, int) or isinstance(bound, bool):
+        raise TypeError(f"config['max_concurrency'] takes a positive int, got {bound!r}")
+    if bound < 0:
+        raise ValueError(f"config['max_concurrency'] must be positive, got {bound}")
+    return bound
 
 
 def _drop(_chunk: Any) -> None:

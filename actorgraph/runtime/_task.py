@@ -349,10 +349,12 @@ class Barrier:
     finished (its writes are kept as pending writes). :attr:`failed` is the task that failed.
     """
 
-    __slots__ = ("pending", "group", "failure", "failed", "slot", "on_done")
+    __slots__ = ("pending", "group", "failure", "failed", "slot", "on_done", "limit")
 
-    def __init__(self, count: int, group: TaskGroup, slot: Slot, on_done: Callable[[Task, float], None]) -> None:
+    def __init__(self, count: int, group: TaskGroup, slot: Slot, on_done: Callable[[Task, float], None],
+                 limit: anyio.Semaphore | None = None) -> None:
         self.pending = count
+        self.limit = limit  # config["max_concurrency"]: tasks of the step running at once
         self.group = group
         self.failure: BaseException | None = None  # the first failure (any BaseException)
         self.failed: Task | None = None
@@ -366,6 +368,21 @@ class Barrier:
                                   shielded=not call.is_async and call.subgraph is None)
 
     async def _guarded(self, run: Run, task: Task) -> None:
+        limit = self.limit
+        if limit is None:
+            await self._run(run, task)
+            return
+        ran = False
+        try:
+            async with limit:
+                if self.failure is None:  # (a sibling failed while this one waited: not started)
+                    ran = True
+                    await self._run(run, task)
+        finally:
+            if not ran:
+                self._count_down()
+
+    async def _run(self, run: Run, task: Task) -> None:
         started = time.perf_counter() if run.logging else 0.0
         try:
             try:
@@ -387,9 +404,12 @@ class Barrier:
                 if not self.slot.done():
                     self.slot.set_result(None)  # (leaving the group waits for the others)
         finally:
-            self.pending -= 1
-            if self.pending == 0 and not self.slot.done():
-                self.slot.set_result(None)
+            self._count_down()
+
+    def _count_down(self) -> None:
+        self.pending -= 1
+        if self.pending == 0 and not self.slot.done():
+            self.slot.set_result(None)
 
 
 class Execute(msgspec.Struct, frozen=True):
