@@ -28,6 +28,7 @@ LangGraph documents end with the same troubleshooting line.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .actors import ActorError, ActorStopped, AskTimeout, MailboxFull, SpawnError
@@ -140,3 +141,63 @@ __all__ = [
     "UnknownDestinationWarning",
     "error_message",
 ]
+
+
+# -- node policies and drain (issue 14) ---------------------------------------------------
+#   GraphError
+#   └── NodeTimeoutError          a node attempt exceeded its TimeoutPolicy (names the node)
+#   GraphBubbleUp
+#   └── GraphDrained              RunControl.request_drain(): the run stopped at a barrier
+#   NodeError                     (not an exception) what a node's error handler is given
+
+
+class NodeTimeoutError(GraphError):
+    """An attempt of a node exceeded its ``timeout`` (see :class:`~actorgraph.types.TimeoutPolicy`)
+    and was cancelled. ``node`` names it; ``kind`` is ``"run"`` (the hard cap) or ``"idle"`` (no
+    progress for ``idle_timeout``); ``timeout`` is the limit that fired, ``elapsed`` the
+    attempt's duration in seconds. Not a ``TimeoutError`` (an ``OSError``), as in LangGraph, so
+    the default ``RetryPolicy`` retries it. The other tasks of the step keep their writes."""
+
+    def __init__(self, node: str, elapsed: float, *, kind: str, idle_timeout: float | None = None,
+                 run_timeout: float | None = None) -> None:
+        if kind == "idle":
+            if idle_timeout is None:
+                raise ValueError("idle_timeout is required when kind='idle'")
+            self.timeout: float = idle_timeout
+            message = (f"Node '{node}' exceeded its idle timeout of {idle_timeout:.3f}s without making "
+                       f"progress (elapsed: {elapsed:.3f}s).")
+        elif kind == "run":
+            if run_timeout is None:
+                raise ValueError("run_timeout is required when kind='run'")
+            self.timeout = run_timeout
+            message = f"Node '{node}' exceeded its run timeout of {run_timeout:.3f}s (elapsed: {elapsed:.3f}s)."
+        else:
+            raise ValueError("kind must be 'idle' or 'run'")
+        super().__init__(message)
+        self.node = node
+        self.elapsed = elapsed
+        self.kind = kind
+        self.idle_timeout = idle_timeout
+        self.run_timeout = run_timeout
+
+
+class GraphDrained(GraphBubbleUp):
+    """The run stopped at a super-step barrier because its :class:`~actorgraph.runtime.RunControl`
+    was asked to drain (``request_drain(reason)``): the steps that ran are checkpointed and
+    ``invoke(None, config)`` resumes the thread where it stopped. ``reason`` is the drain's."""
+
+    def __init__(self, reason: str = "shutdown") -> None:
+        self.reason = reason
+        super().__init__(f"Graph drained: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeError:
+    """What a node's error handler (``add_node(..., error_handler=fn)``) gets as its ``error``
+    parameter: the failed ``node``'s name and the ``error`` it raised (after its retries)."""
+
+    node: str
+    error: BaseException
+
+
+__all__ += ["GraphDrained", "NodeError", "NodeTimeoutError"]

@@ -184,3 +184,7 @@ __all__ = [
     "StateSnapshot",
     "default_retry_on",
 ]
+
+from ._policies import CachePolicy, TimeoutPolicy, default_cache_key  # noqa: E402  (issue 14: node policies)
+
+__all__ += ["CachePolicy", "TimeoutPolicy", "default_cache_key"]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..channels import BaseChannel
+from .._policies import CachePolicy, TimeoutPolicy
 from ..types import RetryPolicy
 from ._branch import Branch
 
@@ -19,7 +20,8 @@ class NodeCall:
 
     __slots__ = ("fn", "is_async", "config_positional", "inject", "subgraph")
 
-    def __init__(self, fn: Callable[..., Any], subgraph: Any = None) -> None:
+    def __init__(self, fn: Callable[..., Any], subgraph: Any = None, extra: tuple[str, ...] = ()) -> None:
+        """``extra``: more injectable keyword names (an error handler's ``error``)."""
         self.fn = fn
         self.subgraph = subgraph
         call = getattr(fn, "__call__", None)
@@ -31,11 +33,12 @@ class NodeCall:
                 params = list(inspect.signature(fn).parameters.values())
             except (TypeError, ValueError):
                 params = []
+            injectable = INJECTABLE + extra
             positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-            if len(positional) >= 2 and positional[1].name not in INJECTABLE[1:]:
+            if len(positional) >= 2 and positional[1].name not in injectable[1:]:
                 self.config_positional = True
             for p in params:
-                if p.name in INJECTABLE and p.kind != p.VAR_KEYWORD:
+                if p.name in injectable and p.kind != p.VAR_KEYWORD:
                     if p.name == "config" and self.config_positional and p is positional[1]:
                         continue
                     if p in positional[:1]:
@@ -49,7 +52,7 @@ class NodeProgram:
 
     __slots__ = (
         "name", "call", "reads", "reader", "triggers", "edges", "joins", "branches",
-        "retry_policy", "defer", "hidden", "metadata",
+        "retry_policy", "defer", "hidden", "metadata", "timeout", "cache_policy", "error_handler",
     )
 
     def __init__(
@@ -66,7 +69,12 @@ class NodeProgram:
         defer: bool,
         hidden: bool = False,
         metadata: Mapping[str, Any] | None = None,
+        timeout: TimeoutPolicy | None = None,
+        cache_policy: CachePolicy | None = None,
+        error_handler: NodeProgram | None = None,
     ) -> None:
+        """``timeout``, ``cache_policy``: the node's policies (``None``: none); ``error_handler``:
+        the node ``__error_handler__<name>`` run with the failure when the node fails."""
         self.name = name
         self.call = call
         self.reads = reads
@@ -79,6 +87,9 @@ class NodeProgram:
         self.defer = defer
         self.hidden = hidden
         self.metadata = dict(metadata or {})
+        self.timeout = timeout
+        self.cache_policy = cache_policy
+        self.error_handler = error_handler
 
 
 class Program:
@@ -87,7 +98,7 @@ class Program:
     __slots__ = (
         "name", "channels", "state_keys", "input_keys", "output_keys", "nodes",
         "trigger_to_nodes", "validators", "state_reader", "clearing", "root_key", "writable_keys",
-        "managed", "value_keys",
+        "managed", "value_keys", "cache",
     )
 
     def __init__(
@@ -124,3 +135,4 @@ class Program:
         self.writable_keys = writable_keys
         self.managed = managed
         self.value_keys = value_keys  # every state key incl. private ones: the ``values`` stream
+        self.cache: Any = None  # compile(cache=...): a BaseCache, when a node has a CachePolicy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Hashable, Sequence
+from datetime import timedelta
 from typing import Any, Literal, get_args, get_origin
 
 from ..channels import (
@@ -19,6 +20,7 @@ from ..channels import (
 )
 from .. import _langchain
 from ..errors import GraphValidationError
+from .._policies import CachePolicy, TimeoutPolicy
 from ..types import Command, RetryPolicy
 from ._branch import Branch
 from ._constants import END, RESERVED_CHARS, START, TASKS, branch_channel, join_channel
@@ -27,7 +29,8 @@ from ._schema import FieldSpec, input_schema_of, make_reader, make_validator, sc
 
 
 class _NodeSpec:
-    __slots__ = ("name", "fn", "input_schema", "retry_policy", "defer", "destinations", "metadata", "subgraph")
+    __slots__ = ("name", "fn", "input_schema", "retry_policy", "defer", "destinations", "metadata", "subgraph",
+                 "timeout", "cache_policy", "error_handler")
 
     def __init__(self, name: str, fn: Any, input_schema: Any, retry_policy: tuple[RetryPolicy, ...],
                  defer: bool, destinations: tuple[str, ...], metadata: dict[str, Any] | None,
@@ -40,6 +43,9 @@ class _NodeSpec:
         self.destinations = destinations
         self.metadata = metadata
         self.subgraph = subgraph
+        self.timeout: TimeoutPolicy | None = None
+        self.cache_policy: CachePolicy | None = None
+        self.error_handler: Callable[..., Any] | None = None
 
 
 class StateGraph:
@@ -97,6 +103,9 @@ class StateGraph:
         defer: bool = False,
         destinations: dict[str, str] | tuple[str, ...] | None = None,
         metadata: dict[str, Any] | None = None,
+        cache_policy: CachePolicy | None = None,
+        error_handler: Callable[..., Any] | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
 
@@ -110,6 +119,13 @@ class StateGraph:
         sequence: the first policy whose ``retry_on`` matches the error applies);
         ``defer=True`` runs the node only when nothing else is left to run; ``destinations``
         declares ``Command(goto=...)`` targets for validation and drawing.
+
+        ``cache_policy`` reuses the node's writes for an input seen before (with
+        ``compile(cache=...)``); ``error_handler`` (``fn(state, error: NodeError)``, sync or
+        async) runs when the node fails after its retries, and its return value (an update or a
+        ``Command``) replaces the node's: the node's own edges are not taken; ``timeout``
+        (seconds, a ``timedelta`` or a :class:`TimeoutPolicy`) cancels an attempt that takes
+        too long with :class:`NodeTimeoutError` (async nodes only). See docs/node-policies.md.
         """
         if not isinstance(node, str):
             action = node
@@ -144,7 +160,10 @@ class StateGraph:
             dests = tuple(destinations)
         else:
             dests = _command_destinations(action)
-        self.nodes[node] = _NodeSpec(node, action, input_schema, policies, defer, dests, metadata, subgraph)
+        spec = self.nodes[node] = _NodeSpec(node, action, input_schema, policies, defer, dests, metadata, subgraph)
+        spec.timeout = TimeoutPolicy.coerce(timeout)
+        spec.cache_policy = cache_policy
+        spec.error_handler = error_handler
         return self
 
     def add_edge(self, start_key: str | Sequence[str], end_key: str) -> StateGraph:
@@ -261,6 +280,7 @@ class StateGraph:
         interrupt_after: Sequence[str] | Literal["*"] | None = None,
         debug: bool = False,
         name: str | None = None,
+        cache: Any = None,
     ) -> Any:
         """Validate and freeze the graph; returns a runnable ``CompiledGraph``.
 
@@ -274,6 +294,7 @@ class StateGraph:
         after = _node_list(interrupt_after)
         self.validate([*before, *after])
         program = self._program(name or "LangGraph")
+        program.cache = cache
         # The runtime is the layer above; the builder hands it the finished program.
         from ..runtime import CompiledGraph
 
@@ -345,11 +366,21 @@ class StateGraph:
                 reader = make_reader(schema)
                 call = NodeCall(spec.fn)
             triggers = (branch_channel(node), *joins_into.get(node, ()))
+            if spec.timeout is not None and not call.is_async and call.subgraph is None:
+                raise GraphValidationError(
+                    f"Node '{node}' has a timeout but is sync: node timeouts are only supported for "
+                    "async nodes (a thread cannot be cancelled)")
+            handler = None
+            if spec.error_handler is not None:
+                hname = f"__error_handler__{node}"
+                handler = NodeProgram(hname, NodeCall(spec.error_handler, extra=("error",)), reads, reader,
+                                      (), (), (), (), (), False)
             nodes[node] = NodeProgram(
                 node, call, reads, reader, triggers,
                 tuple(edges_from.get(node, ())), tuple(joins_from.get(node, ())),
                 tuple(self.branches.get(node, {}).values()), spec.retry_policy, spec.defer,
-                metadata=spec.metadata,
+                metadata=spec.metadata, timeout=spec.timeout, cache_policy=spec.cache_policy,
+                error_handler=handler,
             )
         validator = make_validator(self.state_schema)
         validators = {k: validator for k in state_keys} if validator is not None else {}

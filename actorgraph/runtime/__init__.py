@@ -5,7 +5,9 @@ background runs with many subscribers each."""
 from ._compiled import CompiledGraph
 from ..errors import ThreadBusyError
 from ._embed import ActorSystem, RunCancelledError, RunHandle
-from ._context import Runtime, StreamWriter, get_config, get_runtime, get_store, get_stream_writer
+from ._context import (
+    ExecutionInfo, RunControl, Runtime, StreamWriter, get_config, get_runtime, get_store, get_stream_writer,
+)
 from ._interrupt import interrupt
 from ._loop import DEFAULT_RECURSION_LIMIT
 from ._stream import StreamEvent, StreamHub, StreamOverflow, Subscriber, Subscription
@@ -14,6 +16,8 @@ __all__ = [
     "DEFAULT_RECURSION_LIMIT",
     "ActorSystem",
     "CompiledGraph",
+    "ExecutionInfo",
+    "RunControl",
     "RunCancelledError",
     "RunHandle",
     "Runtime",

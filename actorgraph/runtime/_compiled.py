@@ -15,7 +15,7 @@ import anyio.from_thread
 
 from ..errors import ParentCommand
 from ..graph._program import Program
-from ._context import TaskContext, current_task
+from ._context import RunControl, TaskContext, current_task
 from . import _snapshot
 from ..types import StateSnapshot
 from ._loop import SYNC_API, TASK_ID_KEY, Run
@@ -70,22 +70,25 @@ class CompiledGraph:
         durability: str | None = None,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
+        control: RunControl | None = None,
     ) -> Any:
         """Run to the end and return the output (the output schema's available keys).
 
         With a ``stream_mode`` other than ``"values"``, return the list of that mode's chunks.
         Called inside a running node, the run becomes a subgraph of that node's run (its
-        events stream under the node's namespace with ``subgraphs=True``).
+        events stream under the node's namespace with ``subgraphs=True``). ``control``: a
+        :class:`RunControl` to drain the run (``GraphDrained`` at the next barrier).
         """
         if stream_mode != "values":
             return [chunk async for chunk in self.astream(input, config, stream_mode=stream_mode,
-                                                          context=context, durability=durability)]
+                                                          context=context, durability=durability,
+                                                          control=control)]
         parent = current_task.get()
         if parent is not None and nested(config):
             return await self._child_run(input, config, parent).run(input)
         before, after = self._breakpoints(interrupt_before, interrupt_after)
         run = Run(self, dict(config or {}), context=context, store=self.store, durability=durability,
-                  interrupt_before=before, interrupt_after=after)
+                  interrupt_before=before, interrupt_after=after, control=control)
         return await run.run(input)
 
     def astream(
@@ -99,6 +102,7 @@ class CompiledGraph:
         durability: str | None = None,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
+        control: RunControl | None = None,
     ) -> RunStream:
         """Run and yield stream chunks (LangGraph's shapes), live: each as it happens.
 
@@ -116,7 +120,7 @@ class CompiledGraph:
             before, after = self._breakpoints(interrupt_before, interrupt_after)
             run = Run(self, dict(config or {}), hub=hub, modes=frozenset(modes), context=context,
                       store=self.store, subgraphs=subgraphs, durability=durability,
-                      interrupt_before=before, interrupt_after=after)
+                      interrupt_before=before, interrupt_after=after, control=control)
             return run, sub, input
 
         return RunStream(start, isinstance(stream_mode, str), subgraphs)

@@ -1,12 +1,16 @@
 """What a running node can reach: its :class:`Runtime` (injected as the ``runtime`` parameter or
-returned by :func:`get_runtime`), and ``get_config``, ``get_stream_writer``, ``get_store``."""
+returned by :func:`get_runtime`), and ``get_config``, ``get_stream_writer``, ``get_store``;
+:class:`RunControl` (drain a run at the next barrier) and :class:`ExecutionInfo`."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
+import anyio
 import msgspec
 
 from ..persistence import BaseStore
@@ -21,6 +25,60 @@ def _no_writer(_chunk: Any) -> None:
     """Writer used when nobody streams ``custom``: the chunk is dropped."""
 
 
+def _no_heartbeat() -> None:
+    """``heartbeat`` outside an attempt with an idle timeout: nothing to refresh."""
+
+
+class RunControl:
+    """Asks a run to stop cooperatively (LangGraph's ``langgraph.runtime.RunControl``): pass one
+    as ``invoke(..., control=ctl)`` (or ``ainvoke``/``stream``/``astream``) and call
+    ``ctl.request_drain(reason)`` from anywhere (a node, another task or thread, a signal
+    handler). The run stops at its next super-step barrier, before the next step's tasks start,
+    with everything so far checkpointed, and raises :class:`~actorgraph.errors.GraphDrained`;
+    ``invoke(None, config)`` resumes it. One control per run: a drained control stays drained.
+    """
+
+    __slots__ = ("_drain_reason",)
+
+    def __init__(self) -> None:
+        self._drain_reason: str | None = None
+
+    def request_drain(self, reason: str = "shutdown") -> None:
+        """Stop the run at its next barrier (one attribute write: safe from any thread)."""
+        self._drain_reason = reason
+
+    @property
+    def drain_requested(self) -> bool:
+        """A drain was requested."""
+        return self._drain_reason is not None
+
+    @property
+    def drain_reason(self) -> str | None:
+        """The reason given to :meth:`request_drain`, ``None`` before."""
+        return self._drain_reason
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExecutionInfo:
+    """Where a node attempt runs (LangGraph's ``ExecutionInfo``): the ``checkpoint_id`` its step
+    started from, the task's ``checkpoint_ns`` (``node:task_id``, below enclosing graphs) and
+    ``task_id``, the ``thread_id`` (``None`` without a checkpointer), the config's ``run_id``
+    (``None`` unless given), the attempt number (1-based) and the first attempt's start as a
+    Unix timestamp."""
+
+    checkpoint_id: str
+    checkpoint_ns: str
+    task_id: str
+    thread_id: str | None = None
+    run_id: str | None = None
+    node_attempt: int = 1
+    node_first_attempt_time: float | None = None
+
+    def patch(self, **overrides: Any) -> ExecutionInfo:
+        """A copy with the given fields replaced."""
+        return dataclasses.replace(self, **overrides)
+
+
 class Runtime(msgspec.Struct, Generic[ContextT], frozen=True, kw_only=True):
     """What a node gets as its ``runtime`` keyword parameter, or from :func:`get_runtime`
     (LangGraph's ``langgraph.runtime.Runtime``); annotate it ``Runtime[Ctx]`` to type the context.
@@ -31,7 +89,11 @@ class Runtime(msgspec.Struct, Generic[ContextT], frozen=True, kw_only=True):
     * ``stream_writer``: emits a chunk on the ``custom`` stream mode (a no-op when nobody
       streams ``custom``), the same callable as ``get_stream_writer()``;
     * ``previous``: LangGraph's functional-API return value of the thread's last run; always
-      ``None`` here (graphs built with ``StateGraph`` have none).
+      ``None`` here (graphs built with ``StateGraph`` have none);
+    * ``heartbeat``: records progress for the node's ``idle_timeout`` (a no-op otherwise);
+    * ``execution_info``: an :class:`ExecutionInfo` for the current attempt;
+    * ``server_info``: ``None`` (LangGraph Server's metadata; there is no server here);
+    * ``control``: the run's :class:`RunControl` (``drain_requested``/``drain_reason`` read it).
 
     Immutable: :meth:`override` and :meth:`merge` return new objects. The runtime does not
     carry ``config``: a node asks for it with a ``config`` parameter or :func:`get_config`.
@@ -42,7 +104,11 @@ class Runtime(msgspec.Struct, Generic[ContextT], frozen=True, kw_only=True):
     context: ContextT = None  # type: ignore[assignment]
     store: BaseStore | None = None
     stream_writer: StreamWriter = _no_writer
+    heartbeat: Callable[[], None] = _no_heartbeat
     previous: Any = None
+    execution_info: ExecutionInfo | None = None
+    server_info: Any = None
+    control: RunControl | None = None
 
     def override(self, **changes: Any) -> Runtime[ContextT]:
         """A copy with the given fields replaced (``TypeError`` naming an unknown field)."""
@@ -51,20 +117,44 @@ class Runtime(msgspec.Struct, Generic[ContextT], frozen=True, kw_only=True):
     def merge(self, other: Runtime[ContextT]) -> Runtime[ContextT]:
         """A runtime with ``other``'s fields where ``other`` sets them, else this one's.
 
-        A field counts as set when it is not ``None`` (for ``stream_writer``: not the no-op).
+        As LangGraph 1.2 merges: ``context``, ``store``, ``execution_info``, ``server_info`` and
+        ``control`` count as set when truthy, ``previous`` when not ``None``, ``stream_writer``
+        and ``heartbeat`` when not the no-op.
         """
         return Runtime(
-            context=self.context if other.context is None else other.context,
-            store=self.store if other.store is None else other.store,
+            context=other.context or self.context,
+            store=other.store or self.store,
             stream_writer=self.stream_writer if other.stream_writer is _no_writer else other.stream_writer,
+            heartbeat=self.heartbeat if other.heartbeat is _no_heartbeat else other.heartbeat,
             previous=self.previous if other.previous is None else other.previous,
+            execution_info=other.execution_info or self.execution_info,
+            server_info=other.server_info or self.server_info,
+            control=other.control or self.control,
         )
+
+    def patch_execution_info(self, **overrides: Any) -> Runtime[ContextT]:
+        """A copy whose ``execution_info`` has the given fields replaced (``RuntimeError``
+        when it has none)."""
+        if self.execution_info is None:
+            raise RuntimeError("Cannot patch execution_info before it has been set")
+        return msgspec.structs.replace(self, execution_info=self.execution_info.patch(**overrides))
+
+    @property
+    def drain_requested(self) -> bool:
+        """The run's :class:`RunControl` was asked to drain."""
+        return self.control.drain_requested if self.control is not None else False
+
+    @property
+    def drain_reason(self) -> str | None:
+        """The drain's reason, if one was requested."""
+        return self.control.drain_reason if self.control is not None else None
 
 
 class TaskContext:
     """Per-task context: the task's config and the handles nodes may ask for."""
 
-    __slots__ = ("run", "task", "_config", "_runtime", "subgraph_calls", "answers", "asked", "inline")
+    __slots__ = ("run", "task", "_config", "_runtime", "subgraph_calls", "answers", "asked", "inline",
+                 "error", "attempt", "first_attempt", "idle")
 
     def __init__(self, run: Any, task: Any) -> None:
         self.run = run
@@ -76,6 +166,10 @@ class TaskContext:
         # answers for its interrupt() calls, in order (only a resumed run has any)
         self.answers: list[Any] = run.answers_for(task.id) if run.resume else []
         self.asked = 0
+        self.error: Any = None  # an error handler's NodeError
+        self.attempt = 1
+        self.first_attempt = 0.0  # time.time() of attempt 1 (set when a runtime is first built)
+        self.idle: _Idle | None = None  # the attempt's idle deadline, with an idle_timeout
 
     @property
     def config(self) -> dict[str, Any]:
@@ -88,11 +182,42 @@ class TaskContext:
     def runtime(self) -> Runtime[Any]:
         """The task's :class:`Runtime` (built on first use, then the same object every time)."""
         if self._runtime is None:
-            self._runtime = Runtime(context=self.run.context, store=self.store, stream_writer=self.writer)
+            run = self.run
+            self._runtime = Runtime(context=run.context, store=self.store, stream_writer=self.writer,
+                                    heartbeat=self.heartbeat, execution_info=self.execution_info(),
+                                    control=run.root.control)
         return self._runtime
+
+    def execution_info(self) -> ExecutionInfo:
+        run = self.run
+        task = self.task
+        if not self.first_attempt:
+            self.first_attempt = time.time()
+        persist = run.root.persist
+        thread = (run.config.get("configurable") or {}).get("thread_id") if persist is not None else None
+        run_id = run.config.get("run_id")
+        return ExecutionInfo(
+            checkpoint_id=run.checkpoint_map()[run.ns_str] or "",
+            checkpoint_ns="|".join((*run.ns, f"{task.name}:{task.id}")), task_id=task.id,
+            thread_id=None if thread is None else str(thread), run_id=None if run_id is None else str(run_id),
+            node_attempt=self.attempt, node_first_attempt_time=self.first_attempt)
+
+    def next_attempt(self) -> None:
+        """A retry: the next runtime built says so in its ``execution_info``."""
+        self.attempt += 1
+        self._runtime = None
+
+    def heartbeat(self) -> None:
+        """Progress: push the attempt's idle deadline back (see :class:`TimeoutPolicy`)."""
+        idle = self.idle
+        if idle is not None:
+            idle.refresh()
 
     @property
     def writer(self) -> StreamWriter:
+        idle = self.idle
+        if idle is not None and idle.auto:
+            return idle.writer(self.run.writer)
         return self.run.writer  # type: ignore[no-any-return]
 
     @property
@@ -108,7 +233,32 @@ class TaskContext:
             return self.store
         if name == "runtime":
             return self.runtime
+        if name == "error":
+            return self.error
         return None
+
+
+class _Idle:
+    """An attempt's idle deadline: ``scope``'s deadline is pushed back on each progress signal,
+    never past the attempt's hard ``run_deadline``."""
+
+    __slots__ = ("scope", "idle", "run_deadline", "auto")
+
+    def __init__(self, scope: anyio.CancelScope, idle: float, run_deadline: float, auto: bool) -> None:
+        self.scope = scope
+        self.idle = idle
+        self.run_deadline = run_deadline
+        self.auto = auto
+
+    def refresh(self) -> None:
+        self.scope.deadline = min(self.run_deadline, anyio.current_time() + self.idle)
+
+    def writer(self, write: StreamWriter) -> StreamWriter:
+        def writer(chunk: Any) -> None:
+            self.refresh()
+            write(chunk)
+
+        return writer
 
 
 current_task: ContextVar[TaskContext | None] = ContextVar("actorgraph_task", default=None)

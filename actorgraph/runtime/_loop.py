@@ -34,12 +34,15 @@ from .._log import enabled, get_logger
 from ..actors import ActorRef, Supervisor
 from ..actors._group import TaskGroup
 from ..actors._slot import current_backend
-from ..errors import EmptyInputError, GraphInterrupt, GraphRecursionError, ResumeError, error_message
+from ..errors import (
+    EmptyInputError, GraphDrained, GraphInterrupt, GraphRecursionError, ResumeError, error_message,
+)
 from ..graph._constants import INTERRUPT, START
 from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
 from ..persistence import new_checkpoint_id
 from ..types import Command, Interrupt
 from ._algo import RunState, Task, apply_writes, plan
+from ._context import RunControl
 from ._interrupt import is_id_map, resume_answers
 from ._persist import Persistence, null_batch
 from ._stream import Publish, StreamEvent, StreamHub
@@ -87,9 +90,11 @@ class Run:
         interrupt_after: Sequence[str] = (),
         checkpointer: Any = None,
         detached: bool = False,
+        control: RunControl | None = None,
     ) -> None:
         """``detached``: a run the state API positions at a checkpoint itself (it sets
-        ``persist`` when it saves one), not one that takes its graph's checkpointer."""
+        ``persist`` when it saves one), not one that takes its graph's checkpointer.
+        ``control``: the root run's :class:`RunControl` (one is made when none is given)."""
         self.graph = graph
         self.program = graph._program
         self.config = config
@@ -111,6 +116,8 @@ class Run:
         self.step = -1
         self.stop = 0
         self.root: Run = parent.root if parent is not None else self
+        self.control: RunControl = control if control is not None else (
+            parent.root.control if parent is not None else RunControl())
         self.sync_api: bool = parent.sync_api if parent is not None else SYNC_API.get()
         self.threaded = False  # a task of this step ran in a worker thread (see tick)
         self.persist: Persistence | None = None
@@ -317,6 +324,12 @@ class Run:
             self.skip_breakpoint = False  # resumed from this step's breakpoint: not again
         elif self.interrupt_before and self._breakpoint(self.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
+        reason = self.control.drain_reason
+        if reason is not None and self.parent is None:
+            # drained: refuse this step; what ran is checkpointed (abort flushes), invoke(None) resumes
+            if self.logging:
+                self.log.info("run_drained", graph=program.name, step=self.step, reason=reason)
+            raise GraphDrained(reason)
         if self.hub is not None:  # (without a hub nobody streams)
             self._emit_task_starts(tasks)
         todo = tasks

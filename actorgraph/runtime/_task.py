@@ -27,15 +27,15 @@ from ..actors import Actor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot
 from ..errors import (
-    GraphBubbleUp, GraphInterrupt, InvalidUpdateError, NodeCancelledError, ParentCommand,
-    UnknownDestinationWarning,
+    GraphBubbleUp, GraphInterrupt, InvalidUpdateError, NodeCancelledError, NodeError, NodeTimeoutError,
+    ParentCommand, UnknownDestinationWarning,
 )
 from ..graph._constants import END, START, TASKS, branch_channel
 from ..graph._program import NodeProgram
 from ..graph._schema import update_pairs
 from ..types import Command, Send
 from ._algo import Task
-from ._context import TaskContext, current_task
+from ._context import TaskContext, _Idle, current_task
 
 if TYPE_CHECKING:
     from ._loop import Run
@@ -118,7 +118,10 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
         while True:
             attempt += 1
             try:
-                result = await call_node(node, task.input, ctx, run, lone)
+                if node.timeout is None:
+                    result = await call_node(node, task.input, ctx, run, lone)
+                else:
+                    result = await _timed(node, ctx, run, lone)
                 # writes_for(), without a coroutine per task when there are no branches
                 writes = node_writes(run, node, result)
                 if node.branches:
@@ -134,8 +137,12 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
                     raise
                 policy = next((p for p in node.retry_policy if p.should_retry(exc)), None)
                 if policy is None or attempt >= policy.max_attempts:
+                    if node.error_handler is not None:
+                        await _handle_error(run, task, ctx, exc)
+                        return
                     exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
                     raise
+                ctx.next_attempt()
                 delay = policy.interval(attempt)
                 if enabled(log, logging.WARNING):
                     log.warning("task_retry", node=task.name, step=run.step, attempt=attempt,
@@ -143,6 +150,53 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
                 await anyio.sleep(delay)
     finally:
         current_task.reset(token)
+
+
+async def _timed(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Any:
+    """One attempt of a node with a timeout: the node actor runs it under a deadline (a cancel
+    scope); past it the attempt is cancelled and fails with :class:`NodeTimeoutError`."""
+    policy = node.timeout
+    assert policy is not None
+    started = anyio.current_time()
+    run_timeout, idle_timeout = policy.limits()
+    run_deadline = math.inf if run_timeout is None else started + run_timeout
+    with anyio.CancelScope(deadline=run_deadline) as scope:
+        if idle_timeout is not None:
+            ctx.idle = _Idle(scope, idle_timeout, run_deadline, policy.refresh_on == "auto")
+            ctx.idle.refresh()
+        try:
+            result = await call_node(node, ctx.task.input, ctx, run, lone)
+        finally:
+            ctx.idle = None
+    if scope.cancelled_caught:
+        now = anyio.current_time()
+        kind = "run" if now >= run_deadline else "idle"
+        raise NodeTimeoutError(node.name, now - started, kind=kind, run_timeout=run_timeout,
+                               idle_timeout=idle_timeout)
+    return result
+
+
+async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) -> None:
+    """The node failed for good: its error handler (the node ``__error_handler__<name>``) runs
+    with a :class:`NodeError` and its return value (an update, a ``Command``) gives the task's
+    writes instead — the failed node's own edges are not taken. A failing handler fails the
+    task, with a note naming the handler."""
+    handler = task.node.error_handler
+    assert handler is not None
+    if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
+        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
+                                             "result": {}, "interrupts": []})
+    ctx.error = NodeError(task.name, exc)
+    ctx._runtime = None
+    task.name = handler.name
+    try:
+        result = await call_node(handler, task.input, ctx, run)
+        task.writes = node_writes(run, handler, result)
+    except GraphBubbleUp:
+        raise
+    except Exception as failure:
+        failure.add_note(f"During task with name '{handler.name}' and id '{task.id}'")
+        raise
 
 
 def is_cancelled(exc: BaseException) -> bool:

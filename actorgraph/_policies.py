@@ -1,0 +1,92 @@
+"""Per-node policies beyond retries: :class:`TimeoutPolicy` and :class:`CachePolicy` (names and
+fields as LangGraph 1.2's ``langgraph.types``); re-exported by :mod:`actorgraph.types`."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, Literal
+
+
+def _seconds(value: float | timedelta | None, field: str) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds <= 0:
+        raise ValueError(f"{field} must be greater than 0")
+    return seconds
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class TimeoutPolicy:
+    """How long one attempt of a node may take (``add_node(..., timeout=...)``).
+
+    * ``run_timeout``: a hard cap in seconds (or a ``timedelta``) per attempt;
+    * ``idle_timeout``: the longest an attempt may go without progress: with
+      ``refresh_on="auto"`` a ``runtime.heartbeat()`` call or a chunk sent to the ``custom``
+      stream writer; with ``refresh_on="heartbeat"`` only ``runtime.heartbeat()``.
+
+    An attempt that exceeds one is cancelled and fails with :class:`~actorgraph.errors.NodeTimeoutError`
+    naming the node (retried by a ``RetryPolicy`` like any failure). Only ``async`` nodes may
+    have a timeout: a thread cannot be cancelled (``compile()`` refuses a sync one).
+    """
+
+    run_timeout: float | timedelta | None = None
+    idle_timeout: float | timedelta | None = None
+    refresh_on: Literal["auto", "heartbeat"] = "auto"
+
+    @classmethod
+    def coerce(cls, value: float | timedelta | TimeoutPolicy | None) -> TimeoutPolicy | None:
+        """A policy in positive float seconds from what ``add_node(timeout=...)`` takes (a number,
+        a ``timedelta`` or a policy); ``None`` for no timeout. ``ValueError`` for a timeout
+        that is not positive or an unknown ``refresh_on``."""
+        if value is None:
+            return None
+        policy = value if isinstance(value, TimeoutPolicy) else cls(run_timeout=value)
+        if policy.refresh_on not in ("auto", "heartbeat"):
+            raise ValueError("refresh_on must be 'auto' or 'heartbeat'")
+        run = _seconds(policy.run_timeout, "run_timeout")
+        idle = _seconds(policy.idle_timeout, "idle_timeout")
+        if run is None and idle is None:
+            return None
+        return cls(run_timeout=run, idle_timeout=idle, refresh_on=policy.refresh_on)
+
+    def limits(self) -> tuple[float | None, float | None]:
+        """``(run_timeout, idle_timeout)`` in seconds."""
+        return _seconds(self.run_timeout, "run_timeout"), _seconds(self.idle_timeout, "idle_timeout")
+
+
+def _freeze(obj: Any, depth: int = 10) -> Hashable:
+    """A hashable, order-independent image of a node input (dict keys sorted)."""
+    if isinstance(obj, Hashable) or depth <= 0:
+        return obj  # type: ignore[no-any-return]  # Any: hashable, or too deep to freeze
+    if isinstance(obj, Mapping):
+        return tuple(sorted((k, _freeze(v, depth - 1)) for k, v in obj.items()))
+    if isinstance(obj, Sequence):
+        return tuple(_freeze(x, depth - 1) for x in obj)
+    if hasattr(obj, "tobytes"):  # numpy arrays and the like
+        return (type(obj).__name__, obj.tobytes(), getattr(obj, "shape", None))
+    return obj  # type: ignore[no-any-return]  # Any: unhashable and unknown, pickled as is
+
+
+def default_cache_key(*args: Any, **kwargs: Any) -> str | bytes:
+    """The default :attr:`CachePolicy.key_func`: the pickled, frozen arguments (so equal dicts
+    give equal keys whatever their key order)."""
+    return pickle.dumps((_freeze(args), _freeze(kwargs)), protocol=5, fix_imports=False)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class CachePolicy:
+    """Reuse a node's writes for an input seen before (``add_node(..., cache_policy=...)``, with
+    ``compile(cache=...)``).
+
+    ``key_func(input)`` gives the cache key (``str`` or ``bytes``; by default the pickled
+    input); ``ttl``: seconds an entry lives, ``None`` for ever. A hit skips the node: its
+    stored writes apply as if it had run, and its ``updates`` chunk carries
+    ``"__metadata__": {"cached": True}``.
+    """
+
+    key_func: Callable[..., str | bytes] = default_cache_key
+    ttl: int | float | None = None

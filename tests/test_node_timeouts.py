@@ -1,0 +1,166 @@
+"""Node timeouts: ``add_node(..., timeout=seconds | timedelta | TimeoutPolicy)``.
+
+Expected behaviour observed from LangGraph 1.2 (scratch runs): an attempt past its
+``run_timeout`` fails with ``NodeTimeoutError`` (not a ``TimeoutError``) naming the node —
+"Node 'slow' exceeded its run timeout of 0.200s (elapsed: ...)" — the step's other tasks keep
+their writes (the thread's state shows them, the timed-out task is next with its error); a
+``RetryPolicy`` retries it; ``idle_timeout`` fires without progress, ``runtime.heartbeat()`` (and,
+with ``refresh_on="auto"``, custom stream chunks) count as progress; a sync node with a
+timeout is refused with a ValueError; a timeout <= 0 is a ValueError.
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import timedelta
+from typing import Annotated, Any, TypedDict
+
+import anyio
+import pytest
+
+from actorgraph import START, RetryPolicy, StateGraph
+from actorgraph.errors import NodeTimeoutError
+from actorgraph.persistence import BaseCheckpointSaver
+from actorgraph.runtime import Runtime
+from actorgraph.types import TimeoutPolicy
+
+
+class S(TypedDict):
+    log: Annotated[list[str], operator.add]
+
+
+async def hangs(state: S) -> dict[str, Any]:
+    await anyio.sleep_forever()
+    raise AssertionError("unreachable")
+
+
+async def fast(state: S) -> dict[str, Any]:
+    return {"log": ["fast"]}
+
+
+@pytest.mark.anyio
+async def test_a_timed_out_node_raises_naming_it_and_the_others_writes_are_kept(
+        saver: BaseCheckpointSaver) -> None:
+    graph = (StateGraph(S).add_node("slow", hangs, timeout=0.05).add_node("fast", fast)
+             .add_edge(START, "slow").add_edge(START, "fast").compile(checkpointer=saver))
+    config = {"configurable": {"thread_id": "t"}}
+    chunks = []
+    with pytest.raises(NodeTimeoutError) as caught:
+        async for chunk in graph.astream({"log": []}, config):
+            chunks.append(chunk)
+    err = caught.value
+    assert (err.node, err.kind, err.timeout, err.run_timeout, err.idle_timeout) == ("slow", "run", 0.05, 0.05, None)
+    assert err.elapsed >= 0.05
+    assert str(err).startswith("Node 'slow' exceeded its run timeout of 0.050s (elapsed: ")
+    assert not isinstance(err, TimeoutError)
+    assert chunks == [{"fast": {"log": ["fast"]}}]
+    state = await graph.aget_state(config)
+    assert state.values == {"log": ["fast"]}
+    assert state.next == ("slow",)
+    errors = {t.name: t.error for t in state.tasks}
+    assert errors["fast"] is None
+    assert errors["slow"] is not None and errors["slow"].startswith("NodeTimeoutError(\"Node 'slow' exceeded")
+
+
+@pytest.mark.anyio
+async def test_a_lone_node_times_out_too() -> None:
+    graph = StateGraph(S).add_node("slow", hangs, timeout=timedelta(milliseconds=20)).add_edge(START, "slow").compile()
+    with pytest.raises(NodeTimeoutError, match="Node 'slow' exceeded its run timeout of 0.020s"):
+        await graph.ainvoke({"log": []})
+
+
+@pytest.mark.anyio
+async def test_a_node_within_its_timeout_is_not_disturbed() -> None:
+    graph = StateGraph(S).add_node("fast", fast, timeout=30).add_edge(START, "fast").compile()
+    assert await graph.ainvoke({"log": []}) == {"log": ["fast"]}
+
+
+@pytest.mark.anyio
+async def test_a_retry_policy_retries_a_timed_out_attempt() -> None:
+    attempts: list[int] = []
+
+    async def flaky(state: S, runtime: Runtime[None]) -> dict[str, Any]:
+        assert runtime.execution_info is not None
+        attempts.append(runtime.execution_info.node_attempt)
+        if len(attempts) == 1:
+            await anyio.sleep_forever()
+        return {"log": ["ok"]}
+
+    graph = (StateGraph(S).add_node("flaky", flaky, timeout=0.05, retry_policy=RetryPolicy(initial_interval=0.001))
+             .add_edge(START, "flaky").compile())
+    assert await graph.ainvoke({"log": []}) == {"log": ["ok"]}
+    assert attempts == [1, 2]
+
+
+@pytest.mark.anyio
+async def test_an_idle_timeout_fires_without_progress() -> None:
+    graph = (StateGraph(S).add_node("quiet", hangs, timeout=TimeoutPolicy(idle_timeout=0.05, run_timeout=60))
+             .add_edge(START, "quiet").compile())
+    with pytest.raises(NodeTimeoutError, match="Node 'quiet' exceeded its idle timeout of 0.050s without making progress") as caught:
+        await graph.ainvoke({"log": []})
+    assert (caught.value.kind, caught.value.timeout, caught.value.run_timeout) == ("idle", 0.05, 60.0)
+
+
+async def beating(state: S, runtime: Runtime[None]) -> dict[str, Any]:
+    for _ in range(30):
+        await anyio.sleep(0.02)
+        runtime.heartbeat()
+    return {"log": ["beat"]}
+
+
+async def streaming(state: S, runtime: Runtime[None]) -> dict[str, Any]:
+    for _ in range(30):
+        await anyio.sleep(0.02)
+        runtime.stream_writer("progress")
+    return {"log": ["streamed"]}
+
+
+@pytest.mark.anyio
+async def test_heartbeats_keep_an_idle_node_alive() -> None:
+    # 30 beats 0.02 s apart: 0.6 s in all, longer than the idle timeout, never idle for 0.4 s
+    policy = TimeoutPolicy(idle_timeout=0.4, refresh_on="heartbeat")
+    graph = StateGraph(S).add_node("beat", beating, timeout=policy).add_edge(START, "beat").compile()
+    assert await graph.ainvoke({"log": []}) == {"log": ["beat"]}
+
+
+@pytest.mark.anyio
+async def test_custom_stream_chunks_are_progress_under_auto_but_not_heartbeat_only() -> None:
+    auto = StateGraph(S).add_node("s", streaming, timeout=TimeoutPolicy(idle_timeout=0.4)).add_edge(START, "s").compile()
+    assert await auto.ainvoke({"log": []}) == {"log": ["streamed"]}
+    strict = (StateGraph(S).add_node("s", streaming, timeout=TimeoutPolicy(idle_timeout=0.1, refresh_on="heartbeat"))
+              .add_edge(START, "s").compile())
+    with pytest.raises(NodeTimeoutError, match="idle timeout"):
+        await strict.ainvoke({"log": []})
+
+
+@pytest.mark.anyio
+async def test_the_run_timeout_caps_even_a_beating_node() -> None:
+    policy = TimeoutPolicy(idle_timeout=5, run_timeout=0.1)
+    graph = StateGraph(S).add_node("beat", beating, timeout=policy).add_edge(START, "beat").compile()
+    with pytest.raises(NodeTimeoutError) as caught:
+        await graph.ainvoke({"log": []})
+    assert caught.value.kind == "run"
+
+
+def test_a_sync_node_with_a_timeout_is_refused_naming_it() -> None:
+    def sync(state: S) -> dict[str, Any]:
+        return {"log": ["s"]}
+
+    builder = StateGraph(S).add_node("sync_node", sync, timeout=1).add_edge(START, "sync_node")
+    with pytest.raises(ValueError, match="Node 'sync_node' has a timeout but is sync"):
+        builder.compile()
+
+
+@pytest.mark.parametrize("bad", [0, -1, timedelta(0), TimeoutPolicy(run_timeout=0)])
+def test_a_timeout_that_is_not_positive_is_refused(bad: Any) -> None:
+    with pytest.raises(ValueError, match="run_timeout must be greater than 0"):
+        StateGraph(S).add_node("n", fast, timeout=bad)
+
+
+def test_timeout_policy_coerces_like_langgraph() -> None:
+    assert TimeoutPolicy.coerce(None) is None
+    assert TimeoutPolicy.coerce(TimeoutPolicy()) is None
+    assert TimeoutPolicy.coerce(timedelta(seconds=2)) == TimeoutPolicy(run_timeout=2.0)
+    assert TimeoutPolicy.coerce(TimeoutPolicy(idle_timeout=1)) == TimeoutPolicy(idle_timeout=1.0)
+    with pytest.raises(ValueError, match="refresh_on"):
+        TimeoutPolicy.coerce(TimeoutPolicy(run_timeout=1, refresh_on="never"))  # type: ignore[arg-type]
