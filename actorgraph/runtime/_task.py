@@ -187,8 +187,8 @@ async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) 
         run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
                                              "result": {}, "interrupts": []})
     ctx.error = NodeError(task.name, exc)
-    ctx._runtime = None
-    task.name = handler.name
+    task.name = handler.name  # (its config's langgraph_node, its update's key)
+    ctx._runtime = ctx._config = None
     try:
         result = await call_node(handler, task.input, ctx, run)
         task.writes = node_writes(run, handler, result)
