@@ -147,3 +147,69 @@ def test_merge_takes_what_the_other_runtime_sets() -> None:
     assert merged.previous == "p"                 # unset there (None): kept
     assert base.merge(Runtime()) == base
     assert msgspec.structs.asdict(Runtime[Ctx]().merge(base)) == msgspec.structs.asdict(base)
+
+
+# -- LangGraph 1.2's further fields: execution_info, heartbeat, server_info, control (issue 14) --
+
+
+def test_execution_info_names_the_task_its_checkpoint_and_thread() -> None:
+    from actorgraph.persistence import InMemorySaver
+    from actorgraph.runtime import ExecutionInfo
+
+    infos: list[tuple[Any, dict[str, Any]]] = []
+
+    def n(state: S, runtime: Runtime[Ctx], config: dict[str, Any]) -> dict[str, Any]:
+        infos.append((runtime.execution_info, config["configurable"]))
+        return {"x": "n"}
+
+    graph = StateGraph(S).add_node("n", n).add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}, "run_id": "r-1"}
+    graph.invoke({"x": ""}, config)
+    ((info, configurable),) = infos
+    assert isinstance(info, ExecutionInfo)
+    # as LangGraph 1.2 fills it (observed): the checkpoint the step started from (the
+    # checkpoint_map's entry for this graph), the task's namespace and id, the thread, the
+    # config's run_id, attempt 1 and a Unix timestamp
+    assert info.checkpoint_id == configurable["checkpoint_map"][""]
+    assert info.checkpoint_ns == configurable["checkpoint_ns"] == f"n:{info.task_id}"
+    assert (info.thread_id, info.run_id, info.node_attempt) == ("t", "r-1", 1)
+    assert isinstance(info.node_first_attempt_time, float) and info.node_first_attempt_time > 1e9
+    history = [s.config["configurable"]["checkpoint_id"] for s in graph.get_state_history({"configurable": {"thread_id": "t"}})]
+    assert info.checkpoint_id == history[1]  # the step's input checkpoint, not the one it made
+
+
+def test_execution_info_without_a_checkpointer_has_no_thread_nor_run_id() -> None:
+    infos: list[Any] = []
+
+    def n(state: S, runtime: Runtime[Ctx]) -> dict[str, Any]:
+        infos.append(runtime.execution_info)
+        runtime.heartbeat()  # no idle timeout: a no-op
+        return {"x": "n"}
+
+    StateGraph(S).add_node("n", n).add_edge(START, "n").compile().invoke({"x": ""}, {"configurable": {"thread_id": "t"}})
+    assert (infos[0].thread_id, infos[0].run_id, infos[0].node_attempt) == (None, None, 1)
+    assert infos[0].checkpoint_id
+
+
+def test_a_fresh_runtime_has_langgraphs_defaults() -> None:
+    rt: Runtime[Ctx] = Runtime()
+    assert (rt.execution_info, rt.server_info, rt.control, rt.drain_requested, rt.drain_reason) == (
+        None, None, None, False, None)
+    assert rt.heartbeat() is None
+    with pytest.raises(RuntimeError, match="Cannot patch execution_info before it has been set"):
+        rt.patch_execution_info(node_attempt=2)
+
+
+def test_patch_execution_info_and_merge_of_the_new_fields() -> None:
+    from actorgraph.runtime import ExecutionInfo, RunControl
+
+    info = ExecutionInfo(checkpoint_id="c", checkpoint_ns="n:1", task_id="1")
+    rt: Runtime[Ctx] = Runtime(execution_info=info)
+    patched = rt.patch_execution_info(node_attempt=3)
+    assert patched.execution_info == ExecutionInfo(checkpoint_id="c", checkpoint_ns="n:1", task_id="1", node_attempt=3)
+    assert rt.execution_info is info
+    ctl = RunControl()
+    merged = rt.merge(Runtime(control=ctl))
+    assert (merged.execution_info, merged.control) == (info, ctl)
+    # LangGraph 1.2 merges context by truthiness: a falsy context of the other keeps this one's
+    assert Runtime(context="mine").merge(Runtime(context="")).context == "mine"
