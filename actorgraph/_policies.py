@@ -59,11 +59,16 @@ class TimeoutPolicy:
 
 
 def _freeze(obj: Any, depth: int = 10) -> Hashable:
-    """A hashable, order-independent image of a node input (dict keys sorted)."""
-    if isinstance(obj, Hashable) or depth <= 0:
-        return obj  # type: ignore[no-any-return]  # Any: hashable, or too deep to freeze
+    """A hashable, order-independent image of a node input: dict items sorted, sequences as
+    tuples, recursively (inside tuples too: LangGraph 1.2's key keeps a dict's order there)."""
+    if depth <= 0 or isinstance(obj, (str, bytes)):
+        return obj  # type: ignore[no-any-return]  # Any: too deep to freeze, or a plain value
     if isinstance(obj, Mapping):
-        return tuple(sorted((k, _freeze(v, depth - 1)) for k, v in obj.items()))
+        return tuple(sorted(((k, _freeze(v, depth - 1)) for k, v in obj.items()), key=repr))
+    if isinstance(obj, (list, tuple)):
+        return tuple(_freeze(x, depth - 1) for x in obj)
+    if isinstance(obj, Hashable):
+        return obj
     if isinstance(obj, Sequence):
         return tuple(_freeze(x, depth - 1) for x in obj)
     if hasattr(obj, "tobytes"):  # numpy arrays and the like
@@ -73,7 +78,7 @@ def _freeze(obj: Any, depth: int = 10) -> Hashable:
 
 def default_cache_key(*args: Any, **kwargs: Any) -> str | bytes:
     """The default :attr:`CachePolicy.key_func`: the pickled, frozen arguments (so equal dicts
-    give equal keys whatever their key order)."""
+    give equal keys whatever their key order; LangGraph 1.2's would not at the top level)."""
     return pickle.dumps((_freeze(args), _freeze(kwargs)), protocol=5, fix_imports=False)
 
 

@@ -254,6 +254,29 @@ class CompiledGraph:
             return dataclasses.replace(escaped.command, graph=None)
         return run.values()
 
+    # -- node cache --------------------------------------------------------------------------
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Drop the cached writes of ``nodes`` (default: every node) from the graph's cache
+        (``ValueError`` when the graph was compiled without ``cache=``)."""
+        cache, namespaces = self._cache_namespaces(nodes)
+        await cache.aclear(namespaces)
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Sync :meth:`aclear_cache` (no event loop needed)."""
+        cache, namespaces = self._cache_namespaces(nodes)
+        cache.clear(namespaces)
+
+    def _cache_namespaces(self, nodes: Sequence[str] | None) -> tuple[Any, list[tuple[str, ...]]]:
+        from ._cache import namespace
+
+        cache = self._program.cache
+        if cache is None:
+            raise ValueError("No cache is set for this graph. Cannot clear cache.")
+        program_nodes = self._program.nodes
+        names = list(nodes) if nodes else [n for n in program_nodes if not program_nodes[n].hidden]
+        return cache, [namespace(program_nodes[n]) for n in names if n in program_nodes]
+
     # -- drawing ---------------------------------------------------------------------------
 
     def get_graph(self) -> Any:

@@ -42,6 +42,7 @@ from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
 from ..persistence import new_checkpoint_id
 from ..types import Command, Interrupt
 from ._algo import RunState, Task, apply_writes, plan
+from ._cache import lookup as cache_lookup, store as cache_store
 from ._context import RunControl
 from ._interrupt import is_id_map, resume_answers
 from ._persist import Persistence, null_batch
@@ -347,6 +348,10 @@ class Run:
                                                "__metadata__": {"cached": True}})
             persist.done_writes = {}
         self.finished = []
+        cached: list[tuple[Task, Any]] = []
+        if program.cache is not None and todo:
+            todo, hits, cached = await self._cached(program.cache, todo)
+            self.finished = hits
         self.failed = None
         self.step_interrupts = []
         timeout = self.graph.step_timeout
@@ -374,6 +379,8 @@ class Run:
                 await persist.save_failure(self.finished, failed)
             raise
         self.resuming = False
+        if cached:
+            await cache_store(program.cache, cached, self.finished)
         if self.step_interrupts:
             return await self._pause(tasks)
         updated = apply_writes(program, state, tasks)
@@ -390,6 +397,15 @@ class Run:
         if self.interrupt_after and self._breakpoint(self.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
         return True
+
+    async def _cached(self, cache: Any, todo: list[Task]) -> tuple[list[Task], list[Task], list[tuple[Task, Any]]]:
+        """Tasks of cached nodes whose writes the cache has do not run: their updates stream
+        with ``"__metadata__": {"cached": True}`` (LangGraph's shape; no task result event)."""
+        todo, hits, keyed = await cache_lookup(cache, todo)
+        if hits and "updates" in self.modes:
+            for task in hits:
+                self._emit("updates", {task.name: self._task_update(task), "__metadata__": {"cached": True}})
+        return todo, hits, keyed
 
     # -- pausing ---------------------------------------------------------------------------
 
