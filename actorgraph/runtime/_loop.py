@@ -348,7 +348,7 @@ class Run:
                                                "__metadata__": {"cached": True}})
             persist.done_writes = {}
         self.finished = []
-        cached: list[tuple[Task, Any]] = []
+        cached: list[tuple[Task, Any]] | None = None
         if program.cache is not None and todo:
             todo, hits, cached = await self._cached(program.cache, todo)
             self.finished = hits
