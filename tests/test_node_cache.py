@@ -212,3 +212,23 @@ def test_the_cache_package_surface_is_documented() -> None:
     for name in pkg.__all__:
         obj = getattr(pkg, name)
         assert not inspect.isclass(obj) or inspect.getdoc(obj), name
+
+
+def test_subgraphs_use_their_own_cache_and_a_subgraph_node_can_be_cached() -> None:
+    # LangGraph 1.2 (observed): a subgraph compiled without cache= does not use its parent's
+    # (its cached node runs every time); a cache_policy on the subgraph node caches the subgraph
+    calls: list[int] = []
+
+    def a(state: S) -> dict[str, Any]:
+        calls.append(1)
+        return {"log": ["a"]}
+
+    sub = StateGraph(S).add_node("a", a, cache_policy=CachePolicy()).add_edge(START, "a").compile()
+    parent = StateGraph(S).add_node("sub", sub).add_edge(START, "sub").compile(cache=InMemoryCache())
+    assert parent.invoke({"x": 1, "log": []}) == parent.invoke({"x": 1, "log": []}) == {"x": 1, "log": ["a"]}
+    assert calls == [1, 1]
+    calls.clear()
+    cached_sub = (StateGraph(S).add_node("sub", sub, cache_policy=CachePolicy()).add_edge(START, "sub")
+                  .compile(cache=InMemoryCache()))
+    assert cached_sub.invoke({"x": 1, "log": []}) == cached_sub.invoke({"x": 1, "log": []}) == {"x": 1, "log": ["a"]}
+    assert calls == [1]
