@@ -418,25 +418,23 @@ class Barrier:
     def start(self, run: Run, task: Task) -> None:
         if self.failure is None:
             call = task.node.call
-            self.group.start_soon(self._guarded, run, task,
+            self.group.start_soon(self._guarded if self.limit is None else self._limited, run, task,
                                   shielded=not call.is_async and call.subgraph is None)
 
-    async def _guarded(self, run: Run, task: Task) -> None:
-        limit = self.limit
-        if limit is None:
-            await self._run(run, task)
-            return
+    async def _limited(self, run: Run, task: Task) -> None:
+        """:meth:`_guarded` once the ``max_concurrency`` semaphore lets the task in."""
+        assert self.limit is not None
         ran = False
         try:
-            async with limit:
+            async with self.limit:
                 if self.failure is None:  # (a sibling failed while this one waited: not started)
                     ran = True
-                    await self._run(run, task)
+                    await self._guarded(run, task)
         finally:
             if not ran:
                 self._count_down()
 
-    async def _run(self, run: Run, task: Task) -> None:
+    async def _guarded(self, run: Run, task: Task) -> None:
         started = time.perf_counter() if run.logging else 0.0
         try:
             try:
