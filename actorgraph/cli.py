@@ -1,7 +1,10 @@
 """The ``actorgraph`` command (also ``python -m actorgraph``).
 
-``actorgraph draw module:attr``
-    Print the Mermaid diagram of a compiled graph (or a ``StateGraph`` builder).
+``actorgraph draw module:attr [--format mermaid|dot|ascii|json|png] [--xray [N]] [--output FILE]``
+    Print the drawing of a compiled graph (or a ``StateGraph`` builder): Mermaid (the default),
+    Graphviz DOT, ASCII art, LangGraph's JSON, or a PNG rendered locally by Graphviz's ``dot``
+    (to ``--output``, else to standard output as bytes). ``--xray`` expands subgraphs (all
+    levels, or N).
 ``actorgraph logs FILE [--run ID] [--node NAME] [--level LEVEL] [--summary]``
     Filter a JSON-lines log written with ``configure_logging(json=True, file=...)``; with
     ``--summary``, count events and summarise task durations per node instead.
@@ -48,8 +51,46 @@ def load_graph(target: str) -> Any:
 
 
 def _draw(args: argparse.Namespace, out: TextIO) -> int:
-    out.write(load_graph(args.target).get_graph().draw_mermaid())
+    from .graph import DrawError, RendererNotFoundError
+
+    drawing = load_graph(args.target).get_graph(xray=args.xray)
+    try:
+        if args.format == "png":
+            png = drawing.draw_png(args.output)
+            if args.output is None:
+                binary = getattr(out, "buffer", None)
+                if binary is None:
+                    raise SystemExit("--format png writes bytes: give --output FILE")
+                out.flush()
+                binary.write(png)
+                binary.flush()
+            return 0
+    except (RendererNotFoundError, DrawError) as exc:
+        raise SystemExit(f"actorgraph draw: {exc}") from None
+    if args.format == "mermaid":
+        text = drawing.draw_mermaid()
+    elif args.format == "dot":
+        text = drawing.to_dot()
+    elif args.format == "ascii":
+        text = drawing.draw_ascii()
+    else:
+        text = json.dumps(drawing.to_json(), indent=2) + "\n"
+    if args.output is not None:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        out.write(text)
     return 0
+
+
+def _xray(value: str) -> int | bool:
+    """``--xray`` alone: every level (True); ``--xray N``: N levels."""
+    try:
+        depth = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--xray takes a number of levels, got {value!r}") from None
+    if depth < 0:
+        raise argparse.ArgumentTypeError(f"--xray takes a number of levels >= 0, got {depth}")
+    return depth
 
 
 def _records(path: str) -> Iterator[dict[str, Any]]:
@@ -136,8 +177,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = argparse.ArgumentParser(prog="actorgraph", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    draw = sub.add_parser("draw", help="print a graph as Mermaid")
+    draw = sub.add_parser("draw", help="draw a graph: Mermaid, DOT, ASCII, JSON or PNG")
     draw.add_argument("target", help="module:attr of a compiled graph or builder")
+    draw.add_argument("--format", choices=("mermaid", "dot", "png", "ascii", "json"), default="mermaid")
+    draw.add_argument("--xray", nargs="?", type=_xray, const=True, default=False,
+                      help="expand subgraphs: all levels, or N levels")
+    draw.add_argument("--output", "-o", help="write to this file (a PNG's bytes, or the text)")
     logs = sub.add_parser("logs", help="filter or summarise a JSON-lines log")
     logs.add_argument("file")
     logs.add_argument("--run")

@@ -35,8 +35,61 @@ def test_draw_prints_mermaid_for_a_module_attribute() -> None:
     out = io.StringIO()
     assert main(["draw", "tests.test_cli:graph"], out) == 0
     text = out.getvalue()
-    assert text.startswith("graph TD;")
-    assert "__start__ --> a;" in text and "a --> b;" in text
+    # LangGraph 1.2's draw_mermaid() starts with the front matter naming the curve style
+    assert text.startswith("---\nconfig:\n  flowchart:\n    curve: linear\n---\ngraph TD;\n")
+    assert "\t__start__ --> a;\n\ta --> b;\n" in text
+
+
+def _subgraph_parent() -> Any:
+    sub = StateGraph(S)
+    sub.add_node("p", lambda s: {"x": 1}).add_node("q", lambda s: {"x": 2})
+    sub.add_edge(START, "p").add_edge("p", "q")
+    g = StateGraph(S)
+    g.add_node("sub", sub.compile()).add_edge(START, "sub")
+    return g.compile()
+
+
+parent = _subgraph_parent()
+
+
+def test_draw_formats() -> None:
+    def draw(*args: str) -> str:
+        out = io.StringIO()
+        assert main(["draw", "tests.test_cli:parent", *args], out) == 0
+        return out.getvalue()
+
+    assert draw("--format", "mermaid") == draw()
+    data = json.loads(draw("--format", "json"))
+    assert [n["id"] for n in data["nodes"]] == ["__start__", "sub", "__end__"]
+    xray = json.loads(draw("--format", "json", "--xray"))
+    assert [n["id"] for n in xray["nodes"]] == ["__start__", "__end__", "sub:p", "sub:q"]
+    assert json.loads(draw("--format", "json", "--xray", "1")) == xray
+    assert json.loads(draw("--format", "json", "--xray", "0")) == data
+    assert draw("--format", "dot").startswith('digraph "LangGraph" {')
+    assert "| sub:p |" in draw("--format", "ascii", "--xray")
+    assert "\tsubgraph sub\n" in draw("--xray")
+
+
+def test_draw_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "g.json"
+    out = io.StringIO()
+    assert main(["draw", "tests.test_cli:parent", "--format", "json", "-o", str(target)], out) == 0
+    assert out.getvalue() == ""
+    assert json.loads(target.read_text())["edges"][0] == {"source": "__start__", "target": "sub"}
+
+
+def test_draw_png_without_graphviz_says_what_to_install(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` there
+    with pytest.raises(SystemExit, match="actorgraph draw: .*install Graphviz"):
+        main(["draw", "tests.test_cli:parent", "--format", "png", "-o", str(tmp_path / "g.png")],
+             io.StringIO())
+
+
+def test_draw_rejects_a_bad_xray(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["draw", "tests.test_cli:parent", "--xray", "deep"], io.StringIO())
+    assert "--xray takes a number of levels" in capsys.readouterr().err
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Building graphs: ``StateGraph`` and what its nodes exchange."""
 
 from ._constants import END, START
-from ._draw import DrawableGraph, Edge
+from ._draw import CurveStyle, DrawableGraph, Edge, MermaidDrawMethod, Node, NodeStyles
+from ._errors import DrawError, DuplicateSubgraphError, RendererNotFoundError
 from ._messages import (
     AIMessage,
     AnyMessage,
@@ -22,13 +23,20 @@ __all__ = [
     "AIMessage",
     "AnyMessage",
     "BaseMessage",
+    "CurveStyle",
+    "DrawError",
     "DrawableGraph",
+    "DuplicateSubgraphError",
     "Edge",
     "HumanMessage",
     "IsLastStep",
+    "MermaidDrawMethod",
     "MessagesState",
+    "Node",
+    "NodeStyles",
     "RemainingSteps",
     "RemoveMessage",
+    "RendererNotFoundError",
     "StateGraph",
     "SystemMessage",
     "ToolMessage",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+import warnings
 from collections.abc import Callable, Hashable, Sequence
 from datetime import timedelta
 from typing import Any, Literal, get_args, get_origin
@@ -61,11 +62,17 @@ class StateGraph:
     def __init__(
         self,
         state_schema: Any = None,
+        context_schema: Any = None,
         *,
         input_schema: Any = None,
         output_schema: Any = None,
-        context_schema: Any = None,
+        config_schema: Any = None,
     ) -> None:
+        if config_schema is not None:  # LangGraph 1.x's deprecated name for context_schema
+            warnings.warn("`config_schema` is deprecated and will be removed. Please use "
+                          "`context_schema` instead.", DeprecationWarning, stacklevel=2)
+            if context_schema is None:
+                context_schema = config_schema
         if state_schema is None:
             if input_schema is None or output_schema is None:
                 raise GraphValidationError("StateGraph needs a state_schema (or both input_schema and output_schema)")
@@ -78,6 +85,8 @@ class StateGraph:
         self.edges: set[tuple[str, str]] = set()
         self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
         self.branches: dict[str, dict[str, Branch]] = {}
+        self.destination_labels: dict[str, dict[str, str]] = {}  # add_node(destinations={node: label})
+        self.node_defaults: dict[str, Any] = {}  # set_node_defaults(...)
         self.fields: dict[str, FieldSpec] = {}
         self._add_schema(self.state_schema)
         self._add_schema(self.input_schema)
@@ -156,6 +165,7 @@ class StateGraph:
         dests: tuple[str, ...] = ()
         if isinstance(destinations, dict):
             dests = tuple(destinations)
+            self.destination_labels[node] = {str(k): str(v) for k, v in destinations.items()}
         elif destinations:
             dests = tuple(destinations)
         else:
@@ -164,6 +174,31 @@ class StateGraph:
         spec.timeout = TimeoutPolicy.coerce(timeout)
         spec.cache_policy = cache_policy
         spec.error_handler = error_handler
+        return self
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: Any = None,
+        error_handler: Any = None,
+        timeout: Any = None,
+    ) -> StateGraph:
+        """Policies for every node of this graph that ``add_node`` gave none of its own,
+        applied at ``compile()`` (not inherited by subgraphs), as LangGraph 1.2's.
+
+        ``retry_policy``: a :class:`RetryPolicy` or a sequence of them. ``cache_policy``,
+        ``error_handler`` and ``timeout`` are LangGraph's other defaults, which this builder
+        does not support yet: giving one raises ``NotImplementedError`` naming it (rather than
+        silently ignoring it).
+        """
+        for option, value in (("cache_policy", cache_policy), ("error_handler", error_handler),
+                              ("timeout", timeout)):
+            if value is not None:
+                raise NotImplementedError(f"set_node_defaults({option}=...) is not supported yet")
+        if retry_policy is not None:
+            self.node_defaults["retry_policy"] = (
+                (retry_policy,) if isinstance(retry_policy, RetryPolicy) else tuple(retry_policy))
         return self
 
     def add_edge(self, start_key: str | Sequence[str], end_key: str) -> StateGraph:
@@ -378,7 +413,8 @@ class StateGraph:
             nodes[node] = NodeProgram(
                 node, call, reads, reader, triggers,
                 tuple(edges_from.get(node, ())), tuple(joins_from.get(node, ())),
-                tuple(self.branches.get(node, {}).values()), spec.retry_policy, spec.defer,
+                tuple(self.branches.get(node, {}).values()),
+                spec.retry_policy or self.node_defaults.get("retry_policy", ()), spec.defer,
                 metadata=spec.metadata, timeout=spec.timeout, cache_policy=spec.cache_policy,
                 error_handler=handler,
             )

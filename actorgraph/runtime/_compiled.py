@@ -279,11 +279,29 @@ class CompiledGraph:
 
     # -- drawing ---------------------------------------------------------------------------
 
-    def get_graph(self) -> Any:
-        """The graph's drawable structure (``draw_mermaid()``)."""
+    def get_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
+        """The graph's drawable structure (a :class:`~actorgraph.graph.DrawableGraph`:
+        ``draw_mermaid()``, ``to_json()``, ``draw_ascii()``, ``to_dot()``, ``draw_png()``,
+        ``draw_mermaid_png()``), as LangGraph 1.2 draws it.
+
+        ``xray=True`` expands every subgraph node (a compiled graph, or one a node's function
+        calls; not one compiled with ``checkpointer=False``) into its own nodes, recursively; ``xray=N`` expands N levels. ``config`` is
+        accepted for LangGraph compatibility (it does not change the structure)."""
         from ..graph._draw import DrawableGraph
 
-        return DrawableGraph.from_builder(self.builder, self.name)
+        subgraphs = {}
+        if xray:
+            deeper = xray if isinstance(xray, bool) else xray - 1
+            for name, node in self._program.nodes.items():
+                sub = _snapshot.node_subgraph(node.call)
+                if sub is not None:
+                    subgraphs[name] = sub.get_graph(config, xray=deeper)
+        return DrawableGraph.from_builder(self.builder, self.name, interrupt_before=self.interrupt_before,
+                                          interrupt_after=self.interrupt_after, subgraphs=subgraphs)
+
+    async def aget_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
+        """:meth:`get_graph` (nothing to wait for; async for LangGraph compatibility)."""
+        return self.get_graph(config, xray=xray)
 
 
 def nested(config: dict[str, Any] | None) -> bool:
