@@ -299,6 +299,27 @@ class CompiledGraph:
         return DrawableGraph.from_builder(self.builder, self.name, interrupt_before=self.interrupt_before,
                                           interrupt_after=self.interrupt_after, subgraphs=subgraphs)
 
+    def get_input_jsonschema(self, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON Schema of what ``invoke`` accepts, as LangGraph 1.2 gives it (made with
+        pydantic): a pydantic input schema's own, a ``TypedDict``'s, or else an object of the
+        input keys titled ``<name>Input``. ``ImportError`` naming pydantic without it."""
+        from ..graph._jsonschema import io_json_schema
+
+        return io_json_schema(self.builder.input_schema, f"{self.name}Input")
+
+    def get_output_jsonschema(self, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON Schema of what ``invoke`` returns (see :meth:`get_input_jsonschema`;
+        titled ``<name>Output`` when generated)."""
+        from ..graph._jsonschema import io_json_schema
+
+        return io_json_schema(self.builder.output_schema, f"{self.name}Output")
+
+    def get_context_jsonschema(self) -> dict[str, Any] | None:
+        """The JSON Schema of the graph's ``context_schema``; ``None`` when it has none."""
+        from ..graph._jsonschema import context_json_schema
+
+        return context_json_schema(self.builder.context_schema)
+
     async def aget_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
         """:meth:`get_graph` (nothing to wait for; async for LangGraph compatibility)."""
         return self.get_graph(config, xray=xray)

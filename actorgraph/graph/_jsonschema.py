@@ -1,0 +1,86 @@
+"""JSON Schemas of a graph's input, output and context (``get_input_jsonschema()`` ...).
+
+They are the documents LangGraph 1.2 gives, made with pydantic (needed only here, imported
+on first use): a pydantic model's own schema; a ``TypedDict``'s schema (titled after it); for
+any other state class (dataclass, ``msgspec.Struct``) an object of the graph's keys titled
+``<graph name>Input`` / ``<graph name>Output``, with the schema's defaults.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from ._schema import FieldSpec, schema_fields
+
+
+def _pydantic() -> Any:
+    try:
+        import pydantic
+    except ImportError:  # pragma: no cover - pydantic is installed wherever the tests run
+        raise ImportError("JSON schemas of a graph are made with pydantic: `pip install pydantic`") from None
+    return pydantic
+
+
+def _is_model(schema: Any) -> bool:
+    return isinstance(schema, type) and issubclass(schema, _pydantic().BaseModel)
+
+
+def _is_typeddict(schema: Any) -> bool:
+    # (typing's and typing_extensions' TypedDicts alike)
+    return isinstance(schema, type) and issubclass(schema, dict) and hasattr(schema, "__required_keys__")
+
+
+def _typeddict_schema(schema: type) -> dict[str, Any]:
+    """pydantic's schema of a ``TypedDict``. (pydantic refuses ``typing.TypedDict`` before
+    Python 3.12; then a model of the same fields, title and required keys stands in for it.)"""
+    pydantic = _pydantic()
+    try:
+        return dict(pydantic.TypeAdapter(schema).json_schema())
+    except pydantic.PydanticUserError:
+        pass
+    hints = typing.get_type_hints(schema, include_extras=True)
+    required = set(getattr(schema, "__required_keys__", hints))
+    fields: dict[str, Any] = {}
+    for key, hint in hints.items():
+        # (under `from __future__ import annotations` typing's TypedDict misses these)
+        while typing.get_origin(hint) in (typing.Required, typing.NotRequired):
+            (required.add if typing.get_origin(hint) is typing.Required else required.discard)(key)
+            (hint,) = typing.get_args(hint)
+        fields[key] = (hint, ... if key in required else None)
+    out = dict(pydantic.create_model(schema.__name__, **fields).model_json_schema())
+    for key, prop in out.get("properties", {}).items():
+        if key not in required:
+            prop.pop("default", None)  # a key that may be missing, not one defaulting to None
+    return out
+
+
+def _any_schema(schema: Any) -> dict[str, Any]:
+    pydantic = _pydantic()
+    if _is_model(schema):
+        return dict(schema.model_json_schema())
+    if _is_typeddict(schema):
+        return _typeddict_schema(schema)
+    return dict(pydantic.TypeAdapter(schema).json_schema())
+
+
+def _fields_schema(title: str, fields: dict[str, FieldSpec]) -> dict[str, Any]:
+    pydantic = _pydantic()
+    definitions: dict[str, Any] = {
+        key: (spec.annotation, spec.default if spec.has_default else ...)
+        for key, spec in fields.items() if spec.managed is None
+    }
+    return dict(pydantic.create_model(title, **definitions).model_json_schema())
+
+
+def io_json_schema(schema: Any, title: str) -> dict[str, Any]:
+    """The JSON Schema of a graph's input or output ``schema``; ``title`` names it when the
+    schema is neither a pydantic model nor a ``TypedDict`` (``"LangGraphInput"``)."""
+    if _is_model(schema) or _is_typeddict(schema):
+        return _any_schema(schema)
+    return _fields_schema(title, schema_fields(schema))
+
+
+def context_json_schema(schema: Any) -> dict[str, Any] | None:
+    """The JSON Schema of a graph's ``context_schema`` (``None`` without one)."""
+    return None if schema is None else _any_schema(schema)

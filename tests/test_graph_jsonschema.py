@@ -1,0 +1,168 @@
+"""``get_input_jsonschema()`` / ``get_output_jsonschema()`` / ``get_context_jsonschema()`` and
+``StateGraph(state, context_schema)`` / the deprecated ``config_schema``.
+
+The expected schemas were printed by LangGraph 1.2 for the same state classes (pinned here).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+import typing
+from typing import Annotated, Any, Literal, Optional
+
+import msgspec
+import pytest
+import typing_extensions
+from pydantic import BaseModel, Field
+
+from actorgraph import START, StateGraph
+from actorgraph.graph import RemainingSteps
+
+
+def f(s: Any) -> dict[str, Any]:
+    return {}
+
+
+def compiled(schema: Any, *args: Any, **kwargs: Any) -> Any:
+    g = StateGraph(schema, *args, **kwargs)
+    g.add_node("a", f).add_edge(START, "a")
+    return g.compile()
+
+
+class TD(typing_extensions.TypedDict):
+    x: int
+    name: str
+    log: Annotated[list[str], operator.add]
+    opt: Optional[float]  # noqa: UP045 - as the user wrote it
+    nr: typing_extensions.NotRequired[bool]
+    lit: Literal["a", "b"]
+    d: dict[str, int]
+    any_: Any
+
+
+class PlainTD(typing.TypedDict):  # typing's, which pydantic refuses before Python 3.12
+    x: int
+    name: str
+    log: Annotated[list[str], operator.add]
+    opt: Optional[float]  # noqa: UP045
+    nr: typing_extensions.NotRequired[bool]
+    lit: Literal["a", "b"]
+    d: dict[str, int]
+    any_: Any
+
+
+@dataclasses.dataclass
+class DC:
+    x: int
+    name: str = "n"
+    log: Annotated[list[str], operator.add] = dataclasses.field(default_factory=list)
+
+
+class PM(BaseModel):
+    x: int
+    name: str = "n"
+    log: Annotated[list[str], operator.add] = Field(default_factory=list, description="the log")
+
+
+class In(typing_extensions.TypedDict):
+    x: int
+
+
+class Out(typing_extensions.TypedDict):
+    name: str
+
+
+class Ctx(typing_extensions.TypedDict):
+    user: str
+
+
+@dataclasses.dataclass
+class CtxD:
+    user: str
+    n: int = 1
+
+
+# Observed from LangGraph 1.2.
+TD_SCHEMA = {'properties': {'x': {'title': 'X', 'type': 'integer'}, 'name': {'title': 'Name', 'type': 'string'}, 'log': {'items': {'type': 'string'}, 'title': 'Log', 'type': 'array'}, 'opt': {'anyOf': [{'type': 'number'}, {'type': 'null'}], 'title': 'Opt'}, 'nr': {'title': 'Nr', 'type': 'boolean'}, 'lit': {'enum': ['a', 'b'], 'title': 'Lit', 'type': 'string'}, 'd': {'additionalProperties': {'type': 'integer'}, 'title': 'D', 'type': 'object'}, 'any_': {'title': 'Any'}}, 'required': ['x', 'name', 'log', 'opt', 'lit', 'd', 'any_'], 'title': 'TD', 'type': 'object'}  # noqa: E501
+DC_INPUT = {'properties': {'x': {'title': 'X', 'type': 'integer'}, 'name': {'default': 'n', 'title': 'Name', 'type': 'string'}, 'log': {'default': [], 'items': {'type': 'string'}, 'title': 'Log', 'type': 'array'}}, 'required': ['x'], 'title': 'LangGraphInput', 'type': 'object'}  # noqa: E501
+PM_SCHEMA = {'properties': {'x': {'title': 'X', 'type': 'integer'}, 'name': {'default': 'n', 'title': 'Name', 'type': 'string'}, 'log': {'description': 'the log', 'items': {'type': 'string'}, 'title': 'Log', 'type': 'array'}}, 'required': ['x'], 'title': 'PM', 'type': 'object'}  # noqa: E501
+IN_SCHEMA = {'properties': {'x': {'title': 'X', 'type': 'integer'}}, 'required': ['x'], 'title': 'In', 'type': 'object'}
+OUT_SCHEMA = {'properties': {'name': {'title': 'Name', 'type': 'string'}}, 'required': ['name'], 'title': 'Out', 'type': 'object'}
+CTX_SCHEMA = {'properties': {'user': {'title': 'User', 'type': 'string'}}, 'required': ['user'], 'title': 'Ctx', 'type': 'object'}
+CTXD_SCHEMA = {'properties': {'user': {'title': 'User', 'type': 'string'}, 'n': {'default': 1, 'title': 'N', 'type': 'integer'}}, 'required': ['user'], 'title': 'CtxD', 'type': 'object'}  # noqa: E501
+
+
+def test_typeddict_state() -> None:
+    graph = compiled(TD)
+    assert graph.get_input_jsonschema() == TD_SCHEMA
+    assert graph.get_output_jsonschema() == TD_SCHEMA
+    assert graph.get_context_jsonschema() is None
+
+
+def test_typing_typeddict_state_gives_the_same_schema() -> None:
+    # LangGraph 1.2 raises pydantic's "use typing_extensions.TypedDict" before Python 3.12;
+    # the schema is the one it gives for typing_extensions' TypedDict of the same fields.
+    expected = {**TD_SCHEMA, "title": "PlainTD"}
+    assert compiled(PlainTD).get_input_jsonschema() == expected
+
+
+def test_dataclass_state_is_titled_after_the_graph() -> None:
+    graph = compiled(DC)
+    assert graph.get_input_jsonschema() == DC_INPUT
+    assert graph.get_output_jsonschema() == {**DC_INPUT, "title": "LangGraphOutput"}
+    g = StateGraph(DC)
+    g.add_node("a", f).add_edge(START, "a")
+    # observed from LangGraph 1.2: compile(name="MyGraph") -> "MyGraphInput" / "MyGraphOutput"
+    named = g.compile(name="MyGraph")
+    assert named.get_input_jsonschema()["title"] == "MyGraphInput"
+    assert named.get_output_jsonschema()["title"] == "MyGraphOutput"
+
+
+def test_dataclass_and_struct_state_leave_managed_keys_out() -> None:
+    @dataclasses.dataclass
+    class WithManaged:
+        x: int
+        rs: RemainingSteps = 0
+
+    class Struct(msgspec.Struct):
+        x: int
+
+    # observed from LangGraph 1.2 (a dataclass with a RemainingSteps key; a msgspec Struct)
+    expected = {'properties': {'x': {'title': 'X', 'type': 'integer'}}, 'required': ['x'],
+                'title': 'LangGraphInput', 'type': 'object'}
+    assert compiled(WithManaged).get_input_jsonschema() == expected
+    assert compiled(Struct).get_input_jsonschema() == expected
+
+
+def test_pydantic_state() -> None:
+    graph = compiled(PM)
+    assert graph.get_input_jsonschema() == PM_SCHEMA
+    assert graph.get_output_jsonschema() == PM_SCHEMA
+
+
+def test_input_output_and_context_schemas() -> None:
+    graph = compiled(TD, input_schema=In, output_schema=Out, context_schema=Ctx)
+    assert graph.get_input_jsonschema() == IN_SCHEMA
+    assert graph.get_output_jsonschema() == OUT_SCHEMA
+    assert graph.get_context_jsonschema() == CTX_SCHEMA
+    assert compiled(TD, context_schema=CtxD).get_context_jsonschema() == CTXD_SCHEMA
+    assert compiled(TD, context_schema=PM).get_context_jsonschema() == PM_SCHEMA
+
+
+def test_context_schema_is_the_second_positional_argument() -> None:
+    # LangGraph 1.2: StateGraph(state_schema, context_schema=None, *, input_schema, output_schema)
+    graph = compiled(TD, Ctx)
+    assert graph.builder.context_schema is Ctx
+    assert graph.get_context_jsonschema() == CTX_SCHEMA
+
+
+def test_config_schema_is_a_deprecated_name_for_context_schema() -> None:
+    # LangGraph 1.2 warns with a DeprecationWarning subclass naming context_schema
+    with pytest.warns(DeprecationWarning, match="`config_schema` is deprecated.*`context_schema`"):
+        builder = StateGraph(TD, config_schema=Ctx)
+    assert builder.context_schema is Ctx
+    # given both, context_schema wins (as in LangGraph 1.2)
+    with pytest.warns(DeprecationWarning):
+        both = StateGraph(TD, CtxD, config_schema=Ctx)
+    assert both.context_schema is CtxD
