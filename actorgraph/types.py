@@ -1,5 +1,5 @@
 """Public value types: what nodes return (``Send``, ``Command``, ``Overwrite``), what runs report
-(``Interrupt``, ``StateSnapshot``, ``PregelTask``) and ``RetryPolicy``. Names and fields follow
+(``Interrupt``, ``StateSnapshot``, ``PregelTask``), ``StateUpdate`` and ``RetryPolicy``. Names and fields follow
 LangGraph's."""
 
 from __future__ import annotations
@@ -124,6 +124,16 @@ class StateSnapshot(NamedTuple):
     interrupts: tuple[Interrupt, ...] = ()
 
 
+class StateUpdate(NamedTuple):
+    """One update of ``bulk_update_state``: ``values`` written as if node ``as_node`` had
+    returned them (``None``: the node inferred, for a lone update); ``task_id`` names the
+    update's task (default: one made up)."""
+
+    values: Any
+    as_node: str | None = None
+    task_id: str | None = None
+
+
 _NEVER_RETRY: tuple[type[BaseException], ...] = (
     ValueError, TypeError, ArithmeticError, ImportError, LookupError, NameError, SyntaxError,
     RuntimeError, ReferenceError, StopIteration, StopAsyncIteration, OSError,
@@ -182,6 +192,7 @@ __all__ = [
     "RetryPolicy",
     "Send",
     "StateSnapshot",
+    "StateUpdate",
     "default_retry_on",
 ]
 

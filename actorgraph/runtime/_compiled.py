@@ -17,7 +17,7 @@ from ..errors import ParentCommand
 from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
 from . import _snapshot
-from ..types import StateSnapshot
+from ..types import StateSnapshot, StateUpdate
 from ._loop import SYNC_API, TASK_ID_KEY, Run
 from ._live import CAPACITY, RunStream
 from ._stream import STREAM_MODES, StreamHub, Subscriber
@@ -206,14 +206,32 @@ class CompiledGraph:
         return iter(_run_sync("get_state_history", "aget_state_history", collect))
 
     async def aupdate_state(self, config: dict[str, Any], values: Any,
-                            as_node: str | None = None) -> dict[str, Any]:
+                            as_node: str | None = None, task_id: str | None = None) -> dict[str, Any]:
         """Write ``values`` as if ``as_node`` had returned them (reducers apply, its edges fire),
         as a new checkpoint with source ``"update"``; returns that checkpoint's config."""
-        return await _snapshot.aupdate_state(self, config, values, as_node)
+        return await _snapshot.aupdate_state(self, config, values, as_node, task_id)
 
-    def update_state(self, config: dict[str, Any], values: Any, as_node: str | None = None) -> dict[str, Any]:
+    def update_state(self, config: dict[str, Any], values: Any, as_node: str | None = None,
+                     task_id: str | None = None) -> dict[str, Any]:
         """Sync :meth:`aupdate_state`."""
-        return _run_sync("update_state", "aupdate_state", lambda: self.aupdate_state(config, values, as_node))
+        return _run_sync("update_state", "aupdate_state",
+                         lambda: self.aupdate_state(config, values, as_node, task_id))
+
+    async def abulk_update_state(self, config: dict[str, Any],
+                                 supersteps: Sequence[Sequence[StateUpdate]]) -> dict[str, Any]:
+        """Apply super-steps of updates (``[[StateUpdate(values, as_node), ...], ...]``), each
+        as one checkpoint with source ``"update"``: the updates of a super-step are the writes
+        of one step (reducers fold them in order). Returns the last checkpoint's config.
+        ``ValueError`` when there are no super-steps or an empty one; ``InvalidUpdateError``
+        for an unknown ``as_node``, a missing one among several updates, or conflicting
+        writes (that super-step is not saved)."""
+        return await _snapshot.abulk_update_state(self, config, supersteps)
+
+    def bulk_update_state(self, config: dict[str, Any],
+                          supersteps: Sequence[Sequence[StateUpdate]]) -> dict[str, Any]:
+        """Sync :meth:`abulk_update_state`."""
+        return _run_sync("bulk_update_state", "abulk_update_state",
+                         lambda: self.abulk_update_state(config, supersteps))
 
     # -- subgraph --------------------------------------------------------------------------
 

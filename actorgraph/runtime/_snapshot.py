@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidUpdateError
 from ..graph._constants import END, START
 from ..persistence import CheckpointTuple
 from ..persistence._records import ERROR, INTERRUPT
-from ..types import PregelTask, StateSnapshot
+from ..types import PregelTask, StateSnapshot, StateUpdate
 from ._algo import Task, apply_writes, plan
 from ._loop import ROOT_CHECKPOINTER_TRUE, Run
 from ._persist import Persistence, finished_writes, null_batch, null_task_writes, restore
@@ -233,7 +233,7 @@ def with_checkpoint_map(config: dict[str, Any] | None, metadata: dict[str, Any] 
 
 
 async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: Any,
-                        as_node: str | None = None) -> dict[str, Any]:
+                        as_node: str | None = None, task_id: str | None = None) -> dict[str, Any]:
     """Apply ``values`` as if ``as_node`` had returned them, in one synthetic step saved with
     source ``"update"``; returns the new checkpoint's config. On an older checkpoint this forks
     the thread (the new checkpoint becomes its head). Special nodes: ``END`` (values ``None``)
@@ -243,6 +243,39 @@ async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: An
     A config addressing a subgraph's namespace updates that subgraph's checkpoint (with the
     subgraph's nodes; ``ValueError`` naming the namespace when no subgraph is there): the new
     checkpoint is in that namespace, under the same enclosing checkpoints."""
+    return await abulk_update_state(graph, config, [[StateUpdate(values, as_node, task_id)]])
+
+
+async def abulk_update_state(graph: CompiledGraph, config: dict[str, Any],
+                             supersteps: Sequence[Sequence[StateUpdate]]) -> dict[str, Any]:
+    """Apply each super-step of updates as one checkpoint, in order; returns the last one's
+    config. The updates of a super-step run as the tasks of one step (reducers fold them in
+    the order given; two writes to a plain key raise ``InvalidUpdateError``), each naming its
+    ``as_node``; ``END``, ``"__input__"`` and ``"__copy__"`` updates stand alone in their
+    super-step. A super-step that fails validation saves nothing (the ones before it stay
+    saved), as in LangGraph."""
+    if not supersteps:
+        raise ValueError("No supersteps provided")
+    steps = [[_as_update(u) for u in step] for step in supersteps]
+    if any(not step for step in steps):
+        raise ValueError("No updates provided")
+    for updates in steps:
+        config = await _update_step(graph, config, updates)
+    return config
+
+
+def _as_update(item: Any) -> StateUpdate:
+    """A :class:`StateUpdate`, or a ``(values, as_node[, task_id])`` tuple as one."""
+    if isinstance(item, StateUpdate):
+        return item
+    if isinstance(item, (tuple, list)) and 1 <= len(item) <= 3:
+        return StateUpdate(*item)
+    raise InvalidUpdateError(f"Invalid update item: {item!r}; expected a StateUpdate(values, as_node)")
+
+
+async def _update_step(graph: CompiledGraph, config: dict[str, Any],
+                       updates: list[StateUpdate]) -> dict[str, Any]:
+    """One super-step of updates, saved as one checkpoint."""
     saver = _saver(graph)
     ns, owner = _addressed(graph, config)
     if ns:
@@ -259,9 +292,14 @@ async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: An
     persist.claim()
     try:
         async with run.hosted():
-            return await _update(owner, run, persist, values, as_node)
+            config = await _update(owner, run, persist, updates)
     finally:
         persist.release()
+    first = updates[0]
+    if first.as_node == COPY and isinstance(first.values, list) and first.values:
+        # a copy updated at once: the listed updates are the copy's next super-step
+        config = await _update_step(graph, config, [_as_update(u) for u in first.values])
+    return config
 
 
 def _recast(ns: str) -> str:
@@ -269,8 +307,8 @@ def _recast(ns: str) -> str:
     return "|".join(part.split(":", 1)[0] for part in ns.split("|") if not part.isdigit())
 
 
-async def _update(graph: CompiledGraph, run: Run, persist: Persistence, values: Any,
-                  as_node: str | None) -> dict[str, Any]:
+async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
+                  updates: list[StateUpdate]) -> dict[str, Any]:
     program = graph._program
     saved = await persist.load()
     if saved is not None and persist.ns:  # a subgraph's: under the same enclosing checkpoints
@@ -278,8 +316,14 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence, values: 
     start = -1 if saved is None else int(saved.metadata.get("step", -1)) + 1
     run.step = start
     run.stop = start + run.recursion_limit
-    if as_node is None:
+    values, as_node = updates[0].values, updates[0].as_node
+    if len(updates) == 1 and as_node is None:
         as_node = _infer_node(graph, run, saved)
+    alone = {END: "Cannot apply multiple updates when clearing state",
+             INPUT: "Cannot apply multiple updates when updating as input",
+             COPY: "Cannot copy checkpoint with multiple updates"}  # (LangGraph's messages)
+    if as_node in alone and len(updates) > 1:
+        raise InvalidUpdateError(alone[as_node])
     source = "update"
     if as_node == END:
         if values is not None:
@@ -301,13 +345,19 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence, values: 
         source = "input"
         start = start if saved is not None else -1
     else:
-        node = program.nodes.get(as_node)
-        if node is None:
-            raise InvalidUpdateError(f"Node {as_node} does not exist")
-        task = Task(f"update:{as_node}", node, None, ("__pregel_pull", as_node), node.triggers,
-                    (0, as_node))
-        task.writes = await writes_for(run, task, values)
-        apply_writes(program, run.state, [task])
+        tasks = []
+        for i, update in enumerate(updates):
+            name = as_node if len(updates) == 1 else update.as_node
+            if name is None:
+                raise InvalidUpdateError("as_node is required when applying multiple updates")
+            node = program.nodes.get(name)
+            if node is None:
+                raise InvalidUpdateError(f"Node {name} does not exist")
+            tid = update.task_id or (f"update:{name}" if len(updates) == 1 else f"update:{name}:{i}")
+            task = Task(tid, node, None, ("__pregel_pull", name), node.triggers, (i, name))
+            task.writes = await writes_for(run, task, update.values)
+            tasks.append(task)
+        apply_writes(program, run.state, tasks)
         if saved is None:
             start = 0  # as LangGraph: an update on a new thread is its step 0
     await persist.save(source, start, (), run.state.updated or ())
