@@ -66,30 +66,73 @@ class CompiledGraph:
         config: dict[str, Any] | None = None,
         *,
         stream_mode: str = "values",
+        print_mode: str | Sequence[str] = (),
         context: Any = None,
         durability: str | None = None,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
         control: RunControl | None = None,
+        subgraphs: bool = False,
+        debug: bool | None = None,
     ) -> Any:
         """Run to the end and return the output (the output schema's available keys).
 
-        With a ``stream_mode`` other than ``"values"``, return the list of that mode's chunks.
+        With a ``stream_mode`` other than ``"values"``, return the list of that mode's chunks
+        (``(namespace, chunk)`` pairs with ``subgraphs=True``). ``print_mode`` modes are
+        printed as they happen (``[mode] chunk``; ``debug=True``, or ``compile(debug=True)``,
+        prints ``"updates"`` and ``"values"``), as LangGraph does; with ``subgraphs=True``
+        the subgraphs' events too, tagged ``[graph=namespace]``.
         Called inside a running node, the run becomes a subgraph of that node's run (its
         events stream under the node's namespace with ``subgraphs=True``). ``control``: a
         :class:`RunControl` to drain the run (``GraphDrained`` at the next barrier).
         """
+        printed = self._printed(print_mode, debug)
         if stream_mode != "values":
-            return [chunk async for chunk in self.astream(input, config, stream_mode=stream_mode,
-                                                          context=context, durability=durability,
-                                                          control=control)]
+            return [chunk async for chunk in self.astream(
+                input, config, stream_mode=stream_mode, print_mode=printed, subgraphs=subgraphs,
+                context=context, durability=durability, interrupt_before=interrupt_before,
+                interrupt_after=interrupt_after, control=control)]
         parent = current_task.get()
         if parent is not None and nested(config):
             return await self._child_run(input, config, parent).run(input)
         before, after = self._breakpoints(interrupt_before, interrupt_after)
+        if printed:
+            return await self._invoke_printing(input, config, printed, subgraphs, context, durability,
+                                               before, after, control)
         run = Run(self, dict(config or {}), context=context, store=self.store, durability=durability,
                   interrupt_before=before, interrupt_after=after, control=control)
         return await run.run(input)
+
+    def _printed(self, print_mode: str | Sequence[str], debug: bool | None) -> tuple[str, ...]:
+        """The modes to print: ``debug`` (or the graph's) means ``"updates"`` and ``"values"``."""
+        if debug or self.debug:
+            return ("updates", "values")
+        printed = (print_mode,) if isinstance(print_mode, str) else tuple(print_mode)
+        if printed:
+            _modes(list(printed))
+        return printed
+
+    async def _invoke_printing(self, input: Any, config: dict[str, Any] | None, printed: tuple[str, ...],
+                               subgraphs: bool, context: Any, durability: str | None,
+                               before: tuple[str, ...], after: tuple[str, ...],
+                               control: RunControl | None) -> Any:
+        """``ainvoke`` that prints the events of the ``printed`` modes as they happen."""
+        keep = _Result()
+
+        def start() -> tuple[Any, Subscriber, Any]:
+            hub = StreamHub()
+            sub = Subscriber(frozenset(printed), capacity=CAPACITY)
+            hub.subscribe(sub)
+            keep.target = Run(self, dict(config or {}), hub=hub, modes=frozenset(printed), context=context,
+                               store=self.store, subgraphs=subgraphs, durability=durability,
+                               interrupt_before=before, interrupt_after=after, control=control)
+            return keep, sub, input
+
+        stream = RunStream(start, False, True)  # (the _Result runs the Run, keeping its output)
+        async with stream:
+            async for ns, mode, chunk in stream:
+                _print_event(ns, mode, chunk)
+        return keep.result
 
     def astream(
         self,
@@ -97,12 +140,14 @@ class CompiledGraph:
         config: dict[str, Any] | None = None,
         *,
         stream_mode: str | Sequence[str] = "updates",
+        print_mode: str | Sequence[str] = (),
         subgraphs: bool = False,
         context: Any = None,
         durability: str | None = None,
         interrupt_before: Sequence[str] | None = None,
         interrupt_after: Sequence[str] | None = None,
         control: RunControl | None = None,
+        debug: bool | None = None,
     ) -> RunStream:
         """Run and yield stream chunks (LangGraph's shapes), live: each as it happens.
 
@@ -110,19 +155,27 @@ class CompiledGraph:
         prefixes the namespace tuple. ``async for`` hosts the run in a task of its own: leaving
         the loop early cancels the run (and waits for it). ``async with graph.astream(...) as
         events:`` hosts it in the caller's task group for the block. See :class:`RunStream`.
+        ``print_mode`` / ``debug`` print events as :meth:`ainvoke` does (a printed mode that
+        is not streamed is only printed).
         """
+        printed = self._printed(print_mode, debug)
 
         def start() -> tuple[Run, Subscriber, Any]:
             modes, _ = _modes(stream_mode)
+            watched = frozenset((*modes, *printed))
             hub = StreamHub()
-            sub = Subscriber(frozenset(modes), capacity=CAPACITY)
+            sub = Subscriber(watched, capacity=CAPACITY)
             hub.subscribe(sub)
             before, after = self._breakpoints(interrupt_before, interrupt_after)
-            run = Run(self, dict(config or {}), hub=hub, modes=frozenset(modes), context=context,
+            run = Run(self, dict(config or {}), hub=hub, modes=watched, context=context,
                       store=self.store, subgraphs=subgraphs, durability=durability,
                       interrupt_before=before, interrupt_after=after, control=control)
             return run, sub, input
 
+        if printed:
+            modes, _ = _modes(stream_mode)
+            return _PrintingStream(start, isinstance(stream_mode, str), subgraphs, frozenset(modes),
+                                   frozenset(printed))
         return RunStream(start, isinstance(stream_mode, str), subgraphs)
 
     # -- sync API --------------------------------------------------------------------------
@@ -341,6 +394,54 @@ class CompiledGraph:
     async def aget_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
         """:meth:`get_graph` (nothing to wait for; async for LangGraph compatibility)."""
         return self.get_graph(config, xray=xray)
+
+
+class _Result:
+    """Runs a :class:`Run` for a :class:`RunStream` (as the stream's run) and keeps what it
+    returned."""
+
+    __slots__ = ("target", "result")
+
+    def __init__(self) -> None:
+        self.target: Run | None = None
+        self.result: Any = None
+
+    async def run(self, value: Any) -> None:
+        assert self.target is not None
+        self.result = await self.target.run(value)
+
+
+class _PrintingStream(RunStream):
+    """A :class:`RunStream` that prints the events of its print modes (``print_mode`` /
+    ``debug``) and yields only those of ``shown`` modes."""
+
+    def __init__(self, start: Callable[[], tuple[Run, Subscriber, Any]], single: bool,
+                 subgraphs: bool, shown: frozenset[str], printed: frozenset[str]) -> None:
+        super().__init__(start, False, True)
+        self._shape = (single, subgraphs)
+        self._shown = shown
+        self._printed = printed
+
+    async def __anext__(self) -> Any:
+        single, subgraphs = self._shape
+        while True:
+            ns, mode, chunk = await super().__anext__()
+            if mode in self._printed:
+                _print_event(ns, mode, chunk)
+            if mode in self._shown:
+                if subgraphs:
+                    return (ns, chunk) if single else (ns, mode, chunk)
+                return chunk if single else (mode, chunk)
+
+
+def _print_event(ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+    """Print one event as LangGraph's ``print_mode`` does: ``[mode]`` in bold, a subgraph's
+    ``[graph=namespace]`` in yellow, then the chunk's ``repr``."""
+    parts = [f"\033[1m[{mode}]\033[0m"]
+    if ns:
+        parts.append(f"\033[1;30;33m[graph={ns}]\033[0m")
+    parts.append(repr(chunk))
+    print(" ".join(parts))  # noqa: T201
 
 
 def nested(config: dict[str, Any] | None) -> bool:
