@@ -536,3 +536,34 @@ def test_duplicate_subgraph_names_are_refused() -> None:
     with pytest.raises(ValueError, match="duplicate subgraph 'inner'") as info:
         g.compile().get_graph(xray=True).draw_mermaid()
     assert isinstance(info.value, DuplicateSubgraphError)
+
+
+def test_react_agent_drawing_names_its_tools() -> None:
+    pytest.importorskip("langchain_core")
+    from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+    from langchain_core.tools import tool
+
+    from actorgraph.prebuilt import create_react_agent
+
+    class Model(FakeMessagesListChatModel):
+        def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+            return self
+
+    @tool
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return "sunny"
+
+    drawing = create_react_agent(Model(responses=[]), [get_weather]).get_graph()
+    # observed from LangGraph 1.2's create_react_agent with the same tool
+    assert drawing.draw_mermaid() == (
+        "---\nconfig:\n  flowchart:\n    curve: linear\n---\ngraph TD;\n"
+        "\t__start__([<p>__start__</p>]):::first\n\tagent(agent)\n"
+        "\ttools(tools<hr/><small><em>__tools = get_weather</em></small>)\n"
+        "\t__end__([<p>__end__</p>]):::last\n\t__start__ --> agent;\n\tagent -.-> __end__;\n"
+        "\tagent -.-> tools;\n\ttools --> agent;\n\tclassDef default fill:#f2f0ff,line-height:1.2\n"
+        "\tclassDef first fill-opacity:0\n\tclassDef last fill:#bfb6fc\n")
+    assert drawing.to_json()["nodes"][2] == {
+        "id": "tools", "type": "runnable",
+        "data": {"id": ["langgraph", "prebuilt", "tool_node", "ToolNode"], "name": "tools"},
+        "metadata": {"__tools": ["get_weather"]}}

@@ -25,6 +25,8 @@ from ._errors import DrawError, DuplicateSubgraphError, RendererNotFoundError
 # (observed from LangGraph 1.2), kept so that tools reading LangGraph's JSON read ours.
 _FUNCTION_TAG = ["langgraph", "_internal", "_runnable", "RunnableCallable"]
 _SUBGRAPH_TAG = ["langgraph", "graph", "state", "CompiledStateGraph"]
+_TOOL_NODE_TAG = ["langgraph", "prebuilt", "tool_node", "ToolNode"]
+_TAGS = {"subgraph": _SUBGRAPH_TAG, "tools": _TOOL_NODE_TAG}
 
 # LangGraph discovers edges by simulating up to this many steps from START; a graph whose every
 # path loops forever gets a conditional edge to END from the node its last simulated step ran.
@@ -68,7 +70,7 @@ class NodeStyles:
 class Node(NamedTuple):
     """A node of a :class:`DrawableGraph`: ``id`` (``sub:inner`` inside an expanded subgraph),
     ``name`` (its name in the graph that defines it), ``data`` (what runs it: ``"function"``,
-    ``"subgraph"`` or ``None`` for ``START``/``END``) and ``metadata``."""
+    ``"subgraph"``, ``"tools"`` (a ``ToolNode``) or ``None`` for ``END``) and ``metadata``."""
 
     id: str
     name: str
@@ -140,8 +142,8 @@ class DrawableGraph:
         graph = cls(name=name)
         graph.nodes[START] = Node(START, START, "function")
         for node, spec in builder.nodes.items():
-            graph.nodes[node] = Node(node, node, "subgraph" if spec.subgraph is not None else "function",
-                                     _metadata(spec, interrupt_before, interrupt_after))
+            kind = "subgraph" if spec.subgraph is not None else "tools" if _tools(spec.fn) else "function"
+            graph.nodes[node] = Node(node, node, kind, _metadata(spec, interrupt_before, interrupt_after))
         for source, target, conditional, label in found:
             graph._link(source, target, None if label in ("", target) else label, conditional)
         termini = sorted({t for _, t, _, _ in found if t != END} - {s for s, _, _, _ in found})
@@ -316,7 +318,7 @@ class DrawableGraph:
         for node in self.nodes.values():
             entry: dict[str, Any] = {"id": node.id}
             if node.data is not None:
-                tag = _SUBGRAPH_TAG if node.data == "subgraph" else _FUNCTION_TAG
+                tag = _TAGS.get(node.data, _FUNCTION_TAG)
                 entry["type"] = "runnable"
                 entry["data"] = {"id": list(tag), "name": node.id}
             if node.metadata is not None:
@@ -483,10 +485,19 @@ def _metadata(spec: Any, before: Sequence[str], after: Sequence[str]) -> dict[st
         metadata["__interrupt"] = "before"
     elif is_after:
         metadata["__interrupt"] = "after"
-    tools = getattr(spec.fn, "tools_by_name", None)
-    if isinstance(tools, Mapping) and tools:
-        metadata["__tools"] = list(tools)
+    tools = _tools(spec.fn)
+    if tools:
+        metadata["__tools"] = tools
     return metadata or None
+
+
+def _tools(fn: Any) -> list[str]:
+    """The tool names of a tool node (a ``ToolNode``, possibly wrapped as a Runnable node)."""
+    for candidate in (fn, getattr(fn, "runnable", None)):
+        tools = getattr(candidate, "tools_by_name", None)
+        if isinstance(tools, Mapping) and tools:
+            return list(tools)
+    return []
 
 
 def _single_end(graph: DrawableGraph, side: str, exclude: str | None = None) -> Node | None:
