@@ -567,3 +567,27 @@ def test_react_agent_drawing_names_its_tools() -> None:
         "id": "tools", "type": "runnable",
         "data": {"id": ["langgraph", "prebuilt", "tool_node", "ToolNode"], "name": "tools"},
         "metadata": {"__tools": ["get_weather"]}}
+
+
+def test_json_type_tags_of_runnable_and_callable_nodes() -> None:
+    pytest.importorskip("langchain_core")
+    from langchain_core.runnables import RunnableLambda
+
+    class Callable_:
+        def __call__(self, s: S) -> dict[str, Any]:
+            return {"x": 3}
+
+    g = StateGraph(S)
+    g.add_node("lam", RunnableLambda(lambda s: {"x": 1}))
+    g.add_node("seq", RunnableLambda(lambda s: s) | RunnableLambda(lambda s: {"x": 2}))
+    g.add_node("callable", Callable_())
+    g.add_edge(START, "lam").add_edge("lam", "seq").add_edge("seq", "callable")
+    # observed from LangGraph 1.2 for the same nodes
+    assert g.compile().get_graph().to_json()["nodes"][1:4] == [
+        {"id": "lam", "type": "runnable",
+         "data": {"id": ["langchain_core", "runnables", "base", "RunnableLambda"], "name": "lam"}},
+        {"id": "seq", "type": "runnable",
+         "data": {"id": ["langchain", "schema", "runnable", "RunnableSequence"], "name": "seq"}},
+        {"id": "callable", "type": "runnable",
+         "data": {"id": ["langgraph", "_internal", "_runnable", "RunnableCallable"], "name": "callable"}},
+    ]

@@ -18,15 +18,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .. import _langchain
 from ._constants import END, START
 from ._errors import DrawError, DuplicateSubgraphError, RendererNotFoundError
 
 # The type tags LangGraph 1.2's ``to_json()`` gives a function node and a subgraph node
 # (observed from LangGraph 1.2), kept so that tools reading LangGraph's JSON read ours.
-_FUNCTION_TAG = ["langgraph", "_internal", "_runnable", "RunnableCallable"]
-_SUBGRAPH_TAG = ["langgraph", "graph", "state", "CompiledStateGraph"]
-_TOOL_NODE_TAG = ["langgraph", "prebuilt", "tool_node", "ToolNode"]
-_TAGS = {"subgraph": _SUBGRAPH_TAG, "tools": _TOOL_NODE_TAG}
+_FUNCTION_TAG = ("langgraph", "_internal", "_runnable", "RunnableCallable")
+_SUBGRAPH_TAG = ("langgraph", "graph", "state", "CompiledStateGraph")
+_TOOL_NODE_TAG = ("langgraph", "prebuilt", "tool_node", "ToolNode")
 
 # LangGraph discovers edges by simulating up to this many steps from START; a graph whose every
 # path loops forever gets a conditional edge to END from the node its last simulated step ran.
@@ -69,8 +69,9 @@ class NodeStyles:
 
 class Node(NamedTuple):
     """A node of a :class:`DrawableGraph`: ``id`` (``sub:inner`` inside an expanded subgraph),
-    ``name`` (its name in the graph that defines it), ``data`` (what runs it: ``"function"``,
-    ``"subgraph"``, ``"tools"`` (a ``ToolNode``) or ``None`` for ``END``) and ``metadata``."""
+    ``name`` (its name in the graph that defines it), ``data`` (what runs it, as the type tag
+    LangGraph's JSON gives it, e.g. ``("langgraph", "graph", "state", "CompiledStateGraph")``
+    for a subgraph; ``None`` for ``END``) and ``metadata``."""
 
     id: str
     name: str
@@ -140,10 +141,9 @@ class DrawableGraph:
         found = sorted((s, t, c, label) for s, t, c, label in candidates
                        if s in ran and (t == END or t in ran))
         graph = cls(name=name)
-        graph.nodes[START] = Node(START, START, "function")
+        graph.nodes[START] = Node(START, START, _FUNCTION_TAG)
         for node, spec in builder.nodes.items():
-            kind = "subgraph" if spec.subgraph is not None else "tools" if _tools(spec.fn) else "function"
-            graph.nodes[node] = Node(node, node, kind, _metadata(spec, interrupt_before, interrupt_after))
+            graph.nodes[node] = Node(node, node, _tag(spec), _metadata(spec, interrupt_before, interrupt_after))
         for source, target, conditional, label in found:
             graph._link(source, target, None if label in ("", target) else label, conditional)
         termini = sorted({t for _, t, _, _ in found if t != END} - {s for s, _, _, _ in found})
@@ -318,9 +318,8 @@ class DrawableGraph:
         for node in self.nodes.values():
             entry: dict[str, Any] = {"id": node.id}
             if node.data is not None:
-                tag = _TAGS.get(node.data, _FUNCTION_TAG)
                 entry["type"] = "runnable"
-                entry["data"] = {"id": list(tag), "name": node.id}
+                entry["data"] = {"id": list(node.data), "name": node.id}
             if node.metadata is not None:
                 entry["metadata"] = node.metadata
             nodes.append(entry)
@@ -489,6 +488,25 @@ def _metadata(spec: Any, before: Sequence[str], after: Sequence[str]) -> dict[st
     if tools:
         metadata["__tools"] = tools
     return metadata or None
+
+
+def _tag(spec: Any) -> tuple[str, ...]:
+    """The type tag of what runs a node, as LangGraph 1.2's ``to_json()`` names it: a subgraph,
+    a ``ToolNode``, a LangChain Runnable (its serialization id), or a function."""
+    if spec.subgraph is not None:
+        return _SUBGRAPH_TAG
+    if _tools(spec.fn):
+        return _TOOL_NODE_TAG
+    runnable = getattr(spec.fn, "runnable", None)
+    if runnable is not None and _langchain.is_runnable(runnable):
+        try:
+            if hasattr(runnable, "lc_id") and runnable.is_lc_serializable():
+                return tuple(runnable.lc_id())
+        except Exception:  # a Runnable whose class cannot say: named by its class
+            pass
+        cls = type(runnable)
+        return (*cls.__module__.split("."), cls.__name__)
+    return _FUNCTION_TAG
 
 
 def _tools(fn: Any) -> list[str]:
