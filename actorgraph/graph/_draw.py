@@ -14,6 +14,7 @@ import dataclasses
 import enum
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -396,7 +397,7 @@ class DrawableGraph:
         output_file_path: str | None = None,
         draw_method: Any = MermaidDrawMethod.API,
         background_color: str = "white",
-        padding: int = 10,
+        padding: int = 10,  # (LangGraph's; mmdc and dot pad by themselves)
         frontmatter_config: dict[str, Any] | None = None,
         **_ignored: Any,
     ) -> bytes:
@@ -421,8 +422,6 @@ class DrawableGraph:
         text = self.draw_mermaid(curve_style=curve_style, node_colors=node_colors,
                                  wrap_label_n_words=wrap_label_n_words,
                                  frontmatter_config=frontmatter_config)
-        import tempfile
-
         with tempfile.TemporaryDirectory() as tmp:
             src, dst = Path(tmp, "graph.mmd"), Path(tmp, "graph.png")
             src.write_text(text, encoding="utf-8")
