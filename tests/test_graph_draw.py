@@ -591,3 +591,20 @@ def test_json_type_tags_of_runnable_and_callable_nodes() -> None:
         {"id": "callable", "type": "runnable",
          "data": {"id": ["langgraph", "_internal", "_runnable", "RunnableCallable"], "name": "callable"}},
     ]
+
+
+def test_an_error_handler_is_drawn_as_an_unlinked_node() -> None:
+    from actorgraph.errors import NodeError
+
+    def handler(s: S, error: NodeError) -> dict[str, Any]:
+        return {"x": -1}
+
+    g = StateGraph(S)
+    g.add_node("a", f, error_handler=handler).add_node("b", f).add_edge(START, "a").add_edge("a", "b")
+    # observed from LangGraph 1.2: the handler's node comes before its node, with no edges, so
+    # the drawing has no single first/last node (START and END lose their shapes)
+    assert g.compile().get_graph().draw_mermaid() == (
+        "---\nconfig:\n  flowchart:\n    curve: linear\n---\ngraph TD;\n\t__start__(<p>__start__</p>)\n"
+        "\t__error_handler__a(__error_handler__a)\n\ta(a)\n\tb(b)\n\t__end__(<p>__end__</p>)\n"
+        "\t__start__ --> a;\n\ta --> b;\n\tb --> __end__;\n\tclassDef default fill:#f2f0ff,line-height:1.2\n"
+        "\tclassDef first fill-opacity:0\n\tclassDef last fill:#bfb6fc\n")

@@ -28,6 +28,7 @@ from ._errors import DrawError, DuplicateSubgraphError, RendererNotFoundError
 _FUNCTION_TAG = ("langgraph", "_internal", "_runnable", "RunnableCallable")
 _SUBGRAPH_TAG = ("langgraph", "graph", "state", "CompiledStateGraph")
 _TOOL_NODE_TAG = ("langgraph", "prebuilt", "tool_node", "ToolNode")
+_DEFAULT_HANDLER = "__default_error_handler__"  # (set_node_defaults(error_handler=...)'s node)
 
 # LangGraph discovers edges by simulating up to this many steps from START; a graph whose every
 # path loops forever gets a conditional edge to END from the node its last simulated step ran.
@@ -143,8 +144,14 @@ class DrawableGraph:
                        if s in ran and (t == END or t in ran))
         graph = cls(name=name)
         graph.nodes[START] = Node(START, START, _FUNCTION_TAG)
+        defaults = getattr(builder, "node_defaults", {})
         for node, spec in builder.nodes.items():
+            if getattr(spec, "error_handler", None) is not None:  # (LangGraph draws handlers unlinked)
+                handler = f"__error_handler__{node}"
+                graph.nodes[handler] = Node(handler, handler, _FUNCTION_TAG)
             graph.nodes[node] = Node(node, node, _tag(spec), _metadata(spec, interrupt_before, interrupt_after))
+        if "error_handler" in defaults:  # (drawn even when every node has its own, as LangGraph)
+            graph.nodes[_DEFAULT_HANDLER] = Node(_DEFAULT_HANDLER, _DEFAULT_HANDLER, _FUNCTION_TAG)
         for source, target, conditional, label in found:
             graph._link(source, target, None if label in ("", target) else label, conditional)
         termini = sorted({t for _, t, _, _ in found if t != END} - {s for s, _, _, _ in found})

@@ -49,6 +49,10 @@ class _NodeSpec:
         self.error_handler: Callable[..., Any] | None = None
 
 
+DEFAULT_ERROR_HANDLER = "__default_error_handler__"
+"""The node name of the error handler given by ``set_node_defaults(error_handler=...)``."""
+
+
 class StateGraph:
     """A graph whose nodes read and write a shared state, run as BSP super-steps.
 
@@ -180,26 +184,42 @@ class StateGraph:
         self,
         *,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
-        cache_policy: Any = None,
-        error_handler: Any = None,
-        timeout: Any = None,
+        cache_policy: CachePolicy | None = None,
+        error_handler: Callable[..., Any] | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
     ) -> StateGraph:
-        """Policies for every node of this graph that ``add_node`` gave none of its own,
-        applied at ``compile()`` (not inherited by subgraphs), as LangGraph 1.2's.
+        """Policies for every node that ``add_node`` gave none of its own, applied at
+        ``compile()`` (not inherited by subgraphs), as LangGraph 1.2's.
 
-        ``retry_policy``: a :class:`RetryPolicy` or a sequence of them. ``cache_policy``,
-        ``error_handler`` and ``timeout`` are LangGraph's other defaults, which this builder
-        does not support yet: giving one raises ``NotImplementedError`` naming it (rather than
-        silently ignoring it).
+        ``retry_policy`` (a :class:`RetryPolicy` or a sequence of them), ``cache_policy``,
+        ``timeout`` (seconds, a ``timedelta`` or a :class:`TimeoutPolicy`; a sync node then
+        fails to compile, as with its own timeout) and ``error_handler`` (one handler for every
+        node without one, run as the node ``__default_error_handler__``). Called again, it
+        replaces the defaults it is given and keeps the others.
         """
-        for option, value in (("cache_policy", cache_policy), ("error_handler", error_handler),
-                              ("timeout", timeout)):
-            if value is not None:
-                raise NotImplementedError(f"set_node_defaults({option}=...) is not supported yet")
         if retry_policy is not None:
             self.node_defaults["retry_policy"] = (
                 (retry_policy,) if isinstance(retry_policy, RetryPolicy) else tuple(retry_policy))
+        if cache_policy is not None:
+            self.node_defaults["cache_policy"] = cache_policy
+        if error_handler is not None:
+            self.node_defaults["error_handler"] = error_handler
+        if timeout is not None:
+            self.node_defaults["timeout"] = TimeoutPolicy.coerce(timeout)
         return self
+
+    def _node_policies(self, spec: _NodeSpec) -> tuple[tuple[RetryPolicy, ...], TimeoutPolicy | None,
+                                                        CachePolicy | None, Any, str]:
+        """A node's retry policies, timeout, cache policy, error handler and the handler's node
+        name: its own, else the graph's defaults (``set_node_defaults``)."""
+        defaults = self.node_defaults
+        handler, hname = spec.error_handler, f"__error_handler__{spec.name}"
+        if handler is None and "error_handler" in defaults:
+            handler, hname = defaults["error_handler"], DEFAULT_ERROR_HANDLER
+        return (spec.retry_policy or defaults.get("retry_policy", ()),
+                spec.timeout if spec.timeout is not None else defaults.get("timeout"),
+                spec.cache_policy if spec.cache_policy is not None else defaults.get("cache_policy"),
+                handler, hname)
 
     def add_edge(self, start_key: str | Sequence[str], end_key: str) -> StateGraph:
         """``add_edge("a", "b")``: b runs after a. ``add_edge(["a", "b"], "c")``: c runs once,
@@ -401,21 +421,20 @@ class StateGraph:
                 reader = make_reader(schema)
                 call = NodeCall(spec.fn)
             triggers = (branch_channel(node), *joins_into.get(node, ()))
-            if spec.timeout is not None and not call.is_async and call.subgraph is None:
+            retry, timeout, cache_policy, error_handler, hname = self._node_policies(spec)
+            if timeout is not None and not call.is_async and call.subgraph is None:
                 raise GraphValidationError(
                     f"Node '{node}' has a timeout but is sync: node timeouts are only supported for "
                     "async nodes (a thread cannot be cancelled)")
             handler = None
-            if spec.error_handler is not None:
-                hname = f"__error_handler__{node}"
-                handler = NodeProgram(hname, NodeCall(spec.error_handler, extra=("error",)), reads, reader,
+            if error_handler is not None:
+                handler = NodeProgram(hname, NodeCall(error_handler, extra=("error",)), reads, reader,
                                       (), (), (), (), (), False)
             nodes[node] = NodeProgram(
                 node, call, reads, reader, triggers,
                 tuple(edges_from.get(node, ())), tuple(joins_from.get(node, ())),
-                tuple(self.branches.get(node, {}).values()),
-                spec.retry_policy or self.node_defaults.get("retry_policy", ()), spec.defer,
-                metadata=spec.metadata, timeout=spec.timeout, cache_policy=spec.cache_policy,
+                tuple(self.branches.get(node, {}).values()), retry, spec.defer,
+                metadata=spec.metadata, timeout=timeout, cache_policy=cache_policy,
                 error_handler=handler,
             )
         validator = make_validator(self.state_schema)
