@@ -608,3 +608,24 @@ def test_an_error_handler_is_drawn_as_an_unlinked_node() -> None:
         "\t__error_handler__a(__error_handler__a)\n\ta(a)\n\tb(b)\n\t__end__(<p>__end__</p>)\n"
         "\t__start__ --> a;\n\ta --> b;\n\tb --> __end__;\n\tclassDef default fill:#f2f0ff,line-height:1.2\n"
         "\tclassDef first fill-opacity:0\n\tclassDef last fill:#bfb6fc\n")
+
+
+def test_edges_and_joins_into_the_same_node() -> None:
+    def build(edges: Callable[[Any], None], names: str) -> str:
+        g = StateGraph(S)
+        for n in names:
+            g.add_node(n, f)
+        edges(g)
+        return str(g.compile().get_graph().draw_mermaid(with_styles=False))
+
+    # observed from LangGraph 1.2: a plain edge a -> c reaches c though the join [a, b] -> c
+    # never completes (b is unreachable); b keeps no edges
+    assert build(lambda g: g.add_edge(START, "a").add_edge("a", "c").add_edge(["a", "b"], "c")
+                 .add_edge("c", "d"), "abcd") == (
+        "graph TD;\n\t__start__ --> a;\n\ta --> c;\n\tc --> d;\n\td --> __end__;\n")
+    # observed from LangGraph 1.2: a join in a loop that never ends; the node its last
+    # simulated step ran gets a conditional edge to END
+    assert build(lambda g: g.add_edge(START, "a").add_edge(START, "b").add_edge(["a", "b"], "c")
+                 .add_edge("c", "a"), "abc") == (
+        "graph TD;\n\t__start__ --> a;\n\t__start__ --> b;\n\ta --> c;\n\tb --> c;\n\tc --> a;\n"
+        "\ta -.-> __end__;\n")

@@ -139,7 +139,9 @@ class DrawableGraph:
             for target in spec.destinations:
                 candidates.add((node, target, True, labels.get(node, {}).get(target, target)))
 
-        ran, last_step = _simulate(candidates, joins)
+        direct = {(src, t) for src, t, _, _ in candidates} - {(src, t) for ss, t in joins for src in ss}
+        direct |= {(src, t) for src, t in builder.edges}  # (an edge that is also part of a join)
+        ran, last_step = _simulate(direct, joins)
         found = sorted((s, t, c, label) for s, t, c, label in candidates
                        if s in ran and (t == END or t in ran))
         graph = cls(name=name)
@@ -447,14 +449,13 @@ _LABEL_ESCAPES = {"[": "#91;", "]": "#93;", "(": "#40;", ")": "#41;", "{": "#123
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
-def _simulate(candidates: set[tuple[str, str, bool, str]],
+def _simulate(direct: set[tuple[str, str]],
               joins: list[tuple[frozenset[str], str]]) -> tuple[set[str], set[str]]:
-    """Which nodes a run from START can reach (every branch taken), and the nodes of the last
-    simulated step (of a graph whose paths never end)."""
-    joined = {(s, t) for sources, t in joins for s in sources}
+    """Which nodes a run from START can reach (every branch taken) through ``direct`` edges and
+    ``joins``, and the nodes of the last simulated step (of a graph whose paths never end)."""
     follow: dict[str, set[str]] = {}
-    for s, t, _, _ in candidates:
-        if t != END and (s, t) not in joined:
+    for s, t in direct:
+        if t != END:
             follow.setdefault(s, set()).add(t)
     arrived: list[set[str]] = [set() for _ in joins]
     step: set[str] = {START}
