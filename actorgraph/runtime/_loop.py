@@ -150,6 +150,7 @@ class Run:
         self.resume_by_id: dict[str, Any] = {}  # interrupt id -> the answer this resume brings
         self.spare_answers: list[Any] = []  # a resume value no pending interrupt claimed yet
         self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []
+        self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
         self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
         self.paused = False
         self.skip_breakpoint = False
@@ -346,7 +347,9 @@ class Run:
                     if "updates" in self.modes and not task.node.hidden:
                         self._emit("updates", {task.name: self._task_update(task),
                                                "__metadata__": {"cached": True}})
-            persist.done_writes = {}
+            # what is left: results of functional-API task calls (actorgraph.func), found again
+            # when the entrypoint calls them
+            self.call_writes, persist.done_writes = persist.done_writes, {}
         self.finished = []
         cached: list[tuple[Task, Any]] | None = None
         if program.cache is not None and todo:
@@ -579,6 +582,8 @@ class Run:
         pairs = [(k, v) for k, v in task.writes if k in writable]
         if not pairs:
             return None
+        if self.program.root_key:  # (LangGraph: the value itself, not {"__root__": value})
+            return pairs[-1][1]
         keys = [k for k, _ in pairs]
         if len(set(keys)) < len(keys):
             return [dict([p]) for p in pairs]
@@ -670,6 +675,8 @@ class Run:
         ``interrupt()``)."""
         program = self.program
         if program.root_key:
+            if self.interrupts:  # (as LangGraph: the questions, not the value)
+                return {INTERRUPT: list(self.interrupts)}
             return self.state.values(("__root__",)).get("__root__")
         out = self.state.values(program.output_keys)
         if self.interrupts:

@@ -93,6 +93,9 @@ class Persistence:
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
         # writes of the Commands given to the loaded checkpoint (its NULL task's pending writes)
         self.null_writes: list[tuple[str, Any]] = []
+        # pending writes of functional-API task calls (actorgraph.func) still to save when a
+        # step pauses or fails: (task, writes)
+        self.call_writes: list[tuple[Task, list[tuple[str, Any]]]] = []
         # The run's max_version when the last checkpoint was written (or loaded): a channel
         # with a newer version changed since, so the next checkpoint stores its value.
         self.saved_version = 0
@@ -301,6 +304,12 @@ class Persistence:
         for task, interrupts, answers in interrupted:
             await self.saver.aput_writes(config, [(INTERRUPT, tuple(interrupts)), (RESUME, list(answers))],
                                          task.id, task_path_str(task.path))
+        await self._save_calls(config)
+
+    async def _save_calls(self, config: dict[str, Any]) -> None:
+        calls, self.call_writes = self.call_writes, []
+        for task, writes in calls:
+            await self.saver.aput_writes(config, writes, task.id, task_path_str(task.path))
 
     async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]]) -> None:
         """A step did not complete (a task failed, or the run was cancelled): keep the writes
@@ -315,6 +324,7 @@ class Persistence:
                 await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
             for task, exc in failed:
                 await self.saver.aput_writes(config, [(ERROR, repr(exc))], task.id, task_path_str(task.path))
+            await self._save_calls(config)
 
 
 def restore(state: RunState, checkpoint: Checkpoint, clearing: frozenset[str]) -> None:

@@ -65,6 +65,8 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
     for task in tasks:
         writes = done.get(task.id)
         result = None if writes is None else {k: v for k, v in writes if k in writable}
+        if result is not None and graph._program.root_key:  # (LangGraph: the value itself)
+            result = result.get("__root__")
         state = None
         if node_subgraph(task.node.call) is not None:  # where the subgraph it runs keeps its state
             task_ns = f"{task.name}:{task.id}"

@@ -259,6 +259,14 @@ async def route_branches(run: Run, task: Task, writes: list[tuple[str, Any]]) ->
         _goto_writes(run, task.node.name, dests, writes)
 
 
+class ChannelWrites(tuple):  # type: ignore[type-arg]
+    """A node result that is its ``(channel, value)`` writes as such, unchecked: what an
+    ``actorgraph.func`` entrypoint's node returns (its return value and the value saved for
+    ``previous``)."""
+
+    __slots__ = ()
+
+
 def _collect(run: Run, node: NodeProgram, result: Any, pairs: list[tuple[str, Any]], gotos: list[Any]) -> None:
     """What a node returned, by LangGraph's rules: ``None`` writes nothing; a ``Command`` its
     ``update`` and ``goto``; a list or tuple holding a ``Command`` each item in turn (Commands as
@@ -268,6 +276,9 @@ def _collect(run: Run, node: NodeProgram, result: Any, pairs: list[tuple[str, An
         return
     if isinstance(result, Command):
         _collect_command(run, node, result, pairs, gotos)
+        return
+    if type(result) is ChannelWrites:  # the functional API's entrypoint (actorgraph.func)
+        pairs.extend(result)
         return
     if isinstance(result, (list, tuple)) and result:
         if any(isinstance(r, Command) for r in result):

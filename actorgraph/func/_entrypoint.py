@@ -1,0 +1,213 @@
+"""``@entrypoint``: a function of one input, run as a one-node graph on the actor runtime.
+
+The function becomes a :class:`~actorgraph.runtime.CompiledGraph` whose program has one node
+(named after the function), triggered by the input (``__start__``) and run by its node actor
+like any node; it writes two channels: ``__root__`` (the return value: the run's output, its
+``values``, what ``get_state`` shows) and ``__previous__`` (what the next run on the thread gets
+as ``previous``; ``entrypoint.final(value=..., save=...)`` sets it apart from the return
+value). Its task calls (``@task``) run in a task group opened around the function, started by
+the run's task actors (see :mod:`._task`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from ..actors._group import TaskGroup
+from ..channels import EphemeralValue, LastValue, Topic
+from ..errors import GraphInterrupt
+from ..graph._constants import START, TASKS
+from ..graph._program import NodeCall, NodeProgram, Program
+from ..runtime import CompiledGraph
+from ..runtime._context import TaskContext, current_task
+from ..runtime._task import ChannelWrites
+from ..types import RetryPolicy
+from ._task import Caller, Scope, current_caller, _in_thread
+
+ROOT = "__root__"
+PREVIOUS = "__previous__"
+INJECTED = ("previous", "config", "writer", "store", "runtime")
+"""Keyword parameters an entrypoint function may declare (as in LangGraph)."""
+
+V = TypeVar("V")
+S = TypeVar("S")
+
+
+class CompiledEntrypoint(CompiledGraph):
+    """What ``@entrypoint`` returns: a compiled graph of one node (``invoke``, ``ainvoke``,
+    ``stream``, ``astream``, ``get_state``, ``get_state_history``, ``update_state`` and their
+    async twins), usable as a node of a ``StateGraph`` too."""
+
+    func: Callable[..., Any]
+    context_schema: Any
+
+    def __repr__(self) -> str:
+        return f"<entrypoint {self.name!r}>"
+
+
+class entrypoint:  # noqa: N801  (LangGraph's name)
+    """Decorator making a workflow function of one input a runnable, checkpointed graph::
+
+        @entrypoint(checkpointer=InMemorySaver())
+        def workflow(topic: str, *, previous: Any = None) -> dict:
+            essay = write_essay(topic).result()   # a @task call
+            return {"essay": essay}
+
+    ``checkpointer``: a saver (needed for ``previous``, ``interrupt()``/resume and the state
+    API); ``store``: a store (injected as ``store``); ``context_schema``: the type of
+    ``context=`` (only recorded); ``retry_policy``: retries of the whole function. ``cache`` is
+    not supported (``NotImplementedError``).
+
+    The function (sync or async) takes the input as its first positional parameter and may
+    declare the keyword parameters ``previous`` (the value saved by the last run on the
+    thread), ``config``, ``writer`` (the ``custom`` stream writer), ``store`` and ``runtime``.
+    Its return value is the run's output; ``entrypoint.final(value=..., save=...)`` returns
+    ``value`` and saves ``save`` for the next run's ``previous``. A sync function runs in a
+    worker thread (its task calls' ``.result()`` block that thread, not the event loop).
+    """
+
+    @dataclasses.dataclass(frozen=True)
+    class final(Generic[V, S]):  # noqa: N801  (LangGraph's name)
+        """Return ``value`` from the entrypoint and save ``save`` as the next run's ``previous``."""
+
+        value: V
+        save: S
+
+    def __init__(
+        self,
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        context_schema: Any = None,
+        cache_policy: Any = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+    ) -> None:
+        if cache is not None or cache_policy is not None:
+            raise NotImplementedError("entrypoint(cache=..., cache_policy=...): actorgraph has no task cache")
+        self.checkpointer = checkpointer
+        self.store = store
+        self.context_schema = context_schema
+        if retry_policy is None:
+            self.retry_policy: tuple[RetryPolicy, ...] = ()
+        elif isinstance(retry_policy, RetryPolicy):
+            self.retry_policy = (retry_policy,)
+        else:
+            self.retry_policy = tuple(retry_policy)
+
+    def __call__(self, func: Callable[..., Any]) -> CompiledEntrypoint:
+        """Compile ``func`` (``TypeError`` naming it when it takes no input parameter)."""
+        if not callable(func):
+            raise TypeError(f"@entrypoint needs a function, got {type(func).__name__}")
+        name = getattr(func, "__name__", None) or type(func).__name__
+        body = _Body(func, name)
+        node = NodeProgram(name, NodeCall(body.run), (START,), _start_value, (START,), (), (), (),
+                           self.retry_policy, False)
+        start = NodeProgram(START, NodeCall(_identity), (START,), _start_value, (), (), (), (), (), False,
+                            hidden=True)
+        channels: dict[str, Any] = {
+            START: EphemeralValue(Any, START),
+            TASKS: Topic(Any, TASKS),
+            ROOT: LastValue(Any, ROOT),
+            PREVIOUS: LastValue(Any, PREVIOUS),
+        }
+        program = Program(
+            name, channels, (ROOT,), (), (ROOT,), {START: start, name: node}, {}, _root_value,
+            frozenset({START, TASKS}), True, frozenset({ROOT}), {}, (ROOT,),
+        )
+        compiled = CompiledEntrypoint(program, checkpointer=self.checkpointer, store=self.store)
+        compiled.func = func
+        compiled.context_schema = self.context_schema
+        functools.update_wrapper(compiled, func, updated=())  # type: ignore[arg-type]
+        return compiled
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _start_value(values: dict[str, Any]) -> Any:
+    return values.get(START)
+
+
+def _root_value(values: dict[str, Any]) -> Any:
+    return values.get(ROOT)
+
+
+class _Body:
+    """The entrypoint node's function: calls the user's function with its injected
+    parameters inside a task group for its task calls; returns the node's writes."""
+
+    def __init__(self, func: Callable[..., Any], name: str) -> None:
+        self.func = func
+        self.name = name
+        self.is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+            getattr(func, "__call__", None))
+        try:
+            params = list(inspect.signature(func).parameters.values())
+        except (TypeError, ValueError):
+            params = []
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if not positional and not any(p.kind == p.VAR_POSITIONAL for p in params) and params is not None:
+            if params or _has_signature(func):
+                raise TypeError(f"entrypoint '{name}' must take the input as its first positional parameter")
+        first = positional[0] if positional else None
+        self.inject = tuple(p.name for p in params if p.name in INJECTED and p is not first
+                            and p.kind != p.VAR_KEYWORD)
+
+    async def run(self, value: Any) -> Any:
+        ctx = current_task.get()
+        assert ctx is not None
+        run = ctx.run
+        kwargs = self._kwargs(ctx, run) if self.inject else {}
+        asked: GraphInterrupt | None = None
+        failure: Exception | None = None
+        result: Any = None
+        async with TaskGroup() as group:
+            scope = Scope(run, group)
+            token = current_caller.set(Caller(scope, ctx.task))
+            try:
+                if self.is_async:
+                    result = await self.func(value, **kwargs)
+                else:
+                    result = await _in_thread(functools.partial(self.func, value, **kwargs))
+            except GraphInterrupt as exc:
+                asked = exc  # task calls still running finish: their results are kept
+            except Exception as exc:
+                failure = exc
+                group.cancel()
+            finally:
+                current_caller.reset(token)
+        if failure is not None:
+            raise failure
+        if asked is not None or scope.interrupts:
+            interrupts = list(scope.interrupts)
+            if asked is not None and id(asked) not in scope.asked:
+                interrupts.extend(asked.interrupts)  # the entrypoint's own interrupt()
+            seen: set[str] = set()
+            unique = tuple(i for i in interrupts if not (i.id in seen or seen.add(i.id)))  # type: ignore[func-returns-value]
+            raise GraphInterrupt(unique, tuple(ctx.answers))
+        if isinstance(result, entrypoint.final):
+            return ChannelWrites(((ROOT, result.value), (PREVIOUS, result.save)))
+        return ChannelWrites(((ROOT, result), (PREVIOUS, result)))
+
+    def _kwargs(self, ctx: TaskContext, run: Any) -> dict[str, Any]:
+        channel = run.state.channels[PREVIOUS]
+        previous = channel.get() if channel.is_available() else None
+        if previous is not None:  # get_runtime() shows it too
+            ctx._runtime = ctx.runtime.override(previous=previous)
+        out: dict[str, Any] = {}
+        for name in self.inject:
+            out[name] = previous if name == "previous" else ctx.injected(name)
+        return out
+
+
+def _has_signature(func: Callable[..., Any]) -> bool:
+    try:
+        inspect.signature(func)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,403 @@
+"""``@task``: a function whose calls inside an entrypoint run as tasks of the run.
+
+Calling a task inside a running entrypoint (or inside another task) returns a
+:class:`TaskFuture` at once; the call itself is an ``Execute`` message to the run's actor of
+that task name (a :class:`TaskActor`, spawned inline under the run's supervisor the first time
+the name is called), which starts it in the entrypoint's task group: several calls run
+concurrently. A finished call's return value is a pending write (``__return__``) of the step's
+checkpoint, saved as soon as it finishes (``sync``/``async`` durability; with ``exit``, when the
+run stops), so the entrypoint run again after an interrupt or a crash gets it back instead of
+calling the function again. Call ids are deterministic: the caller's task id, the step, the
+task's name and the call's index among the caller's calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+
+import anyio
+import anyio.from_thread
+
+from .._log import enabled, get_logger
+from ..actors import SyncActor
+from ..actors._slot import Slot, current_backend
+from ..errors import GraphBubbleUp, GraphInterrupt, NodeCancelledError
+from ..graph._program import NodeCall, NodeProgram
+from ..runtime._algo import PUSH, Task, task_id
+from ..runtime._context import TaskContext, current_task
+from ..runtime._persist import NO_WRITES, task_path_str
+from ..runtime._task import Execute, cancelling, is_cancelled
+from ..persistence._records import ERROR, INTERRUPT, RESUME
+from ..types import RetryPolicy
+
+if TYPE_CHECKING:
+    from ..actors._group import TaskGroup
+    from ..runtime._loop import Run
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+RETURN = "__return__"
+"""The channel name of a task call's pending write (LangGraph's)."""
+
+log = get_logger("func")
+
+
+class TaskFuture(Generic[T]):
+    """The result of a task call, to come: ``await future`` in async code, ``future.result()``
+    in sync code (an entrypoint running in a worker thread). Raises what the task raised."""
+
+    __slots__ = ("_loop_thread", "_done", "_value", "_error", "_waiters", "_event", "name")
+
+    def __init__(self, name: str, loop_thread: int) -> None:
+        self.name = name
+        self._loop_thread = loop_thread
+        self._done = False
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._waiters: list[Slot] | None = None
+        self._event: threading.Event | None = None
+
+    def done(self) -> bool:
+        """The call finished (returned or raised)."""
+        return self._done
+
+    def _finish(self, value: Any, error: BaseException | None) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._value = value
+        self._error = error
+        waiters = self._waiters
+        if waiters is not None:
+            self._waiters = None
+            for slot in waiters:
+                if not slot.done():
+                    slot.set_result(None)
+        if self._event is not None:
+            self._event.set()
+
+    def _outcome(self) -> T:
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[no-any-return]
+
+    def result(self, timeout: float | None = None) -> T:
+        """Wait for the call (blocking this thread) and return its value, or raise its error.
+
+        In async code, ``await`` the future instead: blocking the event loop's thread would
+        deadlock the run (``RuntimeError``, unless the call is already done).
+        """
+        if self._done:
+            return self._outcome()
+        if threading.get_ident() == self._loop_thread:
+            raise RuntimeError(
+                f"TaskFuture.result() of task '{self.name}' called on the event loop's thread before "
+                "the task finished: use 'await future' in an async entrypoint"
+            )
+        if self._event is None:
+            anyio.from_thread.run_sync(self._make_event)
+        assert self._event is not None
+        if not self._event.wait(timeout):
+            raise TimeoutError(f"task '{self.name}' did not finish within {timeout} s")
+        return self._outcome()
+
+    def _make_event(self) -> None:  # (on the loop's thread: no race with _finish)
+        self._event = threading.Event()
+        if self._done:
+            self._event.set()
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        if not self._done:
+            slot = current_backend().new_slot()
+            if self._waiters is None:
+                self._waiters = [slot]
+            else:
+                self._waiters.append(slot)
+            yield from slot.__await__()
+        return self._outcome()
+
+    def __repr__(self) -> str:
+        state = "done" if self._done else "pending"
+        return f"<TaskFuture {self.name!r} {state}>"
+
+
+class Caller:
+    """Who is calling tasks: the entrypoint's task or a task call's own (``index`` counts its
+    calls, which makes their ids), in the entrypoint's :class:`Scope`."""
+
+    __slots__ = ("scope", "task", "index")
+
+    def __init__(self, scope: Scope, task: Task) -> None:
+        self.scope = scope
+        self.task = task
+        self.index = 0
+
+
+class Scope:
+    """One execution of an entrypoint's task: the run, the task group where its calls run,
+    the calls' results found again on resume, the calls that stopped at ``interrupt()``."""
+
+    __slots__ = ("run", "group", "found", "interrupts", "asked", "running", "settled")
+
+    def __init__(self, run: Run, group: TaskGroup) -> None:
+        self.run = run
+        self.group = group
+        self.found = run.call_writes  # task id -> writes of calls finished before (a resume)
+        self.interrupts: list[Any] = []  # Interrupts of the calls that asked a question
+        self.asked: set[int] = set()  # (ids of their GraphInterrupts)
+        self.running = 0
+        self.settled = False  # async durability: the step's checkpoint is committed
+
+
+current_caller: ContextVar[Caller | None] = ContextVar("actorgraph_func_caller", default=None)
+
+
+class TaskActor(SyncActor):
+    """The actor of one task name in one run: it receives an ``Execute`` per call of the
+    task and starts the call in the calling entrypoint's task group (calls run concurrently).
+    ``executed`` counts the calls it started."""
+
+    def __init__(self, fn: TaskFunction[..., Any]) -> None:
+        self.fn = fn
+        self.executed = 0
+
+    def receive(self, message: Any) -> None:
+        task: Task = message.task
+        scope, future = message.barrier
+        self.executed += 1
+        scope.running += 1
+        scope.group.start_soon(_run_call, self.fn, scope, task, future,
+                               shielded=not self.fn.is_async)
+
+
+class TaskFunction(Generic[P, T]):
+    """What ``@task`` makes of a function: calling it inside an entrypoint returns a
+    :class:`TaskFuture`; ``name``, ``retry_policy`` and the wrapped ``func`` are attributes."""
+
+    def __init__(self, func: Callable[P, Any], *, name: str | None = None,
+                 retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None) -> None:
+        if not callable(func):
+            raise TypeError(f"@task needs a function, got {type(func).__name__}")
+        self.func = func
+        self.name = name or getattr(func, "__name__", None) or type(func).__name__
+        if retry_policy is None:
+            policies: tuple[RetryPolicy, ...] = ()
+        elif isinstance(retry_policy, RetryPolicy):
+            policies = (retry_policy,)
+        else:
+            policies = tuple(retry_policy)
+        self.retry_policy = policies
+        self.is_async = inspect.iscoroutinefunction(func)
+        # a task call is a Task of the run like a node's (its config, interrupt(), subgraphs)
+        self.node = NodeProgram(self.name, NodeCall(_never), (), _none, (), (), (), (), policies, False)
+        functools.update_wrapper(self, func)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> TaskFuture[T]:
+        """Start a call of the task; ``RuntimeError`` outside a running entrypoint."""
+        caller = current_caller.get()
+        if caller is None:
+            raise RuntimeError(
+                f"task '{self.name}' was called outside of an entrypoint: call tasks inside a function "
+                "decorated with @entrypoint (or inside another task)"
+            )
+        run = caller.scope.run
+        if threading.get_ident() == run.root.loop_thread:
+            return _schedule(self, caller, args, kwargs)
+        return anyio.from_thread.run_sync(_schedule, self, caller, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<task {self.name!r}>"
+
+
+def _never(_value: Any) -> Any:
+    raise AssertionError("a task call is not run as a node")
+
+
+def _none(_values: Any) -> Any:
+    return None
+
+
+def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> TaskFuture[Any]:
+    """(On the loop's thread.) The call's id and Task; its result if a run before finished
+    it, else an ``Execute`` to the task name's actor."""
+    scope = caller.scope
+    run = scope.run
+    index = caller.index
+    caller.index += 1
+    tid = task_id(caller.task.id, run.step, fn.name, "call", index)
+    future: TaskFuture[Any] = TaskFuture(fn.name, run.root.loop_thread)
+    found = scope.found.pop(tid, None) if scope.found else None
+    if found is not None:  # finished before this run: not called again
+        value = None
+        for channel, v in found:
+            if channel == RETURN:
+                value = v
+        future._finish(value, None)
+        return future
+    task = Task(tid, fn.node, (args, kwargs), (PUSH, *caller.task.path[1:], index), (PUSH,), (1, index))
+    key = "task:" + fn.name
+    ref = run.node_actors.get(key)
+    if ref is None:
+        assert run.sup is not None, "the run is not hosted"
+        ref = run.node_actors[key] = run.sup.spawn_inline(TaskActor(fn), name=key)
+    ref.call(Execute(task, (scope, future)))
+    return future
+
+
+async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future: TaskFuture[Any]) -> None:
+    """One task call, as a child of the entrypoint's task group: retried per the task's
+    policy; its value saved, streamed and handed to the future; an error handed to the
+    future (never raised into the group: an unawaited failed call does not fail the run)."""
+    run = scope.run
+    ctx = TaskContext(run, task)
+    token = current_task.set(ctx)
+    caller_token = current_caller.set(Caller(scope, task))
+    args, kwargs = task.input
+    hub = run.hub is not None
+    if hub:
+        run._emit_task_starts([task])
+    attempt = 0
+    try:
+        while True:
+            attempt += 1
+            try:
+                if fn.is_async:
+                    value = await fn.func(*args, **kwargs)
+                else:
+                    value = await _in_thread(functools.partial(fn.func, *args, **kwargs))
+                break
+            except GraphInterrupt as paused:
+                await _interrupted(scope, task, paused)
+                future._finish(None, paused)
+                return
+            except GraphBubbleUp as exc:
+                future._finish(None, exc)
+                return
+            except BaseException as exc:
+                if not isinstance(exc, Exception):
+                    if is_cancelled(exc) and not cancelling():
+                        exc = NodeCancelledError(task.name)
+                        future._finish(None, exc)
+                        return
+                    future._finish(None, exc)
+                    raise
+                policy = next((p for p in fn.retry_policy if p.should_retry(exc)), None)
+                if policy is None or attempt >= policy.max_attempts:
+                    exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
+                    await _failed(scope, task, exc)
+                    future._finish(None, exc)
+                    return
+                delay = policy.interval(attempt)
+                if enabled(log, logging.WARNING):
+                    log.warning("task_retry", node=task.name, step=run.step, attempt=attempt,
+                                delay=delay, error=repr(exc))
+                await anyio.sleep(delay)
+        task.writes = [(RETURN, value)]
+        await _save(scope, task, task.writes)
+        if hub:
+            modes = run.modes
+            if "updates" in modes:
+                run._emit("updates", {task.name: value})
+            if "tasks" in modes or "debug" in modes:
+                run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": None,
+                                                     "result": {RETURN: value}, "interrupts": []})
+        future._finish(value, None)
+    finally:
+        scope.running -= 1
+        current_caller.reset(caller_token)
+        current_task.reset(token)
+
+
+async def _in_thread(fn: Callable[[], Any]) -> Any:
+    """A sync task in a worker thread, waited for even when the run is cancelled (a thread
+    cannot be stopped; what it returns is kept)."""
+    with anyio.CancelScope(shield=True):
+        return await anyio.to_thread.run_sync(fn)
+
+
+async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None:
+    """A finished call's writes become pending writes of the step's checkpoint: now with
+    ``sync``/``async`` durability, when the run stops with ``exit``."""
+    persist = scope.run.persist
+    if persist is None:
+        return
+    if persist.durability == "exit" or persist.checkpoint_id is None:
+        persist.call_writes.append((task, writes))
+        return
+    with anyio.CancelScope(shield=True):  # a finished call is not lost to a cancellation
+        if not scope.settled:
+            await persist.settle()  # the checkpoint the writes belong to is in first
+            scope.settled = True
+        await persist.saver.aput_writes(persist.config_for(persist.checkpoint_id), writes or [(NO_WRITES, None)],
+                                        task.id, task_path_str(task.path))
+
+
+async def _interrupted(scope: Scope, task: Task, paused: GraphInterrupt) -> None:
+    """A call stopped at ``interrupt()``: its question (and the answers it had) are kept under
+    its id, saved when the step pauses; the entrypoint pauses with the question."""
+    if id(paused) in scope.asked:  # a call of this task asked it: recorded there
+        return
+    scope.asked.add(id(paused))
+    scope.interrupts.extend(paused.interrupts)
+    persist = scope.run.persist
+    if persist is not None and (paused.interrupts or paused.answers):
+        persist.call_writes.append((task, [(INTERRUPT, tuple(paused.interrupts)), (RESUME, list(paused.answers))]))
+    run = scope.run
+    if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
+        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": None,
+                                             "result": {}, "interrupts": list(paused.interrupts)})
+
+
+async def _failed(scope: Scope, task: Task, exc: BaseException) -> None:
+    run = scope.run
+    if enabled(run.log, logging.WARNING):
+        run.log.warning("task_failed", step=run.step, node=task.name, task_id=task.id, error=repr(exc))
+    if run.persist is not None:
+        run.persist.call_writes.append((task, [(ERROR, repr(exc))]))
+    if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
+        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": repr(exc),
+                                             "result": {}, "interrupts": []})
+
+
+@overload
+def task(__func: Callable[P, Awaitable[T]]) -> TaskFunction[P, T]: ...
+
+
+@overload
+def task(__func: Callable[P, T]) -> TaskFunction[P, T]: ...
+
+
+@overload
+def task(*, name: str | None = None,
+         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None
+         ) -> Callable[[Callable[P, Any]], TaskFunction[P, Any]]: ...
+
+
+def task(__func: Callable[P, Any] | None = None, *, name: str | None = None,
+         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None) -> Any:
+    """Make a function (sync or async) a task: ``@task`` or ``@task(name=..., retry_policy=...)``.
+
+    Called inside an ``@entrypoint`` (or another task), the function does not run at once:
+    the call returns a :class:`TaskFuture` and runs concurrently with the caller and other
+    calls (an async function in the run's event loop, a sync one in a worker thread). Its
+    result is checkpointed as soon as it returns, so a resumed entrypoint gets it back without
+    calling the function again. A failing call is retried per ``retry_policy``, then its
+    exception (unchanged, with a note naming the task and the call id) is raised where the
+    future is awaited. Arguments and the return value must be serializable by the
+    checkpointer's serializer when the entrypoint has one.
+    """
+    if __func is not None:
+        return TaskFunction(__func, name=name, retry_policy=retry_policy)
+
+    def decorate(func: Callable[P, Any]) -> TaskFunction[P, Any]:
+        return TaskFunction(func, name=name, retry_policy=retry_policy)
+
+    return decorate
