@@ -26,7 +26,7 @@ from ..runtime import CompiledGraph
 from ..runtime._context import TaskContext, current_task
 from ..runtime._task import ChannelWrites
 from ..types import RetryPolicy
-from ._task import Caller, Scope, current_caller, _in_thread
+from ._task import Caller, Scope, _in_thread, asked_by_call, current_caller
 
 ROOT = "__root__"
 PREVIOUS = "__previous__"
@@ -183,13 +183,9 @@ class _Body:
                 current_caller.reset(token)
         if failure is not None:
             raise failure
-        if asked is not None or scope.interrupts:
-            interrupts = list(scope.interrupts)
-            if asked is not None and id(asked) not in scope.asked:
-                interrupts.extend(asked.interrupts)  # the entrypoint's own interrupt()
-            seen: set[str] = set()
-            unique = tuple(i for i in interrupts if not (i.id in seen or seen.add(i.id)))  # type: ignore[func-returns-value]
-            raise GraphInterrupt(unique, tuple(ctx.answers))
+        if asked is not None:
+            asked_by_call(scope, asked)  # (a call's question: kept under the call's id too)
+            raise GraphInterrupt(asked.interrupts, tuple(ctx.answers))
         if isinstance(result, entrypoint.final):
             return ChannelWrites(((ROOT, result.value), (PREVIOUS, result.save)))
         return ChannelWrites(((ROOT, result), (PREVIOUS, result)))

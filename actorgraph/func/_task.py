@@ -144,14 +144,14 @@ class Scope:
     """One execution of an entrypoint's task: the run, the task group where its calls run,
     the calls' results found again on resume, the calls that stopped at ``interrupt()``."""
 
-    __slots__ = ("run", "group", "found", "interrupts", "asked", "running", "settled")
+    __slots__ = ("run", "group", "found", "asked", "running", "settled")
 
     def __init__(self, run: Run, group: TaskGroup) -> None:
         self.run = run
         self.group = group
         self.found = run.call_writes  # task id -> writes of calls finished before (a resume)
-        self.interrupts: list[Any] = []  # Interrupts of the calls that asked a question
-        self.asked: set[int] = set()  # (ids of their GraphInterrupts)
+        # id(GraphInterrupt) -> (the call that raised it, it): calls that asked a question
+        self.asked: dict[int, tuple[Task, GraphInterrupt]] = {}
         self.running = 0
         self.settled = False  # async durability: the step's checkpoint is committed
 
@@ -326,9 +326,12 @@ async def _in_thread(fn: Callable[[], Any]) -> Any:
 async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None:
     """A finished call's writes become pending writes of the step's checkpoint: now with
     ``sync``/``async`` durability, when the run stops with ``exit``."""
-    persist = scope.run.persist
+    run = scope.run
+    persist = run.persist
     if persist is None:
         return
+    if run.resuming:  # an error or a question this call left before is settled
+        writes = [*writes, (ERROR, None), (INTERRUPT, ())]
     if persist.durability == "exit" or persist.checkpoint_id is None:
         persist.call_writes.append((task, writes))
         return
@@ -342,18 +345,28 @@ async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None
 
 async def _interrupted(scope: Scope, task: Task, paused: GraphInterrupt) -> None:
     """A call stopped at ``interrupt()``: its question (and the answers it had) are kept under
-    its id, saved when the step pauses; the entrypoint pauses with the question."""
+    its id if the question reaches the entrypoint (awaited there, as in LangGraph: one at a
+    time), saved when the step pauses; a call that is not awaited asks again on resume."""
     if id(paused) in scope.asked:  # a call of this task asked it: recorded there
         return
-    scope.asked.add(id(paused))
-    scope.interrupts.extend(paused.interrupts)
-    persist = scope.run.persist
-    if persist is not None and (paused.interrupts or paused.answers):
-        persist.call_writes.append((task, [(INTERRUPT, tuple(paused.interrupts)), (RESUME, list(paused.answers))]))
+    scope.asked[id(paused)] = (task, paused)
     run = scope.run
     if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
         run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": None,
                                              "result": {}, "interrupts": list(paused.interrupts)})
+
+
+def asked_by_call(scope: Scope, paused: GraphInterrupt) -> bool:
+    """``paused`` (raised by the entrypoint's function) came from a task call: record the
+    call's question and answers as its pending writes; False for the entrypoint's own."""
+    record = scope.asked.get(id(paused))
+    if record is None:
+        return False
+    task, _ = record
+    persist = scope.run.persist
+    if persist is not None and (paused.interrupts or paused.answers):
+        persist.call_writes.append((task, [(INTERRUPT, tuple(paused.interrupts)), (RESUME, list(paused.answers))]))
+    return True
 
 
 async def _failed(scope: Scope, task: Task, exc: BaseException) -> None:

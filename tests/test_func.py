@@ -1,0 +1,506 @@
+"""The functional API (issue 13): ``@entrypoint`` and ``@task`` from ``actorgraph.func``.
+
+The workflows are LangGraph's functional-API docs examples, ported by imports; expected values
+were observed by running the same code with LangGraph 1.2 (``langgraph.func``), except where a
+comment says what is checked instead (concurrency, side-effect counts).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import operator
+from typing import Annotated, Any, TypedDict
+
+import anyio
+import pytest
+
+from actorgraph import START, Command, RetryPolicy, StateGraph, get_stream_writer, interrupt
+from actorgraph.errors import ResumeError
+from actorgraph.func import entrypoint, task
+from actorgraph.persistence import BaseCheckpointSaver, InMemorySaver
+
+
+def cfg(thread: str = "t") -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread}}
+
+
+def test_the_package_exports_documented_names() -> None:
+    module = importlib.import_module("actorgraph.func")
+    assert module.__doc__
+    for name in module.__all__:
+        obj = getattr(module, name)
+        assert inspect.getdoc(obj), name
+
+
+# -- parallel tasks -----------------------------------------------------------------------
+
+
+@task
+def add_one(x: int) -> int:
+    return x + 1
+
+
+@task
+def double(x: int) -> int:
+    return x * 2
+
+
+def test_sync_parallel_tasks_stream_updates_per_task_then_the_entrypoint() -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(inputs: dict[str, Any], *, previous: Any = None) -> dict[str, Any]:
+        futures = [add_one(i) for i in inputs["xs"]]
+        total = sum(f.result() for f in futures)
+        d = double(total).result()
+        get_stream_writer()({"custom": d})
+        return {"sum": d, "prev": previous}
+
+    # LangGraph 1.2: the same four chunks, in this order
+    assert list(wf.stream({"xs": [1, 2]}, cfg("u"), stream_mode="updates")) == [
+        {"add_one": 2}, {"add_one": 3}, {"double": 10}, {"wf": {"sum": 10, "prev": None}},
+    ]
+    assert list(wf.stream({"xs": [1, 2]}, cfg("v"), stream_mode="values")) == [{"sum": 10, "prev": None}]
+    assert list(wf.stream({"xs": [1, 2]}, cfg("c"), stream_mode="custom")) == [{"custom": 10}]
+    assert wf.invoke({"xs": [3]}, cfg("c")) == {"sum": 8, "prev": {"sum": 10, "prev": None}}
+
+
+@pytest.mark.anyio
+async def test_async_task_calls_run_concurrently() -> None:
+    started = anyio.Event()
+
+    @task
+    async def first() -> str:
+        with anyio.fail_after(5):  # (a deadlock guard, not a timing assertion)
+            await started.wait()  # set by `second`: only returns if both run at once
+        return "first"
+
+    @task
+    async def second() -> str:
+        started.set()
+        return "second"
+
+    @entrypoint()
+    async def wf(_: Any) -> list[str]:
+        a, b = first(), second()
+        return [await a, await b]
+
+    assert await wf.ainvoke(1) == ["first", "second"]
+
+
+@pytest.mark.anyio
+async def test_sync_entrypoint_and_sync_tasks_under_the_async_api() -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(xs: list[int]) -> list[int]:
+        futures = [add_one(x) for x in xs]
+        return [double(f.result()).result() for f in futures]
+
+    assert await wf.ainvoke([1, 2, 3], cfg()) == [4, 6, 8]
+    chunks = [c async for c in wf.astream([5], cfg("s"), stream_mode="updates")]
+    assert chunks == [{"add_one": 6}, {"double": 12}, {"wf": [12]}]
+
+
+@pytest.mark.anyio
+async def test_async_workflow_streams_tasks_and_debug_shapes() -> None:
+    @task
+    async def inc(x: int) -> int:
+        return x + 1
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def wf(x: int) -> int:
+        return await inc(x)
+
+    events = [e async for e in wf.astream(1, cfg(), stream_mode="tasks")]
+    # LangGraph 1.2 (ids aside): the entrypoint's task, the call's start and result (its
+    # input as (args, kwargs), its result under __return__), the entrypoint's result
+    assert [{k: v for k, v in e.items() if k != "id"} for e in events[:3]] == [
+        {"name": "wf", "input": 1, "triggers": ("__start__",)},
+        {"name": "inc", "input": ((1,), {}), "triggers": ("__pregel_push",)},
+        {"name": "inc", "error": None, "result": {"__return__": 2}, "interrupts": []},
+    ]
+    assert events[1]["id"] == events[2]["id"] != events[0]["id"] == events[3]["id"]
+    assert events[3]["name"] == "wf" and events[3]["error"] is None
+    debug = [e async for e in wf.astream(1, cfg("d"), stream_mode="debug")]
+    assert [(e["step"], e["type"], e["payload"].get("name")) for e in debug] == [
+        (-1, "checkpoint", None), (0, "task", "wf"), (0, "task", "inc"), (0, "task_result", "inc"),
+        (0, "task_result", "wf"), (0, "checkpoint", None),
+    ]
+
+
+def test_task_ids_are_deterministic_per_call_order() -> None:
+    seen: list[str] = []
+
+    @task
+    def who() -> str:
+        from actorgraph import get_config
+
+        seen.append(get_config()["configurable"]["__pregel_task_id"])
+        return "x"
+
+    @entrypoint()
+    def wf(_: Any) -> int:
+        for f in [who(), who(), who()]:
+            f.result()
+        return 0
+
+    wf.invoke(1)
+    first = list(seen)
+    seen.clear()
+    wf.invoke(1)
+    assert len(set(first)) == 3 and sorted(seen) == sorted(first)
+
+
+# -- human in the loop --------------------------------------------------------------------
+
+
+def essay_workflow(saver: BaseCheckpointSaver, calls: list[Any]) -> Any:
+    @task
+    def write_essay(topic: str) -> str:
+        calls.append(("essay", topic))
+        return f"essay about {topic}"
+
+    @task
+    def review(essay: str) -> Any:
+        calls.append(("review",))
+        answer = interrupt({"question": "ok?", "essay": essay})
+        calls.append(("review-after", answer))
+        return answer
+
+    @entrypoint(checkpointer=saver)
+    def wf(topic: str) -> dict[str, Any]:
+        essay = write_essay(topic).result()
+        return {"essay": essay, "review": review(essay).result()}
+
+    return wf
+
+
+@pytest.mark.anyio
+async def test_interrupt_in_a_task_resumes_without_rerunning_finished_tasks(saver: BaseCheckpointSaver) -> None:
+    calls: list[Any] = []
+    wf = essay_workflow(saver, calls)
+    chunks = [c async for c in wf.astream("cats", cfg(), stream_mode="updates")]
+    assert chunks[0] == {"write_essay": "essay about cats"}
+    (asked,) = chunks[1]["__interrupt__"]
+    assert asked.value == {"question": "ok?", "essay": "essay about cats"}
+    state = await wf.aget_state(cfg())
+    # LangGraph 1.2: nothing returned yet, the entrypoint next, its task showing the question
+    assert state.values is None and state.next == ("wf",)
+    assert state.tasks[0].interrupts == (asked,) and state.interrupts == (asked,)
+    resumed = [c async for c in wf.astream(Command(resume="good"), cfg(), stream_mode="updates")]
+    assert resumed == [{"review": "good"}, {"wf": {"essay": "essay about cats", "review": "good"}}]
+    # LangGraph 1.2: the essay is written once; the review runs again up to its answer
+    assert calls == [("essay", "cats"), ("review",), ("review",), ("review-after", "good")]
+
+
+def test_interrupt_in_the_entrypoint_invoke_returns_the_question_then_the_value() -> None:
+    calls: list[Any] = []
+
+    @task
+    def write(topic: str) -> str:
+        calls.append(topic)
+        return f"essay about {topic}"
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: str) -> list[str]:
+        a = write(x).result()
+        b = write(interrupt("q1")).result()
+        return [a, b]
+
+    out = wf.invoke("x", cfg())
+    assert [i.value for i in out["__interrupt__"]] == ["q1"] and list(out) == ["__interrupt__"]
+    assert wf.invoke(Command(resume="y"), cfg()) == ["essay about x", "essay about y"]
+    assert calls == ["x", "y"]  # LangGraph 1.2: 'x' written once
+
+
+@pytest.mark.anyio
+async def test_parallel_interrupts_surface_one_at_a_time_as_awaited() -> None:
+    @task
+    async def asks(x: int) -> str:
+        return str(interrupt(f"q{x}"))
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def wf(n: int) -> list[str]:
+        futures = [asks(i) for i in range(n)]
+        return [await f for f in futures]
+
+    out = await wf.ainvoke(2, cfg())
+    # LangGraph 1.2: the question the entrypoint awaited first, then the next one
+    assert [i.value for i in out["__interrupt__"]] == ["q0"]
+    out = await wf.ainvoke(Command(resume="a0"), cfg())
+    assert [i.value for i in out["__interrupt__"]] == ["q1"]
+    assert await wf.ainvoke(Command(resume="a1"), cfg()) == ["a0", "a1"]
+    with pytest.raises(ResumeError):
+        await wf.ainvoke(Command(resume="again"), cfg())
+
+
+def test_interrupt_without_a_checkpointer_returns_the_question() -> None:
+    @entrypoint()
+    def wf(x: str) -> Any:
+        return interrupt("q")
+
+    out = wf.invoke("a")
+    assert [i.value for i in out["__interrupt__"]] == ["q"]
+
+
+def test_a_paused_entrypoint_returns_the_question_not_the_last_value() -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: str) -> Any:
+        if x == "ask":
+            return interrupt("q")
+        return x
+
+    assert wf.invoke("a", cfg()) == "a"
+    assert [i.value for i in wf.invoke("ask", cfg())["__interrupt__"]] == ["q"]
+    assert wf.get_state(cfg()).values == "a"  # LangGraph 1.2: the last value until it returns
+    assert list(wf.stream(Command(resume="r"), cfg(), stream_mode="values")) == ["a", "r"]
+
+
+# -- short-term memory: previous and final -------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_previous_is_the_last_return_value_on_the_thread() -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    async def counter(n: int, *, previous: Any = None) -> int:
+        return (previous or 0) + n
+
+    assert [await counter.ainvoke(n, cfg()) for n in (1, 2, 3)] == [1, 3, 6]
+    assert await counter.ainvoke(10, cfg("other")) == 10  # another thread: no previous
+
+
+def test_final_returns_one_value_and_saves_another() -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    def acc(n: int, *, previous: Any = None) -> Any:
+        previous = previous or 0
+        return entrypoint.final(value=previous, save=previous + n)
+
+    # LangGraph 1.2: 0 1 3, state 3; then updates {'acc': 6} and values 6
+    assert [acc.invoke(n, cfg()) for n in (1, 2, 3)] == [0, 1, 3]
+    assert acc.get_state(cfg()).values == 3
+    assert list(acc.stream(4, cfg(), stream_mode=["updates", "values"])) == [("updates", {"acc": 6}), ("values", 6)]
+
+
+def test_injected_config_writer_store_and_runtime() -> None:
+    from actorgraph.persistence import InMemoryStore
+
+    store = InMemoryStore()
+    store.put(("ns",), "k", {"v": 1})
+
+    @entrypoint(checkpointer=InMemorySaver(), store=store)
+    def wf(x: int, *, previous: Any = None, config: Any = None, writer: Any = None, store: Any = None,
+           runtime: Any = None) -> dict[str, Any]:
+        writer({"x": x})
+        return {
+            "thread": config["configurable"]["thread_id"],
+            "stored": store.get(("ns",), "k").value,
+            "runtime_previous": runtime.previous,
+            "runtime_context": runtime.context,
+        }
+
+    assert list(wf.stream(1, cfg(), stream_mode="custom")) == [{"x": 1}]
+    out = wf.invoke(2, cfg(), context={"user": "u"})
+    assert out["thread"] == "t" and out["stored"] == {"v": 1} and out["runtime_context"] == {"user": "u"}
+    assert out["runtime_previous"]["thread"] == "t"
+
+
+# -- errors and retries ---------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_task_is_retried_per_policy_then_its_error_surfaces_with_notes() -> None:
+    attempts: list[int] = []
+
+    @task(retry_policy=RetryPolicy(max_attempts=3, initial_interval=0.001, jitter=False, retry_on=ValueError))
+    async def flaky(x: int) -> int:
+        attempts.append(x)
+        if len(attempts) < 3:
+            raise ValueError("boom")
+        return x
+
+    @entrypoint()
+    async def ok(x: int) -> int:
+        return await flaky(x)
+
+    assert await ok.ainvoke(5) == 5 and attempts == [5, 5, 5]
+
+    @task
+    async def bad(x: int) -> int:
+        raise KeyError(x)
+
+    @entrypoint()
+    async def wf(x: int) -> int:
+        return await bad(x)
+
+    with pytest.raises(KeyError) as info:
+        await wf.ainvoke(5)
+    # LangGraph 1.2: the task's note, then the entrypoint's
+    notes = info.value.__notes__
+    assert len(notes) == 2
+    assert notes[0].startswith("During task with name 'bad' and id '")
+    assert notes[1].startswith("During task with name 'wf' and id '")
+
+
+def test_a_failed_call_nobody_waits_for_does_not_fail_the_run() -> None:
+    @task
+    def bad(x: int) -> int:
+        raise KeyError(x)
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> int:
+        bad(x)
+        return 1
+
+    assert wf.invoke(5, cfg()) == 1  # LangGraph 1.2: 1
+
+
+@pytest.mark.anyio
+async def test_after_a_failure_the_resumed_run_does_not_rerun_finished_tasks(saver: BaseCheckpointSaver) -> None:
+    calls: list[str] = []
+    fail = [True]
+
+    @task
+    async def one() -> str:
+        calls.append("one")
+        return "1"
+
+    @task
+    async def two() -> str:
+        calls.append("two")
+        if fail[0]:
+            raise RuntimeError("flaky")
+        return "2"
+
+    @entrypoint(checkpointer=saver)
+    async def wf(_: Any) -> str:
+        return await one() + await two()
+
+    with pytest.raises(RuntimeError, match="flaky"):
+        await wf.ainvoke(0, cfg())
+    fail[0] = False
+    assert await wf.ainvoke(None, cfg()) == "12"
+    assert calls == ["one", "two", "two"]
+
+
+def test_tasks_outside_an_entrypoint_and_result_on_the_loop_thread_are_refused() -> None:
+    with pytest.raises(RuntimeError, match="outside of an entrypoint"):
+        add_one(1)
+
+    @task
+    async def slow() -> int:
+        await anyio.sleep(0.01)
+        return 1
+
+    @entrypoint()
+    async def wf(_: Any) -> int:
+        return slow().result()
+
+    with pytest.raises(RuntimeError, match="use 'await future'"):
+        wf.invoke(0)
+
+
+def test_cache_is_refused() -> None:
+    with pytest.raises(NotImplementedError):
+        entrypoint(cache=object())
+
+
+# -- durability -----------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+async def test_every_durability_keeps_finished_calls_across_an_interrupt(durability: str) -> None:
+    calls: list[int] = []
+
+    @task
+    async def step(i: int) -> int:
+        calls.append(i)
+        return i
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def wf(n: int) -> list[Any]:
+        done = [await step(i) for i in range(n)]
+        return [*done, interrupt("more?")]
+
+    out = await wf.ainvoke(3, cfg(), durability=durability)
+    assert "__interrupt__" in out
+    assert await wf.ainvoke(Command(resume="yes"), cfg(), durability=durability) == [0, 1, 2, "yes"]
+    assert calls == [0, 1, 2]
+
+
+# -- state API --------------------------------------------------------------------------------
+
+
+def test_history_and_update_state() -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int, *, previous: Any = None) -> Any:
+        return [x, previous]
+
+    wf.invoke(1, cfg())
+    wf.invoke(2, cfg())
+    history = list(wf.get_state_history(cfg()))
+    # LangGraph 1.2: newest first; input checkpoints have the entrypoint next, its result on
+    # the task
+    assert [(h.values, h.next, h.metadata["source"], h.metadata["step"]) for h in history] == [
+        ([2, [1, None]], (), "loop", 2),
+        ([1, None], ("wf",), "input", 1),
+        ([1, None], (), "loop", 0),
+        (None, ("wf",), "input", -1),
+    ]
+    assert history[1].tasks[0].result == [2, [1, None]]
+    wf.update_state(cfg(), "upd")
+    state = wf.get_state(cfg())
+    assert state.values == "upd" and state.metadata["source"] == "update" and state.next == ()
+
+
+# -- subgraphs ------------------------------------------------------------------------------
+
+
+class S(TypedDict):
+    x: int
+    log: Annotated[list[str], operator.add]
+
+
+def test_an_entrypoint_as_a_node_of_a_state_graph() -> None:
+    @task
+    def inc(x: int) -> int:
+        return x + 1
+
+    @entrypoint()
+    def sub(state: S) -> dict[str, Any]:
+        return {"x": inc(state["x"]).result(), "log": ["sub"]}
+
+    g = StateGraph(S)
+    g.add_node("sub", sub)
+    g.add_edge(START, "sub")
+    app = g.compile(checkpointer=InMemorySaver())
+    assert app.invoke({"x": 1, "log": []}, cfg()) == {"x": 2, "log": ["sub"]}
+    chunks = list(app.stream({"x": 1, "log": []}, cfg("s"), stream_mode="updates", subgraphs=True))
+    # LangGraph 1.2: the call and the entrypoint under the node's namespace, then the node
+    assert [(len(ns), ns[0].split(":")[0] if ns else None, c) for ns, c in chunks] == [
+        (1, "sub", {"inc": 2}), (1, "sub", {"sub": {"x": 2, "log": ["sub"]}}), (0, None, {"sub": {"x": 2, "log": ["sub"]}}),
+    ]
+
+
+@pytest.mark.anyio
+async def test_a_compiled_graph_called_inside_a_task() -> None:
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"x": s["x"] * 10, "log": ["a"]})
+    g.add_edge(START, "a")
+    inner = g.compile()
+
+    @task
+    async def call_graph(x: int) -> Any:
+        return await inner.ainvoke({"x": x, "log": []})
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def wf(x: int) -> Any:
+        return await call_graph(x)
+
+    assert await wf.ainvoke(3, cfg()) == {"x": 30, "log": ["a"]}
+    chunks = [c async for c in wf.astream(3, cfg("s"), stream_mode="updates", subgraphs=True)]
+    # LangGraph 1.2: the inner graph's update under the call's namespace, then the call, then
+    # the entrypoint (LangGraph's namespace also names the entrypoint's task first)
+    assert [(ns[-1].split(":")[0] if ns else None, c) for ns, c in chunks] == [
+        ("call_graph", {"a": {"x": 30, "log": ["a"]}}),
+        (None, {"call_graph": {"x": 30, "log": ["a"]}}),
+        (None, {"wf": {"x": 30, "log": ["a"]}}),
+    ]
