@@ -232,9 +232,9 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
     run = scope.run
     index = caller.index
     caller.index += 1
-    tid = task_id(caller.task.id, run.step, fn.name, "call", index)
+    key = (caller.task.id, run.step, fn.name, "call", index)
     future: TaskFuture[Any] = TaskFuture(fn.name, run.root.loop_thread)
-    found = scope.found.pop(tid, None) if scope.found else None
+    found = scope.found.pop(task_id(*key), None) if scope.found else None
     if found is not None:  # finished before this run: not called again
         value = None
         for channel, v in found:
@@ -242,12 +242,13 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
                 value = v
         future._finish(value, None)
         return future
-    task = Task(tid, fn.node, (args, kwargs), (PUSH, *caller.task.path[1:], index), (PUSH,), (1, index))
-    key = "task:" + fn.name
-    ref = run.node_actors.get(key)
+    # (its id is hashed on first use: a run without a checkpointer may never need it)
+    task = Task(None, fn.node, (args, kwargs), (PUSH, *caller.task.path[1:], index), (PUSH,), (1, index), key)
+    name = "task:" + fn.name
+    ref = run.node_actors.get(name)
     if ref is None:
         assert run.sup is not None, "the run is not hosted"
-        ref = run.node_actors[key] = run.sup.spawn_inline(TaskActor(fn), name=key)
+        ref = run.node_actors[name] = run.sup.spawn_inline(TaskActor(fn), name=name)
     ref.call(Execute(task, (scope, future)))
     return future
 
@@ -335,12 +336,11 @@ async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None
     if persist.durability == "exit" or persist.checkpoint_id is None:
         persist.call_writes.append((task, writes))
         return
-    with anyio.CancelScope(shield=True):  # a finished call is not lost to a cancellation
-        if not scope.settled:
-            await persist.settle()  # the checkpoint the writes belong to is in first
-            scope.settled = True
-        await persist.saver.aput_writes(persist.config_for(persist.checkpoint_id), writes or [(NO_WRITES, None)],
-                                        task.id, task_path_str(task.path))
+    if not scope.settled:
+        await persist.settle()  # the checkpoint the writes belong to is in first
+        scope.settled = True
+    await persist.saver.aput_writes(persist.config_for(persist.checkpoint_id), writes or [(NO_WRITES, None)],
+                                    task.id, task_path_str(task.path))
 
 
 async def _interrupted(scope: Scope, task: Task, paused: GraphInterrupt) -> None:
