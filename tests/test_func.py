@@ -504,3 +504,80 @@ async def test_a_compiled_graph_called_inside_a_task() -> None:
         (None, {"call_graph": {"x": 30, "log": ["a"]}}),
         (None, {"wf": {"x": 30, "log": ["a"]}}),
     ]
+
+
+# -- the actor tree and cancellation -----------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_task_calls_are_served_by_one_actor_per_task_name() -> None:
+    from actorgraph import ActorSystem
+
+    handles: list[Any] = []
+    trees: list[Any] = []
+
+    @task
+    async def look() -> int:
+        trees.append(handles[0].tree())
+        return 1
+
+    @task
+    async def other() -> int:
+        return 2
+
+    @entrypoint()
+    async def wf(_: Any) -> int:
+        await other()
+        return sum([await look(), await look()])
+
+    async with ActorSystem(name="sys") as system:
+        run = await system.start(wf, 0)
+        handles.append(run)
+        assert await run.result() == 2
+    names = [a.name for a in trees[-1].actors]
+    assert trees[-1].name == "run:wf"
+    # the entrypoint's node actor, and one actor per task name (not per call)
+    assert {n for n in names if n.startswith(("node:", "task:"))} == {"node:wf", "task:other", "task:look"}
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_run_cancels_its_task_calls_and_joins_the_threads() -> None:
+    finished: list[str] = []
+    started = anyio.Event()
+
+    @task
+    async def forever() -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            finished.append("forever")
+
+    @task
+    def blocking() -> int:
+        import time
+
+        anyio.from_thread.run_sync(started.set)
+        time.sleep(0.05)
+        finished.append("blocking")
+        return 1
+
+    @entrypoint()
+    async def async_wf(_: Any) -> Any:
+        started.set()
+        return await forever()
+
+    @entrypoint()
+    def sync_wf(_: Any) -> Any:
+        pending = forever()
+        blocking().result()
+        return pending.result()  # raises once the run is cancelled: the thread ends
+
+    for wf in (async_wf, sync_wf):
+        started = anyio.Event()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(wf.ainvoke, 0)
+            with anyio.fail_after(5):  # (a deadlock guard)
+                await started.wait()
+            tg.cancel_scope.cancel()
+    # every call ended before the run did (the worker thread's too)
+    assert finished == ["forever", "forever", "blocking"]

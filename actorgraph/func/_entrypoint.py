@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from ..actors._group import TaskGroup
+from ..actors._slot import Slot, current_backend
 from ..channels import EphemeralValue, LastValue, Topic
 from ..errors import GraphInterrupt
 from ..graph._constants import START, TASKS
@@ -172,8 +173,11 @@ class _Body:
             try:
                 if self.is_async:
                     result = await self.func(value, **kwargs)
-                else:
-                    result = await _in_thread(functools.partial(self.func, value, **kwargs))
+                else:  # in a worker thread, waited for in a child: the wait is cancellable
+                    done = current_backend().new_slot()
+                    group.start_soon(_thread_body, functools.partial(self.func, value, **kwargs), done,
+                                     shielded=True)
+                    result = await done
             except GraphInterrupt as exc:
                 asked = exc  # task calls still running finish: their results are kept
             except Exception as exc:
@@ -199,6 +203,20 @@ class _Body:
         for name in self.inject:
             out[name] = previous if name == "previous" else ctx.injected(name)
         return out
+
+
+async def _thread_body(fn: Callable[[], Any], done: Slot) -> None:
+    """A sync entrypoint's function in a worker thread, its outcome handed to ``done``. The
+    thread is never abandoned; if the run is cancelled meanwhile, the task calls it waits for
+    are cancelled (their futures raise in the thread), so it ends soon."""
+    try:
+        value = await _in_thread(fn)
+    except BaseException as exc:  # (handed over, not raised into the group)
+        if not done.done():
+            done.set_exception(exc)
+        return
+    if not done.done():
+        done.set_result(value)
 
 
 def _has_signature(func: Callable[..., Any]) -> bool:

@@ -13,6 +13,7 @@ task's name and the call's index among the caller's calls.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
@@ -318,10 +319,23 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
 
 
 async def _in_thread(fn: Callable[[], Any]) -> Any:
-    """A sync task in a worker thread, waited for even when the run is cancelled (a thread
-    cannot be stopped; what it returns is kept)."""
-    with anyio.CancelScope(shield=True):
-        return await anyio.to_thread.run_sync(fn)
+    """A sync function in a worker thread, waited for even when the run is cancelled (a
+    thread cannot be stopped; what it returns is kept).
+
+    On asyncio the wait is an ``asyncio.shield``: the task group of the entrypoint cancels its
+    children natively when the run is cancelled, which an anyio shield does not stop.
+    """
+    if current_backend().name != "asyncio":
+        with anyio.CancelScope(shield=True):
+            return await anyio.to_thread.run_sync(fn)
+    inner = asyncio.ensure_future(anyio.to_thread.run_sync(fn))
+    while True:
+        try:
+            return await asyncio.shield(inner)
+        except asyncio.CancelledError:
+            if inner.done():
+                return inner.result()
+            # (the thread goes on: wait for it; the run's cancellation is seen by the caller)
 
 
 async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None:
