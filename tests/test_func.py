@@ -581,3 +581,38 @@ async def test_cancelling_a_run_cancels_its_task_calls_and_joins_the_threads() -
             tg.cancel_scope.cancel()
     # every call ended before the run did (the worker thread's too)
     assert finished == ["forever", "forever", "blocking"]
+
+
+def test_a_task_calling_tasks_resumes_without_rerunning_its_finished_calls() -> None:
+    calls: list[Any] = []
+
+    @task
+    def leaf(x: int, *, k: int = 0) -> int:
+        calls.append(("leaf", x))
+        return x + k
+
+    @task
+    def mid(x: int) -> int:
+        calls.append(("mid", x))
+        return leaf(x, k=1).result() + interrupt("mid?")
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> list[int]:
+        return [mid(x).result()]
+
+    # LangGraph 1.2: the same chunks and calls
+    chunks = list(wf.stream(1, cfg(), stream_mode="updates"))
+    assert chunks[0] == {"leaf": 2} and [i.value for i in chunks[1]["__interrupt__"]] == ["mid?"]
+    assert list(wf.stream(Command(resume=100), cfg(), stream_mode="updates")) == [{"mid": 102}, {"wf": [102]}]
+    assert calls == [("mid", 1), ("leaf", 1), ("mid", 1)]
+
+
+def test_an_error_in_the_entrypoint_itself_has_its_note() -> None:
+    @entrypoint()
+    def boom(x: int) -> int:
+        raise ValueError("entry")
+
+    with pytest.raises(ValueError, match="entry") as info:
+        boom.invoke(1)
+    (note,) = info.value.__notes__  # LangGraph 1.2: one note naming the entrypoint's task
+    assert note.startswith("During task with name 'boom' and id '")
