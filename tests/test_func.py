@@ -616,3 +616,14 @@ def test_an_error_in_the_entrypoint_itself_has_its_note() -> None:
         boom.invoke(1)
     (note,) = info.value.__notes__  # LangGraph 1.2: one note naming the entrypoint's task
     assert note.startswith("During task with name 'boom' and id '")
+
+
+def test_get_graph_draws_start_entrypoint_end() -> None:
+    @entrypoint()
+    def wf(x: int) -> int:
+        return x
+
+    text = wf.get_graph().draw_mermaid()
+    # LangGraph 1.2: the same three nodes and two edges (its second edge is dotted)
+    assert "__start__ --> wf;" in text and ("wf --> __end__;" in text or "wf -.-> __end__;" in text)
+    assert repr(wf) == "<entrypoint 'wf'>" and wf.name == "wf"

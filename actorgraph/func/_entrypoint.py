@@ -21,7 +21,7 @@ from ..actors._group import TaskGroup
 from ..actors._slot import Slot, current_backend
 from ..channels import EphemeralValue, LastValue, Topic
 from ..errors import GraphInterrupt
-from ..graph._constants import START, TASKS
+from ..graph._constants import END, START, TASKS
 from ..graph._program import NodeCall, NodeProgram, Program
 from ..runtime import CompiledGraph
 from ..runtime._context import TaskContext, current_task
@@ -48,6 +48,13 @@ class CompiledEntrypoint(CompiledGraph):
 
     def __repr__(self) -> str:
         return f"<entrypoint {self.name!r}>"
+
+    def get_graph(self) -> Any:
+        """The drawable graph: ``__start__`` → the entrypoint → ``__end__`` (as LangGraph)."""
+        from ..graph._draw import DrawableGraph, Edge
+
+        return DrawableGraph(name=self.name, nodes=[START, self.name, END],
+                             edges=[Edge(START, self.name), Edge(self.name, END)])
 
 
 class entrypoint:  # noqa: N801  (LangGraph's name)
