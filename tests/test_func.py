@@ -627,3 +627,22 @@ def test_get_graph_draws_start_entrypoint_end() -> None:
     # LangGraph 1.2: the same three nodes and two edges (its second edge is dotted)
     assert "__start__ --> wf;" in text and ("wf --> __end__;" in text or "wf -.-> __end__;" in text)
     assert repr(wf) == "<entrypoint 'wf'>" and wf.name == "wf"
+
+
+@pytest.mark.anyio
+async def test_values_and_updates_streams_of_a_paused_then_resumed_workflow() -> None:
+    @task
+    async def ask(x: int) -> Any:
+        return interrupt("q")
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def wf(x: int) -> Any:
+        return await ask(x)
+
+    modes = ["values", "updates"]
+    first = [c async for c in wf.astream(1, cfg(), stream_mode=modes)]
+    # LangGraph 1.2: the question in both modes (values: no value to show with it)
+    assert [(m, list(c)) for m, c in first] == [("updates", ["__interrupt__"]), ("values", ["__interrupt__"])]
+    assert first[0][1]["__interrupt__"][0].value == "q" and first[1][1] == first[0][1]
+    second = [c async for c in wf.astream(Command(resume=2), cfg(), stream_mode=modes)]
+    assert second == [("values", None), ("updates", {"ask": 2}), ("updates", {"wf": 2}), ("values", 2)]

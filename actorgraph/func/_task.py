@@ -206,7 +206,7 @@ class TaskFunction(Generic[P, T]):
         if caller is None:
             raise RuntimeError(
                 f"task '{self.name}' was called outside of an entrypoint: call tasks inside a function "
-                "decorated with @entrypoint (or inside another task)"
+                "decorated with @entrypoint (or inside another task); StateGraph nodes cannot call tasks"
             )
         run = caller.scope.run
         if threading.get_ident() == run.root.loop_thread:

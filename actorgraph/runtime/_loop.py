@@ -452,7 +452,8 @@ class Run:
                 self._emit("updates", {INTERRUPT: tuple(gi.interrupts)})
         for _, gi in interrupted:
             if "values" in self.modes and gi.interrupts:  # (a subgraph's breakpoint shows none)
-                self._emit("values", {**self.values(), INTERRUPT: tuple(gi.interrupts)})
+                shown = {} if self.program.root_key else self.values()  # (LangGraph: no root value)
+                self._emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
             raise GraphInterrupt(tuple(self.interrupts))
         await self._flush()
