@@ -646,3 +646,32 @@ async def test_values_and_updates_streams_of_a_paused_then_resumed_workflow() ->
     assert first[0][1]["__interrupt__"][0].value == "q" and first[1][1] == first[0][1]
     second = [c async for c in wf.astream(Command(resume=2), cfg(), stream_mode=modes)]
     assert second == [("values", None), ("updates", {"ask": 2}), ("updates", {"wf": 2}), ("values", 2)]
+
+
+def test_a_loop_of_interrupts_and_a_paused_dict_value() -> None:
+    counter: list[int] = []
+
+    @task
+    def double(x: int) -> int:
+        counter.append(x)
+        return 2 * x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def graph(state: int, *, previous: Any = None) -> dict[str, Any]:
+        for _ in range(3):
+            doubled = double(state).result()
+            state = doubled + int(interrupt(f"q{doubled}"))
+        return {"state": state, "prev": previous}
+
+    outs = [graph.invoke(1, cfg())] + [graph.invoke(Command(resume=str(i)), cfg()) for i in range(3)]
+    # LangGraph 1.2: q2, q4, q10, then the value; `double` called 3 times in all
+    assert [[i.value for i in o["__interrupt__"]] for o in outs[:3]] == [["q2"], ["q4"], ["q10"]]
+    assert outs[3] == {"state": 12, "prev": None} and len(counter) == 3
+    # a new run pausing while the thread holds a dict value: LangGraph merges the question in
+    out = graph.invoke(5, cfg())
+    assert [i.value for i in out.pop("__interrupt__")] == ["q10"] and out == {"state": 12, "prev": None}
+    chunks = list(graph.stream(7, cfg("v"), stream_mode="values"))
+    assert [list(c) for c in chunks] == [["__interrupt__"]]
+    assert [(s.metadata["step"], s.metadata["source"], s.next) for s in graph.get_state_history(cfg())] == [
+        (1, "input", ("graph",)), (0, "loop", ()), (-1, "input", ("graph",)),
+    ]

@@ -452,7 +452,9 @@ class Run:
                 self._emit("updates", {INTERRUPT: tuple(gi.interrupts)})
         for _, gi in interrupted:
             if "values" in self.modes and gi.interrupts:  # (a subgraph's breakpoint shows none)
-                shown = {} if self.program.root_key else self.values()  # (LangGraph: no root value)
+                shown = self.values()
+                if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
+                    shown = {}
                 self._emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
             raise GraphInterrupt(tuple(self.interrupts))
@@ -676,9 +678,10 @@ class Run:
         ``interrupt()``)."""
         program = self.program
         if program.root_key:
-            if self.interrupts:  # (as LangGraph: the questions, not the value)
-                return {INTERRUPT: list(self.interrupts)}
-            return self.state.values(("__root__",)).get("__root__")
+            value = self.state.values(("__root__",)).get("__root__")
+            if self.interrupts:  # (as LangGraph: a dict value with the questions, else only them)
+                return {**(value if isinstance(value, dict) else {}), INTERRUPT: list(self.interrupts)}
+            return value
         out = self.state.values(program.output_keys)
         if self.interrupts:
             out[INTERRUPT] = list(self.interrupts)
