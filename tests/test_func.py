@@ -675,3 +675,37 @@ def test_a_loop_of_interrupts_and_a_paused_dict_value() -> None:
     assert [(s.metadata["step"], s.metadata["source"], s.next) for s in graph.get_state_history(cfg())] == [
         (1, "input", ("graph",)), (0, "loop", ()), (-1, "input", ("graph",)),
     ]
+
+
+def test_an_entrypoint_node_pauses_its_parent_graph_and_resumes_without_rerunning_calls() -> None:
+    calls: list[str] = []
+
+    @task
+    def inc(x: int) -> int:
+        calls.append("inc")
+        return x + 1
+
+    @task
+    def ask(x: int) -> Any:
+        calls.append("ask")
+        return interrupt(f"q{x}")
+
+    @entrypoint()
+    def sub(state: S) -> dict[str, Any]:
+        y = inc(state["x"]).result()
+        return {"x": ask(y).result(), "log": ["sub"]}
+
+    g = StateGraph(S)
+    g.add_node("pre", lambda s: {"log": ["pre"]})
+    g.add_node("sub", sub)
+    g.add_edge(START, "pre")
+    g.add_edge("pre", "sub")
+    app = g.compile(checkpointer=InMemorySaver())
+    out = app.invoke({"x": 1, "log": []}, cfg())
+    # LangGraph 1.2: the same state and question (it lists the question twice: once from the
+    # call, once from the entrypoint; here it is one question)
+    assert {k: v for k, v in out.items() if k != "__interrupt__"} == {"x": 1, "log": ["pre"]}
+    assert [i.value for i in out["__interrupt__"]] == ["q2"]
+    assert app.get_state(cfg()).next == ("sub",)
+    assert app.invoke(Command(resume=42), cfg()) == {"x": 42, "log": ["pre", "sub"]}
+    assert calls == ["inc", "ask", "ask"]
