@@ -27,6 +27,7 @@ import anyio.from_thread
 
 from .._log import enabled, get_logger
 from ..actors import SyncActor
+from ..actors._group import TaskGroup
 from ..actors._slot import Slot, current_backend
 from ..errors import GraphBubbleUp, GraphInterrupt, NodeCancelledError
 from ..graph._program import NodeCall, NodeProgram
@@ -38,7 +39,6 @@ from ..persistence._records import ERROR, INTERRUPT, RESUME
 from ..types import RetryPolicy
 
 if TYPE_CHECKING:
-    from ..actors._group import TaskGroup
     from ..runtime._loop import Run
 
 P = ParamSpec("P")
@@ -54,10 +54,11 @@ class TaskFuture(Generic[T]):
     """The result of a task call, to come: ``await future`` in async code, ``future.result()``
     in sync code (an entrypoint running in a worker thread). Raises what the task raised."""
 
-    __slots__ = ("_loop_thread", "_done", "_value", "_error", "_waiters", "_event", "name")
+    __slots__ = ("_loop_thread", "_done", "_value", "_error", "_waiters", "_event", "name", "_scope")
 
-    def __init__(self, name: str, loop_thread: int) -> None:
+    def __init__(self, name: str, loop_thread: int, scope: Scope | None = None) -> None:
         self.name = name
+        self._scope = scope  # a graph node's calls: started when first waited for
         self._loop_thread = loop_thread
         self._done = False
         self._value: Any = None
@@ -97,7 +98,16 @@ class TaskFuture(Generic[T]):
         """
         if self._done:
             return self._outcome()
-        if threading.get_ident() == self._loop_thread:
+        scope = self._scope
+        on_loop = threading.get_ident() == self._loop_thread
+        if scope is not None and scope.pending:
+            if on_loop:  # a sync node running on the loop's thread (under invoke())
+                _drain_inline(scope)
+            else:
+                anyio.from_thread.run(_drain, scope)
+            if self._done:
+                return self._outcome()
+        if on_loop:
             raise RuntimeError(
                 f"TaskFuture.result() of task '{self.name}' called on the event loop's thread before "
                 "the task finished: use 'await future' in an async entrypoint"
@@ -115,6 +125,9 @@ class TaskFuture(Generic[T]):
             self._event.set()
 
     def __await__(self) -> Generator[Any, Any, T]:
+        scope = self._scope
+        if not self._done and scope is not None and scope.pending:
+            yield from _drain(scope).__await__()
         if not self._done:
             slot = current_backend().new_slot()
             if self._waiters is None:
@@ -143,13 +156,19 @@ class Caller:
 
 class Scope:
     """One execution of an entrypoint's task: the run, the task group where its calls run,
-    the calls' results found again on resume, the calls that stopped at ``interrupt()``."""
+    the calls' results found again on resume, the calls that stopped at ``interrupt()``.
 
-    __slots__ = ("run", "group", "found", "asked", "running", "settled")
+    A graph node's task (a ``StateGraph`` node calling tasks) has a scope without a group:
+    its calls wait in ``pending`` and all start when the node first waits for one of them
+    (``owner`` is the node's context)."""
 
-    def __init__(self, run: Run, group: TaskGroup) -> None:
+    __slots__ = ("run", "group", "found", "asked", "running", "settled", "pending", "owner")
+
+    def __init__(self, run: Run, group: TaskGroup | None, owner: TaskContext | None = None) -> None:
         self.run = run
         self.group = group
+        self.owner = owner
+        self.pending: list[tuple[TaskFunction[..., Any], Task, TaskFuture[Any]]] = []
         self.found = run.call_writes  # task id -> writes of calls finished before (a resume)
         # id(GraphInterrupt) -> (the call that raised it, it): calls that asked a question
         self.asked: dict[int, tuple[Task, GraphInterrupt]] = {}
@@ -174,8 +193,37 @@ class TaskActor(SyncActor):
         scope, future = message.barrier
         self.executed += 1
         scope.running += 1
+        if scope.group is None:  # a graph node's call: started when the node waits for it
+            scope.pending.append((self.fn, task, future))
+            return
         scope.group.start_soon(_run_call, self.fn, scope, task, future,
                                shielded=not self.fn.is_async)
+
+
+async def _drain(scope: Scope) -> None:
+    """Run a graph node's calls made so far, concurrently, until all finished."""
+    pending, scope.pending = scope.pending, []
+    if len(pending) == 1:
+        fn, task, future = pending[0]
+        await _run_call(fn, scope, task, future)
+        return
+    async with TaskGroup() as group:
+        for fn, task, future in pending:
+            group.start_soon(_run_call, fn, scope, task, future, shielded=not fn.is_async)
+
+
+def _drain_inline(scope: Scope) -> None:
+    """A sync node on the loop's thread waits for its calls: run them here, one by one (sync
+    tasks only; their results are kept for the step's pause or failure, not saved at once)."""
+    pending, scope.pending = scope.pending, []
+    for fn, task, future in pending:
+        if fn.is_async:
+            future._finish(None, RuntimeError(
+                f"async task '{fn.name}' called from a sync node running on the event loop's thread: "
+                "make the node async (or the task sync)"))
+            scope.running -= 1
+            continue
+        _run_call_inline(fn, scope, task, future)
 
 
 class TaskFunction(Generic[P, T]):
@@ -204,9 +252,13 @@ class TaskFunction(Generic[P, T]):
         """Start a call of the task; ``RuntimeError`` outside a running entrypoint."""
         caller = current_caller.get()
         if caller is None:
+            ctx = current_task.get()
+            if ctx is not None:
+                caller = _node_caller(ctx)
+        if caller is None:
             raise RuntimeError(
                 f"task '{self.name}' was called outside of an entrypoint: call tasks inside a function "
-                "decorated with @entrypoint (or inside another task); StateGraph nodes cannot call tasks"
+                "decorated with @entrypoint, inside a graph node, or inside another task"
             )
         run = caller.scope.run
         if threading.get_ident() == run.root.loop_thread:
@@ -215,6 +267,19 @@ class TaskFunction(Generic[P, T]):
 
     def __repr__(self) -> str:
         return f"<task {self.name!r}>"
+
+
+def _node_caller(ctx: TaskContext) -> Caller:
+    """The caller of tasks that a graph node's task is (one per node task, for its step)."""
+    run: Any = ctx.run
+    step, callers = run.__dict__.get("_func_callers", (None, None))
+    if step != run.step or callers is None:
+        callers = {}
+        run._func_callers = (run.step, callers)
+    caller = callers.get(ctx.task)
+    if caller is None:
+        caller = callers[ctx.task] = Caller(Scope(run, None, ctx), ctx.task)
+    return caller  # type: ignore[no-any-return]
 
 
 def _never(_value: Any) -> Any:
@@ -234,7 +299,8 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
     index = caller.index
     caller.index += 1
     key = (caller.task.id, run.step, fn.name, "call", index)
-    future: TaskFuture[Any] = TaskFuture(fn.name, run.root.loop_thread)
+    future: TaskFuture[Any] = TaskFuture(fn.name, run.root.loop_thread,
+                                         scope if scope.group is None else None)
     found = scope.found.pop(task_id(*key), None) if scope.found else None
     if found is not None:  # finished before this run: not called again
         value = None
@@ -277,8 +343,7 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
                     value = await _in_thread(functools.partial(fn.func, *args, **kwargs))
                 break
             except GraphInterrupt as paused:
-                await _interrupted(scope, task, paused)
-                future._finish(None, paused)
+                future._finish(None, _interrupted(scope, task, paused))
                 return
             except GraphBubbleUp as exc:
                 future._finish(None, exc)
@@ -305,12 +370,7 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
         task.writes = [(RETURN, value)]
         await _save(scope, task, task.writes)
         if hub:
-            modes = run.modes
-            if "updates" in modes:
-                run._emit("updates", {task.name: value})
-            if "tasks" in modes or "debug" in modes:
-                run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": None,
-                                                     "result": {RETURN: value}, "interrupts": []})
+            _emit_result(run, task, value)
         future._finish(value, None)
     finally:
         scope.running -= 1
@@ -348,7 +408,7 @@ async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None
     if run.resuming:  # an error or a question this call left before is settled
         writes = [*writes, (ERROR, None), (INTERRUPT, ())]
     if persist.durability == "exit" or persist.checkpoint_id is None:
-        persist.call_writes.append((task, writes))
+        persist.call_writes.append((persist.checkpoint_id, task, writes))
         return
     if not scope.settled:
         await persist.settle()  # the checkpoint the writes belong to is in first
@@ -357,17 +417,32 @@ async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None
                                     task.id, task_path_str(task.path))
 
 
-async def _interrupted(scope: Scope, task: Task, paused: GraphInterrupt) -> None:
-    """A call stopped at ``interrupt()``: its question (and the answers it had) are kept under
-    its id if the question reaches the entrypoint (awaited there, as in LangGraph: one at a
-    time), saved when the step pauses; a call that is not awaited asks again on resume."""
+def _interrupted(scope: Scope, task: Task, paused: GraphInterrupt) -> GraphInterrupt:
+    """A call stopped at ``interrupt()``: what its future raises. In an entrypoint, its
+    question (and the answers it had) are kept under its id if the question reaches the
+    entrypoint (awaited there, as in LangGraph: one at a time), saved when the step pauses; a
+    call that is not awaited asks again on resume. In a graph node, they are kept at once, and
+    the future raises the question with the node's own answers (what the node's pause saves)."""
     if id(paused) in scope.asked:  # a call of this task asked it: recorded there
-        return
+        return paused
     scope.asked[id(paused)] = (task, paused)
     run = scope.run
     if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
         run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": None,
                                              "result": {}, "interrupts": list(paused.interrupts)})
+    if scope.owner is None:
+        return paused
+    _record(scope, task, paused)
+    raised = GraphInterrupt(paused.interrupts, tuple(scope.owner.answers))
+    scope.asked[id(raised)] = (task, raised)
+    return raised
+
+
+def _record(scope: Scope, task: Task, paused: GraphInterrupt) -> None:
+    persist = scope.run.persist
+    if persist is not None and (paused.interrupts or paused.answers):
+        persist.call_writes.append((persist.checkpoint_id, task, [(INTERRUPT, tuple(paused.interrupts)),
+                                                                   (RESUME, list(paused.answers))]))
 
 
 def asked_by_call(scope: Scope, paused: GraphInterrupt) -> bool:
@@ -376,19 +451,78 @@ def asked_by_call(scope: Scope, paused: GraphInterrupt) -> bool:
     record = scope.asked.get(id(paused))
     if record is None:
         return False
-    task, _ = record
-    persist = scope.run.persist
-    if persist is not None and (paused.interrupts or paused.answers):
-        persist.call_writes.append((task, [(INTERRUPT, tuple(paused.interrupts)), (RESUME, list(paused.answers))]))
+    _record(scope, record[0], paused)
     return True
 
 
+def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, future: TaskFuture[Any]) -> None:
+    """:func:`_run_call` of a sync task on the loop's thread, for a sync node running there:
+    its result is kept for the step's pause or failure (nothing can be awaited here)."""
+    import time
+
+    run = scope.run
+    ctx = TaskContext(run, task)
+    ctx.inline = True  # (a sync graph API called from it runs on a helper thread)
+    token = current_task.set(ctx)
+    caller_token = current_caller.set(Caller(scope, task))
+    args, kwargs = task.input
+    hub = run.hub is not None
+    if hub:
+        run._emit_task_starts([task])
+    attempt = 0
+    try:
+        while True:
+            attempt += 1
+            try:
+                value = fn.func(*args, **kwargs)
+                break
+            except GraphInterrupt as paused:
+                future._finish(None, _interrupted(scope, task, paused))
+                return
+            except GraphBubbleUp as exc:
+                future._finish(None, exc)
+                return
+            except Exception as exc:
+                policy = next((p for p in fn.retry_policy if p.should_retry(exc)), None)
+                if policy is None or attempt >= policy.max_attempts:
+                    exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
+                    _failed_now(scope, task, exc)
+                    future._finish(None, exc)
+                    return
+                time.sleep(policy.interval(attempt))
+        task.writes = [(RETURN, value)]
+        persist = run.persist
+        if persist is not None:
+            writes = task.writes if not run.resuming else [*task.writes, (ERROR, None), (INTERRUPT, ())]
+            persist.call_writes.append((persist.checkpoint_id, task, writes))
+        if hub:
+            _emit_result(run, task, value)
+        future._finish(value, None)
+    finally:
+        scope.running -= 1
+        current_caller.reset(caller_token)
+        current_task.reset(token)
+
+
+def _emit_result(run: Run, task: Task, value: Any) -> None:
+    modes = run.modes
+    if "updates" in modes:
+        run._emit("updates", {task.name: value})
+    if "tasks" in modes or "debug" in modes:
+        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": None,
+                                             "result": {RETURN: value}, "interrupts": []})
+
+
 async def _failed(scope: Scope, task: Task, exc: BaseException) -> None:
+    _failed_now(scope, task, exc)
+
+
+def _failed_now(scope: Scope, task: Task, exc: BaseException) -> None:
     run = scope.run
     if enabled(run.log, logging.WARNING):
         run.log.warning("task_failed", step=run.step, node=task.name, task_id=task.id, error=repr(exc))
     if run.persist is not None:
-        run.persist.call_writes.append((task, [(ERROR, repr(exc))]))
+        run.persist.call_writes.append((run.persist.checkpoint_id, task, [(ERROR, repr(exc))]))
     if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
         run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": repr(exc),
                                              "result": {}, "interrupts": []})

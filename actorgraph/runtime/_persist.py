@@ -94,8 +94,8 @@ class Persistence:
         # writes of the Commands given to the loaded checkpoint (its NULL task's pending writes)
         self.null_writes: list[tuple[str, Any]] = []
         # pending writes of functional-API task calls (actorgraph.func) still to save when a
-        # step pauses or fails: (task, writes)
-        self.call_writes: list[tuple[Task, list[tuple[str, Any]]]] = []
+        # step pauses or fails: (the checkpoint they belong to, task, writes)
+        self.call_writes: list[tuple[str | None, Task, list[tuple[str, Any]]]] = []
         # The run's max_version when the last checkpoint was written (or loaded): a channel
         # with a newer version changed since, so the next checkpoint stores its value.
         self.saved_version = 0
@@ -308,8 +308,9 @@ class Persistence:
 
     async def _save_calls(self, config: dict[str, Any]) -> None:
         calls, self.call_writes = self.call_writes, []
-        for task, writes in calls:
-            await self.saver.aput_writes(config, writes, task.id, task_path_str(task.path))
+        for checkpoint_id, task, writes in calls:
+            if checkpoint_id == self.checkpoint_id:  # (not those of a step that completed since)
+                await self.saver.aput_writes(config, writes, task.id, task_path_str(task.path))
 
     async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]]) -> None:
         """A step did not complete (a task failed, or the run was cancelled): keep the writes
