@@ -397,9 +397,37 @@ def test_tasks_outside_an_entrypoint_and_result_on_the_loop_thread_are_refused()
         wf.invoke(0)
 
 
-def test_cache_is_refused() -> None:
-    with pytest.raises(NotImplementedError):
-        entrypoint(cache=object())
+def test_cached_task_calls_and_a_cached_entrypoint() -> None:
+    from actorgraph.cache import InMemoryCache
+    from actorgraph.types import CachePolicy
+
+    calls: list[int] = []
+
+    @task(cache_policy=CachePolicy())
+    def slow(x: int, k: int = 1) -> int:
+        calls.append(x)
+        return x * k
+
+    @entrypoint(cache=InMemoryCache())
+    def wf(xs: list[int]) -> list[int]:
+        return [slow(x).result() for x in xs]
+
+    # LangGraph 1.2: the same chunks; a hit streams with __metadata__ cached and does not run
+    assert list(wf.stream([1, 2], stream_mode="updates")) == [{"slow": 1}, {"slow": 2}, {"wf": [1, 2]}]
+    assert list(wf.stream([1, 3], stream_mode="updates")) == [
+        {"slow": 1, "__metadata__": {"cached": True}}, {"slow": 3}, {"wf": [1, 3]},
+    ]
+    assert calls == [1, 2, 3]
+    runs: list[int] = []
+
+    @entrypoint(cache=InMemoryCache(), cache_policy=CachePolicy())
+    def whole(x: int) -> int:
+        runs.append(x)
+        return x + 1
+
+    assert list(whole.stream(1, stream_mode="updates")) == [{"whole": 2}]
+    assert list(whole.stream(1, stream_mode="updates")) == [{"whole": 2, "__metadata__": {"cached": True}}]
+    assert runs == [1]
 
 
 # -- durability -----------------------------------------------------------------------------

@@ -67,8 +67,9 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
 
     ``checkpointer``: a saver (needed for ``previous``, ``interrupt()``/resume and the state
     API); ``store``: a store (injected as ``store``); ``context_schema``: the type of
-    ``context=`` (only recorded); ``retry_policy``: retries of the whole function. ``cache`` is
-    not supported (``NotImplementedError``).
+    ``context=`` (only recorded); ``retry_policy``: retries of the whole function; ``cache``: a
+    cache (``InMemoryCache()``, ``SqliteCache(path=...)``) for the calls of tasks that have a
+    ``cache_policy``, and for the whole function with ``cache_policy`` (keyed by its input).
 
     The function (sync or async) takes the input as its first positional parameter and may
     declare the keyword parameters ``previous`` (the value saved by the last run on the
@@ -94,8 +95,8 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
         cache_policy: Any = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
     ) -> None:
-        if cache is not None or cache_policy is not None:
-            raise NotImplementedError("entrypoint(cache=..., cache_policy=...): actorgraph has no task cache")
+        self.cache = cache
+        self.cache_policy = cache_policy
         self.checkpointer = checkpointer
         self.store = store
         self.context_schema = context_schema
@@ -113,7 +114,7 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
         name = getattr(func, "__name__", None) or type(func).__name__
         body = _Body(func, name)
         node = NodeProgram(name, NodeCall(body.run), (START,), _start_value, (START,), (), (), (),
-                           self.retry_policy, False)
+                           self.retry_policy, False, cache_policy=self.cache_policy)
         start = NodeProgram(START, NodeCall(_identity), (START,), _start_value, (), (), (), (), (), False,
                             hidden=True)
         channels: dict[str, Any] = {
@@ -126,6 +127,7 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
             name, channels, (ROOT,), (), (ROOT,), {START: start, name: node}, {}, _root_value,
             frozenset({START, TASKS}), True, frozenset({ROOT}), {}, (ROOT,),
         )
+        program.cache = self.cache
         compiled = CompiledEntrypoint(program, checkpointer=self.checkpointer, store=self.store)
         compiled.func = func
         compiled.context_schema = self.context_schema

@@ -34,9 +34,10 @@ from ..graph._program import NodeCall, NodeProgram
 from ..runtime._algo import PUSH, Task, task_id
 from ..runtime._context import TaskContext, current_task
 from ..runtime._persist import NO_WRITES, task_path_str
+from ..runtime._cache import lookup as cache_lookup, store as cache_store
 from ..runtime._task import Execute, cancelling, is_cancelled
 from ..persistence._records import ERROR, INTERRUPT, RESUME
-from ..types import RetryPolicy
+from ..types import CachePolicy, RetryPolicy
 
 if TYPE_CHECKING:
     from ..runtime._loop import Run
@@ -231,7 +232,8 @@ class TaskFunction(Generic[P, T]):
     :class:`TaskFuture`; ``name``, ``retry_policy`` and the wrapped ``func`` are attributes."""
 
     def __init__(self, func: Callable[P, Any], *, name: str | None = None,
-                 retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None) -> None:
+                 retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+                 cache_policy: CachePolicy | None = None) -> None:
         if not callable(func):
             raise TypeError(f"@task needs a function, got {type(func).__name__}")
         self.func = func
@@ -243,9 +245,12 @@ class TaskFunction(Generic[P, T]):
         else:
             policies = tuple(retry_policy)
         self.retry_policy = policies
+        self.cache_policy = cache_policy
         self.is_async = inspect.iscoroutinefunction(func)
-        # a task call is a Task of the run like a node's (its config, interrupt(), subgraphs)
-        self.node = NodeProgram(self.name, NodeCall(_never), (), _none, (), (), (), (), policies, False)
+        # a task call is a Task of the run like a node's (its config, interrupt(), subgraphs,
+        # its cache entries: the node's call names the function; it is never called as a node)
+        self.node = NodeProgram(self.name, NodeCall(func), (), _none, (), (), (), (), policies, False,
+                                cache_policy=cache_policy)
         functools.update_wrapper(self, func)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> TaskFuture[T]:
@@ -280,10 +285,6 @@ def _node_caller(ctx: TaskContext) -> Caller:
     if caller is None:
         caller = callers[ctx.task] = Caller(Scope(run, None, ctx), ctx.task)
     return caller  # type: ignore[no-any-return]
-
-
-def _never(_value: Any) -> Any:
-    raise AssertionError("a task call is not run as a node")
 
 
 def _none(_values: Any) -> Any:
@@ -333,7 +334,18 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
     if hub:
         run._emit_task_starts([task])
     attempt = 0
+    cache = run.program.cache if fn.cache_policy is not None else None
+    keyed: list[Any] = []
     try:
+        if cache is not None:  # (a hit: the value cached for these arguments, as LangGraph)
+            _, hits, keyed = await cache_lookup(cache, [task])
+            if hits:
+                value = task.writes[0][1]
+                await _save(scope, task, task.writes)
+                if hub and "updates" in run.modes:
+                    run._emit("updates", {task.name: value, "__metadata__": {"cached": True}})
+                future._finish(value, None)
+                return
         while True:
             attempt += 1
             try:
@@ -369,6 +381,9 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
                 await anyio.sleep(delay)
         task.writes = [(RETURN, value)]
         await _save(scope, task, task.writes)
+        if keyed:
+            assert cache is not None
+            await cache_store(cache, keyed, [task])
         if hub:
             _emit_result(run, task, value)
         future._finish(value, None)
@@ -538,13 +553,19 @@ def task(__func: Callable[P, T]) -> TaskFunction[P, T]: ...
 
 @overload
 def task(*, name: str | None = None,
-         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None
+         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+         cache_policy: CachePolicy | None = None,
          ) -> Callable[[Callable[P, Any]], TaskFunction[P, Any]]: ...
 
 
 def task(__func: Callable[P, Any] | None = None, *, name: str | None = None,
-         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None) -> Any:
+         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+         cache_policy: CachePolicy | None = None) -> Any:
     """Make a function (sync or async) a task: ``@task`` or ``@task(name=..., retry_policy=...)``.
+
+    ``cache_policy`` (a ``CachePolicy``): a call whose arguments (``key_func((args, kwargs))``)
+    were seen before, within the TTL, returns the cached value without running, when the
+    entrypoint (or graph) was given ``cache=``.
 
     Called inside an ``@entrypoint`` (or another task), the function does not run at once:
     the call returns a :class:`TaskFuture` and runs concurrently with the caller and other
@@ -556,9 +577,9 @@ def task(__func: Callable[P, Any] | None = None, *, name: str | None = None,
     checkpointer's serializer when the entrypoint has one.
     """
     if __func is not None:
-        return TaskFunction(__func, name=name, retry_policy=retry_policy)
+        return TaskFunction(__func, name=name, retry_policy=retry_policy, cache_policy=cache_policy)
 
     def decorate(func: Callable[P, Any]) -> TaskFunction[P, Any]:
-        return TaskFunction(func, name=name, retry_policy=retry_policy)
+        return TaskFunction(func, name=name, retry_policy=retry_policy, cache_policy=cache_policy)
 
     return decorate
