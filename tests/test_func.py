@@ -651,9 +651,14 @@ def test_get_graph_draws_start_entrypoint_end() -> None:
     def wf(x: int) -> int:
         return x
 
-    text = wf.get_graph().draw_mermaid()
-    # LangGraph 1.2: the same three nodes and two edges (its second edge is dotted)
-    assert "__start__ --> wf;" in text and ("wf --> __end__;" in text or "wf -.-> __end__;" in text)
+    graph = wf.get_graph()
+    # LangGraph 1.2: these nodes, in this order, and edges (the second one conditional)
+    assert list(graph.nodes) == ["wf", "__start__", "__end__"]
+    assert [(e.source, e.target, e.conditional) for e in graph.edges] == [
+        ("__start__", "wf", False), ("wf", "__end__", True),
+    ]
+    text = graph.draw_mermaid()
+    assert "__start__ --> wf;" in text and "wf -.-> __end__;" in text
     assert repr(wf) == "<entrypoint 'wf'>" and wf.name == "wf"
 
 

@@ -49,12 +49,15 @@ class CompiledEntrypoint(CompiledGraph):
     def __repr__(self) -> str:
         return f"<entrypoint {self.name!r}>"
 
-    def get_graph(self) -> Any:
-        """The drawable graph: ``__start__`` → the entrypoint → ``__end__`` (as LangGraph)."""
-        from ..graph._draw import DrawableGraph, Edge
+    def get_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
+        """The drawable graph: ``__start__`` → the entrypoint ⇢ ``__end__``, as LangGraph 1.2
+        draws an entrypoint (``config`` and ``xray`` are accepted for compatibility)."""
+        from ..graph._draw import _FUNCTION_TAG, DrawableGraph, Edge, Node
 
-        return DrawableGraph(name=self.name, nodes=[START, self.name, END],
-                             edges=[Edge(START, self.name), Edge(self.name, END)])
+        nodes = {self.name: Node(self.name, self.name, _FUNCTION_TAG), START: Node(START, START),
+                 END: Node(END, END)}
+        return DrawableGraph(nodes, [Edge(START, self.name), Edge(self.name, END, conditional=True)],
+                             name=self.name)
 
 
 class entrypoint:  # noqa: N801  (LangGraph's name)
