@@ -13,6 +13,7 @@ from ._messages import (
     SystemMessage,
     ToolMessage,
     add_messages,
+    push_message,
 )
 from ._schema import IsLastStep, RemainingSteps
 from ._state import StateGraph
@@ -41,4 +42,5 @@ __all__ = [
     "SystemMessage",
     "ToolMessage",
     "add_messages",
+    "push_message",
 ]

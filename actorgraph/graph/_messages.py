@@ -252,6 +252,18 @@ def add_messages(left: Messages, right: Messages) -> list[Any]:
     return _merge(old, new)
 
 
+def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
+    """Emit ``message`` on the ``messages`` stream mode at once, from inside a running node,
+    and unless ``state_key`` is None write it to that state key (before what the node returns),
+    as LangGraph's ``langgraph.graph.message.push_message``. Needs langchain-core:
+    ``message`` is anything its ``convert_to_messages`` takes and must carry an ``id``
+    (``ValueError`` otherwise). Returns the langchain-core message. ``RuntimeError`` outside a
+    node."""
+    from .._langchain_trace import push_message as push
+
+    return push(message, state_key=state_key)
+
+
 class MessagesState(TypedDict):
     """A state with one key, ``messages``, merged by :func:`add_messages`. Subclass it to add
     keys."""

@@ -154,7 +154,7 @@ class TaskContext:
     """Per-task context: the task's config and the handles nodes may ask for."""
 
     __slots__ = ("run", "task", "_config", "_runtime", "subgraph_calls", "answers", "asked", "inline",
-                 "error", "attempt", "first_attempt", "idle")
+                 "error", "attempt", "first_attempt", "idle", "pushed")
 
     def __init__(self, run: Any, task: Any) -> None:
         self.run = run
@@ -170,6 +170,7 @@ class TaskContext:
         self.attempt = 1
         self.first_attempt = 0.0  # time.time() of attempt 1 (set when a runtime is first built)
         self.idle: _Idle | None = None  # the attempt's idle deadline, with an idle_timeout
+        self.pushed: list[tuple[str, Any]] | None = None  # push_message() writes (LangChain extra)
 
     @property
     def config(self) -> dict[str, Any]:

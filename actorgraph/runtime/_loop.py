@@ -48,6 +48,8 @@ from ._interrupt import is_id_map, resume_answers
 from ._persist import Persistence, null_batch
 from ._stream import Publish, StreamEvent, StreamHub
 from ._task import Barrier, Execute, NodeActor, run_task
+from .. import _langchain_trace as _trace
+from .._langchain_trace import Tracing
 
 if TYPE_CHECKING:
     from ._compiled import CompiledGraph
@@ -122,6 +124,7 @@ class Run:
         self.sync_api: bool = parent.sync_api if parent is not None else SYNC_API.get()
         self.threaded = False  # a task of this step ran in a worker thread (see tick)
         self.persist: Persistence | None = None
+        self.tracing: Tracing | None = None  # LangChain callbacks / messages mode (see run())
         if detached:
             pass
         elif parent is None:
@@ -177,7 +180,10 @@ class Run:
 
     async def run(self, value: Any) -> Any:
         """Run from ``value`` to the end; return the output (output-schema keys)."""
+        tracing = self.tracing = self._tracing()
         async with self.hosted():
+            if tracing is not None:
+                await tracing.start(value)
             try:
                 await self.begin(value)
                 while await self.tick():
@@ -185,10 +191,27 @@ class Run:
                 await self.end()
             except BaseException as exc:
                 await self.abort(exc)
+                if tracing is not None:
+                    await tracing.error(exc)
                 raise
             finally:
                 self.release()
-        return self.output()
+        output = self.output()
+        if tracing is not None:
+            await tracing.end(output)
+        return output
+
+    def _tracing(self) -> Tracing | None:
+        """The run's LangChain tracing (callbacks, ``messages`` mode), when it has any: see
+        ``actorgraph._langchain_trace``. None, at the cost of a dict lookup, without
+        langchain-core imported."""
+        parent = self.parent
+        if parent is None:
+            if not _trace.wanted(self.config, self.modes):
+                return None
+        elif parent.tracing is None:
+            return None
+        return _trace.Tracing.for_run(self)
 
     @asynccontextmanager
     async def hosted(self) -> AsyncIterator[Supervisor]:
@@ -646,14 +669,19 @@ class Run:
     def _emit(self, mode: str, chunk: Any) -> None:
         """Send an event to the root run's hub actor now (from a worker thread, through the
         event loop's thread: subscribers are woken only there)."""
+        self.emit_at(self.ns, mode, chunk)
+
+    def emit_at(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+        """:meth:`_emit` under namespace ``ns`` (the ``messages`` mode's handler knows it from
+        the metadata of the model call)."""
         root = self.root
         ref = root.hub_ref
         if ref is None:
             return  # nobody streams (or the run is over)
         if threading.get_ident() == root.loop_thread:
-            ref.call(Publish((StreamEvent(self.ns, mode, chunk),)))
+            ref.call(Publish((StreamEvent(ns, mode, chunk),)))
         else:
-            anyio.from_thread.run_sync(ref.call, Publish((StreamEvent(self.ns, mode, chunk),)))
+            anyio.from_thread.run_sync(ref.call, Publish((StreamEvent(ns, mode, chunk),)))
 
     def _write_custom(self, chunk: Any) -> None:
         if "custom" in self.modes:

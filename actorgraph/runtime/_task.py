@@ -118,12 +118,21 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
         while True:
             attempt += 1
             try:
-                if node.timeout is None:
-                    result = await call_node(node, task.input, ctx, run, lone)
-                else:
-                    result = await _timed(node, ctx, run, lone)
+                tracing = run.tracing
+                if tracing is None or node.hidden:
+                    if node.timeout is None:
+                        result = await call_node(node, task.input, ctx, run, lone)
+                    else:
+                        result = await _timed(node, ctx, run, lone)
+                else:  # LangChain callbacks or messages mode: the task is a chain run
+                    result = await tracing.call(task, ctx, functools.partial(_attempt, node, ctx, run, lone))
                 # writes_for(), without a coroutine per task when there are no branches
                 writes = node_writes(run, node, result)
+                if ctx.pushed:  # push_message() writes come first, as written meanwhile
+                    pushed: list[tuple[str, Any]] = []
+                    _add_pairs(run, node, ctx.pushed, pushed)
+                    writes[:0] = pushed
+                    ctx.pushed = None
                 if node.branches:
                     await route_branches(run, task, writes)
                 task.writes = writes
@@ -150,6 +159,13 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
                 await anyio.sleep(delay)
     finally:
         current_task.reset(token)
+
+
+def _attempt(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Awaitable[Any]:
+    """One attempt of the node: :func:`call_node`, under the node's timeout if it has one."""
+    if node.timeout is None:
+        return call_node(node, ctx.task.input, ctx, run, lone)
+    return _timed(node, ctx, run, lone)
 
 
 async def _timed(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Any:

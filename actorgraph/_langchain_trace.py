@@ -1,0 +1,379 @@
+"""LangChain callbacks and ``stream_mode="messages"`` (the ``langchain`` extra).
+
+A run is *traced* when langchain-core is imported and the run has something to tell it: a
+``config["callbacks"]`` handler, a LangChain caller's config in the context
+(``var_child_runnable_config``: the graph runs inside a chain, a tool, ``astream_events``), or a
+subscriber of the ``messages`` stream mode. Untraced runs never reach this module.
+
+A traced run is, to LangChain's callbacks, what a LangGraph run is:
+
+* the graph run: a chain run named after the graph (``run_name`` in the config overrides it),
+  with the config's tags and metadata plus ``ls_integration: "langgraph"``;
+* one chain run per task, a child of the graph run, named after the node, tagged
+  ``graph:step:N`` and with the ``langgraph_*`` metadata;
+* inside the node, the config (given to a ``config`` parameter, and set as langchain-core's
+  ``var_child_runnable_config`` so a model called *without* a config finds it) carries a child
+  of the node's run tagged ``seq:step:1``: a chat model's run nests under the node's.
+
+``messages`` mode is :class:`MessagesHandler`, a callback handler added to the graph run's
+callbacks: a chat model run's tokens (or its whole message when it did not stream) and the
+messages a node returns become ``(message, metadata)`` events of the run's stream hub.
+
+Everything langchain-core is typed ``Any`` here: an optional dependency.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import fields, is_dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import _langchain
+
+if TYPE_CHECKING:
+    from .runtime._algo import Task
+    from .runtime._context import TaskContext
+    from .runtime._loop import Run
+
+NOSTREAM = "nostream"
+"""A chat model tagged so (``model.with_config(tags=["nostream"])``) is left out of the
+``messages`` stream mode, as in LangGraph."""
+
+_HIDDEN = "langsmith:hidden"
+
+_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id", "graph_id")
+"""``configurable`` keys a graph run copies to its metadata when set (as LangGraph 1.2 does):
+its node runs, and the model runs below them, carry them too."""
+
+
+def _graph_metadata(config: dict[str, Any]) -> dict[str, Any]:
+    """A graph run's metadata from the config it runs with: the config's metadata plus the
+    :data:`_TO_METADATA` keys of its ``configurable`` that the metadata does not have."""
+    metadata = dict(config.get("metadata") or {})
+    configurable = config.get("configurable") or {}
+    for key in _TO_METADATA:
+        value = configurable.get(key)
+        if value and key not in metadata:
+            metadata[key] = value
+    return metadata
+
+
+@functools.cache
+def _lc() -> Any:
+    """The langchain-core pieces used here, imported once (Any: an optional dependency)."""
+
+    class Mods:
+        config = importlib.import_module("langchain_core.runnables.config")
+        manager = importlib.import_module("langchain_core.callbacks.manager")
+        base = importlib.import_module("langchain_core.callbacks.base")
+        outputs = importlib.import_module("langchain_core.outputs")
+        messages = importlib.import_module("langchain_core.messages")
+        streaming = importlib.import_module("langchain_core.tracers._streaming")
+
+    return Mods
+
+
+def caller_config() -> dict[str, Any] | None:
+    """The config of a LangChain Runnable running in this context (None outside one, and
+    without langchain-core imported)."""
+    if not _langchain._imported():
+        return None
+    return _lc().config.var_child_runnable_config.get()  # type: ignore[no-any-return]
+
+
+def wanted(config: dict[str, Any], modes: frozenset[str]) -> bool:
+    """A root run with this config and these stream modes is traced (see the module doc)."""
+    if not _langchain._imported():
+        return False
+    if config.get("callbacks") or "messages" in modes:
+        return True
+    parent = _lc().config.var_child_runnable_config.get()
+    return bool(parent and parent.get("callbacks"))
+
+
+async def _settle(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def _on_asyncio() -> bool:
+    return _langchain.on_asyncio()
+
+
+class Tracing:
+    """The LangChain side of one run (the root run or a subgraph's): its graph run manager and
+    the per-task node runs. Built by :meth:`for_run`."""
+
+    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata")
+
+    def __init__(self, run: Run, manager: Any, handler: Any, metadata: dict[str, Any]) -> None:
+        self.run = run
+        self.metadata = metadata  # the graph run's, under its nodes' own (see call())
+        self.manager = manager  # Any: a langchain-core (Async)CallbackManager
+        self.graph_run: Any = None
+        self.handler = handler
+        self.asynchronous = isinstance(manager, _lc().manager.AsyncCallbackManager)
+
+    @classmethod
+    def for_run(cls, run: Run) -> Tracing | None:
+        """The tracing of ``run``: a root run builds its callback manager from its config (and a
+        LangChain caller's, with a :class:`MessagesHandler` when it streams ``messages``); a
+        subgraph run hangs below the node task that runs it (None when that one is untraced)."""
+        lc = _lc()
+        config_mod = lc.config
+        if run.parent is not None:
+            outer = run.parent.tracing
+            if outer is None:
+                return None
+            parent_config = config_mod.var_child_runnable_config.get() or {}
+            callbacks = parent_config.get("callbacks")
+            if callbacks is None:
+                return None
+            metadata = _graph_metadata(parent_config)
+            manager = _manager_class().configure(inheritable_callbacks=callbacks, inheritable_metadata=metadata)
+            return cls(run, manager, outer.handler, metadata)
+        config = config_mod.ensure_config(run.config)
+        metadata = _graph_metadata(config)
+        manager = _manager_class().configure(
+            inheritable_callbacks=config.get("callbacks"),
+            inheritable_tags=config.get("tags"),
+            inheritable_metadata={**metadata, "ls_integration": "langgraph"},
+        )
+        handler = None
+        if "messages" in run.modes:
+            handler = MessagesHandler(run, run.subgraphs)
+            manager.add_handler(handler, inherit=True)
+        return cls(run, manager, handler, metadata)
+
+    async def start(self, value: Any) -> None:
+        """The graph run starts (before the input is taken)."""
+        run = self.run
+        name = run.program.name
+        run_id = None
+        if run.parent is None:
+            name = run.config.get("run_name") or name
+            given = run.config.get("run_id")
+            run_id = given if isinstance(given, uuid.UUID) else None
+        self.graph_run = await _settle(self.manager.on_chain_start(None, value, name=name, run_id=run_id))
+
+    async def end(self, output: Any) -> None:
+        if self.graph_run is not None:
+            await _settle(self.graph_run.on_chain_end(output))
+
+    async def error(self, exc: BaseException) -> None:
+        if self.graph_run is not None:
+            await _settle(self.graph_run.on_chain_error(exc))
+
+    async def call(self, task: Task, ctx: TaskContext, node_call: Callable[[], Awaitable[Any]]) -> Any:
+        """Run one attempt of ``task`` (``node_call``) as a chain run below the graph run, with
+        the node's config (callbacks: the run's child tagged ``seq:step:1``) as langchain-core's
+        ``var_child_runnable_config`` meanwhile."""
+        run = self.run
+        manager = self.graph_run.get_child()
+        manager.tags = [f"graph:step:{run.step}", *manager.tags]  # (LangGraph's order)
+        config = ctx.config
+        own = config["metadata"]
+        manager.add_metadata({k: v for k, v in own.items() if k.startswith("langgraph_")})
+        config["metadata"] = {**self.metadata, **own}
+        node_run = await _settle(manager.on_chain_start(None, task.input, name=task.name))
+        config["callbacks"] = node_run.get_child("seq:step:1")
+        var = _lc().config.var_child_runnable_config
+        token = var.set(config)
+        try:
+            result = await node_call()
+        except BaseException as exc:
+            await _settle(node_run.on_chain_error(exc))
+            raise
+        finally:
+            var.reset(token)
+        await _settle(node_run.on_chain_end(result))
+        return result
+
+
+def _manager_class() -> Any:
+    """langchain-core's async callback manager on asyncio; its sync one on trio, where the
+    async manager cannot run sync handlers (it hands them to asyncio's executor)."""
+    manager = _lc().manager
+    return manager.AsyncCallbackManager if _on_asyncio() else manager.CallbackManager
+
+
+# -- messages mode ---------------------------------------------------------------------------
+
+
+def graph_ns(metadata: dict[str, Any]) -> tuple[str, ...]:
+    """The namespace of the graph a task runs in, from its ``langgraph_checkpoint_ns``."""
+    return tuple(str(metadata["langgraph_checkpoint_ns"]).split("|"))[:-1]
+
+
+def _state_values(obj: Any) -> Sequence[Any]:
+    if isinstance(obj, dict):
+        return list(obj.values())
+    model_fields = getattr(type(obj), "model_fields", None)
+    if isinstance(model_fields, dict):
+        return [getattr(obj, k) for k in model_fields]
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return [getattr(obj, f.name) for f in fields(obj)]
+    struct_fields = getattr(type(obj), "__struct_fields__", None)
+    if struct_fields is not None:
+        return [getattr(obj, k) for k in struct_fields]
+    return ()
+
+
+def _messages_in(value: Any, base: type) -> list[Any]:
+    """The langchain-core messages a node returned (alone, in a list, or as state values or
+    lists of them), Commands' updates included."""
+    from .types import Command
+
+    if isinstance(value, Command):
+        return _messages_in(value.update, base)
+    if isinstance(value, base):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        if any(isinstance(v, Command) for v in value):
+            return [m for v in value for m in _messages_in(v, base)]
+        return [v for v in value if isinstance(v, base)]
+    out = []
+    for v in _state_values(value):
+        if isinstance(v, base):
+            out.append(v)
+        elif isinstance(v, (list, tuple)):
+            out.extend(item for item in v if isinstance(item, base))
+    return out
+
+
+def _make_handler_class() -> type:
+    lc = _lc()
+
+    class Handler(lc.base.BaseCallbackHandler, lc.streaming._StreamingCallbackHandler):  # type: ignore[misc, name-defined]
+        """Turns chat-model runs and node results into ``messages`` stream events."""
+
+        run_inline = True  # called in the caller's thread: events keep their order
+
+        def __init__(self, run: Run, subgraphs: bool) -> None:
+            self.root = run
+            self.subgraphs = subgraphs
+            self.meta: dict[Any, tuple[tuple[str, ...], dict[str, Any]]] = {}
+            self.seen: set[Any] = set()
+            self.message_base = lc.messages.BaseMessage
+            self.chunk_class = lc.outputs.ChatGenerationChunk
+            self.generation_class = lc.outputs.ChatGeneration
+
+        def emit(self, meta: tuple[tuple[str, ...], dict[str, Any]], message: Any, dedupe: bool = False) -> None:
+            if dedupe and message.id in self.seen:
+                return
+            if message.id is None:
+                message.id = str(uuid.uuid4())
+            self.seen.add(message.id)
+            self.root.emit_at(meta[0], "messages", (message, meta[1]))
+
+        def _ns(self, metadata: dict[str, Any]) -> tuple[str, ...] | None:
+            ns = graph_ns(metadata)
+            if ns and not self.subgraphs:
+                return None
+            return ns
+
+        def tap_output_aiter(self, run_id: Any, output: Any) -> Any:
+            return output
+
+        def tap_output_iter(self, run_id: Any, output: Any) -> Any:
+            return output
+
+        def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: Any,
+                                tags: list[str] | None = None, metadata: dict[str, Any] | None = None,
+                                **kwargs: Any) -> None:
+            if not metadata or "langgraph_checkpoint_ns" not in metadata or (tags and NOSTREAM in tags):
+                return
+            ns = self._ns(metadata)
+            if ns is None:
+                return
+            user_tags = [t for t in tags or () if not t.startswith("seq:step")]
+            if user_tags:
+                metadata["tags"] = user_tags
+            self.meta[run_id] = (ns, metadata)
+
+        def on_llm_new_token(self, token: str, *, chunk: Any = None, run_id: Any, **kwargs: Any) -> None:
+            if isinstance(chunk, self.chunk_class):
+                meta = self.meta.get(run_id)
+                if meta is not None:
+                    self.emit(meta, chunk.message)
+
+        def on_llm_end(self, response: Any, *, run_id: Any, **kwargs: Any) -> None:
+            meta = self.meta.pop(run_id, None)
+            if meta is not None and response.generations and response.generations[0]:
+                generation = response.generations[0][0]
+                if isinstance(generation, self.generation_class):
+                    self.emit(meta, generation.message, dedupe=True)
+
+        def on_llm_error(self, error: BaseException, *, run_id: Any, **kwargs: Any) -> None:
+            self.meta.pop(run_id, None)
+
+        def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, tags: list[str] | None = None,
+                           metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
+            if (not metadata or kwargs.get("name") != metadata.get("langgraph_node")
+                    or (tags and _HIDDEN in tags)):
+                return
+            ns = self._ns(metadata)
+            if ns is None:
+                return
+            self.meta[run_id] = (ns, metadata)
+            for message in _messages_in(inputs, self.message_base):  # the input is not news
+                if message.id is not None:
+                    self.seen.add(message.id)
+
+        def on_chain_end(self, outputs: Any, *, run_id: Any, **kwargs: Any) -> None:
+            meta = self.meta.pop(run_id, None)
+            if meta is not None:
+                for message in _messages_in(outputs, self.message_base):
+                    self.emit(meta, message, dedupe=True)
+
+        def on_chain_error(self, error: BaseException, *, run_id: Any, **kwargs: Any) -> None:
+            self.meta.pop(run_id, None)
+
+    Handler.__name__ = Handler.__qualname__ = "MessagesHandler"
+    return Handler
+
+
+@functools.cache
+def _handler_class() -> type:
+    return _make_handler_class()
+
+
+def MessagesHandler(run: Run, subgraphs: bool) -> Any:  # noqa: N802  (a class made on first use)
+    """The ``messages`` stream mode's callback handler for the root ``run`` (a langchain-core
+    ``BaseCallbackHandler``, and a streaming one: a chat model called under it streams its
+    tokens even from ``invoke``)."""
+    return _handler_class()(run, subgraphs)
+
+
+def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
+    """Emit ``message`` on the ``messages`` stream mode now, from inside a node, and (unless
+    ``state_key`` is None) write it to that state key as if the node had returned it, as
+    LangGraph's ``langgraph.graph.message.push_message``.
+
+    ``message`` may be anything langchain-core's ``convert_to_messages`` takes; it must have an
+    ``id`` (``ValueError`` otherwise). Returns the message. ``RuntimeError`` outside a node.
+    """
+    from .runtime._context import current_task
+
+    ctx = current_task.get()
+    if ctx is None:
+        raise RuntimeError("Called push_message outside of a running node")
+    _langchain.require("push_message")
+    message = _lc().messages.convert_to_messages([message])[0]
+    if message.id is None:
+        raise ValueError("Message ID is required")
+    run = ctx.run
+    tracing = run.tracing
+    if tracing is not None and tracing.handler is not None:
+        metadata = ctx.config["metadata"]
+        ns = graph_ns(metadata)
+        if tracing.handler.subgraphs or not ns:
+            tracing.handler.emit((ns, metadata), message)
+    if state_key:
+        if ctx.pushed is None:
+            ctx.pushed = []
+        ctx.pushed.append((state_key, message))
+    return message

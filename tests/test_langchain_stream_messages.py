@@ -1,0 +1,372 @@
+"""``stream_mode="messages"``, ``push_message`` and LangChain callbacks (with langchain-core).
+
+Every expected value was observed by running the same graph on LangGraph 1.2.24 with
+langchain-core 1.8.3 (scratch scripts, fake chat models, no network): event order, message
+classes, contents, ids and the metadata keys compared here. Task ids differ between the two
+implementations (ours are not LangGraph's hashes), so ``checkpoint_ns`` values are compared by
+shape (``node:<uuid>``).
+
+On trio, langchain-core's async model API does not run (it is asyncio-only): the trio runs of
+the async tests call sync models (``invoke``/``stream``) inside async nodes instead, which is
+what a trio program can do.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+pytest.importorskip("langchain_core")
+
+from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel  # noqa: E402
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage  # noqa: E402
+
+from actorgraph import START, MessagesState, StateGraph  # noqa: E402
+from actorgraph.graph import push_message  # noqa: E402
+from actorgraph.persistence import InMemorySaver  # noqa: E402
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+INPUT = {"messages": [HumanMessage("hi", id="h1")]}
+KEYS = ("langgraph_node", "langgraph_step", "langgraph_triggers", "langgraph_path", "tags", "ls_provider",
+        "thread_id")
+
+
+def model(*texts: str, **kwargs: Any) -> GenericFakeChatModel:
+    """A fake chat model answering ``texts`` in turn (ids m0, m1, ...); it streams a message
+    word by word, spaces as tokens of their own."""
+    return GenericFakeChatModel(messages=iter([AIMessage(t, id=f"m{i}") for i, t in enumerate(texts)]), **kwargs)
+
+
+def one(fn: Any, **compile_kw: Any) -> Any:
+    return StateGraph(MessagesState).add_node("n", fn).add_edge(START, "n").compile(**compile_kw)
+
+
+def row(message: Any, metadata: dict[str, Any]) -> tuple[str, Any, str | None, dict[str, Any]]:
+    """An event as compared: class name, content, id, the metadata keys of KEYS present."""
+    return type(message).__name__, message.content, message.id, {k: metadata[k] for k in KEYS if k in metadata}
+
+
+def ns_shape(value: str) -> str:
+    return re.sub(UUID, "<id>", value)
+
+
+N1 = {"langgraph_node": "n", "langgraph_step": 1, "langgraph_triggers": ("branch:to:n",),
+      "langgraph_path": ("__pregel_pull", "n")}
+MODEL_N1 = {**N1, "ls_provider": "genericfakechatmodel"}
+TOKENS_AB = [("AIMessageChunk", "a", "m0", MODEL_N1), ("AIMessageChunk", " ", "m0", MODEL_N1),
+             ("AIMessageChunk", "b", "m0", MODEL_N1)]
+
+
+def test_model_invoke_in_a_sync_node_streams_its_tokens_with_langgraph_metadata() -> None:
+    m = model("a b")
+    events = list(one(lambda s: {"messages": [m.invoke(s["messages"])]}).stream(INPUT, stream_mode="messages"))
+    assert [row(c, md) for c, md in events] == TOKENS_AB
+    _, metadata = events[0]
+    assert re.fullmatch(f"n:{UUID}", metadata["langgraph_checkpoint_ns"])
+    assert metadata["checkpoint_ns"] == metadata["langgraph_checkpoint_ns"]
+    assert metadata["ls_model_type"] == "chat"
+    assert metadata["ls_integration"] == "langchain_chat_model"
+    assert "tags" not in metadata  # no user tags: no key (as LangGraph)
+
+
+def test_model_stream_in_a_node_streams_its_tokens() -> None:
+    m = model("a b")
+
+    def n(s: dict[str, Any]) -> dict[str, Any]:
+        out: Any = None
+        for chunk in m.stream(s["messages"]):
+            out = chunk if out is None else out + chunk
+        return {"messages": [out]}
+
+    events = list(one(n).stream(INPUT, stream_mode="messages"))
+    assert [row(c, md) for c, md in events] == TOKENS_AB
+    assert events[-1][0].chunk_position == "last"
+
+
+@pytest.mark.anyio
+async def test_async_node_model_calls_stream_on_both_backends(anyio_backend: str) -> None:
+    m = model("a b", "c d")
+
+    async def native(s: dict[str, Any]) -> dict[str, Any]:  # langchain-core's async API: asyncio
+        first = await m.ainvoke(s["messages"])
+        out: Any = None
+        async for chunk in m.astream(s["messages"]):
+            out = chunk if out is None else out + chunk
+        return {"messages": [first, out]}
+
+    async def sync_calls(s: dict[str, Any]) -> dict[str, Any]:  # what works on trio
+        first = m.invoke(s["messages"])
+        out: Any = None
+        for chunk in m.stream(s["messages"]):
+            out = chunk if out is None else out + chunk
+        return {"messages": [first, out]}
+
+    graph = one(native if anyio_backend == "asyncio" else sync_calls)
+    events = [row(c, md) async for c, md in graph.astream(INPUT, stream_mode="messages")]
+    m1 = MODEL_N1
+    assert events == [*TOKENS_AB, ("AIMessageChunk", "c", "m1", m1), ("AIMessageChunk", " ", "m1", m1),
+                      ("AIMessageChunk", "d", "m1", m1)]
+
+
+@pytest.mark.anyio
+async def test_sync_node_under_the_async_api_streams_from_its_worker_thread(anyio_backend: str) -> None:
+    m = model("a b")
+    graph = one(lambda s: {"messages": [m.invoke(s["messages"])]})
+    assert [row(c, md) async for c, md in graph.astream(INPUT, stream_mode="messages")] == TOKENS_AB
+
+
+def test_a_model_with_streaming_disabled_gives_its_whole_message() -> None:
+    m = model("a b", disable_streaming=True)
+    events = list(one(lambda s: {"messages": [m.invoke(s["messages"])]}).stream(INPUT, stream_mode="messages"))
+    assert [row(c, md) for c, md in events] == [("AIMessage", "a b", "m0", MODEL_N1)]
+
+
+def test_nostream_tag_hides_a_model_and_tags_filter_as_in_the_streaming_docs() -> None:
+    def n(s: dict[str, Any]) -> dict[str, Any]:
+        hidden = model("a b").with_config(tags=["nostream"])
+        joke = model("c d").with_config(tags=["joke"])
+        return {"messages": [hidden.invoke(s["messages"]), joke.invoke(s["messages"])]}
+
+    events = list(one(n).stream(INPUT, stream_mode="messages"))
+    tagged = {**MODEL_N1, "tags": ["joke"]}
+    # both fake models name their message m0; the hidden one's whole message is not emitted
+    # either: its id was seen as the joke model's tokens
+    assert [row(c, md) for c, md in events] == [("AIMessageChunk", "c", "m0", tagged),
+                                               ("AIMessageChunk", " ", "m0", tagged),
+                                               ("AIMessageChunk", "d", "m0", tagged)]
+    assert [c.content for c, md in one(n).stream(INPUT, stream_mode="messages")
+            if "joke" in md.get("tags", [])] == ["c", " ", "d"]
+
+
+def test_filter_by_node() -> None:
+    m = model("a b", "c d")
+    graph = (StateGraph(MessagesState)
+             .add_node("x", lambda s: {"messages": [m.invoke(s["messages"])]})
+             .add_node("y", lambda s: {"messages": [m.invoke(s["messages"])]})
+             .add_edge(START, "x").add_edge("x", "y").compile())
+    assert [c.content for c, md in graph.stream(INPUT, stream_mode="messages")
+            if md["langgraph_node"] == "y"] == ["c", " ", "d"]
+
+
+def test_messages_a_node_returns_are_emitted_once_and_the_input_is_not() -> None:
+    def n(s: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": [s["messages"][0], AIMessage("x", id="x1"), HumanMessage("y")]}
+
+    events = list(one(n).stream(INPUT, stream_mode="messages"))
+    assert [(type(c).__name__, c.content) for c, _ in events] == [("AIMessage", "x"), ("HumanMessage", "y")]
+    metadata = events[0][1]
+    assert {k: metadata[k] for k in KEYS if k in metadata} == N1
+    assert metadata["ls_integration"] == "langgraph"
+    assert events[1][0].id is not None  # given an id when emitted
+
+
+def test_streamed_model_message_returned_by_the_node_is_not_emitted_again() -> None:
+    m = model("a b")
+
+    def n(s: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": [m.invoke(s["messages"]), AIMessage("whole", id="w1")]}
+
+    events = list(one(n).stream(INPUT, {"tags": ["t0"]}, stream_mode="messages"))
+    tagged = {**MODEL_N1, "tags": ["t0"]}
+    assert [row(c, md) for c, md in events] == [
+        ("AIMessageChunk", "a", "m0", tagged), ("AIMessageChunk", " ", "m0", tagged),
+        ("AIMessageChunk", "b", "m0", tagged), ("AIMessage", "whole", "w1", N1)]
+
+
+def test_messages_mode_with_other_modes_and_a_thread() -> None:
+    m = model("a b")
+    graph = one(lambda s: {"messages": [m.invoke(s["messages"])]}, checkpointer=InMemorySaver())
+    out = list(graph.stream(INPUT, {"configurable": {"thread_id": "t"}}, stream_mode=["messages", "updates"]))
+    threaded = {**MODEL_N1, "thread_id": "t"}
+    assert [(mode, row(*c)) for mode, c in out[:3]] == [
+        ("messages", ("AIMessageChunk", "a", "m0", threaded)), ("messages", ("AIMessageChunk", " ", "m0", threaded)),
+        ("messages", ("AIMessageChunk", "b", "m0", threaded))]
+    assert out[3] == ("updates", {"n": {"messages": [AIMessage("a b", id="m0")]}})
+
+
+def _subgraph_app() -> Any:
+    m = model("a b", "c d")
+    sub = (StateGraph(MessagesState).add_node("inner", lambda s: {"messages": [m.invoke(s["messages"])]})
+           .add_edge(START, "inner").compile())
+    return (StateGraph(MessagesState).add_node("outer", sub)
+            .add_node("after", lambda s: {"messages": [AIMessage("done", id="d1")]})
+            .add_edge(START, "outer").add_edge("outer", "after").compile())
+
+
+def test_subgraph_tokens_carry_its_namespace_with_subgraphs_true() -> None:
+    events = list(_subgraph_app().stream(INPUT, stream_mode="messages", subgraphs=True))
+    shapes = [(tuple(map(ns_shape, ns)), c.content, md["langgraph_node"], ns_shape(md["langgraph_checkpoint_ns"]),
+               ns_shape(md.get("checkpoint_ns", "-"))) for ns, (c, md) in events]
+    inner = (("outer:<id>",), "inner", "outer:<id>|inner:<id>", "outer:<id>")
+    assert shapes == [(inner[0], "a", *inner[1:]), (inner[0], " ", *inner[1:]), (inner[0], "b", *inner[1:]),
+                      ((), "done", "after", "after:<id>", "-")]
+    # the subgraph's namespace is the outer task's
+    assert events[0][0][0] == events[0][1][1]["checkpoint_ns"]
+
+
+def test_without_subgraphs_only_the_subgraph_nodes_result_is_emitted() -> None:
+    events = list(_subgraph_app().stream(INPUT, stream_mode="messages"))
+    # the inner model ran unstreamed (its tokens are the subgraph's); the outer node's result
+    # holds its message, new to the parent graph
+    assert [(type(c).__name__, c.content, c.id, md["langgraph_node"]) for c, md in events] == [
+        ("AIMessage", "a b", "m0", "outer"), ("AIMessage", "done", "d1", "after")]
+
+
+def test_a_graph_invoked_inside_a_node_streams_as_a_subgraph() -> None:
+    m = model("a b")
+    sub = (StateGraph(MessagesState).add_node("inner", lambda s: {"messages": [m.invoke(s["messages"])]})
+           .add_edge(START, "inner").compile())
+    graph = one(lambda s: {"messages": sub.invoke(s)["messages"][-1:]})
+    events = list(graph.stream(INPUT, stream_mode="messages", subgraphs=True))
+    assert [(tuple(map(ns_shape, ns)), c.content, md["langgraph_node"]) for ns, (c, md) in events] == [
+        (("n:<id>",), "a", "inner"), (("n:<id>",), " ", "inner"), (("n:<id>",), "b", "inner")]
+
+
+def test_push_message_streams_at_once_and_writes_the_state() -> None:
+    def n(s: dict[str, Any]) -> dict[str, Any]:
+        sent = push_message(AIMessage("pushed", id="p1"))
+        assert sent.id == "p1"
+        return {}
+
+    graph = one(n)
+    events = list(graph.stream(INPUT, stream_mode="messages"))
+    assert [row(c, md) for c, md in events] == [("AIMessage", "pushed", "p1", N1)]
+    assert [m.content for m in graph.invoke(INPUT)["messages"]] == ["hi", "pushed"]
+
+
+def test_push_message_needs_an_id_and_a_node() -> None:
+    def n(s: dict[str, Any]) -> dict[str, Any]:
+        push_message({"role": "assistant", "content": "no id"})
+        return {}
+
+    with pytest.raises(ValueError, match="Message ID is required"):
+        one(n).invoke(INPUT)
+    with pytest.raises(RuntimeError, match="outside of a running node"):
+        push_message(AIMessage("x", id="x"))
+
+
+# -- callbacks -------------------------------------------------------------------------------
+
+
+class Recorder(BaseCallbackHandler):
+    """Records chain and chat-model runs: run ids numbered in order of appearance."""
+
+    def __init__(self) -> None:
+        self.ids: dict[Any, int] = {}
+        self.rows: list[tuple[Any, ...]] = []
+
+    def _n(self, run_id: Any) -> int | None:
+        return None if run_id is None else self.ids.setdefault(run_id, len(self.ids))
+
+    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, parent_run_id: Any = None,
+                       tags: list[str] | None = None, name: str | None = None, **kwargs: Any) -> None:
+        self.rows.append(("chain_start", name, self._n(run_id), self._n(parent_run_id), tags))
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: Any, parent_run_id: Any = None,
+                            tags: list[str] | None = None, **kwargs: Any) -> None:
+        self.rows.append(("chat_start", self._n(run_id), self._n(parent_run_id), tags))
+
+    def on_chain_end(self, outputs: Any, *, run_id: Any, **kwargs: Any) -> None:
+        self.rows.append(("chain_end", self._n(run_id)))
+
+    def on_chain_error(self, error: BaseException, *, run_id: Any, **kwargs: Any) -> None:
+        self.rows.append(("chain_error", self._n(run_id), repr(error)))
+
+    def on_llm_end(self, response: Any, *, run_id: Any, **kwargs: Any) -> None:
+        self.rows.append(("llm_end", self._n(run_id)))
+
+
+NESTED = [("chain_start", "LangGraph", 0, None, ["u"]),
+          ("chain_start", "x", 1, 0, ["graph:step:1", "u"]),
+          ("chat_start", 2, 1, ["seq:step:1", "u"]), ("llm_end", 2), ("chain_end", 1),
+          ("chain_start", "y", 3, 0, ["graph:step:2", "u"]),
+          ("chat_start", 4, 3, ["seq:step:1", "u"]), ("llm_end", 4), ("chain_end", 3),
+          ("chain_end", 0)]
+
+
+@pytest.mark.anyio
+async def test_callbacks_see_graph_node_and_model_runs_nested(anyio_backend: str) -> None:
+    m = model("a", "b")
+
+    async def y(s: dict[str, Any]) -> dict[str, Any]:  # a model called without the node's config
+        reply = await m.ainvoke(s["messages"]) if anyio_backend == "asyncio" else m.invoke(s["messages"])
+        return {"messages": [reply]}
+
+    graph = (StateGraph(MessagesState).add_node("x", lambda s: {"messages": [m.invoke(s["messages"])]})
+             .add_node("y", y).add_edge(START, "x").add_edge("x", "y").compile())
+    recorder = Recorder()
+    await graph.ainvoke(INPUT, {"callbacks": [recorder], "tags": ["u"]})
+    assert recorder.rows == NESTED
+
+
+def test_callbacks_under_the_sync_api_and_the_node_config_passed_on() -> None:
+    m = model("a", "b")
+    graph = (StateGraph(MessagesState)
+             .add_node("x", lambda s, config: {"messages": [m.invoke(s["messages"], config)]})
+             .add_node("y", lambda s: {"messages": [m.invoke(s["messages"])]})
+             .add_edge(START, "x").add_edge("x", "y").compile())
+    recorder = Recorder()
+    graph.invoke(INPUT, {"callbacks": [recorder], "tags": ["u"]})
+    assert recorder.rows == NESTED
+
+
+def test_run_name_and_metadata_of_the_graph_and_node_runs() -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    class H(BaseCallbackHandler):
+        def on_chain_start(self, serialized: Any, inputs: Any, *, name: str | None = None,
+                           metadata: dict[str, Any] | None = None, **kwargs: Any) -> None:
+            seen.append((str(name), dict(metadata or {})))
+
+    graph = one(lambda s: {}, checkpointer=InMemorySaver())
+    graph.invoke({"messages": []}, {"callbacks": [H()], "configurable": {"thread_id": "x"}, "run_name": "RN"})
+    (graph_name, graph_meta), (node_name, node_meta) = seen
+    assert (graph_name, graph_meta) == ("RN", {"thread_id": "x", "ls_integration": "langgraph"})
+    assert node_name == "n"
+    assert ns_shape(node_meta.pop("langgraph_checkpoint_ns")) == "n:<id>"
+    assert node_meta == {"thread_id": "x", "ls_integration": "langgraph", **N1}
+
+
+def test_a_failing_node_reports_its_error_to_the_node_and_graph_runs() -> None:
+    def n(s: dict[str, Any]) -> dict[str, Any]:
+        raise ValueError("boom")
+
+    recorder = Recorder()
+    with pytest.raises(ValueError, match="boom"):
+        one(n).invoke(INPUT, {"callbacks": [recorder]})
+    assert [r for r in recorder.rows if r[0] == "chain_error"] == [("chain_error", 1, "ValueError('boom')"),
+                                                                   ("chain_error", 0, "ValueError('boom')")]
+
+
+def test_a_model_called_without_config_is_seen_by_the_runs_handler() -> None:
+    # interop.py's callbacks_not_propagated: LangGraph shows ['chat_model_start']
+    seen: list[str] = []
+
+    class H(BaseCallbackHandler):
+        def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
+            seen.append("chat_model_start")
+
+    m = model("a")
+    one(lambda s: {"messages": [m.invoke(s["messages"])]}).invoke(INPUT, {"callbacks": [H()]})
+    assert seen == ["chat_model_start"]
+
+
+def test_runs_without_callbacks_or_messages_mode_give_nodes_no_callbacks() -> None:
+    configs: list[dict[str, Any]] = []
+
+    def n(s: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        configs.append(config)
+        return {}
+
+    one(n).invoke({"messages": []})
+    assert "callbacks" not in configs[0]
+
+
+def test_chunk_classes_in_state_are_messages() -> None:
+    m = model("a b")
+    out = one(lambda s: {"messages": [m.invoke(s["messages"])]}).invoke(INPUT)
+    assert type(out["messages"][-1]) is AIMessage
+    assert not isinstance(out["messages"][-1], AIMessageChunk)
