@@ -178,6 +178,7 @@ class Tracing:
         own = config["metadata"]
         manager.add_metadata({k: v for k, v in own.items() if k.startswith("langgraph_")})
         config["metadata"] = {**self.metadata, **own}
+        config.pop("run_id", None)  # the graph run's: a model run inheriting it would clash
         node_run = await _settle(manager.on_chain_start(None, task.input, name=task.name))
         config["callbacks"] = node_run.get_child("seq:step:1")
         var = _lc().config.var_child_runnable_config
@@ -189,8 +190,27 @@ class Tracing:
             raise
         finally:
             var.reset(token)
+        await self._tap(node_run, result)
         await _settle(node_run.on_chain_end(result))
         return result
+
+    async def _tap(self, node_run: Any, result: Any) -> None:
+        """Show ``result`` as the node run's one output chunk to streaming handlers that tap
+        outputs (``astream_events``' ``on_chain_stream`` of the node, as LangGraph has it)."""
+        streaming = _lc().streaming._StreamingCallbackHandler
+        for handler in node_run.handlers:
+            if not isinstance(handler, streaming) or handler is self.handler:
+                continue
+            if self.asynchronous:
+                async for _ in handler.tap_output_aiter(node_run.run_id, _one(result)):
+                    pass
+            else:
+                for _ in handler.tap_output_iter(node_run.run_id, iter((result,))):
+                    pass
+
+
+async def _one(value: Any) -> Any:
+    yield value
 
 
 def _manager_class() -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 import dataclasses
 import sys
 import threading
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.from_thread
 
+from .._langchain_runnable import abatch, as_runnable, coerce, merge_configs
 from ..errors import ParentCommand
 from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
@@ -54,6 +56,8 @@ class CompiledGraph:
         self.name = program.name
         self.step_timeout: float | None = None
         """Seconds a super-step may take; ``TimeoutError`` (cancelling the step) when exceeded."""
+        self.config: dict[str, Any] | None = None
+        """The config bound by :meth:`with_config`, merged under every call's own."""
 
     def __repr__(self) -> str:
         return f"<CompiledGraph {self.name!r}: {len(self._program.nodes) - 1} nodes>"
@@ -92,6 +96,8 @@ class CompiledGraph:
                 input, config, stream_mode=stream_mode, print_mode=printed, subgraphs=subgraphs,
                 context=context, durability=durability, interrupt_before=interrupt_before,
                 interrupt_after=interrupt_after, control=control)]
+        if self.config is not None:
+            config = merge_configs(self.config, config)
         parent = current_task.get()
         if parent is not None and nested(config):
             return await self._child_run(input, config, parent).run(input)
@@ -160,6 +166,9 @@ class CompiledGraph:
         """
         printed = self._printed(print_mode, debug)
 
+        if self.config is not None:
+            config = merge_configs(self.config, config)
+
         def start() -> tuple[Run, Subscriber, Any]:
             modes, _ = _modes(stream_mode)
             watched = frozenset((*modes, *printed))
@@ -177,6 +186,53 @@ class CompiledGraph:
             return _PrintingStream(start, isinstance(stream_mode, str), subgraphs, frozenset(modes),
                                    frozenset(printed))
         return RunStream(start, isinstance(stream_mode, str), subgraphs)
+
+    # -- LangChain Runnable API ---------------------------------------------------------------
+
+    def with_config(self, config: dict[str, Any] | None = None, **kwargs: Any) -> CompiledGraph:
+        """A copy of this graph whose calls run with ``config`` (and ``kwargs`` as config keys:
+        ``recursion_limit=5``, ``tags=[...]``...) under their own config, merged as LangChain
+        merges configs (metadata, configurable and tags combined; a call's values win)."""
+        bound = copy.copy(self)
+        bound.config = merge_configs(merge_configs(self.config, config), kwargs)
+        return bound
+
+    async def abatch(self, inputs: Sequence[Any], config: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+                     *, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
+        """``ainvoke`` every input concurrently (one config for all or one per input; at most
+        ``config["max_concurrency"]`` at a time); the outputs in input order. The first failing
+        input's exception is raised once all runs ended, or with ``return_exceptions`` each
+        failure is returned in its input's place."""
+        return await abatch(self, inputs, config, return_exceptions, kwargs)
+
+    def batch(self, inputs: Sequence[Any], config: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+              *, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
+        """Sync :meth:`abatch` (in a private event loop; sync nodes run in worker threads)."""
+        return _run_sync("batch", "abatch", lambda: self.abatch(inputs, config, return_exceptions=return_exceptions,
+                                                               **kwargs))
+
+    def astream_events(self, input: Any, config: dict[str, Any] | None = None, *, version: str = "v2",
+                       **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        """LangChain's ``astream_events``: the run's callback events (graph, node, chat model,
+        tool... ``on_*_start``/``_stream``/``_end``) as LangGraph gives them, the graph's
+        ``on_chain_stream`` chunks being its ``updates``. Needs langchain-core, and asyncio
+        (langchain-core's implementation is asyncio-only). ``include_names``/``include_types``/
+        ``include_tags`` and their ``exclude_`` twins filter, as in LangChain."""
+        runnable = self.as_runnable()
+        return runnable.astream_events(input, config, version=version, **kwargs)  # type: ignore[no-any-return]
+
+    def as_runnable(self) -> Any:
+        """This graph as a LangChain ``Runnable`` (needs langchain-core): its calls run the
+        graph, whose own run is what callbacks see. Any: langchain-core is optional."""
+        return as_runnable(self)
+
+    def __or__(self, other: Any) -> Any:
+        """``graph | next``: a LangChain ``RunnableSequence`` (needs langchain-core)."""
+        return self.as_runnable() | coerce(other)
+
+    def __ror__(self, other: Any) -> Any:
+        """``previous | graph``: a LangChain ``RunnableSequence`` (needs langchain-core)."""
+        return coerce(other) | self.as_runnable()
 
     # -- sync API --------------------------------------------------------------------------
 

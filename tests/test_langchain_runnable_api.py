@@ -1,0 +1,136 @@
+"""A compiled graph in LangChain: ``astream_events`` (v2), composition with ``|``, callbacks of a
+graph with bound config (with langchain-core).
+
+Expected values observed by running the same graphs on LangGraph 1.2.24 with langchain-core
+1.8.3 (scratch scripts, fake chat models). ``astream_events`` is langchain-core's own
+implementation, which is asyncio-only: those tests run on asyncio."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+import pytest
+
+pytest.importorskip("langchain_core")
+
+from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel  # noqa: E402
+from langchain_core.messages import AIMessage, HumanMessage  # noqa: E402
+from langchain_core.runnables import Runnable, RunnableLambda  # noqa: E402
+
+from actorgraph import START, MessagesState, StateGraph  # noqa: E402
+
+
+class S(TypedDict):
+    x: int
+
+
+def inc(s: S) -> dict[str, int]:
+    return {"x": s["x"] + 1}
+
+
+def graph() -> Any:
+    return StateGraph(S).add_node("n", inc).add_edge(START, "n").compile()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_astream_events_v2_as_langgraph(anyio_backend: str) -> None:
+    m = GenericFakeChatModel(messages=iter([AIMessage("a b", id="m0")]))
+
+    async def n(s: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": [await m.ainvoke(s["messages"])]}
+
+    app = (StateGraph(MessagesState).add_node("n", n).add_node("k", lambda s: {})
+           .add_edge(START, "n").add_edge("n", "k").compile())
+    events = [e async for e in app.astream_events({"messages": [HumanMessage("hi", id="h1")]}, {"tags": ["u"]},
+                                                  version="v2")]
+    rows = [(e["event"], e["name"], e["tags"], sorted(e["data"]), len(e["parent_ids"])) for e in events]
+    step1, step2, seq = ["graph:step:1", "u"], ["graph:step:2", "u"], ["seq:step:1", "u"]
+    model = "GenericFakeChatModel"
+    assert rows == [
+        ("on_chain_start", "LangGraph", ["u"], ["input"], 0),
+        ("on_chain_start", "n", step1, ["input"], 1),
+        ("on_chat_model_start", model, seq, ["input"], 2),
+        ("on_chat_model_stream", model, seq, ["chunk"], 2),
+        ("on_chat_model_stream", model, seq, ["chunk"], 2),
+        ("on_chat_model_stream", model, seq, ["chunk"], 2),
+        ("on_chat_model_end", model, seq, ["input", "output"], 2),
+        ("on_chain_stream", "n", step1, ["chunk"], 1),
+        ("on_chain_end", "n", step1, ["input", "output"], 1),
+        ("on_chain_stream", "LangGraph", ["u"], ["chunk"], 0),
+        ("on_chain_start", "k", step2, ["input"], 1),
+        ("on_chain_stream", "k", step2, ["chunk"], 1),
+        ("on_chain_end", "k", step2, ["input", "output"], 1),
+        ("on_chain_stream", "LangGraph", ["u"], ["chunk"], 0),
+        ("on_chain_end", "LangGraph", ["u"], ["output"], 0),
+    ]
+    assert [e["data"]["chunk"].content for e in events if e["event"] == "on_chat_model_stream"] == ["a", " ", "b"]
+    reply = AIMessage("a b", id="m0")
+    graph_chunks = [e["data"]["chunk"] for e in events if e["event"] == "on_chain_stream" and e["name"] == "LangGraph"]
+    assert graph_chunks == [{"n": {"messages": [reply]}}, {"k": None}]
+    assert events[-1]["data"]["output"] == {"messages": [HumanMessage("hi", id="h1"), reply]}
+    node_meta = events[1]["metadata"]
+    assert (node_meta["langgraph_node"], node_meta["langgraph_step"], node_meta["ls_integration"]) == ("n", 1, "langgraph")
+    # the graph's run id is the one every event's parent chain starts from
+    root = events[0]["run_id"]
+    assert all(e["parent_ids"][0] == root for e in events if e["run_id"] != root)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_astream_events_filters(anyio_backend: str) -> None:
+    events = [e["event"] async for e in graph().astream_events({"x": 1}, version="v2", include_names=["n"])]
+    assert events == ["on_chain_start", "on_chain_stream", "on_chain_end"]
+
+
+def test_graph_piped_into_a_runnable_and_a_callable_piped_into_the_graph() -> None:
+    assert (graph() | RunnableLambda(lambda s: s["x"] * 10)).invoke({"x": 1}) == 20
+    assert ((lambda v: {"x": v}) | graph()).invoke(4) == {"x": 5}
+    assert (graph() | {"double": lambda s: s["x"] * 2}).invoke({"x": 1}) == {"double": 4}
+
+
+@pytest.mark.anyio
+async def test_composed_graph_under_the_async_api(anyio_backend: str) -> None:
+    seq = graph() | (lambda s: s["x"] * 10)
+    if anyio_backend == "asyncio":
+        assert await seq.ainvoke({"x": 1}) == 20
+    else:  # langchain-core's async API is asyncio-only; the graph itself runs on trio
+        assert await graph().ainvoke({"x": 1}) == {"x": 2}
+
+
+def test_as_runnable_is_a_runnable_running_the_graph() -> None:
+    runnable = graph().as_runnable()
+    assert isinstance(runnable, Runnable)
+    assert (RunnableLambda(lambda v: {"x": v}) | runnable).invoke(4) == {"x": 5}
+    assert list((RunnableLambda(lambda v: {"x": v}) | runnable).stream(4)) == [{"n": {"x": 5}}]
+    assert runnable.batch([{"x": 1}, {"x": 2}]) == [{"x": 2}, {"x": 3}]
+
+
+def test_a_graph_in_a_sequence_nests_its_runs_under_the_sequence() -> None:
+    rows: list[tuple[Any, ...]] = []
+    ids: dict[Any, int] = {}
+
+    class H(BaseCallbackHandler):
+        def on_chain_start(self, serialized: Any, inputs: Any, *, name: str | None = None,
+                           tags: list[str] | None = None, run_id: Any = None, parent_run_id: Any = None,
+                           **kwargs: Any) -> None:
+            rows.append((name, tags, ids.setdefault(run_id, len(ids)), ids.get(parent_run_id)))
+
+    seq = RunnableLambda(lambda v: {"x": v}) | graph().as_runnable() | RunnableLambda(lambda s: s)
+    seq.invoke(4, {"callbacks": [H()]})
+    assert rows == [("RunnableSequence", [], 0, None), ("RunnableLambda", ["seq:step:1"], 1, 0),
+                    ("LangGraph", ["seq:step:2"], 2, 0), ("n", ["graph:step:1"], 3, 2),
+                    ("RunnableLambda", ["seq:step:3"], 4, 0)]
+
+
+def test_bound_tags_callbacks_and_run_name() -> None:
+    rows: list[tuple[Any, ...]] = []
+
+    class H(BaseCallbackHandler):
+        def on_chain_start(self, serialized: Any, inputs: Any, *, name: str | None = None,
+                           tags: list[str] | None = None, **kwargs: Any) -> None:
+            rows.append((name, tags))
+
+    graph().with_config(tags=["bound"], callbacks=[H()], run_name="Named").invoke({"x": 1}, {"tags": ["call"]})
+    assert rows == [("Named", ["bound", "call"]), ("n", ["graph:step:1", "bound", "call"])]
