@@ -167,3 +167,50 @@ async def test_data_input_reaches_a_langchain_model(anyio_backend: str, given: A
     out = await chat_graph().ainvoke({"messages": given})
     assert [(type(m), m.content) for m in out["messages"]] == [(HumanMessage, "ping"), (AIMessage, "pong")]
 
+
+
+# -- add_messages(format=...) (observed from LangGraph 1.2.24 with langchain-core 1.8.3) -----
+
+
+def test_add_messages_format_langchain_openai_as_langgraph() -> None:
+    reducer = add_messages(format="langchain-openai")
+    merged = reducer(
+        [HumanMessage("a", id="1")],
+        [AIMessage([{"type": "text", "text": "x"}, {"type": "image", "source_type": "url", "url": "http://i"}],
+                     id="2", name="bob"),
+         {"role": "user", "content": "hi", "id": "3"},
+         ToolMessage([{"type": "text", "text": "t"}], tool_call_id="c", id="4")],
+    )
+    # the OpenAI round trip drops ids, as in LangGraph
+    assert [(type(m).__name__, m.content, m.id) for m in merged] == [
+        ("HumanMessage", "a", None),
+        ("AIMessage", [{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {"url": "http://i"}}], None),
+        ("HumanMessage", "hi", None),
+        ("ToolMessage", "t", None),
+    ]
+    assert merged[1].name == "bob" and merged[3].tool_call_id == "c"
+    assert reducer([HumanMessage("a", id="1")], [RemoveMessage(id="1")]) == []
+
+
+def test_add_messages_format_errors_as_langgraph() -> None:
+    with pytest.raises(ValueError, match=r"Unrecognized format='x'\. Expected one of 'langchain-openai', None\."):
+        add_messages([], [], format="x")
+    with pytest.raises(ValueError, match=r"Only received: 'left'\."):
+        add_messages([HumanMessage("a")], None)
+    with pytest.raises(ValueError, match=r"Only received: 'right'\."):
+        add_messages(None, [HumanMessage("a")])
+
+
+def test_add_messages_format_as_a_state_reducer() -> None:
+    from typing import Annotated, TypedDict
+
+    from actorgraph import START, StateGraph
+
+    class S(TypedDict):
+        messages: Annotated[list[Any], add_messages(format="langchain-openai")]
+
+    app = StateGraph(S).add_node("n", lambda s: {"messages": [AIMessage([{"type": "text", "text": "yo"}])]}) \
+        .add_edge(START, "n").compile()
+    out = app.invoke({"messages": [{"role": "user", "content": "hi"}]})
+    assert [(type(m).__name__, m.content) for m in out["messages"]] == [
+        ("HumanMessage", "hi"), ("AIMessage", "yo")]  # one text block becomes a string

@@ -22,9 +22,11 @@ our classes whether or not langchain-core happens to be installed. See
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import uuid
-from typing import Annotated, Any, ClassVar, Final, TypeAlias, TypedDict
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Final, TypeAlias, TypedDict, overload
 
 import msgspec
 
@@ -212,8 +214,31 @@ def _merge(left: list[Any], right: list[Any]) -> list[Any]:
     return merged
 
 
-def add_messages(left: Messages, right: Messages) -> list[Any]:
+MESSAGE_FORMATS: Final = ("langchain-openai",)
+"""The ``format=`` values :func:`add_messages` knows."""
+
+
+@overload
+def add_messages(left: Messages, right: Messages, *, format: str | None = None) -> list[Any]: ...
+
+
+@overload
+def add_messages(left: None = None, right: None = None, *, format: str | None = None) -> Callable[[Messages, Messages], list[Any]]: ...
+
+
+def add_messages(left: Messages | None = None, right: Messages | None = None, *,
+                 format: str | None = None) -> list[Any] | Callable[[Messages, Messages], list[Any]]:
     """Merge the message update ``right`` into the message list ``left``; return a new list.
+
+    Called without ``left`` and ``right`` it returns the reducer with its options bound, as
+    LangGraph's does: ``Annotated[list, add_messages(format="langchain-openai")]``. Only one of
+    the two given raises ``ValueError``.
+
+    ``format="langchain-openai"`` (needs langchain-core) returns the merged list as
+    langchain-core messages whose contents are in OpenAI's format (strings, ``text`` and
+    ``image_url`` blocks), by a round trip through ``convert_to_openai_messages``: as in
+    LangGraph 1.2, that round trip drops the messages' ids. Another ``format`` raises
+    ``ValueError``.
 
     Either side may be one message or a list. Messages may be message objects, dicts such as
     ``{"role": "user", "content": "hi"}`` (roles ``user``/``human``, ``assistant``/``ai``,
@@ -236,9 +261,23 @@ def add_messages(left: Messages, right: Messages) -> list[Any]:
     raises ``ValueError``); ``RemoveMessage(REMOVE_ALL_MESSAGES)`` drops everything before it,
     so the result is what follows it.
     """
+    if left is None or right is None:
+        if left is None and right is None:
+            return functools.partial(_add_messages, format=format)
+        given = "left" if left else "right"  # (LangGraph's words, an empty list included)
+        raise ValueError(
+            f"Must specify non-null arguments for both 'left' and 'right'. Only received: '{given}'."
+        )
+    return _add_messages(left, right, format=format)
+
+
+def _add_messages(left: Messages, right: Messages, *, format: str | None = None) -> list[Any]:
     lefts = left if isinstance(left, list) else [left]
     rights = right if isinstance(right, list) else [right]
-    if _langchain.wants_langchain(rights, _NATIVE) or _langchain.wants_langchain(lefts, _NATIVE):
+    lc = format is not None
+    if lc or _langchain.wants_langchain(rights, _NATIVE) or _langchain.wants_langchain(lefts, _NATIVE):
+        if lc:
+            _langchain.require(f"add_messages(format={format!r})")
         old = [_with_id(m) for m in _langchain.to_langchain(lefts)]
         new = [_with_id(m) for m in _langchain.to_langchain(rights)]
     else:
@@ -249,7 +288,13 @@ def add_messages(left: Messages, right: Messages) -> list[Any]:
         # LangGraph returns the rest of the update verbatim, keeping duplicate ids and
         # RemoveMessages in the state; merging it into an empty list keeps the rules uniform.
         return _merge([], new[remove_all[-1] + 1 :])
-    return _merge(old, new)
+    merged = _merge(old, new)
+    if format is None:
+        return merged
+    if format == "langchain-openai":
+        messages = _langchain.messages()
+        return list(messages.convert_to_messages(messages.convert_to_openai_messages(merged)))
+    raise ValueError(f"Unrecognized format={format!r}. Expected one of 'langchain-openai', None.")
 
 
 def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
