@@ -397,3 +397,84 @@ def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
             ctx.pushed = []
         ctx.pushed.append((state_key, message))
     return message
+
+
+# -- tokens from anywhere ------------------------------------------------------------------------
+
+
+class _TokenStream:
+    """What :func:`stream_message`/:func:`astream_message` share: the calling node's run,
+    the message id, the pieces so far."""
+
+    __slots__ = ("ctx", "id", "pieces", "total", "live", "metadata")
+
+    def __init__(self, what: str, id: str | None) -> None:
+        from .runtime._context import current_task
+
+        ctx = current_task.get()
+        if ctx is None:
+            raise RuntimeError(f"Called {what} outside of a running node")
+        self.ctx = ctx
+        self.id = id or str(uuid.uuid4())
+        self.pieces: list[str] = []
+        self.total: Any = None  # non-text chunks added up
+        run = ctx.run
+        self.live = "messages" in run.modes and run.root.hub_ref is not None
+        self.metadata = ctx.config["metadata"] if self.live else {}
+        tracing = run.tracing
+        if tracing is not None and tracing.handler is not None:
+            tracing.handler.seen.add(self.id)  # the node's result holding it is not news
+
+    def push(self, chunk: Any) -> None:
+        if isinstance(chunk, str):
+            self.pieces.append(chunk)
+            message = _message(chunk, self.id, chunk=True)
+        else:
+            message = chunk
+            self.total = chunk if self.total is None else self.total + chunk
+        if self.live:
+            run = self.ctx.run
+            run.emit_at(run.ns, "messages", (message, self.metadata))
+
+    def result(self) -> Any:
+        if self.total is None:
+            return _message("".join(self.pieces), self.id, chunk=False)
+        if _langchain.is_message(self.total) and isinstance(self.total, _lc().messages.BaseMessageChunk):
+            return _lc().messages.message_chunk_to_message(self.total)
+        return self.total
+
+
+def _message(text: str, id: str, chunk: bool) -> Any:
+    """An AI message (chunk) of ``text``: langchain-core's when it is imported, else ours."""
+    if _langchain._imported():
+        messages = _lc().messages
+        return (messages.AIMessageChunk if chunk else messages.AIMessage)(content=text, id=id)
+    from .graph._messages import AIMessage
+
+    return AIMessage(content=text, id=id)
+
+
+def stream_message(chunks: Any, *, id: str | None = None) -> Any:
+    """Stream a message made of ``chunks`` (an iterable) from inside a node: each chunk is a
+    ``messages`` stream event ``(chunk, metadata)`` the moment it is produced (metadata: the
+    node's ``langgraph_*`` keys); returns the whole message, for the node to return.
+
+    For token sources that are not LangChain chat models. A ``str`` chunk is a text token:
+    it is emitted as an AI message chunk (langchain-core's ``AIMessageChunk`` when langchain-core
+    is imported, else actorgraph's ``AIMessage`` holding the token) with id ``id`` (a new uuid
+    if None), and the result is the AI message of all the text. Other chunks (e.g.
+    ``AIMessageChunk``s) are emitted as they are and added up with ``+`` (langchain-core chunks
+    end as their message class). Works on both backends, with or without langchain-core.
+    ``RuntimeError`` outside a node."""
+    stream = _TokenStream("stream_message", id)
+    for chunk in chunks:
+        stream.push(chunk)
+    return stream.result()
+
+
+async def astream_message(chunks: Any, *, id: str | None = None) -> Any:
+    """:func:`stream_message` for an async iterable of chunks (e.g. a provider SDK's stream)."""
+    stream = _TokenStream("astream_message", id)
+    async for chunk in chunks:
+        stream.push(chunk)
+    return stream.result()

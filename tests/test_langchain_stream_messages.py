@@ -370,3 +370,13 @@ def test_chunk_classes_in_state_are_messages() -> None:
     out = one(lambda s: {"messages": [m.invoke(s["messages"])]}).invoke(INPUT)
     assert type(out["messages"][-1]) is AIMessage
     assert not isinstance(out["messages"][-1], AIMessageChunk)
+
+
+def test_stream_message_tokens_are_langchain_chunks_and_the_result_is_not_emitted_again() -> None:
+    from actorgraph.graph import stream_message
+
+    def n(s: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": [stream_message(["a", "b"], id="t")]}
+
+    events = list(one(n).stream(INPUT, stream_mode="messages"))
+    assert [row(c, md) for c, md in events] == [("AIMessageChunk", "a", "t", N1), ("AIMessageChunk", "b", "t", N1)]

@@ -13,7 +13,9 @@ from ._messages import (
     SystemMessage,
     ToolMessage,
     add_messages,
+    astream_message,
     push_message,
+    stream_message,
 )
 from ._schema import IsLastStep, RemainingSteps
 from ._state import StateGraph
@@ -42,5 +44,7 @@ __all__ = [
     "SystemMessage",
     "ToolMessage",
     "add_messages",
+    "astream_message",
     "push_message",
+    "stream_message",
 ]

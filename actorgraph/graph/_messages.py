@@ -309,6 +309,23 @@ def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
     return push(message, state_key=state_key)
 
 
+def stream_message(chunks: Any, *, id: str | None = None) -> Any:
+    """Stream a message made of ``chunks`` (text tokens, or message chunks) from inside a node
+    on the ``messages`` stream mode, each as it is produced; return the whole message. For
+    token sources that are not LangChain models; needs no langchain-core. See
+    ``actorgraph._langchain_trace.stream_message`` for the details."""
+    from .._langchain_trace import stream_message as stream
+
+    return stream(chunks, id=id)
+
+
+async def astream_message(chunks: Any, *, id: str | None = None) -> Any:
+    """:func:`stream_message` for an async iterable of chunks."""
+    from .._langchain_trace import astream_message as stream
+
+    return await stream(chunks, id=id)
+
+
 class MessagesState(TypedDict):
     """A state with one key, ``messages``, merged by :func:`add_messages`. Subclass it to add
     keys."""
