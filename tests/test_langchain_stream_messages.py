@@ -380,3 +380,26 @@ def test_stream_message_tokens_are_langchain_chunks_and_the_result_is_not_emitte
 
     events = list(one(n).stream(INPUT, stream_mode="messages"))
     assert [row(c, md) for c, md in events] == [("AIMessageChunk", "a", "t", N1), ("AIMessageChunk", "b", "t", N1)]
+
+
+def test_a_subgraphs_graph_run_nests_under_its_parents_node_run() -> None:
+    rows: list[tuple[Any, ...]] = []
+    ids: dict[Any, int] = {}
+
+    class H(BaseCallbackHandler):
+        def on_chain_start(self, serialized: Any, inputs: Any, *, name: str | None = None,
+                           tags: list[str] | None = None, run_id: Any = None, parent_run_id: Any = None,
+                           **kwargs: Any) -> None:
+            rows.append((name, tags, ids.setdefault(run_id, len(ids)), ids.get(parent_run_id)))
+
+        def on_chat_model_start(self, serialized: Any, messages: Any, *, tags: list[str] | None = None,
+                                run_id: Any = None, parent_run_id: Any = None, **kwargs: Any) -> None:
+            rows.append(("chat", tags, ids.setdefault(run_id, len(ids)), ids.get(parent_run_id)))
+
+    m = model("a b")
+    sub = (StateGraph(MessagesState).add_node("inner", lambda s: {"messages": [m.invoke(s["messages"])]})
+           .add_edge(START, "inner").compile(name="sub"))
+    app = StateGraph(MessagesState).add_node("outer", sub).add_edge(START, "outer").compile()
+    app.invoke(INPUT, {"callbacks": [H()]})
+    assert rows == [("LangGraph", [], 0, None), ("outer", ["graph:step:1"], 1, 0), ("sub", ["seq:step:1"], 2, 1),
+                    ("inner", ["graph:step:1"], 3, 2), ("chat", ["seq:step:1"], 4, 3)]
