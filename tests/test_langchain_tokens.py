@@ -19,7 +19,7 @@ from actorgraph.graph import astream_message, stream_message
 
 
 def chunk_class() -> str:
-    return "AIMessageChunk" if "langchain_core" in sys.modules else "AIMessage"
+    return "AIMessageChunk" if sys.modules.get("langchain_core") is not None else "AIMessage"
 
 
 def one(fn: Any) -> Any:
