@@ -24,6 +24,7 @@ Everything langchain-core is typed ``Any`` here: an optional dependency.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import inspect
@@ -167,10 +168,13 @@ class Tracing:
         if self.graph_run is not None:
             await _settle(self.graph_run.on_chain_error(exc))
 
-    async def call(self, task: Task, ctx: TaskContext, node_call: Callable[[], Awaitable[Any]]) -> Any:
+    async def call(self, task: Task, ctx: TaskContext, node_call: Callable[[], Awaitable[Any]],
+                   writes_of: Callable[..., Awaitable[list[tuple[str, Any]]]]) -> list[tuple[str, Any]]:
         """Run one attempt of ``task`` (``node_call``) as a chain run below the graph run, with
         the node's config (callbacks: the run's child tagged ``seq:step:1``) as langchain-core's
-        ``var_child_runnable_config`` meanwhile."""
+        ``var_child_runnable_config`` meanwhile; then ``writes_of(result, router)``, its
+        conditional edges' routers being chain runs of their own (tagged ``seq:step:3``, ...)
+        inside the node's, as in LangGraph. Returns the writes."""
         run = self.run
         manager = self.graph_run.get_child()
         manager.tags = [f"graph:step:{run.step}", *manager.tags]  # (LangGraph's order)
@@ -185,6 +189,7 @@ class Tracing:
         token = var.set(config)
         try:
             result = await node_call()
+            writes = await writes_of(result, functools.partial(self._route, node_run))
         except BaseException as exc:
             await _settle(node_run.on_chain_error(exc))
             raise
@@ -192,7 +197,29 @@ class Tracing:
             var.reset(token)
         await self._tap(node_run, result)
         await _settle(node_run.on_chain_end(result))
-        return result
+        return writes
+
+    async def _route(self, node_run: Any, branch: Any, index: int, state: Any, config: dict[str, Any]) -> Any:
+        """Route ``branch`` as a chain run named after it, below ``node_run``: its input the
+        state the router sees, its output what the router returned."""
+        manager = node_run.get_child(f"seq:step:{3 + index}")
+        router_run = await _settle(manager.on_chain_start(None, state, name=branch.name))
+        config = {**config, "metadata": {**self.metadata, **config["metadata"]}, "callbacks": router_run.get_child()}
+        config.pop("run_id", None)
+        raw: list[Any] = []
+        traced = copy.copy(branch)
+        traced.path = functools.partial(_recorded, branch.path, raw)
+        var = _lc().config.var_child_runnable_config
+        token = var.set(config)
+        try:
+            dests = await traced.route(state, config)
+        except BaseException as exc:
+            await _settle(router_run.on_chain_error(exc))
+            raise
+        finally:
+            var.reset(token)
+        await _settle(router_run.on_chain_end(raw[0] if raw else dests))
+        return dests
 
     async def _tap(self, node_run: Any, result: Any) -> None:
         """Show ``result`` as the node run's one output chunk to streaming handlers that tap
@@ -211,6 +238,21 @@ class Tracing:
 
 async def _one(value: Any) -> Any:
     yield value
+
+
+def _recorded(path: Callable[..., Any], into: list[Any], *args: Any) -> Any:
+    """``path(*args)``, its result (awaited, if a coroutine) kept in ``into``."""
+    result = path(*args)
+    if inspect.isawaitable(result):
+        return _recorded_async(result, into)
+    into.append(result)
+    return result
+
+
+async def _recorded_async(awaitable: Awaitable[Any], into: list[Any]) -> Any:
+    result = await awaitable
+    into.append(result)
+    return result
 
 
 def _manager_class() -> Any:

@@ -134,3 +134,48 @@ def test_bound_tags_callbacks_and_run_name() -> None:
 
     graph().with_config(tags=["bound"], callbacks=[H()], run_name="Named").invoke({"x": 1}, {"tags": ["call"]})
     assert rows == [("Named", ["bound", "call"]), ("n", ["graph:step:1", "bound", "call"])]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_react_agent_events_as_langgraph(anyio_backend: str) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+    from langchain_core.tools import tool
+
+    from actorgraph.prebuilt import create_react_agent
+
+    class M(FakeMessagesListChatModel):
+        def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+            return self
+
+    @tool
+    def get_weather(city: str) -> str:
+        """Weather."""
+        return f"sunny in {city}"
+
+    model = M(responses=[AIMessage("", id="a1", tool_calls=[{"name": "get_weather", "args": {"city": "sf"}, "id": "c1"}]),
+                         AIMessage("done", id="a2")])
+    events = [(e["event"], e["name"], e["tags"], len(e["parent_ids"]), e["metadata"].get("langgraph_node"))
+              async for e in create_react_agent(model, [get_weather]).astream_events(
+                  {"messages": [HumanMessage("hi", id="h")]}, version="v2")]
+
+    def agent_step(step: int) -> list[tuple[Any, ...]]:
+        tag = [f"graph:step:{step}"]
+        s1, s2, s3 = ["seq:step:1"], ["seq:step:2"], ["seq:step:3"]
+        return [("on_chain_start", "agent", tag, 1, "agent"), ("on_chain_start", "call_model", s1, 2, "agent"),
+                ("on_chain_start", "RunnableSequence", s1, 2, "agent"), ("on_chain_start", "Prompt", s1, 3, "agent"),
+                ("on_chain_end", "Prompt", s1, 3, "agent"), ("on_chat_model_start", "M", s2, 3, "agent"),
+                ("on_chat_model_end", "M", s2, 3, "agent"), ("on_chain_end", "RunnableSequence", s1, 2, "agent"),
+                ("on_chain_end", "call_model", s1, 2, "agent"),
+                ("on_chain_start", "should_continue", s3, 2, "agent"),
+                ("on_chain_end", "should_continue", s3, 2, "agent"),
+                ("on_chain_stream", "agent", tag, 1, "agent"), ("on_chain_end", "agent", tag, 1, "agent"),
+                ("on_chain_stream", "LangGraph", [], 0, None)]
+
+    tools = ["graph:step:2"]
+    assert events == [
+        ("on_chain_start", "LangGraph", [], 0, None), *agent_step(1),
+        ("on_chain_start", "tools", tools, 1, "tools"), ("on_tool_start", "get_weather", ["seq:step:1"], 2, "tools"),
+        ("on_tool_end", "get_weather", ["seq:step:1"], 2, "tools"), ("on_chain_stream", "tools", tools, 1, "tools"),
+        ("on_chain_end", "tools", tools, 1, "tools"), ("on_chain_stream", "LangGraph", [], 0, None),
+        *agent_step(3), ("on_chain_end", "LangGraph", [], 0, None)]

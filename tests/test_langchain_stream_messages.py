@@ -403,3 +403,46 @@ def test_a_subgraphs_graph_run_nests_under_its_parents_node_run() -> None:
     app.invoke(INPUT, {"callbacks": [H()]})
     assert rows == [("LangGraph", [], 0, None), ("outer", ["graph:step:1"], 1, 0), ("sub", ["seq:step:1"], 2, 1),
                     ("inner", ["graph:step:1"], 3, 2), ("chat", ["seq:step:1"], 4, 3)]
+
+
+def test_routers_of_conditional_edges_are_chain_runs_inside_the_node_run() -> None:
+    from typing import TypedDict
+
+    from actorgraph import END
+
+    rows: list[tuple[Any, ...]] = []
+    ids: dict[Any, int] = {}
+
+    class H(BaseCallbackHandler):
+        def on_chain_start(self, serialized: Any, inputs: Any, *, name: str | None = None,
+                           tags: list[str] | None = None, run_id: Any = None, parent_run_id: Any = None,
+                           **kwargs: Any) -> None:
+            rows.append(("start", name, tags, ids.setdefault(run_id, len(ids)), ids.get(parent_run_id), inputs))
+
+        def on_chain_end(self, outputs: Any, *, run_id: Any = None, **kwargs: Any) -> None:
+            rows.append(("end", ids[run_id], outputs))
+
+    class S(TypedDict):
+        x: int
+
+    def route(s: S) -> str:
+        return END if s["x"] > 1 else "b"
+
+    def route2(s: S, config: dict[str, Any]) -> str:
+        return "c"
+
+    app = (StateGraph(S).add_node("a", lambda s: {"x": s["x"] + 1}).add_node("b", lambda s: {"x": s["x"] + 1})
+           .add_node("c", lambda s: {}).add_edge(START, "a").add_conditional_edges("a", route)
+           .add_conditional_edges("b", route2, ["c"]).compile())
+    app.invoke({"x": 0}, {"callbacks": [H()]})
+    assert rows == [
+        ("start", "LangGraph", [], 0, None, {"x": 0}),
+        ("start", "a", ["graph:step:1"], 1, 0, {"x": 0}),
+        ("start", "route", ["seq:step:3"], 2, 1, {"x": 1}), ("end", 2, "b"),
+        ("end", 1, {"x": 1}),
+        ("start", "b", ["graph:step:2"], 3, 0, {"x": 1}),
+        ("start", "route2", ["seq:step:3"], 4, 3, {"x": 2}), ("end", 4, "c"),
+        ("end", 3, {"x": 2}),
+        ("start", "c", ["graph:step:3"], 5, 0, {"x": 2}), ("end", 5, {}),
+        ("end", 0, {"x": 2}),
+    ]

@@ -11,6 +11,7 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, 
 from langchain_core.tools import BaseTool
 
 from ..graph import END, START, MessagesState, RemainingSteps, StateGraph
+from ..runtime import get_config
 from ._tool_node import ToolNode, tools_condition
 
 NEED_MORE_STEPS = "Sorry, need more steps to process this request."
@@ -79,20 +80,27 @@ def create_react_agent(
             response.name = name
         return {"messages": [response]}
 
+    static_model = make_input | bound  # traced as LangGraph's: a RunnableSequence of Prompt, model
+
+    # the model runs with the node's config, not call_model's: its runs are call_model's
+    # siblings under the node's run, as in LangGraph
     def call_model(state: Any, config: RunnableConfig) -> dict[str, list[Any]]:
-        return reply(state, bound.invoke(make_input.invoke(state, config), config))
+        return reply(state, static_model.invoke(state, get_config()))
 
     async def acall_model(state: Any, config: RunnableConfig) -> dict[str, list[Any]]:
-        return reply(state, await bound.ainvoke(await make_input.ainvoke(state, config), config))
+        return reply(state, await static_model.ainvoke(state, get_config()))
 
     graph = StateGraph(state_schema if state_schema is not None else AgentState)
-    graph.add_node("agent", RunnableLambda(call_model, afunc=acall_model, name="agent"))
+    graph.add_node("agent", RunnableLambda(call_model, afunc=acall_model, name="call_model"))
     graph.add_edge(START, "agent")
     if not tool_list:
         graph.add_edge("agent", END)
     else:
         graph.add_node("tools", tool_node)
-        graph.add_conditional_edges("agent", tools_condition, ["tools", END])
+        def should_continue(state: Any) -> str:  # (LangGraph's router's name, seen by tracing)
+            return tools_condition(state)
+
+        graph.add_conditional_edges("agent", should_continue, ["tools", END])
         if direct:
             def after_tools(state: Any) -> str:
                 for message in reversed(_messages(state)):

@@ -119,20 +119,19 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
             attempt += 1
             try:
                 tracing = run.tracing
-                if tracing is None or node.hidden:
-                    if node.timeout is None:
-                        result = await call_node(node, task.input, ctx, run, lone)
-                    else:
-                        result = await _timed(node, ctx, run, lone)
-                else:  # LangChain callbacks or messages mode: the task is a chain run
-                    result = await tracing.call(task, ctx, functools.partial(_attempt, node, ctx, run, lone))
+                if tracing is not None and not node.hidden:
+                    # LangChain callbacks or messages mode: the task (routers included) is a chain run
+                    task.writes = await tracing.call(task, ctx, functools.partial(_attempt, node, ctx, run, lone),
+                                                     functools.partial(_writes, run, task, ctx))
+                    return
+                if node.timeout is None:
+                    result = await call_node(node, task.input, ctx, run, lone)
+                else:
+                    result = await _timed(node, ctx, run, lone)
                 # writes_for(), without a coroutine per task when there are no branches
                 writes = node_writes(run, node, result)
-                if ctx.pushed:  # push_message() writes come first, as written meanwhile
-                    pushed: list[tuple[str, Any]] = []
-                    _add_pairs(run, node, ctx.pushed, pushed)
-                    writes[:0] = pushed
-                    ctx.pushed = None
+                if ctx.pushed:
+                    _push_writes(run, ctx, writes)
                 if node.branches:
                     await route_branches(run, task, writes)
                 task.writes = writes
@@ -266,12 +265,35 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
     return writes
 
 
-async def route_branches(run: Run, task: Task, writes: list[tuple[str, Any]]) -> None:
+def _push_writes(run: Run, ctx: TaskContext, writes: list[tuple[str, Any]]) -> None:
+    """``push_message()``'s writes go first, as they were written while the node ran."""
+    pushed: list[tuple[str, Any]] = []
+    _add_pairs(run, ctx.task.node, ctx.pushed or (), pushed)
+    writes[:0] = pushed
+    ctx.pushed = None
+
+
+async def _writes(run: Run, task: Task, ctx: TaskContext, result: Any,
+                  router: Callable[..., Awaitable[list[Any]]] | None = None) -> list[tuple[str, Any]]:
+    """A traced task's writes (see :class:`~actorgraph._langchain_trace.Tracing`): its
+    ``result``'s, ``push_message()``'s, its branches' (each routed by ``router``)."""
+    writes = node_writes(run, task.node, result)
+    if ctx.pushed:
+        _push_writes(run, ctx, writes)
+    if task.node.branches:
+        await route_branches(run, task, writes, router)
+    return writes
+
+
+async def route_branches(run: Run, task: Task, writes: list[tuple[str, Any]],
+                         router: Callable[..., Awaitable[list[Any]]] | None = None) -> None:
     """Add the writes of ``task``'s conditional branches, routed on the state as the task
-    sees it (the step's start plus its own ``writes``)."""
+    sees it (the step's start plus its own ``writes``); ``router(branch, index, state,
+    config)`` routes instead of ``branch.route(state, config)`` when given (a traced run)."""
     state = _local_read(run, writes)
-    for branch in task.node.branches:
-        dests = await branch.route(state, run.task_config(task))
+    for i, branch in enumerate(task.node.branches):
+        config = run.task_config(task)
+        dests = await (branch.route(state, config) if router is None else router(branch, i, state, config))
         _goto_writes(run, task.node.name, dests, writes)
 
 
