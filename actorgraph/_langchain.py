@@ -195,17 +195,27 @@ class RunnableNode:
     run), so the Runnable's callbacks see it.
     """
 
-    __slots__ = ("runnable", "name")
+    __slots__ = ("runnable", "name", "steps")
 
     def __init__(self, runnable: Any) -> None:
         self.runnable = runnable  # Any: a langchain-core Runnable
         self.name = runnable_name(runnable)
+        # a RunnableSequence's steps: in a traced run they are the node run's own steps
+        steps = getattr(runnable, "steps", None)
+        self.steps: list[Any] | None = (list(steps) if steps is not None and isinstance(runnable, runnables().RunnableSequence)
+                                        else None)
 
     def __repr__(self) -> str:
         return f"RunnableNode({self.runnable!r})"
 
     def __call__(self, state: Any, config: Any) -> Any:
-        return self.runnable.invoke(state, config)
+        steps = self.steps
+        if steps is None or not _traced(config):
+            return self.runnable.invoke(state, config)
+        value = state
+        for i, step in enumerate(steps, 1):
+            value = step.invoke(value, _step_config(config, i))
+        return value
 
     def ainvoke(self, state: Any, config: Any) -> Awaitable[Any] | None:
         """``runnable.ainvoke(state, config)`` when running on asyncio; ``None`` on trio, where
@@ -213,7 +223,37 @@ class RunnableNode:
         worker thread)."""
         if not on_asyncio():
             return None
+        if self.steps is not None and _traced(config):
+            return self._asteps(state, config)
         return self.runnable.ainvoke(state, config)  # type: ignore[no-any-return]  # a coroutine
+
+    async def _asteps(self, state: Any, config: Any) -> Any:
+        value = state
+        for i, step in enumerate(self.steps or (), 1):
+            value = await step.ainvoke(value, _step_config(config, i))
+        return value
+
+
+_STEP_1 = "seq:step:1"
+
+
+def _traced(config: Any) -> bool:
+    """``config`` is a traced node's (see ``_langchain_trace``): its callbacks are the node
+    run's child tagged ``seq:step:1``. Then a ``RunnableSequence`` node runs its steps as the
+    node run's, as LangGraph runs them (no run of the sequence itself)."""
+    callbacks = config.get("callbacks") if isinstance(config, dict) else None
+    return callbacks is not None and _STEP_1 in (getattr(callbacks, "tags", None) or ())
+
+
+def _step_config(config: dict[str, Any], step: int) -> dict[str, Any]:
+    """The node's config for step ``step`` of its sequence: its callbacks tagged
+    ``seq:step:<step>`` instead of ``seq:step:1``."""
+    if step == 1:
+        return config
+    callbacks = config["callbacks"].copy()
+    callbacks.remove_tags([_STEP_1])
+    callbacks.add_tags([f"seq:step:{step}"], inherit=False)
+    return {**config, "callbacks": callbacks}
 
 
 class RunnableRouter:

@@ -446,3 +446,29 @@ def test_routers_of_conditional_edges_are_chain_runs_inside_the_node_run() -> No
         ("start", "c", ["graph:step:3"], 5, 0, {"x": 2}), ("end", 5, {}),
         ("end", 0, {"x": 2}),
     ]
+
+
+@pytest.mark.anyio
+async def test_a_runnable_sequence_node_runs_its_steps_as_the_node_runs_steps(anyio_backend: str) -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    rows: list[tuple[Any, ...]] = []
+    ids: dict[Any, int] = {}
+
+    class H(BaseCallbackHandler):
+        def on_chain_start(self, serialized: Any, inputs: Any, *, name: str | None = None,
+                           tags: list[str] | None = None, run_id: Any = None, parent_run_id: Any = None,
+                           **kwargs: Any) -> None:
+            rows.append((name, tags, ids.setdefault(run_id, len(ids)), ids.get(parent_run_id)))
+
+        def on_chat_model_start(self, serialized: Any, messages: Any, *, tags: list[str] | None = None,
+                                run_id: Any = None, parent_run_id: Any = None, **kwargs: Any) -> None:
+            rows.append(("chat", tags, ids.setdefault(run_id, len(ids)), ids.get(parent_run_id)))
+
+    node = RunnableLambda(lambda s: s["messages"]) | model("a b") | RunnableLambda(lambda m: {"messages": [m]})
+    app = StateGraph(MessagesState).add_node("agent", node).add_edge(START, "agent").compile()
+    out = await app.ainvoke(INPUT, {"callbacks": [H()], "tags": ["u"]})
+    assert out["messages"][-1].content == "a b"
+    assert rows == [("LangGraph", ["u"], 0, None), ("agent", ["graph:step:1", "u"], 1, 0),
+                    ("RunnableLambda", ["seq:step:1", "u"], 2, 1), ("chat", ["seq:step:2", "u"], 3, 1),
+                    ("RunnableLambda", ["seq:step:3", "u"], 4, 1)]
