@@ -472,3 +472,30 @@ async def test_a_runnable_sequence_node_runs_its_steps_as_the_node_runs_steps(an
     assert rows == [("LangGraph", ["u"], 0, None), ("agent", ["graph:step:1", "u"], 1, 0),
                     ("RunnableLambda", ["seq:step:1", "u"], 2, 1), ("chat", ["seq:step:2", "u"], 3, 1),
                     ("RunnableLambda", ["seq:step:3", "u"], 4, 1)]
+
+
+@pytest.mark.anyio
+async def test_actor_system_subscriber_of_messages_gets_tokens(anyio_backend: str) -> None:
+    import anyio
+
+    from actorgraph import ActorSystem
+
+    gate = anyio.Event()
+
+    async def wait(s: dict[str, Any]) -> dict[str, Any]:
+        await gate.wait()  # (the subscriber is there before the model node's step)
+        return {}
+
+    m = model("a b")
+    app = (StateGraph(MessagesState).add_node("wait", wait)
+           .add_node("n", lambda s: {"messages": [m.invoke(s["messages"])]})
+           .add_edge(START, "wait").add_edge("wait", "n").compile())
+    got: list[tuple[str, str]] = []
+    async with ActorSystem() as system:
+        run = await system.start(app, INPUT)
+        async with run.subscribe(["messages"]) as events:
+            gate.set()
+            async for mode, (chunk, metadata) in events:
+                got.append((chunk.content, metadata["langgraph_node"]))
+        await run.result()
+    assert got == [("a", "n"), (" ", "n"), ("b", "n")]

@@ -191,15 +191,24 @@ class Run:
                 await self.end()
             except BaseException as exc:
                 await self.abort(exc)
-                if tracing is not None:
-                    await tracing.error(exc)
+                if self.tracing is not None:
+                    await self.tracing.error(exc)
                 raise
             finally:
                 self.release()
         output = self.output()
-        if tracing is not None:
-            await tracing.end(output)
+        if self.tracing is not None:  # (an ActorSystem run may have started tracing late)
+            await self.tracing.end(output)
         return output
+
+    async def _late_tracing(self) -> None:
+        """An ``ActorSystem`` run, whose subscribers come and go: trace from this step on once
+        somebody streams ``messages`` (the graph run starts here, without its input)."""
+        assert self.hub is not None
+        if "messages" in self.hub.modes and _trace.wanted(self.config, self.hub.modes):
+            self.tracing = tracing = _trace.Tracing.for_run(self)
+            if tracing is not None:
+                await tracing.start(None)
 
     def _tracing(self) -> Tracing | None:
         """The run's LangChain tracing (callbacks, ``messages`` mode), when it has any: see
@@ -333,6 +342,8 @@ class Run:
                 "condition. You can increase the limit by setting the `recursion_limit` config key.",
                 "GRAPH_RECURSION_LIMIT",
             ))
+        if self._modes is None and self.tracing is None and self.parent is None:
+            await self._late_tracing()
         persist = self.persist
         # task ids derive from the checkpoint the step starts from (see Persistence.defer)
         key = self.ns_str if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
