@@ -134,11 +134,11 @@ class Tracing:
             if callbacks is None:
                 return None
             metadata = _graph_metadata(parent_config)
-            manager = _manager_class().configure(inheritable_callbacks=callbacks, inheritable_metadata=metadata)
+            manager = _manager_class(run).configure(inheritable_callbacks=callbacks, inheritable_metadata=metadata)
             return cls(run, manager, outer.handler, metadata)
         config = config_mod.ensure_config(run.config)
         metadata = _graph_metadata(config)
-        manager = _manager_class().configure(
+        manager = _manager_class(run).configure(
             inheritable_callbacks=config.get("callbacks"),
             inheritable_tags=config.get("tags"),
             inheritable_metadata={**metadata, "ls_integration": "langgraph"},
@@ -255,11 +255,15 @@ async def _recorded_async(awaitable: Awaitable[Any], into: list[Any]) -> Any:
     return result
 
 
-def _manager_class() -> Any:
-    """langchain-core's async callback manager on asyncio; its sync one on trio, where the
-    async manager cannot run sync handlers (it hands them to asyncio's executor)."""
+def _manager_class(run: Run) -> Any:
+    """langchain-core's async callback manager under the async API on asyncio (as LangGraph's
+    ``ainvoke``/``astream``); its sync one under the sync API (``invoke``/``stream``: handlers
+    are called inline, as LangGraph's sync API calls them) and on trio, where the async
+    manager cannot run sync handlers (it hands them to asyncio's executor)."""
     manager = _lc().manager
-    return manager.AsyncCallbackManager if _on_asyncio() else manager.CallbackManager
+    if run.root.sync_api or not _on_asyncio():
+        return manager.CallbackManager
+    return manager.AsyncCallbackManager
 
 
 # -- messages mode ---------------------------------------------------------------------------

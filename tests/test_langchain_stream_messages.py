@@ -499,3 +499,22 @@ async def test_actor_system_subscriber_of_messages_gets_tokens(anyio_backend: st
                 got.append((chunk.content, metadata["langgraph_node"]))
         await run.result()
     assert got == [("a", "n"), (" ", "n"), ("b", "n")]
+
+
+def test_sync_handlers_run_on_the_calling_thread_under_invoke_and_in_executor_threads_under_ainvoke() -> None:
+    import asyncio
+    import threading
+
+    main = threading.get_ident()
+    seen: list[tuple[str, bool]] = []
+
+    class H(BaseCallbackHandler):
+        def on_chain_start(self, serialized: Any, inputs: Any, *, name: str | None = None, **kwargs: Any) -> None:
+            seen.append((str(name), threading.get_ident() == main))
+
+    app = one(lambda s: {})
+    app.invoke({"messages": []}, {"callbacks": [H()]})
+    assert seen == [("LangGraph", True), ("n", True)]
+    seen.clear()
+    asyncio.run(app.ainvoke({"messages": []}, {"callbacks": [H()]}))  # langchain-core's async manager
+    assert seen == [("LangGraph", False), ("n", False)]
