@@ -141,16 +141,26 @@ def _field(state: Any, key: str) -> Any:
     return state.get(key) if isinstance(state, dict) else getattr(state, key, None)
 
 
+def _inline_lambda(fn: Callable[[Any], Any]) -> Runnable[Any, Any]:
+    """``fn`` as the ``Prompt`` Runnable; under ``ainvoke`` it runs in the event loop's thread
+    (a plain ``RunnableLambda`` would hand this list building to an executor thread)."""
+
+    async def afn(state: Any) -> Any:
+        return fn(state)
+
+    return RunnableLambda(fn, afunc=afn, name="Prompt")
+
+
 def _prompt_runnable(prompt: Prompt | None) -> Runnable[Any, Any]:
     """The model's input as a Runnable of the state."""
     if prompt is None:
-        return RunnableLambda(_messages, name="Prompt")
+        return _inline_lambda(_messages)
     if isinstance(prompt, str):
         system = SystemMessage(content=prompt)
-        return RunnableLambda(lambda state: [system, *_messages(state)], name="Prompt")
+        return _inline_lambda(lambda state: [system, *_messages(state)])
     if isinstance(prompt, SystemMessage):
         message = prompt
-        return RunnableLambda(lambda state: [message, *_messages(state)], name="Prompt")
+        return _inline_lambda(lambda state: [message, *_messages(state)])
     if isinstance(prompt, Runnable):
         return prompt
     if callable(prompt):
