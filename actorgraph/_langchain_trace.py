@@ -33,6 +33,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from . import _langchain
 
 if TYPE_CHECKING:
@@ -98,6 +100,14 @@ def wanted(config: dict[str, Any], modes: frozenset[str]) -> bool:
 
 async def _settle(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
+
+
+async def _shielded(value: Any) -> None:
+    """Await a callback manager's error notification even in a cancelled task: the handlers
+    hear of the cancellation (langchain-core runs a sync handler in an executor thread there)."""
+    if inspect.isawaitable(value):
+        with anyio.CancelScope(shield=True):
+            await value
 
 
 def _on_asyncio() -> bool:
@@ -166,7 +176,7 @@ class Tracing:
 
     async def error(self, exc: BaseException) -> None:
         if self.graph_run is not None:
-            await _settle(self.graph_run.on_chain_error(exc))
+            await _shielded(self.graph_run.on_chain_error(exc))
 
     async def call(self, task: Task, ctx: TaskContext, node_call: Callable[[], Awaitable[Any]],
                    writes_of: Callable[..., Awaitable[list[tuple[str, Any]]]]) -> list[tuple[str, Any]]:
@@ -191,7 +201,7 @@ class Tracing:
             result = await node_call()
             writes = await writes_of(result, functools.partial(self._route, node_run))
         except BaseException as exc:
-            await _settle(node_run.on_chain_error(exc))
+            await _shielded(node_run.on_chain_error(exc))
             raise
         finally:
             var.reset(token)
@@ -214,7 +224,7 @@ class Tracing:
         try:
             dests = await traced.route(state, config)
         except BaseException as exc:
-            await _settle(router_run.on_chain_error(exc))
+            await _shielded(router_run.on_chain_error(exc))
             raise
         finally:
             var.reset(token)

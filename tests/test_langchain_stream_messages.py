@@ -518,3 +518,34 @@ def test_sync_handlers_run_on_the_calling_thread_under_invoke_and_in_executor_th
     seen.clear()
     asyncio.run(app.ainvoke({"messages": []}, {"callbacks": [H()]}))  # langchain-core's async manager
     assert seen == [("LangGraph", False), ("n", False)]
+
+
+@pytest.mark.anyio
+async def test_leaving_a_traced_stream_early_cancels_the_run(anyio_backend: str) -> None:
+    import anyio
+
+    started = anyio.Event()
+    errors: list[str] = []
+
+    class H(BaseCallbackHandler):
+        def on_chain_error(self, error: BaseException, **kwargs: Any) -> None:
+            errors.append(type(error).__name__)
+
+    async def n(s: dict[str, Any]) -> dict[str, Any]:
+        push_message(AIMessage("first", id="f1"))
+        started.set()
+        await anyio.sleep_forever()
+        return {}
+
+    stream = one(n).astream(INPUT, {"callbacks": [H()]}, stream_mode="messages")
+    with anyio.fail_after(10):  # (a deadlock guard)
+        async for chunk, _ in stream:
+            assert chunk.content == "first"
+            break
+        await stream.aclose()
+    assert started.is_set()
+    # the node run ends with the cancellation (LangGraph 1.2: CancelledError), then the graph
+    # run with an error (LangGraph: GeneratorExit, its astream being a generator; ours: the
+    # cancellation again)
+    cancelled = "CancelledError" if anyio_backend == "asyncio" else "Cancelled"
+    assert errors == [cancelled, cancelled]
