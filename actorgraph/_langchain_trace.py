@@ -24,16 +24,20 @@ Everything langchain-core is typed ``Any`` here: an optional dependency.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
 import importlib
 import inspect
+import sys
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.from_thread
 
 from . import _langchain
 
@@ -118,11 +122,13 @@ class Tracing:
     """The LangChain side of one run (the root run or a subgraph's): its graph run manager and
     the per-task node runs. Built by :meth:`for_run`."""
 
-    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata")
+    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata", "post")
 
     def __init__(self, run: Run, manager: Any, handler: Any, metadata: dict[str, Any]) -> None:
         self.run = run
         self.metadata = metadata  # the graph run's, under its nodes' own (see call())
+        # see post_message(): taken now, on the event loop's thread, for worker threads' use
+        self.post: Callable[..., None] | None = _current_poster() if handler is not None else None
         self.manager = manager  # Any: a langchain-core (Async)CallbackManager
         self.graph_run: Any = None
         self.handler = handler
@@ -279,6 +285,39 @@ def _manager_class(run: Run) -> Any:
 # -- messages mode ---------------------------------------------------------------------------
 
 
+def post_message(run: Run, ns: tuple[str, ...], chunk: Any) -> None:
+    """Publish a ``messages`` event of ``run`` now. From a worker thread (a sync node's model
+    streaming) the event is handed to the event loop's thread without waiting for it: tokens
+    come faster than a round trip each, and the loop delivers them in order, before it sees the
+    node finish (which it learns through the same queue, later)."""
+    root = run.root
+    if threading.get_ident() == root.loop_thread:
+        root.emit_at(ns, "messages", chunk)
+        return
+    post = _loop_poster(root)
+    post(root.emit_at, ns, "messages", chunk)
+
+
+def _loop_poster(root: Run) -> Callable[..., None]:
+    """``call_soon_threadsafe`` of the run's event loop (trio: its token's ``run_sync_soon``),
+    looked up once per run (a ``messages`` run only) and kept on its tracing."""
+    tracing = root.tracing
+    post = tracing.post if tracing is not None else None
+    if post is None:
+        post = anyio.from_thread.run_sync(_current_poster)
+        if tracing is not None:
+            tracing.post = post
+    return post
+
+
+def _current_poster() -> Callable[..., None]:
+    trio = sys.modules.get("trio")
+    if trio is not None and trio.lowlevel.in_trio_run():
+        return trio.lowlevel.current_trio_token().run_sync_soon  # type: ignore[no-any-return]
+    call_soon: Callable[..., Any] = asyncio.get_running_loop().call_soon_threadsafe
+    return call_soon
+
+
 def graph_ns(metadata: dict[str, Any]) -> tuple[str, ...]:
     """The namespace of the graph a task runs in, from its ``langgraph_checkpoint_ns``."""
     return tuple(str(metadata["langgraph_checkpoint_ns"]).split("|"))[:-1]
@@ -343,7 +382,7 @@ def _make_handler_class() -> type:
             if message.id is None:
                 message.id = str(uuid.uuid4())
             self.seen.add(message.id)
-            self.root.emit_at(meta[0], "messages", (message, meta[1]))
+            post_message(self.root, meta[0], (message, meta[1]))
 
         def _ns(self, metadata: dict[str, Any]) -> tuple[str, ...] | None:
             ns = graph_ns(metadata)
@@ -490,7 +529,7 @@ class _TokenStream:
             self.total = chunk if self.total is None else self.total + chunk
         if self.live:
             run = self.ctx.run
-            run.emit_at(run.ns, "messages", (message, self.metadata))
+            post_message(run, run.ns, (message, self.metadata))
 
     def result(self) -> Any:
         if self.total is None:
