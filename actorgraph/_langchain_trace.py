@@ -24,12 +24,10 @@ Everything langchain-core is typed ``Any`` here: an optional dependency.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import functools
 import importlib
 import inspect
-import sys
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -37,9 +35,9 @@ from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import anyio.from_thread
 
 from . import _langchain
+from .actors._threads import current_loop_poster, loop_poster
 
 if TYPE_CHECKING:
     from .runtime._algo import Task
@@ -128,7 +126,7 @@ class Tracing:
         self.run = run
         self.metadata = metadata  # the graph run's, under its nodes' own (see call())
         # see post_message(): taken now, on the event loop's thread, for worker threads' use
-        self.post: Callable[..., None] | None = _current_poster() if handler is not None else None
+        self.post: Callable[..., None] | None = current_loop_poster() if handler is not None else None
         self.manager = manager  # Any: a langchain-core (Async)CallbackManager
         self.graph_run: Any = None
         self.handler = handler
@@ -304,18 +302,10 @@ def _loop_poster(root: Run) -> Callable[..., None]:
     tracing = root.tracing
     post = tracing.post if tracing is not None else None
     if post is None:
-        post = anyio.from_thread.run_sync(_current_poster)
+        post = loop_poster()
         if tracing is not None:
             tracing.post = post
     return post
-
-
-def _current_poster() -> Callable[..., None]:
-    trio = sys.modules.get("trio")
-    if trio is not None and trio.lowlevel.in_trio_run():
-        return trio.lowlevel.current_trio_token().run_sync_soon  # type: ignore[no-any-return]
-    call_soon: Callable[..., Any] = asyncio.get_running_loop().call_soon_threadsafe
-    return call_soon
 
 
 def graph_ns(metadata: dict[str, Any]) -> tuple[str, ...]:

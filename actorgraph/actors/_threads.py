@@ -1,10 +1,14 @@
-"""Worker threads that belong to a supervisor: sync code run off the event loop, never abandoned.
+"""Worker threads that belong to a supervisor (asyncio): sync code off the event loop, never
+abandoned.
 
-``anyio.to_thread.run_sync`` costs ~100-150 µs a call on this project's machines (a capacity
-limiter, a cancel scope, its worker's bookkeeping), more than most sync graph nodes take. A
-supervisor's :class:`WorkerThreads` hands a call to an idle thread of its own over a
-``queue.SimpleQueue`` and is woken through the loop's thread-safe callback
-(``call_soon_threadsafe`` on asyncio, the trio token's ``run_sync_soon``): about half of that.
+On asyncio ``anyio.to_thread.run_sync`` costs ~100-150 µs a call on this project's machines (a
+capacity limiter, a cancel scope, its worker's bookkeeping), more than most sync graph nodes
+take, and a native ``task.cancel()`` (an ``asyncio.TaskGroup`` aborting) makes its caller leave
+while the thread still runs. A supervisor's :class:`WorkerThreads` hands a call to an idle thread
+of its own over a ``queue.SimpleQueue`` and is woken through ``call_soon_threadsafe``: about
+two thirds of the cost. In the thread, ``anyio.from_thread`` works as in anyio's own workers.
+(On trio, ``Supervisor.run_sync`` uses trio's threads through anyio: trio's shielding holds,
+and ``trio.from_thread`` needs threads trio made.)
 
 The threads are the supervisor's: made when first needed (one per concurrent call, at most
 :data:`MAX_THREADS`; further calls wait for one to be free), reused while it runs, and stopped
@@ -24,6 +28,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+from anyio._core._eventloop import threadlocals as _anyio_threadlocals
+
 from ._slot import Backend, Slot
 
 T = TypeVar("T")
@@ -33,15 +42,26 @@ MAX_THREADS = 40
 
 _STOP = None
 
+try:  # (anyio's optional dependency, by which it and others tell which loop runs the thread)
+    from sniffio import current_async_library_cvar as _async_library
+except ImportError:  # pragma: no cover
+    _async_library = None  # type: ignore[assignment]
+
+_local = threading.local()  # in a worker thread: .report, its loop's thread-safe call_soon
+
 
 class _Worker:
     __slots__ = ("queue", "thread")
 
-    def __init__(self, name: str, report: Callable[..., Any], done: Callable[..., None]) -> None:
+    def __init__(self, name: str, report: Callable[..., Any], done: Callable[..., None], token: Any) -> None:
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._serve, args=(report, done), name=name, daemon=True)
+        self.thread = threading.Thread(target=self._serve, args=(report, done, token), name=name, daemon=True)
 
-    def _serve(self, report: Callable[..., Any], done: Callable[..., None]) -> None:
+    def _serve(self, report: Callable[..., Any], done: Callable[..., None], token: Any) -> None:
+        _local.report = report
+        # anyio.from_thread.run()/run_sync() work here as in anyio's own worker threads (user
+        # code in sync graph nodes calls them): anyio finds the loop in this thread-local
+        _anyio_threadlocals.current_token = token
         get = self.queue.get
         while True:
             item = get()
@@ -61,15 +81,13 @@ class WorkerThreads:
     """The worker threads of one supervisor (see the module docstring). Made and used on the
     supervisor's event loop only."""
 
-    __slots__ = ("_name", "_backend", "_report", "_idle", "_workers", "_waiting", "_exits", "_closed")
+    __slots__ = ("_name", "_backend", "_token", "_report", "_idle", "_workers", "_waiting", "_exits", "_closed")
 
     def __init__(self, name: str, backend: Backend) -> None:
         self._name = name
         self._backend = backend
-        if backend.name == "trio":
-            self._report: Callable[..., Any] = sys.modules["trio"].lowlevel.current_trio_token().run_sync_soon
-        else:
-            self._report = asyncio.get_running_loop().call_soon_threadsafe
+        self._report: Callable[..., Any] = asyncio.get_running_loop().call_soon_threadsafe
+        self._token = anyio.lowlevel.current_token()
         self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
         self._waiting: deque[Slot] = deque()  # calls waiting for a free thread (MAX_THREADS busy)
@@ -78,8 +96,10 @@ class WorkerThreads:
 
     async def run_sync(self, fn: Callable[[], T]) -> T:
         """Run ``fn()`` in one of the threads, in a copy of the caller's context; return what it
-        returns or raise what it raises. Cancelling the caller does not stop the thread (the
-        caller should shield the wait if it needs the result)."""
+        returns or raise what it raises. A cancellation of the caller waits until ``fn`` has
+        returned (a thread cannot be stopped), then is raised and the result dropped, as
+        ``anyio.to_thread.run_sync`` does by default; on asyncio this holds for a native
+        ``task.cancel()`` too."""
         if self._closed:
             raise RuntimeError(f"the worker threads of {self._name!r} are stopped")
         while not self._idle and len(self._workers) >= MAX_THREADS:
@@ -89,12 +109,27 @@ class WorkerThreads:
         if self._idle:
             worker = self._idle.pop()
         else:
-            worker = _Worker(f"{self._name}/thread-{len(self._workers)}", self._report, self._done)
+            worker = _Worker(f"{self._name}/thread-{len(self._workers)}", self._report, self._done, self._token)
             self._workers.append(worker)
             worker.thread.start()
         slot = self._backend.new_slot()
-        worker.queue.put((fn, contextvars.copy_context(), slot))
-        return await slot  # type: ignore[no-any-return]
+        context = contextvars.copy_context()
+        if _async_library is not None:
+            context.run(_async_library.set, None)  # no event loop runs in the thread (anyio does so too)
+        worker.queue.put((fn, context, slot))
+        with anyio.CancelScope(shield=True):
+            # a native task.cancel() (an asyncio.TaskGroup aborting) reaches through an anyio
+            # shield; asyncio.shield keeps the slot, and the wait goes on until it is done
+            cancelled = False
+            while not slot.done():
+                try:
+                    await asyncio.shield(slot)
+                except BaseException:
+                    if not slot.done():
+                        cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError  # (the call of a cancelled caller: its result is dropped)
+        return slot.result()  # type: ignore[attr-defined,no-any-return]  # (an asyncio.Future)
 
     def _done(self, worker: _Worker, slot: Slot | None, result: Any, exc: BaseException | None) -> None:
         # On the event loop: a call returned (or, slot None, a thread exited).
@@ -130,3 +165,23 @@ class WorkerThreads:
         for wait in self._waiting:
             if not wait.done():
                 wait.set_exception(RuntimeError(f"the worker threads of {self._name!r} are stopped"))
+
+
+def loop_poster() -> Callable[..., Any]:
+    """In a worker thread (a supervisor's, or anyio's): the thread-safe "call this soon" of the
+    event loop the thread works for (``call_soon_threadsafe``; trio: the token's
+    ``run_sync_soon``). It returns at once; calls run on the loop in the order they were posted.
+    """
+    report: Callable[..., Any] | None = getattr(_local, "report", None)
+    if report is not None:
+        return report
+    return anyio.from_thread.run_sync(current_loop_poster)
+
+
+def current_loop_poster() -> Callable[..., Any]:
+    """On an event loop's thread: that loop's thread-safe "call this soon" (see
+    :func:`loop_poster`)."""
+    trio = sys.modules.get("trio")
+    if trio is not None and trio.lowlevel.in_trio_run():
+        return trio.lowlevel.current_trio_token().run_sync_soon  # type: ignore[no-any-return]
+    return asyncio.get_running_loop().call_soon_threadsafe

@@ -25,9 +25,9 @@ from ..graph._constants import END, START, TASKS
 from ..graph._program import NodeCall, NodeProgram, Program
 from ..runtime import CompiledGraph
 from ..runtime._context import TaskContext, current_task
-from ..runtime._task import ChannelWrites
+from ..runtime._task import ChannelWrites, in_thread
 from ..types import RetryPolicy
-from ._task import Caller, Scope, _in_thread, asked_by_call, current_caller
+from ._task import Caller, Scope, asked_by_call, current_caller
 
 ROOT = "__root__"
 PREVIOUS = "__previous__"
@@ -187,7 +187,7 @@ class _Body:
                     result = await self.func(value, **kwargs)
                 else:  # in a worker thread, waited for in a child: the wait is cancellable
                     done = current_backend().new_slot()
-                    group.start_soon(_thread_body, functools.partial(self.func, value, **kwargs), done,
+                    group.start_soon(_thread_body, run, functools.partial(self.func, value, **kwargs), done,
                                      shielded=True)
                     result = await done
             except GraphInterrupt as exc:
@@ -217,12 +217,12 @@ class _Body:
         return out
 
 
-async def _thread_body(fn: Callable[[], Any], done: Slot) -> None:
+async def _thread_body(run: Any, fn: Callable[[], Any], done: Slot) -> None:
     """A sync entrypoint's function in a worker thread, its outcome handed to ``done``. The
     thread is never abandoned; if the run is cancelled meanwhile, the task calls it waits for
     are cancelled (their futures raise in the thread), so it ends soon."""
     try:
-        value = await _in_thread(fn)
+        value = await in_thread(run, fn)
     except BaseException as exc:  # (handed over, not raised into the group)
         if not done.done():
             done.set_exception(exc)

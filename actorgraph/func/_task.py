@@ -13,7 +13,6 @@ task's name and the call's index among the caller's calls.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import logging
@@ -35,7 +34,7 @@ from ..runtime._algo import PUSH, Task, task_id
 from ..runtime._context import TaskContext, current_task
 from ..runtime._persist import NO_WRITES, task_path_str
 from ..runtime._cache import lookup as cache_lookup, store as cache_store
-from ..runtime._task import Execute, cancelling, is_cancelled
+from ..runtime._task import Execute, cancelling, in_thread, is_cancelled
 from ..persistence._records import ERROR, INTERRUPT, RESUME
 from ..types import CachePolicy, RetryPolicy
 
@@ -352,7 +351,7 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
                 if fn.is_async:
                     value = await fn.func(*args, **kwargs)
                 else:
-                    value = await _in_thread(functools.partial(fn.func, *args, **kwargs))
+                    value = await in_thread(scope.run, functools.partial(fn.func, *args, **kwargs))
                 break
             except GraphInterrupt as paused:
                 future._finish(None, _interrupted(scope, task, paused))
@@ -391,26 +390,6 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
         scope.running -= 1
         current_caller.reset(caller_token)
         current_task.reset(token)
-
-
-async def _in_thread(fn: Callable[[], Any]) -> Any:
-    """A sync function in a worker thread, waited for even when the run is cancelled (a
-    thread cannot be stopped; what it returns is kept).
-
-    On asyncio the wait is an ``asyncio.shield``: the task group of the entrypoint cancels its
-    children natively when the run is cancelled, which an anyio shield does not stop.
-    """
-    if current_backend().name != "asyncio":
-        with anyio.CancelScope(shield=True):
-            return await anyio.to_thread.run_sync(fn)
-    inner = asyncio.ensure_future(anyio.to_thread.run_sync(fn))
-    while True:
-        try:
-            return await asyncio.shield(inner)
-        except asyncio.CancelledError:
-            if inner.done():
-                return inner.result()
-            # (the thread goes on: wait for it; the run's cancellation is seen by the caller)
 
 
 async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None:

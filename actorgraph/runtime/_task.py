@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 import logging
 import math
 import sys
@@ -76,7 +77,7 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: b
     if lone and run.root.sync_api:
         return _inline(fn, args, ctx)
     run.threaded = True  # (its only suspension is shielded: the run checks for a cancellation next step)
-    return _in_thread(functools.partial(fn, *args))
+    return in_thread(run, functools.partial(fn, *args))
 
 
 async def _inline(fn: Callable[..., Any], args: tuple[Any, ...], ctx: TaskContext) -> Any:
@@ -87,12 +88,20 @@ async def _inline(fn: Callable[..., Any], args: tuple[Any, ...], ctx: TaskContex
         ctx.inline = False
 
 
-async def _in_thread(fn: Callable[[], Any]) -> Any:
-    """Run a sync node in a worker thread, waited for even when the step is cancelled: a
-    thread cannot be stopped, so it is never abandoned, and what it returns is kept (the
-    step stores it as a finished task's pending writes; a resume does not run it again)."""
-    with anyio.CancelScope(shield=True):
-        return await anyio.to_thread.run_sync(fn)
+async def in_thread(run: Run, fn: Callable[[], Any]) -> Any:
+    """Run sync code of a task in a worker thread of the outermost run on this event loop (its
+    barrier supervisor's, joined when that run ends; see ``Supervisor.run_sync``): a subgraph
+    reuses its parent's threads, unless it runs on another loop (a sync graph API called from a
+    sync node). A cancellation waits until the thread has returned, on both backends: a thread
+    is never abandoned."""
+    owner = run
+    here = threading.get_ident()
+    parent = run.parent
+    while parent is not None and parent.loop_thread == here:
+        owner, parent = parent, parent.parent
+    sup = owner.sup
+    assert sup is not None, "the run is not hosted"
+    return await sup.run_sync(fn)
 
 
 async def _call_subgraph(subgraph: Any, value: Any, ctx: TaskContext, run: Run) -> Any:
