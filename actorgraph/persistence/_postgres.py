@@ -1,0 +1,459 @@
+"""``PostgresSaver``: checkpoints in PostgreSQL (psycopg 3 + psycopg_pool), on asyncio and trio.
+
+Several worker processes (or machines) may share one database: any of them may continue any
+thread. A run continues a thread only if the checkpoint it continues is still the thread's
+newest, checked in the commit's own transaction under an advisory lock on the thread (see
+:mod:`._postgres_sql`): two workers never fork a thread; the loser gets
+:class:`CheckpointConflictError` and nothing of its step is stored.
+
+**How SQL runs.** Each operation (a step's commit, a read, a page of history, a prune) is one
+transaction on one connection taken from a pool, its statements sent in pipelines. On asyncio
+the saver uses psycopg's async API on an ``AsyncConnectionPool``; on trio (where psycopg's
+async API does not run) and for sync code, the same SQL runs with the sync API on a worker
+thread (``anyio.to_thread``, joined: a cancelled caller waits for the statement it started)
+over a ``ConnectionPool``. Commits are shielded from cancellation: a step whose commit started
+is either stored or failed when the cancellation propagates. ``alist`` reads a page per
+transaction and holds no connection, lock or transaction while it yields.
+
+Ways to open one:
+
+* ``async with PostgresSaver.from_conn_string(url) as saver:`` — its own pool (async on
+  asyncio, sync on trio), closed on exit; the schema is set up on entry.
+* ``with PostgresSaver.from_conn_string(url) as saver:`` — for sync code: a sync pool; the
+  sync twins (``put``, ``get_tuple``, ``list``...) and the async methods (from any loop) work.
+* ``PostgresSaver(pool)`` with an open ``psycopg_pool.ConnectionPool`` (any loop, sync code)
+  or ``AsyncConnectionPool`` (asyncio only); the pool stays the caller's. Call
+  ``await saver.setup()`` once (or let the first use do it).
+
+``schema=`` puts the tables in that PostgreSQL schema (created if missing; default
+``public``). Sync twins refuse to run inside an event loop; when the saver was opened with
+``async with`` in a loop on another thread, they run there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Final, NoReturn, TypeVar
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+import anyio.to_thread
+import psycopg
+import psycopg_pool
+
+from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics, refuse_in_event_loop, running_event_loop
+from ._errors import CheckpointStoreError, PersistenceError
+from ._postgres_sql import Ops, PgSql, Q, Step
+from ._records import CheckpointTuple, thread_key
+from ._rows import Decoder, Op, metadata_matches
+from ._schema import Page
+from ._serde import Serializer
+
+__all__ = ["PostgresSaver"]
+
+T = TypeVar("T")
+
+_PAGE: Final = 64
+DEFAULT_POOL_SIZE: Final = 10
+"""Connections an own pool opens at most (``from_conn_string(max_size=...)``)."""
+
+AnyPool = psycopg_pool.ConnectionPool[Any] | psycopg_pool.AsyncConnectionPool[Any]
+
+
+# -- drivers: how an operation's statements reach the server ------------------------------------------
+
+
+def _exec_sync(conn: psycopg.Connection[Any], step: Step) -> Any:
+    if isinstance(step, Q):
+        cur = conn.execute(step.sql, step.params)
+        return cur.fetchall() if cur.description is not None else cur.rowcount
+    with conn.pipeline():
+        curs = [conn.execute(q.sql, q.params) for q in step]
+    return [c.fetchall() if c.description is not None else c.rowcount for c in curs]
+
+
+async def _exec_async(conn: psycopg.AsyncConnection[Any], step: Step) -> Any:
+    if isinstance(step, Q):
+        cur = await conn.execute(step.sql, step.params)
+        return await cur.fetchall() if cur.description is not None else cur.rowcount
+    async with conn.pipeline():
+        curs = [await conn.execute(q.sql, q.params) for q in step]
+    return [await c.fetchall() if c.description is not None else c.rowcount for c in curs]
+
+
+def run_in_transaction(conn: psycopg.Connection[Any], ops: Ops[T]) -> T:
+    """Run ``ops`` in one transaction of ``conn`` (sync API)."""
+    with conn.transaction():
+        try:
+            step = next(ops)
+            while True:
+                step = ops.send(_exec_sync(conn, step))
+        except StopIteration as done:
+            result: T = done.value
+            return result
+
+
+async def arun_in_transaction(conn: psycopg.AsyncConnection[Any], ops: Ops[T]) -> T:
+    """Run ``ops`` in one transaction of ``conn`` (async API)."""
+    async with conn.transaction():
+        try:
+            step = next(ops)
+            while True:
+                step = ops.send(await _exec_async(conn, step))
+        except StopIteration as done:
+            result: T = done.value
+            return result
+
+
+class _Driver:
+    """Runs an operation in one transaction on a pooled connection."""
+
+    def __init__(self, pool: AnyPool, *, owned: bool) -> None:
+        self.pool = pool
+        self.owned = owned
+
+    async def run(self, ops: Ops[T]) -> T:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+
+class _ThreadDriver(_Driver):
+    """A sync ``ConnectionPool``; each operation on a worker thread (any event loop)."""
+
+    pool: psycopg_pool.ConnectionPool[Any]
+
+    def run_sync(self, ops: Ops[T]) -> T:
+        with self.pool.connection() as conn:
+            return run_in_transaction(conn, ops)
+
+    async def run(self, ops: Ops[T]) -> T:
+        return await anyio.to_thread.run_sync(self.run_sync, ops)
+
+    async def aclose(self) -> None:
+        await anyio.to_thread.run_sync(self.pool.close)
+
+
+class _AsyncDriver(_Driver):
+    """An ``AsyncConnectionPool``: psycopg's async API (asyncio only)."""
+
+    pool: psycopg_pool.AsyncConnectionPool[Any]
+
+    async def run(self, ops: Ops[T]) -> T:
+        if running_event_loop() != "asyncio":
+            raise CheckpointStoreError(
+                "an AsyncConnectionPool only works on asyncio; on trio use "
+                "PostgresSaver.from_conn_string(url) or a psycopg_pool.ConnectionPool")
+        async with self.pool.connection() as conn:
+            return await arun_in_transaction(conn, ops)
+
+    async def aclose(self) -> None:
+        await self.pool.close()
+
+
+def pool_kwargs(max_size: int) -> dict[str, Any]:
+    """Arguments of the pools a ``from_conn_string`` opens."""
+    return {"min_size": min(2, max_size), "max_size": max_size, "open": False,
+            "kwargs": {"autocommit": True}, "name": "actorgraph-postgres"}
+
+
+# -- the saver ------------------------------------------------------------------------------------
+
+
+class PostgresSaver(BaseCheckpointSaver):
+    """Checkpoints in PostgreSQL; see the module docs for the ways to open one.
+
+    The same contract and storage model as :class:`SqliteSaver` (delta-encoded list channels,
+    interned long strings, pending writes, prune, time travel, ``expect_head`` fencing): only
+    where the rows live differs. The schema carries a ``schema_version`` table; one with other
+    actorgraph-like tables but no version, or a newer version, raises
+    :class:`CheckpointStoreError`, and so does a stored row that cannot be decoded (naming the
+    schema, thread, checkpoint and channel). Database errors surface as
+    :class:`CheckpointStoreError` naming the schema.
+    """
+
+    def __init__(
+        self,
+        pool: AnyPool | None = None,
+        *,
+        serde: Serializer | None = None,
+        deltas: bool = True,
+        schema: str = "public",
+    ) -> None:
+        super().__init__(serde=serde, deltas=deltas, intern=True)
+        self._sql = PgSql(schema)
+        self._driver: _Driver | None = None
+        if isinstance(pool, psycopg_pool.AsyncConnectionPool):
+            self._driver = _AsyncDriver(pool, owned=False)
+        elif isinstance(pool, psycopg_pool.ConnectionPool):
+            self._driver = _ThreadDriver(pool, owned=False)
+        elif pool is not None:
+            raise TypeError(f"PostgresSaver needs a psycopg_pool ConnectionPool or AsyncConnectionPool, not {pool!r}")
+        self._conninfo: str | None = None
+        self._max_size = DEFAULT_POOL_SIZE
+        self._ready = False
+        self._open = False
+        self._setup_lock: anyio.Lock | None = None
+        self._home: int | None = None
+        self._token: Any = None  # Any: anyio's EventLoopToken, opaque
+
+    @classmethod
+    def from_conn_string(
+        cls,
+        conn_string: str,
+        *,
+        serde: Serializer | None = None,
+        deltas: bool = True,
+        schema: str = "public",
+        max_size: int = DEFAULT_POOL_SIZE,
+    ) -> PostgresSaver:
+        """A saver on the database ``conn_string`` (a libpq URL or key=value string) with a pool
+        of its own of at most ``max_size`` connections; open it with ``async with`` or ``with``."""
+        if max_size < 1:
+            raise ValueError(f"max_size must be at least 1, not {max_size!r}")
+        saver = cls(serde=serde, deltas=deltas, schema=schema)
+        saver._conninfo = conn_string
+        saver._max_size = max_size
+        return saver
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding the tables."""
+        return self._sql.schema
+
+    def __repr__(self) -> str:
+        state = "open" if self._open or self._driver is not None else "closed"
+        return f"PostgresSaver(schema={self.schema!r}, {state})"
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> PostgresSaver:
+        if self._open:
+            raise RuntimeError("this PostgresSaver is already open")
+        if self._driver is None:
+            if self._conninfo is None:
+                raise CheckpointStoreError("this PostgresSaver has no pool")
+            self._driver = await _open_pool(self._conninfo, self._max_size, self._sql.name)
+        try:
+            await self._ensure_ready()
+        except BaseException:
+            await self._release()
+            raise
+        self._home = threading.get_ident()
+        self._token = anyio.lowlevel.current_token()
+        self._open = True
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._open = False
+        self._home = self._token = None
+        await self._release()
+
+    async def _release(self) -> None:
+        driver = self._driver
+        if driver is not None and driver.owned:
+            self._driver = None
+            self._ready = False
+            with anyio.CancelScope(shield=True):
+                await driver.aclose()
+
+    def __enter__(self) -> PostgresSaver:
+        if running_event_loop() is not None:
+            raise RuntimeError("use `async with PostgresSaver.from_conn_string(...)` inside an event loop")
+        if self._open or self._driver is not None:
+            raise RuntimeError("this PostgresSaver is already open (or wraps a pool)")
+        if self._conninfo is None:
+            raise CheckpointStoreError("this PostgresSaver has no pool")
+        pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(self._conninfo, **pool_kwargs(self._max_size))
+        driver = _ThreadDriver(pool, owned=True)
+        try:
+            pool.open(wait=True)
+            driver.run_sync(self._sql.setup())
+        except BaseException as exc:
+            pool.close()
+            _reraise(exc, self._sql.name, "open")
+        self._driver = driver
+        self._ready = True
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        driver, self._driver = self._driver, None
+        self._ready = False
+        if isinstance(driver, _ThreadDriver) and driver.owned:
+            driver.pool.close()
+
+    async def setup(self) -> None:
+        """Create or migrate the schema now (otherwise done on first use). Idempotent, and safe
+        when several workers run it at once (an advisory lock serialises them)."""
+        self._ready = False
+        await self._ensure_ready()
+
+    async def _ensure_ready(self) -> None:
+        if not self._ready:
+            driver = self._driver_here()
+            try:
+                await driver.run(self._sql.setup())
+            except Exception as exc:
+                _reraise(exc, self._sql.name, "set up")
+            self._ready = True
+
+    def _driver_here(self) -> _Driver:
+        driver = self._driver
+        if driver is None:
+            raise CheckpointStoreError(
+                "this PostgresSaver is not open: use `async with PostgresSaver.from_conn_string(url) "
+                "as saver:` (or `with` in sync code), or PostgresSaver(pool)")
+        if self._home is not None and threading.get_ident() != self._home:
+            raise CheckpointStoreError(
+                "this PostgresSaver was opened with `async with` in an event loop on another thread; "
+                "use it from there (its sync methods may be called from any thread)")
+        return driver
+
+    async def _run(self, ops: Ops[T], doing: str) -> T:
+        driver = self._driver_here()
+        await self._ensure_ready()
+        try:
+            return await driver.run(ops)
+        except Exception as exc:
+            _reraise(exc, self._sql.name, doing)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    async def _acommit(self, ops: Sequence[Op]) -> None:
+        driver = self._driver_here()
+        overlay: dict[Any, Any] = {}
+        encoded = self._encoder.encode(ops, overlay)  # a value that cannot be encoded fails here
+        await self._ensure_ready()
+        with anyio.CancelScope(shield=True):  # a commit under way lands before a cancel returns
+            try:
+                await driver.run(self._sql.write(encoded))
+            except Exception as exc:
+                self._count(failed_jobs=1)
+                _reraise(exc, self._sql.name, "write to")
+        self._encoder.commit(overlay)
+        self._committed(1, len(encoded.checkpoints))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def _read(self, ops: Ops[T]) -> T:
+        result = await self._run(ops, "read")
+        self._count(reads=1)
+        return result
+
+    async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
+        key = thread_key(config)
+        page: Page | None = await self._read(self._sql.read_tuple(key))
+        if page is None:
+            return None
+        row = page.rows[0]
+        writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
+        saved = Decoder(self.serde, page.blobs, page.chunks, source=self._sql.name).checkpoint_tuple(row, writes)
+        self._encoder.adopt(row.thread_id, row.ns, saved.checkpoint)
+        return saved
+
+    async def amax_version(self, config: Mapping[str, Any]) -> int:
+        return await self._read(self._sql.max_version(thread_key(config)))
+
+    async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
+        thread, ns, cid, upper = query.scope()
+        filter = query.filter
+        remaining = query.limit
+        after: tuple[str, str, str] | None = None
+        while remaining is None or remaining > 0:
+            size = _PAGE if filter or remaining is None else min(remaining, _PAGE)
+            # one transaction per page, finished before anything is yielded
+            page: Page = await self._read(self._sql.read_page(thread, ns, cid, upper, after, size))
+            decoder = Decoder(self.serde, page.blobs, page.chunks, source=self._sql.name)
+            for row in page.rows:
+                if filter and not metadata_matches(decoder.metadata(row), filter):
+                    continue
+                writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
+                yield decoder.checkpoint_tuple(row, writes)
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining <= 0:
+                        return
+            if len(page.rows) < size:
+                return
+            last = page.rows[-1]
+            after = (last.checkpoint_id, last.thread_id, last.ns)
+
+    # -- housekeeping -------------------------------------------------------------------------
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        thread_id = str(thread_id)
+        await self._run(self._sql.delete_thread(thread_id), "delete from")
+        self._encoder.forget(thread_id)
+
+    async def _aprune(self, thread_id: str, keep_last: int | None, older_than: float | None) -> int:
+        return await self._run(self._sql.prune(thread_id, keep_last, older_than), "prune")
+
+    def statistics(self) -> SaverStatistics:
+        """Counters; ``stored_bytes`` is as of the last :meth:`astored_bytes` call."""
+        self._stats["queries"] = self._sql.queries
+        return super().statistics()
+
+    async def astored_bytes(self) -> int:
+        """Bytes of the saver's tables on the server: heap, TOAST and indexes."""
+        used = await self._read(self._sql.used_bytes())
+        self._stats["stored_bytes"] = used
+        return used
+
+    # -- sync twins -----------------------------------------------------------------------------
+
+    def _run_sync(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        refuse_in_event_loop("PostgresSaver", method)
+        if self._token is not None:
+            result: T = anyio.from_thread.run(fn, *args, token=self._token)
+            return result
+        if self._driver is None:
+            self._driver_here()  # raises: not open
+        if isinstance(self._driver, _AsyncDriver):
+            raise CheckpointStoreError(
+                "this saver wraps an AsyncConnectionPool, which only works inside its asyncio event "
+                "loop: use the async methods there (or open it with `async with saver:`)")
+        return anyio.run(fn, *args)
+
+
+async def _open_pool(conninfo: str, max_size: int, name: str) -> _Driver:
+    """An own pool for the running event loop: async on asyncio, sync (threads) elsewhere."""
+    driver: _Driver
+    try:
+        if running_event_loop() == "asyncio":
+            apool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
+                conninfo, **pool_kwargs(max_size))
+            driver = _AsyncDriver(apool, owned=True)
+            try:
+                await apool.open(wait=True)
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await apool.close()
+                raise
+        else:
+            pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(conninfo, **pool_kwargs(max_size))
+            driver = _ThreadDriver(pool, owned=True)
+            try:
+                await anyio.to_thread.run_sync(lambda: pool.open(wait=True))
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(pool.close)
+                raise
+    except Exception as exc:
+        _reraise(exc, name, "open")
+    return driver
+
+
+def _reraise(exc: BaseException, name: str, doing: str) -> NoReturn:
+    """Raise what ``exc`` means: psycopg's and the pool's errors become
+    :class:`CheckpointStoreError` naming the schema; anything else as it is."""
+    if isinstance(exc, psycopg.Error) and not isinstance(exc, PersistenceError):
+        raise CheckpointStoreError(f"cannot {doing} {name}: {type(exc).__name__}: {exc}".rstrip()) from exc
+    raise exc
