@@ -155,9 +155,9 @@ class _AsyncDriver(_Driver):
         await self.pool.close()
 
 
-def pool_kwargs(max_size: int) -> dict[str, Any]:
+def pool_kwargs(max_size: int, timeout: float = 30.0) -> dict[str, Any]:
     """Arguments of the pools a ``from_conn_string`` opens."""
-    return {"min_size": min(2, max_size), "max_size": max_size, "open": False,
+    return {"min_size": min(2, max_size), "max_size": max_size, "open": False, "timeout": timeout,
             "kwargs": {"autocommit": True}, "name": "actorgraph-postgres"}
 
 
@@ -195,6 +195,7 @@ class PostgresSaver(BaseCheckpointSaver):
             raise TypeError(f"PostgresSaver needs a psycopg_pool ConnectionPool or AsyncConnectionPool, not {pool!r}")
         self._conninfo: str | None = None
         self._max_size = DEFAULT_POOL_SIZE
+        self._timeout = 30.0
         self._ready = False
         self._open = False
         self._setup_lock: anyio.Lock | None = None
@@ -210,14 +211,19 @@ class PostgresSaver(BaseCheckpointSaver):
         deltas: bool = True,
         schema: str = "public",
         max_size: int = DEFAULT_POOL_SIZE,
+        timeout: float = 30.0,
     ) -> PostgresSaver:
         """A saver on the database ``conn_string`` (a libpq URL or key=value string) with a pool
-        of its own of at most ``max_size`` connections; open it with ``async with`` or ``with``."""
+        of its own of at most ``max_size`` connections; open it with ``async with`` or ``with``.
+        ``timeout``: seconds to wait for the server when opening, and for a free connection."""
         if max_size < 1:
             raise ValueError(f"max_size must be at least 1, not {max_size!r}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be a number of seconds > 0, not {timeout!r}")
         saver = cls(serde=serde, deltas=deltas, schema=schema)
         saver._conninfo = conn_string
         saver._max_size = max_size
+        saver._timeout = timeout
         return saver
 
     @property
@@ -237,7 +243,7 @@ class PostgresSaver(BaseCheckpointSaver):
         if self._driver is None:
             if self._conninfo is None:
                 raise CheckpointStoreError("this PostgresSaver has no pool")
-            self._driver = await _open_pool(self._conninfo, self._max_size, self._sql.name)
+            self._driver = await _open_pool(self._conninfo, self._max_size, self._sql.name, self._timeout)
         try:
             await self._ensure_ready()
         except BaseException:
@@ -270,10 +276,11 @@ class PostgresSaver(BaseCheckpointSaver):
             raise RuntimeError("this PostgresSaver is already open (or wraps a pool)")
         if self._conninfo is None:
             raise CheckpointStoreError("this PostgresSaver has no pool")
-        pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(self._conninfo, **pool_kwargs(self._max_size))
+        pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
+            self._conninfo, **pool_kwargs(self._max_size, self._timeout))
         driver = _ThreadDriver(pool, owned=True)
         try:
-            pool.open(wait=True)
+            pool.open(wait=True, timeout=self._timeout)
             driver.run_sync(self._sql.setup())
         except BaseException as exc:
             pool.close()
@@ -423,25 +430,25 @@ class PostgresSaver(BaseCheckpointSaver):
         return anyio.run(fn, *args)
 
 
-async def _open_pool(conninfo: str, max_size: int, name: str) -> _Driver:
+async def _open_pool(conninfo: str, max_size: int, name: str, timeout: float = 30.0) -> _Driver:
     """An own pool for the running event loop: async on asyncio, sync (threads) elsewhere."""
     driver: _Driver
     try:
         if running_event_loop() == "asyncio":
             apool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
-                conninfo, **pool_kwargs(max_size))
+                conninfo, **pool_kwargs(max_size, timeout))
             driver = _AsyncDriver(apool, owned=True)
             try:
-                await apool.open(wait=True)
+                await apool.open(wait=True, timeout=timeout)
             except BaseException:
                 with anyio.CancelScope(shield=True):
                     await apool.close()
                 raise
         else:
-            pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(conninfo, **pool_kwargs(max_size))
+            pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(conninfo, **pool_kwargs(max_size, timeout))
             driver = _ThreadDriver(pool, owned=True)
             try:
-                await anyio.to_thread.run_sync(lambda: pool.open(wait=True))
+                await anyio.to_thread.run_sync(lambda: pool.open(wait=True, timeout=timeout))
             except BaseException:
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(pool.close)
