@@ -84,28 +84,76 @@ async def _exec_async(conn: psycopg.AsyncConnection[Any], step: Step) -> Any:
     return [await c.fetchall() if c.description is not None else c.rowcount for c in curs]
 
 
+_BEGIN: Final = Q("BEGIN")
+
+
+def _opening(step: Step, manual: bool) -> Step:
+    """The first step of a transaction: on an autocommit connection ``BEGIN`` goes in the same
+    pipeline (no round trip of its own); otherwise psycopg opens the transaction itself."""
+    if not manual:
+        return step
+    return [_BEGIN, *(step if isinstance(step, list) else [step])]
+
+
+def _opened(step: Step, result: Any, manual: bool) -> Any:
+    """The result of ``step`` out of the result of its :func:`_opening` form."""
+    if not manual:
+        return result
+    return result[1] if isinstance(step, Q) else result[1:]
+
+
 def run_in_transaction(conn: psycopg.Connection[Any], ops: Ops[T]) -> T:
-    """Run ``ops`` in one transaction of ``conn`` (sync API)."""
-    with conn.transaction():
-        try:
-            step = next(ops)
-            while True:
-                step = ops.send(_exec_sync(conn, step))
-        except StopIteration as done:
-            result: T = done.value
-            return result
+    """Run ``ops`` in one transaction of ``conn`` (sync API): committed if it returns, rolled
+    back if it (or a statement) raises."""
+    manual = conn.autocommit
+    try:
+        step = next(ops)
+    except StopIteration as done:
+        nothing: T = done.value
+        return nothing
+    try:
+        result = _opened(step, _exec_sync(conn, _opening(step, manual)), manual)
+        while True:
+            step = ops.send(result)
+            result = _exec_sync(conn, step)
+    except StopIteration as done:
+        conn.execute("COMMIT") if manual else conn.commit()
+        value: T = done.value
+        return value
+    except BaseException:
+        if not conn.closed:
+            try:
+                conn.execute("ROLLBACK") if manual else conn.rollback()
+            except psycopg.Error:
+                pass  # a broken connection: the pool discards it
+        raise
 
 
 async def arun_in_transaction(conn: psycopg.AsyncConnection[Any], ops: Ops[T]) -> T:
-    """Run ``ops`` in one transaction of ``conn`` (async API)."""
-    async with conn.transaction():
-        try:
-            step = next(ops)
-            while True:
-                step = ops.send(await _exec_async(conn, step))
-        except StopIteration as done:
-            result: T = done.value
-            return result
+    """Run ``ops`` in one transaction of ``conn`` (async API); see :func:`run_in_transaction`."""
+    manual = conn.autocommit
+    try:
+        step = next(ops)
+    except StopIteration as done:
+        nothing: T = done.value
+        return nothing
+    try:
+        result = _opened(step, await _exec_async(conn, _opening(step, manual)), manual)
+        while True:
+            step = ops.send(result)
+            result = await _exec_async(conn, step)
+    except StopIteration as done:
+        await (conn.execute("COMMIT") if manual else conn.commit())
+        value: T = done.value
+        return value
+    except BaseException:
+        if not conn.closed:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await (conn.execute("ROLLBACK") if manual else conn.rollback())
+                except psycopg.Error:
+                    pass  # a broken connection: the pool discards it
+        raise
 
 
 class _Driver:

@@ -48,7 +48,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import aiosqlite
 import anyio
@@ -403,10 +403,18 @@ class _Flush(msgspec.Struct, frozen=True):
     """Store whatever is pending now (sent when the saver closes)."""
 
 
+class _Batching(Protocol):
+    """What the writer needs of its saver (SqliteSaver, PostgresSaver)."""
+
+    max_batch: int
+
+    async def _commit_jobs(self, jobs: Sequence[_Job]) -> None: ...
+
+
 class _Writer(Actor):
     """The checkpoint writer: batches queued jobs into one transaction."""
 
-    def __init__(self, saver: SqliteSaver) -> None:
+    def __init__(self, saver: _Batching) -> None:
         self.saver = saver
         self.ref: ActorRef | None = None
         self.pending: list[_Job] = []
