@@ -4,6 +4,7 @@ encryption at rest. The shared contract runs in the ``saver``-fixture tests (con
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import os
 import threading
@@ -92,41 +93,35 @@ async def test_racing_commits_on_one_head_exactly_one_wins(pg_schema: str) -> No
     """Eight savers (eight pools) commit a step onto the same head at the same moment: the
     advisory lock serialises them, one is stored, seven get CheckpointConflictError and leave
     no row behind (not even their pending writes)."""
-    savers = [_saver(pg_schema, max_size=1) for _ in range(8)]
-    async with savers[0] as first:
+    async with contextlib.AsyncExitStack() as stack:
+        savers = [await stack.enter_async_context(_saver(pg_schema, max_size=1)) for _ in range(8)]
+        first = savers[0]
         run = Run(first)
         head = await run.put({"a": 0})
-        async with anyio.create_task_group() as opened:
-            for s in savers[1:]:
-                opened.start_soon(s.__aenter__)
-        try:
-            outcome: dict[int, str] = {}
-            go = anyio.Event()
+        outcome: dict[int, str] = {}
+        go = anyio.Event()
 
-            async def commit(i: int) -> None:
-                cp, versions = run.next_checkpoint({"a": i})
-                await go.wait()
-                try:
-                    await savers[i].aput_step(head, [TaskWrites(f"task-{i}", [("a", i)])], cp,
-                                              {"source": "loop", "step": 1}, versions, expect_head=True)
-                    outcome[i] = "stored"
-                except CheckpointConflictError:
-                    outcome[i] = "conflict"
+        async def commit(i: int) -> None:
+            cp, versions = run.next_checkpoint({"a": i})
+            await go.wait()
+            try:
+                await savers[i].aput_step(head, [TaskWrites(f"task-{i}", [("a", i)])], cp,
+                                          {"source": "loop", "step": 1}, versions, expect_head=True)
+                outcome[i] = "stored"
+            except CheckpointConflictError:
+                outcome[i] = "conflict"
 
-            async with anyio.create_task_group() as tg:
-                for i in range(8):
-                    tg.start_soon(commit, i)
-                await anyio.sleep(0)
-                go.set()
-            assert sorted(outcome.values()) == ["conflict"] * 7 + ["stored"]
-            winner = next(i for i, o in outcome.items() if o == "stored")
-            listed = await history(first, cfg())
-            assert len(listed) == 2 and listed[0].checkpoint.channel_values == {"a": winner}
-            base = await first.aget_tuple(head)
-            assert base is not None and [w[0] for w in base.pending_writes] == [f"task-{winner}"]
-        finally:
-            for s in savers[1:]:
-                await s.__aexit__(None, None, None)
+        async with anyio.create_task_group() as tg:
+            for i in range(8):
+                tg.start_soon(commit, i)
+            await anyio.sleep(0)
+            go.set()
+        assert sorted(outcome.values()) == ["conflict"] * 7 + ["stored"]
+        winner = next(i for i, o in outcome.items() if o == "stored")
+        listed = await history(first, cfg())
+        assert len(listed) == 2 and listed[0].checkpoint.channel_values == {"a": winner}
+        base = await first.aget_tuple(head)
+        assert base is not None and [w[0] for w in base.pending_writes] == [f"task-{winner}"]
 
 
 def test_workers_starting_together_set_the_schema_up_once(pg_schema: str) -> None:
@@ -315,3 +310,44 @@ async def test_a_corrupted_row_names_the_schema_thread_and_channel(pg_schema: st
         _sql(f"""UPDATE "{pg_schema}".checkpoint_blobs SET blob = '\\x00ff'::bytea WHERE channel = 'b'""")
         with pytest.raises(CheckpointStoreError, match=f"PostgreSQL schema '{pg_schema}'.*channel 'b'.*thread 't'"):
             await saver.aget_tuple(cfg())
+
+
+async def test_concurrent_steps_share_transactions_and_only_the_culprit_fails(pg_schema: str) -> None:
+    """Forty runs commit at once through one saver: the writer actor batches them into fewer
+    transactions than steps. One of them continues a stale head: it alone fails, the others
+    of its batch are stored."""
+    async with _saver(pg_schema) as saver:
+        runs = [Run(saver, f"t{i}") for i in range(40)]
+        stale = await runs[0].put({"a": 0})
+        await runs[0].put({"a": 1})
+        for run in runs[1:]:
+            await run.put({"a": -1})
+        outcome: dict[int, str] = {}
+
+        async def drive(i: int) -> None:
+            run = runs[i]
+            for k in range(5):
+                config = stale if (i == 0 and k == 0) else run.config
+                cp, versions = run.next_checkpoint({"a": k})
+                try:
+                    run.config = await saver.aput_step(config, [TaskWrites("task", [("a", k)])], cp,
+                                                       {"source": "loop", "step": k}, versions, expect_head=True)
+                except CheckpointConflictError:
+                    outcome[i] = "conflict"
+                    return
+            outcome[i] = "stored"
+
+        before = saver.statistics()
+        async with anyio.create_task_group() as tg:
+            for i in range(40):
+                tg.start_soon(drive, i)
+        stats = saver.statistics()
+        assert outcome[0] == "conflict" and all(outcome[i] == "stored" for i in range(1, 40))
+        assert stats.jobs - before.jobs == 39 * 5
+        assert stats.transactions - before.transactions < 39 * 5, stats
+        assert stats.largest_batch > 1
+        for i in range(1, 40):
+            head = await saver.aget_tuple(cfg(f"t{i}"))
+            assert head is not None and head.checkpoint.channel_values == {"a": 4}
+        assert len(await history(saver, cfg("t0"))) == 2
+        assert stats.failed_jobs - before.failed_jobs == 1

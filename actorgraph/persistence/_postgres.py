@@ -32,8 +32,9 @@ Ways to open one:
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, NoReturn, TypeVar
 
@@ -44,13 +45,15 @@ import anyio.to_thread
 import psycopg
 import psycopg_pool
 
+from ..actors import ActorRef, ActorStopped, Supervisor
 from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics, refuse_in_event_loop, running_event_loop
 from ._errors import CheckpointStoreError, PersistenceError
 from ._postgres_sql import Ops, PgSql, Q, Step
 from ._records import CheckpointTuple, thread_key
-from ._rows import Decoder, Op, metadata_matches
+from ._rows import Decoder, Encoded, Op, PutOp, metadata_matches
 from ._schema import Page
 from ._serde import Serializer
+from ._sqlite import DEFAULT_MAX_BATCH, DEFAULT_QUEUE_SIZE, _Flush, _Job, _Writer
 
 __all__ = ["PostgresSaver"]
 
@@ -231,8 +234,14 @@ class PostgresSaver(BaseCheckpointSaver):
         serde: Serializer | None = None,
         deltas: bool = True,
         schema: str = "public",
+        max_batch: int = DEFAULT_MAX_BATCH,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
     ) -> None:
         super().__init__(serde=serde, deltas=deltas, intern=True)
+        if max_batch < 1 or queue_size < 1:
+            raise ValueError("max_batch and queue_size must be at least 1")
+        self.max_batch = max_batch
+        self.queue_size = queue_size
         self._sql = PgSql(schema)
         self._driver: _Driver | None = None
         if isinstance(pool, psycopg_pool.AsyncConnectionPool):
@@ -249,6 +258,11 @@ class PostgresSaver(BaseCheckpointSaver):
         self._setup_lock: anyio.Lock | None = None
         self._home: int | None = None
         self._token: Any = None  # Any: anyio's EventLoopToken, opaque
+        self._supervisor: Supervisor | None = None
+        self._writer: ActorRef | None = None
+        self._writer_actor: _Writer | None = None
+        self._direct = 0  # commits running in their callers' tasks (see _acommit)
+        self._failed: dict[str, BaseException] = {}  # checkpoint id -> why it was not stored
 
     @classmethod
     def from_conn_string(
@@ -260,6 +274,8 @@ class PostgresSaver(BaseCheckpointSaver):
         schema: str = "public",
         max_size: int = DEFAULT_POOL_SIZE,
         timeout: float = 30.0,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
     ) -> PostgresSaver:
         """A saver on the database ``conn_string`` (a libpq URL or key=value string) with a pool
         of its own of at most ``max_size`` connections; open it with ``async with`` or ``with``.
@@ -268,7 +284,7 @@ class PostgresSaver(BaseCheckpointSaver):
             raise ValueError(f"max_size must be at least 1, not {max_size!r}")
         if not timeout > 0:
             raise ValueError(f"timeout must be a number of seconds > 0, not {timeout!r}")
-        saver = cls(serde=serde, deltas=deltas, schema=schema)
+        saver = cls(serde=serde, deltas=deltas, schema=schema, max_batch=max_batch, queue_size=queue_size)
         saver._conninfo = conn_string
         saver._max_size = max_size
         saver._timeout = timeout
@@ -294,8 +310,21 @@ class PostgresSaver(BaseCheckpointSaver):
             self._driver = await _open_pool(self._conninfo, self._max_size, self._sql.name, self._timeout)
         try:
             await self._ensure_ready()
+            supervisor = Supervisor(name="postgres-saver")
+            await supervisor.__aenter__()
         except BaseException:
             await self._release()
+            raise
+        self._supervisor = supervisor
+        try:
+            writer = self._writer_actor = _Writer(self)
+            self._writer = writer.ref = await supervisor.spawn(
+                writer, name="checkpoint-writer", mailbox_size=self.queue_size)
+        except BaseException:
+            try:
+                await self._close_writer(None, None, None)
+            finally:
+                await self._release()
             raise
         self._home = threading.get_ident()
         self._token = anyio.lowlevel.current_token()
@@ -306,8 +335,30 @@ class PostgresSaver(BaseCheckpointSaver):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._open = False
-        self._home = self._token = None
-        await self._release()
+        try:
+            await self._close_writer(exc_type, exc, tb)
+        finally:
+            self._home = self._token = None
+            await self._release()
+
+    async def _close_writer(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Store what the writer holds, stop it and its supervisor."""
+        writer, supervisor = self._writer, self._supervisor
+        self._writer = self._supervisor = None
+        self._writer_actor = None
+        try:
+            if writer is not None and not writer.stopped:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await writer.ask(_Flush(), timeout=math.inf)
+                    except ActorStopped:
+                        pass
+                    await writer.stop()
+        finally:
+            if supervisor is not None:
+                await supervisor.__aexit__(exc_type, exc, tb)
 
     async def _release(self) -> None:
         driver = self._driver
@@ -382,19 +433,101 @@ class PostgresSaver(BaseCheckpointSaver):
 
     # -- writing ----------------------------------------------------------------------------
 
+    async def _asubmit(self, ops: Sequence[Op]) -> Callable[[], Awaitable[None]]:
+        self._driver_here()
+        writer = self._writer
+        if writer is None:
+            return await super()._asubmit(ops)
+        job = _Job(ops)
+        try:
+            await writer.tell(job)  # waits while the writer's bounded queue is full
+        except ActorStopped:
+            raise CheckpointStoreError("the saver is closed") from None
+        return job.wait
+
     async def _acommit(self, ops: Sequence[Op]) -> None:
-        driver = self._driver_here()
-        overlay: dict[Any, Any] = {}
-        encoded = self._encoder.encode(ops, overlay)  # a value that cannot be encoded fails here
-        await self._ensure_ready()
-        with anyio.CancelScope(shield=True):  # a commit under way lands before a cancel returns
+        self._driver_here()
+        job = _Job(ops)
+        writer, actor = self._writer, self._writer_actor
+        if (writer is not None and actor is not None
+                and (self._direct > 0 or actor.pending or actor.busy or writer.mailbox_depth > 0)):
+            # Something else is being written: queue behind it, so that concurrent runs' steps
+            # share a transaction (and a commit's fsync).
             try:
-                await driver.run(self._sql.write(encoded))
+                await writer.tell(job)
+            except ActorStopped:
+                raise CheckpointStoreError("the saver is closed") from None
+        else:
+            # Nothing to batch with: commit from the caller's task.
+            await self._ensure_ready()
+            self._direct += 1
+            try:
+                await self._commit_jobs([job])
+            finally:
+                self._direct -= 1
+        await job.wait()
+
+    def _orphaned(self, job: _Job) -> BaseException | None:
+        """A job writing against a checkpoint that failed to commit fails too (so a queue of
+        submitted steps never leaves a chain with a missing link)."""
+        for op in job.ops:
+            parent = op.key.checkpoint_id
+            if parent is not None and parent in self._failed:
+                return CheckpointStoreError(
+                    f"not stored: it continues checkpoint {parent!r}, which failed to commit "
+                    f"({self._failed[parent]!r})")
+        return None
+
+    def _fail(self, job: _Job, error: BaseException) -> None:
+        self._count(failed_jobs=1)
+        for op in job.ops:
+            if isinstance(op, PutOp):
+                self._failed[op.checkpoint.id] = error
+        while len(self._failed) > 1024:
+            del self._failed[next(iter(self._failed))]
+        job.finish(error)
+
+    async def _commit_jobs(self, jobs: Sequence[_Job]) -> None:
+        """Encode ``jobs`` and store them in one transaction (one connection); report each job's
+        outcome to it. If the transaction fails, the jobs are retried one by one, so that only
+        the culprit fails. Shielded: a commit under way lands before a cancellation returns."""
+        overlay: dict[Any, Any] = {}
+        batch: list[tuple[_Job, Encoded]] = []
+        for job in jobs:
+            orphan = self._orphaned(job)
+            if orphan is not None:
+                self._fail(job, orphan)
+                continue
+            try:
+                batch.append((job, self._encoder.encode(job.ops, overlay)))
             except Exception as exc:
-                self._count(failed_jobs=1)
-                _reraise(exc, self._sql.name, "write to")
+                self._fail(job, exc)
+        if not batch:
+            return
+        error: BaseException | None = None
+        driver = self._driver
+        with anyio.CancelScope(shield=True):
+            if driver is None:
+                error = CheckpointStoreError("the saver closed before this write was stored")
+            else:
+                try:
+                    await driver.run(self._sql.write([enc for _, enc in batch]))
+                except Exception as exc:
+                    error = exc
+            if error is not None and len(batch) > 1:
+                for job, _ in batch:
+                    await self._commit_jobs([job])
+                return
+        if error is not None:
+            if isinstance(error, psycopg.Error):
+                error = CheckpointStoreError(f"cannot write to {self._sql.name}: {type(error).__name__}: {error}")
+            for job, _ in batch:
+                self._fail(job, error)
+            return
         self._encoder.commit(overlay)
-        self._committed(1, len(encoded.checkpoints))
+        self._committed(len(batch), sum(len(enc.checkpoints) for _, enc in batch))
+        for job, _ in batch:
+            job.finish()
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -250,8 +250,15 @@ class PgSql:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def write(self, enc: Encoded) -> Ops[None]:
-        """Store one job's rows; with ``expect_head`` heads, fence them first (see module doc)."""
+    def write(self, batch: Sequence[Encoded]) -> Ops[None]:
+        """Store the rows of ``batch`` (jobs in commit order) in the transaction; checkpoints
+        written with ``expect_head`` are fenced first (see the module doc)."""
+        if len(batch) == 1:
+            enc = batch[0]
+        else:
+            enc = Encoded([w for e in batch for w in e.writes], [b for e in batch for b in e.blobs],
+                          [c for e in batch for c in e.checkpoints],
+                          {k: v for e in batch for k, v in e.chunks.items()}, [h for e in batch for h in e.heads])
         fenced = sorted({h[0] for h in enc.heads if h[4]})
         if fenced:
             pairs = sorted({(h[0], h[1]) for h in enc.heads if h[4]})
@@ -262,29 +269,29 @@ class PgSql:
                 ([p[0] for p in pairs], [p[1] for p in pairs]))]
             found = {(t, n): head for t, n, head in results[-1]}
             check_heads(enc.heads, lambda thread, ns: found[(thread, ns)])
-        batch: list[Q] = []
+        statements: list[Q] = []
         if enc.chunks:
             rows = [(thread, digest, data) for (thread, digest), data in enc.chunks.items()]
-            batch.append(self.q(self._insert_chunks, _columns(rows, 3)))
+            statements.append(self.q(self._insert_chunks, _columns(rows, 3)))
         if enc.writes:
             plain = _dedupe((msgspec.structs.astuple(w) for w in enc.writes if w.idx >= 0), 5, keep_last=False)
             special = _dedupe((msgspec.structs.astuple(w) for w in enc.writes if w.idx < 0), 5, keep_last=True)
             if plain:
-                batch.append(self.q(self._insert_writes, _columns(plain, 9)))
+                statements.append(self.q(self._insert_writes, _columns(plain, 9)))
             if special:
-                batch.append(self.q(self._upsert_writes, _columns(special, 9)))
+                statements.append(self.q(self._upsert_writes, _columns(special, 9)))
         blob_rows: list[tuple[Any, ...]] = []
         if enc.blobs:
             blob_rows = _dedupe(((b.thread_id, b.ns, b.channel, pack_version(b.version), version_counter(b.version),
                                   pack_version(b.root), b.depth, None if b.base is None else pack_version(b.base),
                                   b.type, b.data) for b in enc.blobs), 4, keep_last=False)
-            batch.append(self.q(self._insert_blobs, _columns(blob_rows, 10)))
+            statements.append(self.q(self._insert_blobs, _columns(blob_rows, 10)))
         if enc.checkpoints:
             cps = _dedupe((msgspec.structs.astuple(c) for c in enc.checkpoints), 3, keep_last=True)
-            batch.append(self.q(self._insert_checkpoints, _columns(cps, 10)))
-        if not batch:
+            statements.append(self.q(self._insert_checkpoints, _columns(cps, 10)))
+        if not statements:
             return
-        results = yield batch
+        results = yield statements
         if blob_rows:
             inserted = {tuple(r) for r in results[-2 if enc.checkpoints else -1]}
             taken = [r for r in blob_rows if tuple(r[:4]) not in inserted]
