@@ -351,3 +351,18 @@ async def test_concurrent_steps_share_transactions_and_only_the_culprit_fails(pg
             assert head is not None and head.checkpoint.channel_values == {"a": 4}
         assert len(await history(saver, cfg("t0"))) == 2
         assert stats.failed_jobs - before.failed_jobs == 1
+
+
+async def test_a_delta_whose_base_another_process_removed_is_stored_in_full(pg_schema: str) -> None:
+    """Saver A remembers the list it stored last and writes the next value as a delta on it.
+    If saver B (another worker) deleted the thread meanwhile, that base is gone: A's commit
+    notices in its transaction and stores the value in full instead of a dangling delta."""
+    async with _saver(pg_schema) as a, _saver(pg_schema) as b:
+        run = Run(a)
+        await run.put({"log": ["x" * 50, "y"]})
+        await run.put({"log": ["x" * 50, "y", "z"]})
+        await b.adelete_thread("t")
+        await run.put({"log": ["x" * 50, "y", "z", "w"]})
+        head = await b.aget_tuple(cfg())
+        assert head is not None and head.checkpoint.channel_values == {"log": ["x" * 50, "y", "z", "w"]}
+        assert _sql(f'SELECT base FROM "{pg_schema}".checkpoint_blobs WHERE channel = %s', ("log",)) == [(None,)]

@@ -48,7 +48,7 @@ import psycopg_pool
 from ..actors import ActorRef, ActorStopped, Supervisor
 from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics, refuse_in_event_loop, running_event_loop
 from ._errors import CheckpointStoreError, PersistenceError
-from ._postgres_sql import Ops, PgSql, Q, Step
+from ._postgres_sql import MissingBaseError, Ops, PgSql, Q, Step
 from ._records import CheckpointTuple, thread_key
 from ._rows import Decoder, Encoded, Op, PutOp, metadata_matches
 from ._schema import Page
@@ -487,10 +487,12 @@ class PostgresSaver(BaseCheckpointSaver):
             del self._failed[next(iter(self._failed))]
         job.finish(error)
 
-    async def _commit_jobs(self, jobs: Sequence[_Job]) -> None:
+    async def _commit_jobs(self, jobs: Sequence[_Job], *, retry: bool = False) -> None:
         """Encode ``jobs`` and store them in one transaction (one connection); report each job's
         outcome to it. If the transaction fails, the jobs are retried one by one, so that only
-        the culprit fails. Shielded: a commit under way lands before a cancellation returns."""
+        the culprit fails; if a list delta's base was pruned meanwhile (by another process),
+        they are encoded again with full values (``retry``). Shielded: a commit under way lands
+        before a cancellation returns."""
         overlay: dict[Any, Any] = {}
         batch: list[tuple[_Job, Encoded]] = []
         for job in jobs:
@@ -512,6 +514,13 @@ class PostgresSaver(BaseCheckpointSaver):
             else:
                 try:
                     await driver.run(self._sql.write([enc for _, enc in batch]))
+                except MissingBaseError as exc:  # pruned by another process: store values in full
+                    for thread in exc.threads:
+                        self._encoder.forget(thread)
+                    if not retry:
+                        await self._commit_jobs([job for job, _ in batch], retry=True)
+                        return
+                    error = exc
                 except Exception as exc:
                     error = exc
             if error is not None and len(batch) > 1:

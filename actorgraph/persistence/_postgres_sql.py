@@ -64,6 +64,15 @@ COMPONENT: Final = "checkpoints"
 LOCK_CLASS: Final = 0x61677068  # "agph": the first key of every advisory lock actorgraph takes
 
 
+class MissingBaseError(CheckpointStoreError):
+    """A list delta was encoded against a version no longer stored (another process pruned or
+    deleted the thread since this one wrote it): the saver encodes the step again in full."""
+
+    def __init__(self, threads: list[str]) -> None:
+        self.threads = threads
+        super().__init__(f"the delta base of a list channel of thread(s) {threads!r} is no longer stored")
+
+
 class Q(NamedTuple):
     """One statement and its parameters."""
 
@@ -291,7 +300,16 @@ class PgSql:
             statements.append(self.q(self._insert_checkpoints, _columns(cps, 10)))
         if not statements:
             return
+        own = {tuple(r[:4]) for r in blob_rows}
+        bases = sorted({(r[0], r[1], r[2], r[7]) for r in blob_rows if r[7] is not None} - own)
+        if bases:  # (first: it must not see this batch's own rows)
+            statements.insert(0, self.q(
+                f"SELECT u.t FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS u(t, n, ch, v) "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {self.blobs} b WHERE b.thread_id = u.t AND b.checkpoint_ns = u.n "
+                "AND b.channel = u.ch AND b.version = u.v)", _columns(bases, 4)))
         results = yield statements
+        if bases and results[0]:
+            raise MissingBaseError(sorted({r[0] for r in results[0]}))
         if blob_rows:
             inserted = {tuple(r) for r in results[-2 if enc.checkpoints else -1]}
             taken = [r for r in blob_rows if tuple(r[:4]) not in inserted]
