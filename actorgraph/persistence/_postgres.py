@@ -32,28 +32,24 @@ Ways to open one:
 
 from __future__ import annotations
 
-import math
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, NoReturn, TypeVar
 
 import anyio
 import anyio.from_thread
-import anyio.lowlevel
 import anyio.to_thread
 import psycopg
 import psycopg_pool
 
-from ..actors import ActorRef, ActorStopped, Supervisor
-from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics, refuse_in_event_loop, running_event_loop
+from ._base import SaverStatistics, running_event_loop
 from ._errors import CheckpointStoreError, PersistenceError
 from ._postgres_sql import MissingBaseError, Ops, PgSql, Q, Step
-from ._records import CheckpointTuple, thread_key
-from ._rows import Decoder, Encoded, Op, PutOp, metadata_matches
+from ._records import ThreadKey, thread_key
 from ._schema import Page
 from ._serde import Serializer
-from ._sqlite import DEFAULT_MAX_BATCH, DEFAULT_QUEUE_SIZE, _Flush, _Job, _Writer
+from ._sqlite import DEFAULT_MAX_BATCH, DEFAULT_QUEUE_SIZE, BatchingSaver, _Job
 
 __all__ = ["PostgresSaver"]
 
@@ -215,7 +211,7 @@ def pool_kwargs(max_size: int, timeout: float = 30.0) -> dict[str, Any]:
 # -- the saver ------------------------------------------------------------------------------------
 
 
-class PostgresSaver(BaseCheckpointSaver):
+class PostgresSaver(BatchingSaver):
     """Checkpoints in PostgreSQL; see the module docs for the ways to open one.
 
     The same contract and storage model as :class:`SqliteSaver` (delta-encoded list channels,
@@ -237,11 +233,7 @@ class PostgresSaver(BaseCheckpointSaver):
         max_batch: int = DEFAULT_MAX_BATCH,
         queue_size: int = DEFAULT_QUEUE_SIZE,
     ) -> None:
-        super().__init__(serde=serde, deltas=deltas, intern=True)
-        if max_batch < 1 or queue_size < 1:
-            raise ValueError("max_batch and queue_size must be at least 1")
-        self.max_batch = max_batch
-        self.queue_size = queue_size
+        super().__init__(serde=serde, deltas=deltas, max_batch=max_batch, queue_size=queue_size)
         self._sql = PgSql(schema)
         self._driver: _Driver | None = None
         if isinstance(pool, psycopg_pool.AsyncConnectionPool):
@@ -254,15 +246,7 @@ class PostgresSaver(BaseCheckpointSaver):
         self._max_size = DEFAULT_POOL_SIZE
         self._timeout = 30.0
         self._ready = False
-        self._open = False
         self._setup_lock: anyio.Lock | None = None
-        self._home: int | None = None
-        self._token: Any = None  # Any: anyio's EventLoopToken, opaque
-        self._supervisor: Supervisor | None = None
-        self._writer: ActorRef | None = None
-        self._writer_actor: _Writer | None = None
-        self._direct = 0  # commits running in their callers' tasks (see _acommit)
-        self._failed: dict[str, BaseException] = {}  # checkpoint id -> why it was not stored
 
     @classmethod
     def from_conn_string(
@@ -310,55 +294,11 @@ class PostgresSaver(BaseCheckpointSaver):
             self._driver = await _open_pool(self._conninfo, self._max_size, self._sql.name, self._timeout)
         try:
             await self._ensure_ready()
-            supervisor = Supervisor(name="postgres-saver")
-            await supervisor.__aenter__()
+            await self._start_writer("postgres-saver")
         except BaseException:
             await self._release()
             raise
-        self._supervisor = supervisor
-        try:
-            writer = self._writer_actor = _Writer(self)
-            self._writer = writer.ref = await supervisor.spawn(
-                writer, name="checkpoint-writer", mailbox_size=self.queue_size)
-        except BaseException:
-            try:
-                await self._close_writer(None, None, None)
-            finally:
-                await self._release()
-            raise
-        self._home = threading.get_ident()
-        self._token = anyio.lowlevel.current_token()
-        self._open = True
         return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._open = False
-        try:
-            await self._close_writer(exc_type, exc, tb)
-        finally:
-            self._home = self._token = None
-            await self._release()
-
-    async def _close_writer(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Store what the writer holds, stop it and its supervisor."""
-        writer, supervisor = self._writer, self._supervisor
-        self._writer = self._supervisor = None
-        self._writer_actor = None
-        try:
-            if writer is not None and not writer.stopped:
-                with anyio.CancelScope(shield=True):
-                    try:
-                        await writer.ask(_Flush(), timeout=math.inf)
-                    except ActorStopped:
-                        pass
-                    await writer.stop()
-        finally:
-            if supervisor is not None:
-                await supervisor.__aexit__(exc_type, exc, tb)
 
     async def _release(self) -> None:
         driver = self._driver
@@ -433,77 +373,13 @@ class PostgresSaver(BaseCheckpointSaver):
 
     # -- writing ----------------------------------------------------------------------------
 
-    async def _asubmit(self, ops: Sequence[Op]) -> Callable[[], Awaitable[None]]:
-        self._driver_here()
-        writer = self._writer
-        if writer is None:
-            return await super()._asubmit(ops)
-        job = _Job(ops)
-        try:
-            await writer.tell(job)  # waits while the writer's bounded queue is full
-        except ActorStopped:
-            raise CheckpointStoreError("the saver is closed") from None
-        return job.wait
-
-    async def _acommit(self, ops: Sequence[Op]) -> None:
-        self._driver_here()
-        job = _Job(ops)
-        writer, actor = self._writer, self._writer_actor
-        if (writer is not None and actor is not None
-                and (self._direct > 0 or actor.pending or actor.busy or writer.mailbox_depth > 0)):
-            # Something else is being written: queue behind it, so that concurrent runs' steps
-            # share a transaction (and a commit's fsync).
-            try:
-                await writer.tell(job)
-            except ActorStopped:
-                raise CheckpointStoreError("the saver is closed") from None
-        else:
-            # Nothing to batch with: commit from the caller's task.
-            await self._ensure_ready()
-            self._direct += 1
-            try:
-                await self._commit_jobs([job])
-            finally:
-                self._direct -= 1
-        await job.wait()
-
-    def _orphaned(self, job: _Job) -> BaseException | None:
-        """A job writing against a checkpoint that failed to commit fails too (so a queue of
-        submitted steps never leaves a chain with a missing link)."""
-        for op in job.ops:
-            parent = op.key.checkpoint_id
-            if parent is not None and parent in self._failed:
-                return CheckpointStoreError(
-                    f"not stored: it continues checkpoint {parent!r}, which failed to commit "
-                    f"({self._failed[parent]!r})")
-        return None
-
-    def _fail(self, job: _Job, error: BaseException) -> None:
-        self._count(failed_jobs=1)
-        for op in job.ops:
-            if isinstance(op, PutOp):
-                self._failed[op.checkpoint.id] = error
-        while len(self._failed) > 1024:
-            del self._failed[next(iter(self._failed))]
-        job.finish(error)
-
     async def _commit_jobs(self, jobs: Sequence[_Job], *, retry: bool = False) -> None:
         """Encode ``jobs`` and store them in one transaction (one connection); report each job's
         outcome to it. If the transaction fails, the jobs are retried one by one, so that only
         the culprit fails; if a list delta's base was pruned meanwhile (by another process),
         they are encoded again with full values (``retry``). Shielded: a commit under way lands
         before a cancellation returns."""
-        overlay: dict[Any, Any] = {}
-        batch: list[tuple[_Job, Encoded]] = []
-        for job in jobs:
-            orphan = self._orphaned(job)
-            if orphan is not None:
-                self._fail(job, orphan)
-                continue
-            try:
-                batch.append((job, self._encoder.encode(job.ops, overlay)))
-            except Exception as exc:
-                self._fail(job, exc)
+        overlay, batch = self._encode_jobs(jobs)
         if not batch:
             return
         error: BaseException | None = None
@@ -533,10 +409,7 @@ class PostgresSaver(BaseCheckpointSaver):
             for job, _ in batch:
                 self._fail(job, error)
             return
-        self._encoder.commit(overlay)
-        self._committed(len(batch), sum(len(enc.checkpoints) for _, enc in batch))
-        for job, _ in batch:
-            job.finish()
+        self._stored(overlay, batch)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -545,43 +418,20 @@ class PostgresSaver(BaseCheckpointSaver):
         self._count(reads=1)
         return result
 
-    async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
-        key = thread_key(config)
-        page: Page | None = await self._read(self._sql.read_tuple(key))
-        if page is None:
-            return None
-        row = page.rows[0]
-        writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
-        saved = Decoder(self.serde, page.blobs, page.chunks, source=self._sql.name).checkpoint_tuple(row, writes)
-        self._encoder.adopt(row.thread_id, row.ns, saved.checkpoint)
-        return saved
+    @property
+    def _source(self) -> str:
+        return self._sql.name
+
+    async def _read_tuple(self, key: ThreadKey) -> Page | None:
+        return await self._read(self._sql.read_tuple(key))
+
+    async def _read_page(self, thread: str | None, ns: str | None, checkpoint_id: str | None, before: str | None,
+                         after: tuple[str, str, str] | None, size: int) -> Page:
+        # one transaction per page, finished before the caller yields anything
+        return await self._read(self._sql.read_page(thread, ns, checkpoint_id, before, after, size))
 
     async def amax_version(self, config: Mapping[str, Any]) -> int:
         return await self._read(self._sql.max_version(thread_key(config)))
-
-    async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
-        thread, ns, cid, upper = query.scope()
-        filter = query.filter
-        remaining = query.limit
-        after: tuple[str, str, str] | None = None
-        while remaining is None or remaining > 0:
-            size = _PAGE if filter or remaining is None else min(remaining, _PAGE)
-            # one transaction per page, finished before anything is yielded
-            page: Page = await self._read(self._sql.read_page(thread, ns, cid, upper, after, size))
-            decoder = Decoder(self.serde, page.blobs, page.chunks, source=self._sql.name)
-            for row in page.rows:
-                if filter and not metadata_matches(decoder.metadata(row), filter):
-                    continue
-                writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
-                yield decoder.checkpoint_tuple(row, writes)
-                if remaining is not None:
-                    remaining -= 1
-                    if remaining <= 0:
-                        return
-            if len(page.rows) < size:
-                return
-            last = page.rows[-1]
-            after = (last.checkpoint_id, last.thread_id, last.ns)
 
     # -- housekeeping -------------------------------------------------------------------------
 
@@ -607,12 +457,9 @@ class PostgresSaver(BaseCheckpointSaver):
     # -- sync twins -----------------------------------------------------------------------------
 
     def _run_sync(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        refuse_in_event_loop("PostgresSaver", method)
-        if self._token is not None:
-            result: T = anyio.from_thread.run(fn, *args, token=self._token)
-            return result
-        if self._driver is None:
-            self._driver_here()  # raises: not open
+        done, result = self._run_in_loop(method, fn, *args)
+        if done:
+            return result  # type: ignore[no-any-return]  # T: what fn returned
         if isinstance(self._driver, _AsyncDriver):
             raise CheckpointStoreError(
                 "this saver wraps an AsyncConnectionPool, which only works inside its asyncio event "
