@@ -202,6 +202,25 @@ class _AsyncDriver(_Driver):
         await self.pool.close()
 
 
+def open_sync(conninfo: str, max_size: int, timeout: float, setup: Ops[None], name: str) -> _ThreadDriver:
+    """An own sync pool (for ``with``), opened and set up with ``setup``; closed if that fails."""
+    pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(conninfo, **pool_kwargs(max_size, timeout))
+    driver = _ThreadDriver(pool, owned=True)
+    try:
+        pool.open(wait=True, timeout=timeout)
+        driver.run_sync(setup)
+    except BaseException as exc:
+        pool.close()
+        _reraise(exc, name, "open")
+    return driver
+
+
+def close_sync(driver: _Driver | None) -> None:
+    """Close ``driver``'s pool if it is an own sync one (what ``__exit__`` opened)."""
+    if isinstance(driver, _ThreadDriver) and driver.owned:
+        driver.pool.close()
+
+
 def pool_kwargs(max_size: int, timeout: float = 30.0) -> dict[str, Any]:
     """Arguments of the pools a ``from_conn_string`` opens."""
     return {"min_size": min(2, max_size), "max_size": max_size, "open": False, "timeout": timeout,
@@ -315,16 +334,7 @@ class PostgresSaver(BatchingSaver):
             raise RuntimeError("this PostgresSaver is already open (or wraps a pool)")
         if self._conninfo is None:
             raise CheckpointStoreError("this PostgresSaver has no pool")
-        pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
-            self._conninfo, **pool_kwargs(self._max_size, self._timeout))
-        driver = _ThreadDriver(pool, owned=True)
-        try:
-            pool.open(wait=True, timeout=self._timeout)
-            driver.run_sync(self._sql.setup())
-        except BaseException as exc:
-            pool.close()
-            _reraise(exc, self._sql.name, "open")
-        self._driver = driver
+        self._driver = open_sync(self._conninfo, self._max_size, self._timeout, self._sql.setup(), self._sql.name)
         self._ready = True
         return self
 
@@ -333,8 +343,7 @@ class PostgresSaver(BatchingSaver):
     ) -> None:
         driver, self._driver = self._driver, None
         self._ready = False
-        if isinstance(driver, _ThreadDriver) and driver.owned:
-            driver.pool.close()
+        close_sync(driver)
 
     async def setup(self) -> None:
         """Create or migrate the schema now (otherwise done on first use). Idempotent, and safe

@@ -35,7 +35,8 @@ from ._postgres import (
     _open_pool,
     _reraise,
     _ThreadDriver,
-    pool_kwargs,
+    close_sync,
+    open_sync,
 )
 from ._postgres_sql import LOCK_CLASS, Ops, Q, quote_ident
 from ._store import BaseStore, Item, Namespace, Record, Vector, now
@@ -139,15 +140,7 @@ class PostgresStore(BaseStore):
             raise RuntimeError("use `async with PostgresStore.from_conn_string(...)` inside an event loop")
         if self._driver is not None or self._conninfo is None:
             raise RuntimeError("this PostgresStore is already open, wraps a pool, or has no conn string")
-        pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(self._conninfo, **pool_kwargs(self._max_size))
-        driver = _ThreadDriver(pool, owned=True)
-        try:
-            pool.open(wait=True)
-            driver.run_sync(self._setup())
-        except BaseException as exc:
-            pool.close()
-            _reraise(exc, self._name, "open")
-        self._driver = driver
+        self._driver = open_sync(self._conninfo, self._max_size, 30.0, self._setup(), self._name)
         self._ready = True
         return self
 
@@ -156,8 +149,7 @@ class PostgresStore(BaseStore):
     ) -> None:
         driver, self._driver = self._driver, None
         self._ready = False
-        if isinstance(driver, _ThreadDriver) and driver.owned:
-            driver.pool.close()
+        close_sync(driver)
 
     async def setup(self) -> None:
         """Create the table if missing (idempotent; safe when several processes run it)."""
