@@ -27,8 +27,10 @@ statement whatever its size); reads fetch blobs, writes and chunks of a whole pa
 
 Fencing: a write that continues its thread's head (``expect_head``) first takes
 ``pg_advisory_xact_lock`` on the thread, then reads the newest checkpoint (a later statement,
-so it sees every commit made before the lock was granted) and stores only if it is still the
-parent; the lock is held until the transaction ends. Setup takes an advisory lock on the schema
+so it sees every commit made before the lock was granted) and commits only if it is still the
+parent (else the transaction, inserts included, is rolled back); the lock is held until the
+transaction ends. Lock, head, inserts go in one pipeline: a step's commit is two round trips
+(that pipeline with ``BEGIN``, then ``COMMIT``). Setup takes an advisory lock on the schema
 so that workers starting together create it once.
 """
 
@@ -268,17 +270,20 @@ class PgSql:
             enc = Encoded([w for e in batch for w in e.writes], [b for e in batch for b in e.blobs],
                           [c for e in batch for c in e.checkpoints],
                           {k: v for e in batch for k, v in e.chunks.items()}, [h for e in batch for h in e.heads])
+        # One pipeline: the fence (locks, then the heads, read after the locks are granted),
+        # the check of delta bases, the inserts; the heads are checked on the results, before
+        # the driver commits (a conflict rolls the inserts back).
+        statements: list[Q] = []
         fenced = sorted({h[0] for h in enc.heads if h[4]})
         if fenced:
             pairs = sorted({(h[0], h[1]) for h in enc.heads if h[4]})
-            results = yield [*(self.lock_thread(t) for t in fenced), self.q(
+            statements.extend(self.lock_thread(t) for t in fenced)
+            statements.append(self.q(
                 f"SELECT u.t, u.n, (SELECT c.checkpoint_id FROM {self.cp} c WHERE c.thread_id = u.t "
                 "AND c.checkpoint_ns = u.n ORDER BY c.checkpoint_id DESC LIMIT 1) "
                 "FROM unnest(%s::text[], %s::text[]) AS u(t, n)",
-                ([p[0] for p in pairs], [p[1] for p in pairs]))]
-            found = {(t, n): head for t, n, head in results[-1]}
-            check_heads(enc.heads, lambda thread, ns: found[(thread, ns)])
-        statements: list[Q] = []
+                ([p[0] for p in pairs], [p[1] for p in pairs])))
+        fence = len(statements)
         if enc.chunks:
             rows = [(thread, digest, data) for (thread, digest), data in enc.chunks.items()]
             statements.append(self.q(self._insert_chunks, _columns(rows, 3)))
@@ -302,14 +307,17 @@ class PgSql:
             return
         own = {tuple(r[:4]) for r in blob_rows}
         bases = sorted({(r[0], r[1], r[2], r[7]) for r in blob_rows if r[7] is not None} - own)
-        if bases:  # (first: it must not see this batch's own rows)
-            statements.insert(0, self.q(
+        if bases:  # (before the inserts: it must not see this batch's own rows)
+            statements.insert(fence, self.q(
                 f"SELECT u.t FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS u(t, n, ch, v) "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {self.blobs} b WHERE b.thread_id = u.t AND b.checkpoint_ns = u.n "
                 "AND b.channel = u.ch AND b.version = u.v)", _columns(bases, 4)))
         results = yield statements
-        if bases and results[0]:
-            raise MissingBaseError(sorted({r[0] for r in results[0]}))
+        if fenced:
+            found = {(t, n): head for t, n, head in results[fence - 1]}
+            check_heads(enc.heads, lambda thread, ns: found[(thread, ns)])
+        if bases and results[fence]:
+            raise MissingBaseError(sorted({r[0] for r in results[fence]}))
         if blob_rows:
             inserted = {tuple(r) for r in results[-2 if enc.checkpoints else -1]}
             taken = [r for r in blob_rows if tuple(r[:4]) not in inserted]
