@@ -15,7 +15,13 @@ Stores (LangGraph's ``BaseStore`` contract) keep long-term memory across threads
 under ``(namespace, key)`` with ``get``/``put``/``delete``/``search``/``list_namespaces`` (async
 ``a*`` twins), filters and optional semantic search. :class:`InMemoryStore` keeps them in memory,
 :class:`SqliteStore` in a SQLite file; a bad namespace raises :class:`InvalidNamespaceError`.
+
+:class:`PostgresSaver` and :class:`PostgresStore` keep them in PostgreSQL (extra ``postgres``:
+psycopg 3 and psycopg_pool), shared by worker processes; they are imported on first use.
 """
+
+from typing import Any
+
 
 from ._base import BaseCheckpointSaver, SaverStatistics, StepWrites, TaskWrites
 from ._crypto import EncryptedSerializer
@@ -63,6 +69,8 @@ __all__ = [
     "MsgpackSerializer",
     "PendingWrite",
     "PersistenceError",
+    "PostgresSaver",
+    "PostgresStore",
     "SaverStatistics",
     "SearchItem",
     "SerializationError",
@@ -76,3 +84,16 @@ __all__ = [
     "new_checkpoint_id",
     "register_type",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``PostgresSaver`` and ``PostgresStore`` import psycopg: only when first asked for."""
+    if name == "PostgresSaver":
+        from ._postgres import PostgresSaver
+
+        return PostgresSaver
+    if name == "PostgresStore":
+        from ._postgres_store import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

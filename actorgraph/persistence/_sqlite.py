@@ -67,7 +67,7 @@ from ._base import (
     running_event_loop,
 )
 from ._errors import CheckpointStoreError, DatabaseLockedError, PersistenceError
-from ._records import CheckpointTuple, thread_key
+from ._records import CheckpointTuple, ThreadKey, thread_key
 from ._rows import Decoder, Encoded, Op, PutOp, metadata_matches
 from ._schema import BUSY_TIMEOUT, Page, Store, is_locked
 from ._serde import Serializer
@@ -406,7 +406,7 @@ class _Flush(msgspec.Struct, frozen=True):
 class _Writer(Actor):
     """The checkpoint writer: batches queued jobs into one transaction."""
 
-    def __init__(self, saver: SqliteSaver) -> None:
+    def __init__(self, saver: BatchingSaver) -> None:
         self.saver = saver
         self.ref: ActorRef | None = None
         self.pending: list[_Job] = []
@@ -442,7 +442,234 @@ class _Writer(Actor):
 # -- the saver ------------------------------------------------------------------------------------------
 
 
-class SqliteSaver(BaseCheckpointSaver):
+class BatchingSaver(BaseCheckpointSaver):
+    """What SqliteSaver and PostgresSaver share: while open (``async with``) their writes go
+    through a checkpoint writer actor that batches concurrent jobs into one transaction (a lone
+    job commits from its caller's task); a job continuing a checkpoint that failed to commit
+    fails too; reads come as pages of rows (:class:`~._schema.Page`) decoded here.
+
+    A subclass provides ``_driver_here`` (raises unless usable here), ``_ensure_ready``,
+    ``_commit_jobs`` (store jobs in one transaction, report each outcome to its job),
+    ``_read_tuple``, ``_read_page`` and ``_source`` (the store's name, for messages).
+    """
+
+    def __init__(self, *, serde: Serializer | None, deltas: bool, max_batch: int, queue_size: int) -> None:
+        super().__init__(serde=serde, deltas=deltas, intern=True)
+        if max_batch < 1 or queue_size < 1:
+            raise ValueError("max_batch and queue_size must be at least 1")
+        self.max_batch = max_batch
+        self.queue_size = queue_size
+        self._supervisor: Supervisor | None = None
+        self._writer: ActorRef | None = None
+        self._failed: dict[str, BaseException] = {}  # checkpoint id -> why it was not stored
+        self._writer_actor: _Writer | None = None
+        self._direct = 0  # commits running in their callers' tasks (see _acommit)
+        self._open = False
+        self._home: int | None = None  # the thread of the event loop it was opened in
+        self._token: Any = None  # Any: anyio's EventLoopToken, opaque
+
+    # -- what a subclass provides -------------------------------------------------------------
+
+    @property
+    def _source(self) -> str:
+        raise NotImplementedError
+
+    def _driver_here(self) -> object:
+        raise NotImplementedError
+
+    async def _ensure_ready(self) -> None:
+        raise NotImplementedError
+
+    async def _commit_jobs(self, jobs: Sequence[_Job]) -> None:
+        raise NotImplementedError
+
+    async def _read_tuple(self, key: ThreadKey) -> Page | None:
+        raise NotImplementedError
+
+    async def _read_page(self, thread: str | None, ns: str | None, checkpoint_id: str | None, before: str | None,
+                         after: tuple[str, str, str] | None, size: int) -> Page:
+        raise NotImplementedError
+
+    async def _release(self) -> None:
+        """Give back what ``__aenter__`` opened (connections, threads)."""
+        raise NotImplementedError
+
+    # -- the writer -----------------------------------------------------------------------------
+
+    async def _start_writer(self, name: str) -> None:
+        """Start the writer actor under a supervisor of its own (stopped again if that fails)."""
+        supervisor = Supervisor(name=name)
+        await supervisor.__aenter__()
+        self._supervisor = supervisor
+        try:
+            writer = self._writer_actor = _Writer(self)
+            self._writer = writer.ref = await supervisor.spawn(
+                writer, name="checkpoint-writer", mailbox_size=self.queue_size
+            )
+        except BaseException:
+            await self._close_writer(None, None, None)
+            raise
+        self._home = threading.get_ident()
+        self._token = anyio.lowlevel.current_token()
+        self._open = True
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._open = False
+        try:
+            await self._close_writer(exc_type, exc, tb)
+        finally:
+            self._home = self._token = None
+            await self._release()
+
+    def _run_in_loop(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> tuple[bool, Any]:
+        """A sync twin's call: refused inside an event loop; run in the loop the saver was
+        opened in (``(True, result)``) when it was opened with ``async with``, else
+        ``(False, None)`` (the subclass runs it its own way)."""
+        refuse_in_event_loop(type(self).__name__, method)
+        if self._token is not None:
+            return True, anyio.from_thread.run(fn, *args, token=self._token)
+        self._driver_here()  # raises if not open
+        return False, None
+
+    async def _close_writer(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        writer, supervisor = self._writer, self._supervisor
+        self._writer = self._supervisor = None
+        self._writer_actor = None
+        try:
+            if writer is not None and not writer.stopped:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await writer.ask(_Flush(), timeout=math.inf)
+                    except ActorStopped:
+                        pass
+                    await writer.stop()
+        finally:
+            if supervisor is not None:
+                await supervisor.__aexit__(exc_type, exc, tb)
+
+    async def _asubmit(self, ops: Sequence[Op]) -> Callable[[], Awaitable[None]]:
+        self._driver_here()
+        writer = self._writer
+        if writer is None:
+            return await super()._asubmit(ops)
+        job = _Job(ops)
+        try:
+            await writer.tell(job)  # waits while the writer's bounded queue is full
+        except ActorStopped:
+            raise CheckpointStoreError("the saver is closed") from None
+        return job.wait
+
+    async def _acommit(self, ops: Sequence[Op]) -> None:
+        self._driver_here()
+        job = _Job(ops)
+        writer = self._writer
+        if writer is not None and self._writer_idle():
+            # Nothing to batch with: commit from the caller's task and save the writer's two
+            # task switches. (Under load jobs queue up and the writer batches them.)
+            self._direct += 1
+            try:
+                await self._commit_jobs([job])
+            finally:
+                self._direct -= 1
+        elif writer is not None:
+            try:
+                await writer.tell(job)
+            except ActorStopped:
+                raise CheckpointStoreError("the saver is closed") from None
+        else:
+            await self._ensure_ready()
+            await self._commit_jobs([job])
+        await job.wait()
+
+    def _writer_idle(self) -> bool:
+        actor = self._writer_actor
+        return (self._direct == 0 and actor is not None and not actor.pending and not actor.busy
+                and self._writer is not None and self._writer.mailbox_depth == 0)
+
+    def _orphaned(self, job: _Job) -> BaseException | None:
+        """A job writing against a checkpoint that failed to commit fails too (so a queue of
+        submitted steps never leaves a chain with a missing link)."""
+        for op in job.ops:
+            parent = op.key.checkpoint_id
+            if parent is not None and parent in self._failed:
+                return CheckpointStoreError(
+                    f"not stored: it continues checkpoint {parent!r}, which failed to commit "
+                    f"({self._failed[parent]!r})"
+                )
+        return None
+
+    def _fail(self, job: _Job, error: BaseException) -> None:
+        self._count(failed_jobs=1)
+        for op in job.ops:
+            if isinstance(op, PutOp):
+                self._failed[op.checkpoint.id] = error
+        while len(self._failed) > 1024:
+            del self._failed[next(iter(self._failed))]
+        job.finish(error)
+
+    def _encode_jobs(self, jobs: Sequence[_Job]) -> tuple[dict[Any, Any], list[tuple[_Job, Encoded]]]:
+        """The chain overlay and the rows of ``jobs`` to store together; a job that continues a
+        failed checkpoint, or whose values cannot be encoded, fails here, alone."""
+        overlay: dict[Any, Any] = {}
+        batch: list[tuple[_Job, Encoded]] = []
+        for job in jobs:
+            orphan = self._orphaned(job)
+            if orphan is not None:
+                self._fail(job, orphan)
+                continue
+            try:
+                batch.append((job, self._encoder.encode(job.ops, overlay)))
+            except Exception as exc:
+                self._fail(job, exc)
+        return overlay, batch
+
+    def _stored(self, overlay: dict[Any, Any], batch: list[tuple[_Job, Encoded]]) -> None:
+        """``batch`` is committed: remember its chains, count it, tell its callers."""
+        self._encoder.commit(overlay)
+        self._committed(len(batch), sum(len(enc.checkpoints) for _, enc in batch))
+        for job, _ in batch:
+            job.finish()
+
+    async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
+        key = thread_key(config)
+        page = await self._read_tuple(key)
+        if page is None:
+            return None
+        row = page.rows[0]
+        writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
+        saved = Decoder(self.serde, page.blobs, page.chunks, source=self._source).checkpoint_tuple(row, writes)
+        self._encoder.adopt(row.thread_id, row.ns, saved.checkpoint)
+        return saved
+
+    async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
+        thread, ns, cid, upper = query.scope()
+        filter = query.filter
+        remaining = query.limit
+        after: tuple[str, str, str] | None = None
+        while remaining is None or remaining > 0:
+            size = _PAGE if filter or remaining is None else min(remaining, _PAGE)
+            page = await self._read_page(thread, ns, cid, upper, after, size)
+            decoder = Decoder(self.serde, page.blobs, page.chunks, source=self._source)
+            for row in page.rows:
+                if filter and not metadata_matches(decoder.metadata(row), filter):
+                    continue
+                writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
+                yield decoder.checkpoint_tuple(row, writes)
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining <= 0:
+                        return
+            if len(page.rows) < size:
+                return
+            last = page.rows[-1]
+            after = (last.checkpoint_id, last.thread_id, last.ns)
+
+
+class SqliteSaver(BatchingSaver):
     """Checkpoints in a SQLite file; see the module docs for the ways to open one.
 
     WAL journal, ``synchronous=NORMAL``. The file carries a ``schema_version`` table; a file
@@ -465,13 +692,9 @@ class SqliteSaver(BaseCheckpointSaver):
         queue_size: int = DEFAULT_QUEUE_SIZE,
         busy_timeout: float = BUSY_TIMEOUT,
     ) -> None:
-        super().__init__(serde=serde, deltas=deltas, intern=True)
-        if max_batch < 1 or queue_size < 1:
-            raise ValueError("max_batch and queue_size must be at least 1")
+        super().__init__(serde=serde, deltas=deltas, max_batch=max_batch, queue_size=queue_size)
         if not busy_timeout >= 0:
             raise ValueError(f"busy_timeout must be a number of seconds >= 0, not {busy_timeout!r}")
-        self.max_batch = max_batch
-        self.queue_size = queue_size
         self.busy_timeout = busy_timeout
         self._path: str | None = None
         self._driver: _Driver | None = None
@@ -483,15 +706,7 @@ class SqliteSaver(BaseCheckpointSaver):
             raise TypeError(f"SqliteSaver needs an aiosqlite or sqlite3 connection, not {conn!r}")
         self._store = Store("the checkpoint database", busy_timeout=busy_timeout)
         self._ready = False
-        self._open = False
-        self._supervisor: Supervisor | None = None
-        self._writer: ActorRef | None = None
-        self._failed: dict[str, BaseException] = {}  # checkpoint id -> why it was not stored
-        self._writer_actor: _Writer | None = None
-        self._direct = 0  # commits running in their callers' tasks (see _acommit)
         self._inline = False
-        self._home: int | None = None
-        self._token: Any = None  # Any: anyio's EventLoopToken, opaque
         self._lent: _ThreadDriver | None = None  # a connection handed in, while _DbThread serves it
 
     @classmethod
@@ -564,55 +779,11 @@ class SqliteSaver(BaseCheckpointSaver):
             await self._ensure_ready()
             if isinstance(self._driver, _DbThread):
                 await self._driver.call(self._driver.sync_aside)
-            supervisor = Supervisor(name="sqlite-saver")
-            await supervisor.__aenter__()
+            await self._start_writer("sqlite-saver")
         except BaseException:
             await self._release()
             raise
-        self._supervisor = supervisor
-        try:
-            writer = self._writer_actor = _Writer(self)
-            self._writer = writer.ref = await supervisor.spawn(
-                writer, name="checkpoint-writer", mailbox_size=self.queue_size
-            )
-        except BaseException:
-            try:
-                await self._close_writer(None, None, None)
-            finally:
-                await self._release()
-            raise
-        self._home = threading.get_ident()
-        self._token = anyio.lowlevel.current_token()
-        self._open = True
         return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._open = False
-        try:
-            await self._close_writer(exc_type, exc, tb)
-        finally:
-            self._home = self._token = None
-            await self._release()
-
-    async def _close_writer(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        writer, supervisor = self._writer, self._supervisor
-        self._writer = self._supervisor = None
-        self._writer_actor = None
-        try:
-            if writer is not None and not writer.stopped:
-                with anyio.CancelScope(shield=True):
-                    try:
-                        await writer.ask(_Flush(), timeout=math.inf)
-                    except ActorStopped:
-                        pass
-                    await writer.stop()
-        finally:
-            if supervisor is not None:
-                await supervisor.__aexit__(exc_type, exc, tb)
 
     async def _release(self) -> None:
         """Stop and join the database thread; close the connection if it is ours."""
@@ -690,79 +861,9 @@ class SqliteSaver(BaseCheckpointSaver):
 
     # -- writing ------------------------------------------------------------------------------------
 
-    async def _asubmit(self, ops: Sequence[Op]) -> Callable[[], Awaitable[None]]:
-        self._driver_here()
-        writer = self._writer
-        if writer is None:
-            return await super()._asubmit(ops)
-        job = _Job(ops)
-        try:
-            await writer.tell(job)  # waits while the writer's bounded queue is full
-        except ActorStopped:
-            raise CheckpointStoreError("the saver is closed") from None
-        return job.wait
-
-    async def _acommit(self, ops: Sequence[Op]) -> None:
-        self._driver_here()
-        job = _Job(ops)
-        writer = self._writer
-        if writer is not None and self._writer_idle():
-            # Nothing to batch with: commit from the caller's task and save the writer's two
-            # task switches. (Under load jobs queue up and the writer batches them.)
-            self._direct += 1
-            try:
-                await self._commit_jobs([job])
-            finally:
-                self._direct -= 1
-        elif writer is not None:
-            try:
-                await writer.tell(job)
-            except ActorStopped:
-                raise CheckpointStoreError("the saver is closed") from None
-        else:
-            await self._ensure_ready()
-            await self._commit_jobs([job])
-        await job.wait()
-
-    def _writer_idle(self) -> bool:
-        actor = self._writer_actor
-        return (self._direct == 0 and actor is not None and not actor.pending and not actor.busy
-                and self._writer is not None and self._writer.mailbox_depth == 0)
-
-    def _orphaned(self, job: _Job) -> BaseException | None:
-        """A job writing against a checkpoint that failed to commit fails too (so a queue of
-        submitted steps never leaves a chain with a missing link)."""
-        for op in job.ops:
-            parent = op.key.checkpoint_id
-            if parent is not None and parent in self._failed:
-                return CheckpointStoreError(
-                    f"not stored: it continues checkpoint {parent!r}, which failed to commit "
-                    f"({self._failed[parent]!r})"
-                )
-        return None
-
-    def _fail(self, job: _Job, error: BaseException) -> None:
-        self._count(failed_jobs=1)
-        for op in job.ops:
-            if isinstance(op, PutOp):
-                self._failed[op.checkpoint.id] = error
-        while len(self._failed) > 1024:
-            del self._failed[next(iter(self._failed))]
-        job.finish(error)
-
     async def _commit_jobs(self, jobs: Sequence[_Job]) -> None:
         """Encode and store ``jobs`` in one transaction; report each job's outcome to it."""
-        overlay: dict[Any, Any] = {}
-        batch: list[tuple[_Job, Encoded]] = []
-        for job in jobs:
-            orphan = self._orphaned(job)
-            if orphan is not None:
-                self._fail(job, orphan)
-                continue
-            try:
-                batch.append((job, self._encoder.encode(job.ops, overlay)))
-            except Exception as exc:
-                self._fail(job, exc)
+        overlay, batch = self._encode_jobs(jobs)
         if not batch:
             return
         # The callers learn the outcome whatever happens: a cancellation that arrives while the
@@ -800,10 +901,7 @@ class SqliteSaver(BaseCheckpointSaver):
             if cancelled is not None:
                 raise cancelled
             return
-        self._encoder.commit(overlay)
-        self._committed(len(batch), sum(len(enc.checkpoints) for _, enc in batch))
-        for job, _ in batch:
-            job.finish()
+        self._stored(overlay, batch)
         if cancelled is not None:
             raise cancelled
 
@@ -819,43 +917,22 @@ class SqliteSaver(BaseCheckpointSaver):
         self._count(reads=1)
         return result
 
-    async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
-        key = thread_key(config)
+    @property
+    def _source(self) -> str:
+        return self._store.name
+
+    async def _read_tuple(self, key: ThreadKey) -> Page | None:
         page: Page | None = await self._read(self._store.read_tuple, key)
-        if page is None:
-            return None
-        row = page.rows[0]
-        writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
-        saved = Decoder(self.serde, page.blobs, page.chunks, source=self._store.name).checkpoint_tuple(row, writes)
-        self._encoder.adopt(row.thread_id, row.ns, saved.checkpoint)
-        return saved
+        return page
+
+    async def _read_page(self, thread: str | None, ns: str | None, checkpoint_id: str | None, before: str | None,
+                         after: tuple[str, str, str] | None, size: int) -> Page:
+        page: Page = await self._read(self._store.read_page, thread, ns, checkpoint_id, before, after, size)
+        return page
 
     async def amax_version(self, config: Mapping[str, Any]) -> int:
         top: int = await self._read(self._store.read_max_version, thread_key(config))
         return top
-
-    async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
-        thread, ns, cid, upper = query.scope()
-        filter = query.filter
-        remaining = query.limit
-        after: tuple[str, str, str] | None = None
-        while remaining is None or remaining > 0:
-            size = _PAGE if filter or remaining is None else min(remaining, _PAGE)
-            page: Page = await self._read(self._store.read_page, thread, ns, cid, upper, after, size)
-            decoder = Decoder(self.serde, page.blobs, page.chunks, source=self._store.name)
-            for row in page.rows:
-                if filter and not metadata_matches(decoder.metadata(row), filter):
-                    continue
-                writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
-                yield decoder.checkpoint_tuple(row, writes)
-                if remaining is not None:
-                    remaining -= 1
-                    if remaining <= 0:
-                        return
-            if len(page.rows) < size:
-                return
-            last = page.rows[-1]
-            after = (last.checkpoint_id, last.thread_id, last.ns)
 
     # -- housekeeping ---------------------------------------------------------------------------------
 
@@ -882,12 +959,9 @@ class SqliteSaver(BaseCheckpointSaver):
     # -- sync twins -------------------------------------------------------------------------------------
 
     def _run_sync(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        refuse_in_event_loop("SqliteSaver", method)
-        if self._token is not None:
-            result: T = anyio.from_thread.run(fn, *args, token=self._token)
-            return result
-        if self._driver is None:
-            self._driver_here()  # raises: not open
+        done, result = self._run_in_loop(method, fn, *args)
+        if done:
+            return result  # type: ignore[no-any-return]  # T: what fn returned
         if isinstance(self._driver, _AiosqliteDriver):
             raise CheckpointStoreError(
                 "this saver wraps an aiosqlite connection, which only works inside its asyncio "
