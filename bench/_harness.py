@@ -169,8 +169,13 @@ def run_workload(w: Workload, sides: list[Side], frameworks: dict[str, Framework
     states: dict[str, Any] = {}
     try:
         for name in dict.fromkeys(s.framework for s in active):
-            states[name] = w.setup(frameworks[name], size)
-        live = list(active)
+            try:
+                states[name] = w.setup(frameworks[name], size)
+            except Unavailable as exc:  # (e.g. an optional extra the workload needs is missing)
+                for side in active:
+                    if side.framework == name:
+                        result.unavailable[side.key] = str(exc)
+        live = [s for s in active if s.framework in states]
 
         def measure(side: Side, n: int) -> dict[str, float] | None:
             try:

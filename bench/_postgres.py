@@ -123,7 +123,7 @@ class ConcurrentThreadsPostgres(ConcurrentThreads):
 
 
 class WorkersPostgres(Workload):
-    name = "workers_postgres_4_vs_1"
+    name = "workers_postgres"
     description = ("examples/workers.py: threads of 3 super-steps, one step per claim, resumed by "
                    "thread id on any worker process; 4 worker processes vs 1 (no kill)")
     frameworks = ("actorgraph",)

@@ -638,3 +638,9 @@ WORKLOADS: list[Workload] = [
     StreamLatency(),
     ForkAndReplay(),
 ]
+
+# Workloads of later issues, each in its own module: the functional API (issue 13), LangChain
+# agents and token streaming (issue 12), PostgreSQL (issue 15).
+from . import _functional, _langchain, _postgres  # noqa: E402  (they build on the classes above)
+
+WORKLOADS += [_functional.Functional(), *_langchain.WORKLOADS, *_postgres.WORKLOADS]

@@ -44,9 +44,15 @@ def test_quick_bench_runs_every_workload(tmp_path: Path) -> None:
     assert doc["machine"]["cores"] and doc["machine"]["python"] and doc["machine"]["packages"]["actorgraph"]
     by_name = {w["name"]: w for w in doc["workloads"]}
     assert list(by_name) == [w.name for w in WORKLOADS]
+    # the LangChain workloads need the `langchain` extra (CI's second pass runs without it)
+    langchain_missing = importlib.util.find_spec("langchain_core") is None
     for w in WORKLOADS:
         result = by_name[w.name]
         assert result["error"] is None, (w.name, result["error"])
+        if langchain_missing and w.name in ("react_agent_10_turns", "messages_stream_1000_tokens"):
+            assert result["unavailable"] and all(
+                "langchain-core is not installed" in why for why in result["unavailable"].values())
+            continue
         assert result["unavailable"] == {}, (w.name, result["unavailable"])
         backends = {m.key: m.backends for m in w.metrics}  # e.g. sync invoke: asyncio alone
         for metric in result["metrics"]:
