@@ -13,7 +13,7 @@ key=contact)``, delivered in the next step. The population is clock-driven: infe
 run every step (they call ``halt()`` once recovered); everyone else runs only in a step that
 brings them a message — a susceptible person nobody meets costs nothing.
 
-Randomness is drawn from ``Random(f"{seed}:{person}:{step}")``: the same seed gives the same
+Randomness is drawn from ``Random(f"{seed}:{person}:{round}")``: the same seed gives the same
 trajectory on asyncio and trio, however the steps are scheduled. Every step is checkpointed to
 SQLite (``--db``); stop the program (Ctrl-C, or kill it) and ``--resume`` continues from the
 last checkpoint to the very same end. The summary ends with a digest of the whole trajectory.
@@ -74,7 +74,7 @@ class Person(Agent):
 
     def step(self, messages: list[Any]) -> Any:
         p = self.params
-        t = self.superstep
+        t = self.round  # the population's clock: 1, 2, ... (the same after a resume or replay)
         state = self.state
         if t > p["steps"]:  # the simulation is over: nobody stays awake
             self.halt()

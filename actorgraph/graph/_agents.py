@@ -23,6 +23,7 @@ from ..errors import GraphValidationError
 
 INBOX_PREFIX: Final = "agents:inbox:"
 STATE_PREFIX: Final = "agents:state:"
+ROUND_PREFIX: Final = "agents:round:"
 
 
 def inbox_channel(name: str) -> str:
@@ -35,6 +36,11 @@ def state_channel(name: str) -> str:
     return STATE_PREFIX + name
 
 
+def round_channel(name: str) -> str:
+    """The channel counting population ``name``'s rounds (super-steps it ran in)."""
+    return ROUND_PREFIX + name
+
+
 class Agent:
     """Base class of the agents of a population (``StateGraph.add_agents(name, AgentClass)``).
 
@@ -45,15 +51,19 @@ class Agent:
     ``msgspec.Struct``s, ...). Other attributes are caches: a resumed run builds the agent again
     with ``AgentClass(key)`` and then sets ``state`` to the saved value.
 
-    Attributes the runtime sets: :attr:`key`, :attr:`superstep` (the current super-step, before
-    each :meth:`step`).
+    Attributes the runtime sets before each :meth:`step`: :attr:`key`; :attr:`round`, the
+    population's logical clock (1 in the first super-step the population runs, one more in each
+    super-step it runs after that; checkpointed: a resumed or replayed run sees the same rounds);
+    :attr:`superstep`, the run's super-step number (a replay from an older checkpoint adds a
+    ``fork`` checkpoint, so its super-steps are one later: seed simulations with ``round``).
     """
 
-    __slots__ = ("key", "state", "superstep", "_halted")
+    __slots__ = ("key", "state", "round", "superstep", "_halted")
 
     def __init__(self, key: Any) -> None:
         self.key = key
         self.state: Any = None
+        self.round = 0
         self.superstep = -1
         self._halted = False
 

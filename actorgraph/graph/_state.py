@@ -24,7 +24,7 @@ from .. import _langchain
 from ..errors import GraphValidationError
 from .._policies import CachePolicy, TimeoutPolicy
 from ..types import Command, RetryPolicy
-from ._agents import AgentSpec, PopulationCall, check_factory, inbox_channel, state_channel
+from ._agents import AgentSpec, PopulationCall, check_factory, inbox_channel, round_channel, state_channel
 from ._branch import Branch
 from ._constants import END, RESERVED_CHARS, START, TASKS, branch_channel, join_channel
 from ._program import NodeCall, NodeProgram, Program
@@ -419,6 +419,7 @@ class StateGraph:
             clearing.add(ch)
             channels[inbox_channel(pop)] = Topic(Any, inbox_channel(pop))
             channels[state_channel(pop)] = AgentJournal(Any, state_channel(pop))
+            channels[round_channel(pop)] = LastValue(int, round_channel(pop))
         joins_into: dict[str, list[str]] = {}
         joins_from: dict[str, list[str]] = {}
         for sources, target in sorted(self.waiting_edges):

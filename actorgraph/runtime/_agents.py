@@ -34,7 +34,7 @@ from ..actors import Actor
 from ..actors._group import TaskGroup
 from ..channels import AgentJournal
 from ..errors import AgentAddressError, AgentError
-from ..graph._agents import Agent, AgentSpec, is_async_step, state_channel
+from ..graph._agents import Agent, AgentSpec, is_async_step, round_channel, state_channel
 from ..graph._constants import branch_channel
 from ..persistence import MsgpackSerializer
 from ..persistence._errors import SerializationError
@@ -123,6 +123,8 @@ class AgentPool(Actor):
         active: Any = boxes.keys() | awake if clock else boxes.keys()
         keys = _sorted(active)
         step = run.step
+        counter = run.state.channels[round_channel(name)]
+        round_ = counter.get() + 1 if counter.is_available() else 1
         agents = [self._agent(key, index) for key in keys]
         empty: list[Any] = []
         messages = [boxes.get(key, empty) for key in keys]
@@ -130,6 +132,7 @@ class AgentPool(Actor):
         concurrent: list[int] = []
         is_async = self._is_async
         for i, agent in enumerate(agents):
+            agent.round = round_
             agent.superstep = step
             agent._halted = False
             kind = type(agent)
@@ -154,7 +157,9 @@ class AgentPool(Actor):
         elif concurrent:
             await _run_concurrently(name, step, agents, messages, concurrent, results)
         self.stepped += len(agents)
-        return self._writes(agents, results, index, awake)
+        writes = self._writes(agents, results, index, awake)
+        writes.append((round_channel(name), round_))
+        return writes
 
     def _agent(self, key: Any, index: dict[Any, list[Any]]) -> Agent:
         agent = self.agents.get(key)
