@@ -38,7 +38,7 @@ from ..graph._agents import Agent, AgentSpec, is_async_step, round_channel, stat
 from ..graph._constants import branch_channel
 from ..persistence import MsgpackSerializer
 from ..persistence._errors import SerializationError
-from ..types import Send
+from ..types import Command, Send
 from ._context import current_task
 from ._task import Writes, _add_pairs, _collect, _goto_writes, is_cancelled
 
@@ -189,17 +189,30 @@ class AgentPool(Actor):
         durable = self.durable
         writes = Writes()
         entries: list[list[Any]] = []
+        inboxes = run.program.inboxes
         for agent, result in zip(agents, results):
             if result is not None:
                 try:
-                    if type(result) is dict:
+                    kind = type(result)
+                    if kind is dict:
                         _add_pairs(run, node, result.items(), writes)
+                    elif kind is Send:
+                        _send(run, spec.name, inboxes, result, writes)
+                    elif kind is list and all(type(r) is Send for r in result):  # ([]: no Sends)
+                        for send in result:
+                            _send(run, spec.name, inboxes, send, writes)
+                    elif kind is Command and result.graph is None and type(result.goto) is list:
+                        # what _collect does with a Command, without building a goto list
+                        update = result.update
+                        if type(update) is dict:
+                            _add_pairs(run, node, update.items(), writes)
+                        elif update is not None:
+                            _collect(run, node, Command(update=update), writes, [])
+                        for send in result.goto:
+                            _send(run, spec.name, inboxes, send, writes)
                     else:
                         gotos: list[Any] = []
-                        if isinstance(result, Send):
-                            gotos.append(result)
-                        else:
-                            _collect(run, node, result, writes, gotos)
+                        _collect(run, node, result, writes, gotos)
                         if gotos:
                             _goto_writes(run, spec.name, gotos, writes)
                 except Exception as exc:
@@ -221,6 +234,7 @@ class AgentPool(Actor):
                 old = index.get(key)
                 if old is None or old[2] != data or old[3] != stays or old[1] != tag:
                     entries.append([key, tag, data, stays])
+        writes = _coalesce(writes, inboxes)
         if entries:
             writes.append((state_channel(spec.name), entries))
         if clock and awake:
@@ -251,6 +265,37 @@ async def _run_concurrently(name: str, step: int, agents: list[Agent], messages:
             group.start_soon(one, i)
     if failure:
         raise failure[0]
+
+
+def _coalesce(writes: Writes, inboxes: dict[str, str]) -> Writes:
+    """The messages to each population as ONE write (a list, which the inbox channel takes item
+    by item, in order): a step stores one pending write per inbox, not one per message."""
+    boxes: dict[str, list[Any]] = {}
+    out = Writes()
+    targets = set(inboxes.values())
+    for channel, value in writes:
+        if channel in targets:
+            box = boxes.get(channel)
+            if box is None:
+                boxes[channel] = [value]
+            else:
+                box.append(value)
+        else:
+            out.append((channel, value))
+    for channel, box in boxes.items():
+        out.append((channel, box))
+    return out
+
+
+def _send(run: Run, source: str, inboxes: dict[str, str], goto: Any, writes: Writes) -> None:
+    """The write of one ``goto`` of an agent: a ``Send`` with a key to a population's inbox
+    directly; anything else as a node's goto (``_goto_writes``: its checks and warnings)."""
+    if type(goto) is Send and goto.key is not None:
+        inbox = inboxes.get(goto.node)
+        if inbox is not None:
+            writes.append((inbox, goto))
+            return
+    _goto_writes(run, source, [goto], writes)
 
 
 def _where(name: str, key: Any, step: int) -> str:
