@@ -517,3 +517,20 @@ def test_the_journal_compacts_to_one_entry_per_agent() -> None:
                                                            2: bytes([2099 % 251])}
     restored = journal.from_checkpoint(journal.checkpoint())
     assert restored.index == journal.index
+
+
+def test_a_population_is_drawn_as_a_node() -> None:
+    g = StateGraph(Log).add_node("seed", lambda s: None).add_agents("tally", Tally)
+    g.add_edge(START, "seed").add_edge("seed", "tally")
+    text = g.compile().get_graph().draw_mermaid()
+    assert "\ttally(tally)\n" in text and "\tseed --> tally;\n" in text
+
+
+@pytest.mark.anyio
+async def test_an_unhashable_key_is_an_address_error() -> None:
+    def seed(state: Log) -> Any:
+        return [Send("tally", 1, key=[1, 2])]
+
+    g = StateGraph(Log).add_node("seed", seed).add_agents("tally", Tally).add_edge(START, "seed")
+    with pytest.raises(AgentAddressError, match=r"key \[1, 2\] is not hashable"):
+        await g.compile().ainvoke({"log": []})
