@@ -234,17 +234,23 @@ CHILD = r"""
 import sys, anyio, importlib.util
 spec = importlib.util.spec_from_file_location("simulation_example", sys.argv[1])
 sim = importlib.util.module_from_spec(spec); sys.modules[spec.name] = sim; spec.loader.exec_module(sim)
+from actorgraph import START, StateGraph
 from actorgraph.persistence import SqliteSaver
 params = eval(sys.argv[3])
 
+class SlowPerson(sim.Person):  # the same person, taking a while: the kill lands mid-run
+    async def step(self, messages):
+        await anyio.sleep(0.02)
+        return sim.Person.step(self, messages)
+
 async def main():
     async with SqliteSaver.from_conn_string(sys.argv[2]) as saver:
-        graph = sim.build(params, saver)
+        g = StateGraph(sim.World).add_node("seed", sim.seed_infections).add_edge(START, "seed")
+        graph = g.add_agents("people", lambda key: SlowPerson(key, params), clock=True).compile(checkpointer=saver)
         config = {"configurable": {"thread_id": "epidemic"}, "recursion_limit": 1000}
         async for chunk in graph.astream({"params": params, "cases": [], "recoveries": []}, config,
                                          stream_mode="updates", durability="sync"):
             print("step", flush=True)
-            await anyio.sleep(0.01)
     print("finished", flush=True)
 
 anyio.run(main, backend=sys.argv[4])
