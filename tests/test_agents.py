@@ -540,3 +540,27 @@ async def test_an_unhashable_key_is_an_address_error() -> None:
     g = StateGraph(Log).add_node("seed", seed).add_agents("tally", Tally).add_edge(START, "seed")
     with pytest.raises(AgentAddressError, match=r"key \[1, 2\] is not hashable"):
         await g.compile().ainvoke({"log": []})
+
+
+@pytest.mark.anyio
+async def test_get_state_shows_each_population_as_a_paged_mapping(saver: BaseCheckpointSaver) -> None:
+    from actorgraph.runtime import AgentStates
+
+    def seed(state: Log) -> Any:
+        return [Send("tally", k, key=k) for k in (5, 1, 3)]
+
+    graph = StateGraph(Log).add_node("seed", seed).add_agents("tally", Tally).add_edge(START, "seed") \
+        .compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "gs"}}
+    await graph.ainvoke({"log": []}, config)
+    agents = (await graph.aget_state(config)).values["tally"]
+    assert isinstance(agents, AgentStates)
+    # agent 1: 1 -> 2 -> 3; agent 3 and agent 5 stop at once
+    assert list(agents) == [1, 3, 5] and dict(agents) == {1: 3, 3: 3, 5: 5} and len(agents) == 3
+    assert agents.page(offset=1, limit=1).states == {3: 3}
+    history = [s async for s in graph.aget_state_history(config)]
+    before = next(s for s in history if s.metadata and s.metadata["step"] == 1)  # the seed's step
+    assert dict(before.values["tally"]) == {}
+    first = next(s for s in history if s.metadata and s.metadata["step"] == 2)  # the agents' first
+    assert dict(first.values["tally"]) == {1: 1, 3: 3, 5: 5}
+    assert (await graph.aget_agents(first.config, "tally")).states == {1: 1, 3: 3, 5: 5}

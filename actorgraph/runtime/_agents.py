@@ -25,7 +25,7 @@ to the agents that ran (and the messages), not to the population.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
@@ -329,6 +329,56 @@ class AgentPage(NamedTuple):
     next_offset: int | None
 
 
+class AgentStates(Mapping[Any, Any]):
+    """A population's agents as ``get_state`` shows them (``snapshot.values[name]``): a
+    read-only mapping key -> private state, in key order, each state decoded when read (a
+    population may hold many agents). :meth:`page` reads them a page at a time."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, index: Mapping[Any, list[Any]]) -> None:
+        self._index = index
+
+    def __getitem__(self, key: Any) -> Any:
+        entry = self._index[key]
+        return _serde.loads_typed((entry[1], entry[2]))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(_sorted(self._index.keys()))
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __repr__(self) -> str:
+        return f"<AgentStates: {len(self._index)} agents>"
+
+    def page(self, offset: int = 0, limit: int = 100, keys: Sequence[Any] | None = None) -> AgentPage:
+        """The states of ``keys``, or of ``limit`` agents from ``offset`` in key order."""
+        if offset < 0 or limit < 1:
+            raise ValueError(f"offset must be >= 0 and limit >= 1 (got offset={offset}, limit={limit})")
+        index = self._index
+        if keys is not None:
+            chosen = [k for k in keys if k in index]
+            next_offset = None
+        else:
+            ordered = _sorted(index.keys())
+            chosen = ordered[offset:offset + limit]
+            next_offset = offset + limit if offset + limit < len(ordered) else None
+        return AgentPage({k: self[k] for k in chosen}, frozenset(k for k in chosen if index[k][3]), len(index),
+                         next_offset)
+
+
+def with_agents(program: Any, channels: Mapping[str, Any], values: Any) -> Any:
+    """``values`` (a snapshot's) plus an :class:`AgentStates` per agent population."""
+    if not program.inboxes or not isinstance(values, dict):
+        return values
+    for name in program.inboxes:
+        journal = channels.get(state_channel(name))
+        if name not in values and isinstance(journal, AgentJournal):
+            values[name] = AgentStates(journal.index)
+    return values
+
+
 async def aget_agents(graph: CompiledGraph, config: dict[str, Any], name: str, *,
                       keys: Sequence[Any] | None = None, offset: int = 0, limit: int = 100) -> AgentPage:
     """The private states of population ``name``'s agents at the thread's checkpoint (the
@@ -338,8 +388,6 @@ async def aget_agents(graph: CompiledGraph, config: dict[str, Any], name: str, *
     if name not in program.inboxes:
         populations = ", ".join(sorted(program.inboxes)) or "none"
         raise AgentAddressError(f"graph '{program.name}' has no agent population '{name}' (populations: {populations})")
-    if offset < 0 or limit < 1:
-        raise ValueError(f"get_agents: offset must be >= 0 and limit >= 1 (got offset={offset}, limit={limit})")
     saver = graph.checkpointer
     if saver is None or isinstance(saver, bool):
         raise ValueError("get_agents needs a graph compiled with a checkpointer")
@@ -349,13 +397,4 @@ async def aget_agents(graph: CompiledGraph, config: dict[str, Any], name: str, *
     configurable.setdefault("checkpoint_ns", "")
     saved = await saver.aget_tuple({**config, "configurable": configurable})
     log = saved.checkpoint.channel_values.get(state_channel(name), []) if saved is not None else []
-    index = {entry[0]: entry for entry in log}
-    if keys is not None:
-        chosen = [k for k in keys if k in index]
-        next_offset = None
-    else:
-        ordered = _sorted(index.keys())
-        chosen = ordered[offset:offset + limit]
-        next_offset = offset + limit if offset + limit < len(ordered) else None
-    states = {k: _serde.loads_typed((index[k][1], index[k][2])) for k in chosen}
-    return AgentPage(states, frozenset(k for k in chosen if index[k][3]), len(index), next_offset)
+    return AgentStates({entry[0]: entry for entry in log}).page(offset, limit, keys)
