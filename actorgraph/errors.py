@@ -13,6 +13,8 @@
     │   ├── ThreadBusyError                a second concurrent run on one thread
     │   ├── ResumeError (RuntimeError)     a resume that matches no pending interrupt
     │   ├── NodeCancelledError             a node raised CancelledError itself (names it)
+    │   ├── AgentAddressError (ValueError) a Send with a key to a node, or none to agents
+    │   ├── AgentError                     an agent population's factory or state failed
     │   └── GraphValidationError (also ValueError)   compile-time problems (names node/edge)
     ├── GraphRecursionError (RecursionError)   recursion_limit reached
     └── GraphBubbleUp                      control flow, not errors
@@ -120,7 +122,19 @@ class UnknownDestinationWarning(UserWarning):
     UnknownDestinationWarning)``."""
 
 
+class AgentAddressError(GraphError, ValueError):
+    """A ``Send`` that does not address an agent properly: a ``key`` sent to a plain node, no
+    ``key`` sent to an agent population, or a key that cannot be an agent's (not hashable)."""
+
+
+class AgentError(GraphError):
+    """An agent of a population failed in a way that is not its own exception: its factory
+    returned no ``Agent``, or its private state cannot be stored. Names population and key."""
+
+
 __all__ = [
+    "AgentAddressError",
+    "AgentError",
     "ActorError",
     "ActorStopped",
     "AskTimeout",

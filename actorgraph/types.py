@@ -19,12 +19,20 @@ class Send(msgspec.Struct, frozen=True):
 
     Returned from a conditional edge's router or put in ``Command(goto=...)``; several Sends to
     one node run as separate, concurrent tasks (map-reduce).
+
+    ``key``: a message to one agent of an agent population (``StateGraph.add_agents``):
+    ``Send("traders", order, key=42)`` is delivered to agent 42 of ``traders`` in the next
+    super-step (the agent is created on its first message). Only agent populations take a key,
+    and they need one.
     """
 
     node: str
     arg: Any
+    key: Any = None
 
     def __repr__(self) -> str:
+        if self.key is not None:
+            return f"Send(node={self.node!r}, arg={self.arg!r}, key={self.key!r})"
         return f"Send(node={self.node!r}, arg={self.arg!r})"
 
 

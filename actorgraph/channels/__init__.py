@@ -18,6 +18,7 @@ when the channel first changes): it changes only through :class:`Apply` / :class
 :class:`Consume` / :class:`Finish` messages, answered with :class:`Applied`.
 """
 
+from ._agents import AgentJournal
 from ._actor import Applied, Apply, ChannelActor, ChannelMessage, Clear, Consume, Finish, Read, Snapshot
 from ._any_value import AnyValue
 from ._barrier import NamedBarrierValue, NamedBarrierValueAfterFinish
@@ -30,6 +31,7 @@ from ._untracked import UntrackedValue
 
 __all__ = [
     "MISSING",
+    "AgentJournal",
     "AnyValue",
     "Applied",
     "Apply",

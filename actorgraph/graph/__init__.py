@@ -1,5 +1,6 @@
 """Building graphs: ``StateGraph`` and what its nodes exchange."""
 
+from ._agents import Agent
 from ._constants import END, START
 from ._draw import CurveStyle, DrawableGraph, Edge, MermaidDrawMethod, Node, NodeStyles
 from ._errors import DrawError, DuplicateSubgraphError, RendererNotFoundError
@@ -23,6 +24,7 @@ from ._state import StateGraph
 __all__ = [
     "END",
     "START",
+    "Agent",
     "AIMessage",
     "AnyMessage",
     "BaseMessage",

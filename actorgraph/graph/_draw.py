@@ -152,6 +152,8 @@ class DrawableGraph:
                 handler = f"__error_handler__{node}"
                 graph.nodes[handler] = Node(handler, handler, _FUNCTION_TAG)
             graph.nodes[node] = Node(node, node, _tag(spec), _metadata(spec, interrupt_before, interrupt_after))
+        for population in getattr(builder, "agents", {}):  # agent populations are nodes too
+            graph.nodes[population] = Node(population, population, _FUNCTION_TAG)
         if "error_handler" in defaults:  # (drawn even when every node has its own, as LangGraph)
             graph.nodes[_DEFAULT_HANDLER] = Node(_DEFAULT_HANDLER, _DEFAULT_HANDLER, _FUNCTION_TAG)
         for source, target, conditional, label in found:

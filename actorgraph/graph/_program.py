@@ -98,7 +98,7 @@ class Program:
     __slots__ = (
         "name", "channels", "state_keys", "input_keys", "output_keys", "nodes",
         "trigger_to_nodes", "validators", "state_reader", "clearing", "root_key", "writable_keys",
-        "managed", "value_keys", "cache",
+        "managed", "value_keys", "cache", "inboxes",
     )
 
     def __init__(
@@ -116,6 +116,7 @@ class Program:
         writable_keys: frozenset[str],
         managed: dict[str, Any],
         value_keys: tuple[str, ...],
+        inboxes: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.channels = channels
@@ -136,3 +137,5 @@ class Program:
         self.managed = managed
         self.value_keys = value_keys  # every state key incl. private ones: the ``values`` stream
         self.cache: Any = None  # compile(cache=...): a BaseCache, when a node has a CachePolicy
+        # agent population -> its inbox channel (a Send with a key goes there, see add_agents)
+        self.inboxes: dict[str, str] = inboxes or {}

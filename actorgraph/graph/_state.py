@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, Literal, get_args, get_origin
 
 from ..channels import (
+    AgentJournal,
     AnyValue,
     BaseChannel,
     BinaryOperatorAggregate,
@@ -23,6 +24,7 @@ from .. import _langchain
 from ..errors import GraphValidationError
 from .._policies import CachePolicy, TimeoutPolicy
 from ..types import Command, RetryPolicy
+from ._agents import AgentSpec, PopulationCall, check_factory, inbox_channel, round_channel, state_channel
 from ._branch import Branch
 from ._constants import END, RESERVED_CHARS, START, TASKS, branch_channel, join_channel
 from ._program import NodeCall, NodeProgram, Program
@@ -86,6 +88,7 @@ class StateGraph:
         self.output_schema = output_schema if output_schema is not None else state_schema
         self.context_schema = context_schema
         self.nodes: dict[str, _NodeSpec] = {}
+        self.agents: dict[str, AgentSpec] = {}  # agent populations (add_agents), also nodes
         self.edges: set[tuple[str, str]] = set()
         self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
         self.branches: dict[str, dict[str, Branch]] = {}
@@ -147,7 +150,7 @@ class StateGraph:
             action = _langchain.RunnableNode(action)
         if action is None:
             raise GraphValidationError(f"Node `{node}` needs an action (a function or a compiled graph)")
-        if node in self.nodes:
+        if node in self.nodes or node in self.agents:
             raise GraphValidationError(f"Node `{node}` already present.")
         if node in (START, END):
             raise GraphValidationError(f"Node `{node}` is reserved.")
@@ -221,6 +224,31 @@ class StateGraph:
                 spec.cache_policy if spec.cache_policy is not None else defaults.get("cache_policy"),
                 handler, hname)
 
+    def add_agents(self, name: str, agent: Any, *, clock: bool = False,
+                   metadata: dict[str, Any] | None = None) -> StateGraph:
+        """Add an agent population ``name``: keyed agents made by ``agent`` (an
+        :class:`~actorgraph.Agent` subclass, or a ``factory(key) -> Agent``), one per key,
+        created on the first ``Send(name, payload, key=key)``, alive for the run.
+
+        Each super-step delivers every agent the messages sent to it in the previous one and
+        runs the agents that got some (``clock=True``: also every agent that has not called
+        ``halt()``) concurrently; what an agent returns is what a node returns. Edges from
+        ``name`` fire after every step the population runs; an edge or ``goto`` to it runs its
+        awake agents (clock-driven) without messages. See ``docs/agents.md``.
+        """
+        if not isinstance(name, str) or not name:
+            raise GraphValidationError(f"add_agents needs a population name (a non-empty str), got {name!r}")
+        if name in self.nodes or name in self.agents:
+            raise GraphValidationError(f"Node `{name}` already present.")
+        if name in (START, END):
+            raise GraphValidationError(f"Node `{name}` is reserved.")
+        for ch in RESERVED_CHARS:
+            if ch in name:
+                raise GraphValidationError(f"'{ch}' is a reserved character and is not allowed in the node names.")
+        check_factory(name, agent)
+        self.agents[name] = AgentSpec(name, agent, clock, metadata)
+        return self
+
     def add_edge(self, start_key: str | Sequence[str], end_key: str) -> StateGraph:
         """``add_edge("a", "b")``: b runs after a. ``add_edge(["a", "b"], "c")``: c runs once,
         after both a and b have finished (whatever the steps they finish in)."""
@@ -235,11 +263,11 @@ class StateGraph:
         for s in sources:
             if s == END:
                 raise GraphValidationError("END cannot be a start node")
-            if s != START and s not in self.nodes:
+            if s != START and s not in self.nodes and s not in self.agents:
                 raise GraphValidationError(f"Need to add_node `{s}` first")
         if end_key == START:
             raise GraphValidationError("START cannot be an end node")
-        if end_key != END and end_key not in self.nodes:
+        if end_key != END and end_key not in self.nodes and end_key not in self.agents:
             raise GraphValidationError(f"Need to add_node `{end_key}` first")
         self.waiting_edges.add((sources, end_key))
         return self
@@ -306,8 +334,9 @@ class StateGraph:
         for name, spec in self.nodes.items():
             if spec.destinations:
                 all_sources.add(name)
+        known = self.nodes.keys() | self.agents.keys()
         for source in sorted(all_sources):
-            if source != START and source not in self.nodes:
+            if source != START and source not in known:
                 raise GraphValidationError(f"Found edge starting at unknown node '{source}'")
         if START not in all_sources:
             raise GraphValidationError("Graph must have an entrypoint: add at least one edge from START to another node")
@@ -315,15 +344,15 @@ class StateGraph:
         for name, spec in self.nodes.items():
             targets.update(spec.destinations)
         for target in sorted(targets):
-            if target != END and target not in self.nodes:
+            if target != END and target not in known:
                 raise GraphValidationError(f"Found edge ending at unknown node `{target}`")
         for source, branches in self.branches.items():
             for bname, branch in branches.items():
                 for end in branch.ends or ():
-                    if end != END and end not in self.nodes:
+                    if end != END and end not in known:
                         raise GraphValidationError(f"At '{source}' node, '{bname}' branch found unknown target '{end}'")
         for node in interrupt:
-            if node != "*" and node not in self.nodes:
+            if node != "*" and node not in known:
                 raise GraphValidationError(f"Interrupt node `{node}` not found")
 
     def compile(
@@ -384,6 +413,13 @@ class StateGraph:
             channels[ch] = LastValueAfterFinish(Any, ch) if nspec.defer else EphemeralValue(Any, ch, guard=False)
             if not nspec.defer:
                 clearing.add(ch)
+        for pop in self.agents:
+            ch = branch_channel(pop)
+            channels[ch] = EphemeralValue(Any, ch, guard=False)
+            clearing.add(ch)
+            channels[inbox_channel(pop)] = Topic(Any, inbox_channel(pop))
+            channels[state_channel(pop)] = AgentJournal(Any, state_channel(pop))
+            channels[round_channel(pop)] = LastValue(int, round_channel(pop))
         joins_into: dict[str, list[str]] = {}
         joins_from: dict[str, list[str]] = {}
         for sources, target in sorted(self.waiting_edges):
@@ -437,6 +473,14 @@ class StateGraph:
                 metadata=spec.metadata, timeout=timeout, cache_policy=cache_policy,
                 error_handler=handler,
             )
+        for pop, aspec in self.agents.items():
+            inbox = inbox_channel(pop)
+            nodes[pop] = NodeProgram(
+                pop, NodeCall(PopulationCall(aspec)), (inbox,), _inbox_reader(inbox),
+                (inbox, branch_channel(pop), *joins_into.get(pop, ())),
+                tuple(edges_from.get(pop, ())), tuple(joins_from.get(pop, ())),
+                tuple(self.branches.get(pop, {}).values()), (), False, metadata=aspec.metadata,
+            )
         validator = make_validator(self.state_schema)
         validators = {k: validator for k in state_keys} if validator is not None else {}
         return Program(
@@ -444,6 +488,7 @@ class StateGraph:
             make_reader(self.state_schema), frozenset(clearing), root_key,
             frozenset(k for k in self.fields if k in channels), managed,
             tuple(k for k in self.fields if k in channels),
+            inboxes={pop: inbox_channel(pop) for pop in self.agents},
         )
 
 
@@ -481,6 +526,13 @@ def _check_checkpointer(checkpointer: Any) -> None:
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _inbox_reader(inbox: str) -> Callable[[dict[str, Any]], Any]:
+    def read(values: dict[str, Any]) -> Any:
+        return values.get(inbox)
+
+    return read
 
 
 def _channel_for(key: str, spec: FieldSpec) -> BaseChannel[Any, Any, Any]:

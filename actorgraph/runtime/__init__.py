@@ -3,6 +3,7 @@
 background runs with many subscribers each."""
 
 from ._compiled import CompiledGraph
+from ._agents import AgentPage, AgentStates
 from ..errors import ThreadBusyError
 from ._embed import ActorSystem, RunCancelledError, RunHandle
 from ._context import (
@@ -15,6 +16,8 @@ from ._stream import StreamEvent, StreamHub, StreamOverflow, Subscriber, Subscri
 __all__ = [
     "DEFAULT_RECURSION_LIMIT",
     "ActorSystem",
+    "AgentPage",
+    "AgentStates",
     "CompiledGraph",
     "ExecutionInfo",
     "RunControl",

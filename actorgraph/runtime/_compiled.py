@@ -293,6 +293,21 @@ class CompiledGraph:
         """Sync :meth:`aget_state`."""
         return _run_sync("get_state", "aget_state", lambda: self.aget_state(config, subgraphs=subgraphs))
 
+    async def aget_agents(self, config: dict[str, Any], name: str, *, keys: Sequence[Any] | None = None,
+                          offset: int = 0, limit: int = 100) -> Any:
+        """The private states of agent population ``name`` at the thread's checkpoint (the
+        newest, or the one ``checkpoint_id`` names), paged: an ``AgentPage`` with the states of
+        ``keys``, or of ``limit`` agents from ``offset`` in key order (see ``docs/agents.md``)."""
+        from ._agents import aget_agents
+
+        return await aget_agents(self, config, name, keys=keys, offset=offset, limit=limit)
+
+    def get_agents(self, config: dict[str, Any], name: str, *, keys: Sequence[Any] | None = None,
+                   offset: int = 0, limit: int = 100) -> Any:
+        """Sync :meth:`aget_agents`."""
+        return _run_sync("get_agents", "aget_agents",
+                         lambda: self.aget_agents(config, name, keys=keys, offset=offset, limit=limit))
+
     async def aget_state_history(
         self, config: dict[str, Any], *, filter: dict[str, Any] | None = None,
         before: dict[str, Any] | None = None, limit: int | None = None,

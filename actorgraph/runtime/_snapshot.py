@@ -88,8 +88,13 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
             if finished:
                 apply_writes(graph._program, run.state, finished)
     next_names = tuple(t.name for t in tasks if not live or t.id not in done)
+    values = run.values()
+    if graph._program.inboxes:  # agent populations: their agents, read page by page
+        from ._agents import with_agents
+
+        values = with_agents(graph._program, run.state.channels, values)
     return StateSnapshot(
-        values=run.values(),
+        values=values,
         next=next_names,
         config=with_checkpoint_map(saved.config, saved.metadata) or saved.config,
         metadata=saved.metadata,

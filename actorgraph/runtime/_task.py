@@ -28,8 +28,8 @@ from ..actors import Actor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot
 from ..errors import (
-    GraphBubbleUp, GraphInterrupt, InvalidUpdateError, NodeCancelledError, NodeError, NodeTimeoutError,
-    ParentCommand, UnknownDestinationWarning,
+    AgentAddressError, GraphBubbleUp, GraphInterrupt, InvalidUpdateError, NodeCancelledError, NodeError,
+    NodeTimeoutError, ParentCommand, UnknownDestinationWarning,
 )
 from ..graph._constants import END, START, TASKS, branch_channel
 from ..graph._program import NodeProgram
@@ -263,6 +263,8 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
             writes = [(k, v) for k, v in update_pairs(result, node=START) or () if k in allowed]
     elif isinstance(result, dict) and not program.root_key:  # the common case, as _collect has it
         _add_pairs(run, node, result.items(), writes, drop_unknown=node.call.subgraph is not None)
+    elif type(result) is Writes:  # an agent population's step: channel writes already
+        writes = result
     else:
         _collect(run, node, result, writes, gotos)
     for target in node.edges:
@@ -401,9 +403,15 @@ def _goto_writes(run: Run, source: str, gotos: list[Any], writes: list[tuple[str
     """The trigger writes of ``source``'s gotos (node names, ``END``, ``Send``s). A destination
     that is no node of the graph (``START`` included) is dropped with an
     :class:`UnknownDestinationWarning`, as LangGraph drops it with a log line."""
-    nodes = run.program.nodes
+    program = run.program
+    nodes = program.nodes
     for goto in gotos:
         if isinstance(goto, Send):
+            if program.inboxes or goto.key is not None:
+                inbox = agent_inbox(program, goto, source)
+                if inbox is not None:
+                    writes.append((inbox, goto))
+                    continue
             if goto.node in nodes and goto.node != START:
                 writes.append((TASKS, goto))
             else:
@@ -414,6 +422,27 @@ def _goto_writes(run: Run, source: str, gotos: list[Any], writes: list[tuple[str
             writes.append((branch_channel(goto), None))
         else:
             _unknown_destination(run, source, repr(goto))
+
+
+class Writes(list[tuple[str, Any]]):
+    """A node result that is channel writes already (an agent population's step): taken as is."""
+
+
+def agent_inbox(program: Any, send: Send, source: str) -> str | None:
+    """The inbox channel of the agent population ``send`` goes to (None: not a population);
+    :class:`AgentAddressError` for a key to a plain node, or no key to a population."""
+    inbox: str | None = program.inboxes.get(send.node)
+    if inbox is None:
+        if send.key is not None and send.node in program.nodes:
+            raise AgentAddressError(
+                f"Node '{source}' sent Send({send.node!r}, ..., key={send.key!r}): '{send.node}' is a "
+                "node, not an agent population (add_agents); a Send to a node takes no key")
+        return None
+    if send.key is None:
+        raise AgentAddressError(
+            f"Node '{source}' sent Send({send.node!r}, ...) without a key: '{send.node}' is an agent "
+            f"population; address one agent with Send({send.node!r}, payload, key=...)")
+    return inbox
 
 
 def _unknown_destination(run: Run, source: str, destination: str) -> None:
