@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 import uuid
@@ -111,6 +112,13 @@ class Run:
         self._modes = modes if hub is not None else frozenset()
         self.ns = ns
         self.ns_str = "|".join(ns)
+        # Task ids hash the checkpoint their step starts from (with a checkpointer); a root run
+        # without one adds a random prefix of its own: as in LangGraph, where task ids derive
+        # from checkpoint ids every run makes afresh, no two runs share task ids (nor the
+        # interrupt ids and ``checkpoint_ns`` built on them). A subgraph run's namespace names
+        # its parent's task, so it differs already (and stays the same when a checkpointed
+        # parent resumes it: its interrupt ids must). Ids are still hashed only when asked for.
+        self.ids_ns = self.ns_str if parent is not None else f"{os.urandom(8).hex()}|{self.ns_str}"
         self.context = context
         self.store = store
         self.subgraphs = subgraphs
@@ -346,7 +354,7 @@ class Run:
             await self._late_tracing()
         persist = self.persist
         # task ids derive from the checkpoint the step starts from (see Persistence.defer)
-        key = self.ns_str if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
+        key = self.ids_ns if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
         tasks = plan(program, state, self.step, key, self._managed() if program.managed else None)
         if persist is not None and persist.announce:
             self._emit_checkpoints(persist, tasks)
