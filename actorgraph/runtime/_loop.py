@@ -155,6 +155,9 @@ class Run:
         self.loop_thread = threading.get_ident()
         self.finished: list[Task] = []
         self.failed: Task | None = None  # the task whose failure ended the step
+        # this step's failed tasks an error handler took over: (the task, now the handler's,
+        # the failed node's task id, its error's repr), see _task._handle_error
+        self.handled: list[tuple[Task, str, str]] = []
         self.interrupt_before = frozenset(interrupt_before)
         self.interrupt_after = frozenset(interrupt_after)
         self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
@@ -377,11 +380,15 @@ class Run:
         if self.hub is not None:  # (without a hub nobody streams)
             self._emit_task_starts(tasks)
         todo = tasks
+        if self.handled:
+            self.handled = []
         if persist is not None and persist.done_writes:
             # resuming a step: tasks that finished before are not run again
             todo = []
             for task in tasks:
                 writes = persist.done_writes.pop(task.id, None)
+                if writes is None and task.node.error_handler is not None:
+                    writes = self._handled_before(task, persist.done_writes)
                 if writes is None:
                     todo.append(task)
                 else:
@@ -442,6 +449,20 @@ class Run:
         if self.interrupt_after and self._breakpoint(self.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
         return True
+
+    def _handled_before(self, task: Task, done: dict[str, list[tuple[str, Any]]]) -> list[tuple[str, Any]] | None:
+        """Resuming a step in which ``task`` failed and its error handler finished: the
+        handler's writes (``task`` becomes the handler's task), else None (it runs again)."""
+        from ._task import handler_task_id
+
+        handler = task.node.error_handler
+        assert handler is not None
+        hid = handler_task_id(task, handler.name, self.step)
+        writes = done.pop(hid, None)
+        if writes is not None:
+            task._id = hid
+            task.name = handler.name
+        return writes
 
     async def _cached(self, cache: Any, todo: list[Task]) -> tuple[list[Task], list[Task], list[tuple[Task, Any]]]:
         """Tasks of cached nodes whose writes the cache has do not run: their updates stream

@@ -226,6 +226,8 @@ class Persistence:
         metadata = self.metadata(source, step)
         new_versions = {k: versions[k] for k in changed}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
+        if self.run.handled:
+            writes[:0] = self._handled_errors(tasks)
         config = self.config_for(self.saved_id)
         # A run continues the newest checkpoint it loaded, or its own: the saver refuses the
         # write if another writer (another process) continued it first. A deliberate fork
@@ -271,10 +273,23 @@ class Persistence:
             await self._write(source, step, (), sorted(updated), new_id, announced=True)
             await self.settle()
 
+    def _handled_errors(self, tasks: Iterable[Task]) -> list[TaskWrites]:
+        """The errors of the failed tasks among ``tasks`` that an error handler took over, as
+        writes of the failed node's task (the handler's writes are the task's own)."""
+        handled = {id(t): (failed_id, error) for t, failed_id, error in self.run.handled}
+        return [TaskWrites(handled[id(t)][0], [(ERROR, handled[id(t)][1])], task_path_str(t.path))
+                for t in tasks if id(t) in handled]
+
+    async def _put_handled_errors(self, config: dict[str, Any], tasks: Iterable[Task]) -> None:
+        if self.run.handled:
+            for tw in self._handled_errors(tasks):
+                await self.saver.aput_writes(config, tw.writes, tw.task_id, tw.task_path)
+
     async def save_task(self, task: Task) -> None:
         """``sync`` durability, a step of several tasks: ``task`` just finished; its writes
         become pending writes of the step's checkpoint now, so a crash before the step commits
         does not run it again. (The step's commit stores them once more: a no-op.)"""
+        await self._put_handled_errors(self.config_for(self.checkpoint_id), (task,))
         await self.saver.aput_writes(self.config_for(self.checkpoint_id), task.writes or [(NO_WRITES, None)],
                                      task.id, task_path_str(task.path))
 
@@ -299,6 +314,7 @@ class Persistence:
         if self.checkpoint_id is None:
             return
         config = self.config_for(self.checkpoint_id)
+        await self._put_handled_errors(config, finished)
         for task in finished:
             await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
         for task, interrupts, answers in interrupted:
@@ -321,6 +337,7 @@ class Persistence:
             config = self.config_for(self.checkpoint_id)
             if self.checkpoint_id is None:
                 return
+            await self._put_handled_errors(config, [*finished, *(t for t, _ in failed)])
             for task in finished:
                 await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
             for task, exc in failed:

@@ -35,7 +35,7 @@ from ..graph._constants import END, START, TASKS, branch_channel
 from ..graph._program import NodeProgram
 from ..graph._schema import update_pairs
 from ..types import Command, Send
-from ._algo import Task
+from ._algo import Task, task_id
 from ._context import TaskContext, _Idle, current_task
 
 if TYPE_CHECKING:
@@ -211,6 +211,11 @@ async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) 
         run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
                                              "result": {}, "interrupts": []})
     ctx.error = NodeError(task.name, exc)
+    # As in LangGraph, the handler is a task of its own: the failed node's task keeps its error
+    # (a pending write of the step's checkpoint, so history lists the node with its error and
+    # no result), the handler's writes are stored under the handler's id.
+    run.handled.append((task, task.id, repr(exc)))
+    task._id = handler_task_id(task, handler.name, run.step)
     task.name = handler.name  # (its config's langgraph_node, its update's key)
     ctx._runtime = ctx._config = None
     try:
@@ -221,6 +226,13 @@ async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) 
     except Exception as failure:
         failure.add_note(f"During task with name '{handler.name}' and id '{task.id}'")
         raise
+
+
+def handler_task_id(task: Task, handler: str, step: int) -> str:
+    """The id of the error handler ``handler``'s task for the failed ``task`` (derived, like
+    every task id, from the checkpoint the step started from, and from the failed task's id)."""
+    key = task._key
+    return task_id(key[0] if key is not None else "", step, handler, "node_error_handler", task.id)
 
 
 def is_cancelled(exc: BaseException) -> bool:
