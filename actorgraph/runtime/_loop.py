@@ -46,7 +46,7 @@ from ._algo import RunState, Task, apply_writes, plan
 from ._cache import lookup as cache_lookup, store as cache_store
 from ._context import RunControl
 from ._interrupt import is_id_map, resume_answers
-from ._persist import Persistence, null_batch
+from ._persist import Persistence, SharedNamespace, null_batch
 from ._stream import Publish, StreamEvent, StreamHub
 from ._task import Barrier, Execute, NodeActor, run_task
 from .. import _langchain_trace as _trace
@@ -54,6 +54,7 @@ from .._langchain_trace import Tracing
 
 if TYPE_CHECKING:
     from ._compiled import CompiledGraph
+    from ..persistence import CheckpointTuple
 
 log = get_logger("runtime")
 
@@ -158,6 +159,10 @@ class Run:
         # this step's failed tasks an error handler took over: (the task, now the handler's,
         # the failed node's task id, its error's repr), see _task._handle_error
         self.handled: list[tuple[Task, str, str]] = []
+        # a checkpointer=True subgraph run: what it shares with sibling runs of its namespace in
+        # the parent's step (parallel Sends), see _load_shared; the parent's registry of those
+        self.shared: SharedNamespace | None = None
+        self.shared_ns: tuple[int, dict[str, SharedNamespace]] | None = None
         self.interrupt_before = frozenset(interrupt_before)
         self.interrupt_after = frozenset(interrupt_after)
         self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
@@ -270,12 +275,15 @@ class Run:
         saved = None
         start = -1
         if persist is not None:
-            persist.claim()
-            try:
-                saved = await persist.load()
-            except BaseException:
-                persist.release()
-                raise
+            if self.parent is not None and self.graph.checkpointer is True:
+                saved = await self._load_shared(persist)
+            else:
+                persist.claim()
+                try:
+                    saved = await persist.load()
+                except BaseException:
+                    persist.release()
+                    raise
             if saved is not None:
                 start = int(saved.metadata.get("step", -1)) + 1
                 if self.parent is not None and self.parent.resuming:
@@ -314,7 +322,11 @@ class Run:
         else:
             if saved is not None:
                 self._discard_pending()
-            self._input(value)
+            if self.shared is None:
+                self._input(value)
+            else:
+                with self.shared.versions(self.state):
+                    self._input(value)
             if persist is not None:
                 await persist.save("input", start, (), self.state.updated or ())
             self.step = start + 1
@@ -435,7 +447,11 @@ class Run:
             await cache_store(program.cache, cached, self.finished)
         if self.step_interrupts:
             return await self._pause(tasks)
-        updated = apply_writes(program, state, tasks)
+        if self.shared is None:
+            updated = apply_writes(program, state, tasks)
+        else:
+            with self.shared.versions(state):
+                updated = apply_writes(program, state, tasks)
         if persist is not None:
             if persist.durability == "exit":
                 persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
@@ -449,6 +465,38 @@ class Run:
         if self.interrupt_after and self._breakpoint(self.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
         return True
+
+    async def _load_shared(self, persist: Persistence) -> CheckpointTuple | None:
+        """Load a ``checkpointer=True`` subgraph's namespace, as LangGraph does when several
+        tasks of one parent step (parallel ``Send``s) run the subgraph: each run starts from
+        the checkpoint the namespace's head was when the first of them loaded it (none: from
+        nothing) and writes its own chain from there (forks of one namespace); the next parent
+        run continues the newest. Channel versions stay distinct across the forks (their
+        values are stored by version): the runs hand them out from one counter."""
+        parent = self.parent
+        assert parent is not None
+        registry = parent.shared_ns
+        if registry is None or registry[0] != parent.step:
+            registry = parent.shared_ns = (parent.step, {})
+        shared = registry[1].get(self.ns_str)
+        if shared is None:
+            shared = self.shared = registry[1][self.ns_str] = SharedNamespace(persist)
+            persist.claim()
+            try:
+                saved = await persist.load()
+                shared.head = None if saved is None else saved.checkpoint.id
+                with shared.versions(self.state):
+                    pass
+            except BaseException:
+                persist.release()
+                raise
+            finally:
+                shared.loaded.set()
+            return saved
+        self.shared = shared
+        await shared.join(persist)
+        persist.requested_id = shared.head
+        return await persist.load() if shared.head is not None else None
 
     def _handled_before(self, task: Task, done: dict[str, list[tuple[str, Any]]]) -> list[tuple[str, Any]] | None:
         """Resuming a step in which ``task`` failed and its error handler finished: the

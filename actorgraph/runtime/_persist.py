@@ -20,13 +20,16 @@ the number of nodes in the graph.
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
+import anyio.to_thread
 
 from ..channels import MISSING, AnyValue, BaseChannel, EphemeralValue, LastValue, LastValueAfterFinish, UntrackedValue
 from ..errors import ThreadBusyError
@@ -57,6 +60,44 @@ _active: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyD
 def task_path_str(path: tuple[Any, ...]) -> str:
     """LangGraph's sortable rendering of a task path (ints zero-padded)."""
     return "~" + ", ".join(f"{p:010}" if isinstance(p, int) else str(p) for p in path)
+
+
+class SharedNamespace:
+    """The runs of one ``checkpointer=True`` subgraph namespace in one parent step (parallel
+    ``Send``s to the node that runs it): the checkpoint the first found (``head``, set when
+    ``loaded``), and the newest channel version any of them handed out. The runs may be on
+    different threads (a sync node's ``invoke`` runs on an event loop of its own), hence
+    thread primitives: a run hands versions out while it holds the lock (:meth:`versions`)."""
+
+    __slots__ = ("first", "head", "loaded", "max_version", "lock")
+
+    def __init__(self, first: Persistence) -> None:
+        self.first = first
+        self.head: str | None = None
+        self.loaded = threading.Event()
+        self.max_version = 0
+        self.lock = threading.Lock()
+
+    async def join(self, persist: Persistence) -> None:
+        """A second run joins once the first has loaded: every run of the namespace now writes
+        a fork of its chain, so none of them may expect to continue its newest checkpoint."""
+        if not self.loaded.is_set():
+            await anyio.to_thread.run_sync(self.loaded.wait)
+        self.first.forked = True
+        persist.forked = True
+
+    @contextmanager
+    def versions(self, state: RunState) -> Iterator[None]:
+        """Around code that hands out versions (synchronous): above every one the other runs
+        handed out, and theirs will be above these."""
+        with self.lock:
+            if self.max_version > state.max_version:
+                state.max_version = self.max_version
+            try:
+                yield
+            finally:
+                if state.max_version > self.max_version:
+                    self.max_version = state.max_version
 
 
 class Persistence:
@@ -103,6 +144,7 @@ class Persistence:
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         self.oldest = 0.0  # when the oldest of them was submitted (about)
         self._claimed = False
+        self.forked = False  # a fork of its namespace's chain: see SharedNamespace
         # (parent id, id, metadata) of checkpoints made since the run last looked, when it
         # streams "checkpoints" or "debug" (else None)
         self.announce: list[tuple[str | None, str, dict[str, Any]]] | None = None
@@ -232,7 +274,8 @@ class Persistence:
         # A run continues the newest checkpoint it loaded, or its own: the saver refuses the
         # write if another writer (another process) continued it first. A deliberate fork
         # (replay from, or update of, a named older checkpoint; a copy) is not checked.
-        expect_head = source != "fork" and (self.requested_id is None or self.saved_id == self.own_id)
+        expect_head = source != "fork" and not self.forked and (self.requested_id is None
+                                                               or self.saved_id == self.own_id)
         if self.durability == "async":
             # queued to the saver's writer, which commits in order (batching several steps into
             # one transaction when it falls behind) while the run goes on
