@@ -162,6 +162,11 @@ class Run:
         # a checkpointer=True subgraph run: what it shares with sibling runs of its namespace in
         # the parent's step (parallel Sends), see _load_shared; the parent's registry of those
         self.shared: SharedNamespace | None = None
+        # a graph's astream() consumed inside a node of this run's tree (see Tee); to_root:
+        # this run's events also reach the root run's hub (a run under such a stream does so
+        # only when the root streams subgraphs)
+        self.tee: Tee | None = None
+        self.to_root = True
         self.shared_ns: tuple[int, dict[str, SharedNamespace]] | None = None
         self.interrupt_before = frozenset(interrupt_before)
         self.interrupt_after = frozenset(interrupt_after)
@@ -246,7 +251,7 @@ class Run:
         name = f"run:{self.program.name}" + (f"[{self.ns_str}]" if self.ns else "")
         async with Supervisor(name=name, tasks=False) as sup:  # every actor of a run is inline
             self.sup = self.state.sup = sup
-            if self.hub is not None and self.parent is None:
+            if self.hub is not None and (self.parent is None or (self.tee is not None and self.tee.owner is self)):
                 self.hub_ref = sup.spawn_inline(self.hub, name="hub")
             try:
                 yield sup
@@ -756,12 +761,18 @@ class Run:
 
     def _emit(self, mode: str, chunk: Any) -> None:
         """Send an event to the root run's hub actor now (from a worker thread, through the
-        event loop's thread: subscribers are woken only there)."""
+        event loop's thread: subscribers are woken only there); and to the consumer of a
+        stream opened inside a node above, if any (:class:`Tee`)."""
         self.emit_at(self.ns, mode, chunk)
 
     def emit_at(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
         """:meth:`_emit` under namespace ``ns`` (the ``messages`` mode's handler knows it from
         the metadata of the model call)."""
+        tee = self.tee
+        if tee is not None:
+            tee.emit(self, ns, mode, chunk)
+            if not self.to_root or mode not in tee.root_modes:
+                return
         root = self.root
         ref = root.hub_ref
         if ref is None:
@@ -778,7 +789,7 @@ class Run:
     async def _flush(self) -> None:
         """At the barrier: wait for slow subscribers that block (backpressure)."""
         hub = self.hub
-        if hub is None or self.parent is not None:
+        if hub is None or (self.parent is not None and (self.tee is None or self.tee.owner is not self)):
             return
         await hub.backpressure()
 
@@ -842,6 +853,33 @@ class Run:
     def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
         allowed = self.program.input_keys
         return [(k, v) for k, v in update_pairs(value, node=START) or () if k in allowed]
+
+
+class Tee:
+    """A graph's ``astream()`` consumed inside a running node: the run it makes (``owner``) is
+    that node's subgraph (its namespace, its checkpoints, its events in the parent's stream
+    with ``subgraphs=True``), and it also streams to its own consumer, through its own hub.
+    As in LangGraph 1.2, namespaces are the full ones, and the events of runs below the owner
+    go to that consumer if it streams subgraphs (``subgraphs``; then to it alone), else on up
+    as any subgraph's."""
+
+    __slots__ = ("owner", "modes", "subgraphs", "root_modes")
+
+    def __init__(self, owner: Run, modes: frozenset[str], subgraphs: bool, root_modes: frozenset[str]) -> None:
+        self.owner = owner
+        self.modes = modes
+        self.subgraphs = subgraphs
+        self.root_modes = root_modes  # the modes the root run's stream takes from the owner
+
+    def emit(self, run: Run, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+        ref = self.owner.hub_ref
+        if ref is None or mode not in self.modes:
+            return
+        event = Publish((StreamEvent(ns, mode, chunk),))
+        if threading.get_ident() == self.owner.loop_thread:
+            ref.call(event)
+        else:
+            anyio.from_thread.run_sync(ref.call, event)
 
 
 def _max_concurrency(config: dict[str, Any]) -> int | None:
