@@ -13,7 +13,8 @@ Observed from LangGraph 1.2 (scratch runs of the graphs below, InMemorySaver):
 * boom (handled) beside ``ask`` (``interrupt()``) in one step: while paused, ``get_state``
   shows values ``{'log': []}``, next both nodes, boom with its error, ask with its question;
   after ``Command(resume="A")`` the run ends with ``['A', 'handled', 'recovered']`` and the
-  step's checkpoint still lists boom with its error and no result. (LangGraph orders the two
+  step's checkpoint still lists boom with its error and no result, ask with result
+  ``{'log': ['A']}``. (LangGraph orders the two
   tasks by insertion, actorgraph by name: compared as sets.)
 * boom (handled) beside ``flaky`` (fails once, unhandled), ``durability="sync"``: the run
   raises flaky's error; ``get_state`` lists boom and flaky, each with its error, values
@@ -113,7 +114,8 @@ async def test_a_handled_failure_beside_an_interrupt(saver: BaseCheckpointSaver)
     assert await graph.ainvoke(Command(resume="A"), CFG) == {"log": ["A", "handled ValueError", "recovered"]}
     history = [s async for s in graph.aget_state_history(CFG)]
     step0 = next(s for s in history if s.metadata["step"] == 0)
-    assert {t.name: (t.error, t.result) for t in step0.tasks}["boom"] == ("ValueError('bad input')", None)
+    assert {t.name: (t.error, t.result) for t in step0.tasks} == {
+        "boom": ("ValueError('bad input')", None), "ask": (None, {"log": ["A"]})}
 
 
 async def test_a_handler_that_finished_is_not_run_again_when_the_step_resumes(
