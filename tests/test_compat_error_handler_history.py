@@ -6,7 +6,8 @@ Observed from LangGraph 1.2 (scratch runs of the graphs below, InMemorySaver):
 * START -> a -> boom (fails; its handler returns ``Command(update=..., goto="recover")``):
   ``tasks`` streams boom's start and its failed result (``error`` the exception, ``result``
   ``{}``) under boom's id, then the handler's result under ``__error_handler__boom`` and an id
-  of its own. In ``get_state_history`` the checkpoint whose next is ``('boom',)`` lists boom
+  of its own; the handler's config has ``checkpoint_ns`` (and metadata
+  ``langgraph_checkpoint_ns``) ``boom:<boom's id>|__error_handler__boom:<its id>``. In ``get_state_history`` the checkpoint whose next is ``('boom',)`` lists boom
   with ``error="ValueError('bad input')"`` and ``result=None``; the next one has the handler's
   update in its values and ``next == ('recover',)``. The handler's writes are pending writes
   under the handler's id, boom's error under boom's.
@@ -76,7 +77,10 @@ async def test_history_lists_the_failed_node_with_its_error_and_the_handler_has_
     assert handled["result"] == {"log": ["handled ValueError"]}
     assert handled["id"] != boom_start["id"]
     [config] = handler_configs
-    assert config["configurable"]["checkpoint_ns"] == f"__error_handler__boom:{handled['id']}"
+    # the handler's namespace is below the failed node's task (as LangGraph 1.2 nests it)
+    handler_ns = f"boom:{boom_start['id']}|__error_handler__boom:{handled['id']}"
+    assert config["configurable"]["checkpoint_ns"] == handler_ns
+    assert config["metadata"]["langgraph_checkpoint_ns"] == handler_ns
     assert config["metadata"]["langgraph_node"] == "__error_handler__boom"
 
     history = [s async for s in graph.aget_state_history(CFG)]
@@ -154,3 +158,32 @@ async def test_a_handler_that_finished_is_not_run_again_when_the_step_resumes(
     calls.clear()
     assert await graph.ainvoke(None, CFG, durability="sync") == {"log": ["handled", "flaky ok", "recovered"]}
     assert calls == ["flaky"]
+
+
+async def test_a_handler_that_asks_is_resumed_without_running_the_node_again(saver: BaseCheckpointSaver) -> None:
+    # Observed from LangGraph 1.2: the handler calls interrupt("fix?"); the run pauses with
+    # values {'log': []}, get_state lists boom with its error (no interrupts on the task, none on
+    # the snapshot); Command(resume="ok") runs the handler again but not boom, and the handler
+    # then gets the stored error, the string "ValueError('bad')", as NodeError.error.
+    calls: list[Any] = []
+
+    def failing(state: S) -> dict[str, Any]:
+        calls.append("boom")
+        raise ValueError("bad")
+
+    def asking(state: S, error: NodeError) -> Command[Any]:
+        calls.append(("handler", error.node, error.error))
+        return Command(update={"log": [f"handled {interrupt('fix?')}"]}, goto="recover")
+
+    graph = (StateGraph(S).add_node("boom", failing, error_handler=asking).add_node("recover", recover)
+             .add_edge(START, "boom").compile(checkpointer=saver))
+    out = await graph.ainvoke({"log": []}, CFG)
+    assert out["log"] == [] and [i.value for i in out["__interrupt__"]] == ["fix?"]
+    state = await graph.aget_state(CFG)
+    assert state.next == ("boom",) and state.interrupts == ()
+    assert [(t.name, t.error, t.result, t.interrupts) for t in state.tasks] == [
+        ("boom", "ValueError('bad')", None, ())]
+    assert await graph.ainvoke(Command(resume="ok"), CFG) == {"log": ["handled ok", "recovered"]}
+    assert len(calls) == 3 and calls[0] == "boom"
+    assert calls[1][:2] == ("handler", "boom") and repr(calls[1][2]) == "ValueError('bad')"
+    assert calls[2] == ("handler", "boom", "ValueError('bad')")

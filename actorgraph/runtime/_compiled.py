@@ -364,7 +364,7 @@ class CompiledGraph:
         """
         parent: Run = ctx.run
         task = ctx.task
-        ns: tuple[str, ...] = (*parent.ns, f"{task.name}:{task.id}")
+        ns: tuple[str, ...] = parent.task_ns(task)
         if ctx.subgraph_calls:
             ns = (*ns, str(ctx.subgraph_calls))
         ctx.subgraph_calls += 1

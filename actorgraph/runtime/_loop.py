@@ -157,8 +157,8 @@ class Run:
         self.finished: list[Task] = []
         self.failed: Task | None = None  # the task whose failure ended the step
         # this step's failed tasks an error handler took over: (the task, now the handler's,
-        # the failed node's task id, its error's repr), see _task._handle_error
-        self.handled: list[tuple[Task, str, str]] = []
+        # the failed node's task id, its error's repr, its node), see _task._handle_error
+        self.handled: list[tuple[Task, str, str, str]] = []
         # a checkpointer=True subgraph run: what it shares with sibling runs of its namespace in
         # the parent's step (parallel Sends), see _load_shared; the parent's registry of those
         self.shared: SharedNamespace | None = None
@@ -308,7 +308,7 @@ class Run:
             self.state.updated = None  # writes without a task: consider every node next
         if value is None and saved is not None and persist is not None:
             if persist.requested_id is not None:  # (LangGraph forks even at the head)
-                persist.done_writes = {}  # a replay re-runs everything after the fork
+                persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after the fork
                 await persist.save("fork", start, (), ())
                 self.step = start + 1
         if (value is None or command is not None) and saved is not None:
@@ -399,13 +399,13 @@ class Run:
         todo = tasks
         if self.handled:
             self.handled = []
-        if persist is not None and persist.done_writes:
+        if persist is not None and (persist.done_writes or persist.failed):
             # resuming a step: tasks that finished before are not run again
             todo = []
             for task in tasks:
                 writes = persist.done_writes.pop(task.id, None)
                 if writes is None and task.node.error_handler is not None:
-                    writes = self._handled_before(task, persist.done_writes)
+                    writes = self._handled_before(task, persist.done_writes, persist.failed)
                 if writes is None:
                     todo.append(task)
                 else:
@@ -416,6 +416,7 @@ class Run:
             # what is left: results of functional-API task calls (actorgraph.func), found again
             # when the entrypoint calls them
             self.call_writes, persist.done_writes = persist.done_writes, {}
+            persist.failed = {}
         self.finished = []
         cached: list[tuple[Task, Any]] | None = None
         if program.cache is not None and todo:
@@ -503,10 +504,13 @@ class Run:
         persist.requested_id = shared.head
         return await persist.load() if shared.head is not None else None
 
-    def _handled_before(self, task: Task, done: dict[str, list[tuple[str, Any]]]) -> list[tuple[str, Any]] | None:
+    def _handled_before(self, task: Task, done: dict[str, list[tuple[str, Any]]],
+                        failed: dict[str, Any]) -> list[tuple[str, Any]] | None:
         """Resuming a step in which ``task`` failed and its error handler finished: the
-        handler's writes (``task`` becomes the handler's task), else None (it runs again)."""
-        from ._task import handler_task_id
+        handler's writes (``task`` becomes the handler's task). If the handler had started
+        but not finished (it called ``interrupt()``), None, and ``task`` runs only the handler
+        again (as LangGraph 1.2); else None (the node runs again)."""
+        from ._task import failed_before, handler_task_id
 
         handler = task.node.error_handler
         assert handler is not None
@@ -515,6 +519,8 @@ class Run:
         if writes is not None:
             task._id = hid
             task.name = handler.name
+        elif task.id in failed:
+            task.node = failed_before(task.node, failed[task.id])
         return writes
 
     async def _cached(self, cache: Any, todo: list[Task]) -> tuple[list[Task], list[Task], list[tuple[Task, Any]]]:
@@ -625,7 +631,7 @@ class Run:
                 if t in state.versions:
                     seen[t] = state.versions[t]
         if self.persist is not None:
-            self.persist.done_writes = {}
+            self.persist.done_writes, self.persist.failed = {}, {}
 
     def _managed(self) -> dict[str, Any] | None:
         """Values of managed keys (``RemainingSteps``, ``IsLastStep``) for this step."""
@@ -821,7 +827,7 @@ class Run:
         :meth:`checkpoint_map`), ``checkpoint_id`` None, the task id under ``TASK_ID_KEY``
         (see ``_compiled.nested``) — and its ``langgraph_*`` metadata."""
         config = dict(self.config)
-        task_ns = "|".join((*self.ns, f"{task.name}:{task.id}"))
+        task_ns = "|".join(self.task_ns(task))
         configurable = dict(config.get("configurable") or {})
         configurable.update(checkpoint_map=self.checkpoint_map(), checkpoint_id=None, checkpoint_ns=task_ns)
         configurable[TASK_ID_KEY] = task.id
@@ -836,6 +842,16 @@ class Run:
         )
         config["metadata"] = metadata
         return config
+
+    def task_ns(self, task: Task) -> tuple[str, ...]:
+        """The namespace of ``task``: ``node:task_id`` below this run's. An error handler's
+        task is below the failed node's task (``node:id|__error_handler__node:id``), as
+        LangGraph 1.2 nests it."""
+        if self.handled:
+            for t, failed_id, _, failed_node in self.handled:
+                if t is task:
+                    return (*self.ns, f"{failed_node}:{failed_id}", f"{task.name}:{task.id}")
+        return (*self.ns, f"{task.name}:{task.id}")
 
     def checkpoint_map(self) -> dict[str, str]:
         """The namespace of this run and of each run enclosing it (``""`` for the root) ->

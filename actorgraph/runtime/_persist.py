@@ -132,6 +132,7 @@ class Persistence:
         self.saved: CheckpointTuple | None = None
         self.own_id: str | None = None  # the newest checkpoint this run wrote
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
+        self.failed: dict[str, Any] = {}  # task id -> the error it failed with (resume)
         # writes of the Commands given to the loaded checkpoint (its NULL task's pending writes)
         self.null_writes: list[tuple[str, Any]] = []
         # pending writes of functional-API task calls (actorgraph.func) still to save when a
@@ -201,6 +202,8 @@ class Persistence:
         self.saved = saved
         self.checkpoint_id = self.saved_id = saved.checkpoint.id
         self.done_writes = finished_writes(saved.pending_writes)
+        self.failed = {task_id: value for task_id, channel, value in saved.pending_writes
+                       if channel == ERROR and value}
         self.null_writes = null_task_writes(saved.pending_writes)
         return saved
 
@@ -319,7 +322,7 @@ class Persistence:
     def _handled_errors(self, tasks: Iterable[Task]) -> list[TaskWrites]:
         """The errors of the failed tasks among ``tasks`` that an error handler took over, as
         writes of the failed node's task (the handler's writes are the task's own)."""
-        handled = {id(t): (failed_id, error) for t, failed_id, error in self.run.handled}
+        handled = {id(t): (failed_id, error) for t, failed_id, error, _ in self.run.handled}
         return [TaskWrites(handled[id(t)][0], [(ERROR, handled[id(t)][1])], task_path_str(t.path))
                 for t in tasks if id(t) in handled]
 
@@ -357,7 +360,7 @@ class Persistence:
         if self.checkpoint_id is None:
             return
         config = self.config_for(self.checkpoint_id)
-        await self._put_handled_errors(config, finished)
+        await self._put_handled_errors(config, [*finished, *(t for t, _, _ in interrupted)])
         for task in finished:
             await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
         for task, interrupts, answers in interrupted:
