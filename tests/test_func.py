@@ -126,7 +126,10 @@ async def test_async_workflow_streams_tasks_and_debug_shapes() -> None:
     ]
 
 
-def test_task_ids_are_deterministic_per_call_order() -> None:
+def test_task_ids_are_distinct_per_call_and_per_run() -> None:
+    # Observed from LangGraph 1.2: without a checkpointer, every call of a run has its own id
+    # and a second run gets other ids (they derive from checkpoint ids each run makes afresh;
+    # with a checkpointer, a resume from one checkpoint finds the same ids again).
     seen: list[str] = []
 
     @task
@@ -146,7 +149,7 @@ def test_task_ids_are_deterministic_per_call_order() -> None:
     first = list(seen)
     seen.clear()
     wf.invoke(1)
-    assert len(set(first)) == 3 and sorted(seen) == sorted(first)
+    assert len(set(first)) == 3 and len(set(seen)) == 3 and not set(seen) & set(first)
 
 
 # -- human in the loop --------------------------------------------------------------------

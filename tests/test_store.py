@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +20,8 @@ from actorgraph.persistence import (
     InvalidNamespaceError,
     Item,
     SearchItem,
+    PersistenceError,
+    SqliteSaver,
     SqliteStore,
 )
 
@@ -401,6 +405,120 @@ async def test_sqlite_closed_store_refuses(tmp_path: Path) -> None:
     async with s:
         with pytest.raises(RuntimeError, match="already open"):
             await s.__aenter__()
+
+
+# -- schema version and migration -----------------------------------------------------------
+
+_V0_INDEX = {"dims": 2, "embed": lambda texts: [[float(t.count("cat")), float(t.count("dog"))] for t in texts],
+             "fields": ["text"]}
+
+
+def _schema_rows(path: Path) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT component, version FROM schema_version ORDER BY component").fetchall()
+    finally:
+        conn.close()
+
+
+def _tables(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    finally:
+        conn.close()
+
+
+async def test_sqlite_store_opens_a_file_written_before_versioning(tmp_path: Path) -> None:
+    # tests/data/store_v0.db was written by the code before the store had a schema version (see
+    # tests/data/make_store_v0.py); the values below are what that script put.
+    path = tmp_path / "store_v0.db"
+    shutil.copy(Path(__file__).with_name("data") / "store_v0.db", path)
+    assert _tables(path) == ["store_items"]
+    async with SqliteStore.from_conn_string(str(path), index=_V0_INDEX) as s:
+        prefs = await s.aget(("users", "u1"), "prefs")
+        assert prefs is not None and prefs.value == {"text": "cat person", "n": 5}
+        assert prefs.created_at.isoformat() == "2026-12-04T18:22:35.580567+00:00"
+        assert prefs.updated_at.isoformat() == "2026-12-04T18:22:35.618358+00:00"
+        assert [(i.namespace, i.key, i.value["n"]) for i in await s.asearch((), limit=10)] == [
+            (("users", "u1"), "prefs", 5), (("users", "u2"), "prefs", 2),
+            (("users", "u1"), "notes", 3), (("docs",), "readme", 4),
+        ]
+        hits = await s.asearch(("users",), query="dog")  # the stored vectors are used
+        assert [(h.namespace, h.key) for h in hits][:2] == [(("users", "u2"), "prefs"), (("users", "u1"), "notes")]
+        assert await s.alist_namespaces() == [("docs",), ("users", "u1"), ("users", "u2")]
+        await s.aput(("docs",), "new", {"text": "a dog", "n": 6})
+        await s.adelete(("users", "u2"), "prefs")
+    assert _schema_rows(path) == [("store", 1)]
+    async with SqliteStore.from_conn_string(str(path), index=_V0_INDEX) as s:
+        assert [(i.key, i.value["n"]) for i in await s.asearch((), limit=10)] == [
+            ("prefs", 5), ("notes", 3), ("readme", 4), ("new", 6),
+        ]
+    assert _schema_rows(path) == [("store", 1)]
+
+
+async def test_sqlite_store_new_file_is_versioned_and_reopening_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    async with SqliteStore.from_conn_string(str(path)) as s:
+        await s.aput(("a",), "k", {"v": 1})
+    assert _schema_rows(path) == [("store", 1)]
+    assert _tables(path) == ["schema_version", "store_items"]
+    for _ in range(2):
+        async with SqliteStore.from_conn_string(str(path)) as s:
+            item = await s.aget(("a",), "k")
+            assert item is not None and item.value == {"v": 1}
+        assert _schema_rows(path) == [("store", 1)]
+        assert _tables(path) == ["schema_version", "store_items"]
+
+
+async def test_sqlite_store_shares_a_file_with_the_saver(tmp_path: Path) -> None:
+    path = str(tmp_path / "both.db")
+    async with SqliteStore.from_conn_string(path) as s:
+        await s.aput(("a",), "k", {"v": 1})
+    async with SqliteSaver.from_conn_string(path) as saver:
+        g = StateGraph(State)
+        g.add_node("n", lambda st: {"seen": st.get("seen", 0) + 1})
+        g.add_edge(START, "n")
+        app = g.compile(checkpointer=saver)
+        cfg = {"configurable": {"thread_id": "t"}}
+        assert (await app.ainvoke({"seen": 1}, cfg))["seen"] == 2
+    async with SqliteStore.from_conn_string(path) as s:
+        item = await s.aget(("a",), "k")
+        assert item is not None and item.value == {"v": 1}
+    assert [row[0] for row in _schema_rows(Path(path))] == ["checkpoints", "store"]
+    assert ("store", 1) in _schema_rows(Path(path))
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("INSERT INTO schema_version VALUES ('store', 99)", "newer actorgraph .*version 99"),
+    ("INSERT INTO schema_version VALUES ('store', 'one')", "corrupted store schema_version entry 'one'"),
+    ("INSERT INTO schema_version VALUES ('store', 0)", "corrupted store schema_version entry 0"),
+])
+async def test_sqlite_store_refuses_a_bad_version(tmp_path: Path, damage: str, message: str) -> None:
+    path = tmp_path / "bad.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+    conn.execute(damage)
+    conn.commit()
+    conn.close()
+    with pytest.raises(PersistenceError, match=message) as info:
+        async with SqliteStore.from_conn_string(str(path)):
+            pass
+    assert str(path) in str(info.value)
+    assert _tables(path) == ["schema_version"]  # nothing created
+
+
+async def test_sqlite_store_refuses_a_foreign_items_table(tmp_path: Path) -> None:
+    path = tmp_path / "foreign.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE store_items (id INTEGER PRIMARY KEY, payload TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(PersistenceError, match="store_items.*columns") as info:
+        async with SqliteStore.from_conn_string(str(path)):
+            pass
+    assert str(path) in str(info.value)
+    assert _tables(path) == ["store_items"]  # the transaction was rolled back
 
 
 # -- graphs -----------------------------------------------------------------------------------

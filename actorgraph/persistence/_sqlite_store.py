@@ -8,6 +8,15 @@ Several processes may open one file, a new one too: opening waits for another co
 (see :func:`~._schema.retry_locked`) and creates the table in a ``BEGIN IMMEDIATE`` transaction,
 so one opener creates it and the others find it; a lock held past ``busy_timeout`` raises
 :class:`DatabaseLockedError` naming the file.
+
+Schema: the ``schema_version`` table the checkpoint saver uses (one row per component, so a
+store and a saver can share one file), row ``component = 'store'``; version 1 is table
+``store_items``. Opening brings the file up to :data:`LATEST` with the statements of
+:data:`MIGRATIONS`, from the stored version, in the ``BEGIN IMMEDIATE`` transaction that reads
+it, so opening is idempotent and safe from several processes at once. A file written before
+stores were versioned (``store_items`` but no ``'store'`` row) is checked column by column and
+stamped version 1; a file from a newer actorgraph, a foreign ``store_items`` table or a corrupted
+version row raises :class:`PersistenceError` naming the file.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import anyio.to_thread
 import msgspec
@@ -26,7 +35,7 @@ from ._errors import DatabaseLockedError, PersistenceError
 from ._schema import BUSY_TIMEOUT, is_locked, retry_locked
 from ._store import BaseStore, Item, Namespace, Record, Vector, now
 
-__all__ = ["SqliteStore"]
+__all__ = ["LATEST", "MIGRATIONS", "SqliteStore"]
 
 T = TypeVar("T")
 
@@ -44,6 +53,19 @@ CREATE TABLE IF NOT EXISTS {_TABLE} (
 )
 """
 
+COMPONENT: Final = "store"
+"""The store's row in ``schema_version``."""
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (_SCHEMA,),  # 0 -> 1: the items table (IF NOT EXISTS: a pre-versioning file already has it)
+)
+"""``MIGRATIONS[v]``: the statements that bring a store schema from version ``v`` to ``v + 1``."""
+
+LATEST: Final = len(MIGRATIONS)
+"""The store schema version this code writes."""
+
+_COLUMNS: Final = frozenset({"seq", "prefix", "key", "value", "vectors", "created_at", "updated_at"})
+
 _decode_value = msgspec.json.Decoder(dict[str, Any])
 _decode_vectors = msgspec.json.Decoder(list[list[float]])
 
@@ -56,19 +78,61 @@ def _ns_tuple(text: str) -> Namespace:
     return tuple(text.split("."))
 
 
-def _setup(conn: sqlite3.Connection, busy_timeout: float) -> None:
-    """WAL mode and the table; raises SQLite's lock errors for :func:`retry_locked` to retry."""
+def _setup(conn: sqlite3.Connection, busy_timeout: float, where: str) -> None:
+    """WAL mode and the schema at :data:`LATEST`; raises SQLite's lock errors for
+    :func:`retry_locked` to retry (leaving no transaction open)."""
     conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")  # before the mode switch
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute(_SCHEMA)
+        current = _stored_version(conn, where)
+        if current > LATEST:
+            raise PersistenceError(
+                f"{where} was written by a newer actorgraph (store schema version {current}; "
+                f"this version reads up to {LATEST}): upgrade actorgraph"
+            )
+        for version in range(current, LATEST):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+        if current < LATEST:
+            conn.execute(
+                "INSERT OR REPLACE INTO schema_version (component, version) VALUES (?, ?)", (COMPONENT, LATEST)
+            )
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _stored_version(conn: sqlite3.Connection, where: str) -> int:
+    """The store schema version of the file (0: none yet), creating ``schema_version`` if absent."""
+    tables = {name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )}
+    if "schema_version" not in tables:
+        conn.execute("CREATE TABLE schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+    else:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(schema_version)")}
+        if not {"component", "version"} <= columns:
+            raise PersistenceError(
+                f"{where} is not an actorgraph database: its schema_version table has columns {sorted(columns)}"
+            )
+        row = conn.execute("SELECT version FROM schema_version WHERE component = ?", (COMPONENT,)).fetchone()
+        if row is not None:
+            version = row[0]
+            if not isinstance(version, int) or version < 1:
+                raise PersistenceError(f"{where}: corrupted store schema_version entry {version!r}")
+            return version
+    if _TABLE in tables:  # written before stores were versioned: it must be ours
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({_TABLE})")}
+        if columns != _COLUMNS:
+            raise PersistenceError(
+                f"{where}: table {_TABLE!r} has columns {sorted(columns)}, not an actorgraph store's "
+                f"{sorted(_COLUMNS)}"
+            )
+    return 0
 
 
 def _item(row: tuple[Any, ...]) -> Item:
@@ -124,7 +188,7 @@ class SqliteStore(BaseStore):
                 conn = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False,
                                        isolation_level=None)
                 try:
-                    retry_locked(functools.partial(_setup, conn, self.busy_timeout), self._where,
+                    retry_locked(functools.partial(_setup, conn, self.busy_timeout, self._where), self._where,
                                  self.busy_timeout)
                 except BaseException:
                     conn.close()

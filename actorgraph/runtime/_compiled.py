@@ -20,7 +20,7 @@ from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
 from . import _snapshot
 from ..types import StateSnapshot, StateUpdate
-from ._loop import SYNC_API, TASK_ID_KEY, Run
+from ._loop import SYNC_API, TASK_ID_KEY, Run, Tee
 from ._live import CAPACITY, RunStream
 from ._stream import STREAM_MODES, StreamHub, Subscriber
 
@@ -175,6 +175,11 @@ class CompiledGraph:
             hub = StreamHub()
             sub = Subscriber(watched, capacity=CAPACITY)
             hub.subscribe(sub)
+            parent = current_task.get()
+            # inside a node, on its run's event loop: that node's subgraph (a sync node's
+            # stream(), on a loop of its own, makes a run of its own, not nested)
+            if parent is not None and nested(config) and threading.get_ident() == parent.run.root.loop_thread:
+                return self._child_run(input, config, parent, (hub, watched, subgraphs)), sub, input
             before, after = self._breakpoints(interrupt_before, interrupt_after)
             run = Run(self, dict(config or {}), hub=hub, modes=watched, context=context,
                       store=self.store, subgraphs=subgraphs, durability=durability,
@@ -359,7 +364,8 @@ class CompiledGraph:
 
     # -- subgraph --------------------------------------------------------------------------
 
-    def _child_run(self, value: Any, config: dict[str, Any] | None, ctx: TaskContext) -> Run:
+    def _child_run(self, value: Any, config: dict[str, Any] | None, ctx: TaskContext,
+                   stream: tuple[StreamHub, frozenset[str], bool] | None = None) -> Run:
         """A run of this graph nested in the task ``ctx`` of another run (a subgraph call).
 
         Its namespace is the task's (``node:task_id`` below the parent's; a second call in
@@ -367,21 +373,37 @@ class CompiledGraph:
         has no task ids (``node``, ``outer|node``, ``node|1``): the subgraph keeps one state
         per thread, which the next parent run continues with new input. With
         ``checkpointer=False`` it is never checkpointed. (Its own saver is not used inside a
-        parent, as in LangGraph.)
+        parent, as in LangGraph.) ``stream``: the hub, modes and ``subgraphs`` of an
+        ``astream()`` made inside the node, whose consumer gets the run's events too (see
+        :class:`~._loop.Tee`).
         """
         parent: Run = ctx.run
         task = ctx.task
-        ns: tuple[str, ...] = (*parent.ns, f"{task.name}:{task.id}")
+        ns: tuple[str, ...] = parent.task_ns(task)
         if ctx.subgraph_calls:
             ns = (*ns, str(ctx.subgraph_calls))
         ctx.subgraph_calls += 1
         if self.checkpointer is True:
             ns = tuple(part.split(":", 1)[0] for part in ns)
         modes = parent.modes if parent.subgraphs else frozenset()
-        return Run(self, dict(config) if config is not None else parent.config, hub=parent.hub,
-                   modes=modes, ns=ns, context=parent.context, store=parent.store,
-                   subgraphs=parent.subgraphs, parent=parent,
-                   interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after)
+        hub, subgraphs = parent.hub, parent.subgraphs
+        if stream is not None:
+            own_hub, own_modes, own_subgraphs = stream
+            root_modes = modes if parent.to_root else frozenset()
+            hub, modes, subgraphs = own_hub, modes | own_modes, subgraphs or own_subgraphs
+        run = Run(self, dict(config) if config is not None else parent.config, hub=hub,
+                  modes=modes, ns=ns, context=parent.context, store=parent.store,
+                  subgraphs=subgraphs, parent=parent,
+                  interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after)
+        if stream is not None:
+            run.tee = Tee(run, own_modes, own_subgraphs, root_modes)
+            run.to_root = bool(root_modes)
+        elif parent.tee is not None:
+            if parent.tee.subgraphs:  # below a stream that takes subgraphs: to it alone
+                run.tee, run.to_root = parent.tee, False
+        elif not parent.to_root:
+            run.to_root = False
+        return run
 
     async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:
         """Run as a node of ``parent``: input is the parent's state, output the full final state.

@@ -199,7 +199,7 @@ class TaskContext:
         run_id = run.config.get("run_id")
         return ExecutionInfo(
             checkpoint_id=run.checkpoint_map()[run.ns_str] or "",
-            checkpoint_ns="|".join((*run.ns, f"{task.name}:{task.id}")), task_id=task.id,
+            checkpoint_ns="|".join(run.task_ns(task)), task_id=task.id,
             thread_id=None if thread is None else str(thread), run_id=None if run_id is None else str(run_id),
             node_attempt=self.attempt, node_first_attempt_time=self.first_attempt)
 

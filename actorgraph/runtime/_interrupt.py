@@ -42,7 +42,7 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     if index < len(ctx.answers):
         return ctx.answers[index]
     task = ctx.task
-    iid = interrupt_id("|".join((*run.ns, f"{task.name}:{task.id}")), index)
+    iid = interrupt_id("|".join(run.task_ns(task)), index)
     root = run.root
     if iid in root.resume_by_id:  # answered by this resume (perhaps from the parent graph)
         ctx.answers.append(root.resume_by_id.pop(iid))

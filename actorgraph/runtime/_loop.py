@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 import uuid
@@ -45,7 +46,7 @@ from ._algo import RunState, Task, apply_writes, plan
 from ._cache import lookup as cache_lookup, store as cache_store
 from ._context import RunControl
 from ._interrupt import is_id_map, resume_answers
-from ._persist import Persistence, null_batch
+from ._persist import Persistence, SharedNamespace, null_batch
 from ._stream import Publish, StreamEvent, StreamHub
 from ._task import Barrier, Execute, NodeActor, run_task
 from .. import _langchain_trace as _trace
@@ -53,6 +54,7 @@ from .._langchain_trace import Tracing
 
 if TYPE_CHECKING:
     from ._compiled import CompiledGraph
+    from ..persistence import CheckpointTuple
 
 log = get_logger("runtime")
 
@@ -111,6 +113,13 @@ class Run:
         self._modes = modes if hub is not None else frozenset()
         self.ns = ns
         self.ns_str = "|".join(ns)
+        # Task ids hash the checkpoint their step starts from (with a checkpointer); a root run
+        # without one adds a random prefix of its own: as in LangGraph, where task ids derive
+        # from checkpoint ids every run makes afresh, no two runs share task ids (nor the
+        # interrupt ids and ``checkpoint_ns`` built on them). A subgraph run's namespace names
+        # its parent's task, so it differs already (and stays the same when a checkpointed
+        # parent resumes it: its interrupt ids must). Ids are still hashed only when asked for.
+        self.ids_ns = self.ns_str if parent is not None else f"{os.urandom(8).hex()}|{self.ns_str}"
         self.context = context
         self.store = store
         self.subgraphs = subgraphs
@@ -147,6 +156,18 @@ class Run:
         self.loop_thread = threading.get_ident()
         self.finished: list[Task] = []
         self.failed: Task | None = None  # the task whose failure ended the step
+        # this step's failed tasks an error handler took over: (the task, now the handler's,
+        # the failed node's task id, its error's repr, its node), see _task._handle_error
+        self.handled: list[tuple[Task, str, str, str]] = []
+        # a checkpointer=True subgraph run: what it shares with sibling runs of its namespace in
+        # the parent's step (parallel Sends), see _load_shared; the parent's registry of those
+        self.shared: SharedNamespace | None = None
+        # a graph's astream() consumed inside a node of this run's tree (see Tee); to_root:
+        # this run's events also reach the root run's hub (a run under such a stream does so
+        # only when the root streams subgraphs)
+        self.tee: Tee | None = None
+        self.to_root = True
+        self.shared_ns: tuple[int, dict[str, SharedNamespace]] | None = None
         self.interrupt_before = frozenset(interrupt_before)
         self.interrupt_after = frozenset(interrupt_after)
         self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
@@ -230,7 +251,7 @@ class Run:
         name = f"run:{self.program.name}" + (f"[{self.ns_str}]" if self.ns else "")
         async with Supervisor(name=name, tasks=False) as sup:  # every actor of a run is inline
             self.sup = self.state.sup = sup
-            if self.hub is not None and self.parent is None:
+            if self.hub is not None and (self.parent is None or (self.tee is not None and self.tee.owner is self)):
                 self.hub_ref = sup.spawn_inline(self.hub, name="hub")
             try:
                 yield sup
@@ -259,12 +280,15 @@ class Run:
         saved = None
         start = -1
         if persist is not None:
-            persist.claim()
-            try:
-                saved = await persist.load()
-            except BaseException:
-                persist.release()
-                raise
+            if self.parent is not None and self.graph.checkpointer is True:
+                saved = await self._load_shared(persist)
+            else:
+                persist.claim()
+                try:
+                    saved = await persist.load()
+                except BaseException:
+                    persist.release()
+                    raise
             if saved is not None:
                 start = int(saved.metadata.get("step", -1)) + 1
                 if self.parent is not None and self.parent.resuming:
@@ -284,7 +308,7 @@ class Run:
             self.state.updated = None  # writes without a task: consider every node next
         if value is None and saved is not None and persist is not None:
             if persist.requested_id is not None:  # (LangGraph forks even at the head)
-                persist.done_writes = {}  # a replay re-runs everything after the fork
+                persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after the fork
                 await persist.save("fork", start, (), ())
                 self.step = start + 1
         if (value is None or command is not None) and saved is not None:
@@ -303,7 +327,11 @@ class Run:
         else:
             if saved is not None:
                 self._discard_pending()
-            self._input(value)
+            if self.shared is None:
+                self._input(value)
+            else:
+                with self.shared.versions(self.state):
+                    self._input(value)
             if persist is not None:
                 await persist.save("input", start, (), self.state.updated or ())
             self.step = start + 1
@@ -346,7 +374,7 @@ class Run:
             await self._late_tracing()
         persist = self.persist
         # task ids derive from the checkpoint the step starts from (see Persistence.defer)
-        key = self.ns_str if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
+        key = self.ids_ns if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
         tasks = plan(program, state, self.step, key, self._managed() if program.managed else None)
         if persist is not None and persist.announce:
             self._emit_checkpoints(persist, tasks)
@@ -369,11 +397,15 @@ class Run:
         if self.hub is not None:  # (without a hub nobody streams)
             self._emit_task_starts(tasks)
         todo = tasks
-        if persist is not None and persist.done_writes:
+        if self.handled:
+            self.handled = []
+        if persist is not None and (persist.done_writes or persist.failed):
             # resuming a step: tasks that finished before are not run again
             todo = []
             for task in tasks:
                 writes = persist.done_writes.pop(task.id, None)
+                if writes is None and task.node.error_handler is not None:
+                    writes = self._handled_before(task, persist.done_writes, persist.failed)
                 if writes is None:
                     todo.append(task)
                 else:
@@ -384,6 +416,7 @@ class Run:
             # what is left: results of functional-API task calls (actorgraph.func), found again
             # when the entrypoint calls them
             self.call_writes, persist.done_writes = persist.done_writes, {}
+            persist.failed = {}
         self.finished = []
         cached: list[tuple[Task, Any]] | None = None
         if program.cache is not None and todo:
@@ -420,7 +453,11 @@ class Run:
             await cache_store(program.cache, cached, self.finished)
         if self.step_interrupts:
             return await self._pause(tasks)
-        updated = apply_writes(program, state, tasks)
+        if self.shared is None:
+            updated = apply_writes(program, state, tasks)
+        else:
+            with self.shared.versions(state):
+                updated = apply_writes(program, state, tasks)
         if persist is not None:
             if persist.durability == "exit":
                 persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
@@ -434,6 +471,57 @@ class Run:
         if self.interrupt_after and self._breakpoint(self.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
         return True
+
+    async def _load_shared(self, persist: Persistence) -> CheckpointTuple | None:
+        """Load a ``checkpointer=True`` subgraph's namespace, as LangGraph does when several
+        tasks of one parent step (parallel ``Send``s) run the subgraph: each run starts from
+        the checkpoint the namespace's head was when the first of them loaded it (none: from
+        nothing) and writes its own chain from there (forks of one namespace); the next parent
+        run continues the newest. Channel versions stay distinct across the forks (their
+        values are stored by version): the runs hand them out from one counter."""
+        parent = self.parent
+        assert parent is not None
+        registry = parent.shared_ns
+        if registry is None or registry[0] != parent.step:
+            registry = parent.shared_ns = (parent.step, {})
+        shared = registry[1].get(self.ns_str)
+        if shared is None:
+            shared = self.shared = registry[1][self.ns_str] = SharedNamespace(persist)
+            persist.claim()
+            try:
+                saved = await persist.load()
+                shared.head = None if saved is None else saved.checkpoint.id
+                with shared.versions(self.state):
+                    pass
+            except BaseException:
+                persist.release()
+                raise
+            finally:
+                shared.loaded.set()
+            return saved
+        self.shared = shared
+        await shared.join(persist)
+        persist.requested_id = shared.head
+        return await persist.load() if shared.head is not None else None
+
+    def _handled_before(self, task: Task, done: dict[str, list[tuple[str, Any]]],
+                        failed: dict[str, Any]) -> list[tuple[str, Any]] | None:
+        """Resuming a step in which ``task`` failed and its error handler finished: the
+        handler's writes (``task`` becomes the handler's task). If the handler had started
+        but not finished (it called ``interrupt()``), None, and ``task`` runs only the handler
+        again (as LangGraph 1.2); else None (the node runs again)."""
+        from ._task import failed_before, handler_task_id
+
+        handler = task.node.error_handler
+        assert handler is not None
+        hid = handler_task_id(task, handler.name, self.step)
+        writes = done.pop(hid, None)
+        if writes is not None:
+            task._id = hid
+            task.name = handler.name
+        elif task.id in failed:
+            task.node = failed_before(task.node, failed[task.id])
+        return writes
 
     async def _cached(self, cache: Any, todo: list[Task]) -> tuple[list[Task], list[Task], list[tuple[Task, Any]]]:
         """Tasks of cached nodes whose writes the cache has do not run: their updates stream
@@ -543,7 +631,7 @@ class Run:
                 if t in state.versions:
                     seen[t] = state.versions[t]
         if self.persist is not None:
-            self.persist.done_writes = {}
+            self.persist.done_writes, self.persist.failed = {}, {}
 
     def _managed(self) -> dict[str, Any] | None:
         """Values of managed keys (``RemainingSteps``, ``IsLastStep``) for this step."""
@@ -679,12 +767,18 @@ class Run:
 
     def _emit(self, mode: str, chunk: Any) -> None:
         """Send an event to the root run's hub actor now (from a worker thread, through the
-        event loop's thread: subscribers are woken only there)."""
+        event loop's thread: subscribers are woken only there); and to the consumer of a
+        stream opened inside a node above, if any (:class:`Tee`)."""
         self.emit_at(self.ns, mode, chunk)
 
     def emit_at(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
         """:meth:`_emit` under namespace ``ns`` (the ``messages`` mode's handler knows it from
         the metadata of the model call)."""
+        tee = self.tee
+        if tee is not None:
+            tee.emit(self, ns, mode, chunk)
+            if not self.to_root or mode not in tee.root_modes:
+                return
         root = self.root
         ref = root.hub_ref
         if ref is None:
@@ -701,7 +795,7 @@ class Run:
     async def _flush(self) -> None:
         """At the barrier: wait for slow subscribers that block (backpressure)."""
         hub = self.hub
-        if hub is None or self.parent is not None:
+        if hub is None or (self.parent is not None and (self.tee is None or self.tee.owner is not self)):
             return
         await hub.backpressure()
 
@@ -733,7 +827,7 @@ class Run:
         :meth:`checkpoint_map`), ``checkpoint_id`` None, the task id under ``TASK_ID_KEY``
         (see ``_compiled.nested``) — and its ``langgraph_*`` metadata."""
         config = dict(self.config)
-        task_ns = "|".join((*self.ns, f"{task.name}:{task.id}"))
+        task_ns = "|".join(self.task_ns(task))
         configurable = dict(config.get("configurable") or {})
         configurable.update(checkpoint_map=self.checkpoint_map(), checkpoint_id=None, checkpoint_ns=task_ns)
         configurable[TASK_ID_KEY] = task.id
@@ -748,6 +842,16 @@ class Run:
         )
         config["metadata"] = metadata
         return config
+
+    def task_ns(self, task: Task) -> tuple[str, ...]:
+        """The namespace of ``task``: ``node:task_id`` below this run's. An error handler's
+        task is below the failed node's task (``node:id|__error_handler__node:id``), as
+        LangGraph 1.2 nests it."""
+        if self.handled:
+            for t, failed_id, _, failed_node in self.handled:
+                if t is task:
+                    return (*self.ns, f"{failed_node}:{failed_id}", f"{task.name}:{task.id}")
+        return (*self.ns, f"{task.name}:{task.id}")
 
     def checkpoint_map(self) -> dict[str, str]:
         """The namespace of this run and of each run enclosing it (``""`` for the root) ->
@@ -765,6 +869,33 @@ class Run:
     def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
         allowed = self.program.input_keys
         return [(k, v) for k, v in update_pairs(value, node=START) or () if k in allowed]
+
+
+class Tee:
+    """A graph's ``astream()`` consumed inside a running node: the run it makes (``owner``) is
+    that node's subgraph (its namespace, its checkpoints, its events in the parent's stream
+    with ``subgraphs=True``), and it also streams to its own consumer, through its own hub.
+    As in LangGraph 1.2, namespaces are the full ones, and the events of runs below the owner
+    go to that consumer if it streams subgraphs (``subgraphs``; then to it alone), else on up
+    as any subgraph's."""
+
+    __slots__ = ("owner", "modes", "subgraphs", "root_modes")
+
+    def __init__(self, owner: Run, modes: frozenset[str], subgraphs: bool, root_modes: frozenset[str]) -> None:
+        self.owner = owner
+        self.modes = modes
+        self.subgraphs = subgraphs
+        self.root_modes = root_modes  # the modes the root run's stream takes from the owner
+
+    def emit(self, run: Run, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+        ref = self.owner.hub_ref
+        if ref is None or mode not in self.modes:
+            return
+        event = Publish((StreamEvent(ns, mode, chunk),))
+        if threading.get_ident() == self.owner.loop_thread:
+            ref.call(event)
+        else:
+            anyio.from_thread.run_sync(ref.call, event)
 
 
 def _max_concurrency(config: dict[str, Any]) -> int | None:

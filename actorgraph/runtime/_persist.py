@@ -20,13 +20,16 @@ the number of nodes in the graph.
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
+import anyio.to_thread
 
 from ..channels import MISSING, AnyValue, BaseChannel, EphemeralValue, LastValue, LastValueAfterFinish, UntrackedValue
 from ..errors import ThreadBusyError
@@ -57,6 +60,44 @@ _active: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyD
 def task_path_str(path: tuple[Any, ...]) -> str:
     """LangGraph's sortable rendering of a task path (ints zero-padded)."""
     return "~" + ", ".join(f"{p:010}" if isinstance(p, int) else str(p) for p in path)
+
+
+class SharedNamespace:
+    """The runs of one ``checkpointer=True`` subgraph namespace in one parent step (parallel
+    ``Send``s to the node that runs it): the checkpoint the first found (``head``, set when
+    ``loaded``), and the newest channel version any of them handed out. The runs may be on
+    different threads (a sync node's ``invoke`` runs on an event loop of its own), hence
+    thread primitives: a run hands versions out while it holds the lock (:meth:`versions`)."""
+
+    __slots__ = ("first", "head", "loaded", "max_version", "lock")
+
+    def __init__(self, first: Persistence) -> None:
+        self.first = first
+        self.head: str | None = None
+        self.loaded = threading.Event()
+        self.max_version = 0
+        self.lock = threading.Lock()
+
+    async def join(self, persist: Persistence) -> None:
+        """A second run joins once the first has loaded: every run of the namespace now writes
+        a fork of its chain, so none of them may expect to continue its newest checkpoint."""
+        if not self.loaded.is_set():
+            await anyio.to_thread.run_sync(self.loaded.wait)
+        self.first.forked = True
+        persist.forked = True
+
+    @contextmanager
+    def versions(self, state: RunState) -> Iterator[None]:
+        """Around code that hands out versions (synchronous): above every one the other runs
+        handed out, and theirs will be above these."""
+        with self.lock:
+            if self.max_version > state.max_version:
+                state.max_version = self.max_version
+            try:
+                yield
+            finally:
+                if state.max_version > self.max_version:
+                    self.max_version = state.max_version
 
 
 class Persistence:
@@ -91,6 +132,7 @@ class Persistence:
         self.saved: CheckpointTuple | None = None
         self.own_id: str | None = None  # the newest checkpoint this run wrote
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
+        self.failed: dict[str, Any] = {}  # task id -> the error it failed with (resume)
         # writes of the Commands given to the loaded checkpoint (its NULL task's pending writes)
         self.null_writes: list[tuple[str, Any]] = []
         # pending writes of functional-API task calls (actorgraph.func) still to save when a
@@ -103,6 +145,7 @@ class Persistence:
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         self.oldest = 0.0  # when the oldest of them was submitted (about)
         self._claimed = False
+        self.forked = False  # a fork of its namespace's chain: see SharedNamespace
         # (parent id, id, metadata) of checkpoints made since the run last looked, when it
         # streams "checkpoints" or "debug" (else None)
         self.announce: list[tuple[str | None, str, dict[str, Any]]] | None = None
@@ -159,6 +202,8 @@ class Persistence:
         self.saved = saved
         self.checkpoint_id = self.saved_id = saved.checkpoint.id
         self.done_writes = finished_writes(saved.pending_writes)
+        self.failed = {task_id: value for task_id, channel, value in saved.pending_writes
+                       if channel == ERROR and value}
         self.null_writes = null_task_writes(saved.pending_writes)
         return saved
 
@@ -226,11 +271,14 @@ class Persistence:
         metadata = self.metadata(source, step)
         new_versions = {k: versions[k] for k in changed}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
+        if self.run.handled:
+            writes[:0] = self._handled_errors(tasks)
         config = self.config_for(self.saved_id)
         # A run continues the newest checkpoint it loaded, or its own: the saver refuses the
         # write if another writer (another process) continued it first. A deliberate fork
         # (replay from, or update of, a named older checkpoint; a copy) is not checked.
-        expect_head = source != "fork" and (self.requested_id is None or self.saved_id == self.own_id)
+        expect_head = source != "fork" and not self.forked and (self.requested_id is None
+                                                               or self.saved_id == self.own_id)
         if self.durability == "async":
             # queued to the saver's writer, which commits in order (batching several steps into
             # one transaction when it falls behind) while the run goes on
@@ -271,10 +319,23 @@ class Persistence:
             await self._write(source, step, (), sorted(updated), new_id, announced=True)
             await self.settle()
 
+    def _handled_errors(self, tasks: Iterable[Task]) -> list[TaskWrites]:
+        """The errors of the failed tasks among ``tasks`` that an error handler took over, as
+        writes of the failed node's task (the handler's writes are the task's own)."""
+        handled = {id(t): (failed_id, error) for t, failed_id, error, _ in self.run.handled}
+        return [TaskWrites(handled[id(t)][0], [(ERROR, handled[id(t)][1])], task_path_str(t.path))
+                for t in tasks if id(t) in handled]
+
+    async def _put_handled_errors(self, config: dict[str, Any], tasks: Iterable[Task]) -> None:
+        if self.run.handled:
+            for tw in self._handled_errors(tasks):
+                await self.saver.aput_writes(config, tw.writes, tw.task_id, tw.task_path)
+
     async def save_task(self, task: Task) -> None:
         """``sync`` durability, a step of several tasks: ``task`` just finished; its writes
         become pending writes of the step's checkpoint now, so a crash before the step commits
         does not run it again. (The step's commit stores them once more: a no-op.)"""
+        await self._put_handled_errors(self.config_for(self.checkpoint_id), (task,))
         await self.saver.aput_writes(self.config_for(self.checkpoint_id), task.writes or [(NO_WRITES, None)],
                                      task.id, task_path_str(task.path))
 
@@ -299,6 +360,7 @@ class Persistence:
         if self.checkpoint_id is None:
             return
         config = self.config_for(self.checkpoint_id)
+        await self._put_handled_errors(config, [*finished, *(t for t, _, _ in interrupted)])
         for task in finished:
             await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
         for task, interrupts, answers in interrupted:
@@ -321,6 +383,7 @@ class Persistence:
             config = self.config_for(self.checkpoint_id)
             if self.checkpoint_id is None:
                 return
+            await self._put_handled_errors(config, [*finished, *(t for t, _ in failed)])
             for task in finished:
                 await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
             for task, exc in failed:

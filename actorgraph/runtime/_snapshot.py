@@ -13,7 +13,7 @@ from ..persistence._records import ERROR, INTERRUPT
 from ..types import PregelTask, StateSnapshot, StateUpdate
 from ._algo import Task, apply_writes, plan
 from ._loop import ROOT_CHECKPOINTER_TRUE, Run
-from ._persist import Persistence, finished_writes, null_batch, null_task_writes, restore
+from ._persist import NULL_TASK_ID, SPECIAL, Persistence, finished_writes, null_batch, null_task_writes, restore
 from ._task import writes_for
 
 if TYPE_CHECKING:
@@ -54,6 +54,12 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
     run, tasks = _restored(graph, saved)
     ns = saved.config["configurable"].get("checkpoint_ns", "")
     done = finished_writes(saved.pending_writes)
+    # a task's result is what it wrote, also when it stopped at an error or interrupt() before
+    # (resumed since, its writes are there too): as LangGraph 1.2 shows it
+    written: dict[str, list[tuple[str, Any]]] = {}
+    for task_id, channel, value in saved.pending_writes:
+        if channel not in SPECIAL and task_id != NULL_TASK_ID:
+            written.setdefault(task_id, []).append((channel, value))
     errors = {task_id: _error_text(value) for task_id, channel, value in saved.pending_writes
               if channel == ERROR and value is not None}
     asked: dict[str, tuple[Any, ...]] = {}
@@ -64,6 +70,8 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
     ptasks = []
     for task in tasks:
         writes = done.get(task.id)
+        if writes is None:
+            writes = written.get(task.id)
         result = None if writes is None else {k: v for k, v in writes if k in writable}
         if result is not None and graph._program.root_key:  # (LangGraph: the value itself)
             result = result.get("__root__")

@@ -10,6 +10,7 @@ switch); in a step of several tasks the actor starts each in the step's task gro
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import threading
 import logging
@@ -32,10 +33,10 @@ from ..errors import (
     NodeTimeoutError, ParentCommand, UnknownDestinationWarning,
 )
 from ..graph._constants import END, START, TASKS, branch_channel
-from ..graph._program import NodeProgram
+from ..graph._program import NodeCall, NodeProgram
 from ..graph._schema import update_pairs
 from ..types import Command, Send
-from ._algo import Task
+from ._algo import Task, task_id
 from ._context import TaskContext, _Idle, current_task
 
 if TYPE_CHECKING:
@@ -207,10 +208,20 @@ async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) 
     task, with a note naming the handler."""
     handler = task.node.error_handler
     assert handler is not None
-    if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
-        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
-                                             "result": {}, "interrupts": []})
-    ctx.error = NodeError(task.name, exc)
+    stored = isinstance(exc, _StoredFailure)
+    if stored:  # a resumed step: the node failed before, its handler runs again (not the node)
+        error: Any = exc.args[0]
+    else:
+        error = exc
+        if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
+            run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
+                                                 "result": {}, "interrupts": []})
+    ctx.error = NodeError(task.name, error)
+    # As in LangGraph, the handler is a task of its own: the failed node's task keeps its error
+    # (a pending write of the step's checkpoint, so history lists the node with its error and
+    # no result), the handler's writes are stored under the handler's id.
+    run.handled.append((task, task.id, error if stored else repr(exc), task.name))
+    task._id = handler_task_id(task, handler.name, run.step)
     task.name = handler.name  # (its config's langgraph_node, its update's key)
     ctx._runtime = ctx._config = None
     try:
@@ -221,6 +232,35 @@ async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) 
     except Exception as failure:
         failure.add_note(f"During task with name '{handler.name}' and id '{task.id}'")
         raise
+
+
+class _StoredFailure(Exception):
+    """The failure a node had before its step was interrupted (as its task's pending
+    ``__error__`` write keeps it: the error's ``repr``), raised in its place on resume."""
+
+
+def failed_before(node: NodeProgram, error: Any) -> NodeProgram:
+    """``node`` as a step resumed after it failed and its error handler started runs it: at
+    once failing with the stored ``error``, no retries nor deadline, so only the handler runs
+    again. (As LangGraph 1.2, the handler then gets the stored error, a string, as
+    ``NodeError.error``.)"""
+
+    async def fail(state: Any) -> Any:
+        raise _StoredFailure(error)
+
+    again = copy.copy(node)
+    again.call = NodeCall(fail)
+    again.retry_policy = ()
+    again.timeout = None
+    again.cache_policy = None
+    return again
+
+
+def handler_task_id(task: Task, handler: str, step: int) -> str:
+    """The id of the error handler ``handler``'s task for the failed ``task`` (derived, like
+    every task id, from the checkpoint the step started from, and from the failed task's id)."""
+    key = task._key
+    return task_id(key[0] if key is not None else "", step, handler, "node_error_handler", task.id)
 
 
 def is_cancelled(exc: BaseException) -> bool:
