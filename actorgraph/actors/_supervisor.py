@@ -253,8 +253,10 @@ class Supervisor:
 
     async def run_sync(self, fn: Callable[[], T]) -> T:
         """Run the sync ``fn()`` in a worker thread, in a copy of the caller's context, and
-        return its result. The thread is never abandoned: a cancellation of the caller takes
-        effect once ``fn`` has returned (its result is then dropped). On asyncio the threads
+        return its result. The thread is never abandoned: the wait is shielded, so a
+        cancellation of the caller takes effect after ``fn`` has returned, at the caller's next
+        checkpoint (asyncio's native ``task.cancel()`` cannot be shielded: then the call is
+        still waited for, and ``CancelledError`` raised instead of the result). On asyncio the threads
         are this supervisor's own (made when first needed, reused, joined when it stops; see
         :mod:`._threads`), about two thirds the cost of ``anyio.to_thread.run_sync``; on trio,
         trio's. ``anyio.from_thread`` works in the thread. Available with ``tasks=False`` too."""
@@ -262,8 +264,9 @@ class Supervisor:
         if threads is None:
             if not self._running or self._backend is None:
                 raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
-            if self._backend.name == "trio":  # (see _threads: trio's own threads, shielded)
-                return await anyio.to_thread.run_sync(fn)
+            if self._backend.name == "trio":  # (see _threads: trio's own threads)
+                with anyio.CancelScope(shield=True):
+                    return await anyio.to_thread.run_sync(fn)
             threads = self._threads = WorkerThreads(self.name, self._backend)
         return await threads.run_sync(fn)
 

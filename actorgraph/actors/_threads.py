@@ -96,10 +96,9 @@ class WorkerThreads:
 
     async def run_sync(self, fn: Callable[[], T]) -> T:
         """Run ``fn()`` in one of the threads, in a copy of the caller's context; return what it
-        returns or raise what it raises. A cancellation of the caller waits until ``fn`` has
-        returned (a thread cannot be stopped), then is raised and the result dropped, as
-        ``anyio.to_thread.run_sync`` does by default; on asyncio this holds for a native
-        ``task.cancel()`` too."""
+        returns or raise what it raises. The wait is shielded: an anyio cancellation of the
+        caller takes effect at its next checkpoint; a native ``task.cancel()`` waits until
+        ``fn`` has returned, then raises ``CancelledError`` (the result is dropped)."""
         if self._closed:
             raise RuntimeError(f"the worker threads of {self._name!r} are stopped")
         while not self._idle and len(self._workers) >= MAX_THREADS:
