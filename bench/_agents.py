@@ -193,7 +193,7 @@ class Agents(Workload):
         self.steps = steps
         self.sync = sync
         self.full_size = n
-        self.quick_size = n // 5
+        self.quick_size = n // 20
         self.name = f"agents_{n}" + ("_sync" if sync else "")
         self.description = (f"{n} agents ({'def' if sync else 'async def'}), 5% active per round, {steps} "
                             "rounds: keyed agents (actorgraph) vs Send fan-out + one dict channel (LangGraph); "

@@ -640,7 +640,8 @@ WORKLOADS: list[Workload] = [
 ]
 
 # Workloads of later issues, each in its own module: the functional API (issue 13), LangChain
-# agents and token streaming (issue 12), PostgreSQL (issue 15).
-from . import _functional, _langchain, _postgres  # noqa: E402  (they build on the classes above)
+# agents and token streaming (issue 12), PostgreSQL (issue 15), agent populations (issue 16).
+from . import _agents, _functional, _langchain, _postgres  # noqa: E402  (they build on the classes above)
 
-WORKLOADS += [_functional.Functional(), *_langchain.WORKLOADS, *_postgres.WORKLOADS]
+WORKLOADS += [_functional.Functional(), *_langchain.WORKLOADS, *_postgres.WORKLOADS,
+              _agents.Agents(), _agents.Agents(sync=True)]
