@@ -18,7 +18,7 @@ import anyio
 import pytest
 
 from actorgraph import START, Command, RetryPolicy, StateGraph
-from actorgraph.errors import NodeError
+from actorgraph.errors import GraphValidationError, NodeError
 from actorgraph.persistence import BaseCheckpointSaver
 
 
@@ -152,3 +152,107 @@ async def test_the_tasks_stream_shows_the_failure_then_the_handlers_result() -> 
         ("__error_handler__bad", "None", {"log": ["handled bad: ValueError('boom')"]}),
         ("recover", "None", {"log": ["recover"]}),
     ]
+
+
+# Retries and timeouts of the handler itself, observed from LangGraph 1.2 (scratch runs of the
+# same graphs): the handler is a node of its own with no retry policy or timeout, which takes the
+# graph's defaults (set_node_defaults) but never its failed node's. Under a default
+# RetryPolicy(max_attempts=5) a handler failing twice runs 3 times (node_attempt 1, 2, 3) and its
+# Command is taken; under max_attempts=2 the run fails with the handler's second error; under the
+# node's own retry policy only, a failing handler runs once. A default timeout makes a sync
+# handler fail to compile, naming it, but the handler runs with no deadline (LangGraph does not
+# give its task the timeout): a handler slower than the timeout completes.
+
+def _flaky_handler(fails: int, attempts: list[int]) -> Any:
+    def h(state: S, error: NodeError) -> Command[Any]:
+        from actorgraph.runtime import get_runtime
+        attempts.append(get_runtime().execution_info.node_attempt)
+        if len(attempts) <= fails:
+            raise KeyError(f"handler {len(attempts)}")
+        return Command(update={"log": [f"handled {error.node}"]}, goto="recover")
+    return h
+
+
+@pytest.mark.anyio
+async def test_the_graphs_default_retry_policy_retries_a_failing_handler() -> None:
+    attempts: list[int] = []
+    graph = (StateGraph(S).add_node("bad", bad, error_handler=_flaky_handler(2, attempts))
+             .add_node("recover", recover).add_edge(START, "bad")
+             .set_node_defaults(retry_policy=RetryPolicy(max_attempts=5, initial_interval=0.001,
+                                                         retry_on=(KeyError, ValueError)))
+             .compile())
+    assert await graph.ainvoke({"log": []}) == {"log": ["handled bad", "recover"]}
+    assert attempts == [1, 2, 3]
+
+
+@pytest.mark.anyio
+async def test_the_default_error_handler_takes_the_default_retry_policy_too() -> None:
+    attempts: list[int] = []
+    graph = (StateGraph(S).add_node("bad", bad).add_node("recover", recover).add_edge(START, "bad")
+             .set_node_defaults(error_handler=_flaky_handler(1, attempts),
+                                retry_policy=RetryPolicy(max_attempts=3, initial_interval=0.001,
+                                                         retry_on=(KeyError, ValueError)))
+             .compile())
+    assert await graph.ainvoke({"log": []}) == {"log": ["handled bad", "recover"]}
+    assert attempts == [1, 2]
+
+
+def test_a_handler_out_of_default_retries_fails_the_run_with_its_last_error() -> None:
+    attempts: list[int] = []
+    graph = (StateGraph(S).add_node("bad", bad, error_handler=_flaky_handler(5, attempts))
+             .add_node("recover", recover).add_edge(START, "bad")
+             .set_node_defaults(retry_policy=RetryPolicy(max_attempts=2, initial_interval=0.001,
+                                                         retry_on=KeyError))
+             .compile())
+    with pytest.raises(KeyError, match="handler 2") as caught:
+        graph.invoke({"log": []})
+    assert attempts == [1, 2]
+    notes = caught.value.__notes__
+    assert len(notes) == 1 and notes[0].startswith("During task with name '__error_handler__bad' and id '")
+
+
+def test_the_failed_nodes_own_retry_policy_does_not_retry_its_handler() -> None:
+    attempts: list[int] = []
+    policy = RetryPolicy(max_attempts=5, initial_interval=0.001, retry_on=(KeyError, ValueError))
+    graph = (StateGraph(S).add_node("bad", bad, error_handler=_flaky_handler(1, attempts), retry_policy=policy)
+             .add_node("recover", recover).add_edge(START, "bad").compile())
+    with pytest.raises(KeyError, match="handler 1"):
+        graph.invoke({"log": []})
+    assert attempts == [1]
+
+
+def test_a_default_timeout_makes_a_sync_handler_fail_to_compile_naming_it() -> None:
+    async def abad(state: S) -> dict[str, Any]:
+        raise ValueError("boom")
+
+    def sync_handler(state: S, error: NodeError) -> dict[str, Any]:
+        return {"log": ["h"]}
+
+    builder = (StateGraph(S).add_node("bad", abad, error_handler=sync_handler).add_edge(START, "bad")
+               .set_node_defaults(timeout=1.0))
+    with pytest.raises(GraphValidationError, match="'__error_handler__bad'.*sync"):
+        builder.compile()
+    default = (StateGraph(S).add_node("bad", abad).add_edge(START, "bad")
+               .set_node_defaults(timeout=1.0, error_handler=sync_handler))
+    with pytest.raises(GraphValidationError, match="'__default_error_handler__'.*sync"):
+        default.compile()
+    # the node's own timeout is not its handler's: a sync handler compiles
+    assert (StateGraph(S).add_node("bad", abad, error_handler=sync_handler, timeout=1.0)
+            .add_edge(START, "bad").compile().invoke({"log": []})) == {"log": ["h"]}
+
+
+@pytest.mark.anyio
+async def test_a_handler_runs_with_no_deadline_under_a_default_timeout() -> None:
+    async def abad(state: S) -> dict[str, Any]:
+        raise ValueError("boom")
+
+    async def arecover(state: S) -> dict[str, Any]:
+        return {"log": ["recover"]}
+
+    async def slow_handler(state: S, error: NodeError) -> Command[Any]:
+        await anyio.sleep(0.1)  # past the default timeout: still completes, as in LangGraph 1.2
+        return Command(update={"log": ["slow"]}, goto="recover")
+
+    graph = (StateGraph(S).add_node("bad", abad, error_handler=slow_handler).add_node("recover", arecover)
+             .add_edge(START, "bad").set_node_defaults(timeout=0.01).compile())
+    assert await graph.ainvoke({"log": []}) == {"log": ["slow", "recover"]}

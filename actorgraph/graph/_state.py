@@ -458,14 +458,19 @@ class StateGraph:
                 call = NodeCall(spec.fn)
             triggers = (branch_channel(node), *joins_into.get(node, ()))
             retry, timeout, cache_policy, error_handler, hname = self._node_policies(spec)
-            if timeout is not None and not call.is_async and call.subgraph is None:
-                raise GraphValidationError(
-                    f"Node '{node}' has a timeout but is sync: node timeouts are only supported for "
-                    "async nodes (a thread cannot be cancelled)")
             handler = None
             if error_handler is not None:
-                handler = NodeProgram(hname, NodeCall(error_handler, extra=("error",)), reads, reader,
-                                      (), (), (), (), (), False)
+                hcall = NodeCall(error_handler, extra=("error",))
+                # as LangGraph 1.2: a handler takes the graph's default retry policies (not its
+                # node's); a default timeout makes a sync handler fail to compile (checked
+                # before its node; the default handler after every node), though the handler
+                # then runs with no deadline
+                if hname != DEFAULT_ERROR_HANDLER:
+                    _check_timeout(hname, hcall, self.node_defaults.get("timeout"))
+                handler = NodeProgram(hname, hcall, reads, reader, (), (), (), (),
+                                      self.node_defaults.get("retry_policy", ()), False)
+            if call.subgraph is None:
+                _check_timeout(node, call, timeout)
             nodes[node] = NodeProgram(
                 node, call, reads, reader, triggers,
                 tuple(edges_from.get(node, ())), tuple(joins_from.get(node, ())),
@@ -481,6 +486,9 @@ class StateGraph:
                 tuple(edges_from.get(pop, ())), tuple(joins_from.get(pop, ())),
                 tuple(self.branches.get(pop, {}).values()), (), False, metadata=aspec.metadata,
             )
+        if "error_handler" in self.node_defaults:
+            _check_timeout(DEFAULT_ERROR_HANDLER, NodeCall(self.node_defaults["error_handler"]),
+                           self.node_defaults.get("timeout"))
         validator = make_validator(self.state_schema)
         validators = {k: validator for k in state_keys} if validator is not None else {}
         return Program(
@@ -567,3 +575,11 @@ def _command_destinations(fn: Any) -> tuple[str, ...]:
     if get_origin(arg) is Literal:
         return tuple(str(a) for a in get_args(arg))
     return ()
+
+
+def _check_timeout(name: str, call: NodeCall, timeout: TimeoutPolicy | None) -> None:
+    """A sync node (or error handler) cannot have a timeout: a thread cannot be cancelled."""
+    if timeout is not None and not call.is_async:
+        raise GraphValidationError(
+            f"Node '{name}' has a timeout but is sync: node timeouts are only supported for "
+            "async nodes (a thread cannot be cancelled)")

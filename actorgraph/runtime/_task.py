@@ -204,7 +204,9 @@ async def _timed(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> A
 async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) -> None:
     """The node failed for good: its error handler (the node ``__error_handler__<name>``) runs
     with a :class:`NodeError` and its return value (an update, a ``Command``) gives the task's
-    writes instead — the failed node's own edges are not taken. A failing handler fails the
+    writes instead — the failed node's own edges are not taken. The handler is retried per its
+    own retry policies (the graph's defaults, ``set_node_defaults(retry_policy=...)``; not the
+    failed node's) and has no deadline (as LangGraph 1.2). A handler failing for good fails the
     task, with a note naming the handler."""
     handler = task.node.error_handler
     assert handler is not None
@@ -224,14 +226,27 @@ async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) 
     task._id = handler_task_id(task, handler.name, run.step)
     task.name = handler.name  # (its config's langgraph_node, its update's key)
     ctx._runtime = ctx._config = None
-    try:
-        result = await call_node(handler, task.input, ctx, run)
-        task.writes = node_writes(run, handler, result)
-    except GraphBubbleUp:
-        raise
-    except Exception as failure:
-        failure.add_note(f"During task with name '{handler.name}' and id '{task.id}'")
-        raise
+    ctx.attempt, ctx.first_attempt = 1, 0.0  # (its execution_info counts its own attempts)
+    attempt = 0
+    while True:  # retried per the graph's default retry policies (as LangGraph 1.2), no deadline
+        attempt += 1
+        try:
+            result = await call_node(handler, task.input, ctx, run)
+            task.writes = node_writes(run, handler, result)
+            return
+        except GraphBubbleUp:
+            raise
+        except Exception as failure:
+            policy = next((p for p in handler.retry_policy if p.should_retry(failure)), None)
+            if policy is None or attempt >= policy.max_attempts:
+                failure.add_note(f"During task with name '{handler.name}' and id '{task.id}'")
+                raise
+            ctx.next_attempt()
+            delay = policy.interval(attempt)
+            if enabled(log, logging.WARNING):
+                log.warning("task_retry", node=handler.name, step=run.step, attempt=attempt,
+                            delay=delay, error=repr(failure))
+            await anyio.sleep(delay)
 
 
 class _StoredFailure(Exception):
