@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import typing
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Optional
 
 import msgspec
@@ -17,6 +18,7 @@ import typing_extensions
 from pydantic import BaseModel, Field
 
 from actorgraph import START, StateGraph
+from actorgraph.channels import Topic
 from actorgraph.graph import RemainingSteps
 
 
@@ -166,3 +168,98 @@ def test_config_schema_is_a_deprecated_name_for_context_schema() -> None:
     with pytest.warns(DeprecationWarning):
         both = StateGraph(TD, CtxD, config_schema=Ctx)
     assert both.context_schema is CtxD
+
+
+# get_input_schema() / get_output_schema(): the pydantic models, observed from LangGraph 1.2 for
+# the same state classes. The input model is a pydantic input schema itself, else a RootModel
+# named "<name>Input" ("<name>_input" for a lower-case graph name) rooted at the input schema
+# (its JSON schema references the input schema's; a RemainingSteps key stays in it). The output
+# model is named "<name>Output" / "<name>_output": every output key but managed values, typed
+# as its channel's value (a Topic's: a Sequence), defaulting to None.
+
+class TT(typing_extensions.TypedDict):
+    x: int
+    t: Annotated[str, Topic(str, accumulate=True)]
+    rs: RemainingSteps
+
+
+def _ref(title: str, inner: dict[str, Any]) -> dict[str, Any]:
+    return {'$defs': {inner['title']: inner}, '$ref': f"#/$defs/{inner['title']}", 'title': title}
+
+
+TD_OUT_PROPS = {'x': {'default': None, 'title': 'X', 'type': 'integer'}, 'name': {'default': None, 'title': 'Name', 'type': 'string'}, 'log': {'default': None, 'items': {'type': 'string'}, 'title': 'Log', 'type': 'array'}, 'opt': {'anyOf': [{'type': 'number'}, {'type': 'null'}], 'default': None, 'title': 'Opt'}, 'nr': {'default': None, 'title': 'Nr', 'type': 'boolean'}, 'lit': {'default': None, 'enum': ['a', 'b'], 'title': 'Lit', 'type': 'string'}, 'd': {'additionalProperties': {'type': 'integer'}, 'default': None, 'title': 'D', 'type': 'object'}, 'any_': {'default': None, 'title': 'Any'}}  # noqa: E501
+XNL_OUT_PROPS = {'x': {'default': None, 'title': 'X', 'type': 'integer'}, 'name': {'default': None, 'title': 'Name', 'type': 'string'}, 'log': {'default': None, 'items': {'type': 'string'}, 'title': 'Log', 'type': 'array'}}  # noqa: E501
+DC_REF = {'properties': {'x': {'title': 'X', 'type': 'integer'}, 'name': {'default': 'n', 'title': 'Name', 'type': 'string'}, 'log': {'items': {'type': 'string'}, 'title': 'Log', 'type': 'array'}}, 'required': ['x'], 'title': 'DC', 'type': 'object'}  # noqa: E501
+
+
+def test_input_and_output_schema_models_of_a_typeddict_state() -> None:
+    from pydantic import RootModel
+
+    graph = compiled(TD)
+    model_in, model_out = graph.get_input_schema(), graph.get_output_schema()
+    assert issubclass(model_in, RootModel) and model_in.__name__ == "LangGraphInput"
+    assert model_in.model_fields["root"].annotation is TD
+    assert model_in.model_json_schema() == _ref("LangGraphInput", TD_SCHEMA)
+    assert model_out.__name__ == "LangGraphOutput"
+    assert model_out.model_json_schema() == {'properties': TD_OUT_PROPS, 'title': 'LangGraphOutput', 'type': 'object'}
+    assert {k: (f.annotation, f.default) for k, f in model_out.model_fields.items()} == {
+        'x': (int, None), 'name': (str, None), 'log': (list[str], None), 'opt': (Optional[float], None),  # noqa: UP045
+        'nr': (bool, None), 'lit': (Literal["a", "b"], None), 'd': (dict[str, int], None), 'any_': (Any, None)}
+    with pytest.raises(ValueError, match="name"):  # (pydantic's ValidationError: required keys missing)
+        model_in.model_validate({"x": 1})
+    assert model_out.model_validate({"x": 2}).model_dump() == {**dict.fromkeys(TD_OUT_PROPS), "x": 2}
+    # the same models each time (as LangGraph's), a config or not
+    assert graph.get_input_schema({"configurable": {}}) is model_in
+    assert graph.get_output_schema() is model_out
+
+
+def test_schema_models_are_named_after_the_graph_as_langchain_names_them() -> None:
+    g = StateGraph(DC)
+    g.add_node("a", f).add_edge(START, "a")
+    lower, upper = g.compile(name="mygraph"), g.compile(name="MyGraph")
+    assert (lower.get_input_schema().__name__, lower.get_output_schema().__name__) == ("mygraph_input", "mygraph_output")
+    assert (upper.get_input_schema().__name__, upper.get_output_schema().__name__) == ("MyGraphInput", "MyGraphOutput")
+    assert lower.get_input_schema().model_json_schema() == _ref("mygraph_input", DC_REF)
+    assert lower.get_output_schema().model_json_schema() == {'properties': XNL_OUT_PROPS, 'title': 'mygraph_output', 'type': 'object'}
+    # and so are the generated JSON schemas' titles
+    assert (lower.get_input_jsonschema()["title"], lower.get_output_jsonschema()["title"]) == ("mygraph_input", "mygraph_output")
+
+
+def test_a_pydantic_state_is_its_own_input_model() -> None:
+    graph = compiled(PM)
+    assert graph.get_input_schema() is PM
+    assert graph.get_output_schema().model_json_schema() == {'properties': XNL_OUT_PROPS, 'title': 'LangGraphOutput', 'type': 'object'}
+
+
+def test_schema_models_of_input_and_output_schemas() -> None:
+    graph = compiled(TD, input_schema=In, output_schema=Out)
+    assert graph.get_input_schema().model_json_schema() == _ref("LangGraphInput", IN_SCHEMA)
+    assert graph.get_output_schema().model_json_schema() == {
+        'properties': {'name': {'default': None, 'title': 'Name', 'type': 'string'}}, 'title': 'LangGraphOutput',
+        'type': 'object'}
+
+
+def test_output_model_types_a_topic_as_a_sequence_and_leaves_managed_keys_out() -> None:
+    graph = compiled(TT)
+    out = graph.get_output_schema()
+    assert {k: f.annotation for k, f in out.model_fields.items()} == {'x': int, 't': Sequence[str]}
+    assert out.model_json_schema() == {'properties': {'x': {'default': None, 'title': 'X', 'type': 'integer'}, 't': {'default': None, 'items': {'type': 'string'}, 'title': 'T', 'type': 'array'}}, 'title': 'LangGraphOutput', 'type': 'object'}  # noqa: E501
+    # the input model keeps the managed key, as LangGraph's
+    assert graph.get_input_schema().model_json_schema() == _ref("LangGraphInput", {'properties': {'x': {'title': 'X', 'type': 'integer'}, 't': {'title': 'T', 'type': 'string'}, 'rs': {'title': 'Rs', 'type': 'integer'}}, 'required': ['x', 't', 'rs'], 'title': 'TT', 'type': 'object'})  # noqa: E501
+
+
+def test_a_typing_typeddict_input_model_works_before_python_3_12_too() -> None:
+    # (LangGraph 1.2 fails there with pydantic's "use typing_extensions.TypedDict"; ours stands
+    # in the typing_extensions TypedDict of the same fields)
+    model = compiled(PlainTD).get_input_schema()
+    assert model.model_json_schema() == _ref("LangGraphInput", {**TD_SCHEMA, "title": "PlainTD"})
+
+
+def test_schema_models_without_pydantic_raise_an_import_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    graph = compiled(DC)
+    monkeypatch.setitem(sys.modules, "pydantic", None)  # (import pydantic then raises ImportError)
+    for method in (graph.get_input_schema, graph.get_output_schema, graph.get_input_jsonschema):
+        with pytest.raises(ImportError, match="pip install pydantic"):
+            method()

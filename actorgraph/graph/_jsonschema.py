@@ -1,14 +1,17 @@
-"""JSON Schemas of a graph's input, output and context (``get_input_jsonschema()`` ...).
+"""JSON Schemas of a graph's input, output and context (``get_input_jsonschema()`` ...) and
+the pydantic models of its input and output (``get_input_schema()`` / ``get_output_schema()``).
 
-They are the documents LangGraph 1.2 gives, made with pydantic (needed only here, imported
-on first use): a pydantic model's own schema; a ``TypedDict``'s schema (titled after it); for
-any other state class (dataclass, ``msgspec.Struct``) an object of the graph's keys titled
-``<graph name>Input`` / ``<graph name>Output``, with the schema's defaults.
+They are the documents and models LangGraph 1.2 gives, made with pydantic (needed only here,
+imported on first use): a pydantic model's own schema; a ``TypedDict``'s schema (titled after
+it); for any other state class (dataclass, ``msgspec.Struct``) an object of the graph's keys
+titled ``<graph name>Input`` / ``<graph name>Output``, with the schema's defaults.
 """
 
 from __future__ import annotations
 
+import functools
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 from ._schema import FieldSpec, schema_fields
@@ -18,7 +21,8 @@ def _pydantic() -> Any:
     try:
         import pydantic
     except ImportError:  # pragma: no cover - pydantic is installed wherever the tests run
-        raise ImportError("JSON schemas of a graph are made with pydantic: `pip install pydantic`") from None
+        raise ImportError("A graph's JSON schemas and schema models are made with pydantic, which "
+                          "is not installed: `pip install pydantic`") from None
     return pydantic
 
 
@@ -84,3 +88,68 @@ def io_json_schema(schema: Any, title: str) -> dict[str, Any]:
 def context_json_schema(schema: Any) -> dict[str, Any] | None:
     """The JSON Schema of a graph's ``context_schema`` (``None`` without one)."""
     return None if schema is None else _any_schema(schema)
+
+
+def suffixed_name(name: str, suffix: str) -> str:
+    """A graph's name with a suffix, as LangGraph (LangChain's ``Runnable.get_name``) forms
+    it: ``"LangGraph"`` -> ``"LangGraphInput"``, ``"mygraph"`` -> ``"mygraph_input"``."""
+    if name[:1].isupper():
+        return name + suffix.title()
+    return f"{name}_{suffix.lower()}"
+
+
+@functools.lru_cache(maxsize=256)  # (the same model for the same graph, as LangGraph's)
+def input_model(schema: Any, name: str) -> Any:
+    """The pydantic model of a graph's input (``get_input_schema()``), as LangGraph 1.2's: a
+    pydantic input schema itself, else a ``RootModel`` named ``name`` whose root is the input
+    schema (a ``TypedDict``, a dataclass ...). (A ``typing.TypedDict``, which pydantic refuses
+    before Python 3.12, is given as the ``typing_extensions`` one of the same fields.)"""
+    pydantic = _pydantic()
+    if _is_model(schema):
+        return schema
+    root = _pydantic_typeddict(schema) if _is_typeddict(schema) else schema
+    return pydantic.create_model(name, __base__=pydantic.RootModel, root=(root, ...))
+
+
+@functools.lru_cache(maxsize=256)
+def output_model(schema: Any, name: str, keys: tuple[str, ...]) -> Any:
+    """The pydantic model of what a graph returns (``get_output_schema()``), as LangGraph
+    1.2's: a model named ``name`` of the output schema's ``keys`` (its channels: managed values
+    left out), each typed as its channel's value (a ``Topic``'s: a ``Sequence``) and
+    defaulting to ``None``."""
+    pydantic = _pydantic()
+    fields = schema_fields(schema)
+    if tuple(keys) == ("__root__",):
+        return pydantic.create_model(name, __base__=pydantic.RootModel, root=(fields["__root__"].annotation, ...))
+    return pydantic.create_model(name, **{key: (_value_type(fields[key]), None) for key in keys})
+
+
+def _value_type(spec: FieldSpec) -> Any:
+    from ..channels import Topic
+
+    channel = spec.channel
+    if channel is Topic or isinstance(channel, Topic):
+        return Sequence[spec.annotation]  # type: ignore[name-defined]  # a runtime subscript
+    return spec.annotation
+
+
+def _pydantic_typeddict(schema: type) -> Any:
+    """``schema`` if pydantic takes it, else the ``typing_extensions`` ``TypedDict`` of the same
+    name, fields and required keys."""
+    pydantic = _pydantic()
+    try:
+        pydantic.TypeAdapter(schema)
+        return schema
+    except pydantic.PydanticUserError:
+        pass
+    import typing_extensions
+
+    hints = typing.get_type_hints(schema, include_extras=True)
+    required = set(getattr(schema, "__required_keys__", hints))
+    fields: dict[str, Any] = {}
+    for key, hint in hints.items():
+        while typing.get_origin(hint) in (typing.Required, typing.NotRequired):
+            (required.add if typing.get_origin(hint) is typing.Required else required.discard)(key)
+            (hint,) = typing.get_args(hint)
+        fields[key] = hint if key in required else typing_extensions.NotRequired[hint]
+    return typing_extensions.TypedDict(schema.__name__, fields)  # type: ignore[operator]

@@ -467,16 +467,35 @@ class CompiledGraph:
         """The JSON Schema of what ``invoke`` accepts, as LangGraph 1.2 gives it (made with
         pydantic): a pydantic input schema's own, a ``TypedDict``'s, or else an object of the
         input keys titled ``<name>Input``. ``ImportError`` naming pydantic without it."""
-        from ..graph._jsonschema import io_json_schema
+        from ..graph._jsonschema import io_json_schema, suffixed_name
 
-        return io_json_schema(self.builder.input_schema, f"{self.name}Input")
+        return io_json_schema(self.builder.input_schema, suffixed_name(self.name, "Input"))
 
     def get_output_jsonschema(self, config: dict[str, Any] | None = None) -> dict[str, Any]:
         """The JSON Schema of what ``invoke`` returns (see :meth:`get_input_jsonschema`;
         titled ``<name>Output`` when generated)."""
-        from ..graph._jsonschema import io_json_schema
+        from ..graph._jsonschema import io_json_schema, suffixed_name
 
-        return io_json_schema(self.builder.output_schema, f"{self.name}Output")
+        return io_json_schema(self.builder.output_schema, suffixed_name(self.name, "Output"))
+
+    def get_input_schema(self, config: dict[str, Any] | None = None) -> Any:
+        """The pydantic model of what ``invoke`` accepts, as LangGraph 1.2 gives it: a pydantic
+        input schema itself, else a ``RootModel`` named ``<name>Input`` (``<name>_input`` for
+        a lower-case name) rooted at the input schema. ``ImportError`` naming pydantic without
+        it. (Its JSON schema is not :meth:`get_input_jsonschema`'s, as in LangGraph.)"""
+        from ..graph._jsonschema import input_model, suffixed_name
+
+        return input_model(self.builder.input_schema, suffixed_name(self.name, "Input"))
+
+    def get_output_schema(self, config: dict[str, Any] | None = None) -> Any:
+        """The pydantic model of what ``invoke`` returns, as LangGraph 1.2 gives it: a model
+        named ``<name>Output`` (``<name>_output``) of the output keys (managed values left
+        out), each optional with a ``None`` default. ``ImportError`` naming pydantic without
+        it."""
+        from ..graph._jsonschema import output_model, suffixed_name
+
+        return output_model(self.builder.output_schema, suffixed_name(self.name, "Output"),
+                            self._program.output_keys)
 
     def get_context_jsonschema(self) -> dict[str, Any] | None:
         """The JSON Schema of the graph's ``context_schema``; ``None`` when it has none."""
