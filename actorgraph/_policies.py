@@ -59,16 +59,17 @@ class TimeoutPolicy:
 
 
 def _freeze(obj: Any, depth: int = 10) -> Hashable:
-    """A hashable, order-independent image of a node input: dict items sorted, sequences as
-    tuples, recursively (inside tuples too: LangGraph 1.2's key keeps a dict's order there)."""
-    if depth <= 0 or isinstance(obj, (str, bytes)):
-        return obj  # type: ignore[no-any-return]  # Any: too deep to freeze, or a plain value
+    """A hashable image of a keyword argument's value, as LangGraph 1.2 makes it: a hashable
+    value as is (a tuple too, whatever it holds), a mapping as its items sorted by key, another
+    sequence as a tuple, recursively; an array-like (``tobytes()``) as its bytes."""
+    if depth <= 0 or isinstance(obj, Hashable):
+        return obj  # type: ignore[no-any-return]  # Any: hashable, or too deep to freeze
     if isinstance(obj, Mapping):
-        return tuple(sorted(((k, _freeze(v, depth - 1)) for k, v in obj.items()), key=repr))
-    if isinstance(obj, (list, tuple)):
-        return tuple(_freeze(x, depth - 1) for x in obj)
-    if isinstance(obj, Hashable):
-        return obj
+        items = [(k, _freeze(v, depth - 1)) for k, v in obj.items()]
+        try:
+            return tuple(sorted(items))
+        except TypeError:  # keys (or values) that do not compare: by their repr instead
+            return tuple(sorted(items, key=repr))
     if isinstance(obj, Sequence):
         return tuple(_freeze(x, depth - 1) for x in obj)
     if hasattr(obj, "tobytes"):  # numpy arrays and the like
@@ -77,9 +78,14 @@ def _freeze(obj: Any, depth: int = 10) -> Hashable:
 
 
 def default_cache_key(*args: Any, **kwargs: Any) -> str | bytes:
-    """The default :attr:`CachePolicy.key_func`: the pickled, frozen arguments (so equal dicts
-    give equal keys whatever their key order; LangGraph 1.2's would not at the top level)."""
-    return pickle.dumps((_freeze(args), _freeze(kwargs)), protocol=5, fix_imports=False)
+    """The default :attr:`CachePolicy.key_func`: the pickled arguments, with the same inputs
+    hitting and missing as under LangGraph 1.2: the node's input is pickled as it is (the
+    positional arguments form a tuple, which LangGraph keeps as is), so a dict's key order and
+    a list-versus-tuple difference make another key, at any depth (a node's state input has
+    its keys in the schema's order whatever the order they were written in; a ``Send``'s
+    payload is as sent); keyword arguments are frozen (dicts sorted by key, sequences as
+    tuples)."""
+    return pickle.dumps((args, _freeze(kwargs)), protocol=5, fix_imports=False)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

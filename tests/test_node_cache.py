@@ -198,9 +198,85 @@ async def test_cached_sends_and_branches_route_as_the_node_did(make_cache: Any) 
 def test_cache_policy_defaults_like_langgraph() -> None:
     policy = CachePolicy()
     assert policy.ttl is None
-    # the default key: equal inputs (whatever their dict order) give equal keys
-    assert policy.key_func({"a": 1, "b": [1, 2]}) == policy.key_func({"b": [1, 2], "a": 1})
+    # the default key: the input pickled as it is (LangGraph 1.2's keeps the positional
+    # arguments' tuple as is): a dict's key order and a list-versus-tuple difference count
+    assert policy.key_func({"a": 1, "b": [1, 2]}) == policy.key_func({"a": 1, "b": [1, 2]})
+    assert policy.key_func({"a": 1, "b": [1, 2]}) != policy.key_func({"b": [1, 2], "a": 1})
+    assert policy.key_func([1, 2]) != policy.key_func((1, 2))
     assert policy.key_func({"a": 1}) != policy.key_func({"a": 2})
+    # keyword arguments are frozen: their dicts' order does not count
+    assert policy.key_func(v={"a": 1, "b": 2}) == policy.key_func(v={"b": 2, "a": 1})
+
+
+class Loose(TypedDict, total=False):
+    x: Any
+    d: Any
+    y: Any
+
+
+# Which second runs hit the first run's entry, observed from LangGraph 1.2 (a cached node
+# reading the whole state, default key): the order keys were given in at the top level does
+# not count (a node's input has the schema's key order), a nested dict's key order and a
+# list-versus-tuple difference do, at any depth.
+KEY_CASES = [
+    ("same", {"x": 1, "d": {"a": [1, {"z": 1}]}}, {"x": 1, "d": {"a": [1, {"z": 1}]}}, True),
+    ("top-level order", {"x": 1, "d": {"a": 1}}, {"d": {"a": 1}, "x": 1}, True),
+    ("nested dict order", {"x": 1, "d": {"a": 1, "b": 2}}, {"x": 1, "d": {"b": 2, "a": 1}}, False),
+    ("deep dict order", {"d": {"k": {"a": 1, "b": 2}}}, {"d": {"k": {"b": 2, "a": 1}}}, False),
+    ("dict order in a list", {"d": [{"a": 1, "b": 2}]}, {"d": [{"b": 2, "a": 1}]}, False),
+    ("dict order in a tuple", {"d": ({"a": 1, "b": 2},)}, {"d": ({"b": 2, "a": 1},)}, False),
+    ("list vs tuple", {"d": [1, 2]}, {"d": (1, 2)}, False),
+    ("nested list vs tuple", {"d": {"k": [1, 2]}}, {"d": {"k": (1, 2)}}, False),
+    ("int vs float", {"x": 1}, {"x": 1.0}, False),
+    ("int vs bool", {"x": 1}, {"x": True}, False),
+    ("set order", {"d": {1, 2, 3}}, {"d": {3, 2, 1}}, True),
+    ("missing vs None", {"x": 1}, {"x": 1, "y": None}, False),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "hit"), [c[1:] for c in KEY_CASES], ids=[c[0] for c in KEY_CASES])
+def test_which_inputs_hit_the_default_key_as_langgraph(first: Any, second: Any, hit: bool) -> None:
+    calls: list[int] = []
+
+    def a(state: Loose) -> dict[str, Any]:
+        calls.append(1)
+        return {}
+
+    graph = (StateGraph(Loose).add_node("a", a, cache_policy=CachePolicy()).add_edge(START, "a")
+             .compile(cache=InMemoryCache()))
+    graph.invoke(first)
+    graph.invoke(second)
+    assert len(calls) == (1 if hit else 2)
+
+
+# Send payloads are the node's input as sent: observed from LangGraph 1.2, their top-level key
+# order counts too.
+SEND_CASES = [
+    ("same scalar", 5, 5, True),
+    ("top-level order", {"x": 1, "y": 2}, {"y": 2, "x": 1}, False),
+    ("nested order", {"d": {"a": 1, "b": 2}}, {"d": {"b": 2, "a": 1}}, False),
+    ("list vs tuple", {"d": [1]}, {"d": (1,)}, False),
+    ("extra key", {"x": 1}, {"x": 1, "zz": 3}, False),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("first", "second", "hit"), [c[1:] for c in SEND_CASES], ids=[c[0] for c in SEND_CASES])
+async def test_which_send_payloads_hit_the_default_key_as_langgraph(first: Any, second: Any, hit: bool) -> None:
+    calls: list[Any] = []
+
+    async def a(payload: Any) -> dict[str, Any]:
+        calls.append(payload)
+        return {}
+
+    def fan(state: Loose) -> list[Send]:
+        return [Send("a", state["d"][0])]
+
+    graph = (StateGraph(Loose).add_node("a", a, cache_policy=CachePolicy()).add_conditional_edges(START, fan)
+             .compile(cache=InMemoryCache()))
+    await graph.ainvoke({"d": [first]})
+    await graph.ainvoke({"d": [second]})
+    assert len(calls) == (1 if hit else 2)
 
 
 def test_the_cache_package_surface_is_documented() -> None:
