@@ -164,3 +164,99 @@ def test_timeout_policy_coerces_like_langgraph() -> None:
     assert TimeoutPolicy.coerce(TimeoutPolicy(idle_timeout=1)) == TimeoutPolicy(idle_timeout=1.0)
     with pytest.raises(ValueError, match="refresh_on"):
         TimeoutPolicy.coerce(TimeoutPolicy(run_timeout=1, refresh_on="never"))  # type: ignore[arg-type]
+
+
+# Under refresh_on="auto" LangGraph 1.2 also counts as progress what happens inside the node:
+# a subgraph's steps (a compiled graph as the node, or one the node calls), task calls
+# (@task) and LangChain callback events of Runnables it calls (with its config or none, which
+# inherit it). Observed from LangGraph 1.2 with the same graphs: each keeps a node whose work
+# takes longer than its idle timeout alive; under refresh_on="heartbeat" none of them counts.
+
+class Count(TypedDict):
+    n: int
+
+
+async def tick(state: Count) -> dict[str, Any]:
+    await anyio.sleep(0.02)
+    return {"n": state["n"] + 1}
+
+
+def _looping_subgraph() -> Any:  # 30 steps of 0.02 s: 0.6 s in all
+    return (StateGraph(Count).add_node("tick", tick).add_edge(START, "tick")
+            .add_conditional_edges("tick", lambda s: "tick" if s["n"] < 30 else "__end__").compile())
+
+
+def _timed(node: Any, policy: TimeoutPolicy) -> Any:
+    return StateGraph(Count).add_node("outer", node, timeout=policy).add_edge(START, "outer").compile()
+
+
+AUTO = TimeoutPolicy(idle_timeout=0.4)
+HEARTBEAT_ONLY = TimeoutPolicy(idle_timeout=0.1, refresh_on="heartbeat")
+
+
+@pytest.mark.anyio
+async def test_a_subgraph_nodes_steps_are_progress_under_auto() -> None:
+    assert await _timed(_looping_subgraph(), AUTO).ainvoke({"n": 0}) == {"n": 30}
+    with pytest.raises(NodeTimeoutError, match="Node 'outer' exceeded its idle timeout"):
+        await _timed(_looping_subgraph(), HEARTBEAT_ONLY).ainvoke({"n": 0})
+
+
+@pytest.mark.anyio
+async def test_a_subgraph_called_by_the_node_is_progress_under_auto() -> None:
+    sub = _looping_subgraph()
+
+    async def calls(state: Count) -> dict[str, Any]:
+        out = await sub.ainvoke(state)
+        await anyio.sleep(0.3)  # (within the idle timeout of the subgraph's end)
+        return {"n": out["n"] + 1}
+
+    assert await _timed(calls, AUTO).ainvoke({"n": 0}) == {"n": 31}
+    assert [c async for c in _timed(calls, AUTO).astream({"n": 0}, stream_mode="updates", subgraphs=True)][-1] == (
+        (), {"outer": {"n": 31}})
+    with pytest.raises(NodeTimeoutError, match="idle timeout"):
+        await _timed(calls, HEARTBEAT_ONLY).ainvoke({"n": 0})
+
+
+@pytest.mark.anyio
+async def test_task_calls_are_progress_under_auto() -> None:
+    from actorgraph.func import task
+
+    @task
+    async def step(i: int) -> int:
+        await anyio.sleep(0.02)
+        return i
+
+    async def calls(state: Count) -> dict[str, Any]:
+        total = 0
+        for i in range(30):
+            total += await step(i)
+        return {"n": total}
+
+    assert await _timed(calls, AUTO).ainvoke({"n": 0}) == {"n": sum(range(30))}
+    with pytest.raises(NodeTimeoutError, match="idle timeout"):
+        await _timed(calls, HEARTBEAT_ONLY).ainvoke({"n": 0})
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("with_config", [True, False], ids=["with-config", "inherited-config"])
+async def test_langchain_callback_events_are_progress_under_auto(with_config: bool) -> None:
+    import time
+
+    from langchain_core.runnables import RunnableLambda
+
+    def slow(x: int) -> int:
+        time.sleep(0.02)  # (a sync Runnable: its callbacks fire on the loop's thread)
+        return x
+
+    runnable = RunnableLambda(slow)
+
+    async def calls(state: Count, config: dict[str, Any]) -> dict[str, Any]:
+        total = 0
+        for i in range(30):
+            total += runnable.invoke(i, config) if with_config else runnable.invoke(i)
+            await anyio.sleep(0)
+        return {"n": total}
+
+    assert await _timed(calls, AUTO).ainvoke({"n": 0}) == {"n": sum(range(30))}
+    with pytest.raises(NodeTimeoutError, match="idle timeout"):
+        await _timed(calls, HEARTBEAT_ONLY).ainvoke({"n": 0})

@@ -100,7 +100,10 @@ class CompiledGraph:
             config = merge_configs(self.config, config)
         parent = current_task.get()
         if parent is not None and nested(config):
-            return await self._child_run(input, config, parent).run(input)
+            try:
+                return await self._child_run(input, config, parent).run(input)
+            finally:
+                parent.progress()  # (the subgraph's end is progress, as LangGraph's chain end)
         before, after = self._breakpoints(interrupt_before, interrupt_after)
         if printed:
             return await self._invoke_printing(input, config, printed, subgraphs, context, durability,
@@ -416,6 +419,8 @@ class CompiledGraph:
             await run.run(value)
         except ParentCommand as escaped:
             return dataclasses.replace(escaped.command, graph=None)
+        finally:
+            ctx.progress()  # (the subgraph's end is progress, as LangGraph's chain end)
         return run.values()
 
     # -- node cache --------------------------------------------------------------------------

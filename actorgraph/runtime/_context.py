@@ -5,6 +5,8 @@ returned by :func:`get_runtime`), and ``get_config``, ``get_stream_writer``, ``g
 from __future__ import annotations
 
 import dataclasses
+import sys
+import threading
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -154,7 +156,7 @@ class TaskContext:
     """Per-task context: the task's config and the handles nodes may ask for."""
 
     __slots__ = ("run", "task", "_config", "_runtime", "subgraph_calls", "answers", "asked", "inline",
-                 "error", "attempt", "first_attempt", "idle", "pushed")
+                 "error", "attempt", "first_attempt", "idle", "pushed", "outer")
 
     def __init__(self, run: Any, task: Any) -> None:
         self.run = run
@@ -171,12 +173,25 @@ class TaskContext:
         self.first_attempt = 0.0  # time.time() of attempt 1 (set when a runtime is first built)
         self.idle: _Idle | None = None  # the attempt's idle deadline, with an idle_timeout
         self.pushed: list[tuple[str, Any]] | None = None  # push_message() writes (LangChain extra)
+        # the task this one runs inside (a subgraph's or a task call's), when it or one further
+        # out waits for progress under refresh_on="auto": this task starting is progress there
+        outer = current_task.get()
+        if outer is not None and (outer.outer is not None or (outer.idle is not None and outer.idle.auto)):
+            self.outer: TaskContext | None = outer
+            outer.progress()
+        else:
+            self.outer = None
 
     @property
     def config(self) -> dict[str, Any]:
-        """The task's config (built on first use: most nodes never look)."""
+        """The task's config (built on first use: most nodes never look). With an idle timeout
+        under ``refresh_on="auto"``, its callbacks (when LangChain is loaded) count every
+        LangChain callback event of a Runnable called with it as progress, as LangGraph's."""
         if self._config is None:
-            self._config = self.run.task_config(self.task)
+            config = self.run.task_config(self.task)
+            if self.idle is not None and self.idle.auto and "langchain_core" in sys.modules:
+                config = _with_progress_callback(config, self)
+            self._config = config
         return self._config
 
     @property
@@ -214,11 +229,27 @@ class TaskContext:
         if idle is not None:
             idle.refresh()
 
+    def progress(self) -> None:
+        """Progress seen under ``refresh_on="auto"`` (a custom chunk, a LangChain callback
+        event, a task of a subgraph or a task call starting, a subgraph finishing): pushes back
+        the idle deadline of this attempt and of those it runs inside that count it."""
+        if threading.get_ident() != self.run.root.loop_thread:  # (a callback in a worker thread)
+            try:
+                anyio.from_thread.run_sync(self.progress)
+            except RuntimeError:  # a thread anyio did not start: no way back to the loop
+                pass
+            return
+        ctx: TaskContext | None = self
+        while ctx is not None:
+            idle = ctx.idle
+            if idle is not None and idle.auto:
+                idle.refresh()
+            ctx = ctx.outer
+
     @property
     def writer(self) -> StreamWriter:
-        idle = self.idle
-        if idle is not None and idle.auto:
-            return idle.writer(self.run.writer)
+        if self.outer is not None or (self.idle is not None and self.idle.auto):
+            return _progress_writer(self, self.run.writer)
         return self.run.writer  # type: ignore[no-any-return]
 
     @property
@@ -254,12 +285,42 @@ class _Idle:
     def refresh(self) -> None:
         self.scope.deadline = min(self.run_deadline, anyio.current_time() + self.idle)
 
-    def writer(self, write: StreamWriter) -> StreamWriter:
-        def writer(chunk: Any) -> None:
-            self.refresh()
-            write(chunk)
 
-        return writer
+def inherit_config(ctx: TaskContext) -> Callable[[], None]:
+    """Make ``ctx``'s config (with its progress callback) the one LangChain Runnables called
+    without a config inherit, as LangGraph's nodes do; returns the undo."""
+    from langchain_core.runnables.config import var_child_runnable_config
+
+    token = var_child_runnable_config.set(ctx.config)  # type: ignore[arg-type]
+    return lambda: var_child_runnable_config.reset(token)
+
+
+def _progress_writer(ctx: TaskContext, write: StreamWriter) -> StreamWriter:
+    """``write``, each chunk counting as progress of ``ctx`` (and the tasks it runs inside)."""
+    def writer(chunk: Any) -> None:
+        ctx.progress()
+        write(chunk)
+
+    return writer
+
+
+def _with_progress_callback(config: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    """``config`` with a LangChain callback handler whose every event is progress of ``ctx``."""
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.runnables.config import merge_configs
+
+    class _Progress(BaseCallbackHandler):
+        run_inline = True
+
+        def _touch(self, *args: Any, **kwargs: Any) -> None:
+            ctx.progress()
+
+        on_llm_start = on_chat_model_start = on_llm_new_token = on_llm_end = on_llm_error = _touch
+        on_chain_start = on_chain_end = on_chain_error = on_tool_start = on_tool_end = _touch
+        on_tool_error = on_retriever_start = on_retriever_end = on_retriever_error = _touch
+        on_agent_action = on_agent_finish = on_text = on_retry = on_custom_event = _touch
+
+    return dict(merge_configs(config, {"callbacks": [_Progress()]}))  # type: ignore[arg-type]
 
 
 current_task: ContextVar[TaskContext | None] = ContextVar("actorgraph_task", default=None)

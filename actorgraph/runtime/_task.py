@@ -37,7 +37,7 @@ from ..graph._program import NodeCall, NodeProgram
 from ..graph._schema import update_pairs
 from ..types import Command, Send
 from ._algo import Task, task_id
-from ._context import TaskContext, _Idle, current_task
+from ._context import TaskContext, _Idle, current_task, inherit_config
 
 if TYPE_CHECKING:
     from ._loop import Run
@@ -186,13 +186,18 @@ async def _timed(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> A
     run_timeout, idle_timeout = policy.limits()
     run_deadline = math.inf if run_timeout is None else started + run_timeout
     with anyio.CancelScope(deadline=run_deadline) as scope:
+        inherited = None
         if idle_timeout is not None:
             ctx.idle = _Idle(scope, idle_timeout, run_deadline, policy.refresh_on == "auto")
             ctx.idle.refresh()
+            if ctx.idle.auto and "langchain_core" in sys.modules:
+                inherited = inherit_config(ctx)  # (LangChain callbacks are progress)
         try:
             result = await call_node(node, ctx.task.input, ctx, run, lone)
         finally:
             ctx.idle = None
+            if inherited is not None:
+                inherited()
     if scope.cancelled_caught:
         now = anyio.current_time()
         kind = "run" if now >= run_deadline else "idle"
