@@ -115,3 +115,125 @@ def test_run_control_is_langgraphs_shape() -> None:
     ctl.request_drain()
     assert (ctl.drain_requested, ctl.drain_reason) == (True, "shutdown")
     assert GraphDrained().reason == "shutdown"
+
+
+# A running subgraph, observed from LangGraph 1.2 (scratch runs of the same graphs): the
+# subgraph inherits the run's control and drains at its own next barrier. Its finished step
+# ("s1") streams and is checkpointed in its namespace (next ("s2",)); the parent's step is not
+# completed: the sibling's writes are kept as pending writes, the parent's next is ("sub",)
+# with no error on the task, and the run raises GraphDrained. Resuming continues the subgraph
+# at "s2" and then the parent. A subgraph called by a node drains the same way, and one
+# called with its own control=... drains with that one (the outer control untouched).
+
+def parent_with_subgraph(called: bool, ctl: RunControl) -> StateGraph:
+    def s1(state: S, runtime: Runtime[None]) -> dict[str, Any]:
+        assert runtime.control is ctl
+        ctl.request_drain("deploy")
+        return {"log": ["s1"]}
+
+    sub = (StateGraph(S).add_node("s1", s1).add_node("s2", lambda s: {"log": ["s2"]})
+           .add_edge(START, "s1").add_edge("s1", "s2").compile())
+
+    async def calls_sub(state: S) -> dict[str, Any]:
+        return {"log": (await sub.ainvoke(state))["log"][len(state["log"]):]}
+
+    return (StateGraph(S).add_node("p0", lambda s: {"log": ["p0"]}).add_node("sub", calls_sub if called else sub)
+            .add_node("sib", lambda s: {"log": ["sib"]}).add_node("p2", lambda s: {"log": ["p2"]})
+            .add_edge(START, "p0").add_edge("p0", "sub").add_edge("p0", "sib").add_edge("sub", "p2"))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("called", [False, True], ids=["subgraph-node", "called-by-a-node"])
+async def test_a_running_subgraph_drains_at_its_own_barrier_and_resumes(
+        saver: BaseCheckpointSaver, called: bool) -> None:
+    ctl = RunControl()
+    graph = parent_with_subgraph(called, ctl).compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "t"}}
+    chunks = []
+    with pytest.raises(GraphDrained, match="Graph drained: deploy"):
+        async for chunk in graph.astream({"log": []}, config, stream_mode="updates", subgraphs=True, control=ctl):
+            chunks.append(chunk)
+    seen = [(ns[0].split(":")[0] if ns else "", update) for ns, update in chunks]
+    assert seen[0] == ("", {"p0": {"log": ["p0"]}})
+    assert sorted(seen[1:], key=str) == [("", {"sib": {"log": ["sib"]}}), ("sub", {"s1": {"log": ["s1"]}})]
+    state = await graph.aget_state(config, subgraphs=True)
+    assert (state.values, state.next) == ({"log": ["p0", "sib"]}, ("sub",))
+    tasks = {t.name: t for t in state.tasks}
+    assert set(tasks) == {"sub", "sib"} and tasks["sub"].error is None
+    assert tasks["sub"].state is not None
+    assert (tasks["sub"].state.values, tasks["sub"].state.next) == ({"log": ["p0", "s1"]}, ("s2",))
+    # a subgraph node returns its whole state (the parent's "p0" again, as LangGraph's does)
+    expected = ["p0", "sib", "s1", "s2", "p2"] if called else ["p0", "sib", "p0", "s1", "s2", "p2"]
+    assert await graph.ainvoke(None, config) == {"log": expected}
+
+
+@pytest.mark.anyio
+async def test_a_subgraph_called_with_its_own_control_drains_with_it(saver: BaseCheckpointSaver) -> None:
+    own, outer = RunControl(), RunControl()
+
+    def s1(state: S, runtime: Runtime[None]) -> dict[str, Any]:
+        assert runtime.control is own
+        own.request_drain("inner")
+        return {"log": ["s1"]}
+
+    sub = (StateGraph(S).add_node("s1", s1).add_node("s2", lambda s: {"log": ["s2"]})
+           .add_edge(START, "s1").add_edge("s1", "s2").compile())
+
+    async def calls_sub(state: S) -> dict[str, Any]:
+        return {"log": (await sub.ainvoke(state, control=own))["log"][len(state["log"]):]}
+
+    graph = (StateGraph(S).add_node("sub", calls_sub).add_node("p2", lambda s: {"log": ["p2"]})
+             .add_edge(START, "sub").add_edge("sub", "p2").compile(checkpointer=saver))
+    config = {"configurable": {"thread_id": "t"}}
+    with pytest.raises(GraphDrained, match="Graph drained: inner"):
+        await graph.ainvoke({"log": []}, config, control=outer)
+    assert not outer.drain_requested
+    state = await graph.aget_state(config)
+    assert (state.values, state.next, [t.error for t in state.tasks]) == ({"log": []}, ("sub",), [None])
+
+
+@pytest.mark.anyio
+async def test_an_actor_system_run_drains_with_the_control_it_was_started_with(
+        saver: BaseCheckpointSaver) -> None:
+    from actorgraph import ActorSystem
+
+    ctl = RunControl()
+    graph = chain(ctl).compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "t"}}
+    async with ActorSystem() as system:
+        handle = await system.start(graph, {"log": []}, config, control=ctl)
+        assert handle.control is ctl
+        with pytest.raises(GraphDrained, match="Graph drained: deploy"):
+            await handle.result()
+        assert (await graph.aget_state(config)).next == ("b",)
+        resumed = await system.start(graph, None, config)
+        assert resumed.control is not None and not resumed.control.drain_requested
+        assert await resumed.result() == {"log": ["a", "b"]}
+
+
+@pytest.mark.anyio
+async def test_an_actor_system_run_can_be_drained_through_its_handle() -> None:
+    import anyio
+
+    from actorgraph import ActorSystem
+    from actorgraph.persistence import InMemorySaver
+
+    started, gate = anyio.Event(), anyio.Event()
+
+    async def a(state: S) -> dict[str, Any]:
+        started.set()
+        await gate.wait()
+        return {"log": ["a"]}
+
+    graph = (StateGraph(S).add_node("a", a).add_node("b", lambda s: {"log": ["b"]}).add_edge(START, "a")
+             .add_edge("a", "b").compile(checkpointer=InMemorySaver()))
+    config = {"configurable": {"thread_id": "t"}}
+    async with ActorSystem() as system:
+        handle = await system.start(graph, {"log": []}, config)
+        assert handle.control is not None
+        await started.wait()
+        handle.control.request_drain("maintenance")
+        gate.set()
+        with pytest.raises(GraphDrained, match="maintenance"):
+            await handle.result()
+    assert (await graph.aget_state(config)).values == {"log": ["a"]}

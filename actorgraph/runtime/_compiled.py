@@ -101,7 +101,7 @@ class CompiledGraph:
         parent = current_task.get()
         if parent is not None and nested(config):
             try:
-                return await self._child_run(input, config, parent).run(input)
+                return await self._child_run(input, config, parent, control=control).run(input)
             finally:
                 parent.progress()  # (the subgraph's end is progress, as LangGraph's chain end)
         before, after = self._breakpoints(interrupt_before, interrupt_after)
@@ -182,7 +182,7 @@ class CompiledGraph:
             # inside a node, on its run's event loop: that node's subgraph (a sync node's
             # stream(), on a loop of its own, makes a run of its own, not nested)
             if parent is not None and nested(config) and threading.get_ident() == parent.run.root.loop_thread:
-                return self._child_run(input, config, parent, (hub, watched, subgraphs)), sub, input
+                return self._child_run(input, config, parent, (hub, watched, subgraphs), control), sub, input
             before, after = self._breakpoints(interrupt_before, interrupt_after)
             run = Run(self, dict(config or {}), hub=hub, modes=watched, context=context,
                       store=self.store, subgraphs=subgraphs, durability=durability,
@@ -368,7 +368,8 @@ class CompiledGraph:
     # -- subgraph --------------------------------------------------------------------------
 
     def _child_run(self, value: Any, config: dict[str, Any] | None, ctx: TaskContext,
-                   stream: tuple[StreamHub, frozenset[str], bool] | None = None) -> Run:
+                   stream: tuple[StreamHub, frozenset[str], bool] | None = None,
+                   control: RunControl | None = None) -> Run:
         """A run of this graph nested in the task ``ctx`` of another run (a subgraph call).
 
         Its namespace is the task's (``node:task_id`` below the parent's; a second call in
@@ -378,7 +379,8 @@ class CompiledGraph:
         ``checkpointer=False`` it is never checkpointed. (Its own saver is not used inside a
         parent, as in LangGraph.) ``stream``: the hub, modes and ``subgraphs`` of an
         ``astream()`` made inside the node, whose consumer gets the run's events too (see
-        :class:`~._loop.Tee`).
+        :class:`~._loop.Tee`). It drains with its parent's control, or ``control`` when given
+        (as LangGraph 1.2's nested invoke).
         """
         parent: Run = ctx.run
         task = ctx.task
@@ -396,7 +398,7 @@ class CompiledGraph:
             hub, modes, subgraphs = own_hub, modes | own_modes, subgraphs or own_subgraphs
         run = Run(self, dict(config) if config is not None else parent.config, hub=hub,
                   modes=modes, ns=ns, context=parent.context, store=parent.store,
-                  subgraphs=subgraphs, parent=parent,
+                  subgraphs=subgraphs, parent=parent, control=control,
                   interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after)
         if stream is not None:
             run.tee = Tee(run, own_modes, own_subgraphs, root_modes)

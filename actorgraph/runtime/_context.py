@@ -201,7 +201,7 @@ class TaskContext:
             run = self.run
             self._runtime = Runtime(context=run.context, store=self.store, stream_writer=self.writer,
                                     heartbeat=self.heartbeat, execution_info=self.execution_info(),
-                                    control=run.root.control)
+                                    control=run.control)
         return self._runtime
 
     def execution_info(self) -> ExecutionInfo:

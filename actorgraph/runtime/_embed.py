@@ -14,6 +14,7 @@ import msgspec
 
 from ..actors import Actor, ActorRef, Supervisor, SupervisorInfo
 from ..errors import GraphError, ThreadBusyError
+from ._context import RunControl
 from ._loop import Run
 from ._stream import STREAM_MODES, Overflow, StreamHub, Subscriber, Subscription
 
@@ -43,6 +44,14 @@ class RunHandle:
         self._error: BaseException | None = None
         self._scope: anyio.CancelScope | None = None
         self._cancel_requested = False
+
+    @property
+    def control(self) -> RunControl | None:
+        """The run's :class:`RunControl` (the one given to :meth:`ActorSystem.start`, else its
+        own): ``handle.control.request_drain(reason)`` stops the run at its next barrier (and
+        its subgraphs at theirs), its ``result()`` raising ``GraphDrained``; the thread is
+        checkpointed and a new run with input ``None`` resumes it."""
+        return self._run.control if self._run is not None else None
 
     @property
     def done(self) -> bool:
@@ -203,13 +212,15 @@ class ActorSystem:
 
     async def start(
         self, graph: Any, input: Any, config: dict[str, Any] | None = None, *, context: Any = None,
-        durability: str | None = None,
+        durability: str | None = None, control: RunControl | None = None,
     ) -> RunHandle:
         """Start ``graph`` on ``input`` in the background; subscribe to it or await its result.
 
-        ``context`` is what its nodes see as ``runtime.context``. A graph compiled without a
-        checkpointer (or store) uses the system's (``ActorSystem(checkpointer=, store=)``).
-        Raises :class:`ThreadBusyError` naming the thread if it already has an active run.
+        ``context`` is what its nodes see as ``runtime.context``. ``control``: a
+        :class:`RunControl` to drain the run with (as ``invoke(..., control=)``; without one the
+        run has its own, ``handle.control``). A graph compiled without a checkpointer (or
+        store) uses the system's (``ActorSystem(checkpointer=, store=)``). Raises
+        :class:`ThreadBusyError` naming the thread if it already has an active run.
         """
         config = dict(config or {})
         thread = (config.get("configurable") or {}).get("thread_id")
@@ -221,7 +232,7 @@ class ActorSystem:
         hub = StreamHub()
         run = Run(graph, config, hub=hub, modes=None, context=context,
                   store=self.store if self.store is not None else graph.store,
-                  checkpointer=self.checkpointer, durability=durability)
+                  checkpointer=self.checkpointer, durability=durability, control=control)
         handle = RunHandle(run_id, thread, hub, run)
         if thread is not None:
             self._threads[thread] = handle

@@ -389,8 +389,10 @@ class Run:
         elif self.interrupt_before and self._breakpoint(self.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
         reason = self.control.drain_reason
-        if reason is not None and self.parent is None:
+        if reason is not None:
             # drained: refuse this step; what ran is checkpointed (abort flushes), invoke(None) resumes
+            # (a subgraph drains too, at its own barrier: its GraphDrained stops the parent's
+            # task, which runs again on resume and continues the subgraph, as LangGraph 1.2)
             if self.logging:
                 self.log.info("run_drained", graph=program.name, step=self.step, reason=reason)
             raise GraphDrained(reason)
@@ -437,7 +439,8 @@ class Run:
             # A failed task, a step timeout, or the run cancelled: keep what finished tasks
             # wrote (and the failure); a cancelled task is not a failed one (it runs again).
             failed: list[tuple[Task, BaseException]]
-            if isinstance(exc, Exception):
+            if isinstance(exc, Exception) and not isinstance(exc, GraphDrained):  # (a drained
+                # subgraph's task has not failed: it runs again on resume)
                 if self.failed is not None:
                     failed = [(self.failed, exc)]
                 else:  # a step timeout: every unfinished task
@@ -699,7 +702,7 @@ class Run:
             self._emit_task_event("task_result", payload)
 
     def _task_failed(self, task: Task, exc: BaseException) -> None:
-        if enabled(self.log, logging.WARNING):
+        if enabled(self.log, logging.WARNING) and not isinstance(exc, GraphDrained):  # (not a failure)
             self.log.warning("task_failed", step=self.step, node=task.name, task_id=task.id, error=repr(exc))
 
     def _task_update(self, task: Task) -> Any:
