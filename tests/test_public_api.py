@@ -11,8 +11,8 @@ import pytest
 PACKAGES = [
     "actorgraph", "actorgraph.actors", "actorgraph.channels", "actorgraph.graph",
     "actorgraph.runtime", "actorgraph.persistence", "actorgraph.observability",
-    "actorgraph.types", "actorgraph.errors",
-]
+    "actorgraph.types", "actorgraph.errors", "actorgraph.cache", "actorgraph.func",
+]  # (actorgraph.prebuilt needs the langchain extra: tests/test_langchain_prebuilt.py)
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -60,3 +60,24 @@ def test_the_node_runtime_and_the_actor_system_have_distinct_names() -> None:
     assert {"Runtime", "NodeRuntime"}.isdisjoint(dir(actorgraph))
     assert "NodeRuntime" not in dir(actorgraph.runtime)
     assert "Runtime" not in actorgraph.__all__ and "NodeRuntime" not in actorgraph.runtime.__all__
+
+
+def test_the_graph_api_features_of_issue_14_are_where_langgraph_users_look() -> None:
+    # (LangGraph 1.2: langgraph.types.CachePolicy/TimeoutPolicy/StateUpdate, langgraph.errors.
+    # NodeError/NodeTimeoutError/GraphDrained, langgraph.runtime.RunControl/ExecutionInfo,
+    # langgraph.cache.{memory,sqlite,base})
+    from actorgraph.cache import BaseCache, InMemoryCache, SqliteCache
+    from actorgraph.errors import GraphBubbleUp, GraphDrained, NodeError, NodeTimeoutError
+    from actorgraph.graph import DrawableGraph  # noqa: F401
+    from actorgraph.runtime import ExecutionInfo, RunControl  # noqa: F401
+    from actorgraph.types import CachePolicy, RetryPolicy, StateUpdate, TimeoutPolicy  # noqa: F401
+
+    assert issubclass(InMemoryCache, BaseCache) and issubclass(SqliteCache, BaseCache)
+    assert issubclass(GraphDrained, GraphBubbleUp)
+    assert NodeError.__doc__ and NodeTimeoutError.__doc__
+    from actorgraph.runtime._compiled import CompiledGraph
+
+    for method in ("get_input_schema", "get_output_schema", "get_input_jsonschema", "get_output_jsonschema",
+                   "get_context_jsonschema", "bulk_update_state", "abulk_update_state", "clear_cache",
+                   "aclear_cache", "get_graph", "aget_graph"):
+        assert inspect.getdoc(getattr(CompiledGraph, method)), method
