@@ -237,3 +237,35 @@ async def test_an_actor_system_run_can_be_drained_through_its_handle() -> None:
         with pytest.raises(GraphDrained, match="maintenance"):
             await handle.result()
     assert (await graph.aget_state(config)).values == {"log": ["a"]}
+
+
+@pytest.mark.anyio
+async def test_a_drained_subgraph_lets_its_sibling_tasks_finish(saver: BaseCheckpointSaver) -> None:
+    # observed from LangGraph 1.2: a drained subgraph does not cancel the step's other tasks
+    # (a drain is not a failure); their writes are kept and they do not run again on resume
+    import anyio
+
+    ctl, drained, calls = RunControl(), anyio.Event(), []
+
+    async def s1(state: S) -> dict[str, Any]:
+        ctl.request_drain("deploy")
+        drained.set()
+        return {"log": ["s1"]}
+
+    async def slow(state: S) -> dict[str, Any]:
+        calls.append("slow")
+        await drained.wait()
+        await anyio.sleep(0.05)  # still running when the subgraph stops at its barrier
+        return {"log": ["slow"]}
+
+    sub = (StateGraph(S).add_node("s1", s1).add_node("s2", lambda s: {"log": ["s2"]})
+           .add_edge(START, "s1").add_edge("s1", "s2").compile())
+    graph = (StateGraph(S).add_node("sub", sub).add_node("slow", slow).add_node("p2", lambda s: {"log": ["p2"]})
+             .add_edge(START, "sub").add_edge(START, "slow").add_edge("sub", "p2").compile(checkpointer=saver))
+    config = {"configurable": {"thread_id": "t"}}
+    with pytest.raises(GraphDrained):
+        await graph.ainvoke({"log": []}, config, control=ctl)
+    state = await graph.aget_state(config)
+    assert (state.values, state.next) == ({"log": ["slow"]}, ("sub",))
+    assert await graph.ainvoke(None, config) == {"log": ["slow", "s1", "s2", "p2"]}
+    assert calls == ["slow"]

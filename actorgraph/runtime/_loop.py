@@ -683,6 +683,8 @@ class Run:
             if barrier.failed is not None:
                 self._task_failed(barrier.failed, barrier.failure)
             raise barrier.failure
+        if barrier.drained is not None:  # (a subgraph drained; its siblings' writes are kept)
+            raise barrier.drained
 
     # -- results and streams ---------------------------------------------------------------
 

@@ -29,8 +29,8 @@ from ..actors import Actor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot
 from ..errors import (
-    AgentAddressError, GraphBubbleUp, GraphInterrupt, InvalidUpdateError, NodeCancelledError, NodeError,
-    NodeTimeoutError, ParentCommand, UnknownDestinationWarning,
+    AgentAddressError, GraphBubbleUp, GraphDrained, GraphInterrupt, InvalidUpdateError, NodeCancelledError,
+    NodeError, NodeTimeoutError, ParentCommand, UnknownDestinationWarning,
 )
 from ..graph._constants import END, START, TASKS, branch_channel
 from ..graph._program import NodeCall, NodeProgram
@@ -550,7 +550,7 @@ class Barrier:
     finished (its writes are kept as pending writes). :attr:`failed` is the task that failed.
     """
 
-    __slots__ = ("pending", "group", "failure", "failed", "slot", "on_done", "limit")
+    __slots__ = ("pending", "group", "failure", "failed", "slot", "on_done", "limit", "drained")
 
     def __init__(self, count: int, group: TaskGroup, slot: Slot, on_done: Callable[[Task, float], None],
                  limit: anyio.Semaphore | None = None) -> None:
@@ -561,6 +561,8 @@ class Barrier:
         self.failed: Task | None = None
         self.slot = slot
         self.on_done = on_done
+        # a subgraph task stopped by a drain: not a failure, its siblings go on (as LangGraph's)
+        self.drained: GraphDrained | None = None
 
     def start(self, run: Run, task: Task) -> None:
         if self.failure is None:
@@ -588,6 +590,9 @@ class Barrier:
                 await run_task(run, task)
             except GraphInterrupt as paused:
                 run.step_interrupts.append((task, paused))  # siblings go on; the step still ends
+                return
+            except GraphDrained as drained:
+                self.drained = drained  # siblings go on; the step ends drained
                 return
             self.on_done(task, started)
             persist = run.persist
