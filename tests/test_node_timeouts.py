@@ -239,11 +239,23 @@ async def test_task_calls_are_progress_under_auto() -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("with_config", [True, False], ids=["with-config", "inherited-config"])
-async def test_langchain_callback_events_are_progress_under_auto(with_config: bool) -> None:
+@pytest.mark.parametrize("traced", [False, True], ids=["untraced", "run-with-callbacks"])
+async def test_langchain_callback_events_are_progress_under_auto(with_config: bool, traced: bool) -> None:
     import time
 
     # (the core without the langchain extra has no callbacks to count)
     RunnableLambda = pytest.importorskip("langchain_core.runnables").RunnableLambda  # noqa: N806
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class Counting(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.starts = 0
+
+        def on_chain_start(self, *args: Any, **kwargs: Any) -> None:
+            self.starts += 1
+
+    counting = Counting()
+    run_config: dict[str, Any] = {"callbacks": [counting]} if traced else {}
 
     def slow(x: int) -> int:
         time.sleep(0.02)  # (a sync Runnable: its callbacks fire on the loop's thread)
@@ -258,6 +270,8 @@ async def test_langchain_callback_events_are_progress_under_auto(with_config: bo
             await anyio.sleep(0)
         return {"n": total}
 
-    assert await _timed(calls, AUTO).ainvoke({"n": 0}) == {"n": sum(range(30))}
+    assert await _timed(calls, AUTO).ainvoke({"n": 0}, run_config) == {"n": sum(range(30))}
+    # (run with callbacks, they see the graph, the node and its 30 Runnable calls, as LangGraph's)
+    assert counting.starts == (32 if traced else 0)
     with pytest.raises(NodeTimeoutError, match="idle timeout"):
-        await _timed(calls, HEARTBEAT_ONLY).ainvoke({"n": 0})
+        await _timed(calls, HEARTBEAT_ONLY).ainvoke({"n": 0}, run_config)

@@ -5,6 +5,7 @@ returned by :func:`get_runtime`), and ``get_config``, ``get_stream_writer``, ``g
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 import threading
 import time
@@ -287,11 +288,15 @@ class _Idle:
 
 
 def inherit_config(ctx: TaskContext) -> Callable[[], None]:
-    """Make ``ctx``'s config (with its progress callback) the one LangChain Runnables called
-    without a config inherit, as LangGraph's nodes do; returns the undo."""
+    """Make ``ctx``'s config, with its progress callback, the one LangChain Runnables called
+    without a config inherit, as LangGraph's nodes do; returns the undo. (A config built
+    before the attempt, as a traced task's is, gets the callback added here.)"""
     from langchain_core.runnables.config import var_child_runnable_config
 
-    token = var_child_runnable_config.set(ctx.config)  # type: ignore[arg-type]
+    config = ctx.config
+    if not _has_progress_callback(config, ctx):
+        config = ctx._config = _with_progress_callback(config, ctx)
+    token = var_child_runnable_config.set(config)  # type: ignore[arg-type]
     return lambda: var_child_runnable_config.reset(token)
 
 
@@ -304,23 +309,42 @@ def _progress_writer(ctx: TaskContext, write: StreamWriter) -> StreamWriter:
     return writer
 
 
-def _with_progress_callback(config: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
-    """``config`` with a LangChain callback handler whose every event is progress of ``ctx``."""
+@functools.cache
+def _progress_handler_class() -> type:
     from langchain_core.callbacks import BaseCallbackHandler
-    from langchain_core.runnables.config import merge_configs
 
     class _Progress(BaseCallbackHandler):
+        """Every LangChain callback event is progress of the task ``ctx``."""
+
         run_inline = True
 
+        def __init__(self, ctx: TaskContext) -> None:
+            self.ctx = ctx
+
         def _touch(self, *args: Any, **kwargs: Any) -> None:
-            ctx.progress()
+            self.ctx.progress()
 
         on_llm_start = on_chat_model_start = on_llm_new_token = on_llm_end = on_llm_error = _touch
         on_chain_start = on_chain_end = on_chain_error = on_tool_start = on_tool_end = _touch
         on_tool_error = on_retriever_start = on_retriever_end = on_retriever_error = _touch
         on_agent_action = on_agent_finish = on_text = on_retry = on_custom_event = _touch
 
-    return dict(merge_configs(config, {"callbacks": [_Progress()]}))  # type: ignore[arg-type]
+    return _Progress
+
+
+def _has_progress_callback(config: dict[str, Any], ctx: TaskContext) -> bool:
+    callbacks = config.get("callbacks")
+    handlers = callbacks if isinstance(callbacks, list) else getattr(callbacks, "handlers", None) or ()
+    cls = _progress_handler_class()
+    return any(isinstance(h, cls) and getattr(h, "ctx", None) is ctx for h in handlers)
+
+
+def _with_progress_callback(config: dict[str, Any], ctx: TaskContext) -> dict[str, Any]:
+    """``config`` with a LangChain callback handler whose every event is progress of ``ctx``."""
+    from langchain_core.runnables.config import merge_configs
+
+    handler = _progress_handler_class()(ctx)
+    return dict(merge_configs(config, {"callbacks": [handler]}))  # type: ignore[arg-type]
 
 
 current_task: ContextVar[TaskContext | None] = ContextVar("actorgraph_task", default=None)
