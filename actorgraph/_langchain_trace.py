@@ -481,6 +481,7 @@ def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
         if ctx.pushed is None:
             ctx.pushed = []
         ctx.pushed.append((state_key, message))
+        ctx.progress()  # (a write: progress for an idle timeout under refresh_on="auto", as LangGraph's)
     return message
 
 

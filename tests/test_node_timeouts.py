@@ -275,3 +275,23 @@ async def test_langchain_callback_events_are_progress_under_auto(with_config: bo
     assert counting.starts == (32 if traced else 0)
     with pytest.raises(NodeTimeoutError, match="idle timeout"):
         await _timed(calls, HEARTBEAT_ONLY).ainvoke({"n": 0}, run_config)
+
+
+@pytest.mark.anyio
+async def test_push_message_writes_are_progress_under_auto() -> None:
+    # observed from LangGraph 1.2: push_message's write into "messages" refreshes the idle timeout
+    messages = pytest.importorskip("langchain_core.messages")
+    from actorgraph.graph import MessagesState, push_message
+
+    async def pushes(state: Any) -> dict[str, Any]:
+        for i in range(30):
+            await anyio.sleep(0.02)
+            push_message(messages.AIMessage(content=str(i), id=f"m{i}"))
+        return {}
+
+    def graph(policy: TimeoutPolicy) -> Any:
+        return StateGraph(MessagesState).add_node("n", pushes, timeout=policy).add_edge(START, "n").compile()
+
+    assert len((await graph(AUTO).ainvoke({"messages": []}))["messages"]) == 30
+    with pytest.raises(NodeTimeoutError, match="idle timeout"):
+        await graph(HEARTBEAT_ONLY).ainvoke({"messages": []})
