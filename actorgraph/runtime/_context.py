@@ -190,7 +190,7 @@ class TaskContext:
         LangChain callback event of a Runnable called with it as progress, as LangGraph's."""
         if self._config is None:
             config = self.run.task_config(self.task)
-            if self.idle is not None and self.idle.auto and "langchain_core" in sys.modules:
+            if self.idle is not None and self.idle.auto and sys.modules.get("langchain_core") is not None:
                 config = _with_progress_callback(config, self)
             self._config = config
         return self._config

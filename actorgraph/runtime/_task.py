@@ -190,7 +190,7 @@ async def _timed(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> A
         if idle_timeout is not None:
             ctx.idle = _Idle(scope, idle_timeout, run_deadline, policy.refresh_on == "auto")
             ctx.idle.refresh()
-            if ctx.idle.auto and "langchain_core" in sys.modules:
+            if ctx.idle.auto and sys.modules.get("langchain_core") is not None:
                 inherited = inherit_config(ctx)  # (LangChain callbacks are progress)
         try:
             result = await call_node(node, ctx.task.input, ctx, run, lone)
