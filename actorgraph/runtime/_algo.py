@@ -109,8 +109,12 @@ def task_id(ns: str, step: int, name: str, kind: str, key: Any) -> str:
 
 
 def plan(program: Program, state: RunState, step: int, ns: str,
-         managed: dict[str, Any] | None = None) -> list[Task]:
-    """The tasks of ``step``: push tasks (pending ``Send``s) first, then triggered nodes by name."""
+         managed: dict[str, Any] | None = None, added_order: bool = False) -> list[Task]:
+    """The tasks of ``step``: push tasks (pending ``Send``s) first, then triggered nodes by name.
+
+    ``added_order``: when every node is considered (``state.updated`` is None, as for a
+    restored checkpoint), in the order the nodes were added instead: the order LangGraph 1.2's
+    ``get_state`` lists a step's tasks in (it plans without the updated channels)."""
     channels = state.channels
     nodes = program.nodes
     tasks: list[Task] = []
@@ -127,7 +131,7 @@ def plan(program: Program, state: RunState, step: int, ns: str,
                               (ns, step, node.name, "push", idx)))
     candidates: Iterable[str]
     if state.updated is None:
-        candidates = sorted(nodes)
+        candidates = nodes if added_order else sorted(nodes)
     else:
         index = program.trigger_to_nodes
         found: set[str] = set()

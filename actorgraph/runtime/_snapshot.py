@@ -31,13 +31,15 @@ def _saver(graph: CompiledGraph) -> Any:
 
 
 def _restored(graph: CompiledGraph, saved: CheckpointTuple) -> tuple[Run, list[Task]]:
-    """A run positioned at ``saved`` (not started) and the tasks it would run next."""
+    """A run positioned at ``saved`` (not started) and the tasks it would run next, as
+    LangGraph lists them: ``Send`` tasks first, then nodes in the order they were added."""
     run = Run(graph, dict(saved.config), detached=True)
     restore(run.state, saved.checkpoint, graph._program.clearing)
     run.step = int(saved.metadata.get("step", -1)) + 1
     run.stop = run.step + run.recursion_limit
     ns = saved.config["configurable"].get("checkpoint_ns", "")
-    tasks = plan(graph._program, run.state, run.step, f"{saved.checkpoint.id}|{ns}", run._managed())
+    tasks = plan(graph._program, run.state, run.step, f"{saved.checkpoint.id}|{ns}", run._managed(),
+                 added_order=True)
     return run, tasks
 
 
