@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import functools
+import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidUpdateError
-from ..graph._constants import END, START
+from ..graph._constants import END, START, TASKS
 from ..persistence import CheckpointTuple
 from ..persistence._records import ERROR, INTERRUPT
 from ..types import PregelTask, StateSnapshot, StateUpdate
 from ._algo import Task, apply_writes, plan
 from ._loop import ROOT_CHECKPOINTER_TRUE, Run
-from ._persist import NULL_TASK_ID, SPECIAL, Persistence, finished_writes, null_batch, null_task_writes, restore
+from ._persist import (NULL_TASK_ID, SPECIAL, Persistence, finished_writes, null_batch, null_task_writes, restore,
+                       task_path_str)
 from ._task import writes_for
 
 if TYPE_CHECKING:
@@ -362,6 +365,14 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
         source = "input"
         start = start if saved is not None else -1
     else:
+        # as LangGraph 1.2: an update of a node the checkpoint has a pending task for is that
+        # task's writes (under its id); else the i-th update's id is derived from the checkpoint
+        pending: dict[str, deque[str]] = {}
+        if saved is not None:
+            for planned in plan(program, run.state, start, f"{saved.checkpoint.id}|{persist.ns}",
+                                run._managed(), added_order=True):
+                pending.setdefault(planned.name, deque()).append(planned.id)
+        base = saved.checkpoint.id if saved is not None else None
         tasks = []
         for i, update in enumerate(updates):
             name = as_node if len(updates) == 1 else update.as_node
@@ -370,10 +381,19 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
             node = program.nodes.get(name)
             if node is None:
                 raise InvalidUpdateError(f"Node {name} does not exist")
-            tid = update.task_id or (f"update:{name}" if len(updates) == 1 else f"update:{name}:{i}")
+            ids = pending.get(name)
+            tid = update.task_id or (ids.popleft() if ids else update_task_id(base, i))
             task = Task(tid, node, None, ("__pregel_pull", name), node.triggers, (i, name))
             task.writes = await writes_for(run, task, update.values)
             tasks.append(task)
+        if saved is not None and (persist.requested_id is None or await persist.is_head()):
+            # the writes become pending writes of the updated checkpoint, so its history shows
+            # them as its tasks' results (not when the thread moved past it: that is a fork)
+            at = persist.config_for(saved.checkpoint.id)
+            for i, task in enumerate(tasks):
+                kept = [(ch, v) for ch, v in task.writes if ch != TASKS]
+                if kept:
+                    await persist.saver.aput_writes(at, kept, task.id, task_path_str((INTERRUPT, i)))
         apply_writes(program, run.state, tasks)
         if saved is None:
             start = 0  # as LangGraph: an update on a new thread is its step 0
@@ -384,6 +404,14 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
 
 COPY = "__copy__"
 INPUT = "__input__"
+
+
+def update_task_id(checkpoint_id: str | None, i: int) -> str:
+    """The task id of the ``i``-th update of a super-step that has no pending task to reuse,
+    as LangGraph 1.2 derives it from the updated checkpoint's id (a new thread has none: a
+    random one)."""
+    base = uuid.UUID(checkpoint_id) if checkpoint_id is not None else uuid.uuid4()
+    return str(uuid.uuid5(base, INTERRUPT if i == 0 else f"{INTERRUPT}:{i}"))
 
 
 def _infer_node(graph: CompiledGraph, run: Run, saved: CheckpointTuple | None) -> str:
