@@ -157,7 +157,7 @@ class TaskContext:
     """Per-task context: the task's config and the handles nodes may ask for."""
 
     __slots__ = ("run", "task", "_config", "_runtime", "subgraph_calls", "answers", "asked", "inline",
-                 "error", "attempt", "first_attempt", "idle", "pushed", "outer")
+                 "error", "attempt", "first_attempt", "idle", "pushed", "outer", "reports_as")
 
     def __init__(self, run: Any, task: Any) -> None:
         self.run = run
@@ -174,6 +174,9 @@ class TaskContext:
         self.first_attempt = 0.0  # time.time() of attempt 1 (set when a runtime is first built)
         self.idle: _Idle | None = None  # the attempt's idle deadline, with an idle_timeout
         self.pushed: list[tuple[str, Any]] | None = None  # push_message() writes (LangChain extra)
+        # an error handler's: the failed node's task id and namespace, which its execution_info
+        # and custom chunks report as theirs (as LangGraph 1.2's do)
+        self.reports_as: tuple[str, tuple[str, ...]] | None = None
         # the task this one runs inside (a subgraph's or a task call's), when it or one further
         # out waits for progress under refresh_on="auto": this task starting is progress there
         outer = current_task.get()
@@ -213,9 +216,10 @@ class TaskContext:
         persist = run.root.persist
         thread = (run.config.get("configurable") or {}).get("thread_id") if persist is not None else None
         run_id = run.config.get("run_id")
+        task_id, ns = (task.id, run.task_ns(task)) if self.reports_as is None else self.reports_as
         return ExecutionInfo(
             checkpoint_id=run.checkpoint_map()[run.ns_str] or "",
-            checkpoint_ns="|".join(run.task_ns(task)), task_id=task.id,
+            checkpoint_ns="|".join(ns), task_id=task_id,
             thread_id=None if thread is None else str(thread), run_id=None if run_id is None else str(run_id),
             node_attempt=self.attempt, node_first_attempt_time=self.first_attempt)
 
@@ -249,9 +253,13 @@ class TaskContext:
 
     @property
     def writer(self) -> StreamWriter:
+        run = self.run
+        write = run.writer
+        if self.reports_as is not None and run.hub is not None:  # under the failed node's namespace
+            write = functools.partial(_write_custom_at, run, self.reports_as[1])
         if self.outer is not None or (self.idle is not None and self.idle.auto):
-            return _progress_writer(self, self.run.writer)
-        return self.run.writer  # type: ignore[no-any-return]
+            return _progress_writer(self, write)
+        return write  # type: ignore[no-any-return]
 
     @property
     def store(self) -> Any:
@@ -269,6 +277,11 @@ class TaskContext:
         if name == "error":
             return self.error
         return None
+
+
+def _write_custom_at(run: Any, ns: tuple[str, ...], chunk: Any) -> None:
+    if "custom" in run.modes:
+        run.emit_at(ns, "custom", chunk)
 
 
 class _Idle:

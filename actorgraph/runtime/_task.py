@@ -228,6 +228,7 @@ async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) 
     # (a pending write of the step's checkpoint, so history lists the node with its error and
     # no result), the handler's writes are stored under the handler's id.
     run.handled.append((task, task.id, error if stored else repr(exc), task.name))
+    ctx.reports_as = (task.id, (*run.ns, f"{task.name}:{task.id}"))  # (as LangGraph: the failed task's)
     task._id = handler_task_id(task, handler.name, run.step)
     task.name = handler.name  # (its config's langgraph_node, its update's key)
     ctx._runtime = ctx._config = None
