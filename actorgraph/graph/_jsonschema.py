@@ -10,6 +10,7 @@ titled ``<graph name>Input`` / ``<graph name>Output``, with the schema's default
 from __future__ import annotations
 
 import functools
+import types
 import typing
 from collections.abc import Sequence
 from typing import Any
@@ -37,8 +38,14 @@ def _is_typeddict(schema: Any) -> bool:
 
 def _typeddict_schema(schema: type) -> dict[str, Any]:
     """pydantic's schema of a ``TypedDict``. (pydantic refuses ``typing.TypedDict`` before
-    Python 3.12; then a model of the same fields, title and required keys stands in for it.)"""
+    Python 3.12; then a model of the same fields, title and required keys stands in for it.)
+    A ``TypedDict`` holding actorgraph's chat messages is given with their stand-ins (see
+    :func:`_message_types`)."""
     pydantic = _pydantic()
+    hints = typing.get_type_hints(schema, include_extras=True)
+    table = _message_types()
+    if any(_swap(hint, table) is not hint for hint in hints.values()):
+        return dict(pydantic.TypeAdapter(_swapped_typeddict(schema, table)).json_schema())
     try:
         return dict(pydantic.TypeAdapter(schema).json_schema())
     except pydantic.PydanticUserError:
@@ -70,8 +77,9 @@ def _any_schema(schema: Any) -> dict[str, Any]:
 
 def _fields_schema(title: str, fields: dict[str, FieldSpec]) -> dict[str, Any]:
     pydantic = _pydantic()
+    table = _message_types()
     definitions: dict[str, Any] = {
-        key: (spec.annotation, spec.default if spec.has_default else ...)
+        key: (_swap(spec.annotation, table), spec.default if spec.has_default else ...)
         for key, spec in fields.items() if spec.managed is None
     }
     return dict(pydantic.create_model(title, **definitions).model_json_schema())
@@ -98,12 +106,22 @@ def suffixed_name(name: str, suffix: str) -> str:
     return f"{name}_{suffix.lower()}"
 
 
-@functools.lru_cache(maxsize=256)  # (the same model for the same graph, as LangGraph's)
 def input_model(schema: Any, name: str) -> Any:
     """The pydantic model of a graph's input (``get_input_schema()``), as LangGraph 1.2's: a
     pydantic input schema itself, else a ``RootModel`` named ``name`` whose root is the input
     schema (a ``TypedDict``, a dataclass ...). (A ``typing.TypedDict``, which pydantic refuses
     before Python 3.12, is given as the ``typing_extensions`` one of the same fields.)"""
+    return _input_model(schema, name, _langchain_available())
+
+
+def _langchain_available() -> bool:
+    from .. import _langchain
+
+    return _langchain.available()
+
+
+@functools.lru_cache(maxsize=256)  # (the same model for the same graph, as LangGraph's)
+def _input_model(schema: Any, name: str, langchain: bool) -> Any:
     pydantic = _pydantic()
     if _is_model(schema):
         return schema
@@ -111,12 +129,16 @@ def input_model(schema: Any, name: str) -> Any:
     return pydantic.create_model(name, __base__=pydantic.RootModel, root=(root, ...))
 
 
-@functools.lru_cache(maxsize=256)
 def output_model(schema: Any, name: str, keys: tuple[str, ...]) -> Any:
     """The pydantic model of what a graph returns (``get_output_schema()``), as LangGraph
     1.2's: a model named ``name`` of the output schema's ``keys`` (its channels: managed values
     left out), each typed as its channel's value (a ``Topic``'s: a ``Sequence``) and
     defaulting to ``None``."""
+    return _output_model(schema, name, keys, _langchain_available())
+
+
+@functools.lru_cache(maxsize=256)
+def _output_model(schema: Any, name: str, keys: tuple[str, ...], langchain: bool) -> Any:
     pydantic = _pydantic()
     fields = schema_fields(schema)
     if tuple(keys) == ("__root__",):
@@ -128,15 +150,20 @@ def _value_type(spec: FieldSpec) -> Any:
     from ..channels import Topic
 
     channel = spec.channel
+    annotation = _swap(spec.annotation, _message_types())
     if channel is Topic or isinstance(channel, Topic):
-        return Sequence[spec.annotation]  # type: ignore[name-defined]  # a runtime subscript
-    return spec.annotation
+        return Sequence[annotation]  # type: ignore[valid-type]  # a runtime subscript
+    return annotation
 
 
 def _pydantic_typeddict(schema: type) -> Any:
     """``schema`` if pydantic takes it, else the ``typing_extensions`` ``TypedDict`` of the same
-    name, fields and required keys."""
+    name, fields and required keys (actorgraph's chat messages swapped for their stand-ins, see
+    :func:`_message_types`)."""
     pydantic = _pydantic()
+    table = _message_types()
+    if any(_swap(hint, table) is not hint for hint in typing.get_type_hints(schema, include_extras=True).values()):
+        return _swapped_typeddict(schema, table)
     try:
         pydantic.TypeAdapter(schema)
         return schema
@@ -153,3 +180,107 @@ def _pydantic_typeddict(schema: type) -> Any:
             (hint,) = typing.get_args(hint)
         fields[key] = hint if key in required else typing_extensions.NotRequired[hint]
     return typing_extensions.TypedDict(schema.__name__, fields)  # type: ignore[operator]
+
+
+# -- chat messages ------------------------------------------------------------------------------
+
+
+def _message_types() -> dict[Any, Any]:
+    """actorgraph's message types -> what stands for them in a JSON Schema. With langchain-core
+    installed, its message classes (``AnyMessage``: its union of every message and chunk
+    class), so that a graph's schema is LangGraph 1.2's, word for word; else pydantic models of
+    actorgraph's own message classes (same fields, a ``type`` tag)."""
+    from .. import _langchain
+
+    if _langchain.available():
+        return _langchain_message_types()
+    return _own_message_types()
+
+
+@functools.cache
+def _langchain_message_types() -> dict[Any, Any]:
+    from .. import _langchain
+    from . import _messages as ours
+
+    lc = _langchain.messages()
+    return {ours.AnyMessage: lc.AnyMessage, ours.BaseMessage: lc.BaseMessage,
+            ours.HumanMessage: lc.HumanMessage, ours.AIMessage: lc.AIMessage,
+            ours.SystemMessage: lc.SystemMessage, ours.ToolMessage: lc.ToolMessage,
+            ours.RemoveMessage: lc.RemoveMessage}
+
+
+@functools.cache
+def _own_message_types() -> dict[Any, Any]:
+    import msgspec
+
+    from . import _messages as ours
+
+    pydantic = _pydantic()
+
+    def model(cls: Any) -> Any:
+        fields: dict[str, Any] = {}
+        for f in msgspec.structs.fields(cls):
+            if f.default is not msgspec.NODEFAULT:
+                fields[f.name] = (f.type, f.default)
+            elif f.default_factory is not msgspec.NODEFAULT:
+                fields[f.name] = (f.type, pydantic.Field(default_factory=f.default_factory))
+            else:
+                fields[f.name] = (f.type, ...)
+        tag = cls.type
+        fields["type"] = (typing.Literal[tag], tag)
+        return pydantic.create_model(cls.__name__, __doc__=cls.__doc__, **fields)
+
+    classes = (ours.HumanMessage, ours.AIMessage, ours.SystemMessage, ours.ToolMessage)
+    table: dict[Any, Any] = {cls: model(cls) for cls in (*classes, ours.RemoveMessage)}
+    table[ours.AnyMessage] = typing.Annotated[typing.Union[tuple(table[c] for c in classes)],
+                                              pydantic.Field(discriminator="type")]
+    table[ours.BaseMessage] = table[ours.AnyMessage]
+    return table
+
+
+def _swap(hint: Any, table: dict[Any, Any]) -> Any:
+    """``hint`` with every type ``table`` maps replaced, inside ``list[...]``, unions,
+    ``Annotated`` and other generics (``hint`` itself when nothing is replaced)."""
+    try:
+        if hint in table:
+            return table[hint]
+    except TypeError:  # unhashable
+        return hint
+    origin = typing.get_origin(hint)
+    if origin is None:
+        return hint
+    args = typing.get_args(hint)
+    if origin is typing.Annotated:
+        inner = _swap(args[0], table)
+        return hint if inner is args[0] else typing.Annotated[(inner, *hint.__metadata__)]
+    if origin is typing.Literal:
+        return hint
+    new = tuple(_swap(a, table) for a in args)
+    if all(n is a for n, a in zip(new, args)):
+        return hint
+    if origin is typing.Union or origin is types.UnionType:
+        return typing.Union[new]
+    copy_with = getattr(hint, "copy_with", None)  # typing's generic aliases
+    return copy_with(new) if copy_with is not None else origin[new]
+
+
+def _swapped_typeddict(schema: type, table: dict[Any, Any]) -> Any:
+    """A ``typing_extensions`` ``TypedDict`` like ``schema`` (name, docstring, fields and
+    required keys), its fields' types swapped per ``table``. (actorgraph's ``MessagesState``
+    has a docstring LangGraph's lacks: left out, so the schema is LangGraph's.)"""
+    import typing_extensions
+
+    from ._messages import MessagesState
+
+    hints = typing.get_type_hints(schema, include_extras=True)
+    required = set(getattr(schema, "__required_keys__", hints))
+    fields: dict[str, Any] = {}
+    for key, hint in hints.items():
+        while typing.get_origin(hint) in (typing.Required, typing.NotRequired):
+            (required.add if typing.get_origin(hint) is typing.Required else required.discard)(key)
+            (hint,) = typing.get_args(hint)
+        hint = _swap(hint, table)
+        fields[key] = hint if key in required else typing_extensions.NotRequired[hint]
+    swapped = typing_extensions.TypedDict(schema.__name__, fields)  # type: ignore[misc]
+    swapped.__doc__ = None if schema is MessagesState else schema.__doc__
+    return swapped
