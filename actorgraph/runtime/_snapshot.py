@@ -361,7 +361,15 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
         persist.saved_id = parent
         source = "fork"
     elif as_node == INPUT:
-        run._input(values)  # as new graph input: the __start__ task runs next
+        # as new graph input (a Command too: the __start__ task applies it when it runs), as
+        # LangGraph 1.2: the write is a pending write of the updated checkpoint as well
+        if values is None:
+            raise InvalidUpdateError(f"Received no input writes for {START}")
+        writes = [(START, values)]
+        if saved is not None and await _keeps_writes(persist):
+            await persist.saver.aput_writes(persist.config_for(saved.checkpoint.id), writes,
+                                            str(uuid.uuid5(uuid.UUID(saved.checkpoint.id), INPUT)), "")
+        apply_writes(program, run.state, (), writes)  # the __start__ task runs next
         source = "input"
         start = start if saved is not None else -1
     else:
@@ -386,7 +394,7 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
             task = Task(tid, node, None, ("__pregel_pull", name), node.triggers, (i, name))
             task.writes = await writes_for(run, task, update.values)
             tasks.append(task)
-        if saved is not None and (persist.requested_id is None or await persist.is_head()):
+        if saved is not None and await _keeps_writes(persist):
             # the writes become pending writes of the updated checkpoint, so its history shows
             # them as its tasks' results (not when the thread moved past it: that is a fork)
             at = persist.config_for(saved.checkpoint.id)
@@ -404,6 +412,12 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
 
 COPY = "__copy__"
 INPUT = "__input__"
+
+
+async def _keeps_writes(persist: Persistence) -> bool:
+    """An update's writes become pending writes of the checkpoint it updates unless the
+    thread has moved past that one (the update forks it), as in LangGraph 1.2."""
+    return persist.requested_id is None or await persist.is_head()
 
 
 def update_task_id(checkpoint_id: str | None, i: int) -> str:

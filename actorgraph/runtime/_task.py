@@ -317,7 +317,9 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
     writes: list[tuple[str, Any]] = []
     gotos: list[Any] = []
     if node.hidden:  # __start__: the graph input
-        if program.root_key:
+        if isinstance(result, Command):  # (stored by update_state(..., as_node="__input__"))
+            writes = command_input_writes(run, result)  # its update and goto, then START's edges
+        elif program.root_key:
             writes = [("__root__", result)]
         else:
             allowed = program.input_keys
