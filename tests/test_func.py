@@ -119,12 +119,17 @@ async def test_async_workflow_streams_tasks_and_debug_shapes() -> None:
         {"name": "inc", "error": None, "result": {"__return__": 2}, "interrupts": []},
     ]
     assert events[1]["id"] == events[2]["id"] != events[0]["id"] == events[3]["id"]
-    assert events[3]["name"] == "wf" and events[3]["error"] is None
+    assert {k: v for k, v in events[3].items() if k != "id"} == {
+        "name": "wf", "error": None, "result": {"__end__": 2}, "interrupts": []}
     debug = [e async for e in wf.astream(1, cfg("d"), stream_mode="debug")]
     assert [(e["step"], e["type"], e["payload"].get("name")) for e in debug] == [
         (-1, "checkpoint", None), (0, "task", "wf"), (0, "task", "inc"), (0, "task_result", "inc"),
         (0, "task_result", "wf"), (0, "checkpoint", None),
     ]
+    assert debug[4]["payload"]["result"] == {"__end__": 2}
+    # the channels of the checkpoint: LangGraph's names
+    saved = wf.checkpointer.get_tuple(cfg("d"))
+    assert saved.checkpoint.channel_values == {"__end__": 2, "__previous__": 2}
 
 
 def test_task_ids_are_distinct_per_call_and_per_run() -> None:

@@ -2,7 +2,7 @@
 
 The function becomes a :class:`~actorgraph.runtime.CompiledGraph` whose program has one node
 (named after the function), triggered by the input (``__start__``) and run by its node actor
-like any node; it writes two channels: ``__root__`` (the return value: the run's output, its
+like any node; it writes two channels: ``__end__`` (the return value: the run's output, its
 ``values``, what ``get_state`` shows) and ``__previous__`` (what the next run on the thread gets
 as ``previous``; ``entrypoint.final(value=..., save=...)`` sets it apart from the return
 value). Its task calls (``@task``) run in a task group opened around the function, started by
@@ -29,7 +29,9 @@ from ..runtime._task import ChannelWrites, in_thread
 from ..types import RetryPolicy
 from ._task import Caller, Scope, asked_by_call, current_caller
 
-ROOT = "__root__"
+ROOT = END
+"""The return value's channel (LangGraph's); ``__root__`` before (threads saved then load)."""
+OLD_ROOT = "__root__"
 PREVIOUS = "__previous__"
 INJECTED = ("previous", "config", "writer", "store", "runtime")
 """Keyword parameters an entrypoint function may declare (as in LangGraph)."""
@@ -131,6 +133,8 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
             frozenset({START, TASKS}), True, frozenset({ROOT}), {}, (ROOT,),
         )
         program.cache = self.cache
+        program.root_channel = ROOT
+        program.renamed = {OLD_ROOT: ROOT}
         compiled = CompiledEntrypoint(program, checkpointer=self.checkpointer, store=self.store)
         compiled.func = func
         compiled.context_schema = self.context_schema

@@ -808,7 +808,7 @@ class Run:
         """The ``values`` stream chunk: every state key (private ones too) that has a value."""
         program = self.program
         if program.root_key:
-            return self.state.values(("__root__",)).get("__root__")
+            return self.state.values((program.root_channel,)).get(program.root_channel)
         return self.state.values(program.value_keys)
 
     def output(self) -> Any:
@@ -816,7 +816,7 @@ class Run:
         ``interrupt()``)."""
         program = self.program
         if program.root_key:
-            value = self.state.values(("__root__",)).get("__root__")
+            value = self.state.values((program.root_channel,)).get(program.root_channel)
             if self.interrupts:  # (as LangGraph: a dict value with the questions, else only them)
                 return {**(value if isinstance(value, dict) else {}), INTERRUPT: list(self.interrupts)}
             return value
