@@ -533,14 +533,96 @@ async def test_a_compiled_graph_called_inside_a_task() -> None:
         return await call_graph(x)
 
     assert await wf.ainvoke(3, cfg()) == {"x": 30, "log": ["a"]}
-    chunks = [c async for c in wf.astream(3, cfg("s"), stream_mode="updates", subgraphs=True)]
-    # LangGraph 1.2: the inner graph's update under the call's namespace, then the call, then
-    # the entrypoint (LangGraph's namespace also names the entrypoint's task first)
-    assert [(ns[-1].split(":")[0] if ns else None, c) for ns, c in chunks] == [
-        ("call_graph", {"a": {"x": 30, "log": ["a"]}}),
-        (None, {"call_graph": {"x": 30, "log": ["a"]}}),
-        (None, {"wf": {"x": 30, "log": ["a"]}}),
+    chunks = [c async for c in wf.astream(3, cfg("s"), stream_mode=["updates", "tasks"], subgraphs=True)]
+    ids = {c["name"]: c["id"] for ns, mode, c in chunks if mode == "tasks" and not ns}
+    # LangGraph 1.2: the inner graph's update under the call's namespace, below the
+    # entrypoint's task (``wf:<id>|call_graph:<id>``), then the call, then the entrypoint
+    assert [(ns, c) for ns, mode, c in chunks if mode == "updates"] == [
+        ((f"wf:{ids['wf']}", f"call_graph:{ids['call_graph']}"), {"a": {"x": 30, "log": ["a"]}}),
+        ((), {"call_graph": {"x": 30, "log": ["a"]}}),
+        ((), {"wf": {"x": 30, "log": ["a"]}}),
     ]
+
+
+def test_a_graph_called_in_a_nested_task_call_or_a_node_task_streams_below_its_callers() -> None:
+    from actorgraph import get_config
+
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"x": s["x"] + 1})
+    g.add_edge(START, "a")
+    inner = g.compile()
+    seen: list[list[str]] = []
+
+    @task
+    def call_graph(x: int) -> int:
+        seen.append([p.split(":")[0] for p in get_config()["configurable"]["checkpoint_ns"].split("|")])
+        return int(inner.invoke({"x": x, "log": []})["x"])
+
+    @task
+    def outer(x: int) -> int:
+        return call_graph(x).result()
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> int:
+        return outer(x).result()
+
+    def names(ns: tuple[str, ...]) -> list[str]:
+        return [p.split(":")[0] for p in ns]
+
+    # LangGraph 1.2: each call's namespace is below its caller's, the entrypoint's first
+    chunks = list(wf.stream(1, cfg(), stream_mode="updates", subgraphs=True))
+    assert [(names(ns), c) for ns, c in chunks] == [
+        (["wf", "outer", "call_graph"], {"a": {"x": 2}}), ([], {"call_graph": 2}), ([], {"outer": 2}), ([], {"wf": 2})]
+    assert seen == [["wf", "outer", "call_graph"]]
+
+    def node(state: S) -> dict[str, Any]:
+        return {"x": call_graph(state["x"]).result()}
+
+    p = StateGraph(S)
+    p.add_node("n", node)
+    p.add_edge(START, "n")
+    app = p.compile(checkpointer=InMemorySaver())
+    chunks = list(app.stream({"x": 1, "log": []}, cfg(), stream_mode="updates", subgraphs=True))
+    # LangGraph 1.2: a graph node's call is below the node's task; its own update is the run's
+    assert [(names(ns), c) for ns, c in chunks] == [
+        (["n", "call_graph"], {"a": {"x": 2}}), ([], {"call_graph": 2}), ([], {"n": {"x": 2}})]
+
+
+def test_a_graph_paused_inside_a_task_call_resumes_there() -> None:
+    runs: list[int] = []
+
+    def ask(s: S) -> dict[str, Any]:
+        runs.append(s["x"])
+        return {"x": s["x"] + interrupt("more?")}
+
+    g = StateGraph(S)
+    g.add_node("ask", ask)
+    g.add_edge(START, "ask")
+    inner = g.compile()
+
+    @task
+    def call_graph(x: int) -> int:
+        return int(inner.invoke({"x": x, "log": []})["x"])
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> int:
+        return call_graph(x).result() * 2
+
+    def names(ns: tuple[str, ...]) -> list[str]:
+        return [p.split(":")[0] for p in ns]
+
+    # LangGraph 1.2: the question under wf|call_graph and at the root; get_state lists it on
+    # the entrypoint's task; the resume re-runs the asking node only, under the same namespace
+    chunks = list(wf.stream(1, cfg(), stream_mode="updates", subgraphs=True))
+    assert [(names(ns), [i.value for i in c["__interrupt__"]]) for ns, c in chunks] == [
+        (["wf", "call_graph"], ["more?"]), ([], ["more?"])]
+    state = wf.get_state(cfg())
+    assert state.next == ("wf",) and [(t.name, [i.value for i in t.interrupts]) for t in state.tasks] == [
+        ("wf", ["more?"])]
+    chunks = list(wf.stream(Command(resume=5), cfg(), stream_mode="updates", subgraphs=True))
+    assert [(names(ns), c) for ns, c in chunks] == [
+        (["wf", "call_graph"], {"ask": {"x": 6}}), ([], {"call_graph": 6}), ([], {"wf": 12})]
+    assert runs == [1, 1]
 
 
 # -- the actor tree and cancellation -----------------------------------------------------------

@@ -311,6 +311,7 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
         return future
     # (its id is hashed on first use: a run without a checkpointer may never need it)
     task = Task(None, fn.node, (args, kwargs), (PUSH, *caller.task.path[1:], index), (PUSH,), (1, index), key)
+    run.call_parents[task] = caller.task  # (its namespace is below its caller's, as in LangGraph)
     name = "task:" + fn.name
     ref = run.node_actors.get(name)
     if ref is None:
@@ -388,6 +389,7 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
         future._finish(value, None)
     finally:
         scope.running -= 1
+        run.call_parents.pop(task, None)
         current_caller.reset(caller_token)
         current_task.reset(token)
 
@@ -494,6 +496,7 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
         future._finish(value, None)
     finally:
         scope.running -= 1
+        run.call_parents.pop(task, None)
         current_caller.reset(caller_token)
         current_task.reset(token)
 

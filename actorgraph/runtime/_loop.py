@@ -175,6 +175,7 @@ class Run:
         self.spare_answers: list[Any] = []  # a resume value no pending interrupt claimed yet
         self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
+        self.call_parents: dict[Task, Task] = {}  # a running task call -> its caller (actorgraph.func)
         self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
         self.paused = False
         self.skip_breakpoint = False
@@ -851,7 +852,11 @@ class Run:
     def task_ns(self, task: Task) -> tuple[str, ...]:
         """The namespace of ``task``: ``node:task_id`` below this run's. An error handler's
         task is below the failed node's task (``node:id|__error_handler__node:id``), as
-        LangGraph 1.2 nests it."""
+        LangGraph 1.2 nests it; a task call (``actorgraph.func``) is below its caller's."""
+        if self.call_parents:
+            caller = self.call_parents.get(task)
+            if caller is not None:
+                return (*self.task_ns(caller), f"{task.name}:{task.id}")
         if self.handled:
             for t, failed_id, _, failed_node in self.handled:
                 if t is task:
