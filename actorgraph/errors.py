@@ -83,7 +83,12 @@ class GraphBubbleUp(Exception):
 class GraphInterrupt(GraphBubbleUp):
     """Raised by ``interrupt()`` inside a node: the run pauses after the current super-step.
 
-    ``answers`` are the resume values the task had already received (kept for its next run)."""
+    ``answers`` are the resume values the task had already received (kept for its next run).
+    ``repeated``: questions a parent graph is told again, after ``interrupts`` (an entrypoint
+    used as a subgraph whose question was asked by a task call: LangGraph raises it for the
+    call and for the entrypoint)."""
+
+    repeated: tuple[Any, ...] = ()
 
     def __init__(self, interrupts: tuple[Any, ...] = (), answers: tuple[Any, ...] = ()) -> None:
         super().__init__(interrupts)

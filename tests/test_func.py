@@ -826,10 +826,58 @@ def test_an_entrypoint_node_pauses_its_parent_graph_and_resumes_without_rerunnin
     g.add_edge("pre", "sub")
     app = g.compile(checkpointer=InMemorySaver())
     out = app.invoke({"x": 1, "log": []}, cfg())
-    # LangGraph 1.2: the same state and question (it lists the question twice: once from the
-    # call, once from the entrypoint; here it is one question)
+    # LangGraph 1.2: the same state and question, listed twice (once from the call, once from
+    # the entrypoint), in the parent's output, state and task; once in the entrypoint's state
     assert {k: v for k, v in out.items() if k != "__interrupt__"} == {"x": 1, "log": ["pre"]}
-    assert [i.value for i in out["__interrupt__"]] == ["q2"]
-    assert app.get_state(cfg()).next == ("sub",)
+    assert [i.value for i in out["__interrupt__"]] == ["q2", "q2"]
+    state = app.get_state(cfg(), subgraphs=True)
+    assert state.next == ("sub",) and [i.value for i in state.interrupts] == ["q2", "q2"]
+    [node] = state.tasks
+    assert [i.value for i in node.interrupts] == ["q2", "q2"]
+    assert [i.value for i in node.state.interrupts] == ["q2"]
+    assert [(t.name, [i.value for i in t.interrupts]) for t in node.state.tasks] == [("sub", ["q2"])]
     assert app.invoke(Command(resume=42), cfg()) == {"x": 42, "log": ["pre", "sub"]}
     assert calls == ["inc", "ask", "ask"]
+
+
+def test_an_entrypoint_node_asking_itself_lists_its_question_once() -> None:
+    @entrypoint()
+    def sub(state: S) -> dict[str, Any]:
+        return {"x": state["x"] + interrupt("ep q?"), "log": ["sub"]}
+
+    g = StateGraph(S)
+    g.add_node("sub", sub)
+    g.add_edge(START, "sub")
+    app = g.compile(checkpointer=InMemorySaver())
+    # LangGraph 1.2: once (the question is the entrypoint's own), in the stream too
+    chunks = list(app.stream({"x": 1, "log": []}, cfg(), stream_mode="updates", subgraphs=True))
+    assert [(len(ns), [i.value for i in c["__interrupt__"]]) for ns, c in chunks] == [(1, ["ep q?"]), (0, ["ep q?"])]
+    assert [i.value for i in app.get_state(cfg()).interrupts] == ["ep q?"]
+    assert app.invoke(Command(resume=10), cfg()) == {"x": 11, "log": ["sub"]}
+
+
+@pytest.mark.anyio
+async def test_an_async_entrypoint_node_lists_each_question_of_a_call_twice_and_resumes_by_id() -> None:
+    @task
+    async def ask(x: int) -> int:
+        return x + interrupt("q1?") + interrupt("q2?")
+
+    @entrypoint()
+    async def sub(state: S) -> dict[str, Any]:
+        return {"x": await ask(state["x"])}
+
+    g = StateGraph(S)
+    g.add_node("sub", sub)
+    g.add_edge(START, "sub")
+    app = g.compile(checkpointer=InMemorySaver())
+    # LangGraph 1.2: each question twice, under the parent's stream with the same id; one
+    # answer by that id (or a bare value) answers it
+    chunks = [c async for c in app.astream({"x": 1, "log": []}, cfg(), stream_mode="updates", subgraphs=True)]
+    assert [(len(ns), [i.value for i in c["__interrupt__"]]) for ns, c in chunks] == [
+        (1, ["q1?"]), (0, ["q1?", "q1?"])]
+    first = chunks[-1][1]["__interrupt__"]
+    assert first[0].id == first[1].id
+    out = await app.ainvoke(Command(resume={first[0].id: 10}), cfg())
+    assert [i.value for i in out["__interrupt__"]] == ["q2?", "q2?"]
+    assert [i.value for i in (await app.aget_state(cfg())).interrupts] == ["q2?", "q2?"]
+    assert await app.ainvoke(Command(resume=100), cfg()) == {"x": 111, "log": []}

@@ -204,8 +204,10 @@ class _Body:
         if failure is not None:
             raise failure
         if asked is not None:
-            asked_by_call(scope, asked)  # (a call's question: kept under the call's id too)
-            raise GraphInterrupt(asked.interrupts, tuple(ctx.answers))
+            raised = GraphInterrupt(asked.interrupts, tuple(ctx.answers))
+            if asked_by_call(scope, asked):  # (a call's question: kept under the call's id too)
+                raised.repeated = asked.interrupts  # (a parent graph is told it twice, as by LangGraph)
+            raise raised
         if isinstance(result, entrypoint.final):
             return ChannelWrites(((ROOT, result.value), (PREVIOUS, result.save)))
         return ChannelWrites(((ROOT, result), (PREVIOUS, result)))

@@ -583,7 +583,7 @@ class Run:
                     shown = {}
                 self._emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
-            raise GraphInterrupt(tuple(self.interrupts))
+            raise GraphInterrupt((*self.interrupts, *(i for _, gi in self.step_interrupts for i in gi.repeated)))
         await self._flush()
         return False
 
