@@ -403,7 +403,77 @@ def test_tasks_outside_an_entrypoint_and_result_on_the_loop_thread_are_refused()
         return slow().result()
 
     with pytest.raises(RuntimeError, match="use 'await future'"):
-        wf.invoke(0)
+        anyio.run(wf.ainvoke, 0)
+
+
+@task
+async def async_plus(x: int) -> int:
+    return x + 1
+
+
+@task
+def sync_calls_async(x: int) -> int:
+    return async_plus(x).result()
+
+
+def test_an_async_task_called_in_a_run_of_the_sync_api_is_refused() -> None:
+    from actorgraph.errors import AsyncTaskInSyncRunError, GraphError
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def awaited(x: int) -> int:
+        return async_plus(x).result()
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def not_awaited(x: int) -> int:
+        async_plus(x)
+        return 5
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def nested(x: int) -> int:
+        return sync_calls_async(x).result()
+
+    def node(state: S) -> dict[str, Any]:
+        return {"x": async_plus(state["x"]).result()}
+
+    g = StateGraph(S)
+    g.add_node("n", node)
+    g.add_edge(START, "n")
+    graph = g.compile()
+    # LangGraph 1.2: RuntimeError("In an sync context async tasks cannot be called") at the
+    # call (awaited or not), with the notes of the tasks it went through; under invoke() and
+    # stream(), of an entrypoint or of a graph whose node calls the task
+    runs: list[tuple[Any, list[str]]] = [
+        (lambda: awaited.invoke(1, cfg("a")), ["awaited"]),
+        (lambda: not_awaited.invoke(1, cfg("b")), ["not_awaited"]),
+        (lambda: nested.invoke(1, cfg("c")), ["sync_calls_async", "nested"]),
+        (lambda: list(awaited.stream(1, cfg("d"))), ["awaited"]),
+        (lambda: graph.invoke({"x": 1, "log": []}), ["n"]),
+        (lambda: list(graph.stream({"x": 1, "log": []})), ["n"]),
+    ]
+    for run, tasks in runs:
+        with pytest.raises(AsyncTaskInSyncRunError, match=r"^In an sync context async tasks cannot be called") as info:
+            run()
+        assert isinstance(info.value, GraphError) and isinstance(info.value, RuntimeError)
+        assert info.value.task == "async_plus"
+        assert [n.split("'")[1] for n in info.value.__notes__] == tasks
+
+
+@pytest.mark.anyio
+async def test_an_async_task_called_from_sync_code_in_a_run_of_the_async_api_runs() -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> int:
+        return sync_calls_async(x).result() + async_plus(x).result()
+
+    def node(state: S) -> dict[str, Any]:
+        return {"x": async_plus(state["x"]).result()}
+
+    g = StateGraph(S)
+    g.add_node("n", node)
+    g.add_edge(START, "n")
+    # LangGraph 1.2: ainvoke()/astream() allow them (the sync code runs in a worker thread)
+    assert await wf.ainvoke(1, cfg()) == 4
+    assert [c async for c in wf.astream(1, cfg("s"))][-1] == {"wf": 4}
+    assert await g.compile().ainvoke({"x": 1, "log": []}) == {"x": 2, "log": []}
 
 
 def test_cached_task_calls_and_a_cached_entrypoint() -> None:

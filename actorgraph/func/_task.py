@@ -28,7 +28,7 @@ from .._log import enabled, get_logger
 from ..actors import SyncActor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot, current_backend
-from ..errors import GraphBubbleUp, GraphInterrupt, NodeCancelledError
+from ..errors import AsyncTaskInSyncRunError, GraphBubbleUp, GraphInterrupt, NodeCancelledError
 from ..graph._program import NodeCall, NodeProgram
 from ..runtime._algo import PUSH, Task, task_id
 from ..runtime._context import TaskContext, current_task
@@ -265,6 +265,8 @@ class TaskFunction(Generic[P, T]):
                 "decorated with @entrypoint, inside a graph node, or inside another task"
             )
         run = caller.scope.run
+        if self.is_async and run.root.sync_caller:  # (as LangGraph's, at the call)
+            raise AsyncTaskInSyncRunError(self.name)
         if threading.get_ident() == run.root.loop_thread:
             return _schedule(self, caller, args, kwargs)
         return anyio.from_thread.run_sync(_schedule, self, caller, args, kwargs)
