@@ -14,6 +14,8 @@ from typing import Annotated, Any, TypedDict
 
 import anyio
 import pytest
+from pydantic import BaseModel
+from typing_extensions import TypedDict as XTypedDict
 
 from actorgraph import START, Command, RetryPolicy, StateGraph, get_stream_writer, interrupt
 from actorgraph.errors import ResumeError
@@ -951,3 +953,61 @@ async def test_an_async_entrypoint_node_lists_each_question_of_a_call_twice_and_
     assert [i.value for i in out["__interrupt__"]] == ["q2?", "q2?"]
     assert [i.value for i in (await app.aget_state(cfg())).interrupts] == ["q2?", "q2?"]
     assert await app.ainvoke(Command(resume=100), cfg()) == {"x": 111, "log": []}
+
+
+# -- input and output schemas ----------------------------------------------------------------
+
+
+class In(XTypedDict):
+    a: int
+    b: str
+
+
+class Out(TypedDict):  # (typing's: pydantic refuses it before 3.12, LangGraph raises then)
+    total: int
+
+
+class M(BaseModel):
+    q: int = 3
+
+
+def test_input_and_output_json_schemas_are_langgraphs() -> None:
+    @entrypoint()
+    def typed(x: In) -> Out:
+        return {"total": 1}
+
+    @entrypoint()
+    def untyped(x):  # type: ignore[no-untyped-def]
+        return x
+
+    @entrypoint()
+    def final(x: list[int], *, previous: int | None = None) -> entrypoint.final[str, int]:
+        return entrypoint.final(value="s", save=1)
+
+    @entrypoint(context_schema=In)
+    async def model(x: M) -> dict[str, int]:
+        return {}
+
+    # LangGraph 1.2 (Out as a typing_extensions TypedDict there)
+    assert typed.get_input_jsonschema() == {
+        "$defs": {"In": {"properties": {"a": {"title": "A", "type": "integer"}, "b": {"title": "B", "type": "string"}},
+                         "required": ["a", "b"], "title": "In", "type": "object"}},
+        "$ref": "#/$defs/In", "title": "LangGraphInput"}
+    assert typed.get_output_jsonschema() == {
+        "$defs": {"Out": {"properties": {"total": {"title": "Total", "type": "integer"}}, "required": ["total"],
+                          "title": "Out", "type": "object"}},
+        "$ref": "#/$defs/Out", "title": "LangGraphOutput"}
+    assert untyped.get_input_jsonschema() == {"title": "LangGraphInput"}
+    assert untyped.get_output_jsonschema() == {"title": "LangGraphOutput"}
+    assert untyped.get_context_jsonschema() is None
+    assert final.get_input_jsonschema() == {"items": {"type": "integer"}, "title": "LangGraphInput", "type": "array"}
+    assert final.get_output_jsonschema() == {"title": "LangGraphOutput", "type": "string"}
+    assert model.get_input_schema() is M
+    assert model.get_input_jsonschema() == {"properties": {"q": {"default": 3, "title": "Q", "type": "integer"}},
+                                            "title": "M", "type": "object"}
+    assert model.get_output_jsonschema() == {"additionalProperties": {"type": "integer"}, "title": "LangGraphOutput",
+                                             "type": "object"}
+    assert model.get_output_schema().__name__ == "LangGraphOutput"
+    assert model.get_context_jsonschema() == {
+        "properties": {"a": {"title": "A", "type": "integer"}, "b": {"title": "B", "type": "string"}},
+        "required": ["a", "b"], "title": "In", "type": "object"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import typing
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -47,9 +48,38 @@ class CompiledEntrypoint(CompiledGraph):
 
     func: Callable[..., Any]
     context_schema: Any
+    input_type: Any = Any
+    """The first parameter's annotation (``Any`` without one)."""
+    output_type: Any = Any
+    """The return annotation (``V`` of ``entrypoint.final[V, S]``; ``Any`` without one)."""
 
     def __repr__(self) -> str:
         return f"<entrypoint {self.name!r}>"
+
+    def get_input_schema(self, config: dict[str, Any] | None = None) -> Any:
+        """The pydantic model of the input, as LangGraph 1.2's: the first parameter's
+        annotation if it is a pydantic model, else a ``RootModel`` named ``LangGraphInput``
+        rooted at it (``Any`` when not annotated). ``ImportError`` naming pydantic without it."""
+        return _model(self.input_type, "LangGraphInput")
+
+    def get_output_schema(self, config: dict[str, Any] | None = None) -> Any:
+        """The pydantic model of the return value (``LangGraphOutput``), as :meth:`get_input_schema`."""
+        return _model(self.output_type, "LangGraphOutput")
+
+    def get_input_jsonschema(self, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON Schema of the input, as LangGraph 1.2's: :meth:`get_input_schema`'s
+        (``{"title": "LangGraphInput", "type": "integer"}`` for ``def wf(x: int)``)."""
+        return dict(self.get_input_schema(config).model_json_schema())
+
+    def get_output_jsonschema(self, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON Schema of the return value, as LangGraph 1.2's (see :meth:`get_output_schema`)."""
+        return dict(self.get_output_schema(config).model_json_schema())
+
+    def get_context_jsonschema(self) -> dict[str, Any] | None:
+        """The JSON Schema of ``context_schema``; ``None`` without one."""
+        from ..graph._jsonschema import context_json_schema
+
+        return context_json_schema(self.context_schema)
 
     def get_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
         """The drawable graph: ``__start__`` → the entrypoint ⇢ ``__end__``, as LangGraph 1.2
@@ -138,6 +168,7 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
         compiled = CompiledEntrypoint(program, checkpointer=self.checkpointer, store=self.store)
         compiled.func = func
         compiled.context_schema = self.context_schema
+        compiled.input_type, compiled.output_type = _io_types(func)
         functools.update_wrapper(compiled, func, updated=())  # type: ignore[arg-type]
         return compiled
 
@@ -243,3 +274,38 @@ def _has_signature(func: Callable[..., Any]) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _io_types(func: Callable[..., Any]) -> tuple[Any, Any]:
+    """The input and output types of an entrypoint function, as LangGraph reads them: the
+    first parameter's annotation and the return annotation (``V`` of ``entrypoint.final[V,
+    S]``), ``Any`` where absent. (String annotations are resolved where they can be.)"""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return Any, Any
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except Exception:  # (an unresolvable forward reference: the raw annotations)
+        hints = {}
+    params = [p for p in signature.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    input_type: Any = Any
+    if params and params[0].annotation is not inspect.Parameter.empty:
+        input_type = hints.get(params[0].name, params[0].annotation)
+    output_type: Any = Any
+    if signature.return_annotation is not inspect.Signature.empty:
+        output_type = hints.get("return", signature.return_annotation)
+        if output_type is entrypoint.final:
+            output_type = Any
+        elif typing.get_origin(output_type) is entrypoint.final:
+            output_type = typing.get_args(output_type)[0]
+    return input_type, output_type
+
+
+def _model(schema: Any, name: str) -> Any:
+    from ..graph._jsonschema import input_model
+
+    try:
+        return input_model(schema, name)
+    except TypeError:  # (an unhashable annotation: not cached)
+        return input_model.__wrapped__(schema, name)
