@@ -1011,3 +1011,62 @@ def test_input_and_output_json_schemas_are_langgraphs() -> None:
     assert model.get_context_jsonschema() == {
         "properties": {"a": {"title": "A", "type": "integer"}, "b": {"title": "B", "type": "string"}},
         "required": ["a", "b"], "title": "In", "type": "object"}
+
+
+# -- update_state ------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_update_state_sets_the_value_and_the_next_previous() -> None:
+    from actorgraph.types import StateUpdate
+
+    saver = InMemorySaver()
+
+    @entrypoint(checkpointer=saver)
+    async def wf(x: int, *, previous: Any = None) -> dict[str, Any]:
+        return {"x": x, "prev": previous}
+
+    @entrypoint(checkpointer=saver)
+    async def asking(x: int, *, previous: Any = None) -> dict[str, Any]:
+        return {"x": x, "a": interrupt("q"), "prev": previous}
+
+    async def channels(thread: str) -> Any:
+        saved = await saver.aget_tuple(cfg(thread))
+        assert saved is not None
+        return saved.checkpoint.channel_values
+
+    # LangGraph 1.2: the update is the entrypoint's return: its value and the saved value
+    await wf.aupdate_state(cfg("new"), {"v": 1})
+    state = await wf.aget_state(cfg("new"))
+    assert (state.values, state.next, state.metadata["source"], state.metadata["step"]) == ({"v": 1}, (), "update", 0)
+    assert await channels("new") == {"__end__": {"v": 1}, "__previous__": {"v": 1}}
+    assert await wf.ainvoke(9, cfg("new")) == {"x": 9, "prev": {"v": 1}}
+
+    await wf.ainvoke(1, cfg("ran"))
+    await wf.aupdate_state(cfg("ran"), {"v": 2}, as_node="wf")
+    assert (await wf.aget_state(cfg("ran"))).metadata["step"] == 1
+    assert await wf.ainvoke(9, cfg("ran")) == {"x": 9, "prev": {"v": 2}}
+
+    await wf.ainvoke(1, cfg("final"))
+    await wf.aupdate_state(cfg("final"), entrypoint.final(value="V", save="S"))
+    assert await channels("final") == {"__end__": "V", "__previous__": "S"}
+    assert await wf.ainvoke(2, cfg("final")) == {"x": 2, "prev": "S"}
+
+    await wf.ainvoke(1, cfg("bulk"))
+    await wf.abulk_update_state(cfg("bulk"), [[StateUpdate("one", "wf")], [StateUpdate("two")]])
+    state = await wf.aget_state(cfg("bulk"))
+    assert (state.values, state.metadata["step"]) == ("two", 2)
+    assert await wf.ainvoke(2, cfg("bulk")) == {"x": 2, "prev": "two"}
+
+    await wf.ainvoke(1, cfg("input"))
+    await wf.aupdate_state(cfg("input"), 5, as_node="__input__")  # (new input: the entrypoint runs next)
+    state = await wf.aget_state(cfg("input"))
+    assert (state.values, state.next, state.metadata["source"]) == ({"x": 1, "prev": None}, ("wf",), "input")
+    assert await wf.ainvoke(None, cfg("input")) == {"x": 5, "prev": {"x": 1, "prev": None}}
+
+    # a paused thread: the update ends the pause
+    await asking.ainvoke(1, cfg("paused"))
+    await asking.aupdate_state(cfg("paused"), {"v": 4})
+    state = await asking.aget_state(cfg("paused"))
+    assert (state.values, state.next, state.interrupts, state.metadata["step"]) == ({"v": 4}, (), (), 0)
+    assert await channels("paused") == {"__end__": {"v": 4}, "__previous__": {"v": 4}}

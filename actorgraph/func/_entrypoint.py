@@ -27,7 +27,7 @@ from ..graph._program import NodeCall, NodeProgram, Program
 from ..runtime import CompiledGraph
 from ..runtime._context import TaskContext, current_task
 from ..runtime._task import ChannelWrites, in_thread
-from ..types import RetryPolicy
+from ..types import RetryPolicy, StateUpdate
 from ._task import Caller, Scope, asked_by_call, current_caller
 
 ROOT = END
@@ -55,6 +55,27 @@ class CompiledEntrypoint(CompiledGraph):
 
     def __repr__(self) -> str:
         return f"<entrypoint {self.name!r}>"
+
+    async def aupdate_state(self, config: dict[str, Any], values: Any,
+                            as_node: str | None = None, task_id: str | None = None) -> dict[str, Any]:
+        """Write ``values`` as the entrypoint's return value (``as_node`` None or its name), as
+        LangGraph 1.2 does: the thread's value and the next run's ``previous`` both become
+        ``values`` (``entrypoint.final(value=..., save=...)`` sets them apart). A thread paused
+        at an ``interrupt()`` is no longer paused. See ``CompiledGraph.aupdate_state``."""
+        return await super().aupdate_state(config, self._returned(values, as_node), as_node, task_id)
+
+    async def abulk_update_state(self, config: dict[str, Any],
+                                 supersteps: Sequence[Sequence[StateUpdate]]) -> dict[str, Any]:
+        """:meth:`aupdate_state` for each update (see ``CompiledGraph.abulk_update_state``)."""
+        steps = [[StateUpdate(*update) for update in step] for step in supersteps]
+        return await super().abulk_update_state(config, [
+            [u._replace(values=self._returned(u.values, u.as_node)) for u in step] for step in steps])
+
+    def _returned(self, values: Any, as_node: str | None) -> Any:
+        """An update as the entrypoint node: the writes its return of ``values`` makes."""
+        if as_node is not None and as_node != self.name:
+            return values
+        return _writes(values)
 
     def get_input_schema(self, config: dict[str, Any] | None = None) -> Any:
         """The pydantic model of the input, as LangGraph 1.2's: the first parameter's
@@ -239,9 +260,7 @@ class _Body:
             if asked_by_call(scope, asked):  # (a call's question: kept under the call's id too)
                 raised.repeated = asked.interrupts  # (a parent graph is told it twice, as by LangGraph)
             raise raised
-        if isinstance(result, entrypoint.final):
-            return ChannelWrites(((ROOT, result.value), (PREVIOUS, result.save)))
-        return ChannelWrites(((ROOT, result), (PREVIOUS, result)))
+        return _writes(result)
 
     def _kwargs(self, ctx: TaskContext, run: Any) -> dict[str, Any]:
         channel = run.state.channels[PREVIOUS]
@@ -309,3 +328,11 @@ def _model(schema: Any, name: str) -> Any:
         return input_model(schema, name)
     except TypeError:  # (an unhashable annotation: not cached)
         return input_model.__wrapped__(schema, name)
+
+
+def _writes(result: Any) -> ChannelWrites:
+    """The entrypoint node's writes of its return value ``result``: the value and the saved
+    one (``entrypoint.final`` sets them apart)."""
+    if isinstance(result, entrypoint.final):
+        return ChannelWrites(((ROOT, result.value), (PREVIOUS, result.save)))
+    return ChannelWrites(((ROOT, result), (PREVIOUS, result)))
