@@ -7,6 +7,7 @@ comment says what is checked instead (concurrency, side-effect counts).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import operator
@@ -1070,3 +1071,93 @@ async def test_update_state_sets_the_value_and_the_next_previous() -> None:
     state = await asking.aget_state(cfg("paused"))
     assert (state.values, state.next, state.interrupts, state.metadata["step"]) == ({"v": 4}, (), (), 0)
     assert await channels("paused") == {"__end__": {"v": 4}, "__previous__": {"v": 4}}
+
+
+# -- tasks / debug events of failures and questions ----------------------------------------------
+
+
+@task
+def boom(x: int) -> int:
+    raise ValueError(f"bad {x}")
+
+
+@task
+def ask_for(x: int) -> Any:
+    return interrupt(f"q{x}")
+
+
+def _results(events: list[Any]) -> list[tuple[str, Any, Any]]:
+    return [(e["name"], e["error"], e["interrupts"]) for e in events if "result" in e]
+
+
+@pytest.mark.anyio
+async def test_failures_and_questions_in_the_tasks_stream_are_langgraphs() -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    async def caught(x: int) -> int:
+        try:
+            await boom(x)
+        except ValueError:
+            pass
+        return x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def failing(x: int) -> int:
+        return await boom(x)
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def asking(x: int) -> Any:
+        return await ask_for(x)
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def own(x: int) -> Any:
+        return interrupt("own q")
+
+    # LangGraph 1.2: a failed call's (and a failed entrypoint's) result event holds the
+    # exception itself; a call that asks has no result event, the entrypoint's holds the
+    # question as a dict
+    events = [e async for e in caught.astream(1, cfg(), stream_mode="tasks")]
+    [(name, error, asked), *rest] = _results(events)
+    assert (name, type(error), str(error), asked) == ("boom", ValueError, "bad 1", [])
+    assert rest == [("caught", None, [])]
+
+    events = []
+    with pytest.raises(ValueError, match="bad 1") as info:
+        async for e in failing.astream(1, cfg(), stream_mode="tasks"):
+            events.append(e)
+    [(n1, e1, _), (n2, e2, _)] = _results(events)
+    assert (n1, n2) == ("boom", "failing") and e1 is e2 is info.value
+
+    events = [e async for e in asking.astream(1, cfg(), stream_mode="tasks")]
+    assert [e["name"] for e in events] == ["asking", "ask_for", "asking"]
+    [(name, error, asked)] = _results(events)
+    [question] = (await asking.aget_state(cfg())).interrupts
+    assert (name, error, asked) == ("asking", None, [{"value": "q1", "id": question.id, "response_schema": None}])
+    events = [e async for e in asking.astream(Command(resume="A"), cfg(), stream_mode="tasks")]
+    assert _results(events) == [("ask_for", None, []), ("asking", None, [])]
+
+    events = [e async for e in own.astream(1, cfg(), stream_mode="debug")]
+    [result] = [e for e in events if e["type"] == "task_result"]
+    assert result["step"] == 0 and result["payload"]["name"] == "own"
+    assert [i["value"] for i in result["payload"]["interrupts"]] == ["own q"]
+
+
+@pytest.mark.anyio
+async def test_a_failed_or_asking_graph_node_has_a_result_event() -> None:
+    def fail(s: S) -> Any:
+        raise ValueError("bad")
+
+    def ask(s: S) -> Any:
+        return {"x": interrupt("q")}
+
+    # LangGraph 1.2: the node's result event holds the exception itself, or the question
+    for node, expected in [(fail, ("n", ValueError, [])), (ask, ("n", type(None), ["q"]))]:
+        g = StateGraph(S)
+        g.add_node("n", node)
+        g.add_edge(START, "n")
+        app = g.compile(checkpointer=InMemorySaver())
+        events: list[Any] = []
+        with pytest.raises(ValueError) if node is fail else contextlib.nullcontext():
+            async for e in app.astream({"x": 1, "log": []}, cfg(), stream_mode="tasks"):
+                events.append(e)
+        [(name, error, asked)] = _results(events)
+        assert (name, type(error), [i["value"] for i in asked]) == expected

@@ -424,10 +424,8 @@ def _interrupted(scope: Scope, task: Task, paused: GraphInterrupt) -> GraphInter
     if id(paused) in scope.asked:  # a call of this task asked it: recorded there
         return paused
     scope.asked[id(paused)] = (task, paused)
-    run = scope.run
-    if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
-        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": None,
-                                             "result": {}, "interrupts": list(paused.interrupts)})
+    # (no task_result event for the call, as in LangGraph 1.2: the question is shown on the
+    # entrypoint's or node's task, which pauses with it)
     if scope.owner is None:
         return paused
     _record(scope, task, paused)
@@ -523,7 +521,7 @@ def _failed_now(scope: Scope, task: Task, exc: BaseException) -> None:
     if run.persist is not None:
         run.persist.call_writes.append((run.persist.checkpoint_id, task, [(ERROR, repr(exc))]))
     if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
-        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": repr(exc),
+        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
                                              "result": {}, "interrupts": []})
 
 

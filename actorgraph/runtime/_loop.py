@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from datetime import datetime, timezone
 
 import anyio
+import msgspec
 import anyio.from_thread
 import anyio.lowlevel
 
@@ -573,6 +574,12 @@ class Run:
                                                      if gi.interrupts or gi.answers])
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         self.paused = True
+        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes):
+            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
+                if gi.interrupts:
+                    self._emit_task_event("task_result", {
+                        "id": task.id, "name": task.name, "error": None, "result": {},
+                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]})
         # what the run shows while paused: the state with the finished tasks' writes applied
         apply_writes(self.program, self.state, self.finished)
         if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
@@ -709,8 +716,14 @@ class Run:
             self._emit_task_event("task_result", payload)
 
     def _task_failed(self, task: Task, exc: BaseException) -> None:
-        if enabled(self.log, logging.WARNING) and not isinstance(exc, GraphDrained):  # (not a failure)
+        if isinstance(exc, GraphDrained):  # (not a failure)
+            return
+        if enabled(self.log, logging.WARNING):
             self.log.warning("task_failed", step=self.step, node=task.name, task_id=task.id, error=repr(exc))
+        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes) and not task.node.hidden:
+            # (LangGraph 1.2's shape: the exception itself)
+            self._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
+                                                  "result": {}, "interrupts": []})
 
     def _task_update(self, task: Task) -> Any:
         writable = self.program.writable_keys
