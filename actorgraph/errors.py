@@ -83,7 +83,12 @@ class GraphBubbleUp(Exception):
 class GraphInterrupt(GraphBubbleUp):
     """Raised by ``interrupt()`` inside a node: the run pauses after the current super-step.
 
-    ``answers`` are the resume values the task had already received (kept for its next run)."""
+    ``answers`` are the resume values the task had already received (kept for its next run).
+    ``repeated``: questions a parent graph is told again, after ``interrupts`` (an entrypoint
+    used as a subgraph whose question was asked by a task call: LangGraph raises it for the
+    call and for the entrypoint)."""
+
+    repeated: tuple[Any, ...] = ()
 
     def __init__(self, interrupts: tuple[Any, ...] = (), answers: tuple[Any, ...] = ()) -> None:
         super().__init__(interrupts)
@@ -215,3 +220,21 @@ class NodeError:
 
 
 __all__ += ["GraphDrained", "NodeError", "NodeTimeoutError"]
+
+
+# -- the functional API (issue 13) ---------------------------------------------------------
+
+
+class AsyncTaskInSyncRunError(GraphError, RuntimeError):
+    """An async ``@task`` was called in a run started by the sync API (``invoke()``/``stream()``),
+    which LangGraph refuses too (its message starts the same). ``task`` names the task. Run the
+    workflow with ``ainvoke()``/``astream()``, or make the task sync."""
+
+    def __init__(self, task: str) -> None:
+        super().__init__(
+            f"In an sync context async tasks cannot be called: task '{task}' is async and the run was "
+            "started by invoke()/stream(); use ainvoke()/astream(), or make the task sync")
+        self.task = task
+
+
+__all__ += ["AsyncTaskInSyncRunError"]

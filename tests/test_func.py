@@ -7,6 +7,7 @@ comment says what is checked instead (concurrency, side-effect counts).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import operator
@@ -14,6 +15,8 @@ from typing import Annotated, Any, TypedDict
 
 import anyio
 import pytest
+from pydantic import BaseModel
+from typing_extensions import TypedDict as XTypedDict
 
 from actorgraph import START, Command, RetryPolicy, StateGraph, get_stream_writer, interrupt
 from actorgraph.errors import ResumeError
@@ -119,12 +122,17 @@ async def test_async_workflow_streams_tasks_and_debug_shapes() -> None:
         {"name": "inc", "error": None, "result": {"__return__": 2}, "interrupts": []},
     ]
     assert events[1]["id"] == events[2]["id"] != events[0]["id"] == events[3]["id"]
-    assert events[3]["name"] == "wf" and events[3]["error"] is None
+    assert {k: v for k, v in events[3].items() if k != "id"} == {
+        "name": "wf", "error": None, "result": {"__end__": 2}, "interrupts": []}
     debug = [e async for e in wf.astream(1, cfg("d"), stream_mode="debug")]
     assert [(e["step"], e["type"], e["payload"].get("name")) for e in debug] == [
         (-1, "checkpoint", None), (0, "task", "wf"), (0, "task", "inc"), (0, "task_result", "inc"),
         (0, "task_result", "wf"), (0, "checkpoint", None),
     ]
+    assert debug[4]["payload"]["result"] == {"__end__": 2}
+    # the channels of the checkpoint: LangGraph's names
+    saved = wf.checkpointer.get_tuple(cfg("d"))
+    assert saved.checkpoint.channel_values == {"__end__": 2, "__previous__": 2}
 
 
 def test_task_ids_are_distinct_per_call_and_per_run() -> None:
@@ -398,7 +406,77 @@ def test_tasks_outside_an_entrypoint_and_result_on_the_loop_thread_are_refused()
         return slow().result()
 
     with pytest.raises(RuntimeError, match="use 'await future'"):
-        wf.invoke(0)
+        anyio.run(wf.ainvoke, 0)
+
+
+@task
+async def async_plus(x: int) -> int:
+    return x + 1
+
+
+@task
+def sync_calls_async(x: int) -> int:
+    return async_plus(x).result()
+
+
+def test_an_async_task_called_in_a_run_of_the_sync_api_is_refused() -> None:
+    from actorgraph.errors import AsyncTaskInSyncRunError, GraphError
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def awaited(x: int) -> int:
+        return async_plus(x).result()
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def not_awaited(x: int) -> int:
+        async_plus(x)
+        return 5
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def nested(x: int) -> int:
+        return sync_calls_async(x).result()
+
+    def node(state: S) -> dict[str, Any]:
+        return {"x": async_plus(state["x"]).result()}
+
+    g = StateGraph(S)
+    g.add_node("n", node)
+    g.add_edge(START, "n")
+    graph = g.compile()
+    # LangGraph 1.2: RuntimeError("In an sync context async tasks cannot be called") at the
+    # call (awaited or not), with the notes of the tasks it went through; under invoke() and
+    # stream(), of an entrypoint or of a graph whose node calls the task
+    runs: list[tuple[Any, list[str]]] = [
+        (lambda: awaited.invoke(1, cfg("a")), ["awaited"]),
+        (lambda: not_awaited.invoke(1, cfg("b")), ["not_awaited"]),
+        (lambda: nested.invoke(1, cfg("c")), ["sync_calls_async", "nested"]),
+        (lambda: list(awaited.stream(1, cfg("d"))), ["awaited"]),
+        (lambda: graph.invoke({"x": 1, "log": []}), ["n"]),
+        (lambda: list(graph.stream({"x": 1, "log": []})), ["n"]),
+    ]
+    for run, tasks in runs:
+        with pytest.raises(AsyncTaskInSyncRunError, match=r"^In an sync context async tasks cannot be called") as info:
+            run()
+        assert isinstance(info.value, GraphError) and isinstance(info.value, RuntimeError)
+        assert info.value.task == "async_plus"
+        assert [n.split("'")[1] for n in info.value.__notes__] == tasks
+
+
+@pytest.mark.anyio
+async def test_an_async_task_called_from_sync_code_in_a_run_of_the_async_api_runs() -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> int:
+        return sync_calls_async(x).result() + async_plus(x).result()
+
+    def node(state: S) -> dict[str, Any]:
+        return {"x": async_plus(state["x"]).result()}
+
+    g = StateGraph(S)
+    g.add_node("n", node)
+    g.add_edge(START, "n")
+    # LangGraph 1.2: ainvoke()/astream() allow them (the sync code runs in a worker thread)
+    assert await wf.ainvoke(1, cfg()) == 4
+    assert [c async for c in wf.astream(1, cfg("s"))][-1] == {"wf": 4}
+    assert await g.compile().ainvoke({"x": 1, "log": []}) == {"x": 2, "log": []}
 
 
 def test_cached_task_calls_and_a_cached_entrypoint() -> None:
@@ -528,14 +606,96 @@ async def test_a_compiled_graph_called_inside_a_task() -> None:
         return await call_graph(x)
 
     assert await wf.ainvoke(3, cfg()) == {"x": 30, "log": ["a"]}
-    chunks = [c async for c in wf.astream(3, cfg("s"), stream_mode="updates", subgraphs=True)]
-    # LangGraph 1.2: the inner graph's update under the call's namespace, then the call, then
-    # the entrypoint (LangGraph's namespace also names the entrypoint's task first)
-    assert [(ns[-1].split(":")[0] if ns else None, c) for ns, c in chunks] == [
-        ("call_graph", {"a": {"x": 30, "log": ["a"]}}),
-        (None, {"call_graph": {"x": 30, "log": ["a"]}}),
-        (None, {"wf": {"x": 30, "log": ["a"]}}),
+    chunks = [c async for c in wf.astream(3, cfg("s"), stream_mode=["updates", "tasks"], subgraphs=True)]
+    ids = {c["name"]: c["id"] for ns, mode, c in chunks if mode == "tasks" and not ns}
+    # LangGraph 1.2: the inner graph's update under the call's namespace, below the
+    # entrypoint's task (``wf:<id>|call_graph:<id>``), then the call, then the entrypoint
+    assert [(ns, c) for ns, mode, c in chunks if mode == "updates"] == [
+        ((f"wf:{ids['wf']}", f"call_graph:{ids['call_graph']}"), {"a": {"x": 30, "log": ["a"]}}),
+        ((), {"call_graph": {"x": 30, "log": ["a"]}}),
+        ((), {"wf": {"x": 30, "log": ["a"]}}),
     ]
+
+
+def test_a_graph_called_in_a_nested_task_call_or_a_node_task_streams_below_its_callers() -> None:
+    from actorgraph import get_config
+
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"x": s["x"] + 1})
+    g.add_edge(START, "a")
+    inner = g.compile()
+    seen: list[list[str]] = []
+
+    @task
+    def call_graph(x: int) -> int:
+        seen.append([p.split(":")[0] for p in get_config()["configurable"]["checkpoint_ns"].split("|")])
+        return int(inner.invoke({"x": x, "log": []})["x"])
+
+    @task
+    def outer(x: int) -> int:
+        return call_graph(x).result()
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> int:
+        return outer(x).result()
+
+    def names(ns: tuple[str, ...]) -> list[str]:
+        return [p.split(":")[0] for p in ns]
+
+    # LangGraph 1.2: each call's namespace is below its caller's, the entrypoint's first
+    chunks = list(wf.stream(1, cfg(), stream_mode="updates", subgraphs=True))
+    assert [(names(ns), c) for ns, c in chunks] == [
+        (["wf", "outer", "call_graph"], {"a": {"x": 2}}), ([], {"call_graph": 2}), ([], {"outer": 2}), ([], {"wf": 2})]
+    assert seen == [["wf", "outer", "call_graph"]]
+
+    def node(state: S) -> dict[str, Any]:
+        return {"x": call_graph(state["x"]).result()}
+
+    p = StateGraph(S)
+    p.add_node("n", node)
+    p.add_edge(START, "n")
+    app = p.compile(checkpointer=InMemorySaver())
+    chunks = list(app.stream({"x": 1, "log": []}, cfg(), stream_mode="updates", subgraphs=True))
+    # LangGraph 1.2: a graph node's call is below the node's task; its own update is the run's
+    assert [(names(ns), c) for ns, c in chunks] == [
+        (["n", "call_graph"], {"a": {"x": 2}}), ([], {"call_graph": 2}), ([], {"n": {"x": 2}})]
+
+
+def test_a_graph_paused_inside_a_task_call_resumes_there() -> None:
+    runs: list[int] = []
+
+    def ask(s: S) -> dict[str, Any]:
+        runs.append(s["x"])
+        return {"x": s["x"] + interrupt("more?")}
+
+    g = StateGraph(S)
+    g.add_node("ask", ask)
+    g.add_edge(START, "ask")
+    inner = g.compile()
+
+    @task
+    def call_graph(x: int) -> int:
+        return int(inner.invoke({"x": x, "log": []})["x"])
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> int:
+        return call_graph(x).result() * 2
+
+    def names(ns: tuple[str, ...]) -> list[str]:
+        return [p.split(":")[0] for p in ns]
+
+    # LangGraph 1.2: the question under wf|call_graph and at the root; get_state lists it on
+    # the entrypoint's task; the resume re-runs the asking node only, under the same namespace
+    chunks = list(wf.stream(1, cfg(), stream_mode="updates", subgraphs=True))
+    assert [(names(ns), [i.value for i in c["__interrupt__"]]) for ns, c in chunks] == [
+        (["wf", "call_graph"], ["more?"]), ([], ["more?"])]
+    state = wf.get_state(cfg())
+    assert state.next == ("wf",) and [(t.name, [i.value for i in t.interrupts]) for t in state.tasks] == [
+        ("wf", ["more?"])]
+    chunks = list(wf.stream(Command(resume=5), cfg(), stream_mode="updates", subgraphs=True))
+    assert [(names(ns), c) for ns, c in chunks] == [
+        (["wf", "call_graph"], {"ask": {"x": 6}}), ([], {"call_graph": 6}), ([], {"wf": 12})]
+    assert runs == [1, 1]
 
 
 # -- the actor tree and cancellation -----------------------------------------------------------
@@ -739,10 +899,265 @@ def test_an_entrypoint_node_pauses_its_parent_graph_and_resumes_without_rerunnin
     g.add_edge("pre", "sub")
     app = g.compile(checkpointer=InMemorySaver())
     out = app.invoke({"x": 1, "log": []}, cfg())
-    # LangGraph 1.2: the same state and question (it lists the question twice: once from the
-    # call, once from the entrypoint; here it is one question)
+    # LangGraph 1.2: the same state and question, listed twice (once from the call, once from
+    # the entrypoint), in the parent's output, state and task; once in the entrypoint's state
     assert {k: v for k, v in out.items() if k != "__interrupt__"} == {"x": 1, "log": ["pre"]}
-    assert [i.value for i in out["__interrupt__"]] == ["q2"]
-    assert app.get_state(cfg()).next == ("sub",)
+    assert [i.value for i in out["__interrupt__"]] == ["q2", "q2"]
+    state = app.get_state(cfg(), subgraphs=True)
+    assert state.next == ("sub",) and [i.value for i in state.interrupts] == ["q2", "q2"]
+    [node] = state.tasks
+    assert [i.value for i in node.interrupts] == ["q2", "q2"]
+    assert [i.value for i in node.state.interrupts] == ["q2"]
+    assert [(t.name, [i.value for i in t.interrupts]) for t in node.state.tasks] == [("sub", ["q2"])]
     assert app.invoke(Command(resume=42), cfg()) == {"x": 42, "log": ["pre", "sub"]}
     assert calls == ["inc", "ask", "ask"]
+
+
+def test_an_entrypoint_node_asking_itself_lists_its_question_once() -> None:
+    @entrypoint()
+    def sub(state: S) -> dict[str, Any]:
+        return {"x": state["x"] + interrupt("ep q?"), "log": ["sub"]}
+
+    g = StateGraph(S)
+    g.add_node("sub", sub)
+    g.add_edge(START, "sub")
+    app = g.compile(checkpointer=InMemorySaver())
+    # LangGraph 1.2: once (the question is the entrypoint's own), in the stream too
+    chunks = list(app.stream({"x": 1, "log": []}, cfg(), stream_mode="updates", subgraphs=True))
+    assert [(len(ns), [i.value for i in c["__interrupt__"]]) for ns, c in chunks] == [(1, ["ep q?"]), (0, ["ep q?"])]
+    assert [i.value for i in app.get_state(cfg()).interrupts] == ["ep q?"]
+    assert app.invoke(Command(resume=10), cfg()) == {"x": 11, "log": ["sub"]}
+
+
+@pytest.mark.anyio
+async def test_an_async_entrypoint_node_lists_each_question_of_a_call_twice_and_resumes_by_id() -> None:
+    @task
+    async def ask(x: int) -> int:
+        return x + interrupt("q1?") + interrupt("q2?")
+
+    @entrypoint()
+    async def sub(state: S) -> dict[str, Any]:
+        return {"x": await ask(state["x"])}
+
+    g = StateGraph(S)
+    g.add_node("sub", sub)
+    g.add_edge(START, "sub")
+    app = g.compile(checkpointer=InMemorySaver())
+    # LangGraph 1.2: each question twice, under the parent's stream with the same id; one
+    # answer by that id (or a bare value) answers it
+    chunks = [c async for c in app.astream({"x": 1, "log": []}, cfg(), stream_mode="updates", subgraphs=True)]
+    assert [(len(ns), [i.value for i in c["__interrupt__"]]) for ns, c in chunks] == [
+        (1, ["q1?"]), (0, ["q1?", "q1?"])]
+    first = chunks[-1][1]["__interrupt__"]
+    assert first[0].id == first[1].id
+    out = await app.ainvoke(Command(resume={first[0].id: 10}), cfg())
+    assert [i.value for i in out["__interrupt__"]] == ["q2?", "q2?"]
+    assert [i.value for i in (await app.aget_state(cfg())).interrupts] == ["q2?", "q2?"]
+    assert await app.ainvoke(Command(resume=100), cfg()) == {"x": 111, "log": []}
+
+
+# -- input and output schemas ----------------------------------------------------------------
+
+
+class In(XTypedDict):
+    a: int
+    b: str
+
+
+class Out(TypedDict):  # (typing's: pydantic refuses it before 3.12, LangGraph raises then)
+    total: int
+
+
+class M(BaseModel):
+    q: int = 3
+
+
+def test_input_and_output_json_schemas_are_langgraphs() -> None:
+    @entrypoint()
+    def typed(x: In) -> Out:
+        return {"total": 1}
+
+    @entrypoint()
+    def untyped(x):  # type: ignore[no-untyped-def]
+        return x
+
+    @entrypoint()
+    def final(x: list[int], *, previous: int | None = None) -> entrypoint.final[str, int]:
+        return entrypoint.final(value="s", save=1)
+
+    @entrypoint(context_schema=In)
+    async def model(x: M) -> dict[str, int]:
+        return {}
+
+    # LangGraph 1.2 (Out as a typing_extensions TypedDict there)
+    assert typed.get_input_jsonschema() == {
+        "$defs": {"In": {"properties": {"a": {"title": "A", "type": "integer"}, "b": {"title": "B", "type": "string"}},
+                         "required": ["a", "b"], "title": "In", "type": "object"}},
+        "$ref": "#/$defs/In", "title": "LangGraphInput"}
+    assert typed.get_output_jsonschema() == {
+        "$defs": {"Out": {"properties": {"total": {"title": "Total", "type": "integer"}}, "required": ["total"],
+                          "title": "Out", "type": "object"}},
+        "$ref": "#/$defs/Out", "title": "LangGraphOutput"}
+    assert untyped.get_input_jsonschema() == {"title": "LangGraphInput"}
+    assert untyped.get_output_jsonschema() == {"title": "LangGraphOutput"}
+    assert untyped.get_context_jsonschema() is None
+    assert final.get_input_jsonschema() == {"items": {"type": "integer"}, "title": "LangGraphInput", "type": "array"}
+    assert final.get_output_jsonschema() == {"title": "LangGraphOutput", "type": "string"}
+    assert model.get_input_schema() is M
+    assert model.get_input_jsonschema() == {"properties": {"q": {"default": 3, "title": "Q", "type": "integer"}},
+                                            "title": "M", "type": "object"}
+    assert model.get_output_jsonschema() == {"additionalProperties": {"type": "integer"}, "title": "LangGraphOutput",
+                                             "type": "object"}
+    assert model.get_output_schema().__name__ == "LangGraphOutput"
+    assert model.get_context_jsonschema() == {
+        "properties": {"a": {"title": "A", "type": "integer"}, "b": {"title": "B", "type": "string"}},
+        "required": ["a", "b"], "title": "In", "type": "object"}
+
+
+# -- update_state ------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_update_state_sets_the_value_and_the_next_previous() -> None:
+    from actorgraph.types import StateUpdate
+
+    saver = InMemorySaver()
+
+    @entrypoint(checkpointer=saver)
+    async def wf(x: int, *, previous: Any = None) -> dict[str, Any]:
+        return {"x": x, "prev": previous}
+
+    @entrypoint(checkpointer=saver)
+    async def asking(x: int, *, previous: Any = None) -> dict[str, Any]:
+        return {"x": x, "a": interrupt("q"), "prev": previous}
+
+    async def channels(thread: str) -> Any:
+        saved = await saver.aget_tuple(cfg(thread))
+        assert saved is not None
+        return saved.checkpoint.channel_values
+
+    # LangGraph 1.2: the update is the entrypoint's return: its value and the saved value
+    await wf.aupdate_state(cfg("new"), {"v": 1})
+    state = await wf.aget_state(cfg("new"))
+    assert (state.values, state.next, state.metadata["source"], state.metadata["step"]) == ({"v": 1}, (), "update", 0)
+    assert await channels("new") == {"__end__": {"v": 1}, "__previous__": {"v": 1}}
+    assert await wf.ainvoke(9, cfg("new")) == {"x": 9, "prev": {"v": 1}}
+
+    await wf.ainvoke(1, cfg("ran"))
+    await wf.aupdate_state(cfg("ran"), {"v": 2}, as_node="wf")
+    assert (await wf.aget_state(cfg("ran"))).metadata["step"] == 1
+    assert await wf.ainvoke(9, cfg("ran")) == {"x": 9, "prev": {"v": 2}}
+
+    await wf.ainvoke(1, cfg("final"))
+    await wf.aupdate_state(cfg("final"), entrypoint.final(value="V", save="S"))
+    assert await channels("final") == {"__end__": "V", "__previous__": "S"}
+    assert await wf.ainvoke(2, cfg("final")) == {"x": 2, "prev": "S"}
+
+    await wf.ainvoke(1, cfg("bulk"))
+    await wf.abulk_update_state(cfg("bulk"), [[StateUpdate("one", "wf")], [StateUpdate("two")]])
+    state = await wf.aget_state(cfg("bulk"))
+    assert (state.values, state.metadata["step"]) == ("two", 2)
+    assert await wf.ainvoke(2, cfg("bulk")) == {"x": 2, "prev": "two"}
+
+    await wf.ainvoke(1, cfg("input"))
+    await wf.aupdate_state(cfg("input"), 5, as_node="__input__")  # (new input: the entrypoint runs next)
+    state = await wf.aget_state(cfg("input"))
+    assert (state.values, state.next, state.metadata["source"]) == ({"x": 1, "prev": None}, ("wf",), "input")
+    assert await wf.ainvoke(None, cfg("input")) == {"x": 5, "prev": {"x": 1, "prev": None}}
+
+    # a paused thread: the update ends the pause
+    await asking.ainvoke(1, cfg("paused"))
+    await asking.aupdate_state(cfg("paused"), {"v": 4})
+    state = await asking.aget_state(cfg("paused"))
+    assert (state.values, state.next, state.interrupts, state.metadata["step"]) == ({"v": 4}, (), (), 0)
+    assert await channels("paused") == {"__end__": {"v": 4}, "__previous__": {"v": 4}}
+
+
+# -- tasks / debug events of failures and questions ----------------------------------------------
+
+
+@task
+def boom(x: int) -> int:
+    raise ValueError(f"bad {x}")
+
+
+@task
+def ask_for(x: int) -> Any:
+    return interrupt(f"q{x}")
+
+
+def _results(events: list[Any]) -> list[tuple[str, Any, Any]]:
+    return [(e["name"], e["error"], e["interrupts"]) for e in events if "result" in e]
+
+
+@pytest.mark.anyio
+async def test_failures_and_questions_in_the_tasks_stream_are_langgraphs() -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    async def caught(x: int) -> int:
+        try:
+            await boom(x)
+        except ValueError:
+            pass
+        return x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def failing(x: int) -> int:
+        return await boom(x)
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def asking(x: int) -> Any:
+        return await ask_for(x)
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def own(x: int) -> Any:
+        return interrupt("own q")
+
+    # LangGraph 1.2: a failed call's (and a failed entrypoint's) result event holds the
+    # exception itself; a call that asks has no result event, the entrypoint's holds the
+    # question as a dict
+    events = [e async for e in caught.astream(1, cfg(), stream_mode="tasks")]
+    [(name, error, asked), *rest] = _results(events)
+    assert (name, type(error), str(error), asked) == ("boom", ValueError, "bad 1", [])
+    assert rest == [("caught", None, [])]
+
+    events = []
+    with pytest.raises(ValueError, match="bad 1") as info:
+        async for e in failing.astream(1, cfg(), stream_mode="tasks"):
+            events.append(e)
+    [(n1, e1, _), (n2, e2, _)] = _results(events)
+    assert (n1, n2) == ("boom", "failing") and e1 is e2 is info.value
+
+    events = [e async for e in asking.astream(1, cfg(), stream_mode="tasks")]
+    assert [e["name"] for e in events] == ["asking", "ask_for", "asking"]
+    [(name, error, asked)] = _results(events)
+    [question] = (await asking.aget_state(cfg())).interrupts
+    assert (name, error, asked) == ("asking", None, [{"value": "q1", "id": question.id, "response_schema": None}])
+    events = [e async for e in asking.astream(Command(resume="A"), cfg(), stream_mode="tasks")]
+    assert _results(events) == [("ask_for", None, []), ("asking", None, [])]
+
+    events = [e async for e in own.astream(1, cfg(), stream_mode="debug")]
+    [result] = [e for e in events if e["type"] == "task_result"]
+    assert result["step"] == 0 and result["payload"]["name"] == "own"
+    assert [i["value"] for i in result["payload"]["interrupts"]] == ["own q"]
+
+
+@pytest.mark.anyio
+async def test_a_failed_or_asking_graph_node_has_a_result_event() -> None:
+    def fail(s: S) -> Any:
+        raise ValueError("bad")
+
+    def ask(s: S) -> Any:
+        return {"x": interrupt("q")}
+
+    # LangGraph 1.2: the node's result event holds the exception itself, or the question
+    for node, expected in [(fail, ("n", ValueError, [])), (ask, ("n", type(None), ["q"]))]:
+        g = StateGraph(S)
+        g.add_node("n", node)
+        g.add_edge(START, "n")
+        app = g.compile(checkpointer=InMemorySaver())
+        events: list[Any] = []
+        with pytest.raises(ValueError) if node is fail else contextlib.nullcontext():
+            async for e in app.astream({"x": 1, "log": []}, cfg(), stream_mode="tasks"):
+                events.append(e)
+        [(name, error, asked)] = _results(events)
+        assert (name, type(error), [i["value"] for i in asked]) == expected

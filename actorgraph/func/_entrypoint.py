@@ -2,7 +2,7 @@
 
 The function becomes a :class:`~actorgraph.runtime.CompiledGraph` whose program has one node
 (named after the function), triggered by the input (``__start__``) and run by its node actor
-like any node; it writes two channels: ``__root__`` (the return value: the run's output, its
+like any node; it writes two channels: ``__end__`` (the return value: the run's output, its
 ``values``, what ``get_state`` shows) and ``__previous__`` (what the next run on the thread gets
 as ``previous``; ``entrypoint.final(value=..., save=...)`` sets it apart from the return
 value). Its task calls (``@task``) run in a task group opened around the function, started by
@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import typing
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -26,10 +27,12 @@ from ..graph._program import NodeCall, NodeProgram, Program
 from ..runtime import CompiledGraph
 from ..runtime._context import TaskContext, current_task
 from ..runtime._task import ChannelWrites, in_thread
-from ..types import RetryPolicy
+from ..types import RetryPolicy, StateUpdate
 from ._task import Caller, Scope, asked_by_call, current_caller
 
-ROOT = "__root__"
+ROOT = END
+"""The return value's channel (LangGraph's); ``__root__`` before (threads saved then load)."""
+OLD_ROOT = "__root__"
 PREVIOUS = "__previous__"
 INJECTED = ("previous", "config", "writer", "store", "runtime")
 """Keyword parameters an entrypoint function may declare (as in LangGraph)."""
@@ -45,9 +48,59 @@ class CompiledEntrypoint(CompiledGraph):
 
     func: Callable[..., Any]
     context_schema: Any
+    input_type: Any = Any
+    """The first parameter's annotation (``Any`` without one)."""
+    output_type: Any = Any
+    """The return annotation (``V`` of ``entrypoint.final[V, S]``; ``Any`` without one)."""
 
     def __repr__(self) -> str:
         return f"<entrypoint {self.name!r}>"
+
+    async def aupdate_state(self, config: dict[str, Any], values: Any,
+                            as_node: str | None = None, task_id: str | None = None) -> dict[str, Any]:
+        """Write ``values`` as the entrypoint's return value (``as_node`` None or its name), as
+        LangGraph 1.2 does: the thread's value and the next run's ``previous`` both become
+        ``values`` (``entrypoint.final(value=..., save=...)`` sets them apart). A thread paused
+        at an ``interrupt()`` is no longer paused. See ``CompiledGraph.aupdate_state``."""
+        return await super().aupdate_state(config, self._returned(values, as_node), as_node, task_id)
+
+    async def abulk_update_state(self, config: dict[str, Any],
+                                 supersteps: Sequence[Sequence[StateUpdate]]) -> dict[str, Any]:
+        """:meth:`aupdate_state` for each update (see ``CompiledGraph.abulk_update_state``)."""
+        steps = [[StateUpdate(*update) for update in step] for step in supersteps]
+        return await super().abulk_update_state(config, [
+            [u._replace(values=self._returned(u.values, u.as_node)) for u in step] for step in steps])
+
+    def _returned(self, values: Any, as_node: str | None) -> Any:
+        """An update as the entrypoint node: the writes its return of ``values`` makes."""
+        if as_node is not None and as_node != self.name:
+            return values
+        return _writes(values)
+
+    def get_input_schema(self, config: dict[str, Any] | None = None) -> Any:
+        """The pydantic model of the input, as LangGraph 1.2's: the first parameter's
+        annotation if it is a pydantic model, else a ``RootModel`` named ``LangGraphInput``
+        rooted at it (``Any`` when not annotated). ``ImportError`` naming pydantic without it."""
+        return _model(self.input_type, "LangGraphInput")
+
+    def get_output_schema(self, config: dict[str, Any] | None = None) -> Any:
+        """The pydantic model of the return value (``LangGraphOutput``), as :meth:`get_input_schema`."""
+        return _model(self.output_type, "LangGraphOutput")
+
+    def get_input_jsonschema(self, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON Schema of the input, as LangGraph 1.2's: :meth:`get_input_schema`'s
+        (``{"title": "LangGraphInput", "type": "integer"}`` for ``def wf(x: int)``)."""
+        return dict(self.get_input_schema(config).model_json_schema())
+
+    def get_output_jsonschema(self, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON Schema of the return value, as LangGraph 1.2's (see :meth:`get_output_schema`)."""
+        return dict(self.get_output_schema(config).model_json_schema())
+
+    def get_context_jsonschema(self) -> dict[str, Any] | None:
+        """The JSON Schema of ``context_schema``; ``None`` without one."""
+        from ..graph._jsonschema import context_json_schema
+
+        return context_json_schema(self.context_schema)
 
     def get_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
         """The drawable graph: ``__start__`` → the entrypoint ⇢ ``__end__``, as LangGraph 1.2
@@ -131,9 +184,12 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
             frozenset({START, TASKS}), True, frozenset({ROOT}), {}, (ROOT,),
         )
         program.cache = self.cache
+        program.root_channel = ROOT
+        program.renamed = {OLD_ROOT: ROOT}
         compiled = CompiledEntrypoint(program, checkpointer=self.checkpointer, store=self.store)
         compiled.func = func
         compiled.context_schema = self.context_schema
+        compiled.input_type, compiled.output_type = _io_types(func)
         functools.update_wrapper(compiled, func, updated=())  # type: ignore[arg-type]
         return compiled
 
@@ -200,11 +256,11 @@ class _Body:
         if failure is not None:
             raise failure
         if asked is not None:
-            asked_by_call(scope, asked)  # (a call's question: kept under the call's id too)
-            raise GraphInterrupt(asked.interrupts, tuple(ctx.answers))
-        if isinstance(result, entrypoint.final):
-            return ChannelWrites(((ROOT, result.value), (PREVIOUS, result.save)))
-        return ChannelWrites(((ROOT, result), (PREVIOUS, result)))
+            raised = GraphInterrupt(asked.interrupts, tuple(ctx.answers))
+            if asked_by_call(scope, asked):  # (a call's question: kept under the call's id too)
+                raised.repeated = asked.interrupts  # (a parent graph is told it twice, as by LangGraph)
+            raise raised
+        return _writes(result)
 
     def _kwargs(self, ctx: TaskContext, run: Any) -> dict[str, Any]:
         channel = run.state.channels[PREVIOUS]
@@ -237,3 +293,46 @@ def _has_signature(func: Callable[..., Any]) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _io_types(func: Callable[..., Any]) -> tuple[Any, Any]:
+    """The input and output types of an entrypoint function, as LangGraph reads them: the
+    first parameter's annotation and the return annotation (``V`` of ``entrypoint.final[V,
+    S]``), ``Any`` where absent. (String annotations are resolved where they can be.)"""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return Any, Any
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except Exception:  # (an unresolvable forward reference: the raw annotations)
+        hints = {}
+    params = [p for p in signature.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    input_type: Any = Any
+    if params and params[0].annotation is not inspect.Parameter.empty:
+        input_type = hints.get(params[0].name, params[0].annotation)
+    output_type: Any = Any
+    if signature.return_annotation is not inspect.Signature.empty:
+        output_type = hints.get("return", signature.return_annotation)
+        if output_type is entrypoint.final:
+            output_type = Any
+        elif typing.get_origin(output_type) is entrypoint.final:
+            output_type = typing.get_args(output_type)[0]
+    return input_type, output_type
+
+
+def _model(schema: Any, name: str) -> Any:
+    from ..graph._jsonschema import input_model
+
+    try:
+        return input_model(schema, name)
+    except TypeError:  # (an unhashable annotation: not cached)
+        return input_model.__wrapped__(schema, name)
+
+
+def _writes(result: Any) -> ChannelWrites:
+    """The entrypoint node's writes of its return value ``result``: the value and the saved
+    one (``entrypoint.final`` sets them apart)."""
+    if isinstance(result, entrypoint.final):
+        return ChannelWrites(((ROOT, result.value), (PREVIOUS, result.save)))
+    return ChannelWrites(((ROOT, result), (PREVIOUS, result)))

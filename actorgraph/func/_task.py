@@ -28,7 +28,7 @@ from .._log import enabled, get_logger
 from ..actors import SyncActor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot, current_backend
-from ..errors import GraphBubbleUp, GraphInterrupt, NodeCancelledError
+from ..errors import AsyncTaskInSyncRunError, GraphBubbleUp, GraphInterrupt, NodeCancelledError
 from ..graph._program import NodeCall, NodeProgram
 from ..runtime._algo import PUSH, Task, task_id
 from ..runtime._context import TaskContext, current_task
@@ -265,6 +265,8 @@ class TaskFunction(Generic[P, T]):
                 "decorated with @entrypoint, inside a graph node, or inside another task"
             )
         run = caller.scope.run
+        if self.is_async and run.root.sync_caller:  # (as LangGraph's, at the call)
+            raise AsyncTaskInSyncRunError(self.name)
         if threading.get_ident() == run.root.loop_thread:
             return _schedule(self, caller, args, kwargs)
         return anyio.from_thread.run_sync(_schedule, self, caller, args, kwargs)
@@ -311,6 +313,7 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
         return future
     # (its id is hashed on first use: a run without a checkpointer may never need it)
     task = Task(None, fn.node, (args, kwargs), (PUSH, *caller.task.path[1:], index), (PUSH,), (1, index), key)
+    run.call_parents[task] = caller.task  # (its namespace is below its caller's, as in LangGraph)
     name = "task:" + fn.name
     ref = run.node_actors.get(name)
     if ref is None:
@@ -388,6 +391,7 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
         future._finish(value, None)
     finally:
         scope.running -= 1
+        run.call_parents.pop(task, None)
         current_caller.reset(caller_token)
         current_task.reset(token)
 
@@ -420,10 +424,8 @@ def _interrupted(scope: Scope, task: Task, paused: GraphInterrupt) -> GraphInter
     if id(paused) in scope.asked:  # a call of this task asked it: recorded there
         return paused
     scope.asked[id(paused)] = (task, paused)
-    run = scope.run
-    if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
-        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": None,
-                                             "result": {}, "interrupts": list(paused.interrupts)})
+    # (no task_result event for the call, as in LangGraph 1.2: the question is shown on the
+    # entrypoint's or node's task, which pauses with it)
     if scope.owner is None:
         return paused
     _record(scope, task, paused)
@@ -494,6 +496,7 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
         future._finish(value, None)
     finally:
         scope.running -= 1
+        run.call_parents.pop(task, None)
         current_caller.reset(caller_token)
         current_task.reset(token)
 
@@ -518,7 +521,7 @@ def _failed_now(scope: Scope, task: Task, exc: BaseException) -> None:
     if run.persist is not None:
         run.persist.call_writes.append((run.persist.checkpoint_id, task, [(ERROR, repr(exc))]))
     if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
-        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": repr(exc),
+        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
                                              "result": {}, "interrupts": []})
 
 

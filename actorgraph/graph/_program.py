@@ -98,7 +98,7 @@ class Program:
     __slots__ = (
         "name", "channels", "state_keys", "input_keys", "output_keys", "nodes",
         "trigger_to_nodes", "validators", "state_reader", "clearing", "root_key", "writable_keys",
-        "managed", "value_keys", "cache", "inboxes",
+        "managed", "value_keys", "cache", "inboxes", "root_channel", "renamed",
     )
 
     def __init__(
@@ -139,3 +139,7 @@ class Program:
         self.cache: Any = None  # compile(cache=...): a BaseCache, when a node has a CachePolicy
         # agent population -> its inbox channel (a Send with a key goes there, see add_agents)
         self.inboxes: dict[str, str] = inboxes or {}
+        # a root-value graph's one channel (an entrypoint's is ``__end__``, as LangGraph's)
+        self.root_channel = "__root__"
+        # old channel name -> its name now, for checkpoints saved before a rename
+        self.renamed: dict[str, str] = {}

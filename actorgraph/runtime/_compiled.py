@@ -20,7 +20,7 @@ from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
 from . import _snapshot
 from ..types import StateSnapshot, StateUpdate
-from ._loop import SYNC_API, TASK_ID_KEY, Run, Tee
+from ._loop import SYNC_API, SYNC_STREAM, TASK_ID_KEY, Run, Tee
 from ._live import CAPACITY, RunStream
 from ._stream import STREAM_MODES, StreamHub, Subscriber
 
@@ -264,10 +264,17 @@ class CompiledGraph:
             _refuse_inside_loop("stream", "astream")
         with anyio.from_thread.start_blocking_portal() as portal:
             agen = self.astream(input, config, **kwargs)
+
+            async def first() -> Any:  # (the run starts here: it knows the sync API started it)
+                SYNC_STREAM.set(True)
+                return await agen.__anext__()
+
+            step: Callable[[], Awaitable[Any]] = first
             try:
                 while True:
                     try:
-                        item = portal.call(agen.__anext__)
+                        item = portal.call(step)
+                        step = agen.__anext__
                     except StopAsyncIteration:
                         return
                     yield item

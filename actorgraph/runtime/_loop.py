@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from datetime import datetime, timezone
 
 import anyio
+import msgspec
 import anyio.from_thread
 import anyio.lowlevel
 
@@ -59,6 +60,8 @@ if TYPE_CHECKING:
 log = get_logger("runtime")
 
 SYNC_API: ContextVar[bool] = ContextVar("actorgraph_sync_api", default=False)
+SYNC_STREAM: ContextVar[bool] = ContextVar("actorgraph_sync_stream", default=False)
+"""Set by the sync ``stream()`` where it starts the run (see ``Run.sync_caller``)."""
 """True inside ``CompiledGraph.invoke``'s private event loop (see ``_task.call_node``)."""
 
 ROOT_CHECKPOINTER_TRUE = (
@@ -131,6 +134,8 @@ class Run:
         self.control: RunControl = control if control is not None else (
             parent.root.control if parent is not None else RunControl())
         self.sync_api: bool = parent.sync_api if parent is not None else SYNC_API.get()
+        # started by invoke()/stream() (a subgraph: its root's): async @task calls are refused
+        self.sync_caller: bool = parent.sync_caller if parent is not None else (SYNC_API.get() or SYNC_STREAM.get())
         self.threaded = False  # a task of this step ran in a worker thread (see tick)
         self.persist: Persistence | None = None
         self.tracing: Tracing | None = None  # LangChain callbacks / messages mode (see run())
@@ -175,6 +180,7 @@ class Run:
         self.spare_answers: list[Any] = []  # a resume value no pending interrupt claimed yet
         self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
+        self.call_parents: dict[Task, Task] = {}  # a running task call -> its caller (actorgraph.func)
         self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
         self.paused = False
         self.skip_breakpoint = False
@@ -568,6 +574,12 @@ class Run:
                                                      if gi.interrupts or gi.answers])
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         self.paused = True
+        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes):
+            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
+                if gi.interrupts:
+                    self._emit_task_event("task_result", {
+                        "id": task.id, "name": task.name, "error": None, "result": {},
+                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]})
         # what the run shows while paused: the state with the finished tasks' writes applied
         apply_writes(self.program, self.state, self.finished)
         if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
@@ -582,7 +594,7 @@ class Run:
                     shown = {}
                 self._emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
-            raise GraphInterrupt(tuple(self.interrupts))
+            raise GraphInterrupt((*self.interrupts, *(i for _, gi in self.step_interrupts for i in gi.repeated)))
         await self._flush()
         return False
 
@@ -704,8 +716,14 @@ class Run:
             self._emit_task_event("task_result", payload)
 
     def _task_failed(self, task: Task, exc: BaseException) -> None:
-        if enabled(self.log, logging.WARNING) and not isinstance(exc, GraphDrained):  # (not a failure)
+        if isinstance(exc, GraphDrained):  # (not a failure)
+            return
+        if enabled(self.log, logging.WARNING):
             self.log.warning("task_failed", step=self.step, node=task.name, task_id=task.id, error=repr(exc))
+        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes) and not task.node.hidden:
+            # (LangGraph 1.2's shape: the exception itself)
+            self._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
+                                                  "result": {}, "interrupts": []})
 
     def _task_update(self, task: Task) -> Any:
         writable = self.program.writable_keys
@@ -808,7 +826,7 @@ class Run:
         """The ``values`` stream chunk: every state key (private ones too) that has a value."""
         program = self.program
         if program.root_key:
-            return self.state.values(("__root__",)).get("__root__")
+            return self.state.values((program.root_channel,)).get(program.root_channel)
         return self.state.values(program.value_keys)
 
     def output(self) -> Any:
@@ -816,7 +834,7 @@ class Run:
         ``interrupt()``)."""
         program = self.program
         if program.root_key:
-            value = self.state.values(("__root__",)).get("__root__")
+            value = self.state.values((program.root_channel,)).get(program.root_channel)
             if self.interrupts:  # (as LangGraph: a dict value with the questions, else only them)
                 return {**(value if isinstance(value, dict) else {}), INTERRUPT: list(self.interrupts)}
             return value
@@ -851,7 +869,11 @@ class Run:
     def task_ns(self, task: Task) -> tuple[str, ...]:
         """The namespace of ``task``: ``node:task_id`` below this run's. An error handler's
         task is below the failed node's task (``node:id|__error_handler__node:id``), as
-        LangGraph 1.2 nests it."""
+        LangGraph 1.2 nests it; a task call (``actorgraph.func``) is below its caller's."""
+        if self.call_parents:
+            caller = self.call_parents.get(task)
+            if caller is not None:
+                return (*self.task_ns(caller), f"{task.name}:{task.id}")
         if self.handled:
             for t, failed_id, _, failed_node in self.handled:
                 if t is task:

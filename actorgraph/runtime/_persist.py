@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import anyio.to_thread
+import msgspec
 
 from ..channels import MISSING, AnyValue, BaseChannel, EphemeralValue, LastValue, LastValueAfterFinish, UntrackedValue
 from ..errors import ThreadBusyError
@@ -192,6 +193,7 @@ class Persistence:
             if self.requested_id is not None:
                 raise ValueError(f"thread {self.thread_id!r} has no checkpoint {self.requested_id!r}")
             return None
+        saved = renamed(saved, self.run.program.renamed)
         state = self.run.state
         restore(state, saved.checkpoint, self.run.program.clearing)
         # New versions go above every version stored in the namespace, not only above this
@@ -389,6 +391,29 @@ class Persistence:
             for task, exc in failed:
                 await self.saver.aput_writes(config, [(ERROR, repr(exc))], task.id, task_path_str(task.path))
             await self._save_calls(config)
+
+
+def renamed(saved: CheckpointTuple, names: dict[str, str]) -> CheckpointTuple:
+    """``saved`` with its channels renamed per ``names`` (old name -> name now): a checkpoint
+    written before a program renamed a channel (an entrypoint's ``__root__``, now ``__end__``)."""
+    if not names:
+        return saved
+    checkpoint = saved.checkpoint
+    if not any(k in names for k in checkpoint.channel_versions) and not any(
+            w[1] in names for w in saved.pending_writes):
+        return saved
+
+    def keys(d: dict[str, Any]) -> dict[str, Any]:
+        return {names.get(k, k): v for k, v in d.items()}
+
+    checkpoint = msgspec.structs.replace(
+        checkpoint, channel_values=keys(checkpoint.channel_values),
+        channel_versions=keys(checkpoint.channel_versions),
+        versions_seen={n: keys(seen) for n, seen in checkpoint.versions_seen.items()},
+        updated_channels=None if checkpoint.updated_channels is None else sorted(
+            names.get(k, k) for k in checkpoint.updated_channels))
+    writes = [(t, names.get(c, c), v) for t, c, v in saved.pending_writes]
+    return msgspec.structs.replace(saved, checkpoint=checkpoint, pending_writes=writes)
 
 
 def restore(state: RunState, checkpoint: Checkpoint, clearing: frozenset[str]) -> None:

@@ -15,8 +15,8 @@ from ..persistence._records import ERROR, INTERRUPT
 from ..types import PregelTask, StateSnapshot, StateUpdate
 from ._algo import Task, apply_writes, plan
 from ._loop import ROOT_CHECKPOINTER_TRUE, Run
-from ._persist import (NULL_TASK_ID, SPECIAL, Persistence, finished_writes, null_batch, null_task_writes, restore,
-                       task_path_str)
+from ._persist import (NULL_TASK_ID, SPECIAL, Persistence, finished_writes, null_batch, null_task_writes, renamed,
+                       restore, task_path_str)
 from ._task import writes_for
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
     if saved is None:
         return StateSnapshot(values={}, next=(), config=config, metadata=None, created_at=None,
                              parent_config=None, tasks=(), interrupts=())
+    saved = renamed(saved, graph._program.renamed)
     run, tasks = _restored(graph, saved)
     ns = saved.config["configurable"].get("checkpoint_ns", "")
     done = finished_writes(saved.pending_writes)
@@ -79,7 +80,7 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
             writes = written.get(task.id)
         result = None if writes is None else {k: v for k, v in writes if k in writable}
         if result is not None and graph._program.root_key:  # (LangGraph: the value itself)
-            result = result.get("__root__")
+            result = result.get(graph._program.root_channel)
         state = None
         if node_subgraph(task.node.call) is not None:  # where the subgraph it runs keeps its state
             task_ns = f"{task.name}:{task.id}"

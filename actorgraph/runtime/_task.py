@@ -320,7 +320,7 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
         if isinstance(result, Command):  # (stored by update_state(..., as_node="__input__"))
             writes = command_input_writes(run, result)  # its update and goto, then START's edges
         elif program.root_key:
-            writes = [("__root__", result)]
+            writes = [(program.root_channel, result)]
         else:
             allowed = program.input_keys
             writes = [(k, v) for k, v in update_pairs(result, node=START) or () if k in allowed]
@@ -428,7 +428,7 @@ def _command_update(run: Run, node: NodeProgram, update: Any, pairs: list[tuple[
     """``Command.update``: in a root-value graph the value itself, else its ``(key, value)``
     pairs (a list of pairs is allowed here)."""
     if run.program.root_key:
-        pairs.append(("__root__", update))
+        pairs.append((run.program.root_channel, update))
     else:
         _add_pairs(run, node, update_pairs(update, node=node.name) or [], pairs)
 
@@ -436,7 +436,7 @@ def _command_update(run: Run, node: NodeProgram, update: Any, pairs: list[tuple[
 def _collect_update(run: Run, node: NodeProgram, value: Any, pairs: list[tuple[str, Any]]) -> None:
     """One update returned by a node (not a ``Command``)."""
     if run.program.root_key:
-        pairs.append(("__root__", value))
+        pairs.append((run.program.root_channel, value))
         return
     _add_pairs(run, node, update_pairs(value, node=node.name, allow_pairs=False) or [], pairs,
                drop_unknown=node.call.subgraph is not None)
