@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.from_thread
 
-from .._langchain_runnable import abatch, as_runnable, coerce, merge_configs
+from .._langchain_runnable import RunnableMethods, abatch, as_runnable, coerce, merge_configs, register_runnable, sequence
 from ..errors import ParentCommand
 from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
@@ -28,11 +28,13 @@ from ._stream import STREAM_MODES, StreamHub, Subscriber
 T = TypeVar("T")
 
 
-class CompiledGraph:
+class CompiledGraph(RunnableMethods):
     """A compiled, immutable graph. Runs are independent: one graph may run many times at once.
 
     ``ainvoke``/``astream`` work on asyncio and trio; ``invoke``/``stream`` run them in a private
-    event loop (asyncio) and refuse to be called from inside a running loop.
+    event loop (asyncio) and refuse to be called from inside a running loop. Once langchain-core
+    is imported it is a LangChain ``Runnable`` (a virtual subclass, see
+    :mod:`actorgraph._langchain_runnable`).
     """
 
     def __init__(
@@ -236,11 +238,11 @@ class CompiledGraph:
 
     def __or__(self, other: Any) -> Any:
         """``graph | next``: a LangChain ``RunnableSequence`` (needs langchain-core)."""
-        return self.as_runnable() | coerce(other)
+        return sequence(self, coerce(other))
 
     def __ror__(self, other: Any) -> Any:
         """``previous | graph``: a LangChain ``RunnableSequence`` (needs langchain-core)."""
-        return coerce(other) | self.as_runnable()
+        return sequence(coerce(other), self)
 
     # -- sync API --------------------------------------------------------------------------
 
@@ -565,14 +567,17 @@ def _print_event(ns: tuple[str, ...], mode: str, chunk: Any) -> None:
 
 def nested(config: dict[str, Any] | None) -> bool:
     """A graph called inside a running node with ``config`` runs as that node's subgraph:
-    without a config, with one that leaves ``configurable`` out, or with the node's own
+    without a config, with one that leaves ``configurable`` out or empty, or with the node's own
     (derived) config. One with a ``configurable`` of its own (e.g. another ``thread_id``)
     makes an independent run: its own checkpointer and thread, not streamed with the
     caller's, as in LangGraph."""
     if config is None:
         return True
     configurable = config.get("configurable")
-    return configurable is None or TASK_ID_KEY in configurable
+    return not configurable or TASK_ID_KEY in configurable  # (LangChain's configs carry {})
+
+
+register_runnable(CompiledGraph)
 
 
 def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:
