@@ -23,7 +23,7 @@ from langchain_core.output_parsers import StrOutputParser  # noqa: E402
 from langchain_core.prompts import ChatPromptTemplate  # noqa: E402
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel, RunnableSequence  # noqa: E402
 
-from actorgraph import START, MessagesState, StateGraph  # noqa: E402
+from actorgraph import END, START, MessagesState, StateGraph  # noqa: E402
 
 
 class S(TypedDict):
@@ -151,3 +151,61 @@ def test_borrowed_runnable_combinators() -> None:
     assert g.pick("x").invoke({"x": 1}) == 2
     assert g.with_retry(stop_after_attempt=2).invoke({"x": 1}) == {"x": 2}
     assert list(g.transform(iter([{"x": 1}]))) == [{"n": {"x": 2}}]
+
+
+STYLES = ("\tclassDef default fill:#f2f0ff,line-height:1.2\n\tclassDef first fill-opacity:0\n"
+          "\tclassDef last fill:#bfb6fc\n")
+HEADER = "---\nconfig:\n  flowchart:\n    curve: linear\n---\ngraph TD;\n"
+FN_TAG = ["langgraph", "_internal", "_runnable", "RunnableCallable"]
+LAMBDA_TAG = ["langchain_core", "runnables", "base", "RunnableLambda"]
+
+
+def two_nodes(conditional: bool = False) -> Any:
+    b = StateGraph(S).add_node("n", inc).add_node("m", inc).add_edge(START, "n")
+    if conditional:
+        def route(s: S) -> str:
+            return "m" if s["x"] else END
+
+        return b.add_conditional_edges("n", route, ["m", END]).compile()
+    return b.add_edge("n", "m").compile()
+
+
+def f(v: int) -> dict[str, int]:
+    return {"x": v}
+
+
+def test_sequence_draws_the_graph_among_its_steps() -> None:
+    drawing = (RunnableLambda(f) | two_nodes()).get_graph()
+    assert drawing.draw_mermaid() == HEADER + (
+        "\tf_input([f_input]):::first\n\tf(f)\n\tn(n)\n\tm(m)\n\t__end__([<p>__end__</p>]):::last\n"
+        "\tf_input --> f;\n\tn --> m;\n\tm --> __end__;\n\tf --> n;\n") + STYLES
+    assert drawing.to_json() == {
+        "nodes": [{"id": 0, "type": "schema", "data": "f_input"},
+                  {"id": 1, "type": "runnable", "data": {"id": LAMBDA_TAG, "name": "f"}},
+                  {"id": "n", "type": "runnable", "data": {"id": FN_TAG, "name": "n"}},
+                  {"id": "m", "type": "runnable", "data": {"id": FN_TAG, "name": "m"}},
+                  {"id": "__end__"}],
+        "edges": [{"source": 0, "target": 1}, {"source": "n", "target": "m"},
+                  {"source": "m", "target": "__end__"}, {"source": 1, "target": "n"}]}
+
+    first = (two_nodes() | RunnableLambda(str)).get_graph()
+    assert first.draw_mermaid() == HEADER + (
+        "\t__start__([<p>__start__</p>]):::first\n\tn(n)\n\tm(m)\n\tstr(str)\n"
+        "\tstr_output([str_output]):::last\n"
+        "\t__start__ --> n;\n\tn --> m;\n\tstr --> str_output;\n\tm --> str;\n") + STYLES
+
+    cond = (RunnableLambda(f) | two_nodes(conditional=True)).get_graph()
+    assert cond.draw_mermaid() == HEADER + (
+        "\tf_input([f_input]):::first\n\tf(f)\n\tn(n)\n\tm(m)\n\t__end__([<p>__end__</p>]):::last\n"
+        "\tf_input --> f;\n\tn -.-> __end__;\n\tn -.-> m;\n\tm --> __end__;\n\tf --> n;\n") + STYLES
+    assert cond.to_json()["edges"][1:3] == [{"source": "n", "target": "__end__", "conditional": True},
+                                            {"source": "n", "target": "m", "conditional": True}]
+
+
+def test_parallel_draws_the_graph() -> None:
+    drawing = RunnableParallel(a=two_nodes(), b=RunnableLambda(str)).get_graph()
+    assert drawing.draw_mermaid() == HEADER + (
+        "\tParallel\\3ca\\2cb\\3eInput([Parallel<a,b>Input]):::first\n"
+        "\tParallel\\3ca\\2cb\\3eOutput([Parallel<a,b>Output]):::last\n\tn(n)\n\tm(m)\n\tstr(str)\n"
+        "\tn --> m;\n\tParallel\\3ca\\2cb\\3eInput --> n;\n\tm --> Parallel\\3ca\\2cb\\3eOutput;\n"
+        "\tParallel\\3ca\\2cb\\3eInput --> str;\n\tstr --> Parallel\\3ca\\2cb\\3eOutput;\n") + STYLES
