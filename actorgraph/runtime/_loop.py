@@ -873,7 +873,7 @@ class Run:
 
     def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
         allowed = self.program.input_keys
-        return [(k, v) for k, v in update_pairs(value, node=START) or () if k in allowed]
+        return [(k, v) for k, v in update_pairs(value, node=START, allow_pairs=False) or () if k in allowed]
 
 
 class Tee:
