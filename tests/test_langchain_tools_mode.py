@@ -177,3 +177,31 @@ async def test_astream_async_tool(anyio_backend: str) -> None:
 
     events = [e async for e in graph(anode).astream({"x": 1}, stream_mode="tools")]
     assert by_run_id(events) == [STARTED, FINISHED]
+
+
+@pytest.mark.anyio
+async def test_actor_system_subscriber_of_tools(anyio_backend: str) -> None:
+    import anyio
+
+    from actorgraph import ActorSystem
+
+    entered, gate = anyio.Event(), anyio.Event()
+
+    async def wait(s: S) -> dict[str, int]:
+        entered.set()  # (the run has started untraced: nobody streamed tools then)
+        await gate.wait()  # (the subscriber is there before the tool node's step)
+        return {}
+
+    app = (StateGraph(S).add_node("wait", wait).add_node("n", direct)
+           .add_edge(START, "wait").add_edge("wait", "n").compile())
+    got: list[dict[str, Any]] = []
+    async with ActorSystem() as system:
+        run = await system.start(app, {"x": 1})
+        await entered.wait()
+        async with run.subscribe(["tools"]) as events:
+            gate.set()
+            async for mode, event in events:
+                assert mode == "tools"
+                got.append(event)
+        assert await run.result() == {"x": 2}
+    assert by_run_id(got) == [STARTED, FINISHED]
