@@ -209,3 +209,32 @@ def test_parallel_draws_the_graph() -> None:
         "\tParallel\\3ca\\2cb\\3eOutput([Parallel<a,b>Output]):::last\n\tn(n)\n\tm(m)\n\tstr(str)\n"
         "\tn --> m;\n\tParallel\\3ca\\2cb\\3eInput --> n;\n\tm --> Parallel\\3ca\\2cb\\3eOutput;\n"
         "\tParallel\\3ca\\2cb\\3eInput --> str;\n\tstr --> Parallel\\3ca\\2cb\\3eOutput;\n") + STYLES
+
+
+def bad(s: S) -> dict[str, int]:
+    if s["x"] > 5:
+        raise ValueError("big")
+    return {"x": s["x"]}
+
+
+def failing() -> Any:
+    return StateGraph(S).add_node("b", bad).add_edge(START, "b").compile()
+
+
+def test_more_compositions() -> None:
+    gg = graph() | graph()
+    assert len(gg.steps) == 2 and gg.invoke({"x": 1}) == {"x": 3}
+    assert (RunnableLambda(f) | graph().with_config(tags=["t"])).invoke(1) == {"x": 2}
+    results = (RunnableLambda(f) | failing()).batch([1, 9], return_exceptions=True)
+    assert results[0] == {"x": 1} and repr(results[1]) == "ValueError('big')"
+    assert failing().with_fallbacks([graph()]).invoke({"x": 9}) == {"x": 10}
+    assert (RunnableLambda(f) | graph()).assign(y=lambda s: s["x"] * 2).invoke(1) == {"x": 2, "y": 4}
+    assert RunnableLambda(lambda v: graph()).invoke({"x": 3}) == {"x": 4}  # (a Runnable returned is run)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_async_parallel_and_batch(anyio_backend: str) -> None:
+    assert await RunnableParallel(a=graph(), b=graph()).ainvoke({"x": 1}) == {"a": {"x": 2}, "b": {"x": 2}}
+    results = await (RunnableLambda(f) | failing()).abatch([1, 9], return_exceptions=True)
+    assert results[0] == {"x": 1} and repr(results[1]) == "ValueError('big')"
