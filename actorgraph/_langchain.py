@@ -78,7 +78,8 @@ def is_runnable(obj: Any) -> bool:
     """``obj`` is a LangChain ``Runnable`` (False while langchain-core is not imported)."""
     if not _imported():
         return False
-    return isinstance(obj, runnables().Runnable)
+    # (a compiled graph is a virtual Runnable subclass: it stays a subgraph)
+    return isinstance(obj, runnables().Runnable) and not getattr(obj, "_ACTORGRAPH_GRAPH", False)
 
 
 # -- messages --------------------------------------------------------------------------------

@@ -7,14 +7,29 @@ chain run the callbacks see (no extra wrapper run). That is what ``graph | other
 ``other | graph`` and ``astream_events`` use.
 
 Also the Runnable-style helpers that need no LangChain: :func:`merge_configs`, :func:`abatch`.
+
+A compiled graph is also a LangChain ``Runnable`` itself, as LangGraph's is, once langchain-core
+is imported: :func:`register_runnable` makes ``CompiledGraph`` a virtual subclass of
+``Runnable`` (``isinstance(graph, Runnable)``), so that LangChain's own composition takes it
+as it is: ``prompt | graph``, ``runnable | graph | parser``, ``RunnableParallel(a=graph)``.
+When langchain-core is imported after actorgraph, an import hook registers it the moment
+``langchain_core.runnables.base`` has been executed (actorgraph never imports langchain-core
+itself for this). :class:`RunnableMethods` gives the graph the rest of what LangChain calls on
+a step (``transform``, ``get_name``, ``config_specs``...) and LangChain's own combinators
+(``with_retry``, ``pick``, ``assign``...), borrowed from ``Runnable``.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+import threading
+import types
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
 
@@ -137,11 +152,143 @@ def as_runnable(graph: CompiledGraph) -> Any:
     return _runnable_class()(graph)
 
 
+def sequence(first: Any, last: Any) -> Any:
+    """``first | last`` as LangChain's ``RunnableSequence`` (either may be a compiled graph,
+    a ``Runnable`` by then), flattened as LangChain flattens sequences."""
+    runnables = importlib.import_module(_BASE)
+    return runnables.RunnableSequence(first, last)
+
+
 def coerce(other: Any) -> Any:
     """``other`` as a Runnable, as ``|`` coerces it (a callable, a dict of them, a Runnable)."""
     _langchain.require("Composing a compiled graph with '|'")
     from .runtime._compiled import CompiledGraph
 
     if isinstance(other, CompiledGraph):
-        return as_runnable(other)
+        return other
     return importlib.import_module("langchain_core.runnables.base").coerce_to_runnable(other)
+
+
+# -- a compiled graph as a Runnable itself ---------------------------------------------------
+
+_BASE = "langchain_core.runnables.base"
+_registered: list[type] = []
+_lock = threading.Lock()
+
+
+def register_runnable(cls: type) -> None:
+    """Make ``cls`` a virtual subclass of LangChain's ``Runnable``: now when langchain-core's
+    runnables are imported, else as soon as they are (an import hook on
+    ``langchain_core.runnables.base``). Never imports langchain-core."""
+    with _lock:
+        _registered.append(cls)
+        module = sys.modules.get(_BASE)
+        if module is not None and hasattr(module, "Runnable"):
+            module.Runnable.register(cls)
+        elif not any(isinstance(f, _RegisterOnImport) for f in sys.meta_path):
+            sys.meta_path.insert(0, _RegisterOnImport())
+
+
+def _register_all(module: types.ModuleType) -> None:
+    with _lock:
+        for cls in _registered:
+            module.Runnable.register(cls)
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _RegisterOnImport)]
+
+
+class _RegisterOnImport(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: wraps the loader of ``langchain_core.runnables.base`` (found by
+    the finders after it) so that the registered classes become ``Runnable`` subclasses as
+    soon as the module has run."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != _BASE:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec: importlib.machinery.ModuleSpec | None = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _RegisteringLoader(spec.loader)
+                return spec
+        return None
+
+
+class _RegisteringLoader(importlib.abc.Loader):
+    """The module's own loader, registering the classes once the module has executed."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        module: types.ModuleType | None = self.loader.create_module(spec)
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__loader__ = self.loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.loader
+        self.loader.exec_module(module)
+        _register_all(module)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, get_filename... of the real loader
+        return getattr(self.loader, name)
+
+
+#: ``Runnable`` methods a compiled graph borrows as they are (they only call the graph's own
+#: ``invoke``/``stream``/...): LangChain's combinators and its buffered ``transform``.
+BORROWED = frozenset({
+    "transform", "atransform", "pipe", "pick", "assign", "bind", "with_retry", "with_fallbacks",
+    "with_listeners", "with_alisteners", "with_types", "map", "batch_as_completed",
+    "abatch_as_completed", "astream_log", "get_prompts", "as_tool", "input_schema",
+    "output_schema", "get_input_jsonschema", "get_output_jsonschema", "config_schema",
+    "get_config_jsonschema",
+})
+
+
+class RunnableMethods:
+    """What LangChain calls on a ``Runnable`` step besides ``invoke``/``stream``/``batch``,
+    for a compiled graph (a virtual ``Runnable`` subclass: it inherits none of ``Runnable``'s
+    code). The names in :data:`BORROWED` are ``Runnable``'s own methods, bound to the graph
+    (``AttributeError`` without langchain-core)."""
+
+    name: str
+    _ACTORGRAPH_GRAPH: ClassVar[bool] = True  # (not a Runnable to wrap as a node: a subgraph)
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        """The graph's name (``"LangGraph"`` unless compiled with ``name=``), as LangChain
+        names a Runnable: ``suffix`` appended (``LangGraphInput``)."""
+        name_ = name or self.name
+        if suffix:
+            return name_ + suffix.title() if name_[0].isupper() else f"{name_}_{suffix.lower()}"
+        return name_
+
+    @property
+    def InputType(self) -> Any:  # noqa: N802  (LangChain's name)
+        """The input type LangChain reports (any)."""
+        return Any
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        """The output type LangChain reports (any)."""
+        return Any
+
+    @property
+    def config_specs(self) -> list[Any]:
+        """No configurable fields (LangGraph's graphs report none either)."""
+        return []
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in BORROWED:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        module = sys.modules.get(_BASE)
+        if module is None:
+            raise AttributeError(
+                f"{type(self).__name__}.{name} is LangChain's Runnable.{name}: it needs langchain-core "
+                "(pip install 'actorgraph[langchain]') imported")
+        attr = getattr(module.Runnable, name)
+        if isinstance(attr, property):
+            return attr.__get__(self)
+        return types.MethodType(attr, self)

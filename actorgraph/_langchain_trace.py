@@ -18,6 +18,8 @@ A traced run is, to LangChain's callbacks, what a LangGraph run is:
 ``messages`` mode is :class:`MessagesHandler`, a callback handler added to the graph run's
 callbacks: a chat model run's tokens (or its whole message when it did not stream) and the
 messages a node returns become ``(message, metadata)`` events of the run's stream hub.
+``tools`` mode is :class:`ToolsHandler`: a LangChain tool run's start, end and error become
+``tool-started``/``tool-finished``/``tool-error`` events, as LangGraph 1.2's.
 
 Everything langchain-core is typed ``Any`` here: an optional dependency.
 """
@@ -82,6 +84,10 @@ def _lc() -> Any:
     return Mods
 
 
+HANDLED_MODES = frozenset(("messages", "tools"))
+"""The stream modes made by callback handlers: a run streaming one is traced."""
+
+
 def caller_config() -> dict[str, Any] | None:
     """The config of a LangChain Runnable running in this context (None outside one, and
     without langchain-core imported)."""
@@ -94,7 +100,7 @@ def wanted(config: dict[str, Any], modes: frozenset[str]) -> bool:
     """A root run with this config and these stream modes is traced (see the module doc)."""
     if not _langchain._imported():
         return False
-    if config.get("callbacks") or "messages" in modes:
+    if config.get("callbacks") or not modes.isdisjoint(HANDLED_MODES):
         return True
     parent = _lc().config.var_child_runnable_config.get()
     return bool(parent and parent.get("callbacks"))
@@ -126,7 +132,8 @@ class Tracing:
         self.run = run
         self.metadata = metadata  # the graph run's, under its nodes' own (see call())
         # see post_message(): taken now, on the event loop's thread, for worker threads' use
-        self.post: Callable[..., None] | None = current_loop_poster() if handler is not None else None
+        streams = handler is not None or "tools" in run.modes
+        self.post: Callable[..., None] | None = current_loop_poster() if streams else None
         self.manager = manager  # Any: a langchain-core (Async)CallbackManager
         self.graph_run: Any = None
         self.handler = handler
@@ -161,6 +168,8 @@ class Tracing:
         if "messages" in run.modes:
             handler = MessagesHandler(run, run.subgraphs)
             manager.add_handler(handler, inherit=True)
+        if "tools" in run.modes:
+            manager.add_handler(ToolsHandler(run, run.subgraphs), inherit=True)
         return cls(run, manager, handler, metadata)
 
     async def start(self, value: Any) -> None:
@@ -288,12 +297,17 @@ def post_message(run: Run, ns: tuple[str, ...], chunk: Any) -> None:
     streaming) the event is handed to the event loop's thread without waiting for it: tokens
     come faster than a round trip each, and the loop delivers them in order, before it sees the
     node finish (which it learns through the same queue, later)."""
+    post_event(run, ns, "messages", chunk)
+
+
+def post_event(run: Run, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+    """Publish an event of ``mode`` (made by a callback handler) now, as :func:`post_message`."""
     root = run.root
     if threading.get_ident() == root.loop_thread:
-        root.emit_at(ns, "messages", chunk)
+        root.emit_at(ns, mode, chunk)
         return
     post = _loop_poster(root)
-    post(root.emit_at, ns, "messages", chunk)
+    post(root.emit_at, ns, mode, chunk)
 
 
 def _loop_poster(root: Run) -> Callable[..., None]:
@@ -451,6 +465,77 @@ def MessagesHandler(run: Run, subgraphs: bool) -> Any:  # noqa: N802  (a class m
     ``BaseCallbackHandler``, and a streaming one: a chat model called under it streams its
     tokens even from ``invoke``)."""
     return _handler_class()(run, subgraphs)
+
+
+# -- tools mode ------------------------------------------------------------------------------
+
+
+def _make_tools_handler_class() -> type:
+    lc = _lc()
+    from .errors import GraphDrained, GraphInterrupt
+
+    class Handler(lc.base.BaseCallbackHandler, lc.streaming._StreamingCallbackHandler):  # type: ignore[misc, name-defined]
+        """Turns LangChain tool runs into ``tools`` stream events, as LangGraph 1.2's
+        ``StreamToolCallHandler``: ``{"event": "tool-started", "tool_call_id", "tool_name",
+        "input"}``, then ``{"event": "tool-finished", "tool_call_id", "output"}`` or
+        ``{"event": "tool-error", "tool_call_id", "message"}``. The id is the tool call's
+        (a tool invoked with a ``ToolCall``), else the tool run's id. An interrupted or
+        drained tool reports no error (it runs again on resume)."""
+
+        run_inline = True  # called in the caller's thread: events keep their order
+
+        def __init__(self, run: Run, subgraphs: bool) -> None:
+            self.root = run
+            self.subgraphs = subgraphs
+            self.calls: dict[Any, tuple[tuple[str, ...], str]] = {}
+
+        def tap_output_aiter(self, run_id: Any, output: Any) -> Any:
+            return output
+
+        def tap_output_iter(self, run_id: Any, output: Any) -> Any:
+            return output
+
+        def on_tool_start(self, serialized: Any, input_str: str, *, run_id: Any, tags: list[str] | None = None,
+                          metadata: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None,
+                          **kwargs: Any) -> None:
+            if not metadata or (tags and NOSTREAM in tags):
+                return
+            ns = graph_ns(metadata) if metadata.get("langgraph_checkpoint_ns") else ()
+            if ns and not self.subgraphs:
+                return
+            call_id = kwargs.get("tool_call_id") or str(run_id)
+            self.calls[run_id] = (ns, call_id)
+            payload: dict[str, Any] = {"event": "tool-started", "tool_call_id": call_id,
+                                       "tool_name": (serialized or {}).get("name") or kwargs.get("name") or ""}
+            if inputs is not None:
+                payload["input"] = inputs
+            post_event(self.root, ns, "tools", payload)
+
+        def on_tool_end(self, output: Any, *, run_id: Any, **kwargs: Any) -> None:
+            call = self.calls.pop(run_id, None)
+            if call is not None:
+                post_event(self.root, call[0], "tools",
+                           {"event": "tool-finished", "tool_call_id": call[1], "output": output})
+
+        def on_tool_error(self, error: BaseException, *, run_id: Any, **kwargs: Any) -> None:
+            call = self.calls.pop(run_id, None)
+            if call is not None and not isinstance(error, (GraphInterrupt, GraphDrained)):
+                post_event(self.root, call[0], "tools",
+                           {"event": "tool-error", "tool_call_id": call[1], "message": str(error)})
+
+    Handler.__name__ = Handler.__qualname__ = "ToolsHandler"
+    return Handler
+
+
+@functools.cache
+def _tools_handler_class() -> type:
+    return _make_tools_handler_class()
+
+
+def ToolsHandler(run: Run, subgraphs: bool) -> Any:  # noqa: N802  (a class made on first use)
+    """The ``tools`` stream mode's callback handler for the root ``run`` (a langchain-core
+    ``BaseCallbackHandler``)."""
+    return _tools_handler_class()(run, subgraphs)
 
 
 def push_message(message: Any, *, state_key: str | None = "messages") -> Any:

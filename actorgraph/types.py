@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypedDict, TypeVar
 
 import msgspec
 
@@ -203,6 +204,127 @@ __all__ = [
     "StateUpdate",
     "default_retry_on",
 ]
+
+# -- version="v2" streaming (LangGraph 1.2's typed stream parts) -------------------------------
+
+
+class ValuesStreamPart(TypedDict):
+    """``stream_mode="values"`` with ``version="v2"``: the state after a step (coerced to a
+    pydantic / dataclass output schema), the interrupts it stopped at apart."""
+
+    type: Literal["values"]
+    ns: tuple[str, ...]
+    data: Any
+    interrupts: tuple[Interrupt, ...]
+
+
+class UpdatesStreamPart(TypedDict):
+    """``stream_mode="updates"``: ``data`` maps node names to their writes (or
+    ``__interrupt__`` to the interrupts)."""
+
+    type: Literal["updates"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class MessagesStreamPart(TypedDict):
+    """``stream_mode="messages"``: ``data`` is ``(message, metadata)``."""
+
+    type: Literal["messages"]
+    ns: tuple[str, ...]
+    data: tuple[Any, dict[str, Any]]
+
+
+class CustomStreamPart(TypedDict):
+    """``stream_mode="custom"``: what a node gave its stream writer."""
+
+    type: Literal["custom"]
+    ns: tuple[str, ...]
+    data: Any
+
+
+class CheckpointStreamPart(TypedDict):
+    """``stream_mode="checkpoints"``: a checkpoint's payload (its ``values`` coerced to a
+    pydantic / dataclass state schema, except the input checkpoint's)."""
+
+    type: Literal["checkpoints"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class TasksStreamPart(TypedDict):
+    """``stream_mode="tasks"``: a task's start or result payload."""
+
+    type: Literal["tasks"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class DebugStreamPart(TypedDict):
+    """``stream_mode="debug"``: a checkpoint, task or task-result event."""
+
+    type: Literal["debug"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+class ToolsStreamPart(TypedDict):
+    """``stream_mode="tools"``: a tool call's ``tool-started``/``tool-finished``/``tool-error``
+    (or ``tool-output-delta``) event."""
+
+    type: Literal["tools"]
+    ns: tuple[str, ...]
+    data: dict[str, Any]
+
+
+StreamPart = (ValuesStreamPart | UpdatesStreamPart | MessagesStreamPart | CustomStreamPart
+              | CheckpointStreamPart | TasksStreamPart | DebugStreamPart | ToolsStreamPart)
+"""What ``stream``/``astream(..., version="v2")`` yields: a dict of ``type`` (the mode),
+``ns`` (the namespace, ``()`` for the root graph) and ``data``; narrow on ``part["type"]``."""
+
+
+class GraphOutputKeyWarning(DeprecationWarning):
+    """Reading a :class:`GraphOutput` as the dict that ``version="v1"`` returns."""
+
+
+@dataclasses.dataclass(frozen=True)
+class GraphOutput(Generic[N]):
+    """What ``invoke``/``ainvoke(..., version="v2")`` return (``stream_mode="values"``): the
+    output (coerced to a pydantic / dataclass output schema) and the interrupts the run stopped
+    at, as LangGraph 1.2's."""
+
+    value: N
+    interrupts: tuple[Interrupt, ...] = ()
+
+    def __getitem__(self, key: str) -> Any:
+        """Deprecated (as in LangGraph): ``result["__interrupt__"]`` or an output key."""
+        warnings.warn("Accessing GraphOutput via `result[key]` is deprecated. Use `result.value` to access "
+                      "the output value directly, or `result.interrupts` for interrupts.",
+                      GraphOutputKeyWarning, stacklevel=2)
+        if key == "__interrupt__":
+            return self.interrupts
+        if isinstance(self.value, dict):
+            return self.value[key]
+        try:
+            return getattr(self.value, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def __contains__(self, key: object) -> bool:
+        """Deprecated (as in LangGraph): ``"__interrupt__" in result`` or an output key."""
+        warnings.warn("Accessing GraphOutput via `key in result` is deprecated. Use `result.value` to access "
+                      "the output value directly, or `result.interrupts` for interrupts.",
+                      GraphOutputKeyWarning, stacklevel=2)
+        if key == "__interrupt__":
+            return bool(self.interrupts)
+        if isinstance(self.value, dict):
+            return key in self.value
+        return isinstance(key, str) and hasattr(self.value, key)
+
+
+__all__ += ["CheckpointStreamPart", "CustomStreamPart", "DebugStreamPart", "GraphOutput", "GraphOutputKeyWarning",
+            "MessagesStreamPart", "StreamPart", "TasksStreamPart", "ToolsStreamPart", "UpdatesStreamPart",
+            "ValuesStreamPart"]
 
 from ._policies import CachePolicy, TimeoutPolicy, default_cache_key  # noqa: E402  (issue 14: node policies)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import _langchain
+from .._langchain_runnable import register_runnable
 from ._constants import END, START
 from ._errors import DrawError, DuplicateSubgraphError, RendererNotFoundError
 
@@ -80,6 +82,14 @@ class Node(NamedTuple):
     data: Any = None
     metadata: dict[str, Any] | None = None
 
+    def copy(self, id: str | None = None, name: str | None = None) -> Any:
+        """This node as a langchain-core graph ``Node`` (``id``/``name`` replaced; its ``data``
+        a stand-in Runnable named by the type tag): what LangChain's ``Graph.extend`` makes of
+        it when a ``RunnableSequence``/``RunnableParallel`` draws a compiled graph among its
+        steps. Needs langchain-core."""
+        data = None if self.data is None else _Drawn(tuple(self.data), self.name)
+        return _lc_graph().Node(id=id or self.id, name=name or self.name, data=data, metadata=self.metadata)
+
 
 class Edge(NamedTuple):
     """An edge: ``data`` is its label (the ``path_map`` key or ``destinations`` label), when it
@@ -89,6 +99,36 @@ class Edge(NamedTuple):
     target: str
     data: str | None = None
     conditional: bool = False
+
+    def copy(self, source: str | None = None, target: str | None = None) -> Any:
+        """This edge as a langchain-core graph ``Edge`` (see :meth:`Node.copy`)."""
+        return _lc_graph().Edge(source=source or self.source, target=target or self.target, data=self.data,
+                                conditional=self.conditional)
+
+
+def _lc_graph() -> Any:
+    _langchain.require("Drawing a compiled graph inside a LangChain sequence")
+    return importlib.import_module("langchain_core.runnables.graph")
+
+
+class _Drawn:
+    """A node's runner in a langchain-core drawing: LangChain's JSON names it by ``__module__``
+    and ``__name__`` (the type tag LangGraph's drawing gives), its ``get_name()`` is the node's
+    name. A virtual ``Runnable`` (see ``register_runnable``), as LangGraph's node runners are."""
+
+    def __init__(self, tag: tuple[str, ...], name: str) -> None:
+        self.__module__ = ".".join(tag[:-1])
+        self.__name__ = tag[-1]
+        self.name = name
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        return name or self.name
+
+    def __repr__(self) -> str:
+        return f"<{self.__module__}.{self.__name__} {self.name!r}>"
+
+
+register_runnable(_Drawn)
 
 
 class DrawableGraph:
@@ -106,6 +146,9 @@ class DrawableGraph:
 
     def __repr__(self) -> str:
         return f"<DrawableGraph {self.name!r}: {len(self.nodes)} nodes, {len(self.edges)} edges>"
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes)
 
     # -- building --------------------------------------------------------------------------
 

@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 import anyio
 import anyio.from_thread
 
-from .._langchain_runnable import abatch, as_runnable, coerce, merge_configs
+from .._langchain_runnable import RunnableMethods, abatch, as_runnable, coerce, merge_configs, register_runnable, sequence
 from ..errors import ParentCommand
 from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
-from . import _snapshot
+from . import _snapshot, _stream_parts
 from ..types import StateSnapshot, StateUpdate
 from ._loop import SYNC_API, SYNC_STREAM, TASK_ID_KEY, Run, Tee
 from ._live import CAPACITY, RunStream
@@ -28,11 +28,13 @@ from ._stream import STREAM_MODES, StreamHub, Subscriber
 T = TypeVar("T")
 
 
-class CompiledGraph:
+class CompiledGraph(RunnableMethods):
     """A compiled, immutable graph. Runs are independent: one graph may run many times at once.
 
     ``ainvoke``/``astream`` work on asyncio and trio; ``invoke``/``stream`` run them in a private
-    event loop (asyncio) and refuse to be called from inside a running loop.
+    event loop (asyncio) and refuse to be called from inside a running loop. Once langchain-core
+    is imported it is a LangChain ``Runnable`` (a virtual subclass, see
+    :mod:`actorgraph._langchain_runnable`).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class CompiledGraph:
         control: RunControl | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        version: str = "v1",
     ) -> Any:
         """Run to the end and return the output (the output schema's available keys).
 
@@ -89,7 +92,20 @@ class CompiledGraph:
         Called inside a running node, the run becomes a subgraph of that node's run (its
         events stream under the node's namespace with ``subgraphs=True``). ``control``: a
         :class:`RunControl` to drain the run (``GraphDrained`` at the next barrier).
+        ``version="v2"`` (LangGraph 1.2's): a :class:`~actorgraph.types.GraphOutput` (or the
+        list of v2 stream parts for another ``stream_mode``), see :mod:`._stream_parts`.
         """
+        if _stream_parts.check_version(version):
+            if stream_mode != "values":
+                return [part async for part in self.astream(
+                    input, config, stream_mode=stream_mode, print_mode=print_mode, subgraphs=subgraphs,
+                    context=context, durability=durability, interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after, control=control, debug=debug, version=version)]
+            result = await self.ainvoke(
+                input, config, print_mode=print_mode, context=context, durability=durability,
+                interrupt_before=interrupt_before, interrupt_after=interrupt_after, control=control,
+                subgraphs=subgraphs, debug=debug)
+            return _stream_parts.graph_output(result, _stream_parts.mappers(self.builder)[0])
         printed = self._printed(print_mode, debug)
         if stream_mode != "values":
             return [chunk async for chunk in self.astream(
@@ -157,6 +173,7 @@ class CompiledGraph:
         interrupt_after: Sequence[str] | None = None,
         control: RunControl | None = None,
         debug: bool | None = None,
+        version: str = "v1",
     ) -> RunStream:
         """Run and yield stream chunks (LangGraph's shapes), live: each as it happens.
 
@@ -165,9 +182,12 @@ class CompiledGraph:
         the loop early cancels the run (and waits for it). ``async with graph.astream(...) as
         events:`` hosts it in the caller's task group for the block. See :class:`RunStream`.
         ``print_mode`` / ``debug`` print events as :meth:`ainvoke` does (a printed mode that
-        is not streamed is only printed).
+        is not streamed is only printed). ``version="v2"`` (LangGraph 1.2's): every chunk is a
+        typed stream part ``{"type": mode, "ns": namespace, "data": chunk}``, whatever the
+        modes and ``subgraphs`` (see :mod:`._stream_parts`).
         """
         printed = self._printed(print_mode, debug)
+        v2 = _stream_parts.check_version(version)
 
         if self.config is not None:
             config = merge_configs(self.config, config)
@@ -189,6 +209,10 @@ class CompiledGraph:
                       interrupt_before=before, interrupt_after=after, control=control)
             return run, sub, input
 
+        if v2:
+            modes, _ = _modes(stream_mode)
+            return _stream_parts.PartsStream(start, frozenset(modes), frozenset(printed), _print_event,
+                                             _stream_parts.mappers(self.builder))
         if printed:
             modes, _ = _modes(stream_mode)
             return _PrintingStream(start, isinstance(stream_mode, str), subgraphs, frozenset(modes),
@@ -236,11 +260,11 @@ class CompiledGraph:
 
     def __or__(self, other: Any) -> Any:
         """``graph | next``: a LangChain ``RunnableSequence`` (needs langchain-core)."""
-        return self.as_runnable() | coerce(other)
+        return sequence(self, coerce(other))
 
     def __ror__(self, other: Any) -> Any:
         """``previous | graph``: a LangChain ``RunnableSequence`` (needs langchain-core)."""
-        return coerce(other) | self.as_runnable()
+        return sequence(coerce(other), self)
 
     # -- sync API --------------------------------------------------------------------------
 
@@ -572,14 +596,17 @@ def _print_event(ns: tuple[str, ...], mode: str, chunk: Any) -> None:
 
 def nested(config: dict[str, Any] | None) -> bool:
     """A graph called inside a running node with ``config`` runs as that node's subgraph:
-    without a config, with one that leaves ``configurable`` out, or with the node's own
+    without a config, with one that leaves ``configurable`` out or empty, or with the node's own
     (derived) config. One with a ``configurable`` of its own (e.g. another ``thread_id``)
     makes an independent run: its own checkpointer and thread, not streamed with the
     caller's, as in LangGraph."""
     if config is None:
         return True
     configurable = config.get("configurable")
-    return configurable is None or TASK_ID_KEY in configurable
+    return not configurable or TASK_ID_KEY in configurable  # (LangChain's configs carry {})
+
+
+register_runnable(CompiledGraph)
 
 
 def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:

@@ -230,9 +230,9 @@ class Run:
 
     async def _late_tracing(self) -> None:
         """An ``ActorSystem`` run, whose subscribers come and go: trace from this step on once
-        somebody streams ``messages`` (the graph run starts here, without its input)."""
+        somebody streams ``messages`` or ``tools`` (the graph run starts here, without its input)."""
         assert self.hub is not None
-        if "messages" in self.hub.modes and _trace.wanted(self.config, self.hub.modes):
+        if not self.hub.modes.isdisjoint(_trace.HANDLED_MODES) and _trace.wanted(self.config, self.hub.modes):
             self.tracing = tracing = _trace.Tracing.for_run(self)
             if tracing is not None:
                 await tracing.start(None)
@@ -895,7 +895,7 @@ class Run:
 
     def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
         allowed = self.program.input_keys
-        return [(k, v) for k, v in update_pairs(value, node=START) or () if k in allowed]
+        return [(k, v) for k, v in update_pairs(value, node=START, allow_pairs=False) or () if k in allowed]
 
 
 class Tee:

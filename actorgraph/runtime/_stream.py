@@ -24,9 +24,9 @@ import msgspec
 from ..actors import SyncActor
 from ..actors._slot import Slot, current_backend
 
-StreamMode = Literal["values", "updates", "custom", "messages", "debug", "tasks", "checkpoints"]
+StreamMode = Literal["values", "updates", "custom", "messages", "debug", "tasks", "checkpoints", "tools"]
 STREAM_MODES: frozenset[str] = frozenset(
-    ("values", "updates", "custom", "messages", "debug", "tasks", "checkpoints")
+    ("values", "updates", "custom", "messages", "debug", "tasks", "checkpoints", "tools")
 )
 Overflow = Literal["block", "drop", "error"]
 

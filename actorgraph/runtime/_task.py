@@ -323,7 +323,7 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
             writes = [(program.root_channel, result)]
         else:
             allowed = program.input_keys
-            writes = [(k, v) for k, v in update_pairs(result, node=START) or () if k in allowed]
+            writes = [(k, v) for k, v in update_pairs(result, node=START, allow_pairs=False) or () if k in allowed]
     elif isinstance(result, dict) and not program.root_key:  # the common case, as _collect has it
         _add_pairs(run, node, result.items(), writes, drop_unknown=node.call.subgraph is not None)
     elif type(result) is Writes:  # an agent population's step: channel writes already
