@@ -15,6 +15,7 @@ import anyio
 import pytest
 
 from actorgraph import START, Agent, Command, Send, StateGraph
+from actorgraph.errors import InvalidUpdateError
 
 
 class Log(TypedDict):
@@ -368,4 +369,38 @@ async def test_agents_of_a_root_value_graph_return_the_value_itself(asynchronous
 
     graph = (StateGraph(Annotated[dict, _merge]).add_node("seed", seed)
              .add_agents("agents", AsyncRooted if asynchronous else Rooted).add_edge(START, "seed").compile())
+    assert await graph.ainvoke({"x": 0}) == {"x": 0, "k0": [0], "last": 2, "k1": [1], "k2": [2]}
+
+
+def _returning(update: Any) -> Any:
+    def node(state: dict[str, Any]) -> Any:
+        return Command(update=update)
+
+    return StateGraph(Annotated[dict, _merge]).add_node("n", node).add_edge(START, "n").compile()
+
+
+@pytest.mark.anyio
+async def test_a_commands_dict_update_in_a_root_value_graph_is_key_updates() -> None:
+    """LangGraph 1.2, ``StateGraph(Annotated[dict, merge])`` from ``{"x": 0}``: a node returning
+    ``Command(update={"__root__": {"a": 3}})`` gives ``{'x': 0, 'a': 3}``; one returning
+    ``Command(update={"a": 2})`` writes the unknown channel ``a`` (LangGraph drops it with a
+    log line; actorgraph raises, as for any unknown key: README, deliberate differences)."""
+    assert await _returning({"__root__": {"a": 3}}).ainvoke({"x": 0}) == {"x": 0, "a": 3}
+    with pytest.raises(InvalidUpdateError, match=r"Node 'n' at step 1 wrote unknown key 'a' \(state keys: __root__\)"):
+        await _returning({"a": 2}).ainvoke({"x": 0})
+
+
+@pytest.mark.anyio
+async def test_an_agents_command_in_a_root_value_graph_updates_keys() -> None:
+    """As the node above: ``Command(update={"__root__": value})`` from each agent, in key order."""
+
+    class Rooted(Agent):
+        async def step(self, messages: list[Any]) -> Any:
+            return Command(update={"__root__": {f"k{self.key}": messages, "last": self.key}})
+
+    def seed(state: dict[str, Any]) -> Any:
+        return Command(goto=[Send("agents", k, key=k) for k in range(3)])
+
+    graph = (StateGraph(Annotated[dict, _merge]).add_node("seed", seed).add_agents("agents", Rooted)
+             .add_edge(START, "seed").compile())
     assert await graph.ainvoke({"x": 0}) == {"x": 0, "k0": [0], "last": 2, "k1": [1], "k2": [2]}
