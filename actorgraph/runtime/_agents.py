@@ -293,7 +293,11 @@ async def _run_concurrently(name: str, step: int, agents: list[Agent], messages:
                 fail(exc, agent)
                 return
             if pos < count:
-                group.start_soon(chain, pos)
+                try:
+                    group.start_soon(chain, pos)
+                except BaseException:  # the group is shutting down: the agent ends here
+                    context.run(coro.close)
+                    raise
             try:
                 results[i] = await _resume(coro, yielded, context)
             except BaseException as exc:
