@@ -25,10 +25,13 @@ to the agents that ran (and the messages), not to the population.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+import types
+from collections.abc import Coroutine, Generator, Iterator, Mapping, Sequence
+from contextvars import Context, copy_context
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
+from anyio import CancelScope
 
 from ..actors import Actor
 from ..actors._group import TaskGroup
@@ -190,11 +193,12 @@ class AgentPool(Actor):
         writes = Writes()
         entries: list[list[Any]] = []
         inboxes = run.program.inboxes
+        keyed = not run.program.root_key  # a root-value graph: a dict is the value itself (_collect)
         for agent, result in zip(agents, results):
             if result is not None:
                 try:
                     kind = type(result)
-                    if kind is dict:
+                    if kind is dict and keyed:
                         _add_pairs(run, node, result.items(), writes)
                     elif kind is Send:
                         _send(run, spec.name, inboxes, result, writes)
@@ -204,7 +208,7 @@ class AgentPool(Actor):
                     elif kind is Command and result.graph is None and type(result.goto) is list:
                         # what _collect does with a Command, without building a goto list
                         update = result.update
-                        if type(update) is dict:
+                        if type(update) is dict and keyed:
                             _add_pairs(run, node, update.items(), writes)
                         elif update is not None:
                             _collect(run, node, Command(update=update), writes, [])
@@ -244,27 +248,95 @@ class AgentPool(Actor):
 
 async def _run_concurrently(name: str, step: int, agents: list[Agent], messages: list[list[Any]],
                             which: list[int], results: list[Any]) -> None:
-    """Run the async agents ``which`` concurrently; the first failure cancels the others and
-    is raised (with a note naming the agent)."""
-    failure: list[BaseException] = []
+    """Run the async agents ``which`` concurrently, starting a task only for an agent that
+    actually suspends; the first failure cancels the others and is raised (with a note naming
+    the agent).
 
-    async def one(i: int) -> None:
-        agent = agents[i]
-        try:
-            results[i] = await agent.step(messages[i])
-        except BaseException as exc:
-            if is_cancelled(exc):
-                raise
-            if not failure:
-                exc.add_note(_where(name, agent.key, step))
-                failure.append(exc)
-                group.cancel()
+    A *chain* runs the agents from a position on, in the task it is in: it steps each agent's
+    coroutine once (``send(None)``, in a copy of the task's context, as a task of its own would
+    run it). An agent that returns without suspending needs no task: the chain goes on with the
+    next one. The first agent that suspends stays in the chain's task until it returns (its
+    yield is passed on to the event loop, and whatever the loop sends or throws back is passed
+    to the agent: :func:`_resume`), and the rest of the list goes to a new chain, started as a
+    child task first, so that it does not wait. Each agent thus runs start to end in one task,
+    so cancel scopes, locks and every anyio primitive an agent holds across an ``await`` stay
+    with the task that took them, on asyncio and on trio. A step whose agents never suspend
+    runs in the pool's task alone; one whose agents all suspend has one task per agent (the
+    first in the pool's task), as before.
+    """
+    failure: list[BaseException] = []
+    count = len(which)
+    scope = CancelScope()
+
+    def fail(exc: BaseException, agent: Agent) -> None:
+        if not failure:
+            exc.add_note(_where(name, agent.key, step))
+            failure.append(exc)
+            group.cancel()
+            scope.cancel()  # the chain in the pool's task too (a nursery's cancel reaches it on trio)
+
+    async def chain(pos: int) -> None:
+        while pos < count and not failure:
+            i = which[pos]
+            agent = agents[i]
+            pos += 1
+            context = copy_context()
+            try:
+                coro = agent.step(messages[i])
+                yielded = context.run(coro.send, None)
+            except StopIteration as stop:
+                results[i] = stop.value
+                continue
+            except BaseException as exc:
+                if is_cancelled(exc):
+                    raise
+                fail(exc, agent)
+                return
+            if pos < count:
+                try:
+                    group.start_soon(chain, pos)
+                except BaseException:  # the group is shutting down: the agent ends here
+                    context.run(coro.close)
+                    raise
+            try:
+                results[i] = await _resume(coro, yielded, context)
+            except BaseException as exc:
+                if is_cancelled(exc):
+                    raise
+                fail(exc, agent)
+            return
 
     async with TaskGroup() as group:
-        for i in which:
-            group.start_soon(one, i)
+        with scope:
+            await chain(0)
     if failure:
         raise failure[0]
+
+
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, Any], yielded: Any, context: Context) -> Generator[Any, Any, Any]:
+    """Drive ``coro``, which has suspended with ``yielded``, to its end in the awaiting task:
+    pass each yield to the event loop and each value or exception back (in ``context``), as
+    ``await`` does for a coroutine it starts itself."""
+    run = context.run
+    send = coro.send
+    throw = coro.throw
+    while True:
+        try:
+            value = yield yielded
+        except GeneratorExit:
+            run(coro.close)
+            raise
+        except BaseException as exc:
+            try:
+                yielded = run(throw, exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = run(send, value)
+            except StopIteration as stop:
+                return stop.value
 
 
 def _coalesce(writes: Writes, inboxes: dict[str, str]) -> Writes:

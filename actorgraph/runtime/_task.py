@@ -425,9 +425,10 @@ def _collect_command(run: Run, node: NodeProgram, command: Command[Any], pairs: 
 
 
 def _command_update(run: Run, node: NodeProgram, update: Any, pairs: list[tuple[str, Any]]) -> None:
-    """``Command.update``: in a root-value graph the value itself, else its ``(key, value)``
-    pairs (a list of pairs is allowed here)."""
-    if run.program.root_key:
+    """``Command.update``: in a root-value graph the value itself, but a dict, which gives key
+    updates there too (as in LangGraph: ``{"__root__": value}`` sets the value); else its
+    ``(key, value)`` pairs (a list of pairs is allowed here)."""
+    if run.program.root_key and not isinstance(update, dict):
         pairs.append((run.program.root_channel, update))
     else:
         _add_pairs(run, node, update_pairs(update, node=node.name) or [], pairs)
