@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import anyio.from_thread
@@ -23,6 +23,7 @@ import msgspec
 
 from ..actors import SyncActor
 from ..actors._slot import Slot, current_backend
+from ..actors._threads import current_loop_poster
 
 StreamMode = Literal["values", "updates", "custom", "messages", "debug", "tasks", "checkpoints"]
 STREAM_MODES: frozenset[str] = frozenset(
@@ -50,7 +51,7 @@ class Subscriber:
     """
 
     __slots__ = ("modes", "capacity", "on_overflow", "_items", "_waiter", "_closed", "_error",
-                 "dropped", "_room", "_new_slot")
+                 "dropped", "_room", "_new_slot", "_wake", "_post")
 
     def __init__(self, modes: frozenset[str], capacity: float = 1024, on_overflow: Overflow = "block") -> None:
         if on_overflow not in ("block", "drop", "error"):
@@ -65,6 +66,16 @@ class Subscriber:
         self._error: BaseException | None = None
         self.dropped = 0
         self._new_slot = current_backend().new_slot
+        self._wake: threading.Event | None = None  # attach_thread(): a consumer thread's
+        self._post: Callable[..., Any] | None = None
+
+    def attach_thread(self) -> None:
+        """Let a thread other than the event loop's consume this subscriber with
+        :meth:`next_blocking` (sync ``stream()``). Called on the event loop's thread before
+        the run publishes; the consumer then waits on a thread event that :meth:`push` sets,
+        with no round trip through the loop per event."""
+        self._wake = threading.Event()
+        self._post = current_loop_poster()
 
     def push(self, event: StreamEvent) -> bool:
         """Buffer ``event``; False when the subscriber wants to be detached."""
@@ -76,6 +87,9 @@ class Subscriber:
                 self.close(StreamOverflow(f"subscriber fell {self.capacity} events behind"))
                 return False
         self._items.append(event)
+        if self._wake is not None:
+            self._wake.set()
+            return True
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
@@ -102,9 +116,11 @@ class Subscriber:
             await room
 
     def close(self, error: BaseException | None = None) -> None:
-        self._closed = True
         if error is not None and self._error is None:
             self._error = error
+        self._closed = True  # (after the error: a consumer thread may look between the two)
+        if self._wake is not None:
+            self._wake.set()
         for slot in (self._waiter, self._room):
             if slot is not None and not slot.done():
                 slot.set_result(None)
@@ -126,6 +142,36 @@ class Subscriber:
             await waiter
         item = self._items.popleft()
         self._wake_room()
+        return item
+
+
+    def next_blocking(self) -> StreamEvent | None:
+        """In the consumer thread of an :meth:`attach_thread`-ed subscriber: the next event,
+        waiting for it; once the buffer is empty, the detaching error (raised once) or None
+        (the end). A ``"block"`` subscriber the run waits for is woken through the loop."""
+        wake = self._wake
+        assert wake is not None and self._post is not None, "attach_thread() first"
+        items = self._items
+        while not items:
+            error = self._error
+            if error is not None:
+                self._error = None
+                raise error
+            if self._closed:
+                if items:
+                    break
+                error = self._error  # (set before _closed: seen now if it was missed above)
+                if error is not None:
+                    self._error = None
+                    raise error
+                return None
+            wake.clear()
+            if items or self._closed:  # (pushed between the look and the clear)
+                continue
+            wake.wait()
+        item = items.popleft()
+        if self._room is not None or len(items) + 1 >= self.capacity:
+            self._post(self._wake_room)  # (the run may be waiting for room: on the loop's thread)
         return item
 
 
