@@ -165,7 +165,6 @@ async def test_a_cancelled_caller_gets_the_result_and_is_cancelled_at_its_next_c
         assert await sup.run_sync(lambda: "next") == "next"
 
 
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_an_uncancelled_call_enters_no_cancel_scope(anyio_backend: str,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # the wait is shielded only once a cancellation arrives: a plain call costs no scope

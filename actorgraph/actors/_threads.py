@@ -7,8 +7,9 @@ take, and a native ``task.cancel()`` (an ``asyncio.TaskGroup`` aborting) makes i
 while the thread still runs. A supervisor's :class:`WorkerThreads` hands a call to an idle thread
 of its own over a ``queue.SimpleQueue`` and is woken through ``call_soon_threadsafe``: about
 two thirds of the cost. In the thread, ``anyio.from_thread`` works as in anyio's own workers.
-(On trio, ``Supervisor.run_sync`` uses trio's threads through anyio: trio's shielding holds,
-and ``trio.from_thread`` needs threads trio made.)
+(On trio, ``Supervisor.run_sync`` uses trio's threads, through ``trio.to_thread.run_sync``
+itself (:func:`trio_run_sync`): its wait is uncancellable, and ``trio.from_thread`` needs
+threads trio made.)
 
 The threads are the supervisor's: made when first needed (one per concurrent call, at most
 :data:`MAX_THREADS`; further calls wait for one to be free), reused while it runs, and stopped
@@ -200,6 +201,33 @@ class WorkerThreads:
         for wait in self._waiting:
             if not wait.done():
                 wait.set_exception(RuntimeError(f"the worker threads of {self._name!r} are stopped"))
+
+
+_trio_tokens: tuple[Any, Any] = (None, None)  # (trio's token, anyio's token for it): the last loop's
+
+
+async def trio_run_sync(fn: Callable[[], T]) -> T:
+    """On trio: ``fn()`` in one of trio's worker threads, through ``trio.to_thread.run_sync``
+    itself (anyio's wrapper adds a backend lookup and a cancel scope per call). The wait cannot
+    be cancelled (trio's default: a cancellation takes effect once ``fn`` has returned, at the
+    caller's next checkpoint), so the thread is never abandoned. ``fn`` runs in a copy of the
+    caller's context, and ``anyio.from_thread`` works in the thread as in anyio's workers."""
+    global _trio_tokens
+    trio = sys.modules["trio"]
+    native = trio.lowlevel.current_trio_token()
+    seen, token = _trio_tokens
+    if seen is not native:
+        token = anyio.lowlevel.current_token()
+        _trio_tokens = (native, token)
+
+    def call() -> T:
+        _anyio_threadlocals.current_token = token
+        try:
+            return fn()
+        finally:
+            del _anyio_threadlocals.current_token
+
+    return await trio.to_thread.run_sync(call)  # type: ignore[no-any-return]
 
 
 def loop_poster() -> Callable[..., Any]:
