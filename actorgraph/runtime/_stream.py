@@ -21,7 +21,8 @@ from typing import Any, Literal
 import anyio.from_thread
 import msgspec
 
-from ..actors import SyncActor
+from .._log import get_logger
+from ..actors import ActorRef, ActorStopped, SyncActor
 from ..actors._slot import Slot, current_backend
 from ..actors._threads import current_loop_poster
 
@@ -30,6 +31,8 @@ STREAM_MODES: frozenset[str] = frozenset(
     ("values", "updates", "custom", "messages", "debug", "tasks", "checkpoints")
 )
 Overflow = Literal["block", "drop", "error"]
+
+_log = get_logger("runtime")
 
 
 class StreamOverflow(Exception):
@@ -218,12 +221,34 @@ class Publish(msgspec.Struct, frozen=True):
     events: Sequence[StreamEvent]
 
 
+def publish_from_thread(post: Callable[..., Any], hub: ActorRef, events: Sequence[StreamEvent]) -> None:
+    """From a thread other than the event loop's (a sync node's worker thread): hand ``events``
+    to the ``hub`` actor on its loop's thread and return at once, without waiting for the loop.
+    ``post`` is that loop's thread-safe "call soon" (``call_soon_threadsafe``; trio: its
+    token's ``run_sync_soon``): what one thread posts runs in order, and before the loop
+    learns that the thread's call has returned (that news is posted after), so the node's
+    events precede its step's later events."""
+    post(_deliver, hub, Publish(events))
+
+
+def _deliver(hub: ActorRef, message: Publish) -> None:
+    # On the event loop's thread, as a loop callback: nothing may escape (on trio it would end
+    # the run with a TrioInternalError)
+    try:
+        hub.call(message)
+    except ActorStopped:
+        pass  # the run ended before the event got there: nobody listens any more
+    except Exception as exc:  # pragma: no cover  (the hub's handler raises nothing else)
+        _log.error("stream_event_lost", error=repr(exc))
+
+
 class StreamHub(SyncActor):
     """Fans events out to subscribers by mode.
 
     The run spawns it inline under its barrier supervisor (``hub`` in the run's actor tree);
     node actors and the supervisor send it :class:`Publish` messages with ``call`` (from a sync
-    node's worker thread, through the event loop's thread). Subscribing and leaving are its
+    node's worker thread, posted to the event loop's thread without waiting:
+    :func:`publish_from_thread`). Subscribing and leaving are its
     owner's calls (``subscribe``/``unsubscribe``), made on the event loop's thread.
     """
 
