@@ -131,3 +131,55 @@ async def test_a_graph_cancelled_from_outside_waits_for_its_sync_node() -> None:
         await graph.ainvoke({"x": []})
     assert scope.cancelled_caught
     assert finished.is_set()
+
+
+async def test_a_cancelled_caller_gets_the_calls_own_exception(anyio_backend: str) -> None:
+    # the cancellation waits for the thread; what the call raised is not lost to it
+    def slow_failure() -> None:
+        time.sleep(0.2)
+        raise KeyError("after the cancel")
+
+    async with Supervisor(name="sup-f", tasks=False) as sup:
+        with anyio.move_on_after(0.05) as scope:
+            with pytest.raises(KeyError, match="after the cancel"):
+                await sup.run_sync(slow_failure)
+        assert scope.cancel_called
+
+
+async def test_a_cancelled_caller_gets_the_result_and_is_cancelled_at_its_next_checkpoint(
+        anyio_backend: str) -> None:
+    got: list[str] = []
+
+    def slow() -> str:
+        time.sleep(0.2)
+        return "result"
+
+    async with Supervisor(name="sup-g", tasks=False) as sup:
+        with anyio.move_on_after(0.05) as scope:
+            got.append(await sup.run_sync(slow))
+            await anyio.sleep(10)  # (the deferred cancellation lands here)
+            got.append("not reached")
+        assert scope.cancelled_caught
+        assert got == ["result"]
+        # the supervisor's thread is free again and the task is not left cancelled
+        assert await sup.run_sync(lambda: "next") == "next"
+
+
+async def test_an_uncancelled_call_enters_no_cancel_scope(anyio_backend: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # the wait is shielded only once a cancellation arrives: a plain call costs no scope
+    entered: list[bool] = []
+    scope_class = type(anyio.CancelScope())  # (the backend's own class)
+    original = scope_class.__enter__
+
+    def counting(self: anyio.CancelScope) -> anyio.CancelScope:
+        entered.append(self.shield)
+        return original(self)
+
+    async with Supervisor(name="sup-h", tasks=False) as sup:
+        await sup.run_sync(lambda: None)  # (the first call makes the worker threads)
+        monkeypatch.setattr(scope_class, "__enter__", counting)
+        for i in range(20):
+            assert await sup.run_sync(lambda: i) == i
+        monkeypatch.undo()
+    assert entered == []

@@ -9,7 +9,6 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import anyio
-import anyio.to_thread
 import msgspec
 from anyio.abc import TaskGroup
 
@@ -19,7 +18,7 @@ from ._cell import ON_STOP_GRACE, Cell
 from ._errors import SpawnError
 from ._policy import Policy, Restart, Strategy, normalize_policy
 from ._slot import Backend, current_backend
-from ._threads import WorkerThreads
+from ._threads import WorkerThreads, trio_run_sync
 from ._timer import Deadlines
 
 T = TypeVar("T")
@@ -259,14 +258,14 @@ class Supervisor:
         still waited for, and ``CancelledError`` raised instead of the result). On asyncio the threads
         are this supervisor's own (made when first needed, reused, joined when it stops; see
         :mod:`._threads`), about two thirds the cost of ``anyio.to_thread.run_sync``; on trio,
-        trio's. ``anyio.from_thread`` works in the thread. Available with ``tasks=False`` too."""
+        trio's (``trio.to_thread.run_sync``, uncancellable, without anyio's wrapper).
+        ``anyio.from_thread`` works in the thread. Available with ``tasks=False`` too."""
         threads = self._threads
         if threads is None:
             if not self._running or self._backend is None:
                 raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
             if self._backend.name == "trio":  # (see _threads: trio's own threads)
-                with anyio.CancelScope(shield=True):
-                    return await anyio.to_thread.run_sync(fn)
+                return await trio_run_sync(fn)
             threads = self._threads = WorkerThreads(self.name, self._backend)
         return await threads.run_sync(fn)
 

@@ -7,8 +7,9 @@ take, and a native ``task.cancel()`` (an ``asyncio.TaskGroup`` aborting) makes i
 while the thread still runs. A supervisor's :class:`WorkerThreads` hands a call to an idle thread
 of its own over a ``queue.SimpleQueue`` and is woken through ``call_soon_threadsafe``: about
 two thirds of the cost. In the thread, ``anyio.from_thread`` works as in anyio's own workers.
-(On trio, ``Supervisor.run_sync`` uses trio's threads through anyio: trio's shielding holds,
-and ``trio.from_thread`` needs threads trio made.)
+(On trio, ``Supervisor.run_sync`` uses trio's threads, through ``trio.to_thread.run_sync``
+itself (:func:`trio_run_sync`): its wait is uncancellable, and ``trio.from_thread`` needs
+threads trio made.)
 
 The threads are the supervisor's: made when first needed (one per concurrent call, at most
 :data:`MAX_THREADS`; further calls wait for one to be free), reused while it runs, and stopped
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import math
 import queue
 import sys
 import threading
@@ -50,6 +52,21 @@ except ImportError:  # pragma: no cover
 _local = threading.local()  # in a worker thread: .report, its loop's thread-safe call_soon
 
 
+class _Call:
+    """One call handed to a worker: what to run, and (once ``finished``) its outcome. ``slot`` is
+    what its caller awaits (replaced by another one if the first was cancelled)."""
+
+    __slots__ = ("fn", "context", "slot", "finished", "result", "exc")
+
+    def __init__(self, fn: Callable[[], Any], context: contextvars.Context, slot: Slot) -> None:
+        self.fn = fn
+        self.context = context
+        self.slot = slot
+        self.finished = False
+        self.result: Any = None
+        self.exc: BaseException | None = None
+
+
 class _Worker:
     __slots__ = ("queue", "thread")
 
@@ -68,13 +85,13 @@ class _Worker:
             if item is _STOP:
                 report(done, self, None, None, None)  # "exited": the loop may join us now
                 return
-            fn, context, slot = item
+            call: _Call = item
             item = None  # (keep nothing of a finished call alive while idle)
             try:
-                report(done, self, slot, context.run(fn), None)
+                report(done, self, call, call.context.run(call.fn), None)
             except BaseException as exc:  # handed to the caller, whatever it is
-                report(done, self, slot, None, exc)
-            fn = context = slot = None
+                report(done, self, call, None, exc)
+            call = None  # type: ignore[assignment]
 
 
 class WorkerThreads:
@@ -96,9 +113,12 @@ class WorkerThreads:
 
     async def run_sync(self, fn: Callable[[], T]) -> T:
         """Run ``fn()`` in one of the threads, in a copy of the caller's context; return what it
-        returns or raise what it raises. The wait is shielded: an anyio cancellation of the
-        caller takes effect at its next checkpoint; a native ``task.cancel()`` waits until
-        ``fn`` has returned, then raises ``CancelledError`` (the result is dropped)."""
+        returns or raise what it raises. The call is never abandoned: the caller awaits it
+        unshielded (no cancel scope to enter and leave per call) and only a cancellation turns
+        the wait into a shielded one until ``fn`` has returned. Then an anyio cancellation of
+        the caller gets the outcome all the same (the cancellation takes effect at its next
+        checkpoint, as if the wait had been shielded); a native ``task.cancel()`` (an
+        ``asyncio.TaskGroup`` aborting) raises ``CancelledError`` (the result is dropped)."""
         if self._closed:
             raise RuntimeError(f"the worker threads of {self._name!r} are stopped")
         while not self._idle and len(self._workers) >= MAX_THREADS:
@@ -115,30 +135,47 @@ class WorkerThreads:
         context = contextvars.copy_context()
         if _async_library is not None:
             context.run(_async_library.set, None)  # no event loop runs in the thread (anyio does so too)
-        worker.queue.put((fn, context, slot))
-        with anyio.CancelScope(shield=True):
-            # a native task.cancel() (an asyncio.TaskGroup aborting) reaches through an anyio
-            # shield; asyncio.shield keeps the slot, and the wait goes on until it is done
-            cancelled = False
-            while not slot.done():
-                try:
-                    await asyncio.shield(slot)
-                except BaseException:
-                    if not slot.done():
-                        cancelled = True
-        if cancelled:
-            raise asyncio.CancelledError  # (the call of a cancelled caller: its result is dropped)
-        return slot.result()  # type: ignore[attr-defined,no-any-return]  # (an asyncio.Future)
+        call = _Call(fn, context, slot)
+        worker.queue.put(call)
+        try:
+            return await slot  # type: ignore[no-any-return]  # (an asyncio.Future)
+        except BaseException as exc:
+            if call.finished and exc is call.exc:
+                raise  # fn's own exception
+            # cancelled (the slot was cancelled with the task, or the cancellation came after
+            # the result): wait for the thread, shielded
+            return await self._cancelled(call)  # type: ignore[no-any-return]
 
-    def _done(self, worker: _Worker, slot: Slot | None, result: Any, exc: BaseException | None) -> None:
-        # On the event loop: a call returned (or, slot None, a thread exited).
-        if slot is None:
+    async def _cancelled(self, call: _Call) -> Any:
+        by_anyio = anyio.current_effective_deadline() == -math.inf  # (else a native task.cancel())
+        if not call.finished:
+            call.slot = follow = self._backend.new_slot()
+            with anyio.CancelScope(shield=True):
+                # a native task.cancel() reaches through an anyio shield; asyncio.shield keeps
+                # the slot, and the wait goes on until it is done
+                while not follow.done():
+                    try:
+                        await asyncio.shield(follow)
+                    except BaseException:
+                        if not follow.done():
+                            by_anyio = False
+        if not by_anyio:
+            raise asyncio.CancelledError  # (the call of a cancelled caller: its result is dropped)
+        if call.exc is not None:
+            raise call.exc
+        return call.result
+
+    def _done(self, worker: _Worker, call: _Call | None, result: Any, exc: BaseException | None) -> None:
+        # On the event loop: a call returned (or, call None, a thread exited).
+        if call is None:
             self._workers.remove(worker)
             if not self._workers and self._exits is not None and not self._exits.done():
                 self._exits.set_result(None)
             return
         self._idle.append(worker)
-        if not slot.done():  # (done: its waiter was cancelled)
+        call.finished, call.result, call.exc = True, result, exc
+        slot = call.slot
+        if not slot.done():  # (done: its waiter was cancelled; it looks at the call itself)
             if exc is None:
                 slot.set_result(result)
             else:
@@ -164,6 +201,33 @@ class WorkerThreads:
         for wait in self._waiting:
             if not wait.done():
                 wait.set_exception(RuntimeError(f"the worker threads of {self._name!r} are stopped"))
+
+
+_trio_tokens: tuple[Any, Any] = (None, None)  # (trio's token, anyio's token for it): the last loop's
+
+
+async def trio_run_sync(fn: Callable[[], T]) -> T:
+    """On trio: ``fn()`` in one of trio's worker threads, through ``trio.to_thread.run_sync``
+    itself (anyio's wrapper adds a backend lookup and a cancel scope per call). The wait cannot
+    be cancelled (trio's default: a cancellation takes effect once ``fn`` has returned, at the
+    caller's next checkpoint), so the thread is never abandoned. ``fn`` runs in a copy of the
+    caller's context, and ``anyio.from_thread`` works in the thread as in anyio's workers."""
+    global _trio_tokens
+    trio = sys.modules["trio"]
+    native = trio.lowlevel.current_trio_token()
+    seen, token = _trio_tokens
+    if seen is not native:
+        token = anyio.lowlevel.current_token()
+        _trio_tokens = (native, token)
+
+    def call() -> T:
+        _anyio_threadlocals.current_token = token
+        try:
+            return fn()
+        finally:
+            del _anyio_threadlocals.current_token
+
+    return await trio.to_thread.run_sync(call)  # type: ignore[no-any-return]
 
 
 def loop_poster() -> Callable[..., Any]:

@@ -322,12 +322,12 @@ def _io_types(func: Callable[..., Any]) -> tuple[Any, Any]:
 
 
 def _model(schema: Any, name: str) -> Any:
-    from ..graph._jsonschema import input_model
+    from ..graph._jsonschema import _input_model, _langchain_available, input_model
 
     try:
         return input_model(schema, name)
     except TypeError:  # (an unhashable annotation: not cached)
-        return input_model.__wrapped__(schema, name)
+        return _input_model.__wrapped__(schema, name, _langchain_available())
 
 
 def _writes(result: Any) -> ChannelWrites:

@@ -20,9 +20,9 @@ from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
 from . import _snapshot, _stream_parts
 from ..types import StateSnapshot, StateUpdate
-from ._loop import SYNC_API, SYNC_STREAM, TASK_ID_KEY, Run, Tee
-from ._live import CAPACITY, RunStream
-from ._stream import STREAM_MODES, StreamHub, Subscriber
+from ._loop import SYNC_API, TASK_ID_KEY, Run, Tee
+from ._live import CAPACITY, SKIP, RunStream, iterate_blocking
+from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
 
 
 T = TypeVar("T")
@@ -286,24 +286,9 @@ class CompiledGraph(RunnableMethods):
         chunk is handed over as it happens. Closing the iterator early cancels the run."""
         if not _inline_node():
             _refuse_inside_loop("stream", "astream")
+        stream = self.astream(input, config, **kwargs)
         with anyio.from_thread.start_blocking_portal() as portal:
-            agen = self.astream(input, config, **kwargs)
-
-            async def first() -> Any:  # (the run starts here: it knows the sync API started it)
-                SYNC_STREAM.set(True)
-                return await agen.__anext__()
-
-            step: Callable[[], Awaitable[Any]] = first
-            try:
-                while True:
-                    try:
-                        item = portal.call(step)
-                        step = agen.__anext__
-                    except StopAsyncIteration:
-                        return
-                    yield item
-            finally:
-                portal.call(agen.aclose)
+            yield from iterate_blocking(stream, portal)
 
     def _breakpoints(self, before: Sequence[str] | str | None,
                      after: Sequence[str] | str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -572,16 +557,16 @@ class _PrintingStream(RunStream):
         self._shown = shown
         self._printed = printed
 
-    async def __anext__(self) -> Any:
+    def _chunk(self, event: StreamEvent) -> Any:
         single, subgraphs = self._shape
-        while True:
-            ns, mode, chunk = await super().__anext__()
-            if mode in self._printed:
-                _print_event(ns, mode, chunk)
-            if mode in self._shown:
-                if subgraphs:
-                    return (ns, chunk) if single else (ns, mode, chunk)
-                return chunk if single else (mode, chunk)
+        ns, mode, chunk = event.ns, event.mode, event.chunk
+        if mode in self._printed:
+            _print_event(ns, mode, chunk)
+        if mode not in self._shown:
+            return SKIP
+        if subgraphs:
+            return (ns, chunk) if single else (ns, mode, chunk)
+        return chunk if single else (mode, chunk)
 
 
 def _print_event(ns: tuple[str, ...], mode: str, chunk: Any) -> None:

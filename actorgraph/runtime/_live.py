@@ -12,6 +12,9 @@ items). So the run is hosted by a task of its own and its events reach the consu
   CPython). A sync node running in a worker thread is waited for, never abandoned.
 * ``async with graph.astream(...) as events:`` (fully structured): the run is a child task of
   the caller's task group for the block; leaving the block cancels it and waits for it.
+* sync ``stream()`` (:func:`iterate_blocking`): the run is hosted as for ``async for``, on a
+  blocking portal's loop, and the calling thread reads the subscriber itself, waiting on a
+  thread event (no round trip through the portal per event).
 
 The run's own exception reaches the consumer unchanged, after every event published before it.
 """
@@ -21,14 +24,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
 import anyio
 import anyio.abc
+from anyio.from_thread import BlockingPortal
 
-from ._loop import Run
+from ._loop import SYNC_STREAM, Run
 from ._stream import StreamEvent, Subscriber
 from ._task import is_cancelled
 
@@ -156,17 +160,56 @@ class RunStream:
         if self._host is None:
             self._start_rooted()
         assert self._host is not None
-        try:
-            event: StreamEvent = await self._host.sub.__anext__()
-        except StopAsyncIteration:
-            await self.aclose()  # (the run has ended: this only waits for its last breath)
-            raise
-        except BaseException:
-            await self.aclose()  # the run's error, or the consumer cancelled: the run stops too
-            raise
+        sub = self._host.sub
+        while True:
+            try:
+                event: StreamEvent = await sub.__anext__()
+            except StopAsyncIteration:
+                await self.aclose()  # (the run has ended: this only waits for its last breath)
+                raise
+            except BaseException:
+                await self.aclose()  # the run's error, or the consumer cancelled: the run stops too
+                raise
+            chunk = self._chunk(event)
+            if chunk is not SKIP:
+                return chunk
+
+    def _chunk(self, event: StreamEvent) -> Any:
+        """What the consumer gets for ``event`` (LangGraph's shape); :data:`SKIP`: nothing."""
         if self._subgraphs:
             return (event.ns, event.chunk) if self._single else (event.ns, event.mode, event.chunk)
         return event.chunk if self._single else (event.mode, event.chunk)
+
+
+SKIP: Any = object()
+"""What :meth:`RunStream._chunk` returns for an event its consumer does not get."""
+
+
+def iterate_blocking(stream: RunStream, portal: BlockingPortal) -> Iterator[Any]:
+    """Iterate ``stream`` from a thread that runs no event loop (sync ``stream()``): the run is
+    hosted on ``portal``'s loop, as ``async for`` hosts it, and this thread reads the events
+    from the run's subscriber directly, waiting on a thread event the hub sets (no call through
+    the portal per event). Closing the iterator early cancels the run and waits for it; the
+    run's exception is raised here unchanged, after every event published before it."""
+
+    def start() -> Subscriber:
+        SYNC_STREAM.set(True)  # (the run copies this context: it knows the sync API started it)
+        stream._start_rooted()  # (the host task runs once this returns: nothing is published yet)
+        assert stream._host is not None
+        stream._host.sub.attach_thread()
+        return stream._host.sub
+
+    sub = portal.call(start)
+    try:
+        while True:
+            event = sub.next_blocking()
+            if event is None:
+                return
+            chunk = stream._chunk(event)
+            if chunk is not SKIP:
+                yield chunk
+    finally:
+        portal.call(stream.aclose)
 
 
 _tasks: set[asyncio.Task[None]] = set()

@@ -48,7 +48,8 @@ from ._cache import lookup as cache_lookup, store as cache_store
 from ._context import RunControl
 from ._interrupt import is_id_map, resume_answers
 from ._persist import Persistence, SharedNamespace, null_batch
-from ._stream import Publish, StreamEvent, StreamHub
+from ._stream import Publish, StreamEvent, StreamHub, publish_from_thread
+from ..actors._threads import current_loop_poster
 from ._task import Barrier, Execute, NodeActor, run_task
 from .. import _langchain_trace as _trace
 from .._langchain_trace import Tracing
@@ -157,6 +158,7 @@ class Run:
             self.persist.announce = []
         self.sup: Supervisor | None = None  # the run's actor tree, while it runs (hosted())
         self.hub_ref: ActorRef | None = None
+        self.post: Callable[..., Any] = _ignore  # the loop's thread-safe call_soon, while hosting a hub
         self.node_actors: dict[str, ActorRef] = {}
         self.loop_thread = threading.get_ident()
         self.finished: list[Task] = []
@@ -259,6 +261,7 @@ class Run:
             self.sup = self.state.sup = sup
             if self.hub is not None and (self.parent is None or (self.tee is not None and self.tee.owner is self)):
                 self.hub_ref = sup.spawn_inline(self.hub, name="hub")
+                self.post = current_loop_poster()  # (sync nodes' threads hand events over with it)
             try:
                 yield sup
             finally:
@@ -789,8 +792,8 @@ class Run:
                 self._emit_debug(metadata["step"], "checkpoint", payload)
 
     def _emit(self, mode: str, chunk: Any) -> None:
-        """Send an event to the root run's hub actor now (from a worker thread, through the
-        event loop's thread: subscribers are woken only there); and to the consumer of a
+        """Send an event to the root run's hub actor now (from a worker thread, posted to the
+        event loop's thread without waiting: subscribers are woken only there); and to the consumer of a
         stream opened inside a node above, if any (:class:`Tee`)."""
         self.emit_at(self.ns, mode, chunk)
 
@@ -808,8 +811,8 @@ class Run:
             return  # nobody streams (or the run is over)
         if threading.get_ident() == root.loop_thread:
             ref.call(Publish((StreamEvent(ns, mode, chunk),)))
-        else:
-            anyio.from_thread.run_sync(ref.call, Publish((StreamEvent(ns, mode, chunk),)))
+        else:  # (a sync node's thread: posted to the loop, no wait)
+            publish_from_thread(root.post, ref, (StreamEvent(ns, mode, chunk),))
 
     def _write_custom(self, chunk: Any) -> None:
         if "custom" in self.modes:
@@ -918,11 +921,11 @@ class Tee:
         ref = self.owner.hub_ref
         if ref is None or mode not in self.modes:
             return
-        event = Publish((StreamEvent(ns, mode, chunk),))
+        events = (StreamEvent(ns, mode, chunk),)
         if threading.get_ident() == self.owner.loop_thread:
-            ref.call(event)
+            ref.call(Publish(events))
         else:
-            anyio.from_thread.run_sync(ref.call, event)
+            publish_from_thread(self.owner.post, ref, events)
 
 
 def _max_concurrency(config: dict[str, Any]) -> int | None:
@@ -940,3 +943,7 @@ def _max_concurrency(config: dict[str, Any]) -> int | None:
 
 def _drop(_chunk: Any) -> None:
     """The custom writer when nobody streams ``custom``."""
+
+
+def _ignore(*_args: Any) -> None:
+    """``Run.post`` of a run that hosts no hub."""

@@ -15,20 +15,24 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import anyio.from_thread
 import msgspec
 
-from ..actors import SyncActor
+from .._log import get_logger
+from ..actors import ActorRef, ActorStopped, SyncActor
 from ..actors._slot import Slot, current_backend
+from ..actors._threads import current_loop_poster
 
 StreamMode = Literal["values", "updates", "custom", "messages", "debug", "tasks", "checkpoints", "tools"]
 STREAM_MODES: frozenset[str] = frozenset(
     ("values", "updates", "custom", "messages", "debug", "tasks", "checkpoints", "tools")
 )
 Overflow = Literal["block", "drop", "error"]
+
+_log = get_logger("runtime")
 
 
 class StreamOverflow(Exception):
@@ -50,7 +54,7 @@ class Subscriber:
     """
 
     __slots__ = ("modes", "capacity", "on_overflow", "_items", "_waiter", "_closed", "_error",
-                 "dropped", "_room", "_new_slot")
+                 "dropped", "_room", "_new_slot", "_wake", "_post")
 
     def __init__(self, modes: frozenset[str], capacity: float = 1024, on_overflow: Overflow = "block") -> None:
         if on_overflow not in ("block", "drop", "error"):
@@ -65,6 +69,16 @@ class Subscriber:
         self._error: BaseException | None = None
         self.dropped = 0
         self._new_slot = current_backend().new_slot
+        self._wake: threading.Event | None = None  # attach_thread(): a consumer thread's
+        self._post: Callable[..., Any] | None = None
+
+    def attach_thread(self) -> None:
+        """Let a thread other than the event loop's consume this subscriber with
+        :meth:`next_blocking` (sync ``stream()``). Called on the event loop's thread before
+        the run publishes; the consumer then waits on a thread event that :meth:`push` sets,
+        with no round trip through the loop per event."""
+        self._wake = threading.Event()
+        self._post = current_loop_poster()
 
     def push(self, event: StreamEvent) -> bool:
         """Buffer ``event``; False when the subscriber wants to be detached."""
@@ -76,6 +90,9 @@ class Subscriber:
                 self.close(StreamOverflow(f"subscriber fell {self.capacity} events behind"))
                 return False
         self._items.append(event)
+        if self._wake is not None:
+            self._wake.set()
+            return True
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
@@ -102,9 +119,11 @@ class Subscriber:
             await room
 
     def close(self, error: BaseException | None = None) -> None:
-        self._closed = True
         if error is not None and self._error is None:
             self._error = error
+        self._closed = True  # (after the error: a consumer thread may look between the two)
+        if self._wake is not None:
+            self._wake.set()
         for slot in (self._waiter, self._room):
             if slot is not None and not slot.done():
                 slot.set_result(None)
@@ -126,6 +145,36 @@ class Subscriber:
             await waiter
         item = self._items.popleft()
         self._wake_room()
+        return item
+
+
+    def next_blocking(self) -> StreamEvent | None:
+        """In the consumer thread of an :meth:`attach_thread`-ed subscriber: the next event,
+        waiting for it; once the buffer is empty, the detaching error (raised once) or None
+        (the end). A ``"block"`` subscriber the run waits for is woken through the loop."""
+        wake = self._wake
+        assert wake is not None and self._post is not None, "attach_thread() first"
+        items = self._items
+        while not items:
+            error = self._error
+            if error is not None:
+                self._error = None
+                raise error
+            if self._closed:
+                if items:
+                    break
+                error = self._error  # (set before _closed: seen now if it was missed above)
+                if error is not None:
+                    self._error = None
+                    raise error
+                return None
+            wake.clear()
+            if items or self._closed:  # (pushed between the look and the clear)
+                continue
+            wake.wait()
+        item = items.popleft()
+        if self._room is not None or len(items) + 1 >= self.capacity:
+            self._post(self._wake_room)  # (the run may be waiting for room: on the loop's thread)
         return item
 
 
@@ -172,12 +221,34 @@ class Publish(msgspec.Struct, frozen=True):
     events: Sequence[StreamEvent]
 
 
+def publish_from_thread(post: Callable[..., Any], hub: ActorRef, events: Sequence[StreamEvent]) -> None:
+    """From a thread other than the event loop's (a sync node's worker thread): hand ``events``
+    to the ``hub`` actor on its loop's thread and return at once, without waiting for the loop.
+    ``post`` is that loop's thread-safe "call soon" (``call_soon_threadsafe``; trio: its
+    token's ``run_sync_soon``): what one thread posts runs in order, and before the loop
+    learns that the thread's call has returned (that news is posted after), so the node's
+    events precede its step's later events."""
+    post(_deliver, hub, Publish(events))
+
+
+def _deliver(hub: ActorRef, message: Publish) -> None:
+    # On the event loop's thread, as a loop callback: nothing may escape (on trio it would end
+    # the run with a TrioInternalError)
+    try:
+        hub.call(message)
+    except ActorStopped:
+        pass  # the run ended before the event got there: nobody listens any more
+    except Exception as exc:  # pragma: no cover  (the hub's handler raises nothing else)
+        _log.error("stream_event_lost", error=repr(exc))
+
+
 class StreamHub(SyncActor):
     """Fans events out to subscribers by mode.
 
     The run spawns it inline under its barrier supervisor (``hub`` in the run's actor tree);
     node actors and the supervisor send it :class:`Publish` messages with ``call`` (from a sync
-    node's worker thread, through the event loop's thread). Subscribing and leaving are its
+    node's worker thread, posted to the event loop's thread without waiting:
+    :func:`publish_from_thread`). Subscribing and leaving are its
     owner's calls (``subscribe``/``unsubscribe``), made on the event loop's thread.
     """
 
