@@ -325,13 +325,12 @@ class Run:
             if "values" in self.modes:  # a resumed run shows where it starts from
                 self._emit("values", self.values())
         else:
-            if saved is not None:
-                self._discard_pending()
+            discarded = self._discard_pending() if saved is not None else []
             if self.shared is None:
-                self._input(value)
+                self._input(value, discarded)
             else:
                 with self.shared.versions(self.state):
-                    self._input(value)
+                    self._input(value, discarded)
             if persist is not None:
                 await persist.save("input", start, (), self.state.updated or ())
             self.step = start + 1
@@ -590,8 +589,10 @@ class Run:
         answers = self.resume.get(task_id)
         return list(answers) if answers else []
 
-    def _input(self, value: Any) -> None:
-        """Step -1: put the input in the ``__start__`` channel (or apply a ``Command``)."""
+    def _input(self, value: Any, discarded: Sequence[Task] = ()) -> None:
+        """Step -1: put the input in the ``__start__`` channel (or apply a ``Command``);
+        ``discarded``: the tasks the loaded checkpoint would have run, dropped with this step
+        (see :meth:`_discard_pending`)."""
         if value is None:
             raise EmptyInputError("Received no input for __start__")
         if isinstance(value, Command):
@@ -607,7 +608,7 @@ class Run:
                 raise ResumeError("Cannot use Command(resume=...) without checkpointer")
             self._command_input(value)
             return
-        apply_writes(self.program, self.state, (), [(START, value)])
+        apply_writes(self.program, self.state, discarded, [(START, value)])
 
     def _command_input(self, command: Command[Any]) -> None:
         """``Command(update=..., goto=...)`` as input: its writes apply before the first step."""
@@ -625,16 +626,14 @@ class Run:
             raise EmptyInputError("Received empty Command input")
         return command_input_writes(self, command)
 
-    def _discard_pending(self) -> None:
-        """New input on a thread: the tasks its last checkpoint would run are dropped."""
-        state = self.state
-        for task in plan(self.program, state, self.step, self.ns_str, self._managed()):
-            seen = state.versions_seen.setdefault(task.name, {})
-            for t in task.triggers:
-                if t in state.versions:
-                    seen[t] = state.versions[t]
+    def _discard_pending(self) -> list[Task]:
+        """New input on a thread: the tasks its last checkpoint would run are dropped. Returned
+        without writes, to be applied with the input (as LangGraph 1.2: their triggers are
+        seen and consumed, a join among them starts over)."""
+        tasks = plan(self.program, self.state, self.step, self.ns_str, self._managed())
         if self.persist is not None:
             self.persist.done_writes, self.persist.failed = {}, {}
+        return tasks
 
     def _managed(self) -> dict[str, Any] | None:
         """Values of managed keys (``RemainingSteps``, ``IsLastStep``) for this step."""

@@ -333,7 +333,7 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
     run.stop = start + run.recursion_limit
     values, as_node = updates[0].values, updates[0].as_node
     if len(updates) == 1 and as_node is None:
-        as_node = _infer_node(graph, run, saved)
+        as_node = _infer_node(graph, run)
     alone = {END: "Cannot apply multiple updates when clearing state",
              INPUT: "Cannot apply multiple updates when updating as input",
              COPY: "Cannot copy checkpoint with multiple updates"}  # (LangGraph's messages)
@@ -346,8 +346,7 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
         if persist.null_writes:  # the Commands given at this checkpoint (as LangGraph)
             apply_writes(program, run.state, (), null_batch(run.state.channels, persist.null_writes))
             run.state.updated = None
-        run._discard_pending()
-        apply_writes(program, run.state, ())
+        apply_writes(program, run.state, run._discard_pending())
     elif as_node == COPY:
         if saved is None:
             raise InvalidUpdateError("Nothing to copy: the thread has no checkpoint")
@@ -369,7 +368,9 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
             if node is None:
                 raise InvalidUpdateError(f"Node {name} does not exist")
             tid = update.task_id or (f"update:{name}" if len(updates) == 1 else f"update:{name}:{i}")
-            task = Task(tid, node, None, ("__pregel_pull", name), node.triggers, (i, name))
+            # (as LangGraph's, the update's task is triggered by nothing the node reads: it
+            # consumes none of the node's triggers and records no version seen; it is a step)
+            task = Task(tid, node, None, ("__pregel_pull", name), (INTERRUPT,), (i, name))
             task.writes = await writes_for(run, task, update.values)
             tasks.append(task)
         apply_writes(program, run.state, tasks)
@@ -384,20 +385,18 @@ COPY = "__copy__"
 INPUT = "__input__"
 
 
-def _infer_node(graph: CompiledGraph, run: Run, saved: CheckpointTuple | None) -> str:
-    nodes = [n for n in graph._program.nodes if n != START]
+def _infer_node(graph: CompiledGraph, run: Run) -> str:
+    """The node an ``update_state`` without ``as_node`` writes as, as LangGraph 1.2 infers it:
+    the graph's only node, else the node that saw the newest version (the one that ran last);
+    ``START`` when no node saw a version; ``InvalidUpdateError`` when the newest version was
+    seen twice (two nodes ran together)."""
+    nodes = graph._program.nodes
     if len(nodes) == 1:
-        return nodes[0]
-    if saved is None:
-        return START
-    newest: dict[str, int] = {}
-    for node, seen in run.state.versions_seen.items():
-        if node in graph._program.nodes and seen:
-            newest[node] = max(seen.values())
-    if not newest:
-        return START
-    top = max(newest.values())
-    candidates = [n for n, v in newest.items() if v == top]
-    if len(candidates) > 1:
-        raise InvalidUpdateError("Ambiguous update, specify as_node")
-    return candidates[0]
+        return next(iter(nodes))
+    seen = sorted((v, n) for n, vs in run.state.versions_seen.items() if n in nodes for v in vs.values())
+    if not any(v for v, _ in seen):
+        if START in nodes:
+            return START
+    elif len(seen) == 1 or seen[-1][0] != seen[-2][0]:
+        return seen[-1][1]
+    raise InvalidUpdateError("Ambiguous update, specify as_node")
