@@ -307,10 +307,15 @@ class Run:
                 apply_writes(self.program, self.state, (), batch)
             self.state.updated = None  # writes without a task: consider every node next
         if value is None and saved is not None and persist is not None:
-            if persist.requested_id is not None:  # (LangGraph forks even at the head)
-                persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after the fork
-                await persist.save("fork", start, (), ())
-                self.step = start + 1
+            if persist.requested_id is not None:
+                persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after it
+                # As LangGraph 1.2: a replay starts its branch with a fork checkpoint (even at
+                # the head), unless it starts from an update_state/fork checkpoint that is
+                # still the head (that one already starts a branch).
+                if (persist.through_subgraph or saved.metadata.get("source") not in ("update", "fork")
+                        or not await persist.is_head()):
+                    await persist.save("fork", start, (), ())
+                    self.step = start + 1
         if (value is None or command is not None) and saved is not None:
             assert persist is not None
             self.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
