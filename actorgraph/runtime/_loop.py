@@ -41,6 +41,7 @@ from ..errors import (
 from ..graph._constants import INTERRUPT, START
 from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
 from ..persistence import new_checkpoint_id
+from ..persistence._records import RESUME
 from ..types import Command, Interrupt
 from ._algo import RunState, Task, apply_writes, plan
 from ._cache import lookup as cache_lookup, store as cache_store
@@ -322,8 +323,12 @@ class Run:
             self.resuming = True
             resume = command.resume if command is not None else None
             paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
+            pending_writes = saved.pending_writes
+            if persist.requested_id is not None and resume is None:
+                # time travel (as LangGraph): the answers saved there are not given again
+                pending_writes = [w for w in pending_writes if w[1] != RESUME]
             self.resume, self.resume_by_id, self.spare_answers = resume_answers(
-                saved.pending_writes, resume, persist.thread_id, paused)
+                pending_writes, resume, persist.thread_id, paused)
             if command is not None and (persist.requested_id is None or await persist.is_head()):
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
                 await persist.save_command(command_writes, None if is_id_map(resume) else resume)
