@@ -184,7 +184,8 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     new_version = state.max_version + 1
     bumped = False  # some channel got new_version (or lost its version)
     # What each node saw of its triggers: recorded for every task before any consume() below
-    # bumps a trigger another task of the step shares.
+    # bumps a trigger another task of the step shares. As LangGraph, only the triggers that
+    # have a version (a trigger without one was never written: there is nothing to have seen).
     versions_seen = state.versions_seen
     ran: set[str] = set()  # the nodes of the tasks that ran on triggers
     for task in tasks:
@@ -192,11 +193,12 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
             name = task.name
             ran.add(name)
             seen = versions_seen.get(name)
-            if seen is None:
-                seen = versions_seen[name] = {}
             for t in task.triggers:
-                if t in channels:
-                    seen[t] = versions.get(t, 0)
+                v = versions.get(t)
+                if v is not None:
+                    if seen is None:
+                        seen = versions_seen[name] = {}
+                    seen[t] = v
     actor = state.actor
     for task in tasks:
         for t in task.triggers:
@@ -248,20 +250,31 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 bumped = True
                 if channel.is_available():
                     updated.add(ch)
-    # What a node saw of channels that no longer have a version is only kept while it is the
-    # last step's (update_state infers "the node that ran last" from it).
-    for node in state.last_ran:
-        if node in ran:
-            continue
-        node_seen = versions_seen.get(node)
-        if node_seen:
-            for ch in tuple(node_seen):
-                if ch not in versions:
-                    del node_seen[ch]
-            if not node_seen:
-                del versions_seen[node]
+    # What a node saw of a channel that no longer has a version cannot matter to planning
+    # (written again, the channel gets a newer version than any seen), only to update_state,
+    # which infers "the node that ran last" from the newest versions seen (as LangGraph): such
+    # an entry is dropped once it is older than the newest, keeping versions_seen the size of
+    # the state, not of the graph. ``last_ran``: the nodes that may hold such entries.
     if ran:
-        state.last_ran = ran
+        kept = ran
+        if not ran.issuperset(state.last_ran):
+            top = max((v for seen in versions_seen.values() for v in seen.values()), default=0)
+            kept = set(ran)
+            for node in state.last_ran:
+                if node in ran:
+                    continue
+                node_seen = versions_seen.get(node)
+                if not node_seen:
+                    continue
+                for ch, v in tuple(node_seen.items()):
+                    if ch not in versions:
+                        if v < top:
+                            del node_seen[ch]
+                        else:
+                            kept.add(node)  # still the newest: kept until it is not
+                if not node_seen:
+                    del versions_seen[node]
+        state.last_ran = kept
     if bumped:
         state.max_version = new_version
     state.updated = updated

@@ -42,11 +42,21 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     if index < len(ctx.answers):
         return ctx.answers[index]
     task = ctx.task
-    iid = interrupt_id("|".join(run.task_ns(task)), index)
+    ns = "|".join(run.task_ns(task))
+    iid = interrupt_id(ns, index)
     root = run.root
     if iid in root.resume_by_id:  # answered by this resume (perhaps from the parent graph)
         ctx.answers.append(root.resume_by_id.pop(iid))
         return ctx.answers[index]
+    if index and root.resume_by_id:
+        # A resume for an earlier question of this task, which the answers saved with the
+        # task answered already (e.g. asked again by a replay): as LangGraph, it answers the
+        # task's first unanswered question.
+        for k in range(index):
+            earlier = interrupt_id(ns, k)
+            if earlier in root.resume_by_id:
+                ctx.answers.append(root.resume_by_id.pop(earlier))
+                return ctx.answers[index]
     if root.spare_answers:  # a resume value given while nothing was pending yet
         ctx.answers.append(root.spare_answers.pop(0))
         return ctx.answers[index]

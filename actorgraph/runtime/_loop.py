@@ -42,6 +42,7 @@ from ..errors import (
 from ..graph._constants import INTERRUPT, START
 from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
 from ..persistence import new_checkpoint_id
+from ..persistence._records import RESUME
 from ..types import Command, Interrupt
 from ._algo import RunState, Task, apply_writes, plan
 from ._cache import lookup as cache_lookup, store as cache_store
@@ -316,31 +317,39 @@ class Run:
                 apply_writes(self.program, self.state, (), batch)
             self.state.updated = None  # writes without a task: consider every node next
         if value is None and saved is not None and persist is not None:
-            if persist.requested_id is not None:  # (LangGraph forks even at the head)
-                persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after the fork
-                await persist.save("fork", start, (), ())
-                self.step = start + 1
+            if persist.requested_id is not None:
+                persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after it
+                # As LangGraph 1.2: a replay starts its branch with a fork checkpoint (even at
+                # the head), unless it starts from an update_state/fork checkpoint that is
+                # still the head (that one already starts a branch).
+                if (persist.through_subgraph or saved.metadata.get("source") not in ("update", "fork")
+                        or not await persist.is_head()):
+                    await persist.save("fork", start, (), ())
+                    self.step = start + 1
         if (value is None or command is not None) and saved is not None:
             assert persist is not None
             self.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
             self.resuming = True
             resume = command.resume if command is not None else None
             paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
+            pending_writes = saved.pending_writes
+            if persist.requested_id is not None and resume is None:
+                # time travel (as LangGraph): the answers saved there are not given again
+                pending_writes = [w for w in pending_writes if w[1] != RESUME]
             self.resume, self.resume_by_id, self.spare_answers = resume_answers(
-                saved.pending_writes, resume, persist.thread_id, paused)
+                pending_writes, resume, persist.thread_id, paused)
             if command is not None and (persist.requested_id is None or await persist.is_head()):
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
                 await persist.save_command(command_writes, None if is_id_map(resume) else resume)
             if "values" in self.modes:  # a resumed run shows where it starts from
                 self._emit("values", self.values())
         else:
-            if saved is not None:
-                self._discard_pending()
+            discarded = self._discard_pending() if saved is not None else []
             if self.shared is None:
-                self._input(value)
+                self._input(value, discarded)
             else:
                 with self.shared.versions(self.state):
-                    self._input(value)
+                    self._input(value, discarded)
             if persist is not None:
                 await persist.save("input", start, (), self.state.updated or ())
             self.step = start + 1
@@ -605,8 +614,10 @@ class Run:
         answers = self.resume.get(task_id)
         return list(answers) if answers else []
 
-    def _input(self, value: Any) -> None:
-        """Step -1: put the input in the ``__start__`` channel (or apply a ``Command``)."""
+    def _input(self, value: Any, discarded: Sequence[Task] = ()) -> None:
+        """Step -1: put the input in the ``__start__`` channel (or apply a ``Command``);
+        ``discarded``: the tasks the loaded checkpoint would have run, dropped with this step
+        (see :meth:`_discard_pending`)."""
         if value is None:
             raise EmptyInputError("Received no input for __start__")
         if isinstance(value, Command):
@@ -622,7 +633,7 @@ class Run:
                 raise ResumeError("Cannot use Command(resume=...) without checkpointer")
             self._command_input(value)
             return
-        apply_writes(self.program, self.state, (), [(START, value)])
+        apply_writes(self.program, self.state, discarded, [(START, value)])
 
     def _command_input(self, command: Command[Any]) -> None:
         """``Command(update=..., goto=...)`` as input: its writes apply before the first step."""
@@ -640,16 +651,14 @@ class Run:
             raise EmptyInputError("Received empty Command input")
         return command_input_writes(self, command)
 
-    def _discard_pending(self) -> None:
-        """New input on a thread: the tasks its last checkpoint would run are dropped."""
-        state = self.state
-        for task in plan(self.program, state, self.step, self.ns_str, self._managed()):
-            seen = state.versions_seen.setdefault(task.name, {})
-            for t in task.triggers:
-                if t in state.versions:
-                    seen[t] = state.versions[t]
+    def _discard_pending(self) -> list[Task]:
+        """New input on a thread: the tasks its last checkpoint would run are dropped. Returned
+        without writes, to be applied with the input (as LangGraph 1.2: their triggers are
+        seen and consumed, a join among them starts over)."""
+        tasks = plan(self.program, self.state, self.step, self.ns_str, self._managed())
         if self.persist is not None:
             self.persist.done_writes, self.persist.failed = {}, {}
+        return tasks
 
     def _managed(self) -> dict[str, Any] | None:
         """Values of managed keys (``RemainingSteps``, ``IsLastStep``) for this step."""

@@ -133,6 +133,9 @@ class Persistence:
         self.saved: CheckpointTuple | None = None
         self.own_id: str | None = None  # the newest checkpoint this run wrote
         self.done_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (resume)
+        # task id -> every interrupt() answer of a task that took a new one (a resume) and
+        # finished: saved with its writes, as LangGraph stores them (see answered_writes)
+        self.answered: dict[str, list[Any]] = {}
         self.failed: dict[str, Any] = {}  # task id -> the error it failed with (resume)
         # writes of the Commands given to the loaded checkpoint (its NULL task's pending writes)
         self.null_writes: list[tuple[str, Any]] = []
@@ -273,6 +276,8 @@ class Persistence:
         metadata = self.metadata(source, step)
         new_versions = {k: versions[k] for k in changed}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
+        if self.answered:
+            writes = [TaskWrites(w.task_id, self.answered_writes(w.task_id, w.writes), w.task_path) for w in writes]
         if self.run.handled:
             writes[:0] = self._handled_errors(tasks)
         config = self.config_for(self.saved_id)
@@ -338,8 +343,16 @@ class Persistence:
         become pending writes of the step's checkpoint now, so a crash before the step commits
         does not run it again. (The step's commit stores them once more: a no-op.)"""
         await self._put_handled_errors(self.config_for(self.checkpoint_id), (task,))
-        await self.saver.aput_writes(self.config_for(self.checkpoint_id), task.writes or [(NO_WRITES, None)],
+        writes = task.writes or [(NO_WRITES, None)]
+        await self.saver.aput_writes(self.config_for(self.checkpoint_id), self.answered_writes(task.id, writes),
                                      task.id, task_path_str(task.path))
+
+    def answered_writes(self, task_id: str, writes: Sequence[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:
+        """``writes`` of a finished task, with ``(RESUME, answers)`` when it took a new
+        ``interrupt()`` answer (as LangGraph: the answers stay with the checkpoint the task ran
+        from, and a resume there later, e.g. from an older checkpoint, gives them again)."""
+        answers = self.answered.get(task_id)
+        return writes if answers is None else [*writes, (RESUME, answers)]
 
     async def abort(self, exc: BaseException) -> None:
         """The run ends without finishing (failure, cancellation, any ``BaseException``):
@@ -357,17 +370,22 @@ class Persistence:
     async def save_pause(self, finished: Sequence[Task],
                          interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]]) -> None:
         """A step stopped by ``interrupt()``: finished tasks' writes, and each interrupted
-        task's questions and the answers it already had, become pending writes (no checkpoint)."""
+        task's questions (and its answers, when it took a new one) become pending writes (no
+        checkpoint)."""
         await self.flush()
         if self.checkpoint_id is None:
             return
         config = self.config_for(self.checkpoint_id)
         await self._put_handled_errors(config, [*finished, *(t for t, _, _ in interrupted)])
         for task in finished:
-            await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
+            await self.saver.aput_writes(config, self.answered_writes(task.id, finished_marked(task)), task.id,
+                                         task_path_str(task.path))
+        resume = self.run.resume
         for task, interrupts, answers in interrupted:
-            await self.saver.aput_writes(config, [(INTERRUPT, tuple(interrupts)), (RESUME, list(answers))],
-                                         task.id, task_path_str(task.path))
+            writes: list[tuple[str, Any]] = [(INTERRUPT, tuple(interrupts))]
+            if len(answers) > len(resume.get(task.id) or ()):  # (as LangGraph: only new answers)
+                writes.append((RESUME, list(answers)))
+            await self.saver.aput_writes(config, writes, task.id, task_path_str(task.path))
         await self._save_calls(config)
 
     async def _save_calls(self, config: dict[str, Any]) -> None:
@@ -387,7 +405,8 @@ class Persistence:
                 return
             await self._put_handled_errors(config, [*finished, *(t for t, _ in failed)])
             for task in finished:
-                await self.saver.aput_writes(config, finished_marked(task), task.id, task_path_str(task.path))
+                await self.saver.aput_writes(config, self.answered_writes(task.id, finished_marked(task)), task.id,
+                                         task_path_str(task.path))
             for task, exc in failed:
                 await self.saver.aput_writes(config, [(ERROR, repr(exc))], task.id, task_path_str(task.path))
             await self._save_calls(config)

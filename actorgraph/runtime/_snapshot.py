@@ -339,7 +339,7 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
     run.stop = start + run.recursion_limit
     values, as_node = updates[0].values, updates[0].as_node
     if len(updates) == 1 and as_node is None:
-        as_node = _infer_node(graph, run, saved)
+        as_node = _infer_node(graph, run)
     alone = {END: "Cannot apply multiple updates when clearing state",
              INPUT: "Cannot apply multiple updates when updating as input",
              COPY: "Cannot copy checkpoint with multiple updates"}  # (LangGraph's messages)
@@ -352,8 +352,7 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
         if persist.null_writes:  # the Commands given at this checkpoint (as LangGraph)
             apply_writes(program, run.state, (), null_batch(run.state.channels, persist.null_writes))
             run.state.updated = None
-        run._discard_pending()
-        apply_writes(program, run.state, ())
+        apply_writes(program, run.state, run._discard_pending())
     elif as_node == COPY:
         if saved is None:
             raise InvalidUpdateError("Nothing to copy: the thread has no checkpoint")
@@ -392,7 +391,9 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
                 raise InvalidUpdateError(f"Node {name} does not exist")
             ids = pending.get(name)
             tid = update.task_id or (ids.popleft() if ids else update_task_id(base, i))
-            task = Task(tid, node, None, ("__pregel_pull", name), node.triggers, (i, name))
+            # (as LangGraph's, the update's task is triggered by nothing the node reads: it
+            # consumes none of the node's triggers and records no version seen; it is a step)
+            task = Task(tid, node, None, ("__pregel_pull", name), (INTERRUPT,), (i, name))
             task.writes = await writes_for(run, task, update.values)
             tasks.append(task)
         if saved is not None and await _keeps_writes(persist):
@@ -429,20 +430,20 @@ def update_task_id(checkpoint_id: str | None, i: int) -> str:
     return str(uuid.uuid5(base, INTERRUPT if i == 0 else f"{INTERRUPT}:{i}"))
 
 
-def _infer_node(graph: CompiledGraph, run: Run, saved: CheckpointTuple | None) -> str:
-    nodes = [n for n in graph._program.nodes if n != START]
+def _infer_node(graph: CompiledGraph, run: Run) -> str:
+    """The node an ``update_state`` without ``as_node`` writes as, as LangGraph 1.2 infers it:
+    the graph's only node, else the node that saw the newest version (the one that ran last);
+    ``START`` when no node saw a version; ``InvalidUpdateError`` when the newest version was
+    seen twice (two nodes ran together). (An entrypoint's Pregel has no ``__start__`` node in
+    LangGraph: its own node is the only one.)"""
+    program = graph._program
+    nodes = [n for n in program.nodes if n != START] if program.root_channel == END else list(program.nodes)
     if len(nodes) == 1:
         return nodes[0]
-    if saved is None:
-        return START
-    newest: dict[str, int] = {}
-    for node, seen in run.state.versions_seen.items():
-        if node in graph._program.nodes and seen:
-            newest[node] = max(seen.values())
-    if not newest:
-        return START
-    top = max(newest.values())
-    candidates = [n for n, v in newest.items() if v == top]
-    if len(candidates) > 1:
-        raise InvalidUpdateError("Ambiguous update, specify as_node")
-    return candidates[0]
+    seen = sorted((v, n) for n, vs in run.state.versions_seen.items() if n in nodes for v in vs.values())
+    if not any(v for v, _ in seen):
+        if START in nodes:
+            return START
+    elif len(seen) == 1 or seen[-1][0] != seen[-2][0]:
+        return seen[-1][1]
+    raise InvalidUpdateError("Ambiguous update, specify as_node")

@@ -19,7 +19,8 @@ from typing import Any
 
 from ..graph._constants import INTERRUPT, START
 from ..types import GraphOutput
-from ._live import RunStream
+from ._live import SKIP, RunStream
+from ._stream import StreamEvent
 
 Mapper = Callable[[dict[str, Any]], Any]
 
@@ -99,11 +100,11 @@ class PartsStream(RunStream):
         self._show = show
         self._mappers = mappers
 
-    async def __anext__(self) -> Any:
+    def _chunk(self, event: StreamEvent) -> Any:
+        ns, mode, chunk = event.ns, event.mode, event.chunk
+        if mode in self._printed:
+            self._show(ns, mode, chunk)
+        if mode not in self._shown:
+            return SKIP
         output, state = self._mappers
-        while True:
-            ns, mode, chunk = await super().__anext__()
-            if mode in self._printed:
-                self._show(ns, mode, chunk)
-            if mode in self._shown:
-                return to_part(ns, mode, chunk, output, state)
+        return to_part(ns, mode, chunk, output, state)

@@ -133,6 +133,8 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
                     # LangChain callbacks or messages mode: the task (routers included) is a chain run
                     task.writes = await tracing.call(task, ctx, functools.partial(_attempt, node, ctx, run, lone),
                                                      functools.partial(_writes, run, task, ctx))
+                    if ctx.answers:
+                        _keep_answers(run, task, ctx.answers)
                     return
                 if node.timeout is None:
                     result = await call_node(node, task.input, ctx, run, lone)
@@ -145,6 +147,8 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
                 if node.branches:
                     await route_branches(run, task, writes)
                 task.writes = writes
+                if ctx.answers:
+                    _keep_answers(run, task, ctx.answers)
                 return
             except GraphBubbleUp:
                 raise
@@ -168,6 +172,14 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
                 await anyio.sleep(delay)
     finally:
         current_task.reset(token)
+
+
+def _keep_answers(run: Run, task: Task, answers: list[Any]) -> None:
+    """A finished task that took a new ``interrupt()`` answer in this run: its answers are
+    saved with its writes (see ``Persistence.answered_writes``)."""
+    persist = run.persist
+    if persist is not None and len(answers) > len(run.resume.get(task.id) or ()):
+        persist.answered[task.id] = list(answers)
 
 
 def _attempt(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Awaitable[Any]:

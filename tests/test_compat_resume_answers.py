@@ -1,0 +1,126 @@
+"""Resume answers are saved with the task's writes, as LangGraph 1.2 stores them.
+
+A task that takes a new ``interrupt()`` answer saves ``(__resume__, [every answer so far])``
+with its writes on the checkpoint it ran from; only new answers are written. So a
+``Command(resume=...)`` given at that (older) checkpoint later re-runs the task with the
+answers stored there, the new value going to its first unanswered question; a replay
+(``invoke(None, config)``) asks the questions again. Every expected value was observed with
+LangGraph 1.2 (the same graphs, InMemorySaver).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from actorgraph import START, Command, StateGraph, interrupt
+from actorgraph.persistence import BaseCheckpointSaver
+
+pytestmark = pytest.mark.anyio
+
+RESUME = "__resume__"
+
+
+class S(TypedDict):
+    value: Annotated[list[str], operator.add]
+
+
+def ask_once(state: S) -> dict[str, Any]:
+    return {"value": [str(interrupt("q1"))]}
+
+
+def ask_twice(state: S) -> dict[str, Any]:
+    x = interrupt("q1")
+    y = interrupt("q2")
+    return {"value": [f"{x}/{y}"]}
+
+
+def build(saver: BaseCheckpointSaver, ask: Any) -> Any:
+    return (StateGraph(S).add_node("a", lambda s: {"value": ["a"]}).add_node("ask", ask)
+            .add_edge(START, "a").add_edge("a", "ask").compile(checkpointer=saver))
+
+
+T = {"configurable": {"thread_id": "t"}}
+
+
+def shown(out: dict[str, Any]) -> dict[str, Any]:
+    return {k: [i.value for i in v] if k == "__interrupt__" else v for k, v in out.items()}
+
+
+async def history(graph: Any) -> list[tuple[Any, ...]]:
+    return [(s.metadata["source"], s.metadata["step"], s.next, s.values["value"],
+             tuple(i.value for i in s.interrupts)) async for s in graph.aget_state_history(T)]
+
+
+async def test_the_answers_are_saved_with_the_finished_task(saver: BaseCheckpointSaver) -> None:
+    graph = build(saver, ask_twice)
+    await graph.ainvoke({"value": []}, T)
+    paused = (await graph.aget_state(T)).config
+    assert shown(await graph.ainvoke(Command(resume="v1"), T)) == {"value": ["a"], "__interrupt__": ["q2"]}
+    saved = await saver.aget_tuple(paused)
+    assert saved is not None
+    assert [v for t, c, v in saved.pending_writes if c == RESUME and not t.startswith("0000")] == [["v1"]]
+    assert await graph.ainvoke(Command(resume="w1"), T) == {"value": ["a", "v1/w1"]}
+    saved = await saver.aget_tuple(paused)
+    assert saved is not None
+    writes = {(c, str(v)) for t, c, v in saved.pending_writes if not t.startswith("0000")}
+    assert (RESUME, "['v1', 'w1']") in writes and ("value", "['v1/w1']") in writes
+
+
+async def test_a_resume_at_an_older_checkpoint_reuses_the_answers_stored_there(saver: BaseCheckpointSaver) -> None:
+    graph = build(saver, ask_twice)
+    await graph.ainvoke({"value": []}, T)
+    paused = (await graph.aget_state(T)).config
+    await graph.ainvoke(Command(resume="v1"), T)
+    assert await graph.ainvoke(Command(resume="w1"), T) == {"value": ["a", "v1/w1"]}
+    # LangGraph re-runs the task with the answers stored on that checkpoint: v2 is not used
+    assert await graph.ainvoke(Command(resume="v2"), paused) == {"value": ["a", "v1/w1"]}
+    # a replay from there asks again (on a fork)
+    assert shown(await graph.ainvoke(None, paused)) == {"value": ["a"], "__interrupt__": ["q1"]}
+    assert await history(graph) == [
+        ("fork", 2, ("ask",), ["a"], ("q1",)),
+        ("loop", 2, (), ["a", "v1/w1"], ()),
+        ("loop", 2, (), ["a", "v1/w1"], ()),
+        ("loop", 1, ("ask",), ["a"], ("q2",)),
+        ("loop", 0, ("a",), [], ()),
+        ("input", -1, ("__start__",), [], ()),
+    ]
+
+
+async def test_one_question_resumed_again_at_its_checkpoint(saver: BaseCheckpointSaver) -> None:
+    graph = build(saver, ask_once)
+    await graph.ainvoke({"value": []}, T)
+    paused = (await graph.aget_state(T)).config
+    assert await graph.ainvoke(Command(resume="v1"), T) == {"value": ["a", "v1"]}
+    assert await graph.ainvoke(Command(resume="v2"), paused) == {"value": ["a", "v1"]}
+    assert shown(await graph.ainvoke(None, paused)) == {"value": ["a"], "__interrupt__": ["q1"]}
+    assert await history(graph) == [
+        ("fork", 2, ("ask",), ["a"], ("q1",)),
+        ("loop", 2, (), ["a", "v1"], ()),
+        ("loop", 2, (), ["a", "v1"], ()),
+        ("loop", 1, ("ask",), ["a"], ("q1",)),
+        ("loop", 0, ("a",), [], ()),
+        ("input", -1, ("__start__",), [], ()),
+    ]
+
+
+async def test_a_replay_asks_again_and_the_next_answer_goes_to_the_first_unanswered_question(
+        saver: BaseCheckpointSaver) -> None:
+    graph = build(saver, ask_twice)
+    await graph.ainvoke({"value": []}, T)
+    update = await graph.aupdate_state(T, {"value": ["u"]}, as_node="a")
+    assert shown(await graph.ainvoke(None, update)) == {"value": ["a", "u"], "__interrupt__": ["q1"]}
+    assert shown(await graph.ainvoke(Command(resume="v1"), T)) == {"value": ["a", "u"], "__interrupt__": ["q2"]}
+    # a replay from the update (still the head: no fork) asks q1 again
+    assert shown(await graph.ainvoke(None, update)) == {"value": ["a", "u"], "__interrupt__": ["q1"]}
+    # the answer v1 stayed saved with the task: the new one answers q2
+    assert await graph.ainvoke(Command(resume="x1"), T) == {"value": ["a", "u", "v1/x1"]}
+    assert await history(graph) == [
+        ("loop", 3, (), ["a", "u", "v1/x1"], ()),
+        ("update", 2, ("ask",), ["a", "u"], ("q1",)),
+        ("loop", 1, ("ask",), ["a"], ("q1",)),
+        ("loop", 0, ("a",), [], ()),
+        ("input", -1, ("__start__",), [], ()),
+    ]
