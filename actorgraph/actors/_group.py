@@ -48,10 +48,14 @@ class TaskGroup:
 
     def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any, shielded: bool = False) -> None:
         """Start ``func(*args)`` as a child. ``shielded`` children are not cancelled by
-        :meth:`cancel` on asyncio; they must shield what must not be interrupted themselves
-        (an anyio shielded scope: on trio, cancelling the nursery reaches every child)."""
+        :meth:`cancel` (on trio they run in a shielded cancel scope: a child that has not run
+        yet when the group is cancelled still runs, as on asyncio); only a cancel scope of
+        their own stops them."""
         if self._trio:
-            self._native.start_soon(func, *args)
+            if shielded:
+                self._native.start_soon(_shielded, func, *args)
+            else:
+                self._native.start_soon(func, *args)
         else:
             task = self._native.create_task(func(*args))
             if not shielded:
@@ -65,3 +69,8 @@ class TaskGroup:
         else:
             for task in self._tasks:
                 task.cancel()
+
+
+async def _shielded(func: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
+    with sys.modules["trio"].CancelScope(shield=True):
+        await func(*args)

@@ -701,6 +701,7 @@ class Run:
             barrier = Barrier(len(tasks), group, current_backend().new_slot(), self._task_done, limit)
             for task in tasks:
                 await self.node_actor(task).ask(Execute(task, barrier), timeout=math.inf)
+            barrier.dispatching = False
             await barrier.slot
         if barrier.failure is not None:
             self.failed = barrier.failed

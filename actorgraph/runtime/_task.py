@@ -566,7 +566,7 @@ class Barrier:
     finished (its writes are kept as pending writes). :attr:`failed` is the task that failed.
     """
 
-    __slots__ = ("pending", "group", "failure", "failed", "slot", "on_done", "limit", "drained")
+    __slots__ = ("pending", "group", "failure", "failed", "slot", "on_done", "limit", "drained", "dispatching")
 
     def __init__(self, count: int, group: TaskGroup, slot: Slot, on_done: Callable[[Task, float], None],
                  limit: anyio.Semaphore | None = None) -> None:
@@ -579,12 +579,17 @@ class Barrier:
         self.on_done = on_done
         # a subgraph task stopped by a drain: not a failure, its siblings go on (as LangGraph's)
         self.drained: GraphDrained | None = None
+        self.dispatching = True  # the step's tasks are still being handed out (see start)
 
     def start(self, run: Run, task: Task) -> None:
-        if self.failure is None:
-            call = task.node.call
+        call = task.node.call
+        in_thread = not call.is_async and call.subgraph is None
+        # a sync task is started even once a sibling has failed while the step's tasks were
+        # still being handed out: every task of the step was due to start together, and its
+        # thread is waited for anyway (whatever order the backend runs the first tasks in)
+        if self.failure is None or (self.dispatching and in_thread):
             self.group.start_soon(self._guarded if self.limit is None else self._limited, run, task,
-                                  shielded=not call.is_async and call.subgraph is None)
+                                  shielded=in_thread)
 
     async def _limited(self, run: Run, task: Task) -> None:
         """:meth:`_guarded` once the ``max_concurrency`` semaphore lets the task in."""
