@@ -1161,3 +1161,39 @@ async def test_a_failed_or_asking_graph_node_has_a_result_event() -> None:
                 events.append(e)
         [(name, error, asked)] = _results(events)
         assert (name, type(error), [i["value"] for i in asked]) == expected
+
+
+@pytest.mark.anyio
+async def test_a_resumed_entrypoint_shows_the_start_of_its_finished_calls_and_pauses_in_langgraphs_order() -> None:
+    @task
+    async def one(x: int) -> int:
+        return x + 1
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def wf(x: int) -> Any:
+        a = await one(x)
+        return [a, await ask_for(a)]
+
+    def shape(chunk: tuple[str, Any]) -> tuple[str, Any]:
+        mode, data = chunk
+        if mode == "debug":
+            return mode, (data["type"], data["payload"].get("name"), "result" in data["payload"])
+        return mode, list(data) if isinstance(data, dict) else data
+
+    modes = ["debug", "updates", "values"]
+    # LangGraph 1.2: the question's updates and values events come before the entrypoint's
+    # result event; on resume, the finished call's start is shown again (not its result)
+    first = [shape(c) async for c in wf.astream(1, cfg(), stream_mode=modes)]
+    assert first == [
+        ("debug", ("checkpoint", None, False)), ("debug", ("task", "wf", False)), ("debug", ("task", "one", False)),
+        ("updates", ["one"]), ("debug", ("task_result", "one", True)), ("debug", ("task", "ask_for", False)),
+        ("updates", ["__interrupt__"]), ("values", ["__interrupt__"]), ("debug", ("task_result", "wf", True)),
+    ]
+    second = [shape(c) async for c in wf.astream(Command(resume="A"), cfg(), stream_mode=modes)]
+    # (LangGraph also shows the checkpoint resumed from, second: not done by actorgraph for any graph)
+    assert second == [
+        ("values", None), ("debug", ("task", "wf", False)), ("debug", ("task", "one", False)),
+        ("debug", ("task", "ask_for", False)), ("updates", ["ask_for"]), ("debug", ("task_result", "ask_for", True)),
+        ("updates", ["wf"]), ("debug", ("task_result", "wf", True)), ("values", [2, "A"]),
+        ("debug", ("checkpoint", None, False)),
+    ]

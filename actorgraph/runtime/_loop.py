@@ -574,12 +574,6 @@ class Run:
                                                      if gi.interrupts or gi.answers])
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         self.paused = True
-        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes):
-            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
-                if gi.interrupts:
-                    self._emit_task_event("task_result", {
-                        "id": task.id, "name": task.name, "error": None, "result": {},
-                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]})
         # what the run shows while paused: the state with the finished tasks' writes applied
         apply_writes(self.program, self.state, self.finished)
         if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
@@ -593,6 +587,12 @@ class Run:
                 if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
                     shown = {}
                 self._emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
+        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes):
+            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
+                if gi.interrupts:
+                    self._emit_task_event("task_result", {
+                        "id": task.id, "name": task.name, "error": None, "result": {},
+                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]})
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
             raise GraphInterrupt((*self.interrupts, *(i for _, gi in self.step_interrupts for i in gi.repeated)))
         await self._flush()
