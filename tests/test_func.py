@@ -1197,3 +1197,43 @@ async def test_a_resumed_entrypoint_shows_the_start_of_its_finished_calls_and_pa
         ("updates", ["wf"]), ("debug", ("task_result", "wf", True)), ("values", [2, "A"]),
         ("debug", ("checkpoint", None, False)),
     ]
+
+
+def test_a_calls_checkpoint_map_and_its_graphs_checkpoint_parents_name_its_callers() -> None:
+    from actorgraph import get_config
+
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"x": s["x"] + 1})
+    g.add_edge(START, "a")
+    inner = g.compile()
+    maps: dict[str, dict[str, str]] = {}
+
+    def names(ns: str) -> str:
+        return "|".join(p.split(":")[0] for p in ns.split("|")) if ns else ns
+
+    def seen(where: str) -> None:
+        maps[where] = {names(k): v for k, v in get_config()["configurable"]["checkpoint_map"].items()}
+
+    @task
+    def call_graph(x: int) -> int:
+        seen("call_graph")
+        return int(inner.invoke({"x": x, "log": []})["x"])
+
+    @task
+    def outer(x: int) -> int:
+        seen("outer")
+        return call_graph(x).result()
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> int:
+        seen("wf")
+        return outer(x).result()
+
+    chunks = list(wf.stream(1, cfg(), stream_mode="checkpoints", subgraphs=True))
+    root = [c for ns, c in chunks if not ns][0]["config"]["configurable"]["checkpoint_id"]
+    # LangGraph 1.2: each call's map names its callers' namespaces with the root's checkpoint
+    assert maps == {"wf": {"": root}, "outer": {"": root, "wf": root},
+                    "call_graph": {"": root, "wf": root, "wf|outer": root}}
+    # ... and so do the parents of the checkpoints of a graph the call runs
+    parents = [{names(k): v for k, v in c["metadata"]["parents"].items()} for ns, c in chunks if ns]
+    assert parents == [{"": root, "wf": root, "wf|outer": root}] * 3

@@ -407,6 +407,8 @@ class CompiledGraph:
                   modes=modes, ns=ns, context=parent.context, store=parent.store,
                   subgraphs=subgraphs, parent=parent, control=control,
                   interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after)
+        if run.persist is not None and parent.call_parents and task in parent.call_parents:  # (a task call's)
+            run.persist.parents.update(parent.caller_namespaces(task))
         if stream is not None:
             run.tee = Tee(run, own_modes, own_subgraphs, root_modes)
             run.to_root = bool(root_modes)

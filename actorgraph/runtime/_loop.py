@@ -852,7 +852,10 @@ class Run:
         config = dict(self.config)
         task_ns = "|".join(self.task_ns(task))
         configurable = dict(config.get("configurable") or {})
-        configurable.update(checkpoint_map=self.checkpoint_map(), checkpoint_id=None, checkpoint_ns=task_ns)
+        checkpoint_map = self.checkpoint_map()
+        if self.call_parents and task in self.call_parents:
+            checkpoint_map.update(self.caller_namespaces(task))
+        configurable.update(checkpoint_map=checkpoint_map, checkpoint_id=None, checkpoint_ns=task_ns)
         configurable[TASK_ID_KEY] = task.id
         config["configurable"] = configurable
         metadata = dict(config.get("metadata") or {})
@@ -879,6 +882,14 @@ class Run:
                 if t is task:
                     return (*self.ns, f"{failed_node}:{failed_id}", f"{task.name}:{task.id}")
         return (*self.ns, f"{task.name}:{task.id}")
+
+    def caller_namespaces(self, task: Task) -> dict[str, str]:
+        """A task call's callers' namespaces (``wf:<id>``, ``wf:<id>|outer:<id>``) -> the id of
+        the checkpoint this run's step started from: what LangGraph 1.2 adds to a call's
+        ``checkpoint_map`` (and to the ``parents`` of a graph's checkpoints made in the call)."""
+        ns = self.task_ns(task)
+        checkpoint_id = self.checkpoint_map()[self.ns_str]
+        return {"|".join(ns[:k]): checkpoint_id for k in range(len(self.ns) + 1, len(ns))}
 
     def checkpoint_map(self) -> dict[str, str]:
         """The namespace of this run and of each run enclosing it (``""`` for the root) ->
