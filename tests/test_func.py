@@ -443,13 +443,14 @@ def test_an_async_task_called_in_a_run_of_the_sync_api_is_refused() -> None:
     g.add_edge(START, "n")
     graph = g.compile()
     # LangGraph 1.2: RuntimeError("In an sync context async tasks cannot be called") at the
-    # call (awaited or not), with the notes of the tasks it went through; under invoke() and
-    # stream(), of an entrypoint or of a graph whose node calls the task
+    # call (awaited or not), with the notes of the tasks it went through; under invoke(),
+    # stream() and batch(), of an entrypoint or of a graph whose node calls the task
     runs: list[tuple[Any, list[str]]] = [
         (lambda: awaited.invoke(1, cfg("a")), ["awaited"]),
         (lambda: not_awaited.invoke(1, cfg("b")), ["not_awaited"]),
         (lambda: nested.invoke(1, cfg("c")), ["sync_calls_async", "nested"]),
         (lambda: list(awaited.stream(1, cfg("d"))), ["awaited"]),
+        (lambda: awaited.batch([1, 2], [cfg("e1"), cfg("e2")]), ["awaited"]),
         (lambda: graph.invoke({"x": 1, "log": []}), ["n"]),
         (lambda: list(graph.stream({"x": 1, "log": []})), ["n"]),
     ]

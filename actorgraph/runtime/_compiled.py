@@ -20,7 +20,7 @@ from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
 from . import _snapshot
 from ..types import StateSnapshot, StateUpdate
-from ._loop import SYNC_API, SYNC_STREAM, TASK_ID_KEY, Run, Tee
+from ._loop import SYNC_API, SYNC_CALLER, TASK_ID_KEY, Run, Tee
 from ._live import CAPACITY, RunStream
 from ._stream import STREAM_MODES, StreamHub, Subscriber
 
@@ -216,8 +216,11 @@ class CompiledGraph:
     def batch(self, inputs: Sequence[Any], config: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
               *, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
         """Sync :meth:`abatch` (in a private event loop; sync nodes run in worker threads)."""
-        return _run_sync("batch", "abatch", lambda: self.abatch(inputs, config, return_exceptions=return_exceptions,
-                                                               **kwargs))
+        async def main() -> list[Any]:
+            SYNC_CALLER.set(True)  # (runs of the sync API: async @task calls are refused)
+            return await self.abatch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+        return _run_sync("batch", "abatch", main)
 
     def astream_events(self, input: Any, config: dict[str, Any] | None = None, *, version: str = "v2",
                        **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
@@ -266,7 +269,7 @@ class CompiledGraph:
             agen = self.astream(input, config, **kwargs)
 
             async def first() -> Any:  # (the run starts here: it knows the sync API started it)
-                SYNC_STREAM.set(True)
+                SYNC_CALLER.set(True)
                 return await agen.__anext__()
 
             step: Callable[[], Awaitable[Any]] = first

@@ -60,8 +60,8 @@ if TYPE_CHECKING:
 log = get_logger("runtime")
 
 SYNC_API: ContextVar[bool] = ContextVar("actorgraph_sync_api", default=False)
-SYNC_STREAM: ContextVar[bool] = ContextVar("actorgraph_sync_stream", default=False)
-"""Set by the sync ``stream()`` where it starts the run (see ``Run.sync_caller``)."""
+SYNC_CALLER: ContextVar[bool] = ContextVar("actorgraph_sync_caller", default=False)
+"""Set by the sync ``stream()`` and ``batch()`` where they start runs (see ``Run.sync_caller``)."""
 """True inside ``CompiledGraph.invoke``'s private event loop (see ``_task.call_node``)."""
 
 ROOT_CHECKPOINTER_TRUE = (
@@ -134,8 +134,8 @@ class Run:
         self.control: RunControl = control if control is not None else (
             parent.root.control if parent is not None else RunControl())
         self.sync_api: bool = parent.sync_api if parent is not None else SYNC_API.get()
-        # started by invoke()/stream() (a subgraph: its root's): async @task calls are refused
-        self.sync_caller: bool = parent.sync_caller if parent is not None else (SYNC_API.get() or SYNC_STREAM.get())
+        # started by invoke()/stream()/batch() (a subgraph: its root's): async @task calls are refused
+        self.sync_caller: bool = parent.sync_caller if parent is not None else (SYNC_API.get() or SYNC_CALLER.get())
         self.threaded = False  # a task of this step ran in a worker thread (see tick)
         self.persist: Persistence | None = None
         self.tracing: Tracing | None = None  # LangChain callbacks / messages mode (see run())
