@@ -226,14 +226,15 @@ __all__ += ["GraphDrained", "NodeError", "NodeTimeoutError"]
 
 
 class AsyncTaskInSyncRunError(GraphError, RuntimeError):
-    """An async ``@task`` was called in a run started by the sync API (``invoke()``/``stream()``),
+    """An async ``@task`` was called in a run started by the sync API (``invoke()``, ``stream()``,
+    ``batch()``),
     which LangGraph refuses too (its message starts the same). ``task`` names the task. Run the
     workflow with ``ainvoke()``/``astream()``, or make the task sync."""
 
     def __init__(self, task: str) -> None:
         super().__init__(
             f"In an sync context async tasks cannot be called: task '{task}' is async and the run was "
-            "started by invoke()/stream(); use ainvoke()/astream(), or make the task sync")
+            "started by invoke()/stream()/batch(); use ainvoke()/astream()/abatch(), or make the task sync")
         self.task = task
 
 

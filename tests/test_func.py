@@ -443,13 +443,14 @@ def test_an_async_task_called_in_a_run_of_the_sync_api_is_refused() -> None:
     g.add_edge(START, "n")
     graph = g.compile()
     # LangGraph 1.2: RuntimeError("In an sync context async tasks cannot be called") at the
-    # call (awaited or not), with the notes of the tasks it went through; under invoke() and
-    # stream(), of an entrypoint or of a graph whose node calls the task
+    # call (awaited or not), with the notes of the tasks it went through; under invoke(),
+    # stream() and batch(), of an entrypoint or of a graph whose node calls the task
     runs: list[tuple[Any, list[str]]] = [
         (lambda: awaited.invoke(1, cfg("a")), ["awaited"]),
         (lambda: not_awaited.invoke(1, cfg("b")), ["not_awaited"]),
         (lambda: nested.invoke(1, cfg("c")), ["sync_calls_async", "nested"]),
         (lambda: list(awaited.stream(1, cfg("d"))), ["awaited"]),
+        (lambda: awaited.batch([1, 2], [cfg("e1"), cfg("e2")]), ["awaited"]),
         (lambda: graph.invoke({"x": 1, "log": []}), ["n"]),
         (lambda: list(graph.stream({"x": 1, "log": []})), ["n"]),
     ]
@@ -1161,3 +1162,79 @@ async def test_a_failed_or_asking_graph_node_has_a_result_event() -> None:
                 events.append(e)
         [(name, error, asked)] = _results(events)
         assert (name, type(error), [i["value"] for i in asked]) == expected
+
+
+@pytest.mark.anyio
+async def test_a_resumed_entrypoint_shows_the_start_of_its_finished_calls_and_pauses_in_langgraphs_order() -> None:
+    @task
+    async def one(x: int) -> int:
+        return x + 1
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def wf(x: int) -> Any:
+        a = await one(x)
+        return [a, await ask_for(a)]
+
+    def shape(chunk: tuple[str, Any]) -> tuple[str, Any]:
+        mode, data = chunk
+        if mode == "debug":
+            return mode, (data["type"], data["payload"].get("name"), "result" in data["payload"])
+        return mode, list(data) if isinstance(data, dict) else data
+
+    modes = ["debug", "updates", "values"]
+    # LangGraph 1.2: the question's updates and values events come before the entrypoint's
+    # result event; on resume, the finished call's start is shown again (not its result)
+    first = [shape(c) async for c in wf.astream(1, cfg(), stream_mode=modes)]
+    assert first == [
+        ("debug", ("checkpoint", None, False)), ("debug", ("task", "wf", False)), ("debug", ("task", "one", False)),
+        ("updates", ["one"]), ("debug", ("task_result", "one", True)), ("debug", ("task", "ask_for", False)),
+        ("updates", ["__interrupt__"]), ("values", ["__interrupt__"]), ("debug", ("task_result", "wf", True)),
+    ]
+    second = [shape(c) async for c in wf.astream(Command(resume="A"), cfg(), stream_mode=modes)]
+    # (LangGraph also shows the checkpoint resumed from, second: not done by actorgraph for any graph)
+    assert second == [
+        ("values", None), ("debug", ("task", "wf", False)), ("debug", ("task", "one", False)),
+        ("debug", ("task", "ask_for", False)), ("updates", ["ask_for"]), ("debug", ("task_result", "ask_for", True)),
+        ("updates", ["wf"]), ("debug", ("task_result", "wf", True)), ("values", [2, "A"]),
+        ("debug", ("checkpoint", None, False)),
+    ]
+
+
+def test_a_calls_checkpoint_map_and_its_graphs_checkpoint_parents_name_its_callers() -> None:
+    from actorgraph import get_config
+
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"x": s["x"] + 1})
+    g.add_edge(START, "a")
+    inner = g.compile()
+    maps: dict[str, dict[str, str]] = {}
+
+    def names(ns: str) -> str:
+        return "|".join(p.split(":")[0] for p in ns.split("|")) if ns else ns
+
+    def seen(where: str) -> None:
+        maps[where] = {names(k): v for k, v in get_config()["configurable"]["checkpoint_map"].items()}
+
+    @task
+    def call_graph(x: int) -> int:
+        seen("call_graph")
+        return int(inner.invoke({"x": x, "log": []})["x"])
+
+    @task
+    def outer(x: int) -> int:
+        seen("outer")
+        return call_graph(x).result()
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(x: int) -> int:
+        seen("wf")
+        return outer(x).result()
+
+    chunks = list(wf.stream(1, cfg(), stream_mode="checkpoints", subgraphs=True))
+    root = [c for ns, c in chunks if not ns][0]["config"]["configurable"]["checkpoint_id"]
+    # LangGraph 1.2: each call's map names its callers' namespaces with the root's checkpoint
+    assert maps == {"wf": {"": root}, "outer": {"": root, "wf": root},
+                    "call_graph": {"": root, "wf": root, "wf|outer": root}}
+    # ... and so do the parents of the checkpoints of a graph the call runs
+    parents = [{names(k): v for k, v in c["metadata"]["parents"].items()} for ns, c in chunks if ns]
+    assert parents == [{"": root, "wf": root, "wf|outer": root}] * 3

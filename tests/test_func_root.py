@@ -92,3 +92,47 @@ async def test_a_paused_thread_resumes_without_running_its_finished_task_again(d
         assert await asking.ainvoke(Command(resume="yes"), cfg("paused")) == {"n": 2, "answer": "yes"}
         assert calls == []
         assert (await asking.aget_state(cfg("paused"))).values == {"n": 2, "answer": "yes"}
+
+
+def build_asking_call(saver: Any, calls: list[str]) -> Any:
+    """The entrypoint of make_func_ns.py (``calls`` counts the tasks' runs)."""
+
+    @task
+    def add_one(x: int) -> int:
+        calls.append("add_one")
+        return x + 1
+
+    @task
+    def ask(x: int) -> str:
+        calls.append("ask")
+        return interrupt(f"ok {x}?")
+
+    @entrypoint(checkpointer=saver)
+    def asking_call(x: int) -> dict[str, Any]:
+        n = add_one(x).result()
+        return {"n": n, "answer": ask(n).result()}
+
+    return asking_call
+
+
+@pytest.mark.parametrize("by_id", [False, True])
+async def test_a_thread_paused_in_a_task_call_before_calls_were_namespaced_below_their_caller_resumes(
+        tmp_path: Path, by_id: bool) -> None:
+    """``tests/data/func_ns.db`` (see make_func_ns.py): paused in a call whose interrupt id
+    hashed the call's old namespace. Resumed (by a bare value, or by that id), the call's
+    ``interrupt()`` gets the answer; the finished call is not run again."""
+    path = tmp_path / "func_ns.db"
+    shutil.copy(Path(__file__).with_name("data") / "func_ns.db", path)
+    calls: list[str] = []
+    async with SqliteSaver.from_conn_string(str(path)) as saver:
+        asking_call = build_asking_call(saver, calls)
+        state = await asking_call.aget_state(cfg("call"))
+        [question] = state.interrupts
+        assert question.value == "ok 2?" and state.next == ("asking_call",)
+        resume = {question.id: "yes"} if by_id else "yes"
+        assert await asking_call.ainvoke(Command(resume=resume), cfg("call")) == {"n": 2, "answer": "yes"}
+        assert calls == ["ask"]
+    # (a thread paused today asks with another id: the file's is the old namespace's)
+    async with SqliteSaver.from_conn_string(str(tmp_path / "new.db")) as saver:
+        out = await build_asking_call(saver, []).ainvoke(1, cfg("call"))
+        assert [i.value for i in out["__interrupt__"]] == ["ok 2?"] and out["__interrupt__"][0].id != question.id

@@ -309,6 +309,9 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
         for channel, v in found:
             if channel == RETURN:
                 value = v
+        if run.hub is not None:  # (its start is shown all the same, as by LangGraph 1.2)
+            run._emit_task_starts([Task(None, fn.node, (args, kwargs), (PUSH, *caller.task.path[1:], index),
+                                        (PUSH,), (1, index), key)])
         future._finish(value, None)
         return future
     # (its id is hashed on first use: a run without a checkpointer may never need it)

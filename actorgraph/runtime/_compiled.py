@@ -20,7 +20,7 @@ from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
 from . import _snapshot, _stream_parts
 from ..types import StateSnapshot, StateUpdate
-from ._loop import SYNC_API, TASK_ID_KEY, Run, Tee
+from ._loop import SYNC_API, SYNC_CALLER, TASK_ID_KEY, Run, Tee
 from ._live import CAPACITY, SKIP, RunStream, iterate_blocking
 from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
 
@@ -240,8 +240,11 @@ class CompiledGraph(RunnableMethods):
     def batch(self, inputs: Sequence[Any], config: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
               *, return_exceptions: bool = False, **kwargs: Any) -> list[Any]:
         """Sync :meth:`abatch` (in a private event loop; sync nodes run in worker threads)."""
-        return _run_sync("batch", "abatch", lambda: self.abatch(inputs, config, return_exceptions=return_exceptions,
-                                                               **kwargs))
+        async def main() -> list[Any]:
+            SYNC_CALLER.set(True)  # (runs of the sync API: async @task calls are refused)
+            return await self.abatch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+        return _run_sync("batch", "abatch", main)
 
     def astream_events(self, input: Any, config: dict[str, Any] | None = None, *, version: str = "v2",
                        **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
@@ -416,6 +419,8 @@ class CompiledGraph(RunnableMethods):
                   modes=modes, ns=ns, context=parent.context, store=parent.store,
                   subgraphs=subgraphs, parent=parent, control=control,
                   interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after)
+        if run.persist is not None and parent.call_parents and task in parent.call_parents:  # (a task call's)
+            run.persist.parents.update(parent.caller_namespaces(task))
         if stream is not None:
             run.tee = Tee(run, own_modes, own_subgraphs, root_modes)
             run.to_root = bool(root_modes)

@@ -57,6 +57,11 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
             if earlier in root.resume_by_id:
                 ctx.answers.append(root.resume_by_id.pop(earlier))
                 return ctx.answers[index]
+    if run.call_parents and task in run.call_parents:  # a task call: asked before its namespace
+        legacy = interrupt_id("|".join((*run.ns, f"{task.name}:{task.id}")), index)  # was below its caller's
+        if legacy in root.resume_by_id:
+            ctx.answers.append(root.resume_by_id.pop(legacy))
+            return ctx.answers[index]
     if root.spare_answers:  # a resume value given while nothing was pending yet
         ctx.answers.append(root.spare_answers.pop(0))
         return ctx.answers[index]

@@ -32,7 +32,7 @@ import anyio
 import anyio.abc
 from anyio.from_thread import BlockingPortal
 
-from ._loop import SYNC_STREAM, Run
+from ._loop import SYNC_CALLER, Run
 from ._stream import StreamEvent, Subscriber
 from ._task import is_cancelled
 
@@ -193,7 +193,7 @@ def iterate_blocking(stream: RunStream, portal: BlockingPortal) -> Iterator[Any]
     run's exception is raised here unchanged, after every event published before it."""
 
     def start() -> Subscriber:
-        SYNC_STREAM.set(True)  # (the run copies this context: it knows the sync API started it)
+        SYNC_CALLER.set(True)  # (the run copies this context: it knows the sync API started it)
         stream._start_rooted()  # (the host task runs once this returns: nothing is published yet)
         assert stream._host is not None
         stream._host.sub.attach_thread()

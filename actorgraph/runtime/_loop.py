@@ -62,8 +62,8 @@ if TYPE_CHECKING:
 log = get_logger("runtime")
 
 SYNC_API: ContextVar[bool] = ContextVar("actorgraph_sync_api", default=False)
-SYNC_STREAM: ContextVar[bool] = ContextVar("actorgraph_sync_stream", default=False)
-"""Set by the sync ``stream()`` where it starts the run (see ``Run.sync_caller``)."""
+SYNC_CALLER: ContextVar[bool] = ContextVar("actorgraph_sync_caller", default=False)
+"""Set by the sync ``stream()`` and ``batch()`` where they start runs (see ``Run.sync_caller``)."""
 """True inside ``CompiledGraph.invoke``'s private event loop (see ``_task.call_node``)."""
 
 ROOT_CHECKPOINTER_TRUE = (
@@ -136,8 +136,8 @@ class Run:
         self.control: RunControl = control if control is not None else (
             parent.root.control if parent is not None else RunControl())
         self.sync_api: bool = parent.sync_api if parent is not None else SYNC_API.get()
-        # started by invoke()/stream() (a subgraph: its root's): async @task calls are refused
-        self.sync_caller: bool = parent.sync_caller if parent is not None else (SYNC_API.get() or SYNC_STREAM.get())
+        # started by invoke()/stream()/batch() (a subgraph: its root's): async @task calls are refused
+        self.sync_caller: bool = parent.sync_caller if parent is not None else (SYNC_API.get() or SYNC_CALLER.get())
         self.threaded = False  # a task of this step ran in a worker thread (see tick)
         self.persist: Persistence | None = None
         self.tracing: Tracing | None = None  # LangChain callbacks / messages mode (see run())
@@ -586,12 +586,6 @@ class Run:
                                                      if gi.interrupts or gi.answers])
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         self.paused = True
-        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes):
-            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
-                if gi.interrupts:
-                    self._emit_task_event("task_result", {
-                        "id": task.id, "name": task.name, "error": None, "result": {},
-                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]})
         # what the run shows while paused: the state with the finished tasks' writes applied
         apply_writes(self.program, self.state, self.finished)
         if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
@@ -605,6 +599,12 @@ class Run:
                 if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
                     shown = {}
                 self._emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
+        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes):
+            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
+                if gi.interrupts:
+                    self._emit_task_event("task_result", {
+                        "id": task.id, "name": task.name, "error": None, "result": {},
+                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]})
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
             raise GraphInterrupt((*self.interrupts, *(i for _, gi in self.step_interrupts for i in gi.repeated)))
         await self._flush()
@@ -865,7 +865,10 @@ class Run:
         config = dict(self.config)
         task_ns = "|".join(self.task_ns(task))
         configurable = dict(config.get("configurable") or {})
-        configurable.update(checkpoint_map=self.checkpoint_map(), checkpoint_id=None, checkpoint_ns=task_ns)
+        checkpoint_map = self.checkpoint_map()
+        if self.call_parents and task in self.call_parents:
+            checkpoint_map.update(self.caller_namespaces(task))
+        configurable.update(checkpoint_map=checkpoint_map, checkpoint_id=None, checkpoint_ns=task_ns)
         configurable[TASK_ID_KEY] = task.id
         config["configurable"] = configurable
         metadata = dict(config.get("metadata") or {})
@@ -892,6 +895,14 @@ class Run:
                 if t is task:
                     return (*self.ns, f"{failed_node}:{failed_id}", f"{task.name}:{task.id}")
         return (*self.ns, f"{task.name}:{task.id}")
+
+    def caller_namespaces(self, task: Task) -> dict[str, str]:
+        """A task call's callers' namespaces (``wf:<id>``, ``wf:<id>|outer:<id>``) -> the id of
+        the checkpoint this run's step started from: what LangGraph 1.2 adds to a call's
+        ``checkpoint_map`` (and to the ``parents`` of a graph's checkpoints made in the call)."""
+        ns = self.task_ns(task)
+        checkpoint_id = self.checkpoint_map()[self.ns_str]
+        return {"|".join(ns[:k]): checkpoint_id for k in range(len(self.ns) + 1, len(ns))}
 
     def checkpoint_map(self) -> dict[str, str]:
         """The namespace of this run and of each run enclosing it (``""`` for the root) ->
