@@ -1,7 +1,9 @@
 """Which runs from a named checkpoint start their branch with a ``fork`` checkpoint, as
 LangGraph 1.2: a run from a checkpoint of the loop does (even at the head); a run from an
 ``update_state`` (or ``__copy__``) checkpoint that is still the thread's head does not (that
-checkpoint already starts the branch); from one the thread has moved past, it does.
+checkpoint already starts the branch); from one the thread has moved past, it does. The same
+holds for a ``Command`` without ``resume`` given with a ``checkpoint_id``: the fork carries its
+writes.
 
 Each history below (source, step, next, values, index of the parent in the list) is
 LangGraph 1.2's for the same program (InMemorySaver).
@@ -14,7 +16,7 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
-from actorgraph import START, StateGraph
+from actorgraph import START, Command, StateGraph
 from actorgraph.persistence import BaseCheckpointSaver
 
 pytestmark = pytest.mark.anyio
@@ -98,5 +100,58 @@ async def test_a_run_from_an_update_the_thread_moved_past_forks(saver: BaseCheck
         ("loop", 2, ("c",), ("a", "b"), 6),
         ("loop", 1, ("b",), ("a",), 7),
         ("loop", 0, ("a",), (), 8),
+        ("input", -1, ("__start__",), (), None),
+    ]
+
+
+async def test_a_command_at_an_older_checkpoint_forks_carrying_its_writes(saver: BaseCheckpointSaver) -> None:
+    graph = chain(saver)
+    await graph.ainvoke({"value": []}, T)
+    before_b = [s async for s in graph.aget_state_history(T) if s.next == ("b",)][0]
+    assert await graph.ainvoke(Command(update={"value": ["cmd"]}), before_b.config) == {
+        "value": ["a", "cmd", "b", "c"]}
+    assert await rows(graph) == [
+        ("loop", 4, (), ("a", "cmd", "b", "c"), 1),
+        ("loop", 3, ("c",), ("a", "cmd", "b"), 2),
+        ("fork", 2, ("b",), ("a", "cmd"), 5),
+        ("loop", 3, (), ("a", "b", "c"), 4),
+        ("loop", 2, ("c",), ("a", "b"), 5),
+        ("loop", 1, ("b",), ("a",), 6),
+        ("loop", 0, ("a",), (), 7),
+        ("input", -1, ("__start__",), (), None),
+    ]
+
+
+async def test_a_goto_at_the_head_named_by_its_id_forks(saver: BaseCheckpointSaver) -> None:
+    graph = chain(saver)
+    await graph.ainvoke({"value": []}, T)
+    head = (await graph.aget_state(T)).config
+    assert await graph.ainvoke(Command(goto="b"), head) == {"value": ["a", "b", "c", "b", "c"]}
+    assert await rows(graph) == [
+        ("loop", 6, (), ("a", "b", "c", "b", "c"), 1),
+        ("loop", 5, ("c",), ("a", "b", "c", "b"), 2),
+        ("fork", 4, ("b",), ("a", "b", "c"), 3),
+        ("loop", 3, (), ("a", "b", "c"), 4),
+        ("loop", 2, ("c",), ("a", "b"), 5),
+        ("loop", 1, ("b",), ("a",), 6),
+        ("loop", 0, ("a",), (), 7),
+        ("input", -1, ("__start__",), (), None),
+    ]
+
+
+async def test_a_command_at_an_update_at_the_head_continues_it(saver: BaseCheckpointSaver) -> None:
+    graph = chain(saver)
+    await graph.ainvoke({"value": []}, T)
+    update = await graph.aupdate_state(T, {"value": ["u"]}, as_node="a")
+    assert await graph.ainvoke(Command(update={"value": ["cmd"]}), update) == {
+        "value": ["a", "b", "c", "u", "cmd", "b", "c"]}
+    assert await rows(graph) == [
+        ("loop", 6, (), ("a", "b", "c", "u", "cmd", "b", "c"), 1),
+        ("loop", 5, ("c",), ("a", "b", "c", "u", "cmd", "b"), 2),
+        ("update", 4, ("b",), ("a", "b", "c", "u", "cmd"), 3),
+        ("loop", 3, (), ("a", "b", "c"), 4),
+        ("loop", 2, ("c",), ("a", "b"), 5),
+        ("loop", 1, ("b",), ("a",), 6),
+        ("loop", 0, ("a",), (), 7),
         ("input", -1, ("__start__",), (), None),
     ]

@@ -423,6 +423,8 @@ class PostgresSaver(BatchingSaver):
     # -- reading ----------------------------------------------------------------------------
 
     async def _read(self, ops: Ops[T]) -> T:
+        if self._abroad():  # (see BatchingSaver._at_home)
+            return await self._at_home(self._read, ops)
         result = await self._run(ops, "read")
         self._count(reads=1)
         return result

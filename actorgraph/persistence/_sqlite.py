@@ -35,7 +35,9 @@ Ways to open one:
   ``aiosqlite.Connection`` works too (asyncio only), each call a hop to aiosqlite's thread.
 
 Sync twins (``put``, ``get_tuple``, ``list``, ...) refuse to run inside an event loop. When
-the saver was opened with ``async with`` in a loop on another thread, they run there.
+the saver was opened with ``async with`` in a loop on another thread, they run there; so do
+the async methods called from an event loop on another thread (a sync node running a graph
+with ``invoke()`` runs it on a loop of its worker thread): the call waits for the saver's loop.
 """
 
 from __future__ import annotations
@@ -523,6 +525,32 @@ class BatchingSaver(BaseCheckpointSaver):
             self._home = self._token = None
             await self._release()
 
+    def _abroad(self) -> bool:
+        """Called from another thread than the one of the event loop the saver was opened in
+        (``async with``): e.g. by a graph run with the sync API (``sub.invoke()``) inside a sync
+        node, on an event loop of the node's worker thread."""
+        home = self._home
+        return home is not None and threading.get_ident() != home
+
+    async def _at_home(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        """``await fn(*args)`` in the event loop the saver was opened in, from an event loop on
+        another thread (see :meth:`_abroad`): the saver's connection, writer and caches are
+        only used from there. A worker thread of the calling loop waits for the result, so
+        that loop goes on meanwhile."""
+        token = self._token
+        if token is None:  # closed since
+            raise CheckpointStoreError(f"{type(self).__name__} is closed")
+
+        def there() -> T:
+            try:
+                return anyio.from_thread.run(fn, *args, token=token)
+            except anyio.RunFinishedError:
+                raise CheckpointStoreError(
+                    f"the event loop {type(self).__name__} was opened in has finished") from None
+
+        result: T = await anyio.to_thread.run_sync(there)
+        return result
+
     def _run_in_loop(self, method: str, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> tuple[bool, Any]:
         """A sync twin's call: refused inside an event loop; run in the loop the saver was
         opened in (``(True, result)``) when it was opened with ``async with``, else
@@ -552,6 +580,9 @@ class BatchingSaver(BaseCheckpointSaver):
                 await supervisor.__aexit__(exc_type, exc, tb)
 
     async def _asubmit(self, ops: Sequence[Op]) -> Callable[[], Awaitable[None]]:
+        if self._abroad():  # committed at once, in the saver's own loop
+            await self._at_home(self._acommit, ops)
+            return _done
         self._driver_here()
         writer = self._writer
         if writer is None:
@@ -564,6 +595,8 @@ class BatchingSaver(BaseCheckpointSaver):
         return job.wait
 
     async def _acommit(self, ops: Sequence[Op]) -> None:
+        if self._abroad():
+            return await self._at_home(self._acommit, ops)
         self._driver_here()
         job = _Job(ops)
         writer = self._writer
@@ -635,6 +668,8 @@ class BatchingSaver(BaseCheckpointSaver):
             job.finish()
 
     async def aget_tuple(self, config: Mapping[str, Any]) -> CheckpointTuple | None:
+        if self._abroad():
+            return await self._at_home(self.aget_tuple, config)
         key = thread_key(config)
         page = await self._read_tuple(key)
         if page is None:
@@ -646,6 +681,10 @@ class BatchingSaver(BaseCheckpointSaver):
         return saved
 
     async def _alist(self, query: ListQuery) -> AsyncIterator[CheckpointTuple]:
+        if self._abroad():  # the whole selection, read in the saver's own loop
+            for found in await self._at_home(self._list_at_home, query):
+                yield found
+            return
         thread, ns, cid, upper = query.scope()
         filter = query.filter
         remaining = query.limit
@@ -667,6 +706,14 @@ class BatchingSaver(BaseCheckpointSaver):
                 return
             last = page.rows[-1]
             after = (last.checkpoint_id, last.thread_id, last.ns)
+
+
+    async def _list_at_home(self, query: ListQuery) -> list[CheckpointTuple]:
+        return [found async for found in self._alist(query)]
+
+
+async def _done() -> None:
+    pass
 
 
 class SqliteSaver(BatchingSaver):
@@ -908,6 +955,8 @@ class SqliteSaver(BatchingSaver):
     # -- reading ------------------------------------------------------------------------------------
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._abroad():
+            return await self._at_home(self._read, fn, *args)
         driver = self._driver_here()
         await self._ensure_ready()
         try:

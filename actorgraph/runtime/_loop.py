@@ -316,16 +316,19 @@ class Run:
             if batch:
                 apply_writes(self.program, self.state, (), batch)
             self.state.updated = None  # writes without a task: consider every node next
-        if value is None and saved is not None and persist is not None:
-            if persist.requested_id is not None:
-                persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after it
-                # As LangGraph 1.2: a replay starts its branch with a fork checkpoint (even at
-                # the head), unless it starts from an update_state/fork checkpoint that is
-                # still the head (that one already starts a branch).
-                if (persist.through_subgraph or saved.metadata.get("source") not in ("update", "fork")
-                        or not await persist.is_head()):
-                    await persist.save("fork", start, (), ())
-                    self.step = start + 1
+        forked = False
+        if (saved is not None and persist is not None and persist.requested_id is not None
+                and (value is None or (command is not None and command.resume is None))):
+            # Time travel: None, or a Command without resume, at a named checkpoint
+            persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after it
+            # As LangGraph 1.2: a replay starts its branch with a fork checkpoint (even at the
+            # head; it carries a Command's writes), unless it starts from an update_state/fork
+            # checkpoint that is still the head (that one already starts a branch).
+            if (persist.through_subgraph or saved.metadata.get("source") not in ("update", "fork")
+                    or not await persist.is_head()):
+                await persist.save("fork", start, (), ())
+                self.step = start + 1
+                forked = True
         if (value is None or command is not None) and saved is not None:
             assert persist is not None
             self.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
@@ -338,7 +341,7 @@ class Run:
                 pending_writes = [w for w in pending_writes if w[1] != RESUME]
             self.resume, self.resume_by_id, self.spare_answers = resume_answers(
                 pending_writes, resume, persist.thread_id, paused)
-            if command is not None and (persist.requested_id is None or await persist.is_head()):
+            if command is not None and not forked and (persist.requested_id is None or await persist.is_head()):
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
                 await persist.save_command(command_writes, None if is_id_map(resume) else resume)
             if "values" in self.modes:  # a resumed run shows where it starts from
