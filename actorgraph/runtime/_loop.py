@@ -838,6 +838,9 @@ class Run:
         configurable[TASK_ID_KEY] = task.id
         config["configurable"] = configurable
         metadata = dict(config.get("metadata") or {})
+        for key, value in self._propagated().items():
+            if key not in metadata:
+                metadata[key] = value
         metadata.update(
             langgraph_step=self.step,
             langgraph_node=task.name,
@@ -858,6 +861,19 @@ class Run:
                     return (*self.ns, f"{failed_node}:{failed_id}", f"{task.name}:{task.id}")
         return (*self.ns, f"{task.name}:{task.id}")
 
+    def _propagated(self) -> dict[str, Any]:
+        """The ``configurable`` entries LangGraph 1.2 copies into ``metadata`` as each graph
+        starts (:data:`PROPAGATED_TO_METADATA`, when set and not there yet): the root run's;
+        below it, ``checkpoint_ns`` is the namespace the outermost subgraph started with."""
+        run, outer = self, None
+        while run.parent is not None:
+            run, outer = run.parent, run
+        configurable = run.config.get("configurable") or {}
+        out = {k: configurable[k] for k in PROPAGATED_TO_METADATA if configurable.get(k)}
+        if outer is not None and "checkpoint_ns" not in out:
+            out["checkpoint_ns"] = (outer.config.get("configurable") or {}).get("checkpoint_ns") or outer.ns_str
+        return out
+
     def checkpoint_map(self) -> dict[str, str]:
         """The namespace of this run and of each run enclosing it (``""`` for the root) ->
         the id of the checkpoint that run's current step started from. A run without a
@@ -874,6 +890,12 @@ class Run:
     def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
         allowed = self.program.input_keys
         return [(k, v) for k, v in update_pairs(value, node=START) or () if k in allowed]
+
+
+PROPAGATED_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id",
+                         "graph_id")
+"""The ``configurable`` keys a node's config also has in its ``metadata`` (when set and not
+already there), as LangGraph 1.2 copies them when a graph (a subgraph too) starts."""
 
 
 class Tee:
