@@ -127,3 +127,32 @@ async def test_updates_copies_and_exit_durability(saver: BaseCheckpointSaver) ->
     await graph.ainvoke({"x": 0}, {"configurable": {"thread_id": "S", "su": 1}}, durability="exit")
     assert [s.metadata async for s in graph.aget_state_history({"configurable": {"thread_id": "S"}})] == [
         {"source": "loop", "step": 1, "parents": {}, "su": 1}]
+
+
+async def test_a_checkpointer_true_subgraph_has_its_parent_tasks_namespace() -> None:
+    seen: list[tuple[Any, str]] = []
+
+    def a(s: S) -> dict[str, Any]:
+        config = get_config()
+        seen.append((config["metadata"].get("checkpoint_ns"), config["configurable"]["checkpoint_ns"]))
+        return {"x": 1}
+
+    sub = StateGraph(S).add_node("a", a).add_edge(START, "a").compile(checkpointer=True)
+    graph = StateGraph(S).add_node("sub", sub).add_edge(START, "sub").compile(checkpointer=InMemorySaver())
+    chunks = [c async for c in graph.astream({"x": 0}, {"configurable": {"thread_id": "1"}},
+                                             stream_mode="tasks", subgraphs=True)]
+    sub_id = next(d["id"] for ns, d in chunks if not ns and d["name"] == "sub")
+    # (the subgraph keeps its checkpoints under "sub"; its config's namespace names the task)
+    [(meta_ns, own_ns)] = seen
+    assert meta_ns == f"sub:{sub_id}" and own_ns.startswith("sub|a:")
+
+    seen.clear()
+
+    def call(s: S) -> dict[str, Any]:
+        return sub.invoke(s)  # type: ignore[no-any-return]
+
+    caller = StateGraph(S).add_node("call", call).add_edge(START, "call").compile(checkpointer=InMemorySaver())
+    chunks = [c async for c in caller.astream({"x": 0}, {"configurable": {"thread_id": "1"}}, stream_mode="tasks")]
+    call_id = chunks[0]["id"]
+    [(meta_ns, own_ns)] = seen
+    assert meta_ns == f"call:{call_id}" and own_ns.startswith("call|a:")

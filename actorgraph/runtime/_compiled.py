@@ -385,6 +385,7 @@ class CompiledGraph:
         parent: Run = ctx.run
         task = ctx.task
         ns: tuple[str, ...] = parent.task_ns(task)
+        entry_ns = "|".join(ns)  # (the checkpoint_ns its config has in LangGraph)
         if ctx.subgraph_calls:
             ns = (*ns, str(ctx.subgraph_calls))
         ctx.subgraph_calls += 1
@@ -400,6 +401,7 @@ class CompiledGraph:
                   modes=modes, ns=ns, context=parent.context, store=parent.store,
                   subgraphs=subgraphs, parent=parent, control=control,
                   interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after)
+        run.entry_ns = entry_ns
         if stream is not None:
             run.tee = Tee(run, own_modes, own_subgraphs, root_modes)
             run.to_root = bool(root_modes)

@@ -120,6 +120,7 @@ class Run:
         # its parent's task, so it differs already (and stays the same when a checkpointed
         # parent resumes it: its interrupt ids must). Ids are still hashed only when asked for.
         self.ids_ns = self.ns_str if parent is not None else f"{os.urandom(8).hex()}|{self.ns_str}"
+        self.entry_ns: str | None = None  # a subgraph run's: its parent task's namespace (_child_run)
         self.context = context
         self.store = store
         self.subgraphs = subgraphs
@@ -871,7 +872,8 @@ class Run:
         configurable = run.config.get("configurable") or {}
         out = {k: configurable[k] for k in PROPAGATED_TO_METADATA if configurable.get(k)}
         if outer is not None and "checkpoint_ns" not in out:
-            out["checkpoint_ns"] = (outer.config.get("configurable") or {}).get("checkpoint_ns") or outer.ns_str
+            out["checkpoint_ns"] = ((outer.config.get("configurable") or {}).get("checkpoint_ns") or outer.entry_ns
+                                    or outer.ns_str)
         return out
 
     def checkpoint_map(self) -> dict[str, str]:
