@@ -146,3 +146,26 @@ async def test_a_failing_super_step_keeps_its_writes_but_no_checkpoint(saver: Ba
     assert await pending(saver, paused.config) == [
         (tid, "x", 1), (tid, "branch:to:b", None), (b.id, "x", 2), (b.id, "branch:to:c", None)]
     assert len([s async for s in graph.aget_state_history(config)]) == 3
+
+
+async def test_command_updates_keep_gotos_and_sends_in_langgraphs_order(saver: BaseCheckpointSaver) -> None:
+    from actorgraph import Command, Send
+
+    graph = build(saver, [])
+    expected = {
+        # (a's update, its goto, then its edge to b: LangGraph 1.2's order)
+        "goto": (Command(update={"x": 1}, goto="c"), "a",
+                 [("x", 1), ("branch:to:c", None), ("branch:to:b", None)], ("b", "c")),
+        "send": (Command(goto=Send("c", {"log": ["sent"]})), "a",
+                 [("__pregel_tasks", Send("c", {"log": ["sent"]})), ("branch:to:b", None)], ("c", "b")),
+        "sends": (Command(goto=[Send("c", {}), Send("b", {})]), "b",
+                  [("__pregel_tasks", Send("c", {})), ("__pregel_tasks", Send("b", {})), ("branch:to:c", None)],
+                  ("c", "b", "c")),
+    }
+    for thread, (command, as_node, writes, after) in expected.items():
+        config = {"configurable": {"thread_id": thread}}
+        await graph.ainvoke({"log": []}, config)
+        paused = await graph.aget_state(config)
+        await graph.aupdate_state(config, command, as_node=as_node)
+        assert [(ch, v) for _, ch, v in await pending(saver, paused.config)] == writes, thread
+        assert (await graph.aget_state(config)).next == after, thread

@@ -404,6 +404,7 @@ class CompiledGraph(RunnableMethods):
         parent: Run = ctx.run
         task = ctx.task
         ns: tuple[str, ...] = parent.task_ns(task)
+        entry_ns = "|".join(ns)  # (the checkpoint_ns its config has in LangGraph)
         if ctx.subgraph_calls:
             ns = (*ns, str(ctx.subgraph_calls))
         ctx.subgraph_calls += 1
@@ -421,6 +422,7 @@ class CompiledGraph(RunnableMethods):
                   interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after)
         if run.persist is not None and parent.call_parents and task in parent.call_parents:  # (a task call's)
             run.persist.parents.update(parent.caller_namespaces(task))
+        run.entry_ns = entry_ns
         if stream is not None:
             run.tee = Tee(run, own_modes, own_subgraphs, root_modes)
             run.to_root = bool(root_modes)

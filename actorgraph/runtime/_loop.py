@@ -125,6 +125,7 @@ class Run:
         # its parent's task, so it differs already (and stays the same when a checkpointed
         # parent resumes it: its interrupt ids must). Ids are still hashed only when asked for.
         self.ids_ns = self.ns_str if parent is not None else f"{os.urandom(8).hex()}|{self.ns_str}"
+        self.entry_ns: str | None = None  # a subgraph run's: its parent task's namespace (_child_run)
         self.context = context
         self.store = store
         self.subgraphs = subgraphs
@@ -875,6 +876,9 @@ class Run:
         configurable[TASK_ID_KEY] = task.id
         config["configurable"] = configurable
         metadata = dict(config.get("metadata") or {})
+        for key, value in self._propagated().items():
+            if key not in metadata:
+                metadata[key] = value
         metadata.update(
             langgraph_step=self.step,
             langgraph_node=task.name,
@@ -907,6 +911,20 @@ class Run:
         checkpoint_id = self.checkpoint_map()[self.ns_str]
         return {"|".join(ns[:k]): checkpoint_id for k in range(len(self.ns) + 1, len(ns))}
 
+    def _propagated(self) -> dict[str, Any]:
+        """The ``configurable`` entries LangGraph 1.2 copies into ``metadata`` as each graph
+        starts (:data:`PROPAGATED_TO_METADATA`, when set and not there yet): the root run's;
+        below it, ``checkpoint_ns`` is the namespace the outermost subgraph started with."""
+        run, outer = self, None
+        while run.parent is not None:
+            run, outer = run.parent, run
+        configurable = run.config.get("configurable") or {}
+        out = {k: configurable[k] for k in PROPAGATED_TO_METADATA if configurable.get(k)}
+        if outer is not None and "checkpoint_ns" not in out:
+            out["checkpoint_ns"] = ((outer.config.get("configurable") or {}).get("checkpoint_ns") or outer.entry_ns
+                                    or outer.ns_str)
+        return out
+
     def checkpoint_map(self) -> dict[str, str]:
         """The namespace of this run and of each run enclosing it (``""`` for the root) ->
         the id of the checkpoint that run's current step started from. A run without a
@@ -923,6 +941,12 @@ class Run:
     def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
         allowed = self.program.input_keys
         return [(k, v) for k, v in update_pairs(value, node=START, allow_pairs=False) or () if k in allowed]
+
+
+PROPAGATED_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id",
+                         "graph_id")
+"""The ``configurable`` keys a node's config also has in its ``metadata`` (when set and not
+already there), as LangGraph 1.2 copies them when a graph (a subgraph too) starts."""
 
 
 class Tee:

@@ -37,7 +37,7 @@ from ..errors import ThreadBusyError
 from ..graph import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
 from ..persistence import BaseCheckpointSaver, Checkpoint, CheckpointTuple, TaskWrites, new_checkpoint_id
 from ..persistence import register_type as _register
-from ..persistence._records import ERROR, INTERRUPT, RESUME, SCHEDULED, now_iso
+from ..persistence._records import ERROR, INTERRUPT, RESUME, SCHEDULED, merge_metadata, now_iso
 from ._algo import RunState, Task
 
 if TYPE_CHECKING:
@@ -153,6 +153,7 @@ class Persistence:
         # (parent id, id, metadata) of checkpoints made since the run last looked, when it
         # streams "checkpoints" or "debug" (else None)
         self.announce: list[tuple[str | None, str, dict[str, Any]]] | None = None
+        self._config_metadata: dict[str, Any] | None = None  # (see _with_config_metadata)
 
     def child(self, run: Run) -> Persistence:
         """Checkpointing for a subgraph run of this one: same thread and saver, the subgraph's
@@ -182,6 +183,18 @@ class Persistence:
     def metadata(self, source: str, step: int) -> dict[str, Any]:
         """A checkpoint's metadata (as LangGraph's: ``source``, ``step``, ``parents``)."""
         return {"source": source, "step": step, "parents": dict(self.parents)}
+
+    def _with_config_metadata(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        """The metadata a checkpoint is stored with: ``metadata``, then the run config's
+        ``metadata`` and ``configurable`` entries savers add (see :func:`merge_metadata`), as
+        LangGraph 1.2 stores them (the ``checkpoints`` stream shows ``metadata`` alone; a
+        ``__copy__`` checkpoint has none of them)."""
+        extra = self._config_metadata
+        if extra is None:
+            extra = self._config_metadata = merge_metadata(self.run.config, {})
+        if not extra:
+            return metadata
+        return {**metadata, **{k: v for k, v in extra.items() if k not in metadata}}
 
     def config_for(self, checkpoint_id: str | None) -> dict[str, Any]:
         configurable: dict[str, Any] = {"thread_id": self.thread_id, "checkpoint_ns": self.ns}
@@ -274,6 +287,7 @@ class Persistence:
             updated_channels=updated,
         )
         metadata = self.metadata(source, step)
+        stored = metadata if source == "fork" else self._with_config_metadata(metadata)  # (a copy: as LangGraph)
         new_versions = {k: versions[k] for k in changed}
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
         if self.answered:
@@ -297,11 +311,11 @@ class Persistence:
                 self.oldest = time.monotonic()
             elif not inflight:
                 self.oldest = time.monotonic()
-            inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, metadata, new_versions,
+            inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, stored, new_versions,
                                                           expect_head=expect_head))
         else:
             with anyio.CancelScope(shield=True):  # a commit under way lands before a cancel returns
-                await self.saver.aput_step(config, writes, checkpoint, metadata, new_versions,
+                await self.saver.aput_step(config, writes, checkpoint, stored, new_versions,
                                            expect_head=expect_head)
         self.saved_version = state.max_version
         if self.announce is not None and not announced:

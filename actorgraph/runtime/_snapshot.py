@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidUpdateError
-from ..graph._constants import END, START, TASKS
+from ..graph._constants import END, START
 from ..persistence import CheckpointTuple
 from ..persistence._records import ERROR, INTERRUPT
 from ..types import PregelTask, StateSnapshot, StateUpdate
@@ -401,9 +401,8 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
             # them as its tasks' results (not when the thread moved past it: that is a fork)
             at = persist.config_for(saved.checkpoint.id)
             for i, task in enumerate(tasks):
-                kept = [(ch, v) for ch, v in task.writes if ch != TASKS]
-                if kept:
-                    await persist.saver.aput_writes(at, kept, task.id, task_path_str((INTERRUPT, i)))
+                if task.writes:  # (Sends too, as LangGraph 1.2 keeps them)
+                    await persist.saver.aput_writes(at, task.writes, task.id, task_path_str((INTERRUPT, i)))
         apply_writes(program, run.state, tasks)
         if saved is None:
             start = 0  # as LangGraph: an update on a new thread is its step 0

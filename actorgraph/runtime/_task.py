@@ -324,7 +324,7 @@ async def writes_for(run: Run, task: Task, result: Any) -> list[tuple[str, Any]]
 
 def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any]]:
     """The writes of a node's ``result`` but those of its conditional branches (which may be
-    async: :func:`route_branches`): state updates first, then edges, joins and gotos."""
+    async: :func:`route_branches`): state updates first, then gotos, edges and joins."""
     program = run.program
     writes: list[tuple[str, Any]] = []
     gotos: list[Any] = []
@@ -342,12 +342,12 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
         writes = result
     else:
         _collect(run, node, result, writes, gotos)
+    if gotos:  # (before the edges, as LangGraph 1.2 writes them)
+        _goto_writes(run, node.name, gotos, writes)
     for target in node.edges:
         writes.append((branch_channel(target), None))
     for join in node.joins:
         writes.append((join, node.name))
-    if gotos:
-        _goto_writes(run, node.name, gotos, writes)
     return writes
 
 
