@@ -165,9 +165,10 @@ async def test_a_cancelled_caller_gets_the_result_and_is_cancelled_at_its_next_c
         assert await sup.run_sync(lambda: "next") == "next"
 
 
-async def test_an_uncancelled_call_enters_no_cancel_scope(anyio_backend: str,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    # the wait is shielded only once a cancellation arrives: a plain call costs no scope
+async def test_an_uncancelled_call_enters_no_anyio_cancel_scope(anyio_backend: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # asyncio: the wait is shielded only once a cancellation arrives; trio: trio's own
+    # to_thread under a trio shield, not anyio's wrapper with its scope
     entered: list[bool] = []
     scope_class = type(anyio.CancelScope())  # (the backend's own class)
     original = scope_class.__enter__
@@ -183,3 +184,17 @@ async def test_an_uncancelled_call_enters_no_cancel_scope(anyio_backend: str,
             assert await sup.run_sync(lambda: i) == i
         monkeypatch.undo()
     assert entered == []
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_a_call_made_in_a_cancelled_scope_still_runs_on_trio(anyio_backend: str) -> None:
+    # the caller is cancelled before the thread starts (trio's wait for a free thread is a
+    # checkpoint): the call still runs, and the cancellation lands at the next checkpoint
+    ran: list[str] = []
+    async with Supervisor(name="sup-i", tasks=False) as sup:
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            assert await sup.run_sync(lambda: ran.append("ran") or "result") == "result"
+            await anyio.sleep(10)
+        assert scope.cancelled_caught
+    assert ran == ["ran"]

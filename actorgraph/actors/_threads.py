@@ -208,9 +208,10 @@ _trio_tokens: tuple[Any, Any] = (None, None)  # (trio's token, anyio's token for
 
 async def trio_run_sync(fn: Callable[[], T]) -> T:
     """On trio: ``fn()`` in one of trio's worker threads, through ``trio.to_thread.run_sync``
-    itself (anyio's wrapper adds a backend lookup and a cancel scope per call). The wait cannot
-    be cancelled (trio's default: a cancellation takes effect once ``fn`` has returned, at the
-    caller's next checkpoint), so the thread is never abandoned. ``fn`` runs in a copy of the
+    itself (anyio's wrapper adds a backend lookup and its own cancel scope per call). The wait
+    is shielded by a trio cancel scope (trio's thread wait alone ignores a cancellation, but
+    waiting for a free thread does not): a cancellation takes effect once ``fn`` has returned,
+    at the caller's next checkpoint, so a call is never dropped and its thread never abandoned. ``fn`` runs in a copy of the
     caller's context, and ``anyio.from_thread`` works in the thread as in anyio's workers."""
     global _trio_tokens
     trio = sys.modules["trio"]
@@ -227,7 +228,8 @@ async def trio_run_sync(fn: Callable[[], T]) -> T:
         finally:
             del _anyio_threadlocals.current_token
 
-    return await trio.to_thread.run_sync(call)  # type: ignore[no-any-return]
+    with trio.CancelScope(shield=True):  # (trio's own: the limiter's wait is cancellable too)
+        return await trio.to_thread.run_sync(call)  # type: ignore[no-any-return]
 
 
 def loop_poster() -> Callable[..., Any]:

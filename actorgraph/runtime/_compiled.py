@@ -18,7 +18,7 @@ from .._langchain_runnable import RunnableMethods, abatch, as_runnable, coerce, 
 from ..errors import ParentCommand
 from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
-from . import _snapshot, _stream_parts
+from . import _private_loop, _snapshot, _stream_parts
 from ..types import StateSnapshot, StateUpdate
 from ._loop import SYNC_API, SYNC_CALLER, TASK_ID_KEY, Run, Tee
 from ._live import CAPACITY, SKIP, RunStream, iterate_blocking
@@ -624,7 +624,7 @@ def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> 
     its own (as it would from a worker thread), joined before returning."""
     if not _inline_node():
         _refuse_inside_loop(name, alternative)
-        return anyio.run(main)
+        return _private_loop.run(main)  # (the thread's own loop, kept between calls)
     outcome: list[Any] = []
     context = contextvars.copy_context()
 
