@@ -35,11 +35,17 @@ class _Owned:
 
     def __del__(self) -> None:
         loop = self.loop
-        if not loop.is_closed() and not loop.is_running():
-            try:
-                _shut_down(loop)
-            except Exception:  # (interpreter shutdown: nothing left to clean up with)
-                pass
+        if loop.is_closed() or loop.is_running():
+            return
+        if asyncio._get_running_loop() is not None:
+            # collected while another loop runs in this thread (it cannot run this one): after
+            # each call nothing of it was left on the loop, close it without running it
+            loop.close()
+            return
+        try:
+            _shut_down(loop)
+        except Exception:  # (interpreter shutdown: nothing left to clean up with)
+            pass
 
 
 _local = threading.local()
