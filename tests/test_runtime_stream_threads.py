@@ -145,3 +145,31 @@ async def test_a_sync_node_writing_after_the_consumer_left_does_not_break_the_lo
     await anyio.sleep(0.05)  # (anything still posted runs now, harmlessly)
     # the loop still works
     assert await g.compile().ainvoke({"log": []}) == {"log": ["talk"]}
+
+
+async def test_a_sync_nodes_nested_invoke_streams_its_events_to_the_outer_consumer(anyio_backend: str) -> None:
+    # the sync node runs in a worker thread and calls the subgraph's sync invoke(): that run is
+    # the node's subgraph, on the worker thread's own event loop; its events are posted across
+    # to the outer run's hub
+    def inner(s: S) -> dict[str, Any]:
+        get_stream_writer()("from-inner")
+        return {"log": ["inner"]}
+
+    sg = StateGraph(S)
+    sg.add_node("inner", inner)
+    sg.add_edge(START, "inner")
+    sub = sg.compile()
+
+    def outer(s: S) -> dict[str, Any]:
+        get_stream_writer()("from-outer")
+        return {"log": sub.invoke({"log": []})["log"]}
+
+    g = StateGraph(S)
+    g.add_node("outer", outer)
+    g.add_edge(START, "outer")
+    chunks = []
+    with anyio.fail_after(20):
+        async for ns, chunk in g.compile().astream({"log": []}, stream_mode="custom", subgraphs=True):
+            chunks.append((tuple(part.split(":")[0] for part in ns), chunk))
+    # LangGraph 1.2.24: [((), 'from-outer'), (('outer:<task id>',), 'from-inner')]
+    assert chunks == [((), "from-outer"), (("outer",), "from-inner")]

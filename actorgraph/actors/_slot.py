@@ -14,6 +14,7 @@ Deadlines are not handled here: see :mod:`._timer`, which expires many slots wit
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from collections.abc import Callable, Generator
 from typing import Any, Protocol
@@ -132,5 +133,15 @@ def current_backend() -> Backend:
         )
     loop = asyncio.get_running_loop()  # raises RuntimeError outside any event loop
     return Backend(
-        "asyncio", loop.create_future, loop.time, _asyncio_checkpoint, asyncio.current_task
+        "asyncio", loop.create_future, loop.time, _asyncio_checkpoint, _current_task_of(loop)
     )
+
+
+def _current_task_of(loop: asyncio.AbstractEventLoop) -> Callable[[], object]:
+    """``asyncio.current_task`` on ``loop``. Python 3.11's is a Python function (it looks the
+    running loop up again, then the C task registry): the inline dispatcher asks it for every
+    message, so ask the registry directly there (3.12+: the C function)."""
+    registry = getattr(asyncio.tasks, "_current_tasks", None)
+    if sys.version_info < (3, 12) and isinstance(registry, dict):
+        return functools.partial(registry.get, loop)
+    return asyncio.current_task

@@ -101,8 +101,11 @@ class ChannelActor(SyncActor):
     def receive(self, message: Any) -> Any:
         self.handled += 1
         channel = self._channel
-        if isinstance(message, Apply):
-            return self._record(channel.update(message.writes), message.version)
+        if type(message) is Apply or isinstance(message, Apply):  # (the barrier's message: no extra call)
+            changed = channel.update(message.writes)
+            if changed and message.version is not None:
+                self._version = message.version
+            return Applied(changed, self._version, channel.checkpoint())
         if isinstance(message, Clear):
             changed = channel.update(())
             if changed:
