@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from actorgraph import START, ActorSystem, StateGraph
-from actorgraph.persistence import InMemoryStore
+from actorgraph.persistence import InMemorySaver, InMemoryStore
 from actorgraph.runtime import Runtime, get_runtime, get_store, get_stream_writer
 
 
@@ -190,6 +190,11 @@ def test_execution_info_without_a_checkpointer_has_the_configs_thread_id() -> No
     StateGraph(S).add_node("n", n).add_edge(START, "n").compile().invoke({"x": ""}, {"configurable": {"thread_id": "t"}})
     assert (infos[0].thread_id, infos[0].run_id, infos[0].node_attempt) == ("t", None, 1)
     assert infos[0].checkpoint_id
+    # (as given: an int thread id stays an int, checkpointer or not)
+    for saver in (None, InMemorySaver()):
+        StateGraph(S).add_node("n", n).add_edge(START, "n").compile(checkpointer=saver).invoke(
+            {"x": ""}, {"configurable": {"thread_id": 7}})
+    assert [i.thread_id for i in infos[1:]] == [7, 7]
 
 
 def test_a_fresh_runtime_has_langgraphs_defaults() -> None:

@@ -213,13 +213,13 @@ class TaskContext:
         task = self.task
         if not self.first_attempt:
             self.first_attempt = time.time()
-        thread = (run.config.get("configurable") or {}).get("thread_id")  # (with or without a checkpointer)
+        thread = (run.config.get("configurable") or {}).get("thread_id")  # (as given: LangGraph does not str() it)
         run_id = run.config.get("run_id")
         task_id, ns = (task.id, run.task_ns(task)) if self.reports_as is None else self.reports_as
         return ExecutionInfo(
             checkpoint_id=run.checkpoint_map()[run.ns_str] or "",
             checkpoint_ns="|".join(ns), task_id=task_id,
-            thread_id=None if thread is None else str(thread), run_id=None if run_id is None else str(run_id),
+            thread_id=thread, run_id=None if run_id is None else str(run_id),
             node_attempt=self.attempt, node_first_attempt_time=self.first_attempt)
 
     def next_attempt(self) -> None:
