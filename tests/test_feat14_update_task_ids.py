@@ -169,3 +169,26 @@ async def test_command_updates_keep_gotos_and_sends_in_langgraphs_order(saver: B
         await graph.aupdate_state(config, command, as_node=as_node)
         assert [(ch, v) for _, ch, v in await pending(saver, paused.config)] == writes, thread
         assert (await graph.aget_state(config)).next == after, thread
+
+
+async def test_a_copy_updated_at_once_groups_its_updates_by_node(saver: BaseCheckpointSaver) -> None:
+    graph = build(saver, [])
+    config = {"configurable": {"thread_id": "G"}}
+    await graph.ainvoke({"log": []}, config)
+    paused = await graph.aget_state(config)
+    await graph.abulk_update_state(paused.config, [[StateUpdate(
+        [({"log": ["Y"]}, "a"), ({"log": ["X"]}, "b"), ({"log": ["Z"]}, "a")], "__copy__")]])
+    history = [s async for s in graph.aget_state_history(config)]
+    assert [(s.metadata["source"], s.metadata["step"], s.next) for s in history[:3]] == [
+        ("update", 3, ("b", "c")), ("fork", 2, ("b",)), ("loop", 1, ("b",))]
+    copy = history[1]
+    (b,) = copy.tasks
+    assert b.result == {"log": ["X"]}
+    cid = copy.config["configurable"]["checkpoint_id"]
+    # a's updates first (as LangGraph 1.2 groups them), each under its index's id; X under b's
+    assert await pending(saver, copy.config) == [
+        (derived(cid, 0), "log", ["Y"]), (derived(cid, 0), "branch:to:b", None),
+        (derived(cid, 1), "log", ["Z"]), (derived(cid, 1), "branch:to:b", None),
+        (b.id, "log", ["X"]), (b.id, "branch:to:c", None)]
+    assert await pending(saver, paused.config) == []
+    assert (await graph.aget_state(config)).values == {"log": ["a", "Y", "Z", "X"]}

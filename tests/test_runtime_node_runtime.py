@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from actorgraph import START, ActorSystem, StateGraph
-from actorgraph.persistence import InMemoryStore
+from actorgraph.persistence import InMemorySaver, InMemoryStore
 from actorgraph.runtime import Runtime, get_runtime, get_store, get_stream_writer
 
 
@@ -178,7 +178,8 @@ def test_execution_info_names_the_task_its_checkpoint_and_thread() -> None:
     assert info.checkpoint_id == history[1]  # the step's input checkpoint, not the one it made
 
 
-def test_execution_info_without_a_checkpointer_has_no_thread_nor_run_id() -> None:
+def test_execution_info_without_a_checkpointer_has_the_configs_thread_id() -> None:
+    # (LangGraph 1.2.24 takes thread_id from the config, checkpointer or not)
     infos: list[Any] = []
 
     def n(state: S, runtime: Runtime[Ctx]) -> dict[str, Any]:
@@ -187,8 +188,13 @@ def test_execution_info_without_a_checkpointer_has_no_thread_nor_run_id() -> Non
         return {"x": "n"}
 
     StateGraph(S).add_node("n", n).add_edge(START, "n").compile().invoke({"x": ""}, {"configurable": {"thread_id": "t"}})
-    assert (infos[0].thread_id, infos[0].run_id, infos[0].node_attempt) == (None, None, 1)
+    assert (infos[0].thread_id, infos[0].run_id, infos[0].node_attempt) == ("t", None, 1)
     assert infos[0].checkpoint_id
+    # (as given: an int thread id stays an int, checkpointer or not)
+    for saver in (None, InMemorySaver()):
+        StateGraph(S).add_node("n", n).add_edge(START, "n").compile(checkpointer=saver).invoke(
+            {"x": ""}, {"configurable": {"thread_id": 7}})
+    assert [i.thread_id for i in infos[1:]] == [7, 7]
 
 
 def test_a_fresh_runtime_has_langgraphs_defaults() -> None:

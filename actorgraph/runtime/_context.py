@@ -65,7 +65,7 @@ class RunControl:
 class ExecutionInfo:
     """Where a node attempt runs (LangGraph's ``ExecutionInfo``): the ``checkpoint_id`` its step
     started from, the task's ``checkpoint_ns`` (``node:task_id``, below enclosing graphs) and
-    ``task_id``, the ``thread_id`` (``None`` without a checkpointer), the config's ``run_id``
+    ``task_id``, the config's ``thread_id`` (with or without a checkpointer), its ``run_id``
     (``None`` unless given), the attempt number (1-based) and the first attempt's start as a
     Unix timestamp."""
 
@@ -213,14 +213,13 @@ class TaskContext:
         task = self.task
         if not self.first_attempt:
             self.first_attempt = time.time()
-        persist = run.root.persist
-        thread = (run.config.get("configurable") or {}).get("thread_id") if persist is not None else None
+        thread = (run.config.get("configurable") or {}).get("thread_id")  # (as given: LangGraph does not str() it)
         run_id = run.config.get("run_id")
         task_id, ns = (task.id, run.task_ns(task)) if self.reports_as is None else self.reports_as
         return ExecutionInfo(
             checkpoint_id=run.checkpoint_map()[run.ns_str] or "",
             checkpoint_ns="|".join(ns), task_id=task_id,
-            thread_id=None if thread is None else str(thread), run_id=None if run_id is None else str(run_id),
+            thread_id=thread, run_id=None if run_id is None else str(run_id),
             node_attempt=self.attempt, node_first_attempt_time=self.first_attempt)
 
     def next_attempt(self) -> None:

@@ -318,8 +318,13 @@ async def _update_step(graph: CompiledGraph, config: dict[str, Any],
         persist.release()
     first = updates[0]
     if first.as_node == COPY and isinstance(first.values, list) and first.values:
-        # a copy updated at once: the listed updates are the copy's next super-step
-        config = await _update_step(graph, config, [_as_update(u) for u in first.values])
+        # a copy updated at once: the listed updates are the copy's next super-step, grouped
+        # by node (in the order the nodes first appear), as LangGraph 1.2 applies them
+        groups: dict[Any, list[StateUpdate]] = {}
+        for item in first.values:
+            update = _as_update(item)
+            groups.setdefault(update.as_node, []).append(StateUpdate(update.values, update.as_node))
+        config = await _update_step(graph, config, [u for group in groups.values() for u in group])
     return config
 
 
