@@ -57,6 +57,7 @@ def schemas(state: Any, **kw: Any) -> dict[str, Any]:
     ("ChatState_in_MessagesState_out", ChatState, {"input_schema": ChatState, "output_schema": MessagesState}),
 ])
 def test_langgraphs_schemas_with_langchain_core(name: str, state: Any, kw: dict[str, Any]) -> None:
+    pytest.importorskip("langchain_core")  # (CI's second pass runs without it)
     assert schemas(state, **kw) == langgraphs(name)
 
 
