@@ -307,6 +307,11 @@ class Run:
             if batch:
                 apply_writes(self.program, self.state, (), batch)
             self.state.updated = None  # writes without a task: consider every node next
+        if (value is None or command is not None) and saved is not None and self.state.versions:
+            # As LangGraph: a resumed run records that it went on from these versions (under
+            # "__interrupt__", no node), saved from its first checkpoint on. (update_state
+            # without as_node then no longer falls back to __start__: see _snapshot._infer_node.)
+            self.state.versions_seen[INTERRUPT] = {INTERRUPT: max(self.state.versions.values())}
         forked = False
         if (saved is not None and persist is not None and persist.requested_id is not None
                 and (value is None or (command is not None and command.resume is None))):

@@ -428,7 +428,8 @@ def restore(state: RunState, checkpoint: Checkpoint, clearing: frozenset[str]) -
     state.max_version = max([*versions.values(), *(v for seen in state.versions_seen.values() for v in seen.values())],
                             default=0)
     state.live_clearing = {k for k in versions if k in clearing and channels[k].is_available()}
-    state.last_ran = {n for n, seen in state.versions_seen.items() if any(c not in versions for c in seen)}
+    state.last_ran = {n for n, seen in state.versions_seen.items()
+                      if n != INTERRUPT and any(c not in versions for c in seen)}
     state.updated = None
 
 

@@ -388,15 +388,17 @@ INPUT = "__input__"
 def _infer_node(graph: CompiledGraph, run: Run) -> str:
     """The node an ``update_state`` without ``as_node`` writes as, as LangGraph 1.2 infers it:
     the graph's only node, else the node that saw the newest version (the one that ran last);
-    ``START`` when no node saw a version; ``InvalidUpdateError`` when the newest version was
-    seen twice (two nodes ran together)."""
+    ``START`` when nothing was seen (no node ran, no run resumed on this branch);
+    ``InvalidUpdateError`` when the newest version was seen twice (two nodes ran together), or
+    when no node saw one but a run resumed (LangGraph counts that, and finds no node)."""
     nodes = graph._program.nodes
     if len(nodes) == 1:
         return next(iter(nodes))
-    seen = sorted((v, n) for n, vs in run.state.versions_seen.items() if n in nodes for v in vs.values())
-    if not any(v for v, _ in seen):
+    versions_seen = run.state.versions_seen
+    seen = sorted((v, n) for n, vs in versions_seen.items() if n in nodes for v in vs.values())
+    if not any(v for vs in versions_seen.values() for v in vs.values()):
         if START in nodes:
             return START
-    elif len(seen) == 1 or seen[-1][0] != seen[-2][0]:
+    elif seen and (len(seen) == 1 or seen[-1][0] != seen[-2][0]):
         return seen[-1][1]
     raise InvalidUpdateError("Ambiguous update, specify as_node")
