@@ -124,3 +124,23 @@ async def test_a_replay_asks_again_and_the_next_answer_goes_to_the_first_unanswe
         ("loop", 0, ("a",), [], ()),
         ("input", -1, ("__start__",), [], ()),
     ]
+
+
+async def test_a_resume_value_reaches_only_the_step_it_was_given_at(saver: BaseCheckpointSaver) -> None:
+    # Given at the checkpoint before a (whose step asks nothing), the value is not kept for the
+    # question ask asks in the next step.
+    graph = build(saver, ask_twice)
+    await graph.ainvoke({"value": []}, T)
+    before_a = [s async for s in graph.aget_state_history(T) if s.next == ("a",)][0]
+    assert shown(await graph.ainvoke(Command(resume="early"), before_a.config)) == {
+        "value": ["a"], "__interrupt__": ["q1"]}
+    assert shown(await graph.ainvoke(Command(resume="v1"), T)) == {"value": ["a"], "__interrupt__": ["q2"]}
+    assert await graph.ainvoke(Command(resume="w1"), T) == {"value": ["a", "v1/w1"]}
+
+
+async def test_a_resume_after_an_edit_at_the_question_answers_it(saver: BaseCheckpointSaver) -> None:
+    graph = build(saver, ask_twice)
+    await graph.ainvoke({"value": []}, T)
+    await graph.aupdate_state(T, {"value": ["edit"]}, as_node="a")
+    assert (await graph.aget_state(T)).next == ("ask",)
+    assert shown(await graph.ainvoke(Command(resume="x1"), T)) == {"value": ["a", "edit"], "__interrupt__": ["q2"]}

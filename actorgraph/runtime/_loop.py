@@ -469,6 +469,8 @@ class Run:
                 await persist.save_failure(self.finished, failed)
             raise
         self.resuming = False
+        if self.spare_answers:  # (as LangGraph: a resume value reaches only the step it was given at)
+            self.spare_answers = []
         if cached:
             await cache_store(program.cache, cached, self.finished)
         if self.step_interrupts:
