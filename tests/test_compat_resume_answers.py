@@ -144,3 +144,21 @@ async def test_a_resume_after_an_edit_at_the_question_answers_it(saver: BaseChec
     await graph.aupdate_state(T, {"value": ["edit"]}, as_node="a")
     assert (await graph.aget_state(T)).next == ("ask",)
     assert shown(await graph.ainvoke(Command(resume="x1"), T)) == {"value": ["a", "edit"], "__interrupt__": ["q2"]}
+
+
+async def test_a_paused_resume_shows_the_writes_of_tasks_that_finished_before(saver: BaseCheckpointSaver) -> None:
+    # Command(goto="ask") at the input checkpoint: a fork whose step runs __start__ and ask;
+    # __start__ finishes, ask asks q1. Resumed, __start__'s saved writes count in what the
+    # paused run shows (LangGraph 1.2: {'value': ['start'], '__interrupt__': [q2]}).
+    graph = build(saver, ask_twice)
+    await graph.ainvoke({"value": ["start"]}, T)
+    first = [s async for s in graph.aget_state_history(T)][-1]
+    assert shown(await graph.ainvoke(Command(goto="ask"), first.config)) == {
+        "value": ["start"], "__interrupt__": ["q1"]}
+    assert shown(await graph.ainvoke(Command(resume="R"), T)) == {"value": ["start"], "__interrupt__": ["q2"]}
+    assert await history(graph) == [
+        ("fork", 0, ("__start__", "ask"), [], ("q2",)),
+        ("loop", 1, ("ask",), ["start", "a"], ("q1",)),
+        ("loop", 0, ("a",), ["start"], ()),
+        ("input", -1, ("__start__",), [], ()),
+    ]

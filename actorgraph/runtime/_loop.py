@@ -588,7 +588,9 @@ class Run:
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         self.paused = True
         # what the run shows while paused: the state with the finished tasks' writes applied
-        apply_writes(self.program, self.state, self.finished)
+        # (also those of tasks that had finished before this resume, as LangGraph shows them)
+        finished = {id(t) for t in self.finished}
+        apply_writes(self.program, self.state, [t for t in tasks if t.writes or id(t) in finished])
         if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
             interrupted = [(t, gi) for t, gi in interrupted if gi.interrupts]
         for _, gi in interrupted:
