@@ -38,6 +38,10 @@ def _restored(graph: CompiledGraph, saved: CheckpointTuple) -> tuple[Run, list[T
     run.stop = run.step + run.recursion_limit
     ns = saved.config["configurable"].get("checkpoint_ns", "")
     tasks = plan(graph._program, run.state, run.step, f"{saved.checkpoint.id}|{ns}", run._managed())
+    pulls = [t for t in tasks if t.path[0] == "__pregel_pull"]
+    if len(pulls) > 1:  # as LangGraph shows them: Sends first, then nodes in the graph's order
+        order = {name: i for i, name in enumerate(graph._program.nodes)}
+        tasks = [t for t in tasks if t.path[0] != "__pregel_pull"] + sorted(pulls, key=lambda t: order[t.name])
     return run, tasks
 
 
