@@ -162,3 +162,31 @@ async def test_a_paused_resume_shows_the_writes_of_tasks_that_finished_before(sa
         ("loop", 0, ("a",), ["start"], ()),
         ("input", -1, ("__start__",), [], ()),
     ]
+
+
+def build_with_subgraph(saver: BaseCheckpointSaver) -> Any:
+    sub = (StateGraph(S).add_node("s1", lambda s: {"value": ["s1"]}).add_node("ask", ask_twice)
+           .add_edge(START, "s1").add_edge("s1", "ask").compile())
+    return (StateGraph(S).add_node("a", lambda s: {"value": ["a"]}).add_node("sub", sub)
+            .add_node("c", lambda s: {"value": ["c"]})
+            .add_edge(START, "a").add_edge("a", "sub").add_edge("sub", "c").compile(checkpointer=saver))
+
+
+async def test_a_replay_asks_again_inside_a_subgraph(saver: BaseCheckpointSaver) -> None:
+    # A replay that starts from a fork checkpoint still at the head writes no new fork, so the
+    # subgraph task keeps its id (and namespace). As LangGraph, the subgraph starts from its
+    # newest checkpoint older than the replayed one (here none: afresh), so it asks again.
+    graph = build_with_subgraph(saver)
+    assert shown(await graph.ainvoke({"value": ["start"]}, T)) == {"value": ["start", "a"], "__interrupt__": ["q1"]}
+    before_sub = [s async for s in graph.aget_state_history(T) if s.next == ("sub",)][0]
+    assert shown(await graph.ainvoke(None, before_sub.config)) == {"value": ["start", "a"], "__interrupt__": ["q1"]}
+    fork = (await graph.aget_state(T)).config
+    assert shown(await graph.ainvoke(Command(resume="r1"), T)) == {"value": ["start", "a"], "__interrupt__": ["q2"]}
+    assert shown(await graph.ainvoke(None, fork)) == {"value": ["start", "a"], "__interrupt__": ["q1"]}
+    # the subgraph started afresh (it had no checkpoint older than the replayed one), in the
+    # same namespace, as LangGraph: its third run there
+    sub = [(t.metadata["source"], t.metadata["step"]) async for t in saver.alist(T)
+           if t.config["configurable"]["checkpoint_ns"].startswith("sub:")]
+    assert sub == [("loop", 1), ("loop", 0), ("input", -1)] * 3
+    assert shown(await graph.ainvoke(Command(resume="x1"), T)) == {"value": ["start", "a"], "__interrupt__": ["q2"]}
+    assert await graph.ainvoke(Command(resume="x2"), T) == {"value": ["start", "a", "start", "a", "s1", "x1/x2", "c"]}

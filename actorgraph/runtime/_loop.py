@@ -183,6 +183,9 @@ class Run:
         # again in that step continues from its checkpoint (otherwise a subgraph that has one,
         # compiled with checkpointer=True, takes the parent's state as new input)
         self.resuming = False
+        # replaying from a named checkpoint (no resume value): also a subgraph run continued in
+        # such a replayed step (as LangGraph: saved answers are not given, finished tasks re-run)
+        self.time_travel = False
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
         self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
@@ -285,6 +288,11 @@ class Run:
                 saved = await self._load_shared(persist)
             else:
                 persist.claim()
+                if self.parent is not None and self.parent.resuming and self.parent.time_travel:
+                    # a subgraph in a replayed step: as LangGraph, from its newest checkpoint
+                    # older than the one the replay started from (none: it starts afresh)
+                    persist.before = self.root.persist.requested_id if self.root.persist else None
+                    persist.forked = True  # (its namespace's newer checkpoints stay: a branch)
                 try:
                     saved = await persist.load()
                 except BaseException:
@@ -313,14 +321,18 @@ class Run:
             # without as_node then no longer falls back to __start__: see _snapshot._infer_node.)
             self.state.versions_seen[INTERRUPT] = {INTERRUPT: max(self.state.versions.values())}
         forked = False
-        if (saved is not None and persist is not None and persist.requested_id is not None
-                and (value is None or (command is not None and command.resume is None))):
-            # Time travel: None, or a Command without resume, at a named checkpoint
+        # Time travel: None, or a Command without resume, at a named checkpoint
+        self.time_travel = saved is not None and persist is not None and (
+            (persist.requested_id is not None and (value is None or (command is not None and command.resume is None)))
+            or (self.parent is not None and self.parent.resuming and self.parent.time_travel))
+        if self.time_travel:
+            assert saved is not None and persist is not None
             persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after it
             # As LangGraph 1.2: a replay starts its branch with a fork checkpoint (even at the
             # head; it carries a Command's writes), unless it starts from an update_state/fork
             # checkpoint that is still the head (that one already starts a branch).
-            if (persist.through_subgraph or saved.metadata.get("source") not in ("update", "fork")
+            if persist.requested_id is not None and (
+                    persist.through_subgraph or saved.metadata.get("source") not in ("update", "fork")
                     or not await persist.is_head()):
                 await persist.save("fork", start, (), ())
                 self.step = start + 1
@@ -332,7 +344,7 @@ class Run:
             resume = command.resume if command is not None else None
             paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
             pending_writes = saved.pending_writes
-            if persist.requested_id is not None and resume is None:
+            if self.time_travel:
                 # time travel (as LangGraph): the answers saved there are not given again
                 pending_writes = [w for w in pending_writes if w[1] != RESUME]
             self.resume, self.resume_by_id, self.spare_answers = resume_answers(
