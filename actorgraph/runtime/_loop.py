@@ -183,9 +183,10 @@ class Run:
         # again in that step continues from its checkpoint (otherwise a subgraph that has one,
         # compiled with checkpointer=True, takes the parent's state as new input)
         self.resuming = False
-        # replaying from a named checkpoint (no resume value): also a subgraph run continued in
-        # such a replayed step (as LangGraph: saved answers are not given, finished tasks re-run)
+        # replaying from a named checkpoint (no resume value): saved answers are not given,
+        # finished tasks re-run; its subgraphs load as of replay_bound (see _replayed_subgraph)
         self.time_travel = False
+        self.replay_bound: str | None = None
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
         self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
@@ -288,11 +289,7 @@ class Run:
                 saved = await self._load_shared(persist)
             else:
                 persist.claim()
-                if self.parent is not None and self.parent.resuming and self.parent.time_travel:
-                    # a subgraph in a replayed step: as LangGraph, from its newest checkpoint
-                    # older than the one the replay started from (none: it starts afresh)
-                    persist.before = self.root.persist.requested_id if self.root.persist else None
-                    persist.forked = True  # (its namespace's newer checkpoints stay: a branch)
+                self._replayed_subgraph(persist)
                 try:
                     saved = await persist.load()
                 except BaseException:
@@ -300,7 +297,7 @@ class Run:
                     raise
             if saved is not None:
                 start = int(saved.metadata.get("step", -1)) + 1
-                if self.parent is not None and self.parent.resuming:
+                if self.parent is not None and self.parent.resuming and persist.before is None:
                     value = None  # a subgraph stopped in this parent step: continue where it was
         self.stop = start + self.recursion_limit + 1
         self.step = start
@@ -322,11 +319,14 @@ class Run:
             self.state.versions_seen[INTERRUPT] = {INTERRUPT: max(self.state.versions.values())}
         forked = False
         # Time travel: None, or a Command without resume, at a named checkpoint
-        self.time_travel = saved is not None and persist is not None and (
-            (persist.requested_id is not None and (value is None or (command is not None and command.resume is None)))
-            or (self.parent is not None and self.parent.resuming and self.parent.time_travel))
+        self.time_travel = (saved is not None and persist is not None and persist.requested_id is not None
+                            and (value is None or (command is not None and command.resume is None)))
         if self.time_travel:
             assert saved is not None and persist is not None
+            # (as LangGraph: from an update/fork, its subgraphs load as of the checkpoint before it)
+            parent_id = (saved.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+            self.replay_bound = (parent_id if parent_id and saved.metadata.get("source") in ("update", "fork")
+                                 else saved.checkpoint.id)
             persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after it
             # As LangGraph 1.2: a replay starts its branch with a fork checkpoint (even at the
             # head; it carries a Command's writes), unless it starts from an update_state/fork
@@ -506,6 +506,16 @@ class Run:
             return await self._pause_at_breakpoint()
         return True
 
+    def _replayed_subgraph(self, persist: Persistence) -> None:
+        """A subgraph run in the first step of a replay (time travel) of its parent: as
+        LangGraph's replay state, it loads its namespace's newest checkpoint older than the
+        parent's replay bound and takes its input anew from there (none: from nothing). Newer
+        checkpoints of the namespace stay (this run writes a branch beside them)."""
+        parent = self.parent
+        if parent is not None and parent.resuming and parent.replay_bound is not None:
+            persist.before = parent.replay_bound
+            persist.forked = True
+
     async def _load_shared(self, persist: Persistence) -> CheckpointTuple | None:
         """Load a ``checkpointer=True`` subgraph's namespace, as LangGraph does when several
         tasks of one parent step (parallel ``Send``s) run the subgraph: each run starts from
@@ -522,6 +532,7 @@ class Run:
         if shared is None:
             shared = self.shared = registry[1][self.ns_str] = SharedNamespace(persist)
             persist.claim()
+            self._replayed_subgraph(persist)
             try:
                 saved = await persist.load()
                 shared.head = None if saved is None else saved.checkpoint.id
@@ -535,6 +546,7 @@ class Run:
             return saved
         self.shared = shared
         await shared.join(persist)
+        self._replayed_subgraph(persist)
         persist.requested_id = shared.head
         return await persist.load() if shared.head is not None else None
 
