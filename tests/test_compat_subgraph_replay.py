@@ -100,3 +100,20 @@ async def test_a_bare_resume_reaches_a_stateful_subgraph_question_under_its_new_
     assert await _sub_history(saver) == [("loop", 4), ("loop", 3), ("input", 2),
                                          ("loop", 1), ("loop", 0), ("input", -1),
                                          ("loop", 1), ("loop", 0), ("input", -1)]
+
+
+async def test_a_stateful_subgraph_run_later_in_a_replay_loads_as_of_the_replay(
+        saver: BaseCheckpointSaver) -> None:
+    # Replays from before node a: the subgraph runs in the replay's second step, its first run
+    # in the replay: it still loads as of the replayed checkpoint.
+    graph = stateful(saver)
+    first = ["x", "a", "x", "a", "s1#1", "c"]
+    await graph.ainvoke({"value": ["x"]}, T)
+    second = (await graph.ainvoke({"value": ["y"]}, T))["value"]
+    before_a = [s async for s in graph.aget_state_history(T) if s.next == ("a",)]
+    assert [s.metadata["step"] for s in before_a] == [5, 0]
+    assert (await graph.ainvoke(None, before_a[0].config))["value"] == second
+    assert (await graph.ainvoke(None, before_a[-1].config))["value"] == first
+    run1 = [("loop", 1), ("loop", 0), ("input", -1)]
+    run2 = [("loop", 4), ("loop", 3), ("input", 2)]
+    assert await _sub_history(saver) == [*run1, *run2, *run2, *run1]

@@ -187,6 +187,7 @@ class Run:
         # finished tasks re-run; its subgraphs load as of replay_bound (see _replayed_subgraph)
         self.time_travel = False
         self.replay_bound: str | None = None
+        self.replay_visited: set[str] = set()  # subgraph namespaces loaded as of replay_bound
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
         self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
@@ -507,13 +508,19 @@ class Run:
         return True
 
     def _replayed_subgraph(self, persist: Persistence) -> None:
-        """A subgraph run in the first step of a replay (time travel) of its parent: as
-        LangGraph's replay state, it loads its namespace's newest checkpoint older than the
-        parent's replay bound and takes its input anew from there (none: from nothing). Newer
-        checkpoints of the namespace stay (this run writes a branch beside them)."""
-        parent = self.parent
-        if parent is not None and parent.resuming and parent.replay_bound is not None:
-            persist.before = parent.replay_bound
+        """A subgraph's first run (per namespace, without its last task id) in a replay (time
+        travel) of the root run: as LangGraph's replay state, it loads its namespace's newest
+        checkpoint older than the root's replay bound and takes its input anew from there (none:
+        from nothing). Newer checkpoints of the namespace stay (this run writes a branch beside
+        them). Later runs of the namespace load its newest checkpoint, as usual."""
+        root = self.root
+        if root.replay_bound is None or self.parent is None:
+            return
+        ns = self.ns_str
+        stable = ns.rsplit(":", 1)[0] if ":" in ns else ns
+        if stable not in root.replay_visited:
+            root.replay_visited.add(stable)
+            persist.before = root.replay_bound
             persist.forked = True
 
     async def _load_shared(self, persist: Persistence) -> CheckpointTuple | None:
@@ -546,7 +553,7 @@ class Run:
             return saved
         self.shared = shared
         await shared.join(persist)
-        self._replayed_subgraph(persist)
+        persist.before = shared.first.before  # (a replay: they all take their input anew)
         persist.requested_id = shared.head
         return await persist.load() if shared.head is not None else None
 
