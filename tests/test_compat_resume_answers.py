@@ -124,3 +124,69 @@ async def test_a_replay_asks_again_and_the_next_answer_goes_to_the_first_unanswe
         ("loop", 0, ("a",), [], ()),
         ("input", -1, ("__start__",), [], ()),
     ]
+
+
+async def test_a_resume_value_reaches_only_the_step_it_was_given_at(saver: BaseCheckpointSaver) -> None:
+    # Given at the checkpoint before a (whose step asks nothing), the value is not kept for the
+    # question ask asks in the next step.
+    graph = build(saver, ask_twice)
+    await graph.ainvoke({"value": []}, T)
+    before_a = [s async for s in graph.aget_state_history(T) if s.next == ("a",)][0]
+    assert shown(await graph.ainvoke(Command(resume="early"), before_a.config)) == {
+        "value": ["a"], "__interrupt__": ["q1"]}
+    assert shown(await graph.ainvoke(Command(resume="v1"), T)) == {"value": ["a"], "__interrupt__": ["q2"]}
+    assert await graph.ainvoke(Command(resume="w1"), T) == {"value": ["a", "v1/w1"]}
+
+
+async def test_a_resume_after_an_edit_at_the_question_answers_it(saver: BaseCheckpointSaver) -> None:
+    graph = build(saver, ask_twice)
+    await graph.ainvoke({"value": []}, T)
+    await graph.aupdate_state(T, {"value": ["edit"]}, as_node="a")
+    assert (await graph.aget_state(T)).next == ("ask",)
+    assert shown(await graph.ainvoke(Command(resume="x1"), T)) == {"value": ["a", "edit"], "__interrupt__": ["q2"]}
+
+
+async def test_a_paused_resume_shows_the_writes_of_tasks_that_finished_before(saver: BaseCheckpointSaver) -> None:
+    # Command(goto="ask") at the input checkpoint: a fork whose step runs __start__ and ask;
+    # __start__ finishes, ask asks q1. Resumed, __start__'s saved writes count in what the
+    # paused run shows (LangGraph 1.2: {'value': ['start'], '__interrupt__': [q2]}).
+    graph = build(saver, ask_twice)
+    await graph.ainvoke({"value": ["start"]}, T)
+    first = [s async for s in graph.aget_state_history(T)][-1]
+    assert shown(await graph.ainvoke(Command(goto="ask"), first.config)) == {
+        "value": ["start"], "__interrupt__": ["q1"]}
+    assert shown(await graph.ainvoke(Command(resume="R"), T)) == {"value": ["start"], "__interrupt__": ["q2"]}
+    assert await history(graph) == [
+        ("fork", 0, ("__start__", "ask"), [], ("q2",)),
+        ("loop", 1, ("ask",), ["start", "a"], ("q1",)),
+        ("loop", 0, ("a",), ["start"], ()),
+        ("input", -1, ("__start__",), [], ()),
+    ]
+
+
+def build_with_subgraph(saver: BaseCheckpointSaver) -> Any:
+    sub = (StateGraph(S).add_node("s1", lambda s: {"value": ["s1"]}).add_node("ask", ask_twice)
+           .add_edge(START, "s1").add_edge("s1", "ask").compile())
+    return (StateGraph(S).add_node("a", lambda s: {"value": ["a"]}).add_node("sub", sub)
+            .add_node("c", lambda s: {"value": ["c"]})
+            .add_edge(START, "a").add_edge("a", "sub").add_edge("sub", "c").compile(checkpointer=saver))
+
+
+async def test_a_replay_asks_again_inside_a_subgraph(saver: BaseCheckpointSaver) -> None:
+    # A replay that starts from a fork checkpoint still at the head writes no new fork, so the
+    # subgraph task keeps its id (and namespace). As LangGraph, the subgraph starts from its
+    # newest checkpoint older than the replayed one (here none: afresh), so it asks again.
+    graph = build_with_subgraph(saver)
+    assert shown(await graph.ainvoke({"value": ["start"]}, T)) == {"value": ["start", "a"], "__interrupt__": ["q1"]}
+    before_sub = [s async for s in graph.aget_state_history(T) if s.next == ("sub",)][0]
+    assert shown(await graph.ainvoke(None, before_sub.config)) == {"value": ["start", "a"], "__interrupt__": ["q1"]}
+    fork = (await graph.aget_state(T)).config
+    assert shown(await graph.ainvoke(Command(resume="r1"), T)) == {"value": ["start", "a"], "__interrupt__": ["q2"]}
+    assert shown(await graph.ainvoke(None, fork)) == {"value": ["start", "a"], "__interrupt__": ["q1"]}
+    # the subgraph started afresh (it had no checkpoint older than the replayed one), in the
+    # same namespace, as LangGraph: its third run there
+    sub = [(t.metadata["source"], t.metadata["step"]) async for t in saver.alist(T)
+           if t.config["configurable"]["checkpoint_ns"].startswith("sub:")]
+    assert sub == [("loop", 1), ("loop", 0), ("input", -1)] * 3
+    assert shown(await graph.ainvoke(Command(resume="x1"), T)) == {"value": ["start", "a"], "__interrupt__": ["q2"]}
+    assert await graph.ainvoke(Command(resume="x2"), T) == {"value": ["start", "a", "start", "a", "s1", "x1/x2", "c"]}

@@ -136,3 +136,21 @@ async def test_versions_seen_stays_the_size_of_the_state(saver: BaseCheckpointSa
     # and the inference still names the last node (nothing runs next)
     config = await graph.aupdate_state(T, {"value": ["u"]})
     assert (await graph.aget_state(config)).next == ()
+
+
+async def test_after_a_replay_of_the_input_no_node_is_inferred(saver: BaseCheckpointSaver) -> None:
+    # LangGraph 1.2 records that a run resumed (versions seen under "__interrupt__", no node):
+    # on the fork a replay of the input checkpoint writes, no node saw anything but something
+    # was seen, so it finds no node to write as.
+    graph = chain(saver)
+    await graph.ainvoke({"value": ["x"]}, T)
+    first = (await _history(graph))[-1]
+    assert first.metadata["source"] == "input"
+    await graph.ainvoke(None, first.config)
+    fork = [s for s in await _history(graph) if s.metadata["source"] == "fork"][0]
+    assert (fork.metadata["step"], fork.next) == (0, ("__start__",))
+    with pytest.raises(InvalidUpdateError, match="Ambiguous update, specify as_node"):
+        await graph.aupdate_state(fork.config, {"value": ["u"]})
+    # the input checkpoint itself (before any resume) still infers __start__
+    config = await graph.aupdate_state(first.config, {"value": ["u"]})
+    assert (await graph.aget_state(config)).next == ("a",)

@@ -15,7 +15,7 @@ from typing import Any
 from ..actors import ActorRef, Supervisor
 from ..channels import Apply, BaseChannel, ChannelActor, Clear, Consume, Finish
 from ..errors import UnknownDestinationWarning
-from ..graph._constants import TASKS
+from ..graph._constants import INTERRUPT, TASKS
 
 PUSH = "__pregel_push"
 """The trigger shown for push (``Send``) tasks."""
@@ -258,7 +258,8 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     if ran:
         kept = ran
         if not ran.issuperset(state.last_ran):
-            top = max((v for seen in versions_seen.values() for v in seen.values()), default=0)
+            top = max((v for node, seen in versions_seen.items() if node != INTERRUPT for v in seen.values()),
+                      default=0)
             kept = set(ran)
             for node in state.last_ran:
                 if node in ran:

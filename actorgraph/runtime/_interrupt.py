@@ -111,5 +111,7 @@ def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thre
             "When there are multiple pending interrupts, you must specify the interrupt id when "
             f"resuming. Pending interrupt ids: {', '.join(sorted(pending))}"
         )
-    (only,) = pending
-    return answers, {only: resume}, []
+    # As LangGraph: a bare value goes to the first question asked (in the step it was given
+    # at) that its saved answers do not cover, whatever its id (a subgraph's task may have a
+    # new id by now, e.g. a checkpointer=True subgraph continued from a newer checkpoint).
+    return answers, {}, [resume]

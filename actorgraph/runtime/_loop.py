@@ -192,6 +192,11 @@ class Run:
         # again in that step continues from its checkpoint (otherwise a subgraph that has one,
         # compiled with checkpointer=True, takes the parent's state as new input)
         self.resuming = False
+        # replaying from a named checkpoint (no resume value): saved answers are not given,
+        # finished tasks re-run; its subgraphs load as of replay_bound (see _replayed_subgraph)
+        self.time_travel = False
+        self.replay_bound: str | None = None
+        self.replay_visited: set[str] = set()  # subgraph namespaces loaded as of replay_bound
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
         self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
@@ -295,6 +300,7 @@ class Run:
                 saved = await self._load_shared(persist)
             else:
                 persist.claim()
+                self._replayed_subgraph(persist)
                 try:
                     saved = await persist.load()
                 except BaseException:
@@ -302,7 +308,7 @@ class Run:
                     raise
             if saved is not None:
                 start = int(saved.metadata.get("step", -1)) + 1
-                if self.parent is not None and self.parent.resuming:
+                if self.parent is not None and self.parent.resuming and persist.before is None:
                     value = None  # a subgraph stopped in this parent step: continue where it was
         self.stop = start + self.recursion_limit + 1
         self.step = start
@@ -317,15 +323,27 @@ class Run:
             if batch:
                 apply_writes(self.program, self.state, (), batch)
             self.state.updated = None  # writes without a task: consider every node next
+        if (value is None or command is not None) and saved is not None and self.state.versions:
+            # As LangGraph: a resumed run records that it went on from these versions (under
+            # "__interrupt__", no node), saved from its first checkpoint on. (update_state
+            # without as_node then no longer falls back to __start__: see _snapshot._infer_node.)
+            self.state.versions_seen[INTERRUPT] = {INTERRUPT: max(self.state.versions.values())}
         forked = False
-        if (saved is not None and persist is not None and persist.requested_id is not None
-                and (value is None or (command is not None and command.resume is None))):
-            # Time travel: None, or a Command without resume, at a named checkpoint
+        # Time travel: None, or a Command without resume, at a named checkpoint
+        self.time_travel = (saved is not None and persist is not None and persist.requested_id is not None
+                            and (value is None or (command is not None and command.resume is None)))
+        if self.time_travel:
+            assert saved is not None and persist is not None
+            # (as LangGraph: from an update/fork, its subgraphs load as of the checkpoint before it)
+            parent_id = (saved.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+            self.replay_bound = (parent_id if parent_id and saved.metadata.get("source") in ("update", "fork")
+                                 else saved.checkpoint.id)
             persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after it
             # As LangGraph 1.2: a replay starts its branch with a fork checkpoint (even at the
             # head; it carries a Command's writes), unless it starts from an update_state/fork
             # checkpoint that is still the head (that one already starts a branch).
-            if (persist.through_subgraph or saved.metadata.get("source") not in ("update", "fork")
+            if persist.requested_id is not None and (
+                    persist.through_subgraph or saved.metadata.get("source") not in ("update", "fork")
                     or not await persist.is_head()):
                 await persist.save("fork", start, (), ())
                 self.step = start + 1
@@ -337,7 +355,7 @@ class Run:
             resume = command.resume if command is not None else None
             paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
             pending_writes = saved.pending_writes
-            if persist.requested_id is not None and resume is None:
+            if self.time_travel:
                 # time travel (as LangGraph): the answers saved there are not given again
                 pending_writes = [w for w in pending_writes if w[1] != RESUME]
             self.resume, self.resume_by_id, self.spare_answers = resume_answers(
@@ -474,6 +492,8 @@ class Run:
                 await persist.save_failure(self.finished, failed)
             raise
         self.resuming = False
+        if self.spare_answers:  # (as LangGraph: a resume value reaches only the step it was given at)
+            self.spare_answers = []
         if cached:
             await cache_store(program.cache, cached, self.finished)
         if self.step_interrupts:
@@ -497,6 +517,22 @@ class Run:
             return await self._pause_at_breakpoint()
         return True
 
+    def _replayed_subgraph(self, persist: Persistence) -> None:
+        """A subgraph's first run (per namespace, without its last task id) in a replay (time
+        travel) of the root run: as LangGraph's replay state, it loads its namespace's newest
+        checkpoint older than the root's replay bound and takes its input anew from there (none:
+        from nothing). Newer checkpoints of the namespace stay (this run writes a branch beside
+        them). Later runs of the namespace load its newest checkpoint, as usual."""
+        root = self.root
+        if root.replay_bound is None or self.parent is None:
+            return
+        ns = self.ns_str
+        stable = ns.rsplit(":", 1)[0] if ":" in ns else ns
+        if stable not in root.replay_visited:
+            root.replay_visited.add(stable)
+            persist.before = root.replay_bound
+            persist.forked = True
+
     async def _load_shared(self, persist: Persistence) -> CheckpointTuple | None:
         """Load a ``checkpointer=True`` subgraph's namespace, as LangGraph does when several
         tasks of one parent step (parallel ``Send``s) run the subgraph: each run starts from
@@ -513,6 +549,7 @@ class Run:
         if shared is None:
             shared = self.shared = registry[1][self.ns_str] = SharedNamespace(persist)
             persist.claim()
+            self._replayed_subgraph(persist)
             try:
                 saved = await persist.load()
                 shared.head = None if saved is None else saved.checkpoint.id
@@ -526,6 +563,7 @@ class Run:
             return saved
         self.shared = shared
         await shared.join(persist)
+        persist.before = shared.first.before  # (a replay: they all take their input anew)
         persist.requested_id = shared.head
         return await persist.load() if shared.head is not None else None
 
@@ -591,7 +629,9 @@ class Run:
         self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         self.paused = True
         # what the run shows while paused: the state with the finished tasks' writes applied
-        apply_writes(self.program, self.state, self.finished)
+        # (also those of tasks that had finished before this resume, as LangGraph shows them)
+        finished = {id(t) for t in self.finished}
+        apply_writes(self.program, self.state, [t for t in tasks if t.writes or id(t) in finished])
         if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
             interrupted = [(t, gi) for t, gi in interrupted if gi.interrupts]
         for _, gi in interrupted:

@@ -129,6 +129,7 @@ class Persistence:
         if self.through_subgraph:
             self.requested_id = (configurable.get("checkpoint_map") or {}).get("")
         self.checkpoint_id: str | None = None  # the checkpoint the current step starts from
+        self.before: str | None = None  # load the newest checkpoint older than this one (a replay)
         self.saved_id: str | None = None  # the newest checkpoint actually written
         self.saved: CheckpointTuple | None = None
         self.own_id: str | None = None  # the newest checkpoint this run wrote
@@ -204,10 +205,20 @@ class Persistence:
 
     async def load(self) -> CheckpointTuple | None:
         """Load the requested (or newest) checkpoint of the thread into the run's state."""
-        saved = await self.saver.aget_tuple(self.config_for(self.requested_id))
+        if self.before is not None and self.requested_id is None:
+            saved = None
+            async for found in self.saver.alist(self.config_for(None), limit=1,
+                                                before={"configurable": {"checkpoint_id": self.before}}):
+                saved = found
+        else:
+            saved = await self.saver.aget_tuple(self.config_for(self.requested_id))
         if saved is None:
             if self.requested_id is not None:
                 raise ValueError(f"thread {self.thread_id!r} has no checkpoint {self.requested_id!r}")
+            if self.before is not None:  # starting afresh beside newer checkpoints: versions above theirs
+                state = self.run.state
+                state.max_version = max(state.max_version, await self.saver.amax_version(self.config_for(None)))
+                self.saved_version = state.max_version
             return None
         saved = renamed(saved, self.run.program.renamed)
         state = self.run.state
@@ -467,7 +478,8 @@ def restore(state: RunState, checkpoint: Checkpoint, clearing: frozenset[str]) -
     state.max_version = max([*versions.values(), *(v for seen in state.versions_seen.values() for v in seen.values())],
                             default=0)
     state.live_clearing = {k for k in versions if k in clearing and channels[k].is_available()}
-    state.last_ran = {n for n, seen in state.versions_seen.items() if any(c not in versions for c in seen)}
+    state.last_ran = {n for n, seen in state.versions_seen.items()
+                      if n != INTERRUPT and any(c not in versions for c in seen)}
     state.updated = None
 
 

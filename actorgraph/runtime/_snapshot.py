@@ -437,17 +437,19 @@ def update_task_id(checkpoint_id: str | None, i: int) -> str:
 def _infer_node(graph: CompiledGraph, run: Run) -> str:
     """The node an ``update_state`` without ``as_node`` writes as, as LangGraph 1.2 infers it:
     the graph's only node, else the node that saw the newest version (the one that ran last);
-    ``START`` when no node saw a version; ``InvalidUpdateError`` when the newest version was
-    seen twice (two nodes ran together). (An entrypoint's Pregel has no ``__start__`` node in
-    LangGraph: its own node is the only one.)"""
+    ``START`` when nothing was seen (no node ran, no run resumed on this branch);
+    ``InvalidUpdateError`` when the newest version was seen twice (two nodes ran together), or
+    when no node saw one but a run resumed (LangGraph counts that, and finds no node). (An
+    entrypoint's Pregel has no ``__start__`` node in LangGraph: its own node is the only one.)"""
     program = graph._program
     nodes = [n for n in program.nodes if n != START] if program.root_channel == END else list(program.nodes)
     if len(nodes) == 1:
         return nodes[0]
-    seen = sorted((v, n) for n, vs in run.state.versions_seen.items() if n in nodes for v in vs.values())
-    if not any(v for v, _ in seen):
+    versions_seen = run.state.versions_seen
+    seen = sorted((v, n) for n, vs in versions_seen.items() if n in nodes for v in vs.values())
+    if not any(v for vs in versions_seen.values() for v in vs.values()):
         if START in nodes:
             return START
-    elif len(seen) == 1 or seen[-1][0] != seen[-2][0]:
+    elif seen and (len(seen) == 1 or seen[-1][0] != seen[-2][0]):
         return seen[-1][1]
     raise InvalidUpdateError("Ambiguous update, specify as_node")
