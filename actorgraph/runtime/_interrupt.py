@@ -62,11 +62,23 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
         if legacy in root.resume_by_id:
             ctx.answers.append(root.resume_by_id.pop(legacy))
             return ctx.answers[index]
-    if root.spare_answers:  # a resume value given while nothing was pending yet
+    if root.spare_answers and _may_take_spare(run, task, root.spare_owner):
+        # a bare resume value (or one given while nothing was pending yet)
+        root.spare_owner = None
         ctx.answers.append(root.spare_answers.pop(0))
         return ctx.answers[index]
     raise GraphInterrupt((Interrupt(value=value, id=iid, response_schema=response_schema),),
                          tuple(ctx.answers))
+
+
+def _may_take_spare(run: Any, task: Any, owner: str | None) -> bool:
+    """Whether ``task`` may take the bare resume value: it goes to the first question asked,
+    unless the task that asked the one pending question (``owner``, its id) is a task call of
+    this run too, still to ask: then it is that task's (on trio sibling calls start in any
+    order; the human answered the question they were shown)."""
+    if owner is None or task.id == owner or not run.call_parents:
+        return True
+    return not any(t.id == owner for t in run.call_parents if t is not task)
 
 
 def is_id_map(resume: Any) -> bool:
@@ -77,11 +89,12 @@ def is_id_map(resume: Any) -> bool:
 
 
 def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thread: str,
-                   paused: bool) -> tuple[dict[str, list[Any]], dict[str, Any], list[Any]]:
+                   paused: bool) -> tuple[dict[str, list[Any]], dict[str, Any], list[Any], str | None]:
     """What the ``interrupt()`` calls of a resumed run get: task id -> the answers the task
     already had; interrupt id -> the new answer ``resume`` gives it (the interrupt may be in a
     subgraph: ids name the task at any depth); and a resume value no pending interrupt claims
-    (for the first ``interrupt()`` that is asked).
+    (for the first ``interrupt()`` that is asked) with the id of the task whose question it
+    answers, when one was pending.
 
     ``resume=None``: only the answers saved before. Raises :class:`ResumeError` when nothing is
     pending and the thread has nothing left to run, when a bare value meets several pending
@@ -96,16 +109,16 @@ def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thre
         elif channel == RESUME and task_id != NULL_TASK_ID:
             answers[task_id] = list(value)
     if resume is None:
-        return answers, {}, []
+        return answers, {}, [], None
     if not pending:
         if paused:  # e.g. the state was edited at an interrupt: the next question gets it
-            return answers, {}, [resume]
+            return answers, {}, [resume], None
         raise ResumeError(f"thread {thread!r} is not paused at an interrupt: there is nothing to resume")
     if is_id_map(resume):
         for iid in resume:
             if iid not in pending:
                 raise ResumeError(f"no pending interrupt has id {iid!r} (pending: {', '.join(sorted(pending))})")
-        return answers, dict(resume), []
+        return answers, dict(resume), [], None
     if len(pending) > 1:
         raise ResumeError(
             "When there are multiple pending interrupts, you must specify the interrupt id when "
@@ -114,4 +127,5 @@ def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thre
     # As LangGraph: a bare value goes to the first question asked (in the step it was given
     # at) that its saved answers do not cover, whatever its id (a subgraph's task may have a
     # new id by now, e.g. a checkpointer=True subgraph continued from a newer checkpoint).
-    return answers, {}, [resume]
+    (owner,) = pending.values()
+    return answers, {}, [resume], owner

@@ -182,6 +182,7 @@ class Run:
         self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
         self.resume_by_id: dict[str, Any] = {}  # interrupt id -> the answer this resume brings
         self.spare_answers: list[Any] = []  # a resume value no pending interrupt claimed yet
+        self.spare_owner: str | None = None  # the task whose pending question it answers
         self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
         self.call_parents: dict[Task, Task] = {}  # a running task call -> its caller (actorgraph.func)
@@ -358,7 +359,7 @@ class Run:
             if self.time_travel:
                 # time travel (as LangGraph): the answers saved there are not given again
                 pending_writes = [w for w in pending_writes if w[1] != RESUME]
-            self.resume, self.resume_by_id, self.spare_answers = resume_answers(
+            self.resume, self.resume_by_id, self.spare_answers, self.spare_owner = resume_answers(
                 pending_writes, resume, persist.thread_id, paused)
             if command is not None and not forked and (persist.requested_id is None or await persist.is_head()):
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
