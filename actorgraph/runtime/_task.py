@@ -558,6 +558,11 @@ def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
 # -- concurrent steps ---------------------------------------------------------------------
 
 
+#: Scheduler passes a failing task of a concurrent step yields before cancelling its siblings
+#: (LangGraph's runner lets a sibling that yields up to 5 times without waiting finish).
+FAILURE_GRACE_PASSES = 5
+
+
 class Barrier:
     """Counts a step's tasks down; the first failure cancels the rest of the step.
 
@@ -620,6 +625,11 @@ class Barrier:
             if self.failure is None:
                 self.failure = exc
                 self.failed = task
+                # As LangGraph, whose runner acts on a failure only once its waiter wakes up:
+                # siblings already able to run on finish what needs no waiting (zero-time
+                # yields) and keep their writes; the rest is cancelled.
+                for _ in range(FAILURE_GRACE_PASSES):
+                    await anyio.lowlevel.cancel_shielded_checkpoint()
                 self.group.cancel()
                 if not self.slot.done():
                     self.slot.set_result(None)  # (leaving the group waits for the others)
