@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import functools
 import threading
 import logging
@@ -136,10 +137,13 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
                     if ctx.answers:
                         _keep_answers(run, task, ctx.answers)
                     return
-                if node.timeout is None:
-                    result = await call_node(node, task.input, ctx, run, lone)
-                else:
-                    result = await _timed(node, ctx, run, lone)
+                try:
+                    if node.timeout is None:
+                        result = await call_node(node, task.input, ctx, run, lone)
+                    else:
+                        result = await _timed(node, ctx, run, lone)
+                except ParentCommand as escaped:
+                    result = addressed_here(escaped)
                 # writes_for(), without a coroutine per task when there are no branches
                 writes = node_writes(run, node, result)
                 if ctx.pushed:
@@ -182,11 +186,25 @@ def _keep_answers(run: Run, task: Task, answers: list[Any]) -> None:
         persist.answered[task.id] = list(answers)
 
 
-def _attempt(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Awaitable[Any]:
+async def _attempt(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Any:
     """One attempt of the node: :func:`call_node`, under the node's timeout if it has one."""
-    if node.timeout is None:
-        return call_node(node, ctx.task.input, ctx, run, lone)
-    return _timed(node, ctx, run, lone)
+    try:
+        if node.timeout is None:
+            return await call_node(node, ctx.task.input, ctx, run, lone)
+        return await _timed(node, ctx, run, lone)
+    except ParentCommand as escaped:
+        return addressed_here(escaped)
+
+
+def addressed_here(escaped: ParentCommand) -> Command[Any]:
+    """A ``Command(graph=Command.PARENT)`` that escaped a node's body: a graph the node called
+    (``child.invoke()`` / ``astream()`` inside it) addressed its parent, this node's graph. As
+    LangGraph, the Command is then the node's result here (a subgraph node's comes back as its
+    result already, see ``_run_as_node``). Anything else goes on up."""
+    command = escaped.command
+    if isinstance(command, Command) and command.graph == Command.PARENT:
+        return dataclasses.replace(command, graph=None)
+    raise escaped
 
 
 async def _timed(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Any:
