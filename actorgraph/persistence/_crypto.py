@@ -11,6 +11,7 @@ from ._errors import DecryptionError, SerializationError
 from ._serde import MsgpackSerializer, Serializer
 
 ENV_KEY: Final = "ACTORGRAPH_AES_KEY"
+LANGGRAPH_ENV_KEY: Final = "LANGGRAPH_AES_KEY"  # (from_pycryptodome_aes: the key's raw text)
 _SUFFIX: Final = "+aes"
 _NONCE: Final = 12
 
@@ -57,11 +58,17 @@ class EncryptedSerializer:
     :class:`DecryptionError`, never garbage. Data stored without encryption (a tag without
     ``+aes``) is refused unless ``allow_plaintext=True`` (useful while migrating a store to
     encryption).
+
+    :meth:`from_pycryptodome_aes` takes LangGraph's constructor's name and key conventions
+    (``key=`` or ``LANGGRAPH_AES_KEY``, 16/24/32 bytes: AES-128/192/256-GCM).
     """
 
     def __init__(self, key: bytes, serde: Serializer | None = None, *, allow_plaintext: bool = False) -> None:
         if len(key) != 32:
             raise ValueError(f"AES-256 needs a 32-byte key, got {len(key)} bytes")
+        self._setup(key, serde, allow_plaintext)
+
+    def _setup(self, key: bytes, serde: Serializer | None, allow_plaintext: bool) -> None:
         self._cipher = _aesgcm(bytes(key))
         self.serde: Serializer = serde if serde is not None else MsgpackSerializer()
         self.allow_plaintext = allow_plaintext
@@ -81,6 +88,45 @@ class EncryptedSerializer:
         if not text:
             raise ValueError(f"environment variable {ENV_KEY} is not set")
         return cls(parse_key(text), serde, allow_plaintext=allow_plaintext)
+
+    @classmethod
+    def from_pycryptodome_aes(cls, serde: Serializer | None = None, *, allow_plaintext: bool = True,
+                              **kwargs: Any) -> EncryptedSerializer:
+        """LangGraph's constructor name and key conventions, for ported code: the key is the
+        ``key=`` argument (bytes) or else the environment variable ``LANGGRAPH_AES_KEY``, its
+        text taken as the key's bytes; either must be 16, 24 or 32 bytes (AES-128/192/256).
+
+        Encryption is AES-GCM from the ``cryptography`` package (pycryptodome is not needed);
+        of pycryptodome's ``AES.new`` options only ``mode=None`` (the default) is accepted. As
+        LangGraph's, it reads data stored unencrypted unless ``allow_plaintext=False``.
+        LangGraph's own encrypted blobs (AES-EAX around its JSON+msgpack serializer) are not
+        readable by actorgraph: ours carry the same ``"<type>+aes"`` tags but not the same bytes.
+        """
+        mode = kwargs.pop("mode", None)
+        unsupported = sorted(kwargs.keys() - {"key"}) + (["mode"] if mode is not None else [])
+        if unsupported:
+            raise TypeError(
+                f"EncryptedSerializer.from_pycryptodome_aes: unsupported option(s) {unsupported}: "
+                "actorgraph encrypts with AES-GCM (the 'cryptography' package), pycryptodome's "
+                "AES.new options do not apply"
+            )
+        if "key" in kwargs:
+            key = kwargs["key"]
+            if not isinstance(key, (bytes, bytearray, memoryview)):
+                raise TypeError(f"key must be bytes, got {type(key).__name__}")
+            key = bytes(key)
+            if len(key) not in (16, 24, 32):
+                raise ValueError(f"Incorrect AES key length ({len(key)} bytes): it must be 16, 24 or 32 bytes")
+        else:
+            text = os.environ.get(LANGGRAPH_ENV_KEY)
+            if text is None:
+                raise ValueError(f"{LANGGRAPH_ENV_KEY} environment variable is not set.")
+            key = text.encode()
+            if len(key) not in (16, 24, 32):
+                raise ValueError(f"{LANGGRAPH_ENV_KEY} must be 16, 24, or 32 bytes long.")
+        self = cls.__new__(cls)
+        self._setup(key, serde, allow_plaintext)
+        return self
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
         tag, plain = self.serde.dumps_typed(obj)

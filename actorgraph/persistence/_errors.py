@@ -56,8 +56,10 @@ class SerializationError(PersistenceError, TypeError):
         return err
 
 
-class DecryptionError(SerializationError):
+class DecryptionError(SerializationError, ValueError):
     """Encrypted data could not be authenticated: wrong key, tampered or truncated bytes.
+
+    Also a ``ValueError``, what LangGraph's ``EncryptedSerializer`` raises then.
 
     Never returns garbage: AES-GCM authenticates every blob before anything is decoded.
     """

@@ -490,7 +490,13 @@ class Run:
             else:
                 failed = []  # a cancellation, KeyboardInterrupt...: nobody failed
             if persist is not None:
-                await persist.save_failure(self.finished, failed)
+                interrupted = [(t, gi.interrupts, gi.answers) for t, gi in self.step_interrupts
+                               if gi.interrupts or gi.answers]
+                settled = {id(t) for t in self.finished} | {id(t) for t, _ in failed} | {
+                    id(t) for t, _ in self.step_interrupts}
+                cancelled = [] if len(todo) < 2 or isinstance(exc, GraphDrained) else [
+                    t for t in todo if id(t) not in settled]  # (LangGraph: a lone task's is not saved)
+                await persist.save_failure(self.finished, failed, interrupted, cancelled)
             raise
         self.resuming = False
         if self.spare_answers:  # (as LangGraph: a resume value reaches only the step it was given at)

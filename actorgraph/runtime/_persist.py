@@ -52,6 +52,9 @@ MAX_LAG = 0.1
 also lets the saver's writer run when the nodes never yield to the event loop)."""
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
 SPECIAL = frozenset({ERROR, INTERRUPT, RESUME, SCHEDULED, NO_WRITES})
+#: The error saved for a task a failure or cancellation stopped in a step of several tasks
+#: (LangGraph 1.2's ``repr`` of the ``asyncio.CancelledError`` it saves, on either backend).
+CANCELLED = "CancelledError()"
 
 _register(HumanMessage, AIMessage, SystemMessage, ToolMessage, RemoveMessage)
 
@@ -232,7 +235,7 @@ class Persistence:
         self.checkpoint_id = self.saved_id = saved.checkpoint.id
         self.done_writes = finished_writes(saved.pending_writes)
         self.failed = {task_id: value for task_id, channel, value in saved.pending_writes
-                       if channel == ERROR and value}
+                       if channel == ERROR and value and value != CANCELLED}
         self.null_writes = null_task_writes(saved.pending_writes)
         return saved
 
@@ -405,13 +408,17 @@ class Persistence:
         for task in finished:
             await self.saver.aput_writes(config, self.answered_writes(task.id, finished_marked(task)), task.id,
                                          task_path_str(task.path))
+        await self._put_interrupts(config, interrupted)
+        await self._save_calls(config)
+
+    async def _put_interrupts(self, config: dict[str, Any],
+                              interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]]) -> None:
         resume = self.run.resume
         for task, interrupts, answers in interrupted:
             writes: list[tuple[str, Any]] = [(INTERRUPT, tuple(interrupts))]
             if len(answers) > len(resume.get(task.id) or ()):  # (as LangGraph: only new answers)
                 writes.append((RESUME, list(answers)))
             await self.saver.aput_writes(config, writes, task.id, task_path_str(task.path))
-        await self._save_calls(config)
 
     async def _save_calls(self, config: dict[str, Any]) -> None:
         calls, self.call_writes = self.call_writes, []
@@ -419,10 +426,17 @@ class Persistence:
             if checkpoint_id == self.checkpoint_id:  # (not those of a step that completed since)
                 await self.saver.aput_writes(config, writes, task.id, task_path_str(task.path))
 
-    async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]]) -> None:
+    async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]],
+                           interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]] = (),
+                           cancelled: Sequence[Task] = ()) -> None:
         """A step did not complete (a task failed, or the run was cancelled): keep the writes
         of its finished tasks (and the errors of the failed ones) as pending writes, after
-        what durability held back. Shielded from cancellation."""
+        what durability held back. Shielded from cancellation.
+
+        As LangGraph 1.2 for a step of several tasks: a sibling that had called
+        ``interrupt()`` keeps its questions (and new answers), and each ``cancelled`` task
+        (stopped unfinished) gets the error :data:`CANCELLED` (shown as its ``error``; it is
+        not a failure: it runs again on resume, its node not its error handler)."""
         with anyio.CancelScope(shield=True):
             await self.flush()
             config = self.config_for(self.checkpoint_id)
@@ -434,6 +448,9 @@ class Persistence:
                                          task_path_str(task.path))
             for task, exc in failed:
                 await self.saver.aput_writes(config, [(ERROR, repr(exc))], task.id, task_path_str(task.path))
+            await self._put_interrupts(config, interrupted)
+            for task in cancelled:
+                await self.saver.aput_writes(config, [(ERROR, CANCELLED)], task.id, task_path_str(task.path))
             await self._save_calls(config)
 
 

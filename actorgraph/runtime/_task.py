@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import functools
 import threading
 import logging
@@ -136,10 +137,13 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
                     if ctx.answers:
                         _keep_answers(run, task, ctx.answers)
                     return
-                if node.timeout is None:
-                    result = await call_node(node, task.input, ctx, run, lone)
-                else:
-                    result = await _timed(node, ctx, run, lone)
+                try:
+                    if node.timeout is None:
+                        result = await call_node(node, task.input, ctx, run, lone)
+                    else:
+                        result = await _timed(node, ctx, run, lone)
+                except ParentCommand as escaped:
+                    result = addressed_here(escaped)
                 # writes_for(), without a coroutine per task when there are no branches
                 writes = node_writes(run, node, result)
                 if ctx.pushed:
@@ -182,11 +186,25 @@ def _keep_answers(run: Run, task: Task, answers: list[Any]) -> None:
         persist.answered[task.id] = list(answers)
 
 
-def _attempt(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Awaitable[Any]:
+async def _attempt(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Any:
     """One attempt of the node: :func:`call_node`, under the node's timeout if it has one."""
-    if node.timeout is None:
-        return call_node(node, ctx.task.input, ctx, run, lone)
-    return _timed(node, ctx, run, lone)
+    try:
+        if node.timeout is None:
+            return await call_node(node, ctx.task.input, ctx, run, lone)
+        return await _timed(node, ctx, run, lone)
+    except ParentCommand as escaped:
+        return addressed_here(escaped)
+
+
+def addressed_here(escaped: ParentCommand) -> Command[Any]:
+    """A ``Command(graph=Command.PARENT)`` that escaped a node's body: a graph the node called
+    (``child.invoke()`` / ``astream()`` inside it) addressed its parent, this node's graph. As
+    LangGraph, the Command is then the node's result here (a subgraph node's comes back as its
+    result already, see ``_run_as_node``). Anything else goes on up."""
+    command = escaped.command
+    if isinstance(command, Command) and command.graph == Command.PARENT:
+        return dataclasses.replace(command, graph=None)
+    raise escaped
 
 
 async def _timed(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Any:
@@ -558,6 +576,11 @@ def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
 # -- concurrent steps ---------------------------------------------------------------------
 
 
+#: Scheduler passes a failing task of a concurrent step yields before cancelling its siblings
+#: (LangGraph's runner lets a sibling that yields up to 5 times without waiting finish).
+FAILURE_GRACE_PASSES = 5
+
+
 class Barrier:
     """Counts a step's tasks down; the first failure cancels the rest of the step.
 
@@ -625,6 +648,11 @@ class Barrier:
             if self.failure is None:
                 self.failure = exc
                 self.failed = task
+                # As LangGraph, whose runner acts on a failure only once its waiter wakes up:
+                # siblings already able to run on finish what needs no waiting (zero-time
+                # yields) and keep their writes; the rest is cancelled.
+                for _ in range(FAILURE_GRACE_PASSES):
+                    await anyio.lowlevel.cancel_shielded_checkpoint()
                 self.group.cancel()
                 if not self.slot.done():
                     self.slot.set_result(None)  # (leaving the group waits for the others)
