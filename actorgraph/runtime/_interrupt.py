@@ -57,13 +57,6 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
             if earlier in root.resume_by_id:
                 ctx.answers.append(root.resume_by_id.pop(earlier))
                 return ctx.answers[index]
-    bare = root.bare_resume_id
-    if bare is not None and run is not root and bare in root.resume_by_id:
-        # A bare resume value for the one pending question, asked again inside a subgraph
-        # under another id (a checkpointer=True subgraph continued from a newer checkpoint of
-        # its namespace): as LangGraph, the first question asked takes it.
-        ctx.answers.append(root.resume_by_id.pop(bare))
-        return ctx.answers[index]
     if root.spare_answers:  # a resume value given while nothing was pending yet
         ctx.answers.append(root.spare_answers.pop(0))
         return ctx.answers[index]
@@ -113,5 +106,7 @@ def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thre
             "When there are multiple pending interrupts, you must specify the interrupt id when "
             f"resuming. Pending interrupt ids: {', '.join(sorted(pending))}"
         )
-    (only,) = pending
-    return answers, {only: resume}, []
+    # As LangGraph: a bare value goes to the first question asked (in the step it was given
+    # at) that its saved answers do not cover, whatever its id (a subgraph's task may have a
+    # new id by now, e.g. a checkpointer=True subgraph continued from a newer checkpoint).
+    return answers, {}, [resume]

@@ -174,7 +174,6 @@ class Run:
         self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
         self.resume_by_id: dict[str, Any] = {}  # interrupt id -> the answer this resume brings
         self.spare_answers: list[Any] = []  # a resume value no pending interrupt claimed yet
-        self.bare_resume_id: str | None = None  # the one pending question a bare value is for
         self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
         self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
@@ -351,8 +350,6 @@ class Run:
                 pending_writes = [w for w in pending_writes if w[1] != RESUME]
             self.resume, self.resume_by_id, self.spare_answers = resume_answers(
                 pending_writes, resume, persist.thread_id, paused)
-            if resume is not None and not is_id_map(resume) and len(self.resume_by_id) == 1:
-                self.bare_resume_id = next(iter(self.resume_by_id))
             if command is not None and not forked and (persist.requested_id is None or await persist.is_head()):
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
                 await persist.save_command(command_writes, None if is_id_map(resume) else resume)
@@ -487,9 +484,6 @@ class Run:
         self.resuming = False
         if self.spare_answers:  # (as LangGraph: a resume value reaches only the step it was given at)
             self.spare_answers = []
-        if self.bare_resume_id is not None:
-            self.resume_by_id.pop(self.bare_resume_id, None)
-            self.bare_resume_id = None
         if cached:
             await cache_store(program.cache, cached, self.finished)
         if self.step_interrupts:
