@@ -50,18 +50,12 @@ def _typeddict_schema(schema: type) -> dict[str, Any]:
         return dict(pydantic.TypeAdapter(schema).json_schema())
     except pydantic.PydanticUserError:
         pass
-    hints = typing.get_type_hints(schema, include_extras=True)
-    required = set(getattr(schema, "__required_keys__", hints))
-    fields: dict[str, Any] = {}
-    for key, hint in hints.items():
-        # (under `from __future__ import annotations` typing's TypedDict misses these)
-        while typing.get_origin(hint) in (typing.Required, typing.NotRequired):
-            (required.add if typing.get_origin(hint) is typing.Required else required.discard)(key)
-            (hint,) = typing.get_args(hint)
-        fields[key] = (hint, ... if key in required else None)
+    walked = _typeddict_fields(schema)
+    fields = {key: (hint, ... if required else None) for key, hint, required in walked}
+    optional = {key for key, _, required in walked if not required}
     out = dict(pydantic.create_model(schema.__name__, **fields).model_json_schema())
     for key, prop in out.get("properties", {}).items():
-        if key not in required:
+        if key in optional:
             prop.pop("default", None)  # a key that may be missing, not one defaulting to None
     return out
 
@@ -272,15 +266,24 @@ def _swapped_typeddict(schema: type, table: dict[Any, Any]) -> Any:
 
     from ._messages import MessagesState
 
+    fields: dict[str, Any] = {}
+    for key, hint, required in _typeddict_fields(schema):
+        hint = _swap(hint, table)
+        fields[key] = hint if required else typing_extensions.NotRequired[hint]
+    swapped = typing_extensions.TypedDict(schema.__name__, fields)  # type: ignore[misc]
+    swapped.__doc__ = None if schema is MessagesState else schema.__doc__
+    return swapped
+
+
+def _typeddict_fields(schema: Any) -> list[tuple[str, Any, bool]]:
+    """A ``TypedDict``'s ``(key, type, required)``, ``Required``/``NotRequired`` unwrapped
+    (under ``from __future__ import annotations`` typing's ``TypedDict`` misses them)."""
     hints = typing.get_type_hints(schema, include_extras=True)
     required = set(getattr(schema, "__required_keys__", hints))
-    fields: dict[str, Any] = {}
+    out = []
     for key, hint in hints.items():
         while typing.get_origin(hint) in (typing.Required, typing.NotRequired):
             (required.add if typing.get_origin(hint) is typing.Required else required.discard)(key)
             (hint,) = typing.get_args(hint)
-        hint = _swap(hint, table)
-        fields[key] = hint if key in required else typing_extensions.NotRequired[hint]
-    swapped = typing_extensions.TypedDict(schema.__name__, fields)  # type: ignore[misc]
-    swapped.__doc__ = None if schema is MessagesState else schema.__doc__
-    return swapped
+        out.append((key, hint, key in required))
+    return out

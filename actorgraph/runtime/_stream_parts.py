@@ -48,13 +48,7 @@ def mappers(builder: Any) -> tuple[Mapper | None, Mapper | None]:
 def to_part(ns: tuple[str, ...], mode: str, chunk: Any, output: Mapper | None, state: Mapper | None) -> dict[str, Any]:
     """One event as LangGraph's v2 stream part."""
     if mode == "values":
-        interrupts: tuple[Any, ...] = ()
-        if isinstance(chunk, dict):
-            if INTERRUPT in chunk:
-                chunk = dict(chunk)
-                interrupts = tuple(chunk.pop(INTERRUPT))
-            if output is not None:
-                chunk = output(chunk)
+        chunk, interrupts = _split(chunk, output)
         return {"type": mode, "ns": ns, "data": chunk, "interrupts": interrupts}
     if mode in ("checkpoints", "debug") and state is not None:
         chunk = _checkpoint_values(chunk, state)
@@ -78,14 +72,21 @@ def _checkpoint_values(payload: Any, state: Mapper) -> Any:
 def graph_output(result: Any, output: Mapper | None) -> GraphOutput[Any]:
     """``ainvoke``'s v1 result (the output, with ``__interrupt__`` when the run stopped at
     interrupts) as the v2 :class:`GraphOutput`."""
+    value, interrupts = _split(result, output)
+    return GraphOutput(value=value, interrupts=interrupts)
+
+
+def _split(values: Any, output: Mapper | None) -> tuple[Any, tuple[Any, ...]]:
+    """A v1 ``values`` chunk or result without its ``__interrupt__`` entry (coerced by
+    ``output``), and the interrupts it had."""
     interrupts: tuple[Any, ...] = ()
-    if isinstance(result, dict):
-        if INTERRUPT in result:
-            result = dict(result)
-            interrupts = tuple(result.pop(INTERRUPT))
+    if isinstance(values, dict):
+        if INTERRUPT in values:
+            values = dict(values)
+            interrupts = tuple(values.pop(INTERRUPT))
         if output is not None:
-            result = output(result)
-    return GraphOutput(value=result, interrupts=interrupts)
+            values = output(values)
+    return values, interrupts
 
 
 class PartsStream(RunStream):
