@@ -253,9 +253,9 @@ class TaskContext:
     @property
     def writer(self) -> StreamWriter:
         run = self.run
-        write = run.writer
-        if self.reports_as is not None and run.hub is not None:  # under the failed node's namespace
-            write = functools.partial(_write_custom_at, run, self.reports_as[1])
+        write = run.emitter.writer
+        if self.reports_as is not None:  # under the failed node's namespace
+            write = run.emitter.writer_at(self.reports_as[1])
         if self.outer is not None or (self.idle is not None and self.idle.auto):
             return _progress_writer(self, write)
         return write  # type: ignore[no-any-return]
@@ -276,11 +276,6 @@ class TaskContext:
         if name == "error":
             return self.error
         return None
-
-
-def _write_custom_at(run: Any, ns: tuple[str, ...], chunk: Any) -> None:
-    if "custom" in run.modes:
-        run.emit_at(ns, "custom", chunk)
 
 
 class _Idle:

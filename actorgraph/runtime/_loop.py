@@ -25,10 +25,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from datetime import datetime, timezone
-
 import anyio
-import msgspec
 import anyio.from_thread
 import anyio.lowlevel
 
@@ -49,8 +46,8 @@ from ._cache import lookup as cache_lookup, store as cache_store
 from ._context import RunControl
 from ._interrupt import is_id_map, resume_answers
 from ._persist import Persistence, SharedNamespace, null_batch
-from ._stream import Publish, StreamEvent, StreamHub, publish_from_thread
-from ..actors._threads import current_loop_poster
+from ._emit import Emitter, NullEmitter
+from ._stream import StreamHub
 from ._task import Barrier, Execute, NodeActor, run_task
 from .. import _langchain_trace as _trace
 from .._langchain_trace import Tracing
@@ -113,9 +110,6 @@ class Run:
             raise ValueError("recursion_limit must be at least 1")
         self.recursion_limit = limit
         self.max_concurrency = _max_concurrency(config)
-        self.hub = hub
-        # None: follow the hub's subscribers (a Runtime run, where subscribers come and go)
-        self._modes = modes if hub is not None else frozenset()
         self.ns = ns
         self.ns_str = "|".join(ns)
         # Task ids hash the checkpoint their step starts from (with a checkpointer); a root run
@@ -130,6 +124,10 @@ class Run:
         self.store = store
         self.subgraphs = subgraphs
         self.parent = parent
+        # what the run streams (modes None: follow the hub's subscribers, an ActorSystem run
+        # where subscribers come and go); without a hub nobody streams it
+        self.emitter: Emitter = NullEmitter(self.program, ns) if hub is None else Emitter(
+            self.program, ns, hub, modes, parent.emitter.root if parent is not None else None)
         self.state = RunState(self.program)
         self.step = -1
         self.stop = 0
@@ -155,12 +153,9 @@ class Run:
             # own saver, if compiled with one, is not used: as in LangGraph); compiled with
             # checkpointer=False it never is
             self.persist = parent.persist.child(self)
-        if self.persist is not None and hub is not None and (modes is None or "checkpoints" in modes
-                                                             or "debug" in modes):
+        if self.persist is not None and self.emitter.wants_checkpoints:
             self.persist.announce = []
         self.sup: Supervisor | None = None  # the run's actor tree, while it runs (hosted())
-        self.hub_ref: ActorRef | None = None
-        self.post: Callable[..., Any] = _ignore  # the loop's thread-safe call_soon, while hosting a hub
         self.node_actors: dict[str, ActorRef] = {}
         self.loop_thread = threading.get_ident()
         self.finished: list[Task] = []
@@ -171,11 +166,6 @@ class Run:
         # a checkpointer=True subgraph run: what it shares with sibling runs of its namespace in
         # the parent's step (parallel Sends), see _load_shared; the parent's registry of those
         self.shared: SharedNamespace | None = None
-        # a graph's astream() consumed inside a node of this run's tree (see Tee); to_root:
-        # this run's events also reach the root run's hub (a run under such a stream does so
-        # only when the root streams subgraphs)
-        self.tee: Tee | None = None
-        self.to_root = True
         self.shared_ns: tuple[int, dict[str, SharedNamespace]] | None = None
         self.interrupt_before = frozenset(interrupt_before)
         self.interrupt_after = frozenset(interrupt_after)
@@ -199,19 +189,10 @@ class Run:
         self.replay_bound: str | None = None
         self.replay_visited: set[str] = set()  # subgraph namespaces loaded as of replay_bound
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
-        self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
         self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
         self.log = log.bind(run=self.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
                             ns=self.ns_str) if self.logging else log
-
-    @property
-    def modes(self) -> frozenset[str]:
-        """The stream modes somebody listens to (chunks of other modes are never built)."""
-        if self._modes is not None:
-            return self._modes
-        assert self.hub is not None
-        return self.hub.modes
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -241,8 +222,8 @@ class Run:
     async def _late_tracing(self) -> None:
         """An ``ActorSystem`` run, whose subscribers come and go: trace from this step on once
         somebody streams ``messages`` or ``tools`` (the graph run starts here, without its input)."""
-        assert self.hub is not None
-        if not self.hub.modes.isdisjoint(_trace.HANDLED_MODES) and _trace.wanted(self.config, self.hub.modes):
+        modes = self.emitter.modes
+        if not modes.isdisjoint(_trace.HANDLED_MODES) and _trace.wanted(self.config, modes):
             self.tracing = tracing = _trace.Tracing.for_run(self)
             if tracing is not None:
                 await tracing.start(None)
@@ -253,7 +234,7 @@ class Run:
         langchain-core imported."""
         parent = self.parent
         if parent is None:
-            if not _trace.wanted(self.config, self.modes):
+            if not _trace.wanted(self.config, self.emitter.modes):
                 return None
         elif parent.tracing is None:
             return None
@@ -267,13 +248,12 @@ class Run:
         name = f"run:{self.program.name}" + (f"[{self.ns_str}]" if self.ns else "")
         async with Supervisor(name=name, tasks=False) as sup:  # every actor of a run is inline
             self.sup = self.state.sup = sup
-            if self.hub is not None and (self.parent is None or (self.tee is not None and self.tee.owner is self)):
-                self.hub_ref = sup.spawn_inline(self.hub, name="hub")
-                self.post = current_loop_poster()  # (sync nodes' threads hand events over with it)
+            self.emitter.host(sup)
             try:
                 yield sup
             finally:
-                self.sup = self.state.sup = self.hub_ref = None
+                self.sup = self.state.sup = None
+                self.emitter.unhost()
                 self.node_actors = {}
                 self.state.actors = {}
 
@@ -364,8 +344,7 @@ class Run:
             if command is not None and not forked and (persist.requested_id is None or await persist.is_head()):
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
                 await persist.save_command(command_writes, None if is_id_map(resume) else resume)
-            if "values" in self.modes:  # a resumed run shows where it starts from
-                self._emit("values", self.values())
+            self.emitter.resumed(self.values)  # a resumed run shows where it starts from
         else:
             discarded = self._discard_pending() if saved is not None else []
             if self.shared is None:
@@ -411,14 +390,14 @@ class Run:
                 "condition. You can increase the limit by setting the `recursion_limit` config key.",
                 "GRAPH_RECURSION_LIMIT",
             ))
-        if self._modes is None and self.tracing is None and self.parent is None:
+        if self.tracing is None and self.parent is None and self.emitter.follows_subscribers:
             await self._late_tracing()
         persist = self.persist
         # task ids derive from the checkpoint the step starts from (see Persistence.defer)
         key = self.ids_ns if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
         tasks = plan(program, state, self.step, key, self._managed() if program.managed else None)
         if persist is not None and persist.announce:
-            self._emit_checkpoints(persist, tasks)
+            self.emitter.checkpoints(persist, tasks, self.values)
         if not tasks:
             if self.logging:
                 self.log.info("run_finished", graph=program.name, steps=self.step)
@@ -437,8 +416,7 @@ class Run:
             if self.logging:
                 self.log.info("run_drained", graph=program.name, step=self.step, reason=reason)
             raise GraphDrained(reason)
-        if self.hub is not None:  # (without a hub nobody streams)
-            self._emit_task_starts(tasks)
+        self.emitter.task_starts(tasks, self.step)
         todo = tasks
         if self.handled:
             self.handled = []
@@ -453,9 +431,8 @@ class Run:
                     todo.append(task)
                 else:
                     task.writes = writes
-                    if "updates" in self.modes and not task.node.hidden:
-                        self._emit("updates", {task.name: self._task_update(task),
-                                               "__metadata__": {"cached": True}})
+                    if not task.node.hidden:
+                        self.emitter.cached(task)
             # what is left: results of functional-API task calls (actorgraph.func), found again
             # when the entrypoint calls them
             self.call_writes, persist.done_writes = persist.done_writes, {}
@@ -515,10 +492,8 @@ class Run:
                 persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
             else:
                 await persist.save("loop", self.step, tasks, updated)
-        if self.hub is not None:
-            if "values" in self.modes and not updated.isdisjoint(program.value_keys):
-                self._emit("values", self.values())
-            await self._flush()
+        self.emitter.stepped(updated, self.values)
+        await self.emitter.flush()
         self.step += 1
         if self.interrupt_after and self._breakpoint(self.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
@@ -597,9 +572,8 @@ class Run:
         """Tasks of cached nodes whose writes the cache has do not run: their updates stream
         with ``"__metadata__": {"cached": True}`` (LangGraph's shape; no task result event)."""
         todo, hits, keyed = await cache_lookup(cache, todo)
-        if hits and "updates" in self.modes:
-            for task in hits:
-                self._emit("updates", {task.name: self._task_update(task), "__metadata__": {"cached": True}})
+        for task in hits:
+            self.emitter.cached(task)
         return todo, hits, keyed
 
     # -- pausing ---------------------------------------------------------------------------
@@ -620,9 +594,8 @@ class Run:
         if self.persist is None:
             raise ResumeError("interrupt_before/interrupt_after need a checkpointer to pause and resume")
         self.paused = True
-        if "updates" in self.modes:
-            self._emit("updates", {INTERRUPT: ()})
-        await self._flush()
+        self.emitter.breakpoint()
+        await self.emitter.flush()
         return False
 
     async def _pause(self, tasks: list[Task]) -> bool:
@@ -641,24 +614,10 @@ class Run:
         apply_writes(self.program, self.state, [t for t in tasks if t.writes or id(t) in finished])
         if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
             interrupted = [(t, gi) for t, gi in interrupted if gi.interrupts]
-        for _, gi in interrupted:
-            if "updates" in self.modes:
-                self._emit("updates", {INTERRUPT: tuple(gi.interrupts)})
-        for _, gi in interrupted:
-            if "values" in self.modes and gi.interrupts:  # (a subgraph's breakpoint shows none)
-                shown = self.values()
-                if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
-                    shown = {}
-                self._emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
-        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes):
-            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
-                if gi.interrupts:
-                    self._emit_task_event("task_result", {
-                        "id": task.id, "name": task.name, "error": None, "result": {},
-                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]})
+        self.emitter.paused(interrupted, self.values, self.step)
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
             raise GraphInterrupt((*self.interrupts, *(i for _, gi in self.step_interrupts for i in gi.repeated)))
-        await self._flush()
+        await self.emitter.flush()
         return False
 
     def answers_for(self, task_id: str) -> list[Any]:
@@ -769,122 +728,14 @@ class Run:
         if started and enabled(self.log):
             self.log.info("task_finished", step=self.step, node=task.name, task_id=task.id,
                           duration_ms=round((time.perf_counter() - started) * 1000, 3))
-        if task.node.hidden or self.hub is None:
-            return
-        modes = self.modes
-        if "updates" in modes:
-            self._emit("updates", {task.name: self._task_update(task)})
-        if "tasks" in modes or "debug" in modes:
-            payload = {"id": task.id, "name": task.name, "error": None,
-                       "result": self._task_result(task), "interrupts": []}
-            self._emit_task_event("task_result", payload)
+        self.emitter.task_done(task, self.step)
 
     def _task_failed(self, task: Task, exc: BaseException) -> None:
         if isinstance(exc, GraphDrained):  # (not a failure)
             return
         if enabled(self.log, logging.WARNING):
             self.log.warning("task_failed", step=self.step, node=task.name, task_id=task.id, error=repr(exc))
-        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes) and not task.node.hidden:
-            # (LangGraph 1.2's shape: the exception itself)
-            self._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
-                                                  "result": {}, "interrupts": []})
-
-    def _task_update(self, task: Task) -> Any:
-        writable = self.program.writable_keys
-        pairs = [(k, v) for k, v in task.writes if k in writable]
-        if not pairs:
-            return None
-        if self.program.root_key:  # (LangGraph: the value itself, not {"__root__": value})
-            return pairs[-1][1]
-        keys = [k for k, _ in pairs]
-        if len(set(keys)) < len(keys):
-            return [dict([p]) for p in pairs]
-        return dict(pairs)
-
-    def _task_result(self, task: Task) -> Any:
-        writable = self.program.writable_keys
-        grouped: dict[str, list[Any]] = {}
-        for k, v in task.writes:
-            if k in writable:
-                grouped.setdefault(k, []).append(v)
-        return {k: vs[0] if len(vs) == 1 else {"$writes": vs} for k, vs in grouped.items()}
-
-    def _emit_task_starts(self, tasks: list[Task]) -> None:
-        modes = self.modes
-        if "tasks" not in modes and "debug" not in modes:
-            return
-        for task in tasks:
-            if not task.node.hidden:
-                self._emit_task_event("task", {"id": task.id, "name": task.name, "input": task.input,
-                                               "triggers": task.triggers})
-
-    def _emit_task_event(self, kind: str, payload: dict[str, Any]) -> None:
-        if "tasks" in self.modes:
-            self._emit("tasks", payload)
-        if "debug" in self.modes:
-            self._emit_debug(self.step, kind, payload)
-
-    def _emit_debug(self, step: int, kind: str, payload: dict[str, Any]) -> None:
-        self._emit("debug", {"step": step, "timestamp": datetime.now(timezone.utc).isoformat(),
-                             "type": kind, "payload": payload})
-
-    def _emit_checkpoints(self, persist: Persistence, tasks: list[Task]) -> None:
-        """The ``checkpoints`` (and ``debug``) events of the checkpoints made since the last
-        step, once the next step is planned: LangGraph's shape, with the next tasks."""
-        made, persist.announce = persist.announce or [], []
-        modes = self.modes
-        if "checkpoints" not in modes and "debug" not in modes:
-            return
-        values = self.values()
-        for i, (parent, cid, metadata) in enumerate(made):
-            last = i == len(made) - 1
-            payload = {
-                "config": persist.config_for(cid),
-                "parent_config": None if parent is None else persist.config_for(parent),
-                "values": values,
-                "metadata": metadata,
-                "next": [t.name for t in tasks] if last else [],
-                "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks]
-                if last else [],
-            }
-            if "checkpoints" in modes:
-                self._emit("checkpoints", payload)
-            if "debug" in modes:
-                self._emit_debug(metadata["step"], "checkpoint", payload)
-
-    def _emit(self, mode: str, chunk: Any) -> None:
-        """Send an event to the root run's hub actor now (from a worker thread, posted to the
-        event loop's thread without waiting: subscribers are woken only there); and to the consumer of a
-        stream opened inside a node above, if any (:class:`Tee`)."""
-        self.emit_at(self.ns, mode, chunk)
-
-    def emit_at(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
-        """:meth:`_emit` under namespace ``ns`` (the ``messages`` mode's handler knows it from
-        the metadata of the model call)."""
-        tee = self.tee
-        if tee is not None:
-            tee.emit(self, ns, mode, chunk)
-            if not self.to_root or mode not in tee.root_modes:
-                return
-        root = self.root
-        ref = root.hub_ref
-        if ref is None:
-            return  # nobody streams (or the run is over)
-        if threading.get_ident() == root.loop_thread:
-            ref.call(Publish((StreamEvent(ns, mode, chunk),)))
-        else:  # (a sync node's thread: posted to the loop, no wait)
-            publish_from_thread(root.post, ref, (StreamEvent(ns, mode, chunk),))
-
-    def _write_custom(self, chunk: Any) -> None:
-        if "custom" in self.modes:
-            self._emit("custom", chunk)
-
-    async def _flush(self) -> None:
-        """At the barrier: wait for slow subscribers that block (backpressure)."""
-        hub = self.hub
-        if hub is None or (self.parent is not None and (self.tee is None or self.tee.owner is not self)):
-            return
-        await hub.backpressure()
+        self.emitter.task_failed(task, exc, self.step)
 
     def values(self) -> Any:
         """The ``values`` stream chunk: every state key (private ones too) that has a value."""
@@ -996,33 +847,6 @@ PROPAGATED_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_i
 already there), as LangGraph 1.2 copies them when a graph (a subgraph too) starts."""
 
 
-class Tee:
-    """A graph's ``astream()`` consumed inside a running node: the run it makes (``owner``) is
-    that node's subgraph (its namespace, its checkpoints, its events in the parent's stream
-    with ``subgraphs=True``), and it also streams to its own consumer, through its own hub.
-    As in LangGraph 1.2, namespaces are the full ones, and the events of runs below the owner
-    go to that consumer if it streams subgraphs (``subgraphs``; then to it alone), else on up
-    as any subgraph's."""
-
-    __slots__ = ("owner", "modes", "subgraphs", "root_modes")
-
-    def __init__(self, owner: Run, modes: frozenset[str], subgraphs: bool, root_modes: frozenset[str]) -> None:
-        self.owner = owner
-        self.modes = modes
-        self.subgraphs = subgraphs
-        self.root_modes = root_modes  # the modes the root run's stream takes from the owner
-
-    def emit(self, run: Run, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
-        ref = self.owner.hub_ref
-        if ref is None or mode not in self.modes:
-            return
-        events = (StreamEvent(ns, mode, chunk),)
-        if threading.get_ident() == self.owner.loop_thread:
-            ref.call(Publish(events))
-        else:
-            publish_from_thread(self.owner.post, ref, events)
-
-
 def _max_concurrency(config: dict[str, Any]) -> int | None:
     """``config["max_concurrency"]``: at most that many tasks of a step run at once (``None`` or
     ``0``: no bound, as LangGraph treats a falsy value)."""
@@ -1034,11 +858,3 @@ def _max_concurrency(config: dict[str, Any]) -> int | None:
     if bound < 0:
         raise ValueError(f"config['max_concurrency'] must be positive, got {bound}")
     return bound
-
-
-def _drop(_chunk: Any) -> None:
-    """The custom writer when nobody streams ``custom``."""
-
-
-def _ignore(*_args: Any) -> None:
-    """``Run.post`` of a run that hosts no hub."""

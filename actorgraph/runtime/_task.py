@@ -250,9 +250,7 @@ async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) 
         error: Any = exc.args[0]
     else:
         error = exc
-        if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
-            run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
-                                                 "result": {}, "interrupts": []})
+        run.emitter.task_error(task, exc, run.step)
     ctx.error = NodeError(task.name, error)
     # As in LangGraph, the handler is a task of its own: the failed node's task keeps its error
     # (a pending write of the step's checkpoint, so history lists the node with its error and
