@@ -403,7 +403,7 @@ async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None
     persist = run.persist
     if persist is None:
         return
-    if run.resuming:  # an error or a question this call left before is settled
+    if run.resume_state.resuming:  # an error or a question this call left before is settled
         writes = [*writes, (ERROR, None), (INTERRUPT, ())]
     if persist.durability == "exit" or persist.checkpoint_id is None:
         persist.call_writes.append((persist.checkpoint_id, task, writes))
@@ -487,7 +487,7 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
         task.writes = [(RETURN, value)]
         persist = run.persist
         if persist is not None:
-            writes = task.writes if not run.resuming else [*task.writes, (ERROR, None), (INTERRUPT, ())]
+            writes = task.writes if not run.resume_state.resuming else [*task.writes, (ERROR, None), (INTERRUPT, ())]
             persist.call_writes.append((persist.checkpoint_id, task, writes))
         _emit_result(run, task, value)
         future._finish(value, None)

@@ -167,7 +167,8 @@ class TaskContext:
         self._runtime: Runtime[Any] | None = None
         self.subgraph_calls = 0
         # answers for its interrupt() calls, in order (only a resumed run has any)
-        self.answers: list[Any] = run.answers_for(task.id) if run.resume else []
+        resumed = run.resume_state
+        self.answers: list[Any] = resumed.answers_for(task.id) if resumed.answers else []
         self.asked = 0
         self.error: Any = None  # an error handler's NodeError
         self.attempt = 1

@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -40,11 +40,11 @@ from ..graph._constants import INTERRUPT, START
 from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
 from ..persistence import new_checkpoint_id
 from ..persistence._records import RESUME
-from ..types import Command, Interrupt
+from ..types import Command
 from ._algo import RunState, Task, apply_writes, plan
 from ._cache import lookup as cache_lookup, store as cache_store
 from ._context import RunControl
-from ._interrupt import is_id_map, resume_answers
+from ._interrupt import ResumeState, is_id_map
 from ._persist import Persistence, SharedNamespace, null_batch
 from ._emit import Emitter, NullEmitter
 from ._stream import StreamHub
@@ -169,25 +169,10 @@ class Run:
         self.shared_ns: tuple[int, dict[str, SharedNamespace]] | None = None
         self.interrupt_before = frozenset(interrupt_before)
         self.interrupt_after = frozenset(interrupt_after)
-        self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
-        self.resume_by_id: dict[str, Any] = {}  # interrupt id -> the answer this resume brings
-        self.spare_answers: list[Any] = []  # a resume value no pending interrupt claimed yet
-        self.spare_owner: str | None = None  # the task whose pending question it answers
-        self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []
+        self.resume_state = ResumeState()  # interrupt(): what a resume brings, what tasks asked
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
         self.call_parents: dict[Task, Task] = {}  # a running task call -> its caller (actorgraph.func)
-        self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
         self.paused = False
-        self.skip_breakpoint = False
-        # continuing a thread where it stopped, until the first step is run: a subgraph task run
-        # again in that step continues from its checkpoint (otherwise a subgraph that has one,
-        # compiled with checkpointer=True, takes the parent's state as new input)
-        self.resuming = False
-        # replaying from a named checkpoint (no resume value): saved answers are not given,
-        # finished tasks re-run; its subgraphs load as of replay_bound (see _replayed_subgraph)
-        self.time_travel = False
-        self.replay_bound: str | None = None
-        self.replay_visited: set[str] = set()  # subgraph namespaces loaded as of replay_bound
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
         self.run_id = str(config.get("run_id") or uuid.uuid4())
         self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
@@ -289,7 +274,7 @@ class Run:
                     raise
             if saved is not None:
                 start = int(saved.metadata.get("step", -1)) + 1
-                if self.parent is not None and self.parent.resuming and persist.before is None:
+                if self.parent is not None and self.parent.resume_state.resuming and persist.before is None:
                     value = None  # a subgraph stopped in this parent step: continue where it was
         self.stop = start + self.recursion_limit + 1
         self.step = start
@@ -310,14 +295,16 @@ class Run:
             # without as_node then no longer falls back to __start__: see _snapshot._infer_node.)
             self.state.versions_seen[INTERRUPT] = {INTERRUPT: max(self.state.versions.values())}
         forked = False
-        # Time travel: None, or a Command without resume, at a named checkpoint
-        self.time_travel = (saved is not None and persist is not None and persist.requested_id is not None
-                            and (value is None or (command is not None and command.resume is None)))
-        if self.time_travel:
+        # Time travel: None, or a Command without resume, at a named checkpoint (replaying: saved
+        # answers are not given, finished tasks re-run; subgraphs load as of the replay bound)
+        resumed = self.resume_state
+        time_travel = (saved is not None and persist is not None and persist.requested_id is not None
+                       and (value is None or (command is not None and command.resume is None)))
+        if time_travel:
             assert saved is not None and persist is not None
             # (as LangGraph: from an update/fork, its subgraphs load as of the checkpoint before it)
             parent_id = (saved.parent_config or {}).get("configurable", {}).get("checkpoint_id")
-            self.replay_bound = (parent_id if parent_id and saved.metadata.get("source") in ("update", "fork")
+            resumed.replay_bound = (parent_id if parent_id and saved.metadata.get("source") in ("update", "fork")
                                  else saved.checkpoint.id)
             persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after it
             # As LangGraph 1.2: a replay starts its branch with a fork checkpoint (even at the
@@ -331,16 +318,15 @@ class Run:
                 forked = True
         if (value is None or command is not None) and saved is not None:
             assert persist is not None
-            self.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
-            self.resuming = True
+            resumed.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
+            resumed.resuming = True
             resume = command.resume if command is not None else None
             paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
             pending_writes = saved.pending_writes
-            if self.time_travel:
+            if time_travel:
                 # time travel (as LangGraph): the answers saved there are not given again
                 pending_writes = [w for w in pending_writes if w[1] != RESUME]
-            self.resume, self.resume_by_id, self.spare_answers, self.spare_owner = resume_answers(
-                pending_writes, resume, persist.thread_id, paused)
+            resumed.load(pending_writes, resume, persist.thread_id, paused)
             if command is not None and not forked and (persist.requested_id is None or await persist.is_head()):
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
                 await persist.save_command(command_writes, None if is_id_map(resume) else resume)
@@ -404,8 +390,9 @@ class Run:
             return False
         if self.logging:
             self.log.info("step_planned", step=self.step, tasks=[t.name for t in tasks])
-        if self.skip_breakpoint:
-            self.skip_breakpoint = False  # resumed from this step's breakpoint: not again
+        resumed = self.resume_state
+        if resumed.skip_breakpoint:
+            resumed.skip_breakpoint = False  # resumed from this step's breakpoint: not again
         elif self.interrupt_before and self._breakpoint(self.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
         reason = self.control.drain_reason
@@ -443,7 +430,7 @@ class Run:
             todo, hits, cached = await self._cached(program.cache, todo)
             self.finished = hits
         self.failed = None
-        self.step_interrupts = []
+        resumed.step_interrupts = []
         timeout = self.graph.step_timeout
         try:
             if not todo:
@@ -467,20 +454,18 @@ class Run:
             else:
                 failed = []  # a cancellation, KeyboardInterrupt...: nobody failed
             if persist is not None:
-                interrupted = [(t, gi.interrupts, gi.answers) for t, gi in self.step_interrupts
+                interrupted = [(t, gi.interrupts, gi.answers) for t, gi in resumed.step_interrupts
                                if gi.interrupts or gi.answers]
                 settled = {id(t) for t in self.finished} | {id(t) for t, _ in failed} | {
-                    id(t) for t, _ in self.step_interrupts}
+                    id(t) for t, _ in resumed.step_interrupts}
                 cancelled = [] if len(todo) < 2 or isinstance(exc, GraphDrained) else [
                     t for t in todo if id(t) not in settled]  # (LangGraph: a lone task's is not saved)
                 await persist.save_failure(self.finished, failed, interrupted, cancelled)
             raise
-        self.resuming = False
-        if self.spare_answers:  # (as LangGraph: a resume value reaches only the step it was given at)
-            self.spare_answers = []
+        resumed.step_done()
         if cached:
             await cache_store(program.cache, cached, self.finished)
-        if self.step_interrupts:
+        if resumed.step_interrupts:
             return await self._pause(tasks)
         if self.shared is None:
             updated = apply_writes(program, state, tasks)
@@ -505,14 +490,14 @@ class Run:
         checkpoint older than the root's replay bound and takes its input anew from there (none:
         from nothing). Newer checkpoints of the namespace stay (this run writes a branch beside
         them). Later runs of the namespace load its newest checkpoint, as usual."""
-        root = self.root
-        if root.replay_bound is None or self.parent is None:
+        replay = self.root.resume_state
+        if replay.replay_bound is None or self.parent is None:
             return
         ns = self.ns_str
         stable = ns.rsplit(":", 1)[0] if ":" in ns else ns
-        if stable not in root.replay_visited:
-            root.replay_visited.add(stable)
-            persist.before = root.replay_bound
+        if stable not in replay.replay_visited:
+            replay.replay_visited.add(stable)
+            persist.before = replay.replay_bound
             persist.forked = True
 
     async def _load_shared(self, persist: Persistence) -> CheckpointTuple | None:
@@ -600,13 +585,14 @@ class Run:
 
     async def _pause(self, tasks: list[Task]) -> bool:
         """Some tasks called ``interrupt()``: keep what the step did as pending writes, stop."""
-        interrupted = self.step_interrupts
+        resumed = self.resume_state
+        interrupted = resumed.step_interrupts
         persist = self.persist
         if persist is not None:  # without a checkpointer the run stops all the same
             # (a task whose subgraph stopped at its breakpoint leaves no writes: it runs again)
             await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
                                                      if gi.interrupts or gi.answers])
-        self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
+        resumed.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         self.paused = True
         # what the run shows while paused: the state with the finished tasks' writes applied
         # (also those of tasks that had finished before this resume, as LangGraph shows them)
@@ -616,13 +602,9 @@ class Run:
             interrupted = [(t, gi) for t, gi in interrupted if gi.interrupts]
         self.emitter.paused(interrupted, self.values, self.step)
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
-            raise GraphInterrupt((*self.interrupts, *(i for _, gi in self.step_interrupts for i in gi.repeated)))
+            raise GraphInterrupt((*resumed.interrupts, *(i for _, gi in resumed.step_interrupts for i in gi.repeated)))
         await self.emitter.flush()
         return False
-
-    def answers_for(self, task_id: str) -> list[Any]:
-        answers = self.resume.get(task_id)
-        return list(answers) if answers else []
 
     def _input(self, value: Any, discarded: Sequence[Task] = ()) -> None:
         """Step -1: put the input in the ``__start__`` channel (or apply a ``Command``);
@@ -698,7 +680,7 @@ class Run:
             failure = await self.node_actor(task).ask(Execute(task, None), timeout=math.inf)
             if failure is not None:
                 if isinstance(failure, GraphInterrupt):
-                    self.step_interrupts.append((task, failure))
+                    self.resume_state.step_interrupts.append((task, failure))
                     return
                 self.failed = task
                 self._task_failed(task, failure)
@@ -750,12 +732,14 @@ class Run:
         program = self.program
         if program.root_key:
             value = self.state.values((program.root_channel,)).get(program.root_channel)
-            if self.interrupts:  # (as LangGraph: a dict value with the questions, else only them)
-                return {**(value if isinstance(value, dict) else {}), INTERRUPT: list(self.interrupts)}
+            interrupts = self.resume_state.interrupts
+            if interrupts:  # (as LangGraph: a dict value with the questions, else only them)
+                return {**(value if isinstance(value, dict) else {}), INTERRUPT: list(interrupts)}
             return value
         out = self.state.values(program.output_keys)
-        if self.interrupts:
-            out[INTERRUPT] = list(self.interrupts)
+        interrupts = self.resume_state.interrupts
+        if interrupts:
+            out[INTERRUPT] = list(interrupts)
         return out
 
     def task_config(self, task: Task) -> dict[str, Any]:

@@ -182,7 +182,7 @@ def _keep_answers(run: Run, task: Task, answers: list[Any]) -> None:
     """A finished task that took a new ``interrupt()`` answer in this run: its answers are
     saved with its writes (see ``Persistence.answered_writes``)."""
     persist = run.persist
-    if persist is not None and len(answers) > len(run.resume.get(task.id) or ()):
+    if persist is not None and run.resume_state.has_new(task.id, answers):
         persist.answered[task.id] = list(answers)
 
 
@@ -631,7 +631,7 @@ class Barrier:
             try:
                 await run_task(run, task)
             except GraphInterrupt as paused:
-                run.step_interrupts.append((task, paused))  # siblings go on; the step still ends
+                run.resume_state.step_interrupts.append((task, paused))  # siblings go on; the step still ends
                 return
             except GraphDrained as drained:
                 self.drained = drained  # siblings go on; the step ends drained
