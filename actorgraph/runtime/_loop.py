@@ -37,11 +37,11 @@ from ..errors import (
     EmptyInputError, GraphDrained, GraphInterrupt, GraphRecursionError, ResumeError, error_message,
 )
 from ..graph._constants import INTERRUPT, START
-from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
+from ..graph._schema import update_pairs
 from ..persistence import new_checkpoint_id
 from ..persistence._records import RESUME
 from ..types import Command
-from ._algo import RunState, Task, apply_writes, plan
+from ._algo import RunState, Task, apply_writes, managed_values, pending_tasks, plan, state_values
 from ._cache import lookup as cache_lookup, store as cache_store
 from ._context import RunControl
 from ._interrupt import ResumeState, is_id_map
@@ -105,10 +105,7 @@ class Run:
         self.graph = graph
         self.program = graph._program
         self.config = config
-        limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
-        if not isinstance(limit, int) or limit < 1:
-            raise ValueError("recursion_limit must be at least 1")
-        self.recursion_limit = limit
+        self.recursion_limit = recursion_limit(config)
         self.max_concurrency = _max_concurrency(config)
         self.ns = ns
         self.ns_str = "|".join(ns)
@@ -230,17 +227,15 @@ class Run:
         """The run's actor tree for the block: this barrier supervisor, the stream hub actor
         (the root run's), node and channel actors as they are first needed. Leaving the block
         stops them all."""
-        name = f"run:{self.program.name}" + (f"[{self.ns_str}]" if self.ns else "")
-        async with Supervisor(name=name, tasks=False) as sup:  # every actor of a run is inline
-            self.sup = self.state.sup = sup
+        async with self.state.hosted(run_name(self.program.name, self.ns)) as sup:  # every actor of a run is inline
+            self.sup = sup
             self.emitter.host(sup)
             try:
                 yield sup
             finally:
-                self.sup = self.state.sup = None
+                self.sup = None
                 self.emitter.unhost()
                 self.node_actors = {}
-                self.state.actors = {}
 
     def node_actor(self, task: Task) -> ActorRef:
         """The actor of ``task``'s node, spawned when the node is first triggered."""
@@ -321,7 +316,7 @@ class Run:
             resumed.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
             resumed.resuming = True
             resume = command.resume if command is not None else None
-            paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
+            paused = bool(pending_tasks(self.program, self.state, self.step, self.stop, self.ns_str))
             pending_writes = saved.pending_writes
             if time_travel:
                 # time travel (as LangGraph): the answers saved there are not given again
@@ -381,7 +376,7 @@ class Run:
         persist = self.persist
         # task ids derive from the checkpoint the step starts from (see Persistence.defer)
         key = self.ids_ns if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
-        tasks = plan(program, state, self.step, key, self._managed() if program.managed else None)
+        tasks = plan(program, state, self.step, key, managed_values(program, self.step, self.stop))
         if persist is not None and persist.announce:
             self.emitter.checkpoints(persist, tasks, self.values)
         if not tasks:
@@ -647,23 +642,10 @@ class Run:
         """New input on a thread: the tasks its last checkpoint would run are dropped. Returned
         without writes, to be applied with the input (as LangGraph 1.2: their triggers are
         seen and consumed, a join among them starts over)."""
-        tasks = plan(self.program, self.state, self.step, self.ns_str, self._managed())
+        tasks = pending_tasks(self.program, self.state, self.step, self.stop, self.ns_str)
         if self.persist is not None:
             self.persist.done_writes, self.persist.failed = {}, {}
         return tasks
-
-    def _managed(self) -> dict[str, Any] | None:
-        """Values of managed keys (``RemainingSteps``, ``IsLastStep``) for this step."""
-        managed = self.program.managed
-        if not managed:
-            return None
-        out: dict[str, Any] = {}
-        for key, kind in managed.items():
-            if kind is RemainingSteps:
-                out[key] = self.stop - self.step
-            elif kind is IsLastStep:
-                out[key] = self.step == self.stop - 1
-        return out
 
     async def _execute(self, tasks: list[Task]) -> None:
         """Run a step's tasks: an ``Execute`` message per task to its node actor; returns when
@@ -721,10 +703,7 @@ class Run:
 
     def values(self) -> Any:
         """The ``values`` stream chunk: every state key (private ones too) that has a value."""
-        program = self.program
-        if program.root_key:
-            return self.state.values((program.root_channel,)).get(program.root_channel)
-        return self.state.values(program.value_keys)
+        return state_values(self.program, self.state)
 
     def output(self) -> Any:
         """What ``invoke`` returns: the output keys (plus ``__interrupt__`` when paused by
@@ -829,6 +808,19 @@ PROPAGATED_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_i
                          "graph_id")
 """The ``configurable`` keys a node's config also has in its ``metadata`` (when set and not
 already there), as LangGraph 1.2 copies them when a graph (a subgraph too) starts."""
+
+
+def recursion_limit(config: dict[str, Any]) -> int:
+    """``config["recursion_limit"]``: the super-steps a run may take (``ValueError`` below 1)."""
+    limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
+    if not isinstance(limit, int) or limit < 1:
+        raise ValueError("recursion_limit must be at least 1")
+    return limit
+
+
+def run_name(graph: str, ns: tuple[str, ...]) -> str:
+    """The name of the supervisor of a run of graph ``graph`` in namespace ``ns``."""
+    return f"run:{graph}" + (f"[{'|'.join(ns)}]" if ns else "")
 
 
 def _max_concurrency(config: dict[str, Any]) -> int | None:

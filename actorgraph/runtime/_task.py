@@ -37,7 +37,7 @@ from ..graph._constants import END, START, TASKS, branch_channel
 from ..graph._program import NodeCall, NodeProgram
 from ..graph._schema import update_pairs
 from ..types import Command, Send
-from ._algo import Task, task_id
+from ._algo import Task, managed_values, task_id
 from ._context import TaskContext, _Idle, current_task, inherit_config
 
 if TYPE_CHECKING:
@@ -565,7 +565,7 @@ def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
                 copy.update(vs)
                 if copy.is_available():
                     values[k] = copy.get()
-    managed = run._managed()
+    managed = managed_values(program, run.step, run.stop)
     if managed:
         values.update(managed)
     return program.state_reader(values)
