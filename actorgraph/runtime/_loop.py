@@ -34,10 +34,10 @@ from ..actors import ActorRef, Supervisor
 from ..actors._group import TaskGroup
 from ..actors._slot import current_backend
 from ..errors import (
-    EmptyInputError, GraphDrained, GraphInterrupt, GraphRecursionError, ResumeError, error_message,
+    EmptyInputError, GraphDrained, GraphInterrupt, GraphRecursionError, InvalidUpdateError, ResumeError,
+    error_message,
 )
 from ..graph._constants import INTERRUPT, START
-from ..graph._schema import update_pairs
 from ..persistence import new_checkpoint_id
 from ..persistence._records import RESUME
 from ..types import Command
@@ -48,7 +48,7 @@ from ._interrupt import ResumeState, is_id_map
 from ._persist import Persistence, SharedNamespace, null_batch
 from ._emit import Emitter, NullEmitter
 from ._stream import StreamHub
-from ._task import Barrier, Execute, NodeActor, run_task
+from ._task import Barrier, Execute, NodeActor, command_input_writes, failed_before, handler_task_id
 from .. import _langchain_trace as _trace
 from .._langchain_trace import Tracing
 
@@ -59,9 +59,9 @@ if TYPE_CHECKING:
 log = get_logger("runtime")
 
 SYNC_API: ContextVar[bool] = ContextVar("actorgraph_sync_api", default=False)
+"""True inside ``CompiledGraph.invoke``'s private event loop (see ``_task.call_node``)."""
 SYNC_CALLER: ContextVar[bool] = ContextVar("actorgraph_sync_caller", default=False)
 """Set by the sync ``stream()`` and ``batch()`` where they start runs (see ``Run.sync_caller``)."""
-"""True inside ``CompiledGraph.invoke``'s private event loop (see ``_task.call_node``)."""
 
 ROOT_CHECKPOINTER_TRUE = (
     "checkpointer=True makes a subgraph use its parent graph's checkpointer; a graph run on "
@@ -169,7 +169,6 @@ class Run:
         self.resume_state = ResumeState()  # interrupt(): what a resume brings, what tasks asked
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
         self.call_parents: dict[Task, Task] = {}  # a running task call -> its caller (actorgraph.func)
-        self.paused = False
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
         self.run_id = str(config.get("run_id") or uuid.uuid4())
         self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
@@ -535,8 +534,6 @@ class Run:
         handler's writes (``task`` becomes the handler's task). If the handler had started
         but not finished (it called ``interrupt()``), None, and ``task`` runs only the handler
         again (as LangGraph 1.2); else None (the node runs again)."""
-        from ._task import failed_before, handler_task_id
-
         handler = task.node.error_handler
         assert handler is not None
         hid = handler_task_id(task, handler.name, self.step)
@@ -573,7 +570,6 @@ class Run:
             raise GraphInterrupt(())
         if self.persist is None:
             raise ResumeError("interrupt_before/interrupt_after need a checkpointer to pause and resume")
-        self.paused = True
         self.emitter.breakpoint()
         await self.emitter.flush()
         return False
@@ -588,7 +584,6 @@ class Run:
             await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
                                                      if gi.interrupts or gi.answers])
         resumed.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
-        self.paused = True
         # what the run shows while paused: the state with the finished tasks' writes applied
         # (also those of tasks that had finished before this resume, as LangGraph shows them)
         finished = {id(t) for t in self.finished}
@@ -611,8 +606,6 @@ class Run:
             if value.update is None and value.goto == () and value.resume is None:
                 raise EmptyInputError("Received empty Command input")
             if value.graph == Command.PARENT:
-                from ..errors import InvalidUpdateError
-
                 raise InvalidUpdateError("There is no parent graph")
             if value.resume is not None:
                 if self.persist is not None:
@@ -632,8 +625,6 @@ class Run:
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         """The channel writes of a ``Command`` given as input (``update`` and ``goto``);
         ``EmptyInputError`` for a Command that says nothing."""
-        from ._task import command_input_writes
-
         if command.update is None and command.goto == () and command.resume is None:
             raise EmptyInputError("Received empty Command input")
         return command_input_writes(self, command)
@@ -798,10 +789,6 @@ class Run:
             self._step_id = (self.step, new_checkpoint_id(self.step - 1))
         out[self.ns_str] = self._step_id[1]
         return out
-
-    def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
-        allowed = self.program.input_keys
-        return [(k, v) for k, v in update_pairs(value, node=START, allow_pairs=False) or () if k in allowed]
 
 
 PROPAGATED_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id",
