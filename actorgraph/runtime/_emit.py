@@ -192,10 +192,12 @@ class Emitter:
         if "updates" in self.modes:
             self.emit("updates", {task.name: self.task_update(task), "__metadata__": {"cached": True}})
 
-    def stepped(self, updated: set[str] | frozenset[str], values: Values) -> None:
-        """After the step's writes were applied: the ``values`` chunk, if a value key changed."""
+    async def stepped(self, updated: set[str] | frozenset[str], values: Values) -> None:
+        """After the step's writes were applied: the ``values`` chunk, if a value key changed;
+        then wait for subscribers that block (:meth:`flush`)."""
         if "values" in self.modes and not updated.isdisjoint(self.program.value_keys):
             self.emit("values", values())
+        await self.flush()
 
     def breakpoint(self) -> None:
         """The run stopped at a static breakpoint."""
@@ -340,7 +342,7 @@ class NullEmitter(Emitter):
     def cached(self, task: Task) -> None:
         pass
 
-    def stepped(self, updated: set[str] | frozenset[str], values: Values) -> None:
+    async def stepped(self, updated: set[str] | frozenset[str], values: Values) -> None:
         pass
 
     def breakpoint(self) -> None:

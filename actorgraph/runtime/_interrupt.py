@@ -68,12 +68,6 @@ class ResumeState:
         answers are saved)."""
         return len(answers) > len(self.answers.get(task_id) or ())
 
-    def step_done(self) -> None:
-        """The step ran: a bare resume value reaches only the step it was given at (as LangGraph)."""
-        self.resuming = False
-        if self.spare:
-            self.spare = []
-
 
 def interrupt_id(task_ns: str, index: int) -> str:
     """Stable id of the ``index``-th question of the task with namespace ``task_ns``."""

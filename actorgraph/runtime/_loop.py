@@ -375,7 +375,8 @@ class Run:
         persist = self.persist
         # task ids derive from the checkpoint the step starts from (see Persistence.defer)
         key = self.ids_ns if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
-        tasks = plan(program, state, self.step, key, managed_values(program, self.step, self.stop))
+        tasks = plan(program, state, self.step, key,
+                     managed_values(program, self.step, self.stop) if program.managed else None)
         if persist is not None and persist.announce:
             self.emitter.checkpoints(persist, tasks, self.values)
         if not tasks:
@@ -456,7 +457,9 @@ class Run:
                     t for t in todo if id(t) not in settled]  # (LangGraph: a lone task's is not saved)
                 await persist.save_failure(self.finished, failed, interrupted, cancelled)
             raise
-        resumed.step_done()
+        resumed.resuming = False
+        if resumed.spare:  # (as LangGraph: a resume value reaches only the step it was given at)
+            resumed.spare = []
         if cached:
             await cache_store(program.cache, cached, self.finished)
         if resumed.step_interrupts:
@@ -471,8 +474,7 @@ class Run:
                 persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
             else:
                 await persist.save("loop", self.step, tasks, updated)
-        self.emitter.stepped(updated, self.values)
-        await self.emitter.flush()
+        await self.emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1
         if self.interrupt_after and self._breakpoint(self.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
