@@ -132,7 +132,7 @@ class Tracing:
         self.run = run
         self.metadata = metadata  # the graph run's, under its nodes' own (see call())
         # see post_message(): taken now, on the event loop's thread, for worker threads' use
-        streams = handler is not None or "tools" in run.modes
+        streams = handler is not None or "tools" in run.emitter.modes
         self.post: Callable[..., None] | None = current_loop_poster() if streams else None
         self.manager = manager  # Any: a langchain-core (Async)CallbackManager
         self.graph_run: Any = None
@@ -165,10 +165,10 @@ class Tracing:
             inheritable_metadata={**metadata, "ls_integration": "langgraph"},
         )
         handler = None
-        if "messages" in run.modes:
+        if "messages" in run.emitter.modes:
             handler = MessagesHandler(run, run.subgraphs)
             manager.add_handler(handler, inherit=True)
-        if "tools" in run.modes:
+        if "tools" in run.emitter.modes:
             manager.add_handler(ToolsHandler(run, run.subgraphs), inherit=True)
         return cls(run, manager, handler, metadata)
 
@@ -304,10 +304,10 @@ def post_event(run: Run, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
     """Publish an event of ``mode`` (made by a callback handler) now, as :func:`post_message`."""
     root = run.root
     if threading.get_ident() == root.loop_thread:
-        root.emit_at(ns, mode, chunk)
+        root.emitter.emit_at(ns, mode, chunk)
         return
     post = _loop_poster(root)
-    post(root.emit_at, ns, mode, chunk)
+    post(root.emitter.emit_at, ns, mode, chunk)
 
 
 def _loop_poster(root: Run) -> Callable[..., None]:
@@ -590,7 +590,7 @@ class _TokenStream:
         self.pieces: list[str] = []
         self.total: Any = None  # non-text chunks added up
         run = ctx.run
-        self.live = "messages" in run.modes and run.root.hub_ref is not None
+        self.live = "messages" in run.emitter.modes and run.emitter.root.hub_ref is not None
         self.metadata = ctx.config["metadata"] if self.live else {}
         tracing = run.tracing
         if tracing is not None and tracing.handler is not None:

@@ -309,9 +309,9 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
         for channel, v in found:
             if channel == RETURN:
                 value = v
-        if run.hub is not None:  # (its start is shown all the same, as by LangGraph 1.2)
-            run._emit_task_starts([Task(None, fn.node, (args, kwargs), (PUSH, *caller.task.path[1:], index),
-                                        (PUSH,), (1, index), key)])
+        if run.emitter.live:  # (its start is shown all the same, as by LangGraph 1.2)
+            run.emitter.task_starts([Task(None, fn.node, (args, kwargs), (PUSH, *caller.task.path[1:], index),
+                                          (PUSH,), (1, index), key)], run.step)
         future._finish(value, None)
         return future
     # (its id is hashed on first use: a run without a checkpointer may never need it)
@@ -335,9 +335,7 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
     token = current_task.set(ctx)
     caller_token = current_caller.set(Caller(scope, task))
     args, kwargs = task.input
-    hub = run.hub is not None
-    if hub:
-        run._emit_task_starts([task])
+    run.emitter.task_starts([task], run.step)
     attempt = 0
     cache = run.program.cache if fn.cache_policy is not None else None
     keyed: list[Any] = []
@@ -347,8 +345,8 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
             if hits:
                 value = task.writes[0][1]
                 await _save(scope, task, task.writes)
-                if hub and "updates" in run.modes:
-                    run._emit("updates", {task.name: value, "__metadata__": {"cached": True}})
+                if "updates" in run.emitter.modes:
+                    run.emitter.emit("updates", {task.name: value, "__metadata__": {"cached": True}})
                 future._finish(value, None)
                 return
         while True:
@@ -389,8 +387,7 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
         if keyed:
             assert cache is not None
             await cache_store(cache, keyed, [task])
-        if hub:
-            _emit_result(run, task, value)
+        _emit_result(run, task, value)
         future._finish(value, None)
     finally:
         scope.running -= 1
@@ -406,7 +403,7 @@ async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None
     persist = run.persist
     if persist is None:
         return
-    if run.resuming:  # an error or a question this call left before is settled
+    if run.resume_state.resuming:  # an error or a question this call left before is settled
         writes = [*writes, (ERROR, None), (INTERRUPT, ())]
     if persist.durability == "exit" or persist.checkpoint_id is None:
         persist.call_writes.append((persist.checkpoint_id, task, writes))
@@ -465,9 +462,7 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
     token = current_task.set(ctx)
     caller_token = current_caller.set(Caller(scope, task))
     args, kwargs = task.input
-    hub = run.hub is not None
-    if hub:
-        run._emit_task_starts([task])
+    run.emitter.task_starts([task], run.step)
     attempt = 0
     try:
         while True:
@@ -492,10 +487,9 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
         task.writes = [(RETURN, value)]
         persist = run.persist
         if persist is not None:
-            writes = task.writes if not run.resuming else [*task.writes, (ERROR, None), (INTERRUPT, ())]
+            writes = task.writes if not run.resume_state.resuming else [*task.writes, (ERROR, None), (INTERRUPT, ())]
             persist.call_writes.append((persist.checkpoint_id, task, writes))
-        if hub:
-            _emit_result(run, task, value)
+        _emit_result(run, task, value)
         future._finish(value, None)
     finally:
         scope.running -= 1
@@ -505,12 +499,13 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
 
 
 def _emit_result(run: Run, task: Task, value: Any) -> None:
-    modes = run.modes
+    emitter = run.emitter
+    modes = emitter.modes
     if "updates" in modes:
-        run._emit("updates", {task.name: value})
+        emitter.emit("updates", {task.name: value})
     if "tasks" in modes or "debug" in modes:
-        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": None,
-                                             "result": {RETURN: value}, "interrupts": []})
+        emitter.task_event("task_result", {"id": task.id, "name": task.name, "error": None,
+                                           "result": {RETURN: value}, "interrupts": []}, run.step)
 
 
 async def _failed(scope: Scope, task: Task, exc: BaseException) -> None:
@@ -523,9 +518,7 @@ def _failed_now(scope: Scope, task: Task, exc: BaseException) -> None:
         run.log.warning("task_failed", step=run.step, node=task.name, task_id=task.id, error=repr(exc))
     if run.persist is not None:
         run.persist.call_writes.append((run.persist.checkpoint_id, task, [(ERROR, repr(exc))]))
-    if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
-        run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
-                                             "result": {}, "interrupts": []})
+    run.emitter.task_error(task, exc, run.step)
 
 
 @overload

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from ..actors import ActorRef, Supervisor
@@ -20,6 +21,7 @@ from ..graph._constants import INTERRUPT, TASKS
 PUSH = "__pregel_push"
 """The trigger shown for push (``Send``) tasks."""
 from ..graph._program import NodeProgram, Program
+from ..graph._schema import IsLastStep, RemainingSteps
 from ..types import Send
 
 
@@ -57,6 +59,18 @@ class RunState:
             ref = self.actors[key] = sup.spawn_inline(ChannelActor(self.channels[key], self.versions.get(key)),
                                                       name=f"channel:{key}")
         return ref
+
+    @asynccontextmanager
+    async def hosted(self, name: str) -> AsyncIterator[Supervisor]:
+        """A supervisor (``name``) for the block, under which the channel actors are spawned
+        as channels first change; leaving the block stops them."""
+        async with Supervisor(name=name, tasks=False) as sup:  # (every channel actor is inline)
+            self.sup = sup
+            try:
+                yield sup
+            finally:
+                self.sup = None
+                self.actors = {}
 
     def values(self, keys: Iterable[str]) -> dict[str, Any]:
         """Available values of ``keys`` (keys that are not channels, such as managed ones, are
@@ -106,6 +120,36 @@ def task_id(ns: str, step: int, name: str, kind: str, key: Any) -> str:
     """Deterministic task id (UUID-formatted): same run position, same id."""
     digest = _blake2b(f"{ns}\x00{step}\x00{name}\x00{kind}\x00{key}".encode(), digest_size=16).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+def state_values(program: Program, state: RunState) -> Any:
+    """The ``values`` of ``state``: every state key (private ones too) that has a value; a
+    root-value graph's value itself."""
+    if program.root_key:
+        return state.values((program.root_channel,)).get(program.root_channel)
+    return state.values(program.value_keys)
+
+
+def managed_values(program: Program, step: int, stop: int) -> dict[str, Any] | None:
+    """Values of managed keys (``RemainingSteps``, ``IsLastStep``) at ``step`` of a run that
+    stops before ``stop``; None when the program has none."""
+    managed = program.managed
+    if not managed:
+        return None
+    out: dict[str, Any] = {}
+    for key, kind in managed.items():
+        if kind is RemainingSteps:
+            out[key] = stop - step
+        elif kind is IsLastStep:
+            out[key] = step == stop - 1
+    return out
+
+
+def pending_tasks(program: Program, state: RunState, step: int, stop: int, ns: str) -> list[Task]:
+    """The tasks ``state`` would run at ``step`` (task ids hashed under ``ns``): what new input
+    on a thread, or an update as ``END``, discards. Returned without writes, to be applied
+    (as LangGraph 1.2: their triggers are seen and consumed, a join among them starts over)."""
+    return plan(program, state, step, ns, managed_values(program, step, stop))
 
 
 def plan(program: Program, state: RunState, step: int, ns: str,

@@ -20,7 +20,8 @@ from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
 from . import _private_loop, _snapshot, _stream_parts
 from ..types import StateSnapshot, StateUpdate
-from ._loop import SYNC_API, SYNC_CALLER, TASK_ID_KEY, Run, Tee
+from ._emit import Tee
+from ._loop import SYNC_API, SYNC_CALLER, TASK_ID_KEY, Run
 from ._live import CAPACITY, SKIP, RunStream, iterate_blocking
 from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
 
@@ -398,7 +399,7 @@ class CompiledGraph(RunnableMethods):
         ``checkpointer=False`` it is never checkpointed. (Its own saver is not used inside a
         parent, as in LangGraph.) ``stream``: the hub, modes and ``subgraphs`` of an
         ``astream()`` made inside the node, whose consumer gets the run's events too (see
-        :class:`~._loop.Tee`). It drains with its parent's control, or ``control`` when given
+        :class:`~._emit.Tee`). It drains with its parent's control, or ``control`` when given
         (as LangGraph 1.2's nested invoke).
         """
         parent: Run = ctx.run
@@ -410,11 +411,12 @@ class CompiledGraph(RunnableMethods):
         ctx.subgraph_calls += 1
         if self.checkpointer is True:
             ns = tuple(part.split(":", 1)[0] for part in ns)
-        modes = parent.modes if parent.subgraphs else frozenset()
-        hub, subgraphs = parent.hub, parent.subgraphs
+        above = parent.emitter
+        modes = above.modes if parent.subgraphs else frozenset()
+        hub, subgraphs = above.hub, parent.subgraphs
         if stream is not None:
             own_hub, own_modes, own_subgraphs = stream
-            root_modes = modes if parent.to_root else frozenset()
+            root_modes = modes if above.to_root else frozenset()
             hub, modes, subgraphs = own_hub, modes | own_modes, subgraphs or own_subgraphs
         run = Run(self, dict(config) if config is not None else parent.config, hub=hub,
                   modes=modes, ns=ns, context=parent.context, store=parent.store,
@@ -423,14 +425,15 @@ class CompiledGraph(RunnableMethods):
         if run.persist is not None and parent.call_parents and task in parent.call_parents:  # (a task call's)
             run.persist.parents.update(parent.caller_namespaces(task))
         run.entry_ns = entry_ns
+        emitter = run.emitter
         if stream is not None:
-            run.tee = Tee(run, own_modes, own_subgraphs, root_modes)
-            run.to_root = bool(root_modes)
-        elif parent.tee is not None:
-            if parent.tee.subgraphs:  # below a stream that takes subgraphs: to it alone
-                run.tee, run.to_root = parent.tee, False
-        elif not parent.to_root:
-            run.to_root = False
+            emitter.tee = Tee(emitter, own_modes, own_subgraphs, root_modes)
+            emitter.to_root = bool(root_modes)
+        elif above.tee is not None:
+            if above.tee.subgraphs:  # below a stream that takes subgraphs: to it alone
+                emitter.tee, emitter.to_root = above.tee, False
+        elif not above.to_root:
+            emitter.to_root = False
         return run
 
     async def _run_as_node(self, value: Any, ctx: TaskContext, parent: Run) -> Any:

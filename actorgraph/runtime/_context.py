@@ -167,7 +167,8 @@ class TaskContext:
         self._runtime: Runtime[Any] | None = None
         self.subgraph_calls = 0
         # answers for its interrupt() calls, in order (only a resumed run has any)
-        self.answers: list[Any] = run.answers_for(task.id) if run.resume else []
+        resumed = run.resume_state
+        self.answers: list[Any] = resumed.answers_for(task.id) if resumed.answers else []
         self.asked = 0
         self.error: Any = None  # an error handler's NodeError
         self.attempt = 1
@@ -253,9 +254,9 @@ class TaskContext:
     @property
     def writer(self) -> StreamWriter:
         run = self.run
-        write = run.writer
-        if self.reports_as is not None and run.hub is not None:  # under the failed node's namespace
-            write = functools.partial(_write_custom_at, run, self.reports_as[1])
+        write = run.emitter.writer
+        if self.reports_as is not None:  # under the failed node's namespace
+            write = run.emitter.writer_at(self.reports_as[1])
         if self.outer is not None or (self.idle is not None and self.idle.auto):
             return _progress_writer(self, write)
         return write  # type: ignore[no-any-return]
@@ -276,11 +277,6 @@ class TaskContext:
         if name == "error":
             return self.error
         return None
-
-
-def _write_custom_at(run: Any, ns: tuple[str, ...], chunk: Any) -> None:
-    if "custom" in run.modes:
-        run.emit_at(ns, "custom", chunk)
 
 
 class _Idle:

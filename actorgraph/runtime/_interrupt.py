@@ -9,14 +9,64 @@ its start: whatever it did before ``interrupt()`` happens again (as in LangGraph
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import GraphInterrupt, ResumeError
 from ..persistence._records import INTERRUPT, RESUME
 from ..types import Interrupt
 from ._context import current_task
 
+if TYPE_CHECKING:
+    from ._algo import Task
+
 NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
+
+
+class ResumeState:
+    """A run's side of ``interrupt()``: what a resume brings its questions, and what its tasks
+    asked in this super-step (``run.resume_state``).
+
+    ``interrupt()`` reads the root run's: the answers it brings for interrupt ids
+    (``by_id``, at any depth of subgraphs) and a bare resume value (``spare``, for the first
+    question asked in the step it was given at, unless ``spare_owner``, the task whose
+    pending question it answers, is still to ask). A run's own ``answers`` are those its tasks'
+    ``interrupt()`` calls had before (saved with the checkpoint).
+    """
+
+    __slots__ = ("answers", "by_id", "spare", "spare_owner", "step_interrupts", "interrupts",
+                 "skip_breakpoint", "resuming", "replay_bound", "replay_visited")
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
+        self.by_id: dict[str, Any] = {}  # interrupt id -> the answer this resume brings
+        self.spare: list[Any] = []  # a resume value no pending interrupt claimed yet
+        self.spare_owner: str | None = None  # the task whose pending question it answers
+        self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []  # this step's tasks that asked
+        self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
+        self.skip_breakpoint = False  # resumed at a breakpoint: it does not fire again
+        # continuing a thread where it stopped, until the first step is run: a subgraph task run
+        # again in that step continues from its checkpoint (otherwise a subgraph that has one,
+        # compiled with checkpointer=True, takes the parent's state as new input)
+        self.resuming = False
+        # (the root run's) replaying from a named checkpoint (time travel): its subgraphs load
+        # as of replay_bound, each namespace once (replay_visited; see Run._replayed_subgraph)
+        self.replay_bound: str | None = None
+        self.replay_visited: set[str] = set()
+
+    def load(self, pending_writes: list[tuple[str, str, Any]], resume: Any, thread: str, paused: bool) -> None:
+        """Resuming at a checkpoint with these pending writes: see :func:`resume_answers`."""
+        self.answers, self.by_id, self.spare, self.spare_owner = resume_answers(
+            pending_writes, resume, thread, paused)
+
+    def answers_for(self, task_id: str) -> list[Any]:
+        """The answers ``task_id``'s ``interrupt()`` calls had before (a new list)."""
+        answers = self.answers.get(task_id)
+        return list(answers) if answers else []
+
+    def has_new(self, task_id: str, answers: list[Any] | tuple[Any, ...]) -> bool:
+        """``answers`` (a task's now) include one this run brought (as LangGraph, only new
+        answers are saved)."""
+        return len(answers) > len(self.answers.get(task_id) or ())
 
 
 def interrupt_id(task_ns: str, index: int) -> str:
@@ -44,28 +94,29 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     task = ctx.task
     ns = "|".join(run.task_ns(task))
     iid = interrupt_id(ns, index)
-    root = run.root
-    if iid in root.resume_by_id:  # answered by this resume (perhaps from the parent graph)
-        ctx.answers.append(root.resume_by_id.pop(iid))
+    resumed = run.root.resume_state
+    by_id = resumed.by_id
+    if iid in by_id:  # answered by this resume (perhaps from the parent graph)
+        ctx.answers.append(by_id.pop(iid))
         return ctx.answers[index]
-    if index and root.resume_by_id:
+    if index and by_id:
         # A resume for an earlier question of this task, which the answers saved with the
         # task answered already (e.g. asked again by a replay): as LangGraph, it answers the
         # task's first unanswered question.
         for k in range(index):
             earlier = interrupt_id(ns, k)
-            if earlier in root.resume_by_id:
-                ctx.answers.append(root.resume_by_id.pop(earlier))
+            if earlier in by_id:
+                ctx.answers.append(by_id.pop(earlier))
                 return ctx.answers[index]
     if run.call_parents and task in run.call_parents:  # a task call: asked before its namespace
         legacy = interrupt_id("|".join((*run.ns, f"{task.name}:{task.id}")), index)  # was below its caller's
-        if legacy in root.resume_by_id:
-            ctx.answers.append(root.resume_by_id.pop(legacy))
+        if legacy in by_id:
+            ctx.answers.append(by_id.pop(legacy))
             return ctx.answers[index]
-    if root.spare_answers and _may_take_spare(run, task, root.spare_owner):
+    if resumed.spare and _may_take_spare(run, task, resumed.spare_owner):
         # a bare resume value (or one given while nothing was pending yet)
-        root.spare_owner = None
-        ctx.answers.append(root.spare_answers.pop(0))
+        resumed.spare_owner = None
+        ctx.answers.append(resumed.spare.pop(0))
         return ctx.answers[index]
     raise GraphInterrupt((Interrupt(value=value, id=iid, response_schema=response_schema),),
                          tuple(ctx.answers))

@@ -20,15 +20,12 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from datetime import datetime, timezone
-
 import anyio
-import msgspec
 import anyio.from_thread
 import anyio.lowlevel
 
@@ -37,21 +34,21 @@ from ..actors import ActorRef, Supervisor
 from ..actors._group import TaskGroup
 from ..actors._slot import current_backend
 from ..errors import (
-    EmptyInputError, GraphDrained, GraphInterrupt, GraphRecursionError, ResumeError, error_message,
+    EmptyInputError, GraphDrained, GraphInterrupt, GraphRecursionError, InvalidUpdateError, ResumeError,
+    error_message,
 )
 from ..graph._constants import INTERRUPT, START
-from ..graph._schema import IsLastStep, RemainingSteps, update_pairs
 from ..persistence import new_checkpoint_id
 from ..persistence._records import RESUME
-from ..types import Command, Interrupt
-from ._algo import RunState, Task, apply_writes, plan
+from ..types import Command
+from ._algo import RunState, Task, apply_writes, managed_values, pending_tasks, plan, state_values
 from ._cache import lookup as cache_lookup, store as cache_store
 from ._context import RunControl
-from ._interrupt import is_id_map, resume_answers
+from ._interrupt import ResumeState, is_id_map
 from ._persist import Persistence, SharedNamespace, null_batch
-from ._stream import Publish, StreamEvent, StreamHub, publish_from_thread
-from ..actors._threads import current_loop_poster
-from ._task import Barrier, Execute, NodeActor, run_task
+from ._emit import Emitter, NullEmitter
+from ._stream import StreamHub
+from ._task import Barrier, Execute, NodeActor, command_input_writes, failed_before, handler_task_id
 from .. import _langchain_trace as _trace
 from .._langchain_trace import Tracing
 
@@ -62,9 +59,9 @@ if TYPE_CHECKING:
 log = get_logger("runtime")
 
 SYNC_API: ContextVar[bool] = ContextVar("actorgraph_sync_api", default=False)
+"""True inside ``CompiledGraph.invoke``'s private event loop (see ``_task.call_node``)."""
 SYNC_CALLER: ContextVar[bool] = ContextVar("actorgraph_sync_caller", default=False)
 """Set by the sync ``stream()`` and ``batch()`` where they start runs (see ``Run.sync_caller``)."""
-"""True inside ``CompiledGraph.invoke``'s private event loop (see ``_task.call_node``)."""
 
 ROOT_CHECKPOINTER_TRUE = (
     "checkpointer=True makes a subgraph use its parent graph's checkpointer; a graph run on "
@@ -108,14 +105,8 @@ class Run:
         self.graph = graph
         self.program = graph._program
         self.config = config
-        limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
-        if not isinstance(limit, int) or limit < 1:
-            raise ValueError("recursion_limit must be at least 1")
-        self.recursion_limit = limit
+        self.recursion_limit = recursion_limit(config)
         self.max_concurrency = _max_concurrency(config)
-        self.hub = hub
-        # None: follow the hub's subscribers (a Runtime run, where subscribers come and go)
-        self._modes = modes if hub is not None else frozenset()
         self.ns = ns
         self.ns_str = "|".join(ns)
         # Task ids hash the checkpoint their step starts from (with a checkpointer); a root run
@@ -130,6 +121,10 @@ class Run:
         self.store = store
         self.subgraphs = subgraphs
         self.parent = parent
+        # what the run streams (modes None: follow the hub's subscribers, an ActorSystem run
+        # where subscribers come and go); without a hub nobody streams it
+        self.emitter: Emitter = NullEmitter(self.program, ns) if hub is None else Emitter(
+            self.program, ns, hub, modes, parent.emitter.root if parent is not None else None)
         self.state = RunState(self.program)
         self.step = -1
         self.stop = 0
@@ -155,12 +150,9 @@ class Run:
             # own saver, if compiled with one, is not used: as in LangGraph); compiled with
             # checkpointer=False it never is
             self.persist = parent.persist.child(self)
-        if self.persist is not None and hub is not None and (modes is None or "checkpoints" in modes
-                                                             or "debug" in modes):
+        if self.persist is not None and self.emitter.wants_checkpoints:
             self.persist.announce = []
         self.sup: Supervisor | None = None  # the run's actor tree, while it runs (hosted())
-        self.hub_ref: ActorRef | None = None
-        self.post: Callable[..., Any] = _ignore  # the loop's thread-safe call_soon, while hosting a hub
         self.node_actors: dict[str, ActorRef] = {}
         self.loop_thread = threading.get_ident()
         self.finished: list[Task] = []
@@ -171,47 +163,17 @@ class Run:
         # a checkpointer=True subgraph run: what it shares with sibling runs of its namespace in
         # the parent's step (parallel Sends), see _load_shared; the parent's registry of those
         self.shared: SharedNamespace | None = None
-        # a graph's astream() consumed inside a node of this run's tree (see Tee); to_root:
-        # this run's events also reach the root run's hub (a run under such a stream does so
-        # only when the root streams subgraphs)
-        self.tee: Tee | None = None
-        self.to_root = True
         self.shared_ns: tuple[int, dict[str, SharedNamespace]] | None = None
         self.interrupt_before = frozenset(interrupt_before)
         self.interrupt_after = frozenset(interrupt_after)
-        self.resume: dict[str, list[Any]] = {}  # task id -> answers for its interrupt() calls
-        self.resume_by_id: dict[str, Any] = {}  # interrupt id -> the answer this resume brings
-        self.spare_answers: list[Any] = []  # a resume value no pending interrupt claimed yet
-        self.spare_owner: str | None = None  # the task whose pending question it answers
-        self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []
+        self.resume_state = ResumeState()  # interrupt(): what a resume brings, what tasks asked
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
         self.call_parents: dict[Task, Task] = {}  # a running task call -> its caller (actorgraph.func)
-        self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
-        self.paused = False
-        self.skip_breakpoint = False
-        # continuing a thread where it stopped, until the first step is run: a subgraph task run
-        # again in that step continues from its checkpoint (otherwise a subgraph that has one,
-        # compiled with checkpointer=True, takes the parent's state as new input)
-        self.resuming = False
-        # replaying from a named checkpoint (no resume value): saved answers are not given,
-        # finished tasks re-run; its subgraphs load as of replay_bound (see _replayed_subgraph)
-        self.time_travel = False
-        self.replay_bound: str | None = None
-        self.replay_visited: set[str] = set()  # subgraph namespaces loaded as of replay_bound
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
-        self.writer: Callable[[Any], None] = self._write_custom if hub is not None else _drop
         self.run_id = str(config.get("run_id") or uuid.uuid4())
         self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
         self.log = log.bind(run=self.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
                             ns=self.ns_str) if self.logging else log
-
-    @property
-    def modes(self) -> frozenset[str]:
-        """The stream modes somebody listens to (chunks of other modes are never built)."""
-        if self._modes is not None:
-            return self._modes
-        assert self.hub is not None
-        return self.hub.modes
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -241,8 +203,8 @@ class Run:
     async def _late_tracing(self) -> None:
         """An ``ActorSystem`` run, whose subscribers come and go: trace from this step on once
         somebody streams ``messages`` or ``tools`` (the graph run starts here, without its input)."""
-        assert self.hub is not None
-        if not self.hub.modes.isdisjoint(_trace.HANDLED_MODES) and _trace.wanted(self.config, self.hub.modes):
+        modes = self.emitter.modes
+        if not modes.isdisjoint(_trace.HANDLED_MODES) and _trace.wanted(self.config, modes):
             self.tracing = tracing = _trace.Tracing.for_run(self)
             if tracing is not None:
                 await tracing.start(None)
@@ -253,7 +215,7 @@ class Run:
         langchain-core imported."""
         parent = self.parent
         if parent is None:
-            if not _trace.wanted(self.config, self.modes):
+            if not _trace.wanted(self.config, self.emitter.modes):
                 return None
         elif parent.tracing is None:
             return None
@@ -264,18 +226,15 @@ class Run:
         """The run's actor tree for the block: this barrier supervisor, the stream hub actor
         (the root run's), node and channel actors as they are first needed. Leaving the block
         stops them all."""
-        name = f"run:{self.program.name}" + (f"[{self.ns_str}]" if self.ns else "")
-        async with Supervisor(name=name, tasks=False) as sup:  # every actor of a run is inline
-            self.sup = self.state.sup = sup
-            if self.hub is not None and (self.parent is None or (self.tee is not None and self.tee.owner is self)):
-                self.hub_ref = sup.spawn_inline(self.hub, name="hub")
-                self.post = current_loop_poster()  # (sync nodes' threads hand events over with it)
+        async with self.state.hosted(run_name(self.program.name, self.ns)) as sup:  # every actor of a run is inline
+            self.sup = sup
+            self.emitter.host(sup)
             try:
                 yield sup
             finally:
-                self.sup = self.state.sup = self.hub_ref = None
+                self.sup = None
+                self.emitter.unhost()
                 self.node_actors = {}
-                self.state.actors = {}
 
     def node_actor(self, task: Task) -> ActorRef:
         """The actor of ``task``'s node, spawned when the node is first triggered."""
@@ -309,7 +268,7 @@ class Run:
                     raise
             if saved is not None:
                 start = int(saved.metadata.get("step", -1)) + 1
-                if self.parent is not None and self.parent.resuming and persist.before is None:
+                if self.parent is not None and self.parent.resume_state.resuming and persist.before is None:
                     value = None  # a subgraph stopped in this parent step: continue where it was
         self.stop = start + self.recursion_limit + 1
         self.step = start
@@ -330,14 +289,16 @@ class Run:
             # without as_node then no longer falls back to __start__: see _snapshot._infer_node.)
             self.state.versions_seen[INTERRUPT] = {INTERRUPT: max(self.state.versions.values())}
         forked = False
-        # Time travel: None, or a Command without resume, at a named checkpoint
-        self.time_travel = (saved is not None and persist is not None and persist.requested_id is not None
-                            and (value is None or (command is not None and command.resume is None)))
-        if self.time_travel:
+        # Time travel: None, or a Command without resume, at a named checkpoint (replaying: saved
+        # answers are not given, finished tasks re-run; subgraphs load as of the replay bound)
+        resumed = self.resume_state
+        time_travel = (saved is not None and persist is not None and persist.requested_id is not None
+                       and (value is None or (command is not None and command.resume is None)))
+        if time_travel:
             assert saved is not None and persist is not None
             # (as LangGraph: from an update/fork, its subgraphs load as of the checkpoint before it)
             parent_id = (saved.parent_config or {}).get("configurable", {}).get("checkpoint_id")
-            self.replay_bound = (parent_id if parent_id and saved.metadata.get("source") in ("update", "fork")
+            resumed.replay_bound = (parent_id if parent_id and saved.metadata.get("source") in ("update", "fork")
                                  else saved.checkpoint.id)
             persist.done_writes, persist.failed = {}, {}  # a replay re-runs everything after it
             # As LangGraph 1.2: a replay starts its branch with a fork checkpoint (even at the
@@ -351,21 +312,19 @@ class Run:
                 forked = True
         if (value is None or command is not None) and saved is not None:
             assert persist is not None
-            self.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
-            self.resuming = True
+            resumed.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
+            resumed.resuming = True
             resume = command.resume if command is not None else None
-            paused = bool(plan(self.program, self.state, self.step, self.ns_str, self._managed()))
+            paused = bool(pending_tasks(self.program, self.state, self.step, self.stop, self.ns_str))
             pending_writes = saved.pending_writes
-            if self.time_travel:
+            if time_travel:
                 # time travel (as LangGraph): the answers saved there are not given again
                 pending_writes = [w for w in pending_writes if w[1] != RESUME]
-            self.resume, self.resume_by_id, self.spare_answers, self.spare_owner = resume_answers(
-                pending_writes, resume, persist.thread_id, paused)
+            resumed.load(pending_writes, resume, persist.thread_id, paused)
             if command is not None and not forked and (persist.requested_id is None or await persist.is_head()):
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
                 await persist.save_command(command_writes, None if is_id_map(resume) else resume)
-            if "values" in self.modes:  # a resumed run shows where it starts from
-                self._emit("values", self.values())
+            self.emitter.resumed(self.values)  # a resumed run shows where it starts from
         else:
             discarded = self._discard_pending() if saved is not None else []
             if self.shared is None:
@@ -411,22 +370,24 @@ class Run:
                 "condition. You can increase the limit by setting the `recursion_limit` config key.",
                 "GRAPH_RECURSION_LIMIT",
             ))
-        if self._modes is None and self.tracing is None and self.parent is None:
+        if self.tracing is None and self.parent is None and self.emitter.follows_subscribers:
             await self._late_tracing()
         persist = self.persist
         # task ids derive from the checkpoint the step starts from (see Persistence.defer)
         key = self.ids_ns if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
-        tasks = plan(program, state, self.step, key, self._managed() if program.managed else None)
+        tasks = plan(program, state, self.step, key,
+                     managed_values(program, self.step, self.stop) if program.managed else None)
         if persist is not None and persist.announce:
-            self._emit_checkpoints(persist, tasks)
+            self.emitter.checkpoints(persist, tasks, self.values)
         if not tasks:
             if self.logging:
                 self.log.info("run_finished", graph=program.name, steps=self.step)
             return False
         if self.logging:
             self.log.info("step_planned", step=self.step, tasks=[t.name for t in tasks])
-        if self.skip_breakpoint:
-            self.skip_breakpoint = False  # resumed from this step's breakpoint: not again
+        resumed = self.resume_state
+        if resumed.skip_breakpoint:
+            resumed.skip_breakpoint = False  # resumed from this step's breakpoint: not again
         elif self.interrupt_before and self._breakpoint(self.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
         reason = self.control.drain_reason
@@ -437,8 +398,7 @@ class Run:
             if self.logging:
                 self.log.info("run_drained", graph=program.name, step=self.step, reason=reason)
             raise GraphDrained(reason)
-        if self.hub is not None:  # (without a hub nobody streams)
-            self._emit_task_starts(tasks)
+        self.emitter.task_starts(tasks, self.step)
         todo = tasks
         if self.handled:
             self.handled = []
@@ -453,9 +413,8 @@ class Run:
                     todo.append(task)
                 else:
                     task.writes = writes
-                    if "updates" in self.modes and not task.node.hidden:
-                        self._emit("updates", {task.name: self._task_update(task),
-                                               "__metadata__": {"cached": True}})
+                    if not task.node.hidden:
+                        self.emitter.cached(task)
             # what is left: results of functional-API task calls (actorgraph.func), found again
             # when the entrypoint calls them
             self.call_writes, persist.done_writes = persist.done_writes, {}
@@ -466,7 +425,7 @@ class Run:
             todo, hits, cached = await self._cached(program.cache, todo)
             self.finished = hits
         self.failed = None
-        self.step_interrupts = []
+        resumed.step_interrupts = []
         timeout = self.graph.step_timeout
         try:
             if not todo:
@@ -490,20 +449,20 @@ class Run:
             else:
                 failed = []  # a cancellation, KeyboardInterrupt...: nobody failed
             if persist is not None:
-                interrupted = [(t, gi.interrupts, gi.answers) for t, gi in self.step_interrupts
+                interrupted = [(t, gi.interrupts, gi.answers) for t, gi in resumed.step_interrupts
                                if gi.interrupts or gi.answers]
                 settled = {id(t) for t in self.finished} | {id(t) for t, _ in failed} | {
-                    id(t) for t, _ in self.step_interrupts}
+                    id(t) for t, _ in resumed.step_interrupts}
                 cancelled = [] if len(todo) < 2 or isinstance(exc, GraphDrained) else [
                     t for t in todo if id(t) not in settled]  # (LangGraph: a lone task's is not saved)
                 await persist.save_failure(self.finished, failed, interrupted, cancelled)
             raise
-        self.resuming = False
-        if self.spare_answers:  # (as LangGraph: a resume value reaches only the step it was given at)
-            self.spare_answers = []
+        resumed.resuming = False
+        if resumed.spare:  # (as LangGraph: a resume value reaches only the step it was given at)
+            resumed.spare = []
         if cached:
             await cache_store(program.cache, cached, self.finished)
-        if self.step_interrupts:
+        if resumed.step_interrupts:
             return await self._pause(tasks)
         if self.shared is None:
             updated = apply_writes(program, state, tasks)
@@ -515,10 +474,7 @@ class Run:
                 persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
             else:
                 await persist.save("loop", self.step, tasks, updated)
-        if self.hub is not None:
-            if "values" in self.modes and not updated.isdisjoint(program.value_keys):
-                self._emit("values", self.values())
-            await self._flush()
+        await self.emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1
         if self.interrupt_after and self._breakpoint(self.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
@@ -530,14 +486,14 @@ class Run:
         checkpoint older than the root's replay bound and takes its input anew from there (none:
         from nothing). Newer checkpoints of the namespace stay (this run writes a branch beside
         them). Later runs of the namespace load its newest checkpoint, as usual."""
-        root = self.root
-        if root.replay_bound is None or self.parent is None:
+        replay = self.root.resume_state
+        if replay.replay_bound is None or self.parent is None:
             return
         ns = self.ns_str
         stable = ns.rsplit(":", 1)[0] if ":" in ns else ns
-        if stable not in root.replay_visited:
-            root.replay_visited.add(stable)
-            persist.before = root.replay_bound
+        if stable not in replay.replay_visited:
+            replay.replay_visited.add(stable)
+            persist.before = replay.replay_bound
             persist.forked = True
 
     async def _load_shared(self, persist: Persistence) -> CheckpointTuple | None:
@@ -580,8 +536,6 @@ class Run:
         handler's writes (``task`` becomes the handler's task). If the handler had started
         but not finished (it called ``interrupt()``), None, and ``task`` runs only the handler
         again (as LangGraph 1.2); else None (the node runs again)."""
-        from ._task import failed_before, handler_task_id
-
         handler = task.node.error_handler
         assert handler is not None
         hid = handler_task_id(task, handler.name, self.step)
@@ -597,9 +551,8 @@ class Run:
         """Tasks of cached nodes whose writes the cache has do not run: their updates stream
         with ``"__metadata__": {"cached": True}`` (LangGraph's shape; no task result event)."""
         todo, hits, keyed = await cache_lookup(cache, todo)
-        if hits and "updates" in self.modes:
-            for task in hits:
-                self._emit("updates", {task.name: self._task_update(task), "__metadata__": {"cached": True}})
+        for task in hits:
+            self.emitter.cached(task)
         return todo, hits, keyed
 
     # -- pausing ---------------------------------------------------------------------------
@@ -619,51 +572,31 @@ class Run:
             raise GraphInterrupt(())
         if self.persist is None:
             raise ResumeError("interrupt_before/interrupt_after need a checkpointer to pause and resume")
-        self.paused = True
-        if "updates" in self.modes:
-            self._emit("updates", {INTERRUPT: ()})
-        await self._flush()
+        self.emitter.breakpoint()
+        await self.emitter.flush()
         return False
 
     async def _pause(self, tasks: list[Task]) -> bool:
         """Some tasks called ``interrupt()``: keep what the step did as pending writes, stop."""
-        interrupted = self.step_interrupts
+        resumed = self.resume_state
+        interrupted = resumed.step_interrupts
         persist = self.persist
         if persist is not None:  # without a checkpointer the run stops all the same
             # (a task whose subgraph stopped at its breakpoint leaves no writes: it runs again)
             await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
                                                      if gi.interrupts or gi.answers])
-        self.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
-        self.paused = True
+        resumed.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         # what the run shows while paused: the state with the finished tasks' writes applied
         # (also those of tasks that had finished before this resume, as LangGraph shows them)
         finished = {id(t) for t in self.finished}
         apply_writes(self.program, self.state, [t for t in tasks if t.writes or id(t) in finished])
         if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
             interrupted = [(t, gi) for t, gi in interrupted if gi.interrupts]
-        for _, gi in interrupted:
-            if "updates" in self.modes:
-                self._emit("updates", {INTERRUPT: tuple(gi.interrupts)})
-        for _, gi in interrupted:
-            if "values" in self.modes and gi.interrupts:  # (a subgraph's breakpoint shows none)
-                shown = self.values()
-                if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
-                    shown = {}
-                self._emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
-        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes):
-            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
-                if gi.interrupts:
-                    self._emit_task_event("task_result", {
-                        "id": task.id, "name": task.name, "error": None, "result": {},
-                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]})
+        self.emitter.paused(interrupted, self.values, self.step)
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
-            raise GraphInterrupt((*self.interrupts, *(i for _, gi in self.step_interrupts for i in gi.repeated)))
-        await self._flush()
+            raise GraphInterrupt((*resumed.interrupts, *(i for _, gi in resumed.step_interrupts for i in gi.repeated)))
+        await self.emitter.flush()
         return False
-
-    def answers_for(self, task_id: str) -> list[Any]:
-        answers = self.resume.get(task_id)
-        return list(answers) if answers else []
 
     def _input(self, value: Any, discarded: Sequence[Task] = ()) -> None:
         """Step -1: put the input in the ``__start__`` channel (or apply a ``Command``);
@@ -675,8 +608,6 @@ class Run:
             if value.update is None and value.goto == () and value.resume is None:
                 raise EmptyInputError("Received empty Command input")
             if value.graph == Command.PARENT:
-                from ..errors import InvalidUpdateError
-
                 raise InvalidUpdateError("There is no parent graph")
             if value.resume is not None:
                 if self.persist is not None:
@@ -696,8 +627,6 @@ class Run:
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         """The channel writes of a ``Command`` given as input (``update`` and ``goto``);
         ``EmptyInputError`` for a Command that says nothing."""
-        from ._task import command_input_writes
-
         if command.update is None and command.goto == () and command.resume is None:
             raise EmptyInputError("Received empty Command input")
         return command_input_writes(self, command)
@@ -706,23 +635,10 @@ class Run:
         """New input on a thread: the tasks its last checkpoint would run are dropped. Returned
         without writes, to be applied with the input (as LangGraph 1.2: their triggers are
         seen and consumed, a join among them starts over)."""
-        tasks = plan(self.program, self.state, self.step, self.ns_str, self._managed())
+        tasks = pending_tasks(self.program, self.state, self.step, self.stop, self.ns_str)
         if self.persist is not None:
             self.persist.done_writes, self.persist.failed = {}, {}
         return tasks
-
-    def _managed(self) -> dict[str, Any] | None:
-        """Values of managed keys (``RemainingSteps``, ``IsLastStep``) for this step."""
-        managed = self.program.managed
-        if not managed:
-            return None
-        out: dict[str, Any] = {}
-        for key, kind in managed.items():
-            if kind is RemainingSteps:
-                out[key] = self.stop - self.step
-            elif kind is IsLastStep:
-                out[key] = self.step == self.stop - 1
-        return out
 
     async def _execute(self, tasks: list[Task]) -> None:
         """Run a step's tasks: an ``Execute`` message per task to its node actor; returns when
@@ -739,7 +655,7 @@ class Run:
             failure = await self.node_actor(task).ask(Execute(task, None), timeout=math.inf)
             if failure is not None:
                 if isinstance(failure, GraphInterrupt):
-                    self.step_interrupts.append((task, failure))
+                    self.resume_state.step_interrupts.append((task, failure))
                     return
                 self.failed = task
                 self._task_failed(task, failure)
@@ -769,129 +685,18 @@ class Run:
         if started and enabled(self.log):
             self.log.info("task_finished", step=self.step, node=task.name, task_id=task.id,
                           duration_ms=round((time.perf_counter() - started) * 1000, 3))
-        if task.node.hidden or self.hub is None:
-            return
-        modes = self.modes
-        if "updates" in modes:
-            self._emit("updates", {task.name: self._task_update(task)})
-        if "tasks" in modes or "debug" in modes:
-            payload = {"id": task.id, "name": task.name, "error": None,
-                       "result": self._task_result(task), "interrupts": []}
-            self._emit_task_event("task_result", payload)
+        self.emitter.task_done(task, self.step)
 
     def _task_failed(self, task: Task, exc: BaseException) -> None:
         if isinstance(exc, GraphDrained):  # (not a failure)
             return
         if enabled(self.log, logging.WARNING):
             self.log.warning("task_failed", step=self.step, node=task.name, task_id=task.id, error=repr(exc))
-        if self.hub is not None and ("tasks" in self.modes or "debug" in self.modes) and not task.node.hidden:
-            # (LangGraph 1.2's shape: the exception itself)
-            self._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
-                                                  "result": {}, "interrupts": []})
-
-    def _task_update(self, task: Task) -> Any:
-        writable = self.program.writable_keys
-        pairs = [(k, v) for k, v in task.writes if k in writable]
-        if not pairs:
-            return None
-        if self.program.root_key:  # (LangGraph: the value itself, not {"__root__": value})
-            return pairs[-1][1]
-        keys = [k for k, _ in pairs]
-        if len(set(keys)) < len(keys):
-            return [dict([p]) for p in pairs]
-        return dict(pairs)
-
-    def _task_result(self, task: Task) -> Any:
-        writable = self.program.writable_keys
-        grouped: dict[str, list[Any]] = {}
-        for k, v in task.writes:
-            if k in writable:
-                grouped.setdefault(k, []).append(v)
-        return {k: vs[0] if len(vs) == 1 else {"$writes": vs} for k, vs in grouped.items()}
-
-    def _emit_task_starts(self, tasks: list[Task]) -> None:
-        modes = self.modes
-        if "tasks" not in modes and "debug" not in modes:
-            return
-        for task in tasks:
-            if not task.node.hidden:
-                self._emit_task_event("task", {"id": task.id, "name": task.name, "input": task.input,
-                                               "triggers": task.triggers})
-
-    def _emit_task_event(self, kind: str, payload: dict[str, Any]) -> None:
-        if "tasks" in self.modes:
-            self._emit("tasks", payload)
-        if "debug" in self.modes:
-            self._emit_debug(self.step, kind, payload)
-
-    def _emit_debug(self, step: int, kind: str, payload: dict[str, Any]) -> None:
-        self._emit("debug", {"step": step, "timestamp": datetime.now(timezone.utc).isoformat(),
-                             "type": kind, "payload": payload})
-
-    def _emit_checkpoints(self, persist: Persistence, tasks: list[Task]) -> None:
-        """The ``checkpoints`` (and ``debug``) events of the checkpoints made since the last
-        step, once the next step is planned: LangGraph's shape, with the next tasks."""
-        made, persist.announce = persist.announce or [], []
-        modes = self.modes
-        if "checkpoints" not in modes and "debug" not in modes:
-            return
-        values = self.values()
-        for i, (parent, cid, metadata) in enumerate(made):
-            last = i == len(made) - 1
-            payload = {
-                "config": persist.config_for(cid),
-                "parent_config": None if parent is None else persist.config_for(parent),
-                "values": values,
-                "metadata": metadata,
-                "next": [t.name for t in tasks] if last else [],
-                "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks]
-                if last else [],
-            }
-            if "checkpoints" in modes:
-                self._emit("checkpoints", payload)
-            if "debug" in modes:
-                self._emit_debug(metadata["step"], "checkpoint", payload)
-
-    def _emit(self, mode: str, chunk: Any) -> None:
-        """Send an event to the root run's hub actor now (from a worker thread, posted to the
-        event loop's thread without waiting: subscribers are woken only there); and to the consumer of a
-        stream opened inside a node above, if any (:class:`Tee`)."""
-        self.emit_at(self.ns, mode, chunk)
-
-    def emit_at(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
-        """:meth:`_emit` under namespace ``ns`` (the ``messages`` mode's handler knows it from
-        the metadata of the model call)."""
-        tee = self.tee
-        if tee is not None:
-            tee.emit(self, ns, mode, chunk)
-            if not self.to_root or mode not in tee.root_modes:
-                return
-        root = self.root
-        ref = root.hub_ref
-        if ref is None:
-            return  # nobody streams (or the run is over)
-        if threading.get_ident() == root.loop_thread:
-            ref.call(Publish((StreamEvent(ns, mode, chunk),)))
-        else:  # (a sync node's thread: posted to the loop, no wait)
-            publish_from_thread(root.post, ref, (StreamEvent(ns, mode, chunk),))
-
-    def _write_custom(self, chunk: Any) -> None:
-        if "custom" in self.modes:
-            self._emit("custom", chunk)
-
-    async def _flush(self) -> None:
-        """At the barrier: wait for slow subscribers that block (backpressure)."""
-        hub = self.hub
-        if hub is None or (self.parent is not None and (self.tee is None or self.tee.owner is not self)):
-            return
-        await hub.backpressure()
+        self.emitter.task_failed(task, exc, self.step)
 
     def values(self) -> Any:
         """The ``values`` stream chunk: every state key (private ones too) that has a value."""
-        program = self.program
-        if program.root_key:
-            return self.state.values((program.root_channel,)).get(program.root_channel)
-        return self.state.values(program.value_keys)
+        return state_values(self.program, self.state)
 
     def output(self) -> Any:
         """What ``invoke`` returns: the output keys (plus ``__interrupt__`` when paused by
@@ -899,12 +704,14 @@ class Run:
         program = self.program
         if program.root_key:
             value = self.state.values((program.root_channel,)).get(program.root_channel)
-            if self.interrupts:  # (as LangGraph: a dict value with the questions, else only them)
-                return {**(value if isinstance(value, dict) else {}), INTERRUPT: list(self.interrupts)}
+            interrupts = self.resume_state.interrupts
+            if interrupts:  # (as LangGraph: a dict value with the questions, else only them)
+                return {**(value if isinstance(value, dict) else {}), INTERRUPT: list(interrupts)}
             return value
         out = self.state.values(program.output_keys)
-        if self.interrupts:
-            out[INTERRUPT] = list(self.interrupts)
+        interrupts = self.resume_state.interrupts
+        if interrupts:
+            out[INTERRUPT] = list(interrupts)
         return out
 
     def task_config(self, task: Task) -> dict[str, Any]:
@@ -985,10 +792,6 @@ class Run:
         out[self.ns_str] = self._step_id[1]
         return out
 
-    def input_pairs(self, value: Any) -> list[tuple[str, Any]]:
-        allowed = self.program.input_keys
-        return [(k, v) for k, v in update_pairs(value, node=START, allow_pairs=False) or () if k in allowed]
-
 
 PROPAGATED_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id",
                          "graph_id")
@@ -996,31 +799,17 @@ PROPAGATED_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_i
 already there), as LangGraph 1.2 copies them when a graph (a subgraph too) starts."""
 
 
-class Tee:
-    """A graph's ``astream()`` consumed inside a running node: the run it makes (``owner``) is
-    that node's subgraph (its namespace, its checkpoints, its events in the parent's stream
-    with ``subgraphs=True``), and it also streams to its own consumer, through its own hub.
-    As in LangGraph 1.2, namespaces are the full ones, and the events of runs below the owner
-    go to that consumer if it streams subgraphs (``subgraphs``; then to it alone), else on up
-    as any subgraph's."""
+def recursion_limit(config: dict[str, Any]) -> int:
+    """``config["recursion_limit"]``: the super-steps a run may take (``ValueError`` below 1)."""
+    limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
+    if not isinstance(limit, int) or limit < 1:
+        raise ValueError("recursion_limit must be at least 1")
+    return limit
 
-    __slots__ = ("owner", "modes", "subgraphs", "root_modes")
 
-    def __init__(self, owner: Run, modes: frozenset[str], subgraphs: bool, root_modes: frozenset[str]) -> None:
-        self.owner = owner
-        self.modes = modes
-        self.subgraphs = subgraphs
-        self.root_modes = root_modes  # the modes the root run's stream takes from the owner
-
-    def emit(self, run: Run, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
-        ref = self.owner.hub_ref
-        if ref is None or mode not in self.modes:
-            return
-        events = (StreamEvent(ns, mode, chunk),)
-        if threading.get_ident() == self.owner.loop_thread:
-            ref.call(Publish(events))
-        else:
-            publish_from_thread(self.owner.post, ref, events)
+def run_name(graph: str, ns: tuple[str, ...]) -> str:
+    """The name of the supervisor of a run of graph ``graph`` in namespace ``ns``."""
+    return f"run:{graph}" + (f"[{'|'.join(ns)}]" if ns else "")
 
 
 def _max_concurrency(config: dict[str, Any]) -> int | None:
@@ -1034,11 +823,3 @@ def _max_concurrency(config: dict[str, Any]) -> int | None:
     if bound < 0:
         raise ValueError(f"config['max_concurrency'] must be positive, got {bound}")
     return bound
-
-
-def _drop(_chunk: Any) -> None:
-    """The custom writer when nobody streams ``custom``."""
-
-
-def _ignore(*_args: Any) -> None:
-    """``Run.post`` of a run that hosts no hub."""

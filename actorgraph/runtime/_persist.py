@@ -413,10 +413,10 @@ class Persistence:
 
     async def _put_interrupts(self, config: dict[str, Any],
                               interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]]) -> None:
-        resume = self.run.resume
+        resumed = self.run.resume_state
         for task, interrupts, answers in interrupted:
             writes: list[tuple[str, Any]] = [(INTERRUPT, tuple(interrupts))]
-            if len(answers) > len(resume.get(task.id) or ()):  # (as LangGraph: only new answers)
+            if resumed.has_new(task.id, answers):  # (as LangGraph: only new answers)
                 writes.append((RESUME, list(answers)))
             await self.saver.aput_writes(config, writes, task.id, task_path_str(task.path))
 

@@ -13,8 +13,8 @@ from ..graph._constants import END, START
 from ..persistence import CheckpointTuple
 from ..persistence._records import ERROR, INTERRUPT
 from ..types import PregelTask, StateSnapshot, StateUpdate
-from ._algo import Task, apply_writes, plan
-from ._loop import ROOT_CHECKPOINTER_TRUE, Run
+from ._algo import RunState, Task, apply_writes, managed_values, pending_tasks, plan, state_values
+from ._loop import ROOT_CHECKPOINTER_TRUE, Run, recursion_limit, run_name
 from ._persist import (NULL_TASK_ID, SPECIAL, Persistence, finished_writes, null_batch, null_task_writes, renamed,
                        restore, task_path_str)
 from ._task import writes_for
@@ -33,17 +33,18 @@ def _saver(graph: CompiledGraph) -> Any:
     return graph.checkpointer
 
 
-def _restored(graph: CompiledGraph, saved: CheckpointTuple) -> tuple[Run, list[Task]]:
-    """A run positioned at ``saved`` (not started) and the tasks it would run next, as
-    LangGraph lists them: ``Send`` tasks first, then nodes in the order they were added."""
-    run = Run(graph, dict(saved.config), detached=True)
-    restore(run.state, saved.checkpoint, graph._program.clearing)
-    run.step = int(saved.metadata.get("step", -1)) + 1
-    run.stop = run.step + run.recursion_limit
+def _restored(graph: CompiledGraph, saved: CheckpointTuple) -> tuple[RunState, list[Task]]:
+    """The channels and versions of ``saved`` and the tasks a run would run next from there,
+    as LangGraph lists them: ``Send`` tasks first, then nodes in the order they were added."""
+    program = graph._program
+    state = RunState(program)
+    restore(state, saved.checkpoint, program.clearing)
+    step = int(saved.metadata.get("step", -1)) + 1
+    stop = step + recursion_limit(saved.config)
     ns = saved.config["configurable"].get("checkpoint_ns", "")
-    tasks = plan(graph._program, run.state, run.step, f"{saved.checkpoint.id}|{ns}", run._managed(),
+    tasks = plan(program, state, step, f"{saved.checkpoint.id}|{ns}", managed_values(program, step, stop),
                  added_order=True)
-    return run, tasks
+    return state, tasks
 
 
 async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: dict[str, Any],
@@ -57,7 +58,7 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
         return StateSnapshot(values={}, next=(), config=config, metadata=None, created_at=None,
                              parent_config=None, tasks=(), interrupts=())
     saved = renamed(saved, graph._program.renamed)
-    run, tasks = _restored(graph, saved)
+    channels, tasks = _restored(graph, saved)
     ns = saved.config["configurable"].get("checkpoint_ns", "")
     done = finished_writes(saved.pending_writes)
     # a task's result is what it wrote, also when it stopped at an error or interrupt() before
@@ -96,17 +97,17 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
     if null or finished:
         for t in finished:
             t.writes = done[t.id]
-        async with run.hosted():  # the channels change through their actors, as in a run
+        async with channels.hosted(run_name(graph._program.name, ())):  # (through the channel actors)
             if null:
-                apply_writes(graph._program, run.state, (), null_batch(run.state.channels, null))
+                apply_writes(graph._program, channels, (), null_batch(channels.channels, null))
             if finished:
-                apply_writes(graph._program, run.state, finished)
+                apply_writes(graph._program, channels, finished)
     next_names = tuple(t.name for t in tasks if not live or t.id not in done)
-    values = run.values()
+    values = state_values(graph._program, channels)
     if graph._program.inboxes:  # agent populations: their agents, read page by page
         from ._agents import with_agents
 
-        values = with_agents(graph._program, run.state.channels, values)
+        values = with_agents(graph._program, channels.channels, values)
     return StateSnapshot(
         values=values,
         next=next_names,
@@ -357,7 +358,8 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
         if persist.null_writes:  # the Commands given at this checkpoint (as LangGraph)
             apply_writes(program, run.state, (), null_batch(run.state.channels, persist.null_writes))
             run.state.updated = None
-        apply_writes(program, run.state, run._discard_pending())
+        persist.done_writes, persist.failed = {}, {}  # (the pending tasks are discarded)
+        apply_writes(program, run.state, pending_tasks(program, run.state, run.step, run.stop, run.ns_str))
     elif as_node == COPY:
         if saved is None:
             raise InvalidUpdateError("Nothing to copy: the thread has no checkpoint")
@@ -383,7 +385,7 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
         pending: dict[str, deque[str]] = {}
         if saved is not None:
             for planned in plan(program, run.state, start, f"{saved.checkpoint.id}|{persist.ns}",
-                                run._managed(), added_order=True):
+                                managed_values(program, run.step, run.stop), added_order=True):
                 pending.setdefault(planned.name, deque()).append(planned.id)
         base = saved.checkpoint.id if saved is not None else None
         tasks = []

@@ -37,7 +37,7 @@ from ..graph._constants import END, START, TASKS, branch_channel
 from ..graph._program import NodeCall, NodeProgram
 from ..graph._schema import update_pairs
 from ..types import Command, Send
-from ._algo import Task, task_id
+from ._algo import Task, managed_values, task_id
 from ._context import TaskContext, _Idle, current_task, inherit_config
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ def _keep_answers(run: Run, task: Task, answers: list[Any]) -> None:
     """A finished task that took a new ``interrupt()`` answer in this run: its answers are
     saved with its writes (see ``Persistence.answered_writes``)."""
     persist = run.persist
-    if persist is not None and len(answers) > len(run.resume.get(task.id) or ()):
+    if persist is not None and run.resume_state.has_new(task.id, answers):
         persist.answered[task.id] = list(answers)
 
 
@@ -250,9 +250,7 @@ async def _handle_error(run: Run, task: Task, ctx: TaskContext, exc: Exception) 
         error: Any = exc.args[0]
     else:
         error = exc
-        if run.hub is not None and ("tasks" in run.modes or "debug" in run.modes):
-            run._emit_task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
-                                                 "result": {}, "interrupts": []})
+        run.emitter.task_error(task, exc, run.step)
     ctx.error = NodeError(task.name, error)
     # As in LangGraph, the handler is a task of its own: the failed node's task keeps its error
     # (a pending write of the step's checkpoint, so history lists the node with its error and
@@ -567,7 +565,7 @@ def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
                 copy.update(vs)
                 if copy.is_available():
                     values[k] = copy.get()
-    managed = run._managed()
+    managed = managed_values(program, run.step, run.stop)
     if managed:
         values.update(managed)
     return program.state_reader(values)
@@ -633,7 +631,7 @@ class Barrier:
             try:
                 await run_task(run, task)
             except GraphInterrupt as paused:
-                run.step_interrupts.append((task, paused))  # siblings go on; the step still ends
+                run.resume_state.step_interrupts.append((task, paused))  # siblings go on; the step still ends
                 return
             except GraphDrained as drained:
                 self.drained = drained  # siblings go on; the step ends drained

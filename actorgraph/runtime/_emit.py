@@ -1,0 +1,390 @@
+"""A run's stream events: what the barrier supervisor, node actors and task calls tell the
+stream hub, in LangGraph's shapes.
+
+Every :class:`~._loop.Run` has one emitter (``run.emitter``). A run somebody streams (it was
+given a :class:`~._stream.StreamHub`) has an :class:`Emitter`; a run nobody streams has a
+:class:`NullEmitter`, whose methods do nothing, so the step driver calls them without asking
+whether anyone listens. The emitter decides which modes to build chunks for (chunks of modes
+nobody listens to are never built) and where an event goes: to the root run's hub actor (the
+emitter that hosts it), and to the consumer of an ``astream()`` opened inside a node above
+(:class:`Tee`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from ..actors import ActorRef, Supervisor
+from ..actors._threads import current_loop_poster
+from ..errors import GraphDrained, GraphInterrupt
+from ..graph._constants import INTERRUPT
+from ._stream import Publish, StreamEvent, StreamHub, publish_from_thread
+
+if TYPE_CHECKING:
+    from ..graph._program import Program
+    from ._algo import Task
+    from ._persist import Persistence
+
+Values = Callable[[], Any]
+"""The run's ``values`` chunk, built only when somebody streams it (``Run.values``)."""
+
+
+class Emitter:
+    """The stream events of a run somebody streams.
+
+    ``modes``: the modes the run's events are built for (``None``: whatever the hub's
+    subscribers ask for now, for an ``ActorSystem`` run whose subscribers come and go).
+    ``root``: the root run's emitter (None for the root's own), which hosts the hub actor
+    every run of the tree sends to; ``tee``/``to_root``: see :class:`Tee`.
+    """
+
+    __slots__ = ("program", "ns", "hub", "_modes", "root", "thread", "hub_ref", "post", "tee", "to_root",
+                 "writer")
+
+    live = True
+    """Somebody streams this run (False for a :class:`NullEmitter`)."""
+
+    def __init__(self, program: Program, ns: tuple[str, ...], hub: StreamHub | None,
+                 modes: frozenset[str] | None, root: Emitter | None) -> None:
+        self.program = program
+        self.ns = ns
+        self.hub = hub
+        self._modes = modes
+        self.root: Emitter = root if root is not None else self
+        self.thread = threading.get_ident()  # the event loop's: the hub lives there
+        self.hub_ref: ActorRef | None = None  # while hosted (the root's, or a Tee owner's)
+        self.post: Callable[..., Any] = _ignore  # the loop's thread-safe call_soon, while hosting
+        # a graph's astream() consumed inside a node of this run's tree (see Tee); to_root:
+        # this run's events also reach the root run's hub (a run under such a stream does so
+        # only when the root streams subgraphs)
+        self.tee: Tee | None = None
+        self.to_root = True
+        # the custom stream writer of the run's nodes (get_stream_writer(): the same one each time)
+        self.writer: Callable[[Any], None] = self._write_custom
+
+    @property
+    def modes(self) -> frozenset[str]:
+        """The stream modes somebody listens to (chunks of other modes are never built)."""
+        if self._modes is not None:
+            return self._modes
+        assert self.hub is not None
+        return self.hub.modes
+
+    @property
+    def follows_subscribers(self) -> bool:
+        """The modes are whatever the hub's subscribers ask for now (an ``ActorSystem`` run)."""
+        return self._modes is None
+
+    @property
+    def wants_checkpoints(self) -> bool:
+        """Somebody may stream ``checkpoints`` or ``debug`` (the run's checkpoints are announced)."""
+        modes = self._modes
+        return modes is None or "checkpoints" in modes or "debug" in modes
+
+    @property
+    def owns_hub(self) -> bool:
+        """This run hosts the hub actor: the root run, or the run of an ``astream()`` inside a node."""
+        return self.root is self or (self.tee is not None and self.tee.owner is self)
+
+    # -- hosting -----------------------------------------------------------------------------
+
+    def host(self, sup: Supervisor) -> None:
+        """Spawn the hub actor under the run's supervisor, if this run hosts it."""
+        if self.hub is not None and self.owns_hub:
+            self.hub_ref = sup.spawn_inline(self.hub, name="hub")
+            self.post = current_loop_poster()  # (sync nodes' threads hand events over with it)
+
+    def unhost(self) -> None:
+        self.hub_ref = None
+
+    async def flush(self) -> None:
+        """At the barrier: wait for slow subscribers that block (backpressure)."""
+        hub = self.hub
+        if hub is None or not self.owns_hub:
+            return
+        await hub.backpressure()
+
+    # -- events ------------------------------------------------------------------------------
+
+    def emit(self, mode: str, chunk: Any) -> None:
+        """Send an event to the root run's hub actor now (from a worker thread, posted to the
+        event loop's thread without waiting: subscribers are woken only there); and to the
+        consumer of a stream opened inside a node above, if any (:class:`Tee`)."""
+        self.emit_at(self.ns, mode, chunk)
+
+    def emit_at(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+        """:meth:`emit` under namespace ``ns`` (the ``messages`` mode's handler knows it from
+        the metadata of the model call)."""
+        tee = self.tee
+        if tee is not None:
+            tee.emit(ns, mode, chunk)
+            if not self.to_root or mode not in tee.root_modes:
+                return
+        root = self.root
+        ref = root.hub_ref
+        if ref is None:
+            return  # nobody streams (or the run is over)
+        if threading.get_ident() == root.thread:
+            ref.call(Publish((StreamEvent(ns, mode, chunk),)))
+        else:  # (a sync node's thread: posted to the loop, no wait)
+            publish_from_thread(root.post, ref, (StreamEvent(ns, mode, chunk),))
+
+    def _write_custom(self, chunk: Any) -> None:
+        if "custom" in self.modes:
+            self.emit("custom", chunk)
+
+    def writer_at(self, ns: tuple[str, ...]) -> Callable[[Any], None]:
+        """A custom stream writer whose events carry namespace ``ns``."""
+        return partial(self._write_at, ns)
+
+    def _write_at(self, ns: tuple[str, ...], chunk: Any) -> None:
+        if "custom" in self.modes:
+            self.emit_at(ns, "custom", chunk)
+
+    def resumed(self, values: Values) -> None:
+        """A resumed run shows where it starts from."""
+        if "values" in self.modes:
+            self.emit("values", values())
+
+    def task_starts(self, tasks: Sequence[Task], step: int) -> None:
+        modes = self.modes
+        if "tasks" not in modes and "debug" not in modes:
+            return
+        for task in tasks:
+            if not task.node.hidden:
+                self.task_event("task", {"id": task.id, "name": task.name, "input": task.input,
+                                         "triggers": task.triggers}, step)
+
+    def task_done(self, task: Task, step: int) -> None:
+        """A task finished: its ``updates`` and its ``tasks``/``debug`` result."""
+        if task.node.hidden:
+            return
+        modes = self.modes
+        if "updates" in modes:
+            self.emit("updates", {task.name: self.task_update(task)})
+        if "tasks" in modes or "debug" in modes:
+            payload = {"id": task.id, "name": task.name, "error": None,
+                       "result": self.task_result(task), "interrupts": []}
+            self.task_event("task_result", payload, step)
+
+    def task_failed(self, task: Task, exc: BaseException, step: int) -> None:
+        """A task failed (a drained subgraph's task has not)."""
+        if isinstance(exc, GraphDrained) or task.node.hidden:
+            return
+        self.task_error(task, exc, step)
+
+    def task_error(self, task: Task, exc: BaseException, step: int) -> None:
+        """The ``tasks``/``debug`` result of a task that raised ``exc`` (LangGraph 1.2's shape:
+        the exception itself)."""
+        modes = self.modes
+        if "tasks" in modes or "debug" in modes:
+            self.task_event("task_result", {"id": task.id, "name": task.name, "error": exc,
+                                            "result": {}, "interrupts": []}, step)
+
+    def cached(self, task: Task) -> None:
+        """A task whose writes came from before (the cache, or a resumed step)."""
+        if "updates" in self.modes:
+            self.emit("updates", {task.name: self.task_update(task), "__metadata__": {"cached": True}})
+
+    async def stepped(self, updated: set[str] | frozenset[str], values: Values) -> None:
+        """After the step's writes were applied: the ``values`` chunk, if a value key changed;
+        then wait for subscribers that block (:meth:`flush`)."""
+        if "values" in self.modes and not updated.isdisjoint(self.program.value_keys):
+            self.emit("values", values())
+        await self.flush()
+
+    def breakpoint(self) -> None:
+        """The run stopped at a static breakpoint."""
+        if "updates" in self.modes:
+            self.emit("updates", {INTERRUPT: ()})
+
+    def paused(self, interrupted: Sequence[tuple[Task, GraphInterrupt]], values: Values, step: int) -> None:
+        """Tasks called ``interrupt()``: their questions, as ``updates``, ``values`` and task results."""
+        modes = self.modes
+        for _, gi in interrupted:
+            if "updates" in modes:
+                self.emit("updates", {INTERRUPT: tuple(gi.interrupts)})
+        for _, gi in interrupted:
+            if "values" in modes and gi.interrupts:  # (a subgraph's breakpoint shows none)
+                shown = values()
+                if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
+                    shown = {}
+                self.emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
+        if "tasks" in modes or "debug" in modes:
+            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
+                if gi.interrupts:
+                    self.task_event("task_result", {
+                        "id": task.id, "name": task.name, "error": None, "result": {},
+                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]}, step)
+
+    def checkpoints(self, persist: Persistence, tasks: list[Task], values: Values) -> None:
+        """The ``checkpoints`` (and ``debug``) events of the checkpoints made since the last
+        step, once the next step is planned: LangGraph's shape, with the next tasks."""
+        made, persist.announce = persist.announce or [], []
+        modes = self.modes
+        if "checkpoints" not in modes and "debug" not in modes:
+            return
+        shown = values()
+        for i, (parent, cid, metadata) in enumerate(made):
+            last = i == len(made) - 1
+            payload = {
+                "config": persist.config_for(cid),
+                "parent_config": None if parent is None else persist.config_for(parent),
+                "values": shown,
+                "metadata": metadata,
+                "next": [t.name for t in tasks] if last else [],
+                "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks]
+                if last else [],
+            }
+            if "checkpoints" in modes:
+                self.emit("checkpoints", payload)
+            if "debug" in modes:
+                self.debug(metadata["step"], "checkpoint", payload)
+
+    def task_event(self, kind: str, payload: dict[str, Any], step: int) -> None:
+        """A ``tasks`` event, and its ``debug`` twin."""
+        modes = self.modes
+        if "tasks" in modes:
+            self.emit("tasks", payload)
+        if "debug" in modes:
+            self.debug(step, kind, payload)
+
+    def debug(self, step: int, kind: str, payload: dict[str, Any]) -> None:
+        self.emit("debug", {"step": step, "timestamp": datetime.now(timezone.utc).isoformat(),
+                            "type": kind, "payload": payload})
+
+    # -- chunks ------------------------------------------------------------------------------
+
+    def task_update(self, task: Task) -> Any:
+        """A task's ``updates`` chunk: its writes to state keys."""
+        writable = self.program.writable_keys
+        pairs = [(k, v) for k, v in task.writes if k in writable]
+        if not pairs:
+            return None
+        if self.program.root_key:  # (LangGraph: the value itself, not {"__root__": value})
+            return pairs[-1][1]
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) < len(keys):
+            return [dict([p]) for p in pairs]
+        return dict(pairs)
+
+    def task_result(self, task: Task) -> Any:
+        """A task's ``tasks`` result: its writes to state keys, grouped by key."""
+        writable = self.program.writable_keys
+        grouped: dict[str, list[Any]] = {}
+        for k, v in task.writes:
+            if k in writable:
+                grouped.setdefault(k, []).append(v)
+        return {k: vs[0] if len(vs) == 1 else {"$writes": vs} for k, vs in grouped.items()}
+
+
+def _drop(_chunk: Any) -> None:
+    """The custom writer when nobody streams."""
+
+
+class NullEmitter(Emitter):
+    """The emitter of a run nobody streams: every event is dropped before it is built."""
+
+    __slots__ = ()
+
+    live = False
+    hub = None
+    hub_ref = None
+    tee = None
+    to_root = True
+    writer = staticmethod(_drop)
+    modes = frozenset()
+    follows_subscribers = False
+    wants_checkpoints = False
+
+    def __init__(self, program: Program, ns: tuple[str, ...]) -> None:
+        self.root = self  # (its hub_ref is None: the runs below it that stream have a Tee)
+
+    def host(self, sup: Supervisor) -> None:
+        pass
+
+    def unhost(self) -> None:
+        pass
+
+    async def flush(self) -> None:
+        pass
+
+    def emit(self, mode: str, chunk: Any) -> None:
+        pass
+
+    def emit_at(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+        pass
+
+    def writer_at(self, ns: tuple[str, ...]) -> Callable[[Any], None]:
+        return _drop
+
+    def resumed(self, values: Values) -> None:
+        pass
+
+    def task_starts(self, tasks: Sequence[Task], step: int) -> None:
+        pass
+
+    def task_done(self, task: Task, step: int) -> None:
+        pass
+
+    def task_failed(self, task: Task, exc: BaseException, step: int) -> None:
+        pass
+
+    def task_error(self, task: Task, exc: BaseException, step: int) -> None:
+        pass
+
+    def cached(self, task: Task) -> None:
+        pass
+
+    async def stepped(self, updated: set[str] | frozenset[str], values: Values) -> None:
+        pass
+
+    def breakpoint(self) -> None:
+        pass
+
+    def paused(self, interrupted: Sequence[tuple[Task, GraphInterrupt]], values: Values, step: int) -> None:
+        pass
+
+    def checkpoints(self, persist: Persistence, tasks: list[Task], values: Values) -> None:
+        pass
+
+    def task_event(self, kind: str, payload: dict[str, Any], step: int) -> None:
+        pass
+
+
+class Tee:
+    """A graph's ``astream()`` consumed inside a running node: the run it makes (``owner``, its
+    emitter) is that node's subgraph (its namespace, its checkpoints, its events in the
+    parent's stream with ``subgraphs=True``), and it also streams to its own consumer, through
+    its own hub. As in LangGraph 1.2, namespaces are the full ones, and the events of runs
+    below the owner go to that consumer if it streams subgraphs (``subgraphs``; then to it
+    alone), else on up as any subgraph's."""
+
+    __slots__ = ("owner", "modes", "subgraphs", "root_modes")
+
+    def __init__(self, owner: Emitter, modes: frozenset[str], subgraphs: bool, root_modes: frozenset[str]) -> None:
+        self.owner = owner
+        self.modes = modes
+        self.subgraphs = subgraphs
+        self.root_modes = root_modes  # the modes the root run's stream takes from the owner
+
+    def emit(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+        owner = self.owner
+        ref = owner.hub_ref
+        if ref is None or mode not in self.modes:
+            return
+        events = (StreamEvent(ns, mode, chunk),)
+        if threading.get_ident() == owner.thread:
+            ref.call(Publish(events))
+        else:
+            publish_from_thread(owner.post, ref, events)
+
+
+def _ignore(*_args: Any) -> None:
+    """``Emitter.post`` of a run that hosts no hub."""
