@@ -44,13 +44,11 @@ _kernel_log = get_logger("actors")
 
 _current_cell: ContextVar[Cell | None] = ContextVar("actorgraph_current_cell", default=None)
 
-_new_cell = object.__new__
-
 
 class Cell:
     """One spawned actor. Lean by design: a run spawns an inline actor per node and per channel,
     so what every actor needs is a slot set at spawn (:meth:`Supervisor.spawn_inline` sets them
-    without calling ``__init__``), and what only some actors ever need (restart bookkeeping,
+    itself, without an ``__init__`` call), and what only some actors ever need (restart bookkeeping,
     cancel scopes, the stop event, the logger, gate hand-over) is a class-level default that an
     instance overrides in its own ``__dict__`` the first time it needs another value; an inline
     actor that never fails, waits or logs allocates nothing for them.
@@ -125,26 +123,6 @@ class Cell:
         self.waiters = None
         self.stop_requested = False
         self.current = None
-
-    @classmethod
-    def new_inline(cls, supervisor: Supervisor, name: str, instance: Actor, backend: Backend) -> Cell:
-        """A running inline actor with no mailbox and the ``escalate`` policy (``spawn_inline``):
-        the slots only, set without an ``__init__`` call."""
-        cell = _new_cell(cls)
-        cell.supervisor = supervisor
-        cell.name = name
-        cell.instance = instance
-        cell.inline = True
-        cell.backend = backend
-        cell.mailbox = NO_MAILBOX
-        cell.receive = instance.receive if isinstance(instance, SyncActor) else None
-        cell.state = "running"
-        cell.busy = False
-        cell.holder = None
-        cell.waiters = None
-        cell.stop_requested = False
-        cell.current = None
-        return cell
 
     @property
     def path(self) -> str:

@@ -13,7 +13,7 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from .._log import enabled, get_logger
-from ._actor import Actor, ActorRef
+from ._actor import Actor, ActorRef, SyncActor
 from ._cell import ON_STOP_GRACE, Cell
 from ._errors import SpawnError
 from ._mailbox import NO_MAILBOX
@@ -25,6 +25,8 @@ from ._timer import Deadlines
 T = TypeVar("T")
 
 _log = get_logger("actors")
+
+_new = object.__new__
 
 DEFAULT_MAILBOX_SIZE = 1024
 """Mailbox capacity of a spawned actor unless ``mailbox_size`` says otherwise."""
@@ -258,13 +260,29 @@ class Supervisor:
             raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
         if type(actor).on_start is not Actor.on_start:
             raise SpawnError(f"{type(actor).__name__} has an on_start(): spawn it with 'await spawn(...)'")
-        children = self._children
-        cell = Cell.new_inline(self, name, actor, backend)
-        if children.setdefault(name, cell) is not cell:
+        # Cell's slots and ActorRef(cell), set here without __init__ calls: this runs for every
+        # node and channel of every run (Cell's other fields keep their class defaults)
+        cell = _new(Cell)
+        cell.supervisor = self
+        cell.name = name
+        cell.instance = actor
+        cell.inline = True
+        cell.backend = backend
+        cell.mailbox = NO_MAILBOX
+        cell.receive = actor.receive if isinstance(actor, SyncActor) else None
+        cell.state = "running"
+        cell.busy = False
+        cell.holder = None
+        cell.waiters = None
+        cell.stop_requested = False
+        cell.current = None
+        if self._children.setdefault(name, cell) is not cell:
             raise SpawnError(f"supervisor {self.name!r} already has an actor named {name!r}")
         if self._logging:
             self._bound_log().info("actor_spawned", actor=name, dispatcher="inline", policy="escalate")
-        return ActorRef(cell)
+        ref = _new(ActorRef)
+        ref._cell = cell
+        return ref
 
     def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
                    name: str | None = None) -> None:
