@@ -26,6 +26,8 @@ class Actor:
     ``on_stop`` runs when an incarnation ends for any reason (stop, failure, restart, shutdown).
     """
 
+    __slots__ = ()  # (a subclass that declares its own __slots__ gets no instance dict)
+
     async def on_start(self) -> None:
         """Called before the first message."""
 
@@ -46,6 +48,8 @@ class SyncActor(Actor):
     ``tell`` and ``ask`` work as for any actor. ``call`` raises the handler's exception in the
     caller and leaves the instance as it is (the ``escalate`` policy: the parent decides).
     """
+
+    __slots__ = ()
 
     def receive(self, message: Any) -> Any:
         """Handle one message synchronously; the return value answers ``call``/``ask``."""
@@ -113,6 +117,24 @@ class ActorRef:
         timeout cancels it.
         """
         cell = self._cell
+        if timeout == math.inf and cell.inline and not cell.busy and cell.state == "running":
+            # The common inline case (a parent driving its idle child): Cell.run_inline's work
+            # without its coroutine.
+            cell.busy = True
+            cell.holder = cell.backend.current_task()
+            try:
+                return await cell.instance.handle(message)
+            except Exception as exc:
+                await cell._inline_failed(exc)
+                raise
+            finally:
+                cell.holder = None
+                if cell.stop_requested:
+                    await cell._close_held()
+                if cell.waiters:
+                    cell.leave()
+                else:
+                    cell.busy = False
         deadline = math.inf if timeout == math.inf else cell.backend.clock() + timeout
         try:
             if cell.inline:
@@ -124,7 +146,7 @@ class ActorRef:
             else:
                 await mailbox.put((message, slot), deadline)
             if deadline != math.inf:
-                cell.deadlines.add(deadline, slot)
+                cell.supervisor._deadlines.add(deadline, slot)
             return await slot
         except SlotTimeout:
             raise AskTimeout(cell.name, timeout) from None
@@ -137,7 +159,15 @@ class ActorRef:
         another message (``call`` cannot wait: use ``ask``), ``TypeError`` if it is not an
         inline ``SyncActor``; re-raises the handler's exception unchanged.
         """
-        return self._cell.call_inline(message)
+        cell = self._cell
+        receive = cell.receive
+        if receive is None or cell.busy or cell.state != "running":
+            return cell.call_inline(message)  # (raises the right error)
+        cell.busy = True
+        try:
+            return receive(message)
+        finally:
+            cell.busy = False
 
     async def stop(self) -> None:
         """Stop the actor and wait until it has stopped.

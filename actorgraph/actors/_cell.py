@@ -46,12 +46,47 @@ _current_cell: ContextVar[Cell | None] = ContextVar("actorgraph_current_cell", d
 
 
 class Cell:
+    """One spawned actor. Lean by design: a run spawns an inline actor per node and per channel,
+    so what every actor needs is a slot set at spawn (:meth:`Supervisor.spawn_inline` sets them
+    itself, without an ``__init__`` call), and what only some actors ever need (restart bookkeeping,
+    cancel scopes, the stop event, the logger, gate hand-over) is a class-level default that an
+    instance overrides in its own ``__dict__`` the first time it needs another value; an inline
+    actor that never fails, waits or logs allocates nothing for them.
+    """
+
     __slots__ = (
-        "supervisor", "name", "index", "factory", "instance", "policy", "inline", "receive",
-        "backend", "deadlines", "mailbox", "state", "busy", "holder", "waiters", "handed",
-        "stop_requested", "scope", "backoff", "restart_requested", "restart_times", "restarts",
-        "current", "_stopped_event", "_log",
+        "supervisor", "name", "instance", "inline", "backend", "mailbox", "receive", "state",
+        "busy", "holder", "waiters", "stop_requested", "current", "__dict__",
     )
+
+    # -- rarely needed: class defaults, set per instance when they change -------------------
+    index: int = 0  # spawn order (rest_for_one); inline actors are never restarted by siblings
+    factory: Callable[[], Actor] | None = None
+    policy: Literal["escalate", "stop"] | Restart = "escalate"
+    handed: Slot | None = None  # the waiter the gate was just handed to
+    scope: anyio.CancelScope | None = None
+    backoff: anyio.CancelScope | None = None
+    restart_requested: bool = False
+    restart_times: deque[float] | None = None  # (restart policies: when it restarted)
+    restarts: int = 0
+    _stopped_event: anyio.Event | None = None  # made when somebody waits for the stop
+    _log: Any = None
+
+    supervisor: Supervisor
+    name: str
+    instance: Actor
+    inline: bool
+    backend: Backend
+    mailbox: Mailbox
+    receive: Callable[[Any], Any] | None  # a SyncActor's handler, for ActorRef.call (inline only)
+    state: State
+    # the gate: ``busy`` while some task holds it (``holder``); ``waiters`` is made when
+    # somebody first has to wait
+    busy: bool
+    holder: object
+    waiters: deque[Slot] | None
+    stop_requested: bool
+    current: Slot | None  # the ask being answered (task dispatcher)
 
     def __init__(
         self,
@@ -70,35 +105,24 @@ class Cell:
         self.name = name
         self.index = index
         self.instance = instance
-        self.factory = factory
-        self.policy = policy
+        if factory is not None:
+            self.factory = factory
+        if policy != "escalate":
+            self.policy = policy
         self.inline = inline
         self.backend = backend
-        self.deadlines = deadlines
         # an inline actor's messages are handled in the sender's task: nothing is ever queued
         # (spawn_inline gives it none; spawn(dispatcher="inline") keeps the size it was given)
         # (NoMailbox answers what an inline cell's mailbox is asked: its size, close, statistics)
-        self.mailbox: Mailbox = (NO_MAILBOX if inline and not mailbox_size else
-                                 Mailbox(name, mailbox_size, backend.new_slot, deadlines))
-        # a SyncActor's handler, for ActorRef.call (inline actors only)
-        self.receive: Callable[[Any], Any] | None = (instance.receive if inline and isinstance(instance, SyncActor)
-                                                      else None)
-        self.state: State = "starting"
-        # the gate: ``busy`` while some task holds it (``holder``); ``waiters`` is made when
-        # somebody first has to wait; ``handed`` is the waiter the gate was just handed to
+        self.mailbox = (NO_MAILBOX if inline and not mailbox_size else
+                        Mailbox(name, mailbox_size, backend.new_slot, deadlines))
+        self.receive = instance.receive if inline and isinstance(instance, SyncActor) else None
+        self.state = "starting"
         self.busy = False
-        self.holder: object = None
-        self.waiters: deque[Slot] | None = None
-        self.handed: Slot | None = None
+        self.holder = None
+        self.waiters = None
         self.stop_requested = False
-        self.scope: anyio.CancelScope | None = None
-        self.backoff: anyio.CancelScope | None = None
-        self.restart_requested = False
-        self.restart_times: deque[float] | None = None  # (restart policies: when it restarted)
-        self.restarts = 0
-        self.current: Slot | None = None
-        self._stopped_event: anyio.Event | None = None  # made when somebody waits for the stop
-        self._log: Any = None
+        self.current = None
 
     @property
     def path(self) -> str:

@@ -13,9 +13,10 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from .._log import enabled, get_logger
-from ._actor import Actor, ActorRef
+from ._actor import Actor, ActorRef, SyncActor
 from ._cell import ON_STOP_GRACE, Cell
 from ._errors import SpawnError
+from ._mailbox import NO_MAILBOX
 from ._policy import Policy, Restart, Strategy, normalize_policy
 from ._slot import Backend, current_backend
 from ._threads import WorkerThreads, trio_run_sync
@@ -24,6 +25,8 @@ from ._timer import Deadlines
 T = TypeVar("T")
 
 _log = get_logger("actors")
+
+_new = object.__new__
 
 DEFAULT_MAILBOX_SIZE = 1024
 """Mailbox capacity of a spawned actor unless ``mailbox_size`` says otherwise."""
@@ -128,12 +131,8 @@ class Supervisor:
             threads, self._threads = self._threads, None
             with anyio.CancelScope(shield=True):
                 await threads.aclose()
-        for cell in [c for c in children.values() if c.inline]:
-            if cell.busy or type(cell.instance).on_stop is not Actor.on_stop:
-                await cell.close(grace=ON_STOP_GRACE)
-            else:
-                cell.finish(forget=False)  # idle, nothing to run on stop: no need to take its gate
-                del children[cell.name]
+        if children:
+            await self._stop_inline(children)
         if tg is None:
             return False
         try:
@@ -153,6 +152,38 @@ class Supervisor:
             raise failure
         finally:
             failure.__context__ = context  # keep the child's context, not our cancellation
+
+    async def _stop_inline(self, children: dict[str, Cell]) -> None:
+        """Stop every inline actor (leaving the block): an idle one with nothing to run on stop
+        is just marked stopped (no gate to take, nobody to wake: the common case, a run's node
+        and channel actors), the others are closed properly."""
+        base_on_stop = Actor.on_stop
+        kept: dict[str, Cell] | None = None  # the task-dispatched ones, when there are any
+        slow: list[Cell] | None = None
+        for name, cell in children.items():
+            if not cell.inline:
+                if kept is None:
+                    kept = {}
+                kept[name] = cell
+            elif (cell.busy or type(cell.instance).on_stop is not base_on_stop
+                  or cell.mailbox is not NO_MAILBOX or cell._stopped_event is not None or self._logging):
+                if slow is None:
+                    slow = []
+                slow.append(cell)
+            else:
+                cell.state = "stopped"
+        if slow is not None:
+            for cell in slow:
+                if cell.busy or type(cell.instance).on_stop is not base_on_stop:
+                    await cell.close(grace=ON_STOP_GRACE)
+                else:
+                    cell.finish(forget=False)  # idle, nothing to run on stop: no need to take its gate
+                    children.pop(cell.name, None)
+        if kept is None:
+            children.clear()
+        else:
+            for name in [n for n, c in children.items() if c.inline]:
+                del children[name]
 
     async def spawn(
         self,
@@ -229,14 +260,29 @@ class Supervisor:
             raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
         if type(actor).on_start is not Actor.on_start:
             raise SpawnError(f"{type(actor).__name__} has an on_start(): spawn it with 'await spawn(...)'")
-        if name in self._children:
-            raise SpawnError(f"supervisor {self.name!r} already has an actor named {name!r}")
-        cell = Cell(self, name, next(self._counter), actor, None, "escalate", 0, True, backend, self._deadlines)
+        # Cell's slots and ActorRef(cell), set here without __init__ calls: this runs for every
+        # node and channel of every run (Cell's other fields keep their class defaults)
+        cell = _new(Cell)
+        cell.supervisor = self
+        cell.name = name
+        cell.instance = actor
+        cell.inline = True
+        cell.backend = backend
+        cell.mailbox = NO_MAILBOX
+        cell.receive = actor.receive if isinstance(actor, SyncActor) else None
         cell.state = "running"
-        self._children[name] = cell
+        cell.busy = False
+        cell.holder = None
+        cell.waiters = None
+        cell.stop_requested = False
+        cell.current = None
+        if self._children.setdefault(name, cell) is not cell:
+            raise SpawnError(f"supervisor {self.name!r} already has an actor named {name!r}")
         if self._logging:
             self._bound_log().info("actor_spawned", actor=name, dispatcher="inline", policy="escalate")
-        return ActorRef(cell)
+        ref = _new(ActorRef)
+        ref._cell = cell
+        return ref
 
     def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
                    name: str | None = None) -> None:

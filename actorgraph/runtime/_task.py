@@ -663,7 +663,7 @@ class Barrier:
             self.slot.set_result(None)
 
 
-class Execute(msgspec.Struct, frozen=True):
+class Execute(msgspec.Struct, frozen=True, gc=False):  # (gc=False: never in a cycle)
     """Message to a node actor: run ``task`` of the current step. With a ``barrier`` (a step of
     several tasks) the actor starts it in the step's task group and answers at once; without
     one it runs it and answers when it is done."""
@@ -680,6 +680,8 @@ class NodeActor(Actor):
     or None once the task's writes are on the task: a failing task is the run's concern, not
     the actor's, which goes on serving the next steps. ``executed`` counts the tasks it ran.
     """
+
+    __slots__ = ("run", "node", "executed")
 
     def __init__(self, run: Run, node: NodeProgram) -> None:
         self.run = run
