@@ -10,6 +10,12 @@ plan → (breakpoint?) → execute (an ``Execute`` message per task to its node 
 checkpoint (``_persist``) → stream — until nothing is triggered, the run pauses, or
 ``recursion_limit`` is hit; :meth:`Run.end` writes what durability held back. Stream events go
 to the hub the moment they happen (``Publish``), from node actors and from this supervisor.
+
+The run's collaborators, each in its own module: ``options`` (:class:`~._options.RunOptions`,
+read once), ``emitter`` (its stream events, :mod:`._emit`; a no-op one when nobody streams),
+``resume_state`` (what ``interrupt()`` is answered with, :mod:`._interrupt`), ``persist`` (its
+checkpoints, :mod:`._persist`; None without a checkpointer) and ``state`` (its channels and
+versions, :class:`~._algo.RunState`, which ``_algo.plan`` and ``apply_writes`` work on).
 """
 
 from __future__ import annotations
@@ -76,7 +82,7 @@ called inside the node with that config (or one derived from it) is its subgraph
 
 class Run:
     """The barrier supervisor of one run: its channels (a :class:`RunState`, each channel owned
-    by a channel actor), its node actors, its stream hub actor."""
+    by a channel actor), its node actors, its stream hub actor (through its emitter)."""
 
     def __init__(
         self,
