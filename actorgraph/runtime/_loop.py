@@ -397,7 +397,9 @@ class Run:
             if self.logging:
                 self.log.info("run_drained", graph=program.name, step=self.step, reason=reason)
             raise GraphDrained(reason)
-        self.emitter.task_starts(tasks, self.step)
+        emitter = self.emitter
+        if emitter.live:  # (the hot path skips a null emitter: see _emit)
+            emitter.task_starts(tasks, self.step)
         todo = tasks
         if self.handled:
             self.handled = []
@@ -473,7 +475,8 @@ class Run:
                 persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
             else:
                 await persist.save("loop", self.step, tasks, updated)
-        await self.emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
+        if emitter.live:
+            await emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1
         if self.options.interrupt_after and self._breakpoint(self.options.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
@@ -684,7 +687,8 @@ class Run:
         if started and enabled(self.log):
             self.log.info("task_finished", step=self.step, node=task.name, task_id=task.id,
                           duration_ms=round((time.perf_counter() - started) * 1000, 3))
-        self.emitter.task_done(task, self.step)
+        if self.emitter.live:  # (the hot path skips a null emitter: see _emit)
+            self.emitter.task_done(task, self.step)
 
     def _task_failed(self, task: Task, exc: BaseException) -> None:
         if isinstance(exc, GraphDrained):  # (not a failure)
