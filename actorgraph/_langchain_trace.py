@@ -166,10 +166,10 @@ class Tracing:
         )
         handler = None
         if "messages" in run.emitter.modes:
-            handler = MessagesHandler(run, run.subgraphs)
+            handler = MessagesHandler(run, run.options.subgraphs)
             manager.add_handler(handler, inherit=True)
         if "tools" in run.emitter.modes:
-            manager.add_handler(ToolsHandler(run, run.subgraphs), inherit=True)
+            manager.add_handler(ToolsHandler(run, run.options.subgraphs), inherit=True)
         return cls(run, manager, handler, metadata)
 
     async def start(self, value: Any) -> None:
@@ -284,7 +284,7 @@ def _manager_class(run: Run) -> Any:
     are called inline, as LangGraph's sync API calls them) and on trio, where the async
     manager cannot run sync handlers (it hands them to asyncio's executor)."""
     manager = _lc().manager
-    if run.root.sync_api or not _on_asyncio():
+    if run.root.options.sync_api or not _on_asyncio():
         return manager.CallbackManager
     return manager.AsyncCallbackManager
 

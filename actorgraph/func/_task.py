@@ -265,7 +265,7 @@ class TaskFunction(Generic[P, T]):
                 "decorated with @entrypoint, inside a graph node, or inside another task"
             )
         run = caller.scope.run
-        if self.is_async and run.root.sync_caller:  # (as LangGraph's, at the call)
+        if self.is_async and run.root.options.sync_caller:  # (as LangGraph's, at the call)
             raise AsyncTaskInSyncRunError(self.name)
         if threading.get_ident() == run.root.loop_thread:
             return _schedule(self, caller, args, kwargs)

@@ -10,7 +10,7 @@ from ._context import (
     ExecutionInfo, RunControl, Runtime, StreamWriter, get_config, get_runtime, get_store, get_stream_writer,
 )
 from ._interrupt import interrupt
-from ._loop import DEFAULT_RECURSION_LIMIT
+from ._options import DEFAULT_RECURSION_LIMIT
 from ._stream import StreamEvent, StreamHub, StreamOverflow, Subscriber, Subscription
 
 __all__ = [

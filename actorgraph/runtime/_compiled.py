@@ -412,8 +412,8 @@ class CompiledGraph(RunnableMethods):
         if self.checkpointer is True:
             ns = tuple(part.split(":", 1)[0] for part in ns)
         above = parent.emitter
-        modes = above.modes if parent.subgraphs else frozenset()
-        hub, subgraphs = above.hub, parent.subgraphs
+        modes = above.modes if parent.options.subgraphs else frozenset()
+        hub, subgraphs = above.hub, parent.options.subgraphs
         if stream is not None:
             own_hub, own_modes, own_subgraphs = stream
             root_modes = modes if above.to_root else frozenset()

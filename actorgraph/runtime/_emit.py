@@ -3,11 +3,12 @@ stream hub, in LangGraph's shapes.
 
 Every :class:`~._loop.Run` has one emitter (``run.emitter``). A run somebody streams (it was
 given a :class:`~._stream.StreamHub`) has an :class:`Emitter`; a run nobody streams has a
-:class:`NullEmitter`, whose methods do nothing, so the step driver calls them without asking
-whether anyone listens. The emitter decides which modes to build chunks for (chunks of modes
-nobody listens to are never built) and where an event goes: to the root run's hub actor (the
-emitter that hosts it), and to the consumer of an ``astream()`` opened inside a node above
-(:class:`Tee`).
+:class:`NullEmitter`, whose methods do nothing, so callers do not ask whether anyone listens.
+(Only the step driver's hot path, a task's start and end and a step's end, tests ``live``
+first: three calls to no-op methods cost ~2 % of a one-task step, measured.) The emitter
+decides which modes to build chunks for (chunks of modes nobody listens to are never built)
+and where an event goes: to the root run's hub actor (the emitter that hosts it), and to the
+consumer of an ``astream()`` opened inside a node above (:class:`Tee`).
 """
 
 from __future__ import annotations

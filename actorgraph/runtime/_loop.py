@@ -10,6 +10,12 @@ plan → (breakpoint?) → execute (an ``Execute`` message per task to its node 
 checkpoint (``_persist``) → stream — until nothing is triggered, the run pauses, or
 ``recursion_limit`` is hit; :meth:`Run.end` writes what durability held back. Stream events go
 to the hub the moment they happen (``Publish``), from node actors and from this supervisor.
+
+The run's collaborators, each in its own module: ``options`` (:class:`~._options.RunOptions`,
+read once), ``emitter`` (its stream events, :mod:`._emit`; a no-op one when nobody streams),
+``resume_state`` (what ``interrupt()`` is answered with, :mod:`._interrupt`), ``persist`` (its
+checkpoints, :mod:`._persist`; None without a checkpointer) and ``state`` (its channels and
+versions, :class:`~._algo.RunState`, which ``_algo.plan`` and ``apply_writes`` work on).
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ import math
 import os
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -47,6 +52,7 @@ from ._context import RunControl
 from ._interrupt import ResumeState, is_id_map
 from ._persist import Persistence, SharedNamespace, null_batch
 from ._emit import Emitter, NullEmitter
+from ._options import RunOptions
 from ._stream import StreamHub
 from ._task import Barrier, Execute, NodeActor, command_input_writes, failed_before, handler_task_id
 from .. import _langchain_trace as _trace
@@ -61,7 +67,7 @@ log = get_logger("runtime")
 SYNC_API: ContextVar[bool] = ContextVar("actorgraph_sync_api", default=False)
 """True inside ``CompiledGraph.invoke``'s private event loop (see ``_task.call_node``)."""
 SYNC_CALLER: ContextVar[bool] = ContextVar("actorgraph_sync_caller", default=False)
-"""Set by the sync ``stream()`` and ``batch()`` where they start runs (see ``Run.sync_caller``)."""
+"""Set by the sync ``stream()`` and ``batch()`` where they start runs (see ``RunOptions.sync_caller``)."""
 
 ROOT_CHECKPOINTER_TRUE = (
     "checkpointer=True makes a subgraph use its parent graph's checkpointer; a graph run on "
@@ -72,13 +78,11 @@ TASK_ID_KEY = "__pregel_task_id"
 """The ``configurable`` key of a node's config naming its task (LangGraph's name): a graph
 called inside the node with that config (or one derived from it) is its subgraph."""
 
-DEFAULT_RECURSION_LIMIT = 10007
-"""Super-steps a run may take unless ``config["recursion_limit"]`` says otherwise (LangGraph's default)."""
 
 
 class Run:
     """The barrier supervisor of one run: its channels (a :class:`RunState`, each channel owned
-    by a channel actor), its node actors, its stream hub actor."""
+    by a channel actor), its node actors, its stream hub actor (through its emitter)."""
 
     def __init__(
         self,
@@ -105,10 +109,12 @@ class Run:
         self.graph = graph
         self.program = graph._program
         self.config = config
-        self.recursion_limit = recursion_limit(config)
-        self.max_concurrency = _max_concurrency(config)
+        self.options: RunOptions = RunOptions.read(
+            config, subgraphs=subgraphs, interrupt_before=interrupt_before, interrupt_after=interrupt_after,
+            sync_api=parent.options.sync_api if parent is not None else SYNC_API.get(),
+            sync_caller=parent.options.sync_caller if parent is not None else SYNC_API.get() or SYNC_CALLER.get())
         self.ns = ns
-        self.ns_str = "|".join(ns)
+        self.ns_str: str = "|".join(ns)
         # Task ids hash the checkpoint their step starts from (with a checkpointer); a root run
         # without one adds a random prefix of its own: as in LangGraph, where task ids derive
         # from checkpoint ids every run makes afresh, no two runs share task ids (nor the
@@ -119,7 +125,6 @@ class Run:
         self.entry_ns: str | None = None  # a subgraph run's: its parent task's namespace (_child_run)
         self.context = context
         self.store = store
-        self.subgraphs = subgraphs
         self.parent = parent
         # what the run streams (modes None: follow the hub's subscribers, an ActorSystem run
         # where subscribers come and go); without a hub nobody streams it
@@ -131,9 +136,6 @@ class Run:
         self.root: Run = parent.root if parent is not None else self
         self.control: RunControl = control if control is not None else (
             parent.root.control if parent is not None else RunControl())
-        self.sync_api: bool = parent.sync_api if parent is not None else SYNC_API.get()
-        # started by invoke()/stream()/batch() (a subgraph: its root's): async @task calls are refused
-        self.sync_caller: bool = parent.sync_caller if parent is not None else (SYNC_API.get() or SYNC_CALLER.get())
         self.threaded = False  # a task of this step ran in a worker thread (see tick)
         self.persist: Persistence | None = None
         self.tracing: Tracing | None = None  # LangChain callbacks / messages mode (see run())
@@ -164,15 +166,12 @@ class Run:
         # the parent's step (parallel Sends), see _load_shared; the parent's registry of those
         self.shared: SharedNamespace | None = None
         self.shared_ns: tuple[int, dict[str, SharedNamespace]] | None = None
-        self.interrupt_before = frozenset(interrupt_before)
-        self.interrupt_after = frozenset(interrupt_after)
         self.resume_state = ResumeState()  # interrupt(): what a resume brings, what tasks asked
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
         self.call_parents: dict[Task, Task] = {}  # a running task call -> its caller (actorgraph.func)
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
-        self.run_id = str(config.get("run_id") or uuid.uuid4())
         self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
-        self.log = log.bind(run=self.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
+        self.log = log.bind(run=self.options.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
                             ns=self.ns_str) if self.logging else log
 
     # -- the loop --------------------------------------------------------------------------
@@ -270,7 +269,7 @@ class Run:
                 start = int(saved.metadata.get("step", -1)) + 1
                 if self.parent is not None and self.parent.resume_state.resuming and persist.before is None:
                     value = None  # a subgraph stopped in this parent step: continue where it was
-        self.stop = start + self.recursion_limit + 1
+        self.stop = start + self.options.recursion_limit + 1
         self.step = start
         command = value if isinstance(value, Command) and saved is not None else None
         command_writes: list[tuple[str, Any]] = []
@@ -366,7 +365,7 @@ class Run:
             if self.persist is not None:
                 await self.persist.settle()  # the last step's checkpoint is in before we raise
             raise GraphRecursionError(error_message(
-                f"Recursion limit of {self.recursion_limit} reached without hitting a stop "
+                f"Recursion limit of {self.options.recursion_limit} reached without hitting a stop "
                 "condition. You can increase the limit by setting the `recursion_limit` config key.",
                 "GRAPH_RECURSION_LIMIT",
             ))
@@ -388,7 +387,7 @@ class Run:
         resumed = self.resume_state
         if resumed.skip_breakpoint:
             resumed.skip_breakpoint = False  # resumed from this step's breakpoint: not again
-        elif self.interrupt_before and self._breakpoint(self.interrupt_before, tasks):
+        elif self.options.interrupt_before and self._breakpoint(self.options.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
         reason = self.control.drain_reason
         if reason is not None:
@@ -398,7 +397,9 @@ class Run:
             if self.logging:
                 self.log.info("run_drained", graph=program.name, step=self.step, reason=reason)
             raise GraphDrained(reason)
-        self.emitter.task_starts(tasks, self.step)
+        emitter = self.emitter
+        if emitter.live:  # (the hot path skips a null emitter: see _emit)
+            emitter.task_starts(tasks, self.step)
         todo = tasks
         if self.handled:
             self.handled = []
@@ -474,9 +475,10 @@ class Run:
                 persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
             else:
                 await persist.save("loop", self.step, tasks, updated)
-        await self.emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
+        if emitter.live:
+            await emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1
-        if self.interrupt_after and self._breakpoint(self.interrupt_after, tasks):
+        if self.options.interrupt_after and self._breakpoint(self.options.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
         return True
 
@@ -662,7 +664,7 @@ class Run:
                 raise failure
             self._task_done(task, started)
             return
-        bound = self.max_concurrency
+        bound = self.options.max_concurrency
         limit = anyio.Semaphore(bound) if bound is not None and bound < len(tasks) else None
         async with TaskGroup() as group:
             barrier = Barrier(len(tasks), group, current_backend().new_slot(), self._task_done, limit)
@@ -685,7 +687,8 @@ class Run:
         if started and enabled(self.log):
             self.log.info("task_finished", step=self.step, node=task.name, task_id=task.id,
                           duration_ms=round((time.perf_counter() - started) * 1000, 3))
-        self.emitter.task_done(task, self.step)
+        if self.emitter.live:  # (the hot path skips a null emitter: see _emit)
+            self.emitter.task_done(task, self.step)
 
     def _task_failed(self, task: Task, exc: BaseException) -> None:
         if isinstance(exc, GraphDrained):  # (not a failure)
@@ -799,27 +802,6 @@ PROPAGATED_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_i
 already there), as LangGraph 1.2 copies them when a graph (a subgraph too) starts."""
 
 
-def recursion_limit(config: dict[str, Any]) -> int:
-    """``config["recursion_limit"]``: the super-steps a run may take (``ValueError`` below 1)."""
-    limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
-    if not isinstance(limit, int) or limit < 1:
-        raise ValueError("recursion_limit must be at least 1")
-    return limit
-
-
 def run_name(graph: str, ns: tuple[str, ...]) -> str:
     """The name of the supervisor of a run of graph ``graph`` in namespace ``ns``."""
     return f"run:{graph}" + (f"[{'|'.join(ns)}]" if ns else "")
-
-
-def _max_concurrency(config: dict[str, Any]) -> int | None:
-    """``config["max_concurrency"]``: at most that many tasks of a step run at once (``None`` or
-    ``0``: no bound, as LangGraph treats a falsy value)."""
-    bound = config.get("max_concurrency")
-    if not bound:
-        return None
-    if not isinstance(bound, int) or isinstance(bound, bool):
-        raise TypeError(f"config['max_concurrency'] takes a positive int, got {bound!r}")
-    if bound < 0:
-        raise ValueError(f"config['max_concurrency'] must be positive, got {bound}")
-    return bound

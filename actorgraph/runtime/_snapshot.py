@@ -14,7 +14,8 @@ from ..persistence import CheckpointTuple
 from ..persistence._records import ERROR, INTERRUPT
 from ..types import PregelTask, StateSnapshot, StateUpdate
 from ._algo import RunState, Task, apply_writes, managed_values, pending_tasks, plan, state_values
-from ._loop import ROOT_CHECKPOINTER_TRUE, Run, recursion_limit, run_name
+from ._loop import ROOT_CHECKPOINTER_TRUE, Run, run_name
+from ._options import recursion_limit
 from ._persist import (NULL_TASK_ID, SPECIAL, Persistence, finished_writes, null_batch, null_task_writes, renamed,
                        restore, task_path_str)
 from ._task import writes_for
@@ -342,7 +343,7 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
         persist.parents = dict(saved.metadata.get("parents") or {})
     start = -1 if saved is None else int(saved.metadata.get("step", -1)) + 1
     run.step = start
-    run.stop = start + run.recursion_limit
+    run.stop = start + run.options.recursion_limit
     values, as_node = updates[0].values, updates[0].as_node
     if len(updates) == 1 and as_node is None:
         as_node = _infer_node(graph, run)
