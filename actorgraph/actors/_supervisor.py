@@ -160,13 +160,15 @@ class Supervisor:
         base_on_stop = Actor.on_stop
         kept: dict[str, Cell] | None = None  # the task-dispatched ones, when there are any
         slow: list[Cell] | None = None
+        logging = self._logging  # (finish() logs each stop)
+        # (an inline actor never has a _stopped_event: its stop() closes it in the caller)
         for name, cell in children.items():
             if not cell.inline:
                 if kept is None:
                     kept = {}
                 kept[name] = cell
-            elif (cell.busy or type(cell.instance).on_stop is not base_on_stop
-                  or cell.mailbox is not NO_MAILBOX or cell._stopped_event is not None or self._logging):
+            elif (cell.busy or logging or cell.mailbox is not NO_MAILBOX
+                  or type(cell.instance).on_stop is not base_on_stop):
                 if slow is None:
                     slow = []
                 slow.append(cell)
