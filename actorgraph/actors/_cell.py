@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -240,12 +240,8 @@ class Cell:
     # -- inline dispatcher -----------------------------------------------------------------
 
     async def run_inline(self, message: Any, deadline: float = math.inf) -> Any:
-        """Handle ``message`` in the calling task; :class:`SlotTimeout` if ``deadline`` passes.
-
-        A deadline can only take effect where the handler suspends, so the cancel scope that
-        enforces it (microseconds on both backends) is opened only once the handler has
-        suspended for the first time; a handler that completes without suspending needs none.
-        """
+        """Handle ``message`` in the calling task; :class:`SlotTimeout` if ``deadline`` passes
+        (a cancel scope around the handler, a few µs: only for a finite deadline)."""
         if not self.busy:
             self.busy = True
         elif self.holder is self.backend.current_task():
@@ -270,17 +266,12 @@ class Cell:
                 except Exception as exc:
                     await self._inline_failed(exc)
                     raise
-            try:
-                first = coro.send(None)
-            except StopIteration as stop:
-                return stop.value
-            except Exception as exc:
-                await self._inline_failed(exc)
-                raise
+            # (the scope is entered before the handler starts: a cancel scope the handler enters
+            # before it first suspends, as anyio.sleep does, must nest inside this one)
             failure: Exception | None = None
             with anyio.CancelScope(deadline=deadline):
                 try:
-                    return await _Resume(coro, first)
+                    return await coro
                 except Exception as exc:
                     failure = exc
             if failure is not None:
@@ -441,37 +432,3 @@ class Cell:
             if self._stopped_event is None:
                 self._stopped_event = anyio.Event()
             await self._stopped_event.wait()
-
-
-class _Resume:
-    """Continue a coroutine that was already advanced to its first suspension point.
-
-    What ``yield from`` does, by hand: each value the coroutine yields goes to the event loop
-    and what the loop sends or throws back goes to the coroutine.
-    """
-
-    __slots__ = ("_coro", "_first")
-
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
-        self._coro = coro
-        self._first = first
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro = self._coro
-        to_loop = self._first
-        while True:
-            try:
-                from_loop = yield to_loop
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:
-                try:
-                    to_loop = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    to_loop = coro.send(from_loop)
-                except StopIteration as stop:
-                    return stop.value
