@@ -42,6 +42,8 @@ ON_STOP_GRACE = 5.0
 
 _kernel_log = get_logger("actors")
 
+_sync_handle = SyncActor.handle
+
 _current_cell: ContextVar[Cell | None] = ContextVar("actorgraph_current_cell", default=None)
 
 
@@ -240,8 +242,12 @@ class Cell:
     # -- inline dispatcher -----------------------------------------------------------------
 
     async def run_inline(self, message: Any, deadline: float = math.inf) -> Any:
-        """Handle ``message`` in the calling task; :class:`SlotTimeout` if ``deadline`` passes
-        (a cancel scope around the handler, a few µs: only for a finite deadline)."""
+        """Handle ``message`` in the calling task; :class:`SlotTimeout` if ``deadline`` passes.
+
+        A finite deadline puts the handler in a cancel scope (a few µs), entered before the
+        handler starts: entering it only once the handler has suspended would be cheaper, but
+        a scope the handler entered before that (``anyio.sleep`` does) would then be left out of
+        order. A :class:`SyncActor`'s handler never suspends: it needs none."""
         if not self.busy:
             self.busy = True
         elif self.holder is self.backend.current_task():
@@ -259,8 +265,9 @@ class Cell:
         try:
             if self.state == "stopped" or self.state == "stopping":
                 raise ActorStopped(self.name)
-            coro = self.instance.handle(message)
-            if deadline == math.inf:
+            instance = self.instance
+            coro = instance.handle(message)
+            if deadline == math.inf or type(instance).handle is _sync_handle:  # (a SyncActor's never suspends)
                 try:
                     return await coro
                 except Exception as exc:
