@@ -96,7 +96,7 @@ class Supervisor:
         self._running = False
         self._backend: Backend | None = None
         self._failure: BaseException | None = None
-        self._deadlines = Deadlines(self._start_timer)
+        self._timers: Deadlines | None = None  # made on first use (_deadlines): runs never need one
         self._logging = enabled(_log)  # (a bound logger is made only when it logs: _bound_log)
         self._bound: Any = None
         self._busy = False  # a task was started in the task group (else leaving needs no cancel)
@@ -106,7 +106,7 @@ class Supervisor:
         if self._running:
             raise RuntimeError(f"supervisor {self.name!r} is already running")
         self._backend = current_backend()
-        self._deadlines = Deadlines(self._start_timer)
+        self._timers = None
         if self._tasks:
             tg = anyio.create_task_group()
             await tg.__aenter__()
@@ -316,6 +316,15 @@ class Supervisor:
                 return await trio_run_sync(fn)
             threads = self._threads = WorkerThreads(self.name, self._backend)
         return await threads.run_sync(fn)
+
+    @property
+    def _deadlines(self) -> Deadlines:
+        """The timer of this supervisor's timed asks and mailbox waits, made when first needed
+        (it refers back to the supervisor: a supervisor without one is freed by refcounting)."""
+        timers = self._timers
+        if timers is None:
+            timers = self._timers = Deadlines(self._start_timer)
+        return timers
 
     def _bound_log(self) -> Any:
         if self._bound is None:
