@@ -162,3 +162,25 @@ async def test_leaving_stops_every_inline_actor_and_runs_the_on_stops(anyio_back
         assert sup.children() == []
         # leaving waited for the handler in progress; the inline actor's on_stop ran, the task's too
         assert sorted(stops) == ["handled", "inline", "task"]
+
+
+async def test_inline_actors_stop_in_spawn_order(anyio_backend: str) -> None:
+    # an inline actor's on_stop may still message the inline actors spawned after it
+    replies: list[Any] = []
+
+    class Notifier(Actor):
+        def __init__(self) -> None:
+            self.later: Any = None
+
+        async def on_stop(self) -> None:
+            replies.append(self.later.call(1))
+            replies.append(self.earlier.stopped)
+
+    async with Supervisor(tasks=False) as sup:
+        earlier = sup.spawn_inline(Counter(), name="earlier")
+        notifier = Notifier()
+        notifier.earlier = earlier  # type: ignore[attr-defined]
+        sup.spawn_inline(notifier, name="notifier")
+        notifier.later = sup.spawn_inline(Counter(), name="later")
+    assert replies == [1, True]
+    assert notifier.later.stopped

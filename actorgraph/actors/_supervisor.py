@@ -154,34 +154,25 @@ class Supervisor:
             failure.__context__ = context  # keep the child's context, not our cancellation
 
     async def _stop_inline(self, children: dict[str, Cell]) -> None:
-        """Stop every inline actor (leaving the block): an idle one with nothing to run on stop
-        is just marked stopped (no gate to take, nobody to wake: the common case, a run's node
-        and channel actors), the others are closed properly."""
+        """Stop every inline actor (leaving the block), in spawn order: an idle one with nothing
+        to run on stop is just marked stopped (no gate to take, nobody to wake: the common case,
+        a run's node and channel actors), the others are closed properly."""
         base_on_stop = Actor.on_stop
-        kept: dict[str, Cell] | None = None  # the task-dispatched ones, when there are any
-        slow: list[Cell] | None = None
+        tasks = False  # some children are task-dispatched (they stay: the task group ends them)
         logging = self._logging  # (finish() logs each stop)
         # (an inline actor never has a _stopped_event: its stop() closes it in the caller)
-        for name, cell in children.items():
+        for cell in list(children.values()):
             if not cell.inline:
-                if kept is None:
-                    kept = {}
-                kept[name] = cell
+                tasks = True
             elif (cell.busy or logging or cell.mailbox is not NO_MAILBOX
                   or type(cell.instance).on_stop is not base_on_stop):
-                if slow is None:
-                    slow = []
-                slow.append(cell)
-            else:
-                cell.state = "stopped"
-        if slow is not None:
-            for cell in slow:
                 if cell.busy or type(cell.instance).on_stop is not base_on_stop:
                     await cell.close(grace=ON_STOP_GRACE)
                 else:
                     cell.finish(forget=False)  # idle, nothing to run on stop: no need to take its gate
-                    children.pop(cell.name, None)
-        if kept is None:
+            else:
+                cell.state = "stopped"
+        if not tasks:
             children.clear()
         else:
             for name in [n for n, c in children.items() if c.inline]:
