@@ -11,13 +11,16 @@ Workloads:
   raw round trip (send/receive)  plain ``await send`` / ``await receive`` on both sides
   raw tell throughput            one-way ``send_nowait`` (fallback ``send``) into a 1024 buffer
   actor ask round trip           ``await ref.ask(msg)`` on a task-dispatched actor
-  actor ask (inline)             the same on ``dispatcher="inline"`` (no task switch)
+  actor ask (inline)             the same on ``dispatcher="inline"`` (no task switch); with the
+                                 default timeout the handler runs in a cancel scope
+  actor ask (inline, timeout=inf) without a timeout: no cancel scope (what node actors get)
   actor tell throughput          ``await ref.tell(msg)`` into a 1024 mailbox, then one ask
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import platform
 import statistics
@@ -120,11 +123,11 @@ async def raw_tell(n: int) -> float:
     return elapsed
 
 
-async def actor_ask(n: int, dispatcher: str = "task") -> float:
+async def actor_ask(n: int, dispatcher: str = "task", timeout: float | None = None) -> float:
     async with Supervisor() as sup:
         ref = await sup.spawn(Echo(), dispatcher=dispatcher)  # type: ignore[arg-type]
         await ref.ask(0)
-        ask = ref.ask
+        ask = ref.ask if timeout is None else functools.partial(ref.ask, timeout=timeout)
         start = time.perf_counter()
         for i in range(n):
             await ask(i)
@@ -201,12 +204,17 @@ async def _inline(n: int) -> float:
     return await actor_ask(n, dispatcher="inline")
 
 
+async def _inline_no_timeout(n: int) -> float:
+    return await actor_ask(n, dispatcher="inline", timeout=math.inf)
+
+
 # (label, function, kind): kind "rt" reports µs per round trip, "tp" messages per second.
 WORKLOADS: list[tuple[str, Bench, str]] = [
     ("raw round trip (nowait first)", _raw_fast, "rt"),
     ("raw round trip (send/receive)", _raw_plain, "rt"),
     ("actor ask round trip", actor_ask, "rt"),
     ("actor ask (inline dispatcher)", _inline, "rt"),
+    ("actor ask (inline, timeout=inf)", _inline_no_timeout, "rt"),
     ("actor call (inline SyncActor)", actor_call, "rt"),
     ("spawn_inline + stop, per actor", actor_lifecycle, "rt"),
     ("supervisor enter + leave", supervisor_block, "rt"),

@@ -233,3 +233,21 @@ async def test_inline_handler_messaging_itself_raises_instead_of_deadlocking() -
         probe.ref = ref
         with pytest.raises(RuntimeError, match="its own handler"):
             await ref.ask("self")
+
+
+async def test_inline_ask_with_a_timeout_whose_handler_opens_a_cancel_scope_first(anyio_backend: str) -> None:
+    # (anyio.sleep enters a cancel scope before it suspends: the ask's deadline scope must be
+    # entered before the handler starts, or trio's cancel scope stack is corrupted)
+    class Sleeper(Actor):
+        async def handle(self, message: Any) -> Any:
+            with anyio.CancelScope():
+                await anyio.sleep(message)
+            await anyio.sleep(message)
+            return message
+
+    async with Supervisor() as sup:
+        ref = await sup.spawn(Sleeper(), dispatcher="inline")
+        assert await ref.ask(0.01, timeout=5) == 0.01
+        with pytest.raises(AskTimeout):
+            await ref.ask(5, timeout=0.05)
+        assert await ref.ask(0, timeout=5) == 0  # the timed-out handler was cancelled, not left running

@@ -103,3 +103,84 @@ async def test_a_supervisor_without_tasks_hosts_inline_actors_only(anyio_backend
     with pytest.raises(KeyError):  # the body's exception leaves the block unchanged
         async with Supervisor(tasks=False):
             raise KeyError("x")
+
+
+async def test_a_refused_duplicate_leaves_the_first_actor_in_place(anyio_backend: str) -> None:
+    async with Supervisor(tasks=False) as sup:
+        first = sup.spawn_inline(Counter(), name="a")
+        first.call(2)
+        with pytest.raises(SpawnError):
+            sup.spawn_inline(Counter(), name="a")
+        assert [r.name for r in sup.children()] == ["a"]
+        assert first.call(3) == 5  # still the first instance, still running
+    assert first.stopped
+
+
+async def test_spawn_inline_actors_report_their_defaults_in_the_tree(anyio_backend: str) -> None:
+    # (spawn_inline leaves a cell's rarely used fields at their class defaults)
+    async with Supervisor(name="run", tasks=False) as sup:
+        sup.spawn_inline(Counter(), name="c")
+        info = sup.tree().actors[0]
+        assert (info.name, info.state, info.dispatcher, info.policy, info.restarts) == (
+            "c", "running", "inline", "escalate", 0)
+        assert (info.mailbox_depth, info.mailbox_size) == (0, 0)
+
+
+async def test_leaving_stops_every_inline_actor_and_runs_the_on_stops(anyio_backend: str) -> None:
+    stops: list[str] = []
+
+    class Stopping(Actor):
+        async def on_stop(self) -> None:
+            stops.append("inline")
+
+    class Busy(Actor):
+        async def handle(self, message: Any) -> Any:
+            await anyio.sleep(message)
+            stops.append("handled")
+            return message
+
+    class Task(Actor):
+        async def on_stop(self) -> None:
+            stops.append("task")
+
+        async def handle(self, message: Any) -> Any:
+            return message
+
+    refs = []
+    async with anyio.create_task_group() as outer:
+        async with Supervisor() as sup:
+            refs.append(sup.spawn_inline(Counter(), name="plain"))
+            refs.append(await sup.spawn(Task(), name="task"))
+            refs.append(sup.spawn_inline(Stopping(), name="stopping"))
+            busy = sup.spawn_inline(Busy(), name="busy")
+            refs.append(busy)
+            refs.append(sup.spawn_inline(Counter(), name="plain2"))
+            assert await refs[1].ask("x") == "x"
+            outer.start_soon(busy.ask, 0.05)  # (a sender outside the supervisor: not cancelled)
+            await anyio.sleep(0.01)  # busy is in its handler when the block is left
+        assert all(r.stopped for r in refs)
+        assert sup.children() == []
+        # leaving waited for the handler in progress; the inline actor's on_stop ran, the task's too
+        assert sorted(stops) == ["handled", "inline", "task"]
+
+
+async def test_inline_actors_stop_in_spawn_order(anyio_backend: str) -> None:
+    # an inline actor's on_stop may still message the inline actors spawned after it
+    replies: list[Any] = []
+
+    class Notifier(Actor):
+        def __init__(self) -> None:
+            self.later: Any = None
+
+        async def on_stop(self) -> None:
+            replies.append(self.later.call(1))
+            replies.append(self.earlier.stopped)
+
+    async with Supervisor(tasks=False) as sup:
+        earlier = sup.spawn_inline(Counter(), name="earlier")
+        notifier = Notifier()
+        notifier.earlier = earlier  # type: ignore[attr-defined]
+        sup.spawn_inline(notifier, name="notifier")
+        notifier.later = sup.spawn_inline(Counter(), name="later")
+    assert replies == [1, True]
+    assert notifier.later.stopped

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,6 +41,8 @@ ON_STOP_GRACE = 5.0
 """Seconds ``on_stop`` may take when it runs during cancellation (it runs shielded)."""
 
 _kernel_log = get_logger("actors")
+
+_sync_handle = SyncActor.handle
 
 _current_cell: ContextVar[Cell | None] = ContextVar("actorgraph_current_cell", default=None)
 
@@ -242,10 +244,10 @@ class Cell:
     async def run_inline(self, message: Any, deadline: float = math.inf) -> Any:
         """Handle ``message`` in the calling task; :class:`SlotTimeout` if ``deadline`` passes.
 
-        A deadline can only take effect where the handler suspends, so the cancel scope that
-        enforces it (microseconds on both backends) is opened only once the handler has
-        suspended for the first time; a handler that completes without suspending needs none.
-        """
+        A finite deadline puts the handler in a cancel scope (a few µs), entered before the
+        handler starts: entering it only once the handler has suspended would be cheaper, but
+        a scope the handler entered before that (``anyio.sleep`` does) would then be left out of
+        order. A :class:`SyncActor`'s handler never suspends: it needs none."""
         if not self.busy:
             self.busy = True
         elif self.holder is self.backend.current_task():
@@ -263,24 +265,20 @@ class Cell:
         try:
             if self.state == "stopped" or self.state == "stopping":
                 raise ActorStopped(self.name)
-            coro = self.instance.handle(message)
-            if deadline == math.inf:
+            instance = self.instance
+            coro = instance.handle(message)
+            if deadline == math.inf or type(instance).handle is _sync_handle:  # (a SyncActor's never suspends)
                 try:
                     return await coro
                 except Exception as exc:
                     await self._inline_failed(exc)
                     raise
-            try:
-                first = coro.send(None)
-            except StopIteration as stop:
-                return stop.value
-            except Exception as exc:
-                await self._inline_failed(exc)
-                raise
+            # (the scope is entered before the handler starts: a cancel scope the handler enters
+            # before it first suspends, as anyio.sleep does, must nest inside this one)
             failure: Exception | None = None
             with anyio.CancelScope(deadline=deadline):
                 try:
-                    return await _Resume(coro, first)
+                    return await coro
                 except Exception as exc:
                     failure = exc
             if failure is not None:
@@ -441,37 +439,3 @@ class Cell:
             if self._stopped_event is None:
                 self._stopped_event = anyio.Event()
             await self._stopped_event.wait()
-
-
-class _Resume:
-    """Continue a coroutine that was already advanced to its first suspension point.
-
-    What ``yield from`` does, by hand: each value the coroutine yields goes to the event loop
-    and what the loop sends or throws back goes to the coroutine.
-    """
-
-    __slots__ = ("_coro", "_first")
-
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
-        self._coro = coro
-        self._first = first
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro = self._coro
-        to_loop = self._first
-        while True:
-            try:
-                from_loop = yield to_loop
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:
-                try:
-                    to_loop = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    to_loop = coro.send(from_loop)
-                except StopIteration as stop:
-                    return stop.value

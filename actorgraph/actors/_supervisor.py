@@ -96,7 +96,7 @@ class Supervisor:
         self._running = False
         self._backend: Backend | None = None
         self._failure: BaseException | None = None
-        self._deadlines = Deadlines(self._start_timer)
+        self._timers: Deadlines | None = None  # made on first use (_deadlines): runs never need one
         self._logging = enabled(_log)  # (a bound logger is made only when it logs: _bound_log)
         self._bound: Any = None
         self._busy = False  # a task was started in the task group (else leaving needs no cancel)
@@ -106,7 +106,7 @@ class Supervisor:
         if self._running:
             raise RuntimeError(f"supervisor {self.name!r} is already running")
         self._backend = current_backend()
-        self._deadlines = Deadlines(self._start_timer)
+        self._timers = None
         if self._tasks:
             tg = anyio.create_task_group()
             await tg.__aenter__()
@@ -154,32 +154,25 @@ class Supervisor:
             failure.__context__ = context  # keep the child's context, not our cancellation
 
     async def _stop_inline(self, children: dict[str, Cell]) -> None:
-        """Stop every inline actor (leaving the block): an idle one with nothing to run on stop
-        is just marked stopped (no gate to take, nobody to wake: the common case, a run's node
-        and channel actors), the others are closed properly."""
+        """Stop every inline actor (leaving the block), in spawn order: an idle one with nothing
+        to run on stop is just marked stopped (no gate to take, nobody to wake: the common case,
+        a run's node and channel actors), the others are closed properly."""
         base_on_stop = Actor.on_stop
-        kept: dict[str, Cell] | None = None  # the task-dispatched ones, when there are any
-        slow: list[Cell] | None = None
-        for name, cell in children.items():
+        tasks = False  # some children are task-dispatched (they stay: the task group ends them)
+        logging = self._logging  # (finish() logs each stop)
+        # (an inline actor never has a _stopped_event: its stop() closes it in the caller)
+        for cell in list(children.values()):
             if not cell.inline:
-                if kept is None:
-                    kept = {}
-                kept[name] = cell
-            elif (cell.busy or type(cell.instance).on_stop is not base_on_stop
-                  or cell.mailbox is not NO_MAILBOX or cell._stopped_event is not None or self._logging):
-                if slow is None:
-                    slow = []
-                slow.append(cell)
-            else:
-                cell.state = "stopped"
-        if slow is not None:
-            for cell in slow:
+                tasks = True
+            elif (cell.busy or logging or cell.mailbox is not NO_MAILBOX
+                  or type(cell.instance).on_stop is not base_on_stop):
                 if cell.busy or type(cell.instance).on_stop is not base_on_stop:
                     await cell.close(grace=ON_STOP_GRACE)
                 else:
                     cell.finish(forget=False)  # idle, nothing to run on stop: no need to take its gate
-                    children.pop(cell.name, None)
-        if kept is None:
+            else:
+                cell.state = "stopped"
+        if not tasks:
             children.clear()
         else:
             for name in [n for n, c in children.items() if c.inline]:
@@ -314,6 +307,15 @@ class Supervisor:
                 return await trio_run_sync(fn)
             threads = self._threads = WorkerThreads(self.name, self._backend)
         return await threads.run_sync(fn)
+
+    @property
+    def _deadlines(self) -> Deadlines:
+        """The timer of this supervisor's timed asks and mailbox waits, made when first needed
+        (it refers back to the supervisor: a supervisor without one is freed by refcounting)."""
+        timers = self._timers
+        if timers is None:
+            timers = self._timers = Deadlines(self._start_timer)
+        return timers
 
     def _bound_log(self) -> Any:
         if self._bound is None:
