@@ -137,6 +137,10 @@ class Run:
         self.control: RunControl = control if control is not None else (
             parent.root.control if parent is not None else RunControl())
         self.threaded = False  # a task of this step ran in a worker thread (see tick)
+        self.resume_state = ResumeState()  # interrupt(): what a resume brings, what tasks asked
+        self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
+        self.log = log.bind(run=self.options.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
+                            ns=self.ns_str) if self.logging else log
         self.persist: Persistence | None = None
         self.tracing: Tracing | None = None  # LangChain callbacks / messages mode (see run())
         if detached:
@@ -146,12 +150,15 @@ class Run:
             if saver is True:  # LangGraph: RuntimeError too
                 raise RuntimeError(ROOT_CHECKPOINTER_TRUE)
             if saver is not None and saver is not False:  # False: explicitly none
-                self.persist = Persistence(self, saver, durability or "async")  # type: ignore[arg-type]  # checked by Persistence
+                self.persist = Persistence(saver, durability or "async", config,  # type: ignore[arg-type]  # checked by Persistence
+                                           state=self.state, program=self.program, ns=self.ns_str,
+                                           resume=self.resume_state, log=self.log if self.logging else None)
         elif parent.persist is not None and graph.checkpointer is not False:
             # a subgraph is checkpointed in its parent's thread under its own namespace (its
             # own saver, if compiled with one, is not used: as in LangGraph); compiled with
             # checkpointer=False it never is
-            self.persist = parent.persist.child(self)
+            self.persist = parent.persist.child(config, state=self.state, program=self.program, ns=self.ns_str,
+                                                resume=self.resume_state, log=self.log if self.logging else None)
         if self.persist is not None and self.emitter.wants_checkpoints:
             self.persist.announce = []
         self.sup: Supervisor | None = None  # the run's actor tree, while it runs (hosted())
@@ -166,13 +173,9 @@ class Run:
         # the parent's step (parallel Sends), see _load_shared; the parent's registry of those
         self.shared: SharedNamespace | None = None
         self.shared_ns: tuple[int, dict[str, SharedNamespace]] | None = None
-        self.resume_state = ResumeState()  # interrupt(): what a resume brings, what tasks asked
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
         self.call_parents: dict[Task, Task] = {}  # a running task call -> its caller (actorgraph.func)
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
-        self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
-        self.log = log.bind(run=self.options.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
-                            ns=self.ns_str) if self.logging else log
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -456,7 +459,7 @@ class Run:
                     id(t) for t, _ in resumed.step_interrupts}
                 cancelled = [] if len(todo) < 2 or isinstance(exc, GraphDrained) else [
                     t for t in todo if id(t) not in settled]  # (LangGraph: a lone task's is not saved)
-                await persist.save_failure(self.finished, failed, interrupted, cancelled)
+                await persist.save_failure(self.finished, failed, interrupted, cancelled, self.handled)
             raise
         resumed.resuming = False
         if resumed.spare:  # (as LangGraph: a resume value reaches only the step it was given at)
@@ -474,7 +477,7 @@ class Run:
             if persist.durability == "exit":
                 persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
             else:
-                await persist.save("loop", self.step, tasks, updated)
+                await persist.save("loop", self.step, tasks, updated, self.handled)
         if emitter.live:
             await emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1
@@ -586,7 +589,7 @@ class Run:
         if persist is not None:  # without a checkpointer the run stops all the same
             # (a task whose subgraph stopped at its breakpoint leaves no writes: it runs again)
             await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
-                                                     if gi.interrupts or gi.answers])
+                                                     if gi.interrupts or gi.answers], self.handled)
         resumed.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         # what the run shows while paused: the state with the finished tasks' writes applied
         # (also those of tasks that had finished before this resume, as LangGraph shows them)

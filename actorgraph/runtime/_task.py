@@ -639,7 +639,7 @@ class Barrier:
             self.on_done(task, started)
             persist = run.persist
             if persist is not None and persist.durability == "sync":
-                await persist.save_task(task)  # durable now, not only when the step commits
+                await persist.save_task(task, run.handled)  # durable now, not only when the step commits
         except BaseException as exc:
             if is_cancelled(exc):  # (a node's own CancelledError is a NodeCancelledError by now)
                 raise
