@@ -142,6 +142,7 @@ class Persistence:
         self.log = log
         self.saver = saver
         self.durability = durability
+        self.saves_tasks = durability == "sync"  # (see save_task)
         self.thread_id = str(thread_id)
         self.parents = parents if parents is not None else {}
         self.ns = ns if parents is not None else ""
@@ -399,6 +400,17 @@ class Persistence:
         await self.saver.aput_writes(self.config_for(self.checkpoint_id), self.answered_writes(task.id, writes),
                                      task.id, task_path_str(task.path))
 
+    def took_answers(self, task_id: str, answers: list[Any] | tuple[Any, ...]) -> None:
+        """A finished task took ``interrupt()`` answers in this run: if any is new, all are
+        saved with its writes (see :meth:`answered_writes`)."""
+        if self.resume.has_new(task_id, answers):
+            self.answered[task_id] = list(answers)
+
+    def keep_call(self, task: Task, writes: list[tuple[str, Any]]) -> None:
+        """Pending writes of a functional-API task call (``actorgraph.func``) to save if the
+        step pauses or fails (see :meth:`save_pause`), with the checkpoint they belong to."""
+        self.call_writes.append((self.checkpoint_id, task, writes))
+
     def answered_writes(self, task_id: str, writes: Sequence[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:
         """``writes`` of a finished task, with ``(RESUME, answers)`` when it took a new
         ``interrupt()`` answer (as LangGraph: the answers stay with the checkpoint the task ran
@@ -477,6 +489,68 @@ class Persistence:
             for task in cancelled:
                 await self.saver.aput_writes(config, [(ERROR, CANCELLED)], task.id, task_path_str(task.path))
             await self._save_calls(config)
+
+
+class NullPersistence(Persistence):
+    """The checkpointing of a run without a checkpointer: nothing is loaded or saved, so the
+    step driver does not ask whether the run has one. Its ``checkpoint_id`` stays None, it
+    has no done or failed tasks to resume and announces no checkpoints. Where a checkpointer
+    changes what a run does (task ids, ``checkpoint_map``, refusing a resume or a
+    breakpoint), callers test ``active``; the step driver's hot path also does before
+    ``save`` (an awaited no-op per step, measurable on a one-task step)."""
+
+    active = False
+
+    def __init__(self) -> None:  # (none of Persistence's: nothing to checkpoint)
+        self.saves_tasks = False
+        self.checkpoint_id = None
+        self.announce = None
+        self.done_writes = {}
+        self.failed = {}
+
+    def claim(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+    async def load(self) -> CheckpointTuple | None:
+        return None
+
+    async def save_command(self, writes: Sequence[tuple[str, Any]], resume: Any) -> None:
+        pass
+
+    async def save(self, source: str, step: int, tasks: Sequence[Task], updated: Iterable[str],
+                   handled: Handled = ()) -> None:
+        pass
+
+    async def settle(self) -> None:
+        pass
+
+    async def flush(self) -> None:
+        pass
+
+    async def abort(self, exc: BaseException) -> None:
+        pass
+
+    async def save_task(self, task: Task, handled: Handled = ()) -> None:
+        pass
+
+    def took_answers(self, task_id: str, answers: list[Any] | tuple[Any, ...]) -> None:
+        pass
+
+    def keep_call(self, task: Task, writes: list[tuple[str, Any]]) -> None:
+        pass
+
+    async def save_pause(self, finished: Sequence[Task],
+                         interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]],
+                         handled: Handled = ()) -> None:
+        pass
+
+    async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]],
+                           interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]] = (),
+                           cancelled: Sequence[Task] = (), handled: Handled = ()) -> None:
+        pass
 
 
 def renamed(saved: CheckpointTuple, names: dict[str, str]) -> CheckpointTuple:
