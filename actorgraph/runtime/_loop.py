@@ -369,7 +369,7 @@ class Run:
         if self.tracing is None and self.parent is None and self.emitter.follows_subscribers:
             await self._late_tracing()
         persist = self.persist
-        # task ids derive from the checkpoint the step starts from (see Persistence.defer)
+        # task ids derive from the checkpoint the step starts from (see Persistence._defer)
         key = f"{persist.checkpoint_id}|{self.ns_str}" if persist.active else self.ids_ns
         tasks = plan(program, state, self.step, key,
                      managed_values(program, self.step, self.stop) if program.managed else None)
@@ -467,10 +467,7 @@ class Run:
             with self.shared.versions(state):
                 updated = apply_writes(program, state, tasks)
         if persist.active:  # (the hot path skips a null checkpointer's save: see NullPersistence)
-            if persist.durability == "exit":
-                persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
-            else:
-                await persist.save("loop", self.step, tasks, updated, self.handled)
+            await persist.save("loop", self.step, tasks, updated, self.handled)
         if emitter.live:
             await emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1

@@ -284,15 +284,16 @@ class Persistence:
 
     async def save(self, source: str, step: int, tasks: Sequence[Task], updated: Iterable[str],
                    handled: Handled = ()) -> None:
-        """Record the checkpoint that ``step`` (whose ``tasks`` just ran) led to."""
+        """Record the checkpoint that ``step`` (whose ``tasks`` just ran) led to: write it
+        (``sync``), queue it (``async``), or, under ``exit`` durability, only fix its id (see
+        :meth:`_defer`; nothing is awaited then)."""
         if self.durability == "exit":
-            self.defer(source, step, updated)
+            self._defer(source, step, updated)
             return
         await self._write(source, step, tasks, sorted(updated), new_checkpoint_id(step), handled)
 
-    def defer(self, source: str, step: int, updated: Iterable[str]) -> None:
-        """``save`` under ``exit`` durability (synchronous: the loop calls it directly): the
-        checkpoint is written at the end, by flush().
+    def _defer(self, source: str, step: int, updated: Iterable[str]) -> None:
+        """``save`` under ``exit`` durability: the checkpoint is written at the end, by flush().
 
         Only its id is fixed now, as the task ids of the next step are planned from it (and a
         failure or interrupt writes this checkpoint with pending writes keyed by those ids).
