@@ -401,12 +401,12 @@ async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None
     ``sync``/``async`` durability, when the run stops with ``exit``."""
     run = scope.run
     persist = run.persist
-    if persist is None:
+    if not persist.active:
         return
     if run.resume_state.resuming:  # an error or a question this call left before is settled
         writes = [*writes, (ERROR, None), (INTERRUPT, ())]
     if persist.durability == "exit" or persist.checkpoint_id is None:
-        persist.call_writes.append((persist.checkpoint_id, task, writes))
+        persist.keep_call(task, writes)
         return
     if not scope.settled:
         await persist.settle()  # the checkpoint the writes belong to is in first
@@ -435,10 +435,8 @@ def _interrupted(scope: Scope, task: Task, paused: GraphInterrupt) -> GraphInter
 
 
 def _record(scope: Scope, task: Task, paused: GraphInterrupt) -> None:
-    persist = scope.run.persist
-    if persist is not None and (paused.interrupts or paused.answers):
-        persist.call_writes.append((persist.checkpoint_id, task, [(INTERRUPT, tuple(paused.interrupts)),
-                                                                   (RESUME, list(paused.answers))]))
+    if paused.interrupts or paused.answers:
+        scope.run.persist.keep_call(task, [(INTERRUPT, tuple(paused.interrupts)), (RESUME, list(paused.answers))])
 
 
 def asked_by_call(scope: Scope, paused: GraphInterrupt) -> bool:
@@ -485,10 +483,8 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
                     return
                 time.sleep(policy.interval(attempt))
         task.writes = [(RETURN, value)]
-        persist = run.persist
-        if persist is not None:
-            writes = task.writes if not run.resume_state.resuming else [*task.writes, (ERROR, None), (INTERRUPT, ())]
-            persist.call_writes.append((persist.checkpoint_id, task, writes))
+        run.persist.keep_call(task, task.writes if not run.resume_state.resuming
+                              else [*task.writes, (ERROR, None), (INTERRUPT, ())])
         _emit_result(run, task, value)
         future._finish(value, None)
     finally:
@@ -516,8 +512,7 @@ def _failed_now(scope: Scope, task: Task, exc: BaseException) -> None:
     run = scope.run
     if enabled(run.log, logging.WARNING):
         run.log.warning("task_failed", step=run.step, node=task.name, task_id=task.id, error=repr(exc))
-    if run.persist is not None:
-        run.persist.call_writes.append((run.persist.checkpoint_id, task, [(ERROR, repr(exc))]))
+    run.persist.keep_call(task, [(ERROR, repr(exc))])
     run.emitter.task_error(task, exc, run.step)
 
 

@@ -87,7 +87,7 @@ class AgentPool(Actor):
         self.spec = spec
         self.agents: dict[Any, Agent] = {}
         self.awake: set[Any] | None = None  # clock-driven: agents that run next step (loaded lazily)
-        self.durable = run.persist is not None
+        self.durable = run.persist.active
         self.stepped = 0
         self.created = 0
         self._is_async: dict[type, bool] = {}

@@ -422,7 +422,7 @@ class CompiledGraph(RunnableMethods):
                   modes=modes, ns=ns, context=parent.context, store=parent.store,
                   subgraphs=subgraphs, parent=parent, control=control,
                   interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after)
-        if run.persist is not None and parent.call_parents and task in parent.call_parents:  # (a task call's)
+        if run.persist.active and parent.call_parents and task in parent.call_parents:  # (a task call's)
             run.persist.parents.update(parent.caller_namespaces(task))
         run.entry_ns = entry_ns
         emitter = run.emitter

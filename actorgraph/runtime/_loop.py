@@ -14,7 +14,7 @@ to the hub the moment they happen (``Publish``), from node actors and from this 
 The run's collaborators, each in its own module: ``options`` (:class:`~._options.RunOptions`,
 read once), ``emitter`` (its stream events, :mod:`._emit`; a no-op one when nobody streams),
 ``resume_state`` (what ``interrupt()`` is answered with, :mod:`._interrupt`), ``persist`` (its
-checkpoints, :mod:`._persist`; None without a checkpointer) and ``state`` (its channels and
+checkpoints, :mod:`._persist`; a no-op one without a checkpointer) and ``state`` (its channels and
 versions, :class:`~._algo.RunState`, which ``_algo.plan`` and ``apply_writes`` work on).
 """
 
@@ -50,7 +50,7 @@ from ._algo import RunState, Task, apply_writes, managed_values, pending_tasks, 
 from ._cache import lookup as cache_lookup, store as cache_store
 from ._context import RunControl
 from ._interrupt import ResumeState, is_id_map
-from ._persist import Persistence, SharedNamespace, null_batch
+from ._persist import NullPersistence, Persistence, SharedNamespace, null_batch
 from ._emit import Emitter, NullEmitter
 from ._options import RunOptions
 from ._stream import StreamHub
@@ -137,7 +137,11 @@ class Run:
         self.control: RunControl = control if control is not None else (
             parent.root.control if parent is not None else RunControl())
         self.threaded = False  # a task of this step ran in a worker thread (see tick)
-        self.persist: Persistence | None = None
+        self.resume_state = ResumeState()  # interrupt(): what a resume brings, what tasks asked
+        self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
+        self.log = log.bind(run=self.options.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
+                            ns=self.ns_str) if self.logging else log
+        self.persist: Persistence = NullPersistence()
         self.tracing: Tracing | None = None  # LangChain callbacks / messages mode (see run())
         if detached:
             pass
@@ -146,13 +150,16 @@ class Run:
             if saver is True:  # LangGraph: RuntimeError too
                 raise RuntimeError(ROOT_CHECKPOINTER_TRUE)
             if saver is not None and saver is not False:  # False: explicitly none
-                self.persist = Persistence(self, saver, durability or "async")  # type: ignore[arg-type]  # checked by Persistence
-        elif parent.persist is not None and graph.checkpointer is not False:
+                self.persist = Persistence(saver, durability or "async", config,  # type: ignore[arg-type]  # checked by Persistence
+                                           state=self.state, program=self.program, ns=self.ns_str,
+                                           resume=self.resume_state, log=self.log if self.logging else None)
+        elif parent.persist.active and graph.checkpointer is not False:
             # a subgraph is checkpointed in its parent's thread under its own namespace (its
             # own saver, if compiled with one, is not used: as in LangGraph); compiled with
             # checkpointer=False it never is
-            self.persist = parent.persist.child(self)
-        if self.persist is not None and self.emitter.wants_checkpoints:
+            self.persist = parent.persist.child(config, state=self.state, program=self.program, ns=self.ns_str,
+                                                resume=self.resume_state, log=self.log if self.logging else None)
+        if self.persist.active and self.emitter.wants_checkpoints:
             self.persist.announce = []
         self.sup: Supervisor | None = None  # the run's actor tree, while it runs (hosted())
         self.node_actors: dict[str, ActorRef] = {}
@@ -166,13 +173,9 @@ class Run:
         # the parent's step (parallel Sends), see _load_shared; the parent's registry of those
         self.shared: SharedNamespace | None = None
         self.shared_ns: tuple[int, dict[str, SharedNamespace]] | None = None
-        self.resume_state = ResumeState()  # interrupt(): what a resume brings, what tasks asked
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
         self.call_parents: dict[Task, Task] = {}  # a running task call -> its caller (actorgraph.func)
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
-        self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
-        self.log = log.bind(run=self.options.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
-                            ns=self.ns_str) if self.logging else log
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -254,7 +257,7 @@ class Run:
         persist = self.persist
         saved = None
         start = -1
-        if persist is not None:
+        if persist.active:
             if self.parent is not None and self.graph.checkpointer is True:
                 saved = await self._load_shared(persist)
             else:
@@ -273,7 +276,7 @@ class Run:
         self.step = start
         command = value if isinstance(value, Command) and saved is not None else None
         command_writes: list[tuple[str, Any]] = []
-        if saved is not None and persist is not None:
+        if saved is not None:
             # the Commands given to this checkpoint before (a run that paused again since), and
             # this one: all apply before the first step, saved with the next checkpoint
             if command is not None:
@@ -291,10 +294,10 @@ class Run:
         # Time travel: None, or a Command without resume, at a named checkpoint (replaying: saved
         # answers are not given, finished tasks re-run; subgraphs load as of the replay bound)
         resumed = self.resume_state
-        time_travel = (saved is not None and persist is not None and persist.requested_id is not None
+        time_travel = (saved is not None and persist.requested_id is not None
                        and (value is None or (command is not None and command.resume is None)))
         if time_travel:
-            assert saved is not None and persist is not None
+            assert saved is not None
             # (as LangGraph: from an update/fork, its subgraphs load as of the checkpoint before it)
             parent_id = (saved.parent_config or {}).get("configurable", {}).get("checkpoint_id")
             resumed.replay_bound = (parent_id if parent_id and saved.metadata.get("source") in ("update", "fork")
@@ -310,7 +313,6 @@ class Run:
                 self.step = start + 1
                 forked = True
         if (value is None or command is not None) and saved is not None:
-            assert persist is not None
             resumed.skip_breakpoint = True  # the breakpoint we stopped at does not fire again
             resumed.resuming = True
             resume = command.resume if command is not None else None
@@ -331,26 +333,22 @@ class Run:
             else:
                 with self.shared.versions(self.state):
                     self._input(value, discarded)
-            if persist is not None:
-                await persist.save("input", start, (), self.state.updated or ())
+            await persist.save("input", start, (), self.state.updated or ())
             self.step = start + 1
         if self.logging:
             self.log.info("run_started", graph=self.program.name, step=self.step)
 
     async def end(self) -> None:
         """After the last step: write what ``exit`` durability held back."""
-        if self.persist is not None:
-            await self.persist.flush()
+        await self.persist.flush()
 
     async def abort(self, exc: BaseException) -> None:
         """The run stops without finishing: write what durability promises before the thread
         is released (see :meth:`Persistence.abort`)."""
-        if self.persist is not None:
-            await self.persist.abort(exc)
+        await self.persist.abort(exc)
 
     def release(self) -> None:
-        if self.persist is not None:
-            self.persist.release()
+        self.persist.release()
 
     async def tick(self) -> bool:
         """Run one super-step; False when nothing was left to run (the run is over)."""
@@ -362,8 +360,7 @@ class Run:
             self.threaded = False
             await anyio.lowlevel.checkpoint_if_cancelled()
         if self.step > self.stop:
-            if self.persist is not None:
-                await self.persist.settle()  # the last step's checkpoint is in before we raise
+            await self.persist.settle()  # the last step's checkpoint is in before we raise
             raise GraphRecursionError(error_message(
                 f"Recursion limit of {self.options.recursion_limit} reached without hitting a stop "
                 "condition. You can increase the limit by setting the `recursion_limit` config key.",
@@ -372,11 +369,11 @@ class Run:
         if self.tracing is None and self.parent is None and self.emitter.follows_subscribers:
             await self._late_tracing()
         persist = self.persist
-        # task ids derive from the checkpoint the step starts from (see Persistence.defer)
-        key = self.ids_ns if persist is None else f"{persist.checkpoint_id}|{self.ns_str}"
+        # task ids derive from the checkpoint the step starts from (see Persistence._defer)
+        key = f"{persist.checkpoint_id}|{self.ns_str}" if persist.active else self.ids_ns
         tasks = plan(program, state, self.step, key,
                      managed_values(program, self.step, self.stop) if program.managed else None)
-        if persist is not None and persist.announce:
+        if persist.announce:
             self.emitter.checkpoints(persist, tasks, self.values)
         if not tasks:
             if self.logging:
@@ -403,7 +400,7 @@ class Run:
         todo = tasks
         if self.handled:
             self.handled = []
-        if persist is not None and (persist.done_writes or persist.failed):
+        if persist.done_writes or persist.failed:
             # resuming a step: tasks that finished before are not run again
             todo = []
             for task in tasks:
@@ -449,14 +446,13 @@ class Run:
                     failed = [(t, exc) for t in todo if id(t) not in done]
             else:
                 failed = []  # a cancellation, KeyboardInterrupt...: nobody failed
-            if persist is not None:
-                interrupted = [(t, gi.interrupts, gi.answers) for t, gi in resumed.step_interrupts
-                               if gi.interrupts or gi.answers]
-                settled = {id(t) for t in self.finished} | {id(t) for t, _ in failed} | {
-                    id(t) for t, _ in resumed.step_interrupts}
-                cancelled = [] if len(todo) < 2 or isinstance(exc, GraphDrained) else [
-                    t for t in todo if id(t) not in settled]  # (LangGraph: a lone task's is not saved)
-                await persist.save_failure(self.finished, failed, interrupted, cancelled)
+            interrupted = [(t, gi.interrupts, gi.answers) for t, gi in resumed.step_interrupts
+                           if gi.interrupts or gi.answers]
+            settled = {id(t) for t in self.finished} | {id(t) for t, _ in failed} | {
+                id(t) for t, _ in resumed.step_interrupts}
+            cancelled = [] if len(todo) < 2 or isinstance(exc, GraphDrained) else [
+                t for t in todo if id(t) not in settled]  # (LangGraph: a lone task's is not saved)
+            await persist.save_failure(self.finished, failed, interrupted, cancelled, self.handled)
             raise
         resumed.resuming = False
         if resumed.spare:  # (as LangGraph: a resume value reaches only the step it was given at)
@@ -470,11 +466,8 @@ class Run:
         else:
             with self.shared.versions(state):
                 updated = apply_writes(program, state, tasks)
-        if persist is not None:
-            if persist.durability == "exit":
-                persist.defer("loop", self.step, updated)  # nothing to await: only an id is made
-            else:
-                await persist.save("loop", self.step, tasks, updated)
+        if persist.active:  # (the hot path skips a null checkpointer's save: see NullPersistence)
+            await persist.save("loop", self.step, tasks, updated, self.handled)
         if emitter.live:
             await emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1
@@ -572,7 +565,7 @@ class Run:
         subgraph continues from its checkpoint past the breakpoint."""
         if self.parent is not None:
             raise GraphInterrupt(())
-        if self.persist is None:
+        if not self.persist.active:
             raise ResumeError("interrupt_before/interrupt_after need a checkpointer to pause and resume")
         self.emitter.breakpoint()
         await self.emitter.flush()
@@ -582,11 +575,10 @@ class Run:
         """Some tasks called ``interrupt()``: keep what the step did as pending writes, stop."""
         resumed = self.resume_state
         interrupted = resumed.step_interrupts
-        persist = self.persist
-        if persist is not None:  # without a checkpointer the run stops all the same
-            # (a task whose subgraph stopped at its breakpoint leaves no writes: it runs again)
-            await persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
-                                                     if gi.interrupts or gi.answers])
+        # (without a checkpointer the run stops all the same; a task whose subgraph stopped at
+        # its breakpoint leaves no writes: it runs again)
+        await self.persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
+                                                     if gi.interrupts or gi.answers], self.handled)
         resumed.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
         # what the run shows while paused: the state with the finished tasks' writes applied
         # (also those of tasks that had finished before this resume, as LangGraph shows them)
@@ -612,7 +604,7 @@ class Run:
             if value.graph == Command.PARENT:
                 raise InvalidUpdateError("There is no parent graph")
             if value.resume is not None:
-                if self.persist is not None:
+                if self.persist.active:
                     raise ResumeError(f"thread {self.persist.thread_id!r} has no checkpoint: nothing to resume")
                 raise ResumeError("Cannot use Command(resume=...) without checkpointer")
             self._command_input(value)
@@ -638,8 +630,7 @@ class Run:
         without writes, to be applied with the input (as LangGraph 1.2: their triggers are
         seen and consumed, a join among them starts over)."""
         tasks = pending_tasks(self.program, self.state, self.step, self.stop, self.ns_str)
-        if self.persist is not None:
-            self.persist.done_writes, self.persist.failed = {}, {}
+        self.persist.done_writes, self.persist.failed = {}, {}
         return tasks
 
     async def _execute(self, tasks: list[Task]) -> None:
@@ -787,7 +778,7 @@ class Run:
         the id of the checkpoint that run's current step started from. A run without a
         checkpointer makes an id per step (as LangGraph does), saved nowhere."""
         persist = self.persist
-        if persist is not None:
+        if persist.active:
             return {**persist.parents, persist.ns: persist.checkpoint_id or ""}
         out = self.parent.checkpoint_map() if self.parent is not None else {}
         if self._step_id[0] != self.step:

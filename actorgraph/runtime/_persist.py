@@ -41,7 +41,12 @@ from ..persistence._records import ERROR, INTERRUPT, RESUME, SCHEDULED, merge_me
 from ._algo import RunState, Task
 
 if TYPE_CHECKING:
-    from ._loop import Run
+    from ..graph._program import Program
+    from ._interrupt import ResumeState
+
+Handled = Sequence[tuple[Task, str, str, str]]
+"""A step's failed tasks an error handler took over (``Run.handled``): (the task, now the
+handler's, the failed node's task id, its error's repr, its node)."""
 
 Durability = Literal["sync", "async", "exit"]
 NO_WRITES = "__no_writes__"
@@ -105,11 +110,23 @@ class SharedNamespace:
 
 
 class Persistence:
-    """Checkpointing for one run of a graph on one thread."""
+    """Checkpointing for one run of a graph on one thread.
 
-    def __init__(self, run: Run, saver: BaseCheckpointSaver, durability: Durability,
+    It is given what it works on, not the run: ``state`` (the run's channels and versions,
+    restored by :meth:`load`, saved by :meth:`save`), ``program`` (channel renames and
+    clearing), ``config`` (the thread, the checkpoint asked for, the metadata stored with
+    each checkpoint), ``ns`` (the run's namespace, used below the root), ``resume`` (which
+    ``interrupt()`` answers are new) and ``log`` (the run's bound logger, None when not
+    logging). A failed step's ``handled`` tasks (error handlers) come with each save.
+    """
+
+    active = True
+    """A checkpointer is configured (False for a :class:`NullPersistence`)."""
+
+    def __init__(self, saver: BaseCheckpointSaver, durability: Durability, config: dict[str, Any], *,
+                 state: RunState, program: Program, ns: str, resume: ResumeState, log: Any = None,
                  parents: dict[str, str] | None = None) -> None:
-        configurable = run.config.get("configurable") or {}
+        configurable = config.get("configurable") or {}
         thread_id = configurable.get("thread_id")
         if thread_id is None:
             raise ValueError(
@@ -118,12 +135,17 @@ class Persistence:
             )
         if durability not in ("sync", "async", "exit"):
             raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
-        self.run = run
+        self.state = state
+        self.program = program
+        self.config = config
+        self.resume = resume
+        self.log = log
         self.saver = saver
         self.durability = durability
+        self.saves_tasks = durability == "sync"  # (see save_task)
         self.thread_id = str(thread_id)
         self.parents = parents if parents is not None else {}
-        self.ns = run.ns_str if parents is not None else ""
+        self.ns = ns if parents is not None else ""
         self.requested_id: str | None = None if parents is not None else configurable.get("checkpoint_id")
         # A root run given a subgraph checkpoint's config (its checkpoint_ns set) runs from the
         # root checkpoint that one was made under (checkpoint_map[""], else the newest): as
@@ -159,11 +181,12 @@ class Persistence:
         self.announce: list[tuple[str | None, str, dict[str, Any]]] | None = None
         self._config_metadata: dict[str, Any] | None = None  # (see _with_config_metadata)
 
-    def child(self, run: Run) -> Persistence:
+    def child(self, config: dict[str, Any], *, state: RunState, program: Program, ns: str,
+              resume: ResumeState, log: Any = None) -> Persistence:
         """Checkpointing for a subgraph run of this one: same thread and saver, the subgraph's
-        own namespace (``node:task_id``), ``parents`` naming every enclosing checkpoint."""
-        return Persistence(run, self.saver, self.durability,
-                           {**self.parents, self.ns: self.checkpoint_id or ""})
+        own namespace ``ns`` (``node:task_id``), ``parents`` naming every enclosing checkpoint."""
+        return Persistence(self.saver, self.durability, config, state=state, program=program, ns=ns,
+                           resume=resume, log=log, parents={**self.parents, self.ns: self.checkpoint_id or ""})
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -195,7 +218,7 @@ class Persistence:
         ``__copy__`` checkpoint has none of them)."""
         extra = self._config_metadata
         if extra is None:
-            extra = self._config_metadata = merge_metadata(self.run.config, {})
+            extra = self._config_metadata = merge_metadata(self.config, {})
         if not extra:
             return metadata
         return {**metadata, **{k: v for k, v in extra.items() if k not in metadata}}
@@ -219,13 +242,13 @@ class Persistence:
             if self.requested_id is not None:
                 raise ValueError(f"thread {self.thread_id!r} has no checkpoint {self.requested_id!r}")
             if self.before is not None:  # starting afresh beside newer checkpoints: versions above theirs
-                state = self.run.state
+                state = self.state
                 state.max_version = max(state.max_version, await self.saver.amax_version(self.config_for(None)))
                 self.saved_version = state.max_version
             return None
-        saved = renamed(saved, self.run.program.renamed)
-        state = self.run.state
-        restore(state, saved.checkpoint, self.run.program.clearing)
+        saved = renamed(saved, self.program.renamed)
+        state = self.state
+        restore(state, saved.checkpoint, self.program.clearing)
         # New versions go above every version stored in the namespace, not only above this
         # checkpoint's: another branch of the thread may have used the next ones (a replay or
         # fork from an older checkpoint must never overwrite what that branch reads back).
@@ -259,16 +282,18 @@ class Persistence:
 
     # -- saving -----------------------------------------------------------------------------
 
-    async def save(self, source: str, step: int, tasks: Sequence[Task], updated: Iterable[str]) -> None:
-        """Record the checkpoint that ``step`` (whose ``tasks`` just ran) led to."""
+    async def save(self, source: str, step: int, tasks: Sequence[Task], updated: Iterable[str],
+                   handled: Handled = ()) -> None:
+        """Record the checkpoint that ``step`` (whose ``tasks`` just ran) led to: write it
+        (``sync``), queue it (``async``), or, under ``exit`` durability, only fix its id (see
+        :meth:`_defer`; nothing is awaited then)."""
         if self.durability == "exit":
-            self.defer(source, step, updated)
+            self._defer(source, step, updated)
             return
-        await self._write(source, step, tasks, sorted(updated), new_checkpoint_id(step))
+        await self._write(source, step, tasks, sorted(updated), new_checkpoint_id(step), handled)
 
-    def defer(self, source: str, step: int, updated: Iterable[str]) -> None:
-        """``save`` under ``exit`` durability (synchronous: the loop calls it directly): the
-        checkpoint is written at the end, by flush().
+    def _defer(self, source: str, step: int, updated: Iterable[str]) -> None:
+        """``save`` under ``exit`` durability: the checkpoint is written at the end, by flush().
 
         Only its id is fixed now, as the task ids of the next step are planned from it (and a
         failure or interrupt writes this checkpoint with pending writes keyed by those ids).
@@ -281,8 +306,8 @@ class Persistence:
             self.announce.append((parent, new_id, self.metadata(source, step)))
 
     async def _write(self, source: str, step: int, tasks: Sequence[Task], updated: list[str],
-                     new_id: str, announced: bool = False) -> None:
-        state = self.run.state
+                     new_id: str, handled: Handled = (), announced: bool = False) -> None:
+        state = self.state
         channels = state.channels
         versions = state.versions
         since = self.saved_version
@@ -306,8 +331,8 @@ class Persistence:
         writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
         if self.answered:
             writes = [TaskWrites(w.task_id, self.answered_writes(w.task_id, w.writes), w.task_path) for w in writes]
-        if self.run.handled:
-            writes[:0] = self._handled_errors(tasks)
+        if handled:
+            writes[:0] = self._handled_errors(tasks, handled)
         config = self.config_for(self.saved_id)
         # A run continues the newest checkpoint it loaded, or its own: the saver refuses the
         # write if another writer (another process) continued it first. A deliberate fork
@@ -334,8 +359,8 @@ class Persistence:
         self.saved_version = state.max_version
         if self.announce is not None and not announced:
             self.announce.append((self.saved_id, new_id, metadata))
-        if self.run.logging:
-            self.run.log.info("checkpoint_saved", checkpoint_id=new_id, step=step, source=source,
+        if self.log is not None:
+            self.log.info("checkpoint_saved", checkpoint_id=new_id, step=step, source=source,
                               durability=self.durability, channels=len(values))
         self.checkpoint_id = self.saved_id = self.own_id = new_id
 
@@ -354,26 +379,38 @@ class Persistence:
             await self._write(source, step, (), sorted(updated), new_id, announced=True)
             await self.settle()
 
-    def _handled_errors(self, tasks: Iterable[Task]) -> list[TaskWrites]:
+    @staticmethod
+    def _handled_errors(tasks: Iterable[Task], handled: Handled) -> list[TaskWrites]:
         """The errors of the failed tasks among ``tasks`` that an error handler took over, as
         writes of the failed node's task (the handler's writes are the task's own)."""
-        handled = {id(t): (failed_id, error) for t, failed_id, error, _ in self.run.handled}
-        return [TaskWrites(handled[id(t)][0], [(ERROR, handled[id(t)][1])], task_path_str(t.path))
-                for t in tasks if id(t) in handled]
+        by_task = {id(t): (failed_id, error) for t, failed_id, error, _ in handled}
+        return [TaskWrites(by_task[id(t)][0], [(ERROR, by_task[id(t)][1])], task_path_str(t.path))
+                for t in tasks if id(t) in by_task]
 
-    async def _put_handled_errors(self, config: dict[str, Any], tasks: Iterable[Task]) -> None:
-        if self.run.handled:
-            for tw in self._handled_errors(tasks):
+    async def _put_handled_errors(self, config: dict[str, Any], tasks: Iterable[Task], handled: Handled) -> None:
+        if handled:
+            for tw in self._handled_errors(tasks, handled):
                 await self.saver.aput_writes(config, tw.writes, tw.task_id, tw.task_path)
 
-    async def save_task(self, task: Task) -> None:
+    async def save_task(self, task: Task, handled: Handled = ()) -> None:
         """``sync`` durability, a step of several tasks: ``task`` just finished; its writes
         become pending writes of the step's checkpoint now, so a crash before the step commits
         does not run it again. (The step's commit stores them once more: a no-op.)"""
-        await self._put_handled_errors(self.config_for(self.checkpoint_id), (task,))
+        await self._put_handled_errors(self.config_for(self.checkpoint_id), (task,), handled)
         writes = task.writes or [(NO_WRITES, None)]
         await self.saver.aput_writes(self.config_for(self.checkpoint_id), self.answered_writes(task.id, writes),
                                      task.id, task_path_str(task.path))
+
+    def took_answers(self, task_id: str, answers: list[Any] | tuple[Any, ...]) -> None:
+        """A finished task took ``interrupt()`` answers in this run: if any is new, all are
+        saved with its writes (see :meth:`answered_writes`)."""
+        if self.resume.has_new(task_id, answers):
+            self.answered[task_id] = list(answers)
+
+    def keep_call(self, task: Task, writes: list[tuple[str, Any]]) -> None:
+        """Pending writes of a functional-API task call (``actorgraph.func``) to save if the
+        step pauses or fails (see :meth:`save_pause`), with the checkpoint they belong to."""
+        self.call_writes.append((self.checkpoint_id, task, writes))
 
     def answered_writes(self, task_id: str, writes: Sequence[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:
         """``writes`` of a finished task, with ``(RESUME, answers)`` when it took a new
@@ -396,7 +433,8 @@ class Persistence:
                     exc.add_note(f"while saving what the run did before it stopped: {err!r}")
 
     async def save_pause(self, finished: Sequence[Task],
-                         interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]]) -> None:
+                         interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]],
+                         handled: Handled = ()) -> None:
         """A step stopped by ``interrupt()``: finished tasks' writes, and each interrupted
         task's questions (and its answers, when it took a new one) become pending writes (no
         checkpoint)."""
@@ -404,7 +442,7 @@ class Persistence:
         if self.checkpoint_id is None:
             return
         config = self.config_for(self.checkpoint_id)
-        await self._put_handled_errors(config, [*finished, *(t for t, _, _ in interrupted)])
+        await self._put_handled_errors(config, [*finished, *(t for t, _, _ in interrupted)], handled)
         for task in finished:
             await self.saver.aput_writes(config, self.answered_writes(task.id, finished_marked(task)), task.id,
                                          task_path_str(task.path))
@@ -413,7 +451,7 @@ class Persistence:
 
     async def _put_interrupts(self, config: dict[str, Any],
                               interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]]) -> None:
-        resumed = self.run.resume_state
+        resumed = self.resume
         for task, interrupts, answers in interrupted:
             writes: list[tuple[str, Any]] = [(INTERRUPT, tuple(interrupts))]
             if resumed.has_new(task.id, answers):  # (as LangGraph: only new answers)
@@ -428,7 +466,7 @@ class Persistence:
 
     async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]],
                            interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]] = (),
-                           cancelled: Sequence[Task] = ()) -> None:
+                           cancelled: Sequence[Task] = (), handled: Handled = ()) -> None:
         """A step did not complete (a task failed, or the run was cancelled): keep the writes
         of its finished tasks (and the errors of the failed ones) as pending writes, after
         what durability held back. Shielded from cancellation.
@@ -442,7 +480,7 @@ class Persistence:
             config = self.config_for(self.checkpoint_id)
             if self.checkpoint_id is None:
                 return
-            await self._put_handled_errors(config, [*finished, *(t for t, _ in failed)])
+            await self._put_handled_errors(config, [*finished, *(t for t, _ in failed)], handled)
             for task in finished:
                 await self.saver.aput_writes(config, self.answered_writes(task.id, finished_marked(task)), task.id,
                                          task_path_str(task.path))
@@ -452,6 +490,68 @@ class Persistence:
             for task in cancelled:
                 await self.saver.aput_writes(config, [(ERROR, CANCELLED)], task.id, task_path_str(task.path))
             await self._save_calls(config)
+
+
+class NullPersistence(Persistence):
+    """The checkpointing of a run without a checkpointer: nothing is loaded or saved, so the
+    step driver does not ask whether the run has one. Its ``checkpoint_id`` stays None, it
+    has no done or failed tasks to resume and announces no checkpoints. Where a checkpointer
+    changes what a run does (task ids, ``checkpoint_map``, refusing a resume or a
+    breakpoint), callers test ``active``; the step driver's hot path also does before
+    ``save`` (an awaited no-op per step, measurable on a one-task step)."""
+
+    active = False
+
+    def __init__(self) -> None:  # (none of Persistence's: nothing to checkpoint)
+        self.saves_tasks = False
+        self.checkpoint_id = None
+        self.announce = None
+        self.done_writes = {}
+        self.failed = {}
+
+    def claim(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+    async def load(self) -> CheckpointTuple | None:
+        return None
+
+    async def save_command(self, writes: Sequence[tuple[str, Any]], resume: Any) -> None:
+        pass
+
+    async def save(self, source: str, step: int, tasks: Sequence[Task], updated: Iterable[str],
+                   handled: Handled = ()) -> None:
+        pass
+
+    async def settle(self) -> None:
+        pass
+
+    async def flush(self) -> None:
+        pass
+
+    async def abort(self, exc: BaseException) -> None:
+        pass
+
+    async def save_task(self, task: Task, handled: Handled = ()) -> None:
+        pass
+
+    def took_answers(self, task_id: str, answers: list[Any] | tuple[Any, ...]) -> None:
+        pass
+
+    def keep_call(self, task: Task, writes: list[tuple[str, Any]]) -> None:
+        pass
+
+    async def save_pause(self, finished: Sequence[Task],
+                         interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]],
+                         handled: Handled = ()) -> None:
+        pass
+
+    async def save_failure(self, finished: Sequence[Task], failed: Sequence[tuple[Task, BaseException]],
+                           interrupted: Sequence[tuple[Task, tuple[Any, ...], tuple[Any, ...]]] = (),
+                           cancelled: Sequence[Task] = (), handled: Handled = ()) -> None:
+        pass
 
 
 def renamed(saved: CheckpointTuple, names: dict[str, str]) -> CheckpointTuple:

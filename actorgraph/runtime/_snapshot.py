@@ -308,7 +308,8 @@ async def _update_step(graph: CompiledGraph, config: dict[str, Any],
         config = own_config(owner, config)
         ns = config["configurable"]["checkpoint_ns"]
     run = Run(owner, dict(config), ns=tuple(ns.split("|")) if ns else (), detached=True)
-    persist = Persistence(run, saver, "sync", parents={} if ns else None)
+    persist = Persistence(saver, "sync", run.config, state=run.state, program=run.program, ns=run.ns_str,
+                          resume=run.resume_state, log=run.log if run.logging else None, parents={} if ns else None)
     if ns:
         persist.requested_id = config["configurable"].get("checkpoint_id")
     run.persist = persist

@@ -181,9 +181,7 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> None:
 def _keep_answers(run: Run, task: Task, answers: list[Any]) -> None:
     """A finished task that took a new ``interrupt()`` answer in this run: its answers are
     saved with its writes (see ``Persistence.answered_writes``)."""
-    persist = run.persist
-    if persist is not None and run.resume_state.has_new(task.id, answers):
-        persist.answered[task.id] = list(answers)
+    run.persist.took_answers(task.id, answers)
 
 
 async def _attempt(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Any:
@@ -638,8 +636,8 @@ class Barrier:
                 return
             self.on_done(task, started)
             persist = run.persist
-            if persist is not None and persist.durability == "sync":
-                await persist.save_task(task)  # durable now, not only when the step commits
+            if persist.saves_tasks:
+                await persist.save_task(task, run.handled)  # durable now, not only when the step commits
         except BaseException as exc:
             if is_cancelled(exc):  # (a node's own CancelledError is a NodeCancelledError by now)
                 raise
