@@ -39,12 +39,23 @@ async def test_result_exception_and_context(anyio_backend: str) -> None:
 
         with pytest.raises(KeyError, match="inside"):
             await sup.run_sync(boom)
-        if anyio_backend == "asyncio":  # (trio: trio's threads, its own cache)
-            # the thread that raised serves the next call: one thread for sequential calls
-            assert await sup.run_sync(threading.current_thread) is (await sup.run_sync(threading.current_thread))
-            assert len(_worker_threads(sup)) == 1
+        # the thread that raised serves the next call: one thread for sequential calls
+        assert await sup.run_sync(threading.current_thread) is (await sup.run_sync(threading.current_thread))
+        assert len(_worker_threads(sup)) == 1
         # anyio.from_thread works in the thread, as in anyio's own workers
         assert await sup.run_sync(lambda: anyio.from_thread.run_sync(lambda: "on the loop")) == "on the loop"
+
+        async def back_on_the_loop() -> str:
+            await anyio.sleep(0)
+            return "awaited on the loop"
+
+        assert await sup.run_sync(lambda: anyio.from_thread.run(back_on_the_loop)) == "awaited on the loop"
+        if anyio_backend == "trio":  # trio's own from_thread works as in trio's threads
+            import trio
+
+            assert await sup.run_sync(lambda: trio.from_thread.run(back_on_the_loop)) == "awaited on the loop"
+            assert await sup.run_sync(lambda: trio.from_thread.run_sync(lambda: 7)) == 7
+            await sup.run_sync(trio.from_thread.check_cancelled)
     assert _worker_threads(sup) == []
 
 
@@ -167,8 +178,7 @@ async def test_a_cancelled_caller_gets_the_result_and_is_cancelled_at_its_next_c
 
 async def test_an_uncancelled_call_enters_no_anyio_cancel_scope(anyio_backend: str,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    # asyncio: the wait is shielded only once a cancellation arrives; trio: trio's own
-    # to_thread under a trio shield, not anyio's wrapper with its scope
+    # the wait is shielded only once a cancellation arrives
     entered: list[bool] = []
     scope_class = type(anyio.CancelScope())  # (the backend's own class)
     original = scope_class.__enter__
@@ -186,10 +196,9 @@ async def test_an_uncancelled_call_enters_no_anyio_cancel_scope(anyio_backend: s
     assert entered == []
 
 
-@pytest.mark.parametrize("anyio_backend", ["trio"])
-async def test_a_call_made_in_a_cancelled_scope_still_runs_on_trio(anyio_backend: str) -> None:
-    # the caller is cancelled before the thread starts (trio's wait for a free thread is a
-    # checkpoint): the call still runs, and the cancellation lands at the next checkpoint
+async def test_a_call_made_in_a_cancelled_scope_still_runs(anyio_backend: str) -> None:
+    # the caller is already cancelled when it hands the call over: the call still runs, and the
+    # cancellation lands at the next checkpoint
     ran: list[str] = []
     async with Supervisor(name="sup-i", tasks=False) as sup:
         with anyio.CancelScope() as scope:

@@ -19,7 +19,7 @@ from ._errors import SpawnError
 from ._mailbox import NO_MAILBOX
 from ._policy import Policy, Restart, Strategy, normalize_policy
 from ._slot import Backend, current_backend
-from ._threads import WorkerThreads, trio_run_sync
+from ._threads import WorkerThreads
 from ._timer import Deadlines
 
 T = TypeVar("T")
@@ -294,17 +294,15 @@ class Supervisor:
         return its result. The thread is never abandoned: the wait is shielded, so a
         cancellation of the caller takes effect after ``fn`` has returned, at the caller's next
         checkpoint (asyncio's native ``task.cancel()`` cannot be shielded: then the call is
-        still waited for, and ``CancelledError`` raised instead of the result). On asyncio the threads
-        are this supervisor's own (made when first needed, reused, joined when it stops; see
-        :mod:`._threads`), about two thirds the cost of ``anyio.to_thread.run_sync``; on trio,
-        trio's (``trio.to_thread.run_sync``, uncancellable, without anyio's wrapper).
-        ``anyio.from_thread`` works in the thread. Available with ``tasks=False`` too."""
+        still waited for, and ``CancelledError`` raised instead of the result). The threads are
+        this supervisor's own (made when first needed, reused, joined when it stops; see
+        :mod:`._threads`), about half the cost of ``anyio.to_thread.run_sync``.
+        ``anyio.from_thread`` (and on trio ``trio.from_thread``) works in the thread. Available
+        with ``tasks=False`` too."""
         threads = self._threads
         if threads is None:
             if not self._running or self._backend is None:
                 raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
-            if self._backend.name == "trio":  # (see _threads: trio's own threads)
-                return await trio_run_sync(fn)
             threads = self._threads = WorkerThreads(self.name, self._backend)
         return await threads.run_sync(fn)
 

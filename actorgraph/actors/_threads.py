@@ -1,15 +1,14 @@
-"""Worker threads that belong to a supervisor (asyncio): sync code off the event loop, never
-abandoned.
+"""Worker threads that belong to a supervisor: sync code off the event loop, never abandoned.
 
-On asyncio ``anyio.to_thread.run_sync`` costs ~100-150 µs a call on this project's machines (a
-capacity limiter, a cancel scope, its worker's bookkeeping), more than most sync graph nodes
-take, and a native ``task.cancel()`` (an ``asyncio.TaskGroup`` aborting) makes its caller leave
-while the thread still runs. A supervisor's :class:`WorkerThreads` hands a call to an idle thread
-of its own over a ``queue.SimpleQueue`` and is woken through ``call_soon_threadsafe``: about
-two thirds of the cost. In the thread, ``anyio.from_thread`` works as in anyio's own workers.
-(On trio, ``Supervisor.run_sync`` uses trio's threads, through ``trio.to_thread.run_sync``
-itself (:func:`trio_run_sync`): its wait is uncancellable, and ``trio.from_thread`` needs
-threads trio made.)
+``anyio.to_thread.run_sync`` costs ~100-150 µs a call on this project's machines on asyncio (a
+capacity limiter, a cancel scope, its worker's bookkeeping) and trio's own thread machinery about
+as much: more than most sync graph nodes take. On asyncio, too, a native ``task.cancel()`` (an
+``asyncio.TaskGroup`` aborting) makes an anyio caller leave while the thread still runs. A
+supervisor's :class:`WorkerThreads` hands a call to an idle thread of its own over a
+``queue.SimpleQueue`` and is woken through the loop's thread-safe "call this soon"
+(``call_soon_threadsafe`` on asyncio, the trio token's ``run_sync_soon`` on trio): about half
+the cost. In the thread, ``anyio.from_thread`` and (on trio) ``trio.from_thread`` work as in
+anyio's and trio's own workers.
 
 The threads are the supervisor's: made when first needed (one per concurrent call, at most
 :data:`MAX_THREADS`; further calls wait for one to be free), reused while it runs, and stopped
@@ -79,6 +78,8 @@ class _Worker:
         # anyio.from_thread.run()/run_sync() work here as in anyio's own worker threads (user
         # code in sync graph nodes calls them): anyio finds the loop in this thread-local
         _anyio_threadlocals.current_token = token
+        if token.backend_class.__module__.endswith("_trio"):
+            _adopt_for_trio(token.native_token)
         get = self.queue.get
         while True:
             item = get()
@@ -94,6 +95,21 @@ class _Worker:
             call = None  # type: ignore[assignment]
 
 
+def _adopt_for_trio(trio_token: Any) -> None:
+    """In a worker thread on trio: tell trio which run the thread works for, as
+    ``trio.to_thread.run_sync`` does in its own threads (trio has no public way to; without it
+    ``trio.from_thread`` — and ``anyio.from_thread``, which relies on it there — asks for
+    ``trio_token=``). The calls it sends run as with an explicit token (in trio's system
+    nursery), and ``trio.from_thread.check_cancelled()`` never raises: a call of ours is never
+    abandoned, so there is no cancellation to report in the thread."""
+    from trio._threads import PARENT_TASK_DATA  # (a name an update of trio may move: tested)
+
+    PARENT_TASK_DATA.token = trio_token
+    PARENT_TASK_DATA.abandon_on_cancel = True
+    PARENT_TASK_DATA.cancel_register = [None]
+    PARENT_TASK_DATA.task_register = [None]
+
+
 class WorkerThreads:
     """The worker threads of one supervisor (see the module docstring). Made and used on the
     supervisor's event loop only."""
@@ -103,7 +119,7 @@ class WorkerThreads:
     def __init__(self, name: str, backend: Backend) -> None:
         self._name = name
         self._backend = backend
-        self._report: Callable[..., Any] = asyncio.get_running_loop().call_soon_threadsafe
+        self._report: Callable[..., Any] = current_loop_poster()
         self._token = anyio.lowlevel.current_token()
         self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
@@ -151,14 +167,17 @@ class WorkerThreads:
         if not call.finished:
             call.slot = follow = self._backend.new_slot()
             with anyio.CancelScope(shield=True):
-                # a native task.cancel() reaches through an anyio shield; asyncio.shield keeps
-                # the slot, and the wait goes on until it is done
-                while not follow.done():
-                    try:
-                        await asyncio.shield(follow)
-                    except BaseException:
-                        if not follow.done():
-                            by_anyio = False
+                if self._backend.name == "trio":
+                    await follow  # (trio cancels through scopes only: the shield holds)
+                else:
+                    # a native task.cancel() reaches through an anyio shield; asyncio.shield
+                    # keeps the slot, and the wait goes on until it is done
+                    while not follow.done():
+                        try:
+                            await asyncio.shield(follow)
+                        except BaseException:
+                            if not follow.done():
+                                by_anyio = False
         if not by_anyio:
             raise asyncio.CancelledError  # (the call of a cancelled caller: its result is dropped)
         if call.exc is not None:
@@ -201,35 +220,6 @@ class WorkerThreads:
         for wait in self._waiting:
             if not wait.done():
                 wait.set_exception(RuntimeError(f"the worker threads of {self._name!r} are stopped"))
-
-
-_trio_tokens: tuple[Any, Any] = (None, None)  # (trio's token, anyio's token for it): the last loop's
-
-
-async def trio_run_sync(fn: Callable[[], T]) -> T:
-    """On trio: ``fn()`` in one of trio's worker threads, through ``trio.to_thread.run_sync``
-    itself (anyio's wrapper adds a backend lookup and its own cancel scope per call). The wait
-    is shielded by a trio cancel scope (trio's thread wait alone ignores a cancellation, but
-    waiting for a free thread does not): a cancellation takes effect once ``fn`` has returned,
-    at the caller's next checkpoint, so a call is never dropped and its thread never abandoned. ``fn`` runs in a copy of the
-    caller's context, and ``anyio.from_thread`` works in the thread as in anyio's workers."""
-    global _trio_tokens
-    trio = sys.modules["trio"]
-    native = trio.lowlevel.current_trio_token()
-    seen, token = _trio_tokens
-    if seen is not native:
-        token = anyio.lowlevel.current_token()
-        _trio_tokens = (native, token)
-
-    def call() -> T:
-        _anyio_threadlocals.current_token = token
-        try:
-            return fn()
-        finally:
-            del _anyio_threadlocals.current_token
-
-    with trio.CancelScope(shield=True):  # (trio's own: the limiter's wait is cancellable too)
-        return await trio.to_thread.run_sync(call)  # type: ignore[no-any-return]
 
 
 def loop_poster() -> Callable[..., Any]:
