@@ -296,7 +296,7 @@ class Supervisor:
         checkpoint (asyncio's native ``task.cancel()`` cannot be shielded: then the call is
         still waited for, and ``CancelledError`` raised instead of the result). The threads are
         this supervisor's own (made when first needed, reused, joined when it stops; see
-        :mod:`._threads`), about half the cost of ``anyio.to_thread.run_sync``.
+        :mod:`._threads`), cheaper than ``anyio.to_thread.run_sync``.
         ``anyio.from_thread`` (and on trio ``trio.from_thread``) works in the thread. Available
         with ``tasks=False`` too."""
         threads = self._threads

@@ -6,8 +6,8 @@ as much: more than most sync graph nodes take. On asyncio, too, a native ``task.
 ``asyncio.TaskGroup`` aborting) makes an anyio caller leave while the thread still runs. A
 supervisor's :class:`WorkerThreads` hands a call to an idle thread of its own over a
 ``queue.SimpleQueue`` and is woken through the loop's thread-safe "call this soon"
-(``call_soon_threadsafe`` on asyncio, the trio token's ``run_sync_soon`` on trio): about half
-the cost. In the thread, ``anyio.from_thread`` and (on trio) ``trio.from_thread`` work as in
+(``call_soon_threadsafe`` on asyncio, the trio token's ``run_sync_soon`` on trio): what is left
+is the two thread wake-ups themselves. In the thread, ``anyio.from_thread`` and (on trio) ``trio.from_thread`` work as in
 anyio's and trio's own workers.
 
 The threads are the supervisor's: made when first needed (one per concurrent call, at most
