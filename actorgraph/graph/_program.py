@@ -10,6 +10,7 @@ from ..channels import BaseChannel
 from .._policies import CachePolicy, TimeoutPolicy
 from ..types import RetryPolicy
 from ._branch import Branch
+from ._constants import branch_channel
 
 INJECTABLE = ("config", "writer", "store", "runtime", "previous")
 """Keyword parameters a node function may declare to receive run context (as in LangGraph)."""
@@ -53,6 +54,7 @@ class NodeProgram:
     __slots__ = (
         "name", "call", "reads", "reader", "triggers", "edges", "joins", "branches",
         "retry_policy", "defer", "hidden", "metadata", "timeout", "cache_policy", "error_handler",
+        "edge_writes", "actor_name", "pull_path",
     )
 
     def __init__(
@@ -90,6 +92,11 @@ class NodeProgram:
         self.timeout = timeout
         self.cache_policy = cache_policy
         self.error_handler = error_handler
+        # made once here, not at every step: the trigger write of each edge, the name of the
+        # node's actor in a run, a pull task's path
+        self.edge_writes: tuple[tuple[str, None], ...] = tuple((branch_channel(t), None) for t in edges)
+        self.actor_name = f"node:{name}"
+        self.pull_path = ("__pregel_pull", name)
 
 
 class Program:
@@ -98,7 +105,8 @@ class Program:
     __slots__ = (
         "name", "channels", "state_keys", "input_keys", "output_keys", "nodes",
         "trigger_to_nodes", "validators", "state_reader", "clearing", "root_key", "writable_keys",
-        "managed", "value_keys", "cache", "inboxes", "root_channel", "renamed",
+        "managed", "value_keys", "cache", "inboxes", "root_channel", "renamed", "consuming", "finishing",
+        "actor_names",
     )
 
     def __init__(
@@ -143,3 +151,8 @@ class Program:
         self.root_channel = "__root__"
         # old channel name -> its name now, for checkpoints saved before a rename
         self.renamed: dict[str, str] = {}
+        # the channels whose consume() / finish() can change them (the others' do nothing: the
+        # barrier sends them no Consume / Finish message), and each channel's actor name
+        self.consuming = frozenset(k for k, c in channels.items() if type(c).consume is not BaseChannel.consume)
+        self.finishing = tuple(k for k, c in channels.items() if type(c).finish is not BaseChannel.finish)
+        self.actor_names = {k: f"channel:{k}" for k in channels}

@@ -36,10 +36,15 @@ class RunState:
     """
 
     __slots__ = ("channels", "versions", "versions_seen", "max_version", "live_clearing", "updated",
-                 "last_ran", "sup", "actors")
+                 "last_ran", "sup", "actors", "_blank", "_names")
 
     def __init__(self, program: Program) -> None:
-        self.channels: dict[str, BaseChannel[Any, Any, Any]] = {k: c.copy() for k, c in program.channels.items()}
+        # The program's own empty channels stand in for the run's until the first message: a
+        # channel is copied when its actor is spawned (nobody else changes one), so a run pays
+        # for the channels it uses, not for every channel of its graph.
+        self._blank = program.channels
+        self._names = program.actor_names
+        self.channels: dict[str, BaseChannel[Any, Any, Any]] = dict(program.channels)
         self.sup: Supervisor | None = None  # the run's barrier supervisor, once it runs
         self.actors: dict[str, ActorRef] = {}  # channel key -> its actor, once spawned
         self.versions: dict[str, int] = {}
@@ -50,14 +55,18 @@ class RunState:
         self.last_ran: set[str] = set()  # nodes that ran in the last step with tasks
 
     def actor(self, key: str) -> ActorRef:
-        """The actor of channel ``key``, spawned on first use."""
+        """The actor of channel ``key``, spawned on first use (with the run's own copy of the
+        channel, unless the run has one already: restored from a checkpoint)."""
         ref = self.actors.get(key)
         if ref is None:
             sup = self.sup
             if sup is None:
                 raise RuntimeError(f"channel {key!r} changed outside a running run (no supervisor)")
-            ref = self.actors[key] = sup.spawn_inline(ChannelActor(self.channels[key], self.versions.get(key)),
-                                                      name=f"channel:{key}")
+            channel = self.channels[key]
+            if channel is self._blank.get(key):
+                channel = self.channels[key] = channel.copy()
+            ref = self.actors[key] = sup.spawn_inline(ChannelActor(channel, self.versions.get(key)),
+                                                      name=self._names.get(key) or f"channel:{key}")
         return ref
 
     @asynccontextmanager
@@ -232,6 +241,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     # have a version (a trigger without one was never written: there is nothing to have seen).
     versions_seen = state.versions_seen
     ran: set[str] = set()  # the nodes of the tasks that ran on triggers
+    recorded = 0  # the newest version recorded here
     for task in tasks:
         if task.triggers:
             name = task.name
@@ -243,13 +253,14 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                     if seen is None:
                         seen = versions_seen[name] = {}
                     seen[t] = v
+                    if v > recorded:
+                        recorded = v
     actor = state.actor
-    for task in tasks:
-        for t in task.triggers:
-            channel = channels.get(t)
-            # (a channel that keeps BaseChannel's consume() has nothing to do: no message)
-            if channel is not None and type(channel).consume is not _base_consume:
-                if actor(t).call(Consume(new_version)).changed:
+    consuming = program.consuming  # (other channels' consume() does nothing: no message)
+    if consuming:
+        for task in tasks:
+            for t in task.triggers:
+                if t in consuming and actor(t).call(Consume(new_version)).changed:
                     versions[t] = new_version
                     bumped = True
     pending: dict[str, list[Any]] = {}
@@ -267,8 +278,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
     live = state.live_clearing
     actors = state.actors
     for ch, values in pending.items():
-        ref = actors.get(ch)
-        if (ref or actor(ch)).call(Apply(values, new_version)).changed:
+        if (actors.get(ch) or actor(ch)).call(Apply(values, new_version)).changed:
             versions[ch] = new_version
             bumped = True
             if channels[ch].is_available():
@@ -279,7 +289,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
         for ch in tuple(live):
             if ch in pending:
                 continue
-            if actor(ch).call(_CLEAR).changed:
+            if (actors.get(ch) or actor(ch)).call(_CLEAR).changed:
                 # An empty per-step channel needs no version: when written again it gets a
                 # newer one than anything seen. Dropping it keeps versions (and checkpoints)
                 # the size of the state, not of the graph.
@@ -287,47 +297,57 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 bumped = True
             live.discard(ch)
     # nothing left to trigger a node: the run would end, unless a channel changes on finish()
-    if TASKS not in updated and program.trigger_to_nodes.keys().isdisjoint(updated):
-        for ch, channel in channels.items():
-            if type(channel).finish is not _base_finish and actor(ch).call(Finish(new_version)).changed:
+    if program.finishing and TASKS not in updated and program.trigger_to_nodes.keys().isdisjoint(updated):
+        for ch in program.finishing:
+            if actor(ch).call(Finish(new_version)).changed:
                 versions[ch] = new_version
                 bumped = True
-                if channel.is_available():
+                if channels[ch].is_available():
                     updated.add(ch)
-    # What a node saw of a channel that no longer has a version cannot matter to planning
-    # (written again, the channel gets a newer version than any seen), only to update_state,
-    # which infers "the node that ran last" from the newest versions seen (as LangGraph): such
-    # an entry is dropped once it is older than the newest, keeping versions_seen the size of
-    # the state, not of the graph. ``last_ran``: the nodes that may hold such entries.
     if ran:
-        kept = ran
-        if not ran.issuperset(state.last_ran):
-            top = max((v for node, seen in versions_seen.items() if node != INTERRUPT for v in seen.values()),
-                      default=0)
-            kept = set(ran)
-            for node in state.last_ran:
-                if node in ran:
-                    continue
-                node_seen = versions_seen.get(node)
-                if not node_seen:
-                    continue
-                for ch, v in tuple(node_seen.items()):
-                    if ch not in versions:
-                        if v < top:
-                            del node_seen[ch]
-                        else:
-                            kept.add(node)  # still the newest: kept until it is not
-                if not node_seen:
-                    del versions_seen[node]
-        state.last_ran = kept
+        _prune_seen(state, ran, recorded)
     if bumped:
         state.max_version = new_version
     state.updated = updated
     return updated
 
 
-_base_consume = BaseChannel.consume
-_base_finish = BaseChannel.finish
+def _prune_seen(state: RunState, ran: set[str], recorded: int) -> None:
+    """What a node saw of a channel that no longer has a version cannot matter to planning
+    (written again, the channel gets a newer version than any seen), only to update_state,
+    which infers "the node that ran last" from the newest versions seen (as LangGraph): such
+    an entry is dropped once it is older than the newest, keeping versions_seen the size of
+    the state, not of the graph. ``state.last_ran``: the nodes that may hold such entries;
+    ``recorded``: the newest version this step's tasks saw (the newest of all is at least that:
+    only an entry as new needs the full search)."""
+    last_ran = state.last_ran
+    if ran.issuperset(last_ran):
+        state.last_ran = ran
+        return
+    versions = state.versions
+    versions_seen = state.versions_seen
+    top: int | None = None
+    kept = set(ran)
+    for node in last_ran:
+        if node in ran:
+            continue
+        node_seen = versions_seen.get(node)
+        if not node_seen:
+            continue
+        for ch, v in tuple(node_seen.items()):
+            if ch not in versions:
+                if v >= recorded and top is None:
+                    top = max((v for n, seen in versions_seen.items() if n != INTERRUPT for v in seen.values()),
+                              default=0)
+                if v < recorded or (top is not None and v < top):
+                    del node_seen[ch]
+                else:
+                    kept.add(node)  # still the newest: kept until it is not
+        if not node_seen:
+            del versions_seen[node]
+    state.last_ran = kept
+
+
 _CLEAR = Clear()
 
 
