@@ -108,6 +108,12 @@ class BaseChannel(ABC, Generic[V, U, C]):
             return False
         return True
 
+    def peek(self) -> V | MissingType:
+        """What ``get()`` returns, or :data:`MISSING` where it would raise (one call instead of
+        ``is_available()`` then ``get()``: the runtime reads inputs with it). A subclass that
+        overrides ``get`` or ``is_available`` keeps this one, or overrides it to agree."""
+        return self.get() if self.is_available() else MISSING
+
     def _empty_error(self) -> EmptyChannelError:
         return EmptyChannelError(f"At key '{self.key}': the channel is empty")
 

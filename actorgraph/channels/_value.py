@@ -43,3 +43,6 @@ class _SingleValue(BaseChannel[V, U, V]):
 
     def is_available(self) -> bool:
         return self.value is not MISSING
+
+    def peek(self) -> V | MissingType:
+        return self.value

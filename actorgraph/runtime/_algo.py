@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from ..actors import ActorRef, Supervisor
-from ..channels import Apply, BaseChannel, ChannelActor, Clear, Consume, Finish
+from ..channels import MISSING, Apply, BaseChannel, ChannelActor, Clear, Consume, Finish
 from ..errors import UnknownDestinationWarning
 from ..graph._constants import INTERRUPT, TASKS
 
@@ -207,7 +207,13 @@ def plan(program: Program, state: RunState, step: int, ns: str,
             continue
         reads = node.reads
         if read_cache is None:
-            values = state.values(reads)
+            values = {}
+            for k in reads:
+                channel = channels.get(k)
+                if channel is not None:
+                    v = channel.peek()
+                    if v is not MISSING:
+                        values[k] = v
         else:
             cached = read_cache.get(reads)
             if cached is None:
@@ -217,7 +223,7 @@ def plan(program: Program, state: RunState, step: int, ns: str,
             for k in reads:
                 if k in managed:
                     values[k] = managed[k]
-        tasks.append(Task(None, node, node.reader(values), ("__pregel_pull", name), node.triggers, (0, name),
+        tasks.append(Task(None, node, node.reader(values), node.pull_path, node.triggers, (0, name),
                           (ns, step, name, "pull", node.triggers)))
     return tasks
 

@@ -154,30 +154,34 @@ class Runtime(msgspec.Struct, Generic[ContextT], frozen=True, kw_only=True):
 
 
 class TaskContext:
-    """Per-task context: the task's config and the handles nodes may ask for."""
+    """Per-task context: the task's config and the handles nodes may ask for.
 
-    __slots__ = ("run", "task", "_config", "_runtime", "subgraph_calls", "answers", "asked", "inline",
-                 "error", "attempt", "first_attempt", "idle", "pushed", "outer", "reports_as")
+    Made for every task: what most tasks never change is a class default, which an instance
+    overrides (in its ``__dict__``) the first time it needs another value."""
+
+    __slots__ = ("run", "task", "answers", "outer", "__dict__")
+
+    # -- rarely changed: class defaults ----------------------------------------------------
+    inline = False  # a sync node running on the event loop's thread (see _task.call_node)
+    _config: dict[str, Any] | None = None
+    _runtime: Runtime[Any] | None = None
+    subgraph_calls = 0
+    asked = 0  # interrupt() calls so far
+    error: Any = None  # an error handler's NodeError
+    attempt = 1
+    first_attempt = 0.0  # time.time() of attempt 1 (set when a runtime is first built)
+    idle: _Idle | None = None  # the attempt's idle deadline, with an idle_timeout
+    pushed: list[tuple[str, Any]] | None = None  # push_message() writes (LangChain extra)
+    # an error handler's: the failed node's task id and namespace, which its execution_info
+    # and custom chunks report as theirs (as LangGraph 1.2's do)
+    reports_as: tuple[str, tuple[str, ...]] | None = None
 
     def __init__(self, run: Any, task: Any) -> None:
         self.run = run
         self.task = task
-        self.inline = False  # a sync node running on the event loop's thread (see _task.call_node)
-        self._config: dict[str, Any] | None = None
-        self._runtime: Runtime[Any] | None = None
-        self.subgraph_calls = 0
         # answers for its interrupt() calls, in order (only a resumed run has any)
         resumed = run.resume_state
         self.answers: list[Any] = resumed.answers_for(task.id) if resumed.answers else []
-        self.asked = 0
-        self.error: Any = None  # an error handler's NodeError
-        self.attempt = 1
-        self.first_attempt = 0.0  # time.time() of attempt 1 (set when a runtime is first built)
-        self.idle: _Idle | None = None  # the attempt's idle deadline, with an idle_timeout
-        self.pushed: list[tuple[str, Any]] | None = None  # push_message() writes (LangChain extra)
-        # an error handler's: the failed node's task id and namespace, which its execution_info
-        # and custom chunks report as theirs (as LangGraph 1.2's do)
-        self.reports_as: tuple[str, tuple[str, ...]] | None = None
         # the task this one runs inside (a subgraph's or a task call's), when it or one further
         # out waits for progress under refresh_on="auto": this task starting is progress there
         outer = current_task.get()

@@ -133,7 +133,7 @@ class Run:
         self.state = RunState(self.program)
         self.step = -1
         self.stop = 0
-        self.root: Run = parent.root if parent is not None else self
+        self._root: Run | None = parent.root if parent is not None else None  # (None: this one)
         self.control: RunControl = control if control is not None else (
             parent.root.control if parent is not None else RunControl())
         self.threaded = False  # a task of this step ran in a worker thread (see tick)
@@ -176,6 +176,12 @@ class Run:
         self.call_writes: dict[str, list[tuple[str, Any]]] = {}  # task id -> writes (actorgraph.func)
         self.call_parents: dict[Task, Task] = {}  # a running task call -> its caller (actorgraph.func)
         self._step_id: tuple[int, str] = (-3, "")  # (step, id) of a checkpoint_map entry without persist
+
+    @property
+    def root(self) -> Run:
+        """The outermost run (this one, for a root run). (Not stored on the root run itself:
+        a run that referred to itself would be freed only by the garbage collector.)"""
+        return self._root or self
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -366,7 +372,8 @@ class Run:
                 "condition. You can increase the limit by setting the `recursion_limit` config key.",
                 "GRAPH_RECURSION_LIMIT",
             ))
-        if self.tracing is None and self.parent is None and self.emitter.follows_subscribers:
+        emitter = self.emitter
+        if emitter.follows_subscribers and self.tracing is None and self.parent is None:
             await self._late_tracing()
         persist = self.persist
         # task ids derive from the checkpoint the step starts from (see Persistence._defer)
@@ -374,7 +381,7 @@ class Run:
         tasks = plan(program, state, self.step, key,
                      managed_values(program, self.step, self.stop) if program.managed else None)
         if persist.announce:
-            self.emitter.checkpoints(persist, tasks, self.values)
+            emitter.checkpoints(persist, tasks, self.values)
         if not tasks:
             if self.logging:
                 self.log.info("run_finished", graph=program.name, steps=self.step)
@@ -382,11 +389,12 @@ class Run:
         if self.logging:
             self.log.info("step_planned", step=self.step, tasks=[t.name for t in tasks])
         resumed = self.resume_state
+        options = self.options
         if resumed.skip_breakpoint:
             resumed.skip_breakpoint = False  # resumed from this step's breakpoint: not again
-        elif self.options.interrupt_before and self._breakpoint(self.options.interrupt_before, tasks):
+        elif options.interrupt_before and self._breakpoint(options.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
-        reason = self.control.drain_reason
+        reason = self.control._drain_reason
         if reason is not None:
             # drained: refuse this step; what ran is checkpointed (abort flushes), invoke(None) resumes
             # (a subgraph drains too, at its own barrier: its GraphDrained stops the parent's
@@ -394,7 +402,6 @@ class Run:
             if self.logging:
                 self.log.info("run_drained", graph=program.name, step=self.step, reason=reason)
             raise GraphDrained(reason)
-        emitter = self.emitter
         if emitter.live:  # (the hot path skips a null emitter: see _emit)
             emitter.task_starts(tasks, self.step)
         todo = tasks
@@ -412,18 +419,20 @@ class Run:
                 else:
                     task.writes = writes
                     if not task.node.hidden:
-                        self.emitter.cached(task)
+                        emitter.cached(task)
             # what is left: results of functional-API task calls (actorgraph.func), found again
             # when the entrypoint calls them
             self.call_writes, persist.done_writes = persist.done_writes, {}
             persist.failed = {}
-        self.finished = []
+        if self.finished:
+            self.finished = []
         cached: list[tuple[Task, Any]] | None = None
         if program.cache is not None and todo:
             todo, hits, cached = await self._cached(program.cache, todo)
             self.finished = hits
         self.failed = None
-        resumed.step_interrupts = []
+        if resumed.step_interrupts:
+            resumed.step_interrupts = []
         timeout = self.graph.step_timeout
         try:
             if not todo:
@@ -454,7 +463,8 @@ class Run:
                 t for t in todo if id(t) not in settled]  # (LangGraph: a lone task's is not saved)
             await persist.save_failure(self.finished, failed, interrupted, cancelled, self.handled)
             raise
-        resumed.resuming = False
+        if resumed.resuming:
+            resumed.resuming = False
         if resumed.spare:  # (as LangGraph: a resume value reaches only the step it was given at)
             resumed.spare = []
         if cached:
@@ -471,7 +481,7 @@ class Run:
         if emitter.live:
             await emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1
-        if self.options.interrupt_after and self._breakpoint(self.options.interrupt_after, tasks):
+        if options.interrupt_after and self._breakpoint(options.interrupt_after, tasks):
             return await self._pause_at_breakpoint()
         return True
 
@@ -645,7 +655,8 @@ class Run:
         if len(tasks) == 1:
             task = tasks[0]
             started = time.perf_counter() if self.logging else 0.0
-            failure = await self.node_actor(task).ask(Execute(task, None), timeout=math.inf)
+            ref = self.node_actors.get(task.name) or self.node_actor(task)
+            failure = await ref.ask(Execute(task, None), math.inf)
             if failure is not None:
                 if isinstance(failure, GraphInterrupt):
                     self.resume_state.step_interrupts.append((task, failure))
@@ -653,7 +664,10 @@ class Run:
                 self.failed = task
                 self._task_failed(task, failure)
                 raise failure
-            self._task_done(task, started)
+            if started or self.emitter.live:
+                self._task_done(task, started)
+            else:
+                self.finished.append(task)
             return
         bound = self.options.max_concurrency
         limit = anyio.Semaphore(bound) if bound is not None and bound < len(tasks) else None

@@ -341,6 +341,19 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
     async: :func:`route_branches`): state updates first, then gotos, edges and joins."""
     program = run.program
     writes: list[tuple[str, Any]] = []
+    if type(result) is dict and not node.hidden and not program.root_key and not program.validators:
+        # the common case, without a call: a node's dict of state updates
+        writable = program.writable_keys
+        for key, value in result.items():
+            if key in writable:
+                writes.append((key, value))
+            elif node.call.subgraph is None:
+                raise _unknown_key(run, node, key)
+        if node.edge_writes:
+            writes.extend(node.edge_writes)
+        for join in node.joins:
+            writes.append((join, node.name))
+        return writes
     gotos: list[Any] = []
     if node.hidden:  # __start__: the graph input
         if isinstance(result, Command):  # (stored by update_state(..., as_node="__input__"))
@@ -358,8 +371,8 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
         _collect(run, node, result, writes, gotos)
     if gotos:  # (before the edges, as LangGraph 1.2 writes them)
         _goto_writes(run, node.name, gotos, writes)
-    for target in node.edges:
-        writes.append((branch_channel(target), None))
+    if node.edge_writes:
+        writes.extend(node.edge_writes)
     for join in node.joins:
         writes.append((join, node.name))
     return writes
@@ -478,15 +491,17 @@ def _add_pairs(run: Run, node: NodeProgram, new: Iterable[tuple[str, Any]], pair
         if key not in writable:
             if drop_unknown:
                 continue
-            raise InvalidUpdateError(
-                f"Node '{node.name}' at step {run.step} wrote unknown key '{key}' "
-                f"(state keys: {', '.join(program.state_keys)})"
-            )
+            raise _unknown_key(run, node, key)
         if validators:
             validator = validators.get(key)
             if validator is not None:
                 value = validator(key, value)
         pairs.append((key, value))
+
+
+def _unknown_key(run: Run, node: NodeProgram, key: str) -> InvalidUpdateError:
+    return InvalidUpdateError(f"Node '{node.name}' at step {run.step} wrote unknown key '{key}' "
+                              f"(state keys: {', '.join(run.program.state_keys)})")
 
 
 def _goto_writes(run: Run, source: str, gotos: list[Any], writes: list[tuple[str, Any]]) -> None:
@@ -697,7 +712,7 @@ class NodeActor(Actor):
             barrier.start(run, task)  # a child task of this actor, in the step's group
             return None
         try:
-            await run_task(run, task, lone=True)
+            await run_task(run, task, True)
         except Exception as exc:
             return exc
         return None
