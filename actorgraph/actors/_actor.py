@@ -165,7 +165,7 @@ class ActorRef:
             return cell.call_inline(message)  # (raises the right error)
         cell.busy = True
         try:
-            return receive(message)
+            return receive(cell.instance, message)
         finally:
             cell.busy = False
 

@@ -80,7 +80,9 @@ class Cell:
     inline: bool
     backend: Backend
     mailbox: Mailbox
-    receive: Callable[[Any], Any] | None  # a SyncActor's handler, for ActorRef.call (inline only)
+    # a SyncActor's handler (its class's receive: the instance may be replaced by a restart),
+    # for ActorRef.call (inline only)
+    receive: Callable[[Any, Any], Any] | None
     state: State
     # the gate: ``busy`` while some task holds it (``holder``); ``waiters`` is made when
     # somebody first has to wait
@@ -118,7 +120,7 @@ class Cell:
         # (NoMailbox answers what an inline cell's mailbox is asked: its size, close, statistics)
         self.mailbox = (NO_MAILBOX if inline and not mailbox_size else
                         Mailbox(name, mailbox_size, backend.new_slot, deadlines))
-        self.receive = instance.receive if inline and isinstance(instance, SyncActor) else None
+        self.receive = type(instance).receive if inline and isinstance(instance, SyncActor) else None
         self.state = "starting"
         self.busy = False
         self.holder = None
@@ -303,7 +305,7 @@ class Cell:
                 raise RuntimeError(f"actor {self.name!r} is handling another message: call() cannot wait (use ask)")
         self.busy = True
         try:
-            return receive(message)
+            return receive(self.instance, message)
         finally:
             self.busy = False
 

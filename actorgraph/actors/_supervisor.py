@@ -262,7 +262,7 @@ class Supervisor:
         cell.inline = True
         cell.backend = backend
         cell.mailbox = NO_MAILBOX
-        cell.receive = actor.receive if isinstance(actor, SyncActor) else None
+        cell.receive = type(actor).receive if isinstance(actor, SyncActor) else None
         cell.state = "running"
         cell.busy = False
         cell.holder = None

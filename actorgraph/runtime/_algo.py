@@ -36,7 +36,7 @@ class RunState:
     """
 
     __slots__ = ("channels", "versions", "versions_seen", "max_version", "live_clearing", "updated",
-                 "last_ran", "sup", "actors", "_blank", "_names")
+                 "last_ran", "sup", "actors", "_blank", "_names", "prune_seen")
 
     def __init__(self, program: Program) -> None:
         # The program's own empty channels stand in for the run's until the first message: a
@@ -53,6 +53,9 @@ class RunState:
         self.live_clearing: set[str] = set()
         self.updated: set[str] | None = None  # None: consider every node (first plan of a run)
         self.last_ran: set[str] = set()  # nodes that ran in the last step with tasks
+        # keep versions_seen the size of the state (see _prune_seen): what checkpoints hold; a
+        # run that saves none turns it off (planning does not need it)
+        self.prune_seen = True
 
     def actor(self, key: str) -> ActorRef:
         """The actor of channel ``key``, spawned on first use (with the run's own copy of the
@@ -310,7 +313,7 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 bumped = True
                 if channels[ch].is_available():
                     updated.add(ch)
-    if ran:
+    if ran and state.prune_seen:
         _prune_seen(state, ran, recorded)
     if bumped:
         state.max_version = new_version
@@ -333,7 +336,7 @@ def _prune_seen(state: RunState, ran: set[str], recorded: int) -> None:
     versions = state.versions
     versions_seen = state.versions_seen
     top: int | None = None
-    kept = set(ran)
+    kept = ran  # (a set of this step's own: extended in place)
     for node in last_ran:
         if node in ran:
             continue

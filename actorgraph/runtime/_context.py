@@ -159,10 +159,9 @@ class TaskContext:
     Made for every task: what most tasks never change is a class default, which an instance
     overrides (in its ``__dict__``) the first time it needs another value."""
 
-    __slots__ = ("run", "task", "answers", "outer", "__dict__")
+    __slots__ = ("run", "task", "answers", "outer", "inline", "__dict__")
 
     # -- rarely changed: class defaults ----------------------------------------------------
-    inline = False  # a sync node running on the event loop's thread (see _task.call_node)
     _config: dict[str, Any] | None = None
     _runtime: Runtime[Any] | None = None
     subgraph_calls = 0
@@ -179,6 +178,7 @@ class TaskContext:
     def __init__(self, run: Any, task: Any) -> None:
         self.run = run
         self.task = task
+        self.inline = False  # a sync node running on the event loop's thread (see _task.call_node)
         # answers for its interrupt() calls, in order (only a resumed run has any)
         resumed = run.resume_state
         self.answers: list[Any] = resumed.answers_for(task.id) if resumed.answers else []

@@ -159,6 +159,8 @@ class Run:
             # checkpointer=False it never is
             self.persist = parent.persist.child(config, state=self.state, program=self.program, ns=self.ns_str,
                                                 resume=self.resume_state, log=self.log if self.logging else None)
+        # versions_seen is saved only with checkpoints (a detached run's persist comes later)
+        self.state.prune_seen = detached or self.persist.active
         if self.persist.active and self.emitter.wants_checkpoints:
             self.persist.announce = []
         self.sup: Supervisor | None = None  # the run's actor tree, while it runs (hosted())

@@ -71,13 +71,14 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: b
         return fn(*args)  # type: ignore[no-any-return]  # a coroutine
     if node.hidden:
         return _done(fn(*args))
-    if not run.root.options.sync_api and type(fn).__module__ == "actorgraph._langchain":
+    sync_api = run.options.sync_api  # (a subgraph run's is its root run's)
+    if lone and sync_api:
+        return _inline(fn, args, ctx)
+    if not sync_api and type(fn).__module__ == "actorgraph._langchain":
         runnable: Any = fn  # Any: a RunnableNode, known by its module to spare an import here
         native = runnable.ainvoke(value, ctx.config)  # (None on trio)
         if native is not None:
             return native  # type: ignore[no-any-return]  # an awaitable
-    if lone and run.root.options.sync_api:
-        return _inline(fn, args, ctx)
     run.threaded = True  # (its only suspension is shielded: the run checks for a cancellation next step)
     return in_thread(run, functools.partial(fn, *args))
 
