@@ -83,6 +83,19 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: b
     return in_thread(run, functools.partial(fn, *args))
 
 
+def call_inline(call: NodeCall, value: Any, ctx: TaskContext) -> Any:
+    """A sync node's function called here, on the event loop's thread: what :func:`call_node`
+    does for the lone task of a step under the sync API, without a coroutine."""
+    args = (value, ctx.config) if call.config_positional else (value,)
+    ctx.inline = True  # (a sync graph API called from the node runs on a helper thread)
+    try:
+        if call.inject:
+            return call.fn(*args, **{name: ctx.injected(name) for name in call.inject})
+        return call.fn(*args)
+    finally:
+        ctx.inline = False
+
+
 async def _inline(fn: Callable[..., Any], args: tuple[Any, ...], ctx: TaskContext) -> Any:
     ctx.inline = True  # (a sync graph API called from the node runs on a helper thread)
     try:
@@ -141,7 +154,12 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
                     return None
                 try:
                     if node.timeout is None:
-                        result = await call_node(node, task.input, ctx, run, lone)
+                        call = node.call
+                        if lone and not call.is_async and run.options.sync_api and call.subgraph is None \
+                                and not node.hidden:
+                            result = call_inline(call, task.input, ctx)  # (see call_node)
+                        else:
+                            result = await call_node(node, task.input, ctx, run, lone)
                     else:
                         result = await _timed(node, ctx, run, lone)
                 except ParentCommand as escaped:
