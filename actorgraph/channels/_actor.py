@@ -103,12 +103,13 @@ class ChannelActor(SyncActor):
     def receive(self, message: Any) -> Any:
         self.handled += 1
         channel = self._channel
-        if type(message) is Apply or isinstance(message, Apply):  # (the barrier's message: no extra call)
+        kind = type(message)
+        if kind is Apply or (kind is not Clear and isinstance(message, Apply)):  # (the barrier's: no extra call)
             changed = channel.update(message.writes)
             if changed and message.version is not None:
                 self._version = message.version
             return Applied(changed, self._version, channel.checkpoint())
-        if isinstance(message, Clear):
+        if kind is Clear or isinstance(message, Clear):
             changed = channel.update(())
             if changed:
                 self._version = None

@@ -260,8 +260,9 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 v = versions.get(t)
                 if v is not None:
                     if seen is None:
-                        seen = versions_seen[name] = {}
-                    seen[t] = v
+                        seen = versions_seen[name] = {t: v}
+                    else:
+                        seen[t] = v
                     if v > recorded:
                         recorded = v
     actor = state.actor
