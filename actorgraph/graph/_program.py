@@ -54,7 +54,7 @@ class NodeProgram:
     __slots__ = (
         "name", "call", "reads", "reader", "triggers", "edges", "joins", "branches",
         "retry_policy", "defer", "hidden", "metadata", "timeout", "cache_policy", "error_handler",
-        "edge_writes", "actor_name", "pull_path",
+        "edge_writes", "actor_name", "pull_path", "pull_order",
     )
 
     def __init__(
@@ -97,6 +97,7 @@ class NodeProgram:
         self.edge_writes: tuple[tuple[str, None], ...] = tuple((branch_channel(t), None) for t in edges)
         self.actor_name = f"node:{name}"
         self.pull_path = ("__pregel_pull", name)
+        self.pull_order = (0, name)
 
 
 class Program:

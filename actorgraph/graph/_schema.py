@@ -26,7 +26,7 @@ import re
 import reprlib
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import (
     Annotated,
     Any,
@@ -319,7 +319,23 @@ def make_reader(schema: Any) -> Callable[[dict[str, Any]], Any]:
     def read_dict(values: dict[str, Any]) -> dict[str, Any]:
         return {k: values[k] for k in keys if k in values}
 
+    read_dict.keys = keys  # type: ignore[attr-defined]  # (see reader_for)
     return read_dict
+
+
+def reader_for(schema: Any, reads: tuple[str, ...], managed: Container[str]) -> Callable[[dict[str, Any]], Any]:
+    """:func:`make_reader` for a node reading ``reads``: when the schema is dict-like with
+    exactly those keys and none is ``managed`` (their values are added last), the values the
+    runtime gathers (a new dict per task, in ``reads`` order, the available ones only) are the
+    input as they are."""
+    reader = make_reader(schema)
+    if getattr(reader, "keys", None) == reads and not any(k in managed for k in reads):
+        return _as_is
+    return reader
+
+
+def _as_is(values: dict[str, Any]) -> dict[str, Any]:
+    return values
 
 
 # -- write validation ------------------------------------------------------------------------

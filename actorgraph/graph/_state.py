@@ -28,7 +28,7 @@ from ._agents import AgentSpec, PopulationCall, check_factory, inbox_channel, ro
 from ._branch import Branch
 from ._constants import END, RESERVED_CHARS, START, TASKS, branch_channel, join_channel
 from ._program import NodeCall, NodeProgram, Program
-from ._schema import FieldSpec, input_schema_of, make_reader, make_validator, schema_fields
+from ._schema import FieldSpec, input_schema_of, make_reader, make_validator, reader_for, schema_fields
 
 
 class _NodeSpec:
@@ -449,12 +449,12 @@ class StateGraph:
         for node, spec in self.nodes.items():
             if spec.subgraph is not None:
                 reads = tuple(k for k in state_keys)
-                reader = make_reader(self.state_schema)
+                reader = reader_for(self.state_schema, reads, managed)
                 call = NodeCall(spec.fn, subgraph=spec.subgraph)
             else:
                 schema = spec.input_schema if spec.input_schema is not None else self.state_schema
                 reads = tuple(k for k in schema_fields(schema) if k in channels or k in managed)
-                reader = make_reader(schema)
+                reader = reader_for(schema, reads, managed)
                 call = NodeCall(spec.fn)
             triggers = (branch_channel(node), *joins_into.get(node, ()))
             retry, timeout, cache_policy, error_handler, hname = self._node_policies(spec)

@@ -226,7 +226,7 @@ def plan(program: Program, state: RunState, step: int, ns: str,
             for k in reads:
                 if k in managed:
                     values[k] = managed[k]
-        tasks.append(Task(None, node, node.reader(values), node.pull_path, node.triggers, (0, name),
+        tasks.append(Task(None, node, node.reader(values), node.pull_path, node.triggers, node.pull_order,
                           (ns, step, name, "pull", node.triggers)))
     return tasks
 
