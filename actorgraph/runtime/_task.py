@@ -61,6 +61,8 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: b
     call = node.call
     if call.subgraph is not None:
         return _call_subgraph(call.subgraph, value, ctx, run)
+    if lone and runs_inline(node, run):
+        return _inline(call, value, ctx)
     args = (value, ctx.config) if call.config_positional else (value,)
     if call.inject:
         kwargs = {name: ctx.injected(name) for name in call.inject}
@@ -71,10 +73,7 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: b
         return fn(*args)  # type: ignore[no-any-return]  # a coroutine
     if node.hidden:
         return _done(fn(*args))
-    sync_api = run.options.sync_api  # (a subgraph run's is its root run's)
-    if lone and sync_api:
-        return _inline(fn, args, ctx)
-    if not sync_api and type(fn).__module__ == "actorgraph._langchain":
+    if not run.options.sync_api and type(fn).__module__ == "actorgraph._langchain":
         runnable: Any = fn  # Any: a RunnableNode, known by its module to spare an import here
         native = runnable.ainvoke(value, ctx.config)  # (None on trio)
         if native is not None:
@@ -83,9 +82,16 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: b
     return in_thread(run, functools.partial(fn, *args))
 
 
+def runs_inline(node: NodeProgram, run: Run) -> bool:
+    """Whether a lone task of ``node`` runs on the event loop's thread (:func:`call_inline`):
+    a sync node under the sync API (a subgraph run's ``sync_api`` is its root run's)."""
+    call = node.call
+    return not call.is_async and run.options.sync_api and call.subgraph is None and not node.hidden
+
+
 def call_inline(call: NodeCall, value: Any, ctx: TaskContext) -> Any:
-    """A sync node's function called here, on the event loop's thread: what :func:`call_node`
-    does for the lone task of a step under the sync API, without a coroutine."""
+    """A sync node's function called here, on the event loop's thread (see :func:`call_node`;
+    :func:`run_task` calls it without a coroutine)."""
     args = (value, ctx.config) if call.config_positional else (value,)
     ctx.inline = True  # (a sync graph API called from the node runs on a helper thread)
     try:
@@ -96,12 +102,8 @@ def call_inline(call: NodeCall, value: Any, ctx: TaskContext) -> Any:
         ctx.inline = False
 
 
-async def _inline(fn: Callable[..., Any], args: tuple[Any, ...], ctx: TaskContext) -> Any:
-    ctx.inline = True  # (a sync graph API called from the node runs on a helper thread)
-    try:
-        return fn(*args)
-    finally:
-        ctx.inline = False
+async def _inline(call: NodeCall, value: Any, ctx: TaskContext) -> Any:
+    return call_inline(call, value, ctx)
 
 
 async def in_thread(run: Run, fn: Callable[[], Any]) -> Any:
@@ -154,10 +156,8 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
                     return None
                 try:
                     if node.timeout is None:
-                        call = node.call
-                        if lone and not call.is_async and run.options.sync_api and call.subgraph is None \
-                                and not node.hidden:
-                            result = call_inline(call, task.input, ctx)  # (see call_node)
+                        if lone and runs_inline(node, run):
+                            result = call_inline(node.call, task.input, ctx)  # (no coroutine)
                         else:
                             result = await call_node(node, task.input, ctx, run, lone)
                     else:
@@ -365,19 +365,6 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
     async: :func:`route_branches`): state updates first, then gotos, edges and joins."""
     program = run.program
     writes: list[tuple[str, Any]] = []
-    if type(result) is dict and not node.hidden and not program.root_key and not program.validators:
-        # the common case, without a call: a node's dict of state updates
-        writable = program.writable_keys
-        for key, value in result.items():
-            if key in writable:
-                writes.append((key, value))
-            elif node.call.subgraph is None:
-                raise _unknown_key(run, node, key)
-        if node.edge_writes:
-            writes.extend(node.edge_writes)
-        for join in node.joins:
-            writes.append((join, node.name))
-        return writes
     gotos: list[Any] = []
     if node.hidden:  # __start__: the graph input
         if isinstance(result, Command):  # (stored by update_state(..., as_node="__input__"))
@@ -388,7 +375,15 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
             allowed = program.input_keys
             writes = [(k, v) for k, v in update_pairs(result, node=START, allow_pairs=False) or () if k in allowed]
     elif isinstance(result, dict) and not program.root_key:  # the common case, as _collect has it
-        _add_pairs(run, node, result.items(), writes, drop_unknown=node.call.subgraph is not None)
+        if program.validators:
+            _add_pairs(run, node, result.items(), writes, drop_unknown=node.call.subgraph is not None)
+        else:  # (_add_pairs without validators, inline: most tasks of most graphs come here)
+            writable = program.writable_keys
+            for key, value in result.items():
+                if key in writable:
+                    writes.append((key, value))
+                elif node.call.subgraph is None:
+                    raise _unknown_key(run, node, key)
     elif type(result) is Writes:  # an agent population's step: channel writes already
         writes = result
     else:
