@@ -396,7 +396,7 @@ class Run:
             resumed.skip_breakpoint = False  # resumed from this step's breakpoint: not again
         elif options.interrupt_before and self._breakpoint(options.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
-        reason = self.control._drain_reason
+        reason = self.control.drain_reason
         if reason is not None:
             # drained: refuse this step; what ran is checkpointed (abort flushes), invoke(None) resumes
             # (a subgraph drains too, at its own barrier: its GraphDrained stops the parent's
@@ -465,8 +465,7 @@ class Run:
                 t for t in todo if id(t) not in settled]  # (LangGraph: a lone task's is not saved)
             await persist.save_failure(self.finished, failed, interrupted, cancelled, self.handled)
             raise
-        if resumed.resuming:
-            resumed.resuming = False
+        resumed.resuming = False
         if resumed.spare:  # (as LangGraph: a resume value reaches only the step it was given at)
             resumed.spare = []
         if cached:
@@ -666,10 +665,7 @@ class Run:
                 self.failed = task
                 self._task_failed(task, failure)
                 raise failure
-            if started or self.emitter.live:
-                self._task_done(task, started)
-            else:
-                self.finished.append(task)
+            self._task_done(task, started)
             return
         bound = self.options.max_concurrency
         limit = anyio.Semaphore(bound) if bound is not None and bound < len(tasks) else None
