@@ -54,7 +54,7 @@ class NodeProgram:
     __slots__ = (
         "name", "call", "reads", "reader", "triggers", "edges", "joins", "branches",
         "retry_policy", "defer", "hidden", "metadata", "timeout", "cache_policy", "error_handler",
-        "edge_writes", "actor_name", "pull_path", "pull_order",
+        "edge_writes", "pull_path", "pull_order",
     )
 
     def __init__(
@@ -92,10 +92,9 @@ class NodeProgram:
         self.timeout = timeout
         self.cache_policy = cache_policy
         self.error_handler = error_handler
-        # made once here, not at every step: the trigger write of each edge, the name of the
-        # node's actor in a run, a pull task's path
+        # made once here, not at every step: the trigger write of each edge, a pull task's
+        # path and order
         self.edge_writes: tuple[tuple[str, None], ...] = tuple((branch_channel(t), None) for t in edges)
-        self.actor_name = f"node:{name}"
         self.pull_path = ("__pregel_pull", name)
         self.pull_order = (0, name)
 
