@@ -86,13 +86,15 @@ class RunState:
 
     def values(self, keys: Iterable[str]) -> dict[str, Any]:
         """Available values of ``keys`` (keys that are not channels, such as managed ones, are
-        skipped)."""
+        skipped): a new dict, in ``keys`` order."""
         channels = self.channels
         out: dict[str, Any] = {}
         for k in keys:
-            ch = channels.get(k)
-            if ch is not None and ch.is_available():
-                out[k] = ch.get()
+            channel = channels.get(k)
+            if channel is not None:
+                v = channel.peek()
+                if v is not MISSING:
+                    out[k] = v
         return out
 
 
@@ -210,13 +212,7 @@ def plan(program: Program, state: RunState, step: int, ns: str,
             continue
         reads = node.reads
         if read_cache is None:
-            values = {}
-            for k in reads:
-                channel = channels.get(k)
-                if channel is not None:
-                    v = channel.peek()
-                    if v is not MISSING:
-                        values[k] = v
+            values = state.values(reads)
         else:
             cached = read_cache.get(reads)
             if cached is None:
