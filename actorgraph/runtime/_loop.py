@@ -439,6 +439,13 @@ class Run:
         try:
             if not todo:
                 pass
+            elif timeout is None and len(todo) == 1:
+                # the common step: one task, run by its node actor's handler in this task
+                # (as in _execute, without its frame)
+                task = todo[0]
+                started = time.perf_counter() if self.logging else 0.0
+                ref = self.node_actors.get(task.name) or self.node_actor(task)
+                self._lone_done(task, await ref.ask(Execute(task, None), math.inf), started)
             elif timeout is None:
                 await self._execute(todo)
             else:
@@ -657,15 +664,7 @@ class Run:
             task = tasks[0]
             started = time.perf_counter() if self.logging else 0.0
             ref = self.node_actors.get(task.name) or self.node_actor(task)
-            failure = await ref.ask(Execute(task, None), math.inf)
-            if failure is not None:
-                if isinstance(failure, GraphInterrupt):
-                    self.resume_state.step_interrupts.append((task, failure))
-                    return
-                self.failed = task
-                self._task_failed(task, failure)
-                raise failure
-            self._task_done(task, started)
+            self._lone_done(task, await ref.ask(Execute(task, None), math.inf), started)
             return
         bound = self.options.max_concurrency
         limit = anyio.Semaphore(bound) if bound is not None and bound < len(tasks) else None
@@ -682,6 +681,18 @@ class Run:
             raise barrier.failure
         if barrier.drained is not None:  # (a subgraph drained; its siblings' writes are kept)
             raise barrier.drained
+
+    def _lone_done(self, task: Task, failure: Exception | None, started: float) -> None:
+        """A lone task's node actor answered: its ``interrupt()`` is kept for the step, its
+        failure raised (after it is logged and streamed), else the task is done."""
+        if failure is None:
+            self._task_done(task, started)
+        elif isinstance(failure, GraphInterrupt):
+            self.resume_state.step_interrupts.append((task, failure))
+        else:
+            self.failed = task
+            self._task_failed(task, failure)
+            raise failure
 
     # -- results and streams ---------------------------------------------------------------
 
