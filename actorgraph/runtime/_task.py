@@ -158,8 +158,8 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
                     if node.timeout is None:
                         if lone and runs_inline(node, run):
                             result = call_inline(node.call, task.input, ctx)  # (no coroutine)
-                        else:
-                            result = await call_node(node, task.input, ctx, run, lone)
+                        else:  # (lone or not, call_node would not run it inline: not asked again)
+                            result = await call_node(node, task.input, ctx, run)
                     else:
                         result = await _timed(node, ctx, run, lone)
                 except ParentCommand as escaped:
