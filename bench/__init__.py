@@ -1,7 +1,8 @@
 """actorgraph benchmarks (BENCH.md): ``python -m bench`` or ``actorgraph bench`` from a checkout.
 
 Every workload is written once and run on actorgraph (asyncio and trio) and, with the optional
-``bench`` extra installed, on LangGraph, alternating repetitions in one process. See
+``bench`` extra installed, on LangGraph, alternating repetitions in one process per workload
+(forked from the bench's own, so that no workload's figures depend on the ones run before). See
 ``python -m bench --help``. ``python -m bench.actors`` measures the actor kernel alone;
 ``python -m bench.graphs`` runs the graph-timing subset.
 """

@@ -19,7 +19,8 @@ from .workloads import WORKLOADS, Workload
 
 DESCRIPTION = """\
 Run the workloads of BENCH.md on actorgraph (asyncio and trio) and, when the optional `bench`
-extra is installed, on LangGraph, alternating repetitions in one process. Prints a Markdown
+extra is installed, on LangGraph, alternating repetitions in one process (each workload in a
+process of its own, forked from this one before it measures anything). Prints a Markdown
 table on stdout (progress on stderr); --json and --plot write the results and a chart.
 """
 

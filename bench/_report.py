@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ._frameworks import Side
-from ._harness import MetricResult, Spread, WorkloadResult
+from ._harness import MetricResult, Spread, WorkloadResult, isolation
 
 PACKAGES = ("actorgraph", "anyio", "trio", "msgspec", "aiosqlite", "langgraph", "langgraph-checkpoint",
             "langgraph-checkpoint-sqlite", "uvloop", "matplotlib")
@@ -160,9 +160,9 @@ def headline(info: dict[str, Any], reps: int, quick: bool, order: list[Side], la
     lines = [
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['os']}; {info['python']}",
         f"Packages: {versions}" + (f"; actorgraph commit {info['git_commit']}" if info["git_commit"] else ""),
-        f"Method: warm-up, then {reps} repetition{'s' if reps != 1 else ''} alternating {sides}, each "
-        f"in a fresh event loop; median (min–max); ratios pair by pair (speedup = LangGraph time ÷ "
-        f"actorgraph time, or throughput the other way)."
+        f"Method: {isolation()}; warm-up, then {reps} repetition{'s' if reps != 1 else ''} alternating "
+        f"{sides}, each in a fresh event loop; median (min–max); ratios pair by pair (speedup = "
+        f"LangGraph time ÷ actorgraph time, or throughput the other way)."
         + (" QUICK mode: sizes scaled down ([n=...]); figures are a smoke test only." if quick else ""),
     ]
     if langgraph == "not installed":
