@@ -336,6 +336,10 @@ class MsgpackSerializer:
     def dumps(self, obj: Any) -> bytes:
         if _plain(obj, 0):  # nothing to convert (the common case for records): encode as is
             return self._encoder.encode(obj)
+        return self._dumps_packed(obj)
+
+    def _dumps_packed(self, obj: Any) -> bytes:
+        """``obj`` converted by :meth:`_pack` (extension types, interned strings), encoded."""
         try:
             return self._encode(self._pack(obj))
         except _PathError as failure:
@@ -355,10 +359,12 @@ class MsgpackSerializer:
     def dumps_interned(self, obj: Any, chunks: dict[bytes, bytes]) -> tuple[str, bytes]:
         """Like :meth:`dumps_typed`, with long strings and bytes moved to ``chunks``
         (digest -> content; see the module docs)."""
+        if _plain(obj, 0):  # no string long enough to intern: no sink needed
+            return MSGPACK, self._encoder.encode(obj)
         tls = self._tls
         tls.sink = chunks
         try:
-            return MSGPACK, self.dumps(obj)
+            return MSGPACK, self._dumps_packed(obj)
         finally:
             tls.sink = None
 
