@@ -439,13 +439,18 @@ class Run:
         try:
             if not todo:
                 pass
-            elif timeout is None and len(todo) == 1:
-                # the common step: one task, run by its node actor's handler in this task
-                # (as in _execute, without its frame)
+            elif len(todo) == 1:
+                # A lone task runs in its node actor's handler, inline in this task (nothing
+                # else runs in the step: a task switch would buy nothing)
                 task = todo[0]
                 started = time.perf_counter() if self.logging else 0.0
                 ref = self.node_actors.get(task.name) or self.node_actor(task)
-                self._lone_done(task, await ref.ask(Execute(task, None), math.inf), started)
+                if timeout is None:
+                    answer = await ref.ask(Execute(task, None), math.inf)
+                else:
+                    with anyio.fail_after(timeout):
+                        answer = await ref.ask(Execute(task, None), math.inf)
+                self._lone_done(task, answer, started)
             elif timeout is None:
                 await self._execute(todo)
             else:
@@ -652,20 +657,13 @@ class Run:
         return tasks
 
     async def _execute(self, tasks: list[Task]) -> None:
-        """Run a step's tasks: an ``Execute`` message per task to its node actor; returns when
-        all finished, raises the first failure (after the others stopped).
+        """Run a step's several tasks: an ``Execute`` message per task to its node actor;
+        returns when all finished, raises the first failure (after the others stopped).
 
-        A lone task runs in the node actor's handler, inline in this task (nothing else runs
-        in the step: a task switch would buy nothing). Otherwise each node actor starts its
-        tasks in the step's task group (several ``Send``s to one node run concurrently) and the
-        :class:`Barrier` counts them down; the first failure cancels the async others.
+        Each node actor starts its tasks in the step's task group (several ``Send``s to one
+        node run concurrently) and the :class:`Barrier` counts them down; the first failure
+        cancels the async others. (A step's lone task: see :meth:`tick`.)
         """
-        if len(tasks) == 1:
-            task = tasks[0]
-            started = time.perf_counter() if self.logging else 0.0
-            ref = self.node_actors.get(task.name) or self.node_actor(task)
-            self._lone_done(task, await ref.ask(Execute(task, None), math.inf), started)
-            return
         bound = self.options.max_concurrency
         limit = anyio.Semaphore(bound) if bound is not None and bound < len(tasks) else None
         async with TaskGroup() as group:
