@@ -29,10 +29,10 @@ from ..actors import SyncActor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot, current_backend
 from ..errors import AsyncTaskInSyncRunError, GraphBubbleUp, GraphInterrupt, NodeCancelledError
-from ..graph._program import NodeCall, NodeProgram
+from ..graph._program import NodeCall, NodeProgram, task_path_str
 from ..runtime._algo import PUSH, Task, task_id
 from ..runtime._context import TaskContext, current_task
-from ..runtime._persist import NO_WRITES, task_path_str
+from ..runtime._persist import NO_WRITES
 from ..runtime._cache import lookup as cache_lookup, store as cache_store
 from ..runtime._task import Execute, cancelling, in_thread, is_cancelled
 from ..persistence._records import ERROR, INTERRUPT, RESUME

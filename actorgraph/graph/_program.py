@@ -48,13 +48,19 @@ class NodeCall:
         self.inject = tuple(inject)
 
 
+def task_path_str(path: tuple[Any, ...]) -> str:
+    """LangGraph's sortable rendering of a task path (ints zero-padded), as saved with a
+    task's writes."""
+    return "~" + ", ".join(f"{p:010}" if isinstance(p, int) else str(p) for p in path)
+
+
 class NodeProgram:
     """One node as the runtime sees it."""
 
     __slots__ = (
         "name", "call", "reads", "reader", "triggers", "edges", "joins", "branches",
         "retry_policy", "defer", "hidden", "metadata", "timeout", "cache_policy", "error_handler",
-        "edge_writes", "pull_path", "pull_order",
+        "edge_writes", "pull_path", "pull_order", "pull_path_str",
     )
 
     def __init__(
@@ -97,6 +103,7 @@ class NodeProgram:
         self.edge_writes: tuple[tuple[str, None], ...] = tuple((branch_channel(t), None) for t in edges)
         self.pull_path = ("__pregel_pull", name)
         self.pull_order = (0, name)
+        self.pull_path_str = task_path_str(self.pull_path)  # (as saved with a pull task's writes)
 
 
 class Program:

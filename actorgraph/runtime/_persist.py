@@ -38,6 +38,7 @@ from ..graph import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolM
 from ..persistence import BaseCheckpointSaver, Checkpoint, CheckpointTuple, TaskWrites, new_checkpoint_id
 from ..persistence import register_type as _register
 from ..persistence._records import ERROR, INTERRUPT, RESUME, SCHEDULED, merge_metadata, now_iso
+from ..graph._program import task_path_str
 from ._algo import RunState, Task
 
 if TYPE_CHECKING:
@@ -66,9 +67,13 @@ _register(HumanMessage, AIMessage, SystemMessage, ToolMessage, RemoveMessage)
 _active: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
 
 
-def task_path_str(path: tuple[Any, ...]) -> str:
-    """LangGraph's sortable rendering of a task path (ints zero-padded)."""
-    return "~" + ", ".join(f"{p:010}" if isinstance(p, int) else str(p) for p in path)
+_OWN_METADATA = frozenset({"source", "step", "parents"})  # (the keys Persistence.metadata sets)
+
+
+def _path_str(task: Task) -> str:
+    """:func:`task_path_str` of ``task``'s path (a pull task's is rendered once, at compile)."""
+    node = task.node
+    return node.pull_path_str if task.path is node.pull_path else task_path_str(task.path)
 
 
 class SharedNamespace:
@@ -212,16 +217,18 @@ class Persistence:
         return {"source": source, "step": step, "parents": dict(self.parents)}
 
     def _with_config_metadata(self, metadata: dict[str, Any]) -> dict[str, Any]:
-        """The metadata a checkpoint is stored with: ``metadata``, then the run config's
-        ``metadata`` and ``configurable`` entries savers add (see :func:`merge_metadata`), as
-        LangGraph 1.2 stores them (the ``checkpoints`` stream shows ``metadata`` alone; a
-        ``__copy__`` checkpoint has none of them)."""
+        """The metadata a checkpoint is stored with: ``metadata`` (made by :meth:`metadata`),
+        then the run config's ``metadata`` and ``configurable`` entries savers add (see
+        :func:`merge_metadata`; not those :meth:`metadata` sets), as LangGraph 1.2 stores them
+        (the ``checkpoints`` stream shows ``metadata`` alone; a ``__copy__`` checkpoint has none
+        of them)."""
         extra = self._config_metadata
         if extra is None:
-            extra = self._config_metadata = merge_metadata(self.config, {})
+            extra = self._config_metadata = {k: v for k, v in merge_metadata(self.config, {}).items()
+                                             if k not in _OWN_METADATA}
         if not extra:
             return metadata
-        return {**metadata, **{k: v for k, v in extra.items() if k not in metadata}}
+        return {**metadata, **extra}
 
     def config_for(self, checkpoint_id: str | None) -> dict[str, Any]:
         configurable: dict[str, Any] = {"thread_id": self.thread_id, "checkpoint_ns": self.ns}
@@ -328,7 +335,7 @@ class Persistence:
         metadata = self.metadata(source, step)
         stored = metadata if source == "fork" else self._with_config_metadata(metadata)  # (a copy: as LangGraph)
         new_versions = {k: versions[k] for k in changed}
-        writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], task_path_str(t.path)) for t in tasks]
+        writes = [TaskWrites(t.id, t.writes or [(NO_WRITES, None)], _path_str(t)) for t in tasks]
         if self.answered:
             writes = [TaskWrites(w.task_id, self.answered_writes(w.task_id, w.writes), w.task_path) for w in writes]
         if handled:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidUpdateError
 from ..graph._constants import END, START
+from ..graph._program import task_path_str
 from ..persistence import CheckpointTuple
 from ..persistence._records import ERROR, INTERRUPT
 from ..types import PregelTask, StateSnapshot, StateUpdate
@@ -17,7 +18,7 @@ from ._algo import RunState, Task, apply_writes, managed_values, pending_tasks, 
 from ._loop import ROOT_CHECKPOINTER_TRUE, Run, run_name
 from ._options import recursion_limit
 from ._persist import (NULL_TASK_ID, SPECIAL, Persistence, finished_writes, null_batch, null_task_writes, renamed,
-                       restore, task_path_str)
+                       restore)
 from ._task import writes_for
 
 if TYPE_CHECKING:
