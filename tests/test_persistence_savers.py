@@ -481,3 +481,32 @@ async def test_a_step_expecting_the_head_is_refused_after_another_writer(saver: 
     cp, versions = run.next_checkpoint({"a": 5})
     await saver.aput_step(first, [], cp, {"source": "fork", "step": 1}, versions)
     assert len(await history(saver, cfg())) == 5
+
+
+async def test_a_checkpoints_ts_reads_back_exactly(saver: BaseCheckpointSaver) -> None:
+    """A ``ts`` stamped by ``now_iso`` (stored as the epoch seconds it was rendered from,
+    remembered or not), one rounded differently, one with an offset: each reads back as given."""
+    from actorgraph.persistence import _records
+
+    forgotten = _records.now_iso()
+    for _ in range(1_000_000):  # newer stamps push it out of the memo (several per µs are one)
+        if _records.made_from(forgotten) is None:
+            break
+        _records.now_iso()
+    assert _records.made_from(forgotten) is None
+    stamped = _records.now_iso()
+    assert _records.made_from(stamped) is not None
+    given = [stamped, forgotten, "2024-01-02T03:04:05+00:00", "2024-01-02T03:04:05.123456+05:30",
+             "2024-01-02T03:04:05.100000+00:00"]
+    run = Run(saver)
+    ids = []
+    for ts in given:
+        cp, versions = run.next_checkpoint({"a": ts})
+        cp = Checkpoint(id=cp.id, ts=ts, channel_values=cp.channel_values, channel_versions=cp.channel_versions,
+                        versions_seen=cp.versions_seen, updated_channels=cp.updated_channels)
+        run.config = await saver.aput(run.config, cp, {"source": "loop", "step": run.step, "parents": {}}, versions)
+        run.step += 1
+        ids.append(cp.id)
+    for cid, ts in zip(ids, given, strict=True):
+        got = await saver.aget_tuple(cfg(checkpoint_id=cid))
+        assert got is not None and got.checkpoint.ts == ts

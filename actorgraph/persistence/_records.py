@@ -11,6 +11,7 @@ import random
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, Final
@@ -234,7 +235,28 @@ def checkpoint_time(checkpoint_id: str) -> float | None:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    """The current time as a checkpoint's ``ts`` (ISO 8601, UTC, microseconds). The savers
+    store a ``ts`` as the epoch seconds it renders from (see :func:`made_from`)."""
+    stamp = _time()
+    ts = datetime.fromtimestamp(stamp, timezone.utc).isoformat()  # (what datetime.now() does)
+    made = _made
+    made[ts] = stamp
+    if len(made) > _MADE_KEPT:
+        made.popitem(last=False)
+    return ts
+
+
+def made_from(ts: str) -> float | None:
+    """The epoch seconds ``ts`` was rendered from by a recent :func:`now_iso` call (``ts`` is
+    exactly ``datetime.fromtimestamp(stamp, timezone.utc).isoformat()``), else None: a saver
+    then parses ``ts``. (A run saves a checkpoint right after stamping it, or a few steps later
+    through a writer thread: the last few hundred stamps are kept.)"""
+    return _made.get(ts)
+
+
+_time = time.time
+_MADE_KEPT: Final = 512
+_made: OrderedDict[str, float] = OrderedDict()  # ts -> stamp, oldest first (its operations are atomic: any thread)
 
 
 def empty_checkpoint() -> Checkpoint:

@@ -54,6 +54,7 @@ from ._records import (
     ThreadKey,
     Version,
     checkpoint_time,
+    made_from,
 )
 from ._serde import REF_MARKER, MsgpackSerializer, Serializer
 
@@ -314,12 +315,14 @@ class Encoder:
                 mine[(thread, ns, channel)] = None
                 continue
             out.blobs.append(self._blob(thread, ns, channel, version, values[channel], overlay, mine))
-        stamp = _timestamp(cp)
         # [v, versions_seen, updated_channels(, ts)]: ts only when the row's epoch-seconds
-        # column does not give it back exactly
+        # column does not give it back exactly (it does for a ts now_iso() rendered from them)
         skeleton: list[Any] = [cp.v, cp.versions_seen, cp.updated_channels]
-        if _iso(stamp) != cp.ts:
-            skeleton.append(cp.ts)
+        stamp = made_from(cp.ts)
+        if stamp is None:
+            stamp = _timestamp(cp)
+            if _iso(stamp) != cp.ts:
+                skeleton.append(cp.ts)
         sink, self._chunks = self._chunks, None  # records stay self-contained
         try:
             type_, data = self.dumps(skeleton, "<checkpoint>")
