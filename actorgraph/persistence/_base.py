@@ -167,7 +167,7 @@ def _step_ops(
 
 
 def _task_writes(writes: StepWrites) -> builtins.list[TaskWrites]:
-    if isinstance(writes, Mapping):
+    if type(writes) is not builtins.list and isinstance(writes, Mapping):  # (a runtime's list: no ABC check)
         return [TaskWrites(task_id, list(w)) for task_id, w in writes.items()]
     return builtins.list(writes)
 

@@ -11,7 +11,6 @@ import random
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, Final
@@ -237,12 +236,13 @@ def checkpoint_time(checkpoint_id: str) -> float | None:
 def now_iso() -> str:
     """The current time as a checkpoint's ``ts`` (ISO 8601, UTC, microseconds). The savers
     store a ``ts`` as the epoch seconds it renders from (see :func:`made_from`)."""
+    global _made, _made_before
     stamp = _time()
     ts = datetime.fromtimestamp(stamp, timezone.utc).isoformat()  # (what datetime.now() does)
     made = _made
     made[ts] = stamp
-    if len(made) > _MADE_KEPT:
-        made.popitem(last=False)
+    if len(made) >= _MADE_KEPT:  # (a new generation; the one before is still looked at)
+        _made_before, _made = made, {}
     return ts
 
 
@@ -251,12 +251,16 @@ def made_from(ts: str) -> float | None:
     exactly ``datetime.fromtimestamp(stamp, timezone.utc).isoformat()``), else None: a saver
     then parses ``ts``. (A run saves a checkpoint right after stamping it, or a few steps later
     through a writer thread: the last few hundred stamps are kept.)"""
-    return _made.get(ts)
+    stamp = _made.get(ts)
+    return _made_before.get(ts) if stamp is None else stamp
 
 
 _time = time.time
 _MADE_KEPT: Final = 512
-_made: OrderedDict[str, float] = OrderedDict()  # ts -> stamp, oldest first (its operations are atomic: any thread)
+# ts -> stamp, in two generations of up to _MADE_KEPT (any thread: a lookup that misses a stamp
+# being moved just takes the parsing path)
+_made: dict[str, float] = {}
+_made_before: dict[str, float] = {}
 
 
 def empty_checkpoint() -> Checkpoint:

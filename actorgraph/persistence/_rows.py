@@ -279,7 +279,9 @@ class Encoder:
             for key in [k for k in self._cache if k[0] == thread_id]:
                 del self._cache[key]
 
-    def dumps(self, value: Any, channel: str, context: str | None = None) -> tuple[str, bytes]:
+    def dumps(self, value: Any, channel: str, task: str | None = None) -> tuple[str, bytes]:
+        """``value`` (of ``channel``; a pending write of ``task``, when given) serialized; a
+        :class:`SerializationError` that says where."""
         try:
             sink = self._chunks
             if sink is not None and self.intern:
@@ -288,12 +290,12 @@ class Encoder:
                 return serde.dumps_interned(value, sink)
             return self.serde.dumps_typed(value)
         except SerializationError as exc:
-            raise exc.with_channel(channel, context) from None
+            raise exc.with_channel(channel, _write_of(task)) from None
         except Exception as exc:  # a user serializer failing its own way
             raise SerializationError(
                 f"cannot serialize {type(value).__qualname__}: {exc}",
                 type_name=type(value).__qualname__,
-            ).with_channel(channel, context) from exc
+            ).with_channel(channel, _write_of(task)) from exc
 
     def _place(self, type_: str, data: bytes) -> tuple[str, bytes]:
         """A row's (type, data): large values of an interning encoder move to a chunk."""
@@ -364,11 +366,15 @@ class Encoder:
         key = op.key
         assert key.checkpoint_id is not None
         for position, (channel, value) in enumerate(op.writes):
-            type_, data = self._place(*self.dumps(value, channel, f"pending write of task {op.task_id!r}"))
+            type_, data = self._place(*self.dumps(value, channel, op.task_id))
             out.writes.append(WriteRow(
                 key.thread_id, key.checkpoint_ns, key.checkpoint_id, op.task_id,
                 WRITES_IDX_MAP.get(channel, position), channel, type_, data, op.task_path,
             ))
+
+
+def _write_of(task: str | None) -> str | None:
+    return None if task is None else f"pending write of task {task!r}"
 
 
 def _iso(stamp: float) -> str:
