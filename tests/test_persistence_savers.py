@@ -267,7 +267,8 @@ async def test_unencodable_values_name_the_channel_and_keep_the_previous_checkpo
 
     with pytest.raises(SerializationError, match="'out'") as winfo:
         await saver.aput_writes(config, [("ok", 1), ("out", Opaque())], "task")
-    assert winfo.value.type_name == "Opaque"
+    assert winfo.value.type_name == "Opaque" and winfo.value.channel == "out"
+    assert "(pending write of task 'task')" in str(winfo.value)
     head = await saver.aget_tuple(cfg())
     assert head is not None and head.pending_writes == []
 
