@@ -4,7 +4,8 @@ Every workload is written once and run on actorgraph (asyncio and trio) and, wit
 ``bench`` extra installed, on LangGraph, alternating repetitions in one process per workload
 (forked from the bench's own, so that no workload's figures depend on the ones run before). See
 ``python -m bench --help``. ``python -m bench.actors`` measures the actor kernel alone;
-``python -m bench.graphs`` runs the graph-timing subset.
+``python -m bench.graphs`` runs the graph-timing subset; ``python -m bench.step`` times one
+super-step of a chain, actorgraph alone (a change's before and after).
 """
 
 from __future__ import annotations

@@ -99,3 +99,15 @@ def test_bench_measures_a_users_own_graph() -> None:
     for r in rows:
         assert float(r[2]) == 4.0  # plan, write, plan, write
         assert all(math.isfinite(float(x.replace(",", ""))) for x in r[3:8])
+
+
+@pytest.mark.parametrize("extra", [[], ["--sync"], ["--saver", "memory"], ["--backend", "trio"]])
+def test_bench_step_times_a_chain(extra: list[str]) -> None:
+    # `python -m bench.step`: µs per super-step of a chain, actorgraph alone (before/after a change)
+    done = subprocess.run([sys.executable, "-m", "bench.step", "--nodes", "10", "--batches", "2",
+                           "--steps", "40", *extra], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    best, _, rest = done.stdout.partition(" µs/step best of 2 (")
+    batches = [float(x) for x in rest.split("batches: ")[1].split()]
+    assert len(batches) == 2 and float(best) == min(batches) > 0
+    assert "chain of 10 " in rest and ("InMemorySaver" in rest) == ("--saver" in extra)
