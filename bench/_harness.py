@@ -2,10 +2,11 @@
 
 Each workload runs in a process of its own, forked from the bench's process before anything
 was measured in it (where the platform can fork; else in the bench's process): a workload's
-figures then do not depend on which workloads ran before it. (In one process they did: a run of
-``concurrent_threads_1000`` left the allocator's memory fragmented enough to make the next
-workload's actorgraph side ~20 % slower, its LangGraph side ~3 %.) The sides of one workload
-still alternate in one process, each repetition in a fresh event loop.
+figures then do not depend on which workloads ran before it. (In one process they did: right
+after ``concurrent_threads_1000``, ``sequential_100_sync_invoke`` measured its actorgraph side
+~20 % slower than alone, its LangGraph side ~3 %; the heap held as many objects either way, so
+what the earlier workload left behind is not known exactly.) The sides of one workload still
+alternate in one process, each repetition in a fresh event loop.
 """
 
 from __future__ import annotations

@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import anyio
 
 from . import graphs
+from .workloads import _check_x, _config
 
 
 def _graph(nodes: int, sync: bool, saver: str | None) -> Any:
@@ -34,27 +34,18 @@ def _graph(nodes: int, sync: bool, saver: str | None) -> Any:
         checkpointer=InMemorySaver() if saver == "memory" else None)
 
 
-def _config(nodes: int, saver: str | None) -> dict[str, Any]:
-    config: dict[str, Any] = {"recursion_limit": nodes + 10}
-    if saver is not None:
-        config["configurable"] = {"thread_id": uuid.uuid4().hex}
-    return config
-
-
 def measure(nodes: int, sync: bool, saver: str | None, backend: str, batches: int, steps: int) -> list[float]:
     """µs per step of each of ``batches`` batches of about ``steps`` steps (after a warm-up)."""
     graph = _graph(nodes, sync, saver)
     runs = max(1, steps // nodes)
 
-    def check(out: Any) -> None:
-        if out.get("x") != nodes:
-            raise AssertionError(f"the chain returned {out!r:.200}, expected x == {nodes}")
+    limit, thread = nodes + 10, saver is not None  # (with a saver, a new thread per run)
 
     if sync:
         def batch() -> float:
             t0 = time.perf_counter()
             for _ in range(runs):
-                check(graph.invoke({"x": 0}, _config(nodes, saver)))
+                _check_x(graph.invoke({"x": 0}, _config(limit, thread)), nodes, "bench.step")
             return (time.perf_counter() - t0) / (runs * nodes) * 1e6
 
         batch()
@@ -64,7 +55,7 @@ def measure(nodes: int, sync: bool, saver: str | None, backend: str, batches: in
         async def batch() -> float:
             t0 = time.perf_counter()
             for _ in range(runs):
-                check(await graph.ainvoke({"x": 0}, _config(nodes, saver)))
+                _check_x(await graph.ainvoke({"x": 0}, _config(limit, thread)), nodes, "bench.step")
             return (time.perf_counter() - t0) / (runs * nodes) * 1e6
 
         await batch()
