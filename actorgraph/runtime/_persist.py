@@ -67,9 +67,6 @@ _register(HumanMessage, AIMessage, SystemMessage, ToolMessage, RemoveMessage)
 _active: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
 
 
-_OWN_METADATA = frozenset({"source", "step", "parents"})  # (the keys Persistence.metadata sets)
-
-
 def _path_str(task: Task) -> str:
     """:func:`task_path_str` of ``task``'s path (a pull task's is rendered once, at compile)."""
     node = task.node
@@ -224,8 +221,9 @@ class Persistence:
         of them)."""
         extra = self._config_metadata
         if extra is None:
+            # (filtered once: metadata() makes the same keys for every checkpoint)
             extra = self._config_metadata = {k: v for k, v in merge_metadata(self.config, {}).items()
-                                             if k not in _OWN_METADATA}
+                                             if k not in metadata}
         if not extra:
             return metadata
         return {**metadata, **extra}
