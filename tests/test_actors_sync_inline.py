@@ -184,3 +184,20 @@ async def test_inline_actors_stop_in_spawn_order(anyio_backend: str) -> None:
         notifier.later = sup.spawn_inline(Counter(), name="later")
     assert replies == [1, True]
     assert notifier.later.stopped
+
+
+async def test_a_ref_is_a_handle_the_garbage_collector_does_not_track(anyio_backend: str) -> None:
+    # A run keeps a ref per node and per channel until it ends: refs are kept out of the
+    # collector's passes (a ref only points at its actor, never in a cycle), are immutable,
+    # and compare by identity as before.
+    import gc
+
+    async with Supervisor(name="s", tasks=False) as sup:
+        ref = sup.spawn_inline(Counter(), name="c")
+        assert not gc.is_tracked(ref)
+        assert ref.call(2) == 2
+        with pytest.raises(AttributeError):
+            ref._cell = None  # type: ignore[misc]
+        twin = sup.children()[0]
+        assert twin.name == ref.name and twin != ref and ref == ref
+        assert len({ref, ref}) == 1

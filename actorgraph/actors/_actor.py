@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from ._errors import AskTimeout, MailboxFull
 from ._mailbox import MailboxStatistics
 from ._slot import SlotTimeout
@@ -59,13 +61,14 @@ class SyncActor(Actor):
         return self.receive(message)
 
 
-class ActorRef:
-    """Address of a spawned actor. Cheap to copy around; valid across restarts."""
+class ActorRef(msgspec.Struct, frozen=True, eq=False, gc=False):
+    """Address of a spawned actor. Cheap to copy around; valid across restarts. Two refs are
+    equal only if they are the same object (as two handles of one actor may be told apart)."""
 
-    __slots__ = ("_cell",)
-
-    def __init__(self, cell: Cell) -> None:
-        self._cell = cell
+    # (a Struct without garbage-collector tracking: a run keeps a ref per node and per channel
+    # until it ends, and every tracked object kept alive adds to the collector's passes; a
+    # ref refers only to its cell, which never refers back to it, so it is never in a cycle)
+    _cell: Cell
 
     @property
     def name(self) -> str:

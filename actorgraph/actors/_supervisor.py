@@ -253,7 +253,7 @@ class Supervisor:
             raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
         if type(actor).on_start is not Actor.on_start:
             raise SpawnError(f"{type(actor).__name__} has an on_start(): spawn it with 'await spawn(...)'")
-        # Cell's slots and ActorRef(cell), set here without __init__ calls: this runs for every
+        # Cell's slots set here without an __init__ call: this runs for every
         # node and channel of every run (Cell's other fields keep their class defaults)
         cell = _new(Cell)
         cell.supervisor = self
@@ -273,9 +273,7 @@ class Supervisor:
             raise SpawnError(f"supervisor {self.name!r} already has an actor named {name!r}")
         if self._logging:
             self._bound_log().info("actor_spawned", actor=name, dispatcher="inline", policy="escalate")
-        ref = _new(ActorRef)
-        ref._cell = cell
-        return ref
+        return ActorRef(cell)
 
     def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
                    name: str | None = None) -> None:
