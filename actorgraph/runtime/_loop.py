@@ -25,6 +25,7 @@ import math
 import os
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -139,7 +140,8 @@ class Run:
         self.threaded = False  # a task of this step ran in a worker thread (see tick)
         self.resume_state = ResumeState()  # interrupt(): what a resume brings, what tasks asked
         self.logging = enabled(log)  # (read once per run: the hot path tests this flag)
-        self.log = log.bind(run=self.options.run_id, thread=(config.get("configurable") or {}).get("thread_id"),
+        # (its logs name the run: the config's run_id, else one made for them)
+        self.log = log.bind(run=str(config.get("run_id") or uuid.uuid4()), thread=(config.get("configurable") or {}).get("thread_id"),
                             ns=self.ns_str) if self.logging else log
         self.persist: Persistence = NullPersistence()
         self.tracing: Tracing | None = None  # LangChain callbacks / messages mode (see run())

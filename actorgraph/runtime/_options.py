@@ -3,7 +3,6 @@ arguments when the run is made (a subgraph run inherits its root's sync flags)."
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,7 +20,6 @@ class RunOptions(msgspec.Struct, frozen=True):
     subgraph: its root's), where async ``@task`` calls are refused.
     """
 
-    run_id: str
     recursion_limit: int = DEFAULT_RECURSION_LIMIT
     max_concurrency: int | None = None  # at most that many tasks of a step run at once
     interrupt_before: frozenset[str] = frozenset()  # static breakpoints ("*": every node)
@@ -35,7 +33,7 @@ class RunOptions(msgspec.Struct, frozen=True):
              interrupt_after: Iterable[str], sync_api: bool, sync_caller: bool) -> RunOptions:
         """The options of a run with ``config`` (``ValueError``/``TypeError`` for a bad
         ``recursion_limit`` or ``max_concurrency``)."""
-        return cls(run_id=str(config.get("run_id") or uuid.uuid4()), recursion_limit=recursion_limit(config),
+        return cls(recursion_limit=recursion_limit(config),
                    max_concurrency=max_concurrency(config), interrupt_before=frozenset(interrupt_before),
                    interrupt_after=frozenset(interrupt_after), subgraphs=subgraphs, sync_api=sync_api,
                    sync_caller=sync_caller)
