@@ -448,11 +448,15 @@ class Run:
                 started = time.perf_counter() if self.logging else 0.0
                 ref = self.node_actors.get(task.name) or self.node_actor(task)
                 if timeout is None:
-                    answer = await ref.ask(Execute(task, None), math.inf)
+                    self._lone_done(task, await ref.ask(Execute(task, None), math.inf), started)
                 else:
-                    with anyio.fail_after(timeout):
-                        answer = await ref.ask(Execute(task, None), math.inf)
-                self._lone_done(task, answer, started)
+                    with anyio.fail_after(timeout) as scope:
+                        self._lone_done(task, await ref.ask(Execute(task, None), math.inf), started)
+                        # Sync code (on this thread, or in a shielded worker thread) cannot be
+                        # interrupted: past the deadline the step still times out once it has
+                        # returned, its writes kept as a finished task's (as LangGraph's)
+                        if anyio.current_time() >= scope.deadline:
+                            raise TimeoutError  # (what fail_after raises)
             elif timeout is None:
                 await self._execute(todo)
             else:
