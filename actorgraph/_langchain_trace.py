@@ -30,7 +30,6 @@ import copy
 import functools
 import importlib
 import inspect
-import threading
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields, is_dataclass
@@ -39,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from . import _langchain
-from .actors._threads import current_loop_poster, loop_poster
 
 if TYPE_CHECKING:
     from .runtime._algo import Task
@@ -126,14 +124,11 @@ class Tracing:
     """The LangChain side of one run (the root run or a subgraph's): its graph run manager and
     the per-task node runs. Built by :meth:`for_run`."""
 
-    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata", "post")
+    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata")
 
     def __init__(self, run: Run, manager: Any, handler: Any, metadata: dict[str, Any]) -> None:
         self.run = run
         self.metadata = metadata  # the graph run's, under its nodes' own (see call())
-        # see post_message(): taken now, on the event loop's thread, for worker threads' use
-        streams = handler is not None or "tools" in run.emitter.modes
-        self.post: Callable[..., None] | None = current_loop_poster() if streams else None
         self.manager = manager  # Any: a langchain-core (Async)CallbackManager
         self.graph_run: Any = None
         self.handler = handler
@@ -301,25 +296,9 @@ def post_message(run: Run, ns: tuple[str, ...], chunk: Any) -> None:
 
 
 def post_event(run: Run, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
-    """Publish an event of ``mode`` (made by a callback handler) now, as :func:`post_message`."""
-    root = run.root
-    if threading.get_ident() == root.loop_thread:
-        root.emitter.emit_at(ns, mode, chunk)
-        return
-    post = _loop_poster(root)
-    post(root.emitter.emit_at, ns, mode, chunk)
-
-
-def _loop_poster(root: Run) -> Callable[..., None]:
-    """``call_soon_threadsafe`` of the run's event loop (trio: its token's ``run_sync_soon``),
-    looked up once per run (a ``messages`` run only) and kept on its tracing."""
-    tracing = root.tracing
-    post = tracing.post if tracing is not None else None
-    if post is None:
-        post = loop_poster()
-        if tracing is not None:
-            tracing.post = post
-    return post
+    """Publish an event of ``mode`` (made by a callback handler) now, as :func:`post_message`
+    (``Emitter.emit_at`` hands it to the event loop's thread when called from another)."""
+    run.root.emitter.emit_at(ns, mode, chunk)
 
 
 def graph_ns(metadata: dict[str, Any]) -> tuple[str, ...]:

@@ -176,11 +176,12 @@ class SequentialSync(Workload):
     """The chain of N plain ``def`` nodes; µs per super-step (run time / N).
 
     ``invoke``: the sync ``graph.invoke()``, called outside any event loop (actorgraph runs it
-    in a private asyncio loop: its asyncio column; trio does not apply). ``ainvoke``:
-    ``await graph.ainvoke()``, where both frameworks run each node in a worker thread.
+    in a private asyncio loop: its asyncio column; trio does not apply). ``stream``: the sync
+    ``graph.stream()`` (``stream_mode="updates"``, a chunk per step, all taken), likewise.
+    ``ainvoke``: ``await graph.ainvoke()``, where both frameworks run each node in a worker thread.
     """
 
-    def __init__(self, n: int, call: Literal["invoke", "ainvoke"], speedup: float) -> None:
+    def __init__(self, n: int, call: Literal["invoke", "stream", "ainvoke"], speedup: float | None) -> None:
         self.n = n
         self.call = call
         self.full_size = self.quick_size = n
@@ -188,11 +189,15 @@ class SequentialSync(Workload):
         if call == "invoke":
             self.description = (f"chain of {n} plain def nodes, sync graph.invoke(), no checkpointer "
                                 "(actorgraph: its private asyncio loop)")
+        elif call == "stream":
+            self.description = (f"chain of {n} plain def nodes, sync graph.stream(stream_mode='updates'), "
+                                "every chunk taken, no checkpointer (actorgraph: a portal's asyncio loop)")
         else:
             self.description = f"chain of {n} plain def nodes under await graph.ainvoke(), no checkpointer"
-        self.metrics = (Metric("step_us", self.name, "µs/step", target=Target("speedup", speedup),
+        self.metrics = (Metric("step_us", self.name, "µs/step",
+                               target=Target("speedup", speedup) if speedup is not None else None,
                                trio_check=call == "ainvoke",
-                               backends=("asyncio",) if call == "invoke" else ("asyncio", "trio")),)
+                               backends=("asyncio", "trio") if call == "ainvoke" else ("asyncio",)),)
 
     def setup(self, fw: Framework, size: int) -> Any:
         return graphs.sequential(fw.graph, size, sync=True).compile()
@@ -204,9 +209,15 @@ class SequentialSync(Workload):
         configs = [_config(size + 10, False) for _ in range(inner)]
         gc.collect()  # as Side.run does before an async sample
         t0 = time.perf_counter()
-        for config in configs:
-            out = graph.invoke({"x": 0}, config)
+        if self.call == "invoke":
+            for config in configs:
+                out = graph.invoke({"x": 0}, config)
+        else:
+            for config in configs:
+                chunks = list(graph.stream({"x": 0}, config, stream_mode="updates"))
         elapsed = time.perf_counter() - t0
+        if self.call == "stream":  # a chunk per step; the last node's update has x == size
+            out = next(iter(chunks[-1].values())) if len(chunks) == size else chunks
         _check_x(out, size, self.name)
         return {"step_us": elapsed / inner / size * 1e6}
 
@@ -634,6 +645,7 @@ WORKLOADS: list[Workload] = [
     FirstEventLatency(),
     IdleRunsMemory(),
     SequentialSync(100, "invoke", speedup=10.0),
+    SequentialSync(100, "stream", speedup=None),  # (no issue sets one: reported)
     SequentialSync(100, "ainvoke", speedup=5.0),
     StreamLatency(),
     ForkAndReplay(),

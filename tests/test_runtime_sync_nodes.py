@@ -1,14 +1,17 @@
 """Sync ``def`` nodes: where they run.
 
-- Under the sync API (``invoke``/``stream``'s private loop), the only task of a step runs on the
-  calling thread, as in LangGraph (which calls sync nodes in the caller's thread): no thread hop.
-  The graph's own sync API called from such a node (a subgraph's ``invoke``) still works.
+- Under the sync API the only task of a step runs on the event loop's thread: ``invoke``'s
+  private loop runs on the calling thread, as in LangGraph (which calls sync nodes in the
+  caller's thread); ``stream()``'s on a helper thread (the calling thread takes the events).
+  No thread hop per step. The graph's own sync API called from such a node (a subgraph's
+  ``invoke``) still works, and the subgraph's events stream under the node's namespace.
 - Tasks of a step with several tasks run concurrently in worker threads.
 - Under ``ainvoke`` a sync node never runs on the event loop's thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import operator
 import threading
 from typing import Annotated, Any, TypedDict
@@ -32,6 +35,57 @@ def test_a_lone_sync_node_runs_on_the_calling_thread_under_invoke() -> None:
     g = StateGraph(S).add_node("a", _where).add_node("b", _where).add_edge(START, "a").add_edge("a", "b").compile()
     out = g.invoke({"x": 0, "seen": []})
     assert out["seen"] == [threading.get_ident()] * 2
+
+
+def test_a_lone_sync_node_runs_on_the_loops_thread_under_stream() -> None:
+    def where(s: S) -> dict[str, Any]:
+        asyncio.get_running_loop()  # (RuntimeError in a worker thread: no loop runs there)
+        return {"seen": [threading.get_ident()]}
+
+    g = StateGraph(S).add_node("a", where).add_node("b", where).add_edge(START, "a").add_edge("a", "b").compile()
+    chunks = list(g.stream({"x": 0, "seen": []}, stream_mode="updates"))
+    seen = [chunk[name]["seen"][0] for chunk, name in zip(chunks, "ab")]
+    assert seen[0] == seen[1] != threading.get_ident()
+
+
+@pytest.mark.parametrize("kwargs", [{"stream_mode": ["updates", "custom"]}, {"stream_mode": "messages"},
+                                    {"stream_mode": "updates", "subgraphs": True}])
+def test_under_stream_a_sync_node_that_may_stream_from_other_threads_runs_in_a_worker(
+        kwargs: dict[str, Any]) -> None:
+    # what the node's own threads (or a graph it calls) stream must reach the caller live,
+    # which the loop's thread could not deliver while it ran the node
+    def where(s: S) -> dict[str, Any]:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return {"seen": [threading.get_ident()]}  # a worker thread: no loop runs here
+        return {"seen": [0]}
+
+    g = StateGraph(S).add_node("a", where).add_edge(START, "a").compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    list(g.stream({"x": 0, "seen": []}, config, **kwargs))
+    seen = g.get_state(config).values["seen"]
+    assert seen != [0] and seen != [threading.get_ident()]
+
+
+def _names(ns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.split(":")[0] for part in ns)
+
+
+def test_a_graph_invoked_inside_a_sync_node_streams_as_its_subgraph() -> None:
+    inner = StateGraph(S).add_node("i", lambda s: {"x": s["x"] + 1}).add_edge(START, "i").compile()
+
+    def node(s: S) -> dict[str, Any]:
+        return {"x": inner.invoke({"x": s["x"], "seen": []})["x"]}
+
+    g = StateGraph(S).add_node("n", node).add_edge(START, "n").compile()
+    # LangGraph 1.2.24 (invoke with a stream_mode, and stream): the inner graph's update under the
+    # node's namespace ('n:<task id>',), before the node's own
+    expected = [(("n",), {"i": {"x": 2}}), ((), {"n": {"x": 2}})]
+    chunks = g.invoke({"x": 1, "seen": []}, stream_mode="updates", subgraphs=True)
+    assert [(_names(ns), c) for ns, c in chunks] == expected
+    chunks = list(g.stream({"x": 1, "seen": []}, stream_mode="updates", subgraphs=True))
+    assert [(_names(ns), c) for ns, c in chunks] == expected
 
 
 def test_parallel_sync_nodes_run_concurrently_in_worker_threads_under_invoke() -> None:

@@ -48,8 +48,6 @@ try:  # (anyio's optional dependency, by which it and others tell which loop run
 except ImportError:  # pragma: no cover
     _async_library = None  # type: ignore[assignment]
 
-_local = threading.local()  # in a worker thread: .report, its loop's thread-safe call_soon
-
 
 class _Call:
     """One call handed to a worker: what to run, and (once ``finished``) its outcome. ``slot`` is
@@ -74,7 +72,6 @@ class _Worker:
         self.thread = threading.Thread(target=self._serve, args=(report, done, token), name=name, daemon=True)
 
     def _serve(self, report: Callable[..., Any], done: Callable[..., None], token: Any) -> None:
-        _local.report = report
         # anyio.from_thread.run()/run_sync() work here as in anyio's own worker threads (user
         # code in sync graph nodes calls them): anyio finds the loop in this thread-local
         _anyio_threadlocals.current_token = token
@@ -222,20 +219,10 @@ class WorkerThreads:
                 wait.set_exception(RuntimeError(f"the worker threads of {self._name!r} are stopped"))
 
 
-def loop_poster() -> Callable[..., Any]:
-    """In a worker thread (a supervisor's, or anyio's): the thread-safe "call this soon" of the
-    event loop the thread works for (``call_soon_threadsafe``; trio: the token's
-    ``run_sync_soon``). It returns at once; calls run on the loop in the order they were posted.
-    """
-    report: Callable[..., Any] | None = getattr(_local, "report", None)
-    if report is not None:
-        return report
-    return anyio.from_thread.run_sync(current_loop_poster)
-
-
 def current_loop_poster() -> Callable[..., Any]:
-    """On an event loop's thread: that loop's thread-safe "call this soon" (see
-    :func:`loop_poster`)."""
+    """On an event loop's thread: that loop's thread-safe "call this soon"
+    (``call_soon_threadsafe``; trio: the token's ``run_sync_soon``). It returns at once; what
+    is posted runs on the loop in the order it was posted."""
     trio = sys.modules.get("trio")
     if trio is not None and trio.lowlevel.in_trio_run():
         return trio.lowlevel.current_trio_token().run_sync_soon  # type: ignore[no-any-return]

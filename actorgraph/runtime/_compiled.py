@@ -287,12 +287,19 @@ class CompiledGraph(RunnableMethods):
 
     def stream(self, input: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Iterator[Any]:
         """Sync :meth:`astream`: the run lives in a private event loop on a helper thread; each
-        chunk is handed over as it happens. Closing the iterator early cancels the run."""
+        chunk is handed over as it happens. Closing the iterator early cancels the run.
+
+        When every mode streamed (``stream_mode``, ``print_mode``) is made at the barrier
+        (``values``, ``updates``, ``tasks``, ``checkpoints``, ``debug``) and ``subgraphs`` is
+        off, a sync node that is its step's only task runs on the loop's thread, as under
+        :meth:`invoke` (no hand-off to a worker thread per step); otherwise in a worker thread,
+        so that what it streams from other threads (``custom``, ``messages``, ``tools``, a
+        graph it calls) reaches the caller live."""
         if not _inline_node():
             _refuse_inside_loop("stream", "astream")
         stream = self.astream(input, config, **kwargs)
         with anyio.from_thread.start_blocking_portal() as portal:
-            yield from iterate_blocking(stream, portal)
+            yield from iterate_blocking(stream, portal, inline=_barrier_modes_only(kwargs))
 
     def _breakpoints(self, before: Sequence[str] | str | None,
                      after: Sequence[str] | str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -615,6 +622,18 @@ def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:
     return modes, single
 
 
+_BARRIER_MODES = frozenset({"values", "updates", "tasks", "checkpoints", "debug"})
+"""Stream modes whose events are made on the run's event loop's thread (see :meth:`CompiledGraph.stream`)."""
+
+
+def _barrier_modes_only(kwargs: dict[str, Any]) -> bool:
+    modes = kwargs.get("stream_mode", "updates")
+    printed = kwargs.get("print_mode", ())
+    names = {modes} if isinstance(modes, str) else set(modes)
+    names |= {printed} if isinstance(printed, str) else set(printed)
+    return not kwargs.get("subgraphs") and names <= _BARRIER_MODES
+
+
 def _inline_node() -> bool:
     """Called by a sync node that a run executes on its event loop's thread (see ``invoke``)."""
     ctx = current_task.get()
@@ -625,7 +644,8 @@ def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> 
     """``anyio.run(main)`` for a sync method, refused inside a running event loop — except from
     a sync node running on the loop's thread, where it runs on a helper thread with a loop of
     its own (as it would from a worker thread), joined before returning."""
-    if not _inline_node():
+    ctx = current_task.get()
+    if ctx is None or not ctx.inline:
         _refuse_inside_loop(name, alternative)
         return _private_loop.run(main)  # (the thread's own loop, kept between calls)
     outcome: list[Any] = []
@@ -643,9 +663,24 @@ def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> 
         except BaseException as exc:
             outcome.append((False, exc))
 
-    thread = threading.Thread(target=target, name=f"actorgraph.{name}")
-    thread.start()
-    thread.join()
+    # What the helper thread hands to this (blocked) loop's thread — the events of a run it
+    # hosts as a subgraph of this node's — is delivered here once it is joined, in order and
+    # before the node goes on (posted to the loop, it would come after the node's own events)
+    emitter = ctx.run.emitter.root
+    streamed = emitter.hub_ref is not None  # (else nobody streams: nothing is posted)
+    posted: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+    if streamed:
+        loop_post = emitter.post
+        emitter.post = lambda fn, *args: posted.append((fn, args))
+    try:
+        thread = threading.Thread(target=target, name=f"actorgraph.{name}")
+        thread.start()
+        thread.join()
+    finally:
+        if streamed:
+            emitter.post = loop_post
+            for fn, args in posted:
+                fn(*args)
     ok, value = outcome[0]
     if not ok:
         raise value

@@ -32,7 +32,7 @@ import anyio
 import anyio.abc
 from anyio.from_thread import BlockingPortal
 
-from ._loop import SYNC_CALLER, Run
+from ._loop import SYNC_API, SYNC_CALLER, Run
 from ._stream import StreamEvent, Subscriber
 from ._task import is_cancelled
 
@@ -185,15 +185,23 @@ SKIP: Any = object()
 """What :meth:`RunStream._chunk` returns for an event its consumer does not get."""
 
 
-def iterate_blocking(stream: RunStream, portal: BlockingPortal) -> Iterator[Any]:
+def iterate_blocking(stream: RunStream, portal: BlockingPortal, inline: bool = False) -> Iterator[Any]:
     """Iterate ``stream`` from a thread that runs no event loop (sync ``stream()``): the run is
     hosted on ``portal``'s loop, as ``async for`` hosts it, and this thread reads the events
     from the run's subscriber directly, waiting on a thread event the hub sets (no call through
     the portal per event). Closing the iterator early cancels the run and waits for it; the
-    run's exception is raised here unchanged, after every event published before it."""
+    run's exception is raised here unchanged, after every event published before it.
+
+    ``inline``: a sync node that is its step's only task runs on the loop's thread, as under
+    ``invoke()`` (no hand-off to a worker thread per step). Only for a stream whose events are
+    all made on the loop's thread (at the barrier, or by the node itself): what other threads
+    post to the loop — a thread the node starts, a graph it calls with the sync API — waits
+    until the node returns, and would not reach the consumer live."""
 
     def start() -> Subscriber:
         SYNC_CALLER.set(True)  # (the run copies this context: it knows the sync API started it)
+        if inline:
+            SYNC_API.set(True)
         stream._start_rooted()  # (the host task runs once this returns: nothing is published yet)
         assert stream._host is not None
         stream._host.sub.attach_thread()
