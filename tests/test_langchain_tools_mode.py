@@ -103,12 +103,17 @@ def test_tool_invoked_with_a_tool_call() -> None:
         "ToolMessage", "5", "c9", "add", "success")
 
 
-def test_tool_node_calls_and_errors() -> None:
+@pytest.mark.parametrize("api", ["stream", "invoke"])
+def test_tool_node_calls_and_errors(api: str) -> None:
+    # (under invoke(stream_mode="tools") the ToolNode runs on the loop's thread and its calls in
+    # LangChain's executor threads, whose events the loop takes when the node returns: they
+    # used to be left queued until the run had ended, and lost; LangGraph 1.2.24 returns them)
     calls = AIMessage("", id="ai", tool_calls=[{"name": "add", "args": {"a": 1, "b": 2}, "id": "c1"},
                                               {"name": "boom", "args": {"a": 1}, "id": "c2"}])
     tn = (StateGraph(MessagesState).add_node("tools", ToolNode([add, boom], handle_tool_errors=True))
           .add_edge(START, "tools").compile())
-    events = list(tn.stream({"messages": [HumanMessage("hi", id="h"), calls]}, stream_mode="tools"))
+    value = {"messages": [HumanMessage("hi", id="h"), calls]}
+    events = list(tn.stream(value, stream_mode="tools")) if api == "stream" else tn.invoke(value, stream_mode="tools")
     # (the two calls run concurrently: each call's events in order, the calls interleaved)
     for call in ("c1", "c2"):
         assert [e["event"] for e in events if e["tool_call_id"] == call][0] == "tool-started"

@@ -663,24 +663,16 @@ def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> 
         except BaseException as exc:
             outcome.append((False, exc))
 
-    # What the helper thread hands to this (blocked) loop's thread — the events of a run it
-    # hosts as a subgraph of this node's — is delivered here once it is joined, in order and
-    # before the node goes on (posted to the loop, it would come after the node's own events)
+    # what the helper posts to this blocked loop (the events of the run it hosts as a subgraph
+    # of the node's) is delivered once it is joined, before the node goes on
     emitter = ctx.run.emitter.root
-    streamed = emitter.hub_ref is not None  # (else nobody streams: nothing is posted)
-    posted: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
-    if streamed:
-        loop_post = emitter.post
-        emitter.post = lambda fn, *args: posted.append((fn, args))
+    held = emitter.hold_posts()
     try:
         thread = threading.Thread(target=target, name=f"actorgraph.{name}")
         thread.start()
         thread.join()
     finally:
-        if streamed:
-            emitter.post = loop_post
-            for fn, args in posted:
-                fn(*args)
+        emitter.release_posts(held)
     ok, value = outcome[0]
     if not ok:
         raise value

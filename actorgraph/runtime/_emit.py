@@ -104,6 +104,25 @@ class Emitter:
     def unhost(self) -> None:
         self.hub_ref = None
 
+    def hold_posts(self) -> HeldPosts | None:
+        """While the loop's thread runs sync code (a sync node on it, see ``_task.call_inline``):
+        hold what other threads post to the loop — the events of a thread the node started, of
+        a graph it called with the sync API — and deliver it, in order, when :meth:`HeldPosts.release`
+        is called on the loop's thread as the sync code returns. Posted to the loop, it would
+        wait until the run next yields: after the node's own events, or after the run ended
+        and its hub stopped (lost). None when nobody streams the run (nothing is posted)."""
+        if self.hub_ref is None:
+            return None
+        held = HeldPosts(self.post)
+        self.post = held.post
+        return held
+
+    def release_posts(self, held: HeldPosts | None) -> None:
+        """End :meth:`hold_posts` (on the loop's thread): deliver what was held."""
+        if held is not None:
+            self.post = held.loop_post
+            held.release()
+
     async def flush(self) -> None:
         """At the barrier: wait for slow subscribers that block (backpressure)."""
         hub = self.hub
@@ -385,6 +404,32 @@ class Tee:
             ref.call(Publish(events))
         else:
             publish_from_thread(owner.post, ref, events)
+
+
+class HeldPosts:
+    """Calls other threads posted to a loop whose thread is busy (see :meth:`Emitter.hold_posts`);
+    once released, a late post goes to the loop as usual."""
+
+    __slots__ = ("loop_post", "calls", "lock")
+
+    def __init__(self, loop_post: Callable[..., Any]) -> None:
+        self.loop_post = loop_post
+        self.calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] | None = []
+        self.lock = threading.Lock()
+
+    def post(self, fn: Callable[..., Any], *args: Any) -> None:
+        with self.lock:
+            calls = self.calls
+            if calls is not None:
+                calls.append((fn, args))
+                return
+        self.loop_post(fn, *args)  # (a thread that outlived the sync code: as before)
+
+    def release(self) -> None:
+        with self.lock:
+            calls, self.calls = self.calls, None
+        for fn, args in calls or ():
+            fn(*args)
 
 
 def _ignore(*_args: Any) -> None:

@@ -94,12 +94,17 @@ def call_inline(call: NodeCall, value: Any, ctx: TaskContext) -> Any:
     :func:`run_task` calls it without a coroutine)."""
     args = (value, ctx.config) if call.config_positional else (value,)
     ctx.inline = True  # (a sync graph API called from the node runs on a helper thread)
+    emitter = ctx.run.emitter.root
+    # (what the node's other threads stream is delivered as it returns; nobody streams: no hold)
+    held = emitter.hold_posts() if emitter.hub_ref is not None else None
     try:
         if call.inject:
             return call.fn(*args, **{name: ctx.injected(name) for name in call.inject})
         return call.fn(*args)
     finally:
         ctx.inline = False
+        if held is not None:
+            emitter.release_posts(held)
 
 
 async def _inline(call: NodeCall, value: Any, ctx: TaskContext) -> Any:
