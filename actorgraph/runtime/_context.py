@@ -9,8 +9,9 @@ import functools
 import sys
 import threading
 import time
-from collections.abc import Callable
-from contextvars import ContextVar
+import types
+from collections.abc import Callable, Coroutine, Generator
+from contextvars import Context, ContextVar, copy_context
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -391,3 +392,46 @@ def get_stream_writer() -> StreamWriter:
 def get_store() -> Any:
     """The store the graph was compiled with (``None`` if none)."""
     return _task("get_store").store
+
+
+# -- a run's own context ----------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+_RESTORE = object()  # (what restore_context yields to own_context)
+
+
+@types.coroutine
+def own_context(coro: Coroutine[Any, Any, _T]) -> Generator[Any, Any, _T]:
+    """Run ``coro`` (a run's body) in a copy of the current context, one step at a time: what
+    its tasks set in context variables never reaches the caller. Within the run, a step's lone
+    task runs in the run's own task, in this context: when it changed a variable (rare), the
+    run awaits :func:`restore_context` and goes on in the context as it was before the task —
+    so each task is isolated as if it had a task of its own, as in LangGraph, where every task
+    runs in a copy of the caller's context (checking costs two copies, not a copy per task)."""
+    context = copy_context()
+    send, throw = coro.send, coro.throw
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            if error is None:
+                yielded = context.run(send, value)
+            else:
+                yielded, error = context.run(throw, error), None
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        if type(yielded) is tuple and len(yielded) == 2 and yielded[0] is _RESTORE:
+            context, value = yielded[1], None  # (not an event loop's: resumed at once)
+            continue
+        try:
+            value = yield yielded
+        except BaseException as exc:  # (a cancellation, GeneratorExit...: the run's to handle)
+            error, value = exc, None
+
+
+@types.coroutine
+def restore_context(snapshot: Context) -> Generator[Any, Any, None]:
+    """Inside :func:`own_context`: go on in ``snapshot`` (a ``copy_context()`` taken earlier in
+    it) instead of the current context."""
+    yield (_RESTORE, snapshot)

@@ -49,7 +49,7 @@ from ..persistence._records import RESUME
 from ..types import Command
 from ._algo import RunState, Task, apply_writes, managed_values, pending_tasks, plan, state_values
 from ._cache import lookup as cache_lookup, store as cache_store
-from ._context import RunControl
+from ._context import RunControl, own_context
 from ._interrupt import ResumeState, is_id_map
 from ._persist import NullPersistence, Persistence, SharedNamespace, null_batch
 from ._emit import Emitter, NullEmitter
@@ -190,7 +190,11 @@ class Run:
     # -- the loop --------------------------------------------------------------------------
 
     async def run(self, value: Any) -> Any:
-        """Run from ``value`` to the end; return the output (output-schema keys)."""
+        """Run from ``value`` to the end; return the output (output-schema keys). The run has a
+        context of its own (see ``_context.own_context``), each task one too."""
+        return await own_context(self._run(value))
+
+    async def _run(self, value: Any) -> Any:
         tracing = self.tracing = self._tracing()
         async with self.hosted():
             if tracing is not None:

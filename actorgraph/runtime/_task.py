@@ -20,6 +20,7 @@ import sys
 import warnings
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from contextvars import copy_context
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -38,7 +39,7 @@ from ..graph._program import NodeCall, NodeProgram
 from ..graph._schema import update_pairs
 from ..types import Command, Send
 from ._algo import Task, managed_values, task_id
-from ._context import TaskContext, _Idle, current_task, inherit_config
+from ._context import TaskContext, _Idle, current_task, inherit_config, restore_context
 
 if TYPE_CHECKING:
     from ._loop import Run
@@ -145,7 +146,12 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
     """
     node = task.node
     ctx = TaskContext(run, task)
+    # A lone task runs in the run's own task and context (see _context.own_context): what it
+    # sets there is undone when it ends (two copies and a comparison; a copy in which to run
+    # it would cost more, and is made only when the comparison shows a change)
+    outer = copy_context() if lone else None
     token = current_task.set(ctx)
+    inner = copy_context() if lone else None
     attempt = 0
     try:
         while True:
@@ -204,7 +210,10 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
             return exc
         raise
     finally:
-        current_task.reset(token)
+        if outer is not None and copy_context() != inner:
+            await restore_context(outer)  # (current_task's value too)
+        else:
+            current_task.reset(token)
 
 
 def _keep_answers(run: Run, task: Task, answers: list[Any]) -> None:
