@@ -210,9 +210,9 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
             return exc
         raise
     finally:
-        if outer is not None and copy_context() != inner:
+        if outer is not None and copy_context() != inner and not isinstance(sys.exc_info()[1], GeneratorExit):
             await restore_context(outer)  # (current_task's value too)
-        else:
+        else:  # (a coroutine being closed cannot await: its context goes with it)
             current_task.reset(token)
 
 
