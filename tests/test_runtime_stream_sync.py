@@ -211,3 +211,75 @@ async def test_next_blocking_sees_every_event_then_the_error(anyio_backend: str)
         error = ValueError("detached")
         sub.close(error)
     assert got == [*range(200), error]
+
+
+def test_stream_takes_each_steps_update_as_the_step_ends_on_the_calling_threads_loop() -> None:
+    # Sync stream() runs the run on the calling thread's private loop, as LangGraph's sync stream
+    # runs its loop in the caller's thread: no second thread, and each step's update reaches
+    # the caller at its barrier, before the next node has run (the def nodes run on the loop's
+    # thread here: nothing else yields in between)
+    ended: list[str] = []
+
+    def node(name: str) -> Any:
+        def run(s: S) -> dict[str, Any]:
+            ended.append(name)
+            return {"log": [name]}
+        return run
+
+    g = (StateGraph(S).add_node("a", node("a")).add_node("b", node("b")).add_node("c", node("c"))
+         .add_edge(START, "a").add_edge("a", "b").add_edge("b", "c").compile())
+    threads = threading.active_count()
+    seen: list[tuple[Any, list[str]]] = []
+    for chunk in g.stream({"log": []}, stream_mode="updates"):
+        seen.append((chunk, list(ended)))
+        assert threading.active_count() == threads
+    assert seen == [({"a": {"log": ["a"]}}, ["a"]), ({"b": {"log": ["b"]}}, ["a", "b"]),
+                    ({"c": {"log": ["c"]}}, ["a", "b", "c"])]
+
+
+def test_breaking_out_of_stream_cancels_the_run_on_the_calling_threads_loop() -> None:
+    ran: list[str] = []
+
+    def node(name: str) -> Any:
+        def run(s: S) -> dict[str, Any]:
+            ran.append(name)
+            return {"log": [name]}
+        return run
+
+    g = (StateGraph(S).add_node("a", node("a")).add_node("b", node("b"))
+         .add_edge(START, "a").add_edge("a", "b").compile())
+    for chunk in g.stream({"log": []}, stream_mode="updates"):
+        assert chunk == {"a": {"log": ["a"]}}
+        break
+    assert ran == ["a"]  # b never ran: the run was cancelled when the loop was left
+    assert g.invoke({"log": []}) == {"log": ["a", "b"]}  # (the thread's loop still works)
+
+
+def test_the_sync_api_called_while_holding_a_chunk_leaves_the_paused_run_alone() -> None:
+    # between two chunks the run waits on the calling thread's loop; what the caller runs
+    # meanwhile (get_state, another graph's invoke, another stream) runs on a loop of its own
+    from actorgraph.persistence import InMemorySaver
+
+    ran: list[str] = []
+
+    def node(name: str) -> Any:
+        def run(s: S) -> dict[str, Any]:
+            ran.append(name)
+            return {"log": [name]}
+        return run
+
+    g = (StateGraph(S).add_node("a", node("a")).add_node("b", node("b"))
+         .add_edge(START, "a").add_edge("a", "b").compile(checkpointer=InMemorySaver()))
+    other = StateGraph(S).add_node("x", lambda s: {"log": ["x"]}).add_edge(START, "x").compile()
+    config = {"configurable": {"thread_id": "t"}}
+    states, others = [], []
+    for chunk, twin in zip(g.stream({"log": []}, config, stream_mode="values"),
+                           other.stream({"log": []}, stream_mode="values")):
+        states.append((chunk, list(ran)))
+        assert g.get_state(config).values["log"] in ([], ["a"])  # (LangGraph 1.2.24: [] twice,
+        others.append((twin, other.invoke({"log": []})))         # its checkpoint is written later)
+    # LangGraph 1.2.24, the same loop: the run waits while the caller holds a chunk
+    assert states == [({"log": []}, []), ({"log": ["a"]}, ["a"])]
+    assert others == [({"log": []}, {"log": ["x"]}), ({"log": ["x"]}, {"log": ["x"]})]
+    assert g.get_state(config).values == {"log": ["a", "b"]}
+    assert ran == ["a", "b"]
