@@ -103,14 +103,12 @@ def settle(loop: asyncio.AbstractEventLoop, interrupted: bool = False) -> None:
     """A call on :func:`own_loop`'s loop has ended: if it was ``interrupted`` or something of
     it would run on, shut the loop down (the thread's next call makes a new one); a loop made
     for the call alone is shut down in any case."""
-    owned_now: _Owned | None = getattr(_local, "owned", None)
-    if owned_now is None or owned_now.loop is not loop:
-        _shut_down(loop)
+    owned: _Owned | None = getattr(_local, "owned", None)  # (held until the loop is shut down
+    if owned is None or owned.loop is not loop:              # here: its __del__ would do it)
+        _shut_down(loop)  # (made for the call alone)
         return
     if interrupted or _leftovers(loop):
-        owned: _Owned | None = getattr(_local, "owned", None)  # (kept until the loop is shut down
-        if owned is not None and owned.loop is loop:              # here: its __del__ would do it)
-            _local.owned = None
+        _local.owned = None
         _shut_down(loop)
 
 
