@@ -103,12 +103,14 @@ def settle(loop: asyncio.AbstractEventLoop, interrupted: bool = False) -> None:
     """A call on :func:`own_loop`'s loop has ended: if it was ``interrupted`` or something of
     it would run on, shut the loop down (the thread's next call makes a new one); a loop made
     for the call alone is shut down in any case."""
-    owned: _Owned | None = getattr(_local, "owned", None)  # (held until the loop is shut down
-    if owned is None or owned.loop is not loop:              # here: its __del__ would do it)
-        _shut_down(loop)  # (made for the call alone)
+    owned_now: _Owned | None = getattr(_local, "owned", None)
+    if owned_now is None or owned_now.loop is not loop:
+        _shut_down(loop)
         return
     if interrupted or _leftovers(loop):
-        _local.owned = None
+        owned: _Owned | None = getattr(_local, "owned", None)  # (kept until the loop is shut down
+        if owned is not None and owned.loop is loop:              # here: its __del__ would do it)
+            _local.owned = None
         _shut_down(loop)
 
 
