@@ -19,8 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -55,7 +54,16 @@ _local = threading.local()
 def run(main: Callable[[], Awaitable[T]]) -> T:
     """Run ``main()`` to its end on this thread's private event loop and return its result.
     Refuses (``RuntimeError``) when an event loop already runs in this thread."""
-    loop = own_loop()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise RuntimeError("run() cannot be called from a running event loop")
+    owned: _Owned | None = getattr(_local, "owned", None)
+    if owned is None or owned.loop.is_closed():
+        owned = _local.owned = _Owned()
+    loop = owned.loop
     task = loop.create_task(_call(main), context=contextvars.copy_context())
     interrupted = False
     try:
@@ -64,54 +72,9 @@ def run(main: Callable[[], Awaitable[T]]) -> T:
         interrupted = not isinstance(exc, Exception)  # (KeyboardInterrupt, SystemExit...)
         raise
     finally:
-        settle(loop, interrupted or not task.done())
-
-
-def own_loop() -> asyncio.AbstractEventLoop:
-    """This thread's private event loop (made on first use, kept between calls), to run calls
-    on with ``run_until_complete``; end each call with :func:`settle`. While the kept loop is
-    :func:`lent` (a sync ``stream()`` of this thread holds a run on it, paused between two
-    chunks), a loop for this call only. Refuses (``RuntimeError``) when an event loop already
-    runs in this thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise RuntimeError("run() cannot be called from a running event loop")
-    if getattr(_local, "lent", 0):
-        return asyncio.new_event_loop()  # (settle() shuts it down)
-    owned: _Owned | None = getattr(_local, "owned", None)
-    if owned is None or owned.loop.is_closed():
-        owned = _local.owned = _Owned()
-    return owned.loop
-
-
-@contextmanager
-def lent() -> Iterator[None]:
-    """For the block, the thread's kept loop holds a paused run (a sync ``stream()`` has handed
-    a chunk to its caller): calls the caller makes meanwhile (``get_state``, another graph's
-    ``invoke``...) run on a loop of their own, leaving the paused run and its loop alone."""
-    _local.lent = getattr(_local, "lent", 0) + 1
-    try:
-        yield
-    finally:
-        _local.lent -= 1
-
-
-def settle(loop: asyncio.AbstractEventLoop, interrupted: bool = False) -> None:
-    """A call on :func:`own_loop`'s loop has ended: if it was ``interrupted`` or something of
-    it would run on, shut the loop down (the thread's next call makes a new one); a loop made
-    for the call alone is shut down in any case."""
-    owned_now: _Owned | None = getattr(_local, "owned", None)
-    if owned_now is None or owned_now.loop is not loop:
-        _shut_down(loop)
-        return
-    if interrupted or _leftovers(loop):
-        owned: _Owned | None = getattr(_local, "owned", None)  # (kept until the loop is shut down
-        if owned is not None and owned.loop is loop:              # here: its __del__ would do it)
+        if interrupted or not task.done() or _leftovers(loop):
             _local.owned = None
-        _shut_down(loop)
+            _shut_down(loop)
 
 
 async def _call(main: Callable[[], Awaitable[T]]) -> T:
