@@ -211,3 +211,18 @@ async def test_next_blocking_sees_every_event_then_the_error(anyio_backend: str)
         error = ValueError("detached")
         sub.close(error)
     assert got == [*range(200), error]
+
+
+def test_a_stream_resumed_from_another_thread_goes_on() -> None:
+    # LangChain's RunnableParallel.stream takes a graph's stream() chunks from its pool's
+    # threads: the run lives on a portal's loop, and whichever thread iterates reads its events
+    g = (StateGraph(S).add_node("a", lambda s: {"log": ["a"]}).add_node("b", lambda s: {"log": ["b"]})
+         .add_edge(START, "a").add_edge("a", "b").compile())
+    chunks = g.stream({"log": []}, stream_mode="updates")
+    first = next(chunks)
+    rest: list[Any] = []
+    worker = threading.Thread(target=lambda: rest.extend(chunks))
+    worker.start()
+    worker.join(5)
+    assert [first, *rest] == [{"a": {"log": ["a"]}}, {"b": {"log": ["b"]}}]
+    assert g.invoke({"log": []}) == {"log": ["a", "b"]}  # (the thread's own loop is untouched)

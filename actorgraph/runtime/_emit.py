@@ -107,8 +107,8 @@ class Emitter:
     def hold_posts(self) -> HeldPosts | None:
         """While the loop's thread runs sync code (a sync node on it, see ``_task.call_inline``):
         hold what other threads post to the loop — the events of a thread the node started, of
-        a graph it called with the sync API — and deliver it, in order, when :meth:`HeldPosts.release`
-        is called on the loop's thread as the sync code returns. Posted to the loop, it would
+        a graph it called with the sync API — and deliver it, in order, at :meth:`release_posts`,
+        on the loop's thread as the sync code returns. Posted to the loop, it would
         wait until the run next yields: after the node's own events, or after the run ended
         and its hub stopped (lost). None when nobody streams the run (nothing is posted)."""
         if self.hub_ref is None:

@@ -147,8 +147,8 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
     node = task.node
     ctx = TaskContext(run, task)
     # A lone task runs in the run's own task and context (see _context.own_context): what it
-    # sets there is undone when it ends (two copies and a comparison; a copy in which to run
-    # it would cost more, and is made only when the comparison shows a change)
+    # sets there is undone when it ends (two copies and a comparison, cheaper than running it
+    # in a copy; only when the comparison shows a change does the run go on in ``outer``)
     outer = copy_context() if lone else None
     token = current_task.set(ctx)
     inner = copy_context() if lone else None
