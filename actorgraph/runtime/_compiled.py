@@ -28,6 +28,9 @@ from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
 
 T = TypeVar("T")
 
+DEFAULT_STREAM_MODE = "updates"
+"""What ``astream``/``stream`` stream without a ``stream_mode``."""
+
 
 class CompiledGraph(RunnableMethods):
     """A compiled, immutable graph. Runs are independent: one graph may run many times at once.
@@ -165,7 +168,7 @@ class CompiledGraph(RunnableMethods):
         input: Any,
         config: dict[str, Any] | None = None,
         *,
-        stream_mode: str | Sequence[str] = "updates",
+        stream_mode: str | Sequence[str] = DEFAULT_STREAM_MODE,
         print_mode: str | Sequence[str] = (),
         subgraphs: bool = False,
         context: Any = None,
@@ -627,7 +630,7 @@ _BARRIER_MODES = frozenset({"values", "updates", "tasks", "checkpoints", "debug"
 
 
 def _barrier_modes_only(kwargs: dict[str, Any]) -> bool:
-    modes = kwargs.get("stream_mode", "updates")
+    modes = kwargs.get("stream_mode", DEFAULT_STREAM_MODE)
     printed = kwargs.get("print_mode", ())
     names = {modes} if isinstance(modes, str) else set(modes)
     names |= {printed} if isinstance(printed, str) else set(printed)
