@@ -1,13 +1,16 @@
-"""Sync ``stream()`` reads the run's events in the calling thread (issue 11): the run is hosted on
-a blocking portal's loop and the consumer thread takes each event from the run's subscriber
-directly (``Subscriber.attach_thread`` / ``next_blocking``), with no call through the portal per
-event. The same helper (``iterate_blocking``) works with a portal on either backend.
+"""Sync ``stream()`` reads the run's events in the calling thread (issue 11): the run lives on the
+calling thread's private loop, which the iterator runs until the next event (``iterate_pumped``,
+``Subscriber.next_pumped``), and whichever thread resumes the iterator runs it. From a sync node
+on a loop's thread the run is hosted on a blocking portal's loop instead, the consumer thread
+taking each event from the run's subscriber directly (``iterate_blocking``, ``next_blocking``:
+no call through the portal per event); that helper works with a portal on either backend.
 
 Expected chunks are LangGraph 1.2.24's for the same graphs (``graph.stream`` with the same modes).
 """
 
 from __future__ import annotations
 
+import asyncio
 import operator
 import threading
 import time
@@ -78,19 +81,20 @@ def test_sync_stream_yields_langgraphs_chunks() -> None:
     assert list(ab_graph().stream({"log": []}, stream_mode=["custom", "updates"])) == AB_CHUNKS
 
 
-def test_sync_stream_makes_no_portal_call_per_event(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    original = anyio.from_thread.BlockingPortal.call
+def test_sync_stream_runs_its_loop_once_per_step_not_per_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs: list[object] = []
+    original = asyncio.BaseEventLoop.run_until_complete
 
-    def counting(self: Any, func: Any, *args: Any) -> Any:
-        calls.append(getattr(func, "__name__", repr(func)))
-        return original(self, func, *args)
+    def counting(self: Any, future: Any) -> Any:
+        runs.append(future)
+        return original(self, future)
 
-    monkeypatch.setattr(anyio.from_thread.BlockingPortal, "call", counting)
+    monkeypatch.setattr(asyncio.BaseEventLoop, "run_until_complete", counting)
     chunks = list(chatty_graph(3, 50).stream({"n": 0}, stream_mode="custom"))
     assert chunks == [(step, i) for step in range(3) for i in range(50)]
-    # one call starts the run, one waits for its end, one stops the portal: 150 events made none
-    assert len(calls) <= 3, calls
+    # the run starts, stops at each of the 3 barriers that published, ends, is closed: 150
+    # events are taken from the buffer without running the loop for each
+    assert len(runs) <= 8, len(runs)
 
 
 def test_sync_stream_consumer_is_the_calling_thread_and_gets_events_in_order() -> None:
@@ -214,8 +218,9 @@ async def test_next_blocking_sees_every_event_then_the_error(anyio_backend: str)
 
 
 def test_a_stream_resumed_from_another_thread_goes_on() -> None:
-    # LangChain's RunnableParallel.stream takes a graph's stream() chunks from its pool's
-    # threads: the run lives on a portal's loop, and whichever thread iterates reads its events
+    # LangChain's RunnableParallel.stream (and Starlette's iterate_in_threadpool) take a graph's
+    # stream() chunks from their pools' threads: the run's loop is run by whichever thread
+    # iterates, and what tells "the loop's thread" must follow it
     g = (StateGraph(S).add_node("a", lambda s: {"log": ["a"]}).add_node("b", lambda s: {"log": ["b"]})
          .add_edge(START, "a").add_edge("a", "b").compile())
     chunks = g.stream({"log": []}, stream_mode="updates")
@@ -226,3 +231,155 @@ def test_a_stream_resumed_from_another_thread_goes_on() -> None:
     worker.join(5)
     assert [first, *rest] == [{"a": {"log": ["a"]}}, {"b": {"log": ["b"]}}]
     assert g.invoke({"log": []}) == {"log": ["a", "b"]}  # (the thread's own loop is untouched)
+
+
+def test_stream_takes_each_steps_update_as_the_step_ends_on_the_calling_threads_loop() -> None:
+    # Sync stream() runs the run on the calling thread's private loop, as LangGraph's sync stream
+    # runs its loop in the caller's thread: no second thread, and each step's update reaches
+    # the caller at its barrier, before the next node has run (the def nodes run on the loop's
+    # thread here: nothing else yields in between)
+    ended: list[str] = []
+
+    def node(name: str) -> Any:
+        def run(s: S) -> dict[str, Any]:
+            ended.append(name)
+            return {"log": [name]}
+        return run
+
+    g = (StateGraph(S).add_node("a", node("a")).add_node("b", node("b")).add_node("c", node("c"))
+         .add_edge(START, "a").add_edge("a", "b").add_edge("b", "c").compile())
+    threads = threading.active_count()
+    seen: list[tuple[Any, list[str]]] = []
+    for chunk in g.stream({"log": []}, stream_mode="updates"):
+        seen.append((chunk, list(ended)))
+        assert threading.active_count() == threads
+    assert seen == [({"a": {"log": ["a"]}}, ["a"]), ({"b": {"log": ["b"]}}, ["a", "b"]),
+                    ({"c": {"log": ["c"]}}, ["a", "b", "c"])]
+
+
+def test_breaking_out_of_stream_cancels_the_run_on_the_calling_threads_loop() -> None:
+    ran: list[str] = []
+
+    def node(name: str) -> Any:
+        def run(s: S) -> dict[str, Any]:
+            ran.append(name)
+            return {"log": [name]}
+        return run
+
+    g = (StateGraph(S).add_node("a", node("a")).add_node("b", node("b"))
+         .add_edge(START, "a").add_edge("a", "b").compile())
+    for chunk in g.stream({"log": []}, stream_mode="updates"):
+        assert chunk == {"a": {"log": ["a"]}}
+        break
+    assert ran == ["a"]  # b never ran: the run was cancelled when the loop was left
+    assert g.invoke({"log": []}) == {"log": ["a", "b"]}  # (the thread's loop still works)
+
+
+def test_the_sync_api_called_while_holding_a_chunk_leaves_the_paused_run_alone() -> None:
+    # between two chunks the run waits on the calling thread's loop; what the caller runs
+    # meanwhile (get_state, another graph's invoke, another stream) runs on a loop of its own
+    from actorgraph.persistence import InMemorySaver
+
+    ran: list[str] = []
+
+    def node(name: str) -> Any:
+        def run(s: S) -> dict[str, Any]:
+            ran.append(name)
+            return {"log": [name]}
+        return run
+
+    g = (StateGraph(S).add_node("a", node("a")).add_node("b", node("b"))
+         .add_edge(START, "a").add_edge("a", "b").compile(checkpointer=InMemorySaver()))
+    other = StateGraph(S).add_node("x", lambda s: {"log": ["x"]}).add_edge(START, "x").compile()
+    config = {"configurable": {"thread_id": "t"}}
+    states, others = [], []
+    for chunk, twin in zip(g.stream({"log": []}, config, stream_mode="values"),
+                           other.stream({"log": []}, stream_mode="values")):
+        states.append((chunk, list(ran)))
+        assert g.get_state(config).values["log"] in ([], ["a"])  # (LangGraph 1.2.24: [] twice,
+        others.append((twin, other.invoke({"log": []})))         # its checkpoint is written later)
+    # LangGraph 1.2.24, the same loop: the run waits while the caller holds a chunk
+    assert states == [({"log": []}, []), ({"log": ["a"]}, ["a"])]
+    assert others == [({"log": []}, {"log": ["x"]}), ({"log": ["x"]}, {"log": ["x"]})]
+    assert g.get_state(config).values == {"log": ["a", "b"]}
+    assert ran == ["a", "b"]
+
+
+def test_a_stream_taken_chunk_by_chunk_from_pool_threads_keeps_every_event() -> None:
+    # Starlette's iterate_in_threadpool / LangChain's RunnableParallel: each next() on whichever
+    # pool thread is free. Custom events of def nodes in worker threads (the stream mode keeps
+    # them off the loop's thread), a subgraph's events, and the order are all kept.
+    from concurrent.futures import ThreadPoolExecutor
+
+    inner = ab_graph()
+    outer = (StateGraph(S).add_node("sub", inner).add_node("c", lambda s: {"log": ["c"]})
+             .add_edge(START, "sub").add_edge("sub", "c").compile())
+
+    def plain(chunks: Any) -> list[Any]:  # (task ids differ between runs)
+        return [(tuple(part.split(":")[0] for part in ns), mode, chunk) for ns, mode, chunk in chunks]
+
+    # LangGraph 1.2.24, the same graphs and modes
+    expected = [(("sub",), "custom", "a1"), (("sub",), "custom", "a2"), (("sub",), "updates", {"a": {"log": ["a"]}}),
+                (("sub",), "custom", "b1"), (("sub",), "updates", {"b": {"log": ["b"]}}),
+                ((), "updates", {"sub": {"log": ["a", "b"]}}), ((), "updates", {"c": {"log": ["c"]}})]
+    assert plain(outer.stream({"log": []}, stream_mode=["custom", "updates"], subgraphs=True)) == expected
+    done = object()
+    for _ in range(5):
+        chunks = outer.stream({"log": []}, stream_mode=["custom", "updates"], subgraphs=True)
+        got: list[Any] = []
+        threads: set[int] = set()
+
+        def take() -> Any:
+            threads.add(threading.get_ident())
+            return next(chunks, done)
+
+        with ThreadPoolExecutor(4) as pool:
+            while (chunk := pool.submit(take).result()) is not done:
+                got.append(chunk)
+                pool.submit(time.sleep, 0.001)  # (another thread is free next time)
+        assert plain(got) == expected
+    assert len(threads) > 1
+
+
+def test_the_starting_thread_calls_the_sync_api_while_another_thread_iterates() -> None:
+    # the thread that started a stream lends its loop to whichever thread iterates: its own
+    # calls meanwhile run on a loop of their own, concurrently
+    from actorgraph.persistence import InMemorySaver
+
+    release = threading.Event()
+
+    def slow(s: S) -> dict[str, Any]:
+        release.wait(5)
+        return {"log": ["slow"]}
+
+    g = (StateGraph(S).add_node("a", lambda s: {"log": ["a"]}).add_node("slow", slow)
+         .add_edge(START, "a").add_edge("a", "slow").compile(checkpointer=InMemorySaver()))
+    other = StateGraph(S).add_node("x", lambda s: {"log": ["x"]}).add_edge(START, "x").compile()
+    config = {"configurable": {"thread_id": "t"}}
+    chunks = g.stream({"log": []}, config, stream_mode="updates")
+    assert next(chunks) == {"a": {"log": ["a"]}}
+    rest: list[Any] = []
+    worker = threading.Thread(target=lambda: rest.extend(chunks))
+    worker.start()
+    try:
+        time.sleep(0.05)  # (the worker runs the loop: the run waits in slow)
+        assert not release.is_set() and worker.is_alive()
+        assert other.invoke({"log": []}) == {"log": ["x"]}
+        assert list(other.stream({"log": []}, stream_mode="updates")) == [{"x": {"log": ["x"]}}]
+        assert g.get_state(config).next == ("slow",)
+    finally:
+        release.set()
+        worker.join(5)
+    assert rest == [{"slow": {"log": ["slow"]}}]
+    assert g.get_state(config).values == {"log": ["a", "slow"]}
+    assert other.invoke({"log": []}) == {"log": ["x"]}
+
+
+async def test_a_sync_stream_resumed_from_async_code_goes_on(anyio_backend: str) -> None:
+    # a sync stream made in sync code and taken on in a coroutine (next() on the loop's thread):
+    # its loop is run on a helper thread, which is waited for
+    chunks = await anyio.to_thread.run_sync(
+        lambda: ab_graph().stream({"log": []}, stream_mode=["custom", "updates"]))
+    first = await anyio.to_thread.run_sync(next, chunks)
+    rest = list(chunks)  # (blocks this loop for a few milliseconds: the test's point)
+    assert [first, *rest] == AB_CHUNKS

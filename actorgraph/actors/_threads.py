@@ -227,3 +227,19 @@ def current_loop_poster() -> Callable[..., Any]:
     if trio is not None and trio.lowlevel.in_trio_run():
         return trio.lowlevel.current_trio_token().run_sync_soon  # type: ignore[no-any-return]
     return asyncio.get_running_loop().call_soon_threadsafe
+
+
+def current_loop_checker() -> Callable[[], bool]:
+    """On an event loop's thread: a function that tells whether it is called on the thread
+    running that loop now — what "the loop's thread" is where code must either act directly or
+    post to the loop. An asyncio loop may be run by one thread, stopped, then run by another
+    (sync ``stream()`` runs its run's loop on whichever thread iterates it), so the test is the
+    loop running here, not a thread id; a trio run stays on its thread."""
+    trio = sys.modules.get("trio")
+    if trio is not None and trio.lowlevel.in_trio_run():
+        ident = threading.get_ident()
+        get_ident = threading.get_ident
+        return lambda: get_ident() == ident
+    loop = asyncio.get_running_loop()
+    running = asyncio._get_running_loop
+    return lambda: running() is loop

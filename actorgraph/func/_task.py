@@ -54,12 +54,12 @@ class TaskFuture(Generic[T]):
     """The result of a task call, to come: ``await future`` in async code, ``future.result()``
     in sync code (an entrypoint running in a worker thread). Raises what the task raised."""
 
-    __slots__ = ("_loop_thread", "_done", "_value", "_error", "_waiters", "_event", "name", "_scope")
+    __slots__ = ("_on_loop", "_done", "_value", "_error", "_waiters", "_event", "name", "_scope")
 
-    def __init__(self, name: str, loop_thread: int, scope: Scope | None = None) -> None:
+    def __init__(self, name: str, on_loop: Callable[[], bool], scope: Scope | None = None) -> None:
         self.name = name
         self._scope = scope  # a graph node's calls: started when first waited for
-        self._loop_thread = loop_thread
+        self._on_loop = on_loop  # called on the run's loop's thread? (see current_loop_checker)
         self._done = False
         self._value: Any = None
         self._error: BaseException | None = None
@@ -99,7 +99,7 @@ class TaskFuture(Generic[T]):
         if self._done:
             return self._outcome()
         scope = self._scope
-        on_loop = threading.get_ident() == self._loop_thread
+        on_loop = self._on_loop()
         if scope is not None and scope.pending:
             if on_loop:  # a sync node running on the loop's thread (under invoke())
                 _drain_inline(scope)
@@ -267,7 +267,7 @@ class TaskFunction(Generic[P, T]):
         run = caller.scope.run
         if self.is_async and run.root.options.sync_caller:  # (as LangGraph's, at the call)
             raise AsyncTaskInSyncRunError(self.name)
-        if threading.get_ident() == run.root.loop_thread:
+        if run.root.on_loop():
             return _schedule(self, caller, args, kwargs)
         return anyio.from_thread.run_sync(_schedule, self, caller, args, kwargs)
 
@@ -301,7 +301,7 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
     index = caller.index
     caller.index += 1
     key = (caller.task.id, run.step, fn.name, "call", index)
-    future: TaskFuture[Any] = TaskFuture(fn.name, run.root.loop_thread,
+    future: TaskFuture[Any] = TaskFuture(fn.name, run.root.on_loop,
                                          scope if scope.group is None else None)
     found = scope.found.pop(task_id(*key), None) if scope.found else None
     if found is not None:  # finished before this run: not called again

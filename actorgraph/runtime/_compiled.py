@@ -22,7 +22,7 @@ from . import _private_loop, _snapshot, _stream_parts
 from ..types import StateSnapshot, StateUpdate
 from ._emit import Tee
 from ._loop import SYNC_API, SYNC_CALLER, TASK_ID_KEY, Run
-from ._live import CAPACITY, SKIP, RunStream, iterate_blocking
+from ._live import CAPACITY, SKIP, RunStream, iterate_blocking, iterate_pumped
 from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
 
 
@@ -205,7 +205,7 @@ class CompiledGraph(RunnableMethods):
             parent = current_task.get()
             # inside a node, on its run's event loop: that node's subgraph (a sync node's
             # stream(), on a loop of its own, makes a run of its own, not nested)
-            if parent is not None and nested(config) and threading.get_ident() == parent.run.root.loop_thread:
+            if parent is not None and nested(config) and parent.run.root.on_loop():
                 return self._child_run(input, config, parent, (hub, watched, subgraphs), control), sub, input
             before, after = self._breakpoints(interrupt_before, interrupt_after)
             run = Run(self, dict(config or {}), hub=hub, modes=watched, context=context,
@@ -289,8 +289,12 @@ class CompiledGraph(RunnableMethods):
         return _run_sync("invoke", "ainvoke", main)
 
     def stream(self, input: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Iterator[Any]:
-        """Sync :meth:`astream`: the run lives in a private event loop on a helper thread; each
-        chunk is handed over as it happens. Closing the iterator early cancels the run.
+        """Sync :meth:`astream`: the run lives on the calling thread's private event loop (as
+        :meth:`invoke`'s), which runs until the next chunk: each chunk is handed over as it
+        happens, and the run waits while the caller holds it (as LangGraph's sync stream); what
+        the caller calls meanwhile (``get_state``, another graph) runs on a loop of its own.
+        Closing the iterator early cancels the run. From a sync node running on a loop's
+        thread, the run lives on a helper thread's loop instead.
 
         When every mode streamed (``stream_mode``, ``print_mode``) is made at the barrier
         (``values``, ``updates``, ``tasks``, ``checkpoints``, ``debug``) and ``subgraphs`` is
@@ -298,11 +302,15 @@ class CompiledGraph(RunnableMethods):
         :meth:`invoke` (no hand-off to a worker thread per step); otherwise in a worker thread,
         so that what it streams from other threads (``custom``, ``messages``, ``tools``, a
         graph it calls) reaches the caller live."""
+        inline = _barrier_modes_only(kwargs)
         if not _inline_node():
             _refuse_inside_loop("stream", "astream")
+            yield from iterate_pumped(self.astream(input, config, **kwargs), inline)  # (this thread's loop)
+            return
+        # a sync node on its loop's thread, which cannot run another loop: on a helper thread
         stream = self.astream(input, config, **kwargs)
         with anyio.from_thread.start_blocking_portal() as portal:
-            yield from iterate_blocking(stream, portal, inline=_barrier_modes_only(kwargs))
+            yield from iterate_blocking(stream, portal, inline)
 
     def _breakpoints(self, before: Sequence[str] | str | None,
                      after: Sequence[str] | str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:

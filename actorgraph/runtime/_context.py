@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import sys
-import threading
 import time
 import types
 from collections.abc import Callable, Coroutine, Generator
@@ -243,7 +242,7 @@ class TaskContext:
         """Progress seen under ``refresh_on="auto"`` (a custom chunk, a LangChain callback
         event, a task of a subgraph or a task call starting, a subgraph finishing): pushes back
         the idle deadline of this attempt and of those it runs inside that count it."""
-        if threading.get_ident() != self.run.root.loop_thread:  # (a callback in a worker thread)
+        if not self.run.root.on_loop():  # (a callback in a worker thread)
             try:
                 anyio.from_thread.run_sync(self.progress)
             except RuntimeError:  # a thread anyio did not start: no way back to the loop

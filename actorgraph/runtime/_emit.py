@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ..actors import ActorRef, Supervisor
-from ..actors._threads import current_loop_poster
+from ..actors._threads import current_loop_checker, current_loop_poster
 from ..errors import GraphDrained, GraphInterrupt
 from ..graph._constants import INTERRUPT
 from ._stream import Publish, StreamEvent, StreamHub, publish_from_thread
@@ -45,7 +45,7 @@ class Emitter:
     every run of the tree sends to; ``tee``/``to_root``: see :class:`Tee`.
     """
 
-    __slots__ = ("program", "ns", "hub", "_modes", "root", "thread", "hub_ref", "post", "tee", "to_root",
+    __slots__ = ("program", "ns", "hub", "_modes", "root", "on_loop", "hub_ref", "post", "tee", "to_root",
                  "writer")
 
     live = True
@@ -58,7 +58,7 @@ class Emitter:
         self.hub = hub
         self._modes = modes
         self.root: Emitter = root if root is not None else self
-        self.thread = threading.get_ident()  # the event loop's: the hub lives there
+        self.on_loop: Callable[[], bool] = _no  # called on the loop's thread? (the hub lives there), while hosting
         self.hub_ref: ActorRef | None = None  # while hosted (the root's, or a Tee owner's)
         self.post: Callable[..., Any] = _ignore  # the loop's thread-safe call_soon, while hosting
         # a graph's astream() consumed inside a node of this run's tree (see Tee); to_root:
@@ -100,6 +100,7 @@ class Emitter:
         if self.hub is not None and self.owns_hub:
             self.hub_ref = sup.spawn_inline(self.hub, name="hub")
             self.post = current_loop_poster()  # (sync nodes' threads hand events over with it)
+            self.on_loop = current_loop_checker()
 
     def unhost(self) -> None:
         self.hub_ref = None
@@ -150,7 +151,7 @@ class Emitter:
         ref = root.hub_ref
         if ref is None:
             return  # nobody streams (or the run is over)
-        if threading.get_ident() == root.thread:
+        if root.on_loop():
             ref.call(Publish((StreamEvent(ns, mode, chunk),)))
         else:  # (a sync node's thread: posted to the loop, no wait)
             publish_from_thread(root.post, ref, (StreamEvent(ns, mode, chunk),))
@@ -400,7 +401,7 @@ class Tee:
         if ref is None or mode not in self.modes:
             return
         events = (StreamEvent(ns, mode, chunk),)
-        if threading.get_ident() == owner.thread:
+        if owner.on_loop():
             ref.call(Publish(events))
         else:
             publish_from_thread(owner.post, ref, events)
@@ -434,3 +435,8 @@ class HeldPosts:
 
 def _ignore(*_args: Any) -> None:
     """``Emitter.post`` of a run that hosts no hub."""
+
+
+def _no() -> bool:
+    """``Emitter.on_loop`` of a run that hosts no hub."""
+    return False

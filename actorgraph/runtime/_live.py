@@ -12,9 +12,10 @@ items). So the run is hosted by a task of its own and its events reach the consu
   CPython). A sync node running in a worker thread is waited for, never abandoned.
 * ``async with graph.astream(...) as events:`` (fully structured): the run is a child task of
   the caller's task group for the block; leaving the block cancels it and waits for it.
-* sync ``stream()`` (:func:`iterate_blocking`): the run is hosted as for ``async for``, on a
-  blocking portal's loop, and the calling thread reads the subscriber itself, waiting on a
-  thread event (no round trip through the portal per event).
+* sync ``stream()`` (:func:`iterate_pumped`): the run is hosted as for ``async for``, on the
+  calling thread's private loop, which the iterator runs until the next event (no second
+  thread); from a sync node on a loop's thread (:func:`iterate_blocking`), on a blocking
+  portal's loop, the calling thread reading the subscriber itself, waiting on a thread event.
 
 The run's own exception reaches the consumer unchanged, after every event published before it.
 """
@@ -32,6 +33,7 @@ import anyio
 import anyio.abc
 from anyio.from_thread import BlockingPortal
 
+from . import _private_loop
 from ._loop import SYNC_API, SYNC_CALLER, Run
 from ._stream import StreamEvent, Subscriber
 from ._task import is_cancelled
@@ -218,6 +220,49 @@ def iterate_blocking(stream: RunStream, portal: BlockingPortal, inline: bool = F
                 yield chunk
     finally:
         portal.call(stream.aclose)
+
+
+def iterate_pumped(stream: RunStream, inline: bool = False) -> Iterator[Any]:
+    """Iterate ``stream`` on the calling thread's private event loop (sync ``stream()`` called
+    outside any event loop), as LangGraph's sync stream runs its loop in the caller's thread:
+    the loop runs until the next event (``Subscriber.next_pumped``), and stops at each barrier
+    that made one; no second thread, no hand-off per event. The run does not go on while the
+    caller holds a chunk (its worker threads do). Whichever thread resumes the iterator runs
+    the loop (LangChain's ``RunnableParallel`` and Starlette's ``iterate_in_threadpool`` take
+    chunks from their pools' threads): what must know "the loop's thread" asks which loop runs
+    here (``current_loop_checker``). Meanwhile the thread's other sync calls run on loops of
+    their own (``_private_loop.own_loop``). Closing the iterator early cancels the run and
+    waits for it; the run's exception is raised here unchanged, after every event published
+    before it. ``inline``: as for :func:`iterate_blocking`."""
+    loop, owned = _private_loop.own_loop(hold=True)
+
+    async def start() -> Subscriber:
+        SYNC_CALLER.set(True)  # (the run copies this context: it knows the sync API started it)
+        if inline:
+            SYNC_API.set(True)
+        stream._start_rooted()  # (the host task runs once this returns: nothing is published yet)
+        assert stream._host is not None
+        stream._host.sub.pump()
+        return stream._host.sub
+
+    interrupted = False
+    try:
+        sub = _private_loop.drive(loop, start())
+        while True:
+            event = sub.next_pumped(loop)
+            if event is None:
+                return
+            chunk = stream._chunk(event)
+            if chunk is not SKIP:
+                yield chunk
+    except BaseException as exc:
+        interrupted = not isinstance(exc, (Exception, GeneratorExit))  # (KeyboardInterrupt...)
+        raise
+    finally:
+        try:
+            _private_loop.drive(loop, stream.aclose())
+        finally:
+            _private_loop.settle(loop, owned, interrupted)
 
 
 _tasks: set[asyncio.Task[None]] = set()

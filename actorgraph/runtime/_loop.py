@@ -23,10 +23,9 @@ from __future__ import annotations
 import logging
 import math
 import os
-import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -39,6 +38,7 @@ from .._log import enabled, get_logger
 from ..actors import ActorRef, Supervisor
 from ..actors._group import TaskGroup
 from ..actors._slot import current_backend
+from ..actors._threads import current_loop_checker
 from ..errors import (
     EmptyInputError, GraphDrained, GraphInterrupt, GraphRecursionError, InvalidUpdateError, ResumeError,
     error_message,
@@ -167,7 +167,9 @@ class Run:
             self.persist.announce = []
         self.sup: Supervisor | None = None  # the run's actor tree, while it runs (hosted())
         self.node_actors: dict[str, ActorRef] = {}
-        self.loop_thread = threading.get_ident()
+        # called on the thread running the run's event loop now? (not a thread id: see
+        # current_loop_checker); a child run is on its parent's loop (see _compiled._child_run)
+        self.on_loop: Callable[[], bool] = parent.on_loop if parent is not None else current_loop_checker()
         self.finished: list[Task] = []
         self.failed: Task | None = None  # the task whose failure ended the step
         # this step's failed tasks an error handler took over: (the task, now the handler's,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -26,16 +27,18 @@ T = TypeVar("T")
 
 
 class _Owned:
-    """A thread's private loop; closing it when the thread ends (its thread-locals are dropped)."""
+    """A thread's private loop; closing it when the thread ends (its thread-locals are dropped).
+    ``busy``: a sync ``stream()`` holds a run on it (see :func:`own_loop`)."""
 
-    __slots__ = ("loop",)
+    __slots__ = ("loop", "busy")
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        self.busy = False
 
     def __del__(self) -> None:
         loop = self.loop
-        if loop.is_closed() or loop.is_running():
+        if loop.is_closed() or loop.is_running() or self.busy:
             return
         if asyncio._get_running_loop() is not None:
             # collected while another loop runs in this thread (it cannot run this one): after
@@ -54,6 +57,25 @@ _local = threading.local()
 def run(main: Callable[[], Awaitable[T]]) -> T:
     """Run ``main()`` to its end on this thread's private event loop and return its result.
     Refuses (``RuntimeError``) when an event loop already runs in this thread."""
+    loop, owned = own_loop()
+    task = loop.create_task(_call(main), context=contextvars.copy_context())
+    interrupted = False
+    try:
+        return loop.run_until_complete(task)
+    except BaseException as exc:
+        interrupted = not isinstance(exc, Exception)  # (KeyboardInterrupt, SystemExit...)
+        raise
+    finally:
+        settle(loop, owned, interrupted or not task.done())
+
+
+def own_loop(hold: bool = False) -> tuple[asyncio.AbstractEventLoop, _Owned | None]:
+    """This thread's private event loop (made on first use, kept between calls) and its owner,
+    to run a call on with ``run_until_complete``; end the call with :func:`settle`. While a
+    sync ``stream()`` holds a run on the kept loop (``hold``: this call is one; it runs for as
+    long as its caller iterates, and its loop may be run by another thread meanwhile), a loop
+    for this call only (owner None). Refuses (``RuntimeError``) when an event loop already runs
+    in this thread."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -63,18 +85,22 @@ def run(main: Callable[[], Awaitable[T]]) -> T:
     owned: _Owned | None = getattr(_local, "owned", None)
     if owned is None or owned.loop.is_closed():
         owned = _local.owned = _Owned()
-    loop = owned.loop
-    task = loop.create_task(_call(main), context=contextvars.copy_context())
-    interrupted = False
-    try:
-        return loop.run_until_complete(task)
-    except BaseException as exc:
-        interrupted = not isinstance(exc, Exception)  # (KeyboardInterrupt, SystemExit...)
-        raise
-    finally:
-        if interrupted or not task.done() or _leftovers(loop):
-            _local.owned = None
-            _shut_down(loop)
+    elif owned.busy:
+        return asyncio.new_event_loop(), None  # (settle() shuts it down)
+    owned.busy = hold
+    return owned.loop, owned
+
+
+def settle(loop: asyncio.AbstractEventLoop, owned: _Owned | None, interrupted: bool = False) -> None:
+    """A call on :func:`own_loop`'s ``loop`` has ended (on any thread): if it was
+    ``interrupted`` or something of it would run on, shut the loop down (its thread's next call
+    makes a new one); a loop made for the call alone (``owned`` None) is shut down in any case."""
+    if owned is None:
+        _shut_down(loop)
+        return
+    owned.busy = False
+    if interrupted or _leftovers(loop):
+        _shut_down(loop)  # (the owner is kept until then: its __del__ would do it meanwhile)
 
 
 async def _call(main: Callable[[], Awaitable[T]]) -> T:
@@ -89,6 +115,36 @@ def _leftovers(loop: asyncio.AbstractEventLoop) -> bool:
     return asyncgens is None or bool(asyncgens)
 
 
+def drive(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
+    """``loop.run_until_complete(awaitable)`` on this thread; if an event loop already runs in
+    this thread (a sync ``stream()`` resumed or closed from async code, or by the collector on
+    a loop's thread), on a helper thread, which is waited for."""
+    if not _a_loop_runs_here():
+        return loop.run_until_complete(awaitable)
+    out: list[T] = []
+    failed: list[BaseException] = []
+
+    def there() -> None:
+        try:
+            out.append(loop.run_until_complete(awaitable))
+        except BaseException as exc:
+            failed.append(exc)
+
+    helper = threading.Thread(target=there, name="actorgraph.drive")
+    helper.start()
+    helper.join()
+    if failed:
+        raise failed[0]
+    return out[0]
+
+
+def _a_loop_runs_here() -> bool:
+    if asyncio._get_running_loop() is not None:
+        return True
+    trio = sys.modules.get("trio")
+    return trio is not None and bool(trio.lowlevel.in_trio_run())
+
+
 def _shut_down(loop: asyncio.AbstractEventLoop) -> None:
     """What ``asyncio.run`` does when its main task has ended: cancel and await what is left,
     close the async generators and the default executor, close the loop."""
@@ -97,13 +153,13 @@ def _shut_down(loop: asyncio.AbstractEventLoop) -> None:
         for task in tasks:
             task.cancel()
         if tasks:
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            drive(loop, asyncio.gather(*tasks, return_exceptions=True))
             for task in tasks:
                 if not task.cancelled() and task.exception() is not None:
                     loop.call_exception_handler({
                         "message": "unhandled exception during the sync API's event loop shutdown",
                         "exception": task.exception(), "task": task})
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.run_until_complete(loop.shutdown_default_executor())
+        drive(loop, loop.shutdown_asyncgens())
+        drive(loop, loop.shutdown_default_executor())
     finally:
         loop.close()

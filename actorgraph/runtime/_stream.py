@@ -13,18 +13,21 @@ every barrier, so it needs no bound beyond one step's events.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import anyio.from_thread
+import anyio.lowlevel
 import msgspec
 
 from .._log import get_logger
 from ..actors import ActorRef, ActorStopped, SyncActor
 from ..actors._slot import Slot, current_backend
-from ..actors._threads import current_loop_poster
+from ..actors._threads import current_loop_checker, current_loop_poster
+from ._private_loop import drive
 
 StreamMode = Literal["values", "updates", "custom", "messages", "debug", "tasks", "checkpoints", "tools"]
 STREAM_MODES: frozenset[str] = frozenset(
@@ -54,7 +57,7 @@ class Subscriber:
     """
 
     __slots__ = ("modes", "capacity", "on_overflow", "_items", "_waiter", "_closed", "_error",
-                 "dropped", "_room", "_new_slot", "_wake", "_post")
+                 "dropped", "_room", "_new_slot", "_wake", "_post", "_pumped")
 
     def __init__(self, modes: frozenset[str], capacity: float = 1024, on_overflow: Overflow = "block") -> None:
         if on_overflow not in ("block", "drop", "error"):
@@ -71,6 +74,7 @@ class Subscriber:
         self._new_slot = current_backend().new_slot
         self._wake: threading.Event | None = None  # attach_thread(): a consumer thread's
         self._post: Callable[..., Any] | None = None
+        self._pumped = False  # next_pumped(): the consumer's thread runs the loop between events
 
     def attach_thread(self) -> None:
         """Let a thread other than the event loop's consume this subscriber with
@@ -114,6 +118,15 @@ class Subscriber:
                 room.set_result(None)
 
     async def wait_for_room(self) -> None:
+        if self._pumped and self._items:
+            # The consumer's thread runs this loop only until there is an event (next_pumped):
+            # yield here, at the barrier, so that it takes this step's events now (a run of
+            # sync nodes on the loop's thread would not yield before its end). Twice: the
+            # first pass runs the loop's stop (scheduled when the event resolved what the loop
+            # was run until) and resumes this task once more; the loop stops before the second
+            # resumes it.
+            await anyio.lowlevel.checkpoint()
+            await anyio.lowlevel.checkpoint()
         while self.on_overflow == "block" and not self._closed and len(self._items) >= self.capacity:
             self._room = room = self._new_slot()
             await room
@@ -147,6 +160,31 @@ class Subscriber:
         self._wake_room()
         return item
 
+
+    def pump(self) -> None:
+        """Let the event loop's own thread consume this subscriber with :meth:`next_pumped`,
+        running the loop between events (before the run publishes): the run then yields at
+        each barrier that published an event, so that the loop stops there."""
+        self._pumped = True
+
+    def next_pumped(self, loop: asyncio.AbstractEventLoop) -> StreamEvent | None:
+        """With ``loop``, the loop of the run, stopped between events (sync ``stream()`` on the
+        calling thread's private loop; call :meth:`pump` first): the next event, running the
+        loop on this thread until there is one; once the buffer is empty, the detaching
+        error (raised once) or None (the end)."""
+        items = self._items
+        while not items:
+            error = self._error
+            if error is not None:
+                self._error = None
+                raise error
+            if self._closed:
+                return None
+            self._waiter = waiter = loop.create_future()
+            drive(loop, waiter)
+        item = items.popleft()
+        self._wake_room()
+        return item
 
     def next_blocking(self) -> StreamEvent | None:
         """In the consumer thread of an :meth:`attach_thread`-ed subscriber: the next event,
@@ -255,7 +293,7 @@ class StreamHub(SyncActor):
     def __init__(self) -> None:
         self.subscribers: list[Subscriber] = []
         self.modes: frozenset[str] = frozenset()
-        self._thread = threading.get_ident()  # the event loop's: subscribers live there
+        self._on_loop = current_loop_checker()  # (made on the event loop's thread: subscribers live there)
 
     def subscribe(self, sub: Subscriber) -> None:
         self.subscribers.append(sub)
@@ -274,7 +312,7 @@ class StreamHub(SyncActor):
         Called from a sync node's worker thread, it hands the event to the event loop's thread
         and returns once delivered (subscribers are woken only from there).
         """
-        if threading.get_ident() != self._thread:
+        if not self._on_loop():
             anyio.from_thread.run_sync(self.publish, event)
             return
         detached: list[Subscriber] | None = None

@@ -13,7 +13,6 @@ import asyncio
 import copy
 import dataclasses
 import functools
-import threading
 import logging
 import math
 import sys
@@ -119,9 +118,8 @@ async def in_thread(run: Run, fn: Callable[[], Any]) -> Any:
     sync node). A cancellation waits until the thread has returned, on both backends: a thread
     is never abandoned."""
     owner = run
-    here = threading.get_ident()
     parent = run.parent
-    while parent is not None and parent.loop_thread == here:
+    while parent is not None and parent.on_loop():
         owner, parent = parent, parent.parent
     sup = owner.sup
     assert sup is not None, "the run is not hosted"
