@@ -469,3 +469,39 @@ async def test_new_input_at_a_dynamic_interrupt_restarts(saver: Any) -> None:
     assert values_of(state.interrupts) == ["q"]
     # LangGraph 1.2.24: {'log': ['a', 'new', 'a', 'ask:R:None']}
     assert await app.ainvoke(Command(resume="R"), cfg()) == {"log": ["a", "new", "a", "ask:R:None"]}
+
+
+# LangGraph 1.2.24, a -> b compiled without a checkpointer: a breakpoint stops the run all the
+# same and returns (or streams) the state it stopped at; there is nothing to resume from
+NO_SAVER_BREAKPOINTS = [
+    ({"interrupt_before": ["b"]}, {"log": ["a"]},
+     [("values", {"log": []}), ("updates", {"a": {"log": ["a"]}}), ("values", {"log": ["a"]}),
+      ("updates", {"__interrupt__": ()})]),
+    ({"interrupt_after": ["a"]}, {"log": ["a"]},
+     [("values", {"log": []}), ("updates", {"a": {"log": ["a"]}}), ("values", {"log": ["a"]}),
+      ("updates", {"__interrupt__": ()})]),
+    ({"interrupt_before": ["a"]}, {"log": []}, [("values", {"log": []}), ("updates", {"__interrupt__": ()})]),
+]
+
+
+def ab_no_saver(**compiled: Any) -> Any:
+    return (StateGraph(Log).add_node("a", lambda s: {"log": ["a"]}).add_node("b", lambda s: {"log": ["b"]})
+            .add_edge(START, "a").add_edge("a", "b").compile(**compiled))
+
+
+@pytest.mark.parametrize(("kw", "result", "chunks"), NO_SAVER_BREAKPOINTS)
+async def test_a_breakpoint_without_a_checkpointer_stops_the_run(kw: dict[str, Any], result: Any,
+                                                                  chunks: list[Any]) -> None:
+    app = ab_no_saver()
+    assert await app.ainvoke({"log": []}, **kw) == result
+    assert [c async for c in app.astream({"log": []}, stream_mode=["values", "updates"], **kw)] == chunks
+    assert await ab_no_saver(**kw).ainvoke({"log": []}) == result  # (compiled in)
+    assert await app.ainvoke({"log": []}) == {"log": ["a", "b"]}
+
+
+@pytest.mark.parametrize(("kw", "result", "chunks"), NO_SAVER_BREAKPOINTS)
+def test_a_breakpoint_without_a_checkpointer_stops_a_sync_run(kw: dict[str, Any], result: Any,
+                                                              chunks: list[Any]) -> None:
+    app = ab_no_saver()
+    assert app.invoke({"log": []}, **kw) == result
+    assert list(app.stream({"log": []}, stream_mode=["values", "updates"], **kw)) == chunks

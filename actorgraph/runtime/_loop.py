@@ -593,15 +593,15 @@ class Run:
         return any(not t.node.hidden and ("*" in names or t.name in names) for t in tasks)
 
     async def _pause_at_breakpoint(self) -> bool:
-        """A static breakpoint: stop here; ``invoke(None, config)`` continues.
+        """A static breakpoint: stop here; ``invoke(None, config)`` continues (with a checkpointer).
 
         In a subgraph (its own compiled breakpoints) the whole run pauses, as in LangGraph:
         the parent's task running it stops without writes and runs again on resume, when this
         subgraph continues from its checkpoint past the breakpoint."""
         if self.parent is not None:
             raise GraphInterrupt(())
-        if not self.persist.active:
-            raise ResumeError("interrupt_before/interrupt_after need a checkpointer to pause and resume")
+        # (without a checkpointer the run stops here all the same and returns its state, as
+        # LangGraph's does; there is nothing to continue from)
         self.emitter.breakpoint()
         await self.emitter.flush()
         return False
