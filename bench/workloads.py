@@ -191,7 +191,7 @@ class SequentialSync(Workload):
                                 "(actorgraph: its private asyncio loop)")
         elif call == "stream":
             self.description = (f"chain of {n} plain def nodes, sync graph.stream(stream_mode='updates'), "
-                                "every chunk taken, no checkpointer (actorgraph: a portal's asyncio loop)")
+                                "every chunk taken, no checkpointer (actorgraph: the calling thread's private asyncio loop)")
         else:
             self.description = f"chain of {n} plain def nodes under await graph.ainvoke(), no checkpointer"
         self.metrics = (Metric("step_us", self.name, "µs/step",
