@@ -9,6 +9,7 @@ structure and resume with the ids actorgraph reports.
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from typing import Annotated, Any, TypedDict
 
@@ -505,3 +506,47 @@ def test_a_breakpoint_without_a_checkpointer_stops_a_sync_run(kw: dict[str, Any]
     app = ab_no_saver()
     assert app.invoke({"log": []}, **kw) == result
     assert list(app.stream({"log": []}, stream_mode=["values", "updates"], **kw)) == chunks
+
+
+class Par(TypedDict):
+    x: Annotated[list[str], operator.add]
+
+
+def parallel_questions(saver: Any) -> Any:
+    def ask(name: str) -> Any:
+        def node(s: Par) -> dict[str, Any]:
+            return {"x": [f"{name}:{interrupt(name + '?')}"]}
+        return node
+
+    return (StateGraph(Par).add_node("a", lambda s: {"x": ["a"]}).add_node("h1", ask("h1"))
+            .add_node("h2", ask("h2")).add_edge(START, "a").add_edge("a", "h1").add_edge("a", "h2")
+            .compile(checkpointer=saver))
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_a_question_answered_by_a_finished_task_stays_in_the_history(kind: str, tmp_path: Any) -> None:
+    # LangGraph 1.2.24: h1 and h2 ask in parallel; h1 is answered and finishes while h2 waits.
+    # The live state shows only h2's question (h1 finished); a bare resume goes to h2; the
+    # history keeps both questions in the step's record, with h1's result beside its question.
+    from actorgraph.persistence import SqliteSaver
+
+    async with contextlib.AsyncExitStack() as stack:
+        saver = InMemorySaver() if kind == "memory" else await stack.enter_async_context(
+            SqliteSaver.from_conn_string(str(tmp_path / "c.db")))
+        app = parallel_questions(saver)
+        config = cfg()
+        await app.ainvoke({"x": ["in"]}, config)
+        ids = {i.value: i.id for i in (await app.aget_state(config)).interrupts}
+        out = await app.ainvoke(Command(resume={ids["h1?"]: "R1"}), config)
+        assert out["x"] == ["in", "a", "h1:R1"] and values_of(out["__interrupt__"]) == ["h2?"]
+        live = await app.aget_state(config)
+        assert values_of(live.interrupts) == ["h2?"] and live.next == ("h2",)
+        assert [(t.name, values_of(t.interrupts), t.result) for t in live.tasks] == [
+            ("h1", [], {"x": ["h1:R1"]}), ("h2", ["h2?"], None)]
+        assert (await app.ainvoke(Command(resume="R2"), config))["x"] == ["in", "a", "h1:R1", "h2:R2"]
+        step1 = [s async for s in app.aget_state_history(config)][1]
+        assert step1.metadata["step"] == 1 and step1.next == ("h1", "h2")
+        assert values_of(step1.interrupts) == ["h1?", "h2?"]
+        assert [(t.name, values_of(t.interrupts), t.result) for t in step1.tasks] == [
+            ("h1", ["h1?"], {"x": ["h1:R1"]}), ("h2", ["h2?"], {"x": ["h2:R2"]})]
+        assert step1.interrupts[0].id == ids["h1?"]

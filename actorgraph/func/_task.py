@@ -403,8 +403,6 @@ async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None
     persist = run.persist
     if not persist.active:
         return
-    if run.resume_state.resuming:  # an error or a question this call left before is settled
-        writes = [*writes, (ERROR, None), (INTERRUPT, ())]
     if persist.durability == "exit" or persist.checkpoint_id is None:
         persist.keep_call(task, writes)
         return
@@ -483,8 +481,7 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
                     return
                 time.sleep(policy.interval(attempt))
         task.writes = [(RETURN, value)]
-        run.persist.keep_call(task, task.writes if not run.resume_state.resuming
-                              else [*task.writes, (ERROR, None), (INTERRUPT, ())])
+        run.persist.keep_call(task, task.writes)
         _emit_result(run, task, value)
         future._finish(value, None)
     finally:

@@ -12,7 +12,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GraphInterrupt, ResumeError
-from ..persistence._records import INTERRUPT, RESUME
+from ..persistence._records import ERROR, INTERRUPT, RESUME
 from ..types import Interrupt
 from ._context import current_task
 
@@ -153,9 +153,11 @@ def resume_answers(pending_writes: list[tuple[str, str, Any]], resume: Any, thre
     """
     pending: dict[str, str] = {}  # interrupt id -> task id
     answers: dict[str, list[Any]] = {}
+    # a task that finished since it asked keeps its question as a record (as LangGraph)
+    finished = {task_id for task_id, channel, _ in pending_writes if channel not in (ERROR, INTERRUPT, RESUME)}
     for task_id, channel, value in pending_writes:
-        if channel == INTERRUPT:
-            for item in value:  # an empty tuple: the task finished since
+        if channel == INTERRUPT and task_id not in finished:
+            for item in value:  # (an empty tuple: the task finished since, in older threads)
                 pending[item.id] = task_id
         elif channel == RESUME and task_id != NULL_TASK_ID:
             answers[task_id] = list(value)

@@ -639,25 +639,26 @@ def null_batch(channels: dict[str, BaseChannel[Any, Any, Any]], saved: Sequence[
 
 
 def finished_marked(task: Task) -> list[tuple[str, Any]]:
-    """A finished task's pending writes, settling an error or question it left before:
-    ``(ERROR, None)`` and ``(INTERRUPT, ())`` overwrite those (special writes overwrite)."""
-    return [*(task.writes or [(NO_WRITES, None)]), (ERROR, None), (INTERRUPT, ())]
+    """A finished task's pending writes (never none: a task that wrote nothing has finished
+    too). An error or a question it left before stays, as LangGraph keeps them: the record of
+    the step (see :func:`finished_writes`)."""
+    return task.writes or [(NO_WRITES, None)]
+
+
+CONTROL = frozenset({ERROR, INTERRUPT, RESUME})
+"""Pending writes that say what happened to a task, not what it produced (LangGraph's)."""
 
 
 def finished_writes(pending: Iterable[tuple[str, str, Any]]) -> dict[str, list[tuple[str, Any]]]:
-    """Task id -> writes of the tasks that finished (no error/interrupt) in a pending step."""
+    """Task id -> writes of the tasks that finished in a pending step: those with a write
+    that is not :data:`CONTROL` (as LangGraph tells them; an error or question a task left
+    before it finished stays beside its writes). Threads written before this rule held mark
+    a settled error or question with ``(ERROR, None)`` / ``(INTERRUPT, ())``: the same."""
     by_task: dict[str, list[tuple[str, Any]]] = {}
-    failed: set[str] = set()
     for task_id, channel, value in pending:
-        if task_id == NULL_TASK_ID:
-            continue
-        if channel in (ERROR, INTERRUPT):
-            if value:  # None / () mark an earlier error or question as settled
-                failed.add(task_id)
-            else:
-                failed.discard(task_id)
+        if task_id == NULL_TASK_ID or channel in CONTROL:
             continue
         writes = by_task.setdefault(task_id, [])
         if channel not in SPECIAL:
             writes.append((channel, value))
-    return {t: w for t, w in by_task.items() if t not in failed}
+    return by_task

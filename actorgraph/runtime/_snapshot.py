@@ -71,9 +71,12 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
             written.setdefault(task_id, []).append((channel, value))
     errors = {task_id: _error_text(value) for task_id, channel, value in saved.pending_writes
               if channel == ERROR and value is not None}
+    # the questions tasks asked: live, only those still waiting for an answer (a task that
+    # finished since asked none); in the history, all of them, as the record of the step
+    # (as LangGraph 1.2 shows them)
     asked: dict[str, tuple[Any, ...]] = {}
     for task_id, channel, value in saved.pending_writes:
-        if channel == INTERRUPT and value:
+        if channel == INTERRUPT and value and not (live and task_id in done):
             asked[task_id] = asked.get(task_id, ()) + tuple(value)
     writable = graph._program.writable_keys
     ptasks = []
