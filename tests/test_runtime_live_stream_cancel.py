@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from contextlib import aclosing
 
 import anyio
@@ -99,3 +100,46 @@ async def test_run_handle_cancel_stops_a_loop_of_sync_nodes(anyio_backend: str) 
             with pytest.raises(Exception):
                 await run.result()
     assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_breaking_out_at_the_first_chunk_of_nodes_that_never_yield(anyio_backend: str, kind: str) -> None:
+    # Nodes that never await anything (async def without an await, or def nodes run on the
+    # loop's thread): the run still stops at its first barrier once the consumer has its chunk
+    # and breaks out. LangGraph 1.2.24, the same graph and a memory saver: ran ['a'], the thread
+    # is left before 'b' with {"x": 1}
+    from typing import TypedDict
+
+    from actorgraph import START, StateGraph
+    from actorgraph.persistence import InMemorySaver
+
+    class S(TypedDict):
+        x: int
+
+    ran: list[str] = []
+
+    def node(name: str) -> Any:
+        if kind == "async":
+            async def anode(s: S) -> dict[str, Any]:
+                ran.append(name)
+                return {"x": s["x"] + 1}
+            return anode
+
+        def snode(s: S) -> dict[str, Any]:
+            ran.append(name)
+            return {"x": s["x"] + 1}
+        return snode
+
+    g = StateGraph(S)
+    for name in "abcd":
+        g.add_node(name, node(name))
+    g.add_edge(START, "a").add_edge("a", "b").add_edge("b", "c").add_edge("c", "d")
+    app = g.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "1"}}
+    async for chunk in app.astream({"x": 0}, config, stream_mode="updates"):
+        assert chunk == {"a": {"x": 1}}
+        break
+    await anyio.sleep(0.05)
+    state = await app.aget_state(config)
+    assert ran == ["a"]
+    assert state.next == ("b",) and state.values == {"x": 1}

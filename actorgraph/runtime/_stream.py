@@ -57,7 +57,7 @@ class Subscriber:
     """
 
     __slots__ = ("modes", "capacity", "on_overflow", "_items", "_waiter", "_closed", "_error",
-                 "dropped", "_room", "_new_slot", "_wake", "_post", "_pumped")
+                 "dropped", "_room", "_new_slot", "_wake", "_post", "_woken", "_pumped")
 
     def __init__(self, modes: frozenset[str], capacity: float = 1024, on_overflow: Overflow = "block") -> None:
         if on_overflow not in ("block", "drop", "error"):
@@ -74,6 +74,7 @@ class Subscriber:
         self._new_slot = current_backend().new_slot
         self._wake: threading.Event | None = None  # attach_thread(): a consumer thread's
         self._post: Callable[..., Any] | None = None
+        self._woken = False  # a consumer task waiting in __anext__ was woken and has not run yet
         self._pumped = False  # next_pumped(): the consumer's thread runs the loop between events
 
     def attach_thread(self) -> None:
@@ -102,6 +103,7 @@ class Subscriber:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+                self._woken = True
         return True
 
     def drain(self) -> list[StreamEvent]:
@@ -118,14 +120,16 @@ class Subscriber:
                 room.set_result(None)
 
     async def wait_for_room(self) -> None:
-        if self._pumped and self._items:
-            # The consumer's thread runs this loop only until there is an event (next_pumped):
-            # yield here, at the barrier, so that it takes this step's events now (a run of
-            # sync nodes on the loop's thread would not yield before its end). Twice: the
-            # first pass runs the loop's stop (scheduled when the event resolved what the loop
-            # was run until) and resumes this task once more; the loop stops before the second
-            # resumes it.
-            await anyio.lowlevel.checkpoint()
+        while self._woken or (self._pumped and self._waiter is None and not self._closed):
+            # The consumer waited for this step's events and has not taken them yet: yield to
+            # it here, at the barrier, until it has, before the next step — as LangGraph's
+            # astream, which goes on when the consumer takes the next chunk. Else a run whose
+            # nodes never yield would finish before the consumer sees its first chunk (and a
+            # consumer that breaks out early would find the run over). A consumer task on this
+            # loop runs in between (trio may run the two in either order: hence the loop); a
+            # pumped consumer's thread (next_pumped) runs the loop only while it waits for an
+            # event: the loop stops here, and the run goes on when the consumer asks for the
+            # next one (closing the stream instead cancels it here).
             await anyio.lowlevel.checkpoint()
         while self.on_overflow == "block" and not self._closed and len(self._items) >= self.capacity:
             self._room = room = self._new_slot()
@@ -155,22 +159,24 @@ class Subscriber:
             if self._closed:
                 raise StopAsyncIteration
             self._waiter = waiter = self._new_slot()
-            await waiter
+            try:
+                await waiter
+            finally:
+                self._woken = False
         item = self._items.popleft()
         self._wake_room()
         return item
 
-
     def pump(self) -> None:
         """Let the event loop's own thread consume this subscriber with :meth:`next_pumped`,
-        running the loop between events (before the run publishes): the run then yields at
-        each barrier that published an event, so that the loop stops there."""
+        running the loop between events (before the run publishes)."""
         self._pumped = True
 
     def next_pumped(self, loop: asyncio.AbstractEventLoop) -> StreamEvent | None:
         """With ``loop``, the loop of the run, stopped between events (sync ``stream()`` on the
-        calling thread's private loop; call :meth:`pump` first): the next event, running the
-        loop on this thread until there is one; once the buffer is empty, the detaching
+        calling thread's private loop; call :meth:`pump` first): the next event, running the loop on this thread until
+        there is one (the run yields at each barrier that published, see :meth:`wait_for_room`,
+        so the loop stops there); once the buffer is empty, the detaching
         error (raised once) or None (the end)."""
         items = self._items
         while not items:
@@ -181,7 +187,10 @@ class Subscriber:
             if self._closed:
                 return None
             self._waiter = waiter = loop.create_future()
-            drive(loop, waiter)
+            try:
+                drive(loop, waiter)
+            finally:
+                self._woken = False
         item = items.popleft()
         self._wake_room()
         return item
