@@ -219,3 +219,45 @@ def test_patch_execution_info_and_merge_of_the_new_fields() -> None:
     assert (merged.execution_info, merged.control) == (info, ctl)
     # LangGraph 1.2 merges context by truthiness: a falsy context of the other keeps this one's
     assert Runtime(context="mine").merge(Runtime(context="")).context == "mine"
+
+
+class TypedCtx(TypedDict):
+    user: str
+
+
+def context_seen(state: S, runtime: Runtime[Any]) -> dict[str, Any]:
+    return {"x": repr(runtime.context)}
+
+
+@pytest.mark.anyio
+async def test_a_dict_context_becomes_the_schemas_dataclass_or_model() -> None:
+    # LangGraph 1.2.24: a dict given as context is made an instance of a dataclass or pydantic
+    # context_schema (its error if it does not fit); a TypedDict schema, or a context already
+    # an object, is passed as given; a subgraph and an entrypoint get it the same way
+    import pydantic
+
+    from actorgraph.func import entrypoint
+
+    class ModelCtx(pydantic.BaseModel):
+        user: str
+
+    def app(schema: Any) -> Any:
+        return StateGraph(S, context_schema=schema).add_node("n", context_seen).add_edge(START, "n").compile()
+
+    assert await app(Ctx).ainvoke({"x": ""}, context={"user": "al"}) == {"x": "Ctx(user='al')"}
+    assert await app(ModelCtx).ainvoke({"x": ""}, context={"user": "al"}) == {"x": "ModelCtx(user='al')"}
+    assert await app(TypedCtx).ainvoke({"x": ""}, context={"user": "al"}) == {"x": "{'user': 'al'}"}
+    assert await app(ModelCtx).ainvoke({"x": ""}, context=Ctx("bo")) == {"x": "Ctx(user='bo')"}
+    with pytest.raises(TypeError):
+        await app(Ctx).ainvoke({"x": ""}, context={"nope": 1})
+    with pytest.raises(pydantic.ValidationError):
+        await app(ModelCtx).ainvoke({"x": ""}, context={"nope": 1})
+    sub = StateGraph(S).add_node("n", context_seen).add_edge(START, "n").compile()
+    outer = StateGraph(S, context_schema=Ctx).add_node("sub", sub).add_edge(START, "sub").compile()
+    assert await outer.ainvoke({"x": ""}, context={"user": "di"}) == {"x": "Ctx(user='di')"}
+
+    @entrypoint(context_schema=Ctx)
+    def wf(x: int, runtime: Runtime[Ctx]) -> str:
+        return repr(runtime.context)
+
+    assert await wf.ainvoke(1, context={"user": "cy"}) == "Ctx(user='cy')"

@@ -369,6 +369,21 @@ def _task(what: str) -> TaskContext:
     return ctx
 
 
+def coerce_context(graph: Any, context: Any) -> Any:
+    """The run's ``context`` as its nodes get it: a dict given for a ``context_schema`` that is
+    a dataclass or a pydantic model becomes an instance of it (as LangGraph does); anything
+    else as given."""
+    if not isinstance(context, dict):
+        return context
+    schema = getattr(graph, "context_schema", None) or getattr(getattr(graph, "builder", None), "context_schema", None)
+    if not isinstance(schema, type):
+        return context
+    pydantic = sys.modules.get("pydantic")
+    if dataclasses.is_dataclass(schema) or (pydantic is not None and issubclass(schema, pydantic.BaseModel)):
+        return schema(**context)
+    return context
+
+
 def get_runtime(context_schema: type[ContextT] | None = None) -> Runtime[ContextT]:
     """The :class:`Runtime` of the node task calling it: the object its ``runtime`` parameter
     gets (``RuntimeError`` outside a node).

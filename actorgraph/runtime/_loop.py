@@ -49,7 +49,7 @@ from ..persistence._records import RESUME
 from ..types import Command
 from ._algo import RunState, Task, apply_writes, managed_values, pending_tasks, plan, state_values
 from ._cache import lookup as cache_lookup, store as cache_store
-from ._context import RunControl, own_context
+from ._context import RunControl, coerce_context, own_context
 from ._interrupt import ResumeState, is_id_map
 from ._persist import NullPersistence, Persistence, SharedNamespace, null_batch
 from ._emit import Emitter, NullEmitter
@@ -124,7 +124,8 @@ class Run:
         # parent resumes it: its interrupt ids must). Ids are still hashed only when asked for.
         self.ids_ns = self.ns_str if parent is not None else f"{os.urandom(8).hex()}|{self.ns_str}"
         self.entry_ns: str | None = None  # a subgraph run's: its parent task's namespace (_child_run)
-        self.context = context
+        # a subgraph run shares its parent's, already made
+        self.context = context if parent is not None else coerce_context(graph, context)
         self.store = store
         self.parent = parent
         # what the run streams (modes None: follow the hub's subscribers, an ActorSystem run
