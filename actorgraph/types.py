@@ -90,9 +90,12 @@ _set_goto = _slots["goto"].__set__
 
 
 class Overwrite(msgspec.Struct, frozen=True):
-    """Write ``value`` to a reducer key as is, bypassing the reducer for this super-step."""
+    """Write ``value`` to a reducer key as is, bypassing the reducer for this super-step.
+    ``type`` tells it from other values once it has lost its class (JSON: ``{"value": v,
+    "type": "__overwrite__"}``), as LangGraph's."""
 
     value: Any
+    type: Literal["__overwrite__"] = "__overwrite__"
 
 
 class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
