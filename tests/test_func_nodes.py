@@ -141,3 +141,38 @@ def test_calls_of_a_failed_node_are_kept_for_the_retry() -> None:
     fail[0] = False
     assert app.invoke(None, cfg()) == {"x": 1, "log": []}
     assert calls == ["one"]
+
+
+@pytest.mark.anyio
+async def test_a_task_calls_custom_events_stream_under_its_callers_namespace() -> None:
+    # LangGraph 1.2.24 with subgraphs=True: what a task writes carries the namespace of the
+    # node (or entrypoint) that called it; the node's own writes carry none (root graph)
+    from actorgraph import get_stream_writer
+    from actorgraph.func import entrypoint
+
+    @task
+    def double(x: int) -> int:
+        get_stream_writer()(f"doubling {x}")
+        return 2 * x
+
+    class X(TypedDict):
+        x: int
+
+    def node(s: X) -> dict[str, Any]:
+        get_stream_writer()("from node")
+        return {"x": double(s["x"]).result()}
+
+    graph = StateGraph(X).add_node("node", node).add_edge(START, "node").compile()
+    chunks = [c async for c in graph.astream({"x": 1}, stream_mode=["custom", "tasks"], subgraphs=True)]
+    node_id = next(c[2]["id"] for c in chunks if c[1] == "tasks" and c[2]["name"] == "node")
+    assert [(ns, chunk) for ns, mode, chunk in chunks if mode == "custom"] == [
+        ((), "from node"), ((f"node:{node_id}",), "doubling 1")]
+    assert [c async for c in graph.astream({"x": 1}, stream_mode="custom")] == ["from node", "doubling 1"]
+
+    @entrypoint()
+    def wf(x: int) -> int:
+        return double(x).result()
+
+    chunks = [c async for c in wf.astream(1, stream_mode=["custom", "tasks"], subgraphs=True)]
+    wf_id = next(c[2]["id"] for c in chunks if c[1] == "tasks" and c[2]["name"] == "wf")
+    assert [(ns, chunk) for ns, mode, chunk in chunks if mode == "custom"] == [((f"wf:{wf_id}",), "doubling 1")]

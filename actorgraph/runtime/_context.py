@@ -261,6 +261,9 @@ class TaskContext:
         write = run.emitter.writer
         if self.reports_as is not None:  # under the failed node's namespace
             write = run.emitter.writer_at(self.reports_as[1])
+        elif run.call_parents and self.task in run.call_parents:
+            # a task call (actorgraph.func): under its caller's namespace (as LangGraph 1.2)
+            write = run.emitter.writer_at(run.task_ns(run.call_parents[self.task]))
         if self.outer is not None or (self.idle is not None and self.idle.auto):
             return _progress_writer(self, write)
         return write  # type: ignore[no-any-return]
