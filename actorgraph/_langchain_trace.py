@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from . import _langchain
+from .runtime._algo import PUSH
 
 if TYPE_CHECKING:
     from .runtime._algo import Task
@@ -302,8 +303,17 @@ def post_event(run: Run, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
 
 
 def graph_ns(metadata: dict[str, Any]) -> tuple[str, ...]:
-    """The namespace of the graph a task runs in, from its ``langgraph_checkpoint_ns``."""
-    return tuple(str(metadata["langgraph_checkpoint_ns"]).split("|"))[:-1]
+    """The namespace of the graph a task runs in, from its ``langgraph_checkpoint_ns``: without
+    the task's own part, nor that of each task call (``actorgraph.func``) it runs inside — a
+    call runs in its caller's graph, its part nested below its caller's; a call's
+    ``langgraph_path`` is ``(PUSH, <its caller's path>, <index>, True)`` (as LangGraph's)."""
+    ns = tuple(str(metadata["langgraph_checkpoint_ns"]).split("|"))
+    path = metadata.get("langgraph_path", ())
+    drop = 1
+    while len(path) == 4 and path[0] == PUSH and path[-1] is True:
+        drop += 1
+        path = path[1]
+    return ns[:-drop]
 
 
 def _state_values(obj: Any) -> Sequence[Any]:

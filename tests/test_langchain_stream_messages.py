@@ -549,3 +549,29 @@ async def test_leaving_a_traced_stream_early_cancels_the_run(anyio_backend: str)
     # cancellation again)
     cancelled = "CancelledError" if anyio_backend == "asyncio" else "Cancelled"
     assert errors == [cancelled, cancelled]
+
+
+@pytest.mark.anyio
+async def test_a_model_called_in_a_task_streams_with_the_tasks_metadata(anyio_backend: str) -> None:
+    # LangGraph 1.2.24 (subgraphs=True): the tokens of a model called inside a @task carry the
+    # task's metadata (its node name, push trigger, path below its caller's, checkpoint_ns
+    # below its caller's) and the namespace of the graph it runs in (the root: ())
+    from actorgraph.func import entrypoint, task
+
+    llm = model("a b")
+
+    @task
+    def callm(q: str) -> str:
+        return str(llm.invoke(q).content)
+
+    @entrypoint()
+    def wf(q: str) -> str:
+        return callm(q).result()
+
+    chunks = [c async for c in wf.astream("hi", stream_mode="messages", subgraphs=True)]
+    assert [(ns, m.content) for ns, (m, _) in chunks] == [((), "a"), ((), " "), ((), "b")]
+    for _, (_, meta) in chunks:
+        assert meta["langgraph_node"] == "callm" and meta["langgraph_triggers"] == ("__pregel_push",)
+        assert meta["langgraph_path"] == ("__pregel_push", ("__pregel_pull", "wf"), 0, True)
+        assert re.fullmatch(f"wf:{UUID}\\|callm:{UUID}", meta["langgraph_checkpoint_ns"])
+        assert meta["checkpoint_ns"] == meta["langgraph_checkpoint_ns"]

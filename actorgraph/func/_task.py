@@ -310,12 +310,12 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
             if channel == RETURN:
                 value = v
         if run.emitter.live:  # (its start is shown all the same, as by LangGraph 1.2)
-            run.emitter.task_starts([Task(None, fn.node, (args, kwargs), (PUSH, *caller.task.path[1:], index),
+            run.emitter.task_starts([Task(None, fn.node, (args, kwargs), (PUSH, caller.task.path, index, True),
                                           (PUSH,), (1, index), key)], run.step)
         future._finish(value, None)
         return future
     # (its id is hashed on first use: a run without a checkpointer may never need it)
-    task = Task(None, fn.node, (args, kwargs), (PUSH, *caller.task.path[1:], index), (PUSH,), (1, index), key)
+    task = Task(None, fn.node, (args, kwargs), (PUSH, caller.task.path, index, True), (PUSH,), (1, index), key)
     run.call_parents[task] = caller.task  # (its namespace is below its caller's, as in LangGraph)
     name = "task:" + fn.name
     ref = run.node_actors.get(name)
@@ -349,13 +349,21 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
                     run.emitter.emit("updates", {task.name: value, "__metadata__": {"cached": True}})
                 future._finish(value, None)
                 return
+        if fn.is_async:
+            def call() -> Awaitable[Any]:
+                return fn.func(*args, **kwargs)  # type: ignore[no-any-return]
+        else:
+            def call() -> Awaitable[Any]:
+                return in_thread(scope.run, functools.partial(fn.func, *args, **kwargs))
+        tracing = run.tracing
         while True:
             attempt += 1
             try:
-                if fn.is_async:
-                    value = await fn.func(*args, **kwargs)
-                else:
-                    value = await in_thread(scope.run, functools.partial(fn.func, *args, **kwargs))
+                if tracing is None:
+                    value = await call()
+                else:  # a chain run of its own, with its config (as LangGraph): what a model
+                    # called inside streams under ``messages`` carries the task's metadata
+                    value = (await tracing.call(task, ctx, call, _returned))[0][1]
                 break
             except GraphInterrupt as paused:
                 future._finish(None, _interrupted(scope, task, paused))
@@ -445,6 +453,10 @@ def asked_by_call(scope: Scope, paused: GraphInterrupt) -> bool:
         return False
     _record(scope, record[0], paused)
     return True
+
+
+async def _returned(value: Any, _route: Any) -> list[tuple[str, Any]]:
+    return [(RETURN, value)]
 
 
 def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, future: TaskFuture[Any]) -> None:
