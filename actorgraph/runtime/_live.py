@@ -187,6 +187,17 @@ SKIP: Any = object()
 """What :meth:`RunStream._chunk` returns for an event its consumer does not get."""
 
 
+def _start_sync(stream: RunStream, inline: bool) -> Subscriber:
+    """On the run's loop: start ``stream``'s run for the sync API (``inline``: see
+    :func:`iterate_blocking`); its subscriber, to which nothing is published yet."""
+    SYNC_CALLER.set(True)  # (the run copies this context: it knows the sync API started it)
+    if inline:
+        SYNC_API.set(True)
+    stream._start_rooted()  # (the host task runs once this returns: nothing is published yet)
+    assert stream._host is not None
+    return stream._host.sub
+
+
 def iterate_blocking(stream: RunStream, portal: BlockingPortal, inline: bool = False) -> Iterator[Any]:
     """Iterate ``stream`` from a thread that runs no event loop (sync ``stream()``): the run is
     hosted on ``portal``'s loop, as ``async for`` hosts it, and this thread reads the events
@@ -201,13 +212,9 @@ def iterate_blocking(stream: RunStream, portal: BlockingPortal, inline: bool = F
     until the node returns, and would not reach the consumer live."""
 
     def start() -> Subscriber:
-        SYNC_CALLER.set(True)  # (the run copies this context: it knows the sync API started it)
-        if inline:
-            SYNC_API.set(True)
-        stream._start_rooted()  # (the host task runs once this returns: nothing is published yet)
-        assert stream._host is not None
-        stream._host.sub.attach_thread()
-        return stream._host.sub
+        sub = _start_sync(stream, inline)
+        sub.attach_thread()
+        return sub
 
     sub = portal.call(start)
     try:
@@ -237,13 +244,9 @@ def iterate_pumped(stream: RunStream, inline: bool = False) -> Iterator[Any]:
     loop, owned = _private_loop.own_loop(hold=True)
 
     async def start() -> Subscriber:
-        SYNC_CALLER.set(True)  # (the run copies this context: it knows the sync API started it)
-        if inline:
-            SYNC_API.set(True)
-        stream._start_rooted()  # (the host task runs once this returns: nothing is published yet)
-        assert stream._host is not None
-        stream._host.sub.pump()
-        return stream._host.sub
+        sub = _start_sync(stream, inline)
+        sub.pump()
+        return sub
 
     interrupted = False
     try:
