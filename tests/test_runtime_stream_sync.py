@@ -77,6 +77,24 @@ def chatty_graph(steps: int, per_step: int) -> Any:
     return g.compile()
 
 
+def recording_chain(names: str, ran: list[str]) -> Any:
+    """START -> one def node per letter of ``names``, in order; each appends its name to
+    ``ran`` and writes it to ``log``."""
+
+    def node(name: str) -> Any:
+        def run(s: S) -> dict[str, Any]:
+            ran.append(name)
+            return {"log": [name]}
+        return run
+
+    g = StateGraph(S)
+    prev = START
+    for name in names:
+        g.add_node(name, node(name)).add_edge(prev, name)
+        prev = name
+    return g
+
+
 def test_sync_stream_yields_langgraphs_chunks() -> None:
     assert list(ab_graph().stream({"log": []}, stream_mode=["custom", "updates"])) == AB_CHUNKS
 
@@ -239,15 +257,7 @@ def test_stream_takes_each_steps_update_as_the_step_ends_on_the_calling_threads_
     # the caller at its barrier, before the next node has run (the def nodes run on the loop's
     # thread here: nothing else yields in between)
     ended: list[str] = []
-
-    def node(name: str) -> Any:
-        def run(s: S) -> dict[str, Any]:
-            ended.append(name)
-            return {"log": [name]}
-        return run
-
-    g = (StateGraph(S).add_node("a", node("a")).add_node("b", node("b")).add_node("c", node("c"))
-         .add_edge(START, "a").add_edge("a", "b").add_edge("b", "c").compile())
+    g = recording_chain("abc", ended).compile()
     threads = threading.active_count()
     seen: list[tuple[Any, list[str]]] = []
     for chunk in g.stream({"log": []}, stream_mode="updates"):
@@ -259,15 +269,7 @@ def test_stream_takes_each_steps_update_as_the_step_ends_on_the_calling_threads_
 
 def test_breaking_out_of_stream_cancels_the_run_on_the_calling_threads_loop() -> None:
     ran: list[str] = []
-
-    def node(name: str) -> Any:
-        def run(s: S) -> dict[str, Any]:
-            ran.append(name)
-            return {"log": [name]}
-        return run
-
-    g = (StateGraph(S).add_node("a", node("a")).add_node("b", node("b"))
-         .add_edge(START, "a").add_edge("a", "b").compile())
+    g = recording_chain("ab", ran).compile()
     for chunk in g.stream({"log": []}, stream_mode="updates"):
         assert chunk == {"a": {"log": ["a"]}}
         break
@@ -281,15 +283,7 @@ def test_the_sync_api_called_while_holding_a_chunk_leaves_the_paused_run_alone()
     from actorgraph.persistence import InMemorySaver
 
     ran: list[str] = []
-
-    def node(name: str) -> Any:
-        def run(s: S) -> dict[str, Any]:
-            ran.append(name)
-            return {"log": [name]}
-        return run
-
-    g = (StateGraph(S).add_node("a", node("a")).add_node("b", node("b"))
-         .add_edge(START, "a").add_edge("a", "b").compile(checkpointer=InMemorySaver()))
+    g = recording_chain("ab", ran).compile(checkpointer=InMemorySaver())
     other = StateGraph(S).add_node("x", lambda s: {"log": ["x"]}).add_edge(START, "x").compile()
     config = {"configurable": {"thread_id": "t"}}
     states, others = [], []
