@@ -115,3 +115,39 @@ async def test_no_write_kept_on_a_checkpoint_the_thread_moved_past(saver: BaseCh
     before = await pending(saver, old.config)
     await graph.aupdate_state(old.config, {"log": ["F"]}, as_node="__input__")
     assert await pending(saver, old.config) == before
+
+
+# -- a Command as the input of a thread without checkpoints -------------------------------------------
+# LangGraph 1.2.24 (scratch script, InMemorySaver and no checkpointer): the Command's update applies
+# at the input step, and the Command is __start__'s input; its task applies the update again,
+# routes the goto and takes START's edges, so both 'a' (START's edge) and 'b' (the goto) run.
+
+
+def start_a_end(saver: BaseCheckpointSaver | None) -> Any:
+    g = StateGraph(S).add_node("a", lambda s: {"log": ["a"]}).add_node("b", lambda s: {"log": ["b"]})
+    return g.add_edge(START, "a").compile(checkpointer=saver)
+
+
+async def test_command_input_on_a_new_thread_also_takes_starts_edges(saver: BaseCheckpointSaver) -> None:
+    app = start_a_end(saver)
+    cfg = {"configurable": {"thread_id": "fresh"}}
+    chunks = [c async for c in app.astream(Command(update={"log": ["u"]}, goto="b"), cfg, stream_mode="updates")]
+    assert sorted(chunks, key=str) == [{"a": {"log": ["a"]}}, {"b": {"log": ["b"]}}]  # (one step: either order)
+    assert (await app.aget_state(cfg)).values == {"log": ["u", "u", "a", "b"]}
+    history = [(s.metadata["source"], s.metadata["step"], s.next, s.values) async for s in app.aget_state_history(cfg)]
+    assert history == [
+        ("loop", 1, (), {"log": ["u", "u", "a", "b"]}),
+        ("loop", 0, ("a", "b"), {"log": ["u", "u"]}),
+        ("input", -1, ("__start__",), {"log": ["u"]}),
+    ]
+    # on a thread that has checkpoints the Command applies once and START's edges do not run
+    assert [c async for c in app.astream(Command(update={"log": ["v"]}, goto="b"), cfg, stream_mode="updates")] == [
+        {"b": {"log": ["b"]}}]
+    assert (await app.aget_state(cfg)).values == {"log": ["u", "u", "a", "b", "v", "b"]}
+
+
+async def test_command_input_without_a_checkpointer_takes_starts_edges() -> None:
+    app = start_a_end(None)
+    assert await app.ainvoke(Command(update={"x": 1}, goto="b")) == {"x": 1, "log": ["a", "b"]}
+    assert [c async for c in app.astream(Command(update={"x": 5}), stream_mode="values")] == [
+        {"x": 5, "log": []}, {"x": 5, "log": ["a"]}]

@@ -643,16 +643,13 @@ class Run:
                 if self.persist.active:
                     raise ResumeError(f"thread {self.persist.thread_id!r} has no checkpoint: nothing to resume")
                 raise ResumeError("Cannot use Command(resume=...) without checkpointer")
-            self._command_input(value)
+            # As LangGraph 1.2 on a thread without checkpoints (or without a checkpointer): the
+            # Command's update applies at the input step, and the Command is __start__'s input,
+            # whose task applies the update again, routes the goto and takes START's edges
+            update = command_input_writes(self, Command(update=value.update)) if value.update is not None else []
+            apply_writes(self.program, self.state, discarded, [*update, (START, value)])
             return
         apply_writes(self.program, self.state, discarded, [(START, value)])
-
-    def _command_input(self, command: Command[Any]) -> None:
-        """``Command(update=..., goto=...)`` as input: its writes apply before the first step."""
-        writes = self._command_writes(command)
-        if writes:
-            apply_writes(self.program, self.state, (), writes)  # saved with the next checkpoint
-        self.state.updated = None  # writes without a task: consider every node next
 
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         """The channel writes of a ``Command`` given as input (``update`` and ``goto``);
