@@ -123,6 +123,35 @@ async def test_command_parent_from_a_subgraph_node_still_routes_the_parent() -> 
     ]
 
 
+async def test_command_parent_from_a_subgraph_node_has_no_result_event_of_its_own() -> None:
+    # LangGraph 1.2.24 (tasks and debug modes, subgraphs=True): the subgraph's task that sent the
+    # Command up shows its start only; the parent's node shows the Command's update as its result.
+    def inner(state: Parent) -> Command[Any]:
+        return Command(graph=Command.PARENT, update={"log": ["inner"]}, goto="after")
+
+    sub = StateGraph(Parent).add_node("inner", inner).add_edge(START, "inner").compile()
+    g = StateGraph(Parent).add_node("sub", sub).add_node("after", lambda s: {"log": ["after"]})
+    app = g.add_edge(START, "sub").compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "1"}}
+    shown = []
+    async for ns, mode, chunk in app.astream({"log": []}, cfg, stream_mode=["tasks", "debug"], subgraphs=True):
+        where = tuple(part.split(":")[0] for part in ns)
+        if mode == "tasks":
+            shown.append((where, mode, chunk["name"], "result" in chunk, chunk.get("error"), chunk.get("result")))
+        elif chunk["type"] == "task_result":
+            payload = chunk["payload"]
+            shown.append((where, mode, payload["name"], True, payload["error"], payload["result"]))
+    assert shown == [
+        ((), "tasks", "sub", False, None, None),
+        (("sub",), "tasks", "inner", False, None, None),
+        ((), "tasks", "sub", True, None, {"log": ["inner"]}),
+        ((), "debug", "sub", True, None, {"log": ["inner"]}),
+        ((), "tasks", "after", False, None, None),
+        ((), "tasks", "after", True, None, {"log": ["after"]}),
+        ((), "debug", "after", True, None, {"log": ["after"]}),
+    ]
+
+
 # -- a Mock as a node (r20) -------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ import msgspec
 
 from ..actors import ActorRef, Supervisor
 from ..actors._threads import current_loop_checker, current_loop_poster
-from ..errors import GraphDrained, GraphInterrupt
+from ..errors import GraphDrained, GraphInterrupt, ParentCommand
 from ..graph._constants import INTERRUPT
 from ._stream import Publish, StreamEvent, StreamHub, publish_from_thread
 
@@ -195,8 +195,10 @@ class Emitter:
             self.task_event("task_result", payload, step)
 
     def task_failed(self, task: Task, exc: BaseException, step: int) -> None:
-        """A task failed (a drained subgraph's task has not)."""
-        if isinstance(exc, GraphDrained) or task.node.hidden:
+        """A task failed (a drained subgraph's task has not; nor has one whose
+        ``Command(graph=PARENT)`` goes up to the parent graph, which shows the parent's node's
+        result instead: LangGraph 1.2 emits no result for it either)."""
+        if isinstance(exc, (GraphDrained, ParentCommand)) or task.node.hidden:
             return
         self.task_error(task, exc, step)
 
