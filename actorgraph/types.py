@@ -8,7 +8,7 @@ import dataclasses
 import random
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypedDict, TypeVar
 
 import msgspec
 
@@ -332,3 +332,28 @@ __all__ += ["CheckpointStreamPart", "CustomStreamPart", "DebugStreamPart", "Grap
 from ._policies import CachePolicy, TimeoutPolicy, default_cache_key  # noqa: E402  (issue 14: node policies)
 
 __all__ += ["CachePolicy", "TimeoutPolicy", "default_cache_key"]
+
+
+# -- LangGraph's ``langgraph.types`` also holds these (a port by imports finds them here) --------
+
+StreamMode = Literal["values", "updates", "custom", "messages", "debug", "tasks", "checkpoints", "tools"]
+"""A ``stream_mode`` of ``stream``/``astream`` (or one of a list of them)."""
+
+Durability = Literal["sync", "async", "exit"]
+"""``durability=`` of a run: when a step's checkpoint is written (see ``runtime._persist``)."""
+
+StreamWriter = Callable[[Any], None]
+"""``writer(chunk)``: emit ``chunk`` on the ``custom`` stream mode."""
+
+__all__ += ["Durability", "StreamMode", "StreamWriter", "interrupt"]
+
+if TYPE_CHECKING:
+    from .runtime._interrupt import interrupt
+else:
+    def __getattr__(name: str) -> Any:
+        # interrupt() lives with the runtime, which imports this module: found on first use
+        if name == "interrupt":
+            from .runtime._interrupt import interrupt
+
+            return interrupt
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,9 @@ PACKAGES = [
     "actorgraph", "actorgraph.actors", "actorgraph.channels", "actorgraph.graph",
     "actorgraph.runtime", "actorgraph.persistence", "actorgraph.observability",
     "actorgraph.types", "actorgraph.errors", "actorgraph.cache", "actorgraph.func",
+    # LangGraph's module paths (see test_langgraphs_module_paths)
+    "actorgraph.config", "actorgraph.graph.message", "actorgraph.graph.state", "actorgraph.checkpoint.memory",
+    "actorgraph.store.base", "actorgraph.store.memory",
 ]  # (actorgraph.prebuilt needs the langchain extra: tests/test_langchain_prebuilt.py)
 
 
@@ -46,6 +49,39 @@ def test_the_imports_api_md_promises() -> None:
     from actorgraph.types import Interrupt, Overwrite, PregelTask, StateSnapshot  # noqa: F401
 
     assert MemorySaver is InMemorySaver
+
+
+# A port that replaces "langgraph" by "actorgraph" in its imports: LangGraph 1.2.24's most used
+# module paths and names, each the same object as the one API.md documents (module, name).
+LANGGRAPH_PATHS: dict[str, dict[str, tuple[str, str]]] = {
+    "actorgraph.types": {n: ("actorgraph", n) for n in ("interrupt", "Command", "Send", "StreamWriter", "RetryPolicy")},
+    "actorgraph.config": {n: ("actorgraph", n) for n in ("get_stream_writer", "get_store", "get_config")},
+    "actorgraph.graph.message": {n: ("actorgraph", n) for n in ("add_messages", "MessagesState")},
+    "actorgraph.graph.state": {"StateGraph": ("actorgraph", "StateGraph"),
+                               "CompiledStateGraph": ("actorgraph", "CompiledGraph")},
+    "actorgraph.checkpoint.memory": {"InMemorySaver": ("actorgraph.persistence", "InMemorySaver"),
+                                     "MemorySaver": ("actorgraph.persistence", "InMemorySaver")},
+    "actorgraph.store.memory": {"InMemoryStore": ("actorgraph.persistence", "InMemoryStore")},
+    "actorgraph.store.base": {n: ("actorgraph.persistence", n) for n in ("BaseStore", "Item", "SearchItem")},
+}
+
+
+@pytest.mark.parametrize("path", sorted(LANGGRAPH_PATHS))
+def test_langgraphs_module_paths(path: str) -> None:
+    module = importlib.import_module(path)
+    for name, (home, home_name) in LANGGRAPH_PATHS[path].items():
+        assert getattr(module, name) is getattr(importlib.import_module(home), home_name), (path, name)
+
+
+def test_langgraphs_type_names_and_constants() -> None:
+    from typing import get_args
+
+    from actorgraph.graph.message import REMOVE_ALL_MESSAGES
+    from actorgraph.types import Durability, StreamMode
+
+    assert REMOVE_ALL_MESSAGES == "__remove_all__"  # (LangGraph's value: a RemoveMessage id)
+    assert set(get_args(Durability)) == {"sync", "async", "exit"}
+    assert {"values", "updates", "custom", "messages", "debug", "tasks", "checkpoints"} <= set(get_args(StreamMode))
 
 
 def test_the_node_runtime_and_the_actor_system_have_distinct_names() -> None:

@@ -7,8 +7,9 @@ from ._agents import AgentPage, AgentStates
 from ..errors import ThreadBusyError
 from ._embed import ActorSystem, RunCancelledError, RunHandle
 from ._context import (
-    ExecutionInfo, RunControl, Runtime, StreamWriter, get_config, get_runtime, get_store, get_stream_writer,
+    ExecutionInfo, RunControl, Runtime, get_config, get_runtime, get_store, get_stream_writer,
 )
+from ..types import StreamWriter
 from ._interrupt import interrupt
 from ._options import DEFAULT_RECURSION_LIMIT
 from ._stream import StreamEvent, StreamHub, StreamOverflow, Subscriber, Subscription

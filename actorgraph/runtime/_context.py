@@ -17,9 +17,8 @@ import anyio
 import msgspec
 
 from ..persistence import BaseStore
+from ..types import StreamWriter
 
-StreamWriter = Callable[[Any], None]
-"""``writer(chunk)``: emit ``chunk`` on the ``custom`` stream mode."""
 
 ContextT = TypeVar("ContextT")
 

@@ -39,6 +39,7 @@ from ..persistence import BaseCheckpointSaver, Checkpoint, CheckpointTuple, Task
 from ..persistence import register_type as _register
 from ..persistence._records import ERROR, INTERRUPT, RESUME, SCHEDULED, merge_metadata, now_iso
 from ..graph._program import task_path_str
+from ..types import Durability
 from ._algo import RunState, Task
 
 if TYPE_CHECKING:
@@ -49,7 +50,6 @@ Handled = Sequence[tuple[Task, str, str, str]]
 """A step's failed tasks an error handler took over (``Run.handled``): (the task, now the
 handler's, the failed node's task id, its error's repr, its node)."""
 
-Durability = Literal["sync", "async", "exit"]
 NO_WRITES = "__no_writes__"
 MAX_INFLIGHT = 16
 """Submitted-but-uncommitted steps a run may have under ``async`` durability..."""

@@ -29,7 +29,6 @@ from ..actors._slot import Slot, current_backend
 from ..actors._threads import current_loop_checker, current_loop_poster
 from ._private_loop import drive
 
-StreamMode = Literal["values", "updates", "custom", "messages", "debug", "tasks", "checkpoints", "tools"]
 STREAM_MODES: frozenset[str] = frozenset(
     ("values", "updates", "custom", "messages", "debug", "tasks", "checkpoints", "tools")
 )

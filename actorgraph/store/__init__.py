@@ -1,0 +1,2 @@
+"""LangGraph's ``langgraph.store`` paths (``store.base``, ``store.memory``); the stores live in
+:mod:`actorgraph.persistence`."""
