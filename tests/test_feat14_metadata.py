@@ -156,3 +156,38 @@ async def test_a_checkpointer_true_subgraph_has_its_parent_tasks_namespace() -> 
     call_id = chunks[0]["id"]
     [(meta_ns, own_ns)] = seen
     assert meta_ns == f"call:{call_id}" and own_ns.startswith("call|a:")
+
+
+# add_node(metadata=...): LangGraph 1.2.24 merges the node's metadata over the run's and over its
+# own langgraph_* keys in the node's config. A tasks/debug start event carries a "metadata" key
+# when the task's config metadata, but the keys that repeat the task's fields (langgraph_*,
+# thread_id, checkpoint_*), plus the config's tags under "tags", leave something.
+async def test_a_nodes_own_metadata_reaches_its_config_and_its_start_event() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def n(s: S) -> dict[str, Any]:
+        md = get_config()["metadata"]
+        seen.append({k: md[k] for k in ("node_md", "langgraph_node", "run_md", "langgraph_step") if k in md})
+        return {"x": 1}
+
+    g = StateGraph(S).add_node("n", n, metadata={"node_md": 1, "langgraph_node": "X", "run_md": "node"})
+    app = g.add_node("plain", lambda s: {"x": 2}).add_edge(START, "n").add_edge("n", "plain").compile()
+    await app.ainvoke({"x": 0}, {"metadata": {"run_md": "run"}})
+    assert seen == [{"node_md": 1, "langgraph_node": "X", "run_md": "node", "langgraph_step": 1}]
+    starts = [c async for c in app.astream({"x": 0}, stream_mode="tasks") if "input" in c]
+    assert [(c["name"], c.get("metadata")) for c in starts] == [("n", {"node_md": 1, "run_md": "node"}), ("plain", None)]
+    assert "metadata" not in starts[1]
+    debug = [c["payload"] async for c in app.astream({"x": 0}, stream_mode="debug") if c["type"] == "task"]
+    assert [p.get("metadata") for p in debug] == [{"node_md": 1, "run_md": "node"}, None]
+
+
+async def test_start_events_show_the_runs_metadata_and_tags_in_subgraphs_too() -> None:
+    sub = StateGraph(S).add_node("s", lambda s: {"x": 5}).add_edge(START, "s").compile()
+    g = StateGraph(S).add_node("n", lambda s: {"x": 1}, metadata={"node_md": 1}).add_node("sub", sub)
+    app = g.add_edge(START, "n").add_edge("n", "sub").compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t", "user_id": "u1", "run_id": "r"}, "metadata": {"run_md": "run"},
+              "tags": ["mytag"]}
+    shown = [(len(ns), c["name"], c.get("metadata"))
+             async for ns, c in app.astream({"x": 0}, config, stream_mode="tasks", subgraphs=True) if "input" in c]
+    common = {"run_md": "run", "run_id": "r", "tags": ["mytag"]}  # (user_id is not copied into metadata)
+    assert shown == [(0, "n", {**common, "node_md": 1}), (0, "sub", common), (1, "s", common)]

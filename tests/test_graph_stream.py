@@ -294,3 +294,63 @@ async def test_values_mode_skips_the_input_step_when_the_input_wrote_nothing() -
         ("updates", {"b": {"log": ["b"]}}),
         ("values", {"x": 1, "log": ["b"]}),
     ]
+
+
+# A task's start event reaches the consumer before the task runs, with the checkpoint the step
+# starts from (LangGraph 1.2.24, the same graphs, sync stream() and astream(); nodes that never
+# yield, which a run executes on its own thread): "start n", "n runs", "result n", ...
+def _order_graph(run_log: list[str], is_async: bool, saver: Any = None) -> Any:
+    def n(s: Any) -> dict[str, Any]:
+        run_log.append("runs n")
+        return {"x": 1}
+
+    async def m(s: Any) -> dict[str, Any]:  # (no await)
+        run_log.append("runs m")
+        return {"x": 2}
+
+    def m_sync(s: Any) -> dict[str, Any]:
+        run_log.append("runs m")
+        return {"x": 2}
+
+    g = StateGraph(S).add_node("n", n).add_node("m", m if is_async else m_sync)
+    return g.add_edge(START, "n").add_edge("n", "m").compile(checkpointer=saver)
+
+
+def _shown(chunk: Any) -> str:
+    mode, c = chunk
+    if mode == "checkpoints":
+        return f"checkpoint {c['next']}"
+    if mode == "debug":
+        return f"{c['type']} {c['payload'].get('name', '')}".strip()
+    return f"{'result' if 'result' in c else 'start'} {c['name']}"
+
+
+EXPECTED_ORDER = {
+    ("tasks",): ["start n", "runs n", "result n", "start m", "runs m", "result m"],
+    ("debug",): ["checkpoint", "checkpoint", "task n", "runs n", "task_result n", "checkpoint", "task m", "runs m",
+                 "task_result m", "checkpoint"],
+    ("checkpoints",): ["checkpoint ['__start__']", "checkpoint ['n']", "runs n", "checkpoint ['m']", "runs m",
+                       "checkpoint []"],
+}
+
+
+@pytest.mark.parametrize("modes", sorted(EXPECTED_ORDER))
+async def test_a_tasks_start_reaches_astream_before_it_runs(modes: tuple[str, ...]) -> None:
+    from actorgraph.persistence import InMemorySaver
+
+    log: list[str] = []
+    app = _order_graph(log, is_async=True, saver=InMemorySaver())
+    async for chunk in app.astream({"x": 0}, {"configurable": {"thread_id": "1"}}, stream_mode=list(modes)):
+        log.append(_shown(chunk))
+    assert log == EXPECTED_ORDER[modes]
+
+
+@pytest.mark.parametrize("modes", sorted(EXPECTED_ORDER))
+def test_a_tasks_start_reaches_sync_stream_before_it_runs(modes: tuple[str, ...]) -> None:
+    from actorgraph.persistence import InMemorySaver
+
+    log: list[str] = []
+    app = _order_graph(log, is_async=False, saver=InMemorySaver())
+    for chunk in app.stream({"x": 0}, {"configurable": {"thread_id": "1"}}, stream_mode=list(modes)):
+        log.append(_shown(chunk))
+    assert log == EXPECTED_ORDER[modes]

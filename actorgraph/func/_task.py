@@ -311,7 +311,7 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
                 value = v
         if run.emitter.live:  # (its start is shown all the same, as by LangGraph 1.2)
             run.emitter.task_starts([Task(None, fn.node, (args, kwargs), (PUSH, caller.task.path, index, True),
-                                          (PUSH,), (1, index), key)], run.step)
+                                          (PUSH,), (1, index), key)], run.step, run.shown_metadata)
         future._finish(value, None)
         return future
     # (its id is hashed on first use: a run without a checkpointer may never need it)
@@ -335,7 +335,7 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
     token = current_task.set(ctx)
     caller_token = current_caller.set(Caller(scope, task))
     args, kwargs = task.input
-    run.emitter.task_starts([task], run.step)
+    run.emitter.task_starts([task], run.step, run.shown_metadata)
     attempt = 0
     cache = run.program.cache if fn.cache_policy is not None else None
     keyed: list[Any] = []
@@ -470,7 +470,7 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
     token = current_task.set(ctx)
     caller_token = current_caller.set(Caller(scope, task))
     args, kwargs = task.input
-    run.emitter.task_starts([task], run.step)
+    run.emitter.task_starts([task], run.step, run.shown_metadata)
     attempt = 0
     try:
         while True:

@@ -173,14 +173,32 @@ class Emitter:
         if "values" in self.modes:
             self.emit("values", values())
 
-    def task_starts(self, tasks: Sequence[Task], step: int) -> None:
+    async def step_started(self, tasks: Sequence[Task], step: int,
+                           shown: Callable[[Task], dict[str, Any] | None]) -> None:
+        """The step's tasks are about to run: their ``tasks``/``debug`` start events, which the
+        consumer takes before they run, with the checkpoint the step starts from (as LangGraph
+        1.2's streams: a task that never yields would otherwise finish first, on this thread,
+        before a sync ``stream()`` or an ``astream`` consumer sees it start)."""
+        modes = self.modes
+        starts = "tasks" in modes or "debug" in modes
+        if starts:
+            self.task_starts(tasks, step, shown)
+        if starts or "checkpoints" in modes:
+            await self.flush()
+
+    def task_starts(self, tasks: Sequence[Task], step: int, shown: Callable[[Task], dict[str, Any] | None]) -> None:
+        """The ``tasks``/``debug`` start event of each task; ``shown(task)``: the ``metadata``
+        it carries (LangGraph 1.2: the key only when there is some, see ``Run.shown_metadata``)."""
         modes = self.modes
         if "tasks" not in modes and "debug" not in modes:
             return
         for task in tasks:
             if not task.node.hidden:
-                self.task_event("task", {"id": task.id, "name": task.name, "input": task.input,
-                                         "triggers": task.triggers}, step)
+                payload = {"id": task.id, "name": task.name, "input": task.input, "triggers": task.triggers}
+                metadata = shown(task)
+                if metadata:
+                    payload["metadata"] = metadata
+                self.task_event("task", payload, step)
 
     def task_done(self, task: Task, step: int) -> None:
         """A task finished: its ``updates`` and its ``tasks``/``debug`` result."""
@@ -350,7 +368,11 @@ class NullEmitter(Emitter):
     def resumed(self, values: Values) -> None:
         pass
 
-    def task_starts(self, tasks: Sequence[Task], step: int) -> None:
+    async def step_started(self, tasks: Sequence[Task], step: int,
+                           shown: Callable[[Task], dict[str, Any] | None]) -> None:
+        pass
+
+    def task_starts(self, tasks: Sequence[Task], step: int, shown: Callable[[Task], dict[str, Any] | None]) -> None:
         pass
 
     def task_done(self, task: Task, step: int) -> None:

@@ -45,7 +45,7 @@ from ..errors import (
 )
 from ..graph._constants import INTERRUPT, START
 from ..persistence import new_checkpoint_id
-from ..persistence._records import RESUME
+from ..persistence._records import EXCLUDED_METADATA_KEYS, RESUME
 from ..types import Command
 from ._algo import RunState, Task, apply_writes, managed_values, pending_tasks, plan, state_values
 from ._cache import lookup as cache_lookup, store as cache_store
@@ -414,7 +414,7 @@ class Run:
                 self.log.info("run_drained", graph=program.name, step=self.step, reason=reason)
             raise GraphDrained(reason)
         if emitter.live:  # (the hot path skips a null emitter: see _emit)
-            emitter.task_starts(tasks, self.step)
+            await emitter.step_started(tasks, self.step, self.shown_metadata)
         todo = tasks
         if self.handled:
             self.handled = []
@@ -744,7 +744,8 @@ class Run:
         ``configurable`` keys of the task — ``checkpoint_ns`` (the task's namespace,
         ``node:task_id`` below the enclosing ones), ``checkpoint_map`` (see
         :meth:`checkpoint_map`), ``checkpoint_id`` None, the task id under ``TASK_ID_KEY``
-        (see ``_compiled.nested``) — and its ``langgraph_*`` metadata."""
+        (see ``_compiled.nested``) — and its ``langgraph_*`` metadata, then the node's own
+        (``add_node(metadata=...)``, which wins)."""
         config = dict(self.config)
         task_ns = "|".join(self.task_ns(task))
         configurable = dict(config.get("configurable") or {})
@@ -765,8 +766,22 @@ class Run:
             langgraph_path=task.path,
             langgraph_checkpoint_ns=task_ns,
         )
+        if task.node.metadata:  # add_node(metadata=...): over all of the above, as in LangGraph 1.2
+            metadata.update(task.node.metadata)
         config["metadata"] = metadata
         return config
+
+    def shown_metadata(self, task: Task) -> dict[str, Any] | None:
+        """What the ``tasks``/``debug`` start event of ``task`` shows of its config, as LangGraph
+        1.2: the metadata but the keys that repeat the task's own fields and namespace
+        (``EXCLUDED_METADATA_KEYS``: ``langgraph_*``, ``thread_id``, ``checkpoint_*``), and the
+        config's tags under ``tags``; None when that leaves nothing."""
+        config = self.task_config(task)
+        shown = {k: v for k, v in config["metadata"].items() if k not in EXCLUDED_METADATA_KEYS}
+        tags = [t for t in config.get("tags") or () if not t.startswith("seq:step")]
+        if tags:
+            shown["tags"] = tags
+        return shown or None
 
     def task_ns(self, task: Task) -> tuple[str, ...]:
         """The namespace of ``task``: ``node:task_id`` below this run's. An error handler's
