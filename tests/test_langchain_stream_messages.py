@@ -72,6 +72,17 @@ def test_model_invoke_in_a_sync_node_streams_its_tokens_with_langgraph_metadata(
     assert "tags" not in metadata  # no user tags: no key (as LangGraph)
 
 
+def test_a_nodes_own_metadata_rides_with_its_tokens() -> None:
+    # LangGraph 1.2.24: add_node(..., metadata=...) is in the node's config metadata, so in the
+    # metadata of its model's tokens (over the langgraph_* keys of the same name)
+    m = model("a b")
+    app = StateGraph(MessagesState).add_node("n", lambda s: {"messages": [m.invoke(s["messages"])]},
+                                             metadata={"agent": "writer", "langgraph_path": "mine"})
+    events = list(app.add_edge(START, "n").compile().stream(INPUT, stream_mode="messages"))
+    assert [(c.content, md["agent"], md["langgraph_path"], md["langgraph_node"]) for c, md in events] == [
+        ("a", "writer", "mine", "n"), (" ", "writer", "mine", "n"), ("b", "writer", "mine", "n")]
+
+
 def test_model_stream_in_a_node_streams_its_tokens() -> None:
     m = model("a b")
 
