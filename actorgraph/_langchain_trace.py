@@ -17,9 +17,14 @@ A traced run is, to LangChain's callbacks, what a LangGraph run is:
 
 ``messages`` mode is :class:`MessagesHandler`, a callback handler added to the graph run's
 callbacks: a chat model run's tokens (or its whole message when it did not stream) and the
-messages a node returns become ``(message, metadata)`` events of the run's stream hub.
-``tools`` mode is :class:`ToolsHandler`: a LangChain tool run's start, end and error become
-``tool-started``/``tool-finished``/``tool-error`` events, as LangGraph 1.2's.
+messages a node returns become ``(message, metadata)`` events. ``tools`` mode is
+:class:`ToolsHandler`: a LangChain tool run's start, end and error become
+``tool-started``/``tool-finished``/``tool-error`` events, as LangGraph 1.2's. An event goes out
+through the emitter of the run it was made in (found by the namespace in the call's metadata
+among the traced runs, :attr:`Tracing.runs`), as a node's ``custom`` events do: so a stream
+opened inside a node (``inner.astream(...)``) gets the tokens of its own graph, and the root's
+stream gets a subgraph's only when it streams subgraphs. A stream opened inside a node of an
+untraced run is traced on its own (the root of its own tracing).
 
 Everything langchain-core is typed ``Any`` here: an optional dependency.
 """
@@ -105,6 +110,12 @@ def wanted(config: dict[str, Any], modes: frozenset[str]) -> bool:
     return bool(parent and parent.get("callbacks"))
 
 
+def wanted_below(run: Run) -> bool:
+    """A run below an untraced one is traced all the same when it is an ``astream()`` opened in a
+    node that streams ``messages`` or ``tools`` to its own consumer."""
+    return _langchain._imported() and not run.emitter.own_modes.isdisjoint(HANDLED_MODES)
+
+
 async def _settle(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -125,34 +136,45 @@ class Tracing:
     """The LangChain side of one run (the root run or a subgraph's): its graph run manager and
     the per-task node runs. Built by :meth:`for_run`."""
 
-    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata")
+    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata", "runs")
 
-    def __init__(self, run: Run, manager: Any, handler: Any, metadata: dict[str, Any]) -> None:
+    def __init__(self, run: Run, manager: Any, handler: Any, metadata: dict[str, Any],
+                 runs: dict[tuple[str, ...], Run]) -> None:
         self.run = run
         self.metadata = metadata  # the graph run's, under its nodes' own (see call())
         self.manager = manager  # Any: a langchain-core (Async)CallbackManager
         self.graph_run: Any = None
         self.handler = handler
         self.asynchronous = isinstance(manager, _lc().manager.AsyncCallbackManager)
+        # the traced runs of this tracing's root (it too), by namespace, while they run: where
+        # a handler's event goes out (shared by the root's tracing and its subgraphs')
+        self.runs = runs
+        runs[run.ns] = run
 
     @classmethod
     def for_run(cls, run: Run) -> Tracing | None:
         """The tracing of ``run``: a root run builds its callback manager from its config (and a
         LangChain caller's, with a :class:`MessagesHandler` when it streams ``messages``); a
-        subgraph run hangs below the node task that runs it (None when that one is untraced)."""
+        subgraph run hangs below the node task that runs it (None when that one is untraced,
+        unless the run is a stream opened in the node that streams ``messages`` or ``tools``
+        itself: then it is traced as a root is)."""
         lc = _lc()
         config_mod = lc.config
-        if run.parent is not None:
-            outer = run.parent.tracing
-            if outer is None:
-                return None
+        outer = run.parent.tracing if run.parent is not None else None
+        if outer is not None:
             parent_config = config_mod.var_child_runnable_config.get() or {}
             callbacks = parent_config.get("callbacks")
             if callbacks is None:
                 return None
             metadata = _graph_metadata(parent_config)
             manager = _manager_class(run).configure(inheritable_callbacks=callbacks, inheritable_metadata=metadata)
-            return cls(run, manager, outer.handler, metadata)
+            handler = outer.handler
+            if handler is None and "messages" in run.emitter.own_modes:  # (its own stream's)
+                handler = MessagesHandler(run, outer.runs)
+                manager.add_handler(handler, inherit=True)
+            if "tools" in run.emitter.own_modes and not any(_is_ours(h, "ToolsHandler") for h in manager.handlers):
+                manager.add_handler(ToolsHandler(run, outer.runs), inherit=True)
+            return cls(run, manager, handler, metadata, outer.runs)
         config = config_mod.ensure_config(run.config)
         metadata = _graph_metadata(config)
         manager = _manager_class(run).configure(
@@ -160,13 +182,23 @@ class Tracing:
             inheritable_tags=config.get("tags"),
             inheritable_metadata={**metadata, "ls_integration": "langgraph"},
         )
+        # Another run's handlers, inherited from a caller's config (a graph streamed from a sync
+        # node of a run, on a loop of its own): that run does not stream this one's events
+        for inherited in [h for h in manager.handlers if _is_ours(h)]:
+            manager.remove_handler(inherited)
+        runs: dict[tuple[str, ...], Run] = {}
         handler = None
         if "messages" in run.emitter.modes:
-            handler = MessagesHandler(run, run.options.subgraphs)
+            handler = MessagesHandler(run, runs)
             manager.add_handler(handler, inherit=True)
         if "tools" in run.emitter.modes:
-            manager.add_handler(ToolsHandler(run, run.options.subgraphs), inherit=True)
-        return cls(run, manager, handler, metadata)
+            manager.add_handler(ToolsHandler(run, runs), inherit=True)
+        return cls(run, manager, handler, metadata, runs)
+
+    def _leave(self) -> None:
+        run = self.run
+        if self.runs.get(run.ns) is run:
+            del self.runs[run.ns]
 
     async def start(self, value: Any) -> None:
         """The graph run starts (before the input is taken)."""
@@ -180,10 +212,12 @@ class Tracing:
         self.graph_run = await _settle(self.manager.on_chain_start(None, value, name=name, run_id=run_id))
 
     async def end(self, output: Any) -> None:
+        self._leave()
         if self.graph_run is not None:
             await _settle(self.graph_run.on_chain_end(output))
 
     async def error(self, exc: BaseException) -> None:
+        self._leave()
         if self.graph_run is not None:
             await _shielded(self.graph_run.on_chain_error(exc))
 
@@ -289,17 +323,29 @@ def _manager_class(run: Run) -> Any:
 
 
 def post_message(run: Run, ns: tuple[str, ...], chunk: Any) -> None:
-    """Publish a ``messages`` event of ``run`` now. From a worker thread (a sync node's model
-    streaming) the event is handed to the event loop's thread without waiting for it: tokens
-    come faster than a round trip each, and the loop delivers them in order, before it sees the
-    node finish (which it learns through the same queue, later)."""
+    """Publish a ``messages`` event made in ``run`` now. From a worker thread (a sync node's
+    model streaming) the event is handed to the event loop's thread without waiting for it:
+    tokens come faster than a round trip each, and the loop delivers them in order, before it
+    sees the node finish (which it learns through the same queue, later)."""
     post_event(run, ns, "messages", chunk)
 
 
 def post_event(run: Run, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
-    """Publish an event of ``mode`` (made by a callback handler) now, as :func:`post_message`
-    (``Emitter.emit_at`` hands it to the event loop's thread when called from another)."""
-    run.root.emitter.emit_at(ns, mode, chunk)
+    """Publish an event of ``mode`` made in ``run`` now, through ``run``'s emitter when it
+    streams that mode (a subgraph's does only when the root streams subgraphs; a stream opened
+    in a node, to its own consumer too: see ``Emitter.emit_at``, which also hands the event to
+    the event loop's thread when called from another)."""
+    emitter = run.emitter
+    if mode in emitter.modes:
+        emitter.emit_at(ns, mode, chunk)
+
+
+def _is_ours(handler: Any, name: str | None = None) -> bool:
+    """Whether ``handler`` is one of this module's handlers (``name``: that one)."""
+    kind = type(handler)
+    if name is None:
+        return kind is _handler_class() or kind is _tools_handler_class()
+    return kind is (_handler_class() if name == "MessagesHandler" else _tools_handler_class())
 
 
 def graph_ns(metadata: dict[str, Any]) -> tuple[str, ...]:
@@ -360,28 +406,42 @@ def _make_handler_class() -> type:
 
         run_inline = True  # called in the caller's thread: events keep their order
 
-        def __init__(self, run: Run, subgraphs: bool) -> None:
+        def __init__(self, run: Run, runs: dict[tuple[str, ...], Run]) -> None:
             self.root = run
-            self.subgraphs = subgraphs
+            self.runs = runs  # the traced runs by namespace (Tracing.runs): where events go
             self.meta: dict[Any, tuple[tuple[str, ...], dict[str, Any]]] = {}
-            self.seen: set[Any] = set()
+            # (message id, emitter) pairs: messages each consumer (the root's, a stream opened
+            # in a node: the emitters whose hubs they reached) has had already
+            self.seen: set[tuple[Any, Any]] = set()
             self.message_base = lc.messages.BaseMessage
             self.chunk_class = lc.outputs.ChatGenerationChunk
             self.generation_class = lc.outputs.ChatGeneration
 
         def emit(self, meta: tuple[tuple[str, ...], dict[str, Any]], message: Any, dedupe: bool = False) -> None:
-            if dedupe and message.id in self.seen:
+            """Publish ``message`` (made in the run of namespace ``meta[0]``) to the consumers
+            that run's events reach; ``dedupe``: not when they all had it already."""
+            run = self.runs.get(meta[0])
+            if run is None:
+                return
+            reached = run.emitter.reaches("messages")
+            if not reached:
+                return
+            if dedupe and all((message.id, e) in self.seen for e in reached):
                 return
             if message.id is None:
                 message.id = str(uuid.uuid4())
-            self.seen.add(message.id)
-            post_message(self.root, meta[0], (message, meta[1]))
+            self.saw(run, message.id, reached)
+            post_message(run, meta[0], (message, meta[1]))
+
+        def saw(self, run: Run, message_id: Any, reached: Sequence[Any] | None = None) -> None:
+            """The consumers of ``run``'s events have (or need not get) message ``message_id``."""
+            for e in run.emitter.reaches("messages") if reached is None else reached:
+                self.seen.add((message_id, e))
 
         def _ns(self, metadata: dict[str, Any]) -> tuple[str, ...] | None:
+            """The namespace of the graph the call was made in, if that run is traced here."""
             ns = graph_ns(metadata)
-            if ns and not self.subgraphs:
-                return None
-            return ns
+            return ns if ns in self.runs else None
 
         def tap_output_aiter(self, run_id: Any, output: Any) -> Any:
             return output
@@ -427,9 +487,10 @@ def _make_handler_class() -> type:
             if ns is None:
                 return
             self.meta[run_id] = (ns, metadata)
+            run = self.runs[ns]
             for message in _messages_in(inputs, self.message_base):  # the input is not news
                 if message.id is not None:
-                    self.seen.add(message.id)
+                    self.saw(run, message.id)
 
         def on_chain_end(self, outputs: Any, *, run_id: Any, **kwargs: Any) -> None:
             meta = self.meta.pop(run_id, None)
@@ -449,11 +510,11 @@ def _handler_class() -> type:
     return _make_handler_class()
 
 
-def MessagesHandler(run: Run, subgraphs: bool) -> Any:  # noqa: N802  (a class made on first use)
-    """The ``messages`` stream mode's callback handler for the root ``run`` (a langchain-core
+def MessagesHandler(run: Run, runs: dict[tuple[str, ...], Run]) -> Any:  # noqa: N802  (a class made on first use)
+    """The ``messages`` stream mode's callback handler of ``run``'s tracing (a langchain-core
     ``BaseCallbackHandler``, and a streaming one: a chat model called under it streams its
-    tokens even from ``invoke``)."""
-    return _handler_class()(run, subgraphs)
+    tokens even from ``invoke``); ``runs``: the tracing's runs (:attr:`Tracing.runs`)."""
+    return _handler_class()(run, runs)
 
 
 # -- tools mode ------------------------------------------------------------------------------
@@ -473,10 +534,14 @@ def _make_tools_handler_class() -> type:
 
         run_inline = True  # called in the caller's thread: events keep their order
 
-        def __init__(self, run: Run, subgraphs: bool) -> None:
-            self.root = run
-            self.subgraphs = subgraphs
+        def __init__(self, run: Run, runs: dict[tuple[str, ...], Run]) -> None:
+            self.runs = runs  # the traced runs by namespace (Tracing.runs): where events go
             self.calls: dict[Any, tuple[tuple[str, ...], str]] = {}
+
+        def _post(self, ns: tuple[str, ...], payload: dict[str, Any]) -> None:
+            run = self.runs.get(ns)
+            if run is not None:
+                post_event(run, ns, "tools", payload)
 
         def tap_output_aiter(self, run_id: Any, output: Any) -> Any:
             return output
@@ -490,7 +555,7 @@ def _make_tools_handler_class() -> type:
             if not metadata or (tags and NOSTREAM in tags):
                 return
             ns = graph_ns(metadata) if metadata.get("langgraph_checkpoint_ns") else ()
-            if ns and not self.subgraphs:
+            if ns not in self.runs:
                 return
             call_id = kwargs.get("tool_call_id") or str(run_id)
             self.calls[run_id] = (ns, call_id)
@@ -498,19 +563,17 @@ def _make_tools_handler_class() -> type:
                                        "tool_name": (serialized or {}).get("name") or kwargs.get("name") or ""}
             if inputs is not None:
                 payload["input"] = inputs
-            post_event(self.root, ns, "tools", payload)
+            self._post(ns, payload)
 
         def on_tool_end(self, output: Any, *, run_id: Any, **kwargs: Any) -> None:
             call = self.calls.pop(run_id, None)
             if call is not None:
-                post_event(self.root, call[0], "tools",
-                           {"event": "tool-finished", "tool_call_id": call[1], "output": output})
+                self._post(call[0], {"event": "tool-finished", "tool_call_id": call[1], "output": output})
 
         def on_tool_error(self, error: BaseException, *, run_id: Any, **kwargs: Any) -> None:
             call = self.calls.pop(run_id, None)
             if call is not None and not isinstance(error, (GraphInterrupt, GraphDrained)):
-                post_event(self.root, call[0], "tools",
-                           {"event": "tool-error", "tool_call_id": call[1], "message": str(error)})
+                self._post(call[0], {"event": "tool-error", "tool_call_id": call[1], "message": str(error)})
 
     Handler.__name__ = Handler.__qualname__ = "ToolsHandler"
     return Handler
@@ -521,10 +584,10 @@ def _tools_handler_class() -> type:
     return _make_tools_handler_class()
 
 
-def ToolsHandler(run: Run, subgraphs: bool) -> Any:  # noqa: N802  (a class made on first use)
-    """The ``tools`` stream mode's callback handler for the root ``run`` (a langchain-core
-    ``BaseCallbackHandler``)."""
-    return _tools_handler_class()(run, subgraphs)
+def ToolsHandler(run: Run, runs: dict[tuple[str, ...], Run]) -> Any:  # noqa: N802  (a class made on first use)
+    """The ``tools`` stream mode's callback handler of ``run``'s tracing (a langchain-core
+    ``BaseCallbackHandler``); ``runs``: the tracing's runs (:attr:`Tracing.runs`)."""
+    return _tools_handler_class()(run, runs)
 
 
 def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
@@ -548,9 +611,7 @@ def push_message(message: Any, *, state_key: str | None = "messages") -> Any:
     tracing = run.tracing
     if tracing is not None and tracing.handler is not None:
         metadata = ctx.config["metadata"]
-        ns = graph_ns(metadata)
-        if tracing.handler.subgraphs or not ns:
-            tracing.handler.emit((ns, metadata), message)
+        tracing.handler.emit((graph_ns(metadata), metadata), message)
     if state_key:
         if ctx.pushed is None:
             ctx.pushed = []
@@ -583,7 +644,7 @@ class _TokenStream:
         self.metadata = ctx.config["metadata"] if self.live else {}
         tracing = run.tracing
         if tracing is not None and tracing.handler is not None:
-            tracing.handler.seen.add(self.id)  # the node's result holding it is not news
+            tracing.handler.saw(run, self.id)  # the node's result holding it is not news
 
     def push(self, chunk: Any) -> None:
         if isinstance(chunk, str):

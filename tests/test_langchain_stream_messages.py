@@ -586,3 +586,82 @@ async def test_a_model_called_in_a_task_streams_with_the_tasks_metadata(anyio_ba
         assert meta["langgraph_path"] == ("__pregel_push", ("__pregel_pull", "wf"), 0, True)
         assert re.fullmatch(f"wf:{UUID}\\|callm:{UUID}", meta["langgraph_checkpoint_ns"])
         assert meta["checkpoint_ns"] == meta["langgraph_checkpoint_ns"]
+
+
+# -- a graph streamed inside a node (LangGraph 1.2.24: /work-derived scratch runs of these graphs) --
+# The graph's own stream gets its tokens; the enclosing run's stream gets them (under the inner
+# run's namespace) only with subgraphs=True; an untraced enclosing run does not matter.
+
+
+def _inner_chat() -> Any:
+    def chat(s: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": [model("inner tok").invoke(s["messages"])]}
+
+    return StateGraph(MessagesState).add_node("inner_chat", chat).add_edge(START, "inner_chat").compile()
+
+
+@pytest.mark.anyio
+async def test_astream_messages_inside_a_node_of_an_untraced_run(anyio_backend: str) -> None:
+    inner = _inner_chat()
+    seen: list[Any] = []
+
+    async def outer_node(s: dict[str, Any]) -> dict[str, Any]:
+        seen.extend([m.content async for m, _ in inner.astream(s, stream_mode="messages")])
+        return {}
+
+    outer = StateGraph(MessagesState).add_node("outer_node", outer_node).add_edge(START, "outer_node").compile()
+    await outer.ainvoke(INPUT)  # (LangGraph: the node sees ['inner', ' ', 'tok'])
+    assert seen == ["inner", " ", "tok"]
+
+
+def _nesting_app(is_async: bool, seen: list[Any]) -> Any:
+    inner = _inner_chat()
+
+    def sync_node(s: dict[str, Any]) -> dict[str, Any]:
+        seen.append([m.content for m, _ in inner.stream(s, stream_mode="messages")])
+        return {"messages": [AIMessage("done", id="joined")]}
+
+    async def async_node(s: dict[str, Any]) -> dict[str, Any]:
+        seen.append([m.content async for m, _ in inner.astream(s, stream_mode="messages")])
+        return {"messages": [AIMessage("done", id="joined")]}
+
+    name = "async_node" if is_async else "sync_node"
+    return StateGraph(MessagesState).add_node(name, async_node if is_async else sync_node).add_edge(START, name).compile()
+
+
+def _outer_rows(items: list[Any], subgraphs: bool) -> list[tuple[Any, ...]]:
+    rows = []
+    for item in items:
+        ns, mode, data = item if subgraphs else (None, *item)
+        shown = tuple(map(ns_shape, ns)) if subgraphs else None
+        if mode == "messages":
+            rows.append((shown, mode, data[0].content, ns_shape(data[1]["langgraph_checkpoint_ns"])))
+        else:
+            rows.append((shown, mode, list(data)))
+    return rows
+
+
+def _expected_outer(node: str, subgraphs: bool) -> list[tuple[Any, ...]]:
+    if not subgraphs:
+        return [(None, "messages", "done", f"{node}:<id>"), (None, "updates", [node])]
+    where, ns = (f"{node}:<id>",), f"{node}:<id>|inner_chat:<id>"
+    return [(where, "messages", "inner", ns), (where, "messages", " ", ns), (where, "messages", "tok", ns),
+            (where, "updates", ["inner_chat"]), ((), "messages", "done", f"{node}:<id>"), ((), "updates", [node])]
+
+
+@pytest.mark.parametrize("subgraphs", [False, True])
+def test_stream_inside_a_sync_node_is_its_subgraph(subgraphs: bool) -> None:
+    seen: list[Any] = []
+    items = list(_nesting_app(False, seen).stream(INPUT, stream_mode=["messages", "updates"], subgraphs=subgraphs))
+    assert seen == [["inner", " ", "tok"]]
+    assert _outer_rows(items, subgraphs) == _expected_outer("sync_node", subgraphs)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("subgraphs", [False, True])
+async def test_astream_inside_an_async_node_is_its_subgraph(anyio_backend: str, subgraphs: bool) -> None:
+    seen: list[Any] = []
+    app = _nesting_app(True, seen)
+    items = [i async for i in app.astream(INPUT, stream_mode=["messages", "updates"], subgraphs=subgraphs)]
+    assert seen == [["inner", " ", "tok"]]
+    assert _outer_rows(items, subgraphs) == _expected_outer("async_node", subgraphs)

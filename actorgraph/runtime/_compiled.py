@@ -203,9 +203,10 @@ class CompiledGraph(RunnableMethods):
             sub = Subscriber(watched, capacity=CAPACITY)
             hub.subscribe(sub)
             parent = current_task.get()
-            # inside a node, on its run's event loop: that node's subgraph (a sync node's
-            # stream(), on a loop of its own, makes a run of its own, not nested)
-            if parent is not None and nested(config) and parent.run.root.on_loop():
+            # inside a node: that node's subgraph, also from a sync node's stream(), whose run
+            # lives on a loop of its own (as a sync node's invoke()): its events reach the
+            # node's run from there as a worker thread's do
+            if parent is not None and nested(config):
                 return self._child_run(input, config, parent, (hub, watched, subgraphs), control), sub, input
             before, after = self._breakpoints(interrupt_before, interrupt_after)
             run = Run(self, dict(config or {}), hub=hub, modes=watched, context=context,

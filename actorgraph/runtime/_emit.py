@@ -89,6 +89,13 @@ class Emitter:
         return modes is None or "checkpoints" in modes or "debug" in modes
 
     @property
+    def own_modes(self) -> frozenset[str]:
+        """The modes of the consumer of an ``astream()`` opened inside a node, whose run this
+        is (its :class:`Tee`); none for any other run."""
+        tee = self.tee
+        return tee.modes if tee is not None and tee.owner is self else frozenset()
+
+    @property
     def owns_hub(self) -> bool:
         """This run hosts the hub actor: the root run, or the run of an ``astream()`` inside a node."""
         return self.root is self or (self.tee is not None and self.tee.owner is self)
@@ -155,6 +162,18 @@ class Emitter:
             ref.call(Publish((StreamEvent(ns, mode, chunk),)))
         else:  # (a sync node's thread: posted to the loop, no wait)
             publish_from_thread(root.post, ref, (StreamEvent(ns, mode, chunk),))
+
+    def reaches(self, mode: str) -> tuple[Emitter, ...]:
+        """The emitters whose hubs an event of ``mode`` made in this run reaches, as
+        :meth:`emit_at` sends it: the owner of a stream opened inside a node (its :class:`Tee`)
+        and the root run's; none when this run does not stream ``mode``."""
+        if mode not in self.modes:
+            return ()
+        tee = self.tee
+        if tee is None:
+            return (self.root,)
+        own = (tee.owner,) if mode in tee.modes else ()
+        return (*own, self.root) if self.to_root and mode in tee.root_modes else own
 
     def _write_custom(self, chunk: Any) -> None:
         if "custom" in self.modes:
@@ -343,6 +362,7 @@ class NullEmitter(Emitter):
     modes = frozenset()
     follows_subscribers = False
     wants_checkpoints = False
+    own_modes = frozenset()
 
     def __init__(self, program: Program, ns: tuple[str, ...]) -> None:
         self.root = self  # (its hub_ref is None: the runs below it that stream have a Tee)

@@ -236,7 +236,7 @@ class Run:
         if parent is None:
             if not _trace.wanted(self.config, self.emitter.modes):
                 return None
-        elif parent.tracing is None:
+        elif parent.tracing is None and not _trace.wanted_below(self):
             return None
         return _trace.Tracing.for_run(self)
 

@@ -46,7 +46,10 @@ class _Owned:
             loop.close()
             return
         try:
-            _shut_down(loop)
+            # (a finalizer may run while this thread holds threading's own locks: it starts no
+            # thread, which would wait for them forever; close() shuts the default executor's
+            # idle threads down without joining them)
+            _shut_down(loop, threads=False)
         except Exception:  # (interpreter shutdown: nothing left to clean up with)
             pass
 
@@ -145,10 +148,14 @@ def _a_loop_runs_here() -> bool:
     return trio is not None and bool(trio.lowlevel.in_trio_run())
 
 
-def _shut_down(loop: asyncio.AbstractEventLoop) -> None:
+def _shut_down(loop: asyncio.AbstractEventLoop, threads: bool = True) -> None:
     """What ``asyncio.run`` does when its main task has ended: cancel and await what is left,
-    close the async generators and the default executor, close the loop."""
+    close the async generators and the default executor (joined), close the loop. Without
+    ``threads`` (from a finalizer) it starts no thread: what is left runs on this thread when
+    no loop runs here, and the default executor is shut down without waiting (``close()``)."""
     try:
+        if not threads and _a_loop_runs_here():
+            return
         tasks = asyncio.all_tasks(loop)
         for task in tasks:
             task.cancel()
@@ -160,6 +167,7 @@ def _shut_down(loop: asyncio.AbstractEventLoop) -> None:
                         "message": "unhandled exception during the sync API's event loop shutdown",
                         "exception": task.exception(), "task": task})
         drive(loop, loop.shutdown_asyncgens())
-        drive(loop, loop.shutdown_default_executor())
+        if threads:
+            drive(loop, loop.shutdown_default_executor())
     finally:
         loop.close()
