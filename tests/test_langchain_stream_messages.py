@@ -665,3 +665,24 @@ async def test_astream_inside_an_async_node_is_its_subgraph(anyio_backend: str, 
     items = [i async for i in app.astream(INPUT, stream_mode=["messages", "updates"], subgraphs=subgraphs)]
     assert seen == [["inner", " ", "tok"]]
     assert _outer_rows(items, subgraphs) == _expected_outer("async_node", subgraphs)
+
+
+def test_the_process_exits_after_a_sync_messages_stream_of_a_runnable_node() -> None:
+    # A Runnable node under stream_mode="messages" runs through ainvoke, whose executor thread
+    # belongs to the calling thread's private loop: closing that loop when the thread's locals
+    # go (at exit) must not wait forever on a new thread (it did: the process never ended).
+    import subprocess
+    import sys
+
+    code = (
+        "from langchain_core.runnables import RunnableLambda\n"
+        "from langchain_core.messages import AIMessage, HumanMessage\n"
+        "from actorgraph import StateGraph, START, MessagesState\n"
+        "g = StateGraph(MessagesState)\n"
+        "g.add_node('n', RunnableLambda(lambda s: {'messages': [AIMessage('x', id='x')]}))\n"
+        "g.add_edge(START, 'n')\n"
+        "chunks = list(g.compile().stream({'messages': [HumanMessage('q')]}, stream_mode='messages'))\n"
+        "print('end', len(chunks))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "end 1"), done.stderr[-2000:]
