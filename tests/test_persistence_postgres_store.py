@@ -22,6 +22,7 @@ from test_store import (  # noqa: F401  (collected here, with this module's fixt
     test_namespace_errors,
     test_no_index_query_gives_no_score,
     test_put_get_delete,
+    test_put_none_deletes_and_refresh_ttl_is_accepted,
     test_search_filters,
     test_search_limit_offset,
     test_search_prefix_and_order,

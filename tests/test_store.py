@@ -147,6 +147,19 @@ async def test_bad_values_and_keys(store: BaseStore) -> None:
         await store.aput(("a",), "k", {"v": 1}, ttl=5)
 
 
+async def test_put_none_deletes_and_refresh_ttl_is_accepted(store: BaseStore) -> None:
+    # LangGraph 1.2.24's InMemoryStore: put(ns, key, None) removes the item; get()/search()
+    # take refresh_ttl (ignored without a ttl)
+    await store.aput(("n",), "k", {"x": 1})
+    got = await store.aget(("n",), "k", refresh_ttl=False)
+    assert got is not None and got.value == {"x": 1}
+    assert [i.key for i in await store.asearch(("n",), refresh_ttl=True)] == ["k"]
+    await store.aput(("n",), "k", None)
+    assert await store.aget(("n",), "k") is None
+    assert await store.asearch(("n",)) == []
+    await store.aput(("n",), "gone", None)  # (nothing there: no-op)
+
+
 @pytest.mark.parametrize(
     "namespace",
     [(), ("langgraph",), ("langgraph", "x"), ("a", ""), ("a.b",), ("a", "b.c"), ("a", 1)],

@@ -360,23 +360,30 @@ class BaseStore(SyncTwins, ABC):
 
     # -- the contract ---------------------------------------------------------------------------
 
-    async def aget(self, namespace: tuple[str, ...], key: str) -> Item | None:
-        """The item stored at ``(namespace, key)``, or None."""
+    async def aget(self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None) -> Item | None:
+        """The item stored at ``(namespace, key)``, or None. ``refresh_ttl``: LangGraph's
+        argument for stores with a time to live, which these stores have not (see ``ttl``):
+        accepted and ignored."""
         return await self._load(_as_namespace(namespace), str(key))
 
     async def aput(
         self,
         namespace: tuple[str, ...],
         key: str,
-        value: dict[str, Any],
+        value: dict[str, Any] | None,
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | None = None,
     ) -> None:
-        """Store ``value`` (a dict) at ``(namespace, key)``, replacing what was there."""
+        """Store ``value`` (a dict) at ``(namespace, key)``, replacing what was there; ``None``
+        removes the item (as LangGraph's ``put``). ``ttl``: ``NotImplementedError`` (no store
+        here expires items)."""
         ns = validate_namespace(namespace)
         if not isinstance(key, str):
             raise TypeError(f"store keys are strings, got {key!r}")
+        if value is None:
+            await self._remove(ns, key)
+            return
         if not isinstance(value, dict):
             raise TypeError(f"store values are dicts, got {type(value).__name__}")
         if ttl is not None and not self.supports_ttl:
@@ -401,8 +408,10 @@ class BaseStore(SyncTwins, ABC):
         filter: dict[str, Any] | None = None,
         limit: int = 10,
         offset: int = 0,
+        refresh_ttl: bool | None = None,
     ) -> list[SearchItem]:
-        """Items under ``namespace_prefix`` matching ``filter``, ranked by ``query`` if indexed."""
+        """Items under ``namespace_prefix`` matching ``filter``, ranked by ``query`` if indexed.
+        ``refresh_ttl``: accepted and ignored, as for :meth:`aget`."""
         prefix = _as_namespace(namespace_prefix)
         records = [r for r in await self._records(prefix) if matches_filter(r.item.value, filter)]
         if query is not None and self._index is not None:
