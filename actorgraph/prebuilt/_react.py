@@ -12,7 +12,8 @@ from langchain_core.tools import BaseTool
 
 from ..graph import END, START, MessagesState, RemainingSteps, StateGraph
 from ..runtime import get_config
-from ._tool_node import ToolNode, tools_condition
+from ..types import Send
+from ._tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode, tools_condition
 
 NEED_MORE_STEPS = "Sorry, need more steps to process this request."
 
@@ -58,10 +59,15 @@ def create_react_agent(
     replaced by ``AIMessage("Sorry, need more steps to process this request.")`` with the same
     id. ``name`` names the compiled graph and is set as the ``name`` of the model's replies.
 
-    All tool calls of one reply run in one ``"tools"`` task (``version`` is accepted for
-    porting; LangGraph's ``"v2"`` sends each call to its own task, which shows only in
-    ``stream_mode="updates"``). On trio, use sync models and tools (langchain-core's async API
-    is asyncio-only).
+    ``version="v2"`` (the default): each tool call of a reply runs as its own ``"tools"`` task,
+    sent by the router as ``Send("tools", {"__type": "tool_call_with_context", "tool_call":
+    call, "state": state})`` (the state the router saw, so ``InjectedState`` sees the model
+    step's ``remaining_steps``). So calls that each ``interrupt()`` pause together (``next ==
+    ("tools", "tools")``, resumed with a map of answers); after a failed call, resuming the
+    thread re-runs only the failed calls; ``updates``/``tasks``/``debug`` streams and
+    ``get_state().tasks`` show one task per call. ``version="v1"``: all calls of a reply run in
+    one ``"tools"`` task (concurrently, see :class:`ToolNode`). On trio, use sync models and
+    tools (langchain-core's async API is asyncio-only).
     """
     if isinstance(model, str):
         raise TypeError("create_react_agent() takes a chat model instance, not a model name")
@@ -97,14 +103,21 @@ def create_react_agent(
         graph.add_edge("agent", END)
     else:
         graph.add_node("tools", tool_node)
-        def should_continue(state: Any) -> str:  # (LangGraph's router's name, seen by tracing)
-            return tools_condition(state)
+        def should_continue(state: Any) -> str | list[Send]:  # (LangGraph's router's name, seen by tracing)
+            route = tools_condition(state)
+            if route == END or version == "v1":
+                return route
+            return _sends(state, _messages(state)[-1].tool_calls)
 
         graph.add_conditional_edges("agent", should_continue, ["tools", END])
         if direct:
             def after_tools(state: Any) -> str:
                 for message in reversed(_messages(state)):
                     if not isinstance(message, ToolMessage):
+                        # the reply whose calls these answer: a return_direct call among them
+                        # ends the run even when its answer is not named after the tool
+                        if any(c["name"] in direct for c in getattr(message, "tool_calls", None) or ()):
+                            return END
                         break
                     if message.name in direct:
                         return END
@@ -121,6 +134,12 @@ def create_react_agent(
         debug=debug,
         name=name,
     )
+
+
+def _sends(state: Any, calls: Sequence[Any]) -> list[Send]:
+    """``version="v2"``: one ``"tools"`` task per tool call, with the state for injection."""
+    return [Send("tools", {"__type": TOOL_CALL_WITH_CONTEXT, "tool_call": call, "state": state})
+            for call in calls]
 
 
 def _bind(model: Any, tools: list[BaseTool]) -> Any:

@@ -30,6 +30,11 @@ from ..errors import GraphBubbleUp
 from ..graph import END
 from ..types import Command
 
+TOOL_CALL_WITH_CONTEXT: typing.Final = "tool_call_with_context"
+"""The ``__type`` of the input :func:`create_react_agent` (``version="v2"``) sends to its
+``"tools"`` node for one tool call: ``{"__type": "tool_call_with_context", "tool_call": call,
+"state": state}`` (LangGraph's ``ToolCallWithContext``)."""
+
 INVALID_TOOL: typing.Final = "Error: {name} is not a valid tool, try one of [{names}]."
 TOOL_ERROR: typing.Final = "Error: {error!r}\n Please fix your mistakes."
 
@@ -77,11 +82,14 @@ class ToolNode(Runnable[Any, Any]):
     """A graph node that runs the tool calls of the latest ``AIMessage`` in the state.
 
     ``tools``: langchain-core tools or plain functions (made tools with ``@tool``'s rules).
-    Input: a state with ``messages_key`` (a dict or an object), or a list of messages. Output:
-    ``{messages_key: [ToolMessage, ...]}`` (a list of messages for list input); when a tool
+    Input: a state with ``messages_key`` (a dict or an object), or a list of messages, or one
+    tool call with the state to inject (``{"__type": "tool_call_with_context", "tool_call":
+    call, "state": state}``, what :func:`create_react_agent` ``version="v2"`` sends to each
+    call's task). Output: ``{messages_key: [ToolMessage, ...]}`` (a list of messages for list
+    input); when a tool
     returns a ``Command``, a list with, in call order, that ``Command`` and ``{messages_key:
     [message]}`` for each other call. A ``Command``'s update must hold a ``ToolMessage``
-    answering the call (``ValueError`` otherwise); one without a ``name`` gets the tool's.
+    answering the call (``ValueError`` otherwise); that answer's ``name`` is set to the tool's.
 
     ``handle_tool_errors`` (what a failing call becomes): by default only
     :class:`ToolInvocationError` (arguments the schema rejects) turns into an error message,
@@ -230,9 +238,8 @@ class ToolNode(Runnable[Any, Any]):
                     "it by modifying the tool to return `Command(update={\"messages\": "
                     "[ToolMessage(\"Success\", tool_call_id=tool_call_id), ...]}, ...)`."
                 )
-            for answer in answers:
-                if answer.name is None:
-                    answer.name = call["name"]
+            for answer in answers:  # (named after the tool, as LangGraph: even if named otherwise)
+                answer.name = call["name"]
             return output
         if isinstance(output, ToolMessage):
             return output
@@ -243,6 +250,13 @@ class ToolNode(Runnable[Any, Any]):
 
     def _parse(self, input: Any) -> tuple[list[dict[str, Any]], Any, bool]:
         """(tool calls, the state injected into tools, whether the input was a list)."""
+        if isinstance(input, dict) and input.get("__type") == TOOL_CALL_WITH_CONTEXT:
+            if "tool_call" not in input or "state" not in input:
+                raise ValueError(
+                    f"A {TOOL_CALL_WITH_CONTEXT!r} input needs the keys 'tool_call' and 'state', "
+                    f"got {sorted(input)}"
+                )
+            return [dict(input["tool_call"])], input["state"], False
         if isinstance(input, list):
             messages, state, as_list = input, {self.messages_key: input}, True
         elif isinstance(input, dict):
