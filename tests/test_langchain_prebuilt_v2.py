@@ -2,22 +2,37 @@
 ``"v1"``; ``response_format``, ``pre_model_hook``, ``post_model_hook``, ``context_schema``.
 
 Expected values come from LangGraph 1.2.24 (langgraph-prebuilt 1.x, langchain-core 1.8) running
-the same programs (scratch scripts that swap the imports). On trio the agents use sync models and
+the same programs: this file with its actorgraph imports swapped for LangGraph's passes there on
+asyncio, but for the two tests that say why. On trio the agents use sync models and
 tools: langchain-core's async API is asyncio-only."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
 
 import pytest
 
 pytest.importorskip("langchain_core")
 
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel  # noqa: E402
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage  # noqa: E402
+from langchain_core.messages import (  # noqa: E402
+    AIMessage,
+    AnyMessage,
+    HumanMessage,
+    RemoveMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.runnables import RunnableLambda  # noqa: E402
 from langchain_core.tools import InjectedToolCallId, tool  # noqa: E402
 
+from pydantic import BaseModel  # noqa: E402
+
 from actorgraph import Command, interrupt  # noqa: E402
+from actorgraph.graph import RemainingSteps, add_messages  # noqa: E402
+from actorgraph.graph.message import REMOVE_ALL_MESSAGES  # noqa: E402
+from actorgraph.runtime import get_runtime  # noqa: E402
 from actorgraph.persistence import InMemorySaver  # noqa: E402
 from actorgraph.prebuilt import InjectedState, ToolNode, create_react_agent  # noqa: E402
 
@@ -202,6 +217,8 @@ async def test_interrupt_before_tools(anyio_backend: str, version: str, nxt: tup
 
 
 def test_tool_node_runs_one_call_with_context() -> None:
+    # (called outside a graph, which LangGraph's ToolNode refuses: it needs a graph runtime;
+    # the error for a malformed input is actorgraph's)
     state = {"messages": [HumanMessage("q", id="h")], "remaining_steps": 3}
     out = ToolNode([add, peek]).invoke({"__type": "tool_call_with_context", "state": state,
                                         "tool_call": {"name": "peek", "args": {}, "id": "c9", "type": "tool_call"}})
@@ -227,3 +244,237 @@ async def test_return_direct_among_parallel_calls_ends_the_run(anyio_backend: st
         ("human", "q", "h"), ("ai", "", "a1"), ("tool", "3", "c1", "add", "success"),
         ("tool", "dd", "c2", "direct", "success"),  # (the tool's name, as in LangGraph)
     ]
+
+
+# -- response_format, pre_model_hook, post_model_hook, context_schema --------------------------
+
+
+class Answer(BaseModel):
+    """The final answer."""
+
+    value: int
+
+
+class Recording(FakeMessagesListChatModel):
+    """Replies from a script; records ``bind_tools`` (tool names, keyword names) and the
+    messages of every call in ``seen``. Its default ``with_structured_output`` binds the schema
+    as a tool and parses the reply's tool call."""
+
+    seen: list[Any] = []
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        self.seen.append(("bind", [getattr(t, "name", getattr(t, "__name__", t)) for t in tools], sorted(kwargs)))
+        return self
+
+    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Any:
+        self.seen.append([(m.type, m.content) for m in messages])
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def with_answer() -> Recording:
+    return Recording(responses=[calls(("add", {"a": 1, "b": 2}, "c1")), AIMessage("done", id="a2"),
+                                calls(("Answer", {"value": 3}, "s1"), id="a3")], seen=[])
+
+
+def edges(agent: Any) -> list[tuple[str, str, bool]]:
+    return sorted((e.source, e.target, e.conditional) for e in agent.get_graph().edges)
+
+
+async def updates(agent: Any, inp: Any = None, **kwargs: Any) -> list[Any]:
+    """The ``updates`` chunks, messages shown by :func:`shown`."""
+    out = []
+    async for chunk in agent.astream(inp or ASK, stream_mode="updates", **kwargs):
+        out.append({node: None if update is None else {
+            k: [shown(m) for m in v] if k in ("messages", "llm_input_messages") else v for k, v in update.items()}
+            for node, update in chunk.items()})
+    return out
+
+
+BIND_ANSWER = ("bind", ["Answer"], ["ls_structured_output_format", "tool_choice"])
+LOOP = [{"agent": {"messages": [("ai", "", "a1")]}}, {"tools": {"messages": [("tool", "3", "c1", "add", "success")]}},
+        {"agent": {"messages": [("ai", "done", "a2")]}}]
+
+
+@pytest.mark.anyio
+async def test_response_format_adds_a_structured_response_node(anyio_backend: str) -> None:
+    model = with_answer()
+    agent = create_react_agent(model, [add], response_format=Answer, prompt="sys")
+    assert list(agent.get_graph().nodes) == ["__start__", "agent", "tools", "generate_structured_response", "__end__"]
+    assert edges(agent) == [("__start__", "agent", False), ("agent", "generate_structured_response", True),
+                            ("agent", "tools", True), ("generate_structured_response", "__end__", False),
+                            ("tools", "agent", False)]
+    assert await updates(agent) == [*LOOP, {"generate_structured_response": {"structured_response": Answer(value=3)}}]
+    # the structured call gets the state's messages, without the prompt, from the unbound model
+    assert model.seen == [("bind", ["add"], []), [("system", "sys"), ("human", "q")],
+                          [("system", "sys"), ("human", "q"), ("ai", ""), ("tool", "3")], BIND_ANSWER,
+                          [("human", "q"), ("ai", ""), ("tool", "3"), ("ai", "done")]]
+    out = await create_react_agent(with_answer(), [add], response_format=Answer).ainvoke(ASK)
+    assert (sorted(out), out["structured_response"]) == (["messages", "structured_response"], Answer(value=3))
+
+
+@pytest.mark.anyio
+async def test_response_format_with_a_system_prompt_or_a_json_schema(anyio_backend: str) -> None:
+    model = with_answer()
+    out = await create_react_agent(model, [add], response_format=("Be terse", Answer)).ainvoke(ASK)
+    assert out["structured_response"] == Answer(value=3)
+    assert model.seen[-1] == [("system", "Be terse"), ("human", "q"), ("ai", ""), ("tool", "3"), ("ai", "done")]
+    schema = {"title": "Answer", "description": "ans", "type": "object",
+              "properties": {"value": {"type": "integer"}}, "required": ["value"]}
+    out = await create_react_agent(with_answer(), [add], response_format=schema).ainvoke(ASK)
+    assert out["structured_response"] == {"value": 3}
+
+
+@pytest.mark.anyio
+async def test_response_format_without_tools(anyio_backend: str) -> None:
+    model = Recording(responses=[AIMessage("hi", id="a2"), calls(("Answer", {"value": 3}, "s1"), id="a3")], seen=[])
+    agent = create_react_agent(model, [], response_format=Answer)
+    assert edges(agent) == [("__start__", "agent", False), ("agent", "generate_structured_response", False),
+                            ("generate_structured_response", "__end__", False)]
+    assert await updates(agent) == [{"agent": {"messages": [("ai", "hi", "a2")]}},
+                                    {"generate_structured_response": {"structured_response": Answer(value=3)}}]
+    assert model.seen == [[("human", "q")], BIND_ANSWER, [("human", "q"), ("ai", "hi")]]
+
+
+def pre_llm_input(state: Any) -> dict[str, Any]:
+    return {"llm_input_messages": [SystemMessage("pre", id="s"), *state["messages"][-1:]]}
+
+
+@pytest.mark.anyio
+async def test_pre_model_hook_llm_input_messages(anyio_backend: str) -> None:
+    model = with_answer()
+    agent = create_react_agent(model, [add], pre_model_hook=pre_llm_input, prompt="sys")
+    assert edges(agent) == [("__start__", "pre_model_hook", False), ("agent", "__end__", True), ("agent", "tools", True),
+                            ("pre_model_hook", "agent", False), ("tools", "pre_model_hook", False)]
+    chunks = await updates(agent)
+    assert chunks[0] == {"pre_model_hook": {"llm_input_messages": [("system", "pre", "s"), ("human", "q", "h")]}}
+    assert chunks[3]["pre_model_hook"]["llm_input_messages"][1][:2] == ("tool", "3")
+    assert [list(c) for c in chunks] == [["pre_model_hook"], ["agent"], ["tools"], ["pre_model_hook"], ["agent"]]
+    # the prompt goes first; the state keeps its messages and has no llm_input_messages
+    assert model.seen[1:] == [[("system", "sys"), ("system", "pre"), ("human", "q")],
+                              [("system", "sys"), ("system", "pre"), ("tool", "3")]]
+    out = await create_react_agent(with_answer(), [add], pre_model_hook=pre_llm_input).ainvoke(ASK)
+    assert sorted(out) == ["messages"]
+    assert [shown(m)[:2] for m in out["messages"]] == [("human", "q"), ("ai", ""), ("tool", "3"), ("ai", "done")]
+
+
+@pytest.mark.anyio
+async def test_pre_model_hook_rewriting_messages(anyio_backend: str) -> None:
+    def keep_two(state: Any) -> dict[str, Any]:
+        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *state["messages"][-2:]]}
+
+    model = with_answer()
+    agent = create_react_agent(model, [add], pre_model_hook=keep_two)
+    out = await agent.ainvoke({"messages": [HumanMessage("old", id="o"), HumanMessage("q", id="h")]})
+    assert model.seen[1:] == [[("human", "old"), ("human", "q")], [("ai", ""), ("tool", "3")]]
+    assert [shown(m)[:2] for m in out["messages"]] == [("ai", ""), ("tool", "3"), ("ai", "done")]
+
+
+def post_nothing(state: Any) -> dict[str, Any]:
+    return {}
+
+
+@pytest.mark.anyio
+async def test_post_model_hook_routes_pending_calls(anyio_backend: str) -> None:
+    agent = create_react_agent(with_answer(), [add], post_model_hook=post_nothing, response_format=Answer)
+    assert edges(agent) == [("__start__", "agent", False), ("agent", "post_model_hook", False),
+                            ("generate_structured_response", "__end__", False), ("post_model_hook", "agent", True),
+                            ("post_model_hook", "generate_structured_response", True),
+                            ("post_model_hook", "tools", True), ("tools", "agent", False)]
+    assert await updates(agent) == [LOOP[0], {"post_model_hook": None}, *LOOP[1:], {"post_model_hook": None},
+                                    {"generate_structured_response": {"structured_response": Answer(value=3)}}]
+
+    def post_reply(state: Any) -> dict[str, Any]:
+        return {"messages": [AIMessage("post", id=f"p{len(state['messages'])}")]}
+
+    # its router sends the last AIMessage's unanswered calls: the hook's reply has none
+    agent = create_react_agent(with_answer(), [add], post_model_hook=post_reply)
+    assert ("post_model_hook", "__end__", True) in edges(agent)
+    out = await agent.ainvoke(ASK)
+    assert [shown(m) for m in out["messages"]] == [("human", "q", "h"), ("ai", "", "a1"), ("ai", "post", "p2")]
+
+
+@pytest.mark.anyio
+async def test_post_model_hook_under_v1_fails_on_tool_calls(anyio_backend: str) -> None:
+    agent = create_react_agent(with_answer(), [add], post_model_hook=post_nothing, version="v1")
+    with pytest.raises(KeyError) as info:  # (LangGraph 1.2.24 too: 'tools' is no destination)
+        await agent.ainvoke(ASK)
+    assert info.value.args == ("tools",)
+
+
+@pytest.mark.anyio
+async def test_all_hooks_together(anyio_backend: str) -> None:
+    model = with_answer()
+    agent = create_react_agent(model, [add], pre_model_hook=pre_llm_input, post_model_hook=post_nothing,
+                               response_format=Answer)
+    assert list(agent.get_graph().nodes) == ["__start__", "agent", "tools", "pre_model_hook", "post_model_hook",
+                                             "generate_structured_response", "__end__"]
+    assert edges(agent) == [
+        ("__start__", "pre_model_hook", False), ("agent", "post_model_hook", False),
+        ("generate_structured_response", "__end__", False), ("post_model_hook", "generate_structured_response", True),
+        ("post_model_hook", "pre_model_hook", True), ("post_model_hook", "tools", True),
+        ("pre_model_hook", "agent", False), ("tools", "pre_model_hook", False)]
+    assert [list(c) for c in await updates(agent)] == [
+        ["pre_model_hook"], ["agent"], ["post_model_hook"], ["tools"], ["pre_model_hook"], ["agent"],
+        ["post_model_hook"], ["generate_structured_response"]]
+    assert model.seen[1:] == [[("system", "pre"), ("human", "q")], [("system", "pre"), ("tool", "3")], BIND_ANSWER,
+                              [("human", "q"), ("ai", ""), ("tool", "3"), ("ai", "done")]]
+    no_tools = create_react_agent(Recording(responses=[], seen=[]), [], pre_model_hook=pre_llm_input,
+                                  post_model_hook=post_nothing, response_format=Answer)
+    assert edges(no_tools) == [("__start__", "pre_model_hook", False), ("agent", "post_model_hook", False),
+                               ("generate_structured_response", "__end__", False),
+                               ("post_model_hook", "generate_structured_response", False),
+                               ("pre_model_hook", "agent", False)]
+
+
+def test_pre_model_hook_with_a_pydantic_state_and_the_agent_name() -> None:
+    class State(BaseModel):
+        messages: Annotated[list[AnyMessage], add_messages]
+        remaining_steps: RemainingSteps = 25
+
+    model = Recording(responses=[calls(("add", {"a": 1, "b": 2}, "c1")), AIMessage("x", id="a2", name="someone")],
+                      seen=[])
+    agent = create_react_agent(model, [add], state_schema=State,
+                               pre_model_hook=lambda s: {"llm_input_messages": s.messages[-1:]})
+    out = agent.invoke(ASK)
+    assert model.seen[1:] == [[("human", "q")], [("tool", "3")]]
+    assert sorted(out) == ["messages"]
+    # the reply's name is the agent's (None here), as LangGraph sets it
+    assert [(m.type, m.content, m.name) for m in out["messages"]] == [
+        ("human", "q", None), ("ai", "", None), ("tool", "3", "add"), ("ai", "x", None)]
+
+
+@pytest.mark.anyio
+async def test_context_schema_reaches_the_hooks(anyio_backend: str) -> None:
+    @dataclass
+    class Ctx:
+        user: str
+
+    def pre(state: Any) -> dict[str, Any]:
+        return {"llm_input_messages": [SystemMessage("user=" + get_runtime().context.user), *state["messages"]]}
+
+    model = with_answer()
+    agent = create_react_agent(model, [add], context_schema=Ctx, pre_model_hook=pre)
+    assert agent.builder.context_schema is Ctx
+    await agent.ainvoke(ASK, context=Ctx("bob"))
+    assert model.seen[1:] == [[("system", "user=bob"), ("human", "q")],
+                              [("system", "user=bob"), ("human", "q"), ("ai", ""), ("tool", "3")]]
+
+
+def test_state_schema_needs_the_agent_keys() -> None:
+    class State(TypedDict):
+        messages: list[Any]
+
+    with pytest.raises(ValueError, match=r"^Missing required key\(s\) \{'remaining_steps'\} in state_schema$"):
+        create_react_agent(Model(responses=[]), [add], state_schema=State)
+    with pytest.raises(ValueError, match=r"^Missing required key\(s\) \{'remaining_steps', 'structured_response'\} "
+                                         r"in state_schema$"):
+        create_react_agent(Model(responses=[]), [add], state_schema=State, response_format=Answer)
+
+
+def test_response_format_needs_a_chat_model() -> None:
+    # (LangGraph raises a TypeError too, worded otherwise, naming the Prompt | model sequence)
+    not_a_chat_model = RunnableLambda(lambda messages: AIMessage("hi", id="a1"))
+    agent = create_react_agent(not_a_chat_model, [], response_format=Answer)
+    with pytest.raises(TypeError, match=r"^response_format needs a chat model \(a BaseChatModel, or one with tools "
+                                        r"bound\), got <class 'langchain_core.runnables.base.RunnableLambda'>\n"):
+        agent.invoke(ASK)
