@@ -3,7 +3,7 @@
 
 Expected values come from LangGraph 1.2.24 (langgraph-prebuilt 1.x, langchain-core 1.8) running
 the same programs: this file with its actorgraph imports swapped for LangGraph's passes there on
-asyncio, but for the two tests that say why. On trio the agents use sync models and
+asyncio, but for the three checks that say why. On trio the agents use sync models and
 tools: langchain-core's async API is asyncio-only."""
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ from langchain_core.messages import (  # noqa: E402
     ToolMessage,
 )
 from langchain_core.runnables import RunnableLambda  # noqa: E402
-from langchain_core.tools import InjectedToolCallId, tool  # noqa: E402
+from langchain_core.tools import BaseTool, InjectedToolCallId, tool  # noqa: E402
 
 from pydantic import BaseModel  # noqa: E402
 
-from actorgraph import Command, interrupt  # noqa: E402
+from actorgraph import START, Command, MessagesState, StateGraph, interrupt  # noqa: E402
 from actorgraph.graph import RemainingSteps, add_messages  # noqa: E402
 from actorgraph.graph.message import REMOVE_ALL_MESSAGES  # noqa: E402
 from actorgraph.runtime import get_runtime  # noqa: E402
 from actorgraph.persistence import InMemorySaver  # noqa: E402
-from actorgraph.prebuilt import InjectedState, ToolNode, create_react_agent  # noqa: E402
+from actorgraph.prebuilt import InjectedState, ToolNode, create_react_agent, tools_condition  # noqa: E402
 
 
 class Model(FakeMessagesListChatModel):
@@ -478,3 +478,65 @@ def test_response_format_needs_a_chat_model() -> None:
     with pytest.raises(TypeError, match=r"^response_format needs a chat model \(a BaseChatModel, or one with tools "
                                         r"bound\), got <class 'langchain_core.runnables.base.RunnableLambda'>\n"):
         agent.invoke(ASK)
+
+
+# -- ToolNode: custom BaseTool returning a Command; tools_condition's positional key ------------
+
+
+class CmdArgs(BaseModel):
+    x: int
+    tool_call_id: Annotated[str, InjectedToolCallId]
+
+
+class CmdTool(BaseTool):
+    """A BaseTool subclass (not a function tool) answering with a Command."""
+
+    args_schema: type[BaseModel] = CmdArgs
+    name: str = "cmdtool"
+    description: str = "Answer with a Command."
+
+    def _run(self, x: int, tool_call_id: str) -> Command[Any]:
+        return Command(update={"messages": [ToolMessage(f"sync {x}", tool_call_id=tool_call_id)]})
+
+
+class AsyncCmdTool(CmdTool):
+    name: str = "acmdtool"
+
+    async def _arun(self, x: int, tool_call_id: str) -> Command[Any]:
+        return Command(update={"messages": [ToolMessage(f"async {x}", tool_call_id=tool_call_id)]})
+
+
+def tool_calls_state(*cs: tuple[str, dict[str, Any], str]) -> dict[str, Any]:
+    return {"messages": [calls(*cs, id="a")]}
+
+
+@pytest.mark.anyio
+async def test_custom_base_tool_command_is_applied(anyio_backend: str) -> None:
+    graph = StateGraph(MessagesState).add_node("tools", ToolNode([CmdTool(), AsyncCmdTool()]))
+    app = graph.add_edge(START, "tools").compile()
+    out = await app.ainvoke(tool_calls_state(("cmdtool", {"x": 1}, "c1"), ("acmdtool", {"x": 2}, "c2")))
+    # (ainvoke on asyncio runs the tools' async paths: _arun, or _run in an executor; trio runs _run)
+    second = "async 2" if anyio_backend == "asyncio" else "sync 2"
+    assert [shown(m) for m in out["messages"][1:]] == [
+        ("tool", "sync 1", "c1", "cmdtool", "success"), ("tool", second, "c2", "acmdtool", "success")]
+
+
+def test_custom_base_tool_command_under_invoke() -> None:
+    app = StateGraph(MessagesState).add_node("tools", ToolNode([CmdTool(), AsyncCmdTool()])).add_edge(START, "tools")
+    out = app.compile().invoke(tool_calls_state(("cmdtool", {"x": 3}, "c1"), ("acmdtool", {"x": 4}, "c2")))
+    assert [shown(m) for m in out["messages"][1:]] == [
+        ("tool", "sync 3", "c1", "cmdtool", "success"), ("tool", "sync 4", "c2", "acmdtool", "success")]
+
+
+def test_tools_condition_takes_the_key_positionally() -> None:
+    call = calls(("f", {}, "c"))
+    assert tools_condition({"msgs": [call]}, "msgs") == "tools"
+    assert tools_condition({"msgs": [AIMessage("x")]}, "msgs") == "__end__"
+    assert tools_condition({"msgs": [call]}, messages_key="msgs") == "tools"
+    # as a router: the graph gives it the state only
+    graph = StateGraph(MessagesState).add_node("agent", lambda s: {}).add_node("tools", lambda s: {})
+    graph.add_edge(START, "agent").add_conditional_edges("agent", tools_condition)
+    assert [list(u) for u in graph.compile().stream({"messages": [call]})] == [["agent"], ["tools"]]
+    # (LangGraph raises a TypeError too, Python's own for too many arguments)
+    with pytest.raises(TypeError, match=r"^tools_condition\(\) takes the state and one messages_key, got 2 extra "):
+        tools_condition({"msgs": [call]}, "msgs", "more")

@@ -279,11 +279,22 @@ class ToolNode(Runnable[Any, Any]):
                 for o in outputs]
 
 
-def tools_condition(state: Any, *, messages_key: str = "messages") -> Literal["tools", "__end__"]:
+def tools_condition(state: Any, *args: str, messages_key: str = "messages") -> Literal["tools", "__end__"]:
     """``"tools"`` if the last message (of a list, or of the state's ``messages_key``) has tool
     calls, else ``END``: the router from the model node to a :class:`ToolNode` named
-    ``"tools"``. ``ValueError`` when there is no message. (``messages_key`` is keyword-only: a
-    router's second positional parameter receives the config.)"""
+    ``"tools"``. ``ValueError`` when there is no message.
+
+    ``messages_key`` may be given positionally, as in LangGraph: ``tools_condition(state,
+    "msgs")`` (it is taken through ``*args`` so that the graph, which passes the config to a
+    router with two positional parameters, calls this one with the state only); more than one
+    extra positional argument, or the key given both ways, raises ``TypeError``."""
+    if args:
+        if len(args) > 1 or messages_key != "messages":
+            raise TypeError(
+                f"tools_condition() takes the state and one messages_key, got {len(args)} extra "
+                f"positional argument(s) {args!r} and messages_key={messages_key!r}"
+            )
+        messages_key = args[0]
     if isinstance(state, list):
         messages = state
     elif isinstance(state, dict):
@@ -313,27 +324,40 @@ def _carry(value: Any) -> Any:
 
 
 def _passing_commands(tool: BaseTool) -> BaseTool:
-    """A copy of a function tool (``@tool``, ``StructuredTool``, ``Tool``) whose functions wrap
-    a returned ``Command`` for :meth:`ToolNode._checked`; other tools as they are (a custom
-    ``BaseTool`` returning a ``Command`` gets it stringified by langchain-core)."""
-    if not isinstance(tool, (StructuredTool, Tool)):
-        return tool
+    """A copy of ``tool`` whose functions wrap a returned ``Command`` for
+    :meth:`ToolNode._checked` (langchain-core would stringify it into a ``ToolMessage``): a
+    function tool's (``@tool``, ``StructuredTool``, ``Tool``) ``func``/``coroutine``, another
+    ``BaseTool``'s ``_run``/``_arun`` (set on the copy, keeping their signatures, which
+    langchain-core inspects)."""
     update: dict[str, Any] = {}
-    func = tool.func
-    if func is not None:
-        @functools.wraps(func)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            return _carry(func(*args, **kwargs))
+    if isinstance(tool, (StructuredTool, Tool)):
+        func = tool.func
+        if func is not None:
+            update["func"] = _carrying(func)
+        coroutine = tool.coroutine
+        if coroutine is not None:
+            update["coroutine"] = _acarrying(coroutine)
+        return tool.model_copy(update=update)
+    copy = tool.model_copy()
+    object.__setattr__(copy, "_run", _carrying(copy._run))
+    object.__setattr__(copy, "_arun", _acarrying(copy._arun))
+    return copy
 
-        update["func"] = run
-    coroutine = tool.coroutine
-    if coroutine is not None:
-        @functools.wraps(coroutine)
-        async def arun(*args: Any, **kwargs: Any) -> Any:
-            return _carry(await coroutine(*args, **kwargs))
 
-        update["coroutine"] = arun
-    return tool.model_copy(update=update)
+def _carrying(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return _carry(func(*args, **kwargs))
+
+    return run
+
+
+def _acarrying(coroutine: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(coroutine)
+    async def arun(*args: Any, **kwargs: Any) -> Any:
+        return _carry(await coroutine(*args, **kwargs))
+
+    return arun
 
 
 def _injected_args(tool: BaseTool) -> dict[str, InjectedToolArg]:
