@@ -16,7 +16,7 @@ from .._langchain import require as _require
 
 _require("actorgraph.prebuilt")
 
-from ._react import AgentState, create_react_agent  # noqa: E402
+from ._react import AgentState, AgentStateWithStructuredResponse, create_react_agent  # noqa: E402
 from ._tool_node import (  # noqa: E402
     InjectedState,
     InjectedStore,
@@ -27,6 +27,7 @@ from ._tool_node import (  # noqa: E402
 
 __all__ = [
     "AgentState",
+    "AgentStateWithStructuredResponse",
     "InjectedState",
     "InjectedStore",
     "ToolInvocationError",

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool
+from pydantic import BaseModel, create_model
 
 from ..graph import END, START, MessagesState, RemainingSteps, StateGraph
 from ..runtime import get_config
-from ._tool_node import ToolNode, tools_condition
+from ..types import Send
+from ._tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode, tools_condition
 
 NEED_MORE_STEPS = "Sorry, need more steps to process this request."
 
@@ -24,7 +28,22 @@ class AgentState(MessagesState):
     remaining_steps: RemainingSteps
 
 
+class AgentStateWithStructuredResponse(AgentState):
+    """The default state of :func:`create_react_agent` with a ``response_format``:
+    :class:`AgentState` and ``structured_response`` (the schema's instance, or a dict for a
+    JSON schema)."""
+
+    structured_response: Any
+
+
 Prompt = str | SystemMessage | Callable[[Any], Any] | Runnable[Any, Any]
+ResponseFormat = dict[str, Any] | type[Any] | tuple[str, dict[str, Any] | type[Any]]
+
+AGENT = "agent"
+TOOLS = "tools"
+PRE_MODEL_HOOK = "pre_model_hook"
+POST_MODEL_HOOK = "post_model_hook"
+STRUCTURED = "generate_structured_response"
 
 
 def create_react_agent(
@@ -32,7 +51,11 @@ def create_react_agent(
     tools: Sequence[BaseTool | Callable[..., Any]] | ToolNode,
     *,
     prompt: Prompt | None = None,
+    response_format: ResponseFormat | None = None,
+    pre_model_hook: Any = None,
+    post_model_hook: Any = None,
     state_schema: Any = None,
+    context_schema: Any = None,
     checkpointer: Any = None,
     store: Any = None,
     interrupt_before: list[str] | None = None,
@@ -58,25 +81,69 @@ def create_react_agent(
     replaced by ``AIMessage("Sorry, need more steps to process this request.")`` with the same
     id. ``name`` names the compiled graph and is set as the ``name`` of the model's replies.
 
-    All tool calls of one reply run in one ``"tools"`` task (``version`` is accepted for
-    porting; LangGraph's ``"v2"`` sends each call to its own task, which shows only in
-    ``stream_mode="updates"``). On trio, use sync models and tools (langchain-core's async API
-    is asyncio-only).
+    ``version="v2"`` (the default): each tool call of a reply runs as its own ``"tools"`` task,
+    sent by the router as ``Send("tools", {"__type": "tool_call_with_context", "tool_call":
+    call, "state": state})`` (the state the router saw, so ``InjectedState`` sees the model
+    step's ``remaining_steps``). So calls that each ``interrupt()`` pause together (``next ==
+    ("tools", "tools")``, resumed with a map of answers); after a failed call, resuming the
+    thread re-runs only the failed calls; ``updates``/``tasks``/``debug`` streams and
+    ``get_state().tasks`` show one task per call. ``version="v1"``: all calls of a reply run in
+    one ``"tools"`` task (concurrently, see :class:`ToolNode`).
+
+    ``pre_model_hook``: a node (function or Runnable of the state) run before every model call,
+    as node ``"pre_model_hook"`` (``START`` and ``"tools"`` lead to it, it leads to
+    ``"agent"``). Its update is applied to the state; if it returns ``llm_input_messages``, the
+    model is called with those instead of ``messages`` (the prompt still goes first), and they
+    are not kept in the state's output; returning ``messages`` changes the state's messages
+    (e.g. ``RemoveMessage(REMOVE_ALL_MESSAGES)`` then the ones to keep).
+
+    ``post_model_hook``: a node run after every model call, as node ``"post_model_hook"``
+    (``"agent" -> "post_model_hook"``); its router then sends the last ``AIMessage``'s tool
+    calls that have no ``ToolMessage`` yet to ``"tools"`` (one task each, in both versions),
+    else goes back to the first node if the last message is a ``ToolMessage``, else to
+    ``"generate_structured_response"`` or ``END``. With ``version="v1"`` and tool calls the
+    ``"agent"`` router's ``"tools"`` is not one of its destinations: the run raises
+    ``KeyError('tools')`` (as LangGraph 1.2.24 does).
+
+    ``response_format``: a pydantic model class, a JSON schema dict (or anything the model's
+    ``with_structured_output`` takes), or ``(system_prompt, schema)``. Adds node
+    ``"generate_structured_response"``, run once the model answers without tool calls (after
+    ``post_model_hook`` if any), which calls the model (unwrapped from its bound tools; it must
+    be a ``BaseChatModel``, else ``TypeError``) with ``with_structured_output(schema)`` on the
+    state's messages (the ``prompt`` is not used; ``system_prompt`` goes first) and stores the
+    result under ``structured_response``; the default state then is
+    :class:`AgentStateWithStructuredResponse`.
+
+    ``state_schema`` must have the keys ``messages`` and ``remaining_steps`` (and
+    ``structured_response`` with a ``response_format``): ``ValueError`` naming the missing
+    ones. ``context_schema``: the graph's context schema (``invoke(..., context=...)``, read
+    with ``get_runtime().context``).
+
+    On trio, use sync models and tools (langchain-core's async API is asyncio-only).
     """
     if isinstance(model, str):
         raise TypeError("create_react_agent() takes a chat model instance, not a model name")
     if version not in ("v1", "v2"):
         raise ValueError(f"Invalid version {version!r}, expected 'v1' or 'v2'")
+    if state_schema is not None:
+        required = {"messages", "remaining_steps"} | ({"structured_response"} if response_format is not None else set())
+        missing = required - set(typing.get_type_hints(state_schema, include_extras=True))
+        if missing:
+            shown = "{" + ", ".join(repr(k) for k in sorted(missing)) + "}"
+            raise ValueError(f"Missing required key(s) {shown} in state_schema")
+    else:
+        state_schema = AgentStateWithStructuredResponse if response_format is not None else AgentState
     tool_node = tools if isinstance(tools, ToolNode) else ToolNode(tools)
     tool_list = list(tool_node.tools_by_name.values())
     bound = _bind(model, tool_list) if tool_list else model
     direct = {t.name for t in tool_list if t.return_direct}
     make_input = _prompt_runnable(prompt)
+    hooked = pre_model_hook is not None
 
     def reply(state: Any, response: Any) -> dict[str, list[Any]]:
         if _needs_more_steps(state, response, direct):
             return {"messages": [AIMessage(id=response.id, content=NEED_MORE_STEPS)]}
-        if name is not None and isinstance(response, BaseMessage):
+        if isinstance(response, BaseMessage):
             response.name = name
         return {"messages": [response]}
 
@@ -85,42 +152,146 @@ def create_react_agent(
     # the model runs with the node's config, not call_model's: its runs are call_model's
     # siblings under the node's run, as in LangGraph
     def call_model(state: Any, config: RunnableConfig) -> dict[str, list[Any]]:
-        return reply(state, static_model.invoke(state, get_config()))
+        return reply(state, static_model.invoke(_model_input(state, hooked), get_config()))
 
     async def acall_model(state: Any, config: RunnableConfig) -> dict[str, list[Any]]:
-        return reply(state, await static_model.ainvoke(state, get_config()))
+        return reply(state, await static_model.ainvoke(_model_input(state, hooked), get_config()))
 
-    graph = StateGraph(state_schema if state_schema is not None else AgentState)
-    graph.add_node("agent", RunnableLambda(call_model, afunc=acall_model, name="call_model"))
-    graph.add_edge(START, "agent")
+    def structured_call(state: Any) -> tuple[Runnable[Any, Any], list[Any]]:
+        assert response_format is not None
+        messages, schema = _messages(state), response_format
+        if isinstance(response_format, tuple):
+            system, schema = response_format
+            messages = [SystemMessage(content=system), *messages]
+        return _chat_model(bound).with_structured_output(schema), messages
+
+    def generate_structured_response(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        runnable, messages = structured_call(state)
+        return {"structured_response": runnable.invoke(messages, typing.cast(RunnableConfig, get_config()))}
+
+    async def agenerate_structured_response(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        runnable, messages = structured_call(state)
+        return {"structured_response": await runnable.ainvoke(messages, typing.cast(RunnableConfig, get_config()))}
+
+    graph = StateGraph(state_schema, context_schema=context_schema)
+    graph.add_node(AGENT, RunnableLambda(call_model, afunc=acall_model, name="call_model"),
+                   input_schema=_with_llm_input(state_schema) if hooked else None)
+    if tool_list:
+        graph.add_node(TOOLS, tool_node)
+    entry = AGENT
+    if hooked:
+        graph.add_node(PRE_MODEL_HOOK, pre_model_hook)
+        graph.add_edge(PRE_MODEL_HOOK, AGENT)
+        entry = PRE_MODEL_HOOK
+    graph.add_edge(START, entry)
+    if post_model_hook is not None:
+        graph.add_node(POST_MODEL_HOOK, post_model_hook)
+        graph.add_edge(AGENT, POST_MODEL_HOOK)
+    if response_format is not None:
+        graph.add_node(STRUCTURED, RunnableLambda(generate_structured_response, afunc=agenerate_structured_response,
+                                                  name=STRUCTURED))
+    # where the run goes once the model answers without tool calls
+    done = STRUCTURED if response_format is not None else END
+
     if not tool_list:
-        graph.add_edge("agent", END)
+        last = POST_MODEL_HOOK if post_model_hook is not None else AGENT
+        graph.add_edge(last, done)
+        return _compiled(graph, checkpointer, store, interrupt_before, interrupt_after, debug, name)
+
+    def should_continue(state: Any) -> str | list[Send]:  # (LangGraph's router's name, seen by tracing)
+        last_message = _messages(state)[-1]
+        if not isinstance(last_message, AIMessage) or not last_message.tool_calls:
+            return POST_MODEL_HOOK if post_model_hook is not None else done
+        if version == "v1":
+            return TOOLS
+        if post_model_hook is not None:
+            return POST_MODEL_HOOK
+        return _sends(state, last_message.tool_calls)
+
+    if post_model_hook is not None:
+        def post_model_hook_router(state: Any) -> str | list[Send]:
+            messages = _messages(state)
+            answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+            last_ai = next(m for m in reversed(messages) if isinstance(m, AIMessage))
+            pending = [c for c in last_ai.tool_calls if c["id"] not in answered]
+            if pending:
+                return _sends(state, pending)
+            if isinstance(messages[-1], ToolMessage):
+                return entry
+            return done
+
+        graph.add_conditional_edges(POST_MODEL_HOOK, post_model_hook_router, [entry, TOOLS, done])
+        graph.add_conditional_edges(AGENT, should_continue, [POST_MODEL_HOOK])
     else:
-        graph.add_node("tools", tool_node)
-        def should_continue(state: Any) -> str:  # (LangGraph's router's name, seen by tracing)
-            return tools_condition(state)
-
-        graph.add_conditional_edges("agent", should_continue, ["tools", END])
-        if direct:
-            def after_tools(state: Any) -> str:
-                for message in reversed(_messages(state)):
-                    if not isinstance(message, ToolMessage):
-                        break
-                    if message.name in direct:
+        graph.add_conditional_edges(AGENT, should_continue, [TOOLS, done])
+    if direct:
+        def route_tool_responses(state: Any) -> str:
+            for message in reversed(_messages(state)):
+                if not isinstance(message, ToolMessage):
+                    # the reply whose calls these answer: a return_direct call among them
+                    # ends the run even when its answer is not named after the tool
+                    if any(c["name"] in direct for c in getattr(message, "tool_calls", None) or ()):
                         return END
-                return "agent"
+                    break
+                if message.name in direct:
+                    return END
+            return entry
 
-            graph.add_conditional_edges("tools", after_tools, ["agent", END])
-        else:
-            graph.add_edge("tools", "agent")
-    return graph.compile(
-        checkpointer=checkpointer,
-        store=store,
-        interrupt_before=interrupt_before,
-        interrupt_after=interrupt_after,
-        debug=debug,
-        name=name,
-    )
+        graph.add_conditional_edges(TOOLS, route_tool_responses, [entry, END])
+    else:
+        graph.add_edge(TOOLS, entry)
+    return _compiled(graph, checkpointer, store, interrupt_before, interrupt_after, debug, name)
+
+
+def _compiled(graph: StateGraph, checkpointer: Any, store: Any, interrupt_before: list[str] | None,
+              interrupt_after: list[str] | None, debug: bool, name: str | None) -> Any:
+    return graph.compile(checkpointer=checkpointer, store=store, interrupt_before=interrupt_before,
+                         interrupt_after=interrupt_after, debug=debug, name=name)
+
+
+def _with_llm_input(state_schema: Any) -> Any:
+    """The ``"agent"`` node's input schema with a ``pre_model_hook``: the state's keys and
+    ``llm_input_messages`` (so the hook's ``llm_input_messages`` reach the model, but not the
+    graph's output)."""
+    if isinstance(state_schema, type) and issubclass(state_schema, BaseModel):
+        return create_model("CallModelInputSchema", llm_input_messages=(list[AnyMessage], []), __base__=state_schema)
+    annotations = {"llm_input_messages": list[AnyMessage]}
+    return types.new_class("CallModelInputSchema", (state_schema,), {},
+                           lambda ns: ns.update({"__annotations__": annotations, "__module__": __name__}))
+
+
+def _model_input(state: Any, hooked: bool) -> Any:
+    """The state the prompt gets: with a ``pre_model_hook``, ``messages`` are its
+    ``llm_input_messages`` when it gave some."""
+    if not hooked:
+        return state
+    llm_input = _field(state, "llm_input_messages")
+    if not llm_input:
+        return state
+    if isinstance(state, dict):
+        return {**state, "messages": llm_input}
+    if isinstance(state, BaseModel):
+        return state.model_copy(update={"messages": llm_input})
+    setattr(state, "messages", llm_input)
+    return state
+
+
+def _chat_model(model: Any) -> Any:
+    """The chat model under its bound tools, for ``with_structured_output``."""
+    if isinstance(model, RunnableBinding):
+        model = model.bound
+    if not isinstance(model, BaseChatModel):
+        raise TypeError(
+            "response_format needs a chat model (a BaseChatModel, or one with tools bound), "
+            f"got {type(model)}"
+        )
+    return model
+
+
+def _sends(state: Any, calls: Sequence[Any]) -> list[Send]:
+    """``version="v2"``: one ``"tools"`` task per tool call, with the state for injection."""
+    return [Send("tools", {"__type": TOOL_CALL_WITH_CONTEXT, "tool_call": call, "state": state})
+            for call in calls]
 
 
 def _bind(model: Any, tools: list[BaseTool]) -> Any:

@@ -30,6 +30,11 @@ from ..errors import GraphBubbleUp
 from ..graph import END
 from ..types import Command
 
+TOOL_CALL_WITH_CONTEXT: typing.Final = "tool_call_with_context"
+"""The ``__type`` of the input :func:`create_react_agent` (``version="v2"``) sends to its
+``"tools"`` node for one tool call: ``{"__type": "tool_call_with_context", "tool_call": call,
+"state": state}`` (LangGraph's ``ToolCallWithContext``)."""
+
 INVALID_TOOL: typing.Final = "Error: {name} is not a valid tool, try one of [{names}]."
 TOOL_ERROR: typing.Final = "Error: {error!r}\n Please fix your mistakes."
 
@@ -77,11 +82,14 @@ class ToolNode(Runnable[Any, Any]):
     """A graph node that runs the tool calls of the latest ``AIMessage`` in the state.
 
     ``tools``: langchain-core tools or plain functions (made tools with ``@tool``'s rules).
-    Input: a state with ``messages_key`` (a dict or an object), or a list of messages. Output:
-    ``{messages_key: [ToolMessage, ...]}`` (a list of messages for list input); when a tool
+    Input: a state with ``messages_key`` (a dict or an object), or a list of messages, or one
+    tool call with the state to inject (``{"__type": "tool_call_with_context", "tool_call":
+    call, "state": state}``, what :func:`create_react_agent` ``version="v2"`` sends to each
+    call's task). Output: ``{messages_key: [ToolMessage, ...]}`` (a list of messages for list
+    input); when a tool
     returns a ``Command``, a list with, in call order, that ``Command`` and ``{messages_key:
     [message]}`` for each other call. A ``Command``'s update must hold a ``ToolMessage``
-    answering the call (``ValueError`` otherwise); one without a ``name`` gets the tool's.
+    answering the call (``ValueError`` otherwise); that answer's ``name`` is set to the tool's.
 
     ``handle_tool_errors`` (what a failing call becomes): by default only
     :class:`ToolInvocationError` (arguments the schema rejects) turns into an error message,
@@ -230,9 +238,8 @@ class ToolNode(Runnable[Any, Any]):
                     "it by modifying the tool to return `Command(update={\"messages\": "
                     "[ToolMessage(\"Success\", tool_call_id=tool_call_id), ...]}, ...)`."
                 )
-            for answer in answers:
-                if answer.name is None:
-                    answer.name = call["name"]
+            for answer in answers:  # (named after the tool, as LangGraph: even if named otherwise)
+                answer.name = call["name"]
             return output
         if isinstance(output, ToolMessage):
             return output
@@ -243,6 +250,13 @@ class ToolNode(Runnable[Any, Any]):
 
     def _parse(self, input: Any) -> tuple[list[dict[str, Any]], Any, bool]:
         """(tool calls, the state injected into tools, whether the input was a list)."""
+        if isinstance(input, dict) and input.get("__type") == TOOL_CALL_WITH_CONTEXT:
+            if "tool_call" not in input or "state" not in input:
+                raise ValueError(
+                    f"A {TOOL_CALL_WITH_CONTEXT!r} input needs the keys 'tool_call' and 'state', "
+                    f"got {sorted(input)}"
+                )
+            return [dict(input["tool_call"])], input["state"], False
         if isinstance(input, list):
             messages, state, as_list = input, {self.messages_key: input}, True
         elif isinstance(input, dict):
@@ -265,11 +279,22 @@ class ToolNode(Runnable[Any, Any]):
                 for o in outputs]
 
 
-def tools_condition(state: Any, *, messages_key: str = "messages") -> Literal["tools", "__end__"]:
+def tools_condition(state: Any, *args: str, messages_key: str = "messages") -> Literal["tools", "__end__"]:
     """``"tools"`` if the last message (of a list, or of the state's ``messages_key``) has tool
     calls, else ``END``: the router from the model node to a :class:`ToolNode` named
-    ``"tools"``. ``ValueError`` when there is no message. (``messages_key`` is keyword-only: a
-    router's second positional parameter receives the config.)"""
+    ``"tools"``. ``ValueError`` when there is no message.
+
+    ``messages_key`` may be given positionally, as in LangGraph: ``tools_condition(state,
+    "msgs")`` (it is taken through ``*args`` so that the graph, which passes the config to a
+    router with two positional parameters, calls this one with the state only); more than one
+    extra positional argument, or the key given both ways, raises ``TypeError``."""
+    if args:
+        if len(args) > 1 or messages_key != "messages":
+            raise TypeError(
+                f"tools_condition() takes the state and one messages_key, got {len(args)} extra "
+                f"positional argument(s) {args!r} and messages_key={messages_key!r}"
+            )
+        messages_key = args[0]
     if isinstance(state, list):
         messages = state
     elif isinstance(state, dict):
@@ -299,27 +324,40 @@ def _carry(value: Any) -> Any:
 
 
 def _passing_commands(tool: BaseTool) -> BaseTool:
-    """A copy of a function tool (``@tool``, ``StructuredTool``, ``Tool``) whose functions wrap
-    a returned ``Command`` for :meth:`ToolNode._checked`; other tools as they are (a custom
-    ``BaseTool`` returning a ``Command`` gets it stringified by langchain-core)."""
-    if not isinstance(tool, (StructuredTool, Tool)):
-        return tool
+    """A copy of ``tool`` whose functions wrap a returned ``Command`` for
+    :meth:`ToolNode._checked` (langchain-core would stringify it into a ``ToolMessage``): a
+    function tool's (``@tool``, ``StructuredTool``, ``Tool``) ``func``/``coroutine``, another
+    ``BaseTool``'s ``_run``/``_arun`` (set on the copy, keeping their signatures, which
+    langchain-core inspects)."""
     update: dict[str, Any] = {}
-    func = tool.func
-    if func is not None:
-        @functools.wraps(func)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            return _carry(func(*args, **kwargs))
+    if isinstance(tool, (StructuredTool, Tool)):
+        func = tool.func
+        if func is not None:
+            update["func"] = _carrying(func)
+        coroutine = tool.coroutine
+        if coroutine is not None:
+            update["coroutine"] = _acarrying(coroutine)
+        return tool.model_copy(update=update)
+    copy = tool.model_copy()
+    object.__setattr__(copy, "_run", _carrying(copy._run))
+    object.__setattr__(copy, "_arun", _acarrying(copy._arun))
+    return copy
 
-        update["func"] = run
-    coroutine = tool.coroutine
-    if coroutine is not None:
-        @functools.wraps(coroutine)
-        async def arun(*args: Any, **kwargs: Any) -> Any:
-            return _carry(await coroutine(*args, **kwargs))
 
-        update["coroutine"] = arun
-    return tool.model_copy(update=update)
+def _carrying(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return _carry(func(*args, **kwargs))
+
+    return run
+
+
+def _acarrying(coroutine: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(coroutine)
+    async def arun(*args: Any, **kwargs: Any) -> Any:
+        return _carry(await coroutine(*args, **kwargs))
+
+    return arun
 
 
 def _injected_args(tool: BaseTool) -> dict[str, InjectedToolArg]:
