@@ -22,6 +22,7 @@ from ._tool_node import (  # noqa: E402
     InjectedStore,
     ToolInvocationError,
     ToolNode,
+    ToolRuntime,
     tools_condition,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "InjectedStore",
     "ToolInvocationError",
     "ToolNode",
+    "ToolRuntime",
     "create_react_agent",
     "tools_condition",
 ]

@@ -11,12 +11,13 @@ Behaviour follows LangGraph's prebuilt ``ToolNode`` (langgraph-prebuilt 1.x, obs
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import inspect
 import types
 import typing
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, Union
+from typing import Any, Generic, Literal, TypeVar, Union
 
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.messages.tool import ToolOutputMixin
@@ -24,6 +25,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import get_executor_for_config
 from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, Tool, ToolException
 from langchain_core.tools import tool as as_tool
+from langchain_core.tools.base import _DirectlyInjectedToolArg
 from pydantic import ValidationError
 
 from ..errors import GraphBubbleUp
@@ -37,6 +39,50 @@ TOOL_CALL_WITH_CONTEXT: typing.Final = "tool_call_with_context"
 
 INVALID_TOOL: typing.Final = "Error: {name} is not a valid tool, try one of [{names}]."
 TOOL_ERROR: typing.Final = "Error: {error!r}\n Please fix your mistakes."
+
+
+ContextT = TypeVar("ContextT")
+StateT = TypeVar("StateT")
+
+
+@dataclasses.dataclass
+class ToolRuntime(_DirectlyInjectedToolArg, Generic[ContextT, StateT]):
+    """What :class:`ToolNode` passes to a tool parameter annotated ``ToolRuntime`` (or
+    ``ToolRuntime[Context, State]``; any parameter name, no ``Annotated`` needed). The
+    parameter is left out of the tool's schema: the model never sees it.
+
+    * ``state``: the graph state the call runs in (what ``InjectedState`` gets; for a
+      ``create_react_agent`` ``version="v2"`` call, the state sent with the call);
+    * ``context``: the run's ``context=`` object (``None`` when none was passed);
+    * ``config``: the config the :class:`ToolNode` was invoked with;
+    * ``stream_writer``: emits a chunk on the ``custom`` stream mode (the node's writer);
+    * ``tool_call_id``: the id of the call being run;
+    * ``store``: the graph's store (``compile(store=...)``), else ``None``;
+    * ``tools``: the :class:`ToolNode`'s tools, in the order given;
+    * ``execution_info``: the node attempt's ``ExecutionInfo``; ``server_info``: ``None``.
+
+    Outside a graph (``ToolNode.invoke`` called directly) ``context``, ``store`` and
+    ``execution_info`` are ``None`` and the writers do nothing.
+    """
+
+    state: StateT
+    context: ContextT
+    config: RunnableConfig
+    stream_writer: Callable[[Any], None]
+    tool_call_id: str | None
+    store: Any
+    tools: list[BaseTool] = dataclasses.field(default_factory=list)
+    execution_info: Any = None
+    server_info: Any = None
+
+    def emit_output_delta(self, delta: Any) -> None:
+        """Emit ``delta`` (any value, as it is) on the ``tools`` stream mode as this call's
+        ``{"event": "tool-output-delta", "tool_call_id": ..., "delta": delta}``, between its
+        ``tool-started`` and ``tool-finished`` events. Does nothing when nobody streams
+        ``tools`` (nor for a runtime made by hand)."""
+        writer = self.__dict__.get("_delta_writer")
+        if writer is not None:
+            writer(delta)
 
 
 class InjectedState(InjectedToolArg):
@@ -101,7 +147,9 @@ class ToolNode(Runnable[Any, Any]):
     answers ``"Error: {name} is not a valid tool, try one of [{names}]."``.
 
     Arguments annotated :class:`InjectedState` / :class:`InjectedStore` are filled in from the
-    state (list input: ``{messages_key: messages}``) and the graph's store.
+    state (list input: ``{messages_key: messages}``) and the graph's store; a parameter
+    annotated :class:`ToolRuntime` gets the call's runtime (that state, the run's context,
+    store and writers, the call's id).
 
     Calls of one message run concurrently: ``invoke`` in langchain-core's executor (threads,
     ``max_concurrency`` from the config), ``ainvoke`` with ``asyncio.gather`` (asyncio only:
@@ -122,7 +170,7 @@ class ToolNode(Runnable[Any, Any]):
         self.handle_tool_errors = handle_tool_errors
         self.messages_key = messages_key
         self.tools_by_name: dict[str, BaseTool] = {}
-        self._injected: dict[str, dict[str, InjectedToolArg]] = {}
+        self._injected: dict[str, dict[str, Any]] = {}
         for given in tools:
             t = given if isinstance(given, BaseTool) else as_tool(given)
             self.tools_by_name[t.name] = t
@@ -136,38 +184,56 @@ class ToolNode(Runnable[Any, Any]):
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         calls, state, as_list = self._parse(input)
+        base = self._base_runtime(state, config)
         if len(calls) == 1:
-            outputs = [self._run_one(calls[0], state, config)]
+            outputs = [self._run_one(calls[0], base, config)]
         else:
             with get_executor_for_config(config) as executor:
-                outputs = list(executor.map(lambda call: self._run_one(call, state, config), calls))
+                outputs = list(executor.map(lambda call: self._run_one(call, base, config), calls))
         return self._combine(outputs, as_list)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         calls, state, as_list = self._parse(input)
-        outputs = await asyncio.gather(*(self._arun_one(call, state, config) for call in calls))
+        base = self._base_runtime(state, config)
+        outputs = await asyncio.gather(*(self._arun_one(call, base, config) for call in calls))
         return self._combine(list(outputs), as_list)
 
     # -- one call ---------------------------------------------------------------------------
 
-    def _run_one(self, call: dict[str, Any], state: Any, config: RunnableConfig | None) -> Any:
+    def _base_runtime(self, state: Any, config: RunnableConfig | None) -> ToolRuntime[Any, Any]:
+        """The :class:`ToolRuntime` of this invocation, without a call's id: the node's
+        runtime (context, store, writer, execution info) when run in a graph."""
+        from ..runtime import Runtime, get_runtime
+
+        try:
+            runtime: Runtime[Any] = get_runtime()
+        except RuntimeError:  # invoked outside a graph
+            return ToolRuntime(state=state, context=None, config=config or {}, stream_writer=_no_write,
+                               tool_call_id=None, store=None, tools=list(self.tools_by_name.values()))
+        return ToolRuntime(state=state, context=runtime.context, config=config or {},
+                           stream_writer=runtime.stream_writer, tool_call_id=None, store=runtime.store,
+                           tools=list(self.tools_by_name.values()), execution_info=runtime.execution_info,
+                           server_info=runtime.server_info)
+
+    def _run_one(self, call: dict[str, Any], base: ToolRuntime[Any, Any], config: RunnableConfig | None) -> Any:
         tool = self._runnable_tools.get(call["name"])
         if tool is None:
             return self._invalid(call)
         try:
-            output = tool.invoke(self._with_injected(call, state), config)
+            output = tool.invoke(self._with_injected(call, base), config)
         except GraphBubbleUp:
             raise
         except Exception as exc:
             return self._on_error(self._located(exc, call), call)
         return self._checked(output, call)
 
-    async def _arun_one(self, call: dict[str, Any], state: Any, config: RunnableConfig | None) -> Any:
+    async def _arun_one(self, call: dict[str, Any], base: ToolRuntime[Any, Any],
+                        config: RunnableConfig | None) -> Any:
         tool = self._runnable_tools.get(call["name"])
         if tool is None:
             return self._invalid(call)
         try:
-            output = await tool.ainvoke(self._with_injected(call, state), config)
+            output = await tool.ainvoke(self._with_injected(call, base), config)
         except GraphBubbleUp:
             raise
         except Exception as exc:
@@ -178,13 +244,16 @@ class ToolNode(Runnable[Any, Any]):
         content = INVALID_TOOL.format(name=call["name"], names=", ".join(self.tools_by_name))
         return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
 
-    def _with_injected(self, call: dict[str, Any], state: Any) -> dict[str, Any]:
+    def _with_injected(self, call: dict[str, Any], base: ToolRuntime[Any, Any]) -> dict[str, Any]:
         injected = self._injected[call["name"]]
         if not injected:
             return {**call, "type": "tool_call"}
+        state = base.state
         args = dict(call["args"])
         for arg, marker in injected.items():
-            if isinstance(marker, InjectedStore):
+            if marker is ToolRuntime:
+                args[arg] = _call_runtime(base, call["id"])
+            elif isinstance(marker, InjectedStore):
                 args[arg] = _store(call["name"])
             elif isinstance(marker, InjectedState):
                 field = marker.field
@@ -360,14 +429,15 @@ def _acarrying(coroutine: Callable[..., Any]) -> Callable[..., Any]:
     return arun
 
 
-def _injected_args(tool: BaseTool) -> dict[str, InjectedToolArg]:
-    """The tool's arguments marked InjectedState / InjectedStore (class or instance)."""
+def _injected_args(tool: BaseTool) -> dict[str, Any]:
+    """The tool's injected arguments: those marked InjectedState / InjectedStore (class or
+    instance: the marker instance) and those annotated ToolRuntime (the class)."""
+    found: dict[str, Any] = dict.fromkeys(_runtime_params(tool), ToolRuntime)
     try:
         schema: Any = tool.get_input_schema()  # Any: a pydantic (v1 or v2) model class
         fields: dict[str, Any] = schema.model_fields
-    except Exception:  # a schema given as JSON: nothing can be injected
-        return {}
-    found: dict[str, InjectedToolArg] = {}
+    except Exception:  # a schema given as JSON: nothing else can be injected
+        return found
     for arg, info in fields.items():
         for marker in getattr(info, "metadata", ()):
             if marker is InjectedState or marker is InjectedStore:
@@ -375,6 +445,70 @@ def _injected_args(tool: BaseTool) -> dict[str, InjectedToolArg]:
             elif isinstance(marker, (InjectedState, InjectedStore)):
                 found[arg] = marker
     return found
+
+
+def _runtime_params(tool: BaseTool) -> list[str]:
+    """The parameters of the tool's function (``func``/``coroutine`` of a function tool, else
+    ``_run``/``_arun``) annotated ``ToolRuntime`` or ``ToolRuntime[...]``: those langchain-core
+    leaves out of the schema and passes through from the call's arguments."""
+    if isinstance(tool, (StructuredTool, Tool)):
+        functions: list[Any] = [tool.func, tool.coroutine]
+    else:
+        functions = [tool._run, tool._arun]
+    for function in functions:
+        if function is None:
+            continue
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            continue
+        try:
+            hints: dict[str, Any] = typing.get_type_hints(function, include_extras=True)
+        except Exception:  # an unresolvable annotation: resolve none (as a string never matches)
+            hints = {}
+        names = [name for name, param in params.items() if _is_runtime_type(hints.get(name, param.annotation))]
+        if names:
+            return names
+    return []
+
+
+def _is_runtime_type(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    kind = typing.get_origin(annotation) or annotation
+    return isinstance(kind, type) and issubclass(kind, ToolRuntime)
+
+
+def _call_runtime(base: ToolRuntime[Any, Any], call_id: str) -> ToolRuntime[Any, Any]:
+    """``base`` for one call: its ``tool_call_id``, and a delta writer to the ``tools`` stream
+    mode when the call's callbacks stream it."""
+    runtime = dataclasses.replace(base, tool_call_id=call_id)
+    writer = _delta_writer(base.config, call_id)
+    if writer is not None:
+        runtime.__dict__["_delta_writer"] = writer
+    return runtime
+
+
+def _delta_writer(config: RunnableConfig, call_id: str) -> Callable[[Any], None] | None:
+    """A writer of ``tool-output-delta`` events for the call, through the ``tools`` stream
+    mode's handler among the config's callbacks (where it would report the call's start)."""
+    from .._langchain_trace import _is_ours, graph_ns
+
+    callbacks: Any = config.get("callbacks")
+    handlers = getattr(callbacks, "handlers", callbacks) or []
+    metadata = config.get("metadata") or {}
+    ns = graph_ns(metadata) if metadata.get("langgraph_checkpoint_ns") else ()
+    for handler in handlers:
+        if _is_ours(handler, "ToolsHandler") and ns in handler.runs:
+            def write(delta: Any, handler: Any = handler) -> None:
+                handler._post(ns, {"event": "tool-output-delta", "tool_call_id": call_id, "delta": delta})
+
+            return write
+    return None
+
+
+def _no_write(chunk: Any) -> None:
+    return None
 
 
 def _store(tool_name: str) -> Any:
