@@ -3,7 +3,7 @@ store, stream writers, call id, tools) and ``ToolNode(wrap_tool_call=/awrap_tool
 
 Expected values come from LangGraph 1.2.24 (langgraph-prebuilt 1.x, langchain-core 1.8) running
 the same programs: this file with its actorgraph imports swapped for LangGraph's passes there on
-asyncio, but for the check marked actorgraph-only (LangGraph does not run on trio). Calls of one message run
+asyncio, but for the checks marked actorgraph-only (LangGraph does not run on trio). Calls of one message run
 concurrently in both, so events of different calls are compared per call, not interleaved.
 On trio the graphs run sync tools: langchain-core's async API is asyncio-only."""
 
@@ -22,9 +22,15 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage  # noqa
 from langchain_core.tools import tool  # noqa: E402
 from langchain_core.utils.function_calling import convert_to_openai_tool  # noqa: E402
 
-from actorgraph import START, MessagesState, StateGraph  # noqa: E402
+from actorgraph import START, Command, MessagesState, StateGraph  # noqa: E402
 from actorgraph.persistence import InMemoryStore  # noqa: E402
-from actorgraph.prebuilt import InjectedState, ToolNode, ToolRuntime, create_react_agent  # noqa: E402
+from actorgraph.prebuilt import (  # noqa: E402
+    InjectedState,
+    ToolCallRequest,
+    ToolNode,
+    ToolRuntime,
+    create_react_agent,
+)
 
 
 @dataclass
@@ -212,3 +218,234 @@ async def test_async_tool_output_deltas(anyio_backend: str) -> None:
     # without the tools mode the deltas go nowhere, and the run is the same
     out = await agent.ainvoke({"messages": [HumanMessage("q", id="h")]})
     assert [m.content for m in out["messages"] if isinstance(m, ToolMessage)] == ["a x c1 n=2"]
+
+
+# -- ToolNode(wrap_tool_call=..., awrap_tool_call=...) --------------------------------------------
+
+FLAKY = {"n": 0}
+
+
+@tool
+def double(x: int) -> int:
+    """Double it."""
+    return x * 2
+
+
+@tool
+def flaky(x: int) -> str:
+    """Fail twice out of three calls."""
+    FLAKY["n"] += 1
+    if FLAKY["n"] % 3 != 0:
+        raise RuntimeError(f"fail {FLAKY['n']}")
+    return f"ok after {FLAKY['n']}"
+
+
+@tool
+async def adouble(x: int) -> int:
+    """Double it, async only."""
+    return x * 2
+
+
+def tool_app(tools: list[Any] | None = None, **kwargs: Any) -> Any:
+    node = ToolNode(tools or [double, flaky], **kwargs)
+    return StateGraph(MessagesState).add_node("tools", node).add_edge(START, "tools").compile()
+
+
+def answers(out: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [(m.content, m.name, m.tool_call_id, m.status) for m in out["messages"][1:]]
+
+
+def msgs(*calls: tuple[str, dict[str, Any], str]) -> dict[str, Any]:
+    return {"messages": [ai(*calls)]}
+
+
+@pytest.mark.anyio
+async def test_wrapper_gets_the_request_and_may_change_it(anyio_backend: str) -> None:
+    requests: list[ToolCallRequest] = []
+
+    def passthrough(request: ToolCallRequest, execute: Any) -> Any:
+        requests.append(request)
+        return execute(request)
+
+    assert answers(await tool_app(wrap_tool_call=passthrough).ainvoke(msgs(("double", {"x": 2}, "c1")))) == [
+        ("4", "double", "c1", "success")]
+    (r,) = requests
+    assert [f.name for f in dataclasses.fields(ToolCallRequest)] == ["tool_call", "tool", "state", "runtime"]
+    assert r.tool_call == {"name": "double", "args": {"x": 2}, "id": "c1", "type": "tool_call"}
+    assert (r.tool is not None and r.tool.name, r.state == msgs(("double", {"x": 2}, "c1"))) == ("double", True)
+    assert (type(r.runtime), r.runtime.tool_call_id, r.runtime.state is r.state) == (ToolRuntime, "c1", True)
+    changed = r.override(tool_call={**r.tool_call, "args": {"x": 5}})
+    assert (changed is r, changed.tool_call["args"], r.tool_call["args"]) == (False, {"x": 5}, {"x": 2})
+    restated = r.override(state={"messages": []})
+    assert (restated.state, restated.runtime.state, r.runtime.state is r.state) == (
+        {"messages": []}, {"messages": []}, True)
+    # actorgraph-only wording (LangGraph's TypeError is dataclasses.replace's)
+    with pytest.raises(TypeError, match=r"^ToolCallRequest.override\(\) takes tool_call, tool and state, got \['x'\]$"):
+        r.override(x=1)  # type: ignore[call-arg]
+    with pytest.warns(DeprecationWarning, match="^Setting attribute 'state' on ToolCallRequest is deprecated"):
+        r.state = {}
+
+    def new_args(request: ToolCallRequest, execute: Any) -> Any:
+        return execute(request.override(tool_call={**request.tool_call, "args": {"x": 10}}))
+
+    def new_id(request: ToolCallRequest, execute: Any) -> Any:
+        return execute(request.override(tool_call={**request.tool_call, "id": "zzz"}))
+
+    def twice(request: ToolCallRequest, execute: Any) -> Any:
+        a = execute(request)
+        b = execute(request.override(tool_call={**request.tool_call, "args": {"x": 7}}))
+        return ToolMessage(f"{a.content}+{b.content}", tool_call_id=request.tool_call["id"])
+
+    def marked(request: ToolCallRequest, execute: Any) -> Any:
+        result = execute(request)
+        result.content = "wrapped:" + result.content
+        return result
+
+    for wrapper, expected in [(new_args, ("20", "double", "c1", "success")), (new_id, ("4", "double", "zzz", "success")),
+                              (twice, ("4+14", None, "c1", "success")), (marked, ("wrapped:4", "double", "c1", "success"))]:
+        assert answers(await tool_app(wrap_tool_call=wrapper).ainvoke(msgs(("double", {"x": 2}, "c1")))) == [expected]
+
+
+@pytest.mark.anyio
+async def test_wrapper_retries(anyio_backend: str) -> None:
+    attempts: list[Any] = []
+
+    def on_exception(request: ToolCallRequest, execute: Any) -> Any:
+        for i in range(5):
+            try:
+                result = execute(request)
+                attempts.append(("ok", i))
+                return result
+            except Exception as exc:
+                attempts.append((type(exc).__name__, str(exc)))
+        raise RuntimeError("gave up")
+
+    FLAKY["n"] = 0
+    events = [(c["event"], c["tool_call_id"]) async for c in
+              tool_app(wrap_tool_call=on_exception).astream(msgs(("flaky", {"x": 1}, "c1")), stream_mode="tools")]
+    assert attempts == [("RuntimeError", "fail 1"), ("RuntimeError", "fail 2"), ("ok", 2)]
+    assert events == [("tool-started", "c1"), ("tool-error", "c1")] * 2 + [("tool-started", "c1"), ("tool-finished", "c1")]
+
+    def on_error_message(request: ToolCallRequest, execute: Any) -> Any:
+        for _ in range(5):
+            result = execute(request)
+            attempts.append((result.status, result.content))
+            if result.status != "error":
+                break
+        return result
+
+    FLAKY["n"] = 0
+    attempts.clear()
+    out = await tool_app(wrap_tool_call=on_error_message, handle_tool_errors=True).ainvoke(msgs(("flaky", {"x": 1}, "c1")))
+    assert answers(out) == [("ok after 3", "flaky", "c1", "success")]
+    assert attempts == [("error", "Error: RuntimeError('fail 1')\n Please fix your mistakes."),
+                        ("error", "Error: RuntimeError('fail 2')\n Please fix your mistakes."), ("success", "ok after 3")]
+
+
+@pytest.mark.anyio
+async def test_wrapper_short_circuits(anyio_backend: str) -> None:
+    def cached(request: ToolCallRequest, execute: Any) -> Any:
+        return ToolMessage("cached", tool_call_id=request.tool_call["id"])
+
+    app = tool_app(wrap_tool_call=cached)
+    assert answers(await app.ainvoke(msgs(("double", {"x": 2}, "c1"), ("nope", {}, "c2")))) == [
+        ("cached", None, "c1", "success"), ("cached", None, "c2", "success")]
+    assert [c async for c in app.astream(msgs(("double", {"x": 1}, "c1")), stream_mode="tools")] == []
+
+    def unknown_answered(request: ToolCallRequest, execute: Any) -> Any:
+        if request.tool is None:
+            return ToolMessage(f"no tool {request.tool_call['name']}", tool_call_id=request.tool_call["id"], name="custom")
+        return execute(request)
+
+    out = await tool_app(wrap_tool_call=unknown_answered).ainvoke(msgs(("double", {"x": 2}, "c1"), ("nope", {}, "c2")))
+    assert answers(out) == [("4", "double", "c1", "success"), ("no tool nope", "custom", "c2", "success")]
+
+    def passthrough(request: ToolCallRequest, execute: Any) -> Any:
+        return execute(request)
+
+    def bad_args(request: ToolCallRequest, execute: Any) -> Any:
+        return execute(request.override(tool_call={**request.tool_call, "args": {"x": "notint"}}))
+
+    assert answers(await tool_app(wrap_tool_call=passthrough).ainvoke(msgs(("nope", {}, "c2")))) == [
+        ("Error: nope is not a valid tool, try one of [double, flaky].", "nope", "c2", "error")]
+    assert answers(await tool_app(wrap_tool_call=bad_args).ainvoke(msgs(("double", {"x": 2}, "c1")))) == [
+        ("Error invoking tool 'double' with kwargs {'x': 'notint'} with error:\n x: Input should be a valid integer, "
+         "unable to parse string as an integer\n Please fix the error and try again.", "double", "c1", "error")]
+
+
+@pytest.mark.anyio
+async def test_wrapper_results_and_errors(anyio_backend: str) -> None:
+    def broken(request: ToolCallRequest, execute: Any) -> Any:
+        raise ValueError("wrapper broke")
+
+    for handling, content in [(True, "Error: ValueError('wrapper broke')\n Please fix your mistakes."), ("sorry", "sorry"),
+                              (TypeError, "Error: ValueError('wrapper broke')\n Please fix your mistakes."),
+                              (lambda e: f"handled {e}", "handled wrapper broke")]:
+        out = await tool_app(wrap_tool_call=broken, handle_tool_errors=handling).ainvoke(msgs(("double", {"x": 2}, "c1")))
+        assert answers(out) == [(content, "double", "c1", "error")]
+    for handling in (None, False):
+        with pytest.raises(ValueError, match="^wrapper broke"):
+            await tool_app(wrap_tool_call=broken, handle_tool_errors=handling).ainvoke(msgs(("double", {"x": 2}, "c1")))
+
+    def passthrough(request: ToolCallRequest, execute: Any) -> Any:
+        return execute(request)
+
+    FLAKY["n"] = 0
+    with pytest.raises(RuntimeError, match="^fail 1"):
+        await tool_app(wrap_tool_call=passthrough).ainvoke(msgs(("flaky", {"x": 1}, "c1")))
+
+    def command(request: ToolCallRequest, execute: Any) -> Any:
+        return Command(update={"messages": [ToolMessage("via command", tool_call_id=request.tool_call["id"])]})
+
+    def empty_command(request: ToolCallRequest, execute: Any) -> Any:
+        return Command(update={"messages": []})
+
+    # a wrapper's Command is applied as it is: its message is not renamed, nor required
+    assert answers(await tool_app(wrap_tool_call=command).ainvoke(msgs(("double", {"x": 2}, "c1")))) == [
+        ("via command", None, "c1", "success")]
+    assert answers(await tool_app(wrap_tool_call=empty_command).ainvoke(msgs(("double", {"x": 2}, "c1")))) == []
+
+    def text(request: ToolCallRequest, execute: Any) -> Any:
+        return "a string"
+
+    # actorgraph-only: LangGraph fails later, adding the string to the messages as a HumanMessage
+    with pytest.raises(TypeError, match=r"^wrap_tool_call must return a ToolMessage or a Command for tool call 'c1' "
+                                        r"\('double'\), got str: 'a string'"):
+        await tool_app(wrap_tool_call=text).ainvoke(msgs(("double", {"x": 2}, "c1")))
+
+
+async def awrapped(request: ToolCallRequest, execute: Any) -> Any:
+    result = await execute(request)
+    result.content = "awrapped:" + str(result.content)
+    return result
+
+
+def swrapped(request: ToolCallRequest, execute: Any) -> Any:
+    result = execute(request)
+    result.content = "swrapped:" + str(result.content)
+    return result
+
+
+@pytest.mark.anyio
+async def test_async_wrapper(anyio_backend: str) -> None:
+    tools = [double, adouble]
+    if anyio_backend == "asyncio":  # ainvoke: awrap_tool_call, else wrap_tool_call with the sync execute
+        for kwargs, name, content in [({"awrap_tool_call": awrapped}, "adouble", "awrapped:4"),
+                                      ({"awrap_tool_call": awrapped, "wrap_tool_call": swrapped}, "adouble", "awrapped:4"),
+                                      ({"wrap_tool_call": swrapped}, "double", "swrapped:4")]:
+            out = await tool_app(tools, **kwargs).ainvoke(msgs((name, {"x": 2}, "c1")))
+            assert answers(out) == [(content, name, "c1", "success")]
+        with pytest.raises(NotImplementedError, match=r"^StructuredTool does not support sync invocation\."):
+            await tool_app(tools, wrap_tool_call=swrapped).ainvoke(msgs(("adouble", {"x": 2}, "c1")))
+    else:  # trio: the node runs invoke, which uses wrap_tool_call only
+        out = await tool_app(tools, awrap_tool_call=awrapped).ainvoke(msgs(("double", {"x": 2}, "c1")))
+        assert answers(out) == [("4", "double", "c1", "success")]
+        out = await tool_app(tools, awrap_tool_call=awrapped, wrap_tool_call=swrapped).ainvoke(msgs(("double", {"x": 2}, "c1")))
+        assert answers(out) == [("swrapped:4", "double", "c1", "success")]
+
+
+def test_invoke_uses_the_sync_wrapper_only() -> None:
+    assert answers(tool_app(awrap_tool_call=awrapped).invoke(msgs(("double", {"x": 2}, "c1")))) == [
+        ("4", "double", "c1", "success")]
+    assert answers(tool_app(awrap_tool_call=awrapped, wrap_tool_call=swrapped).invoke(msgs(("double", {"x": 2}, "c1")))) == [
+        ("swrapped:4", "double", "c1", "success")]

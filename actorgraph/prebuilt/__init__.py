@@ -20,6 +20,7 @@ from ._react import AgentState, AgentStateWithStructuredResponse, create_react_a
 from ._tool_node import (  # noqa: E402
     InjectedState,
     InjectedStore,
+    ToolCallRequest,
     ToolInvocationError,
     ToolNode,
     ToolRuntime,
@@ -31,6 +32,7 @@ __all__ = [
     "AgentStateWithStructuredResponse",
     "InjectedState",
     "InjectedStore",
+    "ToolCallRequest",
     "ToolInvocationError",
     "ToolNode",
     "ToolRuntime",

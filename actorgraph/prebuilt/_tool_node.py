@@ -16,7 +16,7 @@ import functools
 import inspect
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, Literal, TypeVar, Union
 
 from langchain_core.messages import AIMessage, ToolMessage
@@ -119,6 +119,56 @@ class ToolInvocationError(ToolException):
         self.errors = errors
 
 
+class _RequestOverrides(typing.TypedDict, total=False):
+    tool_call: Any
+    tool: BaseTool | None
+    state: Any
+
+
+@dataclasses.dataclass
+class ToolCallRequest:
+    """One tool call as :class:`ToolNode` hands it to ``wrap_tool_call``/``awrap_tool_call``:
+    the call (``{"name", "args", "id", "type"}``), the tool it names (``None`` when the node
+    has no tool of that name), the state, and the call's :class:`ToolRuntime`.
+
+    Make a changed request with :meth:`override`; assigning an attribute still works but
+    warns (``DeprecationWarning``), as in LangGraph."""
+
+    tool_call: Any
+    tool: BaseTool | None
+    state: Any
+    runtime: ToolRuntime[Any, Any]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dict__:
+            import warnings
+
+            warnings.warn(
+                f"Setting attribute '{name}' on ToolCallRequest is deprecated: make a new request with "
+                "override() instead", DeprecationWarning, stacklevel=2,
+            )
+        object.__setattr__(self, name, value)
+
+    def override(self, **overrides: typing.Unpack[_RequestOverrides]) -> ToolCallRequest:
+        """A new request with ``tool_call``, ``tool`` and/or ``state`` replaced (this one is
+        left as it is). A new ``state`` replaces the runtime's state too, so the tool sees it
+        through ``InjectedState`` and ``ToolRuntime`` alike. ``TypeError`` for another key."""
+        unknown = sorted(set(overrides) - {"tool_call", "tool", "state"})
+        if unknown:
+            raise TypeError(f"ToolCallRequest.override() takes tool_call, tool and state, got {unknown}")
+        request = dataclasses.replace(self, **overrides)
+        if "state" in overrides:
+            object.__setattr__(request, "runtime", dataclasses.replace(request.runtime, state=request.state))
+        return request
+
+
+ToolCallWrapper = Callable[[ToolCallRequest, Callable[[ToolCallRequest], Any]], Any]
+"""``wrap_tool_call(request, execute) -> ToolMessage | Command``."""
+
+AsyncToolCallWrapper = Callable[[ToolCallRequest, Callable[[ToolCallRequest], Awaitable[Any]]], Awaitable[Any]]
+"""``async awrap_tool_call(request, execute) -> ToolMessage | Command`` (``execute`` is async)."""
+
+
 ErrorHandling = Union[
     bool, str, Callable[..., str], type[Exception], tuple[type[Exception], ...], None,
 ]
@@ -151,6 +201,19 @@ class ToolNode(Runnable[Any, Any]):
     annotated :class:`ToolRuntime` gets the call's runtime (that state, the run's context,
     store and writers, the call's id).
 
+    ``wrap_tool_call(request, execute)``: called for each call with its
+    :class:`ToolCallRequest` and ``execute(request)``, which runs the request's tool on the
+    request's call (the node's usual handling: an unknown tool's error message, injection from
+    the request's runtime, ``handle_tool_errors``) and returns its ``ToolMessage`` or
+    ``Command``. What the wrapper returns (a ``ToolMessage`` or ``Command``, else
+    ``TypeError``) is the call's answer as it is; it may call ``execute`` several times, with
+    changed requests (:meth:`ToolCallRequest.override`), or not at all. An exception out of the
+    wrapper propagates under the default ``handle_tool_errors`` (unless a
+    ``ToolInvocationError``) and ``False``; any other setting answers it with an error message
+    (a type or tuple whatever the exception's type; a callable is called with it).
+    ``awrap_tool_call``: the same with an async ``execute``, used by ``ainvoke``; ``ainvoke``
+    without it calls ``wrap_tool_call`` with the sync ``execute``, ``invoke`` ignores it.
+
     Calls of one message run concurrently: ``invoke`` in langchain-core's executor (threads,
     ``max_concurrency`` from the config), ``ainvoke`` with ``asyncio.gather`` (asyncio only:
     in a graph on trio the node runs ``invoke``, so async-only tools do not run there).
@@ -164,7 +227,11 @@ class ToolNode(Runnable[Any, Any]):
         tags: list[str] | None = None,
         handle_tool_errors: ErrorHandling = None,
         messages_key: str = "messages",
+        wrap_tool_call: ToolCallWrapper | None = None,
+        awrap_tool_call: AsyncToolCallWrapper | None = None,
     ) -> None:
+        self.wrap_tool_call = wrap_tool_call
+        self.awrap_tool_call = awrap_tool_call
         self.name = name
         self.tags = tags
         self.handle_tool_errors = handle_tool_errors
@@ -215,44 +282,105 @@ class ToolNode(Runnable[Any, Any]):
                            tools=list(self.tools_by_name.values()), execution_info=runtime.execution_info,
                            server_info=runtime.server_info)
 
+    def _request(self, call: dict[str, Any], base: ToolRuntime[Any, Any]) -> ToolCallRequest:
+        return ToolCallRequest(tool_call=call, tool=self.tools_by_name.get(call["name"]), state=base.state,
+                               runtime=_call_runtime(base, call["id"]))
+
     def _run_one(self, call: dict[str, Any], base: ToolRuntime[Any, Any], config: RunnableConfig | None) -> Any:
-        tool = self._runnable_tools.get(call["name"])
-        if tool is None:
-            return self._invalid(call)
+        request = self._request(call, base)
+        wrap = self.wrap_tool_call
+        if wrap is None:
+            return self._execute(request, config)
+
+        def execute(req: ToolCallRequest) -> Any:
+            return self._execute(req, config)
+
         try:
-            output = tool.invoke(self._with_injected(call, base), config)
+            result = wrap(request, execute)
         except GraphBubbleUp:
             raise
         except Exception as exc:
-            return self._on_error(self._located(exc, call), call)
-        return self._checked(output, call)
+            return self._on_wrapper_error(exc, request.tool_call)
+        return _wrapper_result(result, request.tool_call, "wrap_tool_call")
 
     async def _arun_one(self, call: dict[str, Any], base: ToolRuntime[Any, Any],
                         config: RunnableConfig | None) -> Any:
-        tool = self._runnable_tools.get(call["name"])
-        if tool is None:
-            return self._invalid(call)
+        request = self._request(call, base)
+        awrap, wrap = self.awrap_tool_call, self.wrap_tool_call
+        if awrap is None and wrap is None:
+            return await self._aexecute(request, config)
+
+        async def aexecute(req: ToolCallRequest) -> Any:
+            return await self._aexecute(req, config)
+
+        def execute(req: ToolCallRequest) -> Any:
+            return self._execute(req, config)
+
         try:
-            output = await tool.ainvoke(self._with_injected(call, base), config)
+            if awrap is not None:
+                result, which = await awrap(request, aexecute), "awrap_tool_call"
+            else:  # (as LangGraph: the sync wrapper, with the sync execution, on the event loop)
+                assert wrap is not None
+                result, which = wrap(request, execute), "wrap_tool_call"
         except GraphBubbleUp:
             raise
         except Exception as exc:
-            return self._on_error(self._located(exc, call), call)
+            return self._on_wrapper_error(exc, request.tool_call)
+        return _wrapper_result(result, request.tool_call, which)
+
+    def _execute(self, request: ToolCallRequest, config: RunnableConfig | None) -> Any:
+        """Run the request's tool on its call (``invoke``): a ``ToolMessage`` or ``Command``."""
+        call, tool = request.tool_call, request.tool
+        if tool is None:
+            return self._unregistered(call)
+        runnable, injected = self._prepared(tool)
+        try:
+            output = runnable.invoke(self._with_injected(call, request.runtime, injected), config)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return self._on_error(self._located(exc, call, injected), call)
         return self._checked(output, call)
+
+    async def _aexecute(self, request: ToolCallRequest, config: RunnableConfig | None) -> Any:
+        """Run the request's tool on its call (``ainvoke``): a ``ToolMessage`` or ``Command``."""
+        call, tool = request.tool_call, request.tool
+        if tool is None:
+            return self._unregistered(call)
+        runnable, injected = self._prepared(tool)
+        try:
+            output = await runnable.ainvoke(self._with_injected(call, request.runtime, injected), config)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return self._on_error(self._located(exc, call, injected), call)
+        return self._checked(output, call)
+
+    def _prepared(self, tool: BaseTool) -> tuple[BaseTool, dict[str, Any]]:
+        """The tool as run (passing a returned ``Command`` through) and its injected arguments:
+        prepared once for the node's tools, on each call for another (a wrapper's override)."""
+        if self.tools_by_name.get(tool.name) is tool:
+            return self._runnable_tools[tool.name], self._injected[tool.name]
+        return _passing_commands(tool), _injected_args(tool)
+
+    def _unregistered(self, call: dict[str, Any]) -> ToolMessage:
+        if call["name"] in self.tools_by_name:  # a wrapper overrode the tool with None
+            raise TypeError(f"Tool {call['name']} is not registered with ToolNode")
+        return self._invalid(call)
 
     def _invalid(self, call: dict[str, Any]) -> ToolMessage:
         content = INVALID_TOOL.format(name=call["name"], names=", ".join(self.tools_by_name))
         return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
 
-    def _with_injected(self, call: dict[str, Any], base: ToolRuntime[Any, Any]) -> dict[str, Any]:
-        injected = self._injected[call["name"]]
+    def _with_injected(self, call: dict[str, Any], runtime: ToolRuntime[Any, Any],
+                       injected: dict[str, Any]) -> dict[str, Any]:
         if not injected:
             return {**call, "type": "tool_call"}
-        state = base.state
+        state = runtime.state
         args = dict(call["args"])
         for arg, marker in injected.items():
             if marker is ToolRuntime:
-                args[arg] = _call_runtime(base, call["id"])
+                args[arg] = runtime
             elif isinstance(marker, InjectedStore):
                 args[arg] = _store(call["name"])
             elif isinstance(marker, InjectedState):
@@ -263,10 +391,29 @@ class ToolNode(Runnable[Any, Any]):
                     args[arg] = state[field] if isinstance(state, dict) else getattr(state, field)
         return {**call, "args": args, "type": "tool_call"}
 
-    def _located(self, exc: Exception, call: dict[str, Any]) -> Exception:
+    def _located(self, exc: Exception, call: dict[str, Any], injected: dict[str, Any]) -> Exception:
         if isinstance(exc, ValidationError):
-            return ToolInvocationError(call["name"], exc, call["args"], tuple(self._injected[call["name"]]))
+            return ToolInvocationError(call["name"], exc, call["args"], tuple(injected))
         return exc
+
+    def _on_wrapper_error(self, exc: Exception, call: dict[str, Any]) -> ToolMessage:
+        """What an exception out of a wrapper becomes (as LangGraph 1.2.24: any truthy
+        ``handle_tool_errors`` answers it, whatever exception types it names; the default
+        only a :class:`ToolInvocationError`)."""
+        handling = self.handle_tool_errors
+        if handling is None:
+            if not isinstance(exc, ToolInvocationError):
+                raise exc
+            content = str(exc)
+        elif not handling:
+            raise exc
+        elif isinstance(handling, str):
+            content = handling
+        elif isinstance(handling, (bool, type, tuple)):
+            content = TOOL_ERROR.format(error=exc)
+        else:
+            content = handling(exc)
+        return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
 
     def _on_error(self, exc: Exception, call: dict[str, Any]) -> ToolMessage:
         handling = self.handle_tool_errors
@@ -375,6 +522,17 @@ def tools_condition(state: Any, *args: str, messages_key: str = "messages") -> L
     if getattr(messages[-1], "tool_calls", None):
         return "tools"
     return END
+
+
+def _wrapper_result(result: Any, call: dict[str, Any], which: str) -> Any:
+    """A wrapper's answer to a call, as it is (not checked against the call, as LangGraph);
+    ``TypeError`` unless it is a ``ToolMessage`` or a ``Command``."""
+    if isinstance(result, (ToolMessage, Command)):
+        return result
+    raise TypeError(
+        f"{which} must return a ToolMessage or a Command for tool call {call.get('id')!r} "
+        f"({call.get('name')!r}), got {type(result).__name__}: {result!r}"
+    )
 
 
 class _Carried(ToolOutputMixin):
