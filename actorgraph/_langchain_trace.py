@@ -36,7 +36,7 @@ import functools
 import importlib
 import inspect
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -577,6 +577,24 @@ def _make_tools_handler_class() -> type:
 
     Handler.__name__ = Handler.__qualname__ = "ToolsHandler"
     return Handler
+
+
+def tool_output_writer(config: Mapping[str, Any], call_id: str) -> Callable[[Any], None] | None:
+    """A writer of LangGraph's ``{"event": "tool-output-delta", "tool_call_id", "delta"}`` events
+    of tool call ``call_id``, whose config is ``config``: through the ``tools`` mode's handler
+    among its callbacks (the one that reports the call's start and end), under the namespace
+    of the graph the call runs in; None when no such handler streams that run."""
+    callbacks: Any = config.get("callbacks")
+    handlers = getattr(callbacks, "handlers", callbacks) or []
+    metadata = config.get("metadata") or {}
+    ns = graph_ns(metadata) if metadata.get("langgraph_checkpoint_ns") else ()
+    for handler in handlers:
+        if _is_ours(handler, "ToolsHandler") and ns in handler.runs:
+            def write(delta: Any, handler: Any = handler) -> None:
+                handler._post(ns, {"event": "tool-output-delta", "tool_call_id": call_id, "delta": delta})
+
+            return write
+    return None
 
 
 @functools.cache

@@ -648,21 +648,11 @@ def _call_runtime(base: ToolRuntime[Any, Any], call_id: str) -> ToolRuntime[Any,
 
 
 def _delta_writer(config: RunnableConfig, call_id: str) -> Callable[[Any], None] | None:
-    """A writer of ``tool-output-delta`` events for the call, through the ``tools`` stream
-    mode's handler among the config's callbacks (where it would report the call's start)."""
-    from .._langchain_trace import _is_ours, graph_ns
+    """A writer of ``tool-output-delta`` events for the call (None when nobody streams the
+    ``tools`` mode of its run): see ``_langchain_trace.tool_output_writer``."""
+    from .._langchain_trace import tool_output_writer
 
-    callbacks: Any = config.get("callbacks")
-    handlers = getattr(callbacks, "handlers", callbacks) or []
-    metadata = config.get("metadata") or {}
-    ns = graph_ns(metadata) if metadata.get("langgraph_checkpoint_ns") else ()
-    for handler in handlers:
-        if _is_ours(handler, "ToolsHandler") and ns in handler.runs:
-            def write(delta: Any, handler: Any = handler) -> None:
-                handler._post(ns, {"event": "tool-output-delta", "tool_call_id": call_id, "delta": delta})
-
-            return write
-    return None
+    return tool_output_writer(config, call_id)
 
 
 def _no_write(chunk: Any) -> None:
