@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import random
 import sqlite3
 import string
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pytest
 
@@ -511,3 +512,47 @@ async def test_a_checkpoints_ts_reads_back_exactly(saver: BaseCheckpointSaver) -
     for cid, ts in zip(ids, given, strict=True):
         got = await saver.aget_tuple(cfg(checkpoint_id=cid))
         assert got is not None and got.checkpoint.ts == ts
+
+
+class _Log(TypedDict):
+    log: Annotated[list[str], operator.add]
+
+
+async def test_listing_needs_a_thread_unless_none_is_given(saver: BaseCheckpointSaver) -> None:
+    # LangGraph 1.2.24 (InMemorySaver, SqliteSaver): list({"configurable": {...}}) without a
+    # thread_id raises (KeyError), and so does get_state_history; list(None) / list({}) list
+    # every thread. Listing every thread for a config that lost its thread_id would show one
+    # user's conversation to another.
+    from actorgraph import START, StateGraph
+
+    app = StateGraph(_Log).add_node("a", lambda s: {"log": ["a"]}).add_edge(START, "a").compile(checkpointer=saver)
+    await app.ainvoke({"log": ["alice's"]}, {"configurable": {"thread_id": "alice"}})
+    with pytest.raises(ValueError, match="thread_id"):
+        [s async for s in app.aget_state_history({"configurable": {"user_id": "bob"}})]
+    with pytest.raises(ValueError, match="thread_id"):
+        [t async for t in saver.alist({"configurable": {}})]
+    for everything in (None, {}):
+        assert {t.config["configurable"]["thread_id"] async for t in saver.alist(everything)} == {"alice"}
+
+
+async def test_checkpoint_during_is_durability(saver: BaseCheckpointSaver) -> None:
+    # LangGraph 1.2.24 (deprecated argument): True keeps every step's checkpoint
+    # ([('loop', 2), ('loop', 1), ('loop', 0), ('input', -1)] here), False only the last
+    # ([('loop', 2)]), with durability= too it is a ValueError
+    from actorgraph import START, StateGraph
+
+    app = (StateGraph(_Log).add_node("a", lambda s: {"log": ["a"]}).add_node("b", lambda s: {"log": ["b"]})
+           .add_edge(START, "a").add_edge("a", "b").compile(checkpointer=saver))
+    for thread, during, kept in (("t1", True, [("loop", 2), ("loop", 1), ("loop", 0), ("input", -1)]),
+                                 ("t2", False, [("loop", 2)])):
+        config = {"configurable": {"thread_id": thread}}
+        with pytest.warns(DeprecationWarning, match="checkpoint_during"):
+            assert await app.ainvoke({"log": []}, config, checkpoint_during=during) == {"log": ["a", "b"]}
+        assert [(s.metadata["source"], s.metadata["step"]) async for s in app.aget_state_history(config)] == kept
+        config = {"configurable": {"thread_id": thread + "s"}}
+        with pytest.warns(DeprecationWarning):
+            assert [c async for c in app.astream({"log": []}, config, checkpoint_during=during)] == [
+                {"a": {"log": ["a"]}}, {"b": {"log": ["b"]}}]
+        assert len([s async for s in app.aget_state_history(config)]) == len(kept)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="durability"):
+        await app.ainvoke({"log": []}, {"configurable": {"thread_id": "t3"}}, checkpoint_during=True, durability="sync")

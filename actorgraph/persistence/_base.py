@@ -362,11 +362,15 @@ class BaseCheckpointSaver(SyncTwins, ABC):
     ) -> AsyncIterator[CheckpointTuple]:
         """Checkpoints newest first (by id, across namespaces and branches).
 
-        ``config=None`` lists every thread; with a thread id, that thread (only namespace
-        ``checkpoint_ns`` if the key is present; only ``checkpoint_id`` if given). ``filter``:
-        metadata keys that must be equal; ``before``: only ids strictly older than its
-        ``checkpoint_id``; ``limit``: at most that many.
+        ``config=None`` (or ``{}``) lists every thread; with a thread id, that thread (only
+        namespace ``checkpoint_ns`` if the key is present; only ``checkpoint_id`` if given). A
+        config that is given but names no thread raises ``ValueError`` (as LangGraph refuses
+        it: a config built without its ``thread_id`` must not list every thread's
+        checkpoints). ``filter``: metadata keys that must be equal; ``before``: only ids
+        strictly older than its ``checkpoint_id``; ``limit``: at most that many.
         """
+        if config and (config.get("configurable") or {}).get("thread_id") is None:
+            thread_key(config)  # (raises ValueError naming the missing key)
         return self._alist(ListQuery(config, filter, before, limit))
 
     async def aget(self, config: Mapping[str, Any]) -> Checkpoint | None:

@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import sys
 import threading
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -85,6 +86,7 @@ class CompiledGraph(RunnableMethods):
         subgraphs: bool = False,
         debug: bool | None = None,
         version: str = "v1",
+        checkpoint_during: bool | None = None,
     ) -> Any:
         """Run to the end and return the output (the output schema's available keys).
 
@@ -98,7 +100,10 @@ class CompiledGraph(RunnableMethods):
         :class:`RunControl` to drain the run (``GraphDrained`` at the next barrier).
         ``version="v2"`` (LangGraph 1.2's): a :class:`~actorgraph.types.GraphOutput` (or the
         list of v2 stream parts for another ``stream_mode``), see :mod:`._stream_parts`.
+        ``checkpoint_during``: LangGraph's deprecated spelling of ``durability`` (see
+        :func:`durability_of`).
         """
+        durability = durability_of(durability, checkpoint_during)
         if _stream_parts.check_version(version):
             if stream_mode != "values":
                 return [part async for part in self.astream(
@@ -178,6 +183,7 @@ class CompiledGraph(RunnableMethods):
         control: RunControl | None = None,
         debug: bool | None = None,
         version: str = "v1",
+        checkpoint_during: bool | None = None,
     ) -> RunStream:
         """Run and yield stream chunks (LangGraph's shapes), live: each as it happens.
 
@@ -190,6 +196,7 @@ class CompiledGraph(RunnableMethods):
         typed stream part ``{"type": mode, "ns": namespace, "data": chunk}``, whatever the
         modes and ``subgraphs`` (see :mod:`._stream_parts`).
         """
+        durability = durability_of(durability, checkpoint_during)
         printed = self._printed(print_mode, debug)
         v2 = _stream_parts.check_version(version)
 
@@ -606,6 +613,20 @@ def _print_event(ns: tuple[str, ...], mode: str, chunk: Any) -> None:
         parts.append(f"\033[1;30;33m[graph={ns}]\033[0m")
     parts.append(repr(chunk))
     print(" ".join(parts))  # noqa: T201
+
+
+def durability_of(durability: str | None, checkpoint_during: bool | None) -> str | None:
+    """``durability``, or what LangGraph's deprecated ``checkpoint_during`` says (a
+    ``DeprecationWarning``): ``True`` is ``"async"``, ``False`` is ``"exit"``; ``ValueError``
+    when both are given."""
+    if checkpoint_during is None:
+        return durability
+    warnings.warn("`checkpoint_during` is deprecated: use `durability` instead "
+                  "(checkpoint_during=True is durability='async', False is 'exit')",
+                  DeprecationWarning, stacklevel=3)
+    if durability is not None:
+        raise ValueError("Cannot use both `checkpoint_during` and `durability`: use `durability`")
+    return "async" if checkpoint_during else "exit"
 
 
 def nested(config: dict[str, Any] | None) -> bool:
