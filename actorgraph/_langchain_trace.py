@@ -233,7 +233,8 @@ class Tracing:
         manager.tags = [f"graph:step:{run.step}", *manager.tags]  # (LangGraph's order)
         config = ctx.config
         own = config["metadata"]
-        manager.add_metadata({k: v for k, v in own.items() if k.startswith("langgraph_")})
+        manager.add_metadata({**{k: v for k, v in own.items() if k.startswith("langgraph_")},
+                              **task.node.metadata})  # (add_node(metadata=...): the node run's too)
         config["metadata"] = {**self.metadata, **own}
         config.pop("run_id", None)  # the graph run's: a model run inheriting it would clash
         node_run = await _settle(manager.on_chain_start(None, task.input, name=task.name))

@@ -16,7 +16,7 @@ pytest.importorskip("langchain_core")
 from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel  # noqa: E402
 from langchain_core.messages import AIMessage, HumanMessage  # noqa: E402
-from langchain_core.runnables import Runnable, RunnableLambda  # noqa: E402
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda  # noqa: E402
 
 from actorgraph import START, MessagesState, StateGraph  # noqa: E402
 
@@ -75,6 +75,39 @@ async def test_astream_events_v2_as_langgraph(anyio_backend: str) -> None:
     # the graph's run id is the one every event's parent chain starts from
     root = events[0]["run_id"]
     assert all(e["parent_ids"][0] == root for e in events if e["run_id"] != root)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_astream_events_run_name_node_metadata_and_interrupt_output(anyio_backend: str) -> None:
+    # LangGraph 1.2.24: the config's run_name names the graph run only (a model called in a
+    # node keeps its own name; the node's config has no run_name/run_id); add_node(metadata=)
+    # is in the node run's metadata; the graph run's output after interrupt() holds no
+    # __interrupt__ (the stream had it)
+    from actorgraph import interrupt
+    from actorgraph.persistence import InMemorySaver
+
+    m = GenericFakeChatModel(messages=iter([AIMessage("hi", id="m0")]))
+    seen: list[Any] = []
+
+    async def n(s: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+        seen.append((config.get("run_name"), config.get("run_id")))
+        return {"messages": [await m.ainvoke(s["messages"])]}
+
+    def ask(s: dict[str, Any]) -> dict[str, Any]:
+        interrupt("ok?")
+        return {}
+
+    app = (StateGraph(MessagesState).add_node("n", n, metadata={"nodemeta": "v"}).add_node("ask", ask)
+           .add_edge(START, "n").add_edge("n", "ask").compile(checkpointer=InMemorySaver()))
+    config = {"run_name": "MyRun", "configurable": {"thread_id": "t"}}
+    events = [e async for e in app.astream_events({"messages": [HumanMessage("q", id="h1")]}, config, version="v2")]
+    assert seen == [(None, None)]
+    names = {(e["event"], e["name"]) for e in events}
+    assert ("on_chat_model_end", "GenericFakeChatModel") in names and ("on_chain_end", "MyRun") in names
+    assert [e["metadata"].get("nodemeta") for e in events if e["name"] == "n"] == ["v", "v", "v"]
+    assert events[-1]["event"] == "on_chain_end" and events[-1]["data"]["output"] == {
+        "messages": [HumanMessage("q", id="h1"), AIMessage("hi", id="m0", name=None)]}
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

@@ -216,7 +216,10 @@ class Run:
                 self.release()
         output = self.output()
         if self.tracing is not None:  # (an ActorSystem run may have started tracing late)
-            await self.tracing.end(output)
+            # the graph run's output: the state's output keys, without the questions asked
+            # (as LangGraph's; they were in the stream already)
+            await self.tracing.end({k: v for k, v in output.items() if k != INTERRUPT}
+                                   if isinstance(output, dict) and INTERRUPT in output else output)
         return output
 
     async def _late_tracing(self) -> None:
@@ -747,6 +750,10 @@ class Run:
         (see ``_compiled.nested``) — and its ``langgraph_*`` metadata, then the node's own
         (``add_node(metadata=...)``, which wins)."""
         config = dict(self.config)
+        # the run's own name and id are the graph run's, not the node's: a runnable called in
+        # the node with this config would take them (LangGraph's node config has neither)
+        config.pop("run_name", None)
+        config.pop("run_id", None)
         task_ns = "|".join(self.task_ns(task))
         configurable = dict(config.get("configurable") or {})
         checkpoint_map = self.checkpoint_map()
