@@ -556,3 +556,26 @@ async def test_checkpoint_during_is_durability(saver: BaseCheckpointSaver) -> No
         assert len([s async for s in app.aget_state_history(config)]) == len(kept)
     with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="durability"):
         await app.ainvoke({"log": []}, {"configurable": {"thread_id": "t3"}}, checkpoint_during=True, durability="sync")
+
+
+async def test_tuples_and_checkpoints_read_as_langgraphs(saver: BaseCheckpointSaver) -> None:
+    # LangGraph 1.2.24: a CheckpointTuple is a NamedTuple (fields below), a Checkpoint a
+    # TypedDict with these keys
+    from actorgraph import START, StateGraph
+
+    app = StateGraph(_Log).add_node("a", lambda s: {"log": ["a"]}).add_edge(START, "a").compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "nt"}}
+    await app.ainvoke({"log": []}, config)
+    found = await saver.aget_tuple(config)
+    assert found is not None
+    conf, checkpoint, metadata, parent, writes = found
+    assert (conf, checkpoint, metadata, parent, writes) == (
+        found.config, found.checkpoint, found.metadata, found.parent_config, found.pending_writes)
+    assert found._fields == ("config", "checkpoint", "metadata", "parent_config", "pending_writes")
+    assert (found[1] is found.checkpoint, len(found), found[-1] is found.pending_writes) == (True, 5, True)
+    assert found._replace(metadata={}).metadata == {} and found.metadata["step"] == 1
+    assert list(found._asdict()) == list(found._fields)
+    keys = {"v", "id", "ts", "channel_values", "channel_versions", "versions_seen", "updated_channels"}
+    assert set(checkpoint) == set(checkpoint.keys()) == set(dict(checkpoint)) == keys and len(checkpoint) == 7
+    assert "channel_values" in checkpoint and "nope" not in checkpoint
+    assert dict(checkpoint.items())["channel_values"]["log"] == ["a"]

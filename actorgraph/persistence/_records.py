@@ -11,7 +11,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, Final
 
@@ -82,6 +82,27 @@ class Checkpoint(msgspec.Struct, kw_only=True):
     def get(self, key: str, default: Any = None) -> Any:
         return getattr(self, key) if key in self.__struct_fields__ else default
 
+    # the rest of a read-only mapping's API, as LangGraph's Checkpoint is a TypedDict
+    # (``dict(checkpoint)``, ``"channel_values" in checkpoint``, ``for key in checkpoint``)
+
+    def keys(self) -> tuple[str, ...]:
+        return self.__struct_fields__
+
+    def values(self) -> list[Any]:
+        return [getattr(self, k) for k in self.__struct_fields__]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, getattr(self, k)) for k in self.__struct_fields__]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__struct_fields__)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.__struct_fields__
+
+    def __len__(self) -> int:
+        return len(self.__struct_fields__)
+
     def copy(self) -> Checkpoint:
         """A copy whose dicts can be changed without touching this one (values are shared)."""
         return Checkpoint(
@@ -108,6 +129,28 @@ class CheckpointTuple(msgspec.Struct, frozen=True):
     metadata: CheckpointMetadata
     parent_config: dict[str, Any] | None = None
     pending_writes: list[PendingWrite] = []
+
+    # a NamedTuple's API, as LangGraph's CheckpointTuple is one (``config, checkpoint, *_ = t``,
+    # ``t[1]``, ``t._replace(...)``)
+
+    @property
+    def _fields(self) -> tuple[str, ...]:
+        return self.__struct_fields__
+
+    def _replace(self, **changes: Any) -> CheckpointTuple:
+        return msgspec.structs.replace(self, **changes)
+
+    def _asdict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__struct_fields__}
+
+    def __iter__(self) -> Iterator[Any]:
+        return (getattr(self, k) for k in self.__struct_fields__)
+
+    def __len__(self) -> int:
+        return len(self.__struct_fields__)
+
+    def __getitem__(self, index: Any) -> Any:
+        return tuple(self)[index]
 
 
 class ThreadKey(msgspec.Struct, frozen=True, gc=False):
