@@ -221,10 +221,25 @@ class RunnableNode:
     def ainvoke(self, state: Any, config: Any) -> Awaitable[Any] | None:
         """``runnable.ainvoke(state, config)`` when running on asyncio; ``None`` on trio, where
         langchain-core's async API does not work (the caller then runs the sync call in a
-        worker thread)."""
+        worker thread). Under ``astream_events`` (a streaming callback handler other than the
+        stream modes' own), the Runnable is streamed instead, as LangGraph runs nodes there:
+        its chunks added up are the node's result (a chat model's reply its
+        ``AIMessageChunk``), and a sequence's later steps transform the chunks of the step
+        before (no input at their start, a stream event each)."""
         if not on_asyncio():
             return None
-        if self.steps is not None and _traced(config):
+        steps = self.steps
+        traced_steps = steps is not None and _traced(config)
+        if _streamed(config):
+            if traced_steps:
+                assert steps is not None
+                stream = steps[0].astream(state, config)
+                for i, step in enumerate(steps[1:], 2):
+                    stream = step.atransform(stream, _step_config(config, i))
+            else:
+                stream = self.runnable.astream(state, config)
+            return _added_up(stream)
+        if traced_steps:
             return self._asteps(state, config)
         return self.runnable.ainvoke(state, config)  # type: ignore[no-any-return]  # a coroutine
 
@@ -233,6 +248,35 @@ class RunnableNode:
         for i, step in enumerate(self.steps or (), 1):
             value = await step.ainvoke(value, _step_config(config, i))
         return value
+
+
+def _streamed(config: Any) -> bool:
+    """The node's callbacks hold a streaming handler that is not one of the stream modes' own
+    (``astream_events``/``astream_log``'s): LangGraph then streams its nodes."""
+    callbacks = config.get("callbacks") if isinstance(config, dict) else None
+    handlers = getattr(callbacks, "handlers", None)
+    if not handlers:
+        return False
+    from ._langchain_trace import _is_ours
+    from langchain_core.tracers._streaming import _StreamingCallbackHandler
+
+    return any(isinstance(h, _StreamingCallbackHandler) and not _is_ours(h) for h in handlers)
+
+
+async def _added_up(chunks: Any) -> Any:
+    """The chunks of a stream added up (``+``; a chunk that does not add replaces the total),
+    as langchain-core folds a streamed input."""
+    total: Any = None
+    first = True
+    async for chunk in chunks:
+        if first:
+            total, first = chunk, False
+            continue
+        try:
+            total = total + chunk
+        except TypeError:
+            total = chunk
+    return total
 
 
 _STEP_1 = "seq:step:1"

@@ -15,7 +15,7 @@ pytest.importorskip("langchain_core")
 
 from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel  # noqa: E402
-from langchain_core.messages import AIMessage, HumanMessage  # noqa: E402
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage  # noqa: E402
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda  # noqa: E402
 
 from actorgraph import START, MessagesState, StateGraph  # noqa: E402
@@ -108,6 +108,31 @@ async def test_astream_events_run_name_node_metadata_and_interrupt_output(anyio_
     assert [e["metadata"].get("nodemeta") for e in events if e["name"] == "n"] == ["v", "v", "v"]
     assert events[-1]["event"] == "on_chain_end" and events[-1]["data"]["output"] == {
         "messages": [HumanMessage("q", id="h1"), AIMessage("hi", id="m0", name=None)]}
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_a_sequence_node_is_streamed_under_astream_events_only(anyio_backend: str) -> None:
+    # LangGraph 1.2.24 streams a node's Runnable when astream_events (a streaming callback
+    # handler) watches: the later steps transform the chunks (no input at their start, a stream
+    # event each) and the node's result holds the model's AIMessageChunk (AIMessage in the
+    # state); under plain ainvoke/astream it invokes it (AIMessage everywhere)
+    def app() -> Any:
+        model = GenericFakeChatModel(messages=iter([AIMessage("hi there", id="m1")]))
+        node = RunnableLambda(lambda s: s["messages"]) | model | RunnableLambda(lambda m: {"messages": [m]}, name="wrap")
+        return StateGraph(MessagesState).add_node("chat", node).add_edge(START, "chat").compile()
+
+    events = [e async for e in app().astream_events({"messages": [HumanMessage("hi", id="h1")]}, version="v2")
+              if e["name"] in ("wrap", "LangGraph")]
+    assert [(e["event"], e["name"], sorted(e["data"])) for e in events] == [
+        ("on_chain_start", "LangGraph", ["input"]), ("on_chain_start", "wrap", []),
+        ("on_chain_stream", "wrap", ["chunk"]), ("on_chain_end", "wrap", ["input", "output"]),
+        ("on_chain_stream", "LangGraph", ["chunk"]), ("on_chain_end", "LangGraph", ["output"])]
+    assert type(events[3]["data"]["input"]) is AIMessageChunk
+    assert type(events[4]["data"]["chunk"]["chat"]["messages"][0]) is AIMessageChunk
+    assert [type(m) for m in events[5]["data"]["output"]["messages"]] == [HumanMessage, AIMessage]
+    updates = [c async for c in app().astream({"messages": [HumanMessage("hi", id="h1")]})]
+    assert type(updates[0]["chat"]["messages"][0]) is AIMessage
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

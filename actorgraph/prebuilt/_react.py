@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -44,6 +44,15 @@ TOOLS = "tools"
 PRE_MODEL_HOOK = "pre_model_hook"
 POST_MODEL_HOOK = "post_model_hook"
 STRUCTURED = "generate_structured_response"
+
+
+class _NodeCallable(RunnableLambda[Any, Any]):
+    """A node of the agent as LangGraph's own node callables run: one chain run with its input
+    and output, also under ``astream_events`` (which streams nodes): invoked once, no stream
+    events of its own."""
+
+    async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any | None) -> AsyncIterator[Any]:
+        yield await self.ainvoke(input, config, **kwargs)
 
 
 def create_react_agent(
@@ -174,7 +183,7 @@ def create_react_agent(
         return {"structured_response": await runnable.ainvoke(messages, typing.cast(RunnableConfig, get_config()))}
 
     graph = StateGraph(state_schema, context_schema=context_schema)
-    graph.add_node(AGENT, RunnableLambda(call_model, afunc=acall_model, name="call_model"),
+    graph.add_node(AGENT, _NodeCallable(call_model, afunc=acall_model, name="call_model"),
                    input_schema=_with_llm_input(state_schema) if hooked else None)
     if tool_list:
         graph.add_node(TOOLS, tool_node)
@@ -188,7 +197,7 @@ def create_react_agent(
         graph.add_node(POST_MODEL_HOOK, post_model_hook)
         graph.add_edge(AGENT, POST_MODEL_HOOK)
     if response_format is not None:
-        graph.add_node(STRUCTURED, RunnableLambda(generate_structured_response, afunc=agenerate_structured_response,
+        graph.add_node(STRUCTURED, _NodeCallable(generate_structured_response, afunc=agenerate_structured_response,
                                                   name=STRUCTURED))
     # where the run goes once the model answers without tool calls
     done = STRUCTURED if response_format is not None else END
