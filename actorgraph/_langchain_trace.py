@@ -231,6 +231,8 @@ class Tracing:
         run = self.run
         manager = self.graph_run.get_child()
         manager.tags = [f"graph:step:{run.step}", *manager.tags]  # (LangGraph's order)
+        if task.node.hidden:  # __start__ routing the input: hidden, as LangGraph tags it
+            manager.add_tags([_HIDDEN])
         config = ctx.config
         own = config["metadata"]
         manager.add_metadata({**{k: v for k, v in own.items() if k.startswith("langgraph_")},
@@ -243,7 +245,7 @@ class Tracing:
         token = var.set(config)
         try:
             result = await node_call()
-            writes = await writes_of(result, functools.partial(self._route, node_run))
+            writes = await writes_of(result, functools.partial(self._route, node_run, 2 if task.node.hidden else 3))
         except BaseException as exc:
             await _shielded(node_run.on_chain_error(exc))
             raise
@@ -253,11 +255,16 @@ class Tracing:
         await _settle(node_run.on_chain_end(result))
         return writes
 
-    async def _route(self, node_run: Any, branch: Any, index: int, state: Any, config: dict[str, Any]) -> Any:
+    async def _route(self, node_run: Any, first: int, branch: Any, index: int, state: Any,
+                     config: dict[str, Any]) -> Any:
         """Route ``branch`` as a chain run named after it, below ``node_run``: its input the
-        state the router sees, its output what the router returned."""
-        manager = node_run.get_child(f"seq:step:{3 + index}")
-        router_run = await _settle(manager.on_chain_start(None, state, name=branch.name))
+        state the router sees, its output what the router returned. ``first``: the sequence
+        step of the node's first router (LangGraph's steps of a node: its function, its writes,
+        then its routers; ``__start__`` has no function)."""
+        manager = node_run.get_child(f"seq:step:{first + index}")
+        # (a lambda's run is LangGraph's "Unnamed"; its branch is still "condition" in the graph)
+        named = "Unnamed" if getattr(branch.path, "__name__", None) == "<lambda>" else branch.name
+        router_run = await _settle(manager.on_chain_start(None, state, name=named))
         config = {**config, "metadata": {**self.metadata, **config["metadata"]}, "callbacks": router_run.get_child()}
         config.pop("run_id", None)
         raw: list[Any] = []

@@ -686,3 +686,35 @@ def test_the_process_exits_after_a_sync_messages_stream_of_a_runnable_node() -> 
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout.strip()) == (0, "end 1"), done.stderr[-2000:]
+
+
+def _start_router_app() -> Any:
+    def route(s: dict[str, Any]) -> str:
+        return str(model("a").invoke(s["messages"]).content)
+
+    return (StateGraph(MessagesState).add_node("a", lambda s: {"messages": [AIMessage("done", id="d")]})
+            .add_conditional_edges(START, route, ["a"]).compile())
+
+
+def test_a_model_in_a_start_router_streams_as_start_hidden() -> None:
+    # LangGraph 1.2.24: the START task that routes is traced (hidden), so a model called in its
+    # router streams its tokens with langgraph_node '__start__' and the hidden tag
+    events = list(_start_router_app().stream(INPUT, stream_mode="messages"))
+    assert [(type(c).__name__, c.content, md["langgraph_node"], md.get("tags")) for c, md in events] == [
+        ("AIMessageChunk", "a", "__start__", ["langsmith:hidden"]), ("AIMessage", "done", "a", None)]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_astream_events_show_the_start_router_hidden(anyio_backend: str) -> None:
+    # LangGraph 1.2.24: __start__ (graph:step:0, hidden), its router (seq:step:2, hidden) and the
+    # model called in it (hidden) are runs of their own
+    rows = [(e["event"], e["name"], sorted(e["tags"])) async for e in _start_router_app().astream_events(
+        INPUT, version="v2") if e["name"] in ("__start__", "route", "GenericFakeChatModel")]
+    hidden, router = ["langsmith:hidden"], ["langsmith:hidden", "seq:step:2"]
+    start = ["graph:step:0", "langsmith:hidden"]
+    assert rows == [
+        ("on_chain_start", "__start__", start), ("on_chain_start", "route", router),
+        ("on_chat_model_start", "GenericFakeChatModel", hidden), ("on_chat_model_stream", "GenericFakeChatModel", hidden),
+        ("on_chat_model_end", "GenericFakeChatModel", hidden), ("on_chain_end", "route", router),
+        ("on_chain_stream", "__start__", start), ("on_chain_end", "__start__", start)]

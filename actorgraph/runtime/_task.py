@@ -156,8 +156,9 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
             attempt += 1
             try:
                 tracing = run.tracing
-                if tracing is not None and not node.hidden:
-                    # LangChain callbacks or messages mode: the task (routers included) is a chain run
+                if tracing is not None and (not node.hidden or node.branches):
+                    # LangChain callbacks or messages mode: the task (routers included) is a chain
+                    # run; __start__'s only when it routes (a hidden one, as LangGraph's)
                     task.writes = await tracing.call(task, ctx, functools.partial(_attempt, node, ctx, run, lone),
                                                      functools.partial(_writes, run, task, ctx))
                     if ctx.answers:
