@@ -51,7 +51,7 @@ class _NodeCallable(RunnableLambda[Any, Any]):
     and output, also under ``astream_events`` (which streams nodes): invoked once, no stream
     events of its own."""
 
-    async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any | None) -> AsyncIterator[Any]:
+    async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
         yield await self.ainvoke(input, config, **kwargs)
 
 
