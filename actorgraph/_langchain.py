@@ -25,6 +25,8 @@ from typing import Any
 
 import anyio
 
+from .actors._slot import running_on_trio
+
 _MODULE = "langchain_core"
 
 _available: bool | None = None
@@ -177,8 +179,8 @@ def _from_native(message: Any, lc: Any, native: Any) -> Any:
 
 def on_asyncio() -> bool:
     """The running event loop is asyncio's (langchain-core's async API needs it)."""
-    trio = sys.modules.get("trio")
-    return not (trio is not None and trio.lowlevel.in_trio_run())
+    return not running_on_trio()
+
 
 
 def runnable_name(runnable: Any) -> str:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
+from ._slot import running_on_trio
+
 
 class TaskGroup:
     """``async with TaskGroup() as g: g.start_soon(fn, *args)`` on asyncio or trio."""
@@ -24,8 +26,7 @@ class TaskGroup:
     __slots__ = ("_native", "_nursery_cm", "_tasks", "_trio")
 
     def __init__(self) -> None:
-        trio = sys.modules.get("trio")
-        self._trio = trio is not None and bool(trio.lowlevel.in_trio_run())
+        self._trio = running_on_trio()
         self._native: Any = None
         self._nursery_cm: Any = None
         self._tasks: list[asyncio.Task[Any]] = []

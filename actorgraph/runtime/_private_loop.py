@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import sys
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from ..actors._slot import running_on_trio
 
 T = TypeVar("T")
 
@@ -144,8 +145,7 @@ def drive(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
 def _a_loop_runs_here() -> bool:
     if asyncio._get_running_loop() is not None:
         return True
-    trio = sys.modules.get("trio")
-    return trio is not None and bool(trio.lowlevel.in_trio_run())
+    return running_on_trio()
 
 
 def _shut_down(loop: asyncio.AbstractEventLoop, threads: bool = True) -> None:

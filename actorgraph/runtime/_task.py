@@ -29,6 +29,7 @@ from .._log import enabled, get_logger
 from ..actors import Actor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot
+from ..actors._slot import running_on_trio
 from ..errors import (
     AgentAddressError, GraphBubbleUp, GraphDrained, GraphInterrupt, InvalidUpdateError, NodeCancelledError,
     NodeError, NodeTimeoutError, ParentCommand, UnknownDestinationWarning,
@@ -358,9 +359,8 @@ def is_cancelled(exc: BaseException) -> bool:
 def cancelling() -> bool:
     """The current task is being cancelled (by a cancel scope or ``Task.cancel``), as opposed
     to code that merely raised a cancellation exception of its own."""
-    trio = sys.modules.get("trio")
-    if trio is not None and trio.lowlevel.in_trio_run():
-        return bool(trio.current_effective_deadline() == -math.inf)
+    if running_on_trio():
+        return bool(sys.modules["trio"].current_effective_deadline() == -math.inf)
     current = asyncio.current_task()
     return current is not None and current.cancelling() > 0
 
