@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import copy
 import dataclasses
@@ -17,7 +16,6 @@ import anyio.from_thread
 
 from .._langchain_runnable import RunnableMethods, abatch, as_runnable, coerce, merge_configs, register_runnable, sequence
 from ..errors import ParentCommand
-from ..actors._slot import running_on_trio
 from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
 from . import _private_loop, _snapshot, _stream_parts
@@ -714,13 +712,7 @@ def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> 
 
 
 def _refuse_inside_loop(name: str, alternative: str) -> None:
-    running = False
-    try:
-        asyncio.get_running_loop()
-        running = True
-    except RuntimeError:
-        running = running_on_trio()
-    if running:
+    if _private_loop.a_loop_runs_here():
         raise RuntimeError(
             f"CompiledGraph.{name}() was called from inside a running event loop; "
             f"use 'await graph.{alternative}(...)' there instead"

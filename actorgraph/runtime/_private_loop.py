@@ -123,7 +123,7 @@ def drive(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
     """``loop.run_until_complete(awaitable)`` on this thread; if an event loop already runs in
     this thread (a sync ``stream()`` resumed or closed from async code, or by the collector on
     a loop's thread), on a helper thread, which is waited for."""
-    if not _a_loop_runs_here():
+    if not a_loop_runs_here():
         return loop.run_until_complete(awaitable)
     out: list[T] = []
     failed: list[BaseException] = []
@@ -142,7 +142,8 @@ def drive(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
     return out[0]
 
 
-def _a_loop_runs_here() -> bool:
+def a_loop_runs_here() -> bool:
+    """An event loop (asyncio's, or trio) runs in this thread now."""
     if asyncio._get_running_loop() is not None:
         return True
     return running_on_trio()
@@ -154,7 +155,7 @@ def _shut_down(loop: asyncio.AbstractEventLoop, threads: bool = True) -> None:
     ``threads`` (from a finalizer) it starts no thread: what is left runs on this thread when
     no loop runs here, and the default executor is shut down without waiting (``close()``)."""
     try:
-        if not threads and _a_loop_runs_here():
+        if not threads and a_loop_runs_here():
             return
         tasks = asyncio.all_tasks(loop)
         for task in tasks:
