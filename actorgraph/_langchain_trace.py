@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from . import _langchain
+from .graph._constants import TAG_HIDDEN, TAG_NOSTREAM
 from .runtime._algo import PUSH
 
 if TYPE_CHECKING:
@@ -50,11 +51,8 @@ if TYPE_CHECKING:
     from .runtime._context import TaskContext
     from .runtime._loop import Run
 
-NOSTREAM = "nostream"
-"""A chat model tagged so (``model.with_config(tags=["nostream"])``) is left out of the
-``messages`` stream mode, as in LangGraph."""
-
-_HIDDEN = "langsmith:hidden"
+NOSTREAM = TAG_NOSTREAM
+_HIDDEN = TAG_HIDDEN
 
 _TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id", "graph_id")
 """``configurable`` keys a graph run copies to its metadata when set (as LangGraph 1.2 does):

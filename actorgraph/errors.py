@@ -19,6 +19,7 @@
     ├── GraphRecursionError (RecursionError)   recursion_limit reached
     └── GraphBubbleUp                      control flow, not errors
         ├── GraphInterrupt                 interrupt() paused the run
+        │   └── NodeInterrupt              raised by a node to pause (LangGraph's deprecated form)
         └── ParentCommand                  Command(graph=PARENT) escaping a subgraph
 
     UserWarning
@@ -30,6 +31,7 @@ LangGraph documents end with the same troubleshooting line.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +98,20 @@ class GraphInterrupt(GraphBubbleUp):
         self.answers = answers
 
 
+class NodeInterrupt(GraphInterrupt):
+    """Raised by a node to pause the run with ``value`` shown to the human, as ``interrupt()``
+    does but without a resume value: resumed, the node runs again from its start (LangGraph's
+    deprecated form, kept for ported code; constructing one warns with ``DeprecationWarning``).
+    ``id`` is the interrupt's id (LangGraph's ``"placeholder-id"`` by default)."""
+
+    def __init__(self, value: Any, id: str = "placeholder-id") -> None:
+        from .types import Interrupt  # (types imports this module)
+
+        warnings.warn("NodeInterrupt is deprecated: call interrupt() (actorgraph.types.interrupt) instead",
+                      DeprecationWarning, stacklevel=2)
+        super().__init__((Interrupt(value=value, id=id),))
+
+
 class NodeCancelledError(GraphError):
     """A node's own code raised a cancellation exception (``asyncio.CancelledError``, e.g. from
     a cancelled call inside the node) while nobody was cancelling the run: a failure of that
@@ -153,6 +169,7 @@ __all__ = [
     "InvalidUpdateError",
     "MailboxFull",
     "NodeCancelledError",
+    "NodeInterrupt",
     "ParentCommand",
     "ResumeError",
     "SpawnError",

@@ -339,13 +339,16 @@ __all__ += ["CachePolicy", "TimeoutPolicy", "default_cache_key"]
 StreamMode = Literal["values", "updates", "custom", "messages", "debug", "tasks", "checkpoints", "tools"]
 """A ``stream_mode`` of ``stream``/``astream`` (or one of a list of them)."""
 
+All = Literal["*"]
+"""``interrupt_before="*"`` / ``interrupt_after="*"``: every node."""
+
 Durability = Literal["sync", "async", "exit"]
 """``durability=`` of a run: when a step's checkpoint is written (see ``runtime._persist``)."""
 
 StreamWriter = Callable[[Any], None]
 """``writer(chunk)``: emit ``chunk`` on the ``custom`` stream mode."""
 
-__all__ += ["Durability", "StreamMode", "StreamWriter", "interrupt"]
+__all__ += ["All", "Durability", "StreamMode", "StreamWriter", "interrupt"]
 
 if TYPE_CHECKING:
     from .runtime._interrupt import interrupt

@@ -180,3 +180,45 @@ async def test_interrupt_response_schema(saver: Any) -> None:
     (i,) = out["__interrupt__"]
     assert (i.value, i.response_schema) == ("q", {"type": "string"})
 
+
+
+# LangGraph's deprecated NodeInterrupt (actorgraph.errors had none: a port by imports failed).
+# Expected values: LangGraph 1.2.24 running the same program.
+def _node_interrupt_graph(saver: Any) -> Any:
+    from typing import TypedDict
+
+    from actorgraph.errors import NodeInterrupt
+
+    class S(TypedDict):
+        x: int
+
+    def a(s: S) -> dict[str, int]:
+        if s["x"] < 5:
+            raise NodeInterrupt({"need": "more"})
+        return {"x": s["x"] * 10}
+
+    return StateGraph(S).add_node("a", a).add_edge(START, "a").add_edge("a", END).compile(checkpointer=saver)
+
+
+async def test_node_interrupt_pauses_and_the_node_runs_again(saver: Any) -> None:
+    app = _node_interrupt_graph(saver)
+    asked = Interrupt(value={"need": "more"}, id="placeholder-id")
+    with pytest.warns(DeprecationWarning, match="NodeInterrupt is deprecated"):
+        out = await app.ainvoke({"x": 1}, cfg())
+    # LangGraph 1.2.24: {'x': 1, '__interrupt__': [Interrupt(value={'need': 'more'}, id='placeholder-id')]}
+    assert out == {"x": 1, "__interrupt__": [asked]}
+    state = await app.aget_state(cfg())
+    assert state.next == ("a",) and state.interrupts == (asked,)
+    assert [(t.name, t.interrupts) for t in state.tasks] == [("a", (asked,))]
+    # resumed unchanged, the node raises again: [{'__interrupt__': (Interrupt(...),)}]
+    with pytest.warns(DeprecationWarning):
+        assert await stream(app, None, cfg()) == [{"__interrupt__": (asked,)}]
+    await app.aupdate_state(cfg(), {"x": 7})
+    assert await app.ainvoke(None, cfg()) == {"x": 70}
+
+
+async def test_node_interrupt_without_a_checkpointer() -> None:
+    app = _node_interrupt_graph(None)
+    with pytest.warns(DeprecationWarning):
+        out = await app.ainvoke({"x": 1})
+    assert out == {"x": 1, "__interrupt__": [Interrupt(value={"need": "more"}, id="placeholder-id")]}

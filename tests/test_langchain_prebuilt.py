@@ -472,3 +472,15 @@ def test_prebuilt_without_langchain_core_names_the_extra() -> None:
     assert done.stderr.strip().splitlines()[-1] == (
         "ImportError: actorgraph.prebuilt needs langchain-core: pip install 'actorgraph[langchain]'"
     )
+
+
+def test_langgraphs_prebuilt_module_paths() -> None:
+    # a port that replaces "langgraph" by "actorgraph" in its imports finds the same objects
+    import actorgraph.prebuilt as prebuilt
+    from actorgraph.prebuilt import chat_agent_executor, tool_node
+
+    for name in ("AgentState", "AgentStateWithStructuredResponse", "create_react_agent"):
+        assert getattr(chat_agent_executor, name) is getattr(prebuilt, name)
+    for name in ("InjectedState", "InjectedStore", "ToolCallRequest", "ToolInvocationError", "ToolNode",
+                 "ToolRuntime", "tools_condition"):
+        assert getattr(tool_node, name) is getattr(prebuilt, name)

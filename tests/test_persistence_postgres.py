@@ -219,6 +219,34 @@ def test_sync_use_without_an_event_loop(pg_schema: str) -> None:
         assert saver.get_tuple(cfg()) is None
 
 
+def test_langgraphs_sync_postgres_paths_have_a_sync_setup(pg_schema: str) -> None:
+    # LangGraph's sync recipe, ported by imports: `with PostgresSaver.from_conn_string(url) as
+    # saver: saver.setup()` (a plain method there; ours is a coroutine), the same for the store
+    from actorgraph.checkpoint.postgres import PostgresSaver
+    from actorgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from actorgraph.persistence import PostgresSaver as Saver, PostgresStore as Store
+    from actorgraph.store.postgres import PostgresStore
+    from actorgraph.store.postgres.aio import AsyncPostgresStore
+
+    assert issubclass(PostgresSaver, Saver) and AsyncPostgresSaver is Saver
+    assert issubclass(PostgresStore, Store) and AsyncPostgresStore is Store
+
+    class S(TypedDict):
+        x: int
+
+    graph = StateGraph(S).add_node("a", lambda s: {"x": s["x"] + 1}).add_edge(START, "a").add_edge("a", END)
+    with PostgresSaver.from_conn_string(postgres_url(), schema=pg_schema) as saver:
+        assert saver.setup() is None
+        app = graph.compile(checkpointer=saver)
+        assert app.invoke({"x": 1}, cfg("lg")) == {"x": 2}
+        assert app.get_state(cfg("lg")).values == {"x": 2}
+    with PostgresStore.from_conn_string(postgres_url(), schema=pg_schema) as store:
+        assert store.setup() is None
+        store.put(("a",), "k", {"v": 1})
+        item = store.get(("a",), "k")
+        assert item is not None and item.value == {"v": 1}
+
+
 async def test_sync_twins_from_worker_threads_run_on_the_saver_loop(pg_schema: str) -> None:
     async with _saver(pg_schema) as saver:
         config = await Run(saver).put({"a": 1})

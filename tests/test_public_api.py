@@ -14,7 +14,12 @@ PACKAGES = [
     "actorgraph.types", "actorgraph.errors", "actorgraph.cache", "actorgraph.func",
     # LangGraph's module paths (see test_langgraphs_module_paths)
     "actorgraph.config", "actorgraph.graph.message", "actorgraph.graph.state", "actorgraph.checkpoint.memory",
-    "actorgraph.store.base", "actorgraph.store.memory",
+    "actorgraph.store.base", "actorgraph.store.memory", "actorgraph.checkpoint.base",
+    "actorgraph.checkpoint.sqlite", "actorgraph.checkpoint.sqlite.aio", "actorgraph.checkpoint.postgres",
+    "actorgraph.checkpoint.postgres.aio", "actorgraph.checkpoint.serde.base", "actorgraph.checkpoint.serde.jsonplus",
+    "actorgraph.checkpoint.serde.encrypted", "actorgraph.store.sqlite", "actorgraph.store.sqlite.aio",
+    "actorgraph.store.postgres", "actorgraph.store.postgres.aio", "actorgraph.managed", "actorgraph.constants",
+    "actorgraph.cache.memory", "actorgraph.cache.sqlite", "actorgraph.cache.base",
 ]  # (actorgraph.prebuilt needs the langchain extra: tests/test_langchain_prebuilt.py)
 
 
@@ -63,6 +68,25 @@ LANGGRAPH_PATHS: dict[str, dict[str, tuple[str, str]]] = {
                                      "MemorySaver": ("actorgraph.persistence", "InMemorySaver")},
     "actorgraph.store.memory": {"InMemoryStore": ("actorgraph.persistence", "InMemoryStore")},
     "actorgraph.store.base": {n: ("actorgraph.persistence", n) for n in ("BaseStore", "Item", "SearchItem")},
+    # one saver / store class serves sync and async code: LangGraph's Async* names are the same class
+    # (the sync PostgreSQL ones differ only by a sync setup(): test_persistence_postgres.py)
+    "actorgraph.checkpoint.base": {n: ("actorgraph.persistence", n) for n in (
+        "BaseCheckpointSaver", "Checkpoint", "CheckpointMetadata", "CheckpointTuple", "PendingWrite",
+        "empty_checkpoint", "WRITES_IDX_MAP")},
+    "actorgraph.checkpoint.sqlite": {"SqliteSaver": ("actorgraph.persistence", "SqliteSaver")},
+    "actorgraph.checkpoint.sqlite.aio": {"AsyncSqliteSaver": ("actorgraph.persistence", "SqliteSaver")},
+    "actorgraph.checkpoint.postgres.aio": {"AsyncPostgresSaver": ("actorgraph.persistence", "PostgresSaver")},
+    "actorgraph.checkpoint.serde.base": {"SerializerProtocol": ("actorgraph.persistence", "Serializer")},
+    "actorgraph.checkpoint.serde.jsonplus": {"JsonPlusSerializer": ("actorgraph.persistence", "MsgpackSerializer")},
+    "actorgraph.checkpoint.serde.encrypted": {"EncryptedSerializer": ("actorgraph.persistence", "EncryptedSerializer")},
+    "actorgraph.store.sqlite": {"SqliteStore": ("actorgraph.persistence", "SqliteStore")},
+    "actorgraph.store.sqlite.aio": {"AsyncSqliteStore": ("actorgraph.persistence", "SqliteStore")},
+    "actorgraph.store.postgres.aio": {"AsyncPostgresStore": ("actorgraph.persistence", "PostgresStore")},
+    "actorgraph.managed": {n: ("actorgraph.graph", n) for n in ("RemainingSteps", "IsLastStep")},
+    "actorgraph.constants": {n: ("actorgraph", n) for n in ("START", "END")},
+    "actorgraph.cache.memory": {"InMemoryCache": ("actorgraph.cache", "InMemoryCache")},
+    "actorgraph.cache.sqlite": {"SqliteCache": ("actorgraph.cache", "SqliteCache")},
+    "actorgraph.cache.base": {"BaseCache": ("actorgraph.cache", "BaseCache")},
 }
 
 
@@ -80,6 +104,11 @@ def test_langgraphs_type_names_and_constants() -> None:
     from actorgraph.types import Durability, StreamMode
 
     assert REMOVE_ALL_MESSAGES == "__remove_all__"  # (LangGraph's value: a RemoveMessage id)
+    from actorgraph.constants import TAG_HIDDEN, TAG_NOSTREAM
+    from actorgraph.types import All
+
+    assert (TAG_NOSTREAM, TAG_HIDDEN) == ("nostream", "langsmith:hidden")  # (LangGraph's values)
+    assert get_args(All) == ("*",)
     assert set(get_args(Durability)) == {"sync", "async", "exit"}
     assert {"values", "updates", "custom", "messages", "debug", "tasks", "checkpoints"} <= set(get_args(StreamMode))
 

@@ -20,6 +20,13 @@ NO_WRITES: Final = "__no_writes__"
 
 RESERVED_CHARS: Final = ("|", ":")
 
+TAG_NOSTREAM: Final = "nostream"
+"""A chat model tagged so (``model.with_config(tags=["nostream"])``) is left out of the
+``messages`` stream mode, as in LangGraph."""
+
+TAG_HIDDEN: Final = "langsmith:hidden"
+"""The tag of runs LangChain tracers should not show (a graph's hidden routing steps)."""
+
 
 def branch_channel(node: str) -> str:
     """The ephemeral trigger channel written to make ``node`` run in the next step."""
