@@ -247,6 +247,67 @@ def test_langgraphs_sync_postgres_paths_have_a_sync_setup(pg_schema: str) -> Non
         assert item is not None and item.value == {"v": 1}
 
 
+class _X(TypedDict):
+    x: int
+
+
+def _one_node() -> Any:
+    return StateGraph(_X).add_node("a", lambda s: {"x": s["x"] + 1}).add_edge(START, "a").add_edge("a", END)
+
+
+def test_a_single_connection_handed_in_as_langgraphs_docs_do(pg_schema: str) -> None:
+    # LangGraph's recipe: `with psycopg.connect(url, autocommit=True, row_factory=dict_row) as
+    # conn: saver = PostgresSaver(conn); saver.setup()` (ours took only pools: TypeError).
+    # Expected values: LangGraph 1.2.24 running the same graph ({'x': 2}, {'x': 6}, 6 checkpoints).
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from actorgraph.checkpoint.postgres import PostgresSaver
+    from actorgraph.store.postgres import PostgresStore
+
+    with psycopg.connect(postgres_url(), autocommit=True, row_factory=dict_row) as conn:
+        saver = PostgresSaver(conn, schema=pg_schema)
+        saver.setup()
+        app = _one_node().compile(checkpointer=saver)
+        assert app.invoke({"x": 1}, cfg("c")) == {"x": 2}
+        assert app.invoke({"x": 5}, cfg("c")) == {"x": 6}
+        assert len(list(app.get_state_history(cfg("c")))) == 6
+        store = PostgresStore(conn, schema=pg_schema)
+        store.setup()
+        store.put(("a",), "k", {"v": 1})
+        item = store.get(("a",), "k")
+        assert item is not None and item.value == {"v": 1}
+        assert not conn.closed  # (the connection stays the caller's)
+    with psycopg.connect(postgres_url()) as plain:  # not autocommit, tuple rows: the same
+        app = _one_node().compile(checkpointer=PostgresSaver(plain, schema=pg_schema))
+        assert app.get_state(cfg("c")).values == {"x": 6}
+    with pytest.raises(TypeError, match="PostgresSaver needs a psycopg_pool ConnectionPool"):
+        PostgresSaver("postgresql://nowhere")  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_a_single_connection_handed_in_async(pg_schema: str, anyio_backend: str) -> None:
+    # LangGraph's async recipe: AsyncPostgresSaver(await AsyncConnection.connect(...)); psycopg's
+    # async API runs on asyncio only: on trio the same saver takes a sync connection
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from actorgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    async with contextlib.AsyncExitStack() as stack:
+        if anyio_backend == "asyncio":
+            conn: Any = await stack.enter_async_context(await psycopg.AsyncConnection.connect(
+                postgres_url(), autocommit=True, prepare_threshold=0, row_factory=dict_row))
+        else:
+            conn = stack.enter_context(psycopg.connect(postgres_url(), autocommit=True, row_factory=dict_row))
+        saver = AsyncPostgresSaver(conn, schema=pg_schema)
+        await saver.setup()
+        app = _one_node().compile(checkpointer=saver)
+        assert await app.ainvoke({"x": 1}, cfg("c")) == {"x": 2}
+        assert await app.ainvoke({"x": 5}, cfg("c")) == {"x": 6}
+        assert len([s async for s in app.aget_state_history(cfg("c"))]) == 6
+
+
 async def test_sync_twins_from_worker_threads_run_on_the_saver_loop(pg_schema: str) -> None:
     async with _saver(pg_schema) as saver:
         config = await Run(saver).put({"a": 1})

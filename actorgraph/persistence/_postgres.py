@@ -24,6 +24,9 @@ Ways to open one:
 * ``PostgresSaver(pool)`` with an open ``psycopg_pool.ConnectionPool`` (any loop, sync code)
   or ``AsyncConnectionPool`` (asyncio only); the pool stays the caller's. Call
   ``await saver.setup()`` once (or let the first use do it).
+* ``PostgresSaver(conn)`` with one open ``psycopg.Connection`` (or ``AsyncConnection``, asyncio
+  only), as LangGraph's saver takes it: used as a pool of one (an operation holds it while it
+  runs), left open. Its ``autocommit`` and ``row_factory`` settings do not matter.
 
 ``schema=`` puts the tables in that PostgreSQL schema (created if missing; default
 ``public``). Sync twins refuse to run inside an event loop; when the saver was opened with
@@ -33,7 +36,8 @@ Ways to open one:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import Any, Final, NoReturn, TypeVar
 
@@ -42,6 +46,7 @@ import anyio.from_thread
 import anyio.to_thread
 import psycopg
 import psycopg_pool
+from psycopg.rows import tuple_row
 
 from ._base import SaverStatistics, running_event_loop
 from ._errors import CheckpointStoreError, PersistenceError
@@ -59,27 +64,30 @@ _PAGE: Final = 64
 DEFAULT_POOL_SIZE: Final = 10
 """Connections an own pool opens at most (``from_conn_string(max_size=...)``)."""
 
-AnyPool = psycopg_pool.ConnectionPool[Any] | psycopg_pool.AsyncConnectionPool[Any]
+AnyPool = (psycopg_pool.ConnectionPool[Any] | psycopg_pool.AsyncConnectionPool[Any] | psycopg.Connection[Any]
+           | psycopg.AsyncConnection[Any])
+"""What ``PostgresSaver(...)``/``PostgresStore(...)`` take: a pool, or one connection (see :func:`driver_for`)."""
 
 
 # -- drivers: how an operation's statements reach the server ------------------------------------------
 
 
+# (rows as tuples whatever the connection's row_factory: a connection handed in may have dict_row)
 def _exec_sync(conn: psycopg.Connection[Any], step: Step) -> Any:
     if isinstance(step, Q):
-        cur = conn.execute(step.sql, step.params)
+        cur = conn.cursor(row_factory=tuple_row).execute(step.sql, step.params)
         return cur.fetchall() if cur.description is not None else cur.rowcount
     with conn.pipeline():
-        curs = [conn.execute(q.sql, q.params) for q in step]
+        curs = [conn.cursor(row_factory=tuple_row).execute(q.sql, q.params) for q in step]
     return [c.fetchall() if c.description is not None else c.rowcount for c in curs]
 
 
 async def _exec_async(conn: psycopg.AsyncConnection[Any], step: Step) -> Any:
     if isinstance(step, Q):
-        cur = await conn.execute(step.sql, step.params)
+        cur = await conn.cursor(row_factory=tuple_row).execute(step.sql, step.params)
         return await cur.fetchall() if cur.description is not None else cur.rowcount
     async with conn.pipeline():
-        curs = [await conn.execute(q.sql, q.params) for q in step]
+        curs = [await conn.cursor(row_factory=tuple_row).execute(q.sql, q.params) for q in step]
     return [await c.fetchall() if c.description is not None else c.rowcount for c in curs]
 
 
@@ -155,10 +163,49 @@ async def arun_in_transaction(conn: psycopg.AsyncConnection[Any], ops: Ops[T]) -
         raise
 
 
+class _OneConnection:
+    """One sync ``psycopg.Connection`` handed in, served as a pool of one: an operation holds it
+    (a lock) while it runs; it stays the caller's (never closed here)."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._lock:
+            yield self.conn
+
+    def close(self) -> None:
+        pass
+
+
+class _OneAsyncConnection:
+    """One ``psycopg.AsyncConnection`` handed in (asyncio), served as a pool of one."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.conn = conn
+        self._lock = anyio.Lock()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        async with self._lock:
+            yield self.conn
+
+    async def close(self) -> None:
+        pass
+
+
+_Pool = (psycopg_pool.ConnectionPool[Any] | psycopg_pool.AsyncConnectionPool[Any] | _OneConnection
+         | _OneAsyncConnection)
+
+
 class _Driver:
     """Runs an operation in one transaction on a pooled connection."""
 
-    def __init__(self, pool: AnyPool, *, owned: bool) -> None:
+    pool: _Pool
+
+    def __init__(self, pool: _Pool, *, owned: bool) -> None:
         self.pool = pool
         self.owned = owned
 
@@ -170,9 +217,9 @@ class _Driver:
 
 
 class _ThreadDriver(_Driver):
-    """A sync ``ConnectionPool``; each operation on a worker thread (any event loop)."""
+    """A sync ``ConnectionPool`` (or one connection); each operation on a worker thread (any event loop)."""
 
-    pool: psycopg_pool.ConnectionPool[Any]
+    pool: psycopg_pool.ConnectionPool[Any] | _OneConnection
 
     def run_sync(self, ops: Ops[T]) -> T:
         with self.pool.connection() as conn:
@@ -186,9 +233,9 @@ class _ThreadDriver(_Driver):
 
 
 class _AsyncDriver(_Driver):
-    """An ``AsyncConnectionPool``: psycopg's async API (asyncio only)."""
+    """An ``AsyncConnectionPool`` (or one connection): psycopg's async API (asyncio only)."""
 
-    pool: psycopg_pool.AsyncConnectionPool[Any]
+    pool: psycopg_pool.AsyncConnectionPool[Any] | _OneAsyncConnection
 
     async def run(self, ops: Ops[T]) -> T:
         if running_event_loop() != "asyncio":
@@ -200,6 +247,21 @@ class _AsyncDriver(_Driver):
 
     async def aclose(self) -> None:
         await self.pool.close()
+
+
+def driver_for(pool: Any, who: str) -> _Driver:
+    """The driver of a pool or connection handed to ``who`` (the caller's: never closed here);
+    ``TypeError`` naming ``who`` for anything else."""
+    if isinstance(pool, psycopg_pool.AsyncConnectionPool):
+        return _AsyncDriver(pool, owned=False)
+    if isinstance(pool, psycopg_pool.ConnectionPool):
+        return _ThreadDriver(pool, owned=False)
+    if isinstance(pool, psycopg.AsyncConnection):
+        return _AsyncDriver(_OneAsyncConnection(pool), owned=False)
+    if isinstance(pool, psycopg.Connection):
+        return _ThreadDriver(_OneConnection(pool), owned=False)
+    raise TypeError(f"{who} needs a psycopg_pool ConnectionPool or AsyncConnectionPool, or a psycopg "
+                    f"Connection or AsyncConnection, not {pool!r}")
 
 
 def open_sync(conninfo: str, max_size: int, timeout: float, setup: Ops[None], name: str) -> _ThreadDriver:
@@ -255,12 +317,8 @@ class PostgresSaver(BatchingSaver):
         super().__init__(serde=serde, deltas=deltas, max_batch=max_batch, queue_size=queue_size)
         self._sql = PgSql(schema)
         self._driver: _Driver | None = None
-        if isinstance(pool, psycopg_pool.AsyncConnectionPool):
-            self._driver = _AsyncDriver(pool, owned=False)
-        elif isinstance(pool, psycopg_pool.ConnectionPool):
-            self._driver = _ThreadDriver(pool, owned=False)
-        elif pool is not None:
-            raise TypeError(f"PostgresSaver needs a psycopg_pool ConnectionPool or AsyncConnectionPool, not {pool!r}")
+        if pool is not None:
+            self._driver = driver_for(pool, "PostgresSaver")
         self._conninfo: str | None = None
         self._max_size = DEFAULT_POOL_SIZE
         self._timeout = 30.0

@@ -36,6 +36,7 @@ from ._postgres import (
     _reraise,
     _ThreadDriver,
     close_sync,
+    driver_for,
     open_sync,
 )
 from ._postgres_sql import LOCK_CLASS, Ops, Q, quote_ident
@@ -78,12 +79,8 @@ class PostgresStore(BaseStore):
         self._table = f"{quote_ident(schema)}.store_items"
         self._name = f"PostgreSQL schema {schema!r}"
         self._driver: _Driver | None = None
-        if isinstance(pool, psycopg_pool.AsyncConnectionPool):
-            self._driver = _AsyncDriver(pool, owned=False)
-        elif isinstance(pool, psycopg_pool.ConnectionPool):
-            self._driver = _ThreadDriver(pool, owned=False)
-        elif pool is not None:
-            raise TypeError(f"PostgresStore needs a psycopg_pool ConnectionPool or AsyncConnectionPool, not {pool!r}")
+        if pool is not None:
+            self._driver = driver_for(pool, "PostgresStore")
         self._conninfo: str | None = None
         self._max_size = DEFAULT_POOL_SIZE
         self._ready = False
