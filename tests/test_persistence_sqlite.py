@@ -8,7 +8,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import aiosqlite
 import anyio
@@ -17,6 +17,7 @@ import msgspec
 import pytest
 
 import actorgraph.persistence._schema as schema
+from actorgraph import END, START, StateGraph
 from actorgraph.persistence import (
     CheckpointStoreError,
     DecryptionError,
@@ -428,3 +429,71 @@ async def test_encrypted_store(tmp_path: Path) -> None:
 def test_rows_are_plain_structs() -> None:
     # the row model is msgspec all the way down (what the writer hands the database thread)
     assert issubclass(schema.Page, msgspec.Struct)
+
+
+# -- LangGraph's recipes, ported by imports (expected values: LangGraph 1.2.24, same programs) ----
+
+
+class _X(TypedDict):
+    x: int
+
+
+def _one_node() -> Any:
+    return StateGraph(_X).add_node("a", lambda s: {"x": s["x"] + 1}).add_edge(START, "a").add_edge("a", END)
+
+
+def test_langgraphs_sync_sqlite_recipes(tmp_path: Path) -> None:
+    import sqlite3
+
+    from actorgraph.checkpoint.sqlite import SqliteSaver
+    from actorgraph.persistence import SqliteSaver as Saver, SqliteStore as Store
+    from actorgraph.store.sqlite import SqliteStore
+
+    assert issubclass(SqliteSaver, Saver) and issubclass(SqliteStore, Store)
+    config = {"configurable": {"thread_id": "t"}}
+    with SqliteSaver.from_conn_string(":memory:") as saver:
+        app = _one_node().compile(checkpointer=saver)
+        assert app.invoke({"x": 1}, config) == {"x": 2}
+        assert len(list(saver.list(config))) == 3
+    conn = sqlite3.connect(tmp_path / "x.db", check_same_thread=False)
+    try:
+        saver = SqliteSaver(conn)
+        assert saver.setup() is None  # (a plain method, as LangGraph's; ours is a coroutine elsewhere)
+        app = _one_node().compile(checkpointer=saver)
+        assert app.invoke({"x": 1}, config) == {"x": 2}
+        assert app.invoke({"x": 2}, config) == {"x": 3}
+        assert len(list(app.get_state_history(config))) == 6
+    finally:
+        conn.close()
+    with SqliteStore.from_conn_string(":memory:") as store:
+        assert store.setup() is None
+        store.put(("a",), "k", {"v": 1})
+        item = store.get(("a",), "k")
+        assert item is not None and item.value == {"v": 1}
+
+
+async def test_langgraphs_async_sqlite_recipes(tmp_path: Path, anyio_backend: str) -> None:
+    import aiosqlite
+
+    from actorgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from actorgraph.persistence import SqliteSaver as Saver, SqliteStore as Store
+    from actorgraph.store.sqlite.aio import AsyncSqliteStore
+
+    assert AsyncSqliteSaver is Saver and AsyncSqliteStore is Store
+    config = {"configurable": {"thread_id": "t"}}
+    async with AsyncSqliteSaver.from_conn_string(":memory:") as saver:
+        await saver.setup()
+        app = _one_node().compile(checkpointer=saver)
+        assert await app.ainvoke({"x": 1}, config) == {"x": 2}
+        assert len([c async for c in saver.alist(config)]) == 3
+    async with AsyncSqliteStore.from_conn_string(str(tmp_path / "s.db")) as store:
+        await store.setup()
+        await store.aput(("a",), "k", {"v": 1})
+        item = await store.aget(("a",), "k")
+        assert item is not None and item.value == {"v": 1}
+    if anyio_backend == "asyncio":  # (an aiosqlite connection works on asyncio only)
+        async with aiosqlite.connect(tmp_path / "y.db") as conn:
+            saver = AsyncSqliteSaver(conn)
+            await saver.setup()
+            app = _one_node().compile(checkpointer=saver)
+            assert await app.ainvoke({"x": 1}, config) == {"x": 2}

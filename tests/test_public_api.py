@@ -69,17 +69,16 @@ LANGGRAPH_PATHS: dict[str, dict[str, tuple[str, str]]] = {
     "actorgraph.store.memory": {"InMemoryStore": ("actorgraph.persistence", "InMemoryStore")},
     "actorgraph.store.base": {n: ("actorgraph.persistence", n) for n in ("BaseStore", "Item", "SearchItem")},
     # one saver / store class serves sync and async code: LangGraph's Async* names are the same class
-    # (the sync PostgreSQL ones differ only by a sync setup(): test_persistence_postgres.py)
+    # (the sync SQLite and PostgreSQL ones differ only by a sync setup(): test_persistence_postgres.py,
+    # test_persistence_sqlite.py)
     "actorgraph.checkpoint.base": {n: ("actorgraph.persistence", n) for n in (
         "BaseCheckpointSaver", "Checkpoint", "CheckpointMetadata", "CheckpointTuple", "PendingWrite",
         "empty_checkpoint", "WRITES_IDX_MAP")},
-    "actorgraph.checkpoint.sqlite": {"SqliteSaver": ("actorgraph.persistence", "SqliteSaver")},
     "actorgraph.checkpoint.sqlite.aio": {"AsyncSqliteSaver": ("actorgraph.persistence", "SqliteSaver")},
     "actorgraph.checkpoint.postgres.aio": {"AsyncPostgresSaver": ("actorgraph.persistence", "PostgresSaver")},
     "actorgraph.checkpoint.serde.base": {"SerializerProtocol": ("actorgraph.persistence", "Serializer")},
     "actorgraph.checkpoint.serde.jsonplus": {"JsonPlusSerializer": ("actorgraph.persistence", "MsgpackSerializer")},
     "actorgraph.checkpoint.serde.encrypted": {"EncryptedSerializer": ("actorgraph.persistence", "EncryptedSerializer")},
-    "actorgraph.store.sqlite": {"SqliteStore": ("actorgraph.persistence", "SqliteStore")},
     "actorgraph.store.sqlite.aio": {"AsyncSqliteStore": ("actorgraph.persistence", "SqliteStore")},
     "actorgraph.store.postgres.aio": {"AsyncPostgresStore": ("actorgraph.persistence", "PostgresStore")},
     "actorgraph.managed": {n: ("actorgraph.graph", n) for n in ("RemainingSteps", "IsLastStep")},

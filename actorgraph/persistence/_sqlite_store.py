@@ -221,6 +221,12 @@ class SqliteStore(BaseStore):
     ) -> None:
         self._close()
 
+    async def setup(self) -> None:
+        """Create or migrate the table now. Opening the store (``with`` / ``async with``) has done
+        so already: this is LangGraph's ``setup()`` call, idempotent."""
+        await self._call(lambda conn: retry_locked(functools.partial(_setup, conn, self.busy_timeout, self._where),
+                                                   self._where, self.busy_timeout))
+
     # -- SQL ------------------------------------------------------------------------------------
 
     def _locked(self, fn: Callable[[sqlite3.Connection], T]) -> T:
