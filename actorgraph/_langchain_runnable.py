@@ -284,10 +284,13 @@ class RunnableMethods:
         if name not in BORROWED:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         module = sys.modules.get(_BASE)
-        if module is None:
-            raise AttributeError(
-                f"{type(self).__name__}.{name} is LangChain's Runnable.{name}: it needs langchain-core "
-                "(pip install 'actorgraph[langchain]') imported")
+        if module is None:  # (installed but not imported yet: the program asks for it now)
+            try:
+                module = importlib.import_module(_BASE)
+            except ImportError:
+                raise AttributeError(
+                    f"{type(self).__name__}.{name} is LangChain's Runnable.{name}: it needs langchain-core "
+                    "(pip install 'actorgraph[langchain]')") from None
         attr = getattr(module.Runnable, name)
         if isinstance(attr, property):
             return attr.__get__(self)

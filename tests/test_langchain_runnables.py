@@ -151,3 +151,38 @@ async def test_the_runnable_gets_the_nodes_config(anyio_backend: str) -> None:
     # the run's callback handler sees the Runnable's own run, with the node's metadata
     (capture_start,) = [meta for name, meta in starts if name == "capture"]
     assert capture_start["langgraph_node"] == "n"
+
+
+_BORROW_SCRIPT = """
+import sys
+from typing import TypedDict
+{block}
+from actorgraph import END, START, StateGraph
+class S(TypedDict):
+    x: int
+app = StateGraph(S).add_node("a", lambda s: {{"x": s["x"] + 1}}).add_edge(START, "a").add_edge("a", END).compile()
+assert sys.modules.get("langchain_core") is None
+try:
+    print(sorted(app.batch_as_completed([{{"x": 1}}, {{"x": 2}}]), key=lambda t: t[0]))
+except AttributeError as exc:
+    print("AttributeError:", exc)
+"""
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_a_borrowed_runnable_method_imports_langchain_core_when_first_asked(installed: bool) -> None:
+    # langchain-core installed but not imported yet: LangGraph's graph (a Runnable) has
+    # batch_as_completed; ours raised AttributeError asking for langchain-core to be imported
+    import subprocess
+    import sys
+
+    block = "" if installed else "sys.modules['langchain_core'] = None  # (not installed)"
+    done = subprocess.run([sys.executable, "-c", _BORROW_SCRIPT.format(block=block)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    if installed:  # LangGraph 1.2.24: [(0, {'x': 2}), (1, {'x': 3})]
+        assert done.stdout.strip() == "[(0, {'x': 2}), (1, {'x': 3})]"
+    else:
+        assert done.stdout.strip() == (
+            "AttributeError: CompiledGraph.batch_as_completed is LangChain's Runnable.batch_as_completed: "
+            "it needs langchain-core (pip install 'actorgraph[langchain]')")
