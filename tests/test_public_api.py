@@ -14,7 +14,7 @@ PACKAGES = [
     "actorgraph.types", "actorgraph.errors", "actorgraph.cache", "actorgraph.func",
     # LangGraph's module paths (see test_langgraphs_module_paths)
     "actorgraph.config", "actorgraph.graph.message", "actorgraph.graph.state", "actorgraph.checkpoint.memory",
-    "actorgraph.store.base", "actorgraph.store.memory",
+    "actorgraph.managed", "actorgraph.managed.is_last_step", "actorgraph.store.base", "actorgraph.store.memory",
 ]  # (actorgraph.prebuilt needs the langchain extra: tests/test_langchain_prebuilt.py)
 
 
@@ -61,6 +61,8 @@ LANGGRAPH_PATHS: dict[str, dict[str, tuple[str, str]]] = {
                                "CompiledStateGraph": ("actorgraph", "CompiledGraph")},
     "actorgraph.checkpoint.memory": {"InMemorySaver": ("actorgraph.persistence", "InMemorySaver"),
                                      "MemorySaver": ("actorgraph.persistence", "InMemorySaver")},
+    "actorgraph.managed": {n: ("actorgraph.graph", n) for n in ("RemainingSteps", "IsLastStep")},
+    "actorgraph.managed.is_last_step": {n: ("actorgraph.graph", n) for n in ("RemainingSteps", "IsLastStep")},
     "actorgraph.store.memory": {"InMemoryStore": ("actorgraph.persistence", "InMemoryStore")},
     "actorgraph.store.base": {n: ("actorgraph.persistence", n) for n in ("BaseStore", "Item", "SearchItem")},
 }
