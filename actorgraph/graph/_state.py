@@ -55,6 +55,14 @@ DEFAULT_ERROR_HANDLER = "__default_error_handler__"
 """The node name of the error handler given by ``set_node_defaults(error_handler=...)``."""
 
 
+def _deprecated_kwarg(old: str, old_value: Any, new: str, new_value: Any) -> Any:
+    """Warn that ``StateGraph``'s keyword ``old`` is deprecated; the value ``new`` takes
+    (``new_value`` when that was given too, else ``old_value``)."""
+    warnings.warn(f"`{old}` is deprecated and will be removed. Please use `{new}` instead.",
+                  DeprecationWarning, stacklevel=3)
+    return old_value if new_value is None else new_value
+
+
 class StateGraph:
     """A graph whose nodes read and write a shared state, run as BSP super-steps.
 
@@ -62,7 +70,7 @@ class StateGraph:
     field becomes a channel: ``Annotated[T, reducer]`` folds every write of a step with
     ``reducer(old, new)``; any other field keeps the last value (two writes in one step raise
     ``InvalidUpdateError``). ``input_schema`` / ``output_schema`` restrict what ``invoke``
-    accepts and returns. Builder methods return ``self`` so calls can be chained.
+    accepts and returns (LangGraph's deprecated ``input=`` / ``output=`` still work, warning). Builder methods return ``self`` so calls can be chained.
     """
 
     def __init__(
@@ -73,12 +81,17 @@ class StateGraph:
         input_schema: Any = None,
         output_schema: Any = None,
         config_schema: Any = None,
+        input: Any = None,
+        output: Any = None,
     ) -> None:
-        if config_schema is not None:  # LangGraph 1.x's deprecated name for context_schema
-            warnings.warn("`config_schema` is deprecated and will be removed. Please use "
-                          "`context_schema` instead.", DeprecationWarning, stacklevel=2)
-            if context_schema is None:
-                context_schema = config_schema
+        # LangGraph's deprecated names (config_schema since 1.0, input/output since 0.5): each
+        # warns, and the new name wins when both are given
+        if config_schema is not None:
+            context_schema = _deprecated_kwarg("config_schema", config_schema, "context_schema", context_schema)
+        if input is not None:
+            input_schema = _deprecated_kwarg("input", input, "input_schema", input_schema)
+        if output is not None:
+            output_schema = _deprecated_kwarg("output", output, "output_schema", output_schema)
         if state_schema is None:
             if input_schema is None or output_schema is None:
                 raise GraphValidationError("StateGraph needs a state_schema (or both input_schema and output_schema)")
