@@ -163,6 +163,11 @@ class StateGraph:
             action = _langchain.RunnableNode(action)
         if action is None:
             raise GraphValidationError(f"Node `{node}` needs an action (a function or a compiled graph)")
+        if not callable(action) and not _is_compiled_graph(action):
+            # as LangGraph, at add_node (not at the node's first run); LangGraph's dict of
+            # runnables (a RunnableParallel) is not supported
+            raise TypeError(f"Node `{node}`: expected a Runnable, callable or compiled graph. "
+                            f"Instead got an unsupported type: {type(action)}")
         if node in self.nodes or node in self.agents:
             raise GraphValidationError(f"Node `{node}` already present.")
         if node in (START, END):
