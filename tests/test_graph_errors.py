@@ -372,6 +372,10 @@ def _join_start_end() -> None:
     _g("a").add_edge(["a"], START)
 
 
+def _join_from_start() -> None:
+    _g("a").add_edge([START, "a"], "a")  # a join waits for nodes: START is none
+
+
 # LangGraph 1.2.24: these fail while building (add_node / add_edge) with ValueError(message)
 BUILD_ERRORS = [
     (_dup, "Node `a` already present."),
@@ -385,6 +389,7 @@ BUILD_ERRORS = [
     (_join_unknown_end, "Need to add_node `zz` first"),
     (_join_end_start, "END cannot be a start node"),
     (_join_start_end, "START cannot be an end node"),
+    (_join_from_start, "Need to add_node `__start__` first"),
 ]
 
 

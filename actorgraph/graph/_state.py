@@ -281,7 +281,7 @@ class StateGraph:
         for s in sources:
             if s == END:
                 raise GraphValidationError("END cannot be a start node")
-            if s != START and s not in self.nodes and s not in self.agents:
+            if s not in self.nodes and s not in self.agents:  # START too, as in LangGraph
                 raise GraphValidationError(f"Need to add_node `{s}` first")
         if end_key == START:
             raise GraphValidationError("START cannot be an end node")
