@@ -376,6 +376,20 @@ def _join_from_start() -> None:
     _g("a").add_edge([START, "a"], "a")  # a join waits for nodes: START is none
 
 
+def _sequence_of_two_lambdas() -> None:
+    StateGraph(S).add_sequence([lambda s: {}, lambda s: {}])
+
+
+def _sequence_name_taken() -> None:
+    _g("p").add_sequence([("p", f)])
+
+
+_SEQUENCE_NAMES = (
+    "Node names must be unique: node with the name '{}' already exists. If you need to use two different "
+    "runnables/callables with the same name (for example, using `lambda`), please provide them as tuples "
+    "(name, runnable/callable)."
+)
+
 # LangGraph 1.2.24: these fail while building (add_node / add_edge) with ValueError(message)
 BUILD_ERRORS = [
     (_dup, "Node `a` already present."),
@@ -390,6 +404,8 @@ BUILD_ERRORS = [
     (_join_end_start, "END cannot be a start node"),
     (_join_start_end, "START cannot be an end node"),
     (_join_from_start, "Need to add_node `__start__` first"),
+    (_sequence_of_two_lambdas, _SEQUENCE_NAMES.format("<lambda>")),
+    (_sequence_name_taken, _SEQUENCE_NAMES.format("p")),
 ]
 
 

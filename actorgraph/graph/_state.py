@@ -310,20 +310,27 @@ class StateGraph:
         return self
 
     def add_sequence(self, nodes: Sequence[Callable[..., Any] | tuple[str, Callable[..., Any]]]) -> StateGraph:
-        """Add nodes that run one after another, in the given order."""
+        """Add nodes that run one after another, in the given order. A name already taken
+        (two lambdas, say: name them with ``(name, fn)`` tuples) raises
+        :class:`GraphValidationError` with LangGraph's message."""
         if not nodes:
             raise GraphValidationError("Sequence requires at least one node.")
         previous: str | None = None
         for item in nodes:
             if isinstance(item, tuple):
                 name, fn = item
-                self.add_node(name, fn)
             else:
+                fn = item
                 if _langchain.is_runnable(item):
                     name = _langchain.runnable_name(item)
                 else:
                     name = getattr(item, "__name__", None) or type(item).__name__
-                self.add_node(name, item)
+            if name in self.nodes or name in self.agents:
+                raise GraphValidationError(
+                    f"Node names must be unique: node with the name '{name}' already exists. If you need "
+                    "to use two different runnables/callables with the same name (for example, using "
+                    "`lambda`), please provide them as tuples (name, runnable/callable).")
+            self.add_node(name, fn)
             if previous is not None:
                 self.add_edge(previous, name)
             previous = name
