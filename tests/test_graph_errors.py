@@ -336,6 +336,13 @@ def test_compile_errors(build: Callable[[], StateGraph], message: str) -> None:
     assert str(info.value) == message
 
 
+def test_validate_returns_the_builder() -> None:
+    g = _g("a").add_edge(START, "a")
+    assert g.validate() is g  # LangGraph 1.2.24: validate() returns the StateGraph
+    with pytest.raises(GraphValidationError, match="^Interrupt node `zz` not found$"):
+        g.validate(interrupt=["zz"])
+
+
 def test_compile_unknown_interrupt_node() -> None:
     g = _g("a")
     g.add_edge(START, "a")

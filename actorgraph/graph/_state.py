@@ -352,8 +352,9 @@ class StateGraph:
 
     # -- compiling -------------------------------------------------------------------------
 
-    def validate(self, interrupt: Sequence[str] = ()) -> None:
-        """Raise :class:`GraphValidationError` naming the first bad node or edge."""
+    def validate(self, interrupt: Sequence[str] = ()) -> StateGraph:
+        """Raise :class:`GraphValidationError` naming the first bad node or edge (or node of
+        ``interrupt`` not in the graph); else return the builder, as LangGraph's does."""
         all_sources = {s for s, _ in self.edges} | {s for ss, _ in self.waiting_edges for s in ss}
         all_sources |= set(self.branches)
         for name, spec in self.nodes.items():
@@ -379,6 +380,7 @@ class StateGraph:
         for node in interrupt:
             if node != "*" and node not in known:
                 raise GraphValidationError(f"Interrupt node `{node}` not found")
+        return self
 
     def compile(
         self,
