@@ -73,6 +73,21 @@ async def test_a_send_among_commands_runs() -> None:
     }
 
 
+async def test_a_lone_send_is_routed() -> None:
+    # LangGraph 1.2.24 routes a Send a node returns (no update: its updates chunk is None) and
+    # the node's edges run beside it
+    app = StateGraph(S).add_node("a", lambda s: Send("w", {"log": [], "x": 1}))
+    app.add_node("w", lambda s: {"log": ["w", str(s["x"])]}).add_node("b", lambda s: {"log": ["b"]})
+    app = app.add_edge(START, "a").add_edge("a", "b").compile()
+    out, updates = await run(app, {"log": [], "x": 0})
+    assert out == {"log": ["b", "w", "1"], "x": 0}
+    assert updates[0] == {"a": None}  # (then w and b, which run in one step, as they finish)
+    assert sorted(updates[1:], key=str) == [{"b": {"log": ["b"]}}, {"w": {"log": ["w", "1"]}}]
+    # in a root-value graph too (LangGraph: 'sent!')
+    rooted = StateGraph(str).add_node("a", lambda s: Send("w", "sent")).add_node("w", lambda s: s + "!")
+    assert await rooted.add_edge(START, "a").compile().ainvoke("x") == "sent!"
+
+
 @pytest.mark.parametrize(
     ("result", "shown"),
     [

@@ -336,6 +336,13 @@ def test_compile_errors(build: Callable[[], StateGraph], message: str) -> None:
     assert str(info.value) == message
 
 
+def test_validate_returns_the_builder() -> None:
+    g = _g("a").add_edge(START, "a")
+    assert g.validate() is g  # LangGraph 1.2.24: validate() returns the StateGraph
+    with pytest.raises(GraphValidationError, match="^Interrupt node `zz` not found$"):
+        g.validate(interrupt=["zz"])
+
+
 def test_compile_unknown_interrupt_node() -> None:
     g = _g("a")
     g.add_edge(START, "a")
@@ -372,6 +379,24 @@ def _join_start_end() -> None:
     _g("a").add_edge(["a"], START)
 
 
+def _join_from_start() -> None:
+    _g("a").add_edge([START, "a"], "a")  # a join waits for nodes: START is none
+
+
+def _sequence_of_two_lambdas() -> None:
+    StateGraph(S).add_sequence([lambda s: {}, lambda s: {}])
+
+
+def _sequence_name_taken() -> None:
+    _g("p").add_sequence([("p", f)])
+
+
+_SEQUENCE_NAMES = (
+    "Node names must be unique: node with the name '{}' already exists. If you need to use two different "
+    "runnables/callables with the same name (for example, using `lambda`), please provide them as tuples "
+    "(name, runnable/callable)."
+)
+
 # LangGraph 1.2.24: these fail while building (add_node / add_edge) with ValueError(message)
 BUILD_ERRORS = [
     (_dup, "Node `a` already present."),
@@ -385,6 +410,9 @@ BUILD_ERRORS = [
     (_join_unknown_end, "Need to add_node `zz` first"),
     (_join_end_start, "END cannot be a start node"),
     (_join_start_end, "START cannot be an end node"),
+    (_join_from_start, "Need to add_node `__start__` first"),
+    (_sequence_of_two_lambdas, _SEQUENCE_NAMES.format("<lambda>")),
+    (_sequence_name_taken, _SEQUENCE_NAMES.format("p")),
 ]
 
 
@@ -393,6 +421,15 @@ def test_build_errors(build: Callable[[], None], message: str) -> None:
     with pytest.raises(ValueError) as info:
         build()
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("action", [5, "f", {"x": f}])
+def test_a_node_that_is_not_callable_fails_in_add_node(action: Any) -> None:
+    # LangGraph 1.2.24: TypeError from add_node naming the type ("Expected a Runnable, callable
+    # or dict.Instead got an unsupported type: <class 'int'>"); a dict of callables, which
+    # LangGraph makes a RunnableParallel, is refused here (it failed at its first run)
+    with pytest.raises(TypeError, match=f"^Node `b`: .*unsupported type: {type(action)}$"):
+        StateGraph(S).add_node("b", action)
 
 
 def test_unreachable_nodes_and_self_loops_compile() -> None:

@@ -170,6 +170,33 @@ def test_config_schema_is_a_deprecated_name_for_context_schema() -> None:
     assert both.context_schema is CtxD
 
 
+def test_input_and_output_are_deprecated_names_for_input_schema_and_output_schema() -> None:
+    # LangGraph 1.2 still takes StateGraph(state, input=..., output=...), warning (a
+    # DeprecationWarning subclass) that each is deprecated for input_schema/output_schema
+    class In(typing_extensions.TypedDict):
+        q: str
+
+    class Out(typing_extensions.TypedDict):
+        ans: str
+
+    class Overall(In, Out):
+        pass
+
+    with pytest.warns(DeprecationWarning) as caught:
+        builder = StateGraph(Overall, input=In, output=Out)
+    assert [str(w.message) for w in caught] == [
+        "`input` is deprecated and will be removed. Please use `input_schema` instead.",
+        "`output` is deprecated and will be removed. Please use `output_schema` instead.",
+    ]
+    assert (builder.input_schema, builder.output_schema) == (In, Out)
+    builder.add_node("a", lambda s: {"ans": s["q"] * 2}).add_edge(START, "a")
+    assert builder.compile().invoke({"q": "yo"}) == {"ans": "yoyo"}  # LangGraph 1.2's result
+    # given both, the new name wins (as in LangGraph 1.2)
+    with pytest.warns(DeprecationWarning):
+        both = StateGraph(Overall, input=Out, input_schema=In)
+    assert both.input_schema is In
+
+
 # get_input_schema() / get_output_schema(): the pydantic models, observed from LangGraph 1.2 for
 # the same state classes. The input model is a pydantic input schema itself, else a RootModel
 # named "<name>Input" ("<name>_input" for a lower-case graph name) rooted at the input schema

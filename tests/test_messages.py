@@ -287,6 +287,21 @@ def test_uncoercible_messages_raise(
         add_messages([], [bad])
 
 
+@pytest.mark.parametrize("langchain", [True, False])
+def test_an_unsupported_message_type_ends_with_langchains_troubleshooting_line(
+    langchain: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LangGraph 1.2.24 (langchain-core 1.8.3): add_messages([], [5]) raises this, line and
+    # trailing space included; ours says the same with or without langchain-core
+    monkeypatch.setattr("actorgraph._langchain._available", langchain)
+    with pytest.raises(NotImplementedError) as info:
+        add_messages([], [5])
+    assert str(info.value) == (
+        "Unsupported message type: <class 'int'>\nFor troubleshooting, visit: "
+        "https://docs.langchain.com/oss/python/langchain/errors/MESSAGE_COERCION_FAILURE "
+    )
+
+
 # -- MessagesState -------------------------------------------------------------------------------
 
 

@@ -18,7 +18,8 @@ PACKAGES = [
     "actorgraph.checkpoint.sqlite", "actorgraph.checkpoint.sqlite.aio", "actorgraph.checkpoint.postgres",
     "actorgraph.checkpoint.postgres.aio", "actorgraph.checkpoint.serde.base", "actorgraph.checkpoint.serde.jsonplus",
     "actorgraph.checkpoint.serde.encrypted", "actorgraph.store.sqlite", "actorgraph.store.sqlite.aio",
-    "actorgraph.store.postgres", "actorgraph.store.postgres.aio", "actorgraph.managed", "actorgraph.constants",
+    "actorgraph.store.postgres", "actorgraph.store.postgres.aio", "actorgraph.managed",
+    "actorgraph.managed.is_last_step", "actorgraph.constants",
     "actorgraph.cache.memory", "actorgraph.cache.sqlite", "actorgraph.cache.base",
 ]  # (actorgraph.prebuilt needs the langchain extra: tests/test_langchain_prebuilt.py)
 
@@ -66,6 +67,8 @@ LANGGRAPH_PATHS: dict[str, dict[str, tuple[str, str]]] = {
                                "CompiledStateGraph": ("actorgraph", "CompiledGraph")},
     "actorgraph.checkpoint.memory": {"InMemorySaver": ("actorgraph.persistence", "InMemorySaver"),
                                      "MemorySaver": ("actorgraph.persistence", "InMemorySaver")},
+    "actorgraph.managed": {n: ("actorgraph.graph", n) for n in ("RemainingSteps", "IsLastStep")},
+    "actorgraph.managed.is_last_step": {n: ("actorgraph.graph", n) for n in ("RemainingSteps", "IsLastStep")},
     "actorgraph.store.memory": {"InMemoryStore": ("actorgraph.persistence", "InMemoryStore")},
     "actorgraph.store.base": {n: ("actorgraph.persistence", n) for n in ("BaseStore", "Item", "SearchItem")},
     # one saver / store class serves sync and async code: LangGraph's Async* names are the same class
@@ -81,7 +84,6 @@ LANGGRAPH_PATHS: dict[str, dict[str, tuple[str, str]]] = {
     "actorgraph.checkpoint.serde.encrypted": {"EncryptedSerializer": ("actorgraph.persistence", "EncryptedSerializer")},
     "actorgraph.store.sqlite.aio": {"AsyncSqliteStore": ("actorgraph.persistence", "SqliteStore")},
     "actorgraph.store.postgres.aio": {"AsyncPostgresStore": ("actorgraph.persistence", "PostgresStore")},
-    "actorgraph.managed": {n: ("actorgraph.graph", n) for n in ("RemainingSteps", "IsLastStep")},
     "actorgraph.constants": {n: ("actorgraph", n) for n in ("START", "END")},
     "actorgraph.cache.memory": {"InMemoryCache": ("actorgraph.cache", "InMemoryCache")},
     "actorgraph.cache.sqlite": {"SqliteCache": ("actorgraph.cache", "SqliteCache")},

@@ -109,11 +109,18 @@ def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
     return {"name": call["function"]["name"], "args": args, "id": call["id"], "type": "tool_call"}
 
 
+def _coercion_failure(message: str) -> str:
+    """``message`` with the troubleshooting line langchain-core ends its message coercion
+    errors with (so LangGraph's, whose ``add_messages`` uses it), trailing space included."""
+    return (f"{message}\nFor troubleshooting, visit: "
+            "https://docs.langchain.com/oss/python/langchain/errors/MESSAGE_COERCION_FAILURE ")
+
+
 def _from_dict(message: dict[str, Any]) -> Any:
     fields = dict(message)
     role = fields.pop("role", None) or fields.pop("type", None)
     if role is None or ("content" not in fields and role != "remove"):
-        raise ValueError(f"Message dict must contain 'role' and 'content' keys, got {message}")
+        raise ValueError(_coercion_failure(f"Message dict must contain 'role' and 'content' keys, got {message}"))
     if role == "remove":
         return RemoveMessage(id=fields["id"])
     content = fields.pop("content")
@@ -138,7 +145,7 @@ def _from_dict(message: dict[str, Any]) -> Any:
             raise ValueError(f"A tool message needs a 'tool_call_id', got {message}")
         result = ToolMessage(**common, tool_call_id=fields.pop("tool_call_id"))
     else:
-        raise ValueError(f"Unexpected message type: {role!r}. Use one of {_ROLES}.")
+        raise ValueError(_coercion_failure(f"Unexpected message type: {role!r}. Use one of {_ROLES}."))
     result.additional_kwargs = {**fields, **extra}
     return result
 
@@ -160,7 +167,7 @@ def _coerce(message: Any) -> Any:
             raise NotImplementedError("Message as a sequence must be (role string, template)")
         role, content = message
         return _from_dict({"role": role, "content": content})
-    raise NotImplementedError(f"Unsupported message type: {type(message)}")
+    raise NotImplementedError(_coercion_failure(f"Unsupported message type: {type(message)}"))
 
 
 def _with_id(message: Any) -> Any:

@@ -55,6 +55,14 @@ DEFAULT_ERROR_HANDLER = "__default_error_handler__"
 """The node name of the error handler given by ``set_node_defaults(error_handler=...)``."""
 
 
+def _deprecated_kwarg(old: str, old_value: Any, new: str, new_value: Any) -> Any:
+    """Warn that ``StateGraph``'s keyword ``old`` is deprecated; the value ``new`` takes
+    (``new_value`` when that was given too, else ``old_value``)."""
+    warnings.warn(f"`{old}` is deprecated and will be removed. Please use `{new}` instead.",
+                  DeprecationWarning, stacklevel=3)
+    return old_value if new_value is None else new_value
+
+
 class StateGraph:
     """A graph whose nodes read and write a shared state, run as BSP super-steps.
 
@@ -62,7 +70,7 @@ class StateGraph:
     field becomes a channel: ``Annotated[T, reducer]`` folds every write of a step with
     ``reducer(old, new)``; any other field keeps the last value (two writes in one step raise
     ``InvalidUpdateError``). ``input_schema`` / ``output_schema`` restrict what ``invoke``
-    accepts and returns. Builder methods return ``self`` so calls can be chained.
+    accepts and returns (LangGraph's deprecated ``input=`` / ``output=`` still work, warning). Builder methods return ``self`` so calls can be chained.
     """
 
     def __init__(
@@ -73,12 +81,17 @@ class StateGraph:
         input_schema: Any = None,
         output_schema: Any = None,
         config_schema: Any = None,
+        input: Any = None,
+        output: Any = None,
     ) -> None:
-        if config_schema is not None:  # LangGraph 1.x's deprecated name for context_schema
-            warnings.warn("`config_schema` is deprecated and will be removed. Please use "
-                          "`context_schema` instead.", DeprecationWarning, stacklevel=2)
-            if context_schema is None:
-                context_schema = config_schema
+        # LangGraph's deprecated names (config_schema since 1.0, input/output since 0.5): each
+        # warns, and the new name wins when both are given
+        if config_schema is not None:
+            context_schema = _deprecated_kwarg("config_schema", config_schema, "context_schema", context_schema)
+        if input is not None:
+            input_schema = _deprecated_kwarg("input", input, "input_schema", input_schema)
+        if output is not None:
+            output_schema = _deprecated_kwarg("output", output, "output_schema", output_schema)
         if state_schema is None:
             if input_schema is None or output_schema is None:
                 raise GraphValidationError("StateGraph needs a state_schema (or both input_schema and output_schema)")
@@ -150,6 +163,11 @@ class StateGraph:
             action = _langchain.RunnableNode(action)
         if action is None:
             raise GraphValidationError(f"Node `{node}` needs an action (a function or a compiled graph)")
+        if not callable(action) and not _is_compiled_graph(action):
+            # as LangGraph, at add_node (not at the node's first run); LangGraph's dict of
+            # runnables (a RunnableParallel) is not supported
+            raise TypeError(f"Node `{node}`: expected a Runnable, callable or compiled graph. "
+                            f"Instead got an unsupported type: {type(action)}")
         if node in self.nodes or node in self.agents:
             raise GraphValidationError(f"Node `{node}` already present.")
         if node in (START, END):
@@ -263,7 +281,7 @@ class StateGraph:
         for s in sources:
             if s == END:
                 raise GraphValidationError("END cannot be a start node")
-            if s != START and s not in self.nodes and s not in self.agents:
+            if s not in self.nodes and s not in self.agents:  # START too, as in LangGraph
                 raise GraphValidationError(f"Need to add_node `{s}` first")
         if end_key == START:
             raise GraphValidationError("START cannot be an end node")
@@ -292,20 +310,27 @@ class StateGraph:
         return self
 
     def add_sequence(self, nodes: Sequence[Callable[..., Any] | tuple[str, Callable[..., Any]]]) -> StateGraph:
-        """Add nodes that run one after another, in the given order."""
+        """Add nodes that run one after another, in the given order. A name already taken
+        (two lambdas, say: name them with ``(name, fn)`` tuples) raises
+        :class:`GraphValidationError` with LangGraph's message."""
         if not nodes:
             raise GraphValidationError("Sequence requires at least one node.")
         previous: str | None = None
         for item in nodes:
             if isinstance(item, tuple):
                 name, fn = item
-                self.add_node(name, fn)
             else:
+                fn = item
                 if _langchain.is_runnable(item):
                     name = _langchain.runnable_name(item)
                 else:
                     name = getattr(item, "__name__", None) or type(item).__name__
-                self.add_node(name, item)
+            if name in self.nodes or name in self.agents:
+                raise GraphValidationError(
+                    f"Node names must be unique: node with the name '{name}' already exists. If you need "
+                    "to use two different runnables/callables with the same name (for example, using "
+                    "`lambda`), please provide them as tuples (name, runnable/callable).")
+            self.add_node(name, fn)
             if previous is not None:
                 self.add_edge(previous, name)
             previous = name
@@ -327,8 +352,9 @@ class StateGraph:
 
     # -- compiling -------------------------------------------------------------------------
 
-    def validate(self, interrupt: Sequence[str] = ()) -> None:
-        """Raise :class:`GraphValidationError` naming the first bad node or edge."""
+    def validate(self, interrupt: Sequence[str] = ()) -> StateGraph:
+        """Raise :class:`GraphValidationError` naming the first bad node or edge (or node of
+        ``interrupt`` not in the graph); else return the builder, as LangGraph's does."""
         all_sources = {s for s, _ in self.edges} | {s for ss, _ in self.waiting_edges for s in ss}
         all_sources |= set(self.branches)
         for name, spec in self.nodes.items():
@@ -354,6 +380,7 @@ class StateGraph:
         for node in interrupt:
             if node != "*" and node not in known:
                 raise GraphValidationError(f"Interrupt node `{node}` not found")
+        return self
 
     def compile(
         self,

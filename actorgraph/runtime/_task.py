@@ -452,13 +452,17 @@ class ChannelWrites(tuple):  # type: ignore[type-arg]
 
 def _collect(run: Run, node: NodeProgram, result: Any, pairs: list[tuple[str, Any]], gotos: list[Any]) -> None:
     """What a node returned, by LangGraph's rules: ``None`` writes nothing; a ``Command`` its
-    ``update`` and ``goto``; a list or tuple holding a ``Command`` each item in turn (Commands as
+    ``update`` and ``goto``; a ``Send`` a goto (no update: LangGraph routes a lone ``Send``, in a
+    root-value graph too); a list or tuple holding a ``Command`` each item in turn (Commands as
     such, ``None`` skipped, ``Send``s as gotos, anything else one update); a list of ``Send``s
     only, gotos; anything else one update (in a root-value graph: the value itself)."""
     if result is None:
         return
     if isinstance(result, Command):
         _collect_command(run, node, result, pairs, gotos)
+        return
+    if isinstance(result, Send):
+        gotos.append(result)
         return
     if type(result) is ChannelWrites:  # the functional API's entrypoint (actorgraph.func)
         pairs.extend(result)
