@@ -475,6 +475,30 @@ async def test_connection_error_retried_up_to_max_attempts(policy: RetryPolicy |
     assert info.value.__notes__[0].startswith("During task with name 'flaky' and id '")
 
 
+async def test_add_node_retry_and_input_are_deprecated_names() -> None:
+    # LangGraph 1.2.24: add_node(retry=...) warns "`retry` is deprecated and will be removed.
+    # Please use `retry_policy` instead." and retries (3 calls); input= likewise for input_schema
+    calls: list[int] = []
+
+    def conn(s: L) -> dict[str, Any]:
+        calls.append(1)
+        raise ConnectionError("down")
+
+    class Reads(TypedDict):
+        log: list[str]
+
+    g = StateGraph(L)
+    with pytest.warns(DeprecationWarning, match="`retry` is deprecated.*`retry_policy`"):
+        g.add_node("flaky", conn, retry=RetryPolicy(**FAST))
+    with pytest.warns(DeprecationWarning, match="`input` is deprecated.*`input_schema`"):
+        g.add_node("reader", lambda s: {"log": ["read"]}, input=Reads)
+    assert g.nodes["reader"].input_schema is Reads
+    g.add_edge(START, "flaky")
+    with pytest.raises(ConnectionError):
+        await g.compile().ainvoke({"log": []})
+    assert len(calls) == 3
+
+
 async def test_async_node_retried() -> None:
     calls: list[int] = []
 

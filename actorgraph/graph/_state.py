@@ -135,6 +135,8 @@ class StateGraph:
         cache_policy: CachePolicy | None = None,
         error_handler: Callable[..., Any] | None = None,
         timeout: float | timedelta | TimeoutPolicy | None = None,
+        retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        input: Any = None,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
 
@@ -155,7 +157,13 @@ class StateGraph:
         ``Command``) replaces the node's: the node's own edges are not taken; ``timeout``
         (seconds, a ``timedelta`` or a :class:`TimeoutPolicy`) cancels an attempt that takes
         too long with :class:`NodeTimeoutError` (async nodes only). See docs/node-policies.md.
+        ``retry`` and ``input`` are LangGraph's deprecated names for ``retry_policy`` and
+        ``input_schema`` (they warn, as LangGraph's do).
         """
+        if retry is not None:  # (LangGraph's deprecated names, as StateGraph's)
+            retry_policy = _deprecated_kwarg("retry", retry, "retry_policy", retry_policy)
+        if input is not None:
+            input_schema = _deprecated_kwarg("input", input, "input_schema", input_schema)
         if not isinstance(node, str):
             action = node
             node = _default_name(action)
