@@ -579,3 +579,96 @@ async def test_tuples_and_checkpoints_read_as_langgraphs(saver: BaseCheckpointSa
     assert set(checkpoint) == set(checkpoint.keys()) == set(dict(checkpoint)) == keys and len(checkpoint) == 7
     assert "channel_values" in checkpoint and "nope" not in checkpoint
     assert dict(checkpoint.items())["channel_values"]["log"] == ["a"]
+
+
+# -- LangGraph-style overrides of an InMemorySaver subclass --------------------------------------
+# LangGraph's InMemorySaver runs its sync methods from its async ones, so a subclass overriding
+# get_tuple / put / put_writes (a logging wrapper, a test double) sees every read and write of
+# sync and async runs. actorgraph's runtime called aget_tuple / aput_step and skipped them.
+
+class _Recording(InMemorySaver):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[Any] = []
+
+    def get_tuple(self, config: Any) -> CheckpointTuple | None:
+        self.calls.append("get")
+        return super().get_tuple(config)
+
+    def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> dict[str, Any]:
+        self.calls.append(("put", metadata["step"]))
+        return super().put(config, checkpoint, metadata, new_versions)
+
+    def put_writes(self, config: Any, writes: Any, task_id: str, task_path: str = "") -> None:
+        self.calls.append(("writes", [channel for channel, _ in writes]))
+        super().put_writes(config, writes, task_id, task_path)
+
+
+def _root_graph(parallel: bool = False) -> Any:
+    from actorgraph import START, StateGraph
+
+    b = StateGraph(Annotated[str, operator.add])
+    b.add_node("agent", lambda s: "x")
+    b.add_edge(START, "agent")
+    if parallel:
+        b.add_node("parallel", lambda s: "")
+        b.add_edge(START, "parallel")
+    return b
+
+
+async def test_overrides_of_an_in_memory_saver_see_every_read_and_write() -> None:
+    saver = _Recording()
+    app = _root_graph().compile(checkpointer=saver)
+    cfg = {"configurable": {"thread_id": "1"}}
+    assert await app.ainvoke("a", cfg) == "ax"
+    # LangGraph 1.2.24, same graph and overrides: exactly these calls, in this order
+    assert saver.calls == ["get", ("put", -1), ("writes", ["__root__", "branch:to:agent"]),
+                           ("put", 0), ("writes", ["__root__"]), ("put", 1)]
+    assert (await app.aget_state(cfg)).values == "ax"  # super() calls stored as usual
+
+
+def test_overrides_of_an_in_memory_saver_see_the_sync_api_too() -> None:
+    saver = _Recording()
+    app = _root_graph().compile(checkpointer=saver)
+    cfg = {"configurable": {"thread_id": "1"}}
+    assert app.invoke("a", cfg) == "ax"
+    assert app.invoke("b", cfg) == "axbx"
+    assert saver.calls[:2] == ["get", ("put", -1)]
+    assert sum(1 for c in saver.calls if c[0] == "put") == 6
+    assert len(list(app.get_state_history(cfg))) == 6
+
+
+def _faulty_app(method: str) -> Any:
+    def fail(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError(f"Faulty {method}")
+
+    faulty = type("Faulty", (InMemorySaver,), {method: fail})
+    return _root_graph(parallel=method == "put_writes").compile(checkpointer=faulty())
+
+
+# LangGraph 1.2.24 (its test_checkpoint_errors): the override's ValueError ends invoke and
+# ainvoke alike
+@pytest.mark.parametrize("method", ["get_tuple", "put", "put_writes"])
+async def test_a_failing_override_of_an_in_memory_saver_fails_the_run(method: str) -> None:
+    with pytest.raises(ValueError, match=f"Faulty {method}"):
+        await _faulty_app(method).ainvoke("", {"configurable": {"thread_id": "1"}})
+
+
+@pytest.mark.parametrize("method", ["get_tuple", "put", "put_writes"])
+def test_a_failing_override_of_an_in_memory_saver_fails_a_sync_run(method: str) -> None:
+    with pytest.raises(ValueError, match=f"Faulty {method}"):
+        _faulty_app(method).invoke("", {"configurable": {"thread_id": "2"}})
+
+
+async def test_an_async_override_is_still_what_the_sync_twin_runs() -> None:
+    class AsyncSpy(InMemorySaver):
+        seen: list[str] = []
+
+        async def aget_tuple(self, config: Any) -> CheckpointTuple | None:
+            self.seen.append("aget")
+            return await super().aget_tuple(config)
+
+    saver = AsyncSpy()
+    assert saver.get_tuple({"configurable": {"thread_id": "none"}}) is None
+    assert AsyncSpy.seen == ["aget"]
+    assert not AsyncSpy.commits_by_parts and _Recording.commits_by_parts

@@ -19,7 +19,7 @@ from collections.abc import (
     Sequence,
 )
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
+from typing import Any, ClassVar, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 import msgspec
 
@@ -187,17 +187,47 @@ class SyncTwins:
         return anyio.run(fn, *args)
 
 
+DELEGATES_TO_SYNC = "_delegates_to_sync"
+"""Marks an async method that only calls its sync twin's override (see :func:`delegate_to_sync`)."""
+
+
+def delegate_to_sync(sync_name: str, async_name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """An async method ``async_name`` that calls ``self.<sync_name>(...)``: how an
+    ``InMemorySaver`` subclass's override of a sync method (``put``) is what async code
+    (``aput``) runs too, as in LangGraph. The sync twin skips it (see :func:`_sync_twin`)."""
+
+    async def delegate(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self, sync_name)(*args, **kwargs)
+
+    delegate.__name__ = delegate.__qualname__ = async_name
+    setattr(delegate, DELEGATES_TO_SYNC, True)
+    return delegate
+
+
+def _own_async(cls: type, async_name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """``cls``'s nearest ``async_name`` that is not a :func:`delegate_to_sync` delegate."""
+    for klass in cls.__mro__:
+        fn = klass.__dict__.get(async_name)
+        if fn is not None and not getattr(fn, DELEGATES_TO_SYNC, False):
+            return fn  # type: ignore[no-any-return]
+    raise AttributeError(async_name)
+
+
 def _sync_twin(amethod: Callable[Concatenate[S, P], Coroutine[Any, Any, T]]) -> Callable[Concatenate[S, P], T]:
     """The sync twin of async method ``amethod`` (``aput`` -> ``put``), same parameters.
 
     It runs ``self.<amethod>(...)``, looked up on the instance so that a subclass's override is
-    the one run, through :meth:`SyncTwins._run_sync`.
+    the one run, through :meth:`SyncTwins._run_sync`; unless that is a :func:`delegate_to_sync`
+    delegate back to this twin's override (``super().put(...)`` in an override of ``put``):
+    then the saver's own ``amethod`` runs.
     """
     async_name = amethod.__name__
     name = async_name.removeprefix("a")
 
     def twin(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
         bound: Callable[P, Coroutine[Any, Any, T]] = getattr(self, async_name)
+        if getattr(bound, DELEGATES_TO_SYNC, False):
+            bound = functools.partial(_own_async(type(self), async_name), self)
         return self._run_sync(name, functools.partial(bound, *args, **kwargs))
 
     functools.update_wrapper(twin, amethod, updated=())  # not __dict__: the abstract flag
@@ -225,6 +255,18 @@ class BaseCheckpointSaver(SyncTwins, ABC):
     """
 
     serde: Serializer
+
+    commits_by_parts: ClassVar[bool] = False
+    """True for a subclass that overrides ``aput`` or ``aput_writes`` (or, in an
+    ``InMemorySaver`` subclass, ``put`` / ``put_writes``): :meth:`aput_step` then stores a step
+    through them (``aput_writes`` per task, then ``aput``), so the override sees every write, as
+    LangGraph's savers would; such a step is not one transaction and ``expect_head`` is not
+    checked."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.commits_by_parts = any(getattr(cls, name) is not getattr(BaseCheckpointSaver, name)
+                                   for name in ("aput", "aput_writes"))
 
     def __init__(self, *, serde: Serializer | None = None, deltas: bool = True, intern: bool = False) -> None:
         self.serde = serde if serde is not None else MsgpackSerializer()
@@ -316,7 +358,8 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         ``config`` addresses the checkpoint the step started from: the writes are saved against
         it and it becomes the new checkpoint's parent, exactly as ``aput_writes`` per task
         followed by ``aput`` would, but in one transaction: after a crash either all of it is
-        stored or none of it. Returns the new checkpoint's config.
+        stored or none of it. Returns the new checkpoint's config. (A saver that
+        :attr:`commits_by_parts` calls its ``aput_writes`` and ``aput`` instead.)
 
         ``expect_head=True`` (how runs continue their thread) also requires that checkpoint to
         still be the newest of its thread and namespace (the thread to have none, when the
@@ -324,9 +367,24 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         another saver on the same file — :class:`CheckpointConflictError` is raised and nothing
         is stored, so the thread's chain never forks by accident.
         """
+        if self.commits_by_parts:
+            return await self._aput_step_by_parts(config, writes, checkpoint, metadata, new_versions)
         key, ops = _step_ops(config, writes, checkpoint, metadata, new_versions, expect_head)
         await self._acommit(ops)
         return key.config(as_checkpoint(checkpoint).id)
+
+    async def _aput_step_by_parts(
+        self,
+        config: Mapping[str, Any],
+        writes: StepWrites,
+        checkpoint: Checkpoint | Mapping[str, Any],
+        metadata: CheckpointMetadata,
+        new_versions: Mapping[str, Version],
+    ) -> dict[str, Any]:
+        """:meth:`aput_step` of a saver that :attr:`commits_by_parts`."""
+        for task in _task_writes(writes):
+            await self.aput_writes(config, task.writes, task.task_id, task.task_path)
+        return await self.aput(config, checkpoint, metadata, new_versions)
 
     async def asubmit_step(
         self,
@@ -345,6 +403,9 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         so submitting waits when the writer falls behind. Awaiting the returned function raises
         the commit's error, if any. Savers without a background writer commit before returning.
         """
+        if self.commits_by_parts:
+            await self._aput_step_by_parts(config, writes, checkpoint, metadata, new_versions)
+            return _committed
         _key, ops = _step_ops(config, writes, checkpoint, metadata, new_versions, expect_head)
         return await self._asubmit(ops)
 

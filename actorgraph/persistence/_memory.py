@@ -6,7 +6,7 @@ import builtins
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
-from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics, run_now
+from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics, delegate_to_sync, run_now
 from ._errors import CheckpointConflictError
 from ._records import CheckpointTuple, Version, thread_key
 from ._rows import (
@@ -47,6 +47,10 @@ class _Blobs:
         return None if thread is None else thread.get((key[1], key[2], key[3]))
 
 
+_LANGGRAPH_SYNC_HOOKS = (("get_tuple", "aget_tuple"), ("put", "aput"), ("put_writes", "aput_writes"))
+"""The sync methods whose override in an :class:`InMemorySaver` subclass async runs honour."""
+
+
 class InMemorySaver(BaseCheckpointSaver):
     """Keeps checkpoints in memory, for tests, notebooks and single-process apps.
 
@@ -57,6 +61,17 @@ class InMemorySaver(BaseCheckpointSaver):
     atomically (nothing is stored if any value fails to encode). Nothing here suspends, so the
     sync twins work everywhere, also inside an event loop.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """As in LangGraph, whose ``InMemorySaver`` runs its sync methods from its async ones:
+        a subclass's override of ``get_tuple``, ``put`` or ``put_writes`` (without one of its
+        ``a``-twin) is what async runs call too, so a wrapper or a test double written for
+        LangGraph sees every read and write (its ``super().put(...)`` stores as usual)."""
+        for sync_name, async_name in _LANGGRAPH_SYNC_HOOKS:
+            if (getattr(cls, sync_name) is not getattr(InMemorySaver, sync_name)
+                    and getattr(cls, async_name) is getattr(InMemorySaver, async_name)):
+                setattr(cls, async_name, delegate_to_sync(sync_name, async_name))
+        super().__init_subclass__(**kwargs)
 
     def __init__(self, *, serde: Serializer | None = None, deltas: bool = True) -> None:
         super().__init__(serde=serde, deltas=deltas)
