@@ -137,3 +137,28 @@ async def test_root_value_graph_two_commands_to_a_last_value() -> None:
     app = StateGraph(str).add_node("a", lambda s: [Command(update="a1"), Command(update="a2")])
     with pytest.raises(InvalidUpdateError, match=r"^At key '__root__': Can receive only one value per step"):
         await app.add_edge(START, "a").compile().ainvoke("")
+
+
+class RootKey(TypedDict):
+    __root__: Annotated[list[Any], operator.add]
+
+
+async def test_a_typeddict_whose_only_key_is_root_is_a_root_value_graph(saver: Any) -> None:
+    # LangGraph 1.2.24 (its test_root_graph): nodes get the value itself, not {'__root__': ...};
+    # actorgraph handed them the dict (a chat model node then refused its input)
+    seen: list[Any] = []
+
+    def a(s: Any) -> list[str]:
+        seen.append(s)
+        return [f"a{len(s)}"]
+
+    app = StateGraph(RootKey).add_node("a", a).add_edge(START, "a").compile(checkpointer=saver)
+    cfg = {"configurable": {"thread_id": "1"}}
+    assert await app.ainvoke(["x"], cfg) == ["x", "a1"]
+    assert seen == [["x"]]
+    # LangGraph 1.2.24: [('values', ['x', 'a1', 'y']), ('updates', {'a': ['a3']}),
+    #                    ('values', ['x', 'a1', 'y', 'a3'])]
+    assert [c async for c in app.astream(["y"], cfg, stream_mode=["updates", "values"])] == [
+        ("values", ["x", "a1", "y"]), ("updates", {"a": ["a3"]}), ("values", ["x", "a1", "y", "a3"]),
+    ]
+    assert (await app.aget_state(cfg)).values == ["x", "a1", "y", "a3"]

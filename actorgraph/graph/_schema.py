@@ -293,19 +293,20 @@ def _schema_fields(schema: Any) -> dict[str, FieldSpec]:
 def make_reader(schema: Any) -> Callable[[dict[str, Any]], Any]:
     """The function building a node's input from the available channel values.
 
-    A root schema gives the ``__root__`` value (``None`` when empty); TypedDicts and other
-    dict-like schemas a new dict of the schema's keys that have values; dataclass,
+    A root schema, or one whose only key is ``__root__``, gives the ``__root__`` value (``None``
+    when empty); TypedDicts and other dict-like schemas a new dict of the schema's keys that
+    have values; dataclass,
     ``msgspec.Struct`` and pydantic schemas an instance built from those keys, so missing keys
     take the class defaults and a missing required key raises the constructor's own error
     (``TypeError``, or pydantic's ``ValidationError``), as LangGraph does.
     """
-    if _is_root(schema):
+    keys = (ROOT,) if _is_root(schema) else tuple(schema_fields(schema))
+    if keys == (ROOT,):  # (also a TypedDict whose one key is __root__, as in LangGraph)
         def read_root(values: dict[str, Any]) -> Any:
             return values.get(ROOT)
 
         return read_root
 
-    keys = tuple(schema_fields(schema))
     if _is_dataclass(schema):
         # init=False fields cannot be passed to the constructor.
         keys = tuple(f.name for f in dataclasses.fields(schema) if f.init)
