@@ -656,9 +656,12 @@ class Run:
 
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         """The channel writes of a ``Command`` given as input (``update`` and ``goto``);
-        ``EmptyInputError`` for a Command that says nothing."""
+        ``EmptyInputError`` for a Command that says nothing, ``InvalidUpdateError`` for one
+        addressed to the parent graph (as LangGraph: the root has none; nothing is written)."""
         if command.update is None and command.goto == () and command.resume is None:
             raise EmptyInputError("Received empty Command input")
+        if command.graph == Command.PARENT:
+            raise InvalidUpdateError("There is no parent graph")
         return command_input_writes(self, command)
 
     def _discard_pending(self) -> list[Task]:
