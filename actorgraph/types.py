@@ -98,11 +98,15 @@ class Overwrite(msgspec.Struct, frozen=True):
     type: Literal["__overwrite__"] = "__overwrite__"
 
 
-class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
-    """A pending ``interrupt()``: the ``value`` shown to the human and the ``id`` to resume it by."""
+class Interrupt(msgspec.Struct, frozen=True):
+    """A pending ``interrupt()``: the ``value`` shown to the human and the ``id`` to resume it by.
+
+    Built as LangGraph's: ``Interrupt(value)``, ``Interrupt(value, id)`` or by keyword; an
+    ``Interrupt`` made without an id has LangGraph's placeholder id, ``"placeholder-id"``.
+    """
 
     value: Any
-    id: str
+    id: str = "placeholder-id"
     response_schema: Any = None
 
 

@@ -180,3 +180,13 @@ async def test_interrupt_response_schema(saver: Any) -> None:
     (i,) = out["__interrupt__"]
     assert (i.value, i.response_schema) == ("q", {"type": "string"})
 
+
+
+# Interrupt(value, id="placeholder-id", *, response_schema=None). actorgraph: every field was
+# keyword-only and the id required (Interrupt("q") raised TypeError).
+def test_interrupt_is_built_as_langgraphs() -> None:
+    # LangGraph 1.2.24: Interrupt(value='x', id='placeholder-id', response_schema=None)
+    assert repr(Interrupt("x")) == "Interrupt(value='x', id='placeholder-id', response_schema=None)"
+    assert Interrupt(1, "abc") == Interrupt(value=1, id="abc")
+    assert Interrupt(value="v").id == "placeholder-id"
+    assert Interrupt("q", "i", response_schema={"type": "string"}).response_schema == {"type": "string"}
