@@ -190,3 +190,63 @@ def test_interrupt_is_built_as_langgraphs() -> None:
     assert Interrupt(1, "abc") == Interrupt(value=1, id="abc")
     assert Interrupt(value="v").id == "placeholder-id"
     assert Interrupt("q", "i", response_schema={"type": "string"}).response_schema == {"type": "string"}
+
+
+def sibling_and_asker(saver: Any) -> Any:
+    """START -> x (finishes) and z (asks twice), in one step."""
+    def x(state: Log) -> dict[str, Any]:
+        return {"log": ["x"]}
+
+    def z(state: Log) -> dict[str, Any]:
+        return {"log": [f"z:{interrupt('zq')}:{interrupt('zq2')}"]}
+
+    return (StateGraph(Log).add_node("x", x).add_node("z", z).add_edge(START, "x").add_edge(START, "z")
+            .compile(checkpointer=saver))
+
+
+def shown(chunks: list[Any]) -> list[Any]:
+    """(mode, chunk) pairs with each interrupt as its value."""
+    return [(mode, {k: values_of(v) if k == "__interrupt__" else v for k, v in chunk.items()})
+            for mode, chunk in chunks]
+
+
+# A pause beside a sibling that finished. actorgraph: one values chunk, the question with the
+# sibling's writes applied ({'log': ['x'], '__interrupt__': ...}).
+async def test_values_at_a_pause_show_the_step_start_then_the_finished_writes(saver: Any) -> None:
+    app = sibling_and_asker(saver)
+    # LangGraph 1.2.24: the question with the state the step started from, then (the root) one
+    # last values chunk with the finished sibling's writes
+    assert shown(await stream(app, {"log": []}, cfg(), ["values", "updates"])) == [
+        ("values", {"log": []}), ("updates", {"x": {"log": ["x"]}}),
+        ("updates", {"__interrupt__": ["zq"]}), ("values", {"log": [], "__interrupt__": ["zq"]}),
+        ("values", {"log": ["x"]})]
+    assert shown(await stream(app, Command(resume="A"), cfg(), ["values", "updates"])) == [
+        ("values", {"log": []}), ("updates", {"x": {"log": ["x"]}, "__metadata__": {"cached": True}}),
+        ("updates", {"__interrupt__": ["zq2"]}), ("values", {"log": [], "__interrupt__": ["zq2"]}),
+        ("values", {"log": ["x"]})]
+    assert await app.ainvoke(Command(resume="B"), cfg()) == {"log": ["x", "z:A:B"]}
+
+
+# In a subgraph: its question with its step's starting state and no last chunk of its own; the
+# root's own finished sibling then shows. actorgraph: both with the finished writes applied.
+async def test_values_at_a_subgraph_pause(saver: Any) -> None:
+    def x(state: Log) -> dict[str, Any]:
+        return {"log": ["x"]}
+
+    def y(state: Log) -> dict[str, Any]:
+        return {"log": [f"y:{interrupt('yq')}"]}
+
+    sub = StateGraph(Log).add_node("x", x).add_node("y", y).add_edge(START, "x").add_edge(START, "y").compile()
+    app = (StateGraph(Log).add_node("sub", sub).add_node("p", x).add_edge(START, "sub").add_edge(START, "p")
+           .compile(checkpointer=saver))
+    values = [(ns[0].split(":")[0] if ns else "", shown([(mode, chunk)])[0][1])
+              async for ns, mode, chunk in app.astream({"log": []}, cfg(), stream_mode=["values", "updates"],
+                                                       subgraphs=True)
+              if mode == "values"]
+    # LangGraph 1.2.24
+    assert values == [
+        ("", {"log": []}),
+        ("sub", {"log": []}),
+        ("sub", {"log": [], "__interrupt__": ["yq"]}),
+        ("", {"log": [], "__interrupt__": ["yq"]}),
+        ("", {"log": ["x"]})]

@@ -265,23 +265,26 @@ class Emitter:
             self.emit("updates", {INTERRUPT: ()})
 
     def paused(self, interrupted: Sequence[tuple[Task, GraphInterrupt]], values: Values, step: int) -> None:
-        """Tasks called ``interrupt()``: their questions, as ``updates``, ``values`` and task results."""
+        """Tasks called ``interrupt()``: their questions, task by task as LangGraph 1.2 streams
+        them (``updates``, then ``values``, then the task result). ``values`` is read before the
+        step's writes are applied: the state the step started from, as LangGraph shows it (the
+        root's state with the finished tasks' writes follows, see :meth:`stepped`)."""
         modes = self.modes
-        for _, gi in interrupted:
+        shown: Any = None
+        for task, gi in interrupted:
             if "updates" in modes:
                 self.emit("updates", {INTERRUPT: tuple(gi.interrupts)})
-        for _, gi in interrupted:
             if "values" in modes and gi.interrupts:  # (a subgraph's breakpoint shows none)
-                shown = values()
-                if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
-                    shown = {}
+                if shown is None:
+                    shown = values()
+                    if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
+                        shown = {}
                 self.emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
-        if "tasks" in modes or "debug" in modes:
-            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
-                if gi.interrupts:
-                    self.task_event("task_result", {
-                        "id": task.id, "name": task.name, "error": None, "result": {},
-                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]}, step)
+            if ("tasks" in modes or "debug" in modes) and gi.interrupts:
+                # (LangGraph 1.2's shape: each question as a dict)
+                self.task_event("task_result", {
+                    "id": task.id, "name": task.name, "error": None, "result": {},
+                    "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]}, step)
 
     def checkpoints(self, persist: Persistence, tasks: list[Task], values: Values) -> None:
         """The ``checkpoints`` (and ``debug``) events of the checkpoints made since the last

@@ -619,16 +619,17 @@ class Run:
         await self.persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
                                                      if gi.interrupts or gi.answers], self.handled)
         resumed.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
-        # what the run shows while paused: the state with the finished tasks' writes applied
-        # (also those of tasks that had finished before this resume, as LangGraph shows them)
-        finished = {id(t) for t in self.finished}
-        apply_writes(self.program, self.state, [t for t in tasks if t.writes or id(t) in finished])
         if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
             interrupted = [(t, gi) for t, gi in interrupted if gi.interrupts]
         self.emitter.paused(interrupted, self.values, self.step)
+        # what the run shows while paused: the state with the finished tasks' writes applied
+        # (also those of tasks that had finished before this resume, as LangGraph shows them)
+        finished = {id(t) for t in self.finished}
+        updated = apply_writes(self.program, self.state, [t for t in tasks if t.writes or id(t) in finished])
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
             raise GraphInterrupt((*resumed.interrupts, *(i for _, gi in resumed.step_interrupts for i in gi.repeated)))
-        await self.emitter.flush()
+        # (as LangGraph's root: one last values chunk when those writes changed the state)
+        await self.emitter.stepped(updated, self.values)
         return False
 
     def _input(self, value: Any, discarded: Sequence[Task] = ()) -> None:
