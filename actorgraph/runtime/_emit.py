@@ -29,11 +29,24 @@ from ._stream import Publish, StreamEvent, StreamHub, publish_from_thread
 
 if TYPE_CHECKING:
     from ..graph._program import Program
+    from ..types import PregelTask
     from ._algo import Task
     from ._persist import Persistence
 
 Values = Callable[[], Any]
 """The run's ``values`` chunk, built only when somebody streams it (``Run.values``)."""
+
+
+
+def _task_payload(task: PregelTask) -> dict[str, Any]:
+    """A next task in a ``checkpoints`` event, as LangGraph 1.2 lists it: its error if it
+    failed, else its result (if it has one) and its questions (as dicts)."""
+    if task.error:
+        return {"id": task.id, "name": task.name, "error": task.error, "state": task.state}
+    asked = tuple(msgspec.structs.asdict(i) for i in task.interrupts)
+    if task.result:
+        return {"id": task.id, "name": task.name, "result": task.result, "interrupts": asked, "state": task.state}
+    return {"id": task.id, "name": task.name, "interrupts": asked, "state": task.state}
 
 
 class Emitter:
@@ -288,22 +301,27 @@ class Emitter:
 
     def checkpoints(self, persist: Persistence, tasks: list[Task], values: Values) -> None:
         """The ``checkpoints`` (and ``debug``) events of the checkpoints made since the last
-        step, once the next step is planned: LangGraph's shape, with the next tasks."""
+        step (or resumed from), once the next step is planned: LangGraph's shape, with the next
+        tasks (what the pending writes say of them, a subgraph's namespace as ``state``) and, in
+        a subgraph, ``checkpoint_map`` in the configs."""
         made, persist.announce = persist.announce or [], []
         modes = self.modes
         if "checkpoints" not in modes and "debug" not in modes:
             return
+        from ._snapshot import task_reports, with_checkpoint_map  # (_snapshot imports the run loop)
+
         shown = values()
-        for i, (parent, cid, metadata) in enumerate(made):
+        for i, (parent, cid, metadata, writes) in enumerate(made):
             last = i == len(made) - 1
+            reports = task_reports(self.program, tasks, writes, persist.thread_id, persist.ns, False) if last else []
+            config = persist.config_for(cid)
             payload = {
-                "config": persist.config_for(cid),
-                "parent_config": None if parent is None else persist.config_for(parent),
+                "config": with_checkpoint_map(config, metadata) or config,
+                "parent_config": None if parent is None else with_checkpoint_map(persist.config_for(parent), metadata),
                 "values": shown,
                 "metadata": metadata,
                 "next": [t.name for t in tasks] if last else [],
-                "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks]
-                if last else [],
+                "tasks": [_task_payload(t) for t in reports],
             }
             if "checkpoints" in modes:
                 self.emit("checkpoints", payload)

@@ -345,6 +345,8 @@ class Run:
             if command is not None and not forked and (persist.requested_id is None or await persist.is_head()):
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
                 await persist.save_command(command_writes, None if is_id_map(resume) else resume)
+            if not forked:
+                persist.announce_resumed(saved)
             self.emitter.resumed(self.values)  # a resumed run shows where it starts from
         else:
             discarded = self._discard_pending() if saved is not None else []
