@@ -191,3 +191,21 @@ async def test_a_resume_streams_its_checkpoint_with_its_tasks_results_errors_and
     resumed = [e async for e in app.astream(Command(resume="!"), cfg, stream_mode="checkpoints")]
     assert resumed[0]["tasks"][2]["interrupts"][0]["value"] == "zq"
     assert [e["values"] for e in resumed] == [{"messages": []}, {"messages": ["x", "y", "z!"]}]
+
+
+async def test_a_breakpoint_after_a_step_streams_the_checkpoint_it_stops_at(
+        anyio_backend: str, saver: BaseCheckpointSaver) -> None:
+    g = (StateGraph(S).add_node("one", lambda s: {"messages": ["one"]}).add_node("two", lambda s: {"messages": ["two"]})
+         .add_edge(START, "one").add_edge("one", "two").compile(checkpointer=saver, interrupt_after=["one"]))
+    cfg = {"configurable": {"thread_id": "1"}}
+
+    def shape(chunk: tuple[str, Any]) -> tuple[Any, ...]:
+        mode, e = chunk
+        return (mode, e["metadata"]["step"], e["next"]) if mode == "checkpoints" else (mode, e)
+
+    # LangGraph 1.2.24
+    assert [shape(c) async for c in g.astream({"messages": []}, cfg, stream_mode=["checkpoints", "updates"])] == [
+        ("checkpoints", -1, ["__start__"]), ("checkpoints", 0, ["one"]), ("updates", {"one": {"messages": ["one"]}}),
+        ("checkpoints", 1, ["two"]), ("updates", {"__interrupt__": ()})]
+    assert [shape(c) async for c in g.astream(None, cfg, stream_mode=["checkpoints", "updates"])] == [
+        ("checkpoints", 1, ["two"]), ("updates", {"two": {"messages": ["two"]}}), ("checkpoints", 2, [])]

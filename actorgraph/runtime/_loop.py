@@ -392,10 +392,7 @@ class Run:
         if emitter.follows_subscribers and self.tracing is None and self.parent is None:
             await self._late_tracing()
         persist = self.persist
-        # task ids derive from the checkpoint the step starts from (see Persistence._defer)
-        key = f"{persist.checkpoint_id}|{self.ns_str}" if persist.active else self.ids_ns
-        tasks = plan(program, state, self.step, key,
-                     managed_values(program, self.step, self.stop) if program.managed else None)
+        tasks = self._plan()
         if persist.announce:
             emitter.checkpoints(persist, tasks, self.values)
         if not tasks:
@@ -513,8 +510,18 @@ class Run:
             await emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1
         if options.interrupt_after and self._breakpoint(options.interrupt_after, tasks):
+            if persist.announce:  # (as LangGraph: the checkpoint streamed with the step it stops before)
+                emitter.checkpoints(persist, self._plan(), self.values)
             return await self._pause_at_breakpoint()
         return True
+
+    def _plan(self) -> list[Task]:
+        """The tasks of the next step; their ids derive from the checkpoint the step starts
+        from (see ``Persistence._defer``)."""
+        program = self.program
+        key = f"{self.persist.checkpoint_id}|{self.ns_str}" if self.persist.active else self.ids_ns
+        return plan(program, self.state, self.step, key,
+                    managed_values(program, self.step, self.stop) if program.managed else None)
 
     def _replayed_subgraph(self, persist: Persistence) -> None:
         """A subgraph's first run (per namespace, without its last task id) in a replay (time
