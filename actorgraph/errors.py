@@ -111,6 +111,23 @@ class ResumeError(GraphError, RuntimeError):
     while several interrupts are pending, or an id that names no pending interrupt."""
 
 
+_INVALID_RESUME = "_langgraph_invalid_resume"  # (LangGraph's attribute name)
+
+
+def mark_invalid_resume(error: BaseException) -> None:
+    """Mark ``error`` as raised because a resume answer did not match its question's
+    ``response_schema`` (see :func:`is_invalid_resume`)."""
+    setattr(error, _INVALID_RESUME, True)
+
+
+def is_invalid_resume(error: BaseException) -> bool:
+    """Whether ``error`` (pydantic's ``ValidationError``) was raised by ``interrupt()`` because
+    the answer a resume gave did not match the question's ``response_schema``, as LangGraph's
+    ``is_invalid_resume``. ``ToolNode`` never turns such an error into a tool message: the run
+    fails and the question can be answered again."""
+    return getattr(error, _INVALID_RESUME, False) is True
+
+
 class ParentCommand(GraphBubbleUp):
     """Carries a ``Command(graph=Command.PARENT)`` from a subgraph node to its parent graph."""
 
@@ -159,6 +176,7 @@ __all__ = [
     "ThreadBusyError",
     "UnknownDestinationWarning",
     "error_message",
+    "is_invalid_resume",
 ]
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import TypedDict
+
 import pytest
 
 from actorgraph import END, START, Command, StateGraph, interrupt
@@ -250,3 +252,44 @@ async def test_values_at_a_subgraph_pause(saver: Any) -> None:
         ("sub", {"log": [], "__interrupt__": ["yq"]}),
         ("", {"log": [], "__interrupt__": ["yq"]}),
         ("", {"log": ["x"]})]
+
+
+class Decision(TypedDict):
+    approve: bool
+
+
+@pytest.mark.parametrize("schema, good, bad, shown, got", [
+    (int, "5", "five", {"type": "integer"}, 5),
+    (Decision, {"approve": "yes"}, {"approve": "nope"},
+     {"properties": {"approve": {"title": "Approve", "type": "boolean"}}, "required": ["approve"],
+      "title": "Decision", "type": "object"}, {"approve": True}),
+])
+async def test_interrupt_response_schema_validates_the_answer(saver: Any, schema: Any, good: Any, bad: Any,
+                                                              shown: Any, got: Any) -> None:
+    from pydantic import ValidationError
+
+    from actorgraph.errors import is_invalid_resume
+
+    seen: list[Any] = []
+
+    def ask(state: Log) -> dict[str, Any]:
+        seen.append(interrupt("q", response_schema=schema))
+        return {"log": ["answered"]}
+
+    app = StateGraph(Log).add_node("ask", ask).add_edge(START, "ask").compile(checkpointer=saver)
+    out = await app.ainvoke({"log": []}, cfg())
+    # LangGraph 1.2.24: the question shows the schema as JSON Schema (a class is not stored)
+    (question,) = out["__interrupt__"]
+    assert question.response_schema == shown
+    # LangGraph 1.2.24: an answer the schema refuses raises pydantic's ValidationError; nothing
+    # is saved (no new checkpoint), the question is still pending, the task shows the error
+    with pytest.raises(ValidationError) as caught:
+        await app.ainvoke(Command(resume=bad), cfg())
+    assert is_invalid_resume(caught.value)
+    state = await app.aget_state(cfg())
+    assert (state.next, state.interrupts) == (("ask",), (question,))
+    assert "validation error" in (state.tasks[0].error or "")
+    assert len([s async for s in app.aget_state_history(cfg())]) == 2
+    # LangGraph 1.2.24: a valid answer, validated, is what interrupt() returns
+    assert await app.ainvoke(Command(resume=good), cfg()) == {"log": ["answered"]}
+    assert seen == [got]
