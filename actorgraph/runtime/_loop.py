@@ -342,9 +342,15 @@ class Run:
                 # time travel (as LangGraph): the answers saved there are not given again
                 pending_writes = [w for w in pending_writes if w[1] != RESUME]
             resumed.load(pending_writes, resume, persist.thread_id, paused)
-            if command is not None and not forked and (persist.requested_id is None or await persist.is_head()):
+            at_head = command is None or forked or persist.requested_id is None or await persist.is_head()
+            if command is not None and not forked and at_head:
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
                 await persist.save_command(command_writes, None if is_id_map(resume) else resume)
+            if not at_head and resume is not None:
+                # As LangGraph 1.2: a resume at a checkpoint the thread has moved past runs the
+                # tasks that had finished there again (their interrupt() calls get the answers
+                # saved there) instead of handing their writes back
+                persist.done_writes, persist.failed = {}, {}
             if not forked:
                 persist.announce_resumed(saved)
             self.emitter.resumed(self.values)  # a resumed run shows where it starts from
