@@ -19,6 +19,7 @@
     ├── GraphRecursionError (RecursionError)   recursion_limit reached
     └── GraphBubbleUp                      control flow, not errors
         ├── GraphInterrupt                 interrupt() paused the run
+        │   └── NodeInterrupt              (deprecated, as in LangGraph) a node pauses the run
         └── ParentCommand                  Command(graph=PARENT) escaping a subgraph
 
     UserWarning
@@ -30,6 +31,7 @@ LangGraph documents end with the same troubleshooting line.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +96,20 @@ class GraphInterrupt(GraphBubbleUp):
         super().__init__(interrupts)
         self.interrupts = interrupts
         self.answers = answers
+
+
+class NodeInterrupt(GraphInterrupt):
+    """Deprecated, as in LangGraph since 1.0 (use ``interrupt()``): raised by a node to pause
+    the run with the question ``value`` (its id ``id``, else LangGraph's placeholder id). The
+    node's writes are dropped; ``invoke(None, config)`` runs it again. Warns
+    (``DeprecationWarning``) when made."""
+
+    def __init__(self, value: Any, id: str | None = None) -> None:
+        warnings.warn("NodeInterrupt is deprecated. Please use `interrupt()` instead.", DeprecationWarning,
+                      stacklevel=2)
+        from .types import Interrupt  # (types imports this module)
+
+        super().__init__((Interrupt(value) if id is None else Interrupt(value, id),))
 
 
 class NodeCancelledError(GraphError):
@@ -170,6 +186,7 @@ __all__ = [
     "InvalidUpdateError",
     "MailboxFull",
     "NodeCancelledError",
+    "NodeInterrupt",
     "ParentCommand",
     "ResumeError",
     "SpawnError",

@@ -293,3 +293,27 @@ async def test_interrupt_response_schema_validates_the_answer(saver: Any, schema
     # LangGraph 1.2.24: a valid answer, validated, is what interrupt() returns
     assert await app.ainvoke(Command(resume=good), cfg()) == {"log": ["answered"]}
     assert seen == [got]
+
+
+# NodeInterrupt (deprecated in LangGraph 1.x, still there). actorgraph: no such name (ImportError).
+async def test_node_interrupt_pauses_the_run(saver: Any) -> None:
+    from actorgraph.errors import NodeInterrupt
+
+    runs = [0]
+
+    def a(state: Log) -> dict[str, Any]:
+        runs[0] += 1
+        if runs[0] == 1:
+            raise NodeInterrupt("stop here")
+        return {"log": ["a"]}
+
+    app = StateGraph(Log).add_node("a", a).add_edge(START, "a").compile(checkpointer=saver)
+    with pytest.warns(DeprecationWarning, match="NodeInterrupt is deprecated"):
+        out = await app.ainvoke({"log": []}, cfg())
+    # LangGraph 1.2.24: {'log': [], '__interrupt__': [Interrupt(value='stop here', id='placeholder-id')]}
+    assert out == {"log": [], "__interrupt__": [Interrupt(value="stop here", id="placeholder-id")]}
+    state = await app.aget_state(cfg())
+    assert (state.next, state.interrupts) == (("a",), (Interrupt("stop here"),))
+    assert await app.ainvoke(None, cfg()) == {"log": ["a"]}
+    with pytest.warns(DeprecationWarning):
+        assert NodeInterrupt("v", id="my-id").interrupts == (Interrupt("v", "my-id"),)
