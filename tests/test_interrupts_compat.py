@@ -216,16 +216,19 @@ def shown(chunks: list[Any]) -> list[Any]:
 # sibling's writes applied ({'log': ['x'], '__interrupt__': ...}).
 async def test_values_at_a_pause_show_the_step_start_then_the_finished_writes(saver: Any) -> None:
     app = sibling_and_asker(saver)
-    # LangGraph 1.2.24: the question with the state the step started from, then (the root) one
-    # last values chunk with the finished sibling's writes
-    assert shown(await stream(app, {"log": []}, cfg(), ["values", "updates"])) == [
-        ("values", {"log": []}), ("updates", {"x": {"log": ["x"]}}),
-        ("updates", {"__interrupt__": ["zq"]}), ("values", {"log": [], "__interrupt__": ["zq"]}),
-        ("values", {"log": ["x"]})]
-    assert shown(await stream(app, Command(resume="A"), cfg(), ["values", "updates"])) == [
-        ("values", {"log": []}), ("updates", {"x": {"log": ["x"]}, "__metadata__": {"cached": True}}),
-        ("updates", {"__interrupt__": ["zq2"]}), ("values", {"log": [], "__interrupt__": ["zq2"]}),
-        ("values", {"log": ["x"]})]
+    # LangGraph 1.2.24: the question (as z asks it, so before or after x's update: the two run
+    # at once) with the state the step started from, then (the root) one last values chunk
+    # with the finished sibling's writes
+    def in_order(chunks: list[Any], x_update: Any, question: str) -> bool:
+        asked = [("updates", {"__interrupt__": [question]}), ("values", {"log": [], "__interrupt__": [question]})]
+        middle = chunks[1:-1]
+        return (chunks[0] == ("values", {"log": []}) and chunks[-1] == ("values", {"log": ["x"]})
+                and middle in ([x_update, *asked], [*asked, x_update]))
+
+    assert in_order(shown(await stream(app, {"log": []}, cfg(), ["values", "updates"])),
+                    ("updates", {"x": {"log": ["x"]}}), "zq")
+    assert in_order(shown(await stream(app, Command(resume="A"), cfg(), ["values", "updates"])),
+                    ("updates", {"x": {"log": ["x"]}, "__metadata__": {"cached": True}}), "zq2")
     assert await app.ainvoke(Command(resume="B"), cfg()) == {"log": ["x", "z:A:B"]}
 
 
@@ -317,3 +320,35 @@ async def test_node_interrupt_pauses_the_run(saver: Any) -> None:
     assert await app.ainvoke(None, cfg()) == {"log": ["a"]}
     with pytest.warns(DeprecationWarning):
         assert NodeInterrupt("v", id="my-id").interrupts == (Interrupt("v", "my-id"),)
+
+
+# The question streams as its task asks it. actorgraph: at the step's end, after every sibling's
+# update (the slow sibling's came first).
+async def test_a_question_streams_when_asked_before_a_slow_siblings_update(saver: Any) -> None:
+    import anyio
+
+    async def slow(state: Log) -> dict[str, Any]:
+        await anyio.sleep(0.2)  # (ask asks long before)
+        return {"log": ["slow"]}
+
+    async def ask(state: Log) -> dict[str, Any]:
+        return {"log": [interrupt("q")]}
+
+    app = (StateGraph(Log).add_node("slow", slow).add_node("ask", ask).add_edge(START, "slow").add_edge(START, "ask")
+           .compile(checkpointer=saver))
+    chunks = await stream(app, {"log": []}, cfg(), ["updates", "values", "tasks"])
+    (question,) = chunks[3][1]["__interrupt__"]
+    ids = {c["name"]: c["id"] for m, c in chunks if m == "tasks" and "input" in c}
+    # LangGraph 1.2.24
+    assert chunks == [
+        ("values", {"log": []}),
+        ("tasks", {"id": ids["ask"], "name": "ask", "input": {"log": []}, "triggers": ("branch:to:ask",)}),
+        ("tasks", {"id": ids["slow"], "name": "slow", "input": {"log": []}, "triggers": ("branch:to:slow",)}),
+        ("updates", {"__interrupt__": (question,)}),
+        ("values", {"log": [], "__interrupt__": (question,)}),
+        ("tasks", {"id": ids["ask"], "name": "ask", "error": None, "result": {},
+                   "interrupts": [{"value": "q", "id": question.id, "response_schema": None}]}),
+        ("updates", {"slow": {"log": ["slow"]}}),
+        ("tasks", {"id": ids["slow"], "name": "slow", "error": None, "result": {"log": ["slow"]}, "interrupts": []}),
+        ("values", {"log": ["slow"]}),
+    ]

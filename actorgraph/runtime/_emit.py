@@ -277,27 +277,25 @@ class Emitter:
         if "updates" in self.modes:
             self.emit("updates", {INTERRUPT: ()})
 
-    def paused(self, interrupted: Sequence[tuple[Task, GraphInterrupt]], values: Values, step: int) -> None:
-        """Tasks called ``interrupt()``: their questions, task by task as LangGraph 1.2 streams
-        them (``updates``, then ``values``, then the task result). ``values`` is read before the
-        step's writes are applied: the state the step started from, as LangGraph shows it (the
-        root's state with the finished tasks' writes follows, see :meth:`stepped`)."""
+    def paused(self, task: Task, paused: GraphInterrupt, values: Values, step: int) -> None:
+        """``task`` called ``interrupt()``: its questions as LangGraph 1.2 streams them when a
+        task asks (``updates``, then ``values``, then the task result), ``values`` being the
+        state the step started from (the root's state with the finished tasks' writes follows
+        at the step's end, see :meth:`stepped`)."""
         modes = self.modes
-        shown: Any = None
-        for task, gi in interrupted:
-            if "updates" in modes:
-                self.emit("updates", {INTERRUPT: tuple(gi.interrupts)})
-            if "values" in modes and gi.interrupts:  # (a subgraph's breakpoint shows none)
-                if shown is None:
-                    shown = values()
-                    if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
-                        shown = {}
-                self.emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
-            if ("tasks" in modes or "debug" in modes) and gi.interrupts:
-                # (LangGraph 1.2's shape: each question as a dict)
-                self.task_event("task_result", {
-                    "id": task.id, "name": task.name, "error": None, "result": {},
-                    "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]}, step)
+        if "updates" in modes:
+            self.emit("updates", {INTERRUPT: tuple(paused.interrupts)})
+        if not paused.interrupts:  # (a subgraph's breakpoint: no question to show)
+            return
+        if "values" in modes:
+            shown = values()
+            if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
+                shown = {}
+            self.emit("values", {**shown, INTERRUPT: tuple(paused.interrupts)})
+        if "tasks" in modes or "debug" in modes:  # (LangGraph 1.2's shape: each question as a dict)
+            self.task_event("task_result", {
+                "id": task.id, "name": task.name, "error": None, "result": {},
+                "interrupts": [msgspec.structs.asdict(i) for i in paused.interrupts]}, step)
 
     def checkpoints(self, persist: Persistence, tasks: list[Task], values: Values) -> None:
         """The ``checkpoints`` (and ``debug``) events of the checkpoints made since the last
@@ -434,7 +432,7 @@ class NullEmitter(Emitter):
     def breakpoint(self) -> None:
         pass
 
-    def paused(self, interrupted: Sequence[tuple[Task, GraphInterrupt]], values: Values, step: int) -> None:
+    def paused(self, task: Task, paused: GraphInterrupt, values: Values, step: int) -> None:
         pass
 
     def checkpoints(self, persist: Persistence, tasks: list[Task], values: Values) -> None:

@@ -634,10 +634,7 @@ class Run:
         await self.persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
                                                      if gi.interrupts or gi.answers], self.handled)
         resumed.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
-        if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
-            interrupted = [(t, gi) for t, gi in interrupted if gi.interrupts]
-        self.emitter.paused(interrupted, self.values, self.step)
-        # what the run shows while paused: the state with the finished tasks' writes applied
+        # (the questions streamed as their tasks asked them: see task_paused) what the run shows while paused: the state with the finished tasks' writes applied
         # (also those of tasks that had finished before this resume, as LangGraph shows them)
         finished = {id(t) for t in self.finished}
         updated = apply_writes(self.program, self.state, [t for t in tasks if t.writes or id(t) in finished])
@@ -718,13 +715,21 @@ class Run:
         if failure is None:
             self._task_done(task, started)
         elif isinstance(failure, GraphInterrupt):
-            self.resume_state.step_interrupts.append((task, failure))
+            self.task_paused(task, failure)
         else:
             self.failed = task
             self._task_failed(task, failure)
             raise failure
 
     # -- results and streams ---------------------------------------------------------------
+
+    def task_paused(self, task: Task, paused: GraphInterrupt) -> None:
+        """``task`` stopped at ``interrupt()`` (or at a breakpoint of its subgraph): kept for
+        the step's end (see :meth:`_pause`); its questions stream now, as LangGraph streams
+        them, beside its siblings' results (a subgraph shows none for a breakpoint below it)."""
+        self.resume_state.step_interrupts.append((task, paused))
+        if self.emitter.live and (self.parent is None or paused.interrupts):
+            self.emitter.paused(task, paused, self.values, self.step)
 
     def _task_done(self, task: Task, started: float = 0.0) -> None:
         self.finished.append(task)
