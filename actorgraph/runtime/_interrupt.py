@@ -42,7 +42,7 @@ class ResumeState:
         self.spare: list[Any] = []  # a resume value no pending interrupt claimed yet
         self.spare_owner: str | None = None  # the task whose pending question it answers
         self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []  # this step's tasks that asked
-        self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
+        self.interrupts: list[Interrupt[Any]] = []  # why the run paused (dynamic interrupts)
         self.skip_breakpoint = False  # resumed at a breakpoint: it does not fire again
         # continuing a thread where it stopped, until the first step is run: a subgraph task run
         # again in that step continues from its checkpoint (otherwise a subgraph that has one,
