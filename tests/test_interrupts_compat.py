@@ -354,3 +354,27 @@ async def test_a_question_streams_when_asked_before_a_slow_siblings_update(saver
         ("tasks", {"id": ids["slow"], "name": "slow", "error": None, "result": {"log": ["slow"]}, "interrupts": []}),
         ("values", {"log": ["slow"]}),
     ]
+
+
+# A node retried (RetryPolicy) after it took answers. actorgraph: the retry's interrupt() calls
+# went on counting from the first attempt's, so it asked again under a new id (the answers it
+# had were never reused) and the thread paused instead of finishing.
+async def test_a_retried_node_reuses_its_answers(saver: Any) -> None:
+    from actorgraph import RetryPolicy
+
+    seen: list[tuple[Any, Any]] = []
+
+    def ask(state: Log) -> dict[str, Any]:
+        a, b = interrupt("q1"), interrupt("q2")
+        seen.append((a, b))
+        if len(seen) == 1:
+            raise ValueError("flaky")
+        return {"log": [f"{a}{b}"]}
+
+    policy = RetryPolicy(max_attempts=2, initial_interval=0.01, retry_on=ValueError)
+    app = StateGraph(Log).add_node("ask", ask, retry_policy=policy).add_edge(START, "ask").compile(checkpointer=saver)
+    assert values_of((await app.ainvoke({"log": []}, cfg()))["__interrupt__"]) == ["q1"]
+    assert values_of((await app.ainvoke(Command(resume="A"), cfg()))["__interrupt__"]) == ["q2"]
+    # LangGraph 1.2.24: {'log': ['AB']} [('A', 'B'), ('A', 'B')]
+    assert await app.ainvoke(Command(resume="B"), cfg()) == {"log": ["AB"]}
+    assert seen == [("A", "B"), ("A", "B")]
