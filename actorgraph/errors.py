@@ -107,8 +107,8 @@ class NodeInterrupt(GraphInterrupt):
     def __init__(self, value: Any, id: str = "placeholder-id") -> None:
         from .types import Interrupt  # (types imports this module)
 
-        warnings.warn("NodeInterrupt is deprecated: call interrupt() (actorgraph.types.interrupt) instead",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn("NodeInterrupt is deprecated. Please use `interrupt()` instead.", DeprecationWarning,
+                      stacklevel=2)
         super().__init__((Interrupt(value=value, id=id),))
 
 
@@ -125,6 +125,23 @@ class NodeCancelledError(GraphError):
 class ResumeError(GraphError, RuntimeError):
     """``Command(resume=...)`` that cannot be matched: the thread is not paused, a bare value
     while several interrupts are pending, or an id that names no pending interrupt."""
+
+
+_INVALID_RESUME = "_langgraph_invalid_resume"  # (LangGraph's attribute name)
+
+
+def mark_invalid_resume(error: BaseException) -> None:
+    """Mark ``error`` as raised because a resume answer did not match its question's
+    ``response_schema`` (see :func:`is_invalid_resume`)."""
+    setattr(error, _INVALID_RESUME, True)
+
+
+def is_invalid_resume(error: BaseException) -> bool:
+    """Whether ``error`` (pydantic's ``ValidationError``) was raised by ``interrupt()`` because
+    the answer a resume gave did not match the question's ``response_schema``, as LangGraph's
+    ``is_invalid_resume``. ``ToolNode`` never turns such an error into a tool message: the run
+    fails and the question can be answered again."""
+    return getattr(error, _INVALID_RESUME, False) is True
 
 
 class ParentCommand(GraphBubbleUp):
@@ -176,6 +193,7 @@ __all__ = [
     "ThreadBusyError",
     "UnknownDestinationWarning",
     "error_message",
+    "is_invalid_resume",
 ]
 
 

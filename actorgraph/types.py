@@ -98,11 +98,20 @@ class Overwrite(msgspec.Struct, frozen=True):
     type: Literal["__overwrite__"] = "__overwrite__"
 
 
-class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
-    """A pending ``interrupt()``: the ``value`` shown to the human and the ``id`` to resume it by."""
+R = TypeVar("R")
+
+
+class Interrupt(msgspec.Struct, Generic[R], frozen=True):
+    """A pending ``interrupt()``: the ``value`` shown to the human and the ``id`` to resume it by.
+
+    Built as LangGraph's: ``Interrupt(value)``, ``Interrupt(value, id)`` or by keyword; an
+    ``Interrupt`` made without an id has LangGraph's placeholder id, ``"placeholder-id"``.
+    Generic as LangGraph's, in the type of answer its ``response_schema`` asks for
+    (``Interrupt[Decision]``).
+    """
 
     value: Any
-    id: str
+    id: str = "placeholder-id"
     response_schema: Any = None
 
 
@@ -118,7 +127,7 @@ class PregelTask(NamedTuple):
     name: str
     path: tuple[Any, ...]
     error: str | None = None
-    interrupts: tuple[Interrupt, ...] = ()
+    interrupts: tuple[Interrupt[Any], ...] = ()
     state: Any = None
     result: Any = None
 
@@ -133,7 +142,7 @@ class StateSnapshot(NamedTuple):
     created_at: str | None
     parent_config: dict[str, Any] | None
     tasks: tuple[PregelTask, ...]
-    interrupts: tuple[Interrupt, ...] = ()
+    interrupts: tuple[Interrupt[Any], ...] = ()
 
 
 class StateUpdate(NamedTuple):
@@ -218,7 +227,7 @@ class ValuesStreamPart(TypedDict):
     type: Literal["values"]
     ns: tuple[str, ...]
     data: Any
-    interrupts: tuple[Interrupt, ...]
+    interrupts: tuple[Interrupt[Any], ...]
 
 
 class UpdatesStreamPart(TypedDict):
@@ -297,7 +306,7 @@ class GraphOutput(Generic[N]):
     at, as LangGraph 1.2's."""
 
     value: N
-    interrupts: tuple[Interrupt, ...] = ()
+    interrupts: tuple[Interrupt[Any], ...] = ()
 
     def __getitem__(self, key: str) -> Any:
         """Deprecated (as in LangGraph): ``result["__interrupt__"]`` or an output key."""

@@ -89,6 +89,36 @@ async def test_a_resume_at_an_older_checkpoint_reuses_the_answers_stored_there(s
     ]
 
 
+async def test_a_resume_at_a_checkpoint_the_thread_moved_past_runs_its_finished_tasks_again(
+        saver: BaseCheckpointSaver) -> None:
+    calls: list[str] = []
+
+    def ask(state: S) -> dict[str, Any]:
+        calls.append("ask")
+        x = interrupt("q1")
+        calls.append(f"ask:{x}")
+        return {"value": [f"{x}/{interrupt('q2')}"]}
+
+    def sib(state: S) -> dict[str, Any]:
+        calls.append("sib")
+        return {"value": ["sib"]}
+
+    graph = (StateGraph(S).add_node("a", lambda s: {"value": ["a"]}).add_node("ask", ask).add_node("sib", sib)
+             .add_edge(START, "a").add_edge("a", "ask").add_edge("a", "sib").compile(checkpointer=saver))
+    await graph.ainvoke({"value": []}, T)
+    await graph.ainvoke(Command(resume="v1"), T)
+    paused = (await graph.aget_state(T)).config  # sib finished, ask asked q2
+    assert await graph.ainvoke(Command(resume="w1"), T) == {"value": ["a", "v1/w1", "sib"]}
+    calls.clear()
+    # LangGraph 1.2.24: ask and sib run again (ask with the answers saved there; w2 is not
+    # used) and their updates are not shown as cached. actorgraph: their writes were handed
+    # back ({'cached': True}) and neither ran.
+    updates = [u async for u in graph.astream(Command(resume="w2"), paused, stream_mode="updates")]
+    assert sorted(updates, key=str) == [{"ask": {"value": ["v1/w1"]}}, {"sib": {"value": ["sib"]}}]
+    assert sorted(calls) == ["ask", "ask:v1", "sib"]
+    assert (await graph.aget_state(T)).values == {"value": ["a", "v1/w1", "sib"]}
+
+
 async def test_one_question_resumed_again_at_its_checkpoint(saver: BaseCheckpointSaver) -> None:
     graph = build(saver, ask_once)
     await graph.ainvoke({"value": []}, T)

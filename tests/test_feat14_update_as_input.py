@@ -151,3 +151,19 @@ async def test_command_input_without_a_checkpointer_takes_starts_edges() -> None
     assert await app.ainvoke(Command(update={"x": 1}, goto="b")) == {"x": 1, "log": ["a", "b"]}
     assert [c async for c in app.astream(Command(update={"x": 5}), stream_mode="values")] == [
         {"x": 5, "log": []}, {"x": 5, "log": ["a"]}]
+
+
+async def test_a_parent_command_as_input_is_refused_before_anything_is_written(saver: BaseCheckpointSaver) -> None:
+    # LangGraph 1.2: InvalidUpdateError('There is no parent graph') on a new thread and on one
+    # with checkpoints alike, and the thread's history is unchanged
+    app = start_a_end(saver)
+    cfg = {"configurable": {"thread_id": "1"}}
+    with pytest.raises(InvalidUpdateError, match="^There is no parent graph$"):
+        await app.ainvoke(Command(graph=Command.PARENT, update={"log": ["x"]}), cfg)
+    assert [s async for s in app.aget_state_history(cfg)] == []
+    assert await app.ainvoke({"log": []}, cfg) == {"log": ["a"]}
+    for command in (Command(graph=Command.PARENT, goto="a"), Command(graph=Command.PARENT, update={"log": ["x"]})):
+        with pytest.raises(InvalidUpdateError, match="^There is no parent graph$"):
+            await app.ainvoke(command, cfg)
+    assert len([s async for s in app.aget_state_history(cfg)]) == 3
+    assert (await app.aget_state(cfg)).values == {"log": ["a"]}

@@ -1191,9 +1191,9 @@ async def test_a_resumed_entrypoint_shows_the_start_of_its_finished_calls_and_pa
         ("updates", ["__interrupt__"]), ("values", ["__interrupt__"]), ("debug", ("task_result", "wf", True)),
     ]
     second = [shape(c) async for c in wf.astream(Command(resume="A"), cfg(), stream_mode=modes)]
-    # (LangGraph also shows the checkpoint resumed from, second: not done by actorgraph for any graph)
+    # (the checkpoint resumed from comes second, as LangGraph 1.2 streams it)
     assert second == [
-        ("values", None), ("debug", ("task", "wf", False)), ("debug", ("task", "one", False)),
+        ("values", None), ("debug", ("checkpoint", None, False)), ("debug", ("task", "wf", False)), ("debug", ("task", "one", False)),
         ("debug", ("task", "ask_for", False)), ("updates", ["ask_for"]), ("debug", ("task_result", "ask_for", True)),
         ("updates", ["wf"]), ("debug", ("task_result", "wf", True)), ("values", [2, "A"]),
         ("debug", ("checkpoint", None, False)),

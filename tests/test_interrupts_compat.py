@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import TypedDict
+
 import pytest
 
 from actorgraph import END, START, Command, StateGraph, interrupt
@@ -222,3 +224,199 @@ async def test_node_interrupt_without_a_checkpointer() -> None:
     with pytest.warns(DeprecationWarning):
         out = await app.ainvoke({"x": 1})
     assert out == {"x": 1, "__interrupt__": [Interrupt(value={"need": "more"}, id="placeholder-id")]}
+
+
+# Interrupt(value, id="placeholder-id", *, response_schema=None). actorgraph: every field was
+# keyword-only and the id required (Interrupt("q") raised TypeError).
+def test_interrupt_is_built_as_langgraphs() -> None:
+    # LangGraph 1.2.24: Interrupt(value='x', id='placeholder-id', response_schema=None)
+    assert repr(Interrupt("x")) == "Interrupt(value='x', id='placeholder-id', response_schema=None)"
+    assert Interrupt(1, "abc") == Interrupt(value=1, id="abc")
+    assert Interrupt(value="v").id == "placeholder-id"
+    assert Interrupt("q", "i", response_schema={"type": "string"}).response_schema == {"type": "string"}
+    # LangGraph 1.2.24: Interrupt is generic in the answer's type (Interrupt[int] works)
+    assert Interrupt[int]("x") == Interrupt("x")
+
+
+def sibling_and_asker(saver: Any) -> Any:
+    """START -> x (finishes) and z (asks twice), in one step."""
+    def x(state: Log) -> dict[str, Any]:
+        return {"log": ["x"]}
+
+    def z(state: Log) -> dict[str, Any]:
+        return {"log": [f"z:{interrupt('zq')}:{interrupt('zq2')}"]}
+
+    return (StateGraph(Log).add_node("x", x).add_node("z", z).add_edge(START, "x").add_edge(START, "z")
+            .compile(checkpointer=saver))
+
+
+def shown(chunks: list[Any]) -> list[Any]:
+    """(mode, chunk) pairs with each interrupt as its value."""
+    return [(mode, {k: values_of(v) if k == "__interrupt__" else v for k, v in chunk.items()})
+            for mode, chunk in chunks]
+
+
+# A pause beside a sibling that finished. actorgraph: one values chunk, the question with the
+# sibling's writes applied ({'log': ['x'], '__interrupt__': ...}).
+async def test_values_at_a_pause_show_the_step_start_then_the_finished_writes(saver: Any) -> None:
+    app = sibling_and_asker(saver)
+    # LangGraph 1.2.24: the question (as z asks it, so before or after x's update: the two run
+    # at once) with the state the step started from, then (the root) one last values chunk
+    # with the finished sibling's writes
+    def in_order(chunks: list[Any], x_update: Any, question: str) -> bool:
+        asked = [("updates", {"__interrupt__": [question]}), ("values", {"log": [], "__interrupt__": [question]})]
+        middle = chunks[1:-1]
+        return (chunks[0] == ("values", {"log": []}) and chunks[-1] == ("values", {"log": ["x"]})
+                and middle in ([x_update, *asked], [*asked, x_update]))
+
+    assert in_order(shown(await stream(app, {"log": []}, cfg(), ["values", "updates"])),
+                    ("updates", {"x": {"log": ["x"]}}), "zq")
+    assert in_order(shown(await stream(app, Command(resume="A"), cfg(), ["values", "updates"])),
+                    ("updates", {"x": {"log": ["x"]}, "__metadata__": {"cached": True}}), "zq2")
+    assert await app.ainvoke(Command(resume="B"), cfg()) == {"log": ["x", "z:A:B"]}
+
+
+# In a subgraph: its question with its step's starting state and no last chunk of its own; the
+# root's own finished sibling then shows. actorgraph: both with the finished writes applied.
+async def test_values_at_a_subgraph_pause(saver: Any) -> None:
+    def x(state: Log) -> dict[str, Any]:
+        return {"log": ["x"]}
+
+    def y(state: Log) -> dict[str, Any]:
+        return {"log": [f"y:{interrupt('yq')}"]}
+
+    sub = StateGraph(Log).add_node("x", x).add_node("y", y).add_edge(START, "x").add_edge(START, "y").compile()
+    app = (StateGraph(Log).add_node("sub", sub).add_node("p", x).add_edge(START, "sub").add_edge(START, "p")
+           .compile(checkpointer=saver))
+    values = [(ns[0].split(":")[0] if ns else "", shown([(mode, chunk)])[0][1])
+              async for ns, mode, chunk in app.astream({"log": []}, cfg(), stream_mode=["values", "updates"],
+                                                       subgraphs=True)
+              if mode == "values"]
+    # LangGraph 1.2.24
+    assert values == [
+        ("", {"log": []}),
+        ("sub", {"log": []}),
+        ("sub", {"log": [], "__interrupt__": ["yq"]}),
+        ("", {"log": [], "__interrupt__": ["yq"]}),
+        ("", {"log": ["x"]})]
+
+
+class Decision(TypedDict):
+    approve: bool
+
+
+@pytest.mark.parametrize("schema, good, bad, shown, got", [
+    (int, "5", "five", {"type": "integer"}, 5),
+    (Decision, {"approve": "yes"}, {"approve": "nope"},
+     {"properties": {"approve": {"title": "Approve", "type": "boolean"}}, "required": ["approve"],
+      "title": "Decision", "type": "object"}, {"approve": True}),
+])
+async def test_interrupt_response_schema_validates_the_answer(saver: Any, schema: Any, good: Any, bad: Any,
+                                                              shown: Any, got: Any) -> None:
+    from pydantic import ValidationError
+
+    from actorgraph.errors import is_invalid_resume
+
+    seen: list[Any] = []
+
+    def ask(state: Log) -> dict[str, Any]:
+        seen.append(interrupt("q", response_schema=schema))
+        return {"log": ["answered"]}
+
+    app = StateGraph(Log).add_node("ask", ask).add_edge(START, "ask").compile(checkpointer=saver)
+    out = await app.ainvoke({"log": []}, cfg())
+    # LangGraph 1.2.24: the question shows the schema as JSON Schema (a class is not stored)
+    (question,) = out["__interrupt__"]
+    assert question.response_schema == shown
+    # LangGraph 1.2.24: an answer the schema refuses raises pydantic's ValidationError; nothing
+    # is saved (no new checkpoint), the question is still pending, the task shows the error
+    with pytest.raises(ValidationError) as caught:
+        await app.ainvoke(Command(resume=bad), cfg())
+    assert is_invalid_resume(caught.value)
+    state = await app.aget_state(cfg())
+    assert (state.next, state.interrupts) == (("ask",), (question,))
+    assert "validation error" in (state.tasks[0].error or "")
+    assert len([s async for s in app.aget_state_history(cfg())]) == 2
+    # LangGraph 1.2.24: a valid answer, validated, is what interrupt() returns
+    assert await app.ainvoke(Command(resume=good), cfg()) == {"log": ["answered"]}
+    assert seen == [got]
+
+
+# NodeInterrupt (deprecated in LangGraph 1.x, still there). actorgraph: no such name (ImportError).
+async def test_node_interrupt_pauses_the_run(saver: Any) -> None:
+    from actorgraph.errors import NodeInterrupt
+
+    runs = [0]
+
+    def a(state: Log) -> dict[str, Any]:
+        runs[0] += 1
+        if runs[0] == 1:
+            raise NodeInterrupt("stop here")
+        return {"log": ["a"]}
+
+    app = StateGraph(Log).add_node("a", a).add_edge(START, "a").compile(checkpointer=saver)
+    with pytest.warns(DeprecationWarning, match="NodeInterrupt is deprecated"):
+        out = await app.ainvoke({"log": []}, cfg())
+    # LangGraph 1.2.24: {'log': [], '__interrupt__': [Interrupt(value='stop here', id='placeholder-id')]}
+    assert out == {"log": [], "__interrupt__": [Interrupt(value="stop here", id="placeholder-id")]}
+    state = await app.aget_state(cfg())
+    assert (state.next, state.interrupts) == (("a",), (Interrupt("stop here"),))
+    assert await app.ainvoke(None, cfg()) == {"log": ["a"]}
+    with pytest.warns(DeprecationWarning):
+        assert NodeInterrupt("v", id="my-id").interrupts == (Interrupt("v", "my-id"),)
+
+
+# The question streams as its task asks it. actorgraph: at the step's end, after every sibling's
+# update (the slow sibling's came first).
+async def test_a_question_streams_when_asked_before_a_slow_siblings_update(saver: Any) -> None:
+    import anyio
+
+    async def slow(state: Log) -> dict[str, Any]:
+        await anyio.sleep(0.2)  # (ask asks long before)
+        return {"log": ["slow"]}
+
+    async def ask(state: Log) -> dict[str, Any]:
+        return {"log": [interrupt("q")]}
+
+    app = (StateGraph(Log).add_node("slow", slow).add_node("ask", ask).add_edge(START, "slow").add_edge(START, "ask")
+           .compile(checkpointer=saver))
+    chunks = await stream(app, {"log": []}, cfg(), ["updates", "values", "tasks"])
+    (question,) = chunks[3][1]["__interrupt__"]
+    ids = {c["name"]: c["id"] for m, c in chunks if m == "tasks" and "input" in c}
+    # LangGraph 1.2.24
+    assert chunks == [
+        ("values", {"log": []}),
+        ("tasks", {"id": ids["ask"], "name": "ask", "input": {"log": []}, "triggers": ("branch:to:ask",)}),
+        ("tasks", {"id": ids["slow"], "name": "slow", "input": {"log": []}, "triggers": ("branch:to:slow",)}),
+        ("updates", {"__interrupt__": (question,)}),
+        ("values", {"log": [], "__interrupt__": (question,)}),
+        ("tasks", {"id": ids["ask"], "name": "ask", "error": None, "result": {},
+                   "interrupts": [{"value": "q", "id": question.id, "response_schema": None}]}),
+        ("updates", {"slow": {"log": ["slow"]}}),
+        ("tasks", {"id": ids["slow"], "name": "slow", "error": None, "result": {"log": ["slow"]}, "interrupts": []}),
+        ("values", {"log": ["slow"]}),
+    ]
+
+
+# A node retried (RetryPolicy) after it took answers. actorgraph: the retry's interrupt() calls
+# went on counting from the first attempt's, so it asked again under a new id (the answers it
+# had were never reused) and the thread paused instead of finishing.
+async def test_a_retried_node_reuses_its_answers(saver: Any) -> None:
+    from actorgraph import RetryPolicy
+
+    seen: list[tuple[Any, Any]] = []
+
+    def ask(state: Log) -> dict[str, Any]:
+        a, b = interrupt("q1"), interrupt("q2")
+        seen.append((a, b))
+        if len(seen) == 1:
+            raise ValueError("flaky")
+        return {"log": [f"{a}{b}"]}
+
+    policy = RetryPolicy(max_attempts=2, initial_interval=0.01, retry_on=ValueError)
+    app = StateGraph(Log).add_node("ask", ask, retry_policy=policy).add_edge(START, "ask").compile(checkpointer=saver)
+    assert values_of((await app.ainvoke({"log": []}, cfg()))["__interrupt__"]) == ["q1"]
+    assert values_of((await app.ainvoke(Command(resume="A"), cfg()))["__interrupt__"]) == ["q2"]
+    # LangGraph 1.2.24: {'log': ['AB']} [('A', 'B'), ('A', 'B')]
+    assert await app.ainvoke(Command(resume="B"), cfg()) == {"log": ["AB"]}
+    assert seen == [("A", "B"), ("A", "B")]

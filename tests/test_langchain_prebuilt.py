@@ -424,6 +424,33 @@ async def test_interrupt_in_a_tool_pauses_the_run(anyio_backend: str) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("handling", [True, "sorry"])
+async def test_an_answer_a_tools_question_refuses_fails_the_run_whatever_handle_tool_errors(
+        anyio_backend: str, handling: Any) -> None:
+    from pydantic import ValidationError
+
+    from actorgraph.errors import is_invalid_resume
+
+    @tool
+    def qty(item: str) -> str:
+        """How many."""
+        return f"{item} x{interrupt({'item': item}, response_schema=int)}"
+
+    graph = tools_graph(ToolNode([qty], handle_tool_errors=handling), checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "1"}}
+    out = await graph.ainvoke({"messages": [AIMessage("", id="a", tool_calls=[
+        {"name": "qty", "args": {"item": "apples"}, "id": "c1"}])]}, config)
+    assert out["__interrupt__"][0].response_schema == {"type": "integer"}
+    # LangGraph 1.2.24: ValidationError out of the run (no error ToolMessage), then a valid
+    # answer gives 'apples x4'. actorgraph: the error became the tool's error message.
+    with pytest.raises(ValidationError) as caught:
+        await graph.ainvoke(Command(resume="many"), config)
+    assert is_invalid_resume(caught.value)
+    out = await graph.ainvoke(Command(resume="4"), config)
+    assert transcript(out["messages"])[1:] == [("tool", "apples x4", "c1", "qty", "success")]
+
+
+@pytest.mark.anyio
 async def test_sync_tool_calls_run_concurrently(anyio_backend: str) -> None:
     barrier = threading.Barrier(2, timeout=10)  # each call waits for the other: sequential calls fail
 

@@ -28,7 +28,7 @@ from langchain_core.tools import tool as as_tool
 from langchain_core.tools.base import _DirectlyInjectedToolArg
 from pydantic import ValidationError
 
-from ..errors import GraphBubbleUp
+from ..errors import GraphBubbleUp, is_invalid_resume
 from ..graph import END
 from ..types import Command
 
@@ -300,6 +300,8 @@ class ToolNode(Runnable[Any, Any]):
         except GraphBubbleUp:
             raise
         except Exception as exc:
+            if is_invalid_resume(exc):  # (as LangGraph: no model can fix a human's answer)
+                raise
             return self._on_wrapper_error(exc, request.tool_call)
         return _wrapper_result(result, request.tool_call, "wrap_tool_call")
 
@@ -325,6 +327,8 @@ class ToolNode(Runnable[Any, Any]):
         except GraphBubbleUp:
             raise
         except Exception as exc:
+            if is_invalid_resume(exc):  # (as LangGraph: no model can fix a human's answer)
+                raise
             return self._on_wrapper_error(exc, request.tool_call)
         return _wrapper_result(result, request.tool_call, which)
 
@@ -339,6 +343,8 @@ class ToolNode(Runnable[Any, Any]):
         except GraphBubbleUp:
             raise
         except Exception as exc:
+            if is_invalid_resume(exc):  # an interrupt() in the tool got an answer its schema refuses
+                raise
             return self._on_error(self._located(exc, call, injected), call)
         return self._checked(output, call)
 
@@ -353,6 +359,8 @@ class ToolNode(Runnable[Any, Any]):
         except GraphBubbleUp:
             raise
         except Exception as exc:
+            if is_invalid_resume(exc):  # an interrupt() in the tool got an answer its schema refuses
+                raise
             return self._on_error(self._located(exc, call, injected), call)
         return self._checked(output, call)
 

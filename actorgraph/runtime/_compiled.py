@@ -321,15 +321,13 @@ class CompiledGraph(RunnableMethods):
 
     def _breakpoints(self, before: Sequence[str] | str | None,
                      after: Sequence[str] | str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Per-call breakpoints replace the compiled ones when given (non-empty)."""
+        """Per-call breakpoints replace the compiled ones when given (non-empty). As in
+        LangGraph, names that are no node of this graph are not refused here (only ``compile``
+        checks them): a node of a subgraph, say, is never stopped at."""
         out = [self.interrupt_before, self.interrupt_after]
         for i, names in enumerate((before, after)):
             if names:
-                listed = (names,) if isinstance(names, str) else tuple(names)
-                for name in listed:
-                    if name != "*" and name not in self._program.nodes:
-                        raise ValueError(f"Interrupt node `{name}` not found")
-                out[i] = listed
+                out[i] = (names,) if isinstance(names, str) else tuple(names)
         return out[0], out[1]
 
     # -- state, history, time travel --------------------------------------------------------

@@ -227,9 +227,12 @@ class TaskContext:
             node_attempt=self.attempt, node_first_attempt_time=self.first_attempt)
 
     def next_attempt(self) -> None:
-        """A retry: the next runtime built says so in its ``execution_info``."""
+        """A retry: the next runtime built says so in its ``execution_info``, and the node's
+        ``interrupt()`` calls count from the first again (it runs from its first line: they
+        take the answers the task already has, as LangGraph's retries do)."""
         self.attempt += 1
         self._runtime = None
+        self.asked = 0
 
     def heartbeat(self) -> None:
         """Progress: push the attempt's idle deadline back (see :class:`TimeoutPolicy`)."""

@@ -29,11 +29,24 @@ from ._stream import Publish, StreamEvent, StreamHub, publish_from_thread
 
 if TYPE_CHECKING:
     from ..graph._program import Program
+    from ..types import PregelTask
     from ._algo import Task
     from ._persist import Persistence
 
 Values = Callable[[], Any]
 """The run's ``values`` chunk, built only when somebody streams it (``Run.values``)."""
+
+
+
+def _task_payload(task: PregelTask) -> dict[str, Any]:
+    """A next task in a ``checkpoints`` event, as LangGraph 1.2 lists it: its error if it
+    failed, else its result (if it has one) and its questions (as dicts)."""
+    if task.error:
+        return {"id": task.id, "name": task.name, "error": task.error, "state": task.state}
+    asked = tuple(msgspec.structs.asdict(i) for i in task.interrupts)
+    if task.result:
+        return {"id": task.id, "name": task.name, "result": task.result, "interrupts": asked, "state": task.state}
+    return {"id": task.id, "name": task.name, "interrupts": asked, "state": task.state}
 
 
 class Emitter:
@@ -264,43 +277,49 @@ class Emitter:
         if "updates" in self.modes:
             self.emit("updates", {INTERRUPT: ()})
 
-    def paused(self, interrupted: Sequence[tuple[Task, GraphInterrupt]], values: Values, step: int) -> None:
-        """Tasks called ``interrupt()``: their questions, as ``updates``, ``values`` and task results."""
+    def paused(self, task: Task, paused: GraphInterrupt, values: Values, step: int) -> None:
+        """``task`` called ``interrupt()``: its questions as LangGraph 1.2 streams them when a
+        task asks (``updates``, then ``values``, then the task result), ``values`` being the
+        state the step started from (the root's state with the finished tasks' writes follows
+        at the step's end, see :meth:`stepped`)."""
         modes = self.modes
-        for _, gi in interrupted:
-            if "updates" in modes:
-                self.emit("updates", {INTERRUPT: tuple(gi.interrupts)})
-        for _, gi in interrupted:
-            if "values" in modes and gi.interrupts:  # (a subgraph's breakpoint shows none)
-                shown = values()
-                if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
-                    shown = {}
-                self.emit("values", {**shown, INTERRUPT: tuple(gi.interrupts)})
-        if "tasks" in modes or "debug" in modes:
-            for task, gi in interrupted:  # (LangGraph 1.2's shape: each question as a dict)
-                if gi.interrupts:
-                    self.task_event("task_result", {
-                        "id": task.id, "name": task.name, "error": None, "result": {},
-                        "interrupts": [msgspec.structs.asdict(i) for i in gi.interrupts]}, step)
+        if "updates" in modes:
+            self.emit("updates", {INTERRUPT: tuple(paused.interrupts)})
+        if not paused.interrupts:  # (a subgraph's breakpoint: no question to show)
+            return
+        if "values" in modes:
+            shown = values()
+            if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
+                shown = {}
+            self.emit("values", {**shown, INTERRUPT: tuple(paused.interrupts)})
+        if "tasks" in modes or "debug" in modes:  # (LangGraph 1.2's shape: each question as a dict)
+            self.task_event("task_result", {
+                "id": task.id, "name": task.name, "error": None, "result": {},
+                "interrupts": [msgspec.structs.asdict(i) for i in paused.interrupts]}, step)
 
     def checkpoints(self, persist: Persistence, tasks: list[Task], values: Values) -> None:
         """The ``checkpoints`` (and ``debug``) events of the checkpoints made since the last
-        step, once the next step is planned: LangGraph's shape, with the next tasks."""
+        step (or resumed from), once the next step is planned: LangGraph's shape, with the next
+        tasks (what the pending writes say of them, a subgraph's namespace as ``state``) and, in
+        a subgraph, ``checkpoint_map`` in the configs."""
         made, persist.announce = persist.announce or [], []
         modes = self.modes
         if "checkpoints" not in modes and "debug" not in modes:
             return
+        from ._snapshot import task_reports, with_checkpoint_map  # (_snapshot imports the run loop)
+
         shown = values()
-        for i, (parent, cid, metadata) in enumerate(made):
+        for i, (parent, cid, metadata, writes) in enumerate(made):
             last = i == len(made) - 1
+            reports = task_reports(self.program, tasks, writes, persist.thread_id, persist.ns, False) if last else []
+            config = persist.config_for(cid)
             payload = {
-                "config": persist.config_for(cid),
-                "parent_config": None if parent is None else persist.config_for(parent),
+                "config": with_checkpoint_map(config, metadata) or config,
+                "parent_config": None if parent is None else with_checkpoint_map(persist.config_for(parent), metadata),
                 "values": shown,
                 "metadata": metadata,
                 "next": [t.name for t in tasks] if last else [],
-                "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks]
-                if last else [],
+                "tasks": [_task_payload(t) for t in reports],
             }
             if "checkpoints" in modes:
                 self.emit("checkpoints", payload)
@@ -413,7 +432,7 @@ class NullEmitter(Emitter):
     def breakpoint(self) -> None:
         pass
 
-    def paused(self, interrupted: Sequence[tuple[Task, GraphInterrupt]], values: Values, step: int) -> None:
+    def paused(self, task: Task, paused: GraphInterrupt, values: Values, step: int) -> None:
         pass
 
     def checkpoints(self, persist: Persistence, tasks: list[Task], values: Values) -> None:

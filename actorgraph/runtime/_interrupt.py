@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from ..errors import GraphInterrupt, ResumeError
+from ..errors import GraphInterrupt, ResumeError, mark_invalid_resume
 from ..persistence._records import ERROR, INTERRUPT, RESUME
 from ..types import Interrupt
 from ._context import current_task
@@ -42,7 +42,7 @@ class ResumeState:
         self.spare: list[Any] = []  # a resume value no pending interrupt claimed yet
         self.spare_owner: str | None = None  # the task whose pending question it answers
         self.step_interrupts: list[tuple[Task, GraphInterrupt]] = []  # this step's tasks that asked
-        self.interrupts: list[Interrupt] = []  # why the run paused (dynamic interrupts)
+        self.interrupts: list[Interrupt[Any]] = []  # why the run paused (dynamic interrupts)
         self.skip_breakpoint = False  # resumed at a breakpoint: it does not fire again
         # continuing a thread where it stopped, until the first step is run: a subgraph task run
         # again in that step continues from its checkpoint (otherwise a subgraph that has one,
@@ -82,7 +82,44 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
     the run still stops after the super-step and returns the interrupt (``"__interrupt__"`` in
     the output, as in LangGraph), but it cannot be resumed: ``Command(resume=...)`` needs the
     paused run saved by a checkpointer.
+
+    ``response_schema``, as in LangGraph 1.2: a JSON Schema ``dict`` is shown as is
+    (``Interrupt.response_schema``) and the answer is not checked; a pydantic model, a
+    ``TypedDict``, a dataclass or another type is shown as its JSON Schema and the answer is
+    validated against it (pydantic's ``TypeAdapter``), the validated object being what
+    ``interrupt()`` returns. An answer that does not match raises pydantic's
+    ``ValidationError`` from the node (:func:`~actorgraph.errors.is_invalid_resume` tells it
+    apart): the run fails, the answer is not kept and the question can be answered again.
     """
+    adapter = _adapter(response_schema)
+    answer = _answer(value, response_schema, adapter)
+    return answer if adapter is None else _validated(adapter, answer)
+
+
+def _adapter(response_schema: Any) -> Any:
+    """pydantic's ``TypeAdapter`` of a ``response_schema`` that validates answers (None for
+    none, or a JSON Schema ``dict``)."""
+    if response_schema is None or isinstance(response_schema, dict):
+        return None
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(response_schema)
+
+
+def _validated(adapter: Any, answer: Any) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return adapter.validate_python(answer)
+    except ValidationError as exc:
+        mark_invalid_resume(exc)
+        raise
+
+
+def _answer(value: Any, response_schema: Any, adapter: Any) -> Any:
+    """The answer to the current task's next ``interrupt()`` call, if it has one; else
+    raise the :class:`GraphInterrupt` that asks it (the question shows ``response_schema``,
+    as JSON Schema when ``adapter`` validates answers)."""
     ctx = current_task.get()
     if ctx is None:
         raise RuntimeError("interrupt() must be called inside a running graph node")
@@ -118,7 +155,8 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
         resumed.spare_owner = None
         ctx.answers.append(resumed.spare.pop(0))
         return ctx.answers[index]
-    raise GraphInterrupt((Interrupt(value=value, id=iid, response_schema=response_schema),),
+    shown = response_schema if adapter is None else adapter.json_schema()
+    raise GraphInterrupt((Interrupt(value=value, id=iid, response_schema=shown),),
                          tuple(ctx.answers))
 
 

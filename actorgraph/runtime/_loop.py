@@ -342,9 +342,17 @@ class Run:
                 # time travel (as LangGraph): the answers saved there are not given again
                 pending_writes = [w for w in pending_writes if w[1] != RESUME]
             resumed.load(pending_writes, resume, persist.thread_id, paused)
-            if command is not None and not forked and (persist.requested_id is None or await persist.is_head()):
+            at_head = command is None or forked or persist.requested_id is None or await persist.is_head()
+            if command is not None and not forked and at_head:
                 # kept on the checkpoint: lost otherwise if the run pauses again before the next
                 await persist.save_command(command_writes, None if is_id_map(resume) else resume)
+            if not at_head and resume is not None:
+                # As LangGraph 1.2: a resume at a checkpoint the thread has moved past runs the
+                # tasks that had finished there again (their interrupt() calls get the answers
+                # saved there) instead of handing their writes back
+                persist.done_writes, persist.failed = {}, {}
+            if not forked:
+                persist.announce_resumed(saved)
             self.emitter.resumed(self.values)  # a resumed run shows where it starts from
         else:
             discarded = self._discard_pending() if saved is not None else []
@@ -390,10 +398,7 @@ class Run:
         if emitter.follows_subscribers and self.tracing is None and self.parent is None:
             await self._late_tracing()
         persist = self.persist
-        # task ids derive from the checkpoint the step starts from (see Persistence._defer)
-        key = f"{persist.checkpoint_id}|{self.ns_str}" if persist.active else self.ids_ns
-        tasks = plan(program, state, self.step, key,
-                     managed_values(program, self.step, self.stop) if program.managed else None)
+        tasks = self._plan()
         if persist.announce:
             emitter.checkpoints(persist, tasks, self.values)
         if not tasks:
@@ -511,8 +516,18 @@ class Run:
             await emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1
         if options.interrupt_after and self._breakpoint(options.interrupt_after, tasks):
+            if persist.announce:  # (as LangGraph: the checkpoint streamed with the step it stops before)
+                emitter.checkpoints(persist, self._plan(), self.values)
             return await self._pause_at_breakpoint()
         return True
+
+    def _plan(self) -> list[Task]:
+        """The tasks of the next step; their ids derive from the checkpoint the step starts
+        from (see ``Persistence._defer``)."""
+        program = self.program
+        key = f"{self.persist.checkpoint_id}|{self.ns_str}" if self.persist.active else self.ids_ns
+        return plan(program, self.state, self.step, key,
+                    managed_values(program, self.step, self.stop) if program.managed else None)
 
     def _replayed_subgraph(self, persist: Persistence) -> None:
         """A subgraph's first run (per namespace, without its last task id) in a replay (time
@@ -619,16 +634,14 @@ class Run:
         await self.persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
                                                      if gi.interrupts or gi.answers], self.handled)
         resumed.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
-        # what the run shows while paused: the state with the finished tasks' writes applied
+        # (the questions streamed as their tasks asked them: see task_paused) what the run shows while paused: the state with the finished tasks' writes applied
         # (also those of tasks that had finished before this resume, as LangGraph shows them)
         finished = {id(t) for t in self.finished}
-        apply_writes(self.program, self.state, [t for t in tasks if t.writes or id(t) in finished])
-        if self.parent is not None:  # a subgraph shows its questions (not a breakpoint below it)
-            interrupted = [(t, gi) for t, gi in interrupted if gi.interrupts]
-        self.emitter.paused(interrupted, self.values, self.step)
+        updated = apply_writes(self.program, self.state, [t for t in tasks if t.writes or id(t) in finished])
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
             raise GraphInterrupt((*resumed.interrupts, *(i for _, gi in resumed.step_interrupts for i in gi.repeated)))
-        await self.emitter.flush()
+        # (as LangGraph's root: one last values chunk when those writes changed the state)
+        await self.emitter.stepped(updated, self.values)
         return False
 
     def _input(self, value: Any, discarded: Sequence[Task] = ()) -> None:
@@ -656,9 +669,12 @@ class Run:
 
     def _command_writes(self, command: Command[Any]) -> list[tuple[str, Any]]:
         """The channel writes of a ``Command`` given as input (``update`` and ``goto``);
-        ``EmptyInputError`` for a Command that says nothing."""
+        ``EmptyInputError`` for a Command that says nothing, ``InvalidUpdateError`` for one
+        addressed to the parent graph (as LangGraph: the root has none; nothing is written)."""
         if command.update is None and command.goto == () and command.resume is None:
             raise EmptyInputError("Received empty Command input")
+        if command.graph == Command.PARENT:
+            raise InvalidUpdateError("There is no parent graph")
         return command_input_writes(self, command)
 
     def _discard_pending(self) -> list[Task]:
@@ -699,13 +715,21 @@ class Run:
         if failure is None:
             self._task_done(task, started)
         elif isinstance(failure, GraphInterrupt):
-            self.resume_state.step_interrupts.append((task, failure))
+            self.task_paused(task, failure)
         else:
             self.failed = task
             self._task_failed(task, failure)
             raise failure
 
     # -- results and streams ---------------------------------------------------------------
+
+    def task_paused(self, task: Task, paused: GraphInterrupt) -> None:
+        """``task`` stopped at ``interrupt()`` (or at a breakpoint of its subgraph): kept for
+        the step's end (see :meth:`_pause`); its questions stream now, as LangGraph streams
+        them, beside its siblings' results (a subgraph shows none for a breakpoint below it)."""
+        self.resume_state.step_interrupts.append((task, paused))
+        if self.emitter.live and (self.parent is None or paused.interrupts):
+            self.emitter.paused(task, paused, self.values, self.step)
 
     def _task_done(self, task: Task, started: float = 0.0) -> None:
         self.finished.append(task)

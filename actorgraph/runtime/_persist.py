@@ -37,7 +37,7 @@ from ..errors import ThreadBusyError
 from ..graph import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
 from ..persistence import BaseCheckpointSaver, Checkpoint, CheckpointTuple, TaskWrites, new_checkpoint_id
 from ..persistence import register_type as _register
-from ..persistence._records import ERROR, INTERRUPT, RESUME, SCHEDULED, merge_metadata, now_iso
+from ..persistence._records import ERROR, INTERRUPT, RESUME, SCHEDULED, PendingWrite, merge_metadata, now_iso
 from ..graph._program import task_path_str
 from ..types import Durability
 from ._algo import RunState, Task
@@ -178,9 +178,10 @@ class Persistence:
         self.oldest = 0.0  # when the oldest of them was submitted (about)
         self._claimed = False
         self.forked = False  # a fork of its namespace's chain: see SharedNamespace
-        # (parent id, id, metadata) of checkpoints made since the run last looked, when it
-        # streams "checkpoints" or "debug" (else None)
-        self.announce: list[tuple[str | None, str, dict[str, Any]]] | None = None
+        # (parent id, id, metadata, pending writes) of checkpoints made (or resumed from, see
+        # announce_resumed) since the run last looked, when it streams "checkpoints" or "debug"
+        # (else None)
+        self.announce: list[tuple[str | None, str, dict[str, Any], Sequence[PendingWrite]]] | None = None
         self._config_metadata: dict[str, Any] | None = None  # (see _with_config_metadata)
 
     def child(self, config: dict[str, Any], *, state: RunState, program: Program, ns: str,
@@ -208,6 +209,14 @@ class Persistence:
         if self._claimed:
             _active.get(self.saver, set()).discard((self.thread_id, self.ns))
             self._claimed = False
+
+    def announce_resumed(self, saved: CheckpointTuple) -> None:
+        """A run that goes on from ``saved`` (resuming, not forking) streams it before its first
+        step, as LangGraph 1.2 does: the checkpoint as stored (its metadata, its tasks with what
+        they asked, wrote or raised so far, from ``saved.pending_writes``)."""
+        if self.announce is not None:
+            parent = (saved.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+            self.announce.append((parent, saved.checkpoint.id, saved.metadata, saved.pending_writes))
 
     def metadata(self, source: str, step: int) -> dict[str, Any]:
         """A checkpoint's metadata (as LangGraph's: ``source``, ``step``, ``parents``)."""
@@ -308,7 +317,7 @@ class Persistence:
         self.checkpoint_id = new_id = new_checkpoint_id(step)
         self.deferred = (source, step, updated, new_id)
         if self.announce is not None:
-            self.announce.append((parent, new_id, self.metadata(source, step)))
+            self.announce.append((parent, new_id, self.metadata(source, step), ()))
 
     async def _write(self, source: str, step: int, tasks: Sequence[Task], updated: list[str],
                      new_id: str, handled: Handled = (), announced: bool = False) -> None:
@@ -363,7 +372,7 @@ class Persistence:
                                            expect_head=expect_head)
         self.saved_version = state.max_version
         if self.announce is not None and not announced:
-            self.announce.append((self.saved_id, new_id, metadata))
+            self.announce.append((self.saved_id, new_id, metadata, ()))
         if self.log is not None:
             self.log.info("checkpoint_saved", checkpoint_id=new_id, step=step, source=source,
                               durability=self.durability, channels=len(values))

@@ -22,6 +22,7 @@ from ._persist import (NULL_TASK_ID, SPECIAL, Persistence, finished_writes, null
 from ._task import writes_for
 
 if TYPE_CHECKING:
+    from ..graph._program import Program
     from ._compiled import CompiledGraph
 
 
@@ -61,40 +62,10 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
                              parent_config=None, tasks=(), interrupts=())
     saved = renamed(saved, graph._program.renamed)
     channels, tasks = _restored(graph, saved)
-    ns = saved.config["configurable"].get("checkpoint_ns", "")
     done = finished_writes(saved.pending_writes)
-    # a task's result is what it wrote, also when it stopped at an error or interrupt() before
-    # (resumed since, its writes are there too): as LangGraph 1.2 shows it
-    written: dict[str, list[tuple[str, Any]]] = {}
-    for task_id, channel, value in saved.pending_writes:
-        if channel not in SPECIAL and task_id != NULL_TASK_ID:
-            written.setdefault(task_id, []).append((channel, value))
-    errors = {task_id: _error_text(value) for task_id, channel, value in saved.pending_writes
-              if channel == ERROR and value is not None}
-    # the questions tasks asked: live, only those still waiting for an answer (a task that
-    # finished since asked none); in the history, all of them, as the record of the step
-    # (as LangGraph 1.2 shows them)
-    asked: dict[str, tuple[Any, ...]] = {}
-    for task_id, channel, value in saved.pending_writes:
-        if channel == INTERRUPT and value and not (live and task_id in done):
-            asked[task_id] = asked.get(task_id, ()) + tuple(value)
-    writable = graph._program.writable_keys
-    ptasks = []
-    for task in tasks:
-        writes = done.get(task.id)
-        if writes is None:
-            writes = written.get(task.id)
-        result = None if writes is None else {k: v for k, v in writes if k in writable}
-        if result is not None and graph._program.root_key:  # (LangGraph: the value itself)
-            result = result.get(graph._program.root_channel)
-        state = None
-        if node_subgraph(task.node.call) is not None:  # where the subgraph it runs keeps its state
-            task_ns = f"{task.name}:{task.id}"
-            state = {"configurable": {"thread_id": saved.config["configurable"]["thread_id"],
-                                      "checkpoint_ns": f"{ns}|{task_ns}" if ns else task_ns}}
-        ptasks.append(PregelTask(task.id, task.name, task.path,
-                                 error=errors.get(task.id),
-                                 interrupts=asked.get(task.id, ()), state=state, result=result))
+    configurable = saved.config["configurable"]
+    ptasks = task_reports(graph._program, tasks, saved.pending_writes, configurable["thread_id"],
+                          configurable.get("checkpoint_ns", ""), live)
     # The Commands given at this checkpoint (a run that paused again since) are part of its
     # values, in the history too; the next tasks were planned without them, as LangGraph does.
     null = null_task_writes(saved.pending_writes)
@@ -123,6 +94,48 @@ async def snapshot(graph: CompiledGraph, saved: CheckpointTuple | None, config: 
         tasks=tuple(ptasks),
         interrupts=tuple(i for t in ptasks for i in t.interrupts),
     )
+
+
+def task_reports(program: Program, tasks: Sequence[Task], pending_writes: Sequence[tuple[str, str, Any]],
+                 thread_id: str, ns: str, live: bool) -> list[PregelTask]:
+    """The :class:`PregelTask` of each of ``tasks`` (planned from a checkpoint of namespace
+    ``ns`` whose pending writes are ``pending_writes``), as LangGraph 1.2 shows them: the
+    error, questions and result the writes record, and for a task whose node runs a subgraph,
+    the config of the namespace that subgraph keeps its state in.
+
+    ``live`` (``get_state`` of the newest state): only the questions still waiting for an
+    answer; else (history, the ``checkpoints`` stream) every question the step's tasks asked.
+    """
+    done = finished_writes(pending_writes)
+    # a task's result is what it wrote, also when it stopped at an error or interrupt() before
+    # (resumed since, its writes are there too): as LangGraph 1.2 shows it
+    written: dict[str, list[tuple[str, Any]]] = {}
+    for task_id, channel, value in pending_writes:
+        if channel not in SPECIAL and task_id != NULL_TASK_ID:
+            written.setdefault(task_id, []).append((channel, value))
+    errors = {task_id: _error_text(value) for task_id, channel, value in pending_writes
+              if channel == ERROR and value is not None}
+    asked: dict[str, tuple[Any, ...]] = {}
+    for task_id, channel, value in pending_writes:
+        if channel == INTERRUPT and value and not (live and task_id in done):
+            asked[task_id] = asked.get(task_id, ()) + tuple(value)
+    writable = program.writable_keys
+    reports = []
+    for task in tasks:
+        writes = done.get(task.id)
+        if writes is None:
+            writes = written.get(task.id)
+        result = None if writes is None else {k: v for k, v in writes if k in writable}
+        if result is not None and program.root_key:  # (LangGraph: the value itself)
+            result = result.get(program.root_channel)
+        state = None
+        if node_subgraph(task.node.call) is not None:  # where the subgraph it runs keeps its state
+            task_ns = f"{task.name}:{task.id}"
+            state = {"configurable": {"thread_id": thread_id,
+                                      "checkpoint_ns": f"{ns}|{task_ns}" if ns else task_ns}}
+        reports.append(PregelTask(task.id, task.name, task.path, error=errors.get(task.id),
+                                  interrupts=asked.get(task.id, ()), state=state, result=result))
+    return reports
 
 
 def _error_text(stored: Any) -> str:

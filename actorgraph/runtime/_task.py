@@ -680,7 +680,7 @@ class Barrier:
             try:
                 await run_task(run, task)
             except GraphInterrupt as paused:
-                run.resume_state.step_interrupts.append((task, paused))  # siblings go on; the step still ends
+                run.task_paused(task, paused)  # siblings go on; the step still ends
                 return
             except GraphDrained as drained:
                 self.drained = drained  # siblings go on; the step ends drained
