@@ -634,8 +634,9 @@ class Run:
         await self.persist.save_pause(self.finished, [(t, gi.interrupts, gi.answers) for t, gi in interrupted
                                                      if gi.interrupts or gi.answers], self.handled)
         resumed.interrupts = [i for _, gi in interrupted for i in gi.interrupts]
-        # (the questions streamed as their tasks asked them: see task_paused) what the run shows while paused: the state with the finished tasks' writes applied
-        # (also those of tasks that had finished before this resume, as LangGraph shows them)
+        # What the run shows while paused (the questions streamed as their tasks asked them: see
+        # task_paused): the state with the finished tasks' writes applied (also those of tasks
+        # that had finished before this resume, as LangGraph shows them)
         finished = {id(t) for t in self.finished}
         updated = apply_writes(self.program, self.state, [t for t in tasks if t.writes or id(t) in finished])
         if self.parent is not None:  # a subgraph: the parent's task running it pauses too
