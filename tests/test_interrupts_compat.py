@@ -420,3 +420,18 @@ async def test_a_retried_node_reuses_its_answers(saver: Any) -> None:
     # LangGraph 1.2.24: {'log': ['AB']} [('A', 'B'), ('A', 'B')]
     assert await app.ainvoke(Command(resume="B"), cfg()) == {"log": ["AB"]}
     assert seen == [("A", "B"), ("A", "B")]
+
+
+# update_state(None, as_node=END) at a pause clears the interrupted task but keeps what a
+# sibling of the same step finished: actorgraph dropped the sibling's writes with the task.
+async def test_clearing_a_pause_as_end_keeps_finished_siblings_writes(saver: Any) -> None:
+    calls = {"ask": 0, "sib": 0, "join": 0}
+    app = sibling_graph(saver, calls)
+    await app.ainvoke({"log": []}, cfg())
+    await app.aupdate_state(cfg(), None, as_node=END)
+    state = await app.aget_state(cfg())
+    # LangGraph 1.2.24: values {'log': ['sib']}, next (), tasks (), source 'update', step 1
+    assert (state.values, state.next, state.tasks) == ({"log": ["sib"]}, (), ())
+    assert (state.metadata["source"], state.metadata["step"]) == ("update", 1)
+    assert await app.ainvoke(None, cfg()) == {"log": ["sib"]}
+    assert calls == {"ask": 1, "sib": 1, "join": 0}

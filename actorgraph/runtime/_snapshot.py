@@ -279,6 +279,8 @@ async def aupdate_state(graph: CompiledGraph, config: dict[str, Any], values: An
     the thread (the new checkpoint becomes its head). Special nodes: ``END`` (values ``None``)
     marks the pending tasks done; ``"__input__"`` writes ``values`` as new graph input;
     ``"__copy__"`` saves a copy of the checkpoint as its sibling (source ``"fork"``).
+    (Under ``END``, the writes of pending tasks that had finished, beside one that paused or
+    failed, are applied: only the unfinished tasks are dropped, as in LangGraph 1.2.)
 
     A config addressing a subgraph's namespace updates that subgraph's checkpoint (with the
     subgraph's nodes; ``ValueError`` naming the namespace when no subgraph is there): the new
@@ -377,8 +379,14 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
         if persist.null_writes:  # the Commands given at this checkpoint (as LangGraph)
             apply_writes(program, run.state, (), null_batch(run.state.channels, persist.null_writes))
             run.state.updated = None
-        persist.done_writes, persist.failed = {}, {}  # (the pending tasks are discarded)
-        apply_writes(program, run.state, pending_tasks(program, run.state, run.step, run.stop, run.ns_str))
+        # the pending tasks are discarded, but those that finished keep their writes (as
+        # LangGraph 1.2: a sibling of an interrupted task is not lost by clearing the pause)
+        done, persist.done_writes, persist.failed = persist.done_writes, {}, {}
+        key = run.ns_str if saved is None else f"{saved.checkpoint.id}|{persist.ns}"
+        tasks = pending_tasks(program, run.state, run.step, run.stop, key)
+        for task in tasks:
+            task.writes = done.get(task.id) or task.writes
+        apply_writes(program, run.state, tasks)
     elif as_node == COPY:
         if saved is None:
             raise InvalidUpdateError("Nothing to copy: the thread has no checkpoint")
