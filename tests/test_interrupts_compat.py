@@ -435,3 +435,29 @@ async def test_clearing_a_pause_as_end_keeps_finished_siblings_writes(saver: Any
     assert (state.metadata["source"], state.metadata["step"]) == ("update", 1)
     assert await app.ainvoke(None, cfg()) == {"log": ["sib"]}
     assert calls == {"ask": 1, "sib": 1, "join": 0}
+
+
+def test_a_response_schema_type_without_pydantic_names_what_to_install() -> None:
+    # (pydantic comes with langchain-core, not with actorgraph's core): a clear ImportError
+    import subprocess
+    import sys
+
+    code = """
+import sys
+sys.modules["pydantic"] = None
+from typing import TypedDict
+from actorgraph import END, START, StateGraph, interrupt
+class S(TypedDict):
+    x: int
+def ask(s):
+    return {"x": interrupt("how many?", response_schema=int)}
+app = StateGraph(S).add_node("ask", ask).add_edge(START, "ask").add_edge("ask", END).compile()
+try:
+    app.invoke({"x": 0})
+except ImportError as exc:
+    print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("interrupt(response_schema=<class 'int'>) validates answers with pydantic: "
+                                   "pip install pydantic (or pass a JSON Schema dict, which is shown, not checked)")

@@ -101,8 +101,11 @@ def _adapter(response_schema: Any) -> Any:
     none, or a JSON Schema ``dict``)."""
     if response_schema is None or isinstance(response_schema, dict):
         return None
-    from pydantic import TypeAdapter
-
+    try:
+        from pydantic import TypeAdapter
+    except ImportError:  # (a dependency of langchain-core, not of actorgraph's core)
+        raise ImportError(f"interrupt(response_schema={response_schema!r}) validates answers with pydantic: "
+                          "pip install pydantic (or pass a JSON Schema dict, which is shown, not checked)") from None
     return TypeAdapter(response_schema)
 
 
