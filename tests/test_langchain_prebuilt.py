@@ -249,6 +249,34 @@ def test_agent_without_tools_answers_once() -> None:
     assert list(agent.get_graph().nodes) == ["__start__", "agent", "__end__"]
 
 
+def test_pydantic_agent_state() -> None:
+    # LangGraph exports AgentStatePydantic for pydantic state_schemas: the prompt sees the
+    # model with its extra field and the managed remaining_steps (LangGraph 1.2.24's values)
+    from actorgraph.prebuilt.chat_agent_executor import AgentStatePydantic
+
+    class State(AgentStatePydantic):
+        user_name: str | None = None
+
+    seen: list[tuple[str, Any, int]] = []
+
+    def prompt(state: State) -> list[Any]:
+        seen.append((type(state).__name__, state.user_name, state.remaining_steps))
+        return list(state.messages)
+
+    model = ScriptedModel(responses=[
+        AIMessage("", id="a1", tool_calls=[{"name": "ret_int", "args": {"x": 1}, "id": "c1"}]),
+        AIMessage("done", id="a2"),
+    ], bound=[], seen=[])
+    out = create_react_agent(model, [ret_int], state_schema=State, prompt=prompt).invoke(
+        {"messages": [HumanMessage("hi", id="h")], "user_name": "ann"})
+    assert sorted(out) == ["messages", "user_name"] and out["user_name"] == "ann"
+    assert [(m.type, m.content) for m in out["messages"]] == [("human", "hi"), ("ai", ""), ("tool", "1"),
+                                                              ("ai", "done")]
+    assert seen == [("State", "ann", 10006), ("State", "ann", 10004)]
+    assert list(AgentStatePydantic.model_fields) == ["messages", "remaining_steps"]
+    assert AgentStatePydantic(messages=[]).remaining_steps == 25
+
+
 # -- ToolNode ----------------------------------------------------------------------------------
 
 
@@ -506,7 +534,8 @@ def test_langgraphs_prebuilt_module_paths() -> None:
     import actorgraph.prebuilt as prebuilt
     from actorgraph.prebuilt import chat_agent_executor, tool_node
 
-    for name in ("AgentState", "AgentStateWithStructuredResponse", "create_react_agent"):
+    for name in ("AgentState", "AgentStatePydantic", "AgentStateWithStructuredResponse",
+                 "AgentStateWithStructuredResponsePydantic", "create_react_agent"):
         assert getattr(chat_agent_executor, name) is getattr(prebuilt, name)
     for name in ("InjectedState", "InjectedStore", "ToolCallRequest", "ToolInvocationError", "ToolNode",
                  "ToolRuntime", "tools_condition"):

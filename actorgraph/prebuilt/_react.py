@@ -5,7 +5,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, ToolMessage
@@ -13,7 +13,7 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, 
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, create_model
 
-from ..graph import END, START, MessagesState, RemainingSteps, StateGraph
+from ..graph import END, START, MessagesState, RemainingSteps, StateGraph, add_messages
 from ..runtime import get_config
 from ..types import Send
 from ._tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode, tools_condition
@@ -34,6 +34,27 @@ class AgentStateWithStructuredResponse(AgentState):
     JSON schema)."""
 
     structured_response: Any
+
+
+class AgentStatePydantic(BaseModel):
+    """:class:`AgentState` as a pydantic model (LangGraph's ``AgentStatePydantic``), for
+    ``state_schema=`` subclasses that want pydantic validation: ``messages`` (merged by
+    ``add_messages``) and the managed ``remaining_steps`` (``25`` when read outside a run)."""
+
+    messages: Annotated[Sequence[BaseMessage], add_messages]
+    remaining_steps: RemainingSteps = 25
+
+
+class AgentStateWithStructuredResponsePydantic(AgentStatePydantic):
+    """:class:`AgentStatePydantic` and ``structured_response`` (see
+    :class:`AgentStateWithStructuredResponse`)."""
+
+    structured_response: Any = None
+
+
+StateSchemaType = type[AgentState] | type[AgentStatePydantic]
+"""What ``state_schema=`` takes: a subclass of :class:`AgentState` or of
+:class:`AgentStatePydantic` (LangGraph's type alias of the same name)."""
 
 
 Prompt = str | SystemMessage | Callable[[Any], Any] | Runnable[Any, Any]
