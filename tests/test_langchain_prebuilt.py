@@ -277,6 +277,62 @@ def test_pydantic_agent_state() -> None:
     assert AgentStatePydantic(messages=[]).remaining_steps == 25
 
 
+class StructuredModel(ScriptedModel):
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> Any:
+        from langchain_core.runnables import RunnableLambda
+
+        return RunnableLambda(lambda messages: schema(answer=f"{len(messages)} msgs"))
+
+
+@pytest.mark.anyio
+async def test_dynamic_model_picks_the_model_per_call(anyio_backend: str) -> None:
+    # model=(state, runtime) -> chat model, called on every model call and for the structured
+    # response (LangGraph 1.2.24's transcripts, calls and structured responses)
+    import dataclasses
+
+    from pydantic import BaseModel
+
+    @dataclasses.dataclass
+    class Ctx:
+        tier: str
+
+    class Out(BaseModel):
+        answer: str
+
+    calls: list[tuple[str, int]] = []
+
+    def pick(state: Any, runtime: Any) -> Any:
+        calls.append((runtime.context.tier, len(state["messages"])))
+        if runtime.context.tier == "pro":
+            return StructuredModel(responses=[AIMessage("pro", id="p")], bound=[], seen=[])
+        first = len(state["messages"]) == 1
+        reply = AIMessage("", id="b1", tool_calls=[{"name": "ret_int", "args": {"x": 7}, "id": "c"}]) if first \
+            else AIMessage("basic", id="b2")
+        return StructuredModel(responses=[reply], bound=[], seen=[])
+
+    agent = create_react_agent(pick, [ret_int], context_schema=Ctx, prompt="sys", response_format=Out)
+    pro = await agent.ainvoke({"messages": [HumanMessage("hi", id="h")]}, context=Ctx("pro"))
+    basic = await agent.ainvoke({"messages": [HumanMessage("hi", id="h")]}, context=Ctx("basic"))
+    assert [(m.type, m.content) for m in pro["messages"]] == [("human", "hi"), ("ai", "pro")]
+    assert pro["structured_response"] == Out(answer="2 msgs")
+    assert [(m.type, m.content) for m in basic["messages"]] == [("human", "hi"), ("ai", ""), ("tool", "7"),
+                                                                ("ai", "basic")]
+    assert basic["structured_response"] == Out(answer="4 msgs")
+    assert calls == [("pro", 1), ("pro", 2), ("basic", 1), ("basic", 3), ("basic", 4)]
+
+
+def test_async_dynamic_model() -> None:
+    # an async model callable works under ainvoke; under invoke LangGraph raises RuntimeError
+    async def pick(state: Any, runtime: Any) -> Any:
+        return ScriptedModel(responses=[AIMessage("async " + runtime.context, id="x")], bound=[], seen=[])
+
+    agent = create_react_agent(pick, [], context_schema=str)
+    out = asyncio.run(agent.ainvoke({"messages": [HumanMessage("hi", id="h")]}, context="pro"))
+    assert [(m.type, m.content) for m in out["messages"]] == [("human", "hi"), ("ai", "async pro")]
+    with pytest.raises(RuntimeError, match="async model callable"):
+        agent.invoke({"messages": [HumanMessage("hi", id="h")]}, context="pro")
+
+
 # -- ToolNode ----------------------------------------------------------------------------------
 
 
