@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from typing_extensions import NotRequired
 
 pytest.importorskip("langchain_core")
 
@@ -425,6 +426,44 @@ async def test_tool_node_outputs_and_injection(anyio_backend: str) -> None:
         ("tool", "Error: nope is not a valid tool, try one of [ret_dict, ret_blocks, ret_int, ret_nested, "
                  "sees_state, sees_key, sees_store].", "c10", "nope", "error"),
     ]
+
+
+@tool
+def city_or_default(city: Annotated[str | None, InjectedState("city")] = None) -> str:
+    """Report the state's city."""
+    return f"city={city}"
+
+
+@tool
+def city_required(city: Annotated[str, InjectedState("city")]) -> str:
+    """Report the state's city."""
+    return f"city={city}"
+
+
+class CityState(MessagesState):
+    city: NotRequired[str]
+
+
+@pytest.mark.anyio
+async def test_injected_state_key_missing_from_the_state(anyio_backend: str) -> None:
+    # LangGraph 1.2.24: a missing NotRequired key leaves the parameter's default, else KeyError
+    # out of the run whatever handle_tool_errors says; a value the model gives is dropped; a
+    # list input has no state key but the messages (ValueError)
+    node = ToolNode([city_or_default, city_required], handle_tool_errors=True)
+    graph = StateGraph(CityState).add_node("tools", node).add_edge(START, "tools").compile()
+
+    async def run(name: str, args: dict[str, Any], **state: Any) -> Any:
+        out = await graph.ainvoke({**calling((name, args, "c")), **state})
+        return out["messages"][-1].content
+
+    assert await run("city_or_default", {}) == "city=None"
+    assert await run("city_or_default", {}, city="sf") == "city=sf"
+    assert await run("city_or_default", {"city": "forged"}) == "city=None"
+    assert await run("city_required", {"city": "forged"}, city="sf") == "city=sf"
+    with pytest.raises(KeyError, match="city"):
+        await run("city_required", {})
+    with pytest.raises(ValueError, match="requires graph state dict as input"):
+        node.invoke([AIMessage("", tool_calls=[{"name": "city_required", "args": {}, "id": "c"}])])
 
 
 @pytest.mark.anyio

@@ -338,8 +338,9 @@ class ToolNode(Runnable[Any, Any]):
         if tool is None:
             return self._unregistered(call)
         runnable, injected = self._prepared(tool)
+        tool_call = self._with_injected(call, request.runtime, injected)
         try:
-            output = runnable.invoke(self._with_injected(call, request.runtime, injected), config)
+            output = runnable.invoke(tool_call, config)
         except GraphBubbleUp:
             raise
         except Exception as exc:
@@ -354,8 +355,9 @@ class ToolNode(Runnable[Any, Any]):
         if tool is None:
             return self._unregistered(call)
         runnable, injected = self._prepared(tool)
+        tool_call = self._with_injected(call, request.runtime, injected)
         try:
-            output = await runnable.ainvoke(self._with_injected(call, request.runtime, injected), config)
+            output = await runnable.ainvoke(tool_call, config)
         except GraphBubbleUp:
             raise
         except Exception as exc:
@@ -382,21 +384,39 @@ class ToolNode(Runnable[Any, Any]):
 
     def _with_injected(self, call: dict[str, Any], runtime: ToolRuntime[Any, Any],
                        injected: dict[str, Any]) -> dict[str, Any]:
+        """The call with its injected arguments filled in (values the model gave for them are
+        dropped). A state key the state lacks is left to the parameter's default if it has
+        one, else raises ``KeyError`` (``AttributeError`` for an object state); a key other
+        than ``messages_key`` for a list-of-messages input raises ``ValueError``. These are
+        the graph's mistakes, not the model's: they propagate whatever ``handle_tool_errors``
+        says (as LangGraph)."""
         if not injected:
             return {**call, "type": "tool_call"}
         state = runtime.state
-        args = dict(call["args"])
+        args = {k: v for k, v in call["args"].items() if k not in injected}
         for arg, marker in injected.items():
             if marker is ToolRuntime:
                 args[arg] = runtime
             elif isinstance(marker, InjectedStore):
                 args[arg] = _store(call["name"])
-            elif isinstance(marker, InjectedState):
+            elif isinstance(marker, _StateArg):
                 field = marker.field
                 if field is None:
                     args[arg] = state
-                else:
-                    args[arg] = state[field] if isinstance(state, dict) else getattr(state, field)
+                elif isinstance(state, _ListInputState) and field != self.messages_key:
+                    raise ValueError(
+                        f"Invalid input to ToolNode. Tool {call['name']} requires graph state dict as input. "
+                        f"State should contain fields {field}."
+                    )
+                elif isinstance(state, dict):
+                    if field in state:
+                        args[arg] = state[field]
+                    elif not marker.optional:
+                        raise KeyError(field)
+                elif hasattr(state, field):
+                    args[arg] = getattr(state, field)
+                elif not marker.optional:
+                    raise AttributeError(field)
         return {**call, "args": args, "type": "tool_call"}
 
     def _located(self, exc: Exception, call: dict[str, Any], injected: dict[str, Any]) -> Exception:
@@ -482,7 +502,7 @@ class ToolNode(Runnable[Any, Any]):
                 )
             return [dict(input["tool_call"])], input["state"], False
         if isinstance(input, list):
-            messages, state, as_list = input, {self.messages_key: input}, True
+            messages, state, as_list = input, _ListInputState({self.messages_key: input}), True
         elif isinstance(input, dict):
             if self.messages_key not in input:
                 raise ValueError(f"No message found in input (key '{self.messages_key}')")
@@ -595,9 +615,21 @@ def _acarrying(coroutine: Callable[..., Any]) -> Callable[..., Any]:
     return arun
 
 
+class _StateArg(typing.NamedTuple):
+    """An ``InjectedState`` argument: the state key (``None``: the whole state) and whether
+    the parameter has a default (used when the state lacks the key)."""
+
+    field: str | None
+    optional: bool
+
+
+class _ListInputState(dict[str, Any]):
+    """The state injected for a list-of-messages input: ``{messages_key: messages}``."""
+
+
 def _injected_args(tool: BaseTool) -> dict[str, Any]:
-    """The tool's injected arguments: those marked InjectedState / InjectedStore (class or
-    instance: the marker instance) and those annotated ToolRuntime (the class)."""
+    """The tool's injected arguments: those marked InjectedState (a :class:`_StateArg`) /
+    InjectedStore (the marker instance) and those annotated ToolRuntime (the class)."""
     found: dict[str, Any] = dict.fromkeys(_runtime_params(tool), ToolRuntime)
     try:
         schema: Any = tool.get_input_schema()  # Any: a pydantic (v1 or v2) model class
@@ -607,8 +639,10 @@ def _injected_args(tool: BaseTool) -> dict[str, Any]:
     for arg, info in fields.items():
         for marker in getattr(info, "metadata", ()):
             if marker is InjectedState or marker is InjectedStore:
-                found[arg] = marker()
-            elif isinstance(marker, (InjectedState, InjectedStore)):
+                marker = marker()
+            if isinstance(marker, InjectedState):
+                found[arg] = _StateArg(marker.field, marker.field is not None and not info.is_required())
+            elif isinstance(marker, InjectedStore):
                 found[arg] = marker
     return found
 
