@@ -440,6 +440,28 @@ def city_required(city: Annotated[str, InjectedState("city")]) -> str:
     return f"city={city}"
 
 
+@tool
+def day_list(days: list[str]) -> list[str]:
+    """Choose days."""
+    return days
+
+
+@pytest.mark.anyio
+async def test_tool_answers_formatted_as_langgraph(anyio_backend: str) -> None:
+    # LangGraph's ToolNode: a list that is not content blocks becomes JSON (ensure_ascii=False);
+    # content blocks stay; its error templates are importable from the tool_node module
+    from actorgraph.prebuilt.tool_node import INVALID_TOOL_NAME_ERROR_TEMPLATE, TOOL_CALL_ERROR_TEMPLATE
+
+    data = ["星期一", "水曜日", "목요일", "Friday"]
+    out = await tools_graph(ToolNode([day_list, ret_blocks])).ainvoke(
+        calling(("day_list", {"days": data}, "d"), ("ret_blocks", {"x": 1}, "b")))
+    assert out["messages"][-2].content == '["星期一", "水曜日", "목요일", "Friday"]'
+    assert out["messages"][-1].content == ret_blocks.invoke({"x": 1})
+    assert TOOL_CALL_ERROR_TEMPLATE.format(error=repr(ValueError("x"))) == "Error: ValueError('x')\n Please fix your mistakes."
+    assert INVALID_TOOL_NAME_ERROR_TEMPLATE.format(requested_tool="a", available_tools="b, c") == (
+        "Error: a is not a valid tool, try one of [b, c].")
+
+
 class CityState(MessagesState):
     city: NotRequired[str]
 

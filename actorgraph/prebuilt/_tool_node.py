@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import functools
 import inspect
+import json
 import types
 import typing
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,7 +26,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import get_executor_for_config
 from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, Tool, ToolException
 from langchain_core.tools import tool as as_tool
-from langchain_core.tools.base import _DirectlyInjectedToolArg
+from langchain_core.tools.base import TOOL_MESSAGE_BLOCK_TYPES, _DirectlyInjectedToolArg
 from pydantic import ValidationError
 
 from ..errors import GraphBubbleUp, is_invalid_resume
@@ -37,8 +38,13 @@ TOOL_CALL_WITH_CONTEXT: typing.Final = "tool_call_with_context"
 ``"tools"`` node for one tool call: ``{"__type": "tool_call_with_context", "tool_call": call,
 "state": state}`` (LangGraph's ``ToolCallWithContext``)."""
 
-INVALID_TOOL: typing.Final = "Error: {name} is not a valid tool, try one of [{names}]."
-TOOL_ERROR: typing.Final = "Error: {error!r}\n Please fix your mistakes."
+INVALID_TOOL_NAME_ERROR_TEMPLATE: typing.Final = (
+    "Error: {requested_tool} is not a valid tool, try one of [{available_tools}]."
+)
+"""The content of the error ``ToolMessage`` answering a call of an unknown tool (LangGraph's name)."""
+TOOL_CALL_ERROR_TEMPLATE: typing.Final = "Error: {error}\n Please fix your mistakes."
+"""The content of the error ``ToolMessage`` of a failed call caught by ``handle_tool_errors=True``
+(or an exception type/tuple), with ``error=repr(exception)`` (LangGraph's name)."""
 
 
 ContextT = TypeVar("ContextT")
@@ -379,7 +385,8 @@ class ToolNode(Runnable[Any, Any]):
         return self._invalid(call)
 
     def _invalid(self, call: dict[str, Any]) -> ToolMessage:
-        content = INVALID_TOOL.format(name=call["name"], names=", ".join(self.tools_by_name))
+        content = INVALID_TOOL_NAME_ERROR_TEMPLATE.format(requested_tool=call["name"],
+                                                          available_tools=", ".join(self.tools_by_name))
         return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
 
     def _with_injected(self, call: dict[str, Any], runtime: ToolRuntime[Any, Any],
@@ -438,7 +445,7 @@ class ToolNode(Runnable[Any, Any]):
         elif isinstance(handling, str):
             content = handling
         elif isinstance(handling, (bool, type, tuple)):
-            content = TOOL_ERROR.format(error=exc)
+            content = TOOL_CALL_ERROR_TEMPLATE.format(error=repr(exc))
         else:
             content = handling(exc)
         return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
@@ -452,13 +459,13 @@ class ToolNode(Runnable[Any, Any]):
         elif handling is False:
             raise exc
         elif handling is True:
-            content = TOOL_ERROR.format(error=exc)
+            content = TOOL_CALL_ERROR_TEMPLATE.format(error=repr(exc))
         elif isinstance(handling, str):
             content = handling
         elif isinstance(handling, type) or isinstance(handling, tuple):
             if not isinstance(exc, handling):
                 raise exc
-            content = TOOL_ERROR.format(error=exc)
+            content = TOOL_CALL_ERROR_TEMPLATE.format(error=repr(exc))
         else:
             if not isinstance(exc, _handled_types(handling)):
                 raise exc
@@ -486,6 +493,7 @@ class ToolNode(Runnable[Any, Any]):
                 answer.name = call["name"]
             return output
         if isinstance(output, ToolMessage):
+            output.content = _content(output.content)
             return output
         # Any other value: a tool that bypassed langchain-core's output formatting.
         return ToolMessage(content=str(output), name=call["name"], tool_call_id=call["id"])
@@ -550,6 +558,20 @@ def tools_condition(state: Any, *args: str, messages_key: str = "messages") -> L
     if getattr(messages[-1], "tool_calls", None):
         return "tools"
     return END
+
+
+def _content(content: Any) -> Any:
+    """A tool's answer as ``ToolMessage`` content, as LangGraph formats it: a string, or a list
+    of content blocks (dicts whose ``type`` is one of langchain-core's tool message block
+    types), as it is; anything else (a list of strings...) as JSON (``ensure_ascii=False``), or
+    ``str()`` when not JSON-serialisable."""
+    if isinstance(content, str) or (isinstance(content, list) and all(
+            isinstance(block, dict) and block.get("type") in TOOL_MESSAGE_BLOCK_TYPES for block in content)):
+        return content
+    try:
+        return json.dumps(content, ensure_ascii=False)
+    except Exception:  # not JSON-serialisable
+        return str(content)
 
 
 def _wrapper_result(result: Any, call: dict[str, Any], which: str) -> Any:
