@@ -21,10 +21,11 @@ from typing_extensions import NotRequired
 pytest.importorskip("langchain_core")
 
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel  # noqa: E402
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage  # noqa: E402
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage  # noqa: E402
 from langchain_core.tools import InjectedToolCallId, tool  # noqa: E402
 
-from actorgraph import START, Command, MessagesState, StateGraph, interrupt  # noqa: E402
+from actorgraph import START, Command, MessagesState, Send, StateGraph, interrupt  # noqa: E402
+from actorgraph.graph.message import REMOVE_ALL_MESSAGES  # noqa: E402
 from actorgraph.persistence import BaseCheckpointSaver, InMemorySaver, InMemoryStore, SqliteSaver  # noqa: E402
 from actorgraph.prebuilt import (  # noqa: E402
     InjectedState,
@@ -460,6 +461,52 @@ async def test_tool_answers_formatted_as_langgraph(anyio_backend: str) -> None:
     assert TOOL_CALL_ERROR_TEMPLATE.format(error=repr(ValueError("x"))) == "Error: ValueError('x')\n Please fix your mistakes."
     assert INVALID_TOOL_NAME_ERROR_TEMPLATE.format(requested_tool="a", available_tools="b, c") == (
         "Error: a is not a valid tool, try one of [b, c].")
+
+
+@tool
+def forget() -> Command[Any]:
+    """Forget the conversation."""
+    return Command(update={"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES)]})
+
+
+@tool
+def to_bob_list(tool_call_id: Annotated[str, InjectedToolCallId]) -> Command[Any]:
+    """Hand over to Bob (list update)."""
+    return Command(update=[ToolMessage("to bob", tool_call_id=tool_call_id)], goto="bob", graph=Command.PARENT)
+
+
+@tool
+def send_to(who: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> Command[Any]:
+    """Send to someone in the parent graph."""
+    return Command(graph=Command.PARENT, goto=[Send(who, {"messages": [
+        ToolMessage(f"to {who}", name="send_to", tool_call_id=tool_call_id)]})])
+
+
+@pytest.mark.anyio
+async def test_tool_commands_validated_and_combined_as_langgraph(anyio_backend: str) -> None:
+    # LangGraph 1.2.24 (its test_tool_node_command_list_input / _parent_command_with_send /
+    # _command_remove_all_messages): a Command only clearing the messages needs no answer; a
+    # list input takes list updates (the answer named after the tool), not dict ones and vice
+    # versa; parent Commands sending are merged into one
+    out = await tools_graph(ToolNode([forget])).ainvoke(calling(("forget", {}, "c")))
+    assert out == {"messages": []}
+    node = ToolNode([to_bob_list, ret_int, send_to])
+    assert node.invoke([AIMessage("", tool_calls=[{"name": "ret_int", "args": {"x": 3}, "id": "1"},
+                                                  {"name": "to_bob_list", "args": {}, "id": "2"}])]) == [
+        [ToolMessage("3", name="ret_int", tool_call_id="1")],
+        Command(update=[ToolMessage("to bob", name="to_bob_list", tool_call_id="2")], goto="bob",
+                graph=Command.PARENT),
+    ]
+    with pytest.raises(ValueError):
+        node.invoke(calling(("to_bob_list", {}, "2")))
+    with pytest.raises(ValueError):
+        ToolNode([cmd]).invoke([AIMessage("", tool_calls=[{"name": "cmd", "args": {"q": "x"}, "id": "1"}])])
+    sends = node.invoke([AIMessage("", tool_calls=[{"name": "send_to", "args": {"who": w}, "id": i}
+                                                   for w, i in (("alice", "1"), ("bob", "2"))])])
+    assert sends == [Command(graph=Command.PARENT, goto=[
+        Send("alice", {"messages": [ToolMessage("to alice", name="send_to", tool_call_id="1")]}),
+        Send("bob", {"messages": [ToolMessage("to bob", name="send_to", tool_call_id="2")]}),
+    ])]
 
 
 class CityState(MessagesState):

@@ -20,7 +20,7 @@ import typing
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, Literal, TypeVar, Union
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, RemoveMessage, ToolMessage
 from langchain_core.messages.tool import ToolOutputMixin
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import get_executor_for_config
@@ -31,7 +31,8 @@ from pydantic import ValidationError
 
 from ..errors import GraphBubbleUp, is_invalid_resume
 from ..graph import END
-from ..types import Command
+from ..graph.message import REMOVE_ALL_MESSAGES
+from ..types import Command, Send
 
 TOOL_CALL_WITH_CONTEXT: typing.Final = "tool_call_with_context"
 """The ``__type`` of the input :func:`create_react_agent` (``version="v2"``) sends to its
@@ -353,7 +354,7 @@ class ToolNode(Runnable[Any, Any]):
             if is_invalid_resume(exc):  # an interrupt() in the tool got an answer its schema refuses
                 raise
             return self._on_error(self._located(exc, call, injected), call)
-        return self._checked(output, call)
+        return self._checked(output, call, isinstance(request.runtime.state, _ListInputState))
 
     async def _aexecute(self, request: ToolCallRequest, config: RunnableConfig | None) -> Any:
         """Run the request's tool on its call (``ainvoke``): a ``ToolMessage`` or ``Command``."""
@@ -370,7 +371,7 @@ class ToolNode(Runnable[Any, Any]):
             if is_invalid_resume(exc):  # an interrupt() in the tool got an answer its schema refuses
                 raise
             return self._on_error(self._located(exc, call, injected), call)
-        return self._checked(output, call)
+        return self._checked(output, call, isinstance(request.runtime.state, _ListInputState))
 
     def _prepared(self, tool: BaseTool) -> tuple[BaseTool, dict[str, Any]]:
         """The tool as run (passing a returned ``Command`` through) and its injected arguments:
@@ -472,14 +473,31 @@ class ToolNode(Runnable[Any, Any]):
             content = str(handling(exc))
         return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
 
-    def _checked(self, output: Any, call: dict[str, Any]) -> Any:
+    def _checked(self, output: Any, call: dict[str, Any], list_input: bool) -> Any:
+        """The call's answer: a ``Command``'s update must be a dict (``{messages_key: [...]}``)
+        for a dict input and a list of messages for a list input (``ValueError``), and hold a
+        ``ToolMessage`` answering the call unless sent to the parent graph or it only removes
+        all messages (``RemoveMessage(REMOVE_ALL_MESSAGES)``)."""
         if isinstance(output, _Carried):
             output = output.command
         if isinstance(output, Command):
             update = output.update
-            messages = update.get(self.messages_key, []) if isinstance(update, dict) else []
+            if isinstance(update, dict) and not list_input:
+                messages = update.get(self.messages_key, [])
+            elif isinstance(update, list) and list_input:
+                messages = update
+            elif isinstance(update, (dict, list)):
+                given, expected = ("a dict", "a list of messages") if list_input else ("a list", "a dict")
+                raise ValueError(
+                    f"Tool '{call['name']}' returned a Command whose update is {given} ({update}); "
+                    f"for a {'list of messages' if list_input else 'state'} input to ToolNode it must be {expected}"
+                )
+            else:
+                return output
             if not isinstance(messages, list):
                 messages = [messages]
+            if [(type(m), getattr(m, "id", None)) for m in messages] == [(RemoveMessage, REMOVE_ALL_MESSAGES)]:
+                return output
             answers = [m for m in messages if isinstance(m, ToolMessage) and m.tool_call_id == call["id"]]
             if output.graph is None and not answers:
                 raise ValueError(
@@ -525,10 +543,21 @@ class ToolNode(Runnable[Any, Any]):
         return [dict(c) for c in latest.tool_calls], state, as_list
 
     def _combine(self, outputs: list[Any], as_list: bool) -> Any:
+        """The node's output; ``Command(graph=PARENT)``s whose ``goto`` are all ``Send``s are
+        merged into one, last (their ``Send``s in call order), as LangGraph."""
         if not any(isinstance(o, Command) for o in outputs):
             return outputs if as_list else {self.messages_key: outputs}
-        return [o if isinstance(o, Command) else ([o] if as_list else {self.messages_key: [o]})
-                for o in outputs]
+        combined: list[Any] = []
+        sends: list[Send] = []
+        for o in outputs:
+            if isinstance(o, Command) and o.graph == Command.PARENT and isinstance(o.goto, list) \
+                    and all(isinstance(g, Send) for g in o.goto):
+                sends.extend(o.goto)
+            else:
+                combined.append(o if isinstance(o, Command) else ([o] if as_list else {self.messages_key: [o]}))
+        if sends:
+            combined.append(Command(graph=Command.PARENT, goto=sends))
+        return combined
 
 
 def tools_condition(state: Any, *args: str, messages_key: str = "messages") -> Literal["tools", "__end__"]:
