@@ -251,6 +251,22 @@ def test_agent_without_tools_answers_once() -> None:
     assert list(agent.get_graph().nodes) == ["__start__", "agent", "__end__"]
 
 
+def test_builtin_provider_tools_are_bound_not_run() -> None:
+    # LangGraph: dict tools in create_react_agent's list are bound to the model with the others
+    # but are not given to the tools node
+    class Recording(ScriptedModel):
+        def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+            self.bound.append([t["type"] if isinstance(t, dict) else t.name for t in tools])
+            return self
+
+    model = Recording(responses=[AIMessage("", id="a1", tool_calls=[{"name": "ret_int", "args": {"x": 2}, "id": "c"}]),
+                                 AIMessage("done", id="a2")], bound=[], seen=[])
+    agent = create_react_agent(model, [ret_int, {"type": "web_search"}])
+    out = agent.invoke({"messages": [HumanMessage("q", id="h")]})
+    assert model.bound == [["ret_int", "web_search"]]
+    assert [(m.type, m.content) for m in out["messages"]] == [("human", "q"), ("ai", ""), ("tool", "2"), ("ai", "done")]
+
+
 def test_pydantic_agent_state() -> None:
     # LangGraph exports AgentStatePydantic for pydantic state_schemas: the prompt sees the
     # model with its extra field and the managed remaining_steps (LangGraph 1.2.24's values)

@@ -79,7 +79,7 @@ class _NodeCallable(RunnableLambda[Any, Any]):
 
 def create_react_agent(
     model: Any,
-    tools: Sequence[BaseTool | Callable[..., Any]] | ToolNode,
+    tools: Sequence[BaseTool | Callable[..., Any] | dict[str, Any]] | ToolNode,
     *,
     prompt: Prompt | None = None,
     response_format: ResponseFormat | None = None,
@@ -101,7 +101,9 @@ def create_react_agent(
 
     ``model``: a langchain-core chat model (Any: any ``Runnable`` taking messages and returning
     an ``AIMessage``); it is given the tools with ``bind_tools`` unless it already has tools
-    bound. Or a *dynamic model*: a function ``model(state, runtime)`` (sync or ``async``)
+    bound. ``tools`` may include provider built-in tools as dicts (``{"type": "web_search"}``...):
+    they are bound to the model only (the provider runs them), not given to the tools node. Or
+    a *dynamic model*: a function ``model(state, runtime)`` (sync or ``async``)
     returning the chat model to call, called on every model call with the state and the run's
     :class:`~actorgraph.runtime.Runtime` (``runtime.context``...); its model is used as it
     is (bind the tools yourself) for the reply and for ``response_format``. An ``async`` one
@@ -168,11 +170,12 @@ def create_react_agent(
             raise ValueError(f"Missing required key(s) {shown} in state_schema")
     else:
         state_schema = AgentStateWithStructuredResponse if response_format is not None else AgentState
-    tool_node = tools if isinstance(tools, ToolNode) else ToolNode(tools)
+    builtin = [] if isinstance(tools, ToolNode) else [t for t in tools if isinstance(t, dict)]
+    tool_node = tools if isinstance(tools, ToolNode) else ToolNode([t for t in tools if not isinstance(t, dict)])
     tool_list = list(tool_node.tools_by_name.values())
     dynamic = not isinstance(model, Runnable) and callable(model)
     async_dynamic = dynamic and inspect.iscoroutinefunction(model)
-    bound = model if dynamic or not tool_list else _bind(model, tool_list)
+    bound = model if dynamic or not (tool_list or builtin) else _bind(model, [*tool_list, *builtin])
     direct = {t.name for t in tool_list if t.return_direct}
     make_input = _prompt_runnable(prompt)
     hooked = pre_model_hook is not None
@@ -349,7 +352,7 @@ def _sends(state: Any, calls: Sequence[Any]) -> list[Send]:
             for call in calls]
 
 
-def _bind(model: Any, tools: list[BaseTool]) -> Any:
+def _bind(model: Any, tools: list[BaseTool | dict[str, Any]]) -> Any:
     """``model`` with ``tools`` bound, unless it has tools bound already."""
     if isinstance(model, RunnableBinding) and "tools" in model.kwargs:
         return model
