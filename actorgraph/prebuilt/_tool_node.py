@@ -527,6 +527,7 @@ class ToolNode(Runnable[Any, Any]):
                     f"got {sorted(input)}"
                 )
             return [dict(input["tool_call"])], input["state"], False
+        state: Any
         if isinstance(input, list):
             messages, state, as_list = input, _ListInputState({self.messages_key: input}), True
         elif isinstance(input, dict):
