@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from typing_extensions import NotRequired
 
 pytest.importorskip("langchain_core")
 
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel  # noqa: E402
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage  # noqa: E402
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage  # noqa: E402
 from langchain_core.tools import InjectedToolCallId, tool  # noqa: E402
 
-from actorgraph import START, Command, MessagesState, StateGraph, interrupt  # noqa: E402
+from actorgraph import START, Command, MessagesState, Send, StateGraph, interrupt  # noqa: E402
+from actorgraph.graph.message import REMOVE_ALL_MESSAGES  # noqa: E402
 from actorgraph.persistence import BaseCheckpointSaver, InMemorySaver, InMemoryStore, SqliteSaver  # noqa: E402
 from actorgraph.prebuilt import (  # noqa: E402
     InjectedState,
@@ -249,6 +251,106 @@ def test_agent_without_tools_answers_once() -> None:
     assert list(agent.get_graph().nodes) == ["__start__", "agent", "__end__"]
 
 
+def test_builtin_provider_tools_are_bound_not_run() -> None:
+    # LangGraph: dict tools in create_react_agent's list are bound to the model with the others
+    # but are not given to the tools node
+    class Recording(ScriptedModel):
+        def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+            self.bound.append([t["type"] if isinstance(t, dict) else t.name for t in tools])
+            return self
+
+    model = Recording(responses=[AIMessage("", id="a1", tool_calls=[{"name": "ret_int", "args": {"x": 2}, "id": "c"}]),
+                                 AIMessage("done", id="a2")], bound=[], seen=[])
+    agent = create_react_agent(model, [ret_int, {"type": "web_search"}])
+    out = agent.invoke({"messages": [HumanMessage("q", id="h")]})
+    assert model.bound == [["ret_int", "web_search"]]
+    assert [(m.type, m.content) for m in out["messages"]] == [("human", "q"), ("ai", ""), ("tool", "2"), ("ai", "done")]
+
+
+def test_pydantic_agent_state() -> None:
+    # LangGraph exports AgentStatePydantic for pydantic state_schemas: the prompt sees the
+    # model with its extra field and the managed remaining_steps (LangGraph 1.2.24's values)
+    from actorgraph.prebuilt.chat_agent_executor import AgentStatePydantic
+
+    class State(AgentStatePydantic):
+        user_name: str | None = None
+
+    seen: list[tuple[str, Any, int]] = []
+
+    def prompt(state: State) -> list[Any]:
+        seen.append((type(state).__name__, state.user_name, state.remaining_steps))
+        return list(state.messages)
+
+    model = ScriptedModel(responses=[
+        AIMessage("", id="a1", tool_calls=[{"name": "ret_int", "args": {"x": 1}, "id": "c1"}]),
+        AIMessage("done", id="a2"),
+    ], bound=[], seen=[])
+    out = create_react_agent(model, [ret_int], state_schema=State, prompt=prompt).invoke(
+        {"messages": [HumanMessage("hi", id="h")], "user_name": "ann"})
+    assert sorted(out) == ["messages", "user_name"] and out["user_name"] == "ann"
+    assert [(m.type, m.content) for m in out["messages"]] == [("human", "hi"), ("ai", ""), ("tool", "1"),
+                                                              ("ai", "done")]
+    assert seen == [("State", "ann", 10006), ("State", "ann", 10004)]
+    assert list(AgentStatePydantic.model_fields) == ["messages", "remaining_steps"]
+    assert AgentStatePydantic(messages=[]).remaining_steps == 25
+
+
+class StructuredModel(ScriptedModel):
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> Any:
+        from langchain_core.runnables import RunnableLambda
+
+        return RunnableLambda(lambda messages: schema(answer=f"{len(messages)} msgs"))
+
+
+@pytest.mark.anyio
+async def test_dynamic_model_picks_the_model_per_call(anyio_backend: str) -> None:
+    # model=(state, runtime) -> chat model, called on every model call and for the structured
+    # response (LangGraph 1.2.24's transcripts, calls and structured responses)
+    import dataclasses
+
+    from pydantic import BaseModel
+
+    @dataclasses.dataclass
+    class Ctx:
+        tier: str
+
+    class Out(BaseModel):
+        answer: str
+
+    calls: list[tuple[str, int]] = []
+
+    def pick(state: Any, runtime: Any) -> Any:
+        calls.append((runtime.context.tier, len(state["messages"])))
+        if runtime.context.tier == "pro":
+            return StructuredModel(responses=[AIMessage("pro", id="p")], bound=[], seen=[])
+        first = len(state["messages"]) == 1
+        reply = AIMessage("", id="b1", tool_calls=[{"name": "ret_int", "args": {"x": 7}, "id": "c"}]) if first \
+            else AIMessage("basic", id="b2")
+        return StructuredModel(responses=[reply], bound=[], seen=[])
+
+    agent = create_react_agent(pick, [ret_int], context_schema=Ctx, prompt="sys", response_format=Out)
+    pro = await agent.ainvoke({"messages": [HumanMessage("hi", id="h")]}, context=Ctx("pro"))
+    basic = await agent.ainvoke({"messages": [HumanMessage("hi", id="h")]}, context=Ctx("basic"))
+    assert [(m.type, m.content) for m in pro["messages"]] == [("human", "hi"), ("ai", "pro")]
+    assert pro["structured_response"] == Out(answer="2 msgs")
+    assert [(m.type, m.content) for m in basic["messages"]] == [("human", "hi"), ("ai", ""), ("tool", "7"),
+                                                                ("ai", "basic")]
+    assert basic["structured_response"] == Out(answer="4 msgs")
+    assert calls == [("pro", 1), ("pro", 2), ("basic", 1), ("basic", 3), ("basic", 4)]
+
+
+def test_async_dynamic_model() -> None:
+    # an async model callable works under ainvoke; under invoke LangGraph raises RuntimeError
+    async def pick(state: Any, runtime: Any) -> Any:
+        return ScriptedModel(responses=[AIMessage("async " + runtime.context, id="x")], bound=[], seen=[])
+
+    agent = create_react_agent(pick, [], context_schema=str)
+    out = asyncio.run(agent.ainvoke({"messages": [HumanMessage("hi", id="h")]}, context="pro"))
+    assert [(m.type, m.content) for m in out["messages"]] == [("human", "hi"), ("ai", "async pro")]
+    with pytest.raises(RuntimeError, match="async model callable"):
+        agent.invoke({"messages": [HumanMessage("hi", id="h")]}, context="pro")
+
+
 # -- ToolNode ----------------------------------------------------------------------------------
 
 
@@ -341,6 +443,112 @@ async def test_tool_node_outputs_and_injection(anyio_backend: str) -> None:
         ("tool", "Error: nope is not a valid tool, try one of [ret_dict, ret_blocks, ret_int, ret_nested, "
                  "sees_state, sees_key, sees_store].", "c10", "nope", "error"),
     ]
+
+
+@tool
+def city_or_default(city: Annotated[str | None, InjectedState("city")] = None) -> str:
+    """Report the state's city."""
+    return f"city={city}"
+
+
+@tool
+def city_required(city: Annotated[str, InjectedState("city")]) -> str:
+    """Report the state's city."""
+    return f"city={city}"
+
+
+@tool
+def day_list(days: list[str]) -> list[str]:
+    """Choose days."""
+    return days
+
+
+@pytest.mark.anyio
+async def test_tool_answers_formatted_as_langgraph(anyio_backend: str) -> None:
+    # LangGraph's ToolNode: a list that is not content blocks becomes JSON (ensure_ascii=False);
+    # content blocks stay; its error templates are importable from the tool_node module
+    from actorgraph.prebuilt.tool_node import INVALID_TOOL_NAME_ERROR_TEMPLATE, TOOL_CALL_ERROR_TEMPLATE
+
+    data = ["星期一", "水曜日", "목요일", "Friday"]
+    out = await tools_graph(ToolNode([day_list, ret_blocks])).ainvoke(
+        calling(("day_list", {"days": data}, "d"), ("ret_blocks", {"x": 1}, "b")))
+    assert out["messages"][-2].content == '["星期一", "水曜日", "목요일", "Friday"]'
+    assert out["messages"][-1].content == ret_blocks.invoke({"x": 1})
+    assert TOOL_CALL_ERROR_TEMPLATE.format(error=repr(ValueError("x"))) == "Error: ValueError('x')\n Please fix your mistakes."
+    assert INVALID_TOOL_NAME_ERROR_TEMPLATE.format(requested_tool="a", available_tools="b, c") == (
+        "Error: a is not a valid tool, try one of [b, c].")
+
+
+@tool
+def forget() -> Command[Any]:
+    """Forget the conversation."""
+    return Command(update={"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES)]})
+
+
+@tool
+def to_bob_list(tool_call_id: Annotated[str, InjectedToolCallId]) -> Command[Any]:
+    """Hand over to Bob (list update)."""
+    return Command(update=[ToolMessage("to bob", tool_call_id=tool_call_id)], goto="bob", graph=Command.PARENT)
+
+
+@tool
+def send_to(who: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> Command[Any]:
+    """Send to someone in the parent graph."""
+    return Command(graph=Command.PARENT, goto=[Send(who, {"messages": [
+        ToolMessage(f"to {who}", name="send_to", tool_call_id=tool_call_id)]})])
+
+
+@pytest.mark.anyio
+async def test_tool_commands_validated_and_combined_as_langgraph(anyio_backend: str) -> None:
+    # LangGraph 1.2.24 (its test_tool_node_command_list_input / _parent_command_with_send /
+    # _command_remove_all_messages): a Command only clearing the messages needs no answer; a
+    # list input takes list updates (the answer named after the tool), not dict ones and vice
+    # versa; parent Commands sending are merged into one
+    out = await tools_graph(ToolNode([forget])).ainvoke(calling(("forget", {}, "c")))
+    assert out == {"messages": []}
+    node = ToolNode([to_bob_list, ret_int, send_to])
+    assert node.invoke([AIMessage("", tool_calls=[{"name": "ret_int", "args": {"x": 3}, "id": "1"},
+                                                  {"name": "to_bob_list", "args": {}, "id": "2"}])]) == [
+        [ToolMessage("3", name="ret_int", tool_call_id="1")],
+        Command(update=[ToolMessage("to bob", name="to_bob_list", tool_call_id="2")], goto="bob",
+                graph=Command.PARENT),
+    ]
+    with pytest.raises(ValueError):
+        node.invoke(calling(("to_bob_list", {}, "2")))
+    with pytest.raises(ValueError):
+        ToolNode([cmd]).invoke([AIMessage("", tool_calls=[{"name": "cmd", "args": {"q": "x"}, "id": "1"}])])
+    sends = node.invoke([AIMessage("", tool_calls=[{"name": "send_to", "args": {"who": w}, "id": i}
+                                                   for w, i in (("alice", "1"), ("bob", "2"))])])
+    assert sends == [Command(graph=Command.PARENT, goto=[
+        Send("alice", {"messages": [ToolMessage("to alice", name="send_to", tool_call_id="1")]}),
+        Send("bob", {"messages": [ToolMessage("to bob", name="send_to", tool_call_id="2")]}),
+    ])]
+
+
+class CityState(MessagesState):
+    city: NotRequired[str]
+
+
+@pytest.mark.anyio
+async def test_injected_state_key_missing_from_the_state(anyio_backend: str) -> None:
+    # LangGraph 1.2.24: a missing NotRequired key leaves the parameter's default, else KeyError
+    # out of the run whatever handle_tool_errors says; a value the model gives is dropped; a
+    # list input has no state key but the messages (ValueError)
+    node = ToolNode([city_or_default, city_required], handle_tool_errors=True)
+    graph = StateGraph(CityState).add_node("tools", node).add_edge(START, "tools").compile()
+
+    async def run(name: str, args: dict[str, Any], **state: Any) -> Any:
+        out = await graph.ainvoke({**calling((name, args, "c")), **state})
+        return out["messages"][-1].content
+
+    assert await run("city_or_default", {}) == "city=None"
+    assert await run("city_or_default", {}, city="sf") == "city=sf"
+    assert await run("city_or_default", {"city": "forged"}) == "city=None"
+    assert await run("city_required", {"city": "forged"}, city="sf") == "city=sf"
+    with pytest.raises(KeyError, match="city"):
+        await run("city_required", {})
+    with pytest.raises(ValueError, match="requires graph state dict as input"):
+        node.invoke([AIMessage("", tool_calls=[{"name": "city_required", "args": {}, "id": "c"}])])
 
 
 @pytest.mark.anyio
@@ -506,7 +714,8 @@ def test_langgraphs_prebuilt_module_paths() -> None:
     import actorgraph.prebuilt as prebuilt
     from actorgraph.prebuilt import chat_agent_executor, tool_node
 
-    for name in ("AgentState", "AgentStateWithStructuredResponse", "create_react_agent"):
+    for name in ("AgentState", "AgentStatePydantic", "AgentStateWithStructuredResponse",
+                 "AgentStateWithStructuredResponsePydantic", "create_react_agent"):
         assert getattr(chat_agent_executor, name) is getattr(prebuilt, name)
     for name in ("InjectedState", "InjectedStore", "ToolCallRequest", "ToolInvocationError", "ToolNode",
                  "ToolRuntime", "tools_condition"):

@@ -16,7 +16,13 @@ from .._langchain import require as _require
 
 _require("actorgraph.prebuilt")
 
-from ._react import AgentState, AgentStateWithStructuredResponse, create_react_agent  # noqa: E402
+from ._react import (  # noqa: E402
+    AgentState,
+    AgentStatePydantic,
+    AgentStateWithStructuredResponse,
+    AgentStateWithStructuredResponsePydantic,
+    create_react_agent,
+)
 from ._tool_node import (  # noqa: E402
     InjectedState,
     InjectedStore,
@@ -29,7 +35,9 @@ from ._tool_node import (  # noqa: E402
 
 __all__ = [
     "AgentState",
+    "AgentStatePydantic",
     "AgentStateWithStructuredResponse",
+    "AgentStateWithStructuredResponsePydantic",
     "InjectedState",
     "InjectedStore",
     "ToolCallRequest",

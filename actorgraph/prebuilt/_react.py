@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import types
 import typing
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, ToolMessage
@@ -13,8 +14,8 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, 
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, create_model
 
-from ..graph import END, START, MessagesState, RemainingSteps, StateGraph
-from ..runtime import get_config
+from ..graph import END, START, MessagesState, RemainingSteps, StateGraph, add_messages
+from ..runtime import get_config, get_runtime
 from ..types import Send
 from ._tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode, tools_condition
 
@@ -34,6 +35,27 @@ class AgentStateWithStructuredResponse(AgentState):
     JSON schema)."""
 
     structured_response: Any
+
+
+class AgentStatePydantic(BaseModel):
+    """:class:`AgentState` as a pydantic model (LangGraph's ``AgentStatePydantic``), for
+    ``state_schema=`` subclasses that want pydantic validation: ``messages`` (merged by
+    ``add_messages``) and the managed ``remaining_steps`` (``25`` when read outside a run)."""
+
+    messages: Annotated[Sequence[BaseMessage], add_messages]
+    remaining_steps: RemainingSteps = 25
+
+
+class AgentStateWithStructuredResponsePydantic(AgentStatePydantic):
+    """:class:`AgentStatePydantic` and ``structured_response`` (see
+    :class:`AgentStateWithStructuredResponse`)."""
+
+    structured_response: Any = None
+
+
+StateSchemaType = type[AgentState] | type[AgentStatePydantic]
+"""What ``state_schema=`` takes: a subclass of :class:`AgentState` or of
+:class:`AgentStatePydantic` (LangGraph's type alias of the same name)."""
 
 
 Prompt = str | SystemMessage | Callable[[Any], Any] | Runnable[Any, Any]
@@ -57,7 +79,7 @@ class _NodeCallable(RunnableLambda[Any, Any]):
 
 def create_react_agent(
     model: Any,
-    tools: Sequence[BaseTool | Callable[..., Any]] | ToolNode,
+    tools: Sequence[BaseTool | Callable[..., Any] | dict[str, Any]] | ToolNode,
     *,
     prompt: Prompt | None = None,
     response_format: ResponseFormat | None = None,
@@ -79,7 +101,13 @@ def create_react_agent(
 
     ``model``: a langchain-core chat model (Any: any ``Runnable`` taking messages and returning
     an ``AIMessage``); it is given the tools with ``bind_tools`` unless it already has tools
-    bound. ``tools``: tools or plain functions, or a :class:`ToolNode`. ``prompt``: a string or
+    bound. ``tools`` may include provider built-in tools as dicts (``{"type": "web_search"}``...):
+    they are bound to the model only (the provider runs them), not given to the tools node. Or
+    a *dynamic model*: a function ``model(state, runtime)`` (sync or ``async``)
+    returning the chat model to call, called on every model call with the state and the run's
+    :class:`~actorgraph.runtime.Runtime` (``runtime.context``...); its model is used as it
+    is (bind the tools yourself) for the reply and for ``response_format``. An ``async`` one
+    under the sync API raises ``RuntimeError`` (as LangGraph). ``tools``: tools or plain functions, or a :class:`ToolNode`. ``prompt``: a string or
     ``SystemMessage`` put before the messages, a function of the state returning the model's
     input, or a Runnable invoked with the state; the prompt is not stored in the state.
 
@@ -142,9 +170,12 @@ def create_react_agent(
             raise ValueError(f"Missing required key(s) {shown} in state_schema")
     else:
         state_schema = AgentStateWithStructuredResponse if response_format is not None else AgentState
-    tool_node = tools if isinstance(tools, ToolNode) else ToolNode(tools)
+    builtin = [] if isinstance(tools, ToolNode) else [t for t in tools if isinstance(t, dict)]
+    tool_node = tools if isinstance(tools, ToolNode) else ToolNode([t for t in tools if not isinstance(t, dict)])
     tool_list = list(tool_node.tools_by_name.values())
-    bound = _bind(model, tool_list) if tool_list else model
+    dynamic = not isinstance(model, Runnable) and callable(model)
+    async_dynamic = dynamic and inspect.iscoroutinefunction(model)
+    bound = model if dynamic or not (tool_list or builtin) else _bind(model, [*tool_list, *builtin])
     direct = {t.name for t in tool_list if t.return_direct}
     make_input = _prompt_runnable(prompt)
     hooked = pre_model_hook is not None
@@ -158,28 +189,46 @@ def create_react_agent(
 
     static_model = make_input | bound  # traced as LangGraph's: a RunnableSequence of Prompt, model
 
+    def chosen(state: Any) -> Any:
+        """The chat model of this call: ``model`` itself, or what the dynamic model returns."""
+        if not dynamic:
+            return bound
+        if async_dynamic:
+            raise RuntimeError(
+                "create_react_agent() was given an async model callable and invoked synchronously: use "
+                "ainvoke()/astream(), or a sync model callable"
+            )
+        return model(state, get_runtime())
+
+    async def achosen(state: Any) -> Any:
+        if async_dynamic:
+            return await model(state, get_runtime())
+        return chosen(state)
+
     # the model runs with the node's config, not call_model's: its runs are call_model's
     # siblings under the node's run, as in LangGraph
     def call_model(state: Any, config: RunnableConfig) -> dict[str, list[Any]]:
-        return reply(state, static_model.invoke(_model_input(state, hooked), get_config()))
+        runnable = make_input | chosen(state) if dynamic else static_model
+        return reply(state, runnable.invoke(_model_input(state, hooked), get_config()))
 
     async def acall_model(state: Any, config: RunnableConfig) -> dict[str, list[Any]]:
-        return reply(state, await static_model.ainvoke(_model_input(state, hooked), get_config()))
+        runnable = make_input | await achosen(state) if dynamic else static_model
+        return reply(state, await runnable.ainvoke(_model_input(state, hooked), get_config()))
 
-    def structured_call(state: Any) -> tuple[Runnable[Any, Any], list[Any]]:
+    def structured_call(state: Any, chat_model: Any) -> tuple[Runnable[Any, Any], list[Any]]:
         assert response_format is not None
         messages, schema = _messages(state), response_format
         if isinstance(response_format, tuple):
             system, schema = response_format
             messages = [SystemMessage(content=system), *messages]
-        return _chat_model(bound).with_structured_output(schema), messages
+        return _chat_model(chat_model).with_structured_output(schema), messages
 
     def generate_structured_response(state: Any, config: RunnableConfig) -> dict[str, Any]:
-        runnable, messages = structured_call(state)
+        runnable, messages = structured_call(state, chosen(state))
         return {"structured_response": runnable.invoke(messages, typing.cast(RunnableConfig, get_config()))}
 
     async def agenerate_structured_response(state: Any, config: RunnableConfig) -> dict[str, Any]:
-        runnable, messages = structured_call(state)
+        runnable, messages = structured_call(state, await achosen(state))
         return {"structured_response": await runnable.ainvoke(messages, typing.cast(RunnableConfig, get_config()))}
 
     graph = StateGraph(state_schema, context_schema=context_schema)
@@ -303,7 +352,7 @@ def _sends(state: Any, calls: Sequence[Any]) -> list[Send]:
             for call in calls]
 
 
-def _bind(model: Any, tools: list[BaseTool]) -> Any:
+def _bind(model: Any, tools: list[BaseTool | dict[str, Any]]) -> Any:
     """``model`` with ``tools`` bound, unless it has tools bound already."""
     if isinstance(model, RunnableBinding) and "tools" in model.kwargs:
         return model

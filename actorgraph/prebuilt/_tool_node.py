@@ -14,31 +14,38 @@ import asyncio
 import dataclasses
 import functools
 import inspect
+import json
 import types
 import typing
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, Literal, TypeVar, Union
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, RemoveMessage, ToolMessage
 from langchain_core.messages.tool import ToolOutputMixin
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import get_executor_for_config
 from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, Tool, ToolException
 from langchain_core.tools import tool as as_tool
-from langchain_core.tools.base import _DirectlyInjectedToolArg
+from langchain_core.tools.base import TOOL_MESSAGE_BLOCK_TYPES, _DirectlyInjectedToolArg
 from pydantic import ValidationError
 
 from ..errors import GraphBubbleUp, is_invalid_resume
 from ..graph import END
-from ..types import Command
+from ..graph.message import REMOVE_ALL_MESSAGES
+from ..types import Command, Send
 
 TOOL_CALL_WITH_CONTEXT: typing.Final = "tool_call_with_context"
 """The ``__type`` of the input :func:`create_react_agent` (``version="v2"``) sends to its
 ``"tools"`` node for one tool call: ``{"__type": "tool_call_with_context", "tool_call": call,
 "state": state}`` (LangGraph's ``ToolCallWithContext``)."""
 
-INVALID_TOOL: typing.Final = "Error: {name} is not a valid tool, try one of [{names}]."
-TOOL_ERROR: typing.Final = "Error: {error!r}\n Please fix your mistakes."
+INVALID_TOOL_NAME_ERROR_TEMPLATE: typing.Final = (
+    "Error: {requested_tool} is not a valid tool, try one of [{available_tools}]."
+)
+"""The content of the error ``ToolMessage`` answering a call of an unknown tool (LangGraph's name)."""
+TOOL_CALL_ERROR_TEMPLATE: typing.Final = "Error: {error}\n Please fix your mistakes."
+"""The content of the error ``ToolMessage`` of a failed call caught by ``handle_tool_errors=True``
+(or an exception type/tuple), with ``error=repr(exception)`` (LangGraph's name)."""
 
 
 ContextT = TypeVar("ContextT")
@@ -338,15 +345,16 @@ class ToolNode(Runnable[Any, Any]):
         if tool is None:
             return self._unregistered(call)
         runnable, injected = self._prepared(tool)
+        tool_call = self._with_injected(call, request.runtime, injected)
         try:
-            output = runnable.invoke(self._with_injected(call, request.runtime, injected), config)
+            output = runnable.invoke(tool_call, config)
         except GraphBubbleUp:
             raise
         except Exception as exc:
             if is_invalid_resume(exc):  # an interrupt() in the tool got an answer its schema refuses
                 raise
             return self._on_error(self._located(exc, call, injected), call)
-        return self._checked(output, call)
+        return self._checked(output, call, isinstance(request.runtime.state, _ListInputState))
 
     async def _aexecute(self, request: ToolCallRequest, config: RunnableConfig | None) -> Any:
         """Run the request's tool on its call (``ainvoke``): a ``ToolMessage`` or ``Command``."""
@@ -354,15 +362,16 @@ class ToolNode(Runnable[Any, Any]):
         if tool is None:
             return self._unregistered(call)
         runnable, injected = self._prepared(tool)
+        tool_call = self._with_injected(call, request.runtime, injected)
         try:
-            output = await runnable.ainvoke(self._with_injected(call, request.runtime, injected), config)
+            output = await runnable.ainvoke(tool_call, config)
         except GraphBubbleUp:
             raise
         except Exception as exc:
             if is_invalid_resume(exc):  # an interrupt() in the tool got an answer its schema refuses
                 raise
             return self._on_error(self._located(exc, call, injected), call)
-        return self._checked(output, call)
+        return self._checked(output, call, isinstance(request.runtime.state, _ListInputState))
 
     def _prepared(self, tool: BaseTool) -> tuple[BaseTool, dict[str, Any]]:
         """The tool as run (passing a returned ``Command`` through) and its injected arguments:
@@ -377,26 +386,45 @@ class ToolNode(Runnable[Any, Any]):
         return self._invalid(call)
 
     def _invalid(self, call: dict[str, Any]) -> ToolMessage:
-        content = INVALID_TOOL.format(name=call["name"], names=", ".join(self.tools_by_name))
+        content = INVALID_TOOL_NAME_ERROR_TEMPLATE.format(requested_tool=call["name"],
+                                                          available_tools=", ".join(self.tools_by_name))
         return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
 
     def _with_injected(self, call: dict[str, Any], runtime: ToolRuntime[Any, Any],
                        injected: dict[str, Any]) -> dict[str, Any]:
+        """The call with its injected arguments filled in (values the model gave for them are
+        dropped). A state key the state lacks is left to the parameter's default if it has
+        one, else raises ``KeyError`` (``AttributeError`` for an object state); a key other
+        than ``messages_key`` for a list-of-messages input raises ``ValueError``. These are
+        the graph's mistakes, not the model's: they propagate whatever ``handle_tool_errors``
+        says (as LangGraph)."""
         if not injected:
             return {**call, "type": "tool_call"}
         state = runtime.state
-        args = dict(call["args"])
+        args = {k: v for k, v in call["args"].items() if k not in injected}
         for arg, marker in injected.items():
             if marker is ToolRuntime:
                 args[arg] = runtime
             elif isinstance(marker, InjectedStore):
                 args[arg] = _store(call["name"])
-            elif isinstance(marker, InjectedState):
+            elif isinstance(marker, _StateArg):
                 field = marker.field
                 if field is None:
                     args[arg] = state
-                else:
-                    args[arg] = state[field] if isinstance(state, dict) else getattr(state, field)
+                elif isinstance(state, _ListInputState) and field != self.messages_key:
+                    raise ValueError(
+                        f"Invalid input to ToolNode. Tool {call['name']} requires graph state dict as input. "
+                        f"State should contain fields {field}."
+                    )
+                elif isinstance(state, dict):
+                    if field in state:
+                        args[arg] = state[field]
+                    elif not marker.optional:
+                        raise KeyError(field)
+                elif hasattr(state, field):
+                    args[arg] = getattr(state, field)
+                elif not marker.optional:
+                    raise AttributeError(field)
         return {**call, "args": args, "type": "tool_call"}
 
     def _located(self, exc: Exception, call: dict[str, Any], injected: dict[str, Any]) -> Exception:
@@ -418,7 +446,7 @@ class ToolNode(Runnable[Any, Any]):
         elif isinstance(handling, str):
             content = handling
         elif isinstance(handling, (bool, type, tuple)):
-            content = TOOL_ERROR.format(error=exc)
+            content = TOOL_CALL_ERROR_TEMPLATE.format(error=repr(exc))
         else:
             content = handling(exc)
         return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
@@ -432,27 +460,44 @@ class ToolNode(Runnable[Any, Any]):
         elif handling is False:
             raise exc
         elif handling is True:
-            content = TOOL_ERROR.format(error=exc)
+            content = TOOL_CALL_ERROR_TEMPLATE.format(error=repr(exc))
         elif isinstance(handling, str):
             content = handling
         elif isinstance(handling, type) or isinstance(handling, tuple):
             if not isinstance(exc, handling):
                 raise exc
-            content = TOOL_ERROR.format(error=exc)
+            content = TOOL_CALL_ERROR_TEMPLATE.format(error=repr(exc))
         else:
             if not isinstance(exc, _handled_types(handling)):
                 raise exc
             content = str(handling(exc))
         return ToolMessage(content=content, name=call["name"], tool_call_id=call["id"], status="error")
 
-    def _checked(self, output: Any, call: dict[str, Any]) -> Any:
+    def _checked(self, output: Any, call: dict[str, Any], list_input: bool) -> Any:
+        """The call's answer: a ``Command``'s update must be a dict (``{messages_key: [...]}``)
+        for a dict input and a list of messages for a list input (``ValueError``), and hold a
+        ``ToolMessage`` answering the call unless sent to the parent graph or it only removes
+        all messages (``RemoveMessage(REMOVE_ALL_MESSAGES)``)."""
         if isinstance(output, _Carried):
             output = output.command
         if isinstance(output, Command):
             update = output.update
-            messages = update.get(self.messages_key, []) if isinstance(update, dict) else []
+            if isinstance(update, dict) and not list_input:
+                messages = update.get(self.messages_key, [])
+            elif isinstance(update, list) and list_input:
+                messages = update
+            elif isinstance(update, (dict, list)):
+                given, expected = ("a dict", "a list of messages") if list_input else ("a list", "a dict")
+                raise ValueError(
+                    f"Tool '{call['name']}' returned a Command whose update is {given} ({update}); "
+                    f"for a {'list of messages' if list_input else 'state'} input to ToolNode it must be {expected}"
+                )
+            else:
+                return output
             if not isinstance(messages, list):
                 messages = [messages]
+            if [(type(m), getattr(m, "id", None)) for m in messages] == [(RemoveMessage, REMOVE_ALL_MESSAGES)]:
+                return output
             answers = [m for m in messages if isinstance(m, ToolMessage) and m.tool_call_id == call["id"]]
             if output.graph is None and not answers:
                 raise ValueError(
@@ -466,6 +511,7 @@ class ToolNode(Runnable[Any, Any]):
                 answer.name = call["name"]
             return output
         if isinstance(output, ToolMessage):
+            output.content = _content(output.content)
             return output
         # Any other value: a tool that bypassed langchain-core's output formatting.
         return ToolMessage(content=str(output), name=call["name"], tool_call_id=call["id"])
@@ -481,8 +527,9 @@ class ToolNode(Runnable[Any, Any]):
                     f"got {sorted(input)}"
                 )
             return [dict(input["tool_call"])], input["state"], False
+        state: Any
         if isinstance(input, list):
-            messages, state, as_list = input, {self.messages_key: input}, True
+            messages, state, as_list = input, _ListInputState({self.messages_key: input}), True
         elif isinstance(input, dict):
             if self.messages_key not in input:
                 raise ValueError(f"No message found in input (key '{self.messages_key}')")
@@ -497,10 +544,21 @@ class ToolNode(Runnable[Any, Any]):
         return [dict(c) for c in latest.tool_calls], state, as_list
 
     def _combine(self, outputs: list[Any], as_list: bool) -> Any:
+        """The node's output; ``Command(graph=PARENT)``s whose ``goto`` are all ``Send``s are
+        merged into one, last (their ``Send``s in call order), as LangGraph."""
         if not any(isinstance(o, Command) for o in outputs):
             return outputs if as_list else {self.messages_key: outputs}
-        return [o if isinstance(o, Command) else ([o] if as_list else {self.messages_key: [o]})
-                for o in outputs]
+        combined: list[Any] = []
+        sends: list[Send] = []
+        for o in outputs:
+            if isinstance(o, Command) and o.graph == Command.PARENT and isinstance(o.goto, list) \
+                    and all(isinstance(g, Send) for g in o.goto):
+                sends.extend(o.goto)
+            else:
+                combined.append(o if isinstance(o, Command) else ([o] if as_list else {self.messages_key: [o]}))
+        if sends:
+            combined.append(Command(graph=Command.PARENT, goto=sends))
+        return combined
 
 
 def tools_condition(state: Any, *args: str, messages_key: str = "messages") -> Literal["tools", "__end__"]:
@@ -530,6 +588,20 @@ def tools_condition(state: Any, *args: str, messages_key: str = "messages") -> L
     if getattr(messages[-1], "tool_calls", None):
         return "tools"
     return END
+
+
+def _content(content: Any) -> Any:
+    """A tool's answer as ``ToolMessage`` content, as LangGraph formats it: a string, or a list
+    of content blocks (dicts whose ``type`` is one of langchain-core's tool message block
+    types), as it is; anything else (a list of strings...) as JSON (``ensure_ascii=False``), or
+    ``str()`` when not JSON-serialisable."""
+    if isinstance(content, str) or (isinstance(content, list) and all(
+            isinstance(block, dict) and block.get("type") in TOOL_MESSAGE_BLOCK_TYPES for block in content)):
+        return content
+    try:
+        return json.dumps(content, ensure_ascii=False)
+    except Exception:  # not JSON-serialisable
+        return str(content)
 
 
 def _wrapper_result(result: Any, call: dict[str, Any], which: str) -> Any:
@@ -595,9 +667,21 @@ def _acarrying(coroutine: Callable[..., Any]) -> Callable[..., Any]:
     return arun
 
 
+class _StateArg(typing.NamedTuple):
+    """An ``InjectedState`` argument: the state key (``None``: the whole state) and whether
+    the parameter has a default (used when the state lacks the key)."""
+
+    field: str | None
+    optional: bool
+
+
+class _ListInputState(dict[str, Any]):
+    """The state injected for a list-of-messages input: ``{messages_key: messages}``."""
+
+
 def _injected_args(tool: BaseTool) -> dict[str, Any]:
-    """The tool's injected arguments: those marked InjectedState / InjectedStore (class or
-    instance: the marker instance) and those annotated ToolRuntime (the class)."""
+    """The tool's injected arguments: those marked InjectedState (a :class:`_StateArg`) /
+    InjectedStore (the marker instance) and those annotated ToolRuntime (the class)."""
     found: dict[str, Any] = dict.fromkeys(_runtime_params(tool), ToolRuntime)
     try:
         schema: Any = tool.get_input_schema()  # Any: a pydantic (v1 or v2) model class
@@ -607,8 +691,10 @@ def _injected_args(tool: BaseTool) -> dict[str, Any]:
     for arg, info in fields.items():
         for marker in getattr(info, "metadata", ()):
             if marker is InjectedState or marker is InjectedStore:
-                found[arg] = marker()
-            elif isinstance(marker, (InjectedState, InjectedStore)):
+                marker = marker()
+            if isinstance(marker, InjectedState):
+                found[arg] = _StateArg(marker.field, marker.field is not None and not info.is_required())
+            elif isinstance(marker, InjectedStore):
                 found[arg] = marker
     return found
 

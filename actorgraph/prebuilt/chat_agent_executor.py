@@ -1,5 +1,19 @@
 """LangGraph's ``langgraph.prebuilt.chat_agent_executor`` path (see :mod:`actorgraph.prebuilt`)."""
 
-from ._react import AgentState, AgentStateWithStructuredResponse, create_react_agent
+from ._react import (
+    AgentState,
+    AgentStatePydantic,
+    AgentStateWithStructuredResponse,
+    AgentStateWithStructuredResponsePydantic,
+    StateSchemaType,
+    create_react_agent,
+)
 
-__all__ = ["AgentState", "AgentStateWithStructuredResponse", "create_react_agent"]
+__all__ = [
+    "AgentState",
+    "AgentStatePydantic",
+    "AgentStateWithStructuredResponse",
+    "AgentStateWithStructuredResponsePydantic",
+    "StateSchemaType",
+    "create_react_agent",
+]

@@ -1,6 +1,8 @@
 """LangGraph's ``langgraph.prebuilt.tool_node`` path (see :mod:`actorgraph.prebuilt`)."""
 
 from ._tool_node import (
+    INVALID_TOOL_NAME_ERROR_TEMPLATE,
+    TOOL_CALL_ERROR_TEMPLATE,
     InjectedState,
     InjectedStore,
     ToolCallRequest,
@@ -11,6 +13,8 @@ from ._tool_node import (
 )
 
 __all__ = [
+    "INVALID_TOOL_NAME_ERROR_TEMPLATE",
+    "TOOL_CALL_ERROR_TEMPLATE",
     "InjectedState",
     "InjectedStore",
     "ToolCallRequest",
