@@ -720,3 +720,46 @@ def test_langgraphs_prebuilt_module_paths() -> None:
     for name in ("InjectedState", "InjectedStore", "ToolCallRequest", "ToolInvocationError", "ToolNode",
                  "ToolRuntime", "tools_condition"):
         assert getattr(tool_node, name) is getattr(prebuilt, name)
+
+
+@pytest.mark.anyio
+async def test_a_prompt_function_gets_store_config_runtime_writer_by_name(anyio_backend: str) -> None:
+    # LangGraph passes a prompt function the node's store, config, runtime and writer when it
+    # declares them (ours called it with the state only: TypeError). Expected: LangGraph 1.2.24's
+    # system messages for the same prompts ('style=terse', 'user=ann', 'ann/terse', 'rt=Runtime')
+    from langchain_core.messages import SystemMessage
+
+    from actorgraph.persistence import InMemoryStore
+
+    store = InMemoryStore()
+    store.put(("prefs",), "u1", {"style": "terse"})
+
+    def by_store(state: Any, store: Any) -> list[Any]:
+        return [SystemMessage(f"style={store.get(('prefs',), 'u1').value['style']}"), *state["messages"]]
+
+    def by_config(state: Any, config: Any) -> list[Any]:
+        return [SystemMessage(f"user={config['configurable'].get('user')}"), *state["messages"]]
+
+    def by_both(state: Any, config: Any, *, store: Any) -> list[Any]:
+        style = store.get(("prefs",), "u1").value["style"]
+        return [SystemMessage(f"{config['configurable'].get('user')}/{style}"), *state["messages"]]
+
+    def by_runtime(state: Any, runtime: Any) -> list[Any]:
+        return [SystemMessage(f"rt={type(runtime).__name__}"), *state["messages"]]
+
+    def by_writer(state: Any, writer: Any) -> list[Any]:
+        writer({"prompt": "built"})
+        return list(state["messages"])
+
+    config = {"configurable": {"user": "ann"}}
+    for prompt, system in ((by_store, "style=terse"), (by_config, "user=ann"), (by_both, "ann/terse"),
+                           (by_runtime, "rt=Runtime")):
+        model = ScriptedModel(responses=[AIMessage("ok", id="a")], bound=[], seen=[])
+        agent = create_react_agent(model, [], prompt=prompt, store=store)
+        out = await agent.ainvoke({"messages": [HumanMessage("hi", id="h")]}, config)
+        assert out["messages"][-1].content == "ok"
+        assert model.seen[0] == [("system", system), ("human", "hi")]
+    agent = create_react_agent(ScriptedModel(responses=[AIMessage("ok", id="a")], bound=[], seen=[]), [],
+                               prompt=by_writer)
+    chunks = [c async for c in agent.astream({"messages": [HumanMessage("hi", id="h")]}, stream_mode="custom")]
+    assert chunks == [{"prompt": "built"}]  # LangGraph 1.2.24: [{'prompt': 'built'}]

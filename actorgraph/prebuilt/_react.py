@@ -15,7 +15,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, create_model
 
 from ..graph import END, START, MessagesState, RemainingSteps, StateGraph, add_messages
-from ..runtime import get_config, get_runtime
+from ..runtime import get_config, get_runtime, get_store, get_stream_writer
 from ..types import Send
 from ._tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode, tools_condition
 
@@ -393,8 +393,44 @@ def _prompt_runnable(prompt: Prompt | None) -> Runnable[Any, Any]:
     if isinstance(prompt, Runnable):
         return prompt
     if callable(prompt):
-        return RunnableLambda(prompt, name="Prompt")
+        return RunnableLambda(_with_injected(prompt), name="Prompt")
     raise ValueError(f"Got unexpected type for prompt: {type(prompt)}")
+
+
+_INJECTED: dict[str, Callable[[], Any]] = {
+    "store": get_store, "runtime": get_runtime, "writer": get_stream_writer}
+"""What a prompt function gets by parameter name besides ``config``, as in LangGraph."""
+
+
+def _with_injected(prompt: Callable[..., Any]) -> Callable[..., Any]:
+    """A prompt function that declares ``store``, ``runtime`` or ``writer`` gets the node's
+    (LangGraph passes them as its node functions get them); ``config`` is ``RunnableLambda``'s
+    own. Any other prompt function as it is."""
+    try:
+        params = inspect.signature(prompt).parameters
+    except (TypeError, ValueError):  # (a builtin or C callable: it declares none)
+        return prompt
+    wanted = [name for name in _INJECTED if name in params]
+    if not wanted:
+        return prompt
+    takes_config = "config" in params
+
+    def kwargs(config: RunnableConfig) -> dict[str, Any]:
+        given = {name: _INJECTED[name]() for name in wanted}
+        if takes_config:
+            given["config"] = config
+        return given
+
+    if inspect.iscoroutinefunction(prompt):
+        async def ainjected(state: Any, config: RunnableConfig) -> Any:
+            return await prompt(state, **kwargs(config))
+
+        return ainjected
+
+    def injected(state: Any, config: RunnableConfig) -> Any:
+        return prompt(state, **kwargs(config))
+
+    return injected
 
 
 def _needs_more_steps(state: Any, response: Any, direct: set[str]) -> bool:
