@@ -518,3 +518,27 @@ async def test_update_state_of_a_subgraph_checkpoint_then_run_from_it(saver: Bas
 
     with pytest.raises(ValueError, match="Subgraph 'nope' not found.*'nope:1'"):
         await app.aupdate_state({"configurable": {"thread_id": "1", "checkpoint_ns": "nope:1"}}, {"value": ["x"]})
+
+
+@pytest.mark.parametrize("own", [None, True])
+async def test_exit_durability_keeps_a_finished_subgraphs_pause_checkpoint_as_its_latest(
+        saver: BaseCheckpointSaver, own: bool | None) -> None:
+    # LangGraph 1.2.24, durability="exit": a subgraph (namespace "child:<task id>") that pauses
+    # saves its checkpoint then; when it finishes after the resume its final checkpoint is not
+    # written (the parent's task writes carry the result). A checkpointer=True subgraph keeps
+    # its own namespace ("child") on the thread, so its final checkpoint is written.
+    sub = (StateGraph(S).add_node("pre", pre).add_node("ask", ask)
+           .add_edge(START, "pre").add_edge("pre", "ask").compile(checkpointer=own))
+    app = (StateGraph(S).add_node("child", sub).add_node("after", lambda s: {"value": ["after"]})
+           .add_edge(START, "child").add_edge("child", "after").compile(checkpointer=saver))
+
+    async def spaces() -> dict[str, list[tuple[str, int]]]:
+        return {ns.split(":")[0]: steps for ns, steps in (await namespaces(saver)).items()}
+
+    await app.ainvoke({"value": []}, CFG, durability="exit")
+    assert await spaces() == {"": [("loop", 0)], "child": [("loop", 1)]}
+    out = await app.ainvoke(Command(resume="x"), CFG, durability="exit")
+    assert out == {"value": ["pre", "a:x", "after"]}
+    assert await spaces() == {"": [("loop", 2), ("loop", 0)],
+                              "child": [("loop", 2), ("loop", 1)] if own else [("loop", 1)]}
+    assert (await app.aget_state(CFG, subgraphs=True)).next == ()

@@ -17,7 +17,7 @@ from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
 from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
 from langchain_core.messages import AIMessage, HumanMessage  # noqa: E402
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder  # noqa: E402
-from langchain_core.runnables import RunnableLambda  # noqa: E402
+from langchain_core.runnables import RunnableLambda, RunnablePick  # noqa: E402
 from langchain_core.tools import tool  # noqa: E402
 
 from actorgraph import END, START, MessagesState, StateGraph  # noqa: E402
@@ -62,6 +62,27 @@ def test_nodes_added_without_a_name_are_named_by_get_name() -> None:
          .add_node(RunnableLambda(double) | RunnableLambda(double)).add_node(increment)
          .add_node(RunnableLambda(double)))
     assert list(g.nodes) == ["RunnableLambda", "RunnableSequence", "increment", "double"]
+
+
+@pytest.mark.anyio
+async def test_a_dict_of_callables_and_runnables_is_a_runnable_parallel_node(anyio_backend: str) -> None:
+    # LangGraph 1.2.24 (add_node coerces a dict to a RunnableParallel): each value gets the
+    # state, the node writes {key: its output}
+    g = StateGraph(W).add_node("b", {"x": lambda s: s["x"] + 1, "who": lambda s: "me"}).add_edge(START, "b")
+    app = g.compile()
+    assert await app.ainvoke({"x": 1}) == {"x": 2, "who": "me"}
+    assert [c async for c in app.astream({"x": 1})] == [{"b": {"x": 2, "who": "me"}}]
+
+    model = FakeListChatModel(responses=["hi"])
+    app = (StateGraph(MessagesState).add_node("agent", {"messages": RunnablePick("messages") | model})
+           .add_edge(START, "agent").compile())
+    out = await app.ainvoke({"messages": [HumanMessage("hello", id="h")]})
+    assert [(type(m).__name__, m.content) for m in out["messages"]] == [("HumanMessage", "hello"), ("AIMessage", "hi")]
+
+
+def test_a_dict_node_under_the_sync_api() -> None:
+    app = StateGraph(S).add_node("b", {"x": lambda s: s["x"] + 1}).add_edge(START, "b").compile()
+    assert app.invoke({"x": 1}) == {"x": 2}
 
 
 @pytest.mark.anyio

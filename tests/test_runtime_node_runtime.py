@@ -12,7 +12,7 @@ import anyio
 import msgspec
 import pytest
 
-from actorgraph import START, ActorSystem, StateGraph
+from actorgraph import END, START, ActorSystem, StateGraph
 from actorgraph.persistence import InMemorySaver, InMemoryStore
 from actorgraph.runtime import Runtime, get_runtime, get_store, get_stream_writer
 
@@ -261,3 +261,34 @@ async def test_a_dict_context_becomes_the_schemas_dataclass_or_model() -> None:
         return repr(runtime.context)
 
     assert await wf.ainvoke(1, context={"user": "cy"}) == "Ctx(user='cy')"
+
+
+def runtime_router(state: S, runtime: Runtime[Ctx]) -> str:
+    runtime.stream_writer({"router": runtime.context.user})
+    return "bob_node" if runtime.context.user == "bob" else END
+
+
+async def keyword_router(state: S, *, store: Any, writer: Any, config: dict[str, Any]) -> str:
+    writer({"store": store is not None, "thread": config["configurable"].get("thread_id")})
+    return END
+
+
+@pytest.mark.anyio
+async def test_a_router_gets_the_runtime_store_writer_and_config_by_name() -> None:
+    # LangGraph 1.2.24 injects a conditional edge's `runtime` (also as its second positional
+    # parameter), `store`, `writer` and `config` by name, as a node's; the same chunks there
+    expected = {
+        ("runtime", "bob"): [("custom", {"router": "bob"}), ("updates", {"n": {"x": "n"}}),
+                             ("updates", {"bob_node": {"x": "bob"}})],
+        ("runtime", "amy"): [("custom", {"router": "amy"}), ("updates", {"n": {"x": "n"}})],
+        ("keyword", "bob"): [("custom", {"store": True, "thread": "t"}), ("updates", {"n": {"x": "n"}})],
+        ("keyword", "amy"): [("custom", {"store": True, "thread": "t"}), ("updates", {"n": {"x": "n"}})],
+    }
+    for kind, router in (("runtime", runtime_router), ("keyword", keyword_router)):
+        graph = (StateGraph(S, context_schema=Ctx).add_node("n", lambda s: {"x": "n"})
+                 .add_node("bob_node", lambda s: {"x": "bob"}).add_edge(START, "n")
+                 .add_conditional_edges("n", router, ["bob_node", END]).compile(store=InMemoryStore()))
+        for user in ("bob", "amy"):
+            chunks = [c async for c in graph.astream({"x": ""}, {"configurable": {"thread_id": "t"}},
+                                                     stream_mode=["custom", "updates"], context=Ctx(user=user))]
+            assert chunks == expected[kind, user]

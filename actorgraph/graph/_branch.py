@@ -16,7 +16,9 @@ class Branch:
     """``add_conditional_edges(source, path, path_map)`` compiled.
 
     ``path(state)`` (or ``path(state, config)``; sync or async) returns a destination, ``END``,
-    a ``Send``, or a list of them. With ``path_map`` (a dict, or a list meaning identity) each
+    a ``Send``, or a list of them. As a node function, it may declare keyword parameters
+    ``config``, ``writer``, ``store``, ``runtime`` (LangGraph injects them into routers too):
+    they get the routing task's. With ``path_map`` (a dict, or a list meaning identity) each
     returned key is looked up there (a missing key raises ``KeyError``). Without one, a
     ``Literal[...]`` return annotation on ``path`` acts as the map.
 
@@ -25,7 +27,7 @@ class Branch:
     class's business (the runtime warns and drops it).
     """
 
-    __slots__ = ("name", "source", "path", "path_map", "accepts_config", "is_async")
+    __slots__ = ("name", "source", "path", "path_map", "accepts_config", "inject", "is_async")
 
     def __init__(
         self,
@@ -42,7 +44,7 @@ class Branch:
         if path_map is not None and not isinstance(path_map, dict):
             path_map = {p: p for p in path_map}
         self.path_map: dict[Hashable, str] | None = path_map
-        self.accepts_config = _accepts_config(path)
+        self.accepts_config, self.inject = _call_shape(path)
         self.is_async = inspect.iscoroutinefunction(path) or inspect.iscoroutinefunction(
             getattr(path, "__call__", None)
         )
@@ -54,7 +56,11 @@ class Branch:
 
     async def route(self, state: Any, config: dict[str, Any]) -> list[str | Send]:
         """Run the router and return its destinations (``END`` removed)."""
-        result = self.path(state, config) if self.accepts_config else self.path(state)
+        if self.inject:
+            kwargs = _injected(self.inject, config)
+            result = self.path(state, config, **kwargs) if self.accepts_config else self.path(state, **kwargs)
+        else:
+            result = self.path(state, config) if self.accepts_config else self.path(state)
         if inspect.isawaitable(result):
             result = await result
         items = result if isinstance(result, (list, tuple)) else [result]
@@ -84,13 +90,32 @@ def _callable_name(fn: Callable[..., Any]) -> str:
     return "condition" if name == "<lambda>" else str(name)
 
 
-def _accepts_config(fn: Callable[..., Any]) -> bool:
+_INJECTABLE: tuple[str, ...] = ("config", "writer", "store", "runtime")
+
+
+def _call_shape(fn: Callable[..., Any]) -> tuple[bool, tuple[str, ...]]:
+    """Whether ``fn`` takes the config as its second positional parameter, and the names of
+    the context parameters it takes by name (a second positional parameter named ``writer``,
+    ``store`` or ``runtime`` is one of those, as for a node)."""
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
-        return False
+        return False, ()
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.name == "config" for p in params)
+    config_positional = len(positional) >= 2 and positional[1].name not in _INJECTABLE[1:]
+    skip = positional[:2] if config_positional else positional[:1]
+    inject = tuple(p.name for p in params
+                   if p.name in _INJECTABLE and p.kind != p.VAR_KEYWORD and p not in skip)
+    return config_positional, inject
+
+
+def _injected(names: tuple[str, ...], config: dict[str, Any]) -> dict[str, Any]:
+    """The routing task's ``names`` context values (the config given for ``config``)."""
+    from ..runtime._context import current_task  # (the runtime imports this module)
+
+    ctx = current_task.get()
+    return {name: config if name == "config" else None if ctx is None else ctx.injected(name)
+            for name in names}
 
 
 def _literal_targets(fn: Callable[..., Any]) -> dict[Hashable, str] | None:

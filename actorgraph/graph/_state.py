@@ -143,7 +143,8 @@ class StateGraph:
         ``fn`` may be sync or async, take ``(state)`` or ``(state, config)`` and keyword
         parameters ``config``, ``writer``, ``store``, ``runtime``; or be a compiled graph
         (a subgraph sharing the keys it knows); or a LangChain ``Runnable`` (with
-        langchain-core installed: ``RunnableLambda``, ``prompt | model``, a ``@tool``, ...),
+        langchain-core installed: ``RunnableLambda``, ``prompt | model``, a ``@tool``, ..., or a
+        dict of runnables/callables, which becomes a ``RunnableParallel`` as in LangGraph),
         called with the state and the node's config — ``invoke`` under the sync API and on trio
         (in a worker thread), ``ainvoke`` under the async API on asyncio — and named by its
         ``get_name()`` when no name is given. ``retry_policy`` retries failed attempts (a
@@ -167,13 +168,16 @@ class StateGraph:
         if not isinstance(node, str):
             action = node
             node = _default_name(action)
+        if isinstance(action, dict) and _langchain.available():
+            # as LangGraph: a dict of runnables/callables is a RunnableParallel (each gets the
+            # state; the node writes {key: its output})
+            action = _langchain.runnables().RunnableParallel(action)
         if _langchain.is_runnable(action):
             action = _langchain.RunnableNode(action)
         if action is None:
             raise GraphValidationError(f"Node `{node}` needs an action (a function or a compiled graph)")
         if not callable(action) and not _is_compiled_graph(action):
-            # as LangGraph, at add_node (not at the node's first run); LangGraph's dict of
-            # runnables (a RunnableParallel) is not supported
+            # as LangGraph, at add_node (not at the node's first run); a dict needs langchain-core
             raise TypeError(f"Node `{node}`: expected a Runnable, callable or compiled graph. "
                             f"Instead got an unsupported type: {type(action)}")
         if node in self.nodes or node in self.agents:

@@ -367,8 +367,9 @@ class Run:
             self.log.info("run_started", graph=self.program.name, step=self.step)
 
     async def end(self) -> None:
-        """After the last step: write what ``exit`` durability held back."""
-        await self.persist.flush()
+        """After the last step: write what ``exit`` durability held back (see
+        :meth:`Persistence.finish`)."""
+        await self.persist.finish()
 
     async def abort(self, exc: BaseException) -> None:
         """The run stops without finishing: write what durability promises before the thread

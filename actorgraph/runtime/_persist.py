@@ -393,6 +393,16 @@ class Persistence:
             await self._write(source, step, (), sorted(updated), new_id, announced=True)
             await self.settle()
 
+    async def finish(self) -> None:
+        """The run finished: :meth:`flush`. Under ``exit`` durability a subgraph run with a
+        per-task namespace (``node:task_id`` somewhere in ``ns``) leaves its final checkpoint
+        out, as LangGraph does: its parent's task writes carry its result, and the checkpoint
+        saved when it paused stays its latest (a ``checkpointer=True`` subgraph's own namespace
+        keeps its thread, so its final checkpoint is written)."""
+        if self.deferred is not None and ":" in self.ns:
+            self.deferred = None
+        await self.flush()
+
     @staticmethod
     def _handled_errors(tasks: Iterable[Task], handled: Handled) -> list[TaskWrites]:
         """The errors of the failed tasks among ``tasks`` that an error handler took over, as
@@ -543,6 +553,9 @@ class NullPersistence(Persistence):
         pass
 
     async def flush(self) -> None:
+        pass
+
+    async def finish(self) -> None:
         pass
 
     async def abort(self, exc: BaseException) -> None:
