@@ -763,3 +763,37 @@ async def test_a_prompt_function_gets_store_config_runtime_writer_by_name(anyio_
                                prompt=by_writer)
     chunks = [c async for c in agent.astream({"messages": [HumanMessage("hi", id="h")]}, stream_mode="custom")]
     assert chunks == [{"prompt": "built"}]  # LangGraph 1.2.24: [{'prompt': 'built'}]
+
+
+@pytest.mark.anyio
+async def test_tool_node_takes_a_list_of_tool_calls(anyio_backend: str) -> None:
+    # LangGraph's ToolNode takes tool calls themselves (ours raised "No AIMessage found in
+    # input"): answered as {'messages': [...]}, an injected state being the calling node's.
+    # LangGraph 1.2.24: {'messages': [('ToolMessage', '3', 'c1', 'add'), ('ToolMessage', "5:['out']", 'c2', 'peek')]}
+    from typing import TypedDict
+
+    @tool
+    def add(a: int, b: int) -> int:
+        """Add."""
+        return a + b
+
+    @tool
+    def peek(x: int, state: Annotated[dict[str, Any], InjectedState]) -> str:
+        """Peek."""
+        return f"{x}:{sorted(state)}"
+
+    node = ToolNode([add, peek])
+    calls = [{"name": "add", "args": {"a": 1, "b": 2}, "id": "c1", "type": "tool_call"},
+             {"name": "peek", "args": {"x": 5}, "id": "c2", "type": "tool_call"}]
+
+    class S(TypedDict):
+        out: Any
+
+    def call_tools(state: S, config: Any) -> dict[str, Any]:
+        answer = node.invoke(calls, config)
+        return {"out": {k: [(type(m).__name__, m.content, m.tool_call_id, m.name) for m in v]
+                        for k, v in answer.items()}}
+
+    app = StateGraph(S).add_node("n", call_tools).add_edge(START, "n").compile()
+    out = await app.ainvoke({"out": None})
+    assert out["out"] == {"messages": [("ToolMessage", "3", "c1", "add"), ("ToolMessage", "5:['out']", "c2", "peek")]}

@@ -188,8 +188,9 @@ class ToolNode(Runnable[Any, Any]):
     Input: a state with ``messages_key`` (a dict or an object), or a list of messages, or one
     tool call with the state to inject (``{"__type": "tool_call_with_context", "tool_call":
     call, "state": state}``, what :func:`create_react_agent` ``version="v2"`` sends to each
-    call's task). Output: ``{messages_key: [ToolMessage, ...]}`` (a list of messages for list
-    input); when a tool
+    call's task), or a list of tool calls (``{"name", "args", "id", "type": "tool_call"}``: an
+    injected state is the calling node's). Output: ``{messages_key: [ToolMessage, ...]}`` (a
+    list of messages for a list of messages); when a tool
     returns a ``Command``, a list with, in call order, that ``Command`` and ``{messages_key:
     [message]}`` for each other call. A ``Command``'s update must hold a ``ToolMessage``
     answering the call (``ValueError`` otherwise); that answer's ``name`` is set to the tool's.
@@ -528,6 +529,10 @@ class ToolNode(Runnable[Any, Any]):
                 )
             return [dict(input["tool_call"])], input["state"], False
         state: Any
+        if isinstance(input, list) and input and isinstance(input[-1], dict) and input[-1].get("type") == "tool_call":
+            # tool calls themselves (as LangGraph): answered as {messages_key: [...]}; an injected
+            # state is the calling node's (None outside a graph)
+            return [dict(c) for c in input], _calling_state(), False
         if isinstance(input, list):
             messages, state, as_list = input, _ListInputState({self.messages_key: input}), True
         elif isinstance(input, dict):
@@ -559,6 +564,14 @@ class ToolNode(Runnable[Any, Any]):
         if sends:
             combined.append(Command(graph=Command.PARENT, goto=sends))
         return combined
+
+
+def _calling_state() -> Any:
+    """The input of the graph task running now (the state a node got), None outside one."""
+    from ..runtime._context import current_task  # (the runtime is loaded by then)
+
+    ctx = current_task.get()
+    return None if ctx is None else ctx.task.input
 
 
 def tools_condition(state: Any, *args: str, messages_key: str = "messages") -> Literal["tools", "__end__"]:
