@@ -513,6 +513,19 @@ def test_cached_task_calls_and_a_cached_entrypoint() -> None:
     assert runs == [1]
 
 
+def test_a_generator_entrypoint_is_refused() -> None:
+    # LangGraph 1.2: NotImplementedError when decorating a generator function, sync or async
+    with pytest.raises(NotImplementedError, match="gen"):
+        @entrypoint()
+        def gen(x: int) -> Any:
+            yield x
+
+    with pytest.raises(NotImplementedError, match="agen"):
+        @entrypoint()
+        async def agen(x: int) -> Any:
+            yield x
+
+
 # -- durability -----------------------------------------------------------------------------
 
 

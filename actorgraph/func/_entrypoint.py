@@ -164,10 +164,16 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
             self.retry_policy = tuple(retry_policy)
 
     def __call__(self, func: Callable[..., Any]) -> CompiledEntrypoint:
-        """Compile ``func`` (``TypeError`` naming it when it takes no input parameter)."""
+        """Compile ``func`` (``TypeError`` naming it when it takes no input parameter;
+        ``NotImplementedError`` for a generator function, sync or async, as LangGraph)."""
         if not callable(func):
             raise TypeError(f"@entrypoint needs a function, got {type(func).__name__}")
         name = getattr(func, "__name__", None) or type(func).__name__
+        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+            raise NotImplementedError(
+                f"entrypoint '{name}' is a generator: generators are not supported in the functional API "
+                "(stream values with get_stream_writer() instead)"
+            )
         body = _Body(func, name)
         node = NodeProgram(name, NodeCall(body.run), (START,), _start_value, (START,), (), (), (),
                            self.retry_policy, False, cache_policy=self.cache_policy)
