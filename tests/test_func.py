@@ -513,6 +513,27 @@ def test_cached_task_calls_and_a_cached_entrypoint() -> None:
     assert runs == [1]
 
 
+@pytest.mark.anyio
+async def test_a_partial_task_is_named_after_its_function() -> None:
+    # LangGraph 1.2: task(functools.partial(baz, "baz")) streams as {"baz": ...}
+    import functools
+
+    async def baz(update: str, value: str) -> str:
+        return value + f"|{update}"
+
+    unnamed = task(functools.partial(baz, "baz"))
+    named = task(functools.partial(baz, "custom"), name="custom_baz")
+    assert unnamed.name == "baz"
+
+    @entrypoint()
+    async def wf(value: str) -> str:
+        return await named(await unnamed(value))
+
+    assert [c async for c in wf.astream("x", stream_mode="updates")] == [
+        {"baz": "x|baz"}, {"custom_baz": "x|baz|custom"}, {"wf": "x|baz|custom"},
+    ]
+
+
 def test_a_generator_entrypoint_is_refused() -> None:
     # LangGraph 1.2: NotImplementedError when decorating a generator function, sync or async
     with pytest.raises(NotImplementedError, match="gen"):

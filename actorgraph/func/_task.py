@@ -236,7 +236,7 @@ class TaskFunction(Generic[P, T]):
         if not callable(func):
             raise TypeError(f"@task needs a function, got {type(func).__name__}")
         self.func = func
-        self.name = name or getattr(func, "__name__", None) or type(func).__name__
+        self.name = name or _callable_name(func)
         if retry_policy is None:
             policies: tuple[RetryPolicy, ...] = ()
         elif isinstance(retry_policy, RetryPolicy):
@@ -273,6 +273,14 @@ class TaskFunction(Generic[P, T]):
 
     def __repr__(self) -> str:
         return f"<task {self.name!r}>"
+
+
+def _callable_name(func: Callable[..., Any]) -> str:
+    """A task's default name: the function's, through ``functools.partial`` (as LangGraph's),
+    else the callable's class name."""
+    while isinstance(func, functools.partial):
+        func = func.func
+    return getattr(func, "__name__", None) or type(func).__name__
 
 
 def _node_caller(ctx: TaskContext) -> Caller:
