@@ -514,6 +514,48 @@ def test_cached_task_calls_and_a_cached_entrypoint() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_task_clears_its_cached_results() -> None:
+    # LangGraph 1.2: task.clear_cache(cache) / await task.aclear_cache(cache) drop the task's
+    # entries (its next call with the same arguments runs again); other tasks' stay
+    from actorgraph.cache import InMemoryCache
+    from actorgraph.types import CachePolicy
+
+    calls: list[str] = []
+
+    @task(cache_policy=CachePolicy())
+    def double(x: int) -> int:
+        calls.append("double")
+        return 2 * x
+
+    @task(cache_policy=CachePolicy())
+    def triple(x: int) -> int:
+        calls.append("triple")
+        return 3 * x
+
+    cache = InMemoryCache()
+
+    @entrypoint(cache=cache)
+    def wf(x: int) -> list[int]:
+        return [double(x).result(), triple(x).result()]
+
+    assert await wf.ainvoke(1) == [2, 3]
+    assert await wf.ainvoke(1) == [2, 3]
+    assert calls == ["double", "triple"]
+    await double.aclear_cache(cache)
+    assert await wf.ainvoke(1) == [2, 3]
+    assert calls == ["double", "triple", "double"]
+    triple.clear_cache(cache)
+    assert await wf.ainvoke(1) == [2, 3]
+    assert calls == ["double", "triple", "double", "triple"]
+
+    @task
+    def plain(x: int) -> int:
+        return x
+
+    plain.clear_cache(cache)  # (no cache_policy: nothing to drop, no error, as LangGraph)
+
+
+@pytest.mark.anyio
 async def test_a_partial_task_is_named_after_its_function() -> None:
     # LangGraph 1.2: task(functools.partial(baz, "baz")) streams as {"baz": ...}
     import functools

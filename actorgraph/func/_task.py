@@ -33,12 +33,13 @@ from ..graph._program import NodeCall, NodeProgram, task_path_str
 from ..runtime._algo import PUSH, Task, task_id
 from ..runtime._context import TaskContext, current_task
 from ..runtime._persist import NO_WRITES
-from ..runtime._cache import lookup as cache_lookup, store as cache_store
+from ..runtime._cache import lookup as cache_lookup, namespace as cache_namespace, store as cache_store
 from ..runtime._task import Execute, cancelling, in_thread, is_cancelled
 from ..persistence._records import ERROR, INTERRUPT, RESUME
 from ..types import CachePolicy, RetryPolicy
 
 if TYPE_CHECKING:
+    from ..cache import BaseCache
     from ..runtime._loop import Run
 
 P = ParamSpec("P")
@@ -270,6 +271,17 @@ class TaskFunction(Generic[P, T]):
         if run.root.on_loop():
             return _schedule(self, caller, args, kwargs)
         return anyio.from_thread.run_sync(_schedule, self, caller, args, kwargs)
+
+    def clear_cache(self, cache: BaseCache) -> None:
+        """Drop this task's cached results from ``cache`` (the one given to the entrypoint or
+        graph as ``cache=``); nothing to do for a task without a ``cache_policy``."""
+        if self.cache_policy is not None:
+            cache.clear([cache_namespace(self.node)])
+
+    async def aclear_cache(self, cache: BaseCache) -> None:
+        """Async :meth:`clear_cache`."""
+        if self.cache_policy is not None:
+            await cache.aclear([cache_namespace(self.node)])
 
     def __repr__(self) -> str:
         return f"<task {self.name!r}>"
