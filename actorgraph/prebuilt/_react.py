@@ -107,9 +107,12 @@ def create_react_agent(
     returning the chat model to call, called on every model call with the state and the run's
     :class:`~actorgraph.runtime.Runtime` (``runtime.context``...); its model is used as it
     is (bind the tools yourself) for the reply and for ``response_format``. An ``async`` one
-    under the sync API raises ``RuntimeError`` (as LangGraph). ``tools``: tools or plain functions, or a :class:`ToolNode`. ``prompt``: a string or
-    ``SystemMessage`` put before the messages, a function of the state returning the model's
-    input, or a Runnable invoked with the state; the prompt is not stored in the state.
+    under the sync API raises ``RuntimeError`` (as LangGraph). ``tools``: tools or plain
+    functions (or provider tool dicts, bound to the model only), or a :class:`ToolNode`.
+    ``prompt``: a string or ``SystemMessage`` put before the messages, a function of the state
+    returning the model's input (it may declare ``config``, ``store``, ``runtime`` and
+    ``writer`` parameters, given by name as a node's), or a Runnable invoked with the state;
+    the prompt is not stored in the state.
 
     Nodes ``"agent"`` and ``"tools"`` (only ``"agent"`` without tools): ``START -> agent``;
     ``agent -> tools`` when its reply has tool calls, else ``END``; ``tools -> agent``, or
