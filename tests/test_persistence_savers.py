@@ -22,6 +22,7 @@ from actorgraph.persistence import (
     SerializationError,
     SqliteSaver,
     TaskWrites,
+    empty_checkpoint,
     new_checkpoint_id,
 )
 from actorgraph.types import Interrupt, Send
@@ -672,3 +673,20 @@ async def test_an_async_override_is_still_what_the_sync_twin_runs() -> None:
     assert saver.get_tuple({"configurable": {"thread_id": "none"}}) is None
     assert AsyncSpy.seen == ["aget"]
     assert not AsyncSpy.commits_by_parts and _Recording.commits_by_parts
+
+
+# -- InMemorySaver as a context manager (LangGraph's `with InMemorySaver() as saver`) ----------
+
+
+async def test_in_memory_saver_is_a_context_manager() -> None:
+    """As LangGraph's InMemorySaver: ``with`` and ``async with`` hand back the saver itself and
+    keep what it stores (nothing is opened or closed)."""
+    saver = InMemorySaver()
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    async with saver as entered:
+        assert entered is saver
+        stored = await saver.aput(config, empty_checkpoint(), {"source": "input", "step": -1}, {})
+    with saver as entered_sync:
+        assert entered_sync is saver
+        assert saver.get_tuple(stored) is not None
+    assert (await saver.aget_tuple(stored)) is not None

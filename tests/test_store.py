@@ -585,3 +585,27 @@ async def test_graph_node_get_store(store: BaseStore) -> None:
     g.add_edge(START, "node")
     await g.compile(store=store).ainvoke({"user": "bob"})
     assert await store.alist_namespaces() == [("g",)]
+
+
+# -- dotted filter keys (LangGraph's SqliteStore/PostgresStore read them as JSON paths) ---------
+
+
+async def test_search_filter_dotted_key_is_a_nested_path() -> None:
+    """LangGraph's SqliteStore: ``filter={"user.access-level": "nested"}`` matches the nested
+    field (expected values from its test_filter_keys_with_hyphens_and_digits); a top-level key
+    that contains a dot still matches as written."""
+    store = InMemoryStore()
+    await store.aput(("docs",), "hyphen", {"access-level": "public", "user": {"access-level": "nested"}})
+    await store.aput(("docs",), "digit", {"123abc": "ok", "user": {"123abc": "ok2"}})
+    await store.aput(("docs",), "dotted", {"a.b": 1, "n": {"v": 5}})
+
+    async def keys(flt: dict[str, Any]) -> list[str]:
+        return [i.key for i in await store.asearch(("docs",), filter=flt)]
+
+    assert await keys({"access-level": "public"}) == ["hyphen"]
+    assert await keys({"user.access-level": "nested"}) == ["hyphen"]
+    assert await keys({"123abc": "ok"}) == ["digit"]
+    assert await keys({"user.123abc": "ok2"}) == ["digit"]
+    assert await keys({"a.b": 1}) == ["dotted"]
+    assert await keys({"n.v": {"$gt": 4}}) == ["dotted"]
+    assert await keys({"user.missing": "x"}) == []

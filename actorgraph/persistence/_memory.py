@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics, delegate_to_sync, run_now
 from ._errors import CheckpointConflictError
@@ -83,6 +83,21 @@ class InMemorySaver(BaseCheckpointSaver):
 
     def __repr__(self) -> str:
         return f"InMemorySaver(threads={len(self._checkpoints)})"
+
+    # -- context manager: as LangGraph's, ``with``/``async with`` give the saver back and keep
+    # its contents (there is nothing to open or close) -----------------------------------------
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
 
     # -- writing ------------------------------------------------------------------------------
 

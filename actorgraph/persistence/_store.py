@@ -231,12 +231,30 @@ def _compare(value: Any, wanted: Any) -> bool:
     return bool(value == wanted)
 
 
+_ABSENT = object()
+
+
+def _field(value: Mapping[str, Any], key: str) -> Any:
+    """``value[key]``; if absent and ``key`` is a dotted path (``"user.name"``), the nested field
+    it names (as LangGraph's SQLite and Postgres stores read it); None when neither exists."""
+    found = value.get(key, _ABSENT)
+    if found is not _ABSENT or "." not in key:
+        return None if found is _ABSENT else found
+    current: Any = value
+    for part in key.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
 def matches_filter(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
     """Whether ``value`` passes ``filter``: per key, equality, a nested dict matched key by key,
-    a list matched element by element, or a dict of operators ``$eq $ne $gt $gte $lt $lte``."""
+    a list matched element by element, or a dict of operators ``$eq $ne $gt $gte $lt $lte``.
+    A key that is not in ``value`` but contains dots is a path into nested dicts."""
     if not filter:
         return True
-    return all(_compare(value.get(k), wanted) for k, wanted in filter.items())
+    return all(_compare(_field(value, k), wanted) for k, wanted in filter.items())
 
 
 # -- embeddings -------------------------------------------------------------------------------

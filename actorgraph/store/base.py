@@ -1,5 +1,5 @@
 """LangGraph's ``langgraph.store.base`` path (see :mod:`actorgraph.persistence`)."""
 
-from ..persistence import BaseStore, Item, SearchItem
+from ..persistence import BaseStore, InvalidNamespaceError, Item, SearchItem
 
-__all__ = ["BaseStore", "Item", "SearchItem"]
+__all__ = ["BaseStore", "InvalidNamespaceError", "Item", "SearchItem"]
