@@ -609,3 +609,42 @@ async def test_search_filter_dotted_key_is_a_nested_path() -> None:
     assert await keys({"a.b": 1}) == ["dotted"]
     assert await keys({"n.v": {"$gt": 4}}) == ["dotted"]
     assert await keys({"user.missing": "x"}) == []
+
+
+# -- LangGraph's low-level batch API (langgraph.store.base's ops; expected values: LangGraph
+#    1.2.24's InMemoryStore running the same batches) ------------------------------------------
+
+
+async def test_batch_reads_before_its_puts_and_the_last_put_wins(store: BaseStore) -> None:
+    from actorgraph.store.base import GetOp, ListNamespacesOp, MatchCondition, PutOp, SearchOp
+
+    # [None, None, None, []]: reads see the store as before the batch; its puts land last
+    first = await store.abatch([PutOp(("a",), "k", {"v": 1}), GetOp(("a",), "k"), PutOp(("a",), "k", {"v": 2}),
+                                SearchOp(("a",))])
+    assert first == [None, None, None, []]
+    item = await store.aget(("a",), "k")
+    assert item is not None and item.value == {"v": 2}
+    got, put, spaces, a_level, remove, again = await store.abatch([
+        GetOp(("a",), "k"), PutOp(("a", "b"), "k2", {"v": 3}), ListNamespacesOp(),
+        ListNamespacesOp(match_conditions=(MatchCondition("prefix", ("a",)),), max_depth=1),
+        PutOp(("a",), "k", None), GetOp(("a",), "k")])
+    assert got is not None and got.value == {"v": 2} and put is None and remove is None
+    assert spaces == [("a",)] and a_level == [("a",)]  # (("a", "b") is written after these reads)
+    assert again is not None and again.value == {"v": 2}
+    assert await store.aget(("a",), "k") is None
+    assert await store.alist_namespaces() == [("a", "b")]
+    # a PutOp may write under the root label "langgraph", which put() refuses (as LangGraph)
+    assert await store.abatch([PutOp(("langgraph", "x"), "k", {"v": 1})]) == [None]
+    reserved = await store.aget(("langgraph", "x"), "k")
+    assert reserved is not None and reserved.value == {"v": 1}
+    with pytest.raises(ValueError, match="Unknown operation type: <class 'str'>"):
+        await store.abatch(["bogus"])  # type: ignore[list-item]
+
+
+def test_batch_sync_twin(tmp_path: Path) -> None:
+    from actorgraph.store.base import GetOp, PutOp
+
+    store = InMemoryStore()
+    assert store.batch([PutOp(("a",), "k", {"v": 1}), GetOp(("a",), "k")]) == [None, None]
+    item = store.batch([GetOp(("a",), "k")])[0]
+    assert item is not None and item.value == {"v": 1}

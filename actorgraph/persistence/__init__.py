@@ -47,12 +47,28 @@ from ._records import (
 from ._serde import MsgpackSerializer, Serializer, register_type
 from ._sqlite import SqliteSaver
 from ._sqlite_store import SqliteStore
-from ._store import BaseStore, InMemoryStore, InvalidNamespaceError, Item, SearchItem
+from ._store import (
+    BaseStore,
+    GetOp,
+    InMemoryStore,
+    InvalidNamespaceError,
+    Item,
+    ListNamespacesOp,
+    MatchCondition,
+    PutOp,
+    SearchItem,
+    SearchOp,
+)
 
 __all__ = [
     "WRITES_IDX_MAP",
     "BaseCheckpointSaver",
     "BaseStore",
+    "GetOp",
+    "ListNamespacesOp",
+    "MatchCondition",
+    "PutOp",
+    "SearchOp",
     "Checkpoint",
     "CheckpointMetadata",
     "CheckpointConflictError",

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import msgspec
 
@@ -35,6 +35,58 @@ T = TypeVar("T")
 Namespace = tuple[str, ...]
 Vector = list[float]
 NamespaceMatchType = Literal["prefix", "suffix"]
+
+
+# -- LangGraph's low-level store API: operations for BaseStore.batch / abatch ----------------------
+
+
+class GetOp(NamedTuple):
+    """Read the item at ``(namespace, key)`` (``batch`` result: the :class:`Item` or None)."""
+
+    namespace: tuple[str, ...]
+    key: str
+    refresh_ttl: bool = True
+
+
+class PutOp(NamedTuple):
+    """Store ``value`` at ``(namespace, key)``, ``None`` removes it (``batch`` result: None)."""
+
+    namespace: tuple[str, ...]
+    key: str
+    value: dict[str, Any] | None
+    index: Literal[False] | list[str] | None = None  # type: ignore[assignment]  # (LangGraph's field name shadows tuple.index)
+    ttl: float | None = None
+
+
+class SearchOp(NamedTuple):
+    """Search under ``namespace_prefix`` (``batch`` result: a list of :class:`SearchItem`)."""
+
+    namespace_prefix: tuple[str, ...]
+    filter: dict[str, Any] | None = None
+    limit: int = 10
+    offset: int = 0
+    query: str | None = None
+    refresh_ttl: bool = True
+
+
+class MatchCondition(NamedTuple):
+    """A namespace pattern of :class:`ListNamespacesOp` (``"*"`` matches any label)."""
+
+    match_type: NamespaceMatchType
+    path: tuple[str, ...]
+
+
+class ListNamespacesOp(NamedTuple):
+    """List namespaces (``batch`` result: a list of namespace tuples)."""
+
+    match_conditions: tuple[MatchCondition, ...] | None = None
+    max_depth: int | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+Op = GetOp | PutOp | SearchOp | ListNamespacesOp
+"""An operation of :meth:`BaseStore.batch`."""
 
 _OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
 
@@ -396,7 +448,10 @@ class BaseStore(SyncTwins, ABC):
         """Store ``value`` (a dict) at ``(namespace, key)``, replacing what was there; ``None``
         removes the item (as LangGraph's ``put``). ``ttl``: ``NotImplementedError`` (no store
         here expires items)."""
-        ns = validate_namespace(namespace)
+        await self._put(validate_namespace(namespace), key, value, index, ttl)
+
+    async def _put(self, ns: Namespace, key: str, value: dict[str, Any] | None,
+                   index: Literal[False] | list[str] | None, ttl: float | None) -> None:
         if not isinstance(key, str):
             raise TypeError(f"store keys are strings, got {key!r}")
         if value is None:
@@ -462,8 +517,45 @@ class BaseStore(SyncTwins, ABC):
             offset=offset,
         )
 
+    async def abatch(self, ops: Iterable[Op]) -> list[Any]:
+        """LangGraph's low-level store API: run ``ops`` (:class:`GetOp`, :class:`PutOp`,
+        :class:`SearchOp`, :class:`ListNamespacesOp`) and return each one's result in its place
+        (a put's is None). As LangGraph's stores do, reads see the store as it was before the
+        batch, whose puts are applied last, the last put of a ``(namespace, key)`` winning; a
+        put's namespace is not checked against the reserved ``"langgraph"`` root label. An
+        object that is no op raises ``ValueError``."""
+        results: list[Any] = []
+        puts: dict[tuple[Namespace, str], PutOp] = {}
+        for op in ops:
+            if isinstance(op, GetOp):
+                results.append(await self.aget(op.namespace, op.key))
+            elif isinstance(op, SearchOp):
+                results.append(await self.asearch(op.namespace_prefix, query=op.query, filter=op.filter,
+                                                  limit=op.limit, offset=op.offset))
+            elif isinstance(op, ListNamespacesOp):
+                prefix = suffix = None
+                for condition in op.match_conditions or ():
+                    if condition.match_type == "prefix":
+                        prefix = tuple(condition.path)
+                    elif condition.match_type == "suffix":
+                        suffix = tuple(condition.path)
+                    else:
+                        raise ValueError(f"Match type {condition.match_type!r} must be 'prefix' or 'suffix'")
+                results.append(await self.alist_namespaces(prefix=prefix, suffix=suffix, max_depth=op.max_depth,
+                                                           limit=op.limit, offset=op.offset))
+            elif isinstance(op, PutOp):
+                puts.pop((tuple(op.namespace), op.key), None)  # (the last one, in its place)
+                puts[(tuple(op.namespace), op.key)] = op
+                results.append(None)
+            else:
+                raise ValueError(f"Unknown operation type: {type(op)}")
+        for op in puts.values():
+            await self._put(_as_namespace(op.namespace), op.key, op.value, op.index, op.ttl)
+        return results
+
     # -- sync twins -----------------------------------------------------------------------------
 
+    batch = _sync_twin(abatch)
     get = _sync_twin(aget)
     put = _sync_twin(aput)
     delete = _sync_twin(adelete)
