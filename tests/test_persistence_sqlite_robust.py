@@ -384,7 +384,9 @@ async def test_an_encrypted_file_tells_a_damaged_row_from_a_wrong_key(tmp_path: 
     serde = EncryptedSerializer.from_aes_key(b"k" * 32)
     head = (await _fill(path, serde))[-1]
     with raw(path) as conn:  # tampered bytes: authentication fails
-        conn.execute("UPDATE checkpoint_blobs SET blob = CAST(x'00' || substr(blob, 2) AS BLOB) WHERE channel = 'i'")
+        # (the first byte is a random nonce's: flipped, not set, so that every row changes)
+        conn.execute("UPDATE checkpoint_blobs SET blob = CAST(CASE WHEN substr(blob, 1, 1) = x'00' THEN x'01' "
+                     "ELSE x'00' END || substr(blob, 2) AS BLOB) WHERE channel = 'i'")
     async with SqliteSaver.from_conn_string(str(path), serde=serde) as saver:
         with pytest.raises(DecryptionError) as decryption:
             await saver.aget_tuple(cfg())
