@@ -38,11 +38,7 @@ def test_a_lone_sync_node_runs_on_the_calling_thread_under_invoke() -> None:
 
 
 def test_a_lone_sync_node_runs_on_the_loops_thread_under_stream() -> None:
-    def where(s: S) -> dict[str, Any]:
-        asyncio.get_running_loop()  # (RuntimeError in a worker thread: no loop runs there)
-        return {"seen": [threading.get_ident()]}
-
-    g = StateGraph(S).add_node("a", where).add_node("b", where).add_edge(START, "a").add_edge("a", "b").compile()
+    g = StateGraph(S).add_node("a", _where).add_node("b", _where).add_edge(START, "a").add_edge("a", "b").compile()
     chunks = list(g.stream({"x": 0, "seen": []}, stream_mode="updates"))
     seen = [chunk[name]["seen"][0] for chunk, name in zip(chunks, "ab")]
     assert seen == [threading.get_ident()] * 2  # (stream() runs the calling thread's loop)

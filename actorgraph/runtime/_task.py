@@ -30,6 +30,7 @@ from ..actors import Actor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot
 from ..actors._slot import running_on_trio
+from ..actors._threads import hide_running_loop, restore_running_loop
 from ..errors import (
     AgentAddressError, GraphBubbleUp, GraphDrained, GraphInterrupt, InvalidUpdateError, NodeCancelledError,
     NodeError, NodeTimeoutError, ParentCommand, UnknownDestinationWarning,
@@ -98,11 +99,14 @@ def call_inline(call: NodeCall, value: Any, ctx: TaskContext) -> Any:
     emitter = ctx.run.emitter.root
     # (what the node's other threads stream is delivered as it returns; nobody streams: no hold)
     held = emitter.hold_posts() if emitter.hub_ref is not None else None
+    # (as on LangGraph's thread, no loop runs there for the node: asyncio.run() works in it)
+    loop = hide_running_loop()
     try:
         if call.inject:
             return call.fn(*args, **{name: ctx.injected(name) for name in call.inject})
         return call.fn(*args)
     finally:
+        restore_running_loop(loop)
         ctx.inline = False
         if held is not None:
             emitter.release_posts(held)
