@@ -229,29 +229,6 @@ def current_loop_poster() -> Callable[..., Any]:
     return asyncio.get_running_loop().call_soon_threadsafe
 
 
-_hidden = threading.local()
-"""``loop``: the asyncio loop this thread runs, while :func:`hide_running_loop` hides it."""
-
-
-def hide_running_loop() -> asyncio.AbstractEventLoop | None:
-    """Before sync code runs on an asyncio loop's thread as if no loop ran there (a sync node
-    under the sync API, where LangGraph runs it on a thread without a loop): ``asyncio.run()``
-    and libraries that look for a running loop behave as they would there. Returns what to
-    hand to :func:`restore_running_loop` when the code returns (None: no loop ran here)."""
-    loop = asyncio._get_running_loop()
-    if loop is not None:
-        asyncio._set_running_loop(None)
-        _hidden.loop = loop
-    return loop
-
-
-def restore_running_loop(loop: asyncio.AbstractEventLoop | None) -> None:
-    """End :func:`hide_running_loop`: the loop runs this thread again."""
-    if loop is not None:
-        _hidden.loop = None
-        asyncio._set_running_loop(loop)
-
-
 def current_loop_checker() -> Callable[[], bool]:
     """On an event loop's thread: a function that tells whether it is called on the thread
     running that loop now — what "the loop's thread" is where code must either act directly or
@@ -264,5 +241,7 @@ def current_loop_checker() -> Callable[[], bool]:
         return lambda: get_ident() == ident
     loop = asyncio.get_running_loop()
     running = asyncio._get_running_loop
-    # (while sync code runs on the loop's thread with the loop hidden, that is the loop's thread)
-    return lambda: running() is loop or getattr(_hidden, "loop", None) is loop
+    # (while a sync node runs on the loop's thread with the loop hidden from it, see
+    # runtime._task.call_inline, the loop's thread is the one that runs it: BaseEventLoop's)
+    get_ident = threading.get_ident
+    return lambda: running() is loop or getattr(loop, "_thread_id", None) == get_ident()

@@ -20,6 +20,7 @@ versions, :class:`~._algo.RunState`, which ``_algo.plan`` and ``apply_writes`` w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
@@ -58,6 +59,8 @@ from ._stream import StreamHub
 from ._task import Barrier, Execute, NodeActor, command_input_writes, failed_before, handler_task_id
 from .. import _langchain_trace as _trace
 from .._langchain_trace import Tracing
+
+_get_running_loop = asyncio._get_running_loop
 
 if TYPE_CHECKING:
     from ._compiled import CompiledGraph
@@ -171,6 +174,7 @@ class Run:
         # called on the thread running the run's event loop now? (not a thread id: see
         # current_loop_checker); a child run is on its parent's loop (see _compiled._child_run)
         self.on_loop: Callable[[], bool] = parent.on_loop if parent is not None else current_loop_checker()
+        self.loop: object = None  # the asyncio loop hosting it, while it runs (see _task.call_inline)
         self.finished: list[Task] = []
         self.failed: Task | None = None  # the task whose failure ended the step
         # this step's failed tasks an error handler took over: (the task, now the handler's,
@@ -250,11 +254,12 @@ class Run:
         stops them all."""
         async with self.state.hosted(run_name(self.program.name, self.ns)) as sup:  # every actor of a run is inline
             self.sup = sup
+            self.loop = _get_running_loop()  # (None on trio)
             self.emitter.host(sup)
             try:
                 yield sup
             finally:
-                self.sup = None
+                self.sup = self.loop = None
                 self.emitter.unhost()
                 self.node_actors = {}
 

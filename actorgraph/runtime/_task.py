@@ -30,7 +30,6 @@ from ..actors import Actor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot
 from ..actors._slot import running_on_trio
-from ..actors._threads import hide_running_loop, restore_running_loop
 from ..errors import (
     AgentAddressError, GraphBubbleUp, GraphDrained, GraphInterrupt, InvalidUpdateError, NodeCancelledError,
     NodeError, NodeTimeoutError, ParentCommand, UnknownDestinationWarning,
@@ -41,6 +40,8 @@ from ..graph._schema import update_pairs
 from ..types import Command, Send
 from ._algo import Task, managed_values, task_id
 from ._context import TaskContext, _Idle, current_task, inherit_config, restore_context
+
+_set_running_loop = asyncio._set_running_loop
 
 if TYPE_CHECKING:
     from ._loop import Run
@@ -99,14 +100,16 @@ def call_inline(call: NodeCall, value: Any, ctx: TaskContext) -> Any:
     emitter = ctx.run.emitter.root
     # (what the node's other threads stream is delivered as it returns; nobody streams: no hold)
     held = emitter.hold_posts() if emitter.hub_ref is not None else None
-    # (as on LangGraph's thread, no loop runs there for the node: asyncio.run() works in it)
-    loop = hide_running_loop()
+    # The loop is hidden from the node: as on LangGraph's thread, no loop runs there for it
+    # (asyncio.run() works in it); the loop checker still knows the thread as the loop's
+    loop = ctx.run.loop
+    _set_running_loop(None)
     try:
         if call.inject:
             return call.fn(*args, **{name: ctx.injected(name) for name in call.inject})
         return call.fn(*args)
     finally:
-        restore_running_loop(loop)
+        _set_running_loop(loop)
         ctx.inline = False
         if held is not None:
             emitter.release_posts(held)
