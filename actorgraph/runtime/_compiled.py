@@ -16,6 +16,7 @@ import anyio.from_thread
 
 from .._langchain_runnable import RunnableMethods, abatch, as_runnable, coerce, merge_configs, register_runnable, sequence
 from ..errors import ParentCommand
+from ..graph._constants import INTERRUPT
 from ..graph._program import Program
 from ._context import RunControl, TaskContext, current_task
 from . import _private_loop, _snapshot, _stream_parts
@@ -86,6 +87,7 @@ class CompiledGraph(RunnableMethods):
         debug: bool | None = None,
         version: str = "v1",
         checkpoint_during: bool | None = None,
+        output_keys: str | Sequence[str] | None = None,
     ) -> Any:
         """Run to the end and return the output (the output schema's available keys).
 
@@ -101,25 +103,37 @@ class CompiledGraph(RunnableMethods):
         list of v2 stream parts for another ``stream_mode``), see :mod:`._stream_parts`.
         ``checkpoint_during``: LangGraph's deprecated spelling of ``durability`` (see
         :func:`durability_of`).
+
+        ``output_keys`` (LangGraph's): the state keys the output shows instead of the output
+        schema's, as in LangGraph 1.2: a list gives the dict of those keys, one key (a ``str``)
+        its bare value; the result is the last ``values`` chunk :meth:`astream` would yield
+        with them (``None`` when the run wrote none of the keys), plus ``__interrupt__`` when
+        the run stopped at ``interrupt()`` (with one key: ``{"__interrupt__": [...]}`` alone).
+        A key that is no channel of the graph raises ``ValueError``.
         """
         durability = durability_of(durability, checkpoint_during)
+        keys = self._output_keys(output_keys)
         if _stream_parts.check_version(version):
             if stream_mode != "values":
                 return [part async for part in self.astream(
                     input, config, stream_mode=stream_mode, print_mode=print_mode, subgraphs=subgraphs,
                     context=context, durability=durability, interrupt_before=interrupt_before,
-                    interrupt_after=interrupt_after, control=control, debug=debug, version=version)]
+                    interrupt_after=interrupt_after, control=control, debug=debug, version=version,
+                    output_keys=keys)]
             result = await self.ainvoke(
                 input, config, print_mode=print_mode, context=context, durability=durability,
                 interrupt_before=interrupt_before, interrupt_after=interrupt_after, control=control,
-                subgraphs=subgraphs, debug=debug)
+                subgraphs=subgraphs, debug=debug, output_keys=keys)
             return _stream_parts.graph_output(result, _stream_parts.mappers(self.builder)[0])
         printed = self._printed(print_mode, debug)
         if stream_mode != "values":
             return [chunk async for chunk in self.astream(
                 input, config, stream_mode=stream_mode, print_mode=printed, subgraphs=subgraphs,
                 context=context, durability=durability, interrupt_before=interrupt_before,
-                interrupt_after=interrupt_after, control=control)]
+                interrupt_after=interrupt_after, control=control, output_keys=keys)]
+        if keys is not None:
+            return await self._invoke_keyed(input, config, keys, printed, subgraphs, context, durability,
+                                            interrupt_before, interrupt_after, control)
         if self.config is not None:
             config = merge_configs(self.config, config)
         parent = current_task.get()
@@ -135,6 +149,39 @@ class CompiledGraph(RunnableMethods):
         run = Run(self, dict(config or {}), context=context, store=self.store, durability=durability,
                   interrupt_before=before, interrupt_after=after, control=control)
         return await run.run(input)
+
+    def _output_keys(self, keys: str | Sequence[str] | None) -> str | tuple[str, ...] | None:
+        """``output_keys`` checked as LangGraph checks them: each must name a channel."""
+        if keys is None:
+            return None
+        names = (keys,) if isinstance(keys, str) else tuple(keys)
+        channels = self._program.channels
+        for name in names:
+            if name not in channels:
+                raise ValueError(f"Key {name} not in channels")
+        return keys if isinstance(keys, str) else names
+
+    async def _invoke_keyed(self, input: Any, config: dict[str, Any] | None, keys: str | tuple[str, ...],
+                            printed: tuple[str, ...], subgraphs: bool, context: Any, durability: str | None,
+                            interrupt_before: Sequence[str] | None, interrupt_after: Sequence[str] | None,
+                            control: RunControl | None) -> Any:
+        """``ainvoke(output_keys=...)`` as LangGraph's ``invoke``: the last ``values`` chunk
+        streamed with those keys, and the questions of the ``updates`` stream."""
+        latest: Any = None
+        interrupts: list[Any] = []
+        async with self.astream(input, config, stream_mode=["updates", "values"], print_mode=printed,
+                                subgraphs=subgraphs, context=context, durability=durability,
+                                interrupt_before=interrupt_before, interrupt_after=interrupt_after,
+                                control=control, output_keys=keys) as events:
+            async for item in events:
+                mode, payload = item[-2], item[-1]
+                if mode == "updates" and isinstance(payload, dict) and INTERRUPT in payload:
+                    interrupts.extend(payload[INTERRUPT])
+                elif mode == "values":
+                    latest = payload
+        if interrupts:
+            return {**latest, INTERRUPT: interrupts} if isinstance(latest, dict) else {INTERRUPT: interrupts}
+        return latest
 
     def _printed(self, print_mode: str | Sequence[str], debug: bool | None) -> tuple[str, ...]:
         """The modes to print: ``debug`` (or the graph's) means ``"updates"`` and ``"values"``."""
@@ -183,6 +230,7 @@ class CompiledGraph(RunnableMethods):
         debug: bool | None = None,
         version: str = "v1",
         checkpoint_during: bool | None = None,
+        output_keys: str | Sequence[str] | None = None,
     ) -> RunStream:
         """Run and yield stream chunks (LangGraph's shapes), live: each as it happens.
 
@@ -194,6 +242,13 @@ class CompiledGraph(RunnableMethods):
         is not streamed is only printed). ``version="v2"`` (LangGraph 1.2's): every chunk is a
         typed stream part ``{"type": mode, "ns": namespace, "data": chunk}``, whatever the
         modes and ``subgraphs`` (see :mod:`._stream_parts`).
+
+        ``output_keys`` (LangGraph's: a key or a list of state keys) shapes the ``values`` and
+        ``updates`` chunks of this graph's run, as in LangGraph 1.2: a list makes a ``values``
+        chunk the dict of those keys, yielded only after a step that wrote one of them, and a
+        task's ``updates`` chunk its writes to them (``None`` when it wrote none); one key (a
+        ``str``) makes both the bare value. Other modes and subgraphs' chunks are unchanged. A
+        key that is no channel raises ``ValueError`` at the first iteration.
         """
         durability = durability_of(durability, checkpoint_during)
         printed = self._printed(print_mode, debug)
@@ -204,6 +259,7 @@ class CompiledGraph(RunnableMethods):
 
         def start() -> tuple[Run, Subscriber, Any]:
             modes, _ = _modes(stream_mode)
+            keys = self._output_keys(output_keys)
             watched = frozenset((*modes, *printed))
             hub = StreamHub()
             sub = Subscriber(watched, capacity=CAPACITY)
@@ -213,11 +269,11 @@ class CompiledGraph(RunnableMethods):
             # lives on a loop of its own (as a sync node's invoke()): its events reach the
             # node's run from there as a worker thread's do
             if parent is not None and nested(config):
-                return self._child_run(input, config, parent, (hub, watched, subgraphs), control), sub, input
+                return self._child_run(input, config, parent, (hub, watched, subgraphs), control, keys), sub, input
             before, after = self._breakpoints(interrupt_before, interrupt_after)
             run = Run(self, dict(config or {}), hub=hub, modes=watched, context=context,
                       store=self.store, subgraphs=subgraphs, durability=durability,
-                      interrupt_before=before, interrupt_after=after, control=control)
+                      interrupt_before=before, interrupt_after=after, control=control, output_keys=keys)
             return run, sub, input
 
         if v2:
@@ -412,7 +468,8 @@ class CompiledGraph(RunnableMethods):
 
     def _child_run(self, value: Any, config: dict[str, Any] | None, ctx: TaskContext,
                    stream: tuple[StreamHub, frozenset[str], bool] | None = None,
-                   control: RunControl | None = None) -> Run:
+                   control: RunControl | None = None,
+                   output_keys: str | tuple[str, ...] | None = None) -> Run:
         """A run of this graph nested in the task ``ctx`` of another run (a subgraph call).
 
         Its namespace is the task's (``node:task_id`` below the parent's; a second call in
@@ -444,7 +501,8 @@ class CompiledGraph(RunnableMethods):
         run = Run(self, dict(config) if config is not None else parent.config, hub=hub,
                   modes=modes, ns=ns, context=parent.context, store=parent.store,
                   subgraphs=subgraphs, parent=parent, control=control,
-                  interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after)
+                  interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after,
+                  output_keys=output_keys)
         if run.persist.active and parent.call_parents and task in parent.call_parents:  # (a task call's)
             run.persist.parents.update(parent.caller_namespaces(task))
         run.entry_ns = entry_ns

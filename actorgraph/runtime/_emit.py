@@ -288,14 +288,18 @@ class Emitter:
         if not paused.interrupts:  # (a subgraph's breakpoint: no question to show)
             return
         if "values" in modes:
-            shown = values()
-            if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
-                shown = {}
-            self.emit("values", {**shown, INTERRUPT: tuple(paused.interrupts)})
+            self.emit("values", self.paused_values(values, tuple(paused.interrupts)))
         if "tasks" in modes or "debug" in modes:  # (LangGraph 1.2's shape: each question as a dict)
             self.task_event("task_result", {
                 "id": task.id, "name": task.name, "error": None, "result": {},
                 "interrupts": [msgspec.structs.asdict(i) for i in paused.interrupts]}, step)
+
+    def paused_values(self, values: Values, interrupts: tuple[Any, ...]) -> Any:
+        """The ``values`` chunk streamed when a task asks: the state with its questions."""
+        shown = values()
+        if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
+            shown = {}
+        return {**shown, INTERRUPT: interrupts}
 
     def checkpoints(self, persist: Persistence, tasks: list[Task], values: Values) -> None:
         """The ``checkpoints`` (and ``debug``) events of the checkpoints made since the last
@@ -361,6 +365,56 @@ class Emitter:
             if k in writable:
                 grouped.setdefault(k, []).append(v)
         return {k: vs[0] if len(vs) == 1 else {"$writes": vs} for k, vs in grouped.items()}
+
+
+class KeyedEmitter(Emitter):
+    """The emitter of a root run given ``output_keys`` (LangGraph's ``invoke``/``stream``
+    argument): its ``values`` and ``updates`` chunks show only those state keys, as LangGraph
+    1.2 does. A list of keys: a ``values`` chunk is a dict of those keys, made only at a step
+    that wrote one of them; a task's ``updates`` chunk its writes to them (``None`` when it
+    wrote none). One key (a ``str``): the bare value (``values``) and the bare value written
+    (``updates``; a list of them when the task wrote it more than once). Other modes (and
+    subgraphs' events) are unchanged. Only runs given ``output_keys`` have one: the default
+    path pays nothing."""
+
+    __slots__ = ("keys", "one", "read")
+
+    def __init__(self, program: Program, ns: tuple[str, ...], hub: StreamHub | None,
+                 modes: frozenset[str] | None, root: Emitter | None, keys: str | tuple[str, ...]) -> None:
+        super().__init__(program, ns, hub, modes, root)
+        self.one = isinstance(keys, str)
+        self.keys: frozenset[str] = frozenset((keys,) if isinstance(keys, str) else keys)
+        self.read: Callable[[], Any] = _none  # the output keys' values (set by the run)
+
+    def resumed(self, values: Values) -> None:
+        if "values" in self.modes:
+            self.emit("values", self.read())
+
+    async def stepped(self, updated: set[str] | frozenset[str], values: Values) -> None:
+        if "values" in self.modes and not updated.isdisjoint(self.keys):
+            self.emit("values", self.read())
+        await self.flush()
+
+    def paused_values(self, values: Values, interrupts: tuple[Any, ...]) -> Any:
+        # LangGraph 1.2: the keys' values with the questions; with one key, the questions alone
+        shown = {} if self.one else self.read()
+        return {**shown, INTERRUPT: interrupts}
+
+    def task_update(self, task: Task) -> Any:
+        keys = self.keys
+        pairs = [(k, v) for k, v in task.writes if k in keys]
+        if not pairs:
+            return None
+        if self.one:
+            return pairs[0][1] if len(pairs) == 1 else [v for _, v in pairs]
+        names = [k for k, _ in pairs]
+        if len(set(names)) < len(names):
+            return [dict([p]) for p in pairs]
+        return dict(pairs)
+
+
+def _none() -> None:
+    return None
 
 
 def _drop(_chunk: Any) -> None:
@@ -434,6 +488,13 @@ class NullEmitter(Emitter):
 
     def paused(self, task: Task, paused: GraphInterrupt, values: Values, step: int) -> None:
         pass
+
+    def paused_values(self, values: Values, interrupts: tuple[Any, ...]) -> Any:
+        """The ``values`` chunk streamed when a task asks: the state with its questions."""
+        shown = values()
+        if not isinstance(shown, dict):  # a root value that is no dict: LangGraph drops it
+            shown = {}
+        return {**shown, INTERRUPT: interrupts}
 
     def checkpoints(self, persist: Persistence, tasks: list[Task], values: Values) -> None:
         pass

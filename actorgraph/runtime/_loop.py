@@ -29,6 +29,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -53,7 +54,7 @@ from ._cache import lookup as cache_lookup, store as cache_store
 from ._context import RunControl, coerce_context, own_context
 from ._interrupt import ResumeState, is_id_map
 from ._persist import NullPersistence, Persistence, SharedNamespace, null_batch
-from ._emit import Emitter, NullEmitter
+from ._emit import Emitter, KeyedEmitter, NullEmitter
 from ._options import RunOptions
 from ._stream import StreamHub
 from ._task import Barrier, Execute, NodeActor, command_input_writes, failed_before, handler_task_id
@@ -106,10 +107,13 @@ class Run:
         checkpointer: Any = None,
         detached: bool = False,
         control: RunControl | None = None,
+        output_keys: str | tuple[str, ...] | None = None,
     ) -> None:
         """``detached``: a run the state API positions at a checkpoint itself (it sets
         ``persist`` when it saves one), not one that takes its graph's checkpointer.
-        ``control``: the root run's :class:`RunControl` (one is made when none is given)."""
+        ``control``: the root run's :class:`RunControl` (one is made when none is given).
+        ``output_keys``: LangGraph's argument (checked by the caller), which shapes the
+        ``values``/``updates`` chunks of a streamed run (see :class:`~._emit.KeyedEmitter`)."""
         self.graph = graph
         self.program = graph._program
         self.config = config
@@ -136,6 +140,10 @@ class Run:
         self.emitter: Emitter = NullEmitter(self.program, ns) if hub is None else Emitter(
             self.program, ns, hub, modes, parent.emitter.root if parent is not None else None)
         self.state = RunState(self.program)
+        if output_keys is not None and hub is not None:
+            self.emitter = keyed = KeyedEmitter(self.program, ns, hub, modes,
+                                                parent.emitter.root if parent is not None else None, output_keys)
+            keyed.read = partial(_read_keys, self.state, output_keys)
         self.step = -1
         self.stop = 0
         self._root: Run | None = parent.root if parent is not None else None  # (None: this one)
@@ -875,6 +883,14 @@ PROPAGATED_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_i
                          "graph_id")
 """The ``configurable`` keys a node's config also has in its ``metadata`` (when set and not
 already there), as LangGraph 1.2 copies them when a graph (a subgraph too) starts."""
+
+
+def _read_keys(state: RunState, keys: str | tuple[str, ...]) -> Any:
+    """The values of ``output_keys`` (LangGraph's): one key's bare value (None when it has
+    none), or a dict of the keys that have one."""
+    if isinstance(keys, str):
+        return state.values((keys,)).get(keys)
+    return state.values(keys)
 
 
 def run_name(graph: str, ns: tuple[str, ...]) -> str:
