@@ -232,3 +232,28 @@ def test_output_keys_with_version_v2() -> None:
         {"type": "values", "ns": (), "data": 1, "interrupts": ()},
         {"type": "updates", "ns": (), "data": {"n": 11}},
         {"type": "values", "ns": (), "data": 11, "interrupts": ()}]
+
+
+# -- a tuple of stream modes ---------------------------------------------------------------
+
+def test_a_tuple_of_modes_yields_bare_chunks() -> None:
+    g = _graph()
+    full = [{"a": 0, "b": 0, "c": []}, {"a": 1, "b": 0, "c": [1]}, {"a": 1, "b": 5, "c": [1]}]
+    updates = [{"n1": {"a": 1, "c": [1]}}, {"n2": {"b": 5}}, {"n3": None}]
+    # LangGraph 1.2.24: only a list names the mode; a tuple (of one mode or more) yields bare chunks
+    assert list(g.stream(INPUT, stream_mode=("values",))) == full
+    assert list(g.stream(INPUT, stream_mode=["values"])) == [("values", c) for c in full]
+    assert list(g.stream(INPUT, stream_mode=("values", "updates"))) == [
+        full[0], updates[0], full[1], updates[1], full[2], updates[2]]
+    assert list(g.stream(INPUT, stream_mode=("updates",), subgraphs=True)) == [((), u) for u in updates]
+    assert list(g.stream(INPUT, stream_mode=["updates"], subgraphs=True)) == [((), "updates", u) for u in updates]
+    assert g.invoke(INPUT, stream_mode=("updates",)) == updates
+    assert g.invoke(INPUT, stream_mode=["updates"]) == [("updates", u) for u in updates]
+
+
+@pytest.mark.anyio
+async def test_a_tuple_of_modes_yields_bare_chunks_async(anyio_backend: str) -> None:
+    g = _graph()
+    # LangGraph 1.2.24 (astream as stream)
+    assert [c async for c in g.astream(INPUT, stream_mode=("updates",))] == [
+        {"n1": {"a": 1, "c": [1]}}, {"n2": {"b": 5}}, {"n3": None}]

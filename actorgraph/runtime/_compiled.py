@@ -234,8 +234,9 @@ class CompiledGraph(RunnableMethods):
     ) -> RunStream:
         """Run and yield stream chunks (LangGraph's shapes), live: each as it happens.
 
-        One mode yields chunks; a list of modes yields ``(mode, chunk)``; ``subgraphs=True``
-        prefixes the namespace tuple. ``async for`` hosts the run in a task of its own: leaving
+        One mode yields chunks; a list of modes yields ``(mode, chunk)`` (a tuple of modes,
+        even of one, yields bare chunks, as LangGraph does: only a ``list`` names the mode);
+        ``subgraphs=True`` prefixes the namespace tuple. ``async for`` hosts the run in a task of its own: leaving
         the loop early cancels the run (and waits for it). ``async with graph.astream(...) as
         events:`` hosts it in the caller's task group for the block. See :class:`RunStream`.
         ``print_mode`` / ``debug`` print events as :meth:`ainvoke` does (a printed mode that
@@ -282,9 +283,9 @@ class CompiledGraph(RunnableMethods):
                                              _stream_parts.mappers(self.builder))
         if printed:
             modes, _ = _modes(stream_mode)
-            return _PrintingStream(start, isinstance(stream_mode, str), subgraphs, frozenset(modes),
+            return _PrintingStream(start, not isinstance(stream_mode, list), subgraphs, frozenset(modes),
                                    frozenset(printed))
-        return RunStream(start, isinstance(stream_mode, str), subgraphs)
+        return RunStream(start, not isinstance(stream_mode, list), subgraphs)
 
     # -- LangChain Runnable API ---------------------------------------------------------------
 
