@@ -257,3 +257,86 @@ async def test_a_tuple_of_modes_yields_bare_chunks_async(anyio_backend: str) -> 
     # LangGraph 1.2.24 (astream as stream)
     assert [c async for c in g.astream(INPUT, stream_mode=("updates",))] == [
         {"n1": {"a": 1, "c": [1]}}, {"n2": {"b": 5}}, {"n3": None}]
+
+
+# -- a compiled graph's Pregel attributes -----------------------------------------------------
+
+class Priv(TypedDict):
+    p: int
+
+
+def _reads_private(s: Priv) -> dict[str, Any]:
+    return {"c": [1]}
+
+
+def _builder() -> Any:
+    class SC(TypedDict):
+        a: int
+        c: Annotated[list[int], operator.add]
+
+    return (StateGraph(SC).add_node("n1", lambda s: {"a": 1}).add_node("n2", _reads_private)
+            .add_edge(START, "n1").add_conditional_edges("n1", lambda s: "n2", ["n2"]))
+
+
+def test_compiled_nodes_channels_and_stream_mode() -> None:
+    builder = _builder()
+    g = builder.compile()
+    # LangGraph 1.2.24: nodes maps names to node objects, __start__ first, then in the order added
+    assert list(g.nodes.keys()) == ["__start__", "n1", "n2"]
+    assert len(g.nodes) == 3 and "__start__" in g.nodes and "n1" in g.nodes and "x" not in g.nodes
+    # LangGraph 1.2.24: the compiled StateGraph streams "updates" by default
+    assert g.stream_mode == "updates"
+    assert g.with_config(recursion_limit=3).stream_mode == "updates"
+    # LangGraph 1.2.24: the builder's channels are the state's (private keys too), by type
+    assert {k: type(v).__name__ for k, v in builder.channels.items()} == {
+        "a": "LastValue", "c": "BinaryOperatorAggregate", "p": "LastValue"}
+    # LangGraph 1.2.24: the compiled graph's add the start, tasks and branch channels
+    assert {k: type(v).__name__ for k, v in g.channels.items()} == {
+        "a": "LastValue", "c": "BinaryOperatorAggregate", "p": "LastValue", "__start__": "EphemeralValue",
+        "__pregel_tasks": "Topic", "branch:to:n1": "EphemeralValue", "branch:to:n2": "EphemeralValue"}
+    with pytest.raises(TypeError):  # (read-only views: LangGraph's are plain dicts)
+        g.nodes["x"] = 1  # type: ignore[index]
+
+
+def test_compiled_nodes_list_error_handlers() -> None:
+    class T(TypedDict):
+        a: int
+
+    def boom(s: T) -> dict[str, Any]:
+        raise ValueError("x")
+
+    def handler(s: T) -> dict[str, Any]:
+        return {"a": 5}
+
+    g = (StateGraph(T).add_node("n1", boom, error_handler=handler).add_node("n2", lambda s: {"a": 2})
+         .add_edge(START, "n1").add_edge("n1", "n2").compile())
+    # LangGraph 1.2.24: a node's error handler is a node, listed just before it
+    assert list(g.nodes) == ["__start__", "__error_handler__n1", "n1", "n2"]
+
+
+def test_copy_with_a_checkpointer() -> None:
+    g = _builder().compile()
+    saver = InMemorySaver()
+    g2 = g.copy(update={"checkpointer": saver})
+    # LangGraph 1.2.24: a new graph of the same class with the saver; the original keeps none
+    assert g2 is not g and type(g2) is type(g)
+    assert g2.checkpointer is saver and g.checkpointer is None
+    config = {"configurable": {"thread_id": "1"}}
+    assert g2.invoke({"a": 0, "c": []}, config) == {"a": 1, "c": [1]}
+    assert g2.get_state(config).values == {"a": 1, "c": [1]}
+    assert g.copy() is not g
+    # LangGraph 1.2.24: the name and the breakpoints are replaced as given
+    assert g.copy(update={"name": "other"}).name == "other"
+    stopped = g.copy(update={"checkpointer": InMemorySaver(), "interrupt_before_nodes": ["n2"]})
+    assert stopped.invoke({"a": 0, "c": []}, config) == {"a": 1, "c": []}
+    assert stopped.get_state(config).next == ("n2",)
+
+
+def test_copy_refuses_what_it_cannot_replace() -> None:
+    g = _builder().compile()
+    # (LangGraph 1.2.24 ignores an unknown key silently and rebuilds a Pregel from 'nodes' and
+    # the like; actorgraph refuses both: a typo must not pass unnoticed)
+    with pytest.raises(TypeError, match="bogus"):
+        g.copy(update={"bogus": 1})
+    with pytest.raises(TypeError, match="nodes"):
+        g.copy(update={"nodes": {}})

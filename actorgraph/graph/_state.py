@@ -112,6 +112,15 @@ class StateGraph:
         self._add_schema(self.input_schema)
         self._add_schema(self.output_schema)
 
+    @property
+    def channels(self) -> dict[str, BaseChannel[Any, Any, Any]]:
+        """The state's channels by key, as LangGraph's ``builder.channels``: every key of the
+        state, input, output and nodes' input schemas (a reducer's key a
+        ``BinaryOperatorAggregate``, others a ``LastValue``, or the channel ``Annotated``
+        names), managed values left out. A new dict of fresh channels at each access: changing
+        it changes nothing (add keys with schemas)."""
+        return {key: _channel_for(key, field) for key, field in self.fields.items() if field.managed is None}
+
     # -- building --------------------------------------------------------------------------
 
     def _add_schema(self, schema: Any) -> None:

@@ -8,7 +8,8 @@ import dataclasses
 import sys
 import threading
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import anyio
@@ -17,7 +18,7 @@ import anyio.from_thread
 from .._langchain_runnable import RunnableMethods, abatch, as_runnable, coerce, merge_configs, register_runnable, sequence
 from ..errors import ParentCommand
 from ..graph._constants import INTERRUPT
-from ..graph._program import Program
+from ..graph._program import NodeProgram, Program
 from ._context import RunControl, TaskContext, current_task
 from . import _private_loop, _snapshot, _stream_parts
 from ..types import StateSnapshot, StateUpdate
@@ -68,6 +69,64 @@ class CompiledGraph(RunnableMethods):
 
     def __repr__(self) -> str:
         return f"<CompiledGraph {self.name!r}: {len(self._program.nodes) - 1} nodes>"
+
+    # -- LangGraph's Pregel attributes (read-only views of the compiled program) ---------------
+
+    @property
+    def nodes(self) -> Mapping[str, NodeProgram]:
+        """The graph's nodes by name, as LangGraph's ``compiled.nodes`` lists them: ``__start__``
+        first, then the builder's nodes in the order they were added, a node's error handler
+        (``__error_handler__<node>``) just before it. A read-only mapping (``keys()``, ``in``,
+        ``len()``); its values are actorgraph's node programs (``name``, ``triggers``,
+        ``metadata``, ``retry_policy``...), not LangGraph's ``PregelNode`` objects."""
+        view: Mapping[str, NodeProgram] | None = self.__dict__.get("_nodes_view")
+        if view is None:
+            nodes: dict[str, NodeProgram] = {}
+            for name, node in self._program.nodes.items():
+                handler = node.error_handler
+                if handler is not None and handler.name not in nodes:
+                    nodes[handler.name] = handler
+                nodes[name] = node
+            view = self.__dict__["_nodes_view"] = MappingProxyType(nodes)
+        return view
+
+    @property
+    def channels(self) -> Mapping[str, Any]:
+        """The graph's channels by name (read-only), as LangGraph's ``compiled.channels``: the
+        state keys' (private ones too), then ``__start__``, ``__pregel_tasks`` and the
+        ``branch:to:<node>`` trigger channels (and join channels). They are the templates each
+        run copies: reading them says nothing about a run's state (use ``get_state``)."""
+        return MappingProxyType(self._program.channels)
+
+    @property
+    def stream_mode(self) -> str:
+        """What :meth:`astream`/:meth:`stream` stream without a ``stream_mode``: ``"updates"``,
+        as LangGraph's compiled ``StateGraph``. Read-only."""
+        return DEFAULT_STREAM_MODE
+
+    def copy(self, update: dict[str, Any] | None = None) -> CompiledGraph:
+        """A copy of this graph with some attributes replaced, as LangGraph's
+        ``compiled.copy(update={...})`` (``update={"checkpointer": saver}`` runs the same graph
+        with another saver). The keys it takes: ``checkpointer``, ``store``, ``debug``,
+        ``name``, ``step_timeout``, ``config``, ``interrupt_before``/``interrupt_after`` (or
+        LangGraph's ``interrupt_before_nodes``/``interrupt_after_nodes``). The compiled nodes
+        and channels are shared (they are never mutated); any other key (LangGraph's
+        ``nodes``, ``channels``, ``stream_mode``...) raises ``TypeError`` — LangGraph would
+        build another Pregel from it, or ignore an unknown key silently."""
+        from ..graph._state import _check_checkpointer, _node_list
+
+        new = copy.copy(self)
+        for key, value in (update or {}).items():
+            attr = _COPY_ALIASES.get(key, key)
+            if attr not in _COPYABLE:
+                raise TypeError(f"CompiledGraph.copy() cannot replace {key!r}; it takes "
+                                f"{', '.join(sorted(_COPYABLE | set(_COPY_ALIASES)))}")
+            if attr == "checkpointer":
+                _check_checkpointer(value)
+            elif attr in ("interrupt_before", "interrupt_after"):
+                value = tuple(_node_list(value))
+            setattr(new, attr, value)
+        return new
 
     # -- async API -------------------------------------------------------------------------
 
@@ -698,6 +757,14 @@ def nested(config: dict[str, Any] | None) -> bool:
 
 
 register_runnable(CompiledGraph)
+
+
+_COPYABLE = frozenset({"checkpointer", "store", "debug", "name", "step_timeout", "config",
+                       "interrupt_before", "interrupt_after"})
+"""The attributes :meth:`CompiledGraph.copy` replaces."""
+
+_COPY_ALIASES = {"interrupt_before_nodes": "interrupt_before", "interrupt_after_nodes": "interrupt_after"}
+"""LangGraph's Pregel names of attributes :meth:`CompiledGraph.copy` replaces."""
 
 
 def _modes(stream_mode: str | Sequence[str]) -> tuple[list[str], bool]:
