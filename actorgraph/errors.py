@@ -22,6 +22,9 @@
         │   └── NodeInterrupt              raised by a node to pause (LangGraph's deprecated form)
         └── ParentCommand                  Command(graph=PARENT) escaping a subgraph
 
+    TaskCancelledError (asyncio.CancelledError and concurrent.futures.CancelledError, an
+                       Exception through the latter): a cancelled task call's future
+
     UserWarning
     └── UnknownDestinationWarning          a goto / Send / router named no node: dropped
 
@@ -31,6 +34,8 @@ LangGraph documents end with the same troubleshooting line.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +125,18 @@ class NodeCancelledError(GraphError):
     def __init__(self, node: str) -> None:
         super().__init__(f"Node '{node}' raised asyncio.CancelledError")
         self.node = node
+
+
+class TaskCancelledError(asyncio.CancelledError, concurrent.futures.CancelledError):
+    """What a functional-API task call's future raises once its ``cancel()`` was called (a
+    ``TaskFuture``). It is both an ``asyncio.CancelledError`` (LangGraph's async futures raise
+    that) and a ``concurrent.futures.CancelledError`` (its sync futures' error), so ported
+    ``except`` clauses catch it, and on trio too; being an ``Exception`` (through the latter),
+    one left uncaught fails the entrypoint like any error, never cancels the run."""
+
+    def __init__(self, task: str) -> None:
+        super().__init__(f"task '{task}' was cancelled")
+        self.task = task
 
 
 class ResumeError(GraphError, RuntimeError):
@@ -254,7 +271,7 @@ class NodeError:
     error: BaseException
 
 
-__all__ += ["GraphDrained", "NodeError", "NodeTimeoutError"]
+__all__ += ["GraphDrained", "NodeError", "NodeTimeoutError", "TaskCancelledError"]
 
 
 # -- the functional API (issue 13) ---------------------------------------------------------

@@ -340,3 +340,136 @@ def test_copy_refuses_what_it_cannot_replace() -> None:
         g.copy(update={"bogus": 1})
     with pytest.raises(TypeError, match="nodes"):
         g.copy(update={"nodes": {}})
+
+
+# -- a task call's future: cancel() -----------------------------------------------------------
+
+def _cancel_probe() -> tuple[Any, list[str]]:
+    import anyio
+
+    from actorgraph.func import entrypoint, task
+
+    ran: list[str] = []
+
+    @task
+    async def slow(x: int) -> int:
+        ran.append("started")
+        try:
+            await anyio.sleep(5)
+        except anyio.get_cancelled_exc_class():
+            ran.append("cancelled")
+            raise
+        ran.append("finished")
+        return x
+
+    @task
+    async def quick(x: int) -> int:
+        return x * 2
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def main(x: int) -> dict[str, Any]:
+        import asyncio
+
+        out: dict[str, Any] = {}
+        pending = slow(x)
+        running = slow(x)
+        doubled = quick(x)
+        out["unstarted"] = (pending.cancel(), pending.cancelled(), pending.done())
+        await anyio.sleep(0.05)
+        out["before"] = running.done()
+        out["running"] = (running.cancel(), running.cancelled(), running.done(), running.cancel())
+        try:
+            await running
+        except asyncio.CancelledError:
+            out["awaited"] = "CancelledError"
+        try:
+            running.result()
+        except asyncio.CancelledError:
+            out["result"] = "CancelledError"
+        out["value"] = await doubled
+        out["finished"] = (doubled.cancel(), doubled.cancelled())
+        await anyio.sleep(0.05)
+        out["ran"] = list(ran)
+        return out
+
+    return main, ran
+
+
+@pytest.mark.anyio
+async def test_task_future_cancel(anyio_backend: str) -> None:
+    main, ran = _cancel_probe()
+    out = await main.ainvoke(1, {"configurable": {"thread_id": "1"}})
+    # LangGraph 1.2.24 (asyncio): cancel() of a pending call is True, the future cancelled and done;
+    # a running async call too, cancelled where it awaits (a second cancel() is False); awaiting
+    # it or result() raises CancelledError; a finished call's cancel() is False; the entrypoint
+    # goes on; the call that had not started never runs
+    assert out == {"unstarted": (True, True, True), "before": False, "running": (True, True, True, False),
+                   "awaited": "CancelledError", "result": "CancelledError", "value": 2,
+                   "finished": (False, False), "ran": ["started", "cancelled"]}
+    assert ran == ["started", "cancelled"]
+
+
+def test_task_future_cancel_of_a_running_sync_call() -> None:
+    import concurrent.futures
+    import time
+
+    from actorgraph.func import entrypoint, task
+
+    ran: list[str] = []
+
+    @task
+    def slow(x: int) -> int:
+        ran.append("started")
+        time.sleep(0.3)
+        ran.append("finished")
+        return x
+
+    @entrypoint()
+    def main(x: int) -> Any:
+        f = slow(x)
+        time.sleep(0.1)
+        got: list[Any] = [f.cancel(), f.cancelled(), f.done()]
+        try:
+            f.result()
+        except concurrent.futures.CancelledError:
+            got.append("CancelledError")
+        return got
+
+    # LangGraph 1.2.24 (a sync entrypoint's future): cancel() of a running call is True, result()
+    # raises concurrent.futures.CancelledError; the thread runs to its end
+    assert main.invoke(1) == [True, True, True, "CancelledError"]
+    assert ran[0] == "started"
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_call_runs_again_on_resume(anyio_backend: str) -> None:
+    import anyio
+
+    from actorgraph.func import entrypoint, task
+
+    ran: list[str] = []
+    calls = [0]
+
+    @task
+    async def slow(x: int) -> int:
+        ran.append("started")
+        await anyio.sleep(0.2)
+        ran.append("finished")
+        return x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def main(x: int) -> list[Any]:
+        calls[0] += 1
+        f = slow(x)
+        await anyio.sleep(0.05)
+        if calls[0] == 1:
+            f.cancel()
+        answer = interrupt("q")
+        return [answer, await f]
+
+    config = {"configurable": {"thread_id": "1"}}
+    first = await main.ainvoke(1, config)
+    assert list(first) == ["__interrupt__"]
+    # LangGraph 1.2.24: the cancelled call is recorded as failed, so the resumed entrypoint calls it again
+    assert await main.ainvoke(Command(resume="A"), config) == ["A", 1]
+    assert ran == ["started", "started", "finished"]

@@ -47,20 +47,27 @@ class TaskGroup:
             return await self._nursery_cm.__aexit__(exc_type, exc, tb)  # type: ignore[no-any-return]
         return await self._native.__aexit__(exc_type, exc, tb)  # type: ignore[no-any-return]
 
-    def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any, shielded: bool = False) -> None:
-        """Start ``func(*args)`` as a child. ``shielded`` children are not cancelled by
-        :meth:`cancel` (on trio they run in a shielded cancel scope: a child that has not run
-        yet when the group is cancelled still runs, as on asyncio); only a cancel scope of
-        their own stops them."""
+    @property
+    def on_trio(self) -> bool:
+        """The group is a trio nursery (else an ``asyncio.TaskGroup``)."""
+        return self._trio
+
+    def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
+                   shielded: bool = False) -> asyncio.Task[Any] | None:
+        """Start ``func(*args)`` as a child; on asyncio, return its task (``None`` on trio).
+        ``shielded`` children are not cancelled by :meth:`cancel` (on trio they run in a
+        shielded cancel scope: a child that has not run yet when the group is cancelled still
+        runs, as on asyncio); only a cancel scope of their own stops them."""
         if self._trio:
             if shielded:
                 self._native.start_soon(_shielded, func, *args)
             else:
                 self._native.start_soon(func, *args)
-        else:
-            task = self._native.create_task(func(*args))
-            if not shielded:
-                self._tasks.append(task)
+            return None
+        task: asyncio.Task[Any] = self._native.create_task(func(*args))
+        if not shielded:
+            self._tasks.append(task)
+        return task
 
     def cancel(self) -> None:
         """Cancel every child but the shielded ones (on trio, the block's body too, as a

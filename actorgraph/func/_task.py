@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from contextvars import ContextVar
@@ -28,7 +29,7 @@ from .._log import enabled, get_logger
 from ..actors import SyncActor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot, current_backend
-from ..errors import AsyncTaskInSyncRunError, GraphBubbleUp, GraphInterrupt, NodeCancelledError
+from ..errors import AsyncTaskInSyncRunError, GraphBubbleUp, GraphInterrupt, NodeCancelledError, TaskCancelledError
 from ..graph._program import NodeCall, NodeProgram, task_path_str
 from ..runtime._algo import PUSH, Task, task_id
 from ..runtime._context import TaskContext, current_task
@@ -53,9 +54,11 @@ log = get_logger("func")
 
 class TaskFuture(Generic[T]):
     """The result of a task call, to come: ``await future`` in async code, ``future.result()``
-    in sync code (an entrypoint running in a worker thread). Raises what the task raised."""
+    in sync code (an entrypoint running in a worker thread). Raises what the task raised.
+    :meth:`cancel` cancels the call, as LangGraph's futures do."""
 
-    __slots__ = ("_on_loop", "_done", "_value", "_error", "_waiters", "_event", "name", "_scope")
+    __slots__ = ("_on_loop", "_done", "_value", "_error", "_waiters", "_event", "name", "_scope",
+                 "_handle", "_started", "_cancelled")
 
     def __init__(self, name: str, on_loop: Callable[[], bool], scope: Scope | None = None) -> None:
         self.name = name
@@ -66,10 +69,43 @@ class TaskFuture(Generic[T]):
         self._error: BaseException | None = None
         self._waiters: list[Slot] | None = None
         self._event: threading.Event | None = None
+        self._handle: Any = None  # what stops the running async call: its asyncio task, a trio cancel scope
+        self._started = False  # (its _run_call runs: an asyncio task not started yet is not cancelled)
+        self._cancelled = False
 
     def done(self) -> bool:
-        """The call finished (returned or raised)."""
+        """The call finished (returned, raised or was cancelled)."""
         return self._done
+
+    def cancelled(self) -> bool:
+        """:meth:`cancel` cancelled the call."""
+        return self._cancelled
+
+    def cancel(self) -> bool:
+        """Cancel the call, as LangGraph's futures: ``False`` if it already finished (or was
+        cancelled), else ``True`` — the future is done at once, and awaiting it or calling
+        :meth:`result` raises :class:`~actorgraph.errors.TaskCancelledError` (an
+        ``asyncio.CancelledError`` and a ``concurrent.futures.CancelledError``). A call not
+        started yet never runs; a running ``async`` task is cancelled where it awaits (on
+        asyncio and trio); a sync task's thread cannot be stopped: it runs to its end and its
+        result is dropped. Either way the call is recorded as failed with that error (a
+        pending write, as LangGraph's): an entrypoint resumed later calls it again.
+        Callable from the entrypoint's thread or the event loop's."""
+        if self._done:
+            return False
+        if not self._on_loop():
+            return bool(anyio.from_thread.run_sync(self._cancel))
+        return self._cancel()
+
+    def _cancel(self) -> bool:
+        if self._done:
+            return False
+        self._cancelled = True
+        self._finish(None, TaskCancelledError(self.name))
+        handle, self._handle = self._handle, None
+        if handle is not None and self._started:
+            handle.cancel()
+        return True
 
     def _finish(self, value: Any, error: BaseException | None) -> None:
         if self._done:
@@ -197,8 +233,26 @@ class TaskActor(SyncActor):
         if scope.group is None:  # a graph node's call: started when the node waits for it
             scope.pending.append((self.fn, task, future))
             return
-        scope.group.start_soon(_run_call, self.fn, scope, task, future,
-                               shielded=not self.fn.is_async)
+        _start(scope.group, self.fn, scope, task, future)
+
+
+def _start(group: TaskGroup, fn: TaskFunction[..., Any], scope: Scope, task: Task, future: TaskFuture[Any]) -> None:
+    """Start a call in ``group``: an async call where ``future.cancel()`` can stop it (its
+    asyncio task, or on trio a cancel scope of its own); a sync call shielded (its thread is
+    waited for)."""
+    if not fn.is_async:
+        group.start_soon(_run_call, fn, scope, task, future, shielded=True)
+    elif group.on_trio:
+        group.start_soon(_run_call_scoped, fn, scope, task, future)
+    else:
+        future._handle = group.start_soon(_run_call, fn, scope, task, future)
+
+
+async def _run_call_scoped(fn: TaskFunction[..., Any], scope: Scope, task: Task, future: TaskFuture[Any]) -> None:
+    """:func:`_run_call` in a trio cancel scope that ``future.cancel()`` cancels."""
+    with sys.modules["trio"].CancelScope() as cancel_scope:
+        future._handle = cancel_scope
+        await _run_call(fn, scope, task, future)
 
 
 async def _drain(scope: Scope) -> None:
@@ -210,7 +264,7 @@ async def _drain(scope: Scope) -> None:
         return
     async with TaskGroup() as group:
         for fn, task, future in pending:
-            group.start_soon(_run_call, fn, scope, task, future, shielded=not fn.is_async)
+            _start(group, fn, scope, task, future)
 
 
 def _drain_inline(scope: Scope) -> None:
@@ -360,6 +414,10 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
     cache = run.program.cache if fn.cache_policy is not None else None
     keyed: list[Any] = []
     try:
+        if future._cancelled:  # cancelled before it started: never runs
+            _was_cancelled(scope, task, future)
+            return
+        future._started = True
         if cache is not None:  # (a hit: the value cached for these arguments, as LangGraph)
             _, hits, keyed = await cache_lookup(cache, [task])
             if hits:
@@ -392,6 +450,9 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
                 future._finish(None, exc)
                 return
             except BaseException as exc:
+                if future._cancelled and is_cancelled(exc):  # future.cancel() stopped it
+                    _was_cancelled(scope, task, future)
+                    return
                 if not isinstance(exc, Exception):
                     if is_cancelled(exc) and not cancelling():
                         exc = NodeCancelledError(task.name)
@@ -410,6 +471,9 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
                     log.warning("task_retry", node=task.name, step=run.step, attempt=attempt,
                                 delay=delay, error=repr(exc))
                 await anyio.sleep(delay)
+        if future._cancelled:  # (a sync call's thread, or a call that returned as it was cancelled)
+            _was_cancelled(scope, task, future)
+            return
         task.writes = [(RETURN, value)]
         await _save(scope, task, task.writes)
         if keyed:
@@ -490,9 +554,12 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
     token = current_task.set(ctx)
     caller_token = current_caller.set(Caller(scope, task))
     args, kwargs = task.input
-    run.emitter.task_starts([task], run.step, run.shown_metadata)
     attempt = 0
     try:
+        if future._cancelled:  # cancelled before it started: never runs
+            _was_cancelled(scope, task, future)
+            return
+        run.emitter.task_starts([task], run.step, run.shown_metadata)
         while True:
             attempt += 1
             try:
@@ -535,6 +602,13 @@ def _emit_result(run: Run, task: Task, value: Any) -> None:
 
 async def _failed(scope: Scope, task: Task, exc: BaseException) -> None:
     _failed_now(scope, task, exc)
+
+
+def _was_cancelled(scope: Scope, task: Task, future: TaskFuture[Any]) -> None:
+    """A call cancelled by ``future.cancel()``: recorded as failed with the future's error."""
+    error = future._error
+    assert error is not None
+    _failed_now(scope, task, error)
 
 
 def _failed_now(scope: Scope, task: Task, exc: BaseException) -> None:
