@@ -310,14 +310,24 @@ class CompiledGraph(RunnableMethods):
         so that what it streams from other threads (``custom``, ``messages``, ``tools``, a
         graph it calls) reaches the caller live."""
         inline = _barrier_modes_only(kwargs)
-        if not _inline_node():
-            _refuse_inside_loop("stream", "astream")
+        if not _inline_node() and not _private_loop.a_loop_runs_here():
             yield from iterate_pumped(self.astream(input, config, **kwargs), inline)  # (this thread's loop)
             return
-        # a sync node on its loop's thread, which cannot run another loop: on a helper thread
+        # a sync node on its loop's thread, or code in a running loop (an async node, a
+        # notebook's cell), which cannot run another loop: on a helper thread
         stream = self.astream(input, config, **kwargs)
-        with anyio.from_thread.start_blocking_portal() as portal:
-            yield from iterate_blocking(stream, portal, inline)
+        # from an async node, which blocks its loop: what the helper posts to it (this run's
+        # events, hosted as a subgraph of the node's) is held and delivered as the stream ends,
+        # before the node goes on (posted to the loop, it would come after the node's update)
+        ctx = current_task.get()
+        emitter = ctx.run.emitter.root if ctx is not None and not ctx.inline else None
+        held = emitter.hold_posts() if emitter is not None else None
+        try:
+            with anyio.from_thread.start_blocking_portal() as portal:
+                yield from iterate_blocking(stream, portal, inline)
+        finally:
+            if emitter is not None:
+                emitter.release_posts(held)
 
     def _breakpoints(self, before: Sequence[str] | str | None,
                      after: Sequence[str] | str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -671,12 +681,12 @@ def _inline_node() -> bool:
 
 
 def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> T:
-    """``anyio.run(main)`` for a sync method, refused inside a running event loop — except from
-    a sync node running on the loop's thread, where it runs on a helper thread with a loop of
-    its own (as it would from a worker thread), joined before returning."""
+    """``anyio.run(main)`` for a sync method, on the thread's private loop. Where an event loop
+    runs already — a sync node running on the loop's thread, an async node, async code (a
+    notebook's cell) — on a helper thread with a loop of its own, joined before returning: the
+    caller's loop is blocked meanwhile, as LangGraph's sync API (plain sync code) blocks it."""
     ctx = current_task.get()
-    if ctx is None or not ctx.inline:
-        _refuse_inside_loop(name, alternative)
+    if (ctx is None or not ctx.inline) and not _private_loop.a_loop_runs_here():
         return _private_loop.run(main)  # (the thread's own loop, kept between calls)
     outcome: list[Any] = []
     context = contextvars.copy_context()
@@ -695,23 +705,17 @@ def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> 
 
     # what the helper posts to this blocked loop (the events of the run it hosts as a subgraph
     # of the node's) is delivered once it is joined, before the node goes on
-    emitter = ctx.run.emitter.root
-    held = emitter.hold_posts()
+    emitter = ctx.run.emitter.root if ctx is not None else None
+    held = emitter.hold_posts() if emitter is not None else None
     try:
         thread = threading.Thread(target=target, name=f"actorgraph.{name}")
         thread.start()
         thread.join()
     finally:
-        emitter.release_posts(held)
+        if emitter is not None:
+            emitter.release_posts(held)
     ok, value = outcome[0]
     if not ok:
         raise value
     return value  # type: ignore[no-any-return]
 
-
-def _refuse_inside_loop(name: str, alternative: str) -> None:
-    if _private_loop.a_loop_runs_here():
-        raise RuntimeError(
-            f"CompiledGraph.{name}() was called from inside a running event loop; "
-            f"use 'await graph.{alternative}(...)' there instead"
-        )

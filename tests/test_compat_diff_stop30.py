@@ -1,0 +1,99 @@
+"""Differences found by running the same programs on LangGraph 1.2.24 and on actorgraph."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from actorgraph import START, StateGraph
+from actorgraph.checkpoint.memory import InMemorySaver
+from actorgraph.config import get_stream_writer
+from actorgraph.types import Command, interrupt
+
+
+class S(TypedDict):
+    x: int
+    log: Annotated[list[Any], operator.add]
+
+
+def _inner_node(s: S) -> dict[str, Any]:
+    get_stream_writer()({"inner": s["x"]})
+    return {"x": s["x"] + 1, "log": ["i1"]}
+
+
+def _inner() -> Any:
+    return StateGraph(S).add_node("i1", _inner_node).add_edge(START, "i1").compile()
+
+
+def _ns(path: tuple[str, ...]) -> list[str]:
+    return [p.split(":")[0] for p in path]
+
+
+# -- the sync API called where an event loop runs ---------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_the_sync_api_works_from_async_code(anyio_backend: str) -> None:
+    # (a notebook's cell runs in a running event loop.) LangGraph 1.2.24: invoke, stream,
+    # batch, get_state, update_state, get_state_history and a resume all work there (the
+    # caller's loop is blocked meanwhile); we raised RuntimeError('... inside a running event loop')
+    inner = _inner()
+
+    def outer(s: S) -> dict[str, Any]:
+        return {"x": inner.invoke({"x": s["x"], "log": []})["x"], "log": ["outer"]}
+
+    def ask(s: S) -> dict[str, Any]:
+        return {"log": [interrupt("q?")]}
+
+    g = StateGraph(S).add_node("outer", outer).add_edge(START, "outer").compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "1"}}
+    assert g.invoke({"x": 1, "log": []}, cfg) == {"x": 2, "log": ["outer"]}
+    assert g.get_state(cfg).values == {"x": 2, "log": ["outer"]}
+    g.update_state(cfg, {"x": 100})
+    assert g.get_state(cfg).values["x"] == 100
+    assert len(list(g.get_state_history(cfg))) == 4
+    chunks = [(_ns(ns), mode, chunk) for ns, mode, chunk in g.stream(
+        {"x": 1, "log": []}, {"configurable": {"thread_id": "2"}}, stream_mode=["updates", "custom"], subgraphs=True)]
+    assert chunks == [
+        (["outer"], "custom", {"inner": 1}),
+        (["outer"], "updates", {"i1": {"x": 2, "log": ["i1"]}}),
+        ([], "updates", {"outer": {"x": 2, "log": ["outer"]}}),
+    ]
+    assert g.batch([{"x": 1, "log": []}, {"x": 2, "log": []}],
+                   [{"configurable": {"thread_id": "3"}}, {"configurable": {"thread_id": "4"}}]) == [
+        {"x": 2, "log": ["outer"]}, {"x": 3, "log": ["outer"]}]
+    h = StateGraph(S).add_node("ask", ask).add_edge(START, "ask").compile(checkpointer=InMemorySaver())
+    hc = {"configurable": {"thread_id": "h"}}
+    assert [i.value for i in h.invoke({"x": 0, "log": []}, hc)["__interrupt__"]] == ["q?"]
+    assert h.invoke(Command(resume="yes"), hc) == {"x": 0, "log": ["yes"]}
+
+
+@pytest.mark.anyio
+async def test_an_async_node_may_call_a_graphs_sync_api(anyio_backend: str) -> None:
+    # LangGraph 1.2.24: an async node calling inner.invoke()/inner.stream() blocks its loop and
+    # works; both calls are the node's subgraphs (the second under the node's namespace with
+    # a task id of its own: ['outer', '1']), their events streamed before the node's update.
+    # We raised RuntimeError from invoke()
+    inner = _inner()
+
+    async def outer(s: S) -> dict[str, Any]:
+        r = inner.invoke({"x": s["x"], "log": []})
+        chunks = list(inner.stream({"x": 10, "log": []}, stream_mode="updates"))
+        return {"x": r["x"], "log": ["outer", chunks]}
+
+    g = StateGraph(S).add_node("outer", outer).add_edge(START, "outer").compile(checkpointer=InMemorySaver())
+    out = [(_ns(ns), mode, chunk) async for ns, mode, chunk in g.astream(
+        {"x": 1, "log": []}, {"configurable": {"thread_id": "a"}}, stream_mode=["updates", "custom"],
+        subgraphs=True)]
+    update = {"outer": {"x": 2, "log": ["outer", [{"i1": {"x": 11, "log": ["i1"]}}]]}}
+    assert out == [
+        (["outer"], "custom", {"inner": 1}),
+        (["outer"], "updates", {"i1": {"x": 2, "log": ["i1"]}}),
+        (["outer", "1"], "custom", {"inner": 10}),
+        (["outer", "1"], "updates", {"i1": {"x": 11, "log": ["i1"]}}),
+        ([], "updates", update),
+    ]
+    assert await g.ainvoke({"x": 5, "log": []}, {"configurable": {"thread_id": "b"}}) == {
+        "x": 6, "log": ["outer", [{"i1": {"x": 11, "log": ["i1"]}}]]}
