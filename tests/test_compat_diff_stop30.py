@@ -97,3 +97,52 @@ async def test_an_async_node_may_call_a_graphs_sync_api(anyio_backend: str) -> N
     ]
     assert await g.ainvoke({"x": 5, "log": []}, {"configurable": {"thread_id": "b"}}) == {
         "x": 6, "log": ["outer", [{"i1": {"x": 11, "log": ["i1"]}}]]}
+
+
+@pytest.mark.anyio
+async def test_a_sync_stream_left_early_in_async_code_stops_the_run_there(anyio_backend: str) -> None:
+    # LangGraph 1.2.24: its sync stream runs the graph only as the caller takes chunks: left
+    # after the first chunk (in async code too), the thread's state is after that step, 'b'
+    # next. Under a running loop the run went on ahead of the caller (on a helper thread)
+    def a(s: S) -> dict[str, Any]:
+        return {"log": ["a"]}
+
+    def b(s: S) -> dict[str, Any]:
+        return {"log": ["b"]}
+
+    g = (StateGraph(S).add_node("a", a).add_node("b", b).add_edge(START, "a").add_edge("a", "b")
+         .compile(checkpointer=InMemorySaver()))
+    cfg = {"configurable": {"thread_id": "1"}}
+    for chunk in g.stream({"x": 0, "log": []}, cfg, stream_mode="updates"):
+        assert chunk == {"a": {"log": ["a"]}}
+        break
+    state = g.get_state(cfg)
+    assert (state.values, state.next) == ({"x": 0, "log": ["a"]}, ("b",))
+    assert g.invoke(None, cfg) == {"x": 0, "log": ["a", "b"]}
+
+
+def test_a_sync_stream_left_early_in_a_sync_node_stops_the_inner_run_there() -> None:
+    # LangGraph 1.2.24: a def node iterating inner.stream() and leaving after the first chunk
+    # ran only the inner graph's first node ('a'); ours ran ahead on a helper thread ('a', 'b')
+    seen: list[str] = []
+
+    def a(s: S) -> dict[str, Any]:
+        seen.append("a")
+        return {"log": ["a"]}
+
+    def b(s: S) -> dict[str, Any]:
+        seen.append("b")
+        return {"log": ["b"]}
+
+    inner = StateGraph(S).add_node("a", a).add_node("b", b).add_edge(START, "a").add_edge("a", "b").compile()
+
+    def outer(s: S) -> dict[str, Any]:
+        for chunk in inner.stream({"x": 0, "log": []}, stream_mode="updates"):
+            return {"log": [(chunk, list(seen))]}
+        raise AssertionError("no chunk")
+
+    g = StateGraph(S).add_node("o", outer).add_edge(START, "o").compile()
+    expected = [({"a": {"log": ["a"]}}, ["a"])]
+    assert g.invoke({"x": 0, "log": []})["log"] == expected
+    seen.clear()
+    assert list(g.stream({"x": 0, "log": []}, stream_mode="updates")) == [{"o": {"log": expected}}]

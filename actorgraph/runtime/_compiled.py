@@ -22,7 +22,7 @@ from . import _private_loop, _snapshot, _stream_parts
 from ..types import StateSnapshot, StateUpdate
 from ._emit import Tee
 from ._loop import SYNC_API, SYNC_CALLER, TASK_ID_KEY, Run
-from ._live import CAPACITY, SKIP, RunStream, iterate_blocking, iterate_pumped
+from ._live import CAPACITY, SKIP, RunStream, iterate_pumped
 from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
 
 
@@ -300,8 +300,9 @@ class CompiledGraph(RunnableMethods):
         :meth:`invoke`'s), which runs until the next chunk: each chunk is handed over as it
         happens, and the run waits while the caller holds it (as LangGraph's sync stream); what
         the caller calls meanwhile (``get_state``, another graph) runs on a loop of its own.
-        Closing the iterator early cancels the run. From a sync node running on a loop's
-        thread, the run lives on a helper thread's loop instead.
+        Closing the iterator early cancels the run. Where an event loop runs (a sync node
+        running on its loop's thread, an async node, a notebook's cell), the run lives on a
+        helper thread's loop instead, which runs while the caller waits for the next chunk.
 
         When every mode streamed (``stream_mode``, ``print_mode``) is made at the barrier
         (``values``, ``updates``, ``tasks``, ``checkpoints``, ``debug``) and ``subgraphs`` is
@@ -310,21 +311,20 @@ class CompiledGraph(RunnableMethods):
         so that what it streams from other threads (``custom``, ``messages``, ``tools``, a
         graph it calls) reaches the caller live."""
         inline = _barrier_modes_only(kwargs)
-        if not _inline_node() and not _private_loop.a_loop_runs_here():
+        ctx = current_task.get()
+        if (ctx is None or not ctx.inline) and not _private_loop.a_loop_runs_here():
             yield from iterate_pumped(self.astream(input, config, **kwargs), inline)  # (this thread's loop)
             return
-        # a sync node on its loop's thread, or code in a running loop (an async node, a
-        # notebook's cell), which cannot run another loop: on a helper thread
-        stream = self.astream(input, config, **kwargs)
-        # from an async node, which blocks its loop: what the helper posts to it (this run's
-        # events, hosted as a subgraph of the node's) is held and delivered as the stream ends,
-        # before the node goes on (posted to the loop, it would come after the node's update)
-        ctx = current_task.get()
+        # Code in a running loop (an async node, a notebook's cell), blocked meanwhile as by
+        # any sync code, or a sync node on its loop's thread (hidden from it: the loop runs the
+        # node's run): the same, each step on a helper thread. From an async node, what this
+        # run posts to the node's run (its events: it is the node's subgraph) is held and
+        # delivered as the stream ends, before the node goes on.
         emitter = ctx.run.emitter.root if ctx is not None and not ctx.inline else None
         held = emitter.hold_posts() if emitter is not None else None
         try:
-            with anyio.from_thread.start_blocking_portal() as portal:
-                yield from iterate_blocking(stream, portal, inline)
+            yield from _private_loop.pump_on_a_helper_thread(
+                iterate_pumped(self.astream(input, config, **kwargs), inline))
         finally:
             if emitter is not None:
                 emitter.release_posts(held)
