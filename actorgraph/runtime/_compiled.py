@@ -695,7 +695,9 @@ def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> 
         sniffio = sys.modules.get("sniffio")  # (the copied context names the caller's loop)
         if sniffio is not None:
             sniffio.current_async_library_cvar.set(None)
-        return anyio.run(main)
+        # (the helper's own private loop, as the sync API's anywhere: anyio.run would name its
+        # library in the context, where a sync node calling anyio.run() would see it running)
+        return _private_loop.run(main)
 
     def target() -> None:
         try:
