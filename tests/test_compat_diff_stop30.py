@@ -210,3 +210,40 @@ def test_our_messages_validate_with_pydantic_as_langchain_ones() -> None:
     assert (out["messages"][1].type, out["messages"][1].content) == ("ai", "y")
     with pytest.raises(pydantic.ValidationError):
         pydantic.TypeAdapter(list[AnyMessage]).validate_python([3])
+
+
+# -- LangGraph's sync SQLite saver and store from async code (a notebook's cell) ---------------
+
+
+@pytest.mark.anyio
+async def test_sync_sqlite_saver_and_store_work_from_async_code(anyio_backend: str, tmp_path: Any) -> None:
+    # LangGraph 1.2.24: `with SqliteSaver.from_conn_string(...)`, SqliteStore likewise, and their
+    # sync methods work where an event loop runs (they block it); a def node's store.put under
+    # invoke() too. Ours refused: "use `async with SqliteSaver.from_conn_string(...)` inside an
+    # event loop", then each sync method ("... blocks, and this thread is running ...")
+    import anyio
+
+    from actorgraph.checkpoint.sqlite import SqliteSaver
+    from actorgraph.config import get_store
+    from actorgraph.store.sqlite import SqliteStore
+
+    def n(s: S) -> dict[str, Any]:
+        get_store().put(("ns",), "k", {"v": len(s["log"])})
+        anyio.run(anyio.sleep, 0)  # (a def node may run an event loop of its own)
+        return {"log": ["n"]}
+
+    cfg = {"configurable": {"thread_id": "1"}}
+    with SqliteSaver.from_conn_string(str(tmp_path / "cp.db")) as cp, \
+            SqliteStore.from_conn_string(str(tmp_path / "st.db")) as st:
+        cp.setup()
+        st.setup()
+        g = StateGraph(S).add_node("n", n).add_edge(START, "n").compile(checkpointer=cp, store=st)
+        assert g.invoke({"x": 0, "log": []}, cfg) == {"x": 0, "log": ["n"]}
+        assert g.get_state(cfg).values == {"x": 0, "log": ["n"]}
+        tup = cp.get_tuple(cfg)
+        assert tup is not None and tup.checkpoint["channel_values"] == {"x": 0, "log": ["n"]}
+        assert len(list(cp.list(cfg))) == 3
+        item = st.get(("ns",), "k")
+        assert item is not None and item.value == {"v": 0}
+        st.put(("ns",), "k2", {"v": 9})
+        assert [i.key for i in st.search(("ns",))] == ["k", "k2"]
