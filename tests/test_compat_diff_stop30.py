@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypedDict
 import pydantic
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, ChatMessage, ToolMessage
 from langchain_core.messages import HumanMessage as LcHuman
 from langchain_core.tools import InjectedToolCallId, tool
 
@@ -210,6 +210,10 @@ def test_our_messages_validate_with_pydantic_as_langchain_ones() -> None:
     assert (out["messages"][1].type, out["messages"][1].content) == ("ai", "y")
     with pytest.raises(pydantic.ValidationError):
         pydantic.TypeAdapter(list[AnyMessage]).validate_python([3])
+    # LangGraph 1.2.24: ChatMessage, AIMessageChunk, ToolMessage kept as they are
+    others = [ChatMessage("c", role="x"), AIMessageChunk("a"), ToolMessage("t", tool_call_id="1")]
+    out = pydantic.TypeAdapter(MessagesState).validate_python({"messages": others})
+    assert all(a is b for a, b in zip(out["messages"], others, strict=True))
 
 
 # -- LangGraph's sync SQLite saver and store from async code (a notebook's cell) ---------------

@@ -106,6 +106,9 @@ class RemoveMessage(msgspec.Struct, tag="remove", tag_field="type"):
 AnyMessage: TypeAlias = HumanMessage | AIMessage | SystemMessage | ToolMessage
 
 
+_OUR_TYPES: Final = frozenset({"human", "ai", "system", "tool"})
+
+
 def _validated(cls: type[BaseMessage], value: Any) -> Any:
     """:meth:`BaseMessage.__get_pydantic_core_schema__`'s validator."""
     if isinstance(value, cls):
@@ -114,8 +117,8 @@ def _validated(cls: type[BaseMessage], value: Any) -> Any:
         kind = str(value.type)
         if kind.endswith("MessageChunk"):  # ("AIMessageChunk"...)
             kind = kind.removesuffix("MessageChunk").lower()
-        if cls is BaseMessage or kind == getattr(cls, "type", None):
-            return value
+        if cls is BaseMessage or kind == getattr(cls, "type", None) or kind not in _OUR_TYPES:
+            return value  # (a type we have no class for, "chat", "function"...: any of ours)
     elif isinstance(value, dict):
         try:
             return msgspec.convert(value, cls if cls is not BaseMessage else AnyMessage)
