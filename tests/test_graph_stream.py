@@ -219,15 +219,14 @@ def test_sync_stream_subgraphs() -> None:
     ]
 
 
-def test_sync_invoke_inside_running_loop_points_at_ainvoke() -> None:
-    # actorgraph's documented behaviour (API.md), not LangGraph's (which runs it anyway)
+def test_sync_invoke_inside_running_loop_runs() -> None:
+    # LangGraph 1.2.24: the sync API runs inside a running loop (blocking it), as in a
+    # notebook's cell (see also tests/test_compat_diff_stop30.py)
     graph = ab_graph()
 
     async def inside() -> None:
-        with pytest.raises(RuntimeError, match="ainvoke"):
-            graph.invoke({"x": 1})
-        with pytest.raises(RuntimeError, match="astream"):
-            list(graph.stream({"x": 1}))
+        assert graph.invoke({"x": 1}) == {"x": 2, "log": ["a", "b"]}
+        assert list(graph.stream({"x": 1})) == [{"a": {"x": 2, "log": ["a"]}}, {"b": {"log": ["b"]}}]
 
     asyncio.run(inside())
 

@@ -24,13 +24,20 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import sys
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar, Final, TypeAlias, TypedDict, overload
+from typing import Annotated, Any, ClassVar, Final, TypeAlias, overload
 
 import msgspec
 
 from .. import _langchain
+
+if sys.version_info >= (3, 12):
+    from typing import TypedDict
+else:  # (pydantic refuses typing's TypedDict before 3.12, as a LangChain tool's parameter
+    # `state: Annotated[MessagesState, InjectedState]` has it: LangGraph's is typing_extensions')
+    from typing_extensions import TypedDict
 
 REMOVE_ALL_MESSAGES: Final = "__remove_all__"
 """``RemoveMessage(id=REMOVE_ALL_MESSAGES)`` in an update clears the list first."""
@@ -46,6 +53,16 @@ class BaseMessage(msgspec.Struct, tag_field="type", repr_omit_defaults=True):
     additional_kwargs: dict[str, Any] = {}
 
     type: ClassVar[str]
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """What pydantic validates this class with (a LangChain tool's arguments, as its
+        ``state: Annotated[MessagesState, InjectedState]``): one of ours, or a langchain-core
+        message of the same type (a state's messages are langchain-core's once it is used, as
+        LangGraph's AnyMessage are), both kept as they are; a dict is read by its ``type``."""
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_plain_validator_function(functools.partial(_validated, cls))
 
 
 class HumanMessage(BaseMessage, tag="human"):
@@ -87,6 +104,27 @@ class RemoveMessage(msgspec.Struct, tag="remove", tag_field="type"):
 
 
 AnyMessage: TypeAlias = HumanMessage | AIMessage | SystemMessage | ToolMessage
+
+
+_OUR_TYPES: Final = frozenset({"human", "ai", "system", "tool"})
+
+
+def _validated(cls: type[BaseMessage], value: Any) -> Any:
+    """:meth:`BaseMessage.__get_pydantic_core_schema__`'s validator."""
+    if isinstance(value, cls):
+        return value
+    if _langchain.is_message(value):
+        kind = str(value.type)
+        if kind.endswith("MessageChunk"):  # ("AIMessageChunk"...)
+            kind = kind.removesuffix("MessageChunk").lower()
+        if cls is BaseMessage or kind == getattr(cls, "type", None) or kind not in _OUR_TYPES:
+            return value  # (a type we have no class for, "chat", "function"...: any of ours)
+    elif isinstance(value, dict):
+        try:
+            return msgspec.convert(value, cls if cls is not BaseMessage else AnyMessage)
+        except msgspec.ValidationError as exc:
+            raise ValueError(str(exc)) from None
+    raise ValueError(f"Input should be a {cls.__name__}")
 """Any message that can sit in a message list (msgspec decodes it by its ``type`` tag)."""
 
 Messages: TypeAlias = Any

@@ -7,6 +7,7 @@ import builtins
 import functools
 import random
 import sys
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import (
     AsyncIterator,
@@ -139,6 +140,31 @@ def refuse_in_event_loop(owner: str, method: str) -> None:
         f"{owner}.{method}() blocks, and this thread is running a {library} event loop: "
         f"use `await saver.a{method}(...)` instead"
     )
+
+
+def run_blocking(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+    """``anyio.run(fn, *args)`` for a sync method of a saver or store that blocks anyway (SQLite
+    through a thread): from a thread running an event loop (a notebook's cell, an async node),
+    on a helper thread, that loop blocked meanwhile, as LangGraph's sync SQLite classes block it."""
+    import anyio
+
+    if running_event_loop() is None:
+        return anyio.run(fn, *args)
+    outcome: list[tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, anyio.run(fn, *args)))
+        except BaseException as exc:
+            outcome.append((False, exc))
+
+    helper = threading.Thread(target=target, name="actorgraph.sync-call")
+    helper.start()
+    helper.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
 
 
 async def _committed() -> None:

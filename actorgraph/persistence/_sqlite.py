@@ -50,7 +50,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 import aiosqlite
 import anyio
@@ -66,6 +66,7 @@ from ._base import (
     ListQuery,
     SaverStatistics,
     refuse_in_event_loop,
+    run_blocking,
     running_event_loop,
 )
 from ._errors import CheckpointStoreError, DatabaseLockedError, PersistenceError
@@ -455,6 +456,11 @@ class BatchingSaver(BaseCheckpointSaver):
     ``_read_tuple``, ``_read_page`` and ``_source`` (the store's name, for messages).
     """
 
+    _blocks_a_loop: ClassVar[bool] = False
+    """True for LangGraph's sync SQLite saver (``actorgraph.checkpoint.sqlite``): opened with ``with``, its sync
+    methods work in an event loop's thread too, blocking it (on a helper thread) as LangGraph's
+    do; the others refuse there (use ``async with`` and the async methods)."""
+
     def __init__(self, *, serde: Serializer | None, deltas: bool, max_batch: int, queue_size: int) -> None:
         super().__init__(serde=serde, deltas=deltas, intern=True)
         if max_batch < 1 or queue_size < 1:
@@ -555,7 +561,8 @@ class BatchingSaver(BaseCheckpointSaver):
         """A sync twin's call: refused inside an event loop; run in the loop the saver was
         opened in (``(True, result)``) when it was opened with ``async with``, else
         ``(False, None)`` (the subclass runs it its own way)."""
-        refuse_in_event_loop(type(self).__name__, method)
+        if self._token is not None or not self._blocks_a_loop:
+            refuse_in_event_loop(type(self).__name__, method)
         if self._token is not None:
             return True, anyio.from_thread.run(fn, *args, token=self._token)
         self._driver_here()  # raises if not open
@@ -850,7 +857,7 @@ class SqliteSaver(BatchingSaver):
             await driver.aclose()
 
     def __enter__(self) -> SqliteSaver:
-        if running_event_loop() is not None:
+        if not self._blocks_a_loop and running_event_loop() is not None:
             raise RuntimeError("use `async with SqliteSaver.from_conn_string(...)` inside an event loop")
         if self._open or self._driver is not None:
             raise RuntimeError("this SqliteSaver is already open (or wraps a connection)")
@@ -1019,7 +1026,7 @@ class SqliteSaver(BatchingSaver):
                 "this saver wraps an aiosqlite connection, which only works inside its asyncio "
                 "event loop: use the async methods there"
             )
-        return anyio.run(fn, *args)
+        return run_blocking(fn, *args)  # (in an event loop's thread: on a helper thread)
 
 
 def _store_error(exc: BaseException, store: Store, doing: str = "write to") -> BaseException:

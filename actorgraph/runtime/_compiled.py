@@ -24,7 +24,7 @@ from . import _private_loop, _snapshot, _stream_parts
 from ..types import StateSnapshot, StateUpdate
 from ._emit import Tee
 from ._loop import SYNC_API, SYNC_CALLER, TASK_ID_KEY, Run
-from ._live import CAPACITY, SKIP, RunStream, iterate_blocking, iterate_pumped
+from ._live import CAPACITY, SKIP, RunStream, iterate_pumped
 from ._stream import STREAM_MODES, StreamEvent, StreamHub, Subscriber
 
 
@@ -416,8 +416,9 @@ class CompiledGraph(RunnableMethods):
         :meth:`invoke`'s), which runs until the next chunk: each chunk is handed over as it
         happens, and the run waits while the caller holds it (as LangGraph's sync stream); what
         the caller calls meanwhile (``get_state``, another graph) runs on a loop of its own.
-        Closing the iterator early cancels the run. From a sync node running on a loop's
-        thread, the run lives on a helper thread's loop instead.
+        Closing the iterator early cancels the run. Where an event loop runs (a sync node
+        running on its loop's thread, an async node, a notebook's cell), the run lives on a
+        helper thread's loop instead, which runs while the caller waits for the next chunk.
 
         When every mode streamed (``stream_mode``, ``print_mode``) is made at the barrier
         (``values``, ``updates``, ``tasks``, ``checkpoints``, ``debug``) and ``subgraphs`` is
@@ -426,14 +427,23 @@ class CompiledGraph(RunnableMethods):
         so that what it streams from other threads (``custom``, ``messages``, ``tools``, a
         graph it calls) reaches the caller live."""
         inline = _barrier_modes_only(kwargs)
-        if not _inline_node():
-            _refuse_inside_loop("stream", "astream")
+        ctx = current_task.get()
+        if (ctx is None or not ctx.inline) and not _private_loop.a_loop_runs_here():
             yield from iterate_pumped(self.astream(input, config, **kwargs), inline)  # (this thread's loop)
             return
-        # a sync node on its loop's thread, which cannot run another loop: on a helper thread
-        stream = self.astream(input, config, **kwargs)
-        with anyio.from_thread.start_blocking_portal() as portal:
-            yield from iterate_blocking(stream, portal, inline)
+        # Code in a running loop (an async node, a notebook's cell), blocked meanwhile as by
+        # any sync code, or a sync node on its loop's thread (hidden from it: the loop runs the
+        # node's run): the same, each step on a helper thread. From an async node, what this
+        # run posts to the node's run (its events: it is the node's subgraph) is held and
+        # delivered as the stream ends, before the node goes on.
+        emitter = ctx.run.emitter.root if ctx is not None and not ctx.inline else None
+        held = emitter.hold_posts() if emitter is not None else None
+        try:
+            yield from _private_loop.pump_on_a_helper_thread(
+                iterate_pumped(self.astream(input, config, **kwargs), inline))
+        finally:
+            if emitter is not None:
+                emitter.release_posts(held)
 
     def _breakpoints(self, before: Sequence[str] | str | None,
                      after: Sequence[str] | str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -797,12 +807,12 @@ def _inline_node() -> bool:
 
 
 def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> T:
-    """``anyio.run(main)`` for a sync method, refused inside a running event loop — except from
-    a sync node running on the loop's thread, where it runs on a helper thread with a loop of
-    its own (as it would from a worker thread), joined before returning."""
+    """``anyio.run(main)`` for a sync method, on the thread's private loop. Where an event loop
+    runs already — a sync node running on the loop's thread, an async node, async code (a
+    notebook's cell) — on a helper thread with a loop of its own, joined before returning: the
+    caller's loop is blocked meanwhile, as LangGraph's sync API (plain sync code) blocks it."""
     ctx = current_task.get()
-    if ctx is None or not ctx.inline:
-        _refuse_inside_loop(name, alternative)
+    if (ctx is None or not ctx.inline) and not _private_loop.a_loop_runs_here():
         return _private_loop.run(main)  # (the thread's own loop, kept between calls)
     outcome: list[Any] = []
     context = contextvars.copy_context()
@@ -811,7 +821,9 @@ def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> 
         sniffio = sys.modules.get("sniffio")  # (the copied context names the caller's loop)
         if sniffio is not None:
             sniffio.current_async_library_cvar.set(None)
-        return anyio.run(main)
+        # (the helper's own private loop, as the sync API's anywhere: anyio.run would name its
+        # library in the context, where a sync node calling anyio.run() would see it running)
+        return _private_loop.run(main)
 
     def target() -> None:
         try:
@@ -821,23 +833,17 @@ def _run_sync(name: str, alternative: str, main: Callable[[], Awaitable[T]]) -> 
 
     # what the helper posts to this blocked loop (the events of the run it hosts as a subgraph
     # of the node's) is delivered once it is joined, before the node goes on
-    emitter = ctx.run.emitter.root
-    held = emitter.hold_posts()
+    emitter = ctx.run.emitter.root if ctx is not None else None
+    held = emitter.hold_posts() if emitter is not None else None
     try:
         thread = threading.Thread(target=target, name=f"actorgraph.{name}")
         thread.start()
         thread.join()
     finally:
-        emitter.release_posts(held)
+        if emitter is not None:
+            emitter.release_posts(held)
     ok, value = outcome[0]
     if not ok:
         raise value
     return value  # type: ignore[no-any-return]
 
-
-def _refuse_inside_loop(name: str, alternative: str) -> None:
-    if _private_loop.a_loop_runs_here():
-        raise RuntimeError(
-            f"CompiledGraph.{name}() was called from inside a running event loop; "
-            f"use 'await graph.{alternative}(...)' there instead"
-        )

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import threading
-from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from ..actors._slot import running_on_trio
@@ -89,7 +91,7 @@ def own_loop(hold: bool = False) -> tuple[asyncio.AbstractEventLoop, _Owned | No
     owned: _Owned | None = getattr(_local, "owned", None)
     if owned is None or owned.loop.is_closed():
         owned = _local.owned = _Owned()
-    elif owned.busy:
+    elif owned.busy or owned.loop.is_running():  # (running: hidden, see pump_hiding_the_loop)
         return asyncio.new_event_loop(), None  # (settle() shuts it down)
     owned.busy = hold
     return owned.loop, owned
@@ -140,6 +142,32 @@ def drive(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
     if failed:
         raise failed[0]
     return out[0]
+
+
+def pump_on_a_helper_thread(chunks: Iterator[T]) -> Iterator[T]:
+    """Iterate ``chunks`` (a sync stream that runs its loop on the thread that resumes it, between
+    its chunks: ``iterate_pumped``) from a thread where an event loop runs (an async node, a
+    notebook's cell, a sync node on its run's loop): each step runs on a helper thread, in a
+    copy of this context, this thread waiting for it (its loop blocked meanwhile, as by any sync
+    code). The run goes on only while the caller asks for the next chunk, as where no loop runs."""
+    context = contextvars.copy_context()
+    sniffio = sys.modules.get("sniffio")  # (the copied context may name this thread's loop)
+    if sniffio is not None:
+        context.run(sniffio.current_async_library_cvar.set, None)
+    end: list[T] = []
+
+    def step() -> T | list[T]:
+        return next(chunks, end)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="actorgraph.stream") as helper:
+        try:
+            while True:
+                chunk = helper.submit(context.run, step).result()
+                if chunk is end:
+                    return
+                yield chunk  # type: ignore[misc]
+        finally:
+            helper.submit(context.run, chunks.close).result()  # type: ignore[attr-defined]
 
 
 def a_loop_runs_here() -> bool:
