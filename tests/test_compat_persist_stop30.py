@@ -1,0 +1,67 @@
+"""Persistence as LangGraph users use it, checked against LangGraph 1.2.24 by running the same
+programs with LangGraph's imports and with actorgraph's (savers, stores, history, forks).
+Expected values are LangGraph's observed behaviour."""
+
+import operator
+from typing import Annotated, TypedDict
+
+import pytest
+
+from tests.conftest import postgres_url
+
+
+class S(TypedDict):
+    log: Annotated[list[object], operator.add]
+
+
+def test_postgres_store_search_lists_the_items_updated_last_first(pg_schema: str) -> None:
+    """LangGraph 1.2.24: PostgresStore.search without a query orders by updated_at DESC:
+    puts m0, m1, m2, then m0 again, then ("u", "x")/deep ->
+    ['deep', 'm0', 'm2', 'm1'], limit=2 -> ['deep', 'm0'], limit=2 offset=1 -> ['m0', 'm2']."""
+    from actorgraph.store.postgres import PostgresStore
+
+    with PostgresStore.from_conn_string(postgres_url(), schema=pg_schema) as st:
+        st.setup()
+        for k in ("m0", "m1", "m2"):
+            st.put(("u",), k, {"v": k})
+        st.put(("u",), "m0", {"v": "again"})
+        st.put(("u", "x"), "deep", {"v": 1})
+        assert [i.key for i in st.search(("u",))] == ["deep", "m0", "m2", "m1"]
+        assert [i.key for i in st.search(("u",), limit=2)] == ["deep", "m0"]
+        assert [i.key for i in st.search(("u",), limit=2, offset=1)] == ["m0", "m2"]
+        assert [i.key for i in st.search(())] == ["deep", "m0", "m2", "m1"]
+        assert [i.key for i in st.search(("u",), filter={"v": "again"})] == ["m0"]
+
+
+@pytest.mark.anyio
+async def test_async_postgres_store_search_order_from_a_node(anyio_backend: str, pg_schema: str) -> None:
+    """LangGraph 1.2.24: a node that reads memories back with store.search(ns, filter=...)
+    gets the newest first from PostgresStore (m0, m2, m4 written in that order -> m4, m2, m0)."""
+    from actorgraph import START, StateGraph
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.store.base import BaseStore
+    from actorgraph.store.postgres.aio import AsyncPostgresStore
+
+    async def remember(s: S, *, store: BaseStore) -> dict[str, object]:
+        n = len(await store.asearch(("mem", "u1")))
+        await store.aput(("mem", "u1"), f"m{n}", {"kind": "a" if n % 2 else "b", "n": n})
+        return {"log": [f"put m{n}"]}
+
+    async def recall(s: S, *, store: BaseStore) -> dict[str, object]:
+        items = await store.asearch(("mem", "u1"), filter={"kind": "b"}, limit=10)
+        return {"log": [[i.key for i in items]]}
+
+    async with AsyncPostgresStore.from_conn_string(postgres_url(), schema=pg_schema) as st:
+        await st.setup()
+        g = (StateGraph(S).add_node("remember", remember).add_node("recall", recall)
+             .add_edge(START, "remember").add_edge("remember", "recall")
+             .compile(checkpointer=InMemorySaver(), store=st))
+        outs = [await g.ainvoke({"log": []}, {"configurable": {"thread_id": str(k)}}) for k in range(5)]
+    assert [o["log"] for o in outs] == [
+        ["put m0", ["m0"]],
+        ["put m1", ["m0"]],
+        ["put m2", ["m2", "m0"]],
+        ["put m3", ["m2", "m0"]],
+        ["put m4", ["m4", "m2", "m0"]],
+    ]
+
