@@ -65,3 +65,33 @@ async def test_async_postgres_store_search_order_from_a_node(anyio_backend: str,
         ["put m4", ["m4", "m2", "m0"]],
     ]
 
+
+
+@pytest.mark.parametrize(("namespace", "message"), [
+    # LangGraph 1.2.24: the InvalidNamespaceError texts of BaseStore.put, word for word
+    ((), "Namespace cannot be empty."),
+    (("a.b",), "Invalid namespace label 'a.b' found in ('a.b',). Namespace labels cannot contain periods ('.')."),
+    (("langgraph",), "Root label for namespace cannot be \"langgraph\". Got: ('langgraph',)"),
+    (("a", 1), "Invalid namespace label '1' found in ('a', 1). Namespace labels must be strings, but got int."),
+    (("a", ""), "Namespace labels cannot be empty strings. Got  in ('a', '')"),
+    (("a\x00",), "Invalid namespace label 'a\x00' found in ('a\\x00',). Namespace labels cannot contain NUL "
+                 "bytes ('\\x00')."),
+])
+def test_store_namespace_errors_say_what_langgraphs_say(namespace: tuple[object, ...], message: str) -> None:
+    from actorgraph.store.base import InvalidNamespaceError
+    from actorgraph.store.memory import InMemoryStore
+
+    with pytest.raises(InvalidNamespaceError) as caught:
+        InMemoryStore().put(namespace, "k", {"v": 1})  # type: ignore[arg-type]
+    assert str(caught.value) == message
+
+
+def test_store_ttl_refusal_says_what_langgraphs_says() -> None:
+    """LangGraph 1.2.24: InMemoryStore().put(ns, k, v, ttl=5) raises NotImplementedError('TTL is not
+    supported by InMemoryStore. Use a store implementation that supports TTL or set ttl=None.')."""
+    from actorgraph.store.memory import InMemoryStore
+
+    with pytest.raises(NotImplementedError) as caught:
+        InMemoryStore().put(("a",), "k", {"v": 1}, ttl=5)
+    assert str(caught.value) == ("TTL is not supported by InMemoryStore. Use a store implementation that "
+                                 "supports TTL or set ttl=None.")
