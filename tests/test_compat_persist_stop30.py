@@ -95,3 +95,56 @@ def test_store_ttl_refusal_says_what_langgraphs_says() -> None:
         InMemoryStore().put(("a",), "k", {"v": 1}, ttl=5)
     assert str(caught.value) == ("TTL is not supported by InMemoryStore. Use a store implementation that "
                                  "supports TTL or set ttl=None.")
+
+
+def _build_a() -> object:
+    from actorgraph import START, StateGraph
+
+    def a(s: S) -> dict[str, object]:
+        return {"log": ["a"]}
+
+    return StateGraph(S).add_node("a", a).add_edge(START, "a")
+
+
+def test_postgres_saver_prune_takes_langgraphs_arguments(pg_schema: str) -> None:
+    """LangGraph 1.2.24: PostgresSaver.prune(["x"], strategy="keep_latest") leaves thread x one
+    checkpoint (history 6 -> 1) whose values are intact and which a run continues from;
+    prune(["y"], strategy="delete") leaves y none."""
+    from actorgraph.checkpoint.postgres import PostgresSaver
+
+    with PostgresSaver.from_conn_string(postgres_url(), schema=pg_schema) as cp:
+        cp.setup()
+        g = _build_a().compile(checkpointer=cp)  # type: ignore[attr-defined]
+        for t in ("x", "y"):
+            for _ in range(2):
+                g.invoke({"log": [t]}, {"configurable": {"thread_id": t}})
+        x = {"configurable": {"thread_id": "x"}}
+        y = {"configurable": {"thread_id": "y"}}
+        assert len(list(g.get_state_history(x))) == 6
+        cp.prune(["x"], strategy="keep_latest")
+        assert len(list(g.get_state_history(x))) == 1
+        assert g.get_state(x).values == {"log": ["x", "a", "x", "a"]}
+        assert g.invoke({"log": ["x"]}, x) == {"log": ["x", "a", "x", "a", "x", "a"]}
+        cp.prune(["y"], strategy="delete")
+        assert list(g.get_state_history(y)) == []
+        assert g.get_state(y).values == {}
+
+
+@pytest.mark.anyio
+async def test_async_postgres_saver_aprune_takes_langgraphs_arguments(anyio_backend: str, pg_schema: str) -> None:
+    """LangGraph 1.2.24 (AsyncPostgresSaver.aprune): as the sync prune above; the default
+    strategy is "keep_latest"."""
+    from actorgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    async with AsyncPostgresSaver.from_conn_string(postgres_url(), schema=pg_schema) as cp:
+        await cp.setup()
+        g = _build_a().compile(checkpointer=cp)  # type: ignore[attr-defined]
+        for t in ("x", "y"):
+            for _ in range(2):
+                await g.ainvoke({"log": [t]}, {"configurable": {"thread_id": t}})
+        await cp.aprune(["x", "y"])
+        for t in ("x", "y"):
+            c = {"configurable": {"thread_id": t}}
+            assert [s.values async for s in g.aget_state_history(c)] == [{"log": [t, "a", t, "a"]}]
+        await cp.aprune(["x"], strategy="delete")
+        assert [s async for s in g.aget_state_history({"configurable": {"thread_id": "x"}})] == []
