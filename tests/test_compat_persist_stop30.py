@@ -148,3 +148,21 @@ async def test_async_postgres_saver_aprune_takes_langgraphs_arguments(anyio_back
             assert [s.values async for s in g.aget_state_history(c)] == [{"log": [t, "a", t, "a"]}]
         await cp.aprune(["x"], strategy="delete")
         assert [s async for s in g.aget_state_history({"configurable": {"thread_id": "x"}})] == []
+
+
+@pytest.mark.parametrize("config", [{}, {"configurable": {}}])
+def test_state_calls_without_thread_id_raise_a_key_error_as_langgraph(config: dict[str, object]) -> None:
+    """LangGraph 1.2.24: get_state/get_state_history/update_state on a graph with a checkpointer
+    and a config without thread_id raise KeyError ('configurable' or 'thread_id'); invoke raises
+    ValueError. actorgraph's error is both, so either except clause catches it."""
+    from actorgraph.checkpoint.memory import InMemorySaver
+
+    g = _build_a().compile(checkpointer=InMemorySaver())  # type: ignore[attr-defined]
+    for call in (lambda: g.get_state(config), lambda: list(g.get_state_history(config)),
+                 lambda: g.update_state(config, {"log": []})):
+        with pytest.raises(KeyError):
+            call()
+        with pytest.raises(ValueError):
+            call()
+    with pytest.raises(ValueError, match="Checkpointer requires one or more of the following 'configurable' keys"):
+        g.invoke({"log": []}, config)
