@@ -3,6 +3,8 @@ programs with LangGraph's imports and with actorgraph's (savers, stores, history
 Expected values are LangGraph's observed behaviour."""
 
 import operator
+import sqlite3
+from pathlib import Path
 from typing import Annotated, TypedDict
 
 import pytest
@@ -166,3 +168,36 @@ def test_state_calls_without_thread_id_raise_a_key_error_as_langgraph(config: di
             call()
     with pytest.raises(ValueError, match="Checkpointer requires one or more of the following 'configurable' keys"):
         g.invoke({"log": []}, config)
+
+
+@pytest.mark.parametrize("isolation_level", [None, ""])
+def test_sqlite_store_on_a_connection_handed_in(tmp_path: Path, isolation_level: str | None) -> None:
+    """LangGraph 1.2.24: SqliteStore(sqlite3.connect(path, check_same_thread=False,
+    isolation_level=None)) then setup(), put, get works (its docs' form; LangGraph's fails with
+    the default isolation_level, actorgraph's commits what it wrote). The connection stays the
+    caller's: the items are in the file for another connection, and it is not closed."""
+    from actorgraph.store.sqlite import SqliteStore
+
+    path = tmp_path / "s.sqlite"
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=isolation_level)
+    st = SqliteStore(conn)
+    st.setup()
+    st.put(("a",), "k", {"v": 1})
+    item = st.get(("a",), "k")
+    assert item is not None and item.value == {"v": 1}
+    assert [i.key for i in st.search(("a",))] == ["k"]
+    with SqliteStore.from_conn_string(str(path)) as other:
+        seen = other.get(("a",), "k")
+        assert seen is not None and seen.value == {"v": 1}
+    with st:  # 'with' on it neither reopens nor closes the caller's connection
+        st.put(("a",), "j", {"v": 2})
+    assert conn.execute("SELECT count(*) FROM store_items").fetchone() == (2,)
+    conn.close()
+
+
+def test_sqlite_store_on_a_connection_sets_its_table_up_on_first_use() -> None:
+    from actorgraph.store.sqlite import SqliteStore
+
+    st = SqliteStore(sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None))
+    st.put(("a",), "k", {"v": 1})  # no setup() call
+    assert [(i.namespace, i.key) for i in st.search(())] == [(("a",), "k")]

@@ -158,16 +158,28 @@ class SqliteStore(BaseStore):
     the file, opening included, before :class:`DatabaseLockedError`.
     """
 
-    def __init__(self, conn_string: str, *, index: Mapping[str, Any] | None = None,
+    def __init__(self, conn_string: str | sqlite3.Connection, *, index: Mapping[str, Any] | None = None,
                  busy_timeout: float = BUSY_TIMEOUT) -> None:
+        """``conn_string``: a database file (open the store with ``with``/``async with``), or, as
+        LangGraph's ``SqliteStore(conn)``, an open ``sqlite3`` connection (made with
+        ``check_same_thread=False``: the store runs SQL on worker threads), which the store uses
+        at once without closing it; its table is set up on first use (or by ``setup()``)."""
         super().__init__(index=index)
         if not busy_timeout >= 0:
             raise ValueError(f"busy_timeout must be a number of seconds >= 0, not {busy_timeout!r}")
-        self.path = conn_string
         self.busy_timeout = busy_timeout
-        self._where = f"SQLite file {conn_string!r}"
         self._conn: sqlite3.Connection | None = None
+        self._borrowed: sqlite3.Connection | None = None  # a connection handed in (not ours to close)
         self._lock = threading.Lock()
+        if isinstance(conn_string, sqlite3.Connection):
+            self.path = "connection"
+            self._where = "SQLite store connection"
+            self._conn = self._borrowed = conn_string
+            self._ready = False
+        else:
+            self.path = conn_string
+            self._where = f"SQLite file {conn_string!r}"
+            self._ready = True
 
     @classmethod
     def from_conn_string(cls, conn_string: str, *, index: Mapping[str, Any] | None = None,
@@ -181,6 +193,9 @@ class SqliteStore(BaseStore):
     # -- lifetime -------------------------------------------------------------------------------
 
     def _open(self) -> None:
+        if self._borrowed is not None:  # (a connection handed in is open already)
+            self._conn = self._borrowed
+            return
         with self._lock:
             if self._conn is not None:
                 raise RuntimeError("this SqliteStore is already open")
@@ -198,6 +213,8 @@ class SqliteStore(BaseStore):
             self._conn = conn
 
     def _close(self) -> None:
+        if self._borrowed is not None:  # the caller closes its connection
+            return
         with self._lock:
             conn, self._conn = self._conn, None
             if conn is not None:
@@ -234,7 +251,15 @@ class SqliteStore(BaseStore):
             if self._conn is None:
                 raise RuntimeError("this SqliteStore is not open: use `async with SqliteStore.from_conn_string(...)`")
             try:
-                return fn(self._conn)
+                conn = self._conn
+                if not self._ready:  # a connection handed in: its table on first use
+                    retry_locked(functools.partial(_setup, conn, self.busy_timeout, self._where), self._where,
+                                 self.busy_timeout)
+                    self._ready = True
+                result = fn(conn)
+                if conn.in_transaction and conn is self._borrowed:  # (its isolation_level began one)
+                    conn.commit()
+                return result
             except sqlite3.Error as exc:
                 if is_locked(exc):
                     raise DatabaseLockedError(self._where, self.busy_timeout, str(exc)) from exc
