@@ -201,3 +201,33 @@ def test_sqlite_store_on_a_connection_sets_its_table_up_on_first_use() -> None:
     st = SqliteStore(sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None))
     st.put(("a",), "k", {"v": 1})  # no setup() call
     assert [(i.namespace, i.key) for i in st.search(())] == [(("a",), "k")]
+
+
+def test_async_sqlite_store_on_an_aiosqlite_connection(tmp_path: Path) -> None:
+    """LangGraph 1.2.24: AsyncSqliteStore(aiosqlite connection); await setup(), aput, aget ->
+    {'v': 3}. aiosqlite runs on asyncio only, so this test does too; a graph's node reads it."""
+    import asyncio
+
+    import aiosqlite
+
+    from actorgraph import START, StateGraph
+    from actorgraph.store.base import BaseStore
+    from actorgraph.store.sqlite.aio import AsyncSqliteStore
+
+    async def node(s: S, *, store: BaseStore) -> dict[str, object]:
+        item = await store.aget(("b",), "k")
+        return {"log": [item.value if item else None]}
+
+    async def main() -> None:
+        async with aiosqlite.connect(tmp_path / "a.sqlite", isolation_level=None) as conn:
+            st = AsyncSqliteStore(conn)
+            await st.setup()
+            await st.aput(("b",), "k", {"v": 3})
+            got = await st.aget(("b",), "k")
+            assert got is not None and got.value == {"v": 3}
+            g = StateGraph(S).add_node("n", node).add_edge(START, "n").compile(store=st)
+            assert await g.ainvoke({"log": []}) == {"log": [{"v": 3}]}
+        async with AsyncSqliteStore.from_conn_string(str(tmp_path / "a.sqlite")) as other:
+            assert [i.key for i in await other.asearch(("b",))] == ["k"]
+
+    asyncio.run(main())
