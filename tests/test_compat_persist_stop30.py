@@ -2,12 +2,15 @@
 programs with LangGraph's imports and with actorgraph's (savers, stores, history, forks).
 Expected values are LangGraph's observed behaviour."""
 
+import dataclasses
+import enum
 import operator
 import sqlite3
 from pathlib import Path
-from typing import Annotated, TypedDict
+from typing import Annotated, Optional, TypedDict
 
 import pytest
+from pydantic import BaseModel
 
 from tests.conftest import postgres_url
 
@@ -231,3 +234,68 @@ def test_async_sqlite_store_on_an_aiosqlite_connection(tmp_path: Path) -> None:
             assert [i.key for i in await other.asearch(("b",))] == ["k"]
 
     asyncio.run(main())
+
+
+# -- classes a state schema declares are checkpointed without register_type ---------------------
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+class Part(BaseModel):
+    name: str
+
+
+@dataclasses.dataclass
+class Box:
+    size: int
+
+
+class Order(BaseModel):
+    items: list[Part] = []
+    color: Optional[Color] = None  # noqa: UP045  (as LangGraph programs write it)
+
+
+class Typed(TypedDict):
+    c: Color
+    p: Part
+    ps: list[Part]
+    box: Box
+
+
+class Model(BaseModel):
+    order: Order = Order()
+    note: str = ""
+
+
+def test_classes_a_state_schema_names_are_checkpointed(tmp_path: Path) -> None:
+    """LangGraph 1.2.24: a TypedDict state with an Enum, pydantic and dataclass field, and a
+    pydantic state whose field is a model holding other classes, run with a SqliteSaver:
+    invoke and get_state give the values back as those classes (LangGraph logs that they are
+    unregistered; its strict mode allows the classes of the graph's schemas)."""
+    from actorgraph import START, StateGraph
+    from actorgraph.checkpoint.sqlite import SqliteSaver
+
+    path = str(tmp_path / "c.sqlite")
+
+    def typed_node(s: Typed) -> dict[str, object]:
+        return {"p": Part(name="x"), "box": Box(s["box"].size + 1)}
+
+    def model_node(s: Model) -> dict[str, object]:
+        return {"order": Order(items=[Part(name="q")], color=Color.RED)}
+
+    with SqliteSaver.from_conn_string(path) as cp:
+        g = StateGraph(Typed).add_node("n", typed_node).add_edge(START, "n").compile(checkpointer=cp)
+        c = {"configurable": {"thread_id": "1"}}
+        want = {"c": Color.RED, "p": Part(name="x"), "ps": [Part(name="b")], "box": Box(2)}
+        assert g.invoke({"c": Color.RED, "p": Part(name="a"), "ps": [Part(name="b")], "box": Box(1)}, c) == want
+        assert g.get_state(c).values == want
+        g2 = StateGraph(Model).add_node("n", model_node).add_edge(START, "n").compile(checkpointer=cp)
+        c2 = {"configurable": {"thread_id": "2"}}
+        out = g2.invoke({"note": "n"}, c2)
+        assert out == {"order": Order(items=[Part(name="q")], color=Color.RED), "note": "n"}
+        assert g2.get_state(c2).values == out
+    with SqliteSaver.from_conn_string(path) as cp:  # read back from the file
+        assert cp.get_tuple(c2).checkpoint["channel_values"]["order"] == Order(items=[Part(name="q")],  # type: ignore[union-attr]
+                                                                                color=Color.RED)
