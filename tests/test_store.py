@@ -180,6 +180,19 @@ async def test_namespace_error_is_value_error() -> None:
 # -- search -----------------------------------------------------------------------------------
 
 
+def _newest_first(store: BaseStore) -> bool:
+    """A PostgresStore searches (without a query) the items updated last first, as LangGraph's
+    (``ORDER BY updated_at DESC``); InMemoryStore and SqliteStore in the order written."""
+    from actorgraph.persistence import PostgresStore
+
+    return isinstance(store, PostgresStore)
+
+
+def _written(store: BaseStore, keys: list[str]) -> list[str]:
+    """``keys`` in search order, from the order they were last written in."""
+    return keys[::-1] if _newest_first(store) else keys
+
+
 async def _fill(store: BaseStore) -> None:
     docs = [
         (("docs", "a"), "1", {"kind": "note", "n": 1, "meta": {"lang": "en", "ok": True}, "tags": ["x", "y"]}),
@@ -195,26 +208,30 @@ async def _fill(store: BaseStore) -> None:
 
 async def test_search_prefix_and_order(store: BaseStore) -> None:
     await _fill(store)
-    assert [i.key for i in await store.asearch(("docs",))] == ["1", "2", "3", "4"]
-    assert [i.key for i in await store.asearch(("docs", "a"))] == ["1", "2"]
-    assert [i.key for i in await store.asearch(())] == ["1", "2", "3", "4", "5", "6"]
+    assert [i.key for i in await store.asearch(("docs",))] == _written(store, ["1", "2", "3", "4"])
+    assert [i.key for i in await store.asearch(("docs", "a"))] == _written(store, ["1", "2"])
+    assert [i.key for i in await store.asearch(())] == _written(store, ["1", "2", "3", "4", "5", "6"])
     assert await store.asearch(("nope",)) == []
     results = await store.asearch(("docs",))
     assert all(isinstance(r, SearchItem) and r.score is None for r in results)
     assert results[0].dict()["score"] is None
-    # an update keeps the item's place; delete + put moves it to the end
+    # an update keeps the item's place (Postgres: moves it to the front); delete + put moves it
+    # to the end (Postgres: the front)
     await store.aput(("docs", "a"), "1", {"kind": "note", "n": 100})
-    assert [i.key for i in await store.asearch(("docs",))] == ["1", "2", "3", "4"]
+    assert [i.key for i in await store.asearch(("docs",))] == _written(store, ["2", "3", "4", "1"]
+                                                                      if _newest_first(store) else ["1", "2", "3", "4"])
     await store.adelete(("docs", "a"), "2")
     await store.aput(("docs", "a"), "2", {"kind": "todo"})
-    assert [i.key for i in await store.asearch(("docs",))] == ["1", "3", "4", "2"]
+    assert [i.key for i in await store.asearch(("docs",))] == _written(store, ["3", "4", "1", "2"]
+                                                                      if _newest_first(store) else ["1", "3", "4", "2"])
 
 
 async def test_search_limit_offset(store: BaseStore) -> None:
     await _fill(store)
-    assert [i.key for i in await store.asearch((), limit=2)] == ["1", "2"]
-    assert [i.key for i in await store.asearch((), limit=2, offset=2)] == ["3", "4"]
-    assert [i.key for i in await store.asearch((), limit=10, offset=5)] == ["6"]
+    everything = _written(store, ["1", "2", "3", "4", "5", "6"])
+    assert [i.key for i in await store.asearch((), limit=2)] == everything[:2]
+    assert [i.key for i in await store.asearch((), limit=2, offset=2)] == everything[2:4]
+    assert [i.key for i in await store.asearch((), limit=10, offset=5)] == everything[5:]
     assert await store.asearch((), offset=10) == []
     assert len(await store.asearch(())) == 6  # default limit 10
 
@@ -222,8 +239,8 @@ async def test_search_limit_offset(store: BaseStore) -> None:
 async def test_search_filters(store: BaseStore) -> None:
     await _fill(store)
 
-    async def keys(**filter: Any) -> list[str]:
-        return [i.key for i in await store.asearch((), filter=filter)]
+    async def keys(**filter: Any) -> list[str]:  # in the order written
+        return _written(store, [i.key for i in await store.asearch((), filter=filter)])
 
     assert await keys(kind="note") == ["1", "3", "4", "5", "6"]
     assert await keys(kind="note", n=10) == ["3"]
@@ -288,16 +305,17 @@ async def test_semantic_search(make_indexed: Any, embed: Any) -> None:
         await s.aput(("m",), "notext", {"other": "cat"})  # the field is absent: no vector
 
         results = await s.asearch(("m",), query="fish")
-        assert [r.key for r in results][:3] == ["sea", "pets", "garden"]
+        # equal scores keep the search order (see _written)
+        assert [r.key for r in results][:3] == ["sea", *_written(s, ["pets", "garden"])]
         assert results[0].score == pytest.approx(1.0)
         assert results[1].score == pytest.approx(0.0)
-        assert [(r.key, r.score) for r in results[3:]] == [("plain", None), ("notext", None)]
+        assert [(r.key, r.score) for r in results[3:]] == [(k, None) for k in _written(s, ["plain", "notext"])]
 
         results = await s.asearch(("m",), query="cat dog")
         assert results[0].key == "pets" and results[0].score == pytest.approx(1.0)
 
         results = await s.asearch(("m",), query="dog", filter={"n": {"$gte": 2}})
-        assert [r.key for r in results] == ["sea", "garden"]
+        assert [r.key for r in results] == _written(s, ["sea", "garden"])
 
         results = await s.asearch(("m",), query="tree", limit=1)
         assert [r.key for r in results] == ["garden"]
@@ -566,7 +584,7 @@ async def test_graph_node_uses_store(store: BaseStore) -> None:
     app = g.compile(store=store)
     out = await app.ainvoke({"user": "ann"})
     assert out["seen"] == 2 and out["note"] == "likes tea"
-    assert [i.key for i in await store.asearch(("memories",))] == ["seed", "visit", "recall"]
+    assert [i.key for i in await store.asearch(("memories",))] == _written(store, ["seed", "visit", "recall"])
     item = await store.aget(("memories", "ann"), "visit")
     assert item is not None and item.value == {"text": "visited"}
 

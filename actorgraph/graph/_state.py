@@ -427,6 +427,10 @@ class StateGraph:
         self.validate([*before, *after])
         program = self._program(name or "LangGraph")
         program.cache = cache
+        from ..persistence._serde import register_schema_types
+
+        register_schema_types(self.state_schema, self.input_schema, self.output_schema,
+                              *(n.input_schema for n in self.nodes.values()))
         # The runtime is the layer above; the builder hands it the finished program.
         from ..runtime import CompiledGraph
 

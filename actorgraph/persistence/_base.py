@@ -20,7 +20,7 @@ from collections.abc import (
     Sequence,
 )
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Concatenate, NamedTuple, ParamSpec, TypeVar
+from typing import Any, ClassVar, Concatenate, Literal, NamedTuple, ParamSpec, TypeVar
 
 import msgspec
 
@@ -467,10 +467,11 @@ class BaseCheckpointSaver(SyncTwins, ABC):
 
     async def aprune(
         self,
-        thread_id: str,
+        thread_id: str | Sequence[str],
         *,
         keep_last: int | None = None,
         older_than: datetime | timedelta | float | None = None,
+        strategy: Literal["keep_latest", "delete"] | None = None,
     ) -> int:
         """Delete old checkpoints of ``thread_id``; return how many were deleted.
 
@@ -482,9 +483,27 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         of deleted checkpoints go with them, and so do blobs no remaining checkpoint needs
         (blobs a kept delta builds on stay). Kept checkpoints whose parent was deleted keep
         their ``parent_config``: history simply ends there.
+
+        LangGraph's form works too: ``prune(thread_ids, strategy="keep_latest")`` (a list of
+        threads; only the newest checkpoint of each namespace stays, as ``keep_last=1``) and
+        ``strategy="delete"`` (the threads are deleted, as :meth:`adelete_thread`).
         """
         from ._rows import prune_cutoff
 
+        if not isinstance(thread_id, str) or strategy is not None:  # LangGraph's prune(thread_ids, strategy=)
+            if keep_last is not None or older_than is not None:
+                raise ValueError("prune(): give either strategy= (LangGraph's) or keep_last=/older_than=")
+            if strategy not in (None, "keep_latest", "delete"):
+                raise ValueError(f"Unknown pruning strategy: {strategy!r}")
+            ids = [thread_id] if isinstance(thread_id, str) else [str(t) for t in thread_id]
+            removed = 0
+            for one in ids:
+                if strategy == "delete":
+                    await self.adelete_thread(one)
+                else:
+                    removed += await self._aprune(one, 1, None)
+                    self._encoder.forget(one)
+            return removed
         if keep_last is None and older_than is None:
             raise ValueError("aprune() needs keep_last and/or older_than")
         if keep_last is not None and keep_last < 1:

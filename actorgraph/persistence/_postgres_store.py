@@ -47,6 +47,10 @@ __all__ = ["PostgresStore"]
 T = TypeVar("T")
 
 COMPONENT: Final = "store"
+
+_SEARCH_ORDER: Final = "updated_at DESC, seq"
+"""The order of ``search`` without a query, LangGraph's PostgresStore's: the items updated last
+first."""
 LATEST: Final = 1
 
 _decode_value = msgspec.json.Decoder(dict[str, Any])
@@ -233,9 +237,10 @@ class PostgresStore(BaseStore):
         def read() -> Ops[list[Any]]:
             sql = f"SELECT {self._COLS} FROM {self._table}"
             if not prefix:
-                rows: list[Any] = yield Q(f"{sql} ORDER BY seq")
+                rows: list[Any] = yield Q(f"{sql} ORDER BY {_SEARCH_ORDER}")
             else:
-                rows = yield Q(f"{sql} WHERE prefix = %s OR starts_with(prefix, %s) ORDER BY seq", (text, text + "."))
+                rows = yield Q(f"{sql} WHERE prefix = %s OR starts_with(prefix, %s) ORDER BY {_SEARCH_ORDER}",
+                               (text, text + "."))
             return rows
 
         rows = await self._ready_call(read())

@@ -169,12 +169,22 @@ class ThreadKey(msgspec.Struct, frozen=True, gc=False):
         }}
 
 
+class MissingThreadIdError(KeyError, ValueError):
+    """A config without ``configurable["thread_id"]`` where a checkpointer needs one. Both a
+    ``ValueError`` and a ``KeyError``: LangGraph's ``get_state``/``get_state_history``/
+    ``update_state`` raise ``KeyError('thread_id')`` (or ``'configurable'``) there, its
+    ``invoke`` a ``ValueError``; ``except`` clauses of either kind catch it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def thread_key(config: Mapping[str, Any] | None, *, need_checkpoint: bool = False) -> ThreadKey:
     """Read ``config["configurable"]``; ``ValueError`` naming what is missing."""
     configurable = (config or {}).get("configurable") or {}
     thread_id = configurable.get("thread_id")
     if thread_id is None:
-        raise ValueError('a checkpointer needs config["configurable"]["thread_id"]')
+        raise MissingThreadIdError('a checkpointer needs config["configurable"]["thread_id"]')
     checkpoint_id = configurable.get("checkpoint_id")
     if need_checkpoint and checkpoint_id is None:
         raise ValueError(

@@ -727,3 +727,58 @@ def _zone(key: str) -> dt.tzinfo:
         return ZoneInfo(key)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SerializationError(f"unknown time zone {key!r} in stored data") from exc
+
+
+# -- the classes a graph's own schemas name -----------------------------------------------------
+
+_TRUSTED_MODULES: Final = ("langchain_core", "langchain", "actorgraph", "pydantic", "builtins", "typing")
+
+
+def register_schema_types(*schemas: Any) -> None:
+    """Allow the classes the annotations of ``schemas`` name (a state, input or output schema:
+    TypedDict, pydantic model, dataclass), at any depth (``list[Order]``, ``Optional[Color]``,
+    an ``Order``'s own fields...): what LangGraph's strict msgpack mode allows from a graph's
+    schemas. So a state declaring its own Enum, dataclass or pydantic types is checkpointed
+    without :func:`register_type`; a value of an undeclared class (in an ``Any`` field) still
+    needs it. langchain-core's classes keep their built-in handling."""
+    seen: set[int] = set()
+    found: list[type] = []
+    for schema in schemas:
+        _collect_schema_types(schema, found, seen, 0)
+    for cls in found:
+        if cls not in _GLOBAL_REGISTRY:
+            _GLOBAL_REGISTRY.register(cls)
+
+
+def _collect_schema_types(tp: Any, found: list[type], seen: set[int], depth: int) -> None:
+    import typing
+
+    if tp is None or id(tp) in seen or depth > 20:
+        return
+    seen.add(id(tp))
+    origin = typing.get_origin(tp)
+    if origin is not None:  # list[X], X | None, Annotated[X, ...], dict[K, V], Literal[...]
+        if origin is typing.Literal:
+            return
+        for arg in typing.get_args(tp):
+            _collect_schema_types(arg, found, seen, depth + 1)
+        return
+    if not isinstance(tp, type):
+        return
+    module = getattr(tp, "__module__", "") or ""
+    if module.split(".")[0] in _TRUSTED_MODULES:
+        return
+    kind = _kind(tp)
+    if kind is not None:
+        found.append(tp)
+    if kind in ("enum", "struct") or (kind is None and not typing.is_typeddict(tp)):
+        return
+    if kind == "pydantic":
+        hints: dict[str, Any] = {name: f.annotation for name, f in getattr(tp, "model_fields", {}).items()}
+    else:
+        try:
+            hints = typing.get_type_hints(tp, include_extras=True)
+        except Exception:  # an unresolvable forward reference: its fields stay unregistered
+            hints = dict(getattr(tp, "__annotations__", {}))
+    for hint in hints.values():
+        _collect_schema_types(hint, found, seen, depth + 1)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Final, TypeVar
 
+import aiosqlite
 import anyio.to_thread
 import msgspec
 
@@ -158,16 +159,36 @@ class SqliteStore(BaseStore):
     the file, opening included, before :class:`DatabaseLockedError`.
     """
 
-    def __init__(self, conn_string: str, *, index: Mapping[str, Any] | None = None,
+    def __init__(self, conn_string: str | sqlite3.Connection | aiosqlite.Connection, *, index: Mapping[str, Any] | None = None,
                  busy_timeout: float = BUSY_TIMEOUT) -> None:
+        """``conn_string``: a database file (open the store with ``with``/``async with``), or, as
+        LangGraph's ``SqliteStore(conn)``, an open ``sqlite3`` connection (made with
+        ``check_same_thread=False``: the store runs SQL on worker threads), or, as LangGraph's
+        ``AsyncSqliteStore(conn)``, an ``aiosqlite`` connection (asyncio only), which the store
+        uses at once without closing it; its table is set up on first use (or by ``setup()``)."""
         super().__init__(index=index)
         if not busy_timeout >= 0:
             raise ValueError(f"busy_timeout must be a number of seconds >= 0, not {busy_timeout!r}")
-        self.path = conn_string
         self.busy_timeout = busy_timeout
-        self._where = f"SQLite file {conn_string!r}"
         self._conn: sqlite3.Connection | None = None
+        self._borrowed: sqlite3.Connection | None = None  # a connection handed in (not ours to close)
+        self._aio: aiosqlite.Connection | None = None  # an aiosqlite one (AsyncSqliteStore(conn))
         self._lock = threading.Lock()
+        self._handed_in = False  # a connection handed in: we commit the transactions its isolation_level begins
+        if isinstance(conn_string, aiosqlite.Connection):
+            self.path = "connection"
+            self._where = "SQLite store connection"
+            self._aio = conn_string
+            self._ready, self._handed_in = False, True
+        elif isinstance(conn_string, sqlite3.Connection):
+            self.path = "connection"
+            self._where = "SQLite store connection"
+            self._conn = self._borrowed = conn_string
+            self._ready, self._handed_in = False, True
+        else:
+            self.path = conn_string
+            self._where = f"SQLite file {conn_string!r}"
+            self._ready = True
 
     @classmethod
     def from_conn_string(cls, conn_string: str, *, index: Mapping[str, Any] | None = None,
@@ -181,6 +202,11 @@ class SqliteStore(BaseStore):
     # -- lifetime -------------------------------------------------------------------------------
 
     def _open(self) -> None:
+        if self._aio is not None:
+            return
+        if self._borrowed is not None:  # (a connection handed in is open already)
+            self._conn = self._borrowed
+            return
         with self._lock:
             if self._conn is not None:
                 raise RuntimeError("this SqliteStore is already open")
@@ -198,6 +224,8 @@ class SqliteStore(BaseStore):
             self._conn = conn
 
     def _close(self) -> None:
+        if self._borrowed is not None or self._aio is not None:  # the caller closes its connection
+            return
         with self._lock:
             conn, self._conn = self._conn, None
             if conn is not None:
@@ -233,14 +261,29 @@ class SqliteStore(BaseStore):
         with self._lock:
             if self._conn is None:
                 raise RuntimeError("this SqliteStore is not open: use `async with SqliteStore.from_conn_string(...)`")
-            try:
-                return fn(self._conn)
-            except sqlite3.Error as exc:
-                if is_locked(exc):
-                    raise DatabaseLockedError(self._where, self.busy_timeout, str(exc)) from exc
-                raise PersistenceError(f"store {self.path!r}: {exc}") from exc
+            return self._on(self._conn, fn)
+
+    def _on(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(conn)``, the table set up first on a connection handed in; SQLite's errors as ours."""
+        try:
+            if not self._ready:  # a connection handed in: its table on first use
+                retry_locked(functools.partial(_setup, conn, self.busy_timeout, self._where), self._where,
+                             self.busy_timeout)
+                self._ready = True
+            result = fn(conn)
+            if self._handed_in and conn.in_transaction:  # (its isolation_level began one)
+                conn.commit()
+            return result
+        except sqlite3.Error as exc:
+            if is_locked(exc):
+                raise DatabaseLockedError(self._where, self.busy_timeout, str(exc)) from exc
+            raise PersistenceError(f"store {self.path!r}: {exc}") from exc
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._aio is not None:  # an aiosqlite connection handed in: on its thread
+            from ._sqlite import _AiosqliteDriver
+
+            return await _AiosqliteDriver(self._aio, owned=False).call(self._on, fn)
         return await anyio.to_thread.run_sync(self._locked, fn)
 
     async def _load(self, namespace: Namespace, key: str) -> Item | None:

@@ -199,16 +199,21 @@ def validate_namespace(namespace: Sequence[Any]) -> Namespace:
         raise InvalidNamespaceError(f"namespace must be a tuple of strings, got {namespace!r}")
     ns = tuple(namespace)
     if not ns:
-        raise InvalidNamespaceError("namespace cannot be empty")
-    for label in ns:
+        raise InvalidNamespaceError("Namespace cannot be empty.")
+    for label in ns:  # LangGraph's messages, word for word
         if not isinstance(label, str):
-            raise InvalidNamespaceError(f"namespace labels must be strings, got {label!r} in {ns!r}")
-        if not label:
-            raise InvalidNamespaceError(f"namespace labels cannot be empty strings: {ns!r}")
+            raise InvalidNamespaceError(f"Invalid namespace label '{label}' found in {ns}. Namespace labels"
+                                        f" must be strings, but got {type(label).__name__}.")
         if "." in label:
-            raise InvalidNamespaceError(f"namespace labels cannot contain periods ('.'): {label!r} in {ns!r}")
+            raise InvalidNamespaceError(f"Invalid namespace label '{label}' found in {ns}. Namespace labels "
+                                        "cannot contain periods ('.').")
+        if "\x00" in label:
+            raise InvalidNamespaceError(f"Invalid namespace label '{label}' found in {ns}. Namespace labels "
+                                        "cannot contain NUL bytes ('\\x00').")
+        if not label:
+            raise InvalidNamespaceError(f"Namespace labels cannot be empty strings. Got {label} in {ns}")
     if ns[0] == "langgraph":
-        raise InvalidNamespaceError(f'root label of a namespace cannot be "langgraph": {ns!r}')
+        raise InvalidNamespaceError(f'Root label for namespace cannot be "langgraph". Got: {ns}')
     return ns
 
 
@@ -460,7 +465,8 @@ class BaseStore(SyncTwins, ABC):
         if not isinstance(value, dict):
             raise TypeError(f"store values are dicts, got {type(value).__name__}")
         if ttl is not None and not self.supports_ttl:
-            raise NotImplementedError(f"{type(self).__name__} does not support ttl")
+            raise NotImplementedError(f"TTL is not supported by {type(self).__name__}. "
+                                      "Use a store implementation that supports TTL or set ttl=None.")
         vectors: list[Vector] = []
         if self._index is not None and index is not False:
             fields = self._index.fields if index is None else list(index)

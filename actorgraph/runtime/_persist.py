@@ -37,7 +37,16 @@ from ..errors import ThreadBusyError
 from ..graph import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
 from ..persistence import BaseCheckpointSaver, Checkpoint, CheckpointTuple, TaskWrites, new_checkpoint_id
 from ..persistence import register_type as _register
-from ..persistence._records import ERROR, INTERRUPT, RESUME, SCHEDULED, PendingWrite, merge_metadata, now_iso
+from ..persistence._records import (
+    ERROR,
+    INTERRUPT,
+    RESUME,
+    SCHEDULED,
+    MissingThreadIdError,
+    PendingWrite,
+    merge_metadata,
+    now_iso,
+)
 from ..graph._program import task_path_str
 from ..types import Durability
 from ._algo import RunState, Task
@@ -131,7 +140,7 @@ class Persistence:
         configurable = config.get("configurable") or {}
         thread_id = configurable.get("thread_id")
         if thread_id is None:
-            raise ValueError(
+            raise MissingThreadIdError(
                 "Checkpointer requires one or more of the following 'configurable' keys: "
                 "thread_id, checkpoint_ns, checkpoint_id"
             )
