@@ -4,13 +4,15 @@ vs actorgraph); each expected value is LangGraph's observed behaviour."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypedDict
+import operator
+from typing import Annotated, Any, TypedDict
 
 import pydantic
 import pytest
 
 from actorgraph import END, START, StateGraph
 from actorgraph.checkpoint.memory import InMemorySaver
+from actorgraph.types import Command, Send, interrupt
 
 
 class _P(pydantic.BaseModel):
@@ -98,3 +100,62 @@ def test_the_drawing_of_a_deferred_node_has_langgraphs_implicit_edges() -> None:
                             "\tbb --> agg;\n\tagg --> __end__;\n")
     g5 = StateGraph(_DS).add_node("a", _noop).add_node("c", _noop, defer=True).add_edge(START, "a").add_edge("a", "c").add_edge("c", END)
     assert _mermaid(g5) == "graph TD;\n\t__start__ --> a;\n\ta --> c;\n\tc --> __end__;\n"
+
+
+class _PS(pydantic.BaseModel):
+    x: int = 0
+    log: Annotated[list[str], operator.add] = pydantic.Field(default_factory=list)
+
+
+def _ps_a(s: _PS) -> dict[str, Any]:
+    return {"x": s.x + 1, "log": ["a"]}
+
+
+def _ps_ask(s: _PS) -> dict[str, Any]:
+    return {"log": [interrupt("q")]}
+
+
+class _W(pydantic.BaseModel):
+    t: str
+
+
+class _Outs(TypedDict):
+    out: Annotated[list[str], operator.add]
+
+
+def _fan_w(s: _Outs) -> list[Send]:
+    return [Send("w", _W(t="a")), Send("w", _W(t="b"))]
+
+
+def _w(s: _W) -> dict[str, Any]:
+    return {"out": [s.t]}
+
+
+def test_instances_of_the_graphs_own_schemas_are_checkpointed() -> None:
+    # LangGraph 1.2.24: with a checkpointer, invoke(State(...)) on a pydantic state, a pydantic
+    # subgraph (its input is the parent's state object) and Send("w", NodeInput(...)) all run
+    # (its serializer stores the objects); actorgraph refused the unregistered classes.
+    g = StateGraph(_PS).add_node("a", _ps_a).add_edge(START, "a").compile(checkpointer=InMemorySaver())
+    assert g.invoke(_PS(x=1), {"configurable": {"thread_id": "1"}}) == {"x": 2, "log": ["a"]}
+    inner = StateGraph(_PS).add_node("a", _ps_a).add_edge(START, "a").compile()
+    parent = (StateGraph(_PS).add_node("inner", inner).add_node("ask", _ps_ask).add_edge(START, "inner")
+              .add_edge("inner", "ask").compile(checkpointer=InMemorySaver()))
+    c = {"configurable": {"thread_id": "2"}}
+    out = parent.invoke({"x": 1}, c)
+    assert [i.value for i in out["__interrupt__"]] == ["q"]
+    assert parent.invoke(Command(resume="ans"), c) == {"x": 2, "log": ["a", "ans"]}
+    gs = StateGraph(_Outs).add_node("w", _w).add_conditional_edges(START, _fan_w, ["w"]).compile(checkpointer=InMemorySaver())
+    assert gs.invoke({"out": []}, {"configurable": {"thread_id": "3"}}) == {"out": ["a", "b"]}
+
+
+@pytest.mark.anyio
+async def test_a_pydantic_subgraphs_input_is_checkpointed_under_astream(anyio_backend: str) -> None:
+    # LangGraph 1.2.24: the subgraph's values stream as the state object, then the pause.
+    inner = StateGraph(_PS).add_node("a", _ps_a).add_edge(START, "a").compile()
+    parent = (StateGraph(_PS).add_node("inner", inner).add_node("ask", _ps_ask).add_edge(START, "inner")
+              .add_edge("inner", "ask").compile(checkpointer=InMemorySaver()))
+    c = {"configurable": {"thread_id": "1"}}
+    seen = [(ns[0].split(":")[0] if ns else "", chunk) async for ns, chunk
+            in parent.astream({"x": 1}, c, stream_mode="updates", subgraphs=True)]
+    assert seen[:2] == [("inner", {"a": {"x": 2, "log": ["a"]}}), ("", {"inner": {"x": 2, "log": ["a"]}})]
+    assert list(seen[2][1]) == ["__interrupt__"]

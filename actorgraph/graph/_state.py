@@ -427,6 +427,7 @@ class StateGraph:
         self.validate([*before, *after])
         program = self._program(name or "LangGraph")
         program.cache = cache
+        self._register_schemas()
         # The runtime is the layer above; the builder hands it the finished program.
         from ..runtime import CompiledGraph
 
@@ -439,6 +440,19 @@ class StateGraph:
             interrupt_after=after,
             debug=debug,
         )
+
+    def _register_schemas(self) -> None:
+        """Let checkpoints hold instances of this graph's own schema classes (pydantic models,
+        dataclasses), as LangGraph's serializer does: ``invoke(State(...))``, a pydantic
+        subgraph's input, ``Send("node", NodeInput(...))``. Only classes the program hands us;
+        a stored name is still never imported."""
+        from ..persistence._serde import _kind, register_type
+
+        schemas = {self.state_schema, self.input_schema, self.output_schema}
+        schemas.update(spec.input_schema for spec in self.nodes.values())
+        for schema in schemas:
+            if isinstance(schema, type) and _kind(schema) in ("dataclass", "pydantic"):
+                register_type(schema)
 
     def _program(self, name: str) -> Program:
         channels: dict[str, BaseChannel[Any, Any, Any]] = {}
