@@ -196,6 +196,7 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
         compiled.func = func
         compiled.context_schema = self.context_schema
         compiled.input_type, compiled.output_type = _io_types(func)
+        _register_input_type(compiled.input_type)
         functools.update_wrapper(compiled, func, updated=())  # type: ignore[arg-type]
         return compiled
 
@@ -325,6 +326,15 @@ def _io_types(func: Callable[..., Any]) -> tuple[Any, Any]:
         elif typing.get_origin(output_type) is entrypoint.final:
             output_type = typing.get_args(output_type)[0]
     return input_type, output_type
+
+
+def _register_input_type(input_type: Any) -> None:
+    """An input annotated as a pydantic model or dataclass is the entrypoint's schema: its
+    instances are checkpointed (as the input), as a StateGraph's own schemas are."""
+    from ..persistence._serde import _kind, register_type
+
+    if isinstance(input_type, type) and _kind(input_type) in ("dataclass", "pydantic"):
+        register_type(input_type)
 
 
 def _model(schema: Any, name: str) -> Any:
