@@ -7,11 +7,14 @@ import dataclasses
 import operator
 from typing import Annotated, Any, TypedDict
 
+import anyio
 import pydantic
 import pytest
 
 from actorgraph import END, START, StateGraph
 from actorgraph.checkpoint.memory import InMemorySaver
+from actorgraph.func import entrypoint, task
+from actorgraph.persistence import SerializationError
 from actorgraph.types import Command, Send, interrupt
 
 
@@ -159,3 +162,58 @@ async def test_a_pydantic_subgraphs_input_is_checkpointed_under_astream(anyio_ba
             in parent.astream({"x": 1}, c, stream_mode="updates", subgraphs=True)]
     assert seen[:2] == [("inner", {"a": {"x": 2, "log": ["a"]}}), ("", {"inner": {"x": 2, "log": ["a"]}})]
     assert list(seen[2][1]) == ["__interrupt__"]
+
+
+@dataclasses.dataclass
+class _Unregistered:
+    a: str
+
+
+@task
+def _unstorable(q: str) -> _Unregistered:
+    return _Unregistered(a=q)
+
+
+@task
+async def _aunstorable(q: str) -> _Unregistered:
+    return _Unregistered(a=q)
+
+
+def test_a_task_result_the_saver_refuses_fails_the_entrypoint_instead_of_hanging() -> None:
+    # LangGraph 1.2.24 stores any dataclass (warning when it loads one it was not told about);
+    # actorgraph stores only registered classes (README), and the task's caller must get the
+    # SerializationError: the entrypoint waited forever on the call's future.
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(q: str) -> Any:
+        return {"r": _unstorable(q).result()}
+
+    with pytest.raises(SerializationError) as info:
+        wf.invoke("hi", {"configurable": {"thread_id": "1"}})
+    assert any(n.startswith("During task with name '_unstorable'") for n in info.value.__notes__)
+
+
+@pytest.mark.anyio
+async def test_a_task_result_the_saver_refuses_fails_an_async_entrypoint(anyio_backend: str) -> None:
+    @entrypoint(checkpointer=InMemorySaver())
+    async def wf(q: str) -> Any:
+        return {"r": await _aunstorable(q)}
+
+    with pytest.raises(SerializationError):
+        with anyio.fail_after(10):
+            await wf.ainvoke("hi", {"configurable": {"thread_id": "1"}})
+
+
+class _Inp(pydantic.BaseModel):
+    q: str
+
+
+def test_an_entrypoints_pydantic_input_is_checkpointed() -> None:
+    # LangGraph 1.2.24: wf.invoke(Inp(q="hi"), config) pauses at interrupt(), and resuming
+    # returns {"q": "hi", "ok": True}.
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(inp: _Inp) -> Any:
+        return {"q": inp.q, "ok": interrupt("ok?")}
+
+    c = {"configurable": {"thread_id": "1"}}
+    assert [i.value for i in wf.invoke(_Inp(q="hi"), c)["__interrupt__"]] == ["ok?"]
+    assert wf.invoke(Command(resume=True), c) == {"q": "hi", "ok": True}

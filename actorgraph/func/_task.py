@@ -475,10 +475,15 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
             _was_cancelled(scope, task, future)
             return
         task.writes = [(RETURN, value)]
-        await _save(scope, task, task.writes)
-        if keyed:
-            assert cache is not None
-            await cache_store(cache, keyed, [task])
+        try:
+            await _save(scope, task, task.writes)
+            if keyed:
+                assert cache is not None
+                await cache_store(cache, keyed, [task])
+        except Exception as exc:  # (a result the saver cannot store: the caller gets the error,
+            exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")  # not a hang)
+            future._finish(None, exc)
+            return
         _emit_result(run, task, value)
         future._finish(value, None)
     finally:
