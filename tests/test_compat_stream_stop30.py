@@ -170,12 +170,12 @@ class _Unregistered:
 
 
 @task
-def _unstorable(q: str) -> _Unregistered:
+def _unstorable(q: str) -> Any:  # (an annotation naming the class would register it)
     return _Unregistered(a=q)
 
 
 @task
-async def _aunstorable(q: str) -> _Unregistered:
+async def _aunstorable(q: str) -> Any:
     return _Unregistered(a=q)
 
 
@@ -217,3 +217,58 @@ def test_an_entrypoints_pydantic_input_is_checkpointed() -> None:
     c = {"configurable": {"thread_id": "1"}}
     assert [i.value for i in wf.invoke(_Inp(q="hi"), c)["__interrupt__"]] == ["ok?"]
     assert wf.invoke(Command(resume=True), c) == {"q": "hi", "ok": True}
+
+
+@dataclasses.dataclass
+class _Res:
+    a: str
+
+
+@task
+def _work(q: str) -> _Res:
+    return _Res(a=q.upper())
+
+
+class _Item(pydantic.BaseModel):
+    k: str
+
+
+class _Nested(pydantic.BaseModel):
+    sub: _Item | None = None
+    subs: Annotated[list[_Item], operator.add] = pydantic.Field(default_factory=list)
+
+
+@dataclasses.dataclass
+class _DItem:
+    n: int
+
+
+class _TD(TypedDict):
+    item: _DItem
+
+
+def test_classes_the_schemas_and_task_annotations_name_are_checkpointed() -> None:
+    # LangGraph 1.2.24 checkpoints them all: a pydantic state's fields typed with a model
+    # ({'sub': Sub(k='x'), 'subs': [Sub(k='y')]}), a TypedDict field typed with a dataclass
+    # ({'item': Item(n=3)}), a task's dataclass result ({'r': Res(a='HI'), 'ok': True}).
+    g = StateGraph(_Nested).add_node("a", _nested_a).add_edge(START, "a").compile(checkpointer=InMemorySaver())
+    assert g.invoke({}, {"configurable": {"thread_id": "1"}}) == {"sub": _Item(k="x"), "subs": [_Item(k="y")]}
+    gd = StateGraph(_TD).add_node("n", _td_n).add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    assert gd.invoke({"item": _DItem(1)}, {"configurable": {"thread_id": "1"}}) == {"item": _DItem(3)}
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def wf(q: str) -> Any:
+        r = _work(q).result()
+        return {"r": r, "ok": interrupt("ok?")}
+
+    c = {"configurable": {"thread_id": "1"}}
+    wf.invoke("hi", c)
+    assert wf.invoke(Command(resume=True), c) == {"r": _Res(a="HI"), "ok": True}
+
+
+def _nested_a(s: _Nested) -> dict[str, Any]:
+    return {"sub": _Item(k="x"), "subs": [_Item(k="y")]}
+
+
+def _td_n(s: _TD) -> dict[str, Any]:
+    return {"item": _DItem(3)}

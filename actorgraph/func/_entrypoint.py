@@ -330,11 +330,10 @@ def _io_types(func: Callable[..., Any]) -> tuple[Any, Any]:
 
 def _register_input_type(input_type: Any) -> None:
     """An input annotated as a pydantic model or dataclass is the entrypoint's schema: its
-    instances are checkpointed (as the input), as a StateGraph's own schemas are."""
-    from ..persistence._serde import _kind, register_type
+    instances (and the classes its fields name) are checkpointed, as a StateGraph's are."""
+    from ..graph._state import register_schema_classes
 
-    if isinstance(input_type, type) and _kind(input_type) in ("dataclass", "pydantic"):
-        register_type(input_type)
+    register_schema_classes(input_type)
 
 
 def _model(schema: Any, name: str) -> Any:

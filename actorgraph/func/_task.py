@@ -18,6 +18,7 @@ import inspect
 import logging
 import sys
 import threading
+import typing
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
@@ -306,6 +307,7 @@ class TaskFunction(Generic[P, T]):
         self.node = NodeProgram(self.name, NodeCall(func), (), _none, (), (), (), (), policies, False,
                                 cache_policy=cache_policy)
         functools.update_wrapper(self, func)
+        _register_return_type(func)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> TaskFuture[T]:
         """Start a call of the task; ``RuntimeError`` outside a running entrypoint."""
@@ -622,6 +624,19 @@ def _failed_now(scope: Scope, task: Task, exc: BaseException) -> None:
         run.log.warning("task_failed", step=run.step, node=task.name, task_id=task.id, error=repr(exc))
     run.persist.keep_call(task, [(ERROR, repr(exc))])
     run.emitter.task_error(task, exc, run.step)
+
+
+def _register_return_type(func: Callable[..., Any]) -> None:
+    """A task's result is checkpointed: the classes its return annotation names (a pydantic
+    model, dataclass, enum) are registered with the serializer, as a graph's schemas are."""
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except Exception:  # (an unresolvable forward reference, a callable without annotations)
+        return
+    if "return" in hints:
+        from ..graph._state import register_schema_classes
+
+        register_schema_classes(hints["return"])
 
 
 @overload

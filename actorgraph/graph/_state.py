@@ -442,17 +442,14 @@ class StateGraph:
         )
 
     def _register_schemas(self) -> None:
-        """Let checkpoints hold instances of this graph's own schema classes (pydantic models,
-        dataclasses), as LangGraph's serializer does: ``invoke(State(...))``, a pydantic
-        subgraph's input, ``Send("node", NodeInput(...))``. Only classes the program hands us;
-        a stored name is still never imported."""
-        from ..persistence._serde import _kind, register_type
-
+        """Let checkpoints hold instances of this graph's own schema classes, as LangGraph's
+        serializer does: ``invoke(State(...))``, a pydantic subgraph's input,
+        ``Send("node", NodeInput(...))``, a field typed with a model, dataclass or enum
+        (``sub: Optional[Item]``, ``items: list[Item]``). Only classes the program's schemas
+        name; a stored name is still never imported."""
         schemas = {self.state_schema, self.input_schema, self.output_schema}
         schemas.update(spec.input_schema for spec in self.nodes.values())
-        for schema in schemas:
-            if isinstance(schema, type) and _kind(schema) in ("dataclass", "pydantic"):
-                register_type(schema)
+        register_schema_classes(*schemas)
 
     def _program(self, name: str) -> Program:
         channels: dict[str, BaseChannel[Any, Any, Any]] = {}
@@ -645,3 +642,37 @@ def _check_timeout(name: str, call: NodeCall, timeout: TimeoutPolicy | None) -> 
         raise GraphValidationError(
             f"Node '{name}' has a timeout but is sync: node timeouts are only supported for "
             "async nodes (a thread cannot be cancelled)")
+
+
+def register_schema_classes(*annotations: Any) -> None:
+    """Register with the serializer every pydantic model, dataclass and enum class that the
+    ``annotations`` (schemas, type hints) are or name in their fields, at any depth."""
+    from ..persistence._serde import _ALLOWLIST, _GLOBAL_REGISTRY, _kind, register_type
+
+    seen: set[int] = set()
+    todo = list(annotations)
+    while todo:
+        tp = todo.pop()
+        if id(tp) in seen:
+            continue
+        seen.add(id(tp))
+        args = get_args(tp)
+        if get_origin(tp) is not None or args:
+            todo.extend(args)  # (Optional[X], list[X], Annotated[X, reducer]: a reducer is skipped)
+            continue
+        if not isinstance(tp, type):
+            continue
+        if tp in _GLOBAL_REGISTRY or _ALLOWLIST.kind_of(tp) is not None:
+            continue  # (registered, or stored as the allowlist stores it: langchain's messages)
+        kind = _kind(tp)
+        if kind in ("dataclass", "pydantic", "enum"):
+            register_type(tp)
+        elif not typing.is_typeddict(tp):
+            continue
+        if kind == "enum":
+            continue
+        try:
+            hints = typing.get_type_hints(tp, include_extras=True)
+        except Exception:  # (an unresolvable forward reference: what pydantic resolved, if any)
+            hints = {k: f.annotation for k, f in getattr(tp, "model_fields", {}).items()}
+        todo.extend(hints.values())
