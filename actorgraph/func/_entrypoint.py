@@ -196,6 +196,7 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
         compiled.func = func
         compiled.context_schema = self.context_schema
         compiled.input_type, compiled.output_type = _io_types(func)
+        _register_input_type(compiled.input_type)
         functools.update_wrapper(compiled, func, updated=())  # type: ignore[arg-type]
         return compiled
 
@@ -325,6 +326,14 @@ def _io_types(func: Callable[..., Any]) -> tuple[Any, Any]:
         elif typing.get_origin(output_type) is entrypoint.final:
             output_type = typing.get_args(output_type)[0]
     return input_type, output_type
+
+
+def _register_input_type(input_type: Any) -> None:
+    """An input annotated as a pydantic model or dataclass is the entrypoint's schema: its
+    instances (and the classes its fields name) are checkpointed, as a StateGraph's are."""
+    from ..persistence._serde import register_schema_types
+
+    register_schema_types(input_type)
 
 
 def _model(schema: Any, name: str) -> Any:

@@ -18,6 +18,7 @@ import inspect
 import logging
 import sys
 import threading
+import typing
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
@@ -306,6 +307,7 @@ class TaskFunction(Generic[P, T]):
         self.node = NodeProgram(self.name, NodeCall(func), (), _none, (), (), (), (), policies, False,
                                 cache_policy=cache_policy)
         functools.update_wrapper(self, func)
+        _register_return_type(func)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> TaskFuture[T]:
         """Start a call of the task; ``RuntimeError`` outside a running entrypoint."""
@@ -475,10 +477,15 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
             _was_cancelled(scope, task, future)
             return
         task.writes = [(RETURN, value)]
-        await _save(scope, task, task.writes)
-        if keyed:
-            assert cache is not None
-            await cache_store(cache, keyed, [task])
+        try:
+            await _save(scope, task, task.writes)
+            if keyed:
+                assert cache is not None
+                await cache_store(cache, keyed, [task])
+        except Exception as exc:  # (a result the saver cannot store: the caller gets the error,
+            exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")  # not a hang)
+            future._finish(None, exc)
+            return
         _emit_result(run, task, value)
         future._finish(value, None)
     finally:
@@ -617,6 +624,19 @@ def _failed_now(scope: Scope, task: Task, exc: BaseException) -> None:
         run.log.warning("task_failed", step=run.step, node=task.name, task_id=task.id, error=repr(exc))
     run.persist.keep_call(task, [(ERROR, repr(exc))])
     run.emitter.task_error(task, exc, run.step)
+
+
+def _register_return_type(func: Callable[..., Any]) -> None:
+    """A task's result is checkpointed: the classes its return annotation names (a pydantic
+    model, dataclass, enum) are registered with the serializer, as a graph's schemas are."""
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except Exception:  # (an unresolvable forward reference, a callable without annotations)
+        return
+    if "return" in hints:
+        from ..persistence._serde import register_schema_types
+
+        register_schema_types(hints["return"])
 
 
 @overload

@@ -184,9 +184,10 @@ class DrawableGraph:
 
         direct = {(src, t) for src, t, _, _ in candidates} - {(src, t) for ss, t in joins for src in ss}
         direct |= {(src, t) for src, t in builder.edges}  # (an edge that is also part of a join)
-        ran, last_step = _simulate(direct, joins)
-        found = sorted((s, t, c, label) for s, t, c, label in candidates
-                       if s in ran and (t == END or t in ran))
+        deferred = {node for node, spec in builder.nodes.items() if getattr(spec, "defer", False)}
+        ran, last_step, implicit = _simulate(direct, joins, deferred)
+        found = sorted({(s, t, c, label) for s, t, c, label in candidates
+                        if s in ran and (t == END or t in ran)} | implicit)
         graph = cls(name=name)
         graph.nodes[START] = Node(START, START, _FUNCTION_TAG)
         defaults = getattr(builder, "node_defaults", {})
@@ -494,10 +495,17 @@ _LABEL_ESCAPES = {"[": "#91;", "]": "#93;", "(": "#40;", ")": "#41;", "{": "#123
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
-def _simulate(direct: set[tuple[str, str]],
-              joins: list[tuple[frozenset[str], str]]) -> tuple[set[str], set[str]]:
+def _simulate(direct: set[tuple[str, str]], joins: list[tuple[frozenset[str], str]],
+              deferred: frozenset[str] | set[str] = frozenset()
+              ) -> tuple[set[str], set[str], set[tuple[str, str, bool, str]]]:
     """Which nodes a run from START can reach (every branch taken) through ``direct`` edges and
-    ``joins``, and the nodes of the last simulated step (of a graph whose paths never end)."""
+    ``joins``, the nodes of the last simulated step (of a graph whose paths never end), and the
+    implicit edges LangGraph's drawing adds to a ``deferred`` node.
+
+    As LangGraph's drawing (a simulated run), a deferred node reached waits until a step leads
+    to no other node; when it then runs, if no node of the step before led to it, an implicit
+    conditional edge from each node of that step is drawn to it.
+    """
     follow: dict[str, set[str]] = {}
     for s, t in direct:
         if t != END:
@@ -506,6 +514,8 @@ def _simulate(direct: set[tuple[str, str]],
     step: set[str] = {START}
     ran: set[str] = set()
     last: set[str] = set()
+    held: set[str] = set()
+    implicit: set[tuple[str, str, bool, str]] = set()
     for _ in range(_SIMULATED_STEPS):
         if not step:
             break
@@ -519,8 +529,17 @@ def _simulate(direct: set[tuple[str, str]],
             if arrived[i] >= sources:
                 nxt.add(target)
                 arrived[i] = set()
+        if deferred:
+            reached_now = nxt & deferred
+            held |= reached_now
+            nxt -= deferred
+            if not nxt and held:
+                nxt = held
+                for node in held - reached_now:
+                    implicit.update((src, node, True, "") for src in step)
+                held = set()
         step = nxt
-    return ran, last
+    return ran, last, implicit
 
 
 def _metadata(spec: Any, before: Sequence[str], after: Sequence[str]) -> dict[str, Any] | None:

@@ -427,10 +427,7 @@ class StateGraph:
         self.validate([*before, *after])
         program = self._program(name or "LangGraph")
         program.cache = cache
-        from ..persistence._serde import register_schema_types
-
-        register_schema_types(self.state_schema, self.input_schema, self.output_schema,
-                              *(n.input_schema for n in self.nodes.values()))
+        self._register_schemas()
         # The runtime is the layer above; the builder hands it the finished program.
         from ..runtime import CompiledGraph
 
@@ -443,6 +440,17 @@ class StateGraph:
             interrupt_after=after,
             debug=debug,
         )
+
+    def _register_schemas(self) -> None:
+        """Let checkpoints hold instances of this graph's own schema classes, as LangGraph's
+        serializer does: ``invoke(State(...))``, a pydantic subgraph's input,
+        ``Send("node", NodeInput(...))``, a field typed with a model, dataclass or enum
+        (``sub: Optional[Item]``, ``items: list[Item]``). Only classes the program's schemas
+        name; a stored name is still never imported."""
+        from ..persistence._serde import register_schema_types
+
+        register_schema_types(self.state_schema, self.input_schema, self.output_schema,
+                              *(spec.input_schema for spec in self.nodes.values()))
 
     def _program(self, name: str) -> Program:
         channels: dict[str, BaseChannel[Any, Any, Any]] = {}

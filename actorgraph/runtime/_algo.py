@@ -222,7 +222,12 @@ def plan(program: Program, state: RunState, step: int, ns: str,
             for k in reads:
                 if k in managed:
                     values[k] = managed[k]
-        tasks.append(Task(None, node, node.reader(values), node.pull_path, node.triggers, node.pull_order,
+        try:
+            value = node.reader(values)
+        except Exception as exc:  # a state schema refusing the state (pydantic...), as LangGraph notes it
+            exc.add_note(f"Before task with name '{name}' and path '{node.pull_path[:3]}'")
+            raise
+        tasks.append(Task(None, node, value, node.pull_path, node.triggers, node.pull_order,
                           (ns, step, name, "pull", node.triggers)))
     return tasks
 
