@@ -47,11 +47,6 @@ class TaskGroup:
             return await self._nursery_cm.__aexit__(exc_type, exc, tb)  # type: ignore[no-any-return]
         return await self._native.__aexit__(exc_type, exc, tb)  # type: ignore[no-any-return]
 
-    @property
-    def on_trio(self) -> bool:
-        """The group is a trio nursery (else an ``asyncio.TaskGroup``)."""
-        return self._trio
-
     def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
                    shielded: bool = False) -> asyncio.Task[Any] | None:
         """Start ``func(*args)`` as a child; on asyncio, return its task (``None`` on trio).
