@@ -137,12 +137,14 @@ class Run:
         self.parent = parent
         # what the run streams (modes None: follow the hub's subscribers, an ActorSystem run
         # where subscribers come and go); without a hub nobody streams it
-        self.emitter: Emitter = NullEmitter(self.program, ns) if hub is None else Emitter(
-            self.program, ns, hub, modes, parent.emitter.root if parent is not None else None)
         self.state = RunState(self.program)
-        if output_keys is not None and hub is not None:
-            self.emitter = keyed = KeyedEmitter(self.program, ns, hub, modes,
-                                                parent.emitter.root if parent is not None else None, output_keys)
+        root_emitter = parent.emitter.root if parent is not None else None
+        if hub is None:
+            self.emitter: Emitter = NullEmitter(self.program, ns)
+        elif output_keys is None:
+            self.emitter = Emitter(self.program, ns, hub, modes, root_emitter)
+        else:
+            self.emitter = keyed = KeyedEmitter(self.program, ns, hub, modes, root_emitter, output_keys)
             keyed.read = partial(_read_keys, self.state, output_keys)
         self.step = -1
         self.stop = 0
