@@ -24,6 +24,7 @@ from actorgraph.persistence import (
     SqliteSaver,
     SqliteStore,
 )
+from actorgraph.persistence._sqlite_store import LATEST as STORE_LATEST
 
 pytestmark = pytest.mark.anyio
 
@@ -143,8 +144,9 @@ async def test_bad_values_and_keys(store: BaseStore) -> None:
         await store.aput(("a",), "k", [1, 2])  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         await store.aput(("a",), 3, {"v": 1})  # type: ignore[arg-type]
-    with pytest.raises(NotImplementedError):
-        await store.aput(("a",), "k", {"v": 1}, ttl=5)
+    if not store.supports_ttl:  # (InMemoryStore, as LangGraph's; the others: tests/test_store_ttl.py)
+        with pytest.raises(NotImplementedError):
+            await store.aput(("a",), "k", {"v": 1}, ttl=5)
 
 
 async def test_put_none_deletes_and_refresh_ttl_is_accepted(store: BaseStore) -> None:
@@ -480,25 +482,25 @@ async def test_sqlite_store_opens_a_file_written_before_versioning(tmp_path: Pat
         assert await s.alist_namespaces() == [("docs",), ("users", "u1"), ("users", "u2")]
         await s.aput(("docs",), "new", {"text": "a dog", "n": 6})
         await s.adelete(("users", "u2"), "prefs")
-    assert _schema_rows(path) == [("store", 1)]
+    assert _schema_rows(path) == [("store", STORE_LATEST)]
     async with SqliteStore.from_conn_string(str(path), index=_V0_INDEX) as s:
         assert [(i.key, i.value["n"]) for i in await s.asearch((), limit=10)] == [
             ("prefs", 5), ("notes", 3), ("readme", 4), ("new", 6),
         ]
-    assert _schema_rows(path) == [("store", 1)]
+    assert _schema_rows(path) == [("store", STORE_LATEST)]
 
 
 async def test_sqlite_store_new_file_is_versioned_and_reopening_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     async with SqliteStore.from_conn_string(str(path)) as s:
         await s.aput(("a",), "k", {"v": 1})
-    assert _schema_rows(path) == [("store", 1)]
+    assert _schema_rows(path) == [("store", STORE_LATEST)]
     assert _tables(path) == ["schema_version", "store_items"]
     for _ in range(2):
         async with SqliteStore.from_conn_string(str(path)) as s:
             item = await s.aget(("a",), "k")
             assert item is not None and item.value == {"v": 1}
-        assert _schema_rows(path) == [("store", 1)]
+        assert _schema_rows(path) == [("store", STORE_LATEST)]
         assert _tables(path) == ["schema_version", "store_items"]
 
 
@@ -517,7 +519,7 @@ async def test_sqlite_store_shares_a_file_with_the_saver(tmp_path: Path) -> None
         item = await s.aget(("a",), "k")
         assert item is not None and item.value == {"v": 1}
     assert [row[0] for row in _schema_rows(Path(path))] == ["checkpoints", "store"]
-    assert ("store", 1) in _schema_rows(Path(path))
+    assert ("store", STORE_LATEST) in _schema_rows(Path(path))
 
 
 @pytest.mark.parametrize("damage, message", [

@@ -8,14 +8,17 @@ idempotent, and serialised across processes by an advisory lock.
 Semantics are :class:`SqliteStore`'s: search order is insertion order (replacing keeps the
 place), a replacing ``put`` keeps ``created_at``; filters and the ranking of semantic search
 (``index=...``; vectors stored beside the value, cosine similarity computed in Python) are
-the base class's, so results match the other stores exactly. (pgvector is not used.) No TTL,
-as in SQLite.
+the base class's, so results match the other stores exactly. (pgvector is not used.) Time to
+live as in SQLite (see :class:`~._store.BaseStore`): schema version 2 adds columns
+``expires_at timestamptz`` and ``ttl_minutes double precision`` (fractional minutes are kept;
+LangGraph's Postgres store truncates them to whole minutes when refreshing).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, TypeVar
 
@@ -40,7 +43,7 @@ from ._postgres import (
     open_sync,
 )
 from ._postgres_sql import LOCK_CLASS, Ops, Q, quote_ident
-from ._store import BaseStore, Item, Namespace, Record, Vector, now
+from ._store import BaseStore, Item, Namespace, Record, Vector, expiry, now
 
 __all__ = ["PostgresStore"]
 
@@ -51,7 +54,7 @@ COMPONENT: Final = "store"
 _SEARCH_ORDER: Final = "updated_at DESC, seq"
 """The order of ``search`` without a query, LangGraph's PostgresStore's: the items updated last
 first."""
-LATEST: Final = 1
+LATEST: Final = 2
 
 _decode_value = msgspec.json.Decoder(dict[str, Any])
 _decode_vectors = msgspec.json.Decoder(list[list[float]])
@@ -61,10 +64,11 @@ def _ns_text(namespace: Namespace) -> str:
     return ".".join(namespace)
 
 
-def _item(row: tuple[Any, ...]) -> Item:
-    prefix, key, value, _vectors, created_at, updated_at = row
-    return Item(value=_decode_value.decode(value), key=key, namespace=tuple(prefix.split(".")),
+def _record(row: tuple[Any, ...]) -> Record:
+    prefix, key, value, vectors, created_at, updated_at, expires_at = row
+    item = Item(value=_decode_value.decode(value), key=key, namespace=tuple(prefix.split(".")),
                 created_at=created_at, updated_at=updated_at)
+    return Record(item, _decode_vectors.decode(vectors) if vectors else [], expires_at)
 
 
 class PostgresStore(BaseStore):
@@ -74,11 +78,17 @@ class PostgresStore(BaseStore):
     wrap an open pool: ``PostgresStore(pool)`` (then ``await store.setup()`` once, or let the
     first call do it). ``schema=`` picks the PostgreSQL schema (created if missing). Database
     errors raise :class:`PersistenceError` naming the schema.
+
+    ``ttl=``: a :class:`~._store.TTLConfig`, as LangGraph's ``PostgresStore`` (``put(...,
+    ttl=minutes)``, refresh on read, ``omit_expired``, ``sweep_ttl()``, ``start_ttl_sweeper()``;
+    closing the store stops and joins the sweeper thread).
     """
 
+    supports_ttl = True
+
     def __init__(self, pool: AnyPool | None = None, *, index: Mapping[str, Any] | None = None,
-                 schema: str = "public") -> None:
-        super().__init__(index=index)
+                 schema: str = "public", ttl: Mapping[str, Any] | None = None) -> None:
+        super().__init__(index=index, ttl=ttl)
         self.schema = schema
         self._table = f"{quote_ident(schema)}.store_items"
         self._name = f"PostgreSQL schema {schema!r}"
@@ -93,10 +103,11 @@ class PostgresStore(BaseStore):
 
     @classmethod
     def from_conn_string(cls, conn_string: str, *, index: Mapping[str, Any] | None = None,
-                         schema: str = "public", max_size: int = DEFAULT_POOL_SIZE) -> PostgresStore:
+                         schema: str = "public", max_size: int = DEFAULT_POOL_SIZE,
+                         ttl: Mapping[str, Any] | None = None) -> PostgresStore:
         """A store on the database ``conn_string`` with a pool of its own; open it with
         ``async with`` or ``with``."""
-        store = cls(index=index, schema=schema)
+        store = cls(index=index, schema=schema, ttl=ttl)
         store._conninfo = conn_string
         store._max_size = max_size
         return store
@@ -125,6 +136,7 @@ class PostgresStore(BaseStore):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        await self.astop_ttl_sweeper()  # (before the token goes: a sweep may be calling in)
         self._token = self._home = None
         await self._release()
 
@@ -148,6 +160,7 @@ class PostgresStore(BaseStore):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.stop_ttl_sweeper()
         driver, self._driver = self._driver, None
         self._ready = False
         close_sync(driver)
@@ -178,6 +191,12 @@ class PostgresStore(BaseStore):
                 created_at timestamptz NOT NULL,
                 updated_at timestamptz NOT NULL,
                 UNIQUE (prefix, key))""")
+        if current < 2:
+            yield Q(f"ALTER TABLE {self._table} ADD COLUMN IF NOT EXISTS expires_at timestamptz, "
+                    "ADD COLUMN IF NOT EXISTS ttl_minutes double precision")
+            yield Q(f"CREATE INDEX IF NOT EXISTS store_items_expires_at ON {self._table} (expires_at) "
+                    "WHERE expires_at IS NOT NULL")
+        if current < LATEST:
             yield Q(f"INSERT INTO {version_table} (component, version) VALUES (%s, %s) "
                     "ON CONFLICT (component) DO UPDATE SET version = excluded.version", (COMPONENT, LATEST))
 
@@ -203,27 +222,54 @@ class PostgresStore(BaseStore):
         return await self._call(ops)
 
     _COLS: Final = "prefix, key, value, vectors, created_at, updated_at"
+    _READ: Final = "prefix, key, value, vectors, created_at, updated_at, expires_at"
 
-    async def _load(self, namespace: Namespace, key: str) -> Item | None:
+    async def _load(self, namespace: Namespace, key: str) -> Record | None:
         def read() -> Ops[Any]:
-            rows = yield Q(f"SELECT {self._COLS} FROM {self._table} WHERE prefix = %s AND key = %s",
+            rows = yield Q(f"SELECT {self._READ} FROM {self._table} WHERE prefix = %s AND key = %s",
                            (_ns_text(namespace), key))
             return rows[0] if rows else None
 
         row = await self._ready_call(read())
-        return _item(row) if row is not None else None
+        return _record(row) if row is not None else None
 
-    async def _store(self, namespace: Namespace, key: str, value: dict[str, Any], vectors: list[Vector]) -> None:
+    async def _store(self, namespace: Namespace, key: str, value: dict[str, Any], vectors: list[Vector],
+                     ttl: float | None) -> None:
         data = msgspec.json.encode(value).decode()
         vec = msgspec.json.encode(vectors).decode() if vectors else None
         stamp = now()
+        expires_at = expiry(ttl, stamp)
 
         def write() -> Ops[None]:
-            yield Q(f"INSERT INTO {self._table} ({self._COLS}) VALUES (%s, %s, %s, %s, %s, %s) "
+            yield Q(f"INSERT INTO {self._table} ({self._COLS}, expires_at, ttl_minutes) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value, vectors = excluded.vectors, "
-                    "updated_at = excluded.updated_at", (_ns_text(namespace), key, data, vec, stamp, stamp))
+                    "updated_at = excluded.updated_at, expires_at = excluded.expires_at, "
+                    "ttl_minutes = excluded.ttl_minutes",
+                    (_ns_text(namespace), key, data, vec, stamp, stamp, expires_at, ttl))
 
         await self._ready_call(write())
+
+    async def _refresh(self, keys: list[tuple[Namespace, str]]) -> None:
+        stamp = now()
+
+        def refresh() -> Ops[None]:
+            for namespace, key in keys:
+                yield Q(f"UPDATE {self._table} SET expires_at = %s + ttl_minutes * interval '1 minute' "
+                        "WHERE prefix = %s AND key = %s AND ttl_minutes IS NOT NULL",
+                        (stamp, _ns_text(namespace), key))
+
+        await self._ready_call(refresh())
+
+    async def _sweep(self) -> int:
+        stamp = now()
+
+        def sweep() -> Ops[int]:
+            rows: list[Any] = yield Q(f"DELETE FROM {self._table} WHERE expires_at IS NOT NULL AND expires_at <= %s "
+                                      "RETURNING 1", (stamp,))
+            return len(rows)
+
+        return await self._ready_call(sweep())
 
     async def _remove(self, namespace: Namespace, key: str) -> None:
         def delete() -> Ops[None]:
@@ -235,7 +281,7 @@ class PostgresStore(BaseStore):
         text = _ns_text(prefix)
 
         def read() -> Ops[list[Any]]:
-            sql = f"SELECT {self._COLS} FROM {self._table}"
+            sql = f"SELECT {self._READ} FROM {self._table}"
             if not prefix:
                 rows: list[Any] = yield Q(f"{sql} ORDER BY {_SEARCH_ORDER}")
             else:
@@ -243,12 +289,15 @@ class PostgresStore(BaseStore):
                                (text, text + "."))
             return rows
 
-        rows = await self._ready_call(read())
-        return [Record(_item(row), _decode_vectors.decode(row[3]) if row[3] else []) for row in rows]
+        return [_record(row) for row in await self._ready_call(read())]
 
-    async def _namespaces(self) -> list[Namespace]:
+    async def _namespaces(self, live_at: datetime | None) -> list[Namespace]:
         def read() -> Ops[list[Any]]:
-            rows: list[Any] = yield Q(f"SELECT DISTINCT prefix FROM {self._table}")
+            if live_at is None:
+                rows: list[Any] = yield Q(f"SELECT DISTINCT prefix FROM {self._table}")
+            else:
+                rows = yield Q(f"SELECT DISTINCT prefix FROM {self._table} WHERE expires_at IS NULL "
+                               "OR expires_at > %s", (live_at,))
             return rows
 
         return [tuple(row[0].split(".")) for row in await self._ready_call(read())]

@@ -11,7 +11,9 @@ so one opener creates it and the others find it; a lock held past ``busy_timeout
 
 Schema: the ``schema_version`` table the checkpoint saver uses (one row per component, so a
 store and a saver can share one file), row ``component = 'store'``; version 1 is table
-``store_items``. Opening brings the file up to :data:`LATEST` with the statements of
+``store_items``; version 2 adds its time-to-live columns ``expires_at`` (ISO-8601 UTC text with
+microseconds, NULL: never) and ``ttl_minutes`` (NULL: no ttl) and an index on ``expires_at``
+(a version 1 file reads back as it was: its items never expire). Opening brings the file up to :data:`LATEST` with the statements of
 :data:`MIGRATIONS`, from the stored version, in the ``BEGIN IMMEDIATE`` transaction that reads
 it, so opening is idempotent and safe from several processes at once. A file written before
 stores were versioned (``store_items`` but no ``'store'`` row) is checked column by column and
@@ -25,6 +27,7 @@ import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, TypeVar
 
@@ -34,7 +37,7 @@ import msgspec
 
 from ._errors import DatabaseLockedError, PersistenceError
 from ._schema import BUSY_TIMEOUT, is_locked, retry_locked
-from ._store import BaseStore, Item, Namespace, Record, Vector, now
+from ._store import BaseStore, Item, Namespace, Record, Vector, expiry, now
 
 __all__ = ["LATEST", "MIGRATIONS", "SqliteStore"]
 
@@ -59,6 +62,11 @@ COMPONENT: Final = "store"
 
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (_SCHEMA,),  # 0 -> 1: the items table (IF NOT EXISTS: a pre-versioning file already has it)
+    (  # 1 -> 2: time to live
+        f"ALTER TABLE {_TABLE} ADD COLUMN expires_at TEXT",
+        f"ALTER TABLE {_TABLE} ADD COLUMN ttl_minutes REAL",
+        f"CREATE INDEX IF NOT EXISTS {_TABLE}_expires_at ON {_TABLE} (expires_at) WHERE expires_at IS NOT NULL",
+    ),
 )
 """``MIGRATIONS[v]``: the statements that bring a store schema from version ``v`` to ``v + 1``."""
 
@@ -66,6 +74,9 @@ LATEST: Final = len(MIGRATIONS)
 """The store schema version this code writes."""
 
 _COLUMNS: Final = frozenset({"seq", "prefix", "key", "value", "vectors", "created_at", "updated_at"})
+"""The columns of version 1 (a file written before stores were versioned has these)."""
+
+_SELECT: Final = f"SELECT prefix, key, value, vectors, created_at, updated_at, expires_at FROM {_TABLE}"
 
 _decode_value = msgspec.json.Decoder(dict[str, Any])
 _decode_vectors = msgspec.json.Decoder(list[list[float]])
@@ -136,15 +147,22 @@ def _stored_version(conn: sqlite3.Connection, where: str) -> int:
     return 0
 
 
-def _item(row: tuple[Any, ...]) -> Item:
-    prefix, key, value, _vectors, created_at, updated_at = row
-    return Item(
+def _stamp(moment: datetime) -> str:
+    """``moment`` as stored in ``expires_at``: fixed-width ISO text, so text order is time order."""
+    return moment.isoformat(timespec="microseconds")
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    prefix, key, value, vectors, created_at, updated_at, expires_at = row
+    item = Item(
         value=_decode_value.decode(value),
         key=key,
         namespace=_ns_tuple(prefix),
         created_at=created_at,
         updated_at=updated_at,
     )
+    return Record(item, _decode_vectors.decode(vectors) if vectors else [],
+                  datetime.fromisoformat(expires_at) if expires_at else None)
 
 
 class SqliteStore(BaseStore):
@@ -157,16 +175,26 @@ class SqliteStore(BaseStore):
 
     ``busy_timeout``: seconds to wait for a lock another connection (another process) holds on
     the file, opening included, before :class:`DatabaseLockedError`.
+
+    Time to live as LangGraph's ``SqliteStore``: ``ttl=`` a :class:`~._store.TTLConfig`,
+    ``put(..., ttl=minutes)``, refresh on read, ``sweep_ttl()`` and ``start_ttl_sweeper()``
+    (see :class:`~._store.BaseStore`); closing the store stops and joins the sweeper thread.
+    Unlike LangGraph's SQLite store, ``ttl_config["omit_expired"]`` is honoured (as its
+    Postgres store does) and ``refresh_on_read`` defaults to True as documented (LangGraph's
+    SQLite store refreshes only when it is set explicitly).
     """
 
+    supports_ttl = True
+
     def __init__(self, conn_string: str | sqlite3.Connection | aiosqlite.Connection, *, index: Mapping[str, Any] | None = None,
-                 busy_timeout: float = BUSY_TIMEOUT) -> None:
+                 busy_timeout: float = BUSY_TIMEOUT, ttl: Mapping[str, Any] | None = None) -> None:
         """``conn_string``: a database file (open the store with ``with``/``async with``), or, as
         LangGraph's ``SqliteStore(conn)``, an open ``sqlite3`` connection (made with
         ``check_same_thread=False``: the store runs SQL on worker threads), or, as LangGraph's
         ``AsyncSqliteStore(conn)``, an ``aiosqlite`` connection (asyncio only), which the store
-        uses at once without closing it; its table is set up on first use (or by ``setup()``)."""
-        super().__init__(index=index)
+        uses at once without closing it; its table is set up on first use (or by ``setup()``).
+        ``ttl``: the time-to-live config (:class:`~._store.TTLConfig`)."""
+        super().__init__(index=index, ttl=ttl)
         if not busy_timeout >= 0:
             raise ValueError(f"busy_timeout must be a number of seconds >= 0, not {busy_timeout!r}")
         self.busy_timeout = busy_timeout
@@ -192,9 +220,9 @@ class SqliteStore(BaseStore):
 
     @classmethod
     def from_conn_string(cls, conn_string: str, *, index: Mapping[str, Any] | None = None,
-                         busy_timeout: float = BUSY_TIMEOUT) -> SqliteStore:
+                         busy_timeout: float = BUSY_TIMEOUT, ttl: Mapping[str, Any] | None = None) -> SqliteStore:
         """A store on the database file ``conn_string``; open it with ``async with`` or ``with``."""
-        return cls(conn_string, index=index, busy_timeout=busy_timeout)
+        return cls(conn_string, index=index, busy_timeout=busy_timeout, ttl=ttl)
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r}, {'open' if self._conn is not None else 'closed'})"
@@ -238,6 +266,7 @@ class SqliteStore(BaseStore):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        await self.astop_ttl_sweeper()
         await anyio.to_thread.run_sync(self._close)
 
     def __enter__(self) -> SqliteStore:
@@ -247,6 +276,7 @@ class SqliteStore(BaseStore):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.stop_ttl_sweeper()
         self._close()
 
     async def setup(self) -> None:
@@ -286,31 +316,58 @@ class SqliteStore(BaseStore):
             return await _AiosqliteDriver(self._aio, owned=False).call(self._on, fn)
         return await anyio.to_thread.run_sync(self._locked, fn)
 
-    async def _load(self, namespace: Namespace, key: str) -> Item | None:
+    async def _load(self, namespace: Namespace, key: str) -> Record | None:
         def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
             row: tuple[Any, ...] | None = conn.execute(
-                f"SELECT prefix, key, value, vectors, created_at, updated_at FROM {_TABLE} WHERE prefix = ? AND key = ?",
-                (_ns_text(namespace), key),
+                f"{_SELECT} WHERE prefix = ? AND key = ?", (_ns_text(namespace), key)
             ).fetchone()
             return row
 
         row = await self._call(read)
-        return _item(row) if row is not None else None
+        return _record(row) if row is not None else None
 
-    async def _store(self, namespace: Namespace, key: str, value: dict[str, Any], vectors: list[Vector]) -> None:
+    async def _store(self, namespace: Namespace, key: str, value: dict[str, Any], vectors: list[Vector],
+                     ttl: float | None) -> None:
         data = msgspec.json.encode(value).decode()
         vec = msgspec.json.encode(vectors).decode() if vectors else None
-        stamp = now().isoformat()
+        moment = now()
+        stamp = moment.isoformat()
+        expires = expiry(ttl, moment)
+        expires_at = _stamp(expires) if expires is not None else None
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
-                f"INSERT INTO {_TABLE} (prefix, key, value, vectors, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO {_TABLE} (prefix, key, value, vectors, created_at, updated_at, expires_at, ttl_minutes) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value, vectors = excluded.vectors, "
-                "updated_at = excluded.updated_at",
-                (_ns_text(namespace), key, data, vec, stamp, stamp),
+                "updated_at = excluded.updated_at, expires_at = excluded.expires_at, ttl_minutes = excluded.ttl_minutes",
+                (_ns_text(namespace), key, data, vec, stamp, stamp, expires_at, ttl),
             )
 
         await self._call(write)
+
+    async def _refresh(self, keys: list[tuple[Namespace, str]]) -> None:
+        moment = now()
+
+        def refresh(conn: sqlite3.Connection) -> None:
+            for namespace, key in keys:
+                row = conn.execute(f"SELECT ttl_minutes FROM {_TABLE} WHERE prefix = ? AND key = ?",
+                                   (_ns_text(namespace), key)).fetchone()
+                if row is not None and row[0] is not None:
+                    expires = expiry(float(row[0]), moment)
+                    conn.execute(f"UPDATE {_TABLE} SET expires_at = ? WHERE prefix = ? AND key = ?",
+                                 (_stamp(expires) if expires else None, _ns_text(namespace), key))
+
+        await self._call(refresh)
+
+    async def _sweep(self) -> int:
+        cutoff = _stamp(now())
+
+        def sweep(conn: sqlite3.Connection) -> int:
+            return conn.execute(f"DELETE FROM {_TABLE} WHERE expires_at IS NOT NULL AND expires_at <= ?",
+                                (cutoff,)).rowcount
+
+        return await self._call(sweep)
 
     async def _remove(self, namespace: Namespace, key: str) -> None:
         def delete(conn: sqlite3.Connection) -> None:
@@ -322,19 +379,20 @@ class SqliteStore(BaseStore):
         text = _ns_text(prefix)
 
         def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            sql = f"SELECT prefix, key, value, vectors, created_at, updated_at FROM {_TABLE}"
             if not prefix:
-                return conn.execute(f"{sql} ORDER BY seq").fetchall()
+                return conn.execute(f"{_SELECT} ORDER BY seq").fetchall()
             below = text + "."
             return conn.execute(
-                f"{sql} WHERE prefix = ? OR substr(prefix, 1, ?) = ? ORDER BY seq", (text, len(below), below)
+                f"{_SELECT} WHERE prefix = ? OR substr(prefix, 1, ?) = ? ORDER BY seq", (text, len(below), below)
             ).fetchall()
 
-        rows = await self._call(read)
-        return [Record(_item(row), _decode_vectors.decode(row[3]) if row[3] else []) for row in rows]
+        return [_record(row) for row in await self._call(read)]
 
-    async def _namespaces(self) -> list[Namespace]:
+    async def _namespaces(self, live_at: datetime | None) -> list[Namespace]:
         def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            return conn.execute(f"SELECT DISTINCT prefix FROM {_TABLE}").fetchall()
+            if live_at is None:
+                return conn.execute(f"SELECT DISTINCT prefix FROM {_TABLE}").fetchall()
+            return conn.execute(f"SELECT DISTINCT prefix FROM {_TABLE} WHERE expires_at IS NULL OR expires_at > ?",
+                                (_stamp(live_at),)).fetchall()
 
         return [_ns_tuple(row[0]) for row in await self._call(read)]
