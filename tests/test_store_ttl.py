@@ -6,7 +6,7 @@ langgraph.store.sqlite / langgraph.store.postgres):
 
 - ``supports_ttl`` is True on both, False on ``InMemoryStore`` whose ``put(..., ttl=1)`` raises
   ``NotImplementedError("TTL is not supported by InMemoryStore. Use a store implementation that
-  supports TTL or set ttl=None.")``.
+  supports TTL or set ttl=None.")`` and whose ``batch`` stores a ``PutOp`` with a ``ttl``, ignoring it.
 - ``ttl`` is in minutes; an item returned carries no expiry field (``Item.dict()`` has the same
   five keys, ``SearchItem`` adds ``score``).
 - Expired items stay visible to get/search/list_namespaces until ``sweep_ttl()`` deletes them
@@ -122,6 +122,10 @@ async def test_inmemory_store_has_no_ttl() -> None:
     assert await store.asweep_ttl() == 0
     with pytest.raises(TypeError):  # (no ttl argument, as LangGraph's)
         InMemoryStore(ttl={"default_ttl": 1})  # type: ignore[call-arg]
+    # its batch ignores a PutOp's ttl (LangGraph's InMemoryStore: stored, no error, even ttl=-1)
+    ops = [PutOp(("a",), "j", {"v": 1}, ttl=1), PutOp(("a",), "m", {"v": 1}, ttl=-1)]
+    assert await store.abatch(ops) == [None, None]
+    assert keys(await store.asearch(("a",))) == ["j", "k", "m"]
 
 
 # -- expiry, sweep, omit_expired ----------------------------------------------------------------
@@ -460,7 +464,8 @@ def pg_v1_schema(pg_schema: str) -> Iterator[str]:
 
     with psycopg.connect(postgres_url(), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{pg_schema}"')
-        conn.execute(f'CREATE TABLE "{pg_schema}".schema_version (component text PRIMARY KEY, version integer NOT NULL)')
+        conn.execute(f'CREATE TABLE "{pg_schema}".schema_version '
+                     "(component text PRIMARY KEY, version integer NOT NULL)")
         conn.execute(f"INSERT INTO \"{pg_schema}\".schema_version VALUES ('store', 1)")
         conn.execute(_PG_V1_TABLE.format(table=f'"{pg_schema}".store_items'))
         conn.execute(f'INSERT INTO "{pg_schema}".store_items (prefix, key, value, created_at, updated_at) VALUES '

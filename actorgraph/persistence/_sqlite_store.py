@@ -340,7 +340,8 @@ class SqliteStore(BaseStore):
                 f"INSERT INTO {_TABLE} (prefix, key, value, vectors, created_at, updated_at, expires_at, ttl_minutes) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value, vectors = excluded.vectors, "
-                "updated_at = excluded.updated_at, expires_at = excluded.expires_at, ttl_minutes = excluded.ttl_minutes",
+                "updated_at = excluded.updated_at, expires_at = excluded.expires_at, "
+                "ttl_minutes = excluded.ttl_minutes",
                 (_ns_text(namespace), key, data, vec, stamp, stamp, expires_at, ttl),
             )
 

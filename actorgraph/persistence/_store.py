@@ -730,7 +730,8 @@ class BaseStore(SyncTwins, ABC):
         batch, whose puts are applied last, the last put of a ``(namespace, key)`` winning; a
         put's namespace is not checked against the reserved ``"langgraph"`` root label. A
         ``GetOp``/``SearchOp``'s ``refresh_ttl`` and a ``PutOp``'s ``ttl`` apply as given (a
-        ``PutOp`` with ``ttl=None`` never expires: ``default_ttl`` is ``put``'s). An object
+        ``PutOp`` with ``ttl=None`` never expires: ``default_ttl`` is ``put``'s; on a store
+        without TTL a ``PutOp``'s ``ttl`` is ignored, as LangGraph's ``InMemoryStore``). An object
         that is no op raises ``ValueError``."""
         results: list[Any] = []
         puts: dict[tuple[Namespace, str], PutOp] = {}
@@ -752,7 +753,7 @@ class BaseStore(SyncTwins, ABC):
                 results.append(await self.alist_namespaces(prefix=prefix, suffix=suffix, max_depth=op.max_depth,
                                                            limit=op.limit, offset=op.offset))
             elif isinstance(op, PutOp):
-                if op.ttl is not None:
+                if op.ttl is not None and self.supports_ttl:
                     self._resolve_ttl(op.ttl)  # (checked before any put runs)
                 puts.pop((tuple(op.namespace), op.key), None)  # (the last one, in its place)
                 puts[(tuple(op.namespace), op.key)] = op
@@ -760,7 +761,7 @@ class BaseStore(SyncTwins, ABC):
             else:
                 raise ValueError(f"Unknown operation type: {type(op)}")
         for op in puts.values():
-            ttl = None if op.ttl is None else self._resolve_ttl(op.ttl)
+            ttl = self._resolve_ttl(op.ttl) if op.ttl is not None and self.supports_ttl else None
             await self._put(_as_namespace(op.namespace), op.key, op.value, op.index, ttl)
         return results
 
