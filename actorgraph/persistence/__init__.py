@@ -58,6 +58,7 @@ from ._store import (
     PutOp,
     SearchItem,
     SearchOp,
+    TTLConfig,
 )
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "MatchCondition",
     "PutOp",
     "SearchOp",
+    "TTLConfig",
     "Checkpoint",
     "CheckpointMetadata",
     "CheckpointConflictError",

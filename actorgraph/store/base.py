@@ -11,9 +11,10 @@ from ..persistence import (
     PutOp,
     SearchItem,
     SearchOp,
+    TTLConfig,
 )
 
 __all__ = [
     "BaseStore", "GetOp", "InvalidNamespaceError", "Item", "ListNamespacesOp", "MatchCondition", "PutOp",
-    "SearchItem", "SearchOp",
+    "SearchItem", "SearchOp", "TTLConfig",
 ]
