@@ -182,4 +182,5 @@ async def test_sync_sqlite_saver_and_store_work_from_async_code(anyio_backend: s
         item = st.get(("ns",), "k")
         assert item is not None and item.value == {"v": 0}
         st.put(("ns",), "k2", {"v": 9})
-        assert [i.key for i in st.search(("ns",))] == ["k", "k2"]
+        # newest first (LangGraph's SqliteStore compares whole seconds: within one, as written)
+        assert [i.key for i in st.search(("ns",))] == ["k2", "k"]

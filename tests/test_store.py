@@ -183,11 +183,12 @@ async def test_namespace_error_is_value_error() -> None:
 
 
 def _newest_first(store: BaseStore) -> bool:
-    """A PostgresStore searches (without a query) the items updated last first, as LangGraph's
-    (``ORDER BY updated_at DESC``); InMemoryStore and SqliteStore in the order written."""
-    from actorgraph.persistence import PostgresStore
+    """A PostgresStore or SqliteStore searches (without a query) the items updated last first,
+    as LangGraph's (``ORDER BY updated_at DESC``; LangGraph's SqliteStore compares whole
+    seconds, this one microseconds); InMemoryStore in the order written, as LangGraph's."""
+    from actorgraph.persistence import PostgresStore, SqliteStore
 
-    return isinstance(store, PostgresStore)
+    return isinstance(store, (PostgresStore, SqliteStore))
 
 
 def _written(store: BaseStore, keys: list[str]) -> list[str]:
@@ -473,9 +474,10 @@ async def test_sqlite_store_opens_a_file_written_before_versioning(tmp_path: Pat
         assert prefs is not None and prefs.value == {"text": "cat person", "n": 5}
         assert prefs.created_at.isoformat() == "2026-12-04T18:22:35.580567+00:00"
         assert prefs.updated_at.isoformat() == "2026-12-04T18:22:35.618358+00:00"
+        # newest first: the script last wrote prefs (n=5), then readme, notes, u2's prefs before
         assert [(i.namespace, i.key, i.value["n"]) for i in await s.asearch((), limit=10)] == [
-            (("users", "u1"), "prefs", 5), (("users", "u2"), "prefs", 2),
-            (("users", "u1"), "notes", 3), (("docs",), "readme", 4),
+            (("users", "u1"), "prefs", 5), (("docs",), "readme", 4),
+            (("users", "u1"), "notes", 3), (("users", "u2"), "prefs", 2),
         ]
         hits = await s.asearch(("users",), query="dog")  # the stored vectors are used
         assert [(h.namespace, h.key) for h in hits][:2] == [(("users", "u2"), "prefs"), (("users", "u1"), "notes")]
@@ -485,7 +487,7 @@ async def test_sqlite_store_opens_a_file_written_before_versioning(tmp_path: Pat
     assert _schema_rows(path) == [("store", STORE_LATEST)]
     async with SqliteStore.from_conn_string(str(path), index=_V0_INDEX) as s:
         assert [(i.key, i.value["n"]) for i in await s.asearch((), limit=10)] == [
-            ("prefs", 5), ("notes", 3), ("readme", 4), ("new", 6),
+            ("new", 6), ("prefs", 5), ("readme", 4), ("notes", 3),  # newest first
         ]
     assert _schema_rows(path) == [("store", STORE_LATEST)]
 

@@ -427,9 +427,10 @@ async def test_sqlite_file_of_schema_version_1_reads_back_identically(tmp_path: 
         assert prefs is not None and prefs.value == {"text": "cat person", "n": 5}
         assert prefs.created_at.isoformat() == "2026-12-06T22:29:55.589388+00:00"
         assert prefs.updated_at.isoformat() == "2026-12-06T22:29:55.599935+00:00"
+        # newest first: the script last wrote prefs (n=5), then readme, notes, u2's prefs before
         assert [(i.namespace, i.key, i.value["n"]) for i in await store.asearch((), limit=10)] == [
-            (("users", "u1"), "prefs", 5), (("users", "u2"), "prefs", 2),
-            (("users", "u1"), "notes", 3), (("docs",), "readme", 4),
+            (("users", "u1"), "prefs", 5), (("docs",), "readme", 4),
+            (("users", "u1"), "notes", 3), (("users", "u2"), "prefs", 2),
         ]
         assert await store.alist_namespaces() == [("docs",), ("users", "u1"), ("users", "u2")]
         clock.advance(60 * 24 * 365 * 10)

@@ -76,6 +76,9 @@ LATEST: Final = len(MIGRATIONS)
 _COLUMNS: Final = frozenset({"seq", "prefix", "key", "value", "vectors", "created_at", "updated_at"})
 """The columns of version 1 (a file written before stores were versioned has these)."""
 
+_SEARCH_ORDER: Final = "updated_at DESC, seq"
+"""The order of ``search`` without a query, LangGraph's: the items updated last first (its
+SQLite store compares whole seconds, its Postgres store microseconds, as here)."""
 _SELECT: Final = f"SELECT prefix, key, value, vectors, created_at, updated_at, expires_at FROM {_TABLE}"
 
 _decode_value = msgspec.json.Decoder(dict[str, Any])
@@ -169,8 +172,9 @@ class SqliteStore(BaseStore):
     """A :class:`BaseStore` in table ``store_items`` of a SQLite file.
 
     Open with ``async with SqliteStore.from_conn_string(path) as store`` (or ``with``). Search
-    order is insertion order (replacing an item keeps its place, deleting and re-putting moves it
-    to the end); a replacing ``put`` keeps ``created_at`` and sets ``updated_at``. Vectors (for
+    without a query lists the items updated last first (as LangGraph's, whose SQLite store
+    compares whole seconds: see docs/langgraph-compat-details.md); a replacing ``put`` keeps
+    ``created_at`` and sets ``updated_at``. Vectors (for
     ``index=...``) are stored beside the value; ranking is done in Python.
 
     ``busy_timeout``: seconds to wait for a lock another connection (another process) holds on
@@ -381,10 +385,11 @@ class SqliteStore(BaseStore):
 
         def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             if not prefix:
-                return conn.execute(f"{_SELECT} ORDER BY seq").fetchall()
+                return conn.execute(f"{_SELECT} ORDER BY {_SEARCH_ORDER}").fetchall()
             below = text + "."
             return conn.execute(
-                f"{_SELECT} WHERE prefix = ? OR substr(prefix, 1, ?) = ? ORDER BY seq", (text, len(below), below)
+                f"{_SELECT} WHERE prefix = ? OR substr(prefix, 1, ?) = ? ORDER BY {_SEARCH_ORDER}",
+                (text, len(below), below)
             ).fetchall()
 
         return [_record(row) for row in await self._call(read)]
