@@ -378,12 +378,12 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
             if channel == RETURN:
                 value = v
         if run.emitter.live:  # (its start is shown all the same, as by LangGraph 1.2)
-            run.emitter.task_starts([Task(None, fn.node, (args, kwargs), (PUSH, caller.task.path, index, True),
+            run.emitter.task_starts([Task(None, fn.node.name, fn.node, (args, kwargs), (PUSH, caller.task.path, index, True),
                                           (PUSH,), (1, index), key)], run.step, run.shown_metadata)
         future._finish(value, None)
         return future
     # (its id is hashed on first use: a run without a checkpointer may never need it)
-    task = Task(None, fn.node, (args, kwargs), (PUSH, caller.task.path, index, True), (PUSH,), (1, index), key)
+    task = Task(None, fn.node.name, fn.node, (args, kwargs), (PUSH, caller.task.path, index, True), (PUSH,), (1, index), key)
     run.call_parents[task] = caller.task  # (its namespace is below its caller's, as in LangGraph)
     name = "task:" + fn.name
     ref = run.node_actors.get(name)

@@ -60,7 +60,7 @@ class NodeProgram:
     __slots__ = (
         "name", "call", "reads", "reader", "triggers", "edges", "joins", "branches",
         "retry_policy", "defer", "hidden", "metadata", "timeout", "cache_policy", "error_handler",
-        "edge_writes", "pull_path", "pull_order", "pull_path_str",
+        "edge_writes", "pull_path", "pull_order", "pull_path_str", "sync_inline",
     )
 
     def __init__(
@@ -104,6 +104,9 @@ class NodeProgram:
         self.pull_path = ("__pregel_pull", name)
         self.pull_order = (0, name)
         self.pull_path_str = task_path_str(self.pull_path)  # (as saved with a pull task's writes)
+        # a sync function of the graph's own (no subgraph, not __start__): under the sync API its
+        # lone task runs on the loop's thread (see _task.runs_inline); set again with ``call``
+        self.sync_inline = not call.is_async and call.subgraph is None and not hidden
 
 
 class Program:

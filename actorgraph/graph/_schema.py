@@ -331,11 +331,12 @@ def reader_for(schema: Any, reads: tuple[str, ...], managed: Container[str]) -> 
     input as they are."""
     reader = make_reader(schema)
     if getattr(reader, "keys", None) == reads and not any(k in managed for k in reads):
-        return _as_is
+        return as_is
     return reader
 
 
-def _as_is(values: dict[str, Any]) -> dict[str, Any]:
+def as_is(values: dict[str, Any]) -> dict[str, Any]:
+    """The reader of a node whose input is the state dict itself (planning skips calling it)."""
     return values
 
 

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
+
 from ..actors import ActorRef, Supervisor
 from ..channels import MISSING, Apply, BaseChannel, ChannelActor, Clear, Consume, Finish
 from ..errors import UnknownDestinationWarning
@@ -21,7 +23,7 @@ from ..graph._constants import INTERRUPT, TASKS
 PUSH = "__pregel_push"
 """The trigger shown for push (``Send``) tasks."""
 from ..graph._program import NodeProgram, Program
-from ..graph._schema import IsLastStep, RemainingSteps
+from ..graph._schema import IsLastStep, RemainingSteps, as_is
 from ..types import Send
 
 
@@ -98,23 +100,23 @@ class RunState:
         return out
 
 
-class Task:
-    """One unit of work of a super-step: a node run on an input."""
+class Task(msgspec.Struct, eq=False):
+    """One unit of work of a super-step: a node run on an input.
 
-    __slots__ = ("_id", "_key", "name", "node", "input", "path", "triggers", "order", "writes")
+    ``Task(id, name, node, input, path, triggers, order, key)``: ``name`` is the node's (an
+    error handler's task takes the handler's later); ``key``: :func:`task_id`'s arguments, when
+    the id is made on first use (``id`` None). A Struct: made in C, once per task of every step
+    (compared and hashed by identity)."""
 
-    def __init__(self, id: str | None, node: NodeProgram, input: Any, path: tuple[Any, ...],
-                 triggers: tuple[str, ...], order: tuple[int, Any],
-                 key: tuple[str, int, str, str, Any] | None = None) -> None:
-        self._id = id
-        self._key = key  # task_id()'s arguments, when the id is made on first use
-        self.name = node.name
-        self.node = node
-        self.input = input
-        self.path = path
-        self.triggers = triggers
-        self.order = order
-        self.writes: list[tuple[str, Any]] = []
+    _id: str | None
+    name: str
+    node: NodeProgram
+    input: Any
+    path: tuple[Any, ...]
+    triggers: tuple[str, ...]
+    order: tuple[int, Any]
+    _key: tuple[str, int, str, str, Any] | None = None
+    writes: list[tuple[str, Any]] = []
 
     @property
     def id(self) -> str:
@@ -185,7 +187,7 @@ def plan(program: Program, state: RunState, step: int, ns: str,
                 warnings.warn(f"A pending Send to '{packet.node}' at step {step} names no node of graph "
                               f"'{program.name}': ignoring it", UnknownDestinationWarning, stacklevel=2)
                 continue
-            tasks.append(Task(None, node, packet.arg, ("__pregel_push", idx, False), (PUSH,), (1, idx),
+            tasks.append(Task(None, node.name, node, packet.arg, ("__pregel_push", idx, False), (PUSH,), (1, idx),
                               (ns, step, node.name, "push", idx)))
     candidates: Iterable[str]
     if state.updated is None:
@@ -222,12 +224,13 @@ def plan(program: Program, state: RunState, step: int, ns: str,
             for k in reads:
                 if k in managed:
                     values[k] = managed[k]
+        reader = node.reader
         try:
-            value = node.reader(values)
+            value = values if reader is as_is else reader(values)
         except Exception as exc:  # a state schema refusing the state (pydantic...), as LangGraph notes it
             exc.add_note(f"Before task with name '{name}' and path '{node.pull_path[:3]}'")
             raise
-        tasks.append(Task(None, node, value, node.pull_path, node.triggers, node.pull_order,
+        tasks.append(Task(None, name, node, value, node.pull_path, node.triggers, node.pull_order,
                           (ns, step, name, "pull", node.triggers)))
     return tasks
 

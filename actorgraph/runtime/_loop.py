@@ -479,7 +479,11 @@ class Run:
                 started = time.perf_counter() if self.logging else 0.0
                 ref = self.node_actors.get(task.name) or self.node_actor(task)
                 if timeout is None:
-                    self._lone_done(task, await ref.ask(Execute(task, None), math.inf), started)
+                    failure = await ref.ask(Execute(task, None), math.inf)
+                    if failure is None and not started and not emitter.live:
+                        self.finished.append(task)  # (_lone_done's common case, without its calls)
+                    else:
+                        self._lone_done(task, failure, started)
                 else:
                     with anyio.fail_after(timeout) as scope:
                         self._lone_done(task, await ref.ask(Execute(task, None), math.inf), started)

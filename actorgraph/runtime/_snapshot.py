@@ -427,7 +427,7 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
             tid = update.task_id or (ids.popleft() if ids else update_task_id(base, i))
             # (as LangGraph's, the update's task is triggered by nothing the node reads: it
             # consumes none of the node's triggers and records no version seen; it is a step)
-            task = Task(tid, node, None, ("__pregel_pull", name), (INTERRUPT,), (i, name))
+            task = Task(tid, node.name, node, None, ("__pregel_pull", name), (INTERRUPT,), (i, name))
             task.writes = await writes_for(run, task, update.values)
             tasks.append(task)
         if saved is not None and await _keeps_writes(persist):

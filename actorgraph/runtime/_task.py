@@ -88,8 +88,7 @@ def call_node(node: NodeProgram, value: Any, ctx: TaskContext, run: Run, lone: b
 def runs_inline(node: NodeProgram, run: Run) -> bool:
     """Whether a lone task of ``node`` runs on the event loop's thread (:func:`call_inline`):
     a sync node under the sync API (a subgraph run's ``sync_api`` is its root run's)."""
-    call = node.call
-    return not call.is_async and run.options.sync_api and call.subgraph is None and not node.hidden
+    return node.sync_inline and run.options.sync_api
 
 
 def call_inline(call: NodeCall, value: Any, ctx: TaskContext) -> Any:
@@ -174,7 +173,7 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
                     return None
                 try:
                     if node.timeout is None:
-                        if lone and runs_inline(node, run):
+                        if lone and node.sync_inline and run.options.sync_api:  # (runs_inline)
                             result = call_inline(node.call, task.input, ctx)  # (no coroutine)
                         else:  # (lone or not, call_node would not run it inline: not asked again)
                             result = await call_node(node, task.input, ctx, run)
@@ -342,6 +341,7 @@ def failed_before(node: NodeProgram, error: Any) -> NodeProgram:
 
     again = copy.copy(node)
     again.call = NodeCall(fail)
+    again.sync_inline = False
     again.retry_policy = ()
     again.timeout = None
     again.cache_policy = None
