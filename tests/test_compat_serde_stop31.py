@@ -134,3 +134,93 @@ async def test_stdlib_values_read_back_from_a_new_async_postgres_saver(anyio_bac
             values = (await g.aget_state(cfg)).values
             history = [h.values.get("v") async for h in g.aget_state_history(cfg)]
             _check(values, history, await g.ainvoke(Command(resume=1), cfg), name)
+
+
+def _put_three(cp: Any) -> list[str]:
+    """Three checkpoints of thread "t" with metadata holding nested values, put directly."""
+    from actorgraph.checkpoint.base import empty_checkpoint
+
+    metas = [{"source": "loop", "step": 1, "a": {"b": 1, "c": 2}, "l": [1, 2, 3], "n": None},
+             {"source": "input", "step": 2, "t": True},
+             {"step": 3}]
+    cfg: Any = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    ids = []
+    for meta in metas:
+        cfg = cp.put(cfg, empty_checkpoint(), meta, {})
+        ids.append(cfg["configurable"]["checkpoint_id"])
+    return ids
+
+
+# LangGraph 1.2.24, PostgresSaver.list(None, filter=...): metadata @> filter (JSONB containment)
+# -> the indexes (into _put_three's checkpoints) listed, newest first
+PG_FILTERS: list[tuple[dict[str, Any], list[int]]] = [
+    ({"a": {"b": 1}}, [0]),           # a nested object matches on the keys it gives
+    ({"a": {"b": 1, "c": 2}}, [0]),
+    ({"l": [1]}, [0]),                # a list matches when its elements are in the stored one
+    ({"l": [3, 1]}, [0]),
+    ({"l": [4]}, []),
+    ({"n": None}, [0]),               # None matches a stored null only, never a missing key
+    ({"zz": None}, []),
+    ({"t": 1}, []),                   # a bool is no number, nor a number a bool
+    ({"step": True}, []),
+    ({"t": True}, [1]),
+    ({"step": 1.0}, [0]),
+    ({"source": "loop", "step": 1}, [0]),
+    ({}, [2, 1, 0]),
+]
+
+
+def test_postgres_saver_list_filter_is_jsonb_containment(pg_schema: str) -> None:
+    from actorgraph.checkpoint.postgres import PostgresSaver
+
+    with PostgresSaver.from_conn_string(postgres_url(), schema=pg_schema) as cp:
+        cp.setup()
+        ids = _put_three(cp)
+        for filter, expected in PG_FILTERS:
+            got = [ids.index(t.config["configurable"]["checkpoint_id"]) for t in cp.list(None, filter=filter)]
+            assert got == expected, filter
+
+
+def test_sqlite_and_memory_list_filters_stay_equality(tmp_path: Path) -> None:
+    """LangGraph 1.2.24's InMemorySaver and SqliteSaver compare each filter value for equality,
+    a missing key reading as None: {"zz": None} lists all three, {"a": {"b": 1}} none."""
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.checkpoint.sqlite import SqliteSaver
+
+    with SqliteSaver.from_conn_string(str(tmp_path / "cp.db")) as sq:
+        for cp in (InMemorySaver(), sq):
+            ids = _put_three(cp)
+            got = {str(f): [ids.index(t.config["configurable"]["checkpoint_id"]) for t in cp.list(None, filter=f)]
+                   for f in ({"zz": None}, {"a": {"b": 1}}, {"a": {"b": 1, "c": 2}}, {"l": [1]})}
+            assert got == {"{'zz': None}": [2, 1, 0], "{'a': {'b': 1}}": [], "{'a': {'b': 1, 'c': 2}}": [0],
+                           "{'l': [1]}": []}
+
+
+@pytest.mark.anyio
+async def test_async_postgres_saver_filters_and_history_as_jsonb_containment(anyio_backend: str, pg_schema: str) -> None:
+    """LangGraph 1.2.24 (AsyncPostgresSaver): alist and aget_state_history(filter=) as above; a
+    run's config metadata {"user": "u1", "flag": True} lands in every checkpoint's metadata, and
+    {"flag": 1} or {"missing": None} select none of them."""
+    from actorgraph import END, START, StateGraph
+    from actorgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    def node(s: S) -> dict[str, Any]:
+        return {"v": 1}
+
+    async with AsyncPostgresSaver.from_conn_string(postgres_url(), schema=pg_schema) as cp:
+        await cp.setup()
+        g = StateGraph(S).add_node("n", node).add_edge(START, "n").add_edge("n", END).compile(checkpointer=cp)
+        cfg: Any = {"configurable": {"thread_id": "g"}, "metadata": {"user": "u1", "flag": True}}
+        await g.ainvoke({"case": "x"}, cfg)
+        cfg = {"configurable": {"thread_id": "g"}}
+
+        async def steps(filter: dict[str, Any]) -> list[int]:
+            return [s.metadata["step"] async for s in g.aget_state_history(cfg, filter=filter)]
+
+        assert await steps({"user": "u1"}) == [1, 0, -1]
+        assert await steps({"flag": True}) == [1, 0, -1]
+        assert await steps({"flag": 1}) == []
+        assert await steps({"missing": None}) == []
+        assert await steps({"source": "loop", "step": 0}) == [0]
+        got = [t.metadata["step"] async for t in cp.alist(cfg, filter={"user": "u1"}, limit=2)]
+        assert got == [1, 0]
