@@ -224,3 +224,24 @@ async def test_async_postgres_saver_filters_and_history_as_jsonb_containment(any
         assert await steps({"source": "loop", "step": 0}) == [0]
         got = [t.metadata["step"] async for t in cp.alist(cfg, filter={"user": "u1"}, limit=2)]
         assert got == [1, 0]
+
+
+def test_time_payload_of_earlier_versions_reads_back_unchanged() -> None:
+    """A time stored before zones were kept ([isoformat, fold]) reads back as before."""
+    import msgspec
+
+    from actorgraph.persistence import MsgpackSerializer
+    from actorgraph.persistence._serde import _TIME
+
+    s = MsgpackSerializer()
+    old = msgspec.msgpack.encode(msgspec.msgpack.Ext(_TIME, msgspec.msgpack.encode(["01:02:03+02:00", 0])))
+    assert s.loads(old) == dt.time(1, 2, 3, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert s.loads(s.dumps(dt.time(1, 2, fold=1))) == dt.time(1, 2, fold=1)
+
+
+def test_zoneinfo_without_a_key_is_refused() -> None:
+    from actorgraph.persistence import MsgpackSerializer, SerializationError
+
+    zone = ZoneInfo.from_file(__import__("io").BytesIO(b"TZif2" + bytes(39) + b"TZif2" + bytes(39) + b"\nUTC0\n"))
+    with pytest.raises(SerializationError, match="without a key"):
+        MsgpackSerializer().dumps({"z": zone})

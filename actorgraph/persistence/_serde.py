@@ -320,7 +320,7 @@ class MsgpackSerializer:
             re.Pattern: lambda o: self._stdlib("pattern", [o.pattern, o.flags]),
             collections.deque: lambda o: self._stdlib("deque", [self._pack_items(list(o)), o.maxlen]),
             dt.timezone: lambda o: self._stdlib("timezone", _timezone_state(o)),
-            ZoneInfo: lambda o: self._stdlib("zoneinfo", o.key),
+            ZoneInfo: self._pack_zoneinfo,
         }
         for ip_class in _IP_CLASSES.values():
             self._pack_special[ip_class] = lambda o: self._stdlib("ip", [type(o).__name__, str(o)])
@@ -474,6 +474,11 @@ class MsgpackSerializer:
         if isinstance(tz, ZoneInfo):  # no offset without a date: keep the zone's key
             return Ext(_TIME, self._encode([obj.replace(tzinfo=None).isoformat(), obj.fold, tz.key]))
         return Ext(_TIME, self._encode([obj.isoformat(), obj.fold]))
+
+    def _pack_zoneinfo(self, obj: ZoneInfo) -> Ext:
+        if obj.key is None:  # ZoneInfo.from_file: nothing to find it again by
+            raise _PathError(_fail(obj, "cannot serialize a ZoneInfo without a key (made by ZoneInfo.from_file)"))
+        return self._stdlib("zoneinfo", obj.key)
 
     def _stdlib(self, kind: str, state: Any) -> Ext:
         return Ext(_STDLIB, self._encode([kind, state]))
