@@ -171,7 +171,9 @@ async def test_list_order_scope_filter_before_limit(saver: BaseCheckpointSaver) 
     both = await history(saver, None, filter={"user": "ann", "step": 0})
     assert [t.checkpoint.channel_values["i"] for t in both] == [1, 1, 1]
     assert await history(saver, None, filter={"user": "nobody"}) == []
-    assert len(await history(saver, None, filter={"absent": None})) == 12  # missing reads as None
+    # missing reads as None, but not on Postgres: JSONB containment, as LangGraph's Postgres savers
+    absent = 0 if type(saver).__name__ == "PostgresSaver" else 12
+    assert len(await history(saver, None, filter={"absent": None})) == absent
 
     t2_all = await history(saver, cfg("t2"))
     before = await history(saver, cfg("t2"), before=t2_all[1].config)

@@ -453,7 +453,8 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         namespace ``checkpoint_ns`` if the key is present; only ``checkpoint_id`` if given). A
         config that is given but names no thread raises ``ValueError`` (as LangGraph refuses
         it: a config built without its ``thread_id`` must not list every thread's
-        checkpoints). ``filter``: metadata keys that must be equal; ``before``: only ids
+        checkpoints). ``filter``: metadata keys that must be equal (on PostgresSaver: JSONB
+        containment, ``metadata @> filter``, as LangGraph's); ``before``: only ids
         strictly older than its ``checkpoint_id``; ``limit``: at most that many.
         """
         if config and (config.get("configurable") or {}).get("thread_id") is None:

@@ -52,6 +52,7 @@ from ._base import SaverStatistics, running_event_loop
 from ._errors import CheckpointStoreError, PersistenceError
 from ._postgres_sql import MissingBaseError, Ops, PgSql, Q, Step
 from ._records import ThreadKey, thread_key
+from ._rows import metadata_contains
 from ._schema import Page
 from ._serde import Serializer
 from ._sqlite import DEFAULT_MAX_BATCH, DEFAULT_QUEUE_SIZE, BatchingSaver, _Job
@@ -303,6 +304,11 @@ class PostgresSaver(BatchingSaver):
     schema, thread, checkpoint and channel). Database errors surface as
     :class:`CheckpointStoreError` naming the schema.
     """
+
+    @staticmethod
+    def _metadata_filter(metadata: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:
+        """JSONB containment, as LangGraph's Postgres savers query ``metadata @> filter``."""
+        return metadata_contains(metadata, filter)
 
     def __init__(
         self,

@@ -616,6 +616,30 @@ def metadata_matches(metadata: Mapping[str, Any], filter: Mapping[str, Any] | No
     return all(metadata.get(k) == v for k, v in filter.items())
 
 
+def metadata_contains(metadata: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
+    """``filter`` as PostgreSQL's JSONB containment (``metadata @> filter``, what LangGraph's
+    Postgres savers query): every key present (a None value matches only a stored null), nested
+    objects matched on the keys they give, a list matched when each of its elements is in the
+    stored list, and a bool never equal to a number."""
+    if not filter:
+        return True
+    return _contains(metadata, filter)
+
+
+def _contains(value: Any, wanted: Any) -> bool:
+    if isinstance(wanted, Mapping):
+        return isinstance(value, Mapping) and all(
+            k in value and _contains(value[k], v) for k, v in wanted.items())
+    if isinstance(wanted, (list, tuple)):
+        return isinstance(value, (list, tuple)) and all(
+            any(_contains(item, w) for item in value) for w in wanted)
+    if isinstance(wanted, bool) or isinstance(value, bool):
+        return type(value) is type(wanted) and value == wanted
+    if wanted is None or value is None:
+        return value is wanted
+    return bool(value == wanted)
+
+
 class PruneRow(msgspec.Struct, array_like=True, gc=False):
     checkpoint_id: str
     parent_id: str | None

@@ -8,6 +8,10 @@ extension value whose payload is itself msgpack, so it comes back as its own typ
 tuple, set, frozenset      their own type (nested freely; also as dict keys)
 datetime, date, time,      their own type; a ``zoneinfo.ZoneInfo`` tzinfo keeps its key, other
 timedelta                  tzinfos come back as a fixed UTC offset
+pathlib.Path, re.Pattern,  their own type (as LangGraph's serializer: a ``Path``, a compiled
+ipaddress values, deque,   pattern with its flags, the six ``ipaddress`` classes, a ``deque``
+datetime.timezone,         with its ``maxlen``, a ``timezone`` with its name, a ``ZoneInfo`` by
+ZoneInfo                   key)
 UUID, Decimal, bytearray   their own type; ints beyond 64 bits too
 Enum members, dataclasses  their own type **if registered** (:func:`register_type` or
 msgspec Structs,           ``MsgpackSerializer(allowed=[...])``); the payload records the type's
@@ -44,9 +48,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import collections
 import hashlib
 import importlib
+import ipaddress
+import pathlib
 import pickle
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -67,6 +75,7 @@ PICKLE: Final = "pickle"
 _TUPLE, _SET, _FROZENSET, _DATETIME, _DATE, _TIME, _TIMEDELTA = 1, 2, 3, 4, 5, 6, 7
 _UUID, _DECIMAL, _OBJECT, _PICKLED, _BYTEARRAY, _BIGINT, _PAIRS = 8, 9, 10, 11, 12, 13, 14
 _REF: Final = 15
+_STDLIB: Final = 16  # [kind, state]: the standard-library values of _STDLIB_KINDS
 _REF_STR, _REF_BYTES = b"s", b"b"
 
 INTERN_MIN: Final = 512
@@ -307,7 +316,14 @@ class MsgpackSerializer:
             uuid.UUID: lambda o: Ext(_UUID, o.bytes),
             Decimal: lambda o: Ext(_DECIMAL, str(o).encode()),
             bytearray: lambda o: Ext(_BYTEARRAY, bytes(o)),
+            _PATH_CLASS: lambda o: self._stdlib("path", str(o)),
+            re.Pattern: lambda o: self._stdlib("pattern", [o.pattern, o.flags]),
+            collections.deque: lambda o: self._stdlib("deque", [self._pack_items(list(o)), o.maxlen]),
+            dt.timezone: lambda o: self._stdlib("timezone", _timezone_state(o)),
+            ZoneInfo: self._pack_zoneinfo,
         }
+        for ip_class in _IP_CLASSES.values():
+            self._pack_special[ip_class] = lambda o: self._stdlib("ip", [type(o).__name__, str(o)])
 
     def __repr__(self) -> str:
         return f"MsgpackSerializer(pickle_fallback={self.pickle_fallback})"
@@ -454,7 +470,18 @@ class MsgpackSerializer:
         return Ext(_DATETIME, self._encode([base.isoformat(), zone, obj.fold]))
 
     def _pack_time(self, obj: dt.time) -> Ext:
+        tz = obj.tzinfo
+        if isinstance(tz, ZoneInfo):  # no offset without a date: keep the zone's key
+            return Ext(_TIME, self._encode([obj.replace(tzinfo=None).isoformat(), obj.fold, tz.key]))
         return Ext(_TIME, self._encode([obj.isoformat(), obj.fold]))
+
+    def _pack_zoneinfo(self, obj: ZoneInfo) -> Ext:
+        if obj.key is None:  # ZoneInfo.from_file: nothing to find it again by
+            raise _PathError(_fail(obj, "cannot serialize a ZoneInfo without a key (made by ZoneInfo.from_file)"))
+        return self._stdlib("zoneinfo", obj.key)
+
+    def _stdlib(self, kind: str, state: Any) -> Ext:
+        return Ext(_STDLIB, self._encode([kind, state]))
 
     def _pack_other(self, obj: Any, cls: type) -> Any:
         kind = self._local.kind_of(cls) or _GLOBAL_REGISTRY.kind_of(cls) or _ALLOWLIST.kind_of(cls)
@@ -543,8 +570,11 @@ class MsgpackSerializer:
         if code == _DATE:
             return dt.date.fromordinal(self._decoder.decode(data))
         if code == _TIME:
-            text, fold = self._decoder.decode(data)
-            return dt.time.fromisoformat(text).replace(fold=fold)
+            text, fold, *zone = self._decoder.decode(data)
+            clock = dt.time.fromisoformat(text).replace(fold=fold)
+            return clock.replace(tzinfo=_zone(zone[0])) if zone else clock
+        if code == _STDLIB:
+            return _load_stdlib(self._decoder.decode(data))
         if code == _TIMEDELTA:
             days, seconds, micros = self._decoder.decode(data)
             return dt.timedelta(days=days, seconds=seconds, microseconds=micros)
@@ -720,6 +750,47 @@ def _base_value(obj: Any) -> Any:
         if isinstance(obj, base):  # type: ignore[arg-type]  # every entry is a class
             return base(obj)
     return None
+
+
+_PATH_CLASS: Final = type(pathlib.Path())
+_IP_CLASSES: Final[dict[str, type]] = {
+    cls.__name__: cls
+    for cls in (ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network,
+                ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface)
+}
+
+
+def _timezone_state(tz: dt.timezone) -> list[Any]:
+    offset = tz.utcoffset(None)
+    name: str | None = tz.tzname(None)
+    if name == dt.timezone(offset).tzname(None):
+        name = None  # the default name: rebuilt by the constructor
+    return [offset.days, offset.seconds, offset.microseconds, name]
+
+
+def _load_stdlib(payload: Any) -> Any:
+    """A standard-library value stored under ``_STDLIB``: paths, compiled patterns, deques,
+    ``datetime.timezone``, ``ZoneInfo`` and ``ipaddress`` values."""
+    try:
+        kind, state = payload
+        if kind == "path":
+            return pathlib.Path(state)
+        if kind == "pattern":
+            return re.compile(state[0], state[1])
+        if kind == "deque":
+            return collections.deque(state[0], state[1])
+        if kind == "timezone":
+            offset = dt.timedelta(days=state[0], seconds=state[1], microseconds=state[2])
+            return dt.timezone(offset) if state[3] is None else dt.timezone(offset, state[3])
+        if kind == "zoneinfo":
+            return _zone(state)
+        if kind == "ip":
+            return _IP_CLASSES[state[0]](state[1])
+    except SerializationError:
+        raise
+    except Exception as exc:
+        raise SerializationError(f"malformed stored {payload!r:.80}: {exc}") from exc
+    raise SerializationError(f"unknown stored standard-library kind {kind!r}", type_name=str(kind))
 
 
 def _zone(key: str) -> dt.tzinfo:

@@ -461,6 +461,12 @@ class BatchingSaver(BaseCheckpointSaver):
     methods work in an event loop's thread too, blocking it (on a helper thread) as LangGraph's
     do; the others refuse there (use ``async with`` and the async methods)."""
 
+    @staticmethod
+    def _metadata_filter(metadata: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:
+        """Whether a checkpoint's metadata passes ``list(filter=...)``: equality per key, as
+        LangGraph's SQLite saver (PostgresSaver overrides it with JSONB containment)."""
+        return metadata_matches(metadata, filter)
+
     def __init__(self, *, serde: Serializer | None, deltas: bool, max_batch: int, queue_size: int) -> None:
         super().__init__(serde=serde, deltas=deltas, intern=True)
         if max_batch < 1 or queue_size < 1:
@@ -701,7 +707,7 @@ class BatchingSaver(BaseCheckpointSaver):
             page = await self._read_page(thread, ns, cid, upper, after, size)
             decoder = Decoder(self.serde, page.blobs, page.chunks, source=self._source)
             for row in page.rows:
-                if filter and not metadata_matches(decoder.metadata(row), filter):
+                if filter and not self._metadata_filter(decoder.metadata(row), filter):
                     continue
                 writes = page.writes.get((row.thread_id, row.ns, row.checkpoint_id), [])
                 yield decoder.checkpoint_tuple(row, writes)
