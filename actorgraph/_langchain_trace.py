@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from . import _langchain
+from .errors import ParentCommand
 from .graph._constants import TAG_HIDDEN, TAG_NOSTREAM
 from .runtime._algo import PUSH
 
@@ -241,9 +242,28 @@ class Tracing:
         config["callbacks"] = node_run.get_child("seq:step:1")
         var = _lc().config.var_child_runnable_config
         token = var.set(config)
+        route = functools.partial(self._route, node_run, 2 if task.node.hidden else 3)
         try:
             result = await node_call()
-            writes = await writes_of(result, functools.partial(self._route, node_run, 2 if task.node.hidden else 3))
+        except ParentCommand as escaped:
+            # a graph the node ran (its subgraph, or one it called) addressed this graph: as in
+            # LangGraph, the node's run ends with that error, the Command is the node's result
+            from .runtime._task import addressed_here
+
+            result = addressed_here(escaped)
+            await _shielded(node_run.on_chain_error(escaped))
+            try:
+                return await writes_of(result, route)
+            finally:
+                var.reset(token)
+        except BaseException as exc:
+            try:
+                await _shielded(node_run.on_chain_error(exc))
+            finally:
+                var.reset(token)
+            raise
+        try:
+            writes = await writes_of(result, route)
         except BaseException as exc:
             await _shielded(node_run.on_chain_error(exc))
             raise

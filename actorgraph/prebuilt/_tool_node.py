@@ -628,19 +628,26 @@ def _wrapper_result(result: Any, call: dict[str, Any], which: str) -> Any:
     )
 
 
-class _Carried(ToolOutputMixin):
-    """A ``Command`` a tool returned, wrapped so that langchain-core hands it back as it is
-    (it passes ``ToolOutputMixin`` objects through instead of stringifying them into a
-    ``ToolMessage``)."""
+class _Carried(Command[Any], ToolOutputMixin):
+    """A ``Command`` a tool returned, as a ``ToolOutputMixin`` so that langchain-core hands it
+    back as it is (it passes these through instead of stringifying them into a
+    ``ToolMessage``). Still a ``Command``: the tool run's callbacks (``on_tool_end``,
+    ``astream_events``) see it as LangGraph's, whose ``Command`` is a ``ToolOutputMixin``."""
 
-    __slots__ = ("command",)
+    __slots__ = ()
 
-    def __init__(self, command: Command[Any]) -> None:
-        self.command = command
+    @property
+    def command(self) -> Command[Any]:
+        return Command(graph=self.graph, update=self.update, resume=self.resume, goto=self.goto)
+
+
+_Carried.__name__ = "Command"  # (what callbacks show: LangGraph's tool returned a Command)
 
 
 def _carry(value: Any) -> Any:
-    return _Carried(value) if isinstance(value, Command) else value
+    if isinstance(value, Command):
+        return _Carried(graph=value.graph, update=value.update, resume=value.resume, goto=value.goto)
+    return value
 
 
 def _passing_commands(tool: BaseTool) -> BaseTool:

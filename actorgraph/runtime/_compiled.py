@@ -591,13 +591,12 @@ class CompiledGraph(RunnableMethods):
         """Run as a node of ``parent``: input is the parent's state, output the full final state.
 
         A node of this graph that returned ``Command(graph=Command.PARENT, ...)`` ends the run
-        early: the node's result in ``parent`` is then that Command, addressed to ``parent``.
+        early with ``ParentCommand``: the node's task in ``parent`` makes that Command its result
+        (``_task.addressed_here``), after its chain run ended with the error, as in LangGraph.
         """
         run = self._child_run(value, None, ctx)
         try:
             await run.run(value)
-        except ParentCommand as escaped:
-            return dataclasses.replace(escaped.command, graph=None)
         finally:
             ctx.progress()  # (the subgraph's end is progress, as LangGraph's chain end)
         return run.values()

@@ -135,7 +135,7 @@ async def in_thread(run: Run, fn: Callable[[], Any]) -> Any:
 
 
 async def _call_subgraph(subgraph: Any, value: Any, ctx: TaskContext, run: Run) -> Any:
-    # a subgraph node's Command(graph=PARENT) comes back as its result (see _run_as_node)
+    # a subgraph node's Command(graph=PARENT) leaves as ParentCommand (see addressed_here)
     return await subgraph._run_as_node(value, ctx, run)
 
 
@@ -230,20 +230,19 @@ def _keep_answers(run: Run, task: Task, answers: list[Any]) -> None:
 
 
 async def _attempt(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Any:
-    """One attempt of the node: :func:`call_node`, under the node's timeout if it has one."""
-    try:
-        if node.timeout is None:
-            return await call_node(node, ctx.task.input, ctx, run, lone)
-        return await _timed(node, ctx, run, lone)
-    except ParentCommand as escaped:
-        return addressed_here(escaped)
+    """One attempt of the node: :func:`call_node`, under the node's timeout if it has one. A
+    ``ParentCommand`` leaving the node's body goes on to the tracing, which ends the node's
+    run with it as an error, as LangGraph's (then makes it the result, see ``addressed_here``)."""
+    if node.timeout is None:
+        return await call_node(node, ctx.task.input, ctx, run, lone)
+    return await _timed(node, ctx, run, lone)
 
 
 def addressed_here(escaped: ParentCommand) -> Command[Any]:
     """A ``Command(graph=Command.PARENT)`` that escaped a node's body: a graph the node called
     (``child.invoke()`` / ``astream()`` inside it) addressed its parent, this node's graph. As
-    LangGraph, the Command is then the node's result here (a subgraph node's comes back as its
-    result already, see ``_run_as_node``). Anything else goes on up."""
+    LangGraph, the Command is then the node's result here; so is a subgraph node's (its run
+    ended with ``ParentCommand``, as LangGraph's node run does). Anything else goes on up."""
     command = escaped.command
     if isinstance(command, Command) and command.graph == Command.PARENT:
         return dataclasses.replace(command, graph=None)
