@@ -4,9 +4,12 @@ showed for the same program."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
+import pydantic
 import pytest
+from typing_extensions import TypedDict
 
 pytest.importorskip("langchain_core")
 
@@ -15,7 +18,9 @@ from langchain_core.language_models.fake_chat_models import FakeMessagesListChat
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage  # noqa: E402
 from langchain_core.tools import InjectedToolCallId, tool  # noqa: E402
 
+from actorgraph.func import entrypoint  # noqa: E402
 from actorgraph.graph import START, MessagesState, StateGraph  # noqa: E402
+from actorgraph.graph.message import add_messages  # noqa: E402
 from actorgraph.prebuilt import create_react_agent  # noqa: E402
 from actorgraph.types import Command  # noqa: E402
 
@@ -96,3 +101,92 @@ async def test_a_subgraph_handing_off_to_its_parent_ends_its_node_run_with_paren
         ("error", "ParentCommand"), ("error", "ParentCommand"), ("error", "ParentCommand"),
         ("start", "bob"), ("end", "dict"), ("end", "dict"),
     ]
+
+
+# -- a node returning an object: read for the state's keys --------------------------------------
+
+
+class _Answer(TypedDict):
+    messages: Annotated[list[Any], add_messages]
+    answer: str
+
+
+class _Out(pydantic.BaseModel):
+    answer: str
+    debug: str = "d"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("returned, expected", [
+    # observed on LangGraph 1.2.24: only the state's keys are read from an object a node returns
+    # (or a Command's update); its other fields are not written. Ours raised InvalidUpdateError
+    # ("wrote unknown key 'debug'", "... 'content'" for a chain node returning an AIMessage)
+    (_Out(answer="42"), ({"messages": [], "answer": "42"}, [{"n": {"answer": "42"}}])),
+    (Command(update=_Out(answer="43")), ({"messages": [], "answer": "43"}, [{"n": {"answer": "43"}}])),
+    (AIMessage("hi", id="a"), ({"messages": [], "answer": ""}, [{"n": None}])),
+    (Command(update=AIMessage("hi", id="a")), ({"messages": [], "answer": ""}, [{"n": None}])),
+])
+async def test_a_returned_object_is_read_for_the_state_keys(anyio_backend: str, returned: Any,
+                                                            expected: Any) -> None:
+    g = StateGraph(_Answer).add_node("n", lambda s: returned).add_edge(START, "n").compile()
+    inp = {"messages": [], "answer": ""}
+    assert (await g.ainvoke(inp), [c async for c in g.astream(inp, stream_mode="updates")]) == expected
+
+
+@pytest.mark.anyio
+async def test_a_returned_dict_with_an_unknown_key_still_raises(anyio_backend: str) -> None:
+    # (deliberate, see README: LangGraph drops the key silently)
+    from actorgraph.errors import InvalidUpdateError
+
+    g = StateGraph(_Answer).add_node("n", lambda s: {"zzz": 1}).add_edge(START, "n").compile()
+    with pytest.raises(InvalidUpdateError, match="unknown key 'zzz'"):
+        await g.ainvoke({"messages": [], "answer": ""})
+
+
+# -- InputType / OutputType, and so graph.as_tool() -----------------------------------------------
+
+
+def test_input_and_output_types_are_langgraphs() -> None:
+    # observed on LangGraph 1.2.24: InputType is the input schema; OutputType None but for a
+    # graph whose state is one value; an entrypoint's are its annotations. Ours: Any for all
+    class Only(TypedDict):
+        answer: str
+
+    def n(s: Any) -> None:
+        return None
+
+    for builder, types in [(StateGraph(_Answer), (_Answer, None)),
+                           (StateGraph(_Answer, input_schema=Only), (Only, None)),
+                           (StateGraph(MessagesState), (MessagesState, None)),
+                           (StateGraph(int), (int, int))]:
+        g = builder.add_node("n", n).add_edge(START, "n").compile()
+        assert (g.InputType, g.OutputType) == types
+
+    import typing
+
+    class Plain(typing.TypedDict):  # (pydantic refuses it before 3.12: LangGraph's as_tool raises)
+        answer: str
+
+    g = StateGraph(Plain).add_node("n", n).add_edge(START, "n").compile()
+    assert g.InputType == (Any if sys.version_info < (3, 12) else Plain)
+
+    @entrypoint()
+    def ep(x: int) -> str:
+        return str(x)
+
+    assert (ep.InputType, ep.OutputType) == (int, str)
+
+
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
+@pytest.mark.anyio
+async def test_a_graph_as_tool_takes_its_input_keys(anyio_backend: str) -> None:
+    # observed on LangGraph 1.2.24: the tool's args are the input schema's keys and required (a
+    # ValidationError without 'messages'). Ours: no args (get_type_hints(Any)); the call then
+    # reached the graph with some keys left out
+    g = StateGraph(_Answer).add_node("n", lambda s: {"answer": s["answer"] + "!"}).add_edge(START, "n").compile()
+    t = g.as_tool(name="t", description="d")
+    assert t.args == {"messages": {"items": {}, "title": "Messages", "type": "array"},
+                      "answer": {"title": "Answer", "type": "string"}}
+    assert t.invoke({"messages": [], "answer": "x"}) == {"messages": [], "answer": "x!"}
+    with pytest.raises(pydantic.ValidationError, match="1 validation error for t"):
+        t.invoke({"answer": "x"})

@@ -10,7 +10,7 @@ import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, is_typeddict
 
 import anyio
 import anyio.from_thread
@@ -661,6 +661,20 @@ class CompiledGraph(RunnableMethods):
 
         return io_json_schema(self.builder.output_schema, suffixed_name(self.name, "Output"))
 
+    @property
+    def InputType(self) -> Any:  # noqa: N802  (LangChain's name)
+        """The graph's input schema, as LangGraph 1.2 reports it (``Runnable.as_tool`` builds
+        the tool's arguments from its keys). But ``Any`` for a ``typing.TypedDict`` before
+        Python 3.12, which pydantic refuses (LangGraph's then raises ``PydanticUserError``
+        where LangChain builds a model of it: ``as_tool``, a ``RunnableParallel``'s schema)."""
+        return _pydantic_usable(self.builder.input_schema)
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        """The output schema of a graph whose state is one value (``StateGraph(int)``), else
+        None, as LangGraph 1.2 reports it."""
+        return _pydantic_usable(self.builder.output_schema) if self._program.root_key else None
+
     def get_input_schema(self, config: dict[str, Any] | None = None) -> Any:
         """The pydantic model of what ``invoke`` accepts, as LangGraph 1.2 gives it: a pydantic
         input schema itself, else a ``RootModel`` named ``<name>Input`` (``<name>_input`` for
@@ -689,6 +703,13 @@ class CompiledGraph(RunnableMethods):
     async def aget_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
         """:meth:`get_graph` (nothing to wait for; async for LangGraph compatibility)."""
         return self.get_graph(config, xray=xray)
+
+
+def _pydantic_usable(schema: Any) -> Any:
+    """``schema``, or ``Any`` for a ``typing.TypedDict`` pydantic refuses (Python < 3.12)."""
+    if sys.version_info < (3, 12) and type(schema).__module__ == "typing" and is_typeddict(schema):
+        return Any
+    return schema
 
 
 class _Result:

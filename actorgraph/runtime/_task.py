@@ -511,8 +511,9 @@ def _command_update(run: Run, node: NodeProgram, update: Any, pairs: list[tuple[
     ``(key, value)`` pairs (a list of pairs is allowed here)."""
     if run.program.root_key and not isinstance(update, dict):
         pairs.append((run.program.root_channel, update))
-    else:
-        _add_pairs(run, node, update_pairs(update, node=node.name) or [], pairs)
+    else:  # (an object's fields that are no state keys are not written, as in LangGraph)
+        _add_pairs(run, node, update_pairs(update, node=node.name) or [], pairs,
+                   drop_unknown=not isinstance(update, (dict, list, tuple)))
 
 
 def _collect_update(run: Run, node: NodeProgram, value: Any, pairs: list[tuple[str, Any]]) -> None:
@@ -520,8 +521,10 @@ def _collect_update(run: Run, node: NodeProgram, value: Any, pairs: list[tuple[s
     if run.program.root_key:
         pairs.append((run.program.root_channel, value))
         return
+    # An object (a model, a dataclass, a message...) is read for the state's keys, as
+    # LangGraph's: its other fields are not written (a dict's unknown key raises, see README)
     _add_pairs(run, node, update_pairs(value, node=node.name, allow_pairs=False) or [], pairs,
-               drop_unknown=node.call.subgraph is not None)
+               drop_unknown=node.call.subgraph is not None or not isinstance(value, dict))
 
 
 def _add_pairs(run: Run, node: NodeProgram, new: Iterable[tuple[str, Any]], pairs: list[tuple[str, Any]],
