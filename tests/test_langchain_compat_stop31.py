@@ -190,3 +190,40 @@ async def test_a_graph_as_tool_takes_its_input_keys(anyio_backend: str) -> None:
     assert t.invoke({"messages": [], "answer": "x"}) == {"messages": [], "answer": "x!"}
     with pytest.raises(pydantic.ValidationError, match="1 validation error for t"):
         t.invoke({"answer": "x"})
+
+
+# -- astream_events: the nodes of a graph a sync node runs with invoke() ---------------------------
+
+
+@pytest.mark.anyio
+async def test_a_graph_invoked_in_a_sync_node_streams_no_node_output_events(anyio_backend: str) -> None:
+    # observed on LangGraph 1.2.24: the nodes of a graph a sync node runs with invoke() have no
+    # on_chain_stream (its sync run invokes them), those of one an async node awaits with
+    # ainvoke(), and of a subgraph node, have. Ours had on_chain_stream for 'think' under 'call'
+    if anyio_backend == "trio":
+        pytest.skip("astream_events is langchain-core's, asyncio only (docs/langchain.md)")
+    inner = (StateGraph(MessagesState).add_node("think", lambda s: {"messages": [AIMessage("x", id="x")]})
+             .add_edge(START, "think").compile())
+
+    def call(state: MessagesState, config: Any) -> dict[str, Any]:
+        return {"messages": inner.invoke(state, config)["messages"][-1:]}
+
+    async def acall(state: MessagesState, config: Any) -> dict[str, Any]:
+        return {"messages": (await inner.ainvoke(state, config))["messages"][-1:]}
+
+    g = (StateGraph(MessagesState).add_node("call", call).add_node("acall", acall).add_node("sub", inner)
+         .add_edge(START, "call").add_edge("call", "acall").add_edge("acall", "sub").compile())
+    events = [(e["event"][9:], e["name"], len(e["parent_ids"]))
+              async for e in g.astream_events({"messages": [HumanMessage("hi", id="u")]}, version="v2")
+              if e["event"].startswith("on_chain_")]
+    inner_events = [("start", "LangGraph", 2), ("start", "think", 3), ("stream", "think", 3),
+                    ("end", "think", 3), ("end", "LangGraph", 2)]
+    assert events == [
+        ("start", "LangGraph", 0),
+        ("start", "call", 1), ("start", "LangGraph", 2), ("start", "think", 3), ("end", "think", 3),
+        ("end", "LangGraph", 2), ("stream", "call", 1), ("end", "call", 1), ("stream", "LangGraph", 0),
+        ("start", "acall", 1), *inner_events, ("stream", "acall", 1), ("end", "acall", 1),
+        ("stream", "LangGraph", 0),
+        ("start", "sub", 1), *inner_events, ("stream", "sub", 1), ("end", "sub", 1), ("stream", "LangGraph", 0),
+        ("end", "LangGraph", 0),
+    ]
