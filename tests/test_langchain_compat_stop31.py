@@ -18,11 +18,13 @@ from langchain_core.language_models.fake_chat_models import FakeMessagesListChat
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage  # noqa: E402
 from langchain_core.tools import InjectedToolCallId, tool  # noqa: E402
 
+from actorgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 from actorgraph.func import entrypoint  # noqa: E402
 from actorgraph.graph import START, MessagesState, StateGraph  # noqa: E402
 from actorgraph.graph.message import add_messages  # noqa: E402
 from actorgraph.prebuilt import create_react_agent  # noqa: E402
-from actorgraph.types import Command  # noqa: E402
+from actorgraph.managed import RemainingSteps  # noqa: E402
+from actorgraph.types import Command, Send  # noqa: E402
 
 
 class FakeTools(FakeMessagesListChatModel):
@@ -227,3 +229,36 @@ async def test_a_graph_invoked_in_a_sync_node_streams_no_node_output_events(anyi
         ("start", "sub", 1), *inner_events, ("stream", "sub", 1), ("end", "sub", 1), ("stream", "LangGraph", 0),
         ("end", "LangGraph", 0),
     ]
+
+
+# -- update_state: the Sends its routers make see RemainingSteps 2 ---------------------------------
+
+
+class _Steps(TypedDict):
+    x: int
+    rs: RemainingSteps
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("limit", [None, 50])
+async def test_update_state_routes_with_two_remaining_steps(anyio_backend: str, limit: int | None) -> None:
+    # observed on LangGraph 1.2.24: editing a react agent's tool call with update_state (before
+    # the `tools` interrupt) re-routes to ToolNode with a Send whose state has remaining_steps 2,
+    # whatever the recursion limit (update_state's step stops at step + 2). Ours: the recursion
+    # limit less the steps (10007 by default)
+    seen: list[dict[str, Any]] = []
+
+    def b(s: _Steps) -> dict[str, Any]:
+        seen.append(dict(s))
+        return {}
+
+    g = (StateGraph(_Steps).add_node("a", lambda s: {"x": s["x"] + 1}).add_node("b", b).add_edge(START, "a")
+         .add_conditional_edges("a", lambda s: [Send("b", dict(s))], ["b"])
+         .compile(checkpointer=InMemorySaver(), interrupt_before=["b"]))
+    cfg: dict[str, Any] = {"configurable": {"thread_id": "1"}}
+    if limit:
+        cfg["recursion_limit"] = limit
+    await g.ainvoke({"x": 0}, cfg)
+    await g.aupdate_state(cfg, {"x": 10})
+    await g.ainvoke(None, cfg)
+    assert seen == [{"x": 10, "rs": 2}]
