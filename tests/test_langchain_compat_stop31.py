@@ -262,3 +262,12 @@ async def test_update_state_routes_with_two_remaining_steps(anyio_backend: str, 
     await g.aupdate_state(cfg, {"x": 10})
     await g.ainvoke(None, cfg)
     assert seen == [{"x": 10, "rs": 2}]
+
+
+def test_add_messages_without_arguments_is_langgraphs_partial() -> None:
+    # observed on LangGraph 1.2.24: add_messages() is functools.partial(<function add_messages>)
+    # (no keywords bound when none is given). Ours: partial(<function _add_messages>, format=None)
+    reducer = add_messages()
+    assert repr(reducer).startswith("functools.partial(<function add_messages at ")
+    assert reducer.keywords == {}  # type: ignore[attr-defined]
+    assert add_messages(format="langchain-openai").keywords == {"format": "langchain-openai"}  # type: ignore[attr-defined]
