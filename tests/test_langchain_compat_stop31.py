@@ -271,3 +271,36 @@ def test_add_messages_without_arguments_is_langgraphs_partial() -> None:
     assert repr(reducer).startswith("functools.partial(<function add_messages at ")
     assert reducer.keywords == {}  # type: ignore[attr-defined]
     assert add_messages(format="langchain-openai").keywords == {"format": "langchain-openai"}  # type: ignore[attr-defined]
+
+
+# -- get_subgraphs / aget_subgraphs ----------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_get_subgraphs_as_langgraph(anyio_backend: str) -> None:
+    # observed on LangGraph 1.2.24 (ours had no get_subgraphs: AttributeError): a subgraph node
+    # and a node whose function calls a graph are subgraphs, a checkpointer=False one is not
+    leaf = StateGraph(MessagesState).add_node("l", lambda s: {}).add_edge(START, "l").compile()
+    nocp = StateGraph(MessagesState).add_node("l", lambda s: {}).add_edge(START, "l").compile(checkpointer=False)
+    mid = (StateGraph(MessagesState).add_node("leaf", leaf).add_node("x", lambda s: {})
+           .add_edge(START, "leaf").add_edge("leaf", "x").compile())
+
+    def calls(state: MessagesState) -> Any:
+        return leaf.invoke(state)
+
+    top = (StateGraph(MessagesState).add_node("mid", mid).add_node("calls", calls).add_node("nocp", nocp)
+           .add_node("plain", lambda s: {}).add_edge(START, "mid").add_edge("mid", "calls")
+           .add_edge("calls", "nocp").add_edge("nocp", "plain").compile())
+
+    def show(found: Any) -> list[tuple[str, bool, bool]]:
+        return [(n, g is leaf, g is mid) for n, g in found]
+
+    assert show(top.get_subgraphs()) == [("mid", False, True), ("calls", True, False)]
+    assert show(top.get_subgraphs(recurse=True)) == [("mid", False, True), ("mid|leaf", True, False),
+                                                     ("calls", True, False)]
+    assert show(top.get_subgraphs(namespace="mid")) == [("mid", False, True)]
+    assert show(top.get_subgraphs(namespace="mid|leaf")) == []
+    assert show(top.get_subgraphs(namespace="mid|leaf", recurse=True)) == [("mid|leaf", True, False)]
+    assert show(top.get_subgraphs(namespace="nope", recurse=True)) == []
+    assert [(n, g is leaf) async for n, g in top.aget_subgraphs(recurse=True)] == [
+        ("mid", False), ("mid|leaf", True), ("calls", True)]

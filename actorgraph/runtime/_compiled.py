@@ -624,6 +624,36 @@ class CompiledGraph(RunnableMethods):
         names = list(nodes) if nodes else [n for n in program_nodes if not program_nodes[n].hidden]
         return cache, [namespace(program_nodes[n]) for n in names if n in program_nodes]
 
+    # -- subgraphs -------------------------------------------------------------------------
+
+    def get_subgraphs(self, *, namespace: str | None = None,
+                      recurse: bool = False) -> Iterator[tuple[str, CompiledGraph]]:
+        """``(namespace, subgraph)`` for each node that is a compiled graph or whose function
+        calls one (not one compiled with ``checkpointer=False``), as LangGraph 1.2's:
+        ``recurse=True`` goes on into theirs (namespaces ``parent|child``); ``namespace``
+        yields only the subgraph there (a nested one needs ``recurse=True``)."""
+        for name, node in self._program.nodes.items():
+            if namespace is not None and namespace != name and not namespace.startswith(name + "|"):
+                continue
+            graph = _snapshot.node_subgraph(node.call)
+            if graph is None:
+                continue
+            if name == namespace:
+                yield name, graph
+                return
+            if namespace is None:
+                yield name, graph
+            if recurse:
+                below = None if namespace is None else namespace[len(name) + 1:]
+                for inner, sub in graph.get_subgraphs(namespace=below, recurse=recurse):
+                    yield f"{name}|{inner}", sub
+
+    async def aget_subgraphs(self, *, namespace: str | None = None,
+                             recurse: bool = False) -> AsyncIterator[tuple[str, CompiledGraph]]:
+        """:meth:`get_subgraphs` as an async iterator."""
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
+
     # -- drawing ---------------------------------------------------------------------------
 
     def get_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
