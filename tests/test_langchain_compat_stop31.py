@@ -304,3 +304,31 @@ async def test_get_subgraphs_as_langgraph(anyio_backend: str) -> None:
     assert show(top.get_subgraphs(namespace="nope", recurse=True)) == []
     assert [(n, g is leaf) async for n, g in top.aget_subgraphs(recurse=True)] == [
         ("mid", False), ("mid|leaf", True), ("calls", True)]
+
+
+# -- create_react_agent's AgentState is typed as LangGraph's ----------------------------------------
+
+
+def test_agent_state_json_schema_as_langgraph() -> None:
+    # observed on LangGraph 1.2.24: AgentState's messages are Sequence[BaseMessage] (items
+    # BaseMessage in the JSON schema), remaining_steps NotRequired. Ours (a MessagesState
+    # subclass): AnyMessage items (AIMessage, HumanMessage... definitions) and remaining_steps
+    # required
+    from actorgraph.prebuilt.chat_agent_executor import AgentState
+
+    class WithUser(AgentState):
+        user: str
+
+    for schema, title, extra, required in [(None, "AgentState", {}, ["messages"]),
+                                           (WithUser, "WithUser", {"user": {"title": "User", "type": "string"}},
+                                            ["messages", "user"])]:
+        g = create_react_agent(FakeTools(responses=[AIMessage("x")]), [],
+                               **({"state_schema": schema} if schema else {}))
+        given, returned = g.get_input_jsonschema(), g.get_output_jsonschema()
+        messages = {"items": {"$ref": "#/$defs/BaseMessage"}, "title": "Messages", "type": "array"}
+        assert given["title"] == returned["title"] == title
+        assert given["properties"] == {"messages": messages,
+                                       "remaining_steps": {"title": "Remaining Steps", "type": "integer"}, **extra}
+        assert given["required"] == returned["required"] == required
+        assert sorted(given["$defs"]) == sorted(returned["$defs"]) == ["BaseMessage"]
+        assert returned["properties"]["messages"] == messages
