@@ -332,3 +332,28 @@ def test_agent_state_json_schema_as_langgraph() -> None:
         assert given["required"] == returned["required"] == required
         assert sorted(given["$defs"]) == sorted(returned["$defs"]) == ["BaseMessage"]
         assert returned["properties"]["messages"] == messages
+
+
+# -- ToolNode without messages -------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_tool_node_without_messages_says_so_as_langgraph(anyio_backend: str) -> None:
+    # observed on LangGraph 1.2.24: ValueError('No message found in input') for an empty
+    # `messages` list (ours: 'No AIMessage found in input') and for a state without the key
+    # (ours added " (key 'messages')"); 'No AIMessage found in input' when no AIMessage is there.
+    # (LangGraph's ToolNode cannot run outside a graph: "Missing required config key")
+    from actorgraph.prebuilt import ToolNode
+
+    @tool
+    def ok(x: int) -> str:
+        """ok"""
+        return "ok"
+
+    g = StateGraph(MessagesState).add_node("n", ToolNode([ok])).add_edge(START, "n").compile()
+    with pytest.raises(ValueError) as empty:
+        await g.ainvoke({"messages": []})
+    assert str(empty.value) == "No message found in input"
+    with pytest.raises(ValueError) as human:
+        await g.ainvoke({"messages": [HumanMessage("x")]})
+    assert str(human.value) == "No AIMessage found in input"

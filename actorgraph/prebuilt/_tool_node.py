@@ -535,14 +535,12 @@ class ToolNode(Runnable[Any, Any]):
             return [dict(c) for c in input], _calling_state(), False
         if isinstance(input, list):
             messages, state, as_list = input, _ListInputState({self.messages_key: input}), True
-        elif isinstance(input, dict):
-            if self.messages_key not in input:
-                raise ValueError(f"No message found in input (key '{self.messages_key}')")
+        elif isinstance(input, dict) and input.get(self.messages_key):
             messages, state, as_list = input[self.messages_key], input, False
-        elif hasattr(input, self.messages_key):
+        elif not isinstance(input, dict) and getattr(input, self.messages_key, None):
             messages, state, as_list = getattr(input, self.messages_key), input, False
-        else:
-            raise ValueError(f"No message found in input (key '{self.messages_key}')")
+        else:  # (no messages_key, or no messages under it: LangGraph's text)
+            raise ValueError("No message found in input")
         latest = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
         if latest is None:
             raise ValueError("No AIMessage found in input")
