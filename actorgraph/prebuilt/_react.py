@@ -16,6 +16,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, create_model
 
 from ..graph import END, START, RemainingSteps, StateGraph, add_messages
+from ..persistence._serde import register_schema_types
 from ..runtime import get_config, get_runtime, get_store, get_stream_writer
 from ..types import Send
 from ._tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode, tools_condition
@@ -258,6 +259,9 @@ def create_react_agent(
         graph.add_node(POST_MODEL_HOOK, post_model_hook)
         graph.add_edge(AGENT, POST_MODEL_HOOK)
     if response_format is not None:
+        # its class (a pydantic model...) is the state's structured_response: checkpointed as
+        # itself, as the classes a state schema names are (LangGraph stores any class)
+        register_schema_types(response_format[1] if isinstance(response_format, tuple) else response_format)
         graph.add_node(STRUCTURED, _NodeCallable(generate_structured_response, afunc=agenerate_structured_response,
                                                   name=STRUCTURED))
     # where the run goes once the model answers without tool calls
