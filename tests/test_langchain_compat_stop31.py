@@ -4,6 +4,7 @@ showed for the same program."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import Annotated, Any
 
@@ -22,7 +23,7 @@ from actorgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 from actorgraph.func import entrypoint  # noqa: E402
 from actorgraph.graph import START, MessagesState, StateGraph  # noqa: E402
 from actorgraph.graph.message import add_messages  # noqa: E402
-from actorgraph.prebuilt import create_react_agent  # noqa: E402
+from actorgraph.prebuilt import ToolRuntime, create_react_agent  # noqa: E402
 from actorgraph.managed import RemainingSteps  # noqa: E402
 from actorgraph.types import Command, Send  # noqa: E402
 
@@ -394,3 +395,29 @@ async def test_a_structured_response_model_is_checkpointed(anyio_backend: str, f
     expected = _Weather(city="Paris", temp=4 if fmt is _Weather else 5)
     assert updates[-1] == {"generate_structured_response": {"structured_response": expected}}
     assert (await g.aget_state(cfg)).values["structured_response"] == expected
+
+
+# -- ToolRuntime[Context]: one type argument, as LangGraph's defaults allow ---------------------------
+
+
+@dataclasses.dataclass
+class _Ctx:
+    user: str
+
+
+@pytest.mark.anyio
+async def test_tool_runtime_takes_one_type_argument(anyio_backend: str) -> None:
+    # observed on LangGraph 1.2.24: `runtime: ToolRuntime[Ctx]` (its TypeVars have defaults:
+    # state dict, context None) gives the tool the run's context. Ours: TypeError "Too few
+    # arguments for ToolRuntime; actual 1, expected at least 2" when the tool was defined
+    @tool
+    def whoami(runtime: ToolRuntime[_Ctx]) -> str:
+        """Who."""
+        return f"{runtime.context.user} / {runtime.tool_call_id} / {len(runtime.state['messages'])}"
+
+    assert whoami.args == {}
+    g = create_react_agent(FakeTools(responses=[
+        AIMessage("", id="a1", tool_calls=[{"name": "whoami", "args": {}, "id": "w1"}]), AIMessage("fin", id="a2")]),
+        [whoami], context_schema=_Ctx)
+    out = await g.ainvoke({"messages": [HumanMessage("hi", id="h")]}, context=_Ctx(user="ann"))
+    assert out["messages"][2].content == "ann / w1 / 2"

@@ -18,7 +18,7 @@ import json
 import types
 import typing
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, Literal, TypeVar, Union
+from typing import Any, Generic, Literal, Union
 
 from langchain_core.messages import AIMessage, RemoveMessage, ToolMessage
 from langchain_core.messages.tool import ToolOutputMixin
@@ -28,6 +28,7 @@ from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, Tool
 from langchain_core.tools import tool as as_tool
 from langchain_core.tools.base import TOOL_MESSAGE_BLOCK_TYPES, _DirectlyInjectedToolArg
 from pydantic import ValidationError
+from typing_extensions import TypeVar
 
 from ..errors import GraphBubbleUp, is_invalid_resume
 from ..graph import END
@@ -48,8 +49,10 @@ TOOL_CALL_ERROR_TEMPLATE: typing.Final = "Error: {error}\n Please fix your mista
 (or an exception type/tuple), with ``error=repr(exception)`` (LangGraph's name)."""
 
 
-ContextT = TypeVar("ContextT")
-StateT = TypeVar("StateT")
+# typing_extensions' TypeVar (langchain-core needs it): with LangGraph's defaults, so that
+# ToolRuntime[Context] and a bare ToolRuntime work as LangGraph's
+ContextT = TypeVar("ContextT", default=None)
+StateT = TypeVar("StateT", default=dict[str, Any])
 
 
 @dataclasses.dataclass
