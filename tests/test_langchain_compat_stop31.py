@@ -421,3 +421,30 @@ async def test_tool_runtime_takes_one_type_argument(anyio_backend: str) -> None:
         [whoami], context_schema=_Ctx)
     out = await g.ainvoke({"messages": [HumanMessage("hi", id="h")]}, context=_Ctx(user="ann"))
     assert out["messages"][2].content == "ann / w1 / 2"
+
+
+# -- StateGraph[...] / CompiledStateGraph[...] in annotations ----------------------------------------
+
+
+@pytest.mark.anyio
+async def test_graph_classes_take_type_arguments(anyio_backend: str) -> None:
+    # observed on LangGraph 1.2.24: StateGraph and CompiledStateGraph are generic in
+    # (State, Context, Input, Output) with defaults, so a typed program's runtime annotations
+    # (`def build() -> CompiledStateGraph[State]:`) and `StateGraph[State](State)` work. Ours:
+    # TypeError "type 'StateGraph' is not subscriptable"
+    from actorgraph.graph.state import CompiledStateGraph
+
+    class C(TypedDict):
+        u: str
+
+    for params in ((_Answer,), (_Answer, C), (_Answer, C, _Answer, _Answer)):
+        assert StateGraph[params].__origin__ is StateGraph  # type: ignore[misc]
+        assert CompiledStateGraph[params].__origin__ is CompiledStateGraph  # type: ignore[misc]
+
+    def build() -> CompiledStateGraph[_Answer]:  # type: ignore[type-arg]
+        builder = StateGraph[_Answer](_Answer)  # type: ignore[misc]
+        return builder.add_node("n", lambda s: {"answer": "x"}).add_edge(START, "n").compile()
+
+    g = build()
+    assert isinstance(g, CompiledStateGraph)
+    assert await g.ainvoke({"messages": [], "answer": ""}) == {"messages": [], "answer": "x"}

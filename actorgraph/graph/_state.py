@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import typing
 import warnings
 from collections.abc import Callable, Hashable, Sequence
@@ -72,6 +73,12 @@ class StateGraph:
     ``InvalidUpdateError``). ``input_schema`` / ``output_schema`` restrict what ``invoke``
     accepts and returns (LangGraph's deprecated ``input=`` / ``output=`` still work, warning). Builder methods return ``self`` so calls can be chained.
     """
+
+    def __class_getitem__(cls, params: Any) -> Any:
+        """``StateGraph[State]`` (up to ``[State, Context, Input, Output]``) in annotations and
+        calls, as LangGraph's generic class allows: the class itself, parameterized."""
+        return types.GenericAlias(cls, params)
+
 
     def __init__(
         self,

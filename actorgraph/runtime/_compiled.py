@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import sys
 import threading
+import types
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
@@ -42,6 +43,12 @@ class CompiledGraph(RunnableMethods):
     is imported it is a LangChain ``Runnable`` (a virtual subclass, see
     :mod:`actorgraph._langchain_runnable`).
     """
+
+    def __class_getitem__(cls, params: Any) -> Any:
+        """``CompiledStateGraph[State]`` (up to ``[State, Context, Input, Output]``) in
+        annotations, as LangGraph's generic class allows: the class itself, parameterized."""
+        return types.GenericAlias(cls, params)
+
 
     def __init__(
         self,
