@@ -448,3 +448,38 @@ async def test_graph_classes_take_type_arguments(anyio_backend: str) -> None:
     g = build()
     assert isinstance(g, CompiledStateGraph)
     assert await g.ainvoke({"messages": [], "answer": ""}) == {"messages": [], "answer": "x"}
+
+
+# -- prebuilt.interrupt's request shapes, create_tool_calling_executor --------------------------------
+
+
+@pytest.mark.anyio
+async def test_agent_inbox_interrupt_shapes(anyio_backend: str) -> None:
+    # observed on LangGraph 1.2.24: langgraph.prebuilt.interrupt (HumanInterrupt, ActionRequest,
+    # HumanInterruptConfig, HumanResponse: TypedDicts) and chat_agent_executor's
+    # create_tool_calling_executor (create_react_agent). Ours: ModuleNotFoundError / ImportError
+    from actorgraph.prebuilt.chat_agent_executor import create_tool_calling_executor
+    from actorgraph.prebuilt.interrupt import ActionRequest, HumanInterrupt, HumanInterruptConfig, HumanResponse
+    from actorgraph.types import interrupt
+
+    assert create_tool_calling_executor is create_react_agent
+    assert list(HumanInterrupt.__annotations__) == ["action_request", "config", "description"]
+    assert list(HumanResponse.__annotations__) == ["type", "args"]
+
+    def ask(state: MessagesState) -> dict[str, Any]:
+        request = HumanInterrupt(action_request=ActionRequest(action="send", args={"to": "bob"}),
+                                 config=HumanInterruptConfig(allow_ignore=True, allow_respond=True,
+                                                             allow_edit=False, allow_accept=True),
+                                 description="Send it?")
+        answer: HumanResponse = interrupt([request])[0]
+        return {"messages": [AIMessage(f"{answer['type']}: {answer['args']}", id="r")]}
+
+    g = StateGraph(MessagesState).add_node("ask", ask).add_edge(START, "ask").compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "1"}}
+    paused = await g.ainvoke({"messages": []}, cfg)
+    assert paused["__interrupt__"][0].value == [{
+        "action_request": {"action": "send", "args": {"to": "bob"}},
+        "config": {"allow_ignore": True, "allow_respond": True, "allow_edit": False, "allow_accept": True},
+        "description": "Send it?"}]
+    done = await g.ainvoke(Command(resume=[HumanResponse(type="response", args="not now")]), cfg)
+    assert done["messages"][-1].content == "response: not now"
