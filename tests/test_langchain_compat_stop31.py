@@ -483,3 +483,35 @@ async def test_agent_inbox_interrupt_shapes(anyio_backend: str) -> None:
         "description": "Send it?"}]
     done = await g.ainvoke(Command(resume=[HumanResponse(type="response", args="not now")]), cfg)
     assert done["messages"][-1].content == "response: not now"
+
+
+# -- actorgraph.warnings: LangGraph's deprecation categories ---------------------------------------
+
+
+def test_deprecations_use_langgraphs_warning_categories() -> None:
+    # observed on LangGraph 1.2.24: StateGraph(input=...) warns LangGraphDeprecatedSinceV05 with
+    # str "`input` is deprecated and will be removed. Please use `input_schema` instead.
+    # Deprecated in LangGraph V0.5 to be removed in V2.0."; langgraph.warnings holds the
+    # categories programs filter by. Ours: no actorgraph.warnings (ModuleNotFoundError), a plain
+    # DeprecationWarning
+    import warnings
+
+    from actorgraph.warnings import (LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10,
+                                     LangGraphDeprecatedSinceV11, LangGraphDeprecationWarning)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        StateGraph(_Answer, input=_Answer)  # type: ignore[call-arg]
+    assert [(type(w.message), str(w.message)) for w in caught] == [(
+        LangGraphDeprecatedSinceV05,
+        "`input` is deprecated and will be removed. Please use `input_schema` instead. "
+        "Deprecated in LangGraph V0.5 to be removed in V2.0.")]
+    assert issubclass(LangGraphDeprecatedSinceV10, LangGraphDeprecationWarning)
+    assert issubclass(LangGraphDeprecationWarning, DeprecationWarning)
+    v11 = LangGraphDeprecatedSinceV11("Old thing.")
+    assert (v11.since, v11.expected_removal, str(v11)) == (
+        (1, 1), (3, 0), "Old thing. Deprecated in LangGraph V1.1 to be removed in V3.0.")
+    with warnings.catch_warnings():  # a ported program's filter silences ours too
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", category=LangGraphDeprecatedSinceV05)
+        StateGraph(_Answer, input=_Answer)  # type: ignore[call-arg]

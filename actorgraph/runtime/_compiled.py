@@ -803,9 +803,11 @@ def durability_of(durability: str | None, checkpoint_during: bool | None) -> str
     when both are given."""
     if checkpoint_during is None:
         return durability
+    from ..warnings import LangGraphDeprecatedSinceV10
+
     warnings.warn("`checkpoint_during` is deprecated: use `durability` instead "
                   "(checkpoint_during=True is durability='async', False is 'exit')",
-                  DeprecationWarning, stacklevel=3)
+                  LangGraphDeprecatedSinceV10, stacklevel=3)
     if durability is not None:
         raise ValueError("Cannot use both `checkpoint_during` and `durability`: use `durability`")
     return "async" if checkpoint_during else "exit"
