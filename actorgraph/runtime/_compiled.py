@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextvars
 import copy
-import dataclasses
 import sys
 import threading
 import types
@@ -17,7 +16,6 @@ import anyio
 import anyio.from_thread
 
 from .._langchain_runnable import RunnableMethods, abatch, as_runnable, coerce, merge_configs, register_runnable, sequence
-from ..errors import ParentCommand
 from ..graph._constants import INTERRUPT
 from ..graph._program import NodeProgram, Program
 from ._context import RunControl, TaskContext, current_task
@@ -48,7 +46,6 @@ class CompiledGraph(RunnableMethods):
         """``CompiledStateGraph[State]`` (up to ``[State, Context, Input, Output]``) in
         annotations, as LangGraph's generic class allows: the class itself, parameterized."""
         return types.GenericAlias(cls, params)
-
 
     def __init__(
         self,
