@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from . import _langchain
+from .errors import ParentCommand
 from .graph._constants import TAG_HIDDEN, TAG_NOSTREAM
 from .runtime._algo import PUSH
 
@@ -134,7 +135,7 @@ class Tracing:
     """The LangChain side of one run (the root run or a subgraph's): its graph run manager and
     the per-task node runs. Built by :meth:`for_run`."""
 
-    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata", "runs")
+    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata", "runs", "taps")
 
     def __init__(self, run: Run, manager: Any, handler: Any, metadata: dict[str, Any],
                  runs: dict[tuple[str, ...], Run]) -> None:
@@ -144,6 +145,11 @@ class Tracing:
         self.graph_run: Any = None
         self.handler = handler
         self.asynchronous = isinstance(manager, _lc().manager.AsyncCallbackManager)
+        from .runtime._loop import SYNC_API
+
+        # node outputs are tapped (see _tap) unless the run was started by the sync API (a
+        # subgraph of such a run, or a graph a node runs with invoke()/stream())
+        self.taps = not (run.root.options.sync_api or SYNC_API.get())
         # the traced runs of this tracing's root (it too), by namespace, while they run: where
         # a handler's event goes out (shared by the root's tracing and its subgraphs')
         self.runs = runs
@@ -241,9 +247,28 @@ class Tracing:
         config["callbacks"] = node_run.get_child("seq:step:1")
         var = _lc().config.var_child_runnable_config
         token = var.set(config)
+        route = functools.partial(self._route, node_run, 2 if task.node.hidden else 3)
         try:
             result = await node_call()
-            writes = await writes_of(result, functools.partial(self._route, node_run, 2 if task.node.hidden else 3))
+        except ParentCommand as escaped:
+            # a graph the node ran (its subgraph, or one it called) addressed this graph: as in
+            # LangGraph, the node's run ends with that error, the Command is the node's result
+            from .runtime._task import addressed_here
+
+            result = addressed_here(escaped)
+            await _shielded(node_run.on_chain_error(escaped))
+            try:
+                return await writes_of(result, route)
+            finally:
+                var.reset(token)
+        except BaseException as exc:
+            try:
+                await _shielded(node_run.on_chain_error(exc))
+            finally:
+                var.reset(token)
+            raise
+        try:
+            writes = await writes_of(result, route)
         except BaseException as exc:
             await _shielded(node_run.on_chain_error(exc))
             raise
@@ -282,7 +307,11 @@ class Tracing:
 
     async def _tap(self, node_run: Any, result: Any) -> None:
         """Show ``result`` as the node run's one output chunk to streaming handlers that tap
-        outputs (``astream_events``' ``on_chain_stream`` of the node, as LangGraph has it)."""
+        outputs (``astream_events``' ``on_chain_stream`` of the node, as LangGraph has it).
+        Not under the sync API (a graph a sync node runs with ``invoke()`` inside
+        ``astream_events``): LangGraph's sync runs invoke their nodes, they do not stream them."""
+        if not self.taps:
+            return
         streaming = _lc().streaming._StreamingCallbackHandler
         for handler in node_run.handlers:
             if not isinstance(handler, streaming) or handler is self.handler:

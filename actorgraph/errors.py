@@ -111,8 +111,9 @@ class NodeInterrupt(GraphInterrupt):
 
     def __init__(self, value: Any, id: str = "placeholder-id") -> None:
         from .types import Interrupt  # (types imports this module)
+        from .warnings import LangGraphDeprecatedSinceV10
 
-        warnings.warn("NodeInterrupt is deprecated. Please use `interrupt()` instead.", DeprecationWarning,
+        warnings.warn("NodeInterrupt is deprecated. Please use `interrupt()` instead.", LangGraphDeprecatedSinceV10,
                       stacklevel=2)
         super().__init__((Interrupt(value=value, id=id),))
 

@@ -184,9 +184,11 @@ def test_input_and_output_are_deprecated_names_for_input_schema_and_output_schem
 
     with pytest.warns(DeprecationWarning) as caught:
         builder = StateGraph(Overall, input=In, output=Out)
-    assert [str(w.message) for w in caught] == [
-        "`input` is deprecated and will be removed. Please use `input_schema` instead.",
-        "`output` is deprecated and will be removed. Please use `output_schema` instead.",
+    assert [str(w.message) for w in caught] == [  # (LangGraphDeprecatedSinceV05's text, as LangGraph's)
+        "`input` is deprecated and will be removed. Please use `input_schema` instead. "
+        "Deprecated in LangGraph V0.5 to be removed in V2.0.",
+        "`output` is deprecated and will be removed. Please use `output_schema` instead. "
+        "Deprecated in LangGraph V0.5 to be removed in V2.0.",
     ]
     assert (builder.input_schema, builder.output_schema) == (In, Out)
     builder.add_node("a", lambda s: {"ans": s["q"] * 2}).add_edge(START, "a")

@@ -77,6 +77,16 @@ class CompiledEntrypoint(CompiledGraph):
             return values
         return _writes(values)
 
+    @property
+    def InputType(self) -> Any:  # noqa: N802  (LangChain's name)
+        """The first parameter's annotation, as LangGraph 1.2 reports it."""
+        return self.input_type
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        """The return annotation, as LangGraph 1.2 reports it."""
+        return self.output_type
+
     def get_input_schema(self, config: dict[str, Any] | None = None) -> Any:
         """The pydantic model of the input, as LangGraph 1.2's: the first parameter's
         annotation if it is a pydantic model, else a ``RootModel`` named ``LangGraphInput``

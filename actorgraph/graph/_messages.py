@@ -308,7 +308,8 @@ def add_messages(left: Messages | None = None, right: Messages | None = None, *,
     """
     if left is None or right is None:
         if left is None and right is None:
-            return functools.partial(_add_messages, format=format)
+            # (as LangGraph's: the options given bound, none when none is given)
+            return functools.partial(_add_messages) if format is None else functools.partial(_add_messages, format=format)
         given = "left" if left else "right"  # (LangGraph's words, an empty list included)
         raise ValueError(
             f"Must specify non-null arguments for both 'left' and 'right'. Only received: '{given}'."
@@ -376,6 +377,10 @@ class MessagesState(TypedDict):
     keys."""
 
     messages: Annotated[list[AnyMessage], add_messages]
+
+
+# the reducer add_messages() returns shows as LangGraph's: functools.partial(<function add_messages>)
+_add_messages.__name__ = _add_messages.__qualname__ = "add_messages"
 
 
 __all__ = [

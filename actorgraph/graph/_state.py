@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import typing
 import warnings
 from collections.abc import Callable, Hashable, Sequence
@@ -58,8 +59,12 @@ DEFAULT_ERROR_HANDLER = "__default_error_handler__"
 def _deprecated_kwarg(old: str, old_value: Any, new: str, new_value: Any) -> Any:
     """Warn that ``StateGraph``'s keyword ``old`` is deprecated; the value ``new`` takes
     (``new_value`` when that was given too, else ``old_value``)."""
+    from ..warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
+
+    # (LangGraph's categories: config_schema since 1.0, input/output/retry since 0.5)
+    category = LangGraphDeprecatedSinceV10 if old == "config_schema" else LangGraphDeprecatedSinceV05
     warnings.warn(f"`{old}` is deprecated and will be removed. Please use `{new}` instead.",
-                  DeprecationWarning, stacklevel=3)
+                  category, stacklevel=3)
     return old_value if new_value is None else new_value
 
 
@@ -72,6 +77,12 @@ class StateGraph:
     ``InvalidUpdateError``). ``input_schema`` / ``output_schema`` restrict what ``invoke``
     accepts and returns (LangGraph's deprecated ``input=`` / ``output=`` still work, warning). Builder methods return ``self`` so calls can be chained.
     """
+
+    def __class_getitem__(cls, params: Any) -> Any:
+        """``StateGraph[State]`` (up to ``[State, Context, Input, Output]``) in annotations and
+        calls, as LangGraph's generic class allows: the class itself, parameterized."""
+        return types.GenericAlias(cls, params)
+
 
     def __init__(
         self,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 import typing
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, ToolMessage
@@ -14,7 +15,8 @@ from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, 
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, create_model
 
-from ..graph import END, START, MessagesState, RemainingSteps, StateGraph, add_messages
+from ..graph import END, START, RemainingSteps, StateGraph, add_messages
+from ..persistence._serde import register_schema_types
 from ..runtime import get_config, get_runtime, get_store, get_stream_writer
 from ..types import Send
 from ._tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode, tools_condition
@@ -22,11 +24,19 @@ from ._tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode, tools_condition
 NEED_MORE_STEPS = "Sorry, need more steps to process this request."
 
 
-class AgentState(MessagesState):
-    """The default state of :func:`create_react_agent`: ``messages`` (merged by
-    ``add_messages``) and the managed ``remaining_steps``."""
+if sys.version_info >= (3, 12):
+    from typing import TypedDict
+else:  # (pydantic refuses typing's before 3.12; LangGraph's is typing_extensions')
+    from typing_extensions import TypedDict
 
-    remaining_steps: RemainingSteps
+
+class AgentState(TypedDict):
+    """The default state of :func:`create_react_agent`: ``messages`` (merged by
+    ``add_messages``) and the managed ``remaining_steps``, typed as LangGraph's (so its JSON
+    schema is LangGraph's: ``BaseMessage`` items, ``remaining_steps`` not required)."""
+
+    messages: Annotated[Sequence[BaseMessage], add_messages]
+    remaining_steps: NotRequired[RemainingSteps]
 
 
 class AgentStateWithStructuredResponse(AgentState):
@@ -249,6 +259,9 @@ def create_react_agent(
         graph.add_node(POST_MODEL_HOOK, post_model_hook)
         graph.add_edge(AGENT, POST_MODEL_HOOK)
     if response_format is not None:
+        # its class (a pydantic model...) is the state's structured_response: checkpointed as
+        # itself, as the classes a state schema names are (LangGraph stores any class)
+        register_schema_types(response_format[1] if isinstance(response_format, tuple) else response_format)
         graph.add_node(STRUCTURED, _NodeCallable(generate_structured_response, afunc=agenerate_structured_response,
                                                   name=STRUCTURED))
     # where the run goes once the model answers without tool calls

@@ -18,7 +18,7 @@ import json
 import types
 import typing
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, Literal, TypeVar, Union
+from typing import Any, Generic, Literal, Union
 
 from langchain_core.messages import AIMessage, RemoveMessage, ToolMessage
 from langchain_core.messages.tool import ToolOutputMixin
@@ -28,6 +28,7 @@ from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, Tool
 from langchain_core.tools import tool as as_tool
 from langchain_core.tools.base import TOOL_MESSAGE_BLOCK_TYPES, _DirectlyInjectedToolArg
 from pydantic import ValidationError
+from typing_extensions import TypeVar
 
 from ..errors import GraphBubbleUp, is_invalid_resume
 from ..graph import END
@@ -48,8 +49,10 @@ TOOL_CALL_ERROR_TEMPLATE: typing.Final = "Error: {error}\n Please fix your mista
 (or an exception type/tuple), with ``error=repr(exception)`` (LangGraph's name)."""
 
 
-ContextT = TypeVar("ContextT")
-StateT = TypeVar("StateT")
+# typing_extensions' TypeVar (langchain-core needs it): with LangGraph's defaults, so that
+# ToolRuntime[Context] and a bare ToolRuntime work as LangGraph's
+ContextT = TypeVar("ContextT", default=None)
+StateT = TypeVar("StateT", default=dict[str, Any])
 
 
 @dataclasses.dataclass
@@ -535,14 +538,12 @@ class ToolNode(Runnable[Any, Any]):
             return [dict(c) for c in input], _calling_state(), False
         if isinstance(input, list):
             messages, state, as_list = input, _ListInputState({self.messages_key: input}), True
-        elif isinstance(input, dict):
-            if self.messages_key not in input:
-                raise ValueError(f"No message found in input (key '{self.messages_key}')")
+        elif isinstance(input, dict) and input.get(self.messages_key):
             messages, state, as_list = input[self.messages_key], input, False
-        elif hasattr(input, self.messages_key):
+        elif not isinstance(input, dict) and getattr(input, self.messages_key, None):
             messages, state, as_list = getattr(input, self.messages_key), input, False
-        else:
-            raise ValueError(f"No message found in input (key '{self.messages_key}')")
+        else:  # (no messages_key, or no messages under it: LangGraph's text)
+            raise ValueError("No message found in input")
         latest = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
         if latest is None:
             raise ValueError("No AIMessage found in input")
@@ -628,19 +629,26 @@ def _wrapper_result(result: Any, call: dict[str, Any], which: str) -> Any:
     )
 
 
-class _Carried(ToolOutputMixin):
-    """A ``Command`` a tool returned, wrapped so that langchain-core hands it back as it is
-    (it passes ``ToolOutputMixin`` objects through instead of stringifying them into a
-    ``ToolMessage``)."""
+class _Carried(Command[Any], ToolOutputMixin):
+    """A ``Command`` a tool returned, as a ``ToolOutputMixin`` so that langchain-core hands it
+    back as it is (it passes these through instead of stringifying them into a
+    ``ToolMessage``). Still a ``Command``: the tool run's callbacks (``on_tool_end``,
+    ``astream_events``) see it as LangGraph's, whose ``Command`` is a ``ToolOutputMixin``."""
 
-    __slots__ = ("command",)
+    __slots__ = ()
 
-    def __init__(self, command: Command[Any]) -> None:
-        self.command = command
+    @property
+    def command(self) -> Command[Any]:
+        return Command(graph=self.graph, update=self.update, resume=self.resume, goto=self.goto)
+
+
+_Carried.__name__ = "Command"  # (what callbacks show: LangGraph's tool returned a Command)
 
 
 def _carry(value: Any) -> Any:
-    return _Carried(value) if isinstance(value, Command) else value
+    if isinstance(value, Command):
+        return _Carried(graph=value.graph, update=value.update, resume=value.resume, goto=value.goto)
+    return value
 
 
 def _passing_commands(tool: BaseTool) -> BaseTool:

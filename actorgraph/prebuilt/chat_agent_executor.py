@@ -9,6 +9,9 @@ from ._react import (
     create_react_agent,
 )
 
+create_tool_calling_executor = create_react_agent
+"""LangGraph's other name for :func:`create_react_agent`."""
+
 __all__ = [
     "AgentState",
     "AgentStatePydantic",
@@ -16,4 +19,5 @@ __all__ = [
     "AgentStateWithStructuredResponsePydantic",
     "StateSchemaType",
     "create_react_agent",
+    "create_tool_calling_executor",
 ]

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import contextvars
 import copy
-import dataclasses
 import sys
 import threading
+import types
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, is_typeddict
 
 import anyio
 import anyio.from_thread
 
 from .._langchain_runnable import RunnableMethods, abatch, as_runnable, coerce, merge_configs, register_runnable, sequence
-from ..errors import ParentCommand
 from ..graph._constants import INTERRUPT
 from ..graph._program import NodeProgram, Program
 from ._context import RunControl, TaskContext, current_task
@@ -42,6 +41,11 @@ class CompiledGraph(RunnableMethods):
     is imported it is a LangChain ``Runnable`` (a virtual subclass, see
     :mod:`actorgraph._langchain_runnable`).
     """
+
+    def __class_getitem__(cls, params: Any) -> Any:
+        """``CompiledStateGraph[State]`` (up to ``[State, Context, Input, Output]``) in
+        annotations, as LangGraph's generic class allows: the class itself, parameterized."""
+        return types.GenericAlias(cls, params)
 
     def __init__(
         self,
@@ -591,13 +595,12 @@ class CompiledGraph(RunnableMethods):
         """Run as a node of ``parent``: input is the parent's state, output the full final state.
 
         A node of this graph that returned ``Command(graph=Command.PARENT, ...)`` ends the run
-        early: the node's result in ``parent`` is then that Command, addressed to ``parent``.
+        early with ``ParentCommand``: the node's task in ``parent`` makes that Command its result
+        (``_task.addressed_here``), after its chain run ended with the error, as in LangGraph.
         """
         run = self._child_run(value, None, ctx)
         try:
             await run.run(value)
-        except ParentCommand as escaped:
-            return dataclasses.replace(escaped.command, graph=None)
         finally:
             ctx.progress()  # (the subgraph's end is progress, as LangGraph's chain end)
         return run.values()
@@ -624,6 +627,36 @@ class CompiledGraph(RunnableMethods):
         program_nodes = self._program.nodes
         names = list(nodes) if nodes else [n for n in program_nodes if not program_nodes[n].hidden]
         return cache, [namespace(program_nodes[n]) for n in names if n in program_nodes]
+
+    # -- subgraphs -------------------------------------------------------------------------
+
+    def get_subgraphs(self, *, namespace: str | None = None,
+                      recurse: bool = False) -> Iterator[tuple[str, CompiledGraph]]:
+        """``(namespace, subgraph)`` for each node that is a compiled graph or whose function
+        calls one (not one compiled with ``checkpointer=False``), as LangGraph 1.2's:
+        ``recurse=True`` goes on into theirs (namespaces ``parent|child``); ``namespace``
+        yields only the subgraph there (a nested one needs ``recurse=True``)."""
+        for name, node in self._program.nodes.items():
+            if namespace is not None and namespace != name and not namespace.startswith(name + "|"):
+                continue
+            graph = _snapshot.node_subgraph(node.call)
+            if graph is None:
+                continue
+            if name == namespace:
+                yield name, graph
+                return
+            if namespace is None:
+                yield name, graph
+            if recurse:
+                below = None if namespace is None else namespace[len(name) + 1:]
+                for inner, sub in graph.get_subgraphs(namespace=below, recurse=recurse):
+                    yield f"{name}|{inner}", sub
+
+    async def aget_subgraphs(self, *, namespace: str | None = None,
+                             recurse: bool = False) -> AsyncIterator[tuple[str, CompiledGraph]]:
+        """:meth:`get_subgraphs` as an async iterator."""
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -662,6 +695,20 @@ class CompiledGraph(RunnableMethods):
 
         return io_json_schema(self.builder.output_schema, suffixed_name(self.name, "Output"))
 
+    @property
+    def InputType(self) -> Any:  # noqa: N802  (LangChain's name)
+        """The graph's input schema, as LangGraph 1.2 reports it (``Runnable.as_tool`` builds
+        the tool's arguments from its keys). But ``Any`` for a ``typing.TypedDict`` before
+        Python 3.12, which pydantic refuses (LangGraph's then raises ``PydanticUserError``
+        where LangChain builds a model of it: ``as_tool``, a ``RunnableParallel``'s schema)."""
+        return _pydantic_usable(self.builder.input_schema)
+
+    @property
+    def OutputType(self) -> Any:  # noqa: N802
+        """The output schema of a graph whose state is one value (``StateGraph(int)``), else
+        None, as LangGraph 1.2 reports it."""
+        return _pydantic_usable(self.builder.output_schema) if self._program.root_key else None
+
     def get_input_schema(self, config: dict[str, Any] | None = None) -> Any:
         """The pydantic model of what ``invoke`` accepts, as LangGraph 1.2 gives it: a pydantic
         input schema itself, else a ``RootModel`` named ``<name>Input`` (``<name>_input`` for
@@ -690,6 +737,13 @@ class CompiledGraph(RunnableMethods):
     async def aget_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
         """:meth:`get_graph` (nothing to wait for; async for LangGraph compatibility)."""
         return self.get_graph(config, xray=xray)
+
+
+def _pydantic_usable(schema: Any) -> Any:
+    """``schema``, or ``Any`` for a ``typing.TypedDict`` pydantic refuses (Python < 3.12)."""
+    if sys.version_info < (3, 12) and type(schema).__module__ == "typing" and is_typeddict(schema):
+        return Any
+    return schema
 
 
 class _Result:
@@ -746,9 +800,11 @@ def durability_of(durability: str | None, checkpoint_during: bool | None) -> str
     when both are given."""
     if checkpoint_during is None:
         return durability
+    from ..warnings import LangGraphDeprecatedSinceV10
+
     warnings.warn("`checkpoint_during` is deprecated: use `durability` instead "
                   "(checkpoint_during=True is durability='async', False is 'exit')",
-                  DeprecationWarning, stacklevel=3)
+                  LangGraphDeprecatedSinceV10, stacklevel=3)
     if durability is not None:
         raise ValueError("Cannot use both `checkpoint_during` and `durability`: use `durability`")
     return "async" if checkpoint_during else "exit"

@@ -363,7 +363,9 @@ async def _update(graph: CompiledGraph, run: Run, persist: Persistence,
         persist.parents = dict(saved.metadata.get("parents") or {})
     start = -1 if saved is None else int(saved.metadata.get("step", -1)) + 1
     run.step = start
-    run.stop = start + run.options.recursion_limit
+    # as LangGraph 1.2's update_state: the step is the last before a stop (its routers and
+    # Sends see RemainingSteps 2), whatever the recursion limit
+    run.stop = start + 2
     values, as_node = updates[0].values, updates[0].as_node
     if len(updates) == 1 and as_node is None:
         as_node = _infer_node(graph, run)

@@ -134,7 +134,7 @@ async def in_thread(run: Run, fn: Callable[[], Any]) -> Any:
 
 
 async def _call_subgraph(subgraph: Any, value: Any, ctx: TaskContext, run: Run) -> Any:
-    # a subgraph node's Command(graph=PARENT) comes back as its result (see _run_as_node)
+    # a subgraph node's Command(graph=PARENT) leaves as ParentCommand (see addressed_here)
     return await subgraph._run_as_node(value, ctx, run)
 
 
@@ -229,20 +229,19 @@ def _keep_answers(run: Run, task: Task, answers: list[Any]) -> None:
 
 
 async def _attempt(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> Any:
-    """One attempt of the node: :func:`call_node`, under the node's timeout if it has one."""
-    try:
-        if node.timeout is None:
-            return await call_node(node, ctx.task.input, ctx, run, lone)
-        return await _timed(node, ctx, run, lone)
-    except ParentCommand as escaped:
-        return addressed_here(escaped)
+    """One attempt of the node: :func:`call_node`, under the node's timeout if it has one. A
+    ``ParentCommand`` leaving the node's body goes on to the tracing, which ends the node's
+    run with it as an error, as LangGraph's (then makes it the result, see ``addressed_here``)."""
+    if node.timeout is None:
+        return await call_node(node, ctx.task.input, ctx, run, lone)
+    return await _timed(node, ctx, run, lone)
 
 
 def addressed_here(escaped: ParentCommand) -> Command[Any]:
     """A ``Command(graph=Command.PARENT)`` that escaped a node's body: a graph the node called
     (``child.invoke()`` / ``astream()`` inside it) addressed its parent, this node's graph. As
-    LangGraph, the Command is then the node's result here (a subgraph node's comes back as its
-    result already, see ``_run_as_node``). Anything else goes on up."""
+    LangGraph, the Command is then the node's result here; so is a subgraph node's (its run
+    ended with ``ParentCommand``, as LangGraph's node run does). Anything else goes on up."""
     command = escaped.command
     if isinstance(command, Command) and command.graph == Command.PARENT:
         return dataclasses.replace(command, graph=None)
@@ -512,8 +511,9 @@ def _command_update(run: Run, node: NodeProgram, update: Any, pairs: list[tuple[
     ``(key, value)`` pairs (a list of pairs is allowed here)."""
     if run.program.root_key and not isinstance(update, dict):
         pairs.append((run.program.root_channel, update))
-    else:
-        _add_pairs(run, node, update_pairs(update, node=node.name) or [], pairs)
+    else:  # (an object's fields that are no state keys are not written, as in LangGraph)
+        _add_pairs(run, node, update_pairs(update, node=node.name) or [], pairs,
+                   drop_unknown=not isinstance(update, (dict, list, tuple)))
 
 
 def _collect_update(run: Run, node: NodeProgram, value: Any, pairs: list[tuple[str, Any]]) -> None:
@@ -521,8 +521,10 @@ def _collect_update(run: Run, node: NodeProgram, value: Any, pairs: list[tuple[s
     if run.program.root_key:
         pairs.append((run.program.root_channel, value))
         return
+    # An object (a model, a dataclass, a message...) is read for the state's keys, as
+    # LangGraph's: its other fields are not written (a dict's unknown key raises, see README)
     _add_pairs(run, node, update_pairs(value, node=node.name, allow_pairs=False) or [], pairs,
-               drop_unknown=node.call.subgraph is not None)
+               drop_unknown=node.call.subgraph is not None or not isinstance(value, dict))
 
 
 def _add_pairs(run: Run, node: NodeProgram, new: Iterable[tuple[str, Any]], pairs: list[tuple[str, Any]],
