@@ -199,12 +199,11 @@ async def test_a_graph_as_tool_takes_its_input_keys(anyio_backend: str) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # (astream_events is langchain-core's: asyncio only)
 async def test_a_graph_invoked_in_a_sync_node_streams_no_node_output_events(anyio_backend: str) -> None:
     # observed on LangGraph 1.2.24: the nodes of a graph a sync node runs with invoke() have no
     # on_chain_stream (its sync run invokes them), those of one an async node awaits with
     # ainvoke(), and of a subgraph node, have. Ours had on_chain_stream for 'think' under 'call'
-    if anyio_backend == "trio":
-        pytest.skip("astream_events is langchain-core's, asyncio only (docs/langchain.md)")
     inner = (StateGraph(MessagesState).add_node("think", lambda s: {"messages": [AIMessage("x", id="x")]})
              .add_edge(START, "think").compile())
 
