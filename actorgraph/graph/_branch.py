@@ -93,6 +93,16 @@ def _callable_name(fn: Callable[..., Any]) -> str:
 _INJECTABLE: tuple[str, ...] = ("config", "writer", "store", "runtime")
 
 
+def takes_config(second: inspect.Parameter, injectable: tuple[str, ...]) -> bool:
+    """Whether a function's second positional parameter ``second`` gets the config: one named
+    ``config``, or any other one without a default that is not a context parameter (LangGraph
+    passes ``config`` by name only, and fails on the others: a parameter with a default keeps its
+    default there, as in ``lambda state, name=name: ...``)."""
+    if second.name == "config":
+        return True
+    return second.default is second.empty and second.name not in injectable
+
+
 def _call_shape(fn: Callable[..., Any]) -> tuple[bool, tuple[str, ...]]:
     """Whether ``fn`` takes the config as its second positional parameter, and the names of
     the context parameters it takes by name (a second positional parameter named ``writer``,
@@ -102,7 +112,7 @@ def _call_shape(fn: Callable[..., Any]) -> tuple[bool, tuple[str, ...]]:
     except (TypeError, ValueError):
         return False, ()
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    config_positional = len(positional) >= 2 and positional[1].name not in _INJECTABLE[1:]
+    config_positional = len(positional) >= 2 and takes_config(positional[1], _INJECTABLE)
     skip = positional[:2] if config_positional else positional[:1]
     inject = tuple(p.name for p in params
                    if p.name in _INJECTABLE and p.kind != p.VAR_KEYWORD and p not in skip)
