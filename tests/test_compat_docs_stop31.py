@@ -3,6 +3,7 @@ pages) on LangGraph 1.2.24 and on actorgraph. Expected values are what LangGraph
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from typing import Annotated, Any, TypedDict
 
@@ -10,6 +11,7 @@ import pytest
 
 from actorgraph import START, StateGraph
 from actorgraph.checkpoint.memory import InMemorySaver
+from actorgraph.func import entrypoint
 
 
 class S(TypedDict):
@@ -99,3 +101,38 @@ async def test_a_resumed_stream_shows_its_start_before_the_next_node_runs(anyio_
     async for chunk in g.astream(None, cfg, stream_mode="values"):
         log.append(chunk)
     assert log == [{"input": "x"}, {"input": "x1"}, "--", {"input": "x1"}, "run s2", {"input": "x12"}]
+
+
+# -- the deprecated config schema ----------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Ctx:
+    llm: str = "a"
+
+
+def test_the_deprecated_config_schema_has_the_context_schema_as_configurable() -> None:
+    # The configuration guide's `StateGraph(State, config_schema=ConfigSchema)` (now
+    # context_schema): LangGraph 1.2.24's get_config_jsonschema() gives it as `configurable`
+    # (a DeprecationWarning-class warning); ours gave {'properties': {}, ...}
+    pytest.importorskip("pydantic")
+    g = StateGraph(S, context_schema=_Ctx).add_node("s1", _s1).add_edge(START, "s1").compile()
+    ctx = {"properties": {"llm": {"default": "a", "title": "Llm", "type": "string"}}, "title": "_Ctx",
+           "type": "object"}
+    with pytest.warns(DeprecationWarning):
+        assert g.get_config_jsonschema() == {
+            "$defs": {"_Ctx": ctx}, "properties": {"configurable": {"$ref": "#/$defs/_Ctx", "default": None}},
+            "title": "LangGraphConfig", "type": "object"}
+    with pytest.warns(DeprecationWarning):
+        model = StateGraph(S).add_node("s1", _s1).add_edge(START, "s1").compile(name="mygraph").config_schema()
+    assert model.__name__ == "mygraph_config" and model.model_json_schema() == {
+        "properties": {}, "title": "mygraph_config", "type": "object"}
+
+    @entrypoint(context_schema=_Ctx)
+    def wf(x: int) -> int:
+        return x
+
+    with pytest.warns(DeprecationWarning):
+        assert wf.get_config_jsonschema()["title"] == "LangGraphConfig"
+    with pytest.warns(DeprecationWarning):
+        assert list(wf.config_schema().model_fields) == ["configurable"]
