@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 import pytest
 
@@ -136,3 +136,27 @@ def test_the_deprecated_config_schema_has_the_context_schema_as_configurable() -
         assert wf.get_config_jsonschema()["title"] == "LangGraphConfig"
     with pytest.warns(DeprecationWarning):
         assert list(wf.config_schema().model_fields) == ["configurable"]
+
+
+# -- add_conditional_edges with a node's name as the path map -----------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_string_path_map_is_ignored_as_in_langgraph(anyio_backend: str) -> None:
+    # The graph API guide's fractal example: `add_conditional_edges(node_name, route, node_name)`
+    # with `route(...) -> Literal["entry_node", "__end__"]`. LangGraph 1.2.24 takes a dict or a
+    # list as the map and ignores a string (the Literal is the map); we read the string as a
+    # list of one-letter targets (GraphValidationError: unknown target 'n')
+    def route(state: L) -> Literal["entry", "__end__"]:
+        return "__end__" if len(state["log"]) > 2 else "entry"
+
+    builder = StateGraph(L)
+    builder.add_node("entry", lambda s: {"log": ["entry"]})
+    builder.add_node("node_a", lambda s: {"log": ["a"]})
+    builder.add_edge(START, "entry").add_edge("entry", "node_a")
+    builder.add_conditional_edges("node_a", route, "node_a")  # type: ignore[arg-type]
+    g = builder.compile()
+    assert await g.ainvoke({"log": []}) == {"log": ["entry", "a", "entry", "a"]}
+    edges = {(e.source, e.target, e.conditional) for e in g.get_graph().edges}
+    assert edges == {("__start__", "entry", False), ("entry", "node_a", False),
+                     ("node_a", "entry", True), ("node_a", "__end__", True)}

@@ -19,8 +19,9 @@ class Branch:
     a ``Send``, or a list of them. As a node function, it may declare keyword parameters
     ``config``, ``writer``, ``store``, ``runtime`` (LangGraph injects them into routers too):
     they get the routing task's. With ``path_map`` (a dict, or a list meaning identity) each
-    returned key is looked up there (a missing key raises ``KeyError``). Without one, a
-    ``Literal[...]`` return annotation on ``path`` acts as the map.
+    returned key is looked up there (a missing key raises ``KeyError``). Without one (or with a
+    string, which LangGraph ignores), a ``Literal[...]`` return annotation on ``path`` acts as
+    the map.
 
     As in LangGraph, ``None`` or ``START`` as a destination raises ``ValueError`` and a
     ``Send`` to ``END`` raises ``InvalidUpdateError``; a name that is not a node is not this
@@ -39,7 +40,9 @@ class Branch:
         self.path = path
         self.name = name or _callable_name(path)
         self.source = source  # the node it follows (for error messages)
-        if path_map is None:
+        if path_map is None or isinstance(path_map, str):
+            # (LangGraph 1.2 takes a dict or a list; anything else, a node's name given as the
+            # map, say, is ignored there: the Literal return annotation, if any, is the map)
             path_map = _literal_targets(path)
         if path_map is not None and not isinstance(path_map, dict):
             path_map = {p: p for p in path_map}
