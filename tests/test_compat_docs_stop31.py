@@ -4,6 +4,7 @@ pages) on LangGraph 1.2.24 and on actorgraph. Expected values are what LangGraph
 from __future__ import annotations
 
 import dataclasses
+import functools
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -160,3 +161,21 @@ async def test_a_string_path_map_is_ignored_as_in_langgraph(anyio_backend: str) 
     edges = {(e.source, e.target, e.conditional) for e in g.get_graph().edges}
     assert edges == {("__start__", "entry", False), ("entry", "node_a", False),
                      ("node_a", "entry", True), ("node_a", "__end__", True)}
+
+
+def test_a_router_without_a_name_of_its_own_is_the_condition_branch() -> None:
+    # LangGraph 1.2.24 names a branch after its router's function, "condition" for a lambda, a
+    # functools.partial or a callable object (we named these two 'partial' and 'Router')
+    class Router:
+        def __call__(self, state: L) -> str:
+            return "__end__"
+
+    def route(state: L, k: int = 1) -> str:
+        return "__end__"
+
+    for router, name in ((Router(), "condition"), (functools.partial(route, k=2), "condition"),
+                         (lambda s: "__end__", "condition"), (route, "route")):
+        builder = StateGraph(L).add_node("a", lambda s: {"log": ["a"]}).add_edge(START, "a")
+        builder.add_conditional_edges("a", router)
+        assert list(builder.branches["a"]) == [name]
+        assert builder.compile().invoke({"log": []}) == {"log": ["a"]}

@@ -89,8 +89,10 @@ class Branch:
 
 
 def _callable_name(fn: Callable[..., Any]) -> str:
-    name = getattr(fn, "__name__", None) or type(fn).__name__
-    return "condition" if name == "<lambda>" else str(name)
+    """A router's branch name, as LangGraph 1.2 gives it: its function's name; ``condition``
+    for a lambda, a ``functools.partial`` or a callable object (no ``__name__`` of their own)."""
+    name = getattr(fn, "__name__", None)
+    return "condition" if not isinstance(name, str) or name == "<lambda>" else name
 
 
 _INJECTABLE: tuple[str, ...] = ("config", "writer", "store", "runtime")
