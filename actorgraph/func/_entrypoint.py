@@ -106,6 +106,12 @@ class CompiledEntrypoint(CompiledGraph):
         """The JSON Schema of the return value, as LangGraph 1.2's (see :meth:`get_output_schema`)."""
         return dict(self.get_output_schema(config).model_json_schema())
 
+    def _config_model(self, include: Sequence[str] | None) -> Any:
+        """(``config_schema()``: ``LangGraphConfig``, as LangGraph 1.2 names an entrypoint's.)"""
+        from ..graph._jsonschema import config_model
+
+        return config_model(self.context_schema, "LangGraphConfig", include)
+
     def get_context_jsonschema(self) -> dict[str, Any] | None:
         """The JSON Schema of ``context_schema``; ``None`` without one."""
         from ..graph._jsonschema import context_json_schema

@@ -19,8 +19,9 @@ class Branch:
     a ``Send``, or a list of them. As a node function, it may declare keyword parameters
     ``config``, ``writer``, ``store``, ``runtime`` (LangGraph injects them into routers too):
     they get the routing task's. With ``path_map`` (a dict, or a list meaning identity) each
-    returned key is looked up there (a missing key raises ``KeyError``). Without one, a
-    ``Literal[...]`` return annotation on ``path`` acts as the map.
+    returned key is looked up there (a missing key raises ``KeyError``). Without one (or with a
+    string, which LangGraph ignores), a ``Literal[...]`` return annotation on ``path`` acts as
+    the map.
 
     As in LangGraph, ``None`` or ``START`` as a destination raises ``ValueError`` and a
     ``Send`` to ``END`` raises ``InvalidUpdateError``; a name that is not a node is not this
@@ -39,7 +40,9 @@ class Branch:
         self.path = path
         self.name = name or _callable_name(path)
         self.source = source  # the node it follows (for error messages)
-        if path_map is None:
+        if path_map is None or isinstance(path_map, str):
+            # (LangGraph 1.2 takes a dict or a list; anything else, a node's name given as the
+            # map, say, is ignored there: the Literal return annotation, if any, is the map)
             path_map = _literal_targets(path)
         if path_map is not None and not isinstance(path_map, dict):
             path_map = {p: p for p in path_map}
@@ -86,11 +89,23 @@ class Branch:
 
 
 def _callable_name(fn: Callable[..., Any]) -> str:
-    name = getattr(fn, "__name__", None) or type(fn).__name__
-    return "condition" if name == "<lambda>" else str(name)
+    """A router's branch name, as LangGraph 1.2 gives it: its function's name; ``condition``
+    for a lambda, a ``functools.partial`` or a callable object (no ``__name__`` of their own)."""
+    name = getattr(fn, "__name__", None)
+    return "condition" if not isinstance(name, str) or name == "<lambda>" else name
 
 
 _INJECTABLE: tuple[str, ...] = ("config", "writer", "store", "runtime")
+
+
+def takes_config(second: inspect.Parameter, injectable: tuple[str, ...]) -> bool:
+    """Whether a function's second positional parameter ``second`` gets the config: one named
+    ``config``, or any other one without a default that is not a context parameter (LangGraph
+    passes ``config`` by name only, and fails on the others: a parameter with a default keeps its
+    default there, as in ``lambda state, name=name: ...``)."""
+    if second.name == "config":
+        return True
+    return second.default is second.empty and second.name not in injectable
 
 
 def _call_shape(fn: Callable[..., Any]) -> tuple[bool, tuple[str, ...]]:
@@ -102,7 +117,7 @@ def _call_shape(fn: Callable[..., Any]) -> tuple[bool, tuple[str, ...]]:
     except (TypeError, ValueError):
         return False, ()
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    config_positional = len(positional) >= 2 and positional[1].name not in _INJECTABLE[1:]
+    config_positional = len(positional) >= 2 and takes_config(positional[1], _INJECTABLE)
     skip = positional[:2] if config_positional else positional[:1]
     inject = tuple(p.name for p in params
                    if p.name in _INJECTABLE and p.kind != p.VAR_KEYWORD and p not in skip)

@@ -92,6 +92,26 @@ def context_json_schema(schema: Any) -> dict[str, Any] | None:
     return None if schema is None else _any_schema(schema)
 
 
+def config_model(context_schema: Any, name: str, include: Sequence[str] | None) -> Any:
+    """The pydantic model of a graph's config (the deprecated ``config_schema()``), as LangGraph
+    1.2's: ``configurable`` typed as the ``context_schema`` (when there is one), and the
+    ``RunnableConfig`` keys named in ``include`` (known with langchain-core only), each
+    defaulting to ``None``."""
+    pydantic = _pydantic()
+    fields: dict[str, Any] = {}
+    if context_schema is not None:
+        root = _pydantic_typeddict(context_schema) if _is_typeddict(context_schema) else context_schema
+        fields["configurable"] = (root, None)
+    wanted = [key for key in include or () if key != "configurable"]
+    if wanted and _langchain_available():
+        from langchain_core.runnables import RunnableConfig
+
+        for key, hint in typing.get_type_hints(RunnableConfig).items():
+            if key in wanted:
+                fields[key] = (hint, None)
+    return pydantic.create_model(name, **fields)
+
+
 def suffixed_name(name: str, suffix: str) -> str:
     """A graph's name with a suffix, as LangGraph (LangChain's ``Runnable.get_name``) forms
     it: ``"LangGraph"`` -> ``"LangGraphInput"``, ``"mygraph"`` -> ``"mygraph_input"``."""

@@ -9,7 +9,7 @@ from typing import Any
 from ..channels import BaseChannel
 from .._policies import CachePolicy, TimeoutPolicy
 from ..types import RetryPolicy
-from ._branch import Branch
+from ._branch import Branch, takes_config
 from ._constants import branch_channel
 
 INJECTABLE = ("config", "writer", "store", "runtime", "previous")
@@ -36,7 +36,7 @@ class NodeCall:
                 params = []
             injectable = INJECTABLE + extra
             positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-            if len(positional) >= 2 and positional[1].name not in injectable[1:]:
+            if len(positional) >= 2 and takes_config(positional[1], injectable):
                 self.config_positional = True
             for p in params:
                 if p.name in injectable and p.kind != p.VAR_KEYWORD:

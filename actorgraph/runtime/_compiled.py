@@ -734,6 +734,27 @@ class CompiledGraph(RunnableMethods):
 
         return context_json_schema(self.builder.context_schema)
 
+    def config_schema(self, *, include: Sequence[str] | None = None) -> Any:
+        """Deprecated (as in LangGraph 1.2): the pydantic model of the run's config, named
+        ``<name>Config``, whose ``configurable`` is the graph's ``context_schema``; ``include``
+        adds other ``RunnableConfig`` keys. Use :meth:`get_context_jsonschema`."""
+        warnings.warn("`config_schema` is deprecated. Use `get_context_jsonschema` for the relevant schema "
+                      "instead.", DeprecationWarning, stacklevel=2)
+        return self._config_model(include)
+
+    def _config_model(self, include: Sequence[str] | None) -> Any:
+        from ..graph._jsonschema import config_model, suffixed_name
+
+        return config_model(self.builder.context_schema, suffixed_name(self.name, "Config"), include)
+
+    def get_config_jsonschema(self, *, include: Sequence[str] | None = None) -> dict[str, Any]:
+        """Deprecated (as in LangGraph 1.2): the JSON Schema of :meth:`config_schema`. Use
+        :meth:`get_context_jsonschema`."""
+        warnings.warn("`get_config_jsonschema` is deprecated. Use `get_context_jsonschema` instead.",
+                      DeprecationWarning, stacklevel=2)
+        schema: dict[str, Any] = self._config_model(include).model_json_schema()
+        return schema
+
     async def aget_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
         """:meth:`get_graph` (nothing to wait for; async for LangGraph compatibility)."""
         return self.get_graph(config, xray=xray)
