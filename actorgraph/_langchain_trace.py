@@ -46,6 +46,7 @@ from . import _langchain
 from .errors import ParentCommand
 from .graph._constants import TAG_HIDDEN, TAG_NOSTREAM
 from .runtime._algo import PUSH
+from .runtime._task import call_hiding_loop
 
 if TYPE_CHECKING:
     from .runtime._algo import Task
@@ -285,8 +286,10 @@ class Tracing:
         step of the node's first router (LangGraph's steps of a node: its function, its writes,
         then its routers; ``__start__`` has no function)."""
         manager = node_run.get_child(f"seq:step:{first + index}")
-        # (a lambda's run is LangGraph's "Unnamed"; its branch is still "condition" in the graph)
-        named = "Unnamed" if getattr(branch.path, "__name__", None) == "<lambda>" else branch.name
+        # (a lambda's run is LangGraph's "Unnamed", so is a partial's or a callable object's: no
+        # name of their own; their branch is still "condition" in the graph)
+        own = getattr(branch.path, "__name__", None)
+        named = "Unnamed" if not isinstance(own, str) or own == "<lambda>" else branch.name
         router_run = await _settle(manager.on_chain_start(None, state, name=named))
         config = {**config, "metadata": {**self.metadata, **config["metadata"]}, "callbacks": router_run.get_child()}
         config.pop("run_id", None)
@@ -296,7 +299,7 @@ class Tracing:
         var = _lc().config.var_child_runnable_config
         token = var.set(config)
         try:
-            dests = await traced.route(state, config)
+            dests = await traced.route(state, config, call_hiding_loop)
         except BaseException as exc:
             await _shielded(router_run.on_chain_error(exc))
             raise

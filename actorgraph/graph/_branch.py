@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from collections.abc import Callable, Hashable, Sequence
@@ -26,6 +27,9 @@ class Branch:
     As in LangGraph, ``None`` or ``START`` as a destination raises ``ValueError`` and a
     ``Send`` to ``END`` raises ``InvalidUpdateError``; a name that is not a node is not this
     class's business (the runtime warns and drops it).
+
+    ``route(state, config, sync_call)``: a sync ``path`` is called through ``sync_call(fn)``
+    when given (the runtime's: no event loop seen there, as in LangGraph).
     """
 
     __slots__ = ("name", "source", "path", "path_map", "accepts_config", "inject", "is_async")
@@ -57,13 +61,13 @@ class Branch:
         """Declared destinations (for validation and drawing), when known."""
         return None if self.path_map is None else list(self.path_map.values())
 
-    async def route(self, state: Any, config: dict[str, Any]) -> list[str | Send]:
+    async def route(self, state: Any, config: dict[str, Any],
+                    sync_call: Callable[[Callable[[], Any]], Any] | None = None) -> list[str | Send]:
         """Run the router and return its destinations (``END`` removed)."""
-        if self.inject:
-            kwargs = _injected(self.inject, config)
-            result = self.path(state, config, **kwargs) if self.accepts_config else self.path(state, **kwargs)
+        if sync_call is not None and not self.is_async:
+            result = sync_call(functools.partial(self._call, state, config))
         else:
-            result = self.path(state, config) if self.accepts_config else self.path(state)
+            result = self._call(state, config)
         if inspect.isawaitable(result):
             result = await result
         items = result if isinstance(result, (list, tuple)) else [result]
@@ -81,6 +85,12 @@ class Branch:
             if item != END:
                 out.append(item)
         return out
+
+    def _call(self, state: Any, config: dict[str, Any]) -> Any:
+        if self.inject:
+            kwargs = _injected(self.inject, config)
+            return self.path(state, config, **kwargs) if self.accepts_config else self.path(state, **kwargs)
+        return self.path(state, config) if self.accepts_config else self.path(state)
 
     def _located(self, error: Exception) -> Exception:
         where = f"at '{self.source}' node, " if self.source is not None else ""

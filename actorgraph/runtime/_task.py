@@ -20,7 +20,7 @@ import warnings
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextvars import copy_context
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import msgspec
@@ -42,6 +42,9 @@ from ._algo import Task, managed_values, task_id
 from ._context import TaskContext, _Idle, current_task, inherit_config, restore_context
 
 _set_running_loop = asyncio._set_running_loop
+_get_running_loop = asyncio._get_running_loop
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from ._loop import Run
@@ -444,8 +447,29 @@ async def route_branches(run: Run, task: Task, writes: list[tuple[str, Any]],
     state = _local_read(run, writes)
     for i, branch in enumerate(task.node.branches):
         config = run.task_config(task)
-        dests = await (branch.route(state, config) if router is None else router(branch, i, state, config))
+        dests = await (branch.route(state, config, call_hiding_loop) if router is None
+                       else router(branch, i, state, config))
         _goto_writes(run, task.node.name, dests, writes)
+
+
+def call_hiding_loop(fn: Callable[[], T]) -> T:
+    """A sync router called on the event loop's thread as :func:`call_inline` calls a sync
+    node: the loop hidden from it (no loop runs for it in LangGraph: ``asyncio.run()`` works),
+    a sync graph API called from it run on a helper thread."""
+    loop = _get_running_loop()
+    if loop is None:
+        return fn()
+    ctx = current_task.get()
+    was = False
+    if ctx is not None:
+        was, ctx.inline = ctx.inline, True
+    _set_running_loop(None)
+    try:
+        return fn()
+    finally:
+        _set_running_loop(loop)
+        if ctx is not None:
+            ctx.inline = was
 
 
 class ChannelWrites(tuple):  # type: ignore[type-arg]
