@@ -83,8 +83,27 @@ def _lc() -> Any:
         outputs = importlib.import_module("langchain_core.outputs")
         messages = importlib.import_module("langchain_core.messages")
         streaming = importlib.import_module("langchain_core.tracers._streaming")
+        tracers = importlib.import_module("langchain_core.tracers.context")
 
     return Mods
+
+
+def _enter_config(config: dict[str, Any]) -> Callable[[], None]:
+    """Make ``config`` langchain-core's ``var_child_runnable_config`` and, when its callbacks
+    hold a LangSmith tracer, the traced run LangSmith's current run tree (what
+    ``langsmith.get_current_run_tree()`` and ``@traceable`` functions in a node see, as in
+    LangGraph); returns the undo."""
+    config_mod = _lc().config
+    token, previous = config_mod._set_config_context(config)
+
+    def undo() -> None:
+        config_mod.var_child_runnable_config.reset(token)
+        if previous is not None:
+            from langsmith.run_helpers import _set_tracing_context
+
+            _set_tracing_context(previous)
+
+    return undo
 
 
 HANDLED_MODES = frozenset(("messages", "tools"))
@@ -105,8 +124,10 @@ def wanted(config: dict[str, Any], modes: frozenset[str]) -> bool:
         return False
     if config.get("callbacks") or not modes.isdisjoint(HANDLED_MODES):
         return True
-    parent = _lc().config.var_child_runnable_config.get()
-    return bool(parent and parent.get("callbacks"))
+    lc = _lc()
+    parent = lc.config.var_child_runnable_config.get()
+    # (LangSmith tracing on: LANGSMITH_TRACING or langsmith.tracing_context(enabled=True))
+    return bool(parent and parent.get("callbacks")) or bool(lc.tracers._tracing_v2_is_enabled())
 
 
 def wanted_below(run: Run) -> bool:
@@ -245,8 +266,7 @@ class Tracing:
         config.pop("run_id", None)  # the graph run's: a model run inheriting it would clash
         node_run = await _settle(manager.on_chain_start(None, task.input, name=task.name))
         config["callbacks"] = node_run.get_child("seq:step:1")
-        var = _lc().config.var_child_runnable_config
-        token = var.set(config)
+        leave = _enter_config(config)
         route = functools.partial(self._route, node_run, 2 if task.node.hidden else 3)
         try:
             result = await node_call()
@@ -260,12 +280,12 @@ class Tracing:
             try:
                 return await writes_of(result, route)
             finally:
-                var.reset(token)
+                leave()
         except BaseException as exc:
             try:
                 await _shielded(node_run.on_chain_error(exc))
             finally:
-                var.reset(token)
+                leave()
             raise
         try:
             writes = await writes_of(result, route)
@@ -273,7 +293,7 @@ class Tracing:
             await _shielded(node_run.on_chain_error(exc))
             raise
         finally:
-            var.reset(token)
+            leave()
         await self._tap(node_run, result)
         await _settle(node_run.on_chain_end(result))
         return writes
@@ -293,15 +313,14 @@ class Tracing:
         raw: list[Any] = []
         traced = copy.copy(branch)
         traced.path = functools.partial(_recorded, branch.path, raw)
-        var = _lc().config.var_child_runnable_config
-        token = var.set(config)
+        leave = _enter_config(config)
         try:
             dests = await traced.route(state, config)
         except BaseException as exc:
             await _shielded(router_run.on_chain_error(exc))
             raise
         finally:
-            var.reset(token)
+            leave()
         await _settle(router_run.on_chain_end(raw[0] if raw else dests))
         return dests
 
