@@ -73,10 +73,24 @@ def _fields_schema(title: str, fields: dict[str, FieldSpec]) -> dict[str, Any]:
     pydantic = _pydantic()
     table = _message_types()
     definitions: dict[str, Any] = {
-        key: (_swap(spec.annotation, table), spec.default if spec.has_default else ...)
+        key: (_swap(spec.annotation, table),
+              spec.default if spec.has_default else None if _is_optional(spec.annotation) else ...)
         for key, spec in fields.items() if spec.managed is None
     }
     return dict(pydantic.create_model(title, **definitions).model_json_schema())
+
+
+def _is_optional(annotation: Any) -> bool:
+    """``annotation`` admits ``None`` (``Optional[X]``, ``X | None``, under ``Annotated`` too): a
+    field of a (non-``TypedDict``) state class typed so and without a default is not required
+    in its schema, defaulting to ``None``, as in LangGraph."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if annotation is None or annotation is type(None):
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_is_optional(arg) for arg in typing.get_args(annotation))
+    return False
 
 
 def io_json_schema(schema: Any, title: str) -> dict[str, Any]:
