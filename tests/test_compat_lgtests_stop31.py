@@ -4,12 +4,15 @@ on actorgraph; expected values are what LangGraph 1.2.24 gives."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Optional, TypedDict
+from typing import Annotated, Any, Optional, TypedDict
 
+import anyio
 import pytest
 
+from actorgraph.func import entrypoint, task
 from actorgraph.graph import START, StateGraph
-from actorgraph.errors import ErrorCode, GraphRecursionError, TaskNotFound, create_error_message
+from actorgraph.types import RetryPolicy, TimeoutPolicy
+from actorgraph.errors import ErrorCode, GraphRecursionError, NodeTimeoutError, TaskNotFound, create_error_message
 
 # -- from LangGraph's test_errors.py ------------------------------------------------------------
 
@@ -61,3 +64,60 @@ def test_dataclass_state_optional_field_without_default_is_not_required_in_jsons
         assert schema == {"properties": expected_props, "required": ["a", "f"], "title": title, "type": "object"}
     t = StateGraph(T).add_node("n", lambda s: {}).add_edge(START, "n").compile()
     assert t.get_input_jsonschema()["required"] == ["a", "b"]
+
+
+# -- from LangGraph's test_retry.py (test_entrypoint_timeout_allows_pre_timeout_child_task_to_run)
+
+
+def test_task_and_entrypoint_refuse_a_timeout_on_a_sync_function() -> None:
+    # LangGraph 1.2.24: @task(timeout=...) and @entrypoint(timeout=...) exist; a sync function
+    # with one is refused with ValueError when decorated; we had no timeout= there (TypeError)
+    with pytest.raises(ValueError, match="sync"):
+        task(timeout=1)(lambda x: x)
+    with pytest.raises(ValueError, match="sync"):
+        entrypoint(timeout=1)(lambda x: x)
+    assert task(timeout=0.05)(_slow_double).timeout == TimeoutPolicy(run_timeout=0.05)
+
+
+async def _slow_double(x: int) -> int:
+    await anyio.sleep(0.3)
+    return x * 2
+
+
+@pytest.mark.anyio
+async def test_task_and_entrypoint_timeouts(anyio_backend: str) -> None:
+    calls: list[int] = []
+
+    @task(timeout=0.05, retry_policy=RetryPolicy(max_attempts=2, initial_interval=0.0, jitter=False,
+                                                 retry_on=NodeTimeoutError))
+    async def slow_once(x: int) -> int:
+        calls.append(x)
+        if len(calls) < 2:
+            await anyio.sleep(0.3)
+        return x * 10
+
+    @task(timeout=TimeoutPolicy(idle_timeout=0.05))
+    async def idle(x: int) -> None:
+        await anyio.sleep(0.3)
+
+    @entrypoint()
+    async def wf(x: int) -> Any:
+        first = await slow_once(x)
+        try:
+            await idle(x)
+        except NodeTimeoutError as exc:
+            return (first, list(calls), exc.node, exc.kind, exc.idle_timeout, exc.run_timeout)
+        return None
+
+    # LangGraph 1.2.24: the first attempt of slow_once timed out and was retried; idle's call
+    # failed with NodeTimeoutError(node='idle', kind='idle')
+    assert await wf.ainvoke(1) == (10, [1, 1], "idle", "idle", 0.05, None)
+
+    @entrypoint(timeout=0.05)
+    async def too_slow(x: int) -> int:
+        await anyio.sleep(0.3)
+        return x
+
+    with pytest.raises(NodeTimeoutError) as caught:
+        await too_slow.ainvoke(1)
+    assert (caught.value.node, caught.value.kind, caught.value.run_timeout) == ("too_slow", "run", 0.05)
