@@ -8,9 +8,11 @@ from typing import Annotated, Any, Optional, TypedDict
 
 import anyio
 import pytest
+from typing_extensions import NotRequired, Required
 
 from actorgraph.func import entrypoint, task
 from actorgraph.graph import START, StateGraph
+from actorgraph.managed import IsLastStep, RemainingSteps
 from actorgraph.types import RetryPolicy, TimeoutPolicy
 from actorgraph.errors import ErrorCode, GraphRecursionError, NodeTimeoutError, TaskNotFound, create_error_message
 
@@ -121,3 +123,26 @@ async def test_task_and_entrypoint_timeouts(anyio_backend: str) -> None:
     with pytest.raises(NodeTimeoutError) as caught:
         await too_slow.ainvoke(1)
     assert (caught.value.node, caught.value.kind, caught.value.run_timeout) == ("too_slow", "run", 0.05)
+
+
+# -- from LangGraph's test_managed_values.py ----------------------------------------------------
+
+
+def test_state_graph_managed_lists_managed_keys() -> None:
+    # LangGraph 1.2.24: StateGraph(...).managed maps each managed key (also under Required /
+    # NotRequired) to its manager class; we had no such attribute
+    class Plain(TypedDict):
+        x: int
+        remaining_steps: RemainingSteps
+        last: IsLastStep
+
+    class Wrapped(TypedDict):
+        a: NotRequired[RemainingSteps]
+        b: Required[RemainingSteps]
+
+    def names(managed: dict[str, type]) -> dict[str, str]:
+        return {key: manager.__name__ for key, manager in managed.items()}
+
+    assert names(StateGraph(Plain).managed) == {"remaining_steps": "RemainingStepsManager", "last": "IsLastStepManager"}
+    assert names(StateGraph(Wrapped).managed) == {"a": "RemainingStepsManager", "b": "RemainingStepsManager"}
+    assert "remaining_steps" not in StateGraph(Plain).channels

@@ -29,7 +29,9 @@ from ._agents import AgentSpec, PopulationCall, check_factory, inbox_channel, ro
 from ._branch import Branch
 from ._constants import END, RESERVED_CHARS, START, TASKS, branch_channel, join_channel
 from ._program import NodeCall, NodeProgram, Program
-from ._schema import FieldSpec, input_schema_of, make_reader, make_validator, reader_for, schema_fields
+from ._schema import (
+    _MANAGED, FieldSpec, input_schema_of, make_reader, make_validator, reader_for, schema_fields,
+)
 
 
 class _NodeSpec:
@@ -131,6 +133,14 @@ class StateGraph:
         names), managed values left out. A new dict of fresh channels at each access: changing
         it changes nothing (add keys with schemas)."""
         return {key: _channel_for(key, field) for key, field in self.fields.items() if field.managed is None}
+
+    @property
+    def managed(self) -> dict[str, type]:
+        """The state's managed values by key, as LangGraph's ``builder.managed``: each key's
+        manager class (``RemainingStepsManager`` for ``remaining_steps: RemainingSteps``, also
+        under ``Required``/``NotRequired``). A new dict at each access."""
+        managers = {alias: manager for manager, alias in _MANAGED.items()}
+        return {key: managers[field.managed] for key, field in self.fields.items() if field.managed is not None}
 
     # -- building --------------------------------------------------------------------------
 
