@@ -136,7 +136,7 @@ class NodeInterrupt(GraphInterrupt):
         from .types import Interrupt  # (types imports this module)
         from .warnings import LangGraphDeprecatedSinceV10
 
-        warnings.warn("NodeInterrupt is deprecated. Please use `interrupt()` instead.", LangGraphDeprecatedSinceV10,
+        warnings.warn("NodeInterrupt is deprecated. Please use `langgraph.types.interrupt` instead.", LangGraphDeprecatedSinceV10,
                       stacklevel=2)
         super().__init__((Interrupt(value=value, id=id),))
 

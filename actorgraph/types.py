@@ -114,6 +114,14 @@ class Interrupt(msgspec.Struct, Generic[R], frozen=True):
     id: str = "placeholder-id"
     response_schema: Any = None
 
+    @property
+    def interrupt_id(self) -> str:
+        """Deprecated (LangGraph 1.0's ``interrupt_id``, warning as there): :attr:`id`."""
+        from .warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn("`interrupt_id` is deprecated. Use `id` instead.", LangGraphDeprecatedSinceV10, stacklevel=2)
+        return self.id
+
 
 class PregelTask(NamedTuple):
     """One task of a super-step as shown by ``get_state``.

@@ -146,3 +146,86 @@ def test_state_graph_managed_lists_managed_keys() -> None:
     assert names(StateGraph(Plain).managed) == {"remaining_steps": "RemainingStepsManager", "last": "IsLastStepManager"}
     assert names(StateGraph(Wrapped).managed) == {"a": "RemainingStepsManager", "b": "RemainingStepsManager"}
     assert "remaining_steps" not in StateGraph(Plain).channels
+
+
+# -- from LangGraph's test_deprecation.py -------------------------------------------------------
+
+
+class _Ctx(TypedDict):
+    user: str
+
+
+def test_config_schema_is_deprecated_and_types_configurable_by_the_context() -> None:
+    # LangGraph 1.2.24: graph.config_schema() / get_config_jsonschema() warn
+    # (LangGraphDeprecatedSinceV10) and describe `configurable` as the context schema; ours were
+    # LangChain's Runnable methods (no warning, an empty model)
+    from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+    ctx_schema = {"properties": {"user": {"title": "User", "type": "string"}}, "required": ["user"],
+                  "title": "_Ctx", "type": "object"}
+    expected = {"$defs": {"_Ctx": ctx_schema}, "properties": {"configurable": {"$ref": "#/$defs/_Ctx", "default": None}},
+                "title": "LangGraphConfig", "type": "object"}
+    g = StateGraph(_Ctx, context_schema=_Ctx).add_node("n", lambda s: {}).add_edge(START, "n").compile()
+    with pytest.warns(LangGraphDeprecatedSinceV10, match="`config_schema` is deprecated. Use `get_context_jsonschema`"):
+        model = g.config_schema()
+    assert model.__name__ == "LangGraphConfig"
+    assert model.model_json_schema() == expected
+    with pytest.warns(LangGraphDeprecatedSinceV10, match="`get_config_jsonschema` is deprecated. Use `get_context_jsonschema`"):
+        assert g.get_config_jsonschema() == expected
+    plain = StateGraph(_Ctx).add_node("n", lambda s: {}).add_edge(START, "n").compile()
+    with pytest.warns(LangGraphDeprecatedSinceV10):
+        assert plain.get_config_jsonschema() == {"properties": {}, "title": "LangGraphConfig", "type": "object"}
+
+    @entrypoint(context_schema=_Ctx)
+    def wf(x: int) -> int:
+        return x
+
+    with pytest.warns(LangGraphDeprecatedSinceV10):
+        assert wf.get_config_jsonschema() == expected
+
+
+def test_deprecated_retry_and_config_schema_keywords_of_task_and_entrypoint() -> None:
+    # LangGraph 1.2.24: @task(retry=...), @entrypoint(retry=...) and @entrypoint(config_schema=...)
+    # work, warning; we raised TypeError
+    from actorgraph.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV10
+
+    seven = RetryPolicy(max_attempts=7)
+    with pytest.warns(LangGraphDeprecatedSinceV05, match="`retry` is deprecated and will be removed. Please use `retry_policy` instead."):
+        @task(retry=seven)
+        def t(x: int) -> int:
+            return x
+    assert t.retry_policy == (seven,)
+    with pytest.warns(LangGraphDeprecatedSinceV05, match="`retry` is deprecated"):
+        @task(retry=seven, retry_policy=RetryPolicy())
+        def t2(x: int) -> int:
+            return x
+    assert t2.retry_policy == (RetryPolicy(),)  # (retry_policy wins)
+    with pytest.warns(LangGraphDeprecatedSinceV05, match="`retry` is deprecated"):
+        @entrypoint(retry=seven)
+        def e(x: int) -> int:
+            return x
+    assert e.invoke(3) == 3
+    with pytest.warns(LangGraphDeprecatedSinceV10,
+                      match="`config_schema` is deprecated and will be removed. Please use `context_schema` instead."):
+        @entrypoint(config_schema=_Ctx)
+        def e2(x: int) -> int:
+            return x
+    assert e2.context_schema is _Ctx
+
+
+def test_interrupt_id_and_deprecation_texts() -> None:
+    # LangGraph 1.2.24: Interrupt.interrupt_id is `id`, warning; and its texts for NodeInterrupt
+    # and checkpoint_during (we had none, and other texts)
+    from actorgraph.errors import NodeInterrupt
+    from actorgraph.types import Interrupt
+    from actorgraph.warnings import LangGraphDeprecatedSinceV10
+
+    with pytest.warns(LangGraphDeprecatedSinceV10, match="`interrupt_id` is deprecated. Use `id` instead."):
+        assert Interrupt(value="q", id="abc").interrupt_id == "abc"
+    with pytest.warns(LangGraphDeprecatedSinceV10,
+                      match="NodeInterrupt is deprecated. Please use `langgraph.types.interrupt` instead."):
+        NodeInterrupt("stop")
+    g = StateGraph(_Ctx).add_node("n", lambda s: {}).add_edge(START, "n").compile()
+    with pytest.warns(LangGraphDeprecatedSinceV10,
+                      match="`checkpoint_during` is deprecated and will be removed. Please use `durability` instead."):
+        g.invoke({"user": "u"}, checkpoint_during=True)

@@ -113,6 +113,9 @@ class CompiledEntrypoint(CompiledGraph):
 
         return context_json_schema(self.context_schema)
 
+    def _config_parts(self) -> tuple[Any, str]:
+        return self.context_schema, "LangGraphConfig"  # (LangGraph's name, as for the input's)
+
     def get_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
         """The drawable graph: ``__start__`` → the entrypoint ⇢ ``__end__``, as LangGraph 1.2
         draws an entrypoint (``config`` and ``xray`` are accepted for compatibility)."""
@@ -164,7 +167,17 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
         cache_policy: Any = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         timeout: float | timedelta | TimeoutPolicy | None = None,
+        *,
+        retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        config_schema: Any = None,
     ) -> None:
+        if retry is not None or config_schema is not None:  # (LangGraph's deprecated spellings, warning)
+            from ..graph._state import _deprecated_kwarg
+
+            if retry is not None:
+                retry_policy = _deprecated_kwarg("retry", retry, "retry_policy", retry_policy)
+            if config_schema is not None:
+                context_schema = _deprecated_kwarg("config_schema", config_schema, "context_schema", context_schema)
         self.timeout = TimeoutPolicy.coerce(timeout)
         self.cache = cache
         self.cache_policy = cache_policy

@@ -659,13 +659,15 @@ def task(*, name: str | None = None,
          retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
          cache_policy: CachePolicy | None = None,
          timeout: float | timedelta | TimeoutPolicy | None = None,
+         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
          ) -> Callable[[Callable[P, Any]], TaskFunction[P, Any]]: ...
 
 
 def task(__func: Callable[P, Any] | None = None, *, name: str | None = None,
          retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
          cache_policy: CachePolicy | None = None,
-         timeout: float | timedelta | TimeoutPolicy | None = None) -> Any:
+         timeout: float | timedelta | TimeoutPolicy | None = None,
+         retry: RetryPolicy | Sequence[RetryPolicy] | None = None) -> Any:
     """Make a function (sync or async) a task: ``@task`` or ``@task(name=..., retry_policy=...)``.
 
     ``cache_policy`` (a ``CachePolicy``): a call whose arguments (``key_func((args, kwargs))``)
@@ -685,6 +687,10 @@ def task(__func: Callable[P, Any] | None = None, *, name: str | None = None,
     attempt of a call is cancelled past it and fails with ``NodeTimeoutError`` (retried when a
     retry policy says so), as a node's; only an async function can have one (``ValueError``).
     """
+    if retry is not None:  # (LangGraph's deprecated spelling of retry_policy, warning as there)
+        from ..graph._state import _deprecated_kwarg
+
+        retry_policy = _deprecated_kwarg("retry", retry, "retry_policy", retry_policy)
     if __func is not None:
         return TaskFunction(__func, name=name, retry_policy=retry_policy, cache_policy=cache_policy, timeout=timeout)
 

@@ -106,6 +106,24 @@ def context_json_schema(schema: Any) -> dict[str, Any] | None:
     return None if schema is None else _any_schema(schema)
 
 
+def config_model(context: Any, name: str, include: Sequence[str] | None = None) -> Any:
+    """The pydantic model of a graph's config, as LangGraph 1.2's deprecated ``config_schema()``
+    gives it: a model named ``name`` with a ``configurable`` field of the ``context`` schema
+    (when there is one, defaulting to ``None``) and the ``RunnableConfig`` keys ``include``
+    names (with langchain-core; each defaulting to ``None``)."""
+    pydantic = _pydantic()
+    fields: dict[str, Any] = {}
+    if context is not None:
+        fields["configurable"] = (_pydantic_typeddict(context) if _is_typeddict(context) else context, None)
+    wanted = [key for key in include or () if key != "configurable"]
+    if wanted and _langchain_available():
+        from langchain_core.runnables import RunnableConfig
+
+        hints = typing.get_type_hints(RunnableConfig)
+        fields.update({key: (hint, None) for key, hint in hints.items() if key in wanted})
+    return pydantic.create_model(name, **fields)
+
+
 def suffixed_name(name: str, suffix: str) -> str:
     """A graph's name with a suffix, as LangGraph (LangChain's ``Runnable.get_name``) forms
     it: ``"LangGraph"`` -> ``"LangGraphInput"``, ``"mygraph"`` -> ``"mygraph_input"``."""
