@@ -114,6 +114,15 @@ class Interrupt(msgspec.Struct, Generic[R], frozen=True):
     id: str = "placeholder-id"
     response_schema: Any = None
 
+    @classmethod
+    def from_ns(cls, value: Any, ns: str, *, response_schema: Any = None) -> Interrupt[Any]:
+        """The interrupt a task with checkpoint namespace ``ns`` (``"node:<task id>"``, a
+        subgraph's ``"outer:<id>|node:<id>"``) raises first: its id is the one ``interrupt()``
+        gives there, as LangGraph's ``Interrupt.from_ns``."""
+        from .runtime._interrupt import interrupt_id
+
+        return cls(value=value, id=interrupt_id(ns, 0), response_schema=response_schema)
+
     @property
     def interrupt_id(self) -> str:
         """Deprecated (LangGraph 1.0's ``interrupt_id``, warning as there): :attr:`id`."""

@@ -229,3 +229,34 @@ def test_interrupt_id_and_deprecation_texts() -> None:
     with pytest.warns(LangGraphDeprecatedSinceV10,
                       match="`checkpoint_during` is deprecated and will be removed. Please use `durability` instead."):
         g.invoke({"user": "u"}, checkpoint_during=True)
+
+
+# -- from LangGraph's test_interrupt_migration.py (Interrupt.from_ns) ---------------------------
+
+
+def test_interrupt_from_ns_is_the_id_interrupt_gives() -> None:
+    # LangGraph 1.2.24: Interrupt.from_ns(value, ns) is the interrupt a task of checkpoint
+    # namespace ns raises first (same id), also for a subgraph's task; we had no from_ns
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.types import Command, Interrupt, interrupt
+
+    class S(TypedDict):
+        a: int
+
+    def ask(s: S) -> dict[str, Any]:
+        interrupt("q")
+        return {}
+
+    sub = StateGraph(S).add_node("ask", ask).add_edge(START, "ask").compile()
+    g = (StateGraph(S).add_node("ask", ask).add_node("sub", sub).add_edge(START, "ask").add_edge("ask", "sub")
+         .compile(checkpointer=InMemorySaver()))
+    cfg = {"configurable": {"thread_id": "1"}}
+    out = g.invoke({"a": 1}, cfg)
+    task_id = g.get_state(cfg).tasks[0].id
+    assert out["__interrupt__"][0].id == Interrupt.from_ns("q", f"ask:{task_id}").id
+    g.invoke(Command(resume=1), cfg)
+    outer = g.get_state(cfg, subgraphs=True).tasks[0]
+    inner = outer.state.tasks[0]
+    assert outer.interrupts[0].id == Interrupt.from_ns("q", f"sub:{outer.id}|ask:{inner.id}").id
+    made = Interrupt.from_ns("v", "x:1", response_schema={"type": "string"})
+    assert (made.value, made.response_schema) == ("v", {"type": "string"})
