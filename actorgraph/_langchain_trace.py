@@ -35,6 +35,7 @@ import copy
 import functools
 import importlib
 import inspect
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
@@ -156,7 +157,8 @@ class Tracing:
     """The LangChain side of one run (the root run or a subgraph's): its graph run manager and
     the per-task node runs. Built by :meth:`for_run`."""
 
-    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata", "runs", "taps")
+    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata", "runs", "taps", "lifecycle",
+                 "resume_told")
 
     def __init__(self, run: Run, manager: Any, handler: Any, metadata: dict[str, Any],
                  runs: dict[tuple[str, ...], Run]) -> None:
@@ -175,6 +177,12 @@ class Tracing:
         # a handler's event goes out (shared by the root's tracing and its subgraphs')
         self.runs = runs
         runs[run.ns] = run
+        # the GraphCallbackHandlers among the callbacks (actorgraph.callbacks: a handler class
+        # can only be there once that module is imported); None without any
+        lifecycle = sys.modules.get("actorgraph._langchain_callbacks")
+        self.lifecycle: list[Any] | None = (lifecycle.graph_handlers(manager.handlers)
+                                            if lifecycle is not None else None) or None
+        self.resume_told = False
 
     @classmethod
     def for_run(cls, run: Run) -> Tracing | None:
@@ -238,13 +246,65 @@ class Tracing:
 
     async def end(self, output: Any) -> None:
         self._leave()
+        if self.lifecycle is not None:
+            await self._told_resume()
+            await self._tell_paused()
         if self.graph_run is not None:
             await _settle(self.graph_run.on_chain_end(output))
 
     async def error(self, exc: BaseException) -> None:
         self._leave()
+        if self.lifecycle is not None:
+            await self._told_resume()
         if self.graph_run is not None:
             await _shielded(self.graph_run.on_chain_error(exc))
+
+    # -- graph lifecycle callbacks (actorgraph.callbacks) ----------------------------------------
+
+    async def _tell(self, name: str, event: Any) -> None:
+        from . import _langchain_callbacks as lifecycle
+
+        assert self.lifecycle is not None
+        if self.asynchronous:
+            await lifecycle.atell(self.lifecycle, name, event)
+        else:
+            lifecycle.tell(self.lifecycle, name, event)
+
+    def _event_args(self) -> tuple[Any, str, tuple[str, ...]]:
+        run = self.run
+        run_id = getattr(self.graph_run, "run_id", None)
+        return run_id, run.persist.checkpoint_id or "", tuple(run.ns)
+
+    async def _told_resume(self) -> None:
+        """Tell the lifecycle handlers once that this run went on from a saved checkpoint (at
+        its first task, or at its end when none ran), as LangGraph tells them before it runs."""
+        if self.run.resume_state.resuming and self.lifecycle is not None and not self.resume_told:
+            from ._langchain_callbacks import GraphResumeEvent
+
+            self.resume_told = True
+            run_id, checkpoint_id, ns = self._event_args()
+            await self._tell("on_resume", GraphResumeEvent(run_id, "pending", checkpoint_id, ns))
+
+    async def _tell_paused(self) -> None:
+        """The root run paused: at ``interrupt()`` (its questions, a subgraph's too) or at a
+        static breakpoint (before the next step's tasks, or after the last step's)."""
+        run = self.run
+        if run.parent is not None:
+            return
+        interrupts = tuple(run.resume_state.interrupts)
+        status: str
+        if interrupts:
+            status = "pending"
+        elif getattr(run.emitter, "at_breakpoint", False):
+            before = run.options.interrupt_before
+            status = "interrupt_before" if before and run._breakpoint(before, run._plan()) else "interrupt_after"
+        else:
+            return
+        from ._langchain_callbacks import GraphInterruptEvent
+
+        run_id, checkpoint_id, ns = self._event_args()
+        await self._tell("on_interrupt", GraphInterruptEvent(run_id, status, checkpoint_id, ns,  # type: ignore[arg-type]
+                                                             interrupts))
 
     async def call(self, task: Task, ctx: TaskContext, node_call: Callable[[], Awaitable[Any]],
                    writes_of: Callable[..., Awaitable[list[tuple[str, Any]]]]) -> list[tuple[str, Any]]:
@@ -254,6 +314,8 @@ class Tracing:
         conditional edges' routers being chain runs of their own (tagged ``seq:step:3``, ...)
         inside the node's, as in LangGraph. Returns the writes."""
         run = self.run
+        if self.lifecycle is not None:
+            await self._told_resume()
         manager = self.graph_run.get_child()
         manager.tags = [f"graph:step:{run.step}", *manager.tags]  # (LangGraph's order)
         if task.node.hidden:  # __start__ routing the input: hidden, as LangGraph tags it

@@ -87,3 +87,131 @@ async def test_langsmith_run_tree_inside_a_node_async(anyio_backend: str) -> Non
     assert out["seen"] == out_sync_node["seen"] == [("a", "chain", ["graph:step:1"])]
     assert routed == ["route", "route"]
     assert langsmith.get_current_run_tree() is None
+
+
+# -- from LangGraph's test_graph_callbacks.py (langgraph.callbacks, 1.2.24's event API) ----------
+
+
+def _lifecycle_graph(sub: bool, **compile_kw: Any) -> Any:
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.types import interrupt
+
+    class A(TypedDict):
+        answer: str | None
+
+    def ask(s: A) -> dict[str, Any]:
+        return {"answer": interrupt("Provide value")}
+
+    inner = StateGraph(A).add_node("ask", ask).add_edge(START, "ask").compile()
+    first = "sub" if sub else "ask"
+    builder = StateGraph(A).add_node(first, inner if sub else ask).add_edge(START, first)
+    builder.add_node("after", lambda s: {}).add_edge(first, "after")
+    return builder.compile(checkpointer=InMemorySaver(), **compile_kw)
+
+
+def _recorder(is_async: bool = False) -> Any:
+    from actorgraph.callbacks import GraphCallbackHandler, GraphInterruptEvent, GraphResumeEvent
+
+    class Sync(GraphCallbackHandler):
+        def __init__(self) -> None:
+            self.events: list[tuple[Any, ...]] = []
+
+        def on_interrupt(self, event: GraphInterruptEvent) -> None:
+            self.events.append(("interrupt", event.status, [p.split(":")[0] for p in event.checkpoint_ns],
+                                [i.value for i in event.interrupts], event.run_id is not None, bool(event.checkpoint_id)))
+
+        def on_resume(self, event: GraphResumeEvent) -> None:
+            self.events.append(("resume", event.status, [p.split(":")[0] for p in event.checkpoint_ns],
+                                event.run_id is not None, bool(event.checkpoint_id)))
+
+    class Async(Sync):
+        async def on_interrupt(self, event: GraphInterruptEvent) -> None:  # type: ignore[override]
+            Sync.on_interrupt(self, event)
+
+        async def on_resume(self, event: GraphResumeEvent) -> None:  # type: ignore[override]
+            Sync.on_resume(self, event)
+
+    return Async() if is_async else Sync()
+
+
+# LangGraph 1.2.24's events for: a pause at interrupt() then its resume; the same in a subgraph
+# (the root tells the pause; the root and the subgraph tell their resume); a breakpoint after
+# a resume (status interrupt_before / interrupt_after, no questions); we had no such callbacks
+_PAUSE = ("interrupt", "pending", [], ["Provide value"], True, True)
+_RESUME = ("resume", "pending", [], True, True)
+
+
+def test_graph_lifecycle_callbacks_sync() -> None:
+    from actorgraph.types import Command
+
+    for sub, expected in ((False, [_PAUSE, _RESUME]),
+                          (True, [_PAUSE, _RESUME, ("resume", "pending", ["sub"], True, True)])):
+        handler = _recorder()
+        cfg = {"configurable": {"thread_id": "1"}, "callbacks": [handler]}
+        g = _lifecycle_graph(sub)
+        assert "__interrupt__" in g.invoke({"answer": None}, cfg)
+        assert g.invoke(Command(resume="done"), cfg) == {"answer": "done"}
+        assert handler.events == expected
+    for kw, status in (({"interrupt_before": ["after"]}, "interrupt_before"),
+                       ({"interrupt_after": ["after"]}, "interrupt_after")):
+        handler = _recorder()
+        cfg = {"configurable": {"thread_id": "1"}, "callbacks": [handler]}
+        g = _lifecycle_graph(False, **kw)
+        g.invoke({"answer": None}, cfg)
+        g.invoke(Command(resume="x"), cfg)
+        g.invoke(None, cfg)
+        assert handler.events == [_PAUSE, _RESUME, ("interrupt", status, [], [], True, True), _RESUME]
+    # new input on a thread is no resume; invoke(None) on a finished thread is
+    handler = _recorder()
+    cfg = {"configurable": {"thread_id": "1"}, "callbacks": [handler]}
+    g = _lifecycle_graph(False, interrupt_before=[])
+    plain = StateGraph(S).add_node("n", lambda s: {}).add_edge(START, "n").compile(checkpointer=g.checkpointer)
+    plain.invoke({"x": 1, "seen": []}, cfg)
+    plain.invoke({"x": 2, "seen": []}, cfg)
+    plain.invoke(None, cfg)
+    assert handler.events == [_RESUME]
+
+
+def test_graph_lifecycle_callback_errors_and_run_id() -> None:
+    import uuid
+
+    from actorgraph.callbacks import GraphCallbackHandler, GraphInterruptEvent
+
+    seen: list[Any] = []
+
+    class Boom(GraphCallbackHandler):
+        def on_interrupt(self, event: GraphInterruptEvent) -> None:
+            raise ValueError("boom")
+
+    class Loud(Boom):
+        raise_error = True
+
+    class RunId(GraphCallbackHandler):
+        def on_interrupt(self, event: GraphInterruptEvent) -> None:
+            seen.append(event.run_id)
+
+    # LangGraph 1.2.24: a handler's error is logged and the others still run; with raise_error
+    # it propagates; run_id is config["run_id"] when given
+    recorder = _recorder()
+    out = _lifecycle_graph(False).invoke({"answer": None}, {"configurable": {"thread_id": "1"},
+                                                            "callbacks": [Boom(), recorder]})
+    assert "__interrupt__" in out and recorder.events == [_PAUSE]
+    with pytest.raises(ValueError, match="boom"):
+        _lifecycle_graph(False).invoke({"answer": None}, {"configurable": {"thread_id": "1"}, "callbacks": [Loud()]})
+    run_id = uuid.uuid4()
+    _lifecycle_graph(False).invoke({"answer": None}, {"configurable": {"thread_id": "1"}, "callbacks": [RunId()],
+                                                      "run_id": run_id})
+    assert seen == [run_id]
+
+
+@pytest.mark.anyio
+async def test_graph_lifecycle_callbacks_async(anyio_backend: str) -> None:
+    from actorgraph.types import Command
+
+    handler = _recorder(is_async=True)
+    cfg = {"configurable": {"thread_id": "1"}, "callbacks": [handler]}
+    g = _lifecycle_graph(True)
+    await g.ainvoke({"answer": None}, cfg)
+    assert await g.ainvoke(Command(resume="done"), cfg) == {"answer": "done"}
+    [c async for c in g.astream({"answer": None}, {"configurable": {"thread_id": "2"}, "callbacks": [handler]})]
+    assert handler.events == [_PAUSE, _RESUME, ("resume", "pending", ["sub"], True, True), _PAUSE]
