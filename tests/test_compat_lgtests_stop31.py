@@ -4,6 +4,7 @@ on actorgraph; expected values are what LangGraph 1.2.24 gives."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Annotated, Any, Optional, TypedDict
 
 import anyio
@@ -12,6 +13,7 @@ from typing_extensions import NotRequired, Required
 
 from actorgraph.func import entrypoint, task
 from actorgraph.graph import START, StateGraph
+from actorgraph.graph.ui import AnyUIMessage, delete_ui_message, push_ui_message, ui_message_reducer
 from actorgraph.managed import IsLastStep, RemainingSteps
 from actorgraph.types import RetryPolicy, TimeoutPolicy
 from actorgraph.errors import ErrorCode, GraphRecursionError, NodeTimeoutError, TaskNotFound, create_error_message
@@ -260,3 +262,67 @@ def test_interrupt_from_ns_is_the_id_interrupt_gives() -> None:
     assert outer.interrupts[0].id == Interrupt.from_ns("q", f"sub:{outer.id}|ask:{inner.id}").id
     made = Interrupt.from_ns("v", "x:1", response_schema={"type": "string"})
     assert (made.value, made.response_schema) == ("v", {"type": "string"})
+
+
+# -- langgraph.graph.ui (found while checking which LangGraph 1.2.24 modules exist here) ---------
+
+
+def _ui_graph(is_async: bool) -> Any:
+    class UIState(TypedDict):
+        ui: Annotated[Sequence[AnyUIMessage], ui_message_reducer]
+        n: int
+
+    def first(s: UIState) -> dict[str, Any]:
+        push_ui_message("card", {"x": 1}, id="c1", metadata={"k": "v"})
+        push_ui_message("card", {"y": 2}, id="c1", merge=True)
+        push_ui_message("other", {"z": 3}, id="o1", state_key=None)
+        return {"n": 1}
+
+    async def afirst(s: UIState) -> dict[str, Any]:
+        return first(s)
+
+    def second(s: UIState) -> dict[str, Any]:
+        delete_ui_message("c1")
+        push_ui_message("late", {}, id="l1")
+        return {"n": 2}
+
+    return (StateGraph(UIState).add_node("a", afirst if is_async else first).add_node("b", second)
+            .add_edge(START, "a").add_edge("a", "b").compile())
+
+
+def _ui(id_: str, name: str, props: dict[str, Any], merge: bool = False, **extra: Any) -> dict[str, Any]:
+    return {"type": "ui", "id": id_, "name": name, "props": props,
+            "metadata": {"merge": merge, "run_id": None, "tags": ["t1"], "name": None, **extra}}
+
+
+# what LangGraph 1.2.24 streams for _ui_graph (custom, updates and values); we had no graph.ui
+_UI_CHUNKS = [
+    ("values", {"ui": [], "n": 0}),
+    ("custom", _ui("c1", "card", {"x": 1}, k="v")),
+    ("custom", _ui("c1", "card", {"y": 2}, merge=True)),
+    ("custom", _ui("o1", "other", {"z": 3})),
+    ("updates", {"a": [{"ui": _ui("c1", "card", {"x": 1}, k="v")}, {"ui": _ui("c1", "card", {"y": 2}, merge=True)},
+                       {"n": 1}]}),
+    ("values", {"ui": [_ui("c1", "card", {"x": 1, "y": 2}, merge=True)], "n": 1}),
+    ("custom", {"type": "remove-ui", "id": "c1"}),
+    ("custom", _ui("l1", "late", {})),
+    ("updates", {"b": [{"ui": {"type": "remove-ui", "id": "c1"}}, {"ui": _ui("l1", "late", {})}, {"n": 2}]}),
+    ("values", {"ui": [_ui("l1", "late", {})], "n": 2}),
+]
+
+
+def test_graph_ui_messages_sync() -> None:
+    chunks = list(_ui_graph(False).stream({"n": 0}, {"run_name": "RN", "tags": ["t1"]},
+                                          stream_mode=["custom", "updates", "values"]))
+    assert chunks == _UI_CHUNKS
+    with pytest.raises(ValueError, match="Attempting to delete an UI message with an ID that doesn't exist"):
+        ui_message_reducer([], {"type": "remove-ui", "id": "9"})
+    with pytest.raises(RuntimeError):
+        push_ui_message("x", {})
+
+
+@pytest.mark.anyio
+async def test_graph_ui_messages_async(anyio_backend: str) -> None:
+    chunks = [c async for c in _ui_graph(True).astream({"n": 0}, {"run_name": "RN", "tags": ["t1"]},
+                                                       stream_mode=["custom", "updates", "values"])]
+    assert chunks == _UI_CHUNKS
