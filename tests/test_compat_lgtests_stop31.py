@@ -326,3 +326,21 @@ async def test_graph_ui_messages_async(anyio_backend: str) -> None:
     chunks = [c async for c in _ui_graph(True).astream({"n": 0}, {"run_name": "RN", "tags": ["t1"]},
                                                        stream_mode=["custom", "updates", "values"])]
     assert chunks == _UI_CHUNKS
+
+
+def test_langgraph_channel_module_paths() -> None:
+    # LangGraph 1.2.24 has a module per channel (langgraph.channels.last_value...), which ported
+    # code imports from; we had only actorgraph.channels
+    import importlib
+
+    import actorgraph.channels as channels
+
+    paths = {"any_value": ["AnyValue"], "base": ["BaseChannel"], "binop": ["BinaryOperatorAggregate"],
+             "ephemeral_value": ["EphemeralValue"], "last_value": ["LastValue", "LastValueAfterFinish"],
+             "named_barrier_value": ["NamedBarrierValue", "NamedBarrierValueAfterFinish"], "topic": ["Topic"],
+             "untracked_value": ["UntrackedValue"]}
+    for module, names in paths.items():
+        mod = importlib.import_module(f"actorgraph.channels.{module}")
+        assert list(mod.__all__) == names
+        for name in names:
+            assert getattr(mod, name) is getattr(channels, name)
