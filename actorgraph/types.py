@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypedDict, TypeVar
@@ -179,14 +180,20 @@ _NEVER_RETRY: tuple[type[BaseException], ...] = (
 
 
 def default_retry_on(exc: BaseException) -> bool:
-    """LangGraph's default: retry ``ConnectionError`` and HTTP 5xx errors and anything else,
-    except programming errors (``ValueError``, ``TypeError``, ``LookupError``, …) and other
-    ``OSError``s."""
+    """LangGraph's default: retry ``ConnectionError``, httpx's ``HTTPStatusError`` and requests'
+    ``HTTPError`` with a 5xx status (requests' also when its ``response`` is missing or falsy,
+    as LangGraph tests it) and anything else, except programming errors (``ValueError``,
+    ``TypeError``, ``LookupError``, …) and other ``OSError``s. (httpx and requests are only
+    looked at when the program imported them: their errors cannot exist otherwise.)"""
     if isinstance(exc, ConnectionError):
         return True
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    if isinstance(status, int):
-        return status >= 500
+    httpx = sys.modules.get("httpx")
+    if httpx is not None and isinstance(exc, httpx.HTTPStatusError):
+        return 500 <= exc.response.status_code < 600  # type: ignore[no-any-return]
+    requests = sys.modules.get("requests")
+    if requests is not None and isinstance(exc, requests.HTTPError):
+        response = exc.response
+        return 500 <= response.status_code < 600 if response else True
     if isinstance(exc, GraphBubbleUp):
         return False
     return not isinstance(exc, _NEVER_RETRY)

@@ -344,3 +344,39 @@ def test_langgraph_channel_module_paths() -> None:
         assert list(mod.__all__) == names
         for name in names:
             assert getattr(mod, name) is getattr(channels, name)
+
+
+# -- from LangGraph's test_retry.py (test_should_retry_default_retry_on) ------------------------
+
+
+def test_default_retry_on_http_errors() -> None:
+    # LangGraph 1.2.24's default retry_on: httpx HTTPStatusError / requests HTTPError retried
+    # for 5xx only, a requests HTTPError without response retried; any other exception that
+    # happens to carry a .response.status_code is judged by its class alone (we retried only
+    # 5xx for those, and never a requests HTTPError without response)
+    from unittest.mock import Mock
+
+    from actorgraph.types import default_retry_on
+
+    def response(code: int) -> Any:
+        r = Mock()
+        r.status_code = code
+        return r
+
+    class ApiError(Exception):
+        def __init__(self, code: int) -> None:
+            super().__init__(code)
+            self.response = response(code)
+
+    assert default_retry_on(ApiError(404)) is True
+    assert default_retry_on(ApiError(503)) is True
+    httpx = pytest.importorskip("httpx")
+    requests = pytest.importorskip("requests")
+    assert default_retry_on(httpx.HTTPStatusError("e", request=Mock(), response=response(503))) is True
+    assert default_retry_on(httpx.HTTPStatusError("e", request=Mock(), response=response(404))) is False
+    assert default_retry_on(httpx.HTTPStatusError("e", request=Mock(), response=response(600))) is False
+    with_5xx, with_4xx, without = requests.HTTPError("e"), requests.HTTPError("e"), requests.HTTPError("e")
+    with_5xx.response, with_4xx.response, without.response = response(502), response(400), None
+    assert [default_retry_on(e) for e in (with_5xx, with_4xx, without)] == [True, False, True]
+    assert default_retry_on(ConnectionError()) is True
+    assert default_retry_on(OSError()) is False
