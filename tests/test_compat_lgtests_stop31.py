@@ -81,6 +81,13 @@ def test_task_and_entrypoint_refuse_a_timeout_on_a_sync_function() -> None:
     with pytest.raises(ValueError, match="sync"):
         entrypoint(timeout=1)(lambda x: x)
     assert task(timeout=0.05)(_slow_double).timeout == TimeoutPolicy(run_timeout=0.05)
+    # a timeout that is no number > 0 is refused at once (before decorating), as there
+    for bad, message in ((0, "run_timeout must be greater than 0"), (-1, "run_timeout must be greater than 0"),
+                         (TimeoutPolicy(idle_timeout=0), "idle_timeout must be greater than 0")):
+        with pytest.raises(ValueError, match=message):
+            task(timeout=bad)
+        with pytest.raises(ValueError, match=message):
+            entrypoint(timeout=bad)
 
 
 async def _slow_double(x: int) -> int:

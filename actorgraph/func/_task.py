@@ -687,6 +687,7 @@ def task(__func: Callable[P, Any] | None = None, *, name: str | None = None,
     attempt of a call is cancelled past it and fails with ``NodeTimeoutError`` (retried when a
     retry policy says so), as a node's; only an async function can have one (``ValueError``).
     """
+    timeout = TimeoutPolicy.coerce(timeout)  # (checked at once, as LangGraph: task(timeout=0) raises)
     if retry is not None:  # (LangGraph's deprecated spelling of retry_policy, warning as there)
         from ..graph._state import _deprecated_kwarg
 
