@@ -153,6 +153,57 @@ def _on_asyncio() -> bool:
     return _langchain.on_asyncio()
 
 
+def _policy_payload(value: Any, process: Callable[[Any], Any] | None) -> Any:
+    """What tracers record for ``value`` under a ``TracePolicy`` processor (``value`` itself
+    when there is none, or when it raises: logged)."""
+    if process is None:
+        return value
+    try:
+        return process(value)
+    except Exception:
+        import logging
+
+        logging.getLogger("actorgraph").exception("a TracePolicy processor raised; the value itself is recorded")
+        return value
+
+
+def _split(manager: Any) -> tuple[Any, Any]:
+    """``manager`` as two: its handlers that are no tracers, and its tracers (``BaseTracer``s
+    other than the ones feeding a stream: ``astream_events``/``astream_log`` see real values)."""
+    base_tracer = importlib.import_module("langchain_core.tracers.base").BaseTracer
+    streaming = _lc().streaming._StreamingCallbackHandler
+    real, tracers = copy.copy(manager), copy.copy(manager)
+    # (by inheritance: the streaming protocol is runtime-checkable, any exporter with its
+    # methods would match an isinstance check)
+    tracers.handlers = [h for h in manager.handlers
+                        if isinstance(h, base_tracer) and streaming not in type(h).__mro__]
+    real.handlers = [h for h in manager.handlers if h not in tracers.handlers]
+    return real, tracers
+
+
+async def _policy_start(manager: Any, policy: Any, value: Any, name: str) -> Any:
+    """A node run's start under its ``TracePolicy``: tracers get the processed input."""
+    recorded = _policy_payload(value, policy.process_inputs)
+    if recorded is value:
+        return await _settle(manager.on_chain_start(None, value, name=name))
+    real, tracers = _split(manager)
+    node_run = await _settle(real.on_chain_start(None, value, name=name))
+    await _settle(tracers.on_chain_start(None, recorded, name=name, run_id=node_run.run_id))
+    node_run.handlers = manager.handlers
+    return node_run
+
+
+async def _policy_end(node_run: Any, policy: Any, result: Any) -> None:
+    """A node run's end under its ``TracePolicy``: tracers get the processed output."""
+    recorded = _policy_payload(result, policy.process_outputs)
+    if recorded is result:
+        await _settle(node_run.on_chain_end(result))
+        return
+    real, tracers = _split(node_run)
+    await _settle(tracers.on_chain_end(recorded))
+    await _settle(real.on_chain_end(result))
+
+
 class Tracing:
     """The LangChain side of one run (the root run or a subgraph's): its graph run manager and
     the per-task node runs. Built by :meth:`for_run`."""
@@ -326,7 +377,11 @@ class Tracing:
                               **task.node.metadata})  # (add_node(metadata=...): the node run's too)
         config["metadata"] = {**self.metadata, **own}
         config.pop("run_id", None)  # the graph run's: a model run inheriting it would clash
-        node_run = await _settle(manager.on_chain_start(None, task.input, name=task.name))
+        policy = task.node.trace_policy
+        if policy is None:
+            node_run = await _settle(manager.on_chain_start(None, task.input, name=task.name))
+        else:
+            node_run = await _policy_start(manager, policy, task.input, task.name)
         config["callbacks"] = node_run.get_child("seq:step:1")
         leave = _enter_config(config)
         route = functools.partial(self._route, node_run, 2 if task.node.hidden else 3)
@@ -357,7 +412,10 @@ class Tracing:
         finally:
             leave()
         await self._tap(node_run, result)
-        await _settle(node_run.on_chain_end(result))
+        if policy is None:
+            await _settle(node_run.on_chain_end(result))
+        else:
+            await _policy_end(node_run, policy, result)
         return writes
 
     async def _route(self, node_run: Any, first: int, branch: Any, index: int, state: Any,

@@ -364,7 +364,26 @@ __all__ += ["CheckpointStreamPart", "CustomStreamPart", "DebugStreamPart", "Grap
 
 from ._policies import CachePolicy, TimeoutPolicy, default_cache_key  # noqa: E402  (issue 14: node policies)
 
-__all__ += ["CachePolicy", "TimeoutPolicy", "default_cache_key"]
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class TracePolicy:
+    """What a node's own run shows to tracers (``add_node(..., trace_policy=...)``), as
+    LangGraph 1.2's: ``process_inputs`` / ``process_outputs`` turn the node's input / return
+    value into what LangChain *tracers* (LangSmith's, ``BaseTracer`` subclasses that do not feed
+    a stream) record for the node's run; other callback handlers, the node itself and the
+    graph see the real values. A processor that raises is logged and the real value recorded.
+    Not a redaction tool: runs inside the node (a model's) are not affected."""
+
+    process_inputs: Callable[[Any], Any] | None = None
+    process_outputs: Callable[[Any], Any] | None = None
+
+
+def omit_payload(_value: Any) -> dict[str, Any]:
+    """A :class:`TracePolicy` processor recording an empty payload (the run and its timing
+    stay, the value is left out)."""
+    return {}
+
+__all__ += ["CachePolicy", "TimeoutPolicy", "TracePolicy", "default_cache_key", "omit_payload"]
 
 
 # -- LangGraph's ``langgraph.types`` also holds these (a port by imports finds them here) --------

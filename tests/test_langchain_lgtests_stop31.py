@@ -215,3 +215,85 @@ async def test_graph_lifecycle_callbacks_async(anyio_backend: str) -> None:
     assert await g.ainvoke(Command(resume="done"), cfg) == {"answer": "done"}
     [c async for c in g.astream({"answer": None}, {"configurable": {"thread_id": "2"}, "callbacks": [handler]})]
     assert handler.events == [_PAUSE, _RESUME, ("resume", "pending", ["sub"], True, True), _PAUSE]
+
+
+# -- TracePolicy (LangGraph 1.2.24's add_node(trace_policy=...), seen while comparing types) ------
+
+
+def _trace_policy_graph() -> Any:
+    from actorgraph.types import TracePolicy, omit_payload
+
+    class TS(TypedDict):
+        x: int
+        big: str
+
+    def bad(value: Any) -> Any:
+        raise ValueError("processor failed")
+
+    return (StateGraph(TS)
+            .add_node("a", lambda s: {"x": s["x"] + 1, "big": "B" * 5},
+                      trace_policy=TracePolicy(process_inputs=lambda s: {"x": s["x"]}, process_outputs=omit_payload))
+            .add_node("b", lambda s: {"x": 9}, trace_policy=TracePolicy(process_inputs=bad))
+            .add_edge(START, "a").add_edge("a", "b").compile())
+
+
+def _recording_handlers() -> tuple[Any, Any]:
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.tracers.base import BaseTracer
+
+    class Tracer(BaseTracer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[Any] = []
+
+        def _persist_run(self, run: Any) -> None:
+            pass
+
+        def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, name: Any = None, **kw: Any) -> Any:
+            self.seen.append(("start", name, inputs))
+            return super().on_chain_start(serialized, inputs, run_id=run_id, name=name, **kw)
+
+        def on_chain_end(self, outputs: Any, *, run_id: Any, **kw: Any) -> Any:
+            self.seen.append(("end", outputs))
+            return super().on_chain_end(outputs, run_id=run_id, **kw)
+
+    class Handler(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.seen: list[Any] = []
+
+        def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, **kw: Any) -> None:
+            self.seen.append(("start", kw.get("name"), inputs))
+
+        def on_chain_end(self, outputs: Any, *, run_id: Any, **kw: Any) -> None:
+            self.seen.append(("end", outputs))
+
+    return Tracer(), Handler()
+
+
+def _node_events(seen: list[Any]) -> list[Any]:
+    return [r for r in seen if r[0] == "end" or r[1] in ("a", "b")]
+
+
+# LangGraph 1.2.24: tracers record the node's processed input/output, other handlers the real
+# ones; a processor that raises leaves the real value (logged); we had no trace_policy= (TypeError)
+_TRACER_SAW = [("start", "a", {"x": 1}), ("end", {}), ("start", "b", {"x": 2, "big": "BBBBB"}), ("end", {"x": 9}),
+               ("end", {"x": 9, "big": "BBBBB"})]
+_HANDLER_SAW = [("start", "a", {"x": 1, "big": "AAAA"}), ("end", {"x": 2, "big": "BBBBB"}),
+                ("start", "b", {"x": 2, "big": "BBBBB"}), ("end", {"x": 9}), ("end", {"x": 9, "big": "BBBBB"})]
+
+
+def test_trace_policy_sync() -> None:
+    tracer, handler = _recording_handlers()
+    assert _trace_policy_graph().invoke({"x": 1, "big": "AAAA"}, {"callbacks": [tracer, handler]}) == {
+        "x": 9, "big": "BBBBB"}
+    assert _node_events(tracer.seen) == _TRACER_SAW
+    assert _node_events(handler.seen) == _HANDLER_SAW
+
+
+@pytest.mark.anyio
+async def test_trace_policy_async(anyio_backend: str) -> None:
+    tracer, handler = _recording_handlers()
+    assert await _trace_policy_graph().ainvoke({"x": 1, "big": "AAAA"}, {"callbacks": [tracer, handler]}) == {
+        "x": 9, "big": "BBBBB"}
+    assert _node_events(tracer.seen) == _TRACER_SAW
+    assert _node_events(handler.seen) == _HANDLER_SAW
