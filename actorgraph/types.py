@@ -364,6 +364,73 @@ __all__ += ["CheckpointStreamPart", "CustomStreamPart", "DebugStreamPart", "Grap
 
 from ._policies import CachePolicy, TimeoutPolicy, default_cache_key  # noqa: E402  (issue 14: node policies)
 
+# -- payload shapes of the tasks / checkpoints / debug stream modes (LangGraph 1.2's names, for
+#    annotating what a stream yields; the chunks are plain dicts) ----------------------------
+
+
+class TaskPayload(TypedDict):
+    """A ``tasks`` chunk when a task starts (``debug``: the ``payload`` of a ``"task"`` event)."""
+
+    id: str
+    name: str
+    input: Any
+    triggers: list[str]
+
+
+class TaskResultPayload(TypedDict):
+    """A ``tasks`` chunk when a task ends: its error (or None), questions and writes."""
+
+    id: str
+    name: str
+    error: str | None
+    interrupts: list[dict[str, Any]]
+    result: dict[str, Any]
+
+
+class CheckpointTask(TypedDict, total=False):
+    """A task listed in a :class:`CheckpointPayload` (``id``, ``name`` and ``state`` always;
+    ``error``, or ``result`` and ``interrupts``, as the task stands)."""
+
+    id: str
+    name: str
+    error: str
+    result: Any
+    interrupts: list[dict[str, Any]]
+    state: Any
+
+
+class CheckpointPayload(TypedDict):
+    """A ``checkpoints`` chunk (``debug``: the ``payload`` of a ``"checkpoint"`` event)."""
+
+    config: dict[str, Any] | None
+    metadata: dict[str, Any]
+    values: Any
+    next: list[str]
+    parent_config: dict[str, Any] | None
+    tasks: list[CheckpointTask]
+
+
+class _DebugEvent(TypedDict):
+    step: int
+    timestamp: str
+    type: Literal["checkpoint", "task", "task_result"]
+    payload: Any
+
+
+DebugPayload = _DebugEvent
+"""A ``debug`` chunk: ``type`` says which payload it carries (``"checkpoint"``: a
+:class:`CheckpointPayload`, ``"task"``: a :class:`TaskPayload`, ``"task_result"``: a
+:class:`TaskResultPayload`)."""
+
+Checkpointer = Any
+"""What ``compile(checkpointer=...)`` takes (LangGraph's alias): ``None`` (a subgraph inherits
+its parent's), ``True`` (a subgraph keeps its own state across calls), ``False`` (none) or a
+saver."""
+
+__all__ += ["CheckpointPayload", "CheckpointTask", "Checkpointer", "DebugPayload", "TaskPayload",
+            "TaskResultPayload"]
+
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class TracePolicy:

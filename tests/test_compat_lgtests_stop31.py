@@ -387,3 +387,25 @@ def test_default_retry_on_http_errors() -> None:
     assert [default_retry_on(e) for e in (with_5xx, with_4xx, without)] == [True, False, True]
     assert default_retry_on(ConnectionError()) is True
     assert default_retry_on(OSError()) is False
+
+
+def test_stream_payload_type_names() -> None:
+    # LangGraph 1.2.24's langgraph.types has TaskPayload, TaskResultPayload, CheckpointTask,
+    # CheckpointPayload, DebugPayload and Checkpointer (for annotations); we had none of them.
+    # The chunks of the tasks / checkpoints modes have those TypedDicts' keys.
+    from actorgraph.checkpoint.memory import InMemorySaver
+    from actorgraph.types import CheckpointPayload, Checkpointer, DebugPayload, TaskPayload, TaskResultPayload
+
+    class S1(TypedDict):
+        x: int
+
+    g = StateGraph(S1).add_node("n", lambda s: {"x": 2}).add_edge(START, "n").compile(checkpointer=InMemorySaver())
+    chunks = list(g.stream({"x": 1}, {"configurable": {"thread_id": "1"}}, stream_mode=["tasks", "checkpoints"]))
+    starts = [c for m, c in chunks if m == "tasks" and "input" in c]
+    ends = [c for m, c in chunks if m == "tasks" and "result" in c]
+    checkpoints = [c for m, c in chunks if m == "checkpoints"]
+    assert set(starts[0]) >= set(TaskPayload.__annotations__)
+    assert set(ends[0]) >= set(TaskResultPayload.__annotations__)
+    assert set(checkpoints[0]) >= set(CheckpointPayload.__annotations__)
+    assert {"step", "timestamp", "type", "payload"} <= set(DebugPayload.__annotations__)
+    assert Checkpointer is not None
