@@ -243,8 +243,7 @@ BORROWED = frozenset({
     "transform", "atransform", "pipe", "pick", "assign", "bind", "with_retry", "with_fallbacks",
     "with_listeners", "with_alisteners", "with_types", "map", "batch_as_completed",
     "abatch_as_completed", "astream_log", "get_prompts", "as_tool", "input_schema",
-    "output_schema", "get_input_jsonschema", "get_output_jsonschema", "config_schema",
-    "get_config_jsonschema",
+    "output_schema", "get_input_jsonschema", "get_output_jsonschema",
 })
 
 

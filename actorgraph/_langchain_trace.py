@@ -35,6 +35,7 @@ import copy
 import functools
 import importlib
 import inspect
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
@@ -84,8 +85,27 @@ def _lc() -> Any:
         outputs = importlib.import_module("langchain_core.outputs")
         messages = importlib.import_module("langchain_core.messages")
         streaming = importlib.import_module("langchain_core.tracers._streaming")
+        tracers = importlib.import_module("langchain_core.tracers.context")
 
     return Mods
+
+
+def _enter_config(config: dict[str, Any]) -> Callable[[], None]:
+    """Make ``config`` langchain-core's ``var_child_runnable_config`` and, when its callbacks
+    hold a LangSmith tracer, the traced run LangSmith's current run tree (what
+    ``langsmith.get_current_run_tree()`` and ``@traceable`` functions in a node see, as in
+    LangGraph); returns the undo."""
+    config_mod = _lc().config
+    token, previous = config_mod._set_config_context(config)
+
+    def undo() -> None:
+        config_mod.var_child_runnable_config.reset(token)
+        if previous is not None:
+            from langsmith.run_helpers import _set_tracing_context
+
+            _set_tracing_context(previous)
+
+    return undo
 
 
 HANDLED_MODES = frozenset(("messages", "tools"))
@@ -106,8 +126,10 @@ def wanted(config: dict[str, Any], modes: frozenset[str]) -> bool:
         return False
     if config.get("callbacks") or not modes.isdisjoint(HANDLED_MODES):
         return True
-    parent = _lc().config.var_child_runnable_config.get()
-    return bool(parent and parent.get("callbacks"))
+    lc = _lc()
+    parent = lc.config.var_child_runnable_config.get()
+    # (LangSmith tracing on: LANGSMITH_TRACING or langsmith.tracing_context(enabled=True))
+    return bool(parent and parent.get("callbacks")) or bool(lc.tracers._tracing_v2_is_enabled())
 
 
 def wanted_below(run: Run) -> bool:
@@ -132,11 +154,63 @@ def _on_asyncio() -> bool:
     return _langchain.on_asyncio()
 
 
+def _policy_payload(value: Any, process: Callable[[Any], Any] | None) -> Any:
+    """What tracers record for ``value`` under a ``TracePolicy`` processor (``value`` itself
+    when there is none, or when it raises: logged)."""
+    if process is None:
+        return value
+    try:
+        return process(value)
+    except Exception:
+        import logging
+
+        logging.getLogger("actorgraph").exception("a TracePolicy processor raised; the value itself is recorded")
+        return value
+
+
+def _split(manager: Any) -> tuple[Any, Any]:
+    """``manager`` as two: its handlers that are no tracers, and its tracers (``BaseTracer``s
+    other than the ones feeding a stream: ``astream_events``/``astream_log`` see real values)."""
+    base_tracer = importlib.import_module("langchain_core.tracers.base").BaseTracer
+    streaming = _lc().streaming._StreamingCallbackHandler
+    real, tracers = copy.copy(manager), copy.copy(manager)
+    # (by inheritance: the streaming protocol is runtime-checkable, any exporter with its
+    # methods would match an isinstance check)
+    tracers.handlers = [h for h in manager.handlers
+                        if isinstance(h, base_tracer) and streaming not in type(h).__mro__]
+    real.handlers = [h for h in manager.handlers if h not in tracers.handlers]
+    return real, tracers
+
+
+async def _policy_start(manager: Any, policy: Any, value: Any, name: str) -> Any:
+    """A node run's start under its ``TracePolicy``: tracers get the processed input."""
+    recorded = _policy_payload(value, policy.process_inputs)
+    if recorded is value:
+        return await _settle(manager.on_chain_start(None, value, name=name))
+    real, tracers = _split(manager)
+    node_run = await _settle(real.on_chain_start(None, value, name=name))
+    await _settle(tracers.on_chain_start(None, recorded, name=name, run_id=node_run.run_id))
+    node_run.handlers = manager.handlers
+    return node_run
+
+
+async def _policy_end(node_run: Any, policy: Any, result: Any) -> None:
+    """A node run's end under its ``TracePolicy``: tracers get the processed output."""
+    recorded = _policy_payload(result, policy.process_outputs)
+    if recorded is result:
+        await _settle(node_run.on_chain_end(result))
+        return
+    real, tracers = _split(node_run)
+    await _settle(tracers.on_chain_end(recorded))
+    await _settle(real.on_chain_end(result))
+
+
 class Tracing:
     """The LangChain side of one run (the root run or a subgraph's): its graph run manager and
     the per-task node runs. Built by :meth:`for_run`."""
 
-    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata", "runs", "taps")
+    __slots__ = ("run", "manager", "graph_run", "handler", "asynchronous", "metadata", "runs", "taps", "lifecycle",
+                 "resume_told")
 
     def __init__(self, run: Run, manager: Any, handler: Any, metadata: dict[str, Any],
                  runs: dict[tuple[str, ...], Run]) -> None:
@@ -155,6 +229,12 @@ class Tracing:
         # a handler's event goes out (shared by the root's tracing and its subgraphs')
         self.runs = runs
         runs[run.ns] = run
+        # the GraphCallbackHandlers among the callbacks (actorgraph.callbacks: a handler class
+        # can only be there once that module is imported); None without any
+        lifecycle = sys.modules.get("actorgraph._langchain_callbacks")
+        self.lifecycle: list[Any] | None = (lifecycle.graph_handlers(manager.handlers)
+                                            if lifecycle is not None else None) or None
+        self.resume_told = False
 
     @classmethod
     def for_run(cls, run: Run) -> Tracing | None:
@@ -218,13 +298,65 @@ class Tracing:
 
     async def end(self, output: Any) -> None:
         self._leave()
+        if self.lifecycle is not None:
+            await self._told_resume()
+            await self._tell_paused()
         if self.graph_run is not None:
             await _settle(self.graph_run.on_chain_end(output))
 
     async def error(self, exc: BaseException) -> None:
         self._leave()
+        if self.lifecycle is not None:
+            await self._told_resume()
         if self.graph_run is not None:
             await _shielded(self.graph_run.on_chain_error(exc))
+
+    # -- graph lifecycle callbacks (actorgraph.callbacks) ----------------------------------------
+
+    async def _tell(self, name: str, event: Any) -> None:
+        from . import _langchain_callbacks as lifecycle
+
+        assert self.lifecycle is not None
+        if self.asynchronous:
+            await lifecycle.atell(self.lifecycle, name, event)
+        else:
+            lifecycle.tell(self.lifecycle, name, event)
+
+    def _event_args(self) -> tuple[Any, str, tuple[str, ...]]:
+        run = self.run
+        run_id = getattr(self.graph_run, "run_id", None)
+        return run_id, run.persist.checkpoint_id or "", tuple(run.ns)
+
+    async def _told_resume(self) -> None:
+        """Tell the lifecycle handlers once that this run went on from a saved checkpoint (at
+        its first task, or at its end when none ran), as LangGraph tells them before it runs."""
+        if self.run.resume_state.resuming and self.lifecycle is not None and not self.resume_told:
+            from ._langchain_callbacks import GraphResumeEvent
+
+            self.resume_told = True
+            run_id, checkpoint_id, ns = self._event_args()
+            await self._tell("on_resume", GraphResumeEvent(run_id, "pending", checkpoint_id, ns))
+
+    async def _tell_paused(self) -> None:
+        """The root run paused: at ``interrupt()`` (its questions, a subgraph's too) or at a
+        static breakpoint (before the next step's tasks, or after the last step's)."""
+        run = self.run
+        if run.parent is not None:
+            return
+        interrupts = tuple(run.resume_state.interrupts)
+        status: str
+        if interrupts:
+            status = "pending"
+        elif getattr(run.emitter, "at_breakpoint", False):
+            before = run.options.interrupt_before
+            status = "interrupt_before" if before and run._breakpoint(before, run._plan()) else "interrupt_after"
+        else:
+            return
+        from ._langchain_callbacks import GraphInterruptEvent
+
+        run_id, checkpoint_id, ns = self._event_args()
+        await self._tell("on_interrupt", GraphInterruptEvent(run_id, status, checkpoint_id, ns,  # type: ignore[arg-type]
+                                                             interrupts))
 
     async def call(self, task: Task, ctx: TaskContext, node_call: Callable[[], Awaitable[Any]],
                    writes_of: Callable[..., Awaitable[list[tuple[str, Any]]]]) -> list[tuple[str, Any]]:
@@ -234,6 +366,8 @@ class Tracing:
         conditional edges' routers being chain runs of their own (tagged ``seq:step:3``, ...)
         inside the node's, as in LangGraph. Returns the writes."""
         run = self.run
+        if self.lifecycle is not None:
+            await self._told_resume()
         manager = self.graph_run.get_child()
         manager.tags = [f"graph:step:{run.step}", *manager.tags]  # (LangGraph's order)
         if task.node.hidden:  # __start__ routing the input: hidden, as LangGraph tags it
@@ -244,10 +378,13 @@ class Tracing:
                               **task.node.metadata})  # (add_node(metadata=...): the node run's too)
         config["metadata"] = {**self.metadata, **own}
         config.pop("run_id", None)  # the graph run's: a model run inheriting it would clash
-        node_run = await _settle(manager.on_chain_start(None, task.input, name=task.name))
+        policy = task.node.trace_policy
+        if policy is None:
+            node_run = await _settle(manager.on_chain_start(None, task.input, name=task.name))
+        else:
+            node_run = await _policy_start(manager, policy, task.input, task.name)
         config["callbacks"] = node_run.get_child("seq:step:1")
-        var = _lc().config.var_child_runnable_config
-        token = var.set(config)
+        leave = _enter_config(config)
         route = functools.partial(self._route, node_run, 2 if task.node.hidden else 3)
         try:
             result = await node_call()
@@ -261,12 +398,12 @@ class Tracing:
             try:
                 return await writes_of(result, route)
             finally:
-                var.reset(token)
+                leave()
         except BaseException as exc:
             try:
                 await _shielded(node_run.on_chain_error(exc))
             finally:
-                var.reset(token)
+                leave()
             raise
         try:
             writes = await writes_of(result, route)
@@ -274,9 +411,12 @@ class Tracing:
             await _shielded(node_run.on_chain_error(exc))
             raise
         finally:
-            var.reset(token)
+            leave()
         await self._tap(node_run, result)
-        await _settle(node_run.on_chain_end(result))
+        if policy is None:
+            await _settle(node_run.on_chain_end(result))
+        else:
+            await _policy_end(node_run, policy, result)
         return writes
 
     async def _route(self, node_run: Any, first: int, branch: Any, index: int, state: Any,
@@ -296,15 +436,14 @@ class Tracing:
         raw: list[Any] = []
         traced = copy.copy(branch)
         traced.path = functools.partial(_recorded, branch.path, raw)
-        var = _lc().config.var_child_runnable_config
-        token = var.set(config)
+        leave = _enter_config(config)
         try:
             dests = await traced.route(state, config, call_hiding_loop)
         except BaseException as exc:
             await _shielded(router_run.on_chain_error(exc))
             raise
         finally:
-            var.reset(token)
+            leave()
         await _settle(router_run.on_chain_end(raw[0] if raw else dests))
         return dests
 

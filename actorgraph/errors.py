@@ -38,6 +38,7 @@ import asyncio
 import concurrent.futures
 import warnings
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from .actors import ActorError, ActorStopped, AskTimeout, MailboxFull, SpawnError
@@ -48,6 +49,28 @@ _TROUBLESHOOTING = "https://docs.langchain.com/oss/python/langgraph/errors/"
 def error_message(message: str, code: str) -> str:
     """``message`` plus LangGraph's troubleshooting line for error ``code``."""
     return f"{message}\nFor troubleshooting, visit: {_TROUBLESHOOTING}{code}"
+
+
+class ErrorCode(Enum):
+    """The codes of the errors LangGraph's troubleshooting pages document (the last part of the
+    URL :func:`create_error_message` appends)."""
+
+    GRAPH_RECURSION_LIMIT = "GRAPH_RECURSION_LIMIT"
+    INVALID_CONCURRENT_GRAPH_UPDATE = "INVALID_CONCURRENT_GRAPH_UPDATE"
+    INVALID_GRAPH_NODE_RETURN_VALUE = "INVALID_GRAPH_NODE_RETURN_VALUE"
+    MULTIPLE_SUBGRAPHS = "MULTIPLE_SUBGRAPHS"
+    INVALID_CHAT_HISTORY = "INVALID_CHAT_HISTORY"
+
+
+def create_error_message(*, message: str, error_code: ErrorCode) -> str:
+    """LangGraph's spelling of :func:`error_message`: ``message`` plus the troubleshooting line
+    for ``error_code``."""
+    return error_message(message, error_code.value)
+
+
+class TaskNotFound(Exception):
+    """LangGraph's error for an executor that cannot find a task (its distributed mode); kept so
+    ported code that imports or catches it works. actorgraph never raises it."""
 
 
 class GraphError(Exception):
@@ -113,7 +136,7 @@ class NodeInterrupt(GraphInterrupt):
         from .types import Interrupt  # (types imports this module)
         from .warnings import LangGraphDeprecatedSinceV10
 
-        warnings.warn("NodeInterrupt is deprecated. Please use `interrupt()` instead.", LangGraphDeprecatedSinceV10,
+        warnings.warn("NodeInterrupt is deprecated. Please use `langgraph.types.interrupt` instead.", LangGraphDeprecatedSinceV10,
                       stacklevel=2)
         super().__init__((Interrupt(value=value, id=id),))
 
@@ -196,6 +219,7 @@ __all__ = [
     "AskTimeout",
     "EmptyChannelError",
     "EmptyInputError",
+    "ErrorCode",
     "GraphBubbleUp",
     "GraphError",
     "GraphInterrupt",
@@ -208,8 +232,10 @@ __all__ = [
     "ParentCommand",
     "ResumeError",
     "SpawnError",
+    "TaskNotFound",
     "ThreadBusyError",
     "UnknownDestinationWarning",
+    "create_error_message",
     "error_message",
     "is_invalid_resume",
 ]

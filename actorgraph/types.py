@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypedDict, TypeVar
@@ -114,6 +115,23 @@ class Interrupt(msgspec.Struct, Generic[R], frozen=True):
     id: str = "placeholder-id"
     response_schema: Any = None
 
+    @classmethod
+    def from_ns(cls, value: Any, ns: str, *, response_schema: Any = None) -> Interrupt[Any]:
+        """The interrupt a task with checkpoint namespace ``ns`` (``"node:<task id>"``, a
+        subgraph's ``"outer:<id>|node:<id>"``) raises first: its id is the one ``interrupt()``
+        gives there, as LangGraph's ``Interrupt.from_ns``."""
+        from .runtime._interrupt import interrupt_id
+
+        return cls(value=value, id=interrupt_id(ns, 0), response_schema=response_schema)
+
+    @property
+    def interrupt_id(self) -> str:
+        """Deprecated (LangGraph 1.0's ``interrupt_id``, warning as there): :attr:`id`."""
+        from .warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn("`interrupt_id` is deprecated. Use `id` instead.", LangGraphDeprecatedSinceV10, stacklevel=2)
+        return self.id
+
 
 class PregelTask(NamedTuple):
     """One task of a super-step as shown by ``get_state``.
@@ -162,14 +180,20 @@ _NEVER_RETRY: tuple[type[BaseException], ...] = (
 
 
 def default_retry_on(exc: BaseException) -> bool:
-    """LangGraph's default: retry ``ConnectionError`` and HTTP 5xx errors and anything else,
-    except programming errors (``ValueError``, ``TypeError``, ``LookupError``, …) and other
-    ``OSError``s."""
+    """LangGraph's default: retry ``ConnectionError``, httpx's ``HTTPStatusError`` and requests'
+    ``HTTPError`` with a 5xx status (requests' also when its ``response`` is missing or falsy,
+    as LangGraph tests it) and anything else, except programming errors (``ValueError``,
+    ``TypeError``, ``LookupError``, …) and other ``OSError``s. (httpx and requests are only
+    looked at when the program imported them: their errors cannot exist otherwise.)"""
     if isinstance(exc, ConnectionError):
         return True
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    if isinstance(status, int):
-        return status >= 500
+    httpx = sys.modules.get("httpx")
+    if httpx is not None and isinstance(exc, httpx.HTTPStatusError):
+        return 500 <= exc.response.status_code < 600  # type: ignore[no-any-return]
+    requests = sys.modules.get("requests")
+    if requests is not None and isinstance(exc, requests.HTTPError):
+        response = exc.response
+        return 500 <= response.status_code < 600 if response else True
     if isinstance(exc, GraphBubbleUp):
         return False
     return not isinstance(exc, _NEVER_RETRY)
@@ -340,7 +364,93 @@ __all__ += ["CheckpointStreamPart", "CustomStreamPart", "DebugStreamPart", "Grap
 
 from ._policies import CachePolicy, TimeoutPolicy, default_cache_key  # noqa: E402  (issue 14: node policies)
 
-__all__ += ["CachePolicy", "TimeoutPolicy", "default_cache_key"]
+# -- payload shapes of the tasks / checkpoints / debug stream modes (LangGraph 1.2's names, for
+#    annotating what a stream yields; the chunks are plain dicts) ----------------------------
+
+
+class TaskPayload(TypedDict):
+    """A ``tasks`` chunk when a task starts (``debug``: the ``payload`` of a ``"task"`` event)."""
+
+    id: str
+    name: str
+    input: Any
+    triggers: list[str]
+
+
+class TaskResultPayload(TypedDict):
+    """A ``tasks`` chunk when a task ends: its error (or None), questions and writes."""
+
+    id: str
+    name: str
+    error: str | None
+    interrupts: list[dict[str, Any]]
+    result: dict[str, Any]
+
+
+class CheckpointTask(TypedDict, total=False):
+    """A task listed in a :class:`CheckpointPayload` (``id``, ``name`` and ``state`` always;
+    ``error``, or ``result`` and ``interrupts``, as the task stands)."""
+
+    id: str
+    name: str
+    error: str
+    result: Any
+    interrupts: list[dict[str, Any]]
+    state: Any
+
+
+class CheckpointPayload(TypedDict):
+    """A ``checkpoints`` chunk (``debug``: the ``payload`` of a ``"checkpoint"`` event)."""
+
+    config: dict[str, Any] | None
+    metadata: dict[str, Any]
+    values: Any
+    next: list[str]
+    parent_config: dict[str, Any] | None
+    tasks: list[CheckpointTask]
+
+
+class _DebugEvent(TypedDict):
+    step: int
+    timestamp: str
+    type: Literal["checkpoint", "task", "task_result"]
+    payload: Any
+
+
+DebugPayload = _DebugEvent
+"""A ``debug`` chunk: ``type`` says which payload it carries (``"checkpoint"``: a
+:class:`CheckpointPayload`, ``"task"``: a :class:`TaskPayload`, ``"task_result"``: a
+:class:`TaskResultPayload`)."""
+
+Checkpointer = Any
+"""What ``compile(checkpointer=...)`` takes (LangGraph's alias): ``None`` (a subgraph inherits
+its parent's), ``True`` (a subgraph keeps its own state across calls), ``False`` (none) or a
+saver."""
+
+__all__ += ["CheckpointPayload", "CheckpointTask", "Checkpointer", "DebugPayload", "TaskPayload",
+            "TaskResultPayload"]
+
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class TracePolicy:
+    """What a node's own run shows to tracers (``add_node(..., trace_policy=...)``), as
+    LangGraph 1.2's: ``process_inputs`` / ``process_outputs`` turn the node's input / return
+    value into what LangChain *tracers* (LangSmith's, ``BaseTracer`` subclasses that do not feed
+    a stream) record for the node's run; other callback handlers, the node itself and the
+    graph see the real values. A processor that raises is logged and the real value recorded.
+    Not a redaction tool: runs inside the node (a model's) are not affected."""
+
+    process_inputs: Callable[[Any], Any] | None = None
+    process_outputs: Callable[[Any], Any] | None = None
+
+
+def omit_payload(_value: Any) -> dict[str, Any]:
+    """A :class:`TracePolicy` processor recording an empty payload (the run and its timing
+    stay, the value is left out)."""
+    return {}
+
+__all__ += ["CachePolicy", "TimeoutPolicy", "TracePolicy", "default_cache_key", "omit_payload"]
 
 
 # -- LangGraph's ``langgraph.types`` also holds these (a port by imports finds them here) --------

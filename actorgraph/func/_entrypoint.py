@@ -16,18 +16,19 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot, current_backend
 from ..channels import EphemeralValue, LastValue, Topic
-from ..errors import GraphInterrupt
+from ..errors import GraphInterrupt, GraphValidationError
 from ..graph._constants import END, START, TASKS
 from ..graph._program import NodeCall, NodeProgram, Program
 from ..runtime import CompiledGraph
 from ..runtime._context import TaskContext, current_task
 from ..runtime._task import ChannelWrites, in_thread
-from ..types import RetryPolicy, StateUpdate
+from ..types import RetryPolicy, StateUpdate, TimeoutPolicy
 from ._task import Caller, Scope, asked_by_call, current_caller
 
 ROOT = END
@@ -118,6 +119,9 @@ class CompiledEntrypoint(CompiledGraph):
 
         return context_json_schema(self.context_schema)
 
+    def _config_parts(self) -> tuple[Any, str]:
+        return self.context_schema, "LangGraphConfig"  # (LangGraph's name, as for the input's)
+
     def get_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
         """The drawable graph: ``__start__`` → the entrypoint ⇢ ``__end__``, as LangGraph 1.2
         draws an entrypoint (``config`` and ``xray`` are accepted for compatibility)."""
@@ -141,7 +145,9 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
     API); ``store``: a store (injected as ``store``); ``context_schema``: the type of
     ``context=`` (only recorded); ``retry_policy``: retries of the whole function; ``cache``: a
     cache (``InMemoryCache()``, ``SqliteCache(path=...)``) for the calls of tasks that have a
-    ``cache_policy``, and for the whole function with ``cache_policy`` (keyed by its input).
+    ``cache_policy``, and for the whole function with ``cache_policy`` (keyed by its input);
+    ``timeout``: each attempt of the (async) function's time limit, as a node's (``ValueError``
+    for a sync function).
 
     The function (sync or async) takes the input as its first positional parameter and may
     declare the keyword parameters ``previous`` (the value saved by the last run on the
@@ -166,7 +172,19 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
         context_schema: Any = None,
         cache_policy: Any = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
+        *,
+        retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        config_schema: Any = None,
     ) -> None:
+        if retry is not None or config_schema is not None:  # (LangGraph's deprecated spellings, warning)
+            from ..graph._state import _deprecated_kwarg
+
+            if retry is not None:
+                retry_policy = _deprecated_kwarg("retry", retry, "retry_policy", retry_policy)
+            if config_schema is not None:
+                context_schema = _deprecated_kwarg("config_schema", config_schema, "context_schema", context_schema)
+        self.timeout = TimeoutPolicy.coerce(timeout)
         self.cache = cache
         self.cache_policy = cache_policy
         self.checkpointer = checkpointer
@@ -190,9 +208,13 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
                 f"entrypoint '{name}' is a generator: generators are not supported in the functional API "
                 "(stream values with get_stream_writer() instead)"
             )
+        if self.timeout is not None and not inspect.iscoroutinefunction(func):
+            raise GraphValidationError(
+                f"Entrypoint '{name}' has a timeout but is sync: timeouts are only supported for async "
+                "functions (a thread cannot be cancelled)")
         body = _Body(func, name)
         node = NodeProgram(name, NodeCall(body.run), (START,), _start_value, (START,), (), (), (),
-                           self.retry_policy, False, cache_policy=self.cache_policy)
+                           self.retry_policy, False, cache_policy=self.cache_policy, timeout=self.timeout)
         start = NodeProgram(START, NodeCall(_identity), (START,), _start_value, (), (), (), (), (), False,
                             hidden=True)
         channels: dict[str, Any] = {

@@ -18,6 +18,7 @@ import inspect
 import logging
 import threading
 import typing
+from datetime import timedelta
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
@@ -29,15 +30,17 @@ from .._log import enabled, get_logger
 from ..actors import SyncActor
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot, current_backend
-from ..errors import AsyncTaskInSyncRunError, GraphBubbleUp, GraphInterrupt, NodeCancelledError, TaskCancelledError
+from ..errors import (
+    AsyncTaskInSyncRunError, GraphBubbleUp, GraphInterrupt, GraphValidationError, NodeCancelledError, TaskCancelledError,
+)
 from ..graph._program import NodeCall, NodeProgram, task_path_str
 from ..runtime._algo import PUSH, Task, task_id
 from ..runtime._context import TaskContext, current_task
 from ..runtime._persist import NO_WRITES
 from ..runtime._cache import lookup as cache_lookup, namespace as cache_namespace, store as cache_store
-from ..runtime._task import Execute, cancelling, in_thread, is_cancelled
+from ..runtime._task import Execute, cancelling, in_thread, is_cancelled, timed_call
 from ..persistence._records import ERROR, INTERRUPT, RESUME
-from ..types import CachePolicy, RetryPolicy
+from ..types import CachePolicy, RetryPolicy, TimeoutPolicy
 
 if TYPE_CHECKING:
     from ..cache import BaseCache
@@ -280,11 +283,19 @@ class TaskFunction(Generic[P, T]):
 
     def __init__(self, func: Callable[P, Any], *, name: str | None = None,
                  retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
-                 cache_policy: CachePolicy | None = None) -> None:
+                 cache_policy: CachePolicy | None = None,
+                 timeout: float | timedelta | TimeoutPolicy | None = None) -> None:
         if not callable(func):
             raise TypeError(f"@task needs a function, got {type(func).__name__}")
         self.func = func
         self.name = name or _callable_name(func)
+        self.is_async = inspect.iscoroutinefunction(func)
+        # each attempt's time limit (as a node's; a sync task cannot have one, as in LangGraph)
+        self.timeout = TimeoutPolicy.coerce(timeout)
+        if self.timeout is not None and not self.is_async:
+            raise GraphValidationError(
+                f"Task '{self.name}' has a timeout but is sync: task timeouts are only supported for "
+                "async tasks (a thread cannot be cancelled)")
         if retry_policy is None:
             policies: tuple[RetryPolicy, ...] = ()
         elif isinstance(retry_policy, RetryPolicy):
@@ -293,7 +304,6 @@ class TaskFunction(Generic[P, T]):
             policies = tuple(retry_policy)
         self.retry_policy = policies
         self.cache_policy = cache_policy
-        self.is_async = inspect.iscoroutinefunction(func)
         # a task call is a Task of the run like a node's (its config, interrupt(), subgraphs,
         # its cache entries: the node's call names the function; it is never called as a node)
         self.node = NodeProgram(self.name, NodeCall(func), (), _none, (), (), (), (), policies, False,
@@ -421,7 +431,12 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
                     run.emitter.emit("updates", {task.name: value, "__metadata__": {"cached": True}})
                 future._finish(value, None)
                 return
-        if fn.is_async:
+        if fn.timeout is not None:
+            limit = fn.timeout
+
+            def call() -> Awaitable[Any]:
+                return timed_call(task.name, limit, ctx, functools.partial(fn.func, *args, **kwargs))
+        elif fn.is_async:
             def call() -> Awaitable[Any]:
                 return fn.func(*args, **kwargs)  # type: ignore[no-any-return]
         else:
@@ -643,12 +658,16 @@ def task(__func: Callable[P, T]) -> TaskFunction[P, T]: ...
 def task(*, name: str | None = None,
          retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
          cache_policy: CachePolicy | None = None,
+         timeout: float | timedelta | TimeoutPolicy | None = None,
+         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
          ) -> Callable[[Callable[P, Any]], TaskFunction[P, Any]]: ...
 
 
 def task(__func: Callable[P, Any] | None = None, *, name: str | None = None,
          retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
-         cache_policy: CachePolicy | None = None) -> Any:
+         cache_policy: CachePolicy | None = None,
+         timeout: float | timedelta | TimeoutPolicy | None = None,
+         retry: RetryPolicy | Sequence[RetryPolicy] | None = None) -> Any:
     """Make a function (sync or async) a task: ``@task`` or ``@task(name=..., retry_policy=...)``.
 
     ``cache_policy`` (a ``CachePolicy``): a call whose arguments (``key_func((args, kwargs))``)
@@ -663,11 +682,20 @@ def task(__func: Callable[P, Any] | None = None, *, name: str | None = None,
     exception (unchanged, with a note naming the task and the call id) is raised where the
     future is awaited. Arguments and the return value must be serializable by the
     checkpointer's serializer when the entrypoint has one.
+
+    ``timeout`` (seconds, a ``timedelta`` or a :class:`~actorgraph.types.TimeoutPolicy`): each
+    attempt of a call is cancelled past it and fails with ``NodeTimeoutError`` (retried when a
+    retry policy says so), as a node's; only an async function can have one (``ValueError``).
     """
+    timeout = TimeoutPolicy.coerce(timeout)  # (checked at once, as LangGraph: task(timeout=0) raises)
+    if retry is not None:  # (LangGraph's deprecated spelling of retry_policy, warning as there)
+        from ..graph._state import _deprecated_kwarg
+
+        retry_policy = _deprecated_kwarg("retry", retry, "retry_policy", retry_policy)
     if __func is not None:
-        return TaskFunction(__func, name=name, retry_policy=retry_policy, cache_policy=cache_policy)
+        return TaskFunction(__func, name=name, retry_policy=retry_policy, cache_policy=cache_policy, timeout=timeout)
 
     def decorate(func: Callable[P, Any]) -> TaskFunction[P, Any]:
-        return TaskFunction(func, name=name, retry_policy=retry_policy, cache_policy=cache_policy)
+        return TaskFunction(func, name=name, retry_policy=retry_policy, cache_policy=cache_policy, timeout=timeout)
 
     return decorate

@@ -73,10 +73,24 @@ def _fields_schema(title: str, fields: dict[str, FieldSpec]) -> dict[str, Any]:
     pydantic = _pydantic()
     table = _message_types()
     definitions: dict[str, Any] = {
-        key: (_swap(spec.annotation, table), spec.default if spec.has_default else ...)
+        key: (_swap(spec.annotation, table),
+              spec.default if spec.has_default else None if _is_optional(spec.annotation) else ...)
         for key, spec in fields.items() if spec.managed is None
     }
     return dict(pydantic.create_model(title, **definitions).model_json_schema())
+
+
+def _is_optional(annotation: Any) -> bool:
+    """``annotation`` admits ``None`` (``Optional[X]``, ``X | None``, under ``Annotated`` too): a
+    field of a (non-``TypedDict``) state class typed so and without a default is not required
+    in its schema, defaulting to ``None``, as in LangGraph."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if annotation is None or annotation is type(None):
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_is_optional(arg) for arg in typing.get_args(annotation))
+    return False
 
 
 def io_json_schema(schema: Any, title: str) -> dict[str, Any]:
@@ -92,23 +106,21 @@ def context_json_schema(schema: Any) -> dict[str, Any] | None:
     return None if schema is None else _any_schema(schema)
 
 
-def config_model(context_schema: Any, name: str, include: Sequence[str] | None) -> Any:
-    """The pydantic model of a graph's config (the deprecated ``config_schema()``), as LangGraph
-    1.2's: ``configurable`` typed as the ``context_schema`` (when there is one), and the
-    ``RunnableConfig`` keys named in ``include`` (known with langchain-core only), each
-    defaulting to ``None``."""
+def config_model(context: Any, name: str, include: Sequence[str] | None = None) -> Any:
+    """The pydantic model of a graph's config, as LangGraph 1.2's deprecated ``config_schema()``
+    gives it: a model named ``name`` with a ``configurable`` field of the ``context`` schema
+    (when there is one, defaulting to ``None``) and the ``RunnableConfig`` keys ``include``
+    names (with langchain-core; each defaulting to ``None``)."""
     pydantic = _pydantic()
     fields: dict[str, Any] = {}
-    if context_schema is not None:
-        root = _pydantic_typeddict(context_schema) if _is_typeddict(context_schema) else context_schema
-        fields["configurable"] = (root, None)
+    if context is not None:
+        fields["configurable"] = (_pydantic_typeddict(context) if _is_typeddict(context) else context, None)
     wanted = [key for key in include or () if key != "configurable"]
     if wanted and _langchain_available():
         from langchain_core.runnables import RunnableConfig
 
-        for key, hint in typing.get_type_hints(RunnableConfig).items():
-            if key in wanted:
-                fields[key] = (hint, None)
+        hints = typing.get_type_hints(RunnableConfig)
+        fields.update({key: (hint, None) for key, hint in hints.items() if key in wanted})
     return pydantic.create_model(name, **fields)
 
 

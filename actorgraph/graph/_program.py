@@ -60,7 +60,7 @@ class NodeProgram:
     __slots__ = (
         "name", "call", "reads", "reader", "triggers", "edges", "joins", "branches",
         "retry_policy", "defer", "hidden", "metadata", "timeout", "cache_policy", "error_handler",
-        "edge_writes", "pull_path", "pull_order", "pull_path_str", "sync_inline",
+        "edge_writes", "pull_path", "pull_order", "pull_path_str", "sync_inline", "trace_policy",
     )
 
     def __init__(
@@ -80,9 +80,12 @@ class NodeProgram:
         timeout: TimeoutPolicy | None = None,
         cache_policy: CachePolicy | None = None,
         error_handler: NodeProgram | None = None,
+        trace_policy: Any = None,
     ) -> None:
         """``timeout``, ``cache_policy``: the node's policies (``None``: none); ``error_handler``:
-        the node ``__error_handler__<name>`` run with the failure when the node fails."""
+        the node ``__error_handler__<name>`` run with the failure when the node fails;
+        ``trace_policy``: what tracers record of the node's run (a ``TracePolicy``, see
+        ``_langchain_trace``)."""
         self.name = name
         self.call = call
         self.reads = reads
@@ -98,6 +101,7 @@ class NodeProgram:
         self.timeout = timeout
         self.cache_policy = cache_policy
         self.error_handler = error_handler
+        self.trace_policy = trace_policy
         # made once here, not at every step: the trigger write of each edge, a pull task's
         # path and order
         self.edge_writes: tuple[tuple[str, None], ...] = tuple((branch_channel(t), None) for t in edges)

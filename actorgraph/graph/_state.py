@@ -24,17 +24,19 @@ from ..channels import (
 from .. import _langchain
 from ..errors import GraphValidationError
 from .._policies import CachePolicy, TimeoutPolicy
-from ..types import Command, RetryPolicy
+from ..types import Command, RetryPolicy, TracePolicy
 from ._agents import AgentSpec, PopulationCall, check_factory, inbox_channel, round_channel, state_channel
 from ._branch import Branch
 from ._constants import END, RESERVED_CHARS, START, TASKS, branch_channel, join_channel
 from ._program import NodeCall, NodeProgram, Program
-from ._schema import FieldSpec, input_schema_of, make_reader, make_validator, reader_for, schema_fields
+from ._schema import (
+    _MANAGED, FieldSpec, input_schema_of, make_reader, make_validator, reader_for, schema_fields,
+)
 
 
 class _NodeSpec:
     __slots__ = ("name", "fn", "input_schema", "retry_policy", "defer", "destinations", "metadata", "subgraph",
-                 "timeout", "cache_policy", "error_handler")
+                 "timeout", "cache_policy", "error_handler", "trace_policy")
 
     def __init__(self, name: str, fn: Any, input_schema: Any, retry_policy: tuple[RetryPolicy, ...],
                  defer: bool, destinations: tuple[str, ...], metadata: dict[str, Any] | None,
@@ -50,6 +52,7 @@ class _NodeSpec:
         self.timeout: TimeoutPolicy | None = None
         self.cache_policy: CachePolicy | None = None
         self.error_handler: Callable[..., Any] | None = None
+        self.trace_policy: TracePolicy | None = None
 
 
 DEFAULT_ERROR_HANDLER = "__default_error_handler__"
@@ -132,6 +135,14 @@ class StateGraph:
         it changes nothing (add keys with schemas)."""
         return {key: _channel_for(key, field) for key, field in self.fields.items() if field.managed is None}
 
+    @property
+    def managed(self) -> dict[str, type]:
+        """The state's managed values by key, as LangGraph's ``builder.managed``: each key's
+        manager class (``RemainingStepsManager`` for ``remaining_steps: RemainingSteps``, also
+        under ``Required``/``NotRequired``). A new dict at each access."""
+        managers = {alias: manager for manager, alias in _MANAGED.items()}
+        return {key: managers[field.managed] for key, field in self.fields.items() if field.managed is not None}
+
     # -- building --------------------------------------------------------------------------
 
     def _add_schema(self, schema: Any) -> None:
@@ -157,6 +168,7 @@ class StateGraph:
         timeout: float | timedelta | TimeoutPolicy | None = None,
         retry: RetryPolicy | Sequence[RetryPolicy] | None = None,
         input: Any = None,
+        trace_policy: TracePolicy | None = None,
     ) -> StateGraph:
         """Add a node: ``add_node("name", fn)`` or ``add_node(fn)`` (named after ``fn``).
 
@@ -179,7 +191,8 @@ class StateGraph:
         (seconds, a ``timedelta`` or a :class:`TimeoutPolicy`) cancels an attempt that takes
         too long with :class:`NodeTimeoutError` (async nodes only). See docs/node-policies.md.
         ``retry`` and ``input`` are LangGraph's deprecated names for ``retry_policy`` and
-        ``input_schema`` (they warn, as LangGraph's do).
+        ``input_schema`` (they warn, as LangGraph's do). ``trace_policy`` (a
+        :class:`~actorgraph.types.TracePolicy`) changes what tracers record of the node's run.
         """
         if retry is not None:  # (LangGraph's deprecated names, as StateGraph's)
             retry_policy = _deprecated_kwarg("retry", retry, "retry_policy", retry_policy)
@@ -231,6 +244,7 @@ class StateGraph:
         spec.timeout = TimeoutPolicy.coerce(timeout)
         spec.cache_policy = cache_policy
         spec.error_handler = error_handler
+        spec.trace_policy = trace_policy
         return self
 
     def set_node_defaults(
@@ -547,7 +561,7 @@ class StateGraph:
                 tuple(edges_from.get(node, ())), tuple(joins_from.get(node, ())),
                 tuple(self.branches.get(node, {}).values()), retry, spec.defer,
                 metadata=spec.metadata, timeout=timeout, cache_policy=cache_policy,
-                error_handler=handler,
+                error_handler=handler, trace_policy=spec.trace_policy,
             )
         for pop, aspec in self.agents.items():
             inbox = inbox_channel(pop)

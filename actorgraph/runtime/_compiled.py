@@ -734,26 +734,35 @@ class CompiledGraph(RunnableMethods):
 
         return context_json_schema(self.builder.context_schema)
 
+    def _config_parts(self) -> tuple[Any, str]:
+        """The context schema and the name of :meth:`config_schema`'s model."""
+        from ..graph._jsonschema import suffixed_name
+
+        return self.builder.context_schema, suffixed_name(self.name, "Config")
+
     def config_schema(self, *, include: Sequence[str] | None = None) -> Any:
-        """Deprecated (as in LangGraph 1.2): the pydantic model of the run's config, named
-        ``<name>Config``, whose ``configurable`` is the graph's ``context_schema``; ``include``
-        adds other ``RunnableConfig`` keys. Use :meth:`get_context_jsonschema`."""
-        warnings.warn("`config_schema` is deprecated. Use `get_context_jsonschema` for the relevant schema "
-                      "instead.", DeprecationWarning, stacklevel=2)
-        return self._config_model(include)
+        """Deprecated (as in LangGraph 1.0, warning ``LangGraphDeprecatedSinceV10``): the
+        pydantic model ``<name>Config`` of the config, its ``configurable`` the context schema
+        (see :func:`~actorgraph.graph._jsonschema.config_model`). Use
+        :meth:`get_context_jsonschema`."""
+        from ..graph._jsonschema import config_model
+        from ..warnings import LangGraphDeprecatedSinceV10
 
-    def _config_model(self, include: Sequence[str] | None) -> Any:
-        from ..graph._jsonschema import config_model, suffixed_name
-
-        return config_model(self.builder.context_schema, suffixed_name(self.name, "Config"), include)
+        warnings.warn("`config_schema` is deprecated. Use `get_context_jsonschema` for the relevant schema instead.",
+                      LangGraphDeprecatedSinceV10, stacklevel=2)
+        context, name = self._config_parts()
+        return config_model(context, name, include)
 
     def get_config_jsonschema(self, *, include: Sequence[str] | None = None) -> dict[str, Any]:
-        """Deprecated (as in LangGraph 1.2): the JSON Schema of :meth:`config_schema`. Use
+        """Deprecated: the JSON Schema of :meth:`config_schema`'s model. Use
         :meth:`get_context_jsonschema`."""
+        from ..graph._jsonschema import config_model
+        from ..warnings import LangGraphDeprecatedSinceV10
+
         warnings.warn("`get_config_jsonschema` is deprecated. Use `get_context_jsonschema` instead.",
-                      DeprecationWarning, stacklevel=2)
-        schema: dict[str, Any] = self._config_model(include).model_json_schema()
-        return schema
+                      LangGraphDeprecatedSinceV10, stacklevel=2)
+        context, name = self._config_parts()
+        return dict(config_model(context, name, include).model_json_schema())
 
     async def aget_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
         """:meth:`get_graph` (nothing to wait for; async for LangGraph compatibility)."""
@@ -823,8 +832,8 @@ def durability_of(durability: str | None, checkpoint_during: bool | None) -> str
         return durability
     from ..warnings import LangGraphDeprecatedSinceV10
 
-    warnings.warn("`checkpoint_during` is deprecated: use `durability` instead "
-                  "(checkpoint_during=True is durability='async', False is 'exit')",
+    # (LangGraph's text: checkpoint_during=True is durability="async", False is "exit")
+    warnings.warn("`checkpoint_during` is deprecated and will be removed. Please use `durability` instead.",
                   LangGraphDeprecatedSinceV10, stacklevel=3)
     if durability is not None:
         raise ValueError("Cannot use both `checkpoint_during` and `durability`: use `durability`")

@@ -59,7 +59,7 @@ class Emitter:
     """
 
     __slots__ = ("program", "ns", "hub", "_modes", "root", "on_loop", "hub_ref", "post", "tee", "to_root",
-                 "writer")
+                 "writer", "at_breakpoint")
 
     live = True
     """Somebody streams this run (False for a :class:`NullEmitter`)."""
@@ -273,7 +273,9 @@ class Emitter:
         await self.flush()
 
     def breakpoint(self) -> None:
-        """The run stopped at a static breakpoint."""
+        """The run stopped at a static breakpoint (``at_breakpoint``: unset before, read with
+        a default by the lifecycle callbacks, see ``_langchain_trace``)."""
+        self.at_breakpoint = True
         if "updates" in self.modes:
             self.emit("updates", {INTERRUPT: ()})
 
@@ -484,7 +486,7 @@ class NullEmitter(Emitter):
         pass
 
     def breakpoint(self) -> None:
-        pass
+        self.at_breakpoint = True
 
     def paused(self, task: Task, paused: GraphInterrupt, values: Values, step: int) -> None:
         pass

@@ -47,6 +47,7 @@ _get_running_loop = asyncio._get_running_loop
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from .._policies import TimeoutPolicy
     from ._loop import Run
 
 log = get_logger("runtime")
@@ -256,6 +257,13 @@ async def _timed(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> A
     scope); past it the attempt is cancelled and fails with :class:`NodeTimeoutError`."""
     policy = node.timeout
     assert policy is not None
+    return await timed_call(node.name, policy, ctx, functools.partial(call_node, node, ctx.task.input, ctx, run, lone))
+
+
+async def timed_call(name: str, policy: TimeoutPolicy, ctx: TaskContext, call: Callable[[], Awaitable[Any]]) -> Any:
+    """``call()`` (an attempt of node or task ``name``) under ``policy``: past its run deadline,
+    or idle past its idle timeout, the attempt is cancelled and fails with
+    :class:`NodeTimeoutError`."""
     started = anyio.current_time()
     run_timeout, idle_timeout = policy.limits()
     run_deadline = math.inf if run_timeout is None else started + run_timeout
@@ -267,7 +275,7 @@ async def _timed(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> A
             if ctx.idle.auto and sys.modules.get("langchain_core") is not None:
                 inherited = inherit_config(ctx)  # (LangChain callbacks are progress)
         try:
-            result = await call_node(node, ctx.task.input, ctx, run, lone)
+            result = await call()
         finally:
             ctx.idle = None
             if inherited is not None:
@@ -275,7 +283,7 @@ async def _timed(node: NodeProgram, ctx: TaskContext, run: Run, lone: bool) -> A
     if scope.cancelled_caught:
         now = anyio.current_time()
         kind = "run" if now >= run_deadline else "idle"
-        raise NodeTimeoutError(node.name, now - started, kind=kind, run_timeout=run_timeout,
+        raise NodeTimeoutError(name, now - started, kind=kind, run_timeout=run_timeout,
                                idle_timeout=idle_timeout)
     return result
 
