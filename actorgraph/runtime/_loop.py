@@ -212,6 +212,10 @@ class Run:
         return await own_context(self._run(value))
 
     async def _run(self, value: Any) -> Any:
+        # a run started in a scope already cancelled (a deadline passed, a handle cancelled
+        # before its run started) starts nothing: its first suspension may be shielded (a def
+        # node's thread, a sync commit) or never come (async nodes that never await)
+        await anyio.lowlevel.checkpoint_if_cancelled()
         tracing = self.tracing = self._tracing()
         async with self.hosted():
             if tracing is not None:

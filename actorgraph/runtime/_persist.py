@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import msgspec
 
@@ -362,6 +363,7 @@ class Persistence:
         # (replay from, or update of, a named older checkpoint; a copy) is not checked.
         expect_head = source != "fork" and not self.forked and (self.requested_id is None
                                                                or self.saved_id == self.own_id)
+        cancel_after = False
         if self.durability == "async":
             # queued to the saver's writer, which commits in order (batching several steps into
             # one transaction when it falls behind) while the run goes on
@@ -379,6 +381,9 @@ class Persistence:
             with anyio.CancelScope(shield=True):  # a commit under way lands before a cancel returns
                 await self.saver.aput_step(config, writes, checkpoint, stored, new_versions,
                                            expect_head=expect_head)
+            # a cancellation that came during the commit lands once it is recorded below: a
+            # run whose nodes never suspend unshielded would otherwise go on to its end
+            cancel_after = True
         self.saved_version = state.max_version
         if self.announce is not None and not announced:
             self.announce.append((self.saved_id, new_id, metadata, ()))
@@ -386,6 +391,8 @@ class Persistence:
             self.log.info("checkpoint_saved", checkpoint_id=new_id, step=step, source=source,
                               durability=self.durability, channels=len(values))
         self.checkpoint_id = self.saved_id = self.own_id = new_id
+        if cancel_after:
+            await anyio.lowlevel.checkpoint_if_cancelled()
 
     async def settle(self) -> None:
         """Wait for the writes still in flight (``async`` durability); raise the first error."""
