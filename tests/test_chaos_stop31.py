@@ -175,3 +175,52 @@ async def test_def_nodes_cancelled_midway_resume_without_running_committed_steps
     assert await graph.ainvoke(None, config) == {"log": ["in", "slow", "after"]}
     assert time.monotonic() - started_at < 5
     assert ran == ["slow", "after"]
+
+
+@pytest.mark.parametrize("kind", ["def", "await"])
+async def test_a_thread_continues_right_after_a_break_out_of_astream(anyio_backend: str, kind: str) -> None:
+    """Found: ``break`` out of ``async for chunk in graph.astream(...)`` leaves the run to the
+    stream's collection, which cancels it without waiting; continuing the thread at once
+    (``ainvoke(None, config)``, as LangGraph users do) raised ThreadBusyError. It now waits
+    for the abandoned run to stop, then resumes where it stopped, without re-running a
+    committed step."""
+    ran: list[str] = []
+
+    def node(name: str) -> Any:
+        if kind == "def":
+            def sync_node(state: S) -> dict[str, Any]:
+                ran.append(name)
+                return {"log": [name]}
+            return sync_node
+
+        async def async_node(state: S) -> dict[str, Any]:
+            ran.append(name)
+            await anyio.lowlevel.checkpoint()
+            return {"log": [name]}
+        return async_node
+
+    b = StateGraph(S)
+    for n in "abc":
+        b.add_node(n, node(n))
+    b.add_edge(START, "a")
+    b.add_edge("a", "b")
+    b.add_edge("b", "c")
+    b.add_edge("c", END)
+    graph = b.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    baseline = threading.active_count()
+    async for chunk in graph.astream({"log": ["in"]}, config, durability="sync"):
+        assert chunk == {"a": {"log": ["a"]}}
+        break
+    with anyio.fail_after(5):
+        assert await graph.ainvoke(None, config) == {"log": ["in", "a", "b", "c"]}
+    assert ran.count("a") == 1 and ran[-1] == "c" and len(ran) == len(set(ran))
+    assert threading.active_count() == baseline
+    # a run that is not abandoned still refuses a second one on its thread
+    with pytest.raises(Exception, match="already has a run in progress"):
+        stream = graph.astream({"log": ["x"]}, config)
+        try:
+            async for _ in stream:
+                await graph.ainvoke(None, config)
+        finally:
+            await stream.aclose()

@@ -43,6 +43,7 @@ from ..actors._slot import current_backend
 from ..actors._threads import current_loop_checker
 from ..errors import (
     EmptyInputError, GraphDrained, GraphInterrupt, GraphRecursionError, InvalidUpdateError, ResumeError,
+    ThreadBusyError,
     error_message,
 )
 from ..graph._constants import INTERRUPT, START
@@ -300,7 +301,10 @@ class Run:
             if self.parent is not None and self.graph.checkpointer is True:
                 saved = await self._load_shared(persist)
             else:
-                persist.claim()
+                try:
+                    persist.claim()
+                except ThreadBusyError:
+                    await persist.claim_after_abandoned()
                 self._replayed_subgraph(persist)
                 try:
                     saved = await persist.load()

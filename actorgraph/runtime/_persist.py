@@ -74,7 +74,8 @@ CANCELLED = "CancelledError()"
 
 _register(HumanMessage, AIMessage, SystemMessage, ToolMessage, RemoveMessage)
 
-_active: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
+#: saver -> (thread id, namespace) -> the checkpointing of the run that holds it (see claim)
+_active: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Persistence]] = weakref.WeakKeyDictionary()
 
 
 def _path_str(task: Task) -> str:
@@ -187,6 +188,8 @@ class Persistence:
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         self.oldest = 0.0  # when the oldest of them was submitted (about)
         self._claimed = False
+        # its run was cancelled because its stream was abandoned (see claim_after_abandoned)
+        self.abandoned = False
         self.forked = False  # a fork of its namespace's chain: see SharedNamespace
         # (parent id, id, metadata, pending writes) of checkpoints made (or resumed from, see
         # announce_resumed) since the run last looked, when it streams "checkpoints" or "debug"
@@ -205,19 +208,33 @@ class Persistence:
 
     def claim(self) -> None:
         """Refuse a second concurrent run on this thread (same checkpointer)."""
-        active = _active.setdefault(self.saver, set())
+        active = _active.setdefault(self.saver, {})
         key = (self.thread_id, self.ns)
         if key in active:
             raise ThreadBusyError(
                 f"thread {self.thread_id!r} already has a run in progress; a second concurrent "
                 "run would fork its checkpoint chain (wait for it, or use another thread_id)"
             )
-        active.add(key)
+        active[key] = self
         self._claimed = True
+
+    async def claim_after_abandoned(self) -> None:
+        """:meth:`claim` once the run that holds the thread has stopped, if that run is one
+        whose stream was abandoned (``break`` out of ``async for chunk in graph.astream(...)``:
+        the stream, collected, cancels its run, which nobody waits for); ThreadBusyError
+        otherwise. A thread is continued that way right after such a loop, as in LangGraph."""
+        key = (self.thread_id, self.ns)
+        while True:
+            holder = _active.get(self.saver, {}).get(key)
+            if holder is None or not holder.abandoned:
+                return self.claim()
+            await anyio.sleep(0.001)  # (a cancelled run stops soon: a def node once it returns)
 
     def release(self) -> None:
         if self._claimed:
-            _active.get(self.saver, set()).discard((self.thread_id, self.ns))
+            active = _active.get(self.saver)
+            if active is not None and active.get((self.thread_id, self.ns)) is self:
+                del active[(self.thread_id, self.ns)]
             self._claimed = False
 
     def announce_resumed(self, saved: CheckpointTuple) -> None:
@@ -550,6 +567,9 @@ class NullPersistence(Persistence):
         self.failed = {}
 
     def claim(self) -> None:
+        pass
+
+    async def claim_after_abandoned(self) -> None:
         pass
 
     def release(self) -> None:
