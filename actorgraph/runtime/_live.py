@@ -50,7 +50,7 @@ class _Host:
     stream has to become garbage (and cancel the run) while the run still runs.
     """
 
-    __slots__ = ("sub", "scope", "done", "error", "cancelled")
+    __slots__ = ("sub", "scope", "done", "error", "cancelled", "run_")
 
     def __init__(self, sub: Subscriber) -> None:
         self.sub = sub
@@ -58,8 +58,10 @@ class _Host:
         self.done = anyio.Event()
         self.error: BaseException | None = None
         self.cancelled = False
+        self.run_: Run | None = None
 
     async def run(self, run: Run, value: Any) -> None:
+        self.run_ = run
         try:
             with anyio.CancelScope() as self.scope:
                 if self.cancelled:
@@ -78,6 +80,15 @@ class _Host:
         self.cancelled = True
         if self.scope is not None:
             self.scope.cancel()
+
+    def abandon(self) -> None:
+        """Cancel the run of a stream nobody iterates any more, which nobody will wait for: a
+        run on its thread may start meanwhile, and waits for this one to stop
+        (``Persistence.claim_after_abandoned``) instead of failing as a concurrent run."""
+        run = self.run_
+        if run is not None:
+            run.persist.abandoned = True
+        self.cancel()
 
     async def wait(self) -> None:
         if not self.done.is_set():
@@ -125,7 +136,7 @@ class RunStream:
         host = self._host
         if host is not None and not host.done.is_set() and self._group is None:
             try:
-                host.cancel()
+                host.abandon()
             except Exception:  # the event loop is already gone: so is the run
                 pass
 

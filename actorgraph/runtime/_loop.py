@@ -43,6 +43,7 @@ from ..actors._slot import current_backend
 from ..actors._threads import current_loop_checker
 from ..errors import (
     EmptyInputError, GraphDrained, GraphInterrupt, GraphRecursionError, InvalidUpdateError, ResumeError,
+    ThreadBusyError,
     error_message,
 )
 from ..graph._constants import INTERRUPT, START
@@ -216,6 +217,10 @@ class Run:
         return await own_context(self._run(value))
 
     async def _run(self, value: Any) -> Any:
+        # a run started in a scope already cancelled (a deadline passed, a handle cancelled
+        # before its run started) starts nothing: its first suspension may be shielded (a def
+        # node's thread, a sync commit) or never come (async nodes that never await)
+        await anyio.lowlevel.checkpoint_if_cancelled()
         tracing = self.tracing = self._tracing()
         async with self.hosted():
             if tracing is not None:
@@ -300,7 +305,10 @@ class Run:
             if self.parent is not None and self.graph.checkpointer is True:
                 saved = await self._load_shared(persist)
             else:
-                persist.claim()
+                try:
+                    persist.claim()
+                except ThreadBusyError:
+                    await persist.claim_after_abandoned()
                 self._replayed_subgraph(persist)
                 try:
                     saved = await persist.load()

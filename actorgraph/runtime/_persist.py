@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import msgspec
 
@@ -73,7 +74,8 @@ CANCELLED = "CancelledError()"
 
 _register(HumanMessage, AIMessage, SystemMessage, ToolMessage, RemoveMessage)
 
-_active: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
+#: saver -> (thread id, namespace) -> the checkpointing of the run that holds it (see claim)
+_active: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Persistence]] = weakref.WeakKeyDictionary()
 
 
 def _path_str(task: Task) -> str:
@@ -186,6 +188,8 @@ class Persistence:
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         self.oldest = 0.0  # when the oldest of them was submitted (about)
         self._claimed = False
+        # its run was cancelled because its stream was abandoned (see claim_after_abandoned)
+        self.abandoned = False
         self.forked = False  # a fork of its namespace's chain: see SharedNamespace
         # (parent id, id, metadata, pending writes) of checkpoints made (or resumed from, see
         # announce_resumed) since the run last looked, when it streams "checkpoints" or "debug"
@@ -204,19 +208,33 @@ class Persistence:
 
     def claim(self) -> None:
         """Refuse a second concurrent run on this thread (same checkpointer)."""
-        active = _active.setdefault(self.saver, set())
+        active = _active.setdefault(self.saver, {})
         key = (self.thread_id, self.ns)
         if key in active:
             raise ThreadBusyError(
                 f"thread {self.thread_id!r} already has a run in progress; a second concurrent "
                 "run would fork its checkpoint chain (wait for it, or use another thread_id)"
             )
-        active.add(key)
+        active[key] = self
         self._claimed = True
+
+    async def claim_after_abandoned(self) -> None:
+        """:meth:`claim` once the run that holds the thread has stopped, if that run is one
+        whose stream was abandoned (``break`` out of ``async for chunk in graph.astream(...)``:
+        the stream, collected, cancels its run, which nobody waits for); ThreadBusyError
+        otherwise. A thread is continued that way right after such a loop, as in LangGraph."""
+        key = (self.thread_id, self.ns)
+        while True:
+            holder = _active.get(self.saver, {}).get(key)
+            if holder is None or not holder.abandoned:
+                return self.claim()
+            await anyio.sleep(0.001)  # (a cancelled run stops soon: a def node once it returns)
 
     def release(self) -> None:
         if self._claimed:
-            _active.get(self.saver, set()).discard((self.thread_id, self.ns))
+            active = _active.get(self.saver)
+            if active is not None and active.get((self.thread_id, self.ns)) is self:
+                del active[(self.thread_id, self.ns)]
             self._claimed = False
 
     def announce_resumed(self, saved: CheckpointTuple) -> None:
@@ -362,6 +380,7 @@ class Persistence:
         # (replay from, or update of, a named older checkpoint; a copy) is not checked.
         expect_head = source != "fork" and not self.forked and (self.requested_id is None
                                                                or self.saved_id == self.own_id)
+        cancel_after = False
         if self.durability == "async":
             # queued to the saver's writer, which commits in order (batching several steps into
             # one transaction when it falls behind) while the run goes on
@@ -379,6 +398,9 @@ class Persistence:
             with anyio.CancelScope(shield=True):  # a commit under way lands before a cancel returns
                 await self.saver.aput_step(config, writes, checkpoint, stored, new_versions,
                                            expect_head=expect_head)
+            # a cancellation that came during the commit lands once it is recorded below: a
+            # run whose nodes never suspend unshielded would otherwise go on to its end
+            cancel_after = True
         self.saved_version = state.max_version
         if self.announce is not None and not announced:
             self.announce.append((self.saved_id, new_id, metadata, ()))
@@ -386,6 +408,8 @@ class Persistence:
             self.log.info("checkpoint_saved", checkpoint_id=new_id, step=step, source=source,
                               durability=self.durability, channels=len(values))
         self.checkpoint_id = self.saved_id = self.own_id = new_id
+        if cancel_after:
+            await anyio.lowlevel.checkpoint_if_cancelled()
 
     async def settle(self) -> None:
         """Wait for the writes still in flight (``async`` durability); raise the first error."""
@@ -543,6 +567,9 @@ class NullPersistence(Persistence):
         self.failed = {}
 
     def claim(self) -> None:
+        pass
+
+    async def claim_after_abandoned(self) -> None:
         pass
 
     def release(self) -> None:
