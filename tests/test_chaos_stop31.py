@@ -224,3 +224,28 @@ async def test_a_thread_continues_right_after_a_break_out_of_astream(anyio_backe
                 await graph.ainvoke(None, config)
         finally:
             await stream.aclose()
+
+
+async def test_update_state_right_after_a_break_out_of_astream(anyio_backend: str) -> None:
+    """As :func:`test_a_thread_continues_right_after_a_break_out_of_astream`, for
+    ``aupdate_state``: it waits for the abandoned run to stop instead of raising
+    ThreadBusyError, then writes on the thread's newest checkpoint."""
+
+    async def a(state: S) -> dict[str, Any]:
+        await anyio.lowlevel.checkpoint()
+        return {"log": ["a"]}
+
+    async def b_(state: S) -> dict[str, Any]:
+        await anyio.lowlevel.checkpoint()
+        return {"log": ["b"]}
+
+    graph = (StateGraph(S).add_node("a", a).add_node("b", b_).add_edge(START, "a").add_edge("a", "b")
+             .add_edge("b", END).compile(checkpointer=InMemorySaver()))
+    config = {"configurable": {"thread_id": "t"}}
+    async for chunk in graph.astream({"log": ["in"]}, config, durability="sync"):
+        assert chunk == {"a": {"log": ["a"]}}
+        break
+    with anyio.fail_after(5):
+        await graph.aupdate_state(config, {"log": ["edit"]})
+    state = await graph.aget_state(config)
+    assert state.values["log"][:2] == ["in", "a"] and state.values["log"][-1] == "edit"

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidUpdateError
+from ..errors import InvalidUpdateError, ThreadBusyError
 from ..graph._constants import END, START
 from ..graph._program import task_path_str
 from ..persistence import CheckpointTuple
@@ -332,7 +332,10 @@ async def _update_step(graph: CompiledGraph, config: dict[str, Any],
     if ns:
         persist.requested_id = config["configurable"].get("checkpoint_id")
     run.persist = persist
-    persist.claim()
+    try:  # (right after a `break` out of an astream of the thread: once that run has stopped)
+        persist.claim()
+    except ThreadBusyError:
+        await persist.claim_after_abandoned()
     try:
         async with run.hosted():
             config = await _update(owner, run, persist, updates)
