@@ -26,16 +26,26 @@ class Send(msgspec.Struct, frozen=True):
     ``Send("traders", order, key=42)`` is delivered to agent 42 of ``traders`` in the next
     super-step (the agent is created on its first message). Only agent populations take a key,
     and they need one.
+
+    ``timeout``: the pushed task's own :class:`TimeoutPolicy` instead of the node's (a number of
+    seconds or a ``timedelta`` is a ``run_timeout``), as LangGraph's ``Send(..., timeout=)``; the
+    node must be ``async`` (``ValueError`` naming it when its task is planned otherwise).
     """
 
     node: str
     arg: Any
     key: Any = None
+    timeout: Any = None  # (a TimeoutPolicy once made)
+
+    def __post_init__(self) -> None:
+        if self.timeout is not None and type(self.timeout) is not TimeoutPolicy:
+            msgspec.structs.force_setattr(self, "timeout", TimeoutPolicy.coerce(self.timeout))
 
     def __repr__(self) -> str:
-        if self.key is not None:
-            return f"Send(node={self.node!r}, arg={self.arg!r}, key={self.key!r})"
-        return f"Send(node={self.node!r}, arg={self.arg!r})"
+        extra = "" if self.key is None else f", key={self.key!r}"
+        if self.timeout is not None:
+            extra += f", timeout={self.timeout!r}"
+        return f"Send(node={self.node!r}, arg={self.arg!r}{extra})"
 
 
 N = TypeVar("N")

@@ -186,9 +186,9 @@ def register_type(*classes: T) -> T:
 
 
 def _register_builtin_types() -> None:
-    from ..types import Command, Interrupt, Overwrite, Send
+    from ..types import Command, Interrupt, Overwrite, Send, TimeoutPolicy
 
-    register_type(Send, Command, Overwrite, Interrupt)
+    register_type(Send, Command, Overwrite, Interrupt, TimeoutPolicy)  # (a Send's own timeout)
 
 
 _register_builtin_types()

@@ -7,6 +7,7 @@ the previous step are considered, so a step costs the same in a 10-node and a 10
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import warnings
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -187,6 +188,8 @@ def plan(program: Program, state: RunState, step: int, ns: str,
                 warnings.warn(f"A pending Send to '{packet.node}' at step {step} names no node of graph "
                               f"'{program.name}': ignoring it", UnknownDestinationWarning, stacklevel=2)
                 continue
+            if packet.timeout is not None:  # the Send's own timeout, instead of the node's
+                node = _timed_node(node, packet.timeout)
             tasks.append(Task(None, node.name, node, packet.arg, ("__pregel_push", idx, False), (PUSH,), (1, idx),
                               (ns, step, node.name, "push", idx)))
     candidates: Iterable[str]
@@ -233,6 +236,16 @@ def plan(program: Program, state: RunState, step: int, ns: str,
         tasks.append(Task(None, name, node, value, node.pull_path, node.triggers, node.pull_order,
                           (ns, step, name, "pull", node.triggers)))
     return tasks
+
+
+def _timed_node(node: NodeProgram, timeout: Any) -> NodeProgram:
+    """``node`` with a ``Send``'s own timeout policy (LangGraph's ``Send(..., timeout=)``)."""
+    if not node.call.is_async:
+        raise ValueError("Node timeouts are only supported for async nodes because sync Python execution cannot "
+                         f"be safely cancelled in-process. Node '{node.name}' is sync.")
+    timed = copy.copy(node)
+    timed.timeout = timeout
+    return timed
 
 
 def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
