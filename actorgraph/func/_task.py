@@ -234,6 +234,8 @@ class TaskActor(SyncActor):
         scope, future = message.barrier
         self.executed += 1
         scope.running += 1
+        run = scope.run  # (its start is shown as it is called, as by LangGraph 1.2: before
+        run.emitter.task_starts([task], run.step, run.shown_metadata)  # any call's result)
         if scope.group is None:  # a graph node's call: started when the node waits for it
             scope.pending.append((self.fn, task, future))
             return
@@ -413,7 +415,6 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
     token = current_task.set(ctx)
     caller_token = current_caller.set(Caller(scope, task))
     args, kwargs = task.input
-    run.emitter.task_starts([task], run.step, run.shown_metadata)
     attempt = 0
     cache = run.program.cache if fn.cache_policy is not None else None
     keyed: list[Any] = []
@@ -573,7 +574,6 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
         if future._cancelled:  # cancelled before it started: never runs
             _was_cancelled(scope, task, future)
             return
-        run.emitter.task_starts([task], run.step, run.shown_metadata)
         while True:
             attempt += 1
             try:
