@@ -96,3 +96,49 @@ async def test_exit_durability_checkpoint_events_have_no_parent(anyio_backend: s
     assert history[0].parent_config == history[1].config
     events = [c async for c in g.astream({"x": 1}, cfg, stream_mode="checkpoints", durability="exit")]
     assert [(e["metadata"]["step"], e["parent_config"]) for e in events] == [(-1, None), (0, None), (1, None), (2, None)]
+
+
+@pytest.mark.anyio
+async def test_a_tasks_cache_key_func_gets_the_calls_arguments(anyio_backend: str) -> None:
+    # LangGraph 1.2.24: a task's CachePolicy.key_func is called as key_func(*args, **kwargs);
+    # ours got one (args, kwargs) tuple (so `lambda x: str(x % 2)` failed) and the run hung
+    import anyio
+
+    from actorgraph.cache.memory import InMemoryCache
+    from actorgraph.types import CachePolicy
+
+    @task(cache_policy=CachePolicy(key_func=lambda x, y=0: str((x + y) % 2)))
+    def c(x: int, y: int = 0) -> int:
+        return x
+
+    @entrypoint(cache=InMemoryCache())
+    def wf(x: int) -> list[int]:
+        return [c(x).result(), c(x + 2).result(), c(x, y=2).result()]
+
+    with anyio.fail_after(10):
+        chunks = [ch async for ch in wf.astream(1, stream_mode="updates")]
+    assert chunks == [{"c": 1}, {"c": 1, "__metadata__": {"cached": True}},
+                      {"c": 1, "__metadata__": {"cached": True}}, {"wf": [1, 1, 1]}]
+
+
+@pytest.mark.anyio
+async def test_a_failing_cache_key_func_fails_the_caller(anyio_backend: str) -> None:
+    # LangGraph 1.2.24: the key_func's error is raised in the entrypoint (ZeroDivisionError,
+    # with the note "During task with name 'wf' ..."); ours hung (the call's future never
+    # finished). Ours also carries a note naming the task whose key it is
+    import anyio
+
+    from actorgraph.cache.memory import InMemoryCache
+    from actorgraph.types import CachePolicy
+
+    @task(cache_policy=CachePolicy(key_func=lambda x: str(1 / 0)))
+    def c(x: int) -> int:
+        return x
+
+    @entrypoint(cache=InMemoryCache())
+    def wf(x: int) -> int:
+        return c(x).result()
+
+    with anyio.fail_after(10), pytest.raises(ZeroDivisionError, match="division by zero") as info:
+        await wf.ainvoke(1)
+    assert any(n.startswith("During task with name 'wf'") for n in info.value.__notes__)
