@@ -13,6 +13,7 @@ task's name and the call's index among the caller's calls.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import logging
@@ -234,6 +235,8 @@ class TaskActor(SyncActor):
         scope, future = message.barrier
         self.executed += 1
         scope.running += 1
+        run = scope.run  # (its start is shown as it is called, as by LangGraph 1.2: before
+        run.emitter.task_starts([task], run.step, run.shown_metadata)  # any call's result)
         if scope.group is None:  # a graph node's call: started when the node waits for it
             scope.pending.append((self.fn, task, future))
             return
@@ -304,6 +307,8 @@ class TaskFunction(Generic[P, T]):
             policies = tuple(retry_policy)
         self.retry_policy = policies
         self.cache_policy = cache_policy
+        if cache_policy is not None:  # (its key_func gets the call's arguments, as LangGraph's)
+            cache_policy = dataclasses.replace(cache_policy, key_func=_SpreadKey(cache_policy.key_func))
         # a task call is a Task of the run like a node's (its config, interrupt(), subgraphs,
         # its cache entries: the node's call names the function; it is never called as a node)
         self.node = NodeProgram(self.name, NodeCall(func), (), _none, (), (), (), (), policies, False,
@@ -343,6 +348,20 @@ class TaskFunction(Generic[P, T]):
 
     def __repr__(self) -> str:
         return f"<task {self.name!r}>"
+
+
+class _SpreadKey:
+    """A task's ``key_func`` as its node's cache policy calls it: with the call's ``(args,
+    kwargs)``, spread into the arguments (as LangGraph calls it: ``key_func(*args, **kwargs)``)."""
+
+    __slots__ = ("key_func",)
+
+    def __init__(self, key_func: Callable[..., str | bytes]) -> None:
+        self.key_func = key_func
+
+    def __call__(self, call: tuple[tuple[Any, ...], dict[str, Any]]) -> str | bytes:
+        args, kwargs = call
+        return self.key_func(*args, **kwargs)
 
 
 def _callable_name(func: Callable[..., Any]) -> str:
@@ -413,7 +432,6 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
     token = current_task.set(ctx)
     caller_token = current_caller.set(Caller(scope, task))
     args, kwargs = task.input
-    run.emitter.task_starts([task], run.step, run.shown_metadata)
     attempt = 0
     cache = run.program.cache if fn.cache_policy is not None else None
     keyed: list[Any] = []
@@ -423,7 +441,11 @@ async def _run_call(fn: TaskFunction[..., Any], scope: Scope, task: Task, future
             return
         future._started = True
         if cache is not None:  # (a hit: the value cached for these arguments, as LangGraph)
-            _, hits, keyed = await cache_lookup(cache, [task])
+            try:
+                _, hits, keyed = await cache_lookup(cache, [task])
+            except Exception as exc:  # (key_func failed: the caller gets it, as in LangGraph)
+                future._finish(None, exc)
+                return
             if hits:
                 value = task.writes[0][1]
                 await _save(scope, task, task.writes)
@@ -573,7 +595,6 @@ def _run_call_inline(fn: TaskFunction[..., Any], scope: Scope, task: Task, futur
         if future._cancelled:  # cancelled before it started: never runs
             _was_cancelled(scope, task, future)
             return
-        run.emitter.task_starts([task], run.step, run.shown_metadata)
         while True:
             attempt += 1
             try:
@@ -670,7 +691,7 @@ def task(__func: Callable[P, Any] | None = None, *, name: str | None = None,
          retry: RetryPolicy | Sequence[RetryPolicy] | None = None) -> Any:
     """Make a function (sync or async) a task: ``@task`` or ``@task(name=..., retry_policy=...)``.
 
-    ``cache_policy`` (a ``CachePolicy``): a call whose arguments (``key_func((args, kwargs))``)
+    ``cache_policy`` (a ``CachePolicy``): a call whose arguments (``key_func(*args, **kwargs)``)
     were seen before, within the TTL, returns the cached value without running, when the
     entrypoint (or graph) was given ``cache=``.
 

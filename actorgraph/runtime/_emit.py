@@ -49,6 +49,24 @@ def _task_payload(task: PregelTask) -> dict[str, Any]:
     return {"id": task.id, "name": task.name, "interrupts": asked, "state": task.state}
 
 
+def _shown_config(persist: Persistence, checkpoint_id: str | None) -> dict[str, Any]:
+    """A checkpoint's config in the ``checkpoints``/``debug`` events, as LangGraph 1.2 shows it:
+    ``checkpoint_ns`` first, then the run's own ``configurable`` keys (a caller's ``user_id``
+    too; no private ``__`` ones), then ``checkpoint_id``."""
+    configurable: dict[str, Any] = {"checkpoint_ns": persist.ns}
+    given = (persist.config or {}).get("configurable") or {}
+    for key, value in given.items():
+        if not key.startswith("__") and key not in _CHECKPOINT_KEYS:
+            configurable[key] = value
+    configurable.setdefault("thread_id", persist.thread_id)
+    if checkpoint_id is not None:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+_CHECKPOINT_KEYS = frozenset({"checkpoint_ns", "checkpoint_id", "checkpoint_map"})
+
+
 class Emitter:
     """The stream events of a run somebody streams.
 
@@ -315,13 +333,18 @@ class Emitter:
         from ._snapshot import task_reports, with_checkpoint_map  # (_snapshot imports the run loop)
 
         shown = values()
+        # (with ``exit`` durability LangGraph 1.2 shows no parent in these events, though the
+        # checkpoint it saves at the end has one)
+        no_parent = persist.durability == "exit"
         for i, (parent, cid, metadata, writes) in enumerate(made):
+            if no_parent:
+                parent = None
             last = i == len(made) - 1
             reports = task_reports(self.program, tasks, writes, persist.thread_id, persist.ns, False) if last else []
-            config = persist.config_for(cid)
+            config = _shown_config(persist, cid)
             payload = {
                 "config": with_checkpoint_map(config, metadata) or config,
-                "parent_config": None if parent is None else with_checkpoint_map(persist.config_for(parent), metadata),
+                "parent_config": None if parent is None else with_checkpoint_map(_shown_config(persist, parent), metadata),
                 "values": shown,
                 "metadata": metadata,
                 "next": [t.name for t in tasks] if last else [],
