@@ -11,6 +11,7 @@ from typing import Any, Literal, get_args, get_origin
 from ..errors import InvalidUpdateError
 from ..types import Send
 from ._constants import END, START
+from ._schema import input_schema_of, make_reader
 
 
 class Branch:
@@ -32,7 +33,8 @@ class Branch:
     when given (the runtime's: no event loop seen there, as in LangGraph).
     """
 
-    __slots__ = ("name", "source", "path", "path_map", "accepts_config", "inject", "is_async")
+    __slots__ = ("name", "source", "path", "path_map", "accepts_config", "inject", "is_async", "input_schema",
+                 "reader")
 
     def __init__(
         self,
@@ -55,6 +57,11 @@ class Branch:
         self.is_async = inspect.iscoroutinefunction(path) or inspect.iscoroutinefunction(
             getattr(path, "__call__", None)
         )
+        # As LangGraph's: a schema annotating the router's first parameter is what it reads
+        # (``reader``, from the state values; None: it reads the graph's state)
+        self.input_schema: Any = input_schema_of(path)
+        self.reader: Callable[[dict[str, Any]], Any] | None = (
+            None if self.input_schema is None else make_reader(self.input_schema))
 
     @property
     def ends(self) -> list[str] | None:

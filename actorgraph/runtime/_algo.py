@@ -323,8 +323,9 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 versions.pop(ch, None)
                 bumped = True
             live.discard(ch)
-    # nothing left to trigger a node: the run would end, unless a channel changes on finish()
-    if program.finishing and TASKS not in updated and program.trigger_to_nodes.keys().isdisjoint(updated):
+    # nothing left to trigger a node: the run would end, unless a channel changes on finish().
+    # As LangGraph's, pending Sends (TASKS) do not count: a deferred node may run beside them.
+    if program.finishing and program.trigger_to_nodes.keys().isdisjoint(updated):
         for ch in program.finishing:
             if actor(ch).call(Finish(new_version)).changed:
                 versions[ch] = new_version

@@ -190,7 +190,7 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
                 if ctx.pushed:
                     _push_writes(run, ctx, writes)
                 if node.branches:
-                    await route_branches(run, task, writes)
+                    await route_branches(run, task, writes, None, result)
                 task.writes = writes
                 if ctx.answers:
                     _keep_answers(run, task, ctx.answers)
@@ -386,7 +386,7 @@ async def writes_for(run: Run, task: Task, result: Any) -> list[tuple[str, Any]]
     """The channel writes of a finished task: its state updates, edges, gotos and branches."""
     writes = node_writes(run, task.node, result)
     if task.node.branches:
-        await route_branches(run, task, writes)
+        await route_branches(run, task, writes, None, result)
     return writes
 
 
@@ -443,20 +443,36 @@ async def _writes(run: Run, task: Task, ctx: TaskContext, result: Any,
     if ctx.pushed:
         _push_writes(run, ctx, writes)
     if task.node.branches:
-        await route_branches(run, task, writes, router)
+        await route_branches(run, task, writes, router, result)
     return writes
 
 
 async def route_branches(run: Run, task: Task, writes: list[tuple[str, Any]],
-                         router: Callable[..., Awaitable[list[Any]]] | None = None) -> None:
+                         router: Callable[..., Awaitable[list[Any]]] | None = None,
+                         result: Any = None) -> None:
     """Add the writes of ``task``'s conditional branches, routed on the state as the task
     sees it (the step's start plus its own ``writes``); ``router(branch, index, state,
-    config)`` routes instead of ``branch.route(state, config)`` when given (a traced run)."""
-    state = _local_read(run, writes)
+    config)`` routes instead of ``branch.route(state, config)`` when given (a traced run).
+
+    As in LangGraph, a router whose first parameter is annotated with a schema sees that
+    schema's keys only; any other gets the state, and when both it and the node's ``result``
+    are dicts, ``{**result, **state}``: the keys the node returned first, and the keys it
+    returned that are no state keys (the raw graph input's, for START's routers; a subgraph's
+    private output) too."""
+    values = _local_values(run, writes)
+    state: Any = None
     for i, branch in enumerate(task.node.branches):
+        if branch.reader is not None:
+            seen = branch.reader(values)
+        else:
+            if state is None:
+                state = run.program.state_reader(values)
+                if result and type(result) is dict and type(state) is dict:
+                    state = {**result, **state}
+            seen = state
         config = run.task_config(task)
-        dests = await (branch.route(state, config, call_hiding_loop) if router is None
-                       else router(branch, i, state, config))
+        dests = await (branch.route(seen, config, call_hiding_loop) if router is None
+                       else router(branch, i, seen, config))
         _goto_writes(run, task.node.name, dests, writes)
 
 
@@ -639,9 +655,9 @@ def _unknown_destination(run: Run, source: str, destination: str) -> None:
     )
 
 
-def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
-    """The state as a router sees it: the step's start plus this task's own writes (writes to
-    channels that are not state keys are ignored)."""
+def _local_values(run: Run, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The state values as a router sees them: the step's start plus this task's own writes
+    (writes to channels that are not state keys are ignored)."""
     program = run.program
     channels = run.state.channels
     values = run.state.values(program.state_keys)
@@ -658,7 +674,7 @@ def _local_read(run: Run, pairs: list[tuple[str, Any]]) -> Any:
     managed = managed_values(program, run.step, run.stop)
     if managed:
         values.update(managed)
-    return program.state_reader(values)
+    return values
 
 
 # -- concurrent steps ---------------------------------------------------------------------
