@@ -25,8 +25,9 @@ class S(TypedDict, total=False):
 
 
 def chain(kind: str, ran: list[str], saver: Any = None, names: str = "abcd") -> Any:
-    """A chain of nodes ``names``: ``def`` nodes (worker threads under ainvoke) or ``async def``
-    nodes that never await (they never give the event loop a turn)."""
+    """A chain of nodes ``names``: ``def`` nodes (worker threads under ainvoke), ``async def``
+    nodes that never await (``"noawait"``: they never give the event loop a turn) or that await
+    once (``"await"``)."""
 
     def node(name: str) -> Any:
         if kind == "def":
@@ -37,6 +38,8 @@ def chain(kind: str, ran: list[str], saver: Any = None, names: str = "abcd") -> 
 
         async def async_node(state: S) -> dict[str, Any]:
             ran.append(name)
+            if kind == "await":
+                await anyio.lowlevel.checkpoint()
             return {"log": [name]}
         return async_node
 
@@ -185,28 +188,7 @@ async def test_a_thread_continues_right_after_a_break_out_of_astream(anyio_backe
     for the abandoned run to stop, then resumes where it stopped, without re-running a
     committed step."""
     ran: list[str] = []
-
-    def node(name: str) -> Any:
-        if kind == "def":
-            def sync_node(state: S) -> dict[str, Any]:
-                ran.append(name)
-                return {"log": [name]}
-            return sync_node
-
-        async def async_node(state: S) -> dict[str, Any]:
-            ran.append(name)
-            await anyio.lowlevel.checkpoint()
-            return {"log": [name]}
-        return async_node
-
-    b = StateGraph(S)
-    for n in "abc":
-        b.add_node(n, node(n))
-    b.add_edge(START, "a")
-    b.add_edge("a", "b")
-    b.add_edge("b", "c")
-    b.add_edge("c", END)
-    graph = b.compile(checkpointer=InMemorySaver())
+    graph = chain(kind, ran, InMemorySaver(), names="abc")
     config = {"configurable": {"thread_id": "t"}}
     baseline = threading.active_count()
     async for chunk in graph.astream({"log": ["in"]}, config, durability="sync"):
@@ -230,17 +212,7 @@ async def test_update_state_right_after_a_break_out_of_astream(anyio_backend: st
     """As :func:`test_a_thread_continues_right_after_a_break_out_of_astream`, for
     ``aupdate_state``: it waits for the abandoned run to stop instead of raising
     ThreadBusyError, then writes on the thread's newest checkpoint."""
-
-    async def a(state: S) -> dict[str, Any]:
-        await anyio.lowlevel.checkpoint()
-        return {"log": ["a"]}
-
-    async def b_(state: S) -> dict[str, Any]:
-        await anyio.lowlevel.checkpoint()
-        return {"log": ["b"]}
-
-    graph = (StateGraph(S).add_node("a", a).add_node("b", b_).add_edge(START, "a").add_edge("a", "b")
-             .add_edge("b", END).compile(checkpointer=InMemorySaver()))
+    graph = chain("await", [], InMemorySaver(), names="ab")
     config = {"configurable": {"thread_id": "t"}}
     async for chunk in graph.astream({"log": ["in"]}, config, durability="sync"):
         assert chunk == {"a": {"log": ["a"]}}

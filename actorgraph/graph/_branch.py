@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import typing
 from collections.abc import Callable, Hashable, Sequence
@@ -29,7 +28,7 @@ class Branch:
     ``Send`` to ``END`` raises ``InvalidUpdateError``; a name that is not a node is not this
     class's business (the runtime warns and drops it).
 
-    ``route(state, config, sync_call)``: a sync ``path`` is called through ``sync_call(fn)``
+    ``route(state, config, sync_call)``: a sync ``path`` is called through ``sync_call(fn, *args)``
     when given (the runtime's: no event loop seen there, as in LangGraph).
     """
 
@@ -69,10 +68,10 @@ class Branch:
         return None if self.path_map is None else list(self.path_map.values())
 
     async def route(self, state: Any, config: dict[str, Any],
-                    sync_call: Callable[[Callable[[], Any]], Any] | None = None) -> list[str | Send]:
+                    sync_call: Callable[..., Any] | None = None) -> list[str | Send]:
         """Run the router and return its destinations (``END`` removed)."""
         if sync_call is not None and not self.is_async:
-            result = sync_call(functools.partial(self._call, state, config))
+            result = sync_call(self._call, state, config)
         else:
             result = self._call(state, config)
         if inspect.isawaitable(result):

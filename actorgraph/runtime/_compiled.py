@@ -152,7 +152,9 @@ class CompiledGraph(RunnableMethods):
         checkpoint_during: bool | None = None,
         output_keys: str | Sequence[str] | None = None,
     ) -> Any:
-        """Run to the end and return the output (the output schema's available keys).
+        """Run to the end and return the output (the output schema's available keys); as
+        LangGraph's, ``None`` when the run wrote none of them, did not resume a paused thread and
+        asked no ``interrupt()`` question.
 
         With a ``stream_mode`` other than ``"values"``, return the list of that mode's chunks
         (``(namespace, chunk)`` pairs with ``subgraphs=True``). ``print_mode`` modes are

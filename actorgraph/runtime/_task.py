@@ -476,20 +476,20 @@ async def route_branches(run: Run, task: Task, writes: list[tuple[str, Any]],
         _goto_writes(run, task.node.name, dests, writes)
 
 
-def call_hiding_loop(fn: Callable[[], T]) -> T:
-    """A sync router called on the event loop's thread as :func:`call_inline` calls a sync
-    node: the loop hidden from it (no loop runs for it in LangGraph: ``asyncio.run()`` works),
-    a sync graph API called from it run on a helper thread."""
+def call_hiding_loop(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, a sync router, called on the event loop's thread as :func:`call_inline`
+    calls a sync node: the loop hidden from it (no loop runs for it in LangGraph:
+    ``asyncio.run()`` works), a sync graph API called from it run on a helper thread."""
     loop = _get_running_loop()
     if loop is None:
-        return fn()
+        return fn(*args)
     ctx = current_task.get()
     was = False
     if ctx is not None:
         was, ctx.inline = ctx.inline, True
     _set_running_loop(None)
     try:
-        return fn()
+        return fn(*args)
     finally:
         _set_running_loop(loop)
         if ctx is not None:
