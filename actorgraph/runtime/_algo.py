@@ -333,7 +333,10 @@ def apply_writes(program: Program, state: RunState, tasks: Sequence[Task],
                 if channels[ch].is_available():
                     updated.add(ch)
     if ran and state.prune_seen:
-        _prune_seen(state, ran, recorded)
+        if ran.issuperset(state.last_ran):  # (_prune_seen's common case, without its call)
+            state.last_ran = ran
+        else:
+            _prune_seen(state, ran, recorded)
     if bumped:
         state.max_version = new_version
     state.updated = updated

@@ -81,6 +81,14 @@ ROOT_CHECKPOINTER_TRUE = (
 )
 
 TASK_ID_KEY = "__pregel_task_id"
+
+LOOK_EVERY = 4
+"""Steps between two looks at the clock (see :meth:`Run.tick`)."""
+
+YIELD_AFTER = 0.002
+"""Seconds a run goes on without letting the event loop in, at most: async nodes that never
+await would otherwise hold the loop for the whole run (no other task, no deadline, no
+cancellation would get a turn until it ended)."""
 """The ``configurable`` key of a node's config naming its task (LangGraph's name): a graph
 called inside the node with that config (or one derived from it) is its subgraph."""
 
@@ -149,6 +157,8 @@ class Run:
             keyed.read = partial(_read_keys, self.state, output_keys)
         self.step = -1
         self.stop = 0
+        self.due = -1  # the next step at which tick() looks at the recursion limit and the clock
+        self.yield_at = math.inf  # when the run next passes a checkpoint, at the latest (see tick)
         # what output() needs to tell a run that wrote its output keys (or showed where it
         # resumed from) from one that did not: the newest channel version before its input
         self.base_version = 0
@@ -321,6 +331,8 @@ class Run:
                     value = None  # a subgraph stopped in this parent step: continue where it was
         self.stop = start + self.options.recursion_limit + 1
         self.step = start
+        self.due = -1  # (the first tick looks)
+        self.yield_at = time.perf_counter() + YIELD_AFTER
         self.base_version = self.state.max_version  # (what output() compares against)
         command = value if isinstance(value, Command) and saved is not None else None
         command_writes: list[tuple[str, Any]] = []
@@ -419,13 +431,22 @@ class Run:
             # never suspends unshielded, so take a cancellation here, between steps
             self.threaded = False
             await anyio.lowlevel.checkpoint_if_cancelled()
-        if self.step > self.stop:
-            await self.persist.settle()  # the last step's checkpoint is in before we raise
-            raise GraphRecursionError(error_message(
-                f"Recursion limit of {self.options.recursion_limit} reached without hitting a stop "
-                "condition. You can increase the limit by setting the `recursion_limit` config key.",
-                "GRAPH_RECURSION_LIMIT",
-            ))
+        if self.step > self.due:
+            # Every LOOK_EVERY steps: the recursion limit, and the clock. Nodes that await let
+            # the event loop in anyway; nodes that never do would hold it for the whole run (no
+            # other task, no deadline, no cancellation gets a turn): after YIELD_AFTER seconds
+            # without a checkpoint here the run passes one (a cancellation takes effect there)
+            if self.step > self.stop:
+                await self.persist.settle()  # the last step's checkpoint is in before we raise
+                raise GraphRecursionError(error_message(
+                    f"Recursion limit of {self.options.recursion_limit} reached without hitting a stop "
+                    "condition. You can increase the limit by setting the `recursion_limit` config key.",
+                    "GRAPH_RECURSION_LIMIT",
+                ))
+            self.due = min(self.stop, self.step + LOOK_EVERY - 1)
+            if time.perf_counter() >= self.yield_at:
+                await anyio.lowlevel.checkpoint()
+                self.yield_at = time.perf_counter() + YIELD_AFTER
         emitter = self.emitter
         if emitter.follows_subscribers and self.tracing is None and self.parent is None:
             await self._late_tracing()
@@ -445,7 +466,7 @@ class Run:
             resumed.skip_breakpoint = False  # resumed from this step's breakpoint: not again
         elif options.interrupt_before and self._breakpoint(options.interrupt_before, tasks):
             return await self._pause_at_breakpoint()
-        reason = self.control.drain_reason
+        reason = self.control._drain_reason  # (drain_reason, without the property's call)
         if reason is not None:
             # drained: refuse this step; what ran is checkpointed (abort flushes), invoke(None) resumes
             # (a subgraph drains too, at its own barrier: its GraphDrained stops the parent's
