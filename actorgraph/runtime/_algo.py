@@ -76,10 +76,11 @@ class RunState:
         return ref
 
     @asynccontextmanager
-    async def hosted(self, name: str) -> AsyncIterator[Supervisor]:
+    async def hosted(self, name: str, tasks: bool = False) -> AsyncIterator[Supervisor]:
         """A supervisor (``name``) for the block, under which the channel actors are spawned
-        as channels first change; leaving the block stops them."""
-        async with Supervisor(name=name, tasks=False) as sup:  # (every channel actor is inline)
+        as channels first change; leaving the block stops them. ``tasks``: it also hosts
+        task-dispatched actors (a task group; every channel and node actor is inline)."""
+        async with Supervisor(name=name, tasks=tasks) as sup:
             self.sup = sup
             try:
                 yield sup

@@ -281,15 +281,19 @@ class Run:
         """The run's actor tree for the block: this barrier supervisor, the stream hub actor
         (the root run's), node and channel actors as they are first needed. Leaving the block
         stops them all."""
-        async with self.state.hosted(run_name(self.program.name, self.ns)) as sup:  # every actor of a run is inline
+        persist = self.persist
+        # every actor of a run is inline, but a saver's StepWriter (see Persistence.host)
+        async with self.state.hosted(run_name(self.program.name, self.ns), tasks=persist.writes_aside) as sup:
             self.sup = sup
             self.loop = _get_running_loop()  # (None on trio)
             self.emitter.host(sup)
             try:
+                await persist.host(sup)
                 yield sup
             finally:
                 self.sup = self.loop = None
                 self.emitter.unhost()
+                persist.unhost()
                 self.node_actors = {}
 
     def node_actor(self, task: Task) -> ActorRef:

@@ -26,6 +26,7 @@ import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -33,6 +34,8 @@ import anyio.lowlevel
 import anyio.to_thread
 import msgspec
 
+from ..actors import Actor, ActorRef, Supervisor
+from ..actors._slot import current_backend
 from ..channels import MISSING, AnyValue, BaseChannel, EphemeralValue, LastValue, LastValueAfterFinish, UntrackedValue
 from ..errors import ThreadBusyError
 from ..graph import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
@@ -73,6 +76,51 @@ SPECIAL = frozenset({ERROR, INTERRUPT, RESUME, SCHEDULED, NO_WRITES})
 CANCELLED = "CancelledError()"
 
 _register(HumanMessage, AIMessage, SystemMessage, ToolMessage, RemoveMessage)
+
+async def _slot_result(slot: Any) -> None:
+    await slot
+
+
+class _WriteStep(msgspec.Struct, frozen=True):
+    """One step for :class:`StepWriter`: ``aput_step``'s arguments, and the slot its caller
+    awaits (set with None, or the commit's error)."""
+
+    config: dict[str, Any]
+    writes: list[TaskWrites]
+    checkpoint: Checkpoint
+    metadata: dict[str, Any]
+    new_versions: dict[str, Any]
+    done: Any  # a Slot
+
+
+class StepWriter(Actor):
+    """The checkpoint writer of a run whose saver :attr:`~BaseCheckpointSaver.commits_by_parts`
+    (its own ``aput``/``aput_writes``, written LangGraph's way), under ``async`` durability:
+    a task-dispatched child of the run's barrier supervisor that stores the steps it is sent
+    one after the other (shielded: a step under way lands), while the run goes on — as
+    LangGraph overlaps such a saver's write with the next step. After a failed step it stores
+    nothing more: every later step fails with the same error (no chain with a missing link).
+    Savers with a writer of their own (SQLite, Postgres) or that commit in memory need none."""
+
+    def __init__(self, saver: BaseCheckpointSaver) -> None:
+        self.saver = saver
+        self.failure: BaseException | None = None
+
+    async def handle(self, message: Any) -> None:
+        step: _WriteStep = message
+        if self.failure is None:
+            try:
+                with anyio.CancelScope(shield=True):
+                    await self.saver.aput_step(step.config, step.writes, step.checkpoint, step.metadata,
+                                               step.new_versions)
+            except Exception as exc:
+                self.failure = exc
+        if not step.done.done():
+            if self.failure is None:
+                step.done.set_result(None)
+            else:
+                step.done.set_exception(self.failure)
+
 
 #: saver -> (thread id, namespace) -> the checkpointing of the run that holds it (see claim)
 _active: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Persistence]] = weakref.WeakKeyDictionary()
@@ -135,6 +183,9 @@ class Persistence:
 
     active = True
     """A checkpointer is configured (False for a :class:`NullPersistence`)."""
+    writes_aside = False
+    """Steps go to the run's :class:`StepWriter` (see :meth:`host`)."""
+    writer: ActorRef | None = None
 
     def __init__(self, saver: BaseCheckpointSaver, durability: Durability, config: dict[str, Any], *,
                  state: RunState, program: Program, ns: str, resume: ResumeState, log: Any = None,
@@ -186,6 +237,8 @@ class Persistence:
         self.saved_version = 0
         self.deferred: tuple[str, int, Iterable[str], str] | None = None  # exit durability
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
+        # a saver that commits by parts, under async durability: the run's StepWriter (see host)
+        self.writes_aside = durability == "async" and saver.commits_by_parts
         self.oldest = 0.0  # when the oldest of them was submitted (about)
         self._claimed = False
         # its run was cancelled because its stream was abandoned (see claim_after_abandoned)
@@ -196,6 +249,17 @@ class Persistence:
         # (else None)
         self.announce: list[tuple[str | None, str, dict[str, Any], Sequence[PendingWrite]]] | None = None
         self._config_metadata: dict[str, Any] | None = None  # (see _with_config_metadata)
+
+    async def host(self, sup: Supervisor) -> None:
+        """The run's barrier supervisor is up: spawn its :class:`StepWriter` when the saver
+        commits by parts under ``async`` durability (``writes_aside``; the supervisor then has
+        a task group)."""
+        if self.writes_aside:
+            self.writer = await sup.spawn(StepWriter(self.saver), name="checkpoint-writer",
+                                          mailbox_size=MAX_INFLIGHT + 1)
+
+    def unhost(self) -> None:
+        self.writer = None
 
     def child(self, config: dict[str, Any], *, state: RunState, program: Program, ns: str,
               resume: ResumeState, log: Any = None) -> Persistence:
@@ -392,8 +456,14 @@ class Persistence:
                 self.oldest = time.monotonic()
             elif not inflight:
                 self.oldest = time.monotonic()
-            inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, stored, new_versions,
-                                                          expect_head=expect_head))
+            writer = self.writer
+            if writer is None:
+                inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, stored, new_versions,
+                                                              expect_head=expect_head))
+            else:  # (a saver that commits by parts: the run's own writer, see StepWriter)
+                done = current_backend().new_slot()
+                await writer.tell(_WriteStep(config, writes, checkpoint, stored, new_versions, done))
+                inflight.append(partial(_slot_result, done))
         else:
             with anyio.CancelScope(shield=True):  # a commit under way lands before a cancel returns
                 await self.saver.aput_step(config, writes, checkpoint, stored, new_versions,
