@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,41 @@ async def test_a_failing_call_does_not_stop_the_thread(tmp_path: Path) -> None:
         await Run(saver).put({"a": 1})
         assert driver.thread.is_alive()
         assert driver.thread is not threading.current_thread()
+
+
+async def test_concurrent_and_cancelled_calls_are_all_answered(tmp_path: Path) -> None:
+    """The thread wakes the event loop through an eventfd where there is one (a reader on
+    asyncio; on trio the lone caller waits on it, others are woken through the trio token):
+    many calls in flight at once each get their own answer, a caller cancelled while waiting
+    leaves nothing stuck, and the eventfd is closed with the saver."""
+    async with SqliteSaver.from_conn_string(str(tmp_path / "db")) as saver:
+        driver = _driver(saver)
+        if sys.platform == "linux":
+            assert driver._fd is not None
+        results: dict[int, int] = {}
+
+        def slow_square(conn: sqlite3.Connection, i: int) -> int:
+            threading.Event().wait(0.001 * (i % 3))
+            return int(conn.execute("SELECT ? * ?", (i, i)).fetchone()[0])
+
+        async def ask(i: int) -> None:
+            results[i] = await driver.call(slow_square, i)
+
+        for _ in range(3):
+            results.clear()
+            async with anyio.create_task_group() as tg:
+                for i in range(30):
+                    tg.start_soon(ask, i)
+            assert results == {i: i * i for i in range(30)}
+        release = threading.Event()
+        with anyio.move_on_after(0.02) as scope:
+            await driver.call(lambda conn: release.wait(0.2))  # cancelled: waits for the outcome
+        assert scope.cancelled_caught
+        release.set()
+        for i in range(5):  # and the next calls are answered as before
+            assert await driver.call(slow_square, i) == i * i
+        await Run(saver).put({"a": 1})
+    assert driver._fd is None
 
 
 async def test_every_call_runs_on_the_one_database_thread(tmp_path: Path) -> None:
