@@ -17,7 +17,7 @@ import anyio
 import pytest
 
 from actorgraph.persistence import CheckpointConflictError, CheckpointStoreError, SqliteSaver, TaskWrites
-from actorgraph.persistence._sqlite import _DbThread, _ThreadDriver
+from actorgraph.persistence._sqlite import _DbThread, _InlineDriver, _ThreadDriver, _WalSyncer
 from test_persistence_savers import Run, cfg, history
 
 pytestmark = pytest.mark.anyio
@@ -292,3 +292,25 @@ async def test_a_thread_deleted_and_written_again_starts_a_new_chain(tmp_path: P
         cp, versions = again.next_checkpoint({"i": 1})
         await saver.aput_step(cfg(), [], cp, {"source": "input", "step": -1}, versions, expect_head=True)
         assert [t.checkpoint.id for t in await history(saver, cfg())] == [cp.id]
+
+
+async def test_an_inline_saver_syncs_its_wal_aside_and_joins_the_syncer(tmp_path: Path) -> None:
+    """inline=True: SQL runs on the event loop's thread, the WAL's fsyncs on a syncer thread
+    (as with the database thread), stopped and joined when the saver closes."""
+    path = tmp_path / "db"
+    async with SqliteSaver.from_conn_string(str(path), inline=True) as saver:
+        driver = saver._driver
+        assert isinstance(driver, _InlineDriver)
+        syncer = driver.syncer
+        assert syncer is not None and _ours() == {syncer.thread}
+        run = Run(saver)
+        for i in range(4 * _WalSyncer.NUDGE):
+            await run.put({"i": i})
+        for _ in range(200):  # (the syncer answers its nudges at its own pace)
+            if syncer.syncs:
+                break
+            await anyio.sleep(0.01)
+        assert syncer.syncs > 0
+    assert not syncer.thread.is_alive() and _ours() == set()
+    async with SqliteSaver.from_conn_string(str(path)) as saver:
+        assert len(await history(saver, cfg())) == 4 * _WalSyncer.NUDGE

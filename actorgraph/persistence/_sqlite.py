@@ -128,13 +128,37 @@ class _ThreadDriver(_Driver):
 
 class _InlineDriver(_ThreadDriver):
     """A stdlib connection used directly on the event loop's thread: no thread hop per call,
-    but each call blocks the loop while SQLite works (see ``SqliteSaver.from_conn_string``)."""
+    but each call blocks the loop while SQLite works (see ``SqliteSaver.from_conn_string``).
+    Its WAL is fsynced aside by a :class:`_WalSyncer` as the database thread's is (started by
+    :meth:`sync_aside`, stopped and joined by :meth:`aclose`)."""
+
+    syncer: _WalSyncer | None = None
+
+    def call_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return super().call_sync(fn, *args)
+        finally:
+            syncer = self.syncer
+            if syncer is not None:
+                syncer.after_call()
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         return self.call_sync(fn, *args)
 
+    def sync_aside(self) -> None:
+        """Hand the WAL's fsyncs to a :class:`_WalSyncer` (the file is ours, in WAL mode)."""
+        if self.syncer is None and self.owned:
+            wal = _wal_of(self.conn)
+            if wal is not None:
+                self.syncer = _WalSyncer(wal, "actorgraph-sqlite inline wal-sync")
+
     async def aclose(self) -> None:
-        self.call_sync(lambda conn: conn.close())
+        syncer, self.syncer = self.syncer, None
+        try:
+            if syncer is not None:
+                syncer.stop()
+        finally:
+            self.call_sync(lambda conn: conn.close())
 
 
 class _AiosqliteDriver(_Driver):
@@ -409,12 +433,10 @@ class _DbThread(_Driver):
         """Hand the WAL's fsyncs to a :class:`_WalSyncer` (a database file of ours in WAL mode)."""
         if self.syncer is not None or not self.owned:
             return False
-        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        wal = _wal_of(conn)
+        if wal is None:
             return False
-        file = conn.execute("PRAGMA database_list").fetchone()[2]  # the path SQLite resolved
-        if not file:
-            return False
-        self.syncer = _WalSyncer(f"{file}-wal", f"{self._thread.name} wal-sync")
+        self.syncer = _WalSyncer(wal, f"{self._thread.name} wal-sync")
         return True
 
     def _stop(self, conn: sqlite3.Connection | None) -> None:
@@ -469,6 +491,14 @@ def _programming_error(exc: sqlite3.ProgrammingError) -> CheckpointStoreError:
         f"cannot use the SQLite connection: {exc} (a connection handed to "
         "SqliteSaver must be opened with check_same_thread=False)"
     )
+
+
+def _wal_of(conn: sqlite3.Connection) -> str | None:
+    """The WAL file of a connection's database in WAL mode (None otherwise)."""
+    if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        return None
+    file = conn.execute("PRAGMA database_list").fetchone()[2]  # the path SQLite resolved
+    return f"{file}-wal" if file else None
 
 
 def _eventfd() -> int | None:
@@ -956,6 +986,8 @@ class SqliteSaver(BatchingSaver):
             await self._ensure_ready()
             if isinstance(self._driver, _DbThread):
                 await self._driver.call(self._driver.sync_aside)
+            elif isinstance(self._driver, _InlineDriver):
+                self._driver.sync_aside()
             await self._start_writer("sqlite-saver")
         except BaseException:
             await self._release()
@@ -1061,6 +1093,11 @@ class SqliteSaver(BatchingSaver):
                 except BaseException as exc:  # a cancellation: the call has finished all the same
                     cancelled = exc
                 error = call.error
+        elif isinstance(driver, _InlineDriver):  # on this thread, nothing awaited: no shield needed
+            try:
+                driver.call_sync(self._store.write, [enc for _, enc in batch])
+            except Exception as exc:
+                error = exc
         else:
             with anyio.CancelScope(shield=True):
                 try:
