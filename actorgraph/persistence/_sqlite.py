@@ -526,22 +526,33 @@ def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
 
 
 class _Job:
-    """Ops to commit together, and the caller waiting for the outcome."""
+    """Ops to commit together, and the caller waiting for the outcome.
 
-    __slots__ = ("ops", "error", "done")
+    The slot the caller parks on is made only if it waits before the outcome is known: a job
+    committed in its caller's task (see ``BatchingSaver._acommit``) never needs one.
+    """
+
+    __slots__ = ("ops", "error", "finished", "_slot")
 
     def __init__(self, ops: Sequence[Op]) -> None:
         self.ops = ops
         self.error: BaseException | None = None
-        self.done = current_backend().new_slot()  # cheaper than an anyio.Event per job
+        self.finished = False
+        self._slot: Slot | None = None
 
     def finish(self, error: BaseException | None = None) -> None:
         self.error = error
-        if not self.done.done():
-            self.done.set_result(None)
+        self.finished = True
+        slot = self._slot
+        if slot is not None and not slot.done():
+            slot.set_result(None)
 
     async def wait(self) -> None:
-        await self.done
+        if not self.finished:
+            slot = self._slot
+            if slot is None:
+                slot = self._slot = current_backend().new_slot()  # cheaper than an anyio.Event
+            await slot
         if self.error is not None:
             raise self.error
 
@@ -573,7 +584,7 @@ class _Writer(Actor):
                 await self.saver._commit_jobs(jobs)
             except BaseException as exc:  # a bug or a cancellation: never leave a caller hanging
                 for job in jobs:
-                    if not job.done.done():
+                    if not job.finished:
                         job.finish(exc if isinstance(exc, Exception) else
                                    CheckpointStoreError("the checkpoint writer stopped"))
                 raise
