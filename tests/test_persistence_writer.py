@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import anyio
 import pytest
 
 from actorgraph.persistence import CheckpointConflictError, CheckpointStoreError, SqliteSaver, TaskWrites
-from actorgraph.persistence._sqlite import _DbThread, _ThreadDriver
+from actorgraph.persistence._sqlite import _DbThread, _InlineDriver, _ThreadDriver, _WalSyncer
 from test_persistence_savers import Run, cfg, history
 
 pytestmark = pytest.mark.anyio
@@ -162,6 +163,41 @@ async def test_a_failing_call_does_not_stop_the_thread(tmp_path: Path) -> None:
         assert driver.thread is not threading.current_thread()
 
 
+async def test_concurrent_and_cancelled_calls_are_all_answered(tmp_path: Path) -> None:
+    """The thread wakes the event loop through an eventfd where there is one (a reader on
+    asyncio; on trio the lone caller waits on it, others are woken through the trio token):
+    many calls in flight at once each get their own answer, a caller cancelled while waiting
+    leaves nothing stuck, and the eventfd is closed with the saver."""
+    async with SqliteSaver.from_conn_string(str(tmp_path / "db")) as saver:
+        driver = _driver(saver)
+        if sys.platform == "linux":
+            assert driver._fd is not None
+        results: dict[int, int] = {}
+
+        def slow_square(conn: sqlite3.Connection, i: int) -> int:
+            threading.Event().wait(0.001 * (i % 3))
+            return int(conn.execute("SELECT ? * ?", (i, i)).fetchone()[0])
+
+        async def ask(i: int) -> None:
+            results[i] = await driver.call(slow_square, i)
+
+        for _ in range(3):
+            results.clear()
+            async with anyio.create_task_group() as tg:
+                for i in range(30):
+                    tg.start_soon(ask, i)
+            assert results == {i: i * i for i in range(30)}
+        release = threading.Event()
+        with anyio.move_on_after(0.02) as scope:
+            await driver.call(lambda conn: release.wait(0.2))  # cancelled: waits for the outcome
+        assert scope.cancelled_caught
+        release.set()
+        for i in range(5):  # and the next calls are answered as before
+            assert await driver.call(slow_square, i) == i * i
+        await Run(saver).put({"a": 1})
+    assert driver._fd is None
+
+
 async def test_every_call_runs_on_the_one_database_thread(tmp_path: Path) -> None:
     async with SqliteSaver.from_conn_string(str(tmp_path / "db")) as saver:
         seen: set[int] = set()
@@ -256,3 +292,25 @@ async def test_a_thread_deleted_and_written_again_starts_a_new_chain(tmp_path: P
         cp, versions = again.next_checkpoint({"i": 1})
         await saver.aput_step(cfg(), [], cp, {"source": "input", "step": -1}, versions, expect_head=True)
         assert [t.checkpoint.id for t in await history(saver, cfg())] == [cp.id]
+
+
+async def test_an_inline_saver_syncs_its_wal_aside_and_joins_the_syncer(tmp_path: Path) -> None:
+    """inline=True: SQL runs on the event loop's thread, the WAL's fsyncs on a syncer thread
+    (as with the database thread), stopped and joined when the saver closes."""
+    path = tmp_path / "db"
+    async with SqliteSaver.from_conn_string(str(path), inline=True) as saver:
+        driver = saver._driver
+        assert isinstance(driver, _InlineDriver)
+        syncer = driver.syncer
+        assert syncer is not None and _ours() == {syncer.thread}
+        run = Run(saver)
+        for i in range(4 * _WalSyncer.NUDGE):
+            await run.put({"i": i})
+        for _ in range(200):  # (the syncer answers its nudges at its own pace)
+            if syncer.syncs:
+                break
+            await anyio.sleep(0.01)
+        assert syncer.syncs > 0
+    assert not syncer.thread.is_alive() and _ours() == set()
+    async with SqliteSaver.from_conn_string(str(path)) as saver:
+        assert len(await history(saver, cfg())) == 4 * _WalSyncer.NUDGE
