@@ -136,3 +136,33 @@ async def test_the_writer_is_an_actor_of_the_run() -> None:
     seen.clear()
     await g.compile(checkpointer=InMemorySaver()).ainvoke({"n": 0}, {"configurable": {"thread_id": "t"}})
     assert seen and "checkpoint-writer" not in seen[0], seen
+
+
+async def test_a_run_cancelled_while_it_waits_for_a_lagging_write_lets_it_land() -> None:
+    # each step takes 0.12 s and each write 0.3 s: past 0.1 s of lag the next step waits for
+    # the one write in flight, and the run is cancelled during that wait. The write under way
+    # lands before the cancellation returns (nothing of the run lands after it)
+    log: list[Any] = []
+
+    class Slower(SlowSaver):
+        async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> dict[str, Any]:
+            await anyio.sleep(0.3)
+            return await super().aput(config, checkpoint, metadata, new_versions)
+
+    async def slow_inc(state: Count) -> dict[str, int]:
+        await anyio.sleep(0.12)
+        return {"n": state["n"] + 1}
+
+    g = StateGraph(Count)
+    g.add_node("inc", slow_inc)
+    g.add_edge(START, "inc")
+    g.add_conditional_edges("inc", lambda s: END if s["n"] >= STEPS else "inc")
+    graph = g.compile(checkpointer=Slower(log))
+    config = {"configurable": {"thread_id": "t"}}
+    with anyio.move_on_after(0.2) as scope:
+        await graph.ainvoke({"n": 0}, config)
+    assert scope.cancelled_caught
+    started = [step for kind, step in log if kind == "put started"]
+    landed = [step for kind, step in log if kind == "put done"]
+    assert started == landed and landed, log
+    assert (await graph.aget_state(config)).metadata["step"] == landed[-1]

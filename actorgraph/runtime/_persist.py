@@ -26,7 +26,6 @@ import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -77,20 +76,46 @@ CANCELLED = "CancelledError()"
 
 _register(HumanMessage, AIMessage, SystemMessage, ToolMessage, RemoveMessage)
 
-async def _slot_result(slot: Any) -> None:
-    await slot
+class _Written:
+    """A step handed to a :class:`StepWriter`: its outcome once stored, and the slot its waiter
+    parks on."""
+
+    __slots__ = ("finished", "error", "slot")
+
+    def __init__(self) -> None:
+        self.finished = False
+        self.error: BaseException | None = None
+        self.slot: Any = current_backend().new_slot()
+
+    def done(self, error: BaseException | None) -> None:
+        self.finished, self.error = True, error
+        if not self.slot.done():
+            self.slot.set_result(None)
+
+    async def wait(self) -> None:
+        """Return once the step is stored (raise its error): a cancelled waiter waits for the
+        outcome (shielded), then the cancellation propagates — a write under way lands first."""
+        try:
+            await self.slot
+        except BaseException:
+            if not self.finished:
+                self.slot = current_backend().new_slot()
+                with anyio.CancelScope(shield=True):
+                    await self.slot
+            raise
+        if self.error is not None:
+            raise self.error
 
 
 class _WriteStep(msgspec.Struct, frozen=True):
-    """One step for :class:`StepWriter`: ``aput_step``'s arguments, and the slot its caller
-    awaits (set with None, or the commit's error)."""
+    """One step for :class:`StepWriter`: ``aput_step``'s arguments, and its :class:`_Written`."""
 
     config: dict[str, Any]
     writes: list[TaskWrites]
     checkpoint: Checkpoint
     metadata: dict[str, Any]
     new_versions: dict[str, Any]
-    done: Any  # a Slot
+    written: _Written
 
 
 class StepWriter(Actor):
@@ -108,18 +133,18 @@ class StepWriter(Actor):
 
     async def handle(self, message: Any) -> None:
         step: _WriteStep = message
-        if self.failure is None:
+        error = self.failure
+        if error is None:
             try:
                 with anyio.CancelScope(shield=True):
                     await self.saver.aput_step(step.config, step.writes, step.checkpoint, step.metadata,
                                                step.new_versions)
-            except Exception as exc:
-                self.failure = exc
-        if not step.done.done():
-            if self.failure is None:
-                step.done.set_result(None)
-            else:
-                step.done.set_exception(self.failure)
+            except BaseException as exc:
+                error = self.failure = exc
+                if not isinstance(exc, Exception):  # (its waiter learns it; the actor fails too)
+                    step.written.done(exc)
+                    raise
+        step.written.done(error)
 
 
 #: saver -> (thread id, namespace) -> the checkpointing of the run that holds it (see claim)
@@ -461,9 +486,9 @@ class Persistence:
                 inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, stored, new_versions,
                                                               expect_head=expect_head))
             else:  # (a saver that commits by parts: the run's own writer, see StepWriter)
-                done = current_backend().new_slot()
-                await writer.tell(_WriteStep(config, writes, checkpoint, stored, new_versions, done))
-                inflight.append(partial(_slot_result, done))
+                written = _Written()
+                await writer.tell(_WriteStep(config, writes, checkpoint, stored, new_versions, written))
+                inflight.append(written.wait)
         else:
             with anyio.CancelScope(shield=True):  # a commit under way lands before a cancel returns
                 await self.saver.aput_step(config, writes, checkpoint, stored, new_versions,
