@@ -81,6 +81,8 @@ ROOT_CHECKPOINTER_TRUE = (
 )
 
 TASK_ID_KEY = "__pregel_task_id"
+"""The ``configurable`` key of a node's config naming its task (LangGraph's name): a graph
+called inside the node with that config (or one derived from it) is its subgraph."""
 
 LOOK_EVERY = 4
 """Steps between two looks at the clock (see :meth:`Run.tick`)."""
@@ -89,9 +91,6 @@ YIELD_AFTER = 0.002
 """Seconds a run goes on without letting the event loop in, at most: async nodes that never
 await would otherwise hold the loop for the whole run (no other task, no deadline, no
 cancellation would get a turn until it ended)."""
-"""The ``configurable`` key of a node's config naming its task (LangGraph's name): a graph
-called inside the node with that config (or one derived from it) is its subgraph."""
-
 
 
 class Run:
