@@ -171,7 +171,7 @@ async def test_concurrent_and_cancelled_calls_are_all_answered(tmp_path: Path) -
     async with SqliteSaver.from_conn_string(str(tmp_path / "db")) as saver:
         driver = _driver(saver)
         if sys.platform == "linux":
-            assert driver._fd is not None
+            assert driver._waker.fd is not None
         results: dict[int, int] = {}
 
         def slow_square(conn: sqlite3.Connection, i: int) -> int:
@@ -195,7 +195,7 @@ async def test_concurrent_and_cancelled_calls_are_all_answered(tmp_path: Path) -
         for i in range(5):  # and the next calls are answered as before
             assert await driver.call(slow_square, i) == i * i
         await Run(saver).put({"a": 1})
-    assert driver._fd is None
+    assert driver._waker.fd is None
 
 
 async def test_every_call_runs_on_the_one_database_thread(tmp_path: Path) -> None:
