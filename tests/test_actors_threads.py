@@ -368,3 +368,33 @@ async def test_a_loop_that_cannot_watch_the_fd_falls_back(anyio_backend: str,
         assert threads is not None and threads._waker.fd is None
     assert not any(_fd_is_open(fd) and os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[eventfd]"
                    for fd in opened)
+
+
+async def test_what_the_thread_posted_to_the_loop_runs_before_its_caller_goes_on() -> None:
+    """A sync node's stream events reach the loop through its thread-safe "call soon" (see
+    current_loop_poster): whatever the thread posted before its call returned has run when the
+    caller resumes, whichever way the thread wakes the loop."""
+    from actorgraph.actors._threads import current_loop_poster
+
+    post = current_loop_poster()
+    seen: list[int] = []
+
+    def talk(n: int) -> int:
+        for i in range(n):
+            post(seen.append, i)
+        return n
+
+    async with Supervisor(name="sup-o", tasks=False) as sup:
+        for n in (1, 5, 200):
+            seen.clear()
+            assert await sup.run_sync(lambda: talk(n)) == n
+            assert seen == list(range(n))
+
+        async def concurrent(k: int) -> None:
+            got = await sup.run_sync(lambda: talk(k))
+            assert seen.count(k - 1) >= 1 and got == k
+
+        seen.clear()
+        async with anyio.create_task_group() as tg:
+            for k in range(1, 10):
+                tg.start_soon(concurrent, k)
