@@ -1,11 +1,19 @@
-"""Supervisor.run_sync: sync code in the supervisor's own worker threads, never abandoned."""
+"""Supervisor.run_sync: sync code in the supervisor's own worker threads, never abandoned.
+
+Every test runs with each way a thread wakes the event loop (the ``wake`` fixture): through an
+eventfd where the OS has one (a reader on asyncio; on trio the lone waiting call waits on the
+fd, the others are woken through the trio token), and without one (``call_soon_threadsafe``;
+the trio token)."""
 
 from __future__ import annotations
 
 import contextvars
 import operator
+import os
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Annotated, TypedDict
 
 import anyio
@@ -14,8 +22,18 @@ import pytest
 
 from actorgraph import START, StateGraph
 from actorgraph.actors import SpawnError, Supervisor
+from actorgraph.actors import _wake
+from actorgraph.actors._slot import current_backend
+from actorgraph.actors._threads import WorkerThreads
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True, params=["eventfd", "no-eventfd"])
+def wake(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    if request.param == "no-eventfd":
+        monkeypatch.setattr(_wake, "eventfd", lambda: None)
+    yield str(request.param)
 
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="unset")
 
@@ -207,3 +225,176 @@ async def test_a_call_made_in_a_cancelled_scope_still_runs(anyio_backend: str) -
             await anyio.sleep(10)
         assert scope.cancelled_caught
     assert ran == ["ran"]
+
+
+def _fd_is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+async def test_the_wake_up_path_and_its_fd_closed_after_the_threads(wake: str, anyio_backend: str) -> None:
+    async with Supervisor(name="sup-w", tasks=False) as sup:
+        assert await sup.run_sync(lambda: 1) == 1
+        threads = sup._threads
+        assert threads is not None
+        fd = threads._waker.fd
+        if wake == "eventfd" and sys.platform == "linux":
+            assert fd is not None and _fd_is_open(fd)
+            assert (threads._waker._loop is not None) == (anyio_backend == "asyncio")
+        else:
+            assert fd is None
+        workers = _worker_threads(sup)
+    assert workers and not any(t.is_alive() for t in workers)
+    assert threads._waker.fd is None
+    if fd is not None:
+        assert not _fd_is_open(fd) or os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:[eventfd]"
+
+
+async def test_many_calls_in_a_row_each_get_their_own_outcome() -> None:
+    async with Supervisor(name="sup-x", tasks=False) as sup:
+        def fail(i: int) -> None:
+            raise ValueError(str(i))
+
+        for i in range(500):
+            if i % 7 == 3:
+                with pytest.raises(ValueError, match=f"^{i}$"):
+                    await sup.run_sync(lambda: fail(i))
+            else:
+                assert await sup.run_sync(lambda: i * i) == i * i
+        assert len(_worker_threads(sup)) == 1
+
+
+async def test_concurrent_calls_outcomes_and_cancellations() -> None:
+    """Many calls in flight at once (on trio one of them at a time waits on the eventfd, the
+    others are woken through the token): each gets its own result or exception; a caller
+    cancelled while its call runs waits for it, and the calls after it are answered as before."""
+    results: dict[int, object] = {}
+
+    def work(i: int) -> int:
+        time.sleep(0.001 * (i % 3))
+        if i % 5 == 4:
+            raise KeyError(i)
+        return i * i
+
+    async def ask(sup: Supervisor, i: int) -> None:
+        try:
+            results[i] = await sup.run_sync(lambda: work(i))
+        except KeyError as exc:
+            results[i] = exc.args
+
+    async with Supervisor(name="sup-y", tasks=False) as sup:
+        for _ in range(3):
+            results.clear()
+            async with anyio.create_task_group() as tg:
+                for i in range(30):
+                    tg.start_soon(ask, sup, i)
+            assert results == {i: (i,) if i % 5 == 4 else i * i for i in range(30)}
+        finished: list[int] = []
+
+        def slow(i: int) -> int:
+            time.sleep(0.1)
+            finished.append(i)
+            return i
+
+        async def cancelled(i: int) -> None:
+            with anyio.move_on_after(0.02) as scope:
+                results[i] = await sup.run_sync(lambda: slow(i))
+                await anyio.sleep(10)
+            assert scope.cancelled_caught
+            assert i in finished  # it waited for its thread
+
+        results.clear()
+        async with anyio.create_task_group() as tg:
+            for i in range(4):
+                tg.start_soon(cancelled, i)
+        assert sorted(finished) == [0, 1, 2, 3] and results == {i: i for i in range(4)}
+        for i in range(10):  # and the next calls are answered as before
+            assert await sup.run_sync(lambda: i + 1) == i + 1
+
+
+async def test_closing_waits_for_a_call_in_flight_and_its_waiter(anyio_backend: str) -> None:
+    """aclose while a call runs: the thread finishes it, its caller (on trio, waiting on the
+    eventfd) gets the result, and only then is the fd closed."""
+    threads = WorkerThreads("wt-close", current_backend())
+    started = threading.Event()
+    got: list[str] = []
+
+    def slow() -> str:
+        started.set()
+        time.sleep(0.1)
+        return "done"
+
+    async def caller() -> None:
+        got.append(await threads.run_sync(slow))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(caller)
+        while not started.is_set():
+            await anyio.sleep(0.005)
+        with anyio.CancelScope(shield=True):
+            await threads.aclose()
+        assert threads._waker.fd is None
+    assert got == ["done"]
+    with pytest.raises(RuntimeError, match="stopped"):
+        await threads.run_sync(lambda: None)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # (trio needs no reader)
+async def test_a_loop_that_cannot_watch_the_fd_falls_back(anyio_backend: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    opened: list[int] = []
+    real_eventfd = _wake.eventfd
+
+    def eventfd() -> int | None:
+        fd = real_eventfd()
+        if fd is not None:
+            opened.append(fd)
+        return fd
+
+    def add_reader(*args: object) -> None:
+        raise NotImplementedError  # (a proactor loop)
+
+    monkeypatch.setattr(_wake, "eventfd", eventfd)
+    monkeypatch.setattr(loop, "add_reader", add_reader)
+    async with Supervisor(name="sup-z", tasks=False) as sup:
+        assert [await sup.run_sync(lambda: i) for i in range(20)] == list(range(20))
+        threads = sup._threads
+        assert threads is not None and threads._waker.fd is None
+    assert not any(_fd_is_open(fd) and os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[eventfd]"
+                   for fd in opened)
+
+
+async def test_what_the_thread_posted_to_the_loop_runs_before_its_caller_goes_on() -> None:
+    """A sync node's stream events reach the loop through its thread-safe "call soon" (see
+    current_loop_poster): whatever the thread posted before its call returned has run when the
+    caller resumes, whichever way the thread wakes the loop."""
+    from actorgraph.actors._threads import current_loop_poster
+
+    post = current_loop_poster()
+    seen: list[int] = []
+
+    def talk(n: int) -> int:
+        for i in range(n):
+            post(seen.append, i)
+        return n
+
+    async with Supervisor(name="sup-o", tasks=False) as sup:
+        for n in (1, 5, 200):
+            seen.clear()
+            assert await sup.run_sync(lambda: talk(n)) == n
+            assert seen == list(range(n))
+
+        async def concurrent(k: int) -> None:
+            got = await sup.run_sync(lambda: talk(k))
+            assert seen.count(k - 1) >= 1 and got == k
+
+        seen.clear()
+        async with anyio.create_task_group() as tg:
+            for k in range(1, 10):
+                tg.start_soon(concurrent, k)

@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 import pytest
 
+from actorgraph.actors import _wake
 from actorgraph.persistence import CheckpointConflictError, CheckpointStoreError, SqliteSaver, TaskWrites
 from actorgraph.persistence._sqlite import _DbThread, _InlineDriver, _ThreadDriver, _WalSyncer
 from test_persistence_savers import Run, cfg, history
@@ -163,15 +164,19 @@ async def test_a_failing_call_does_not_stop_the_thread(tmp_path: Path) -> None:
         assert driver.thread is not threading.current_thread()
 
 
-async def test_concurrent_and_cancelled_calls_are_all_answered(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wake", ["eventfd", "no-eventfd"])
+async def test_concurrent_and_cancelled_calls_are_all_answered(tmp_path: Path, wake: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The thread wakes the event loop through an eventfd where there is one (a reader on
-    asyncio; on trio the lone caller waits on it, others are woken through the trio token):
-    many calls in flight at once each get their own answer, a caller cancelled while waiting
-    leaves nothing stuck, and the eventfd is closed with the saver."""
+    asyncio; on trio the lone caller waits on it, others are woken through the trio token),
+    else through ``call_soon_threadsafe`` or the trio token: many calls in flight at once each
+    get their own answer, a caller cancelled while waiting leaves nothing stuck, and the
+    eventfd is closed with the saver."""
+    if wake == "no-eventfd":
+        monkeypatch.setattr(_wake, "eventfd", lambda: None)
     async with SqliteSaver.from_conn_string(str(tmp_path / "db")) as saver:
         driver = _driver(saver)
-        if sys.platform == "linux":
-            assert driver._fd is not None
+        assert (driver._waker.fd is not None) == (wake == "eventfd" and sys.platform == "linux")
         results: dict[int, int] = {}
 
         def slow_square(conn: sqlite3.Connection, i: int) -> int:
@@ -195,7 +200,7 @@ async def test_concurrent_and_cancelled_calls_are_all_answered(tmp_path: Path) -
         for i in range(5):  # and the next calls are answered as before
             assert await driver.call(slow_square, i) == i * i
         await Run(saver).put({"a": 1})
-    assert driver._fd is None
+    assert driver._waker.fd is None
 
 
 async def test_every_call_runs_on_the_one_database_thread(tmp_path: Path) -> None:

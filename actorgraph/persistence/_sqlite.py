@@ -43,13 +43,10 @@ with ``invoke()`` runs it on a loop of its worker thread): the call waits for th
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import math
 import os
 import queue
 import sqlite3
-import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
@@ -63,6 +60,7 @@ import anyio.to_thread
 import msgspec
 
 from ..actors._slot import Slot, current_backend
+from ..actors._wake import Waker
 from ..actors import Actor, ActorRef, ActorStopped, Supervisor
 from ._base import (
     BaseCheckpointSaver,
@@ -195,7 +193,7 @@ class _Call:
     __slots__ = ("fn", "args", "result", "error", "finished", "slot", "by_fd")
 
     def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], slot: Slot | None,
-                 by_fd: _DbThread | None = None) -> None:
+                 by_fd: Waker[_Call] | None = None) -> None:
         self.fn = fn
         self.args = args
         self.result: Any = None
@@ -215,7 +213,7 @@ class _Call:
         """Return once the thread has run it, whatever happens: a cancelled caller waits for
         the outcome (shielded), then the cancellation propagates."""
         if self.by_fd is not None:
-            await self.by_fd.wait_fd(self)
+            await self.by_fd.wait(self)
             return
         assert self.slot is not None
         try:
@@ -307,99 +305,27 @@ class _DbThread(_Driver):
         self._closing = False
         self._stop_fn = self._stop  # the one bound method the thread recognises as its last call
         self.syncer: _WalSyncer | None = None
-        backend = current_backend()
-        self._new_slot = backend.new_slot
-        self._wake: Callable[[Callable[[], None]], Any]
-        # How the thread wakes the event loop when a call is done. Where the OS has eventfd
-        # (Linux), the thread writes to one: on asyncio a reader registered once drains the
-        # finished calls (~15 µs a round trip against ~23 through call_soon_threadsafe); on
-        # trio the waiting task itself waits for the fd to turn readable (~19 µs against ~37
-        # through the trio token, whose callback runs in a task of its own first) when it is
-        # the only call in flight, otherwise the token wakes it.
-        self._fd: int | None = None
-        self._fd_free = False  # trio: no call is waiting on the eventfd
-        self._finished: collections.deque[_Call] | None = None  # asyncio: calls for the reader
-        self._loop: asyncio.AbstractEventLoop | None = None
-        if backend.name == "trio":
-            import trio
-
-            self._wake = trio.lowlevel.current_trio_token().run_sync_soon
-            self._fd = _eventfd()
-            self._fd_free = self._fd is not None
-        else:
-            loop = asyncio.get_running_loop()
-            self._wake = loop.call_soon_threadsafe
-            fd = _eventfd()
-            if fd is not None:
-                try:
-                    loop.add_reader(fd, self._drain_finished)
-                except (NotImplementedError, RuntimeError, ValueError, OSError):  # not a selector loop
-                    os.close(fd)
-                else:
-                    self._fd, self._loop, self._finished = fd, loop, collections.deque()
+        self._new_slot = current_backend().new_slot
+        # How the thread wakes the event loop when a call is done (see actors._wake): where the
+        # OS has eventfd (Linux), the thread writes to one: on asyncio a reader registered
+        # once drains the finished calls (~15 µs a round trip against ~23 through
+        # call_soon_threadsafe); on trio the waiting task itself waits for the fd to turn
+        # readable (~19 µs against ~37 through the trio token, whose callback runs in a task
+        # of its own first) when it is the only call in flight, otherwise the token wakes it.
+        self._waker: Waker[_Call] = Waker(_Call.done)
         try:
             self._thread.start()
         except BaseException:
-            self._close_fd()
+            self._waker.close()
             raise
-
-    def _drain_finished(self) -> None:
-        """asyncio: the eventfd is readable (a reader callback): wake the finished calls' tasks."""
-        fd, finished = self._fd, self._finished
-        assert fd is not None and finished is not None
-        try:
-            os.eventfd_read(fd)
-        except BlockingIOError:  # (drained by the previous callback: its call came in late)
-            pass
-        while finished:
-            finished.popleft().done()
-
-    async def wait_fd(self, call: _Call) -> None:
-        """trio: wait for ``call`` on the eventfd (the one call allowed to; see :meth:`submit`).
-        A cancelled caller waits for the outcome (shielded), then the cancellation propagates."""
-        import trio
-
-        fd = self._fd
-        assert fd is not None
-        try:
-            try:
-                while not call.finished:
-                    await trio.lowlevel.wait_readable(fd)
-                    _eventfd_clear(fd)
-            except BaseException:
-                if not call.finished:
-                    with anyio.CancelScope(shield=True):
-                        while not call.finished:
-                            await trio.lowlevel.wait_readable(fd)
-                            _eventfd_clear(fd)
-                raise
-        finally:
-            self._fd_free = True
-
-    def _close_fd(self) -> None:
-        """Unregister and close the eventfd (on the event loop's thread, the thread joined)."""
-        fd, self._fd, self._fd_free = self._fd, None, False
-        if fd is None:
-            return
-        try:
-            if self._loop is not None:
-                self._loop.remove_reader(fd)
-            else:
-                import trio
-
-                trio.lowlevel.notify_closing(fd)
-        except Exception:  # (the loop is closing: nothing to unregister from)
-            pass
-        finally:
-            os.close(fd)
 
     @property
     def thread(self) -> threading.Thread:
         return self._thread
 
     def _serve(self) -> None:
-        get, wake, stop = self._queue.get, self._wake, self._stop_fn
-        fd, finished = self._fd, self._finished
+        get, stop = self._queue.get, self._stop_fn
+        notify, wake_fd = self._waker.notify, self._waker.wake_fd
         while True:
             call = get()
             try:
@@ -411,12 +337,9 @@ class _DbThread(_Driver):
             try:
                 if call.by_fd is not None:  # trio: its task waits on the eventfd
                     call.finished = True  # (before the write: the task checks it when woken)
-                    os.eventfd_write(fd, 1)  # type: ignore[arg-type]  # (set whenever by_fd is)
-                elif finished is not None:  # asyncio: the reader wakes it
-                    finished.append(call)
-                    os.eventfd_write(fd, 1)  # type: ignore[arg-type]
+                    wake_fd()
                 else:
-                    wake(call.done)
+                    notify(call)
             except BaseException:  # the event loop is gone: nobody waits any more
                 pass
             if call.fn is stop:
@@ -453,9 +376,8 @@ class _DbThread(_Driver):
         """Hand ``fn(connection, *args)`` to the thread; await ``.wait()`` of the result."""
         if self._closing:
             raise CheckpointStoreError("the saver is closed (its database thread has stopped)")
-        if self._fd_free:  # trio, no other call waiting on the eventfd: this one does
-            self._fd_free = False
-            call = _Call(fn, args, None, self)
+        if self._waker.claim():  # trio, no other call waiting on the eventfd: this one does
+            call = _Call(fn, args, None, self._waker)
         else:
             call = _Call(fn, args, self._new_slot())
         self._queue.put(call)
@@ -481,7 +403,7 @@ class _DbThread(_Driver):
             await call.wait()
         finally:
             self._thread.join()  # it returns right after answering that last call
-            self._close_fd()
+            await self._waker.aclose()
         if call.error is not None:
             raise call.error
 
@@ -499,23 +421,6 @@ def _wal_of(conn: sqlite3.Connection) -> str | None:
         return None
     file = conn.execute("PRAGMA database_list").fetchone()[2]  # the path SQLite resolved
     return f"{file}-wal" if file else None
-
-
-def _eventfd() -> int | None:
-    """A non-blocking eventfd (Linux), or None where there is none."""
-    if sys.platform != "linux":
-        return None
-    try:
-        return os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
-    except (AttributeError, OSError):
-        return None
-
-
-def _eventfd_clear(fd: int) -> None:
-    try:
-        os.eventfd_read(fd)
-    except BlockingIOError:  # (a write still to come: the waiter checks its call again)
-        pass
 
 
 def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
