@@ -166,3 +166,27 @@ async def test_a_run_cancelled_while_it_waits_for_a_lagging_write_lets_it_land()
     landed = [step for kind, step in log if kind == "put done"]
     assert started == landed and landed, log
     assert (await graph.aget_state(config)).metadata["step"] == landed[-1]
+
+
+async def test_a_failed_write_met_by_a_cancellation_raises_the_saver_error_unwrapped() -> None:
+    # the run is cancelled (a deadline) while its writer has failed: the saver's error is what
+    # the caller gets, not an exception group holding it and the writer's cancellation (trio)
+    class FailAt1(InMemorySaver):
+        async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> dict[str, Any]:
+            if metadata["step"] == 1:
+                raise OSError("disk full at step 1")
+            return await super().aput(config, checkpoint, metadata, new_versions)
+
+    async def inc(state: Count) -> dict[str, int]:
+        if state["n"] == 3:
+            await anyio.sleep(1)  # the deadline comes here, after the failed write
+        return {"n": state["n"] + 1}
+
+    g = StateGraph(Count)
+    g.add_node("inc", inc)
+    g.add_edge(START, "inc")
+    g.add_conditional_edges("inc", lambda s: END if s["n"] >= STEPS else "inc")
+    graph = g.compile(checkpointer=FailAt1())
+    with anyio.move_on_after(0.05):
+        with pytest.raises(OSError, match="disk full at step 1"):
+            await graph.ainvoke({"n": 0}, {"configurable": {"thread_id": "t"}})

@@ -138,9 +138,13 @@ class Supervisor:
         try:
             suppressed = bool(await tg.__aexit__(exc_type, exc, tb))
         except BaseExceptionGroup as group:
-            # Children never raise into the group, so it only holds the body's own exception.
-            if self._failure is None and exc is not None and group.exceptions == (exc,):
-                return False
+            # Children never raise into the group but their cancellation (trio: a cancelled
+            # outer scope reaches them as Cancelled), so it holds the body's own exception:
+            # that one goes on, unwrapped (the cancellation takes effect at the next checkpoint)
+            if self._failure is None and exc is not None and exc in group.exceptions:
+                cancelled = anyio.get_cancelled_exc_class()
+                if all(e is exc or isinstance(e, cancelled) for e in group.exceptions):
+                    return False
             if self._failure is None:
                 raise
             suppressed = True
