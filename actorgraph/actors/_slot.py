@@ -88,6 +88,30 @@ class _TrioSlot:
 _trio: Any = None
 
 
+class Awaited(Protocol):
+    """Something a thread or task finishes (``finished`` set, then ``slot`` set) while its
+    caller awaits ``slot``."""
+
+    slot: Any
+    finished: bool
+
+
+async def wait_finished(item: Awaited) -> None:
+    """Await ``item.slot``. A cancelled caller still waits until ``item`` is finished (on a
+    fresh slot, shielded: whoever finishes it sets the slot it finds there), then the
+    cancellation propagates: what it started lands before the cancellation returns."""
+    try:
+        await item.slot
+    except BaseException:
+        if not item.finished:
+            import anyio
+
+            item.slot = current_backend().new_slot()
+            with anyio.CancelScope(shield=True):
+                await item.slot
+        raise
+
+
 def running_on_trio() -> bool:
     """Whether this thread runs trio now (inside ``trio.run``, or a trio guest run's tick).
 

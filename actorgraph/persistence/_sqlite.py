@@ -59,7 +59,7 @@ import anyio.lowlevel
 import anyio.to_thread
 import msgspec
 
-from ..actors._slot import Slot, current_backend
+from ..actors._slot import Slot, current_backend, wait_finished
 from ..actors._wake import Waker
 from ..actors import Actor, ActorRef, ActorStopped, Supervisor
 from ._base import (
@@ -216,14 +216,7 @@ class _Call:
             await self.by_fd.wait(self)
             return
         assert self.slot is not None
-        try:
-            await self.slot
-        except BaseException:
-            if not self.finished:
-                self.slot = current_backend().new_slot()
-                with anyio.CancelScope(shield=True):
-                    await self.slot
-            raise
+        await wait_finished(self)
 
 
 class _WalSyncer:

@@ -34,7 +34,7 @@ import anyio.to_thread
 import msgspec
 
 from ..actors import Actor, ActorRef, Supervisor
-from ..actors._slot import current_backend
+from ..actors._slot import current_backend, wait_finished
 from ..channels import MISSING, AnyValue, BaseChannel, EphemeralValue, LastValue, LastValueAfterFinish, UntrackedValue
 from ..errors import ThreadBusyError
 from ..graph import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
@@ -95,14 +95,7 @@ class _Written:
     async def wait(self) -> None:
         """Return once the step is stored (raise its error): a cancelled waiter waits for the
         outcome (shielded), then the cancellation propagates — a write under way lands first."""
-        try:
-            await self.slot
-        except BaseException:
-            if not self.finished:
-                self.slot = current_backend().new_slot()
-                with anyio.CancelScope(shield=True):
-                    await self.slot
-            raise
+        await wait_finished(self)
         if self.error is not None:
             raise self.error
 
