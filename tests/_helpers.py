@@ -234,3 +234,18 @@ def live_tasks(backend: str | None = None) -> set[Any]:
                 todo.extend(nursery.child_tasks)
         return tasks
     return set(asyncio.all_tasks())
+
+
+class Count(TypedDict):
+    n: int
+
+
+def count_to(steps: int, inc: Callable[[Count], Any]) -> StateGraph:
+    """A loop of one node ``inc`` (adding 1 to ``n``) until ``n`` reaches ``steps``."""
+    from actorgraph import END
+
+    g = StateGraph(Count)
+    g.add_node("inc", inc)
+    g.add_edge(START, "inc")
+    g.add_conditional_edges("inc", lambda s: END if s["n"] >= steps else "inc")
+    return g

@@ -7,21 +7,19 @@ The run's writer is an actor of its barrier supervisor (``checkpoint-writer``)."
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 import anyio
 import pytest
 
-from actorgraph import END, START, StateGraph
+from actorgraph import START, StateGraph
 from actorgraph.persistence import InMemorySaver
+
+from _helpers import Count, count_to
 
 pytestmark = pytest.mark.anyio
 
 STEPS = 6
-
-
-class Count(TypedDict):
-    n: int
 
 
 class SlowSaver(InMemorySaver):
@@ -50,11 +48,7 @@ def counting(log: list[Any]) -> Any:
         await anyio.sleep(0)
         return {"n": state["n"] + 1}
 
-    g = StateGraph(Count)
-    g.add_node("inc", inc)
-    g.add_edge(START, "inc")
-    g.add_conditional_edges("inc", lambda s: END if s["n"] >= STEPS else "inc")
-    return g
+    return count_to(STEPS, inc)
 
 
 async def test_writes_overlap_with_the_next_steps_and_land_in_order() -> None:
@@ -153,10 +147,7 @@ async def test_a_run_cancelled_while_it_waits_for_a_lagging_write_lets_it_land()
         await anyio.sleep(0.12)
         return {"n": state["n"] + 1}
 
-    g = StateGraph(Count)
-    g.add_node("inc", slow_inc)
-    g.add_edge(START, "inc")
-    g.add_conditional_edges("inc", lambda s: END if s["n"] >= STEPS else "inc")
+    g = count_to(STEPS, slow_inc)
     graph = g.compile(checkpointer=Slower(log))
     config = {"configurable": {"thread_id": "t"}}
     with anyio.move_on_after(0.2) as scope:
@@ -182,10 +173,7 @@ async def test_a_failed_write_met_by_a_cancellation_raises_the_saver_error_unwra
             await anyio.sleep(1)  # the deadline comes here, after the failed write
         return {"n": state["n"] + 1}
 
-    g = StateGraph(Count)
-    g.add_node("inc", inc)
-    g.add_edge(START, "inc")
-    g.add_conditional_edges("inc", lambda s: END if s["n"] >= STEPS else "inc")
+    g = count_to(STEPS, inc)
     graph = g.compile(checkpointer=FailAt1())
     with anyio.move_on_after(0.05):
         with pytest.raises(OSError, match="disk full at step 1"):

@@ -6,21 +6,18 @@ at every step). Each check here would hold for seconds without it: the runs are 
 from __future__ import annotations
 
 import time
-from typing import Any, TypedDict
+from typing import Any
 
 import anyio
 import pytest
 
-from actorgraph import END, START, StateGraph
 from actorgraph.persistence import InMemorySaver
+
+from _helpers import Count, count_to
 
 pytestmark = pytest.mark.anyio
 
 STEPS = 20_000  # ~0.3 s of steps on this project's machines (more with a saver): longer than the deadlines below
-
-
-class Count(TypedDict):
-    n: int
 
 
 def counting(seen: list[int]) -> Any:
@@ -30,11 +27,7 @@ def counting(seen: list[int]) -> Any:
         seen.append(state["n"] + 1)
         return {"n": state["n"] + 1}
 
-    g = StateGraph(Count)
-    g.add_node("inc", inc)
-    g.add_edge(START, "inc")
-    g.add_conditional_edges("inc", lambda s: END if s["n"] >= STEPS else "inc")
-    return g
+    return count_to(STEPS, inc)
 
 
 async def test_other_tasks_run_during_a_run_of_nodes_that_never_await() -> None:
