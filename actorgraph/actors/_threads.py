@@ -5,12 +5,11 @@ capacity limiter, a cancel scope, its worker's bookkeeping) and trio's own threa
 as much: more than most sync graph nodes take. On asyncio, too, a native ``task.cancel()`` (an
 ``asyncio.TaskGroup`` aborting) makes an anyio caller leave while the thread still runs. A
 supervisor's :class:`WorkerThreads` hands a call to an idle thread of its own over a
-``queue.SimpleQueue`` and is woken through an eventfd where the OS has one (Linux: a reader
-callback on asyncio; on trio the lone waiting task waits on the fd itself, see :mod:`._wake`),
-else the loop's thread-safe "call this soon" (``call_soon_threadsafe`` on asyncio, the trio
-token's ``run_sync_soon`` on trio): what is left is the two thread wake-ups themselves (a no-op
-call's round trip on a quiet 2-core VM, p50: ~85-115 µs through "call this soon", ~70-85 µs
-through the eventfd, both backends). In the
+``queue.SimpleQueue`` and is woken through an eventfd on asyncio where the OS has one (Linux:
+a reader callback, see :mod:`._wake`), else the loop's thread-safe "call this soon"
+(``call_soon_threadsafe`` on asyncio, the trio token's ``run_sync_soon`` on trio): what is left
+is the two thread wake-ups themselves (a no-op call's round trip on a quiet 2-core VM, p50:
+~85-115 µs through "call this soon", ~70-95 µs through the eventfd). In the
 thread, ``anyio.from_thread`` and (on trio) ``trio.from_thread`` work as in anyio's and trio's
 own workers.
 
@@ -57,8 +56,7 @@ except ImportError:  # pragma: no cover
 
 class _Call:
     """One call handed to a worker: what to run, and (once ``finished``) its outcome. ``slot`` is
-    what its caller awaits (replaced by another one if the first was cancelled), None when the
-    caller waits on the eventfd itself (trio; then the thread sets ``finished``)."""
+    what its caller awaits (replaced by another one if the first was cancelled)."""
 
     __slots__ = ("fn", "context", "slot", "worker", "finished", "result", "exc")
 
@@ -86,7 +84,7 @@ class _Worker:
         _anyio_threadlocals.current_token = token
         if token.backend_class.__module__.endswith("_trio"):
             _adopt_for_trio(token.native_token)
-        get, notify, wake_fd = self.queue.get, waker.notify, waker.wake_fd
+        get, notify = self.queue.get, waker.notify
         while True:
             item = get()
             if item is _STOP:
@@ -98,11 +96,7 @@ class _Worker:
                 call.result = call.context.run(call.fn)
             except BaseException as exc:  # handed to the caller, whatever it is
                 call.exc = exc
-            if call.slot is None:  # trio: its task waits on the eventfd
-                call.finished = True  # (before the write: the task checks it when woken)
-                wake_fd()
-            else:
-                notify(call)
+            notify(call)
             call = None  # type: ignore[assignment]
 
 
@@ -162,10 +156,6 @@ class WorkerThreads:
         context = contextvars.copy_context()
         if _async_library is not None:
             context.run(_async_library.set, None)  # no event loop runs in the thread (anyio does so too)
-        if self._waker.claim():  # trio, and no other call waits on the eventfd: this one does
-            call = _Call(fn, context, None, worker)
-            worker.queue.put(call)
-            return await self._by_fd(call)  # type: ignore[no-any-return]
         slot = self._backend.new_slot()
         call = _Call(fn, context, slot, worker)
         worker.queue.put(call)
@@ -177,22 +167,6 @@ class WorkerThreads:
             # cancelled (the slot was cancelled with the task, or the cancellation came after
             # the result): wait for the thread, shielded
             return await self._cancelled(call)  # type: ignore[no-any-return]
-
-    async def _by_fd(self, call: _Call) -> Any:
-        """trio: wait for ``call`` on the eventfd (see :meth:`Waker.wait`); a cancelled caller
-        waits for it all the same (shielded), gets its outcome, and the cancellation takes
-        effect at its next checkpoint."""
-        try:
-            await self._waker.wait(call)
-        except BaseException:
-            self._free(call)
-            if anyio.current_effective_deadline() != -math.inf:
-                raise  # (not a cancellation: KeyboardInterrupt delivered to the task, ...)
-        else:
-            self._free(call)
-        if call.exc is not None:
-            raise call.exc
-        return call.result
 
     async def _cancelled(self, call: _Call) -> Any:
         by_anyio = anyio.current_effective_deadline() == -math.inf  # (else a native task.cancel())

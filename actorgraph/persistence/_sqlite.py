@@ -3,9 +3,8 @@
 **The database thread.** An open saver owns one dedicated thread that holds its ``sqlite3``
 connection and runs every call on it: a step's whole write (BEGIN, its inserts, COMMIT; the
 rows already encoded on the event loop) is one hand-off to that thread, which wakes the
-waiting task once when it is done: through an eventfd where the OS has one (Linux; a reader
-callback on asyncio, the waiting task itself on trio), else ``call_soon_threadsafe`` on asyncio
-and the trio token's ``run_sync_soon`` on trio. No worker-thread pool, limiter or aiosqlite
+waiting task once when it is done: on asyncio through an eventfd where the OS has one (Linux; a
+reader callback), else ``call_soon_threadsafe``; on trio the token's ``run_sync_soon``. No worker-thread pool, limiter or aiosqlite
 round trip in between. A caller cancelled while its commit is under way waits for the outcome, then the
 cancellation propagates; closing the saver lets the thread finish what it was handed, then
 joins it. A second small thread fsyncs the WAL file alongside the commits, so that SQLite's
@@ -190,17 +189,15 @@ class _AiosqliteDriver(_Driver):
 class _Call:
     """One function handed to a :class:`_DbThread`, and the task waiting for it."""
 
-    __slots__ = ("fn", "args", "result", "error", "finished", "slot", "by_fd")
+    __slots__ = ("fn", "args", "result", "error", "finished", "slot")
 
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], slot: Slot | None,
-                 by_fd: Waker[_Call] | None = None) -> None:
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], slot: Slot | None) -> None:
         self.fn = fn
         self.args = args
         self.result: Any = None
         self.error: BaseException | None = None
         self.finished = False
         self.slot = slot
-        self.by_fd = by_fd  # trio: the waiter reads the thread's eventfd itself (see _DbThread)
 
     def done(self) -> None:
         """The thread ran it (called on the event loop's thread)."""
@@ -212,9 +209,6 @@ class _Call:
     async def wait(self) -> None:
         """Return once the thread has run it, whatever happens: a cancelled caller waits for
         the outcome (shielded), then the cancellation propagates."""
-        if self.by_fd is not None:
-            await self.by_fd.wait(self)
-            return
         assert self.slot is not None
         await wait_finished(self)
 
@@ -284,8 +278,8 @@ class _DbThread(_Driver):
     """A dedicated thread that owns one stdlib connection and runs every call on it.
 
     A call is a hand-off through a ``SimpleQueue`` (one wake-up of this thread) and one wake-up
-    of the event loop when it is done (an eventfd, else ``loop.call_soon_threadsafe`` on
-    asyncio and the trio token's ``run_sync_soon`` on trio: see ``__init__``): a step's whole
+    of the event loop when it is done (on asyncio an eventfd, else ``loop.call_soon_threadsafe``;
+    the trio token's ``run_sync_soon`` on trio: see ``__init__``): a step's whole
     commit costs one round trip, with no worker-thread pool, limiter or future in between. Started by ``SqliteSaver.__aenter__``
     in the event loop that will use it, stopped and joined by :meth:`aclose`.
     """
@@ -299,12 +293,10 @@ class _DbThread(_Driver):
         self._stop_fn = self._stop  # the one bound method the thread recognises as its last call
         self.syncer: _WalSyncer | None = None
         self._new_slot = current_backend().new_slot
-        # How the thread wakes the event loop when a call is done (see actors._wake): where the
-        # OS has eventfd (Linux), the thread writes to one: on asyncio a reader registered
-        # once drains the finished calls (~15 µs a round trip against ~23 through
-        # call_soon_threadsafe); on trio the waiting task itself waits for the fd to turn
-        # readable (~19 µs against ~37 through the trio token, whose callback runs in a task
-        # of its own first) when it is the only call in flight, otherwise the token wakes it.
+        # How the thread wakes the event loop when a call is done (see actors._wake): on
+        # asyncio, where the OS has eventfd (Linux), the thread writes to one and a reader
+        # registered once drains the finished calls (~15 µs a round trip against ~23 through
+        # call_soon_threadsafe); on trio the token.
         self._waker: Waker[_Call] = Waker(_Call.done)
         try:
             self._thread.start()
@@ -318,7 +310,7 @@ class _DbThread(_Driver):
 
     def _serve(self) -> None:
         get, stop = self._queue.get, self._stop_fn
-        notify, wake_fd = self._waker.notify, self._waker.wake_fd
+        notify = self._waker.notify
         while True:
             call = get()
             try:
@@ -328,11 +320,7 @@ class _DbThread(_Driver):
             except BaseException as exc:  # handed to the caller: this thread must not die
                 call.error = exc
             try:
-                if call.by_fd is not None:  # trio: its task waits on the eventfd
-                    call.finished = True  # (before the write: the task checks it when woken)
-                    wake_fd()
-                else:
-                    notify(call)
+                notify(call)
             except BaseException:  # the event loop is gone: nobody waits any more
                 pass
             if call.fn is stop:
@@ -369,10 +357,7 @@ class _DbThread(_Driver):
         """Hand ``fn(connection, *args)`` to the thread; await ``.wait()`` of the result."""
         if self._closing:
             raise CheckpointStoreError("the saver is closed (its database thread has stopped)")
-        if self._waker.claim():  # trio, no other call waiting on the eventfd: this one does
-            call = _Call(fn, args, None, self._waker)
-        else:
-            call = _Call(fn, args, self._new_slot())
+        call = _Call(fn, args, self._new_slot())
         self._queue.put(call)
         return call
 
