@@ -28,6 +28,19 @@ _log = get_logger("actors")
 
 _new = object.__new__
 
+_inline_kinds: dict[type[Actor], bool] = {}
+"""Actor classes :meth:`Supervisor.spawn_inline` has taken (checked once): whether each is a
+:class:`SyncActor` (``ActorRef.call`` runs its ``receive``)."""
+
+
+def _inline_kind(kind: type[Actor]) -> bool:
+    """Check that ``kind`` can be spawned inline without suspending (no ``on_start`` of its
+    own) and remember whether it is a :class:`SyncActor` (see ``_inline_kinds``)."""
+    if kind.on_start is not Actor.on_start:
+        raise SpawnError(f"{kind.__name__} has an on_start(): spawn it with 'await spawn(...)'")
+    sync = _inline_kinds[kind] = issubclass(kind, SyncActor)
+    return sync
+
 DEFAULT_MAILBOX_SIZE = 1024
 """Mailbox capacity of a spawned actor unless ``mailbox_size`` says otherwise."""
 
@@ -255,8 +268,11 @@ class Supervisor:
         backend = self._backend
         if not self._running or backend is None:
             raise SpawnError(f"supervisor {self.name!r} is not running (use 'async with')")
-        if type(actor).on_start is not Actor.on_start:
-            raise SpawnError(f"{type(actor).__name__} has an on_start(): spawn it with 'await spawn(...)'")
+        kind = type(actor)
+        try:
+            sync = _inline_kinds[kind]
+        except KeyError:
+            sync = _inline_kind(kind)
         # Cell's slots set here without an __init__ call: this runs for every
         # node and channel of every run (Cell's other fields keep their class defaults)
         cell = _new(Cell)
@@ -266,7 +282,7 @@ class Supervisor:
         cell.inline = True
         cell.backend = backend
         cell.mailbox = NO_MAILBOX
-        cell.receive = type(actor).receive if isinstance(actor, SyncActor) else None
+        cell.receive = kind.receive if sync else None  # type: ignore[attr-defined]
         cell.state = "running"
         cell.busy = False
         cell.holder = None

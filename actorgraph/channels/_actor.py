@@ -78,12 +78,11 @@ class ChannelActor(SyncActor):
     read the channel (``get``/``is_available``) as its read view; it never changes it.
     """
 
-    __slots__ = ("_channel", "_version", "handled")
+    __slots__ = ("_channel", "_version")
 
     def __init__(self, channel: BaseChannel[Any, Any, Any], version: Any = None) -> None:
         self._channel = channel
         self._version = version
-        self.handled = 0  # messages handled (for introspection)
 
     @property
     def key(self) -> str:
@@ -101,7 +100,6 @@ class ChannelActor(SyncActor):
         return Applied(changed, self._version, self._channel.checkpoint())
 
     def receive(self, message: Any) -> Any:
-        self.handled += 1
         channel = self._channel
         kind = type(message)
         if kind is Apply or (kind is not Clear and isinstance(message, Apply)):  # (the barrier's: no extra call)

@@ -61,6 +61,7 @@ class NodeProgram:
         "name", "call", "reads", "reader", "triggers", "edges", "joins", "branches",
         "retry_policy", "defer", "hidden", "metadata", "timeout", "cache_policy", "error_handler",
         "edge_writes", "pull_path", "pull_order", "pull_path_str", "sync_inline", "trace_policy",
+        "actor_name",
     )
 
     def __init__(
@@ -108,6 +109,7 @@ class NodeProgram:
         self.pull_path = ("__pregel_pull", name)
         self.pull_order = (0, name)
         self.pull_path_str = task_path_str(self.pull_path)  # (as saved with a pull task's writes)
+        self.actor_name = f"node:{name}"  # (its node actor's, in a run's tree)
         # a sync function of the graph's own (no subgraph, not __start__): under the sync API its
         # lone task runs on the loop's thread (see _task.runs_inline); set again with ``call``
         self.sync_inline = not call.is_async and call.subgraph is None and not hidden

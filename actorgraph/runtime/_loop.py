@@ -301,7 +301,7 @@ class Run:
         if ref is None:
             assert self.sup is not None, "the run is not hosted"
             ref = self.node_actors[task.name] = self.sup.spawn_inline(NodeActor(self, task.node),
-                                                                      name=f"node:{task.name}")
+                                                                      name=task.node.actor_name)
         return ref
 
     async def begin(self, value: Any) -> None:
