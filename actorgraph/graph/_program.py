@@ -19,7 +19,7 @@ INJECTABLE = ("config", "writer", "store", "runtime", "previous")
 class NodeCall:
     """How to call a node's function: sync or async, which context parameters it takes."""
 
-    __slots__ = ("fn", "is_async", "config_positional", "inject", "subgraph")
+    __slots__ = ("fn", "is_async", "config_positional", "inject", "subgraph", "direct")
 
     def __init__(self, fn: Callable[..., Any], subgraph: Any = None, extra: tuple[str, ...] = ()) -> None:
         """``extra``: more injectable keyword names (an error handler's ``error``)."""
@@ -46,6 +46,9 @@ class NodeCall:
                         continue
                     inject.append(p.name)
         self.inject = tuple(inject)
+        # an async function of the state alone (most async nodes): a task awaits ``fn(state)``
+        # itself, without ``call_node``'s questions
+        self.direct = self.is_async and subgraph is None and not self.inject and not self.config_positional
 
 
 def task_path_str(path: tuple[Any, ...]) -> str:

@@ -98,19 +98,21 @@ def runs_inline(node: NodeProgram, run: Run) -> bool:
 def call_inline(call: NodeCall, value: Any, ctx: TaskContext) -> Any:
     """A sync node's function called here, on the event loop's thread (see :func:`call_node`;
     :func:`run_task` calls it without a coroutine)."""
-    args = (value, ctx.config) if call.config_positional else (value,)
+    run = ctx.run
+    config = ctx.config if call.config_positional else None
     ctx.inline = True  # (a sync graph API called from the node runs on a helper thread)
-    emitter = ctx.run.emitter.root
+    emitter = run.emitter.root
     # (what the node's other threads stream is delivered as it returns; nobody streams: no hold)
     held = emitter.hold_posts() if emitter.hub_ref is not None else None
     # The loop is hidden from the node: as on LangGraph's thread, no loop runs there for it
     # (asyncio.run() works in it); the loop checker still knows the thread as the loop's
-    loop = ctx.run.loop
+    loop = run.loop
     _set_running_loop(None)
     try:
         if call.inject:
+            args = (value,) if config is None else (value, config)
             return call.fn(*args, **{name: ctx.injected(name) for name in call.inject})
-        return call.fn(*args)
+        return call.fn(value) if config is None else call.fn(value, config)
     finally:
         _set_running_loop(loop)
         ctx.inline = False
@@ -177,7 +179,9 @@ async def run_task(run: Run, task: Task, lone: bool = False) -> Exception | None
                     return None
                 try:
                     if node.timeout is None:
-                        if lone and node.sync_inline and run.options.sync_api:  # (runs_inline)
+                        if node.call.direct:  # (call_node's common case, without its call)
+                            result = await node.call.fn(task.input)
+                        elif lone and node.sync_inline and run.options.sync_api:  # (runs_inline)
                             result = call_inline(node.call, task.input, ctx)  # (no coroutine)
                         else:  # (lone or not, call_node would not run it inline: not asked again)
                             result = await call_node(node, task.input, ctx, run)
@@ -395,7 +399,6 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
     async: :func:`route_branches`): state updates first, then gotos, edges and joins."""
     program = run.program
     writes: list[tuple[str, Any]] = []
-    gotos: list[Any] = []
     if node.hidden:  # __start__: the graph input
         if isinstance(result, Command):  # (stored by update_state(..., as_node="__input__"))
             writes = command_input_writes(run, result)  # its update and goto, then START's edges
@@ -417,9 +420,10 @@ def node_writes(run: Run, node: NodeProgram, result: Any) -> list[tuple[str, Any
     elif type(result) is Writes:  # an agent population's step: channel writes already
         writes = result
     else:
+        gotos: list[Any] = []
         _collect(run, node, result, writes, gotos)
-    if gotos:  # (before the edges, as LangGraph 1.2 writes them)
-        _goto_writes(run, node.name, gotos, writes)
+        if gotos:  # (before the edges, as LangGraph 1.2 writes them)
+            _goto_writes(run, node.name, gotos, writes)
     if node.edge_writes:
         writes.extend(node.edge_writes)
     for join in node.joins:
