@@ -21,6 +21,7 @@ PACKAGES = [
     "actorgraph.store.postgres", "actorgraph.store.postgres.aio", "actorgraph.managed",
     "actorgraph.managed.is_last_step", "actorgraph.constants",
     "actorgraph.cache.memory", "actorgraph.cache.sqlite", "actorgraph.cache.base",
+    "actorgraph.typing", "actorgraph.version",
 ]  # (actorgraph.prebuilt needs the langchain extra: tests/test_langchain_prebuilt.py)
 
 
@@ -62,7 +63,8 @@ def test_the_imports_api_md_promises() -> None:
 LANGGRAPH_PATHS: dict[str, dict[str, tuple[str, str]]] = {
     "actorgraph.types": {n: ("actorgraph", n) for n in ("interrupt", "Command", "Send", "StreamWriter", "RetryPolicy")},
     "actorgraph.config": {n: ("actorgraph", n) for n in ("get_stream_writer", "get_store", "get_config")},
-    "actorgraph.graph.message": {n: ("actorgraph", n) for n in ("add_messages", "MessagesState")},
+    "actorgraph.graph.message": {**{n: ("actorgraph", n) for n in ("add_messages", "MessagesState")},
+                                 "MessageGraph": ("actorgraph.graph", "MessageGraph")},
     "actorgraph.graph.state": {"StateGraph": ("actorgraph", "StateGraph"),
                                "CompiledStateGraph": ("actorgraph", "CompiledGraph")},
     "actorgraph.checkpoint.memory": {"InMemorySaver": ("actorgraph.persistence", "InMemorySaver"),
@@ -112,6 +114,29 @@ def test_langgraphs_type_names_and_constants() -> None:
     assert get_args(All) == ("*",)
     assert set(get_args(Durability)) == {"sync", "async", "exit"}
     assert {"values", "updates", "custom", "messages", "debug", "tasks", "checkpoints"} <= set(get_args(StreamMode))
+
+
+def test_langgraphs_type_variables() -> None:
+    # langgraph.typing: the same names, the same defaults (LangGraph 1.2.24: InputT and OutputT
+    # default to StateT, ContextT to None)
+    from typing import Generic
+
+    from actorgraph.typing import ContextT, InputT, OutputT, StateT
+
+    assert InputT.__default__ is StateT and OutputT.__default__ is StateT  # type: ignore[attr-defined]
+    assert ContextT.__default__ is None  # type: ignore[attr-defined]
+
+    class Typed(Generic[StateT, ContextT]):
+        pass
+
+    assert Typed[int].__args__ == (int, None)  # type: ignore[attr-defined]  # (LangGraph's too)
+
+
+def test_langgraphs_version_path() -> None:
+    import actorgraph
+    from actorgraph.version import __version__
+
+    assert __version__ == actorgraph.__version__
 
 
 def test_the_node_runtime_and_the_actor_system_have_distinct_names() -> None:

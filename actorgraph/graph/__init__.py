@@ -18,6 +18,7 @@ from ._messages import (
     push_message,
     stream_message,
 )
+from ._message_graph import MessageGraph
 from ._schema import IsLastStep, RemainingSteps
 from ._state import StateGraph
 
@@ -36,6 +37,7 @@ __all__ = [
     "HumanMessage",
     "IsLastStep",
     "MermaidDrawMethod",
+    "MessageGraph",
     "MessagesState",
     "Node",
     "NodeStyles",
