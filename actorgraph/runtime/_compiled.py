@@ -42,6 +42,10 @@ class CompiledGraph(RunnableMethods):
     :mod:`actorgraph._langchain_runnable`).
     """
 
+    run_class: type[Run] = Run
+    """The class of this graph's runs (a subclass may take its input differently: see
+    :mod:`actorgraph.pregel`, whose input goes into its channels without an input step)."""
+
     def __class_getitem__(cls, params: Any) -> Any:
         """``CompiledStateGraph[State]`` (up to ``[State, Context, Input, Output]``) in
         annotations, as LangGraph's generic class allows: the class itself, parameterized."""
@@ -211,7 +215,7 @@ class CompiledGraph(RunnableMethods):
         if printed:
             return await self._invoke_printing(input, config, printed, subgraphs, context, durability,
                                                before, after, control)
-        run = Run(self, dict(config or {}), context=context, store=self.store, durability=durability,
+        run = self.run_class(self, dict(config or {}), context=context, store=self.store, durability=durability,
                   interrupt_before=before, interrupt_after=after, control=control)
         return await run.run(input)
 
@@ -268,7 +272,7 @@ class CompiledGraph(RunnableMethods):
             hub = StreamHub()
             sub = Subscriber(frozenset(printed), capacity=CAPACITY)
             hub.subscribe(sub)
-            keep.target = Run(self, dict(config or {}), hub=hub, modes=frozenset(printed), context=context,
+            keep.target = self.run_class(self, dict(config or {}), hub=hub, modes=frozenset(printed), context=context,
                                store=self.store, subgraphs=subgraphs, durability=durability,
                                interrupt_before=before, interrupt_after=after, control=control)
             return keep, sub, input
@@ -337,7 +341,7 @@ class CompiledGraph(RunnableMethods):
             if parent is not None and nested(config):
                 return self._child_run(input, config, parent, (hub, watched, subgraphs), control, keys), sub, input
             before, after = self._breakpoints(interrupt_before, interrupt_after)
-            run = Run(self, dict(config or {}), hub=hub, modes=watched, context=context,
+            run = self.run_class(self, dict(config or {}), hub=hub, modes=watched, context=context,
                       store=self.store, subgraphs=subgraphs, durability=durability,
                       interrupt_before=before, interrupt_after=after, control=control, output_keys=keys)
             return run, sub, input
@@ -574,7 +578,7 @@ class CompiledGraph(RunnableMethods):
             own_hub, own_modes, own_subgraphs = stream
             root_modes = modes if above.to_root else frozenset()
             hub, modes, subgraphs = own_hub, modes | own_modes, subgraphs or own_subgraphs
-        run = Run(self, dict(config) if config is not None else parent.config, hub=hub,
+        run = self.run_class(self, dict(config) if config is not None else parent.config, hub=hub,
                   modes=modes, ns=ns, context=parent.context, store=parent.store,
                   subgraphs=subgraphs, parent=parent, control=control,
                   interrupt_before=self.interrupt_before, interrupt_after=self.interrupt_after,
