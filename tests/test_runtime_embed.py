@@ -259,3 +259,50 @@ async def test_a_sync_node_streams_custom_events_live_from_its_worker_thread() -
             assert await run.result() == {"x": 1}
     assert first == ("custom", {"from": "thread"})
     assert rest == [("updates", {"n": {"x": 1}})]
+
+
+async def test_subscribers_do_not_pace_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An ActorSystem subscription is a bounded buffer: the run goes on while events queue up
+    # (up to ``buffer``), it does not wait at each barrier for a woken consumer to take them
+    # (what astream's consumer does, as LangGraph's). Nodes that never await and a run that
+    # never passes the loop a checkpoint of its own (YIELD_AFTER far away): no consumer runs
+    # before the run ends, yet each gets every event, in order.
+    import actorgraph.runtime._loop as loop_module
+
+    monkeypatch.setattr(loop_module, "YIELD_AFTER", 3600.0)
+    consumed = [0, 0, 0]
+    seen_by_nodes: list[int] = []
+
+    class T(TypedDict):
+        x: int
+
+    g = StateGraph(T)
+    prev = START
+    for i in range(6):
+        async def node(state: T) -> dict[str, Any]:
+            seen_by_nodes.append(sum(consumed))
+            return {"x": state["x"] + 1}
+
+        g.add_node(f"n{i}", node)
+        g.add_edge(prev, f"n{i}")
+        prev = f"n{i}"
+    graph = g.compile()
+
+    got: list[list[Any]] = [[], [], []]
+
+    async def consume(i: int, events: Any) -> None:
+        async for _mode, chunk in events:
+            consumed[i] += 1
+            got[i].append(chunk)
+
+    async with ActorSystem() as system:
+        run = await system.start(graph, {"x": 0})
+        async with anyio.create_task_group() as tg, run.subscribe("updates") as a, \
+                run.subscribe("updates") as b, run.subscribe("updates", buffer=2, on_overflow="drop") as c:
+            for i, events in enumerate((a, b, c)):
+                tg.start_soon(consume, i, events)
+            assert await run.result() == {"x": 6}
+    assert seen_by_nodes == [0] * 6  # (paced, as astream is: [0, 3, 6, 9, 12, 15] on asyncio)
+    expected = [{f"n{i}": {"x": i + 1}} for i in range(6)]
+    assert got[0] == expected and got[1] == expected
+    assert got[2] == expected[:2] and c.dropped == 4  # its buffer of 2 overflowed: the rest dropped

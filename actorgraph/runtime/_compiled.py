@@ -270,7 +270,7 @@ class CompiledGraph(RunnableMethods):
 
         def start() -> tuple[Any, Subscriber, Any]:
             hub = StreamHub()
-            sub = Subscriber(frozenset(printed), capacity=CAPACITY)
+            sub = Subscriber(frozenset(printed), capacity=CAPACITY, paced=True)
             hub.subscribe(sub)
             keep.target = self.run_class(self, dict(config or {}), hub=hub, modes=frozenset(printed), context=context,
                                store=self.store, subgraphs=subgraphs, durability=durability,
@@ -332,7 +332,7 @@ class CompiledGraph(RunnableMethods):
             keys = self._output_keys(output_keys)
             watched = frozenset((*modes, *printed))
             hub = StreamHub()
-            sub = Subscriber(watched, capacity=CAPACITY)
+            sub = Subscriber(watched, capacity=CAPACITY, paced=True)
             hub.subscribe(sub)
             parent = current_task.get()
             # inside a node: that node's subgraph, also from a sync node's stream(), whose run

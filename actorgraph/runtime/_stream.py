@@ -52,16 +52,22 @@ class StreamEvent(msgspec.Struct, frozen=True, array_like=True):
 class Subscriber:
     """A bounded buffer of events for one consumer task. Iterate it with ``async for``.
 
-    ``dropped`` counts the events dropped under ``on_overflow="drop"``.
+    ``dropped`` counts the events dropped under ``on_overflow="drop"``. ``paced``: the consumer
+    paces the run, as LangGraph's ``astream``/``stream`` consumer does — when it was waiting for
+    events, the run waits at the next barrier until it has taken them (see
+    :meth:`wait_for_room`); else (an ``ActorSystem`` subscription) the run goes on while events
+    queue up to ``capacity``, the overflow policy deciding beyond it.
     """
 
-    __slots__ = ("modes", "capacity", "on_overflow", "_items", "_waiter", "_closed", "_error",
+    __slots__ = ("modes", "capacity", "on_overflow", "paced", "_items", "_waiter", "_closed", "_error",
                  "dropped", "_room", "_new_slot", "_wake", "_post", "_woken", "_pumped")
 
-    def __init__(self, modes: frozenset[str], capacity: float = 1024, on_overflow: Overflow = "block") -> None:
+    def __init__(self, modes: frozenset[str], capacity: float = 1024, on_overflow: Overflow = "block",
+                 paced: bool = False) -> None:
         if on_overflow not in ("block", "drop", "error"):
             raise ValueError(f"on_overflow must be 'block', 'drop' or 'error', got {on_overflow!r}")
         self.modes = modes
+        self.paced = paced
         self.capacity = capacity
         self.on_overflow = on_overflow
         self._items: deque[StreamEvent] = deque()
@@ -102,7 +108,7 @@ class Subscriber:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
-                self._woken = True
+                self._woken = self.paced
         return True
 
     def drain(self) -> list[StreamEvent]:
