@@ -17,7 +17,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
 
@@ -45,6 +45,9 @@ _kernel_log = get_logger("actors")
 _sync_handle = SyncActor.handle
 
 _current_cell: ContextVar[Cell | None] = ContextVar("actorgraph_current_cell", default=None)
+
+GONE: Final = Actor()
+"""What a stopped actor's cell holds instead of its instance (see :meth:`Cell.finish`)."""
 
 
 class Cell:
@@ -412,6 +415,10 @@ class Cell:
         if self.state == "stopped":
             return
         self.state = "stopped"
+        # The instance is let go of: an ActorRef is not tracked by the garbage collector, so
+        # a cycle through one (an actor keeping its own ref, or a ref to an actor that keeps
+        # one back) would never be freed while the cell held the instance
+        self.instance = GONE
         if self.mailbox is not NO_MAILBOX:
             for _message, slot in self.mailbox.close():
                 if slot is not None and not slot.done():

@@ -14,7 +14,7 @@ from anyio.abc import TaskGroup
 
 from .._log import enabled, get_logger
 from ._actor import Actor, ActorRef, SyncActor
-from ._cell import ON_STOP_GRACE, Cell
+from ._cell import GONE, ON_STOP_GRACE, Cell
 from ._errors import SpawnError
 from ._mailbox import NO_MAILBOX
 from ._policy import Policy, Restart, Strategy, normalize_policy
@@ -189,6 +189,7 @@ class Supervisor:
                     cell.finish(forget=False)  # idle, nothing to run on stop: no need to take its gate
             else:
                 cell.state = "stopped"
+                cell.instance = GONE  # (as Cell.finish: no cycle through an untracked ActorRef)
         if not tasks:
             children.clear()
         else:
