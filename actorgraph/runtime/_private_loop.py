@@ -43,6 +43,15 @@ class _Owned:
         loop = self.loop
         if loop.is_closed() or loop.is_running() or self.busy:
             return
+        if not _leftovers(loop):
+            # the usual case (a call that left something on the loop had it shut down): close
+            # it without running it, nor asking which loop runs here. This runs as the thread
+            # ends, its thread state being torn down: a thread-local touched now (asyncio's
+            # running-loop holder, sniffio's and trio's locals) is made anew in a thread-state
+            # dict never cleared again, and leaked with it (each thread that ever called the
+            # sync API: every sync call made where a loop runs, on a helper thread of its own)
+            loop.close()
+            return
         if asyncio._get_running_loop() is not None:
             # collected while another loop runs in this thread (it cannot run this one): after
             # each call nothing of it was left on the loop, close it without running it
