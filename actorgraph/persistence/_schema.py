@@ -210,6 +210,7 @@ _INSERT_CHECKPOINT = f"INSERT INTO checkpoints ({_CHECKPOINT_COLS}) VALUES ({', 
 _INSERT_BLOB = f"INSERT INTO checkpoint_blobs ({_BLOB_COLS}) VALUES ({', '.join('?' * 9)})"
 _INSERT_WRITE = f"INSERT INTO checkpoint_writes ({_WRITE_COLS}) VALUES ({', '.join('?' * 9)})"
 _HEADS_KEPT: Final = 4096  # threads whose newest checkpoint a Store remembers
+_TKEYS_KEPT: Final = 4096  # threads whose key ``t`` a Store remembers
 _INSERT_NEW_BLOB = _INSERT_BLOB + " ON CONFLICT DO NOTHING"
 _INSERT_NEW_WRITE = _INSERT_WRITE + " ON CONFLICT DO NOTHING"
 _INSERT_CHUNK = "INSERT INTO checkpoint_chunks (t, hash, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
@@ -475,8 +476,17 @@ class Store:
             row = self._q(conn, "SELECT t FROM checkpoint_threads WHERE thread_id = ?", (thread_id,)).fetchone()
             if row is None:
                 return None
-            t = self._tkeys[thread_id] = row[0]
+            t = row[0]
+            self._remember_tkey(thread_id, t)
         return t
+
+    def _remember_tkey(self, thread_id: str, t: int) -> None:
+        """Cache a thread's key, up to :data:`_TKEYS_KEPT` of them (the one cached longest ago
+        goes first: a long-lived saver sees a new thread per conversation, its file keeps them)."""
+        tkeys = self._tkeys
+        if thread_id not in tkeys and len(tkeys) >= _TKEYS_KEPT:
+            del tkeys[next(iter(tkeys))]
+        tkeys[thread_id] = t
 
     def _tkeys_for(self, conn: sqlite3.Connection, threads: Iterable[str], new: dict[str, int]) -> dict[str, int]:
         """Keys of ``threads`` inside a write transaction, creating missing ones (recorded in
@@ -565,7 +575,8 @@ class Store:
             self._heads.clear()  # (a head read in a transaction that did not commit: re-read it)
             raise
         if new:
-            self._tkeys.update(new)
+            for thread_id, t in new.items():
+                self._remember_tkey(thread_id, t)
         if self._heads:
             self._advance_heads(stored)
 
@@ -719,7 +730,7 @@ class Store:
         for r in cur:
             ns, cid, parent, *cols, t, thread_id = r
             names[t] = thread_id
-            self._tkeys[thread_id] = t
+            self._remember_tkey(thread_id, t)
             try:
                 checkpoint_id = unpack_id(cid)
             except CheckpointStoreError as exc:
