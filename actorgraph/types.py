@@ -239,6 +239,15 @@ class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
         return delay * (1 + random.random()) if self.jitter else delay
 
 
+def retry_policies(given: RetryPolicy | Sequence[RetryPolicy] | None) -> tuple[RetryPolicy, ...]:
+    """A ``retry_policy=`` argument (one policy, several, or None) as a tuple of policies."""
+    if given is None:
+        return ()
+    if isinstance(given, RetryPolicy):
+        return (given,)
+    return tuple(given)
+
+
 __all__ = [
     "Command",
     "Interrupt",

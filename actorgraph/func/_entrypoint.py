@@ -28,7 +28,7 @@ from ..graph._program import NodeCall, NodeProgram, Program
 from ..runtime import CompiledGraph
 from ..runtime._context import TaskContext, current_task
 from ..runtime._task import ChannelWrites, in_thread
-from ..types import RetryPolicy, StateUpdate, TimeoutPolicy
+from ..types import RetryPolicy, StateUpdate, TimeoutPolicy, retry_policies
 from ._task import Caller, Scope, asked_by_call, current_caller
 
 ROOT = END
@@ -190,12 +190,7 @@ class entrypoint:  # noqa: N801  (LangGraph's name)
         self.checkpointer = checkpointer
         self.store = store
         self.context_schema = context_schema
-        if retry_policy is None:
-            self.retry_policy: tuple[RetryPolicy, ...] = ()
-        elif isinstance(retry_policy, RetryPolicy):
-            self.retry_policy = (retry_policy,)
-        else:
-            self.retry_policy = tuple(retry_policy)
+        self.retry_policy = retry_policies(retry_policy)
 
     def __call__(self, func: Callable[..., Any]) -> CompiledEntrypoint:
         """Compile ``func`` (``TypeError`` naming it when it takes no input parameter;

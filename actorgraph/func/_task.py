@@ -41,7 +41,7 @@ from ..runtime._persist import NO_WRITES
 from ..runtime._cache import lookup as cache_lookup, namespace as cache_namespace, store as cache_store
 from ..runtime._task import Execute, cancelling, in_thread, is_cancelled, timed_call
 from ..persistence._records import ERROR, INTERRUPT, RESUME
-from ..types import CachePolicy, RetryPolicy, TimeoutPolicy
+from ..types import CachePolicy, RetryPolicy, TimeoutPolicy, retry_policies
 
 if TYPE_CHECKING:
     from ..cache import BaseCache
@@ -299,19 +299,13 @@ class TaskFunction(Generic[P, T]):
             raise GraphValidationError(
                 f"Task '{self.name}' has a timeout but is sync: task timeouts are only supported for "
                 "async tasks (a thread cannot be cancelled)")
-        if retry_policy is None:
-            policies: tuple[RetryPolicy, ...] = ()
-        elif isinstance(retry_policy, RetryPolicy):
-            policies = (retry_policy,)
-        else:
-            policies = tuple(retry_policy)
-        self.retry_policy = policies
+        self.retry_policy = retry_policies(retry_policy)
         self.cache_policy = cache_policy
         if cache_policy is not None:  # (its key_func gets the call's arguments, as LangGraph's)
             cache_policy = dataclasses.replace(cache_policy, key_func=_SpreadKey(cache_policy.key_func))
         # a task call is a Task of the run like a node's (its config, interrupt(), subgraphs,
         # its cache entries: the node's call names the function; it is never called as a node)
-        self.node = NodeProgram(self.name, NodeCall(func), (), _none, (), (), (), (), policies, False,
+        self.node = NodeProgram(self.name, NodeCall(func), (), _none, (), (), (), (), self.retry_policy, False,
                                 cache_policy=cache_policy)
         functools.update_wrapper(self, func)
         _register_return_type(func)

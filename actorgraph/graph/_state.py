@@ -24,7 +24,7 @@ from ..channels import (
 from .. import _langchain
 from ..errors import GraphValidationError
 from .._policies import CachePolicy, TimeoutPolicy
-from ..types import Command, RetryPolicy, TracePolicy
+from ..types import Command, RetryPolicy, TracePolicy, retry_policies
 from ._agents import AgentSpec, PopulationCall, check_factory, inbox_channel, round_channel, state_channel
 from ._branch import Branch
 from ._constants import END, RESERVED_CHARS, START, TASKS, branch_channel, join_channel
@@ -225,13 +225,7 @@ class StateGraph:
             input_schema = input_schema_of(action)
         if input_schema is not None:
             self._add_schema(input_schema)
-        policies: tuple[RetryPolicy, ...]
-        if retry_policy is None:
-            policies = ()
-        elif isinstance(retry_policy, RetryPolicy):
-            policies = (retry_policy,)
-        else:
-            policies = tuple(retry_policy)
+        policies = retry_policies(retry_policy)
         dests: tuple[str, ...] = ()
         if isinstance(destinations, dict):
             dests = tuple(destinations)
@@ -265,8 +259,7 @@ class StateGraph:
         replaces the defaults it is given and keeps the others.
         """
         if retry_policy is not None:
-            self.node_defaults["retry_policy"] = (
-                (retry_policy,) if isinstance(retry_policy, RetryPolicy) else tuple(retry_policy))
+            self.node_defaults["retry_policy"] = retry_policies(retry_policy)
         if cache_policy is not None:
             self.node_defaults["cache_policy"] = cache_policy
         if error_handler is not None:

@@ -13,7 +13,7 @@ from ..actors._slot import running_on_trio
 from ..graph._program import NodeCall
 from ..runtime._context import TaskContext, current_task
 from ..runtime._task import Writes, in_thread
-from ..types import RetryPolicy, Send
+from ..types import RetryPolicy, Send, retry_policies
 from ._write import ChannelWriteEntry, assemble_writes
 
 __all__ = ("NodeBuilder", "PregelNode")
@@ -50,12 +50,7 @@ class PregelNode:
         self.writers = list(writers)
         self.tags = list(tags or ())
         self.metadata = dict(metadata or {})
-        if retry_policy is None:
-            self.retry_policy: tuple[RetryPolicy, ...] = ()
-        elif isinstance(retry_policy, RetryPolicy):
-            self.retry_policy = (retry_policy,)
-        else:
-            self.retry_policy = tuple(retry_policy)
+        self.retry_policy = retry_policies(retry_policy)
         self.cache_policy = cache_policy
 
     def __repr__(self) -> str:

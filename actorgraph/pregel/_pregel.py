@@ -22,7 +22,7 @@ from ..runtime import CompiledGraph
 from ..runtime._algo import apply_writes
 from ..runtime._loop import Run
 from ..runtime._task import Writes
-from ..types import Command, RetryPolicy, Send
+from ..types import Command, RetryPolicy, Send, retry_policies
 from ._node import NodeBuilder, PregelNode, node_body
 from ._write import assemble_writes
 
@@ -128,7 +128,7 @@ class Pregel(CompiledGraph):
         self.stream_channels = (stream_channels if stream_channels is None or isinstance(stream_channels, str)
                                 else list(stream_channels))
         self._stream_mode = stream_mode
-        self.retry_policy = (retry_policy,) if isinstance(retry_policy, RetryPolicy) else tuple(retry_policy)
+        self.retry_policy = retry_policies(retry_policy)
         self.cache_policy = cache_policy
         self.context_schema = context_schema
         self.cache = cache
