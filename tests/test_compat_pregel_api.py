@@ -290,3 +290,27 @@ def test_runnable_step() -> None:
     n = NodeBuilder().subscribe_only("a").do(runnables.RunnableLambda(lambda x: x + 1)).write_to("b")
     app = Pregel(nodes={"n": n}, channels={"a": LastValue(int), "b": LastValue(int)}, input_channels="a", output_channels="b")
     assert app.invoke(1) == 2
+
+
+@pytest.mark.anyio
+async def test_started_by_an_actor_system_the_first_node_runs_at_step_0(anyio_backend: str) -> None:
+    from actorgraph import ActorSystem
+
+    seen: list[Any] = []
+
+    def spy(x: int, config: dict[str, Any]) -> int:
+        seen.append(config["metadata"]["langgraph_step"])
+        return x + 1
+
+    n = NodeBuilder().subscribe_only("a").do(spy).write_to("b")
+    app = Pregel(nodes={"n": n}, channels={"a": LastValue(int), "b": LastValue(int)},
+                 input_channels="a", output_channels="b")
+    async with ActorSystem() as system:
+        handle = await system.start(app, 1)
+        async with handle.subscribe("updates") as events:
+            updates = [chunk async for _mode, chunk in events]
+        assert await handle.result() == 2
+    # as invoke() and stream() (LangGraph 1.2.24: invoke(1) -> 2, stream(1, "updates") ->
+    # [{'n': {'b': 2}}]): the input goes into the channels, no __start__ step
+    assert seen == [0]
+    assert updates == [{"n": {"b": 2}}]

@@ -15,7 +15,7 @@ from typing import Any
 from .._policies import CachePolicy
 from ..channels import BaseChannel, BinaryOperatorAggregate, EphemeralValue, LastValue, Topic
 from ..errors import EmptyInputError, GraphValidationError, InvalidUpdateError
-from ..graph._constants import END, START, TASKS
+from ..graph._constants import END, INTERRUPT, START, TASKS
 from ..graph._program import NodeCall, NodeProgram, Program
 from ..graph._schema import as_is
 from ..runtime import CompiledGraph
@@ -50,6 +50,16 @@ class PregelRun(Run):
         else:
             pairs = graph._input_pairs(value)
         apply_writes(self.program, self.state, discarded, pairs)
+
+    def output(self) -> Any:
+        """What ``invoke`` returns (an ``ActorSystem`` run's result too): with one output channel
+        its bare value, else the dict of the output channels that have one."""
+        out = super().output()
+        graph: Pregel = self.graph  # type: ignore[assignment]
+        channel = graph.output_channels
+        if isinstance(channel, str) and isinstance(out, dict) and INTERRUPT not in out:
+            return out.get(channel)
+        return out
 
 
 class _InputMap:

@@ -230,7 +230,7 @@ class ActorSystem:
         run_id = str(config.get("run_id") or uuid.uuid4())
         config["run_id"] = run_id
         hub = StreamHub()
-        run = Run(graph, config, hub=hub, modes=None, context=context,
+        run = getattr(graph, "run_class", Run)(graph, config, hub=hub, modes=None, context=context,
                   store=self.store if self.store is not None else graph.store,
                   checkpointer=self.checkpointer, durability=durability, control=control)
         handle = RunHandle(run_id, thread, hub, run)
