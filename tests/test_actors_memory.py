@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import gc
 import weakref
-from typing import Any, TypedDict
+from typing import Any
 
 import anyio
 import pytest
 
-from actorgraph import START, ActorSystem, StateGraph
+from _helpers import Count, count_to
+
+from actorgraph import ActorSystem
 from actorgraph.actors import Actor, ActorRef, SyncActor, Supervisor
 
 pytestmark = pytest.mark.anyio
@@ -66,28 +68,20 @@ async def test_an_actor_keeping_its_own_ref_is_freed_once_stopped() -> None:
 
 
 async def test_actor_system_runs_are_freed() -> None:
-    class S(TypedDict):
-        x: int
+    async def inc(state: Count) -> dict[str, Any]:
+        return {"n": state["n"] + 1}
 
-    async def step(state: S) -> dict[str, Any]:
-        return {"x": state["x"] + 1}
-
-    g = StateGraph(S)
-    g.add_node("a", step)
-    g.add_node("b", step)
-    g.add_edge(START, "a")
-    g.add_edge("a", "b")
-    graph = g.compile()
+    graph = count_to(2, inc).compile()
 
     async with ActorSystem() as system:  # (a first run: what is made once, imports and caches)
-        assert await (await system.start(graph, {"x": 0})).result() == {"x": 2}
+        assert await (await system.start(graph, {"n": 0})).result() == {"n": 2}
     gc.collect()
     before = len(gc.get_objects())
     runs: list[weakref.ref[Any]] = []
     async with ActorSystem() as system:
         for _ in range(50):
-            handle = await system.start(graph, {"x": 0})
-            assert await handle.result() == {"x": 2}
+            handle = await system.start(graph, {"n": 0})
+            assert await handle.result() == {"n": 2}
             runs.append(weakref.ref(handle._run))
             del handle
         await anyio.sleep(0)
