@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import anyio.from_thread
-import anyio.lowlevel
 import msgspec
 
 from .._log import get_logger
@@ -60,7 +59,7 @@ class Subscriber:
     """
 
     __slots__ = ("modes", "capacity", "on_overflow", "paced", "_items", "_waiter", "_closed", "_error",
-                 "dropped", "_room", "_new_slot", "_wake", "_post", "_woken", "_pumped")
+                 "dropped", "_room", "_new_slot", "_checkpoint", "_wake", "_post", "_woken", "_pumped")
 
     def __init__(self, modes: frozenset[str], capacity: float = 1024, on_overflow: Overflow = "block",
                  paced: bool = False) -> None:
@@ -76,7 +75,9 @@ class Subscriber:
         self._closed = False
         self._error: BaseException | None = None
         self.dropped = 0
-        self._new_slot = current_backend().new_slot
+        backend = current_backend()
+        self._new_slot = backend.new_slot
+        self._checkpoint = backend.checkpoint  # (anyio's looks the backend up per call: a syscall on 3.11)
         self._wake: threading.Event | None = None  # attach_thread(): a consumer thread's
         self._post: Callable[..., Any] | None = None
         self._woken = False  # a consumer task waiting in __anext__ was woken and has not run yet
@@ -135,7 +136,7 @@ class Subscriber:
             # pumped consumer's thread (next_pumped) runs the loop only while it waits for an
             # event: the loop stops here, and the run goes on when the consumer asks for the
             # next one (closing the stream instead cancels it here).
-            await anyio.lowlevel.checkpoint()
+            await self._checkpoint()
         while self.on_overflow == "block" and not self._closed and len(self._items) >= self.capacity:
             self._room = room = self._new_slot()
             await room
