@@ -101,18 +101,51 @@ def test_sync_stream_yields_langgraphs_chunks() -> None:
 
 def test_sync_stream_runs_its_loop_once_per_step_not_per_event(monkeypatch: pytest.MonkeyPatch) -> None:
     runs: list[object] = []
-    original = asyncio.BaseEventLoop.run_until_complete
+    original = asyncio.BaseEventLoop.run_forever
 
-    def counting(self: Any, future: Any) -> Any:
-        runs.append(future)
-        return original(self, future)
+    def counting(self: Any) -> Any:
+        runs.append(self)
+        return original(self)
 
-    monkeypatch.setattr(asyncio.BaseEventLoop, "run_until_complete", counting)
+    monkeypatch.setattr(asyncio.BaseEventLoop, "run_forever", counting)
     chunks = list(chatty_graph(3, 50).stream({"n": 0}, stream_mode="custom"))
     assert chunks == [(step, i) for step in range(3) for i in range(50)]
     # the run starts, stops at each of the 3 barriers that published, ends, is closed: 150
     # events are taken from the buffer without running the loop for each
     assert len(runs) <= 8, len(runs)
+
+
+def test_sync_stream_takes_one_loop_iteration_per_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Between two chunks the consumer's thread runs the loop until the run has published the
+    # next one: the step itself is one iteration (the event stops the loop as it ends), not
+    # three (a future to wait for, its callback, the stop).
+    class C(TypedDict):
+        x: int
+
+    def inc(state: C) -> dict[str, int]:
+        return {"x": state["x"] + 1}
+
+    steps = 40
+    g = StateGraph(C)
+    prev = START
+    for i in range(steps):
+        g.add_node(f"n{i}", inc)
+        g.add_edge(prev, f"n{i}")
+        prev = f"n{i}"
+    graph = g.compile()
+    list(graph.stream({"x": 0}, stream_mode="updates"))  # (warm: first-use imports)
+    iterations = 0
+    original = asyncio.BaseEventLoop._run_once  # type: ignore[attr-defined]
+
+    def counting(self: Any) -> Any:
+        nonlocal iterations
+        iterations += 1
+        return original(self)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "_run_once", counting)
+    chunks = list(graph.stream({"x": 0}, stream_mode="updates"))
+    assert chunks == [{f"n{i}": {"x": i + 1}} for i in range(steps)]
+    assert iterations <= steps + 10, iterations
 
 
 def test_sync_stream_consumer_is_the_calling_thread_and_gets_events_in_order() -> None:

@@ -256,7 +256,7 @@ def iterate_pumped(stream: RunStream, inline: bool = False) -> Iterator[Any]:
 
     async def start() -> Subscriber:
         sub = _start_sync(stream, inline)
-        sub.pump()
+        sub.pump(loop)
         return sub
 
     interrupted = False

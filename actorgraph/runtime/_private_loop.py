@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -136,12 +137,26 @@ def drive(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
     a loop's thread), on a helper thread, which is waited for."""
     if not a_loop_runs_here():
         return loop.run_until_complete(awaitable)
+    return _on_a_helper_thread(functools.partial(loop.run_until_complete, awaitable))
+
+
+def run_until_stopped(loop: asyncio.AbstractEventLoop) -> None:
+    """``loop.run_forever()`` until something on it calls ``loop.stop()``, on this thread or,
+    as :func:`drive`, on a helper thread when an event loop already runs in this one."""
+    if not a_loop_runs_here():
+        loop.run_forever()
+    else:
+        _on_a_helper_thread(loop.run_forever)
+
+
+def _on_a_helper_thread(fn: Callable[[], T]) -> T:
+    """``fn()`` on a new thread, waited for: its result, or its exception raised here."""
     out: list[T] = []
     failed: list[BaseException] = []
 
     def there() -> None:
         try:
-            out.append(loop.run_until_complete(awaitable))
+            out.append(fn())
         except BaseException as exc:
             failed.append(exc)
 

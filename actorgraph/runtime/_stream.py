@@ -26,7 +26,7 @@ from .._log import get_logger
 from ..actors import ActorRef, ActorStopped, SyncActor
 from ..actors._slot import Slot, current_backend
 from ..actors._threads import current_loop_checker, current_loop_poster
-from ._private_loop import drive
+from ._private_loop import run_until_stopped
 
 STREAM_MODES: frozenset[str] = frozenset(
     ("values", "updates", "custom", "messages", "debug", "tasks", "checkpoints", "tools")
@@ -59,7 +59,8 @@ class Subscriber:
     """
 
     __slots__ = ("modes", "capacity", "on_overflow", "paced", "_items", "_waiter", "_closed", "_error",
-                 "dropped", "_room", "_new_slot", "_checkpoint", "_wake", "_post", "_woken", "_pumped")
+                 "dropped", "_room", "_new_slot", "_checkpoint", "_wake", "_post", "_woken", "_pumped",
+                 "_asked")
 
     def __init__(self, modes: frozenset[str], capacity: float = 1024, on_overflow: Overflow = "block",
                  paced: bool = False) -> None:
@@ -81,7 +82,10 @@ class Subscriber:
         self._wake: threading.Event | None = None  # attach_thread(): a consumer thread's
         self._post: Callable[..., Any] | None = None
         self._woken = False  # a consumer task waiting in __anext__ was woken and has not run yet
-        self._pumped = False  # next_pumped(): the consumer's thread runs the loop between events
+        # next_pumped(): the consumer's thread runs this loop between events, and has asked for
+        # the next one (the run goes on past a barrier that published only then)
+        self._pumped: asyncio.AbstractEventLoop | None = None
+        self._asked = False
 
     def attach_thread(self) -> None:
         """Let a thread other than the event loop's consume this subscriber with
@@ -103,6 +107,12 @@ class Subscriber:
         self._items.append(event)
         if self._wake is not None:
             self._wake.set()
+            return True
+        pumped = self._pumped
+        if pumped is not None:
+            if self._asked:  # the consumer's next_pumped() returns once this loop iteration ends
+                self._asked = False
+                pumped.stop()
             return True
         waiter = self._waiter
         if waiter is not None:
@@ -126,7 +136,7 @@ class Subscriber:
                 room.set_result(None)
 
     async def wait_for_room(self) -> None:
-        while self._woken or (self._pumped and self._waiter is None and not self._closed):
+        while self._woken or (self._pumped is not None and not self._asked and not self._closed):
             # The consumer waited for this step's events and has not taken them yet: yield to
             # it here, at the barrier, until it has, before the next step — as LangGraph's
             # astream, which goes on when the consumer takes the next chunk. Else a run whose
@@ -151,6 +161,10 @@ class Subscriber:
             if slot is not None and not slot.done():
                 slot.set_result(None)
         self._waiter = self._room = None
+        if self._asked:  # a pumped consumer waits in next_pumped (not the loop's other runs)
+            self._asked = False
+            assert self._pumped is not None
+            self._pumped.stop()
 
     def __aiter__(self) -> Subscriber:
         return self
@@ -173,10 +187,10 @@ class Subscriber:
         self._wake_room()
         return item
 
-    def pump(self) -> None:
-        """Let the event loop's own thread consume this subscriber with :meth:`next_pumped`,
-        running the loop between events (before the run publishes)."""
-        self._pumped = True
+    def pump(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Let the thread of ``loop`` (the run's) consume this subscriber with
+        :meth:`next_pumped`, running the loop between events (before the run publishes)."""
+        self._pumped = loop
 
     def next_pumped(self, loop: asyncio.AbstractEventLoop) -> StreamEvent | None:
         """With ``loop``, the loop of the run, stopped between events (sync ``stream()`` on the
@@ -192,11 +206,13 @@ class Subscriber:
                 raise error
             if self._closed:
                 return None
-            self._waiter = waiter = loop.create_future()
+            # The loop runs until an event is pushed or the subscriber closed (either stops
+            # it): one loop iteration per step (a future to wait for would take two more)
+            self._asked = True
             try:
-                drive(loop, waiter)
+                run_until_stopped(loop)
             finally:
-                self._woken = False
+                self._woken = self._asked = False
         item = items.popleft()
         self._wake_room()
         return item
