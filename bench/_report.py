@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import queue
+import statistics
 import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +81,43 @@ def machine_info() -> dict[str, Any]:
         "packages": versions,
         "git_commit": _git_commit(),
         "load_average_start": _load(),
+        **host_floors(),
     }
+
+
+def host_floors() -> dict[str, float]:
+    """Two costs of the host that set floors under the ratios, measured here (~0.1 s):
+    ``syscall_us``, a trivial system call (``os.getpid()``: CPython 3.11's
+    ``asyncio.get_running_loop()`` makes one per call; virtual machines differ by 10× here), and
+    ``thread_round_trip_us``, the median of a hand-off to another thread and back (two
+    ``SimpleQueue``s: what a ``def`` node under ``ainvoke()`` and a SQLite commit pay per step,
+    bounded below by how fast an idle core wakes up)."""
+    n = 20000
+    t0 = time.perf_counter()
+    for _ in range(n):
+        os.getpid()
+    syscall = (time.perf_counter() - t0) / n * 1e6
+    there: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+    back: queue.SimpleQueue[int] = queue.SimpleQueue()
+
+    def echo() -> None:
+        while (item := there.get()) is not None:
+            back.put(item)
+
+    helper = threading.Thread(target=echo, name="bench.host_floors")
+    helper.start()
+    trips: list[float] = []
+    try:
+        for i in range(400):
+            t0 = time.perf_counter()
+            there.put(i)
+            back.get()
+            trips.append((time.perf_counter() - t0) * 1e6)
+            time.sleep(0.0001)  # (a core idle for a while, as between two steps' hand-offs)
+    finally:
+        there.put(None)
+        helper.join()
+    return {"syscall_us": round(syscall, 3), "thread_round_trip_us": round(statistics.median(trips), 1)}
 
 
 def current_load() -> list[float] | None:
@@ -159,6 +199,9 @@ def headline(info: dict[str, Any], reps: int, quick: bool, order: list[Side], la
     sides = ", ".join(s.label.replace("langgraph", "LangGraph") for s in order)
     lines = [
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['os']}; {info['python']}",
+        f"Host floors: a system call {info['syscall_us']} µs, a thread round trip {info['thread_round_trip_us']} µs "
+        "(median; see bench._report.host_floors: they bound the ratios of sync nodes under ainvoke() and "
+        "of SQLite commits, and differ widely between machines)",
         f"Packages: {versions}" + (f"; actorgraph commit {info['git_commit']}" if info["git_commit"] else ""),
         f"Method: {isolation()}; warm-up, then {reps} repetition{'s' if reps != 1 else ''} alternating "
         f"{sides}, each in a fresh event loop; median (min–max); ratios pair by pair (speedup = "
