@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 
-from actorgraph.persistence import new_checkpoint_id
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actorgraph.persistence import _records, new_checkpoint_id
 from actorgraph.persistence._records import checkpoint_time
 from actorgraph.runtime._algo import task_id
 
@@ -52,3 +56,24 @@ def test_checkpoint_id_encodes_the_current_time() -> None:
         seconds = checkpoint_time(new_checkpoint_id())
         assert seconds is not None and abs(seconds - time.time()) < 60
         time.sleep(0.001)  # the next id's time_low text is formatted afresh
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(
+    st.floats(min_value=0, max_value=4e9, allow_nan=False),
+    # exact half microseconds (rounded half-even) and fractions just under a whole second
+    st.integers(min_value=0, max_value=4 * 10**9).map(lambda s: s + 0.5e-6),
+    st.integers(min_value=0, max_value=4 * 10**9).map(lambda s: s + 0.9999996),
+    st.integers(min_value=0, max_value=4 * 10**9).map(float),
+))
+def test_a_checkpoints_ts_is_what_datetime_renders(stamp: float) -> None:
+    """``now_iso`` formats the time by hand (the text up to the seconds made once per second):
+    exactly what ``datetime.fromtimestamp(stamp, timezone.utc).isoformat()`` gives, also where
+    the microseconds round up to the next second or are zero (no fraction shown)."""
+    saved = _records._time
+    _records._time = lambda: stamp
+    try:
+        assert _records.now_iso() == datetime.fromtimestamp(stamp, timezone.utc).isoformat()
+        assert _records.made_from(_records.now_iso()) == stamp
+    finally:
+        _records._time = saved

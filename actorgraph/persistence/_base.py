@@ -167,8 +167,9 @@ def run_blocking(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
     return value  # type: ignore[no-any-return]
 
 
-async def _committed() -> None:
-    """The wait of a submission that was committed before it returned."""
+async def committed() -> None:
+    """The wait of a submission that was committed before it returned (what
+    :meth:`BaseCheckpointSaver.asubmit_step` returns then; a caller may skip awaiting it)."""
 
 
 def _step_ops(
@@ -431,13 +432,13 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         """
         if self.commits_by_parts:
             await self._aput_step_by_parts(config, writes, checkpoint, metadata, new_versions)
-            return _committed
+            return committed
         _key, ops = _step_ops(config, writes, checkpoint, metadata, new_versions, expect_head)
         return await self._asubmit(ops)
 
     async def _asubmit(self, ops: Sequence[Op]) -> Callable[[], Awaitable[None]]:
         await self._acommit(ops)
-        return _committed
+        return committed
 
     def alist(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
-from typing import Any, Self, TypeVar
+from typing import Any, Final, Self, TypeVar
 
 from ._base import BaseCheckpointSaver, ListQuery, SaverStatistics, delegate_to_sync, run_now
 from ._errors import CheckpointConflictError
@@ -32,6 +32,8 @@ _PAGE = 64
 
 BlobKey = tuple[str, str, Version]  # (namespace, channel, version) within a thread
 WriteKey = tuple[str, int]  # (task id, index) within a checkpoint
+
+_NOTHING: Final[Mapping[Any, Any]] = {}  # (never written to)
 
 
 class _Blobs:
@@ -112,7 +114,7 @@ class InMemorySaver(BaseCheckpointSaver):
             if any(h[4] for h in encoded.heads):
                 check_heads(encoded.heads, self._newest)
             for b in encoded.blobs:
-                old = self._blobs.get(b.thread_id, {}).get((b.ns, b.channel, b.version))
+                old = self._blobs.get(b.thread_id, _NOTHING).get((b.ns, b.channel, b.version))
                 if old is not None and not same_blob(old, b):
                     raise CheckpointConflictError.reused(b.thread_id, b.ns, b.channel, b.version)
         except Exception:
@@ -128,7 +130,8 @@ class InMemorySaver(BaseCheckpointSaver):
         top = self._top
         for b in encoded.blobs:
             self._blobs.setdefault(b.thread_id, {})[(b.ns, b.channel, b.version)] = b
-            counter = version_counter(b.version)
+            version = b.version
+            counter = version if type(version) is int else version_counter(version)
             if counter > top.get((b.thread_id, b.ns), 0):
                 top[(b.thread_id, b.ns)] = counter
         head = self._head

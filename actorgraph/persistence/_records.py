@@ -7,6 +7,7 @@ LangGraph's dict-style reads (``checkpoint["channel_values"]``) for ported code.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -287,11 +288,22 @@ def checkpoint_time(checkpoint_id: str) -> float | None:
 
 
 def now_iso() -> str:
-    """The current time as a checkpoint's ``ts`` (ISO 8601, UTC, microseconds). The savers
-    store a ``ts`` as the epoch seconds it renders from (see :func:`made_from`)."""
-    global _made, _made_before
+    """The current time as a checkpoint's ``ts`` (ISO 8601, UTC, microseconds): exactly
+    ``datetime.fromtimestamp(stamp, timezone.utc).isoformat()`` (what ``datetime.now()``
+    gives), the text up to the seconds made once per second. The savers store a ``ts`` as the
+    epoch seconds it renders from (see :func:`made_from`)."""
+    global _made, _made_before, _second
     stamp = _time()
-    ts = datetime.fromtimestamp(stamp, timezone.utc).isoformat()  # (what datetime.now() does)
+    # as datetime.fromtimestamp splits it: the fraction rounded half-even to microseconds
+    fraction, whole = _modf(stamp)
+    micros = round(fraction * 1e6)
+    second = int(whole)
+    if micros >= 1_000_000:
+        second, micros = second + 1, micros - 1_000_000
+    prefix = _second
+    if prefix[0] != second:
+        prefix = _second = (second, datetime.fromtimestamp(second, timezone.utc).isoformat()[:-6])
+    ts = f"{prefix[1]}.{micros:06d}+00:00" if micros else f"{prefix[1]}+00:00"
     made = _made
     made[ts] = stamp
     if len(made) >= _MADE_KEPT:  # (a new generation; the one before is still looked at)
@@ -309,6 +321,8 @@ def made_from(ts: str) -> float | None:
 
 
 _time = time.time
+_modf = math.modf
+_second = (-1, "")  # (epoch second, its text up to the seconds): replaced as a whole, so thread-safe
 _MADE_KEPT: Final = 512
 # ts -> stamp, in two generations of up to _MADE_KEPT (any thread: a lookup that misses a stamp
 # being moved just takes the parsing path)

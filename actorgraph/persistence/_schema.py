@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import sqlite3
 import time
 from collections import defaultdict
@@ -265,16 +266,12 @@ def retry_locked(fn: Callable[[], T], where: str, timeout: float) -> T:
 def pack_id(value: str | None) -> str | bytes | None:
     """A checkpoint or task id as stored: a canonical (lowercase, hyphenated) UUID as its 16
     bytes, which sort as the text does; any other id as its text."""
-    if value is None or len(value) != 36 or value[8] != "-" or value[13] != "-" or value[18] != "-" or value[23] != "-":
+    if value is None or _CANONICAL_UUID(value) is None:
         return value
-    digits = value.replace("-", "")
-    if len(digits) != 32 or digits != digits.lower():
-        return value
-    try:
-        raw = bytes.fromhex(digits)
-    except ValueError:
-        return value
-    return raw if len(raw) == 16 else value
+    return bytes.fromhex(value.replace("-", ""))
+
+
+_CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z").match
 
 
 def unpack_id(value: str | bytes) -> str:

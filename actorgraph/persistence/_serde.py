@@ -350,7 +350,7 @@ class MsgpackSerializer:
         raise SerializationError(f"unknown serialization type tag {tag!r}", type_name=tag)
 
     def dumps(self, obj: Any) -> bytes:
-        if _plain(obj, 0):  # nothing to convert (the common case for records): encode as is
+        if obj is None or _plain(obj, 0):  # nothing to convert (the common case for records)
             return self._encoder.encode(obj)
         return self._dumps_packed(obj)
 
@@ -649,32 +649,48 @@ class MsgpackSerializer:
 def _plain(obj: Any, depth: int) -> bool:
     """``obj`` is msgpack as it stands: str-keyed dicts, lists, short str/bytes, in-range ints,
     floats, bools and None, not deeper than 8 levels (anything else goes through ``_pack``).
-    Leaves are checked in the loops (this runs for every record a saver writes)."""
+    This runs for every record a saver writes: the leaves are checked in the loop itself, a
+    call only per nested container."""
     cls = type(obj)
     if cls is dict:
         if depth > 8:
             return False
         for k, v in obj.items():
-            if type(k) is not str or not _plain_leaf(v) and not _plain(v, depth + 1):
+            if type(k) is not str:
+                return False
+            cls = type(v)
+            if cls is str or cls is bytes:
+                if len(v) >= INTERN_MIN:
+                    return False
+            elif cls is int:
+                if not _INT_MIN <= v <= _INT_MAX:
+                    return False
+            elif cls not in _ATOMS and not ((cls is dict or cls is list) and _plain(v, depth + 1)):
                 return False
         return True
     if cls is list:
         if depth > 8:
             return False
         for v in obj:
-            if not _plain_leaf(v) and not _plain(v, depth + 1):
+            cls = type(v)
+            if cls is str or cls is bytes:
+                if len(v) >= INTERN_MIN:
+                    return False
+            elif cls is int:
+                if not _INT_MIN <= v <= _INT_MAX:
+                    return False
+            elif cls not in _ATOMS and not ((cls is dict or cls is list) and _plain(v, depth + 1)):
                 return False
         return True
-    return _plain_leaf(obj)
-
-
-def _plain_leaf(v: Any) -> bool:
-    cls = type(v)
     if cls is str or cls is bytes:
-        return len(v) < INTERN_MIN
+        return len(obj) < INTERN_MIN
     if cls is int:
-        return bool(_INT_MIN <= v <= _INT_MAX)
-    return cls is float or cls is bool or v is None
+        return _INT_MIN <= obj <= _INT_MAX  # type: ignore[no-any-return]
+    return cls in _ATOMS
+
+
+_ATOMS: Final = frozenset({float, bool, type(None)})
+"""The leaves that are plain whatever their value."""
 
 
 _NO_DEFAULT: Final = object()

@@ -40,6 +40,7 @@ from ..errors import ThreadBusyError
 from ..graph import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
 from ..persistence import BaseCheckpointSaver, Checkpoint, CheckpointTuple, TaskWrites, new_checkpoint_id
 from ..persistence import register_type as _register
+from ..persistence._base import committed
 from ..persistence._records import (
     ERROR,
     INTERRUPT,
@@ -476,8 +477,10 @@ class Persistence:
                 self.oldest = time.monotonic()
             writer = self.writer
             if writer is None:
-                inflight.append(await self.saver.asubmit_step(config, writes, checkpoint, stored, new_versions,
-                                                              expect_head=expect_head))
+                wait = await self.saver.asubmit_step(config, writes, checkpoint, stored, new_versions,
+                                                     expect_head=expect_head)
+                if wait is not committed:  # (a saver without a writer thread has committed it)
+                    inflight.append(wait)
             else:  # (a saver that commits by parts: the run's own writer, see StepWriter)
                 written = _Written()
                 await writer.tell(_WriteStep(config, writes, checkpoint, stored, new_versions, written))
