@@ -191,3 +191,20 @@ async def test_start_events_show_the_runs_metadata_and_tags_in_subgraphs_too() -
              async for ns, c in app.astream({"x": 0}, config, stream_mode="tasks", subgraphs=True) if "input" in c]
     common = {"run_md": "run", "run_id": "r", "tags": ["mytag"]}  # (user_id is not copied into metadata)
     assert shown == [(0, "n", {**common, "node_md": 1}), (0, "sub", common), (1, "s", common)]
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    # a run's own config for its saver names the checkpoint alone: nothing is added
+    ({"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "c"}}, {"source": "a", "step": 1}),
+    ({"metadata": {"k": 1}}, {"source": "a", "step": 1, "k": 1}),  # config metadata alone
+    ({"configurable": {"thread_id": "t", "user": "u\x00v"}}, {"source": "a", "step": 1, "user": "uv"}),
+    ({"configurable": {"thread_id": "t"}, "metadata": {"m": 2, "step": 9}}, {"source": "a", "step": 1, "m": 2}),
+    ({"configurable": None}, {"source": "a", "step": 1}),
+    (None, {"source": "a", "step": 1}),
+])
+def test_merge_metadata_adds_eligible_config_entries(config: Any, expected: dict[str, Any]) -> None:
+    """What a saver stores: the metadata (NUL characters removed, its keys win), then the
+    config's ``metadata`` and ``configurable`` entries that are not ids or LangGraph's own."""
+    from actorgraph.persistence._records import merge_metadata
+
+    assert merge_metadata(config, {"source": "a\x00", "step": 1}) == expected

@@ -40,6 +40,7 @@ EXCLUDED_METADATA_KEYS: Final = frozenset({
     "langgraph_step", "langgraph_node", "langgraph_triggers", "langgraph_path",
     "langgraph_checkpoint_ns",
 })
+_EXCLUDED_ONLY: Final = EXCLUDED_METADATA_KEYS.issuperset
 
 ERROR: Final = "__error__"
 SCHEDULED: Final = "__scheduled__"
@@ -218,7 +219,9 @@ def merge_metadata(config: Mapping[str, Any] | None, metadata: Mapping[str, Any]
     merged: CheckpointMetadata = {
         k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in metadata.items()
     }
-    if config:
+    if config and not (len(config) == 1 and "configurable" in config
+                       and _EXCLUDED_ONLY(config["configurable"] or ())):
+        # (else nothing to add: a run's own config for its saver names the checkpoint alone)
         for source in (config.get("metadata"), config.get("configurable")):
             if not source:
                 continue
