@@ -405,3 +405,53 @@ def test_struct_fields_at_their_default_are_left_out_and_come_back() -> None:
     one, two = serde.loads(serde.dumps(plain)), serde.loads(serde.dumps(plain))
     one.tags.append("x")
     assert two.tags == []  # defaults are fresh per object, not shared
+
+
+_LEAVES = st.one_of(
+    st.none(), st.booleans(), st.floats(allow_nan=False),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.text(max_size=3), st.sampled_from(["x" * (INTERN_MIN - 1), "x" * INTERN_MIN]),
+    st.binary(max_size=3), st.sampled_from([b"y" * (INTERN_MIN - 1), b"y" * INTERN_MIN]),
+    st.tuples(st.integers()), st.frozensets(st.integers(), max_size=2), st.just(dt.date(2024, 1, 2)),
+)
+
+
+def _reference_plain(obj: Any, depth: int) -> bool:
+    """The contract of ``_plain``, written plainly: what msgpack holds as it stands."""
+    if type(obj) is dict:
+        return depth <= 8 and all(type(k) is str and _reference_plain(v, depth + 1) for k, v in obj.items())
+    if type(obj) is list:
+        return depth <= 8 and all(_reference_plain(v, depth + 1) for v in obj)
+    if type(obj) in (str, bytes):
+        return len(obj) < INTERN_MIN
+    if type(obj) is int:
+        return -(2**63) <= obj <= 2**64 - 1
+    return obj is None or type(obj) in (float, bool)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.recursive(_LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.one_of(st.text(max_size=2), st.integers(0, 3)), inner, max_size=3),
+), max_leaves=12))
+def test_the_plain_check_is_exact_and_values_round_trip(value: Any) -> None:
+    """The saver's fast check (a value encoded as it stands, without conversion) says "plain"
+    exactly for msgpack-native values, and every value reads back equal either way."""
+    from actorgraph.persistence._serde import _plain
+
+    assert _plain(value, 0) == _reference_plain(value, 0)
+    serde = MsgpackSerializer()
+    assert serde.loads_typed(serde.dumps_typed(value)) == value
+
+
+def test_the_plain_check_stops_below_eight_levels() -> None:
+    from actorgraph.persistence._serde import _plain
+
+    def nest(levels: int) -> Any:
+        value: Any = 1
+        for i in range(levels):
+            value = [value] if i % 2 else {"k": value}
+        return value
+
+    assert [_plain(nest(n), 0) for n in (8, 9, 10)] == [_reference_plain(nest(n), 0) for n in (8, 9, 10)] == [True, True, False]
+    assert SERDE.loads(SERDE.dumps(nest(12))) == nest(12)
