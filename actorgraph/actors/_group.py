@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine
+from contextvars import Context
 from types import TracebackType
 from typing import Any
 
@@ -48,18 +49,22 @@ class TaskGroup:
         return await self._native.__aexit__(exc_type, exc, tb)  # type: ignore[no-any-return]
 
     def start_soon(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
-                   shielded: bool = False) -> asyncio.Task[Any] | None:
+                   shielded: bool = False, context: Context | None = None) -> asyncio.Task[Any] | None:
         """Start ``func(*args)`` as a child; on asyncio, return its task (``None`` on trio).
         ``shielded`` children are not cancelled by :meth:`cancel` (on trio they run in a
         shielded cancel scope: a child that has not run yet when the group is cancelled still
-        runs, as on asyncio); only a cancel scope of their own stops them."""
+        runs, as on asyncio); only a cancel scope of their own stops them. ``context``
+        (asyncio only) is the context the child runs in, instead of a copy of the current one."""
         if self._trio:
             if shielded:
                 self._native.start_soon(_shielded, func, *args)
             else:
                 self._native.start_soon(func, *args)
             return None
-        task: asyncio.Task[Any] = self._native.create_task(func(*args))
+        if context is not None:
+            task: asyncio.Task[Any] = self._native.create_task(func(*args), context=context)
+        else:
+            task = self._native.create_task(func(*args))
         if not shielded:
             self._tasks.append(task)
         return task

@@ -29,7 +29,7 @@ from ..runtime import CompiledGraph
 from ..runtime._context import TaskContext, current_task
 from ..runtime._task import ChannelWrites, in_thread
 from ..types import RetryPolicy, StateUpdate, TimeoutPolicy, retry_policies
-from ._task import Caller, Scope, asked_by_call, current_caller
+from ._task import Caller, Scope, _flush, asked_by_call, current_caller
 
 ROOT = END
 """The return value's channel (LangGraph's); ``__root__`` before (threads saved then load)."""
@@ -276,7 +276,8 @@ class _Body:
         failure: Exception | None = None
         result: Any = None
         async with TaskGroup() as group:
-            scope = Scope(run, group)
+            # (on asyncio its own calls start lazily: see Scope)
+            scope = Scope(run, group, lazy=ctx.task if run.loop is not None else None)
             token = current_caller.set(Caller(scope, ctx.task))
             try:
                 if self.is_async:
@@ -291,8 +292,15 @@ class _Body:
             except Exception as exc:
                 failure = exc
                 group.cancel()
+                scope.pending = []  # (calls not started yet never run, as cancelled tasks)
+            except BaseException:
+                scope.pending = []
+                raise
             finally:
                 current_caller.reset(token)
+                scope.lazy = None  # (later calls, by calls still running, start at once)
+            if scope.pending:  # made last: they run before the group ends
+                _flush(scope)
         if failure is not None:
             raise failure
         if asked is not None:

@@ -21,7 +21,7 @@ import threading
 import typing
 from datetime import timedelta
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 import anyio
@@ -36,7 +36,7 @@ from ..errors import (
 )
 from ..graph._program import NodeCall, NodeProgram, task_path_str
 from ..runtime._algo import PUSH, Task, task_id
-from ..runtime._context import TaskContext, current_task
+from ..runtime._context import TaskContext, current_task, own_context
 from ..runtime._persist import NO_WRITES
 from ..runtime._cache import lookup as cache_lookup, namespace as cache_namespace, store as cache_store
 from ..runtime._task import Execute, cancelling, in_thread, is_cancelled, timed_call
@@ -143,10 +143,10 @@ class TaskFuture(Generic[T]):
         scope = self._scope
         on_loop = self._on_loop()
         if scope is not None and scope.pending:
-            if on_loop:  # a sync node running on the loop's thread (under invoke())
+            if not on_loop:
+                anyio.from_thread.run(_drain, scope, self)
+            elif scope.group is None:  # a sync node running on the loop's thread (under invoke())
                 _drain_inline(scope)
-            else:
-                anyio.from_thread.run(_drain, scope)
             if self._done:
                 return self._outcome()
         if on_loop:
@@ -169,7 +169,7 @@ class TaskFuture(Generic[T]):
     def __await__(self) -> Generator[Any, Any, T]:
         scope = self._scope
         if not self._done and scope is not None and scope.pending:
-            yield from _drain(scope).__await__()
+            yield from _drain(scope, self).__await__()
         if not self._done:
             slot = current_backend().new_slot()
             if self._waiters is None:
@@ -204,13 +204,21 @@ class Scope:
     its calls wait in ``pending`` and all start when the node first waits for one of them
     (``owner`` is the node's context)."""
 
-    __slots__ = ("run", "group", "found", "asked", "running", "settled", "pending", "owner")
+    __slots__ = ("run", "group", "found", "asked", "running", "settled", "pending", "owner", "lazy", "flush_due")
 
-    def __init__(self, run: Run, group: TaskGroup | None, owner: TaskContext | None = None) -> None:
+    def __init__(self, run: Run, group: TaskGroup | None, owner: TaskContext | None = None,
+                 lazy: Task | None = None) -> None:
         self.run = run
         self.group = group
         self.owner = owner
-        self.pending: list[tuple[TaskFunction[..., Any], Task, TaskFuture[Any]]] = []
+        # (the calls not started yet, each with the context it runs in: None for a node's)
+        self.pending: list[tuple[TaskFunction[..., Any], Task, TaskFuture[Any], Context | None]] = []
+        # An entrypoint's own calls on asyncio (its task ``lazy``): each starts in the group at
+        # the loop's next turn (one callback for all made meanwhile, ``flush_due``), unless the
+        # entrypoint awaits it first, alone: then it runs in the entrypoint's task (see _drain),
+        # in a copy of the context taken at the call, as its own task would have
+        self.lazy = lazy
+        self.flush_due = False
         self.found = run.call_writes  # task id -> writes of calls finished before (a resume)
         # id(GraphInterrupt) -> (the call that raised it, it): calls that asked a question
         self.asked: dict[int, tuple[Task, GraphInterrupt]] = {}
@@ -223,8 +231,9 @@ current_caller: ContextVar[Caller | None] = ContextVar("actorgraph_func_caller",
 
 class TaskActor(SyncActor):
     """The actor of one task name in one run: it receives an ``Execute`` per call of the
-    task and starts the call in the calling entrypoint's task group (calls run concurrently).
-    ``executed`` counts the calls it started."""
+    task and starts the call in the calling entrypoint's task group (calls run concurrently;
+    on asyncio an entrypoint's own call at the loop's next turn, or in the entrypoint's task
+    if awaited at once: see :class:`Scope`). ``executed`` counts the calls it started."""
 
     def __init__(self, fn: TaskFunction[..., Any]) -> None:
         self.fn = fn
@@ -232,37 +241,66 @@ class TaskActor(SyncActor):
 
     def receive(self, message: Any) -> None:
         task: Task = message.task
-        scope, future = message.barrier
+        scope, future, lazy = message.barrier
         self.executed += 1
         scope.running += 1
         run = scope.run  # (its start is shown as it is called, as by LangGraph 1.2: before
         run.emitter.task_starts([task], run.step, run.shown_metadata)  # any call's result)
         if scope.group is None:  # a graph node's call: started when the node waits for it
-            scope.pending.append((self.fn, task, future))
+            scope.pending.append((self.fn, task, future, None))
+            return
+        if lazy:  # the entrypoint's own call: at the loop's next turn, or awaited at once
+            scope.pending.append((self.fn, task, future, copy_context()))
+            if not scope.flush_due:
+                scope.flush_due = True
+                run.loop.call_soon(_flush, scope)  # (an asyncio loop: see Entrypoint.run)
             return
         _start(scope.group, self.fn, scope, task, future)
 
 
-def _start(group: TaskGroup, fn: TaskFunction[..., Any], scope: Scope, task: Task, future: TaskFuture[Any]) -> None:
+def _start(group: TaskGroup, fn: TaskFunction[..., Any], scope: Scope, task: Task, future: TaskFuture[Any],
+           context: Context | None = None) -> None:
     """Start a call in ``group``: on asyncio an async call where ``future.cancel()`` can stop
     it (its task); a sync call shielded (its thread is waited for). On trio an async call is
     not given a cancel scope of its own (one costs ~5-8 µs a call, a quarter of a task call's
     whole cost there): once running, a cancelled call runs to its end, its result dropped."""
     if not fn.is_async:
-        group.start_soon(_run_call, fn, scope, task, future, shielded=True)
+        group.start_soon(_run_call, fn, scope, task, future, shielded=True, context=context)
     else:
-        future._handle = group.start_soon(_run_call, fn, scope, task, future)  # (None on trio)
+        future._handle = group.start_soon(_run_call, fn, scope, task, future, context=context)  # (None on trio)
 
 
-async def _drain(scope: Scope) -> None:
-    """Run a graph node's calls made so far, concurrently, until all finished."""
+def _flush(scope: Scope) -> None:
+    """Start an entrypoint's calls not started yet in its task group, in call order (the
+    loop's callback, also called as the entrypoint's body ends)."""
+    scope.flush_due = False
     pending, scope.pending = scope.pending, []
-    if len(pending) == 1:
-        fn, task, future = pending[0]
-        await _run_call(fn, scope, task, future)
+    group = scope.group
+    assert group is not None
+    for fn, task, future, context in pending:
+        _start(group, fn, scope, task, future, context)
+
+
+async def _drain(scope: Scope, awaited: TaskFuture[Any]) -> None:
+    """``awaited`` is waited for while calls are pending: a graph node's calls made so far run
+    concurrently until all finished; an entrypoint's start in its group, unless ``awaited``
+    is the only one: then it runs here, in the waiting task (a task switch saved per call
+    awaited as soon as it is made, the common sequential ``await task(...)``)."""
+    pending = scope.pending
+    if len(pending) == 1 and (scope.group is None or pending[0][2] is awaited):
+        scope.pending = []
+        fn, task, future, context = pending[0]
+        if context is None:  # (a node's: in its own context, as its other calls)
+            await _run_call(fn, scope, task, future)
+        else:
+            await own_context(_run_call(fn, scope, task, future), context)
         return
+    if scope.group is not None:
+        _flush(scope)
+        return
+    scope.pending = []
     async with TaskGroup() as group:
-        for fn, task, future in pending:
+        for fn, task, future, _ in pending:
             _start(group, fn, scope, task, future)
 
 
@@ -270,7 +308,7 @@ def _drain_inline(scope: Scope) -> None:
     """A sync node on the loop's thread waits for its calls: run them here, one by one (sync
     tasks only; their results are kept for the step's pause or failure, not saved at once)."""
     pending, scope.pending = scope.pending, []
-    for fn, task, future in pending:
+    for fn, task, future, _ in pending:
         if fn.is_async:
             future._finish(None, RuntimeError(
                 f"async task '{fn.name}' called from a sync node running on the event loop's thread: "
@@ -392,8 +430,9 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
     index = caller.index
     caller.index += 1
     key = (caller.task.id, run.step, fn.name, "call", index)
+    lazy = scope.lazy is caller.task  # (the entrypoint's own call: see Scope)
     future: TaskFuture[Any] = TaskFuture(fn.name, run.root.on_loop,
-                                         scope if scope.group is None else None)
+                                         scope if scope.group is None or lazy else None)
     found = scope.found.pop(task_id(*key), None) if scope.found else None
     if found is not None:  # finished before this run: not called again
         value = None
@@ -413,7 +452,7 @@ def _schedule(fn: TaskFunction[..., Any], caller: Caller, args: tuple[Any, ...],
     if ref is None:
         assert run.sup is not None, "the run is not hosted"
         ref = run.node_actors[name] = run.sup.spawn_inline(TaskActor(fn), name=name)
-    ref.call(Execute(task, (scope, future)))
+    ref.call(Execute(task, (scope, future, lazy)))
     return future
 
 

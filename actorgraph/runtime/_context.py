@@ -421,14 +421,15 @@ _RESTORE = object()  # (what restore_context yields to own_context)
 
 
 @types.coroutine
-def own_context(coro: Coroutine[Any, Any, _T]) -> Generator[Any, Any, _T]:
-    """Run ``coro`` (a run's body) in a copy of the current context, one step at a time: what
-    its tasks set in context variables never reaches the caller. Within the run, a step's lone
+def own_context(coro: Coroutine[Any, Any, _T], context: Context | None = None) -> Generator[Any, Any, _T]:
+    """Run ``coro`` (a run's body) in a copy of the current context (or in ``context``), one
+    step at a time: what its tasks set in context variables never reaches the caller. Within the run, a step's lone
     task runs in the run's own task, in this context: when it changed a variable (rare), the
     run awaits :func:`restore_context` and goes on in the context as it was before the task —
     so each task is isolated as if it had a task of its own, as in LangGraph, where every task
     runs in a copy of the caller's context (checking costs two copies, not a copy per task)."""
-    context = copy_context()
+    if context is None:
+        context = copy_context()
     send, throw = coro.send, coro.throw
     value: Any = None
     error: BaseException | None = None

@@ -1,0 +1,117 @@
+"""When a ``@task`` call starts and what it sees (asyncio and trio).
+
+On asyncio an entrypoint's own call starts at the loop's next turn, or runs in the entrypoint's
+task when it is awaited at once (a task switch saved per sequential call): these tests hold
+both ways to what a task per call gives, and to LangGraph 1.2's observed behaviour (the
+expected values of the first test were printed by the same program on ``langgraph.func``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+import anyio
+import pytest
+
+from actorgraph.func import entrypoint, task
+from actorgraph.persistence import InMemorySaver
+
+pytestmark = pytest.mark.anyio
+
+_var: contextvars.ContextVar[int] = contextvars.ContextVar("_var", default=0)
+
+
+def cfg(thread: str = "t") -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread}}
+
+
+async def test_a_call_sees_the_context_of_its_call_and_sets_none_of_the_callers() -> None:
+    started: list[int] = []
+
+    @task
+    async def seen(x: int) -> int:
+        got = _var.get()
+        _var.set(99)
+        started.append(x)
+        return got
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def main(_: int) -> dict[str, Any]:
+        _var.set(1)
+        first = seen(1)
+        _var.set(2)
+        a = await first  # (awaited at once: on asyncio it runs in this task)
+        after = _var.get()
+        second = seen(2)
+        await anyio.sleep(0.01)  # (not awaited yet: it runs meanwhile)
+        before_await = list(started)
+        b = await second
+        return {"a": a, "after": after, "before_await": before_await, "b": b, "final": _var.get()}
+
+    # (LangGraph 1.2: {'a': 1, 'after': 2, 'before_await': [1, 2], 'b': 2, 'final': 2})
+    assert await main.ainvoke(0, cfg()) == {"a": 1, "after": 2, "before_await": [1, 2], "b": 2, "final": 2}
+
+
+async def test_calls_made_together_run_together_whichever_is_awaited_first() -> None:
+    arrived = 0
+    all_here = anyio.Event()
+
+    @task
+    async def meet(i: int) -> int:
+        nonlocal arrived
+        arrived += 1
+        if arrived == 5:
+            all_here.set()
+        await all_here.wait()  # (deadlocks if the first awaited ran alone)
+        return i
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def main(n: int) -> list[int]:
+        calls = [meet(i) for i in range(n)]
+        return [await c for c in calls]
+
+    with anyio.fail_after(5):
+        assert await main.ainvoke(5, cfg()) == [0, 1, 2, 3, 4]
+
+
+async def test_a_call_never_awaited_still_runs() -> None:
+    ran: list[str] = []
+
+    @task
+    async def note(what: str) -> str:
+        ran.append(what)
+        return what
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def fire_and_forget(_: int) -> str:
+        note("forgotten")  # (made last, never awaited: it runs before the run ends)
+        return "done"
+
+    assert await fire_and_forget.ainvoke(0, cfg("a")) == "done"
+    assert ran == ["forgotten"]
+
+
+async def test_sequential_calls_resume_without_running_again() -> None:
+    calls: list[int] = []
+
+    @task
+    async def step(x: int) -> int:
+        calls.append(x)
+        return x + 1
+
+    saver = InMemorySaver()
+
+    @entrypoint(checkpointer=saver)
+    async def chain(n: int) -> int:
+        x = 0
+        for _ in range(n):
+            x = await step(x)
+        if x < 10:
+            raise RuntimeError("once")
+        return x
+
+    with pytest.raises(RuntimeError, match="once"):
+        await chain.ainvoke(5, cfg("r"))
+    assert calls == [0, 1, 2, 3, 4]
+    assert await chain.ainvoke(10, cfg("r2")) == 10
