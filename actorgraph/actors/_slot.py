@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Protocol
 
 
@@ -110,6 +110,40 @@ async def wait_finished(item: Awaited) -> None:
             with anyio.CancelScope(shield=True):
                 await item.slot
         raise
+
+
+def shielded() -> Any:
+    """``anyio.CancelScope(shield=True)`` made with the running backend's own class: anyio
+    looks the backend up (through sniffio) at every scope it makes, ~40 % of the cost of a
+    scope (asyncio ~3.2 -> ~1.9 µs, trio ~6.4 -> ~4.3, whose anyio scope wraps trio's own). For
+    a shield taken at every super-step (a ``sync`` durability commit)."""
+    global _asyncio_scope
+    if running_on_trio():
+        return sys.modules["trio"].CancelScope(shield=True)
+    if _asyncio_scope is None:
+        import anyio
+
+        _asyncio_scope = type(anyio.CancelScope())  # (anyio's asyncio CancelScope)
+    return _asyncio_scope(shield=True)
+
+
+_asyncio_scope: Any = None
+
+
+def checkpoint_if_cancelled() -> Awaitable[None]:
+    """``anyio.lowlevel.checkpoint_if_cancelled()`` without anyio's backend look-up (see
+    :func:`shielded`)."""
+    global _asyncio_backend
+    if running_on_trio():
+        return sys.modules["trio"].lowlevel.checkpoint_if_cancelled()  # type: ignore[no-any-return]
+    if _asyncio_backend is None:
+        from anyio._core._eventloop import get_async_backend
+
+        _asyncio_backend = get_async_backend()  # (anyio's asyncio backend class)
+    return _asyncio_backend.checkpoint_if_cancelled()  # type: ignore[no-any-return]
+
+
+_asyncio_backend: Any = None
 
 
 def running_on_trio() -> bool:

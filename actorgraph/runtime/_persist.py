@@ -34,7 +34,7 @@ import anyio.to_thread
 import msgspec
 
 from ..actors import Actor, ActorRef, Supervisor
-from ..actors._slot import current_backend, wait_finished
+from ..actors._slot import checkpoint_if_cancelled, current_backend, shielded, wait_finished
 from ..channels import MISSING, AnyValue, BaseChannel, EphemeralValue, LastValue, LastValueAfterFinish, UntrackedValue
 from ..errors import ThreadBusyError
 from ..graph import AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage
@@ -486,7 +486,7 @@ class Persistence:
                 await writer.tell(_WriteStep(config, writes, checkpoint, stored, new_versions, written))
                 inflight.append(written.wait)
         else:
-            with anyio.CancelScope(shield=True):  # a commit under way lands before a cancel returns
+            with shielded():  # a commit under way lands before a cancel returns
                 await self.saver.aput_step(config, writes, checkpoint, stored, new_versions,
                                            expect_head=expect_head)
             # a cancellation that came during the commit lands once it is recorded below: a
@@ -500,7 +500,7 @@ class Persistence:
                               durability=self.durability, channels=len(values))
         self.checkpoint_id = self.saved_id = self.own_id = new_id
         if cancel_after:
-            await anyio.lowlevel.checkpoint_if_cancelled()
+            await checkpoint_if_cancelled()
 
     async def settle(self) -> None:
         """Wait for the writes still in flight (``async`` durability); raise the first error."""
