@@ -30,7 +30,7 @@ import anyio.from_thread
 from .._log import enabled, get_logger
 from ..actors import SyncActor
 from ..actors._group import TaskGroup
-from ..actors._slot import Slot, current_backend
+from ..actors._slot import Backend, Slot, current_backend
 from ..errors import (
     AsyncTaskInSyncRunError, GraphBubbleUp, GraphInterrupt, GraphValidationError, NodeCancelledError, TaskCancelledError,
 )
@@ -171,7 +171,13 @@ class TaskFuture(Generic[T]):
         if not self._done and scope is not None and scope.pending:
             yield from _drain(scope, self).__await__()
         if not self._done:
-            slot = current_backend().new_slot()
+            if scope is None:
+                slot = current_backend().new_slot()
+            else:  # (the backend looked up once per scope: here, on the run's loop)
+                backend = scope.backend
+                if backend is None:
+                    backend = scope.backend = current_backend()
+                slot = backend.new_slot()
             if self._waiters is None:
                 self._waiters = [slot]
             else:
@@ -204,7 +210,8 @@ class Scope:
     its calls wait in ``pending`` and all start when the node first waits for one of them
     (``owner`` is the node's context)."""
 
-    __slots__ = ("run", "group", "found", "asked", "running", "settled", "pending", "owner", "lazy", "flush_due")
+    __slots__ = ("run", "group", "found", "asked", "running", "settled", "pending", "owner", "lazy", "flush_due",
+                 "backend")
 
     def __init__(self, run: Run, group: TaskGroup | None, owner: TaskContext | None = None,
                  lazy: Task | None = None) -> None:
@@ -219,6 +226,7 @@ class Scope:
         # in a copy of the context taken at the call, as its own task would have
         self.lazy = lazy
         self.flush_due = False
+        self.backend: Backend | None = None  # (its futures' slots: see TaskFuture.__await__)
         self.found = run.call_writes  # task id -> writes of calls finished before (a resume)
         # id(GraphInterrupt) -> (the call that raised it, it): calls that asked a question
         self.asked: dict[int, tuple[Task, GraphInterrupt]] = {}
