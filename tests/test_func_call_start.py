@@ -1,9 +1,10 @@
 """When a ``@task`` call starts and what it sees (asyncio and trio).
 
-On asyncio an entrypoint's own call starts at the loop's next turn, or runs in the entrypoint's
-task when it is awaited at once (a task switch saved per sequential call): these tests hold
-both ways to what a task per call gives, and to LangGraph 1.2's observed behaviour (the
-expected values of the first test were printed by the same program on ``langgraph.func``).
+An entrypoint's own call starts at the loop's next turn (on trio, when the scope's starter task
+is woken), or runs in the entrypoint's task when it is awaited at once (a task switch saved per
+sequential call): these tests hold both ways to what a task per call gives, and to LangGraph
+1.2's observed behaviour (the expected values of the first test and of the two about calls
+between waits and a cancelled run were printed by the same programs on ``langgraph.func``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ async def test_a_call_sees_the_context_of_its_call_and_sets_none_of_the_callers(
         _var.set(1)
         first = seen(1)
         _var.set(2)
-        a = await first  # (awaited at once: on asyncio it runs in this task)
+        a = await first  # (awaited at once: it runs in this task)
         after = _var.get()
         second = seen(2)
         await anyio.sleep(0.01)  # (not awaited yet: it runs meanwhile)
@@ -93,7 +94,7 @@ async def test_a_call_never_awaited_still_runs() -> None:
 
 
 async def test_calls_awaited_one_by_one_are_saved_and_not_run_again_on_resume() -> None:
-    """A failed run's finished calls (each run in the entrypoint's task on asyncio) are kept:
+    """A failed run's finished calls (each run in the entrypoint's task) are kept:
     the resumed run gets their results without calling them (LangGraph 1.2: ``5`` and the
     calls ``[0, 1, 2, 3, 4]`` once)."""
     calls: list[int] = []
@@ -118,3 +119,53 @@ async def test_calls_awaited_one_by_one_are_saved_and_not_run_again_on_resume() 
     fail[0] = False
     assert await chain.ainvoke(None, cfg("r")) == 5
     assert calls == [0, 1, 2, 3, 4]
+
+
+async def test_calls_made_between_waits_each_start_while_the_entrypoint_waits() -> None:
+    """Each call starts at the loop's next turn, as many times as the entrypoint makes one and
+    waits on something else (on trio the scope's starter task is woken each time)."""
+    started: list[int] = []
+
+    @task
+    async def mark(i: int) -> int:
+        started.append(i)
+        return i
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def main(n: int) -> list[Any]:
+        seen = []
+        futures = []
+        for i in range(n):
+            futures.append(mark(i))
+            await anyio.sleep(0.005)
+            seen.append(list(started))
+        return [seen, [await f for f in futures]]
+
+    # (LangGraph 1.2: [[[0], [0, 1], [0, 1, 2], [0, 1, 2, 3]], [0, 1, 2, 3]])
+    seen, results = await main.ainvoke(4, cfg())
+    assert seen == [[0], [0, 1], [0, 1, 2], [0, 1, 2, 3]]
+    assert results == [0, 1, 2, 3]
+
+
+async def test_a_run_cancelled_while_its_calls_wait_to_start_ends_and_runs_none() -> None:
+    started: list[int] = []
+
+    @task
+    async def mark(i: int) -> int:
+        started.append(i)
+        return i
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def main(_: int) -> int:
+        first = mark(0)
+        await anyio.sleep(0.005)  # (the first call starts and finishes meanwhile)
+        mark(1)
+        await anyio.sleep_forever()  # (cancelled here: the second call has started too)
+        return await first
+
+    with anyio.fail_after(5):
+        with anyio.move_on_after(0.05) as scope:
+            await main.ainvoke(0, cfg("c"))
+    assert scope.cancelled_caught  # (LangGraph 1.2: True, [0, 1])
+    assert started == [0, 1]
+

@@ -53,10 +53,13 @@ class TaskGroup:
         """Start ``func(*args)`` as a child; on asyncio, return its task (``None`` on trio).
         ``shielded`` children are not cancelled by :meth:`cancel` (on trio they run in a
         shielded cancel scope: a child that has not run yet when the group is cancelled still
-        runs, as on asyncio); only a cancel scope of their own stops them. ``context``
-        (asyncio only) is the context the child runs in, instead of a copy of the current one."""
+        runs, as on asyncio); only a cancel scope of their own stops them. ``context`` is the
+        context the child runs in, instead of a copy of the current one (on trio, a copy of
+        ``context``: a nursery copies the context its child is started in)."""
         if self._trio:
-            if shielded:
+            if context is not None:
+                context.run(self._start_trio, func, args, shielded)
+            elif shielded:
                 self._native.start_soon(_shielded, func, *args)
             else:
                 self._native.start_soon(func, *args)
@@ -68,6 +71,13 @@ class TaskGroup:
         if not shielded:
             self._tasks.append(task)
         return task
+
+    def _start_trio(self, func: Callable[..., Coroutine[Any, Any, Any]], args: tuple[Any, ...],
+                    shielded: bool) -> None:
+        if shielded:
+            self._native.start_soon(_shielded, func, *args)
+        else:
+            self._native.start_soon(func, *args)
 
     def cancel(self) -> None:
         """Cancel every child but the shielded ones (on trio, the block's body too, as a

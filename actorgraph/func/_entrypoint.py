@@ -29,7 +29,7 @@ from ..runtime import CompiledGraph
 from ..runtime._context import TaskContext, current_task
 from ..runtime._task import ChannelWrites, in_thread
 from ..types import RetryPolicy, StateUpdate, TimeoutPolicy, retry_policies
-from ._task import Caller, Scope, _flush, asked_by_call, current_caller
+from ._task import Caller, Scope, asked_by_call, close_starter, current_caller, flush_pending
 
 ROOT = END
 """The return value's channel (LangGraph's); ``__root__`` before (threads saved then load)."""
@@ -276,8 +276,7 @@ class _Body:
         failure: Exception | None = None
         result: Any = None
         async with TaskGroup() as group:
-            # (on asyncio its own calls start lazily: see Scope)
-            scope = Scope(run, group, lazy=ctx.task if run.loop is not None else None)
+            scope = Scope(run, group, lazy=ctx.task)  # (its own calls start lazily: see Scope)
             token = current_caller.set(Caller(scope, ctx.task))
             try:
                 if self.is_async:
@@ -299,8 +298,10 @@ class _Body:
             finally:
                 current_caller.reset(token)
                 scope.lazy = None  # (later calls, by calls still running, start at once)
+                if scope.starter is not None:
+                    close_starter(scope)
             if scope.pending:  # made last: they run before the group ends
-                _flush(scope)
+                flush_pending(scope)
         if failure is not None:
             raise failure
         if asked is not None:

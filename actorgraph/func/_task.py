@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import inspect
 import logging
+import sys
 import threading
 import typing
 from datetime import timedelta
@@ -211,7 +212,7 @@ class Scope:
     (``owner`` is the node's context)."""
 
     __slots__ = ("run", "group", "found", "asked", "running", "settled", "pending", "owner", "lazy", "flush_due",
-                 "backend")
+                 "backend", "starter", "parked")
 
     def __init__(self, run: Run, group: TaskGroup | None, owner: TaskContext | None = None,
                  lazy: Task | None = None) -> None:
@@ -220,12 +221,15 @@ class Scope:
         self.owner = owner
         # (the calls not started yet, each with the context it runs in: None for a node's)
         self.pending: list[tuple[TaskFunction[..., Any], Task, TaskFuture[Any], Context | None]] = []
-        # An entrypoint's own calls on asyncio (its task ``lazy``): each starts in the group at
-        # the loop's next turn (one callback for all made meanwhile, ``flush_due``), unless the
-        # entrypoint awaits it first, alone: then it runs in the entrypoint's task (see _drain),
-        # in a copy of the context taken at the call, as its own task would have
+        # An entrypoint's own calls (its task ``lazy``): each starts in the group at the loop's
+        # next turn (asyncio: one callback for all made meanwhile, ``flush_due``; trio: the
+        # ``starter`` task of the scope, woken when ``parked``), unless the entrypoint awaits it
+        # first, alone: then it runs in the entrypoint's task (see _drain), in a copy of the
+        # context taken at the call, as its own task would have
         self.lazy = lazy
         self.flush_due = False
+        self.starter: Any = None  # (trio: the scope's starter task, once started)
+        self.parked = False  # (trio: the starter waits to be woken)
         self.backend: Backend | None = None  # (its futures' slots: see TaskFuture.__await__)
         self.found = run.call_writes  # task id -> writes of calls finished before (a resume)
         # id(GraphInterrupt) -> (the call that raised it, it): calls that asked a question
@@ -240,8 +244,8 @@ current_caller: ContextVar[Caller | None] = ContextVar("actorgraph_func_caller",
 class TaskActor(SyncActor):
     """The actor of one task name in one run: it receives an ``Execute`` per call of the
     task and starts the call in the calling entrypoint's task group (calls run concurrently;
-    on asyncio an entrypoint's own call at the loop's next turn, or in the entrypoint's task
-    if awaited at once: see :class:`Scope`). ``executed`` counts the calls it started."""
+    an entrypoint's own call at the loop's next turn, or in the entrypoint's task if awaited
+    at once: see :class:`Scope`). ``executed`` counts the calls it started."""
 
     def __init__(self, fn: TaskFunction[..., Any]) -> None:
         self.fn = fn
@@ -259,9 +263,12 @@ class TaskActor(SyncActor):
             return
         if lazy:  # the entrypoint's own call: at the loop's next turn, or awaited at once
             scope.pending.append((self.fn, task, future, copy_context()))
-            if not scope.flush_due:
+            loop = run.loop
+            if loop is None:  # trio: the scope's starter task flushes them
+                _wake_starter(scope)
+            elif not scope.flush_due:
                 scope.flush_due = True
-                run.loop.call_soon(_flush, scope)  # (an asyncio loop: see Entrypoint.run)
+                loop.call_soon(flush_pending, scope)
             return
         _start(scope.group, self.fn, scope, task, future)
 
@@ -278,7 +285,7 @@ def _start(group: TaskGroup, fn: TaskFunction[..., Any], scope: Scope, task: Tas
         future._handle = group.start_soon(_run_call, fn, scope, task, future, context=context)  # (None on trio)
 
 
-def _flush(scope: Scope) -> None:
+def flush_pending(scope: Scope) -> None:
     """Start an entrypoint's calls not started yet in its task group, in call order (the
     loop's callback, also called as the entrypoint's body ends)."""
     scope.flush_due = False
@@ -287,6 +294,44 @@ def _flush(scope: Scope) -> None:
     assert group is not None
     for fn, task, future, context in pending:
         _start(group, fn, scope, task, future, context)
+
+
+def _wake_starter(scope: Scope) -> None:
+    """(trio) Have the scope's starter task flush its pending calls at its next turn: wake it
+    if it waits, start it the first time (its first turn flushes)."""
+    if scope.parked:
+        scope.parked = False
+        sys.modules["trio"].lowlevel.reschedule(scope.starter)
+    elif scope.starter is None:
+        assert scope.group is not None
+        scope.starter = True  # (started: it runs at its first turn)
+        scope.group.start_soon(_starter, scope)
+
+
+def close_starter(scope: Scope) -> None:
+    """(trio) The entrypoint's body ended (``scope.lazy`` is None): its waiting starter ends."""
+    if scope.parked:
+        scope.parked = False
+        sys.modules["trio"].lowlevel.reschedule(scope.starter)
+
+
+async def _starter(scope: Scope) -> None:
+    """(trio) What ``loop.call_soon(flush_pending, scope)`` is on asyncio: one long-lived child of the
+    entrypoint's group, woken (``trio.lowlevel.reschedule``, no task spawned) when its calls
+    wait to start, which starts those the entrypoint has not awaited meanwhile; it ends with
+    the entrypoint's body (or its group's cancellation)."""
+    lowlevel = sys.modules["trio"].lowlevel
+    scope.starter = lowlevel.current_task()
+
+    def abort(_raise_cancel: Any) -> Any:
+        scope.parked = False
+        return lowlevel.Abort.SUCCEEDED
+
+    while scope.lazy is not None:
+        if scope.pending:
+            flush_pending(scope)
+        scope.parked = True
+        await lowlevel.wait_task_rescheduled(abort)
 
 
 async def _drain(scope: Scope, awaited: TaskFuture[Any]) -> None:
@@ -304,7 +349,7 @@ async def _drain(scope: Scope, awaited: TaskFuture[Any]) -> None:
             await own_context(_run_call(fn, scope, task, future), context)
         return
     if scope.group is not None:
-        _flush(scope)
+        flush_pending(scope)
         return
     scope.pending = []
     async with TaskGroup() as group:
