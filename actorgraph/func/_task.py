@@ -212,7 +212,7 @@ class Scope:
     (``owner`` is the node's context)."""
 
     __slots__ = ("run", "group", "found", "asked", "running", "settled", "pending", "owner", "lazy", "flush_due",
-                 "backend", "starter", "parked")
+                 "backend", "starter", "parked", "prefixes")
 
     def __init__(self, run: Run, group: TaskGroup | None, owner: TaskContext | None = None,
                  lazy: Task | None = None) -> None:
@@ -230,6 +230,7 @@ class Scope:
         self.flush_due = False
         self.starter: Any = None  # (trio: the scope's starter task, once started)
         self.parked = False  # (trio: the starter waits to be woken)
+        self.prefixes: dict[Any, str] | None = None  # (see _path_str)
         self.backend: Backend | None = None  # (its futures' slots: see TaskFuture.__await__)
         self.found = run.call_writes  # task id -> writes of calls finished before (a resume)
         # id(GraphInterrupt) -> (the call that raised it, it): calls that asked a question
@@ -623,8 +624,21 @@ async def _save(scope: Scope, task: Task, writes: list[tuple[str, Any]]) -> None
     if not scope.settled:
         await persist.settle()  # the checkpoint the writes belong to is in first
         scope.settled = True
-    await persist.saver.aput_writes(persist.config_for(persist.checkpoint_id), writes or [(NO_WRITES, None)],
-                                    task.id, task_path_str(task.path))
+    await persist.put_call_writes(task, writes or [(NO_WRITES, None)], _path_str(scope, task.path))
+
+
+def _path_str(scope: Scope, path: tuple[Any, ...]) -> str:
+    """:func:`task_path_str` of a call's path ``(PUSH, caller's path, index, True)``, its
+    caller's part rendered once per scope."""
+    if len(path) == 4 and type(path[2]) is int and type(path[3]) is bool:
+        prefixes = scope.prefixes
+        if prefixes is None:
+            prefixes = scope.prefixes = {}
+        prefix = prefixes.get(path[1])
+        if prefix is None:
+            prefix = prefixes[path[1]] = task_path_str(path[:2]) + ", "
+        return f"{prefix}{path[2]:010}, {path[3]:010}"
+    return task_path_str(path)
 
 
 def _interrupted(scope: Scope, task: Task, paused: GraphInterrupt) -> GraphInterrupt:

@@ -536,7 +536,8 @@ class BaseCheckpointSaver(SyncTwins, ABC):
         stats["jobs"] += jobs
         stats["transactions"] += 1
         stats["checkpoints"] += checkpoints
-        stats["largest_batch"] = max(stats["largest_batch"], jobs)
+        if jobs > stats["largest_batch"]:
+            stats["largest_batch"] = jobs
 
     def _count(self, **deltas: int) -> None:
         stats = self._stats

@@ -16,6 +16,7 @@ from ._rows import (
     Op,
     PruneRow,
     WriteRow,
+    WritesOp,
     blobs_to_keep,
     check_heads,
     checkpoints_to_prune,
@@ -104,6 +105,16 @@ class InMemorySaver(BaseCheckpointSaver):
     # -- writing ------------------------------------------------------------------------------
 
     async def _acommit(self, ops: Sequence[Op]) -> None:
+        if len(ops) == 1 and type(ops[0]) is WritesOp and not self._encoder.chunking:
+            # (a task's writes alone, the functional API's per call: no chain, no overlay)
+            try:
+                rows = self._encoder.write_rows(ops[0])
+            except Exception:
+                self._count(failed_jobs=1)
+                raise
+            self._store_writes(rows)
+            self._committed(1, 0)
+            return
         overlay: dict[Any, Any] = {}
         try:
             encoded = self._encoder.encode(ops, overlay)
@@ -121,12 +132,7 @@ class InMemorySaver(BaseCheckpointSaver):
             self._count(failed_jobs=1)
             raise
         # Nothing below can fail: the call is stored entirely or (above) not at all.
-        for w in encoded.writes:
-            per_checkpoint = self._writes.setdefault(w.thread_id, {}).setdefault((w.ns, w.checkpoint_id), {})
-            key = (w.task_id, w.idx)
-            if w.idx >= 0 and key in per_checkpoint:
-                continue
-            per_checkpoint[key] = w
+        self._store_writes(encoded.writes)
         top = self._top
         for b in encoded.blobs:
             self._blobs.setdefault(b.thread_id, {})[(b.ns, b.channel, b.version)] = b
@@ -141,6 +147,17 @@ class InMemorySaver(BaseCheckpointSaver):
                 head[(c.thread_id, c.ns)] = c.checkpoint_id
         self._encoder.commit(overlay)
         self._committed(1, len(encoded.checkpoints))
+
+    def _store_writes(self, rows: Sequence[WriteRow]) -> None:
+        """Keep pending-write rows: an ordinary write only if its (task, index) is absent,
+        a special one (negative index) over the one before."""
+        writes = self._writes
+        for w in rows:
+            per_checkpoint = writes.setdefault(w.thread_id, {}).setdefault((w.ns, w.checkpoint_id), {})
+            key = (w.task_id, w.idx)
+            if w.idx >= 0 and key in per_checkpoint:
+                continue
+            per_checkpoint[key] = w
 
     def _newest(self, thread: str, ns: str) -> str | None:
         return self._head.get((thread, ns))

@@ -363,14 +363,21 @@ class Encoder:
         return BlobRow(thread, ns, channel, version, version, 0, None, *self._place(type_, data))
 
     def _encode_writes(self, op: WritesOp, out: Encoded) -> None:
+        out.writes.extend(self.write_rows(op))
+
+    def write_rows(self, op: WritesOp) -> list[WriteRow]:
+        """The rows of ``op``'s writes. Called alone (not through :meth:`encode`) only by an
+        encoder that is not ``chunking``: writes touch no chain, nothing is to commit after."""
         key = op.key
         assert key.checkpoint_id is not None
+        rows = []
         for position, (channel, value) in enumerate(op.writes):
             type_, data = self._place(*self.dumps(value, channel, op.task_id))
-            out.writes.append(WriteRow(
+            rows.append(WriteRow(
                 key.thread_id, key.checkpoint_ns, key.checkpoint_id, op.task_id,
                 WRITES_IDX_MAP.get(channel, position), channel, type_, data, op.task_path,
             ))
+        return rows
 
 
 def _write_of(task: str | None) -> str | None:

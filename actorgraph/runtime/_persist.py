@@ -48,9 +48,12 @@ from ..persistence._records import (
     SCHEDULED,
     MissingThreadIdError,
     PendingWrite,
+    ThreadKey,
     merge_metadata,
     now_iso,
+    thread_key,
 )
+from ..persistence._rows import WritesOp
 from ..graph._program import task_path_str
 from ..types import Durability
 from ._algo import RunState, Task
@@ -251,6 +254,9 @@ class Persistence:
         # pending writes of functional-API task calls (actorgraph.func) still to save when a
         # step pauses or fails: (the checkpoint they belong to, task, writes)
         self.call_writes: list[tuple[str | None, Task, list[tuple[str, Any]]]] = []
+        # where put_call_writes saves them: (checkpoint id, its config, its key when the saver
+        # takes its own writes op: see put_call_writes)
+        self._calls_at: tuple[str | None, dict[str, Any], ThreadKey | None] = (None, {}, None)
         # The run's max_version when the last checkpoint was written (or loaded): a channel
         # with a newer version changed since, so the next checkpoint stores its value.
         self.saved_version = 0
@@ -346,6 +352,23 @@ class Persistence:
         if not extra:
             return metadata
         return {**metadata, **extra}
+
+    async def put_call_writes(self, task: Task, writes: list[tuple[str, Any]], task_path: str) -> None:
+        """Save a finished task call's ``writes`` as pending writes of the current checkpoint
+        (``aput_writes``; for a saver of ours that keeps the base ``aput_writes``, its writes
+        op directly, with the checkpoint's key made once per checkpoint, not per call)."""
+        cid = self.checkpoint_id
+        at, config, key = self._calls_at
+        if at != cid or at is None:
+            config = self.config_for(cid)
+            saver = self.saver
+            key = (thread_key(config, need_checkpoint=True)
+                   if type(saver).aput_writes is BaseCheckpointSaver.aput_writes else None)
+            self._calls_at = (cid, config, key)
+        if key is not None:
+            await self.saver._acommit([WritesOp(key, task.id, task_path, list(writes))])
+        else:
+            await self.saver.aput_writes(config, writes, task.id, task_path)
 
     def config_for(self, checkpoint_id: str | None) -> dict[str, Any]:
         configurable: dict[str, Any] = {"thread_id": self.thread_id, "checkpoint_ns": self.ns}
