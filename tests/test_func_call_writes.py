@@ -9,8 +9,10 @@ of its task path.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+import anyio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 from actorgraph.func import entrypoint, task
 from actorgraph.func._task import Scope, _path_str
 from actorgraph.graph._program import task_path_str
-from actorgraph.persistence import InMemorySaver, SqliteSaver
+from actorgraph.persistence import InMemorySaver, SerializationError, SqliteSaver
 
 pytestmark = pytest.mark.anyio
 
@@ -99,7 +101,7 @@ async def test_saved_results_are_not_run_again_when_the_entrypoint_resumes(kind:
         calls.append(x)
         return 2 * x
 
-    async def run(saver: Any) -> None:
+    def workflow(saver: Any) -> Any:
         @entrypoint(checkpointer=saver)
         async def main(n: int) -> list[int]:
             done = [await double(i) for i in range(n)]
@@ -107,19 +109,54 @@ async def test_saved_results_are_not_run_again_when_the_entrypoint_resumes(kind:
                 raise RuntimeError("once")
             return done
 
+        return main
+
+    async def fail_then_resume(first: Any, second: Any) -> None:
         with pytest.raises(RuntimeError, match="once"):
-            await main.ainvoke(3, cfg("r"))
+            await workflow(first).ainvoke(3, cfg("r"))
         fail[0] = False
-        assert await main.ainvoke(None, cfg("r")) == [0, 2, 4]
-        state = await main.aget_state(cfg("r"))
-        assert state.values == [0, 2, 4]
+        assert await workflow(second).ainvoke(None, cfg("r")) == [0, 2, 4]
+        assert (await workflow(second).aget_state(cfg("r"))).values == [0, 2, 4]
 
     if kind == "memory":
-        await run(InMemorySaver())
-    else:
-        async with SqliteSaver.from_conn_string(str(tmp_path / "calls.db")) as saver:
-            await run(saver)
+        saver = InMemorySaver()
+        await fail_then_resume(saver, saver)
+    else:  # (async durability, the default: the calls' writes are committed while the run goes
+        # on; the resume reads them through another connection)
+        path = str(tmp_path / "calls.db")
+        async with SqliteSaver.from_conn_string(path) as first:
+            async with SqliteSaver.from_conn_string(path) as second:
+                await fail_then_resume(first, second)
     assert calls == [0, 1, 2]
+
+
+@dataclasses.dataclass
+class _Unregistered:
+    a: str
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+async def test_a_result_sqlite_refuses_fails_the_run_and_leaves_the_thread_resumable(
+        durability: str, tmp_path: Any) -> None:
+    """Under ``async`` durability the call's write is committed while the entrypoint goes on:
+    the refusal fails the step before its checkpoint is written (under ``sync``, the call's
+    caller gets it); either way the thread stays where it was, its entrypoint to run again."""
+    @task
+    async def bad(q: str) -> Any:
+        return _Unregistered(q)
+
+    async with SqliteSaver.from_conn_string(str(tmp_path / "bad.db")) as saver:
+        @entrypoint(checkpointer=saver)
+        async def wf(q: str) -> dict[str, Any]:
+            await bad(q)
+            return {"r": 1}
+
+        with anyio.fail_after(10):
+            with pytest.raises(SerializationError, match="_Unregistered"):
+                await wf.ainvoke("hi", cfg("u"), durability=durability)
+        state = await wf.aget_state(cfg("u"))
+        assert state.next == ("wf",)
+        assert state.values is None
 
 
 _parts = st.one_of(st.integers(min_value=0, max_value=10**9), st.text(max_size=8),
