@@ -315,6 +315,27 @@ async def test_list_deltas_read_back_exactly(saver: BaseCheckpointSaver) -> None
     assert head.checkpoint.channel_values["items"] == [*expected[4], "forked"]
 
 
+async def test_an_element_changed_in_place_is_stored_as_it_is_then(saver: BaseCheckpointSaver) -> None:
+    """A node that edits a message (a dict here) of the list and returns the list: the element
+    is the very object stored before, changed. Each checkpoint holds the list as it was when it
+    was written; the run's state and the saved one agree (a delta by identity alone kept the old
+    element)."""
+    run = Run(saver)
+    first = {"role": "ai", "content": "draft", "parts": ["a"]}
+    items: list[Any] = ["hello", first]
+    await run.put({"items": items})
+    first["content"] = "edited"  # a field replaced
+    await run.put({"items": [*items, "again"]})
+    first["parts"].append("b")  # a nested list changed in place
+    await run.put({"items": [*items, "again", "more"]})
+    got = [t.checkpoint.channel_values["items"] for t in await history(saver, cfg())][::-1]
+    assert got == [
+        ["hello", {"role": "ai", "content": "draft", "parts": ["a"]}],
+        ["hello", {"role": "ai", "content": "edited", "parts": ["a"]}, "again"],
+        ["hello", {"role": "ai", "content": "edited", "parts": ["a", "b"]}, "again", "more"],
+    ]
+
+
 async def test_storage_grows_linearly_with_appended_messages(saver: BaseCheckpointSaver) -> None:
     rng = random.Random(7)
     run = Run(saver)

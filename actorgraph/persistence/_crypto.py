@@ -76,6 +76,12 @@ class EncryptedSerializer:
     def __repr__(self) -> str:
         return f"EncryptedSerializer(serde={self.serde!r})"
 
+    @property
+    def plain_serde(self) -> Serializer:
+        """The serializer inside, whose bytes are the same for the same value (encrypted ones
+        differ at each call): what a saver compares to find that a list only grew."""
+        return self.serde
+
     @classmethod
     def from_aes_key(cls, key: bytes, serde: Serializer | None = None, *, allow_plaintext: bool = False) -> EncryptedSerializer:
         """Encrypt with the 32-byte ``key``, wrapping ``serde`` (default :class:`MsgpackSerializer`)."""

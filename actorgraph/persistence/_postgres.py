@@ -452,7 +452,7 @@ class PostgresSaver(BatchingSaver):
         the culprit fails; if a list delta's base was pruned meanwhile (by another process),
         they are encoded again with full values (``retry``). Shielded: a commit under way lands
         before a cancellation returns."""
-        overlay, batch = self._encode_jobs(jobs)
+        batch = self._encode_jobs(jobs, again=retry)
         if not batch:
             return
         error: BaseException | None = None
@@ -482,7 +482,7 @@ class PostgresSaver(BatchingSaver):
             for job, _ in batch:
                 self._fail(job, error)
             return
-        self._stored(overlay, batch)
+        self._stored(batch)
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ Savers take ``deltas=False`` to store every value in full.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import operator
@@ -155,24 +156,59 @@ class Encoded(msgspec.Struct, gc=False):
     checkpoints: list[CheckpointRow]
     chunks: dict[tuple[str, bytes], bytes] = {}  # (thread, digest) -> interned content
     heads: list[tuple[str, str, str | None, str, bool]] = []  # (thread, ns, parent, new id, expect_head)
+    chains: dict[Any, Any] = {}  # the list chains these rows continue or start (see Encoder)
 
 
 # -- encoding -----------------------------------------------------------------------------------
 
 
 class _Chain:
-    """What the encoder remembers about the last list it stored for one channel."""
+    """What the encoder remembers about the last list it stored for one channel: its elements
+    (``items``) and, for each, what it was stored as (``marks``: an immutable scalar itself, any
+    other element the digest of its bytes; ``mutable``: the positions of the latter)."""
 
-    __slots__ = ("version", "items", "root", "depth", "root_bytes", "tail_bytes")
+    __slots__ = ("version", "items", "marks", "mutable", "root", "depth", "root_bytes", "tail_bytes")
 
-    def __init__(self, version: Version, items: list[Any], root: Version, depth: int,
+    def __init__(self, version: Version, items: list[Any], marks: list[Any], root: Version, depth: int,
                  root_bytes: int, tail_bytes: int) -> None:
         self.version = version
         self.items = items
+        self.marks = marks
+        self.mutable = [i for i, m in enumerate(marks) if type(m) is _Digest]
         self.root = root
         self.depth = depth
         self.root_bytes = root_bytes
         self.tail_bytes = tail_bytes
+
+
+class _Digest(bytes):
+    """The digest of an element's stored bytes (a mark: see :class:`_Chain`)."""
+
+
+_SCALARS: Final = frozenset({str, bytes, int, float, bool, complex, type(None)})
+"""Immutable element types: one that is the very object stored is stored alike."""
+
+
+def _mark(serde: Serializer, item: Any) -> Any:
+    """What ``item`` is stored as: itself if an immutable scalar, else its bytes' digest."""
+    if type(item) in _SCALARS:
+        return item
+    tag, data = serde.dumps_typed(item)
+    return _Digest(hashlib.blake2b(data, digest_size=16, person=tag.encode()[:16]).digest())
+
+
+def _same(item: Any, mark: Any, serde: Serializer) -> bool:
+    """``item`` would be stored as the element ``mark`` was made of."""
+    if type(item) in _SCALARS:
+        return item is mark or (type(item) is type(mark) and item == mark)
+    return type(mark) is _Digest and _mark(serde, item) == mark
+
+
+def _mark_serde(serde: Serializer) -> Serializer:
+    """The serializer whose bytes make marks: an encrypting one's ``plain_serde`` (its own
+    bytes differ at each call)."""
+    plain = getattr(serde, "plain_serde", None)
+    return plain if plain is not None else serde
 
 
 ChainKey = tuple[str, str, str]
@@ -180,25 +216,29 @@ Overlay = dict[ChainKey, "_Chain | None"]
 """Tentative chain states of a batch being written; committed to the cache once it is durable."""
 
 
-def _extends(new: list[Any], old: list[Any], serde: Serializer) -> bool:
-    """``new[:len(old)]`` holds what ``old`` holds, as it would be stored.
+def _extends(new: list[Any], chain: _Chain, serde: Serializer) -> bool:
+    """``new[:len(chain.items)]`` holds what the chain's list was stored as.
 
     The usual case is cheap: a reducer appended to the same list, so the elements are the very
-    same objects. Otherwise elements must encode to the same bytes (``1`` and ``1.0`` are equal
-    but not stored alike); a serializer that is not deterministic (encryption) never matches,
-    which only costs a full value.
+    same objects, and those that are immutable scalars (strings, numbers) are stored alike. An
+    element that can change in place (a message, a dict) may have changed since it was stored
+    (a node edits a message and returns it): it is encoded again and its digest compared, as is
+    every element that is not the very object stored (``1`` and ``1.0`` are equal but not stored
+    alike). A serializer that is not deterministic never matches, which only costs a full value.
     """
+    old = chain.items
     if len(new) < len(old):
         return False
-    if all(map(operator.is_, new, old)):
-        return True
+    marks = chain.marks
     try:
-        for a, b in zip(new, old):
-            if a is not b and serde.dumps_typed(a) != serde.dumps_typed(b):
-                return False
+        if all(map(operator.is_, new, old)):
+            return all(_mark(serde, new[i]) == marks[i] for i in chain.mutable)
+        return all(_same(a, m, serde) for a, m in zip(new, marks))
     except Exception:  # an element that cannot be encoded: the full value will say why
         return False
-    return True
+
+
+_NO_MEMO = contextlib.nullcontext()
 
 
 class Encoder:
@@ -214,11 +254,14 @@ class Encoder:
 
     def __init__(self, serde: Serializer, *, deltas: bool = True, intern: bool = False) -> None:
         self.serde = serde
+        self._marker = _mark_serde(serde)  # (what makes the marks of list chains: see _Chain)
         self.deltas = deltas
         self.chunking = intern  # rows over INLINE_MAX bytes go to chunks (any serializer)
         self.intern = intern and type(serde) is MsgpackSerializer  # long strings too
         self._chunks: dict[bytes, bytes] | None = None  # sink of the op being encoded
         self._cache: OrderedDict[ChainKey, _Chain] = OrderedDict()
+        # chains of rows encoded at submission and not stored yet (see encode_queued)
+        self._queued: Overlay = {}
         self._lock = threading.Lock()
 
     def encode(self, ops: Sequence[Op], overlay: Overlay) -> Encoded:
@@ -228,9 +271,13 @@ class Encoder:
         """
         out = Encoded([], [], [], {}, [])
         mine: Overlay = {}
-        with self._lock:
+        serde = self.serde
+        # (one sink per thread: what the serializer packed once, chunk references included,
+        # is reused only in records of the same thread, whose chunks hold them)
+        sinks: dict[str, dict[bytes, bytes]] = {}
+        with self._lock, (serde.memoized() if type(serde) is MsgpackSerializer else _NO_MEMO):
             for op in ops:
-                sink: dict[bytes, bytes] | None = {} if self.chunking else None
+                sink = sinks.setdefault(op.key.thread_id, {}) if self.chunking else None
                 self._chunks = sink
                 try:
                     if isinstance(op, PutOp):
@@ -239,25 +286,47 @@ class Encoder:
                         self._encode_writes(op, out)
                 finally:
                     self._chunks = None
-                if sink:
-                    thread = op.key.thread_id
-                    for digest, content in sink.items():
-                        out.chunks[(thread, digest)] = content
-        overlay.update(mine)
+            overlay.update(mine)
+        for thread, sink in sinks.items():
+            for digest, content in sink.items():
+                out.chunks[(thread, digest)] = content
+        out.chains = mine
         return out
+
+    def encode_queued(self, ops: Sequence[Op]) -> Encoded:
+        """:meth:`encode` ``ops`` now, to store later (a writer's queue): the rows hold the
+        values as they are now, whatever their owner changes in place meanwhile, and continue
+        the chains of rows encoded this way before them and not stored yet. Each such
+        :class:`Encoded` is then given to :meth:`settle`, stored or not."""
+        return self.encode(ops, self._queued)
+
+    def settle(self, encoded: Encoded, stored: bool) -> None:
+        """The rows of :meth:`encode_queued` are durable (``stored``: their chains are
+        remembered) or failed (rows encoded after them on their chains fail too: they continue
+        a checkpoint that failed)."""
+        with self._lock:
+            queued = self._queued
+            for key, chain in encoded.chains.items():
+                if key in queued and queued[key] is chain:
+                    del queued[key]
+            if stored:
+                self._remember(encoded.chains)
 
     def commit(self, overlay: Overlay) -> None:
         """The rows encoded with ``overlay`` are durable: remember their chains."""
         with self._lock:
-            cache = self._cache
-            for key, chain in overlay.items():
-                if chain is None:
-                    cache.pop(key, None)
-                else:
-                    cache[key] = chain
-                    cache.move_to_end(key)
-            while len(cache) > CACHE_CHANNELS:
-                cache.popitem(last=False)
+            self._remember(overlay)
+
+    def _remember(self, overlay: Overlay) -> None:
+        cache = self._cache
+        for key, chain in overlay.items():
+            if chain is None:
+                cache.pop(key, None)
+            else:
+                cache[key] = chain
+                cache.move_to_end(key)
+        while len(cache) > CACHE_CHANNELS:
+            cache.popitem(last=False)
 
     def adopt(self, thread: str, ns: str, checkpoint: Checkpoint) -> None:
         """``checkpoint`` was just read back: remember its lists' elements as the stored ones.
@@ -278,6 +347,8 @@ class Encoder:
         with self._lock:
             for key in [k for k in self._cache if k[0] == thread_id]:
                 del self._cache[key]
+            for key in [k for k in self._queued if k[0] == thread_id]:
+                del self._queued[key]
 
     def dumps(self, value: Any, channel: str, task: str | None = None) -> tuple[str, bytes]:
         """``value`` (of ``channel``; a pending write of ``task``, when given) serialized; a
@@ -350,16 +421,20 @@ class Encoder:
                 prev = overlay[key]
             else:
                 prev = self._cache.get(key)
-            if prev is not None and prev.version != version and prev.items and _extends(value, prev.items, self.serde):
-                type_, data = self.dumps(value[len(prev.items):], channel)
+            marker = self._marker
+            if (prev is not None and prev.version != version and prev.items
+                    and _extends(value, prev, marker)):
+                tail = value[len(prev.items):]
+                type_, data = self.dumps(tail, channel)
                 if (prev.depth < CHAIN_MIN_DEPTH
                         or prev.tail_bytes + len(data) <= CHAIN_GROWTH * max(prev.root_bytes, 1)):
-                    mine[key] = _Chain(version, list(value), prev.root, prev.depth + 1,
-                                       prev.root_bytes, prev.tail_bytes + len(data))
+                    mine[key] = _Chain(version, list(value), prev.marks + [_mark(marker, x) for x in tail],
+                                       prev.root, prev.depth + 1, prev.root_bytes, prev.tail_bytes + len(data))
                     return BlobRow(thread, ns, channel, version, prev.root, prev.depth + 1,
                                    prev.version, *self._place(type_, data))
         type_, data = self.dumps(value, channel)
-        mine[key] = _Chain(version, list(value), version, 0, len(data), 0) if self.deltas else None
+        mine[key] = (_Chain(version, list(value), [_mark(self._marker, x) for x in value], version, 0, len(data), 0)
+                     if self.deltas else None)
         return BlobRow(thread, ns, channel, version, version, 0, None, *self._place(type_, data))
 
     def _encode_writes(self, op: WritesOp, out: Encoded) -> None:

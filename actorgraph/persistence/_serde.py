@@ -49,6 +49,7 @@ import dataclasses
 import datetime as dt
 import enum
 import collections
+import contextlib
 import hashlib
 import importlib
 import ipaddress
@@ -57,7 +58,7 @@ import pickle
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -384,6 +385,35 @@ class MsgpackSerializer:
         finally:
             tls.sink = None
 
+    @contextlib.contextmanager
+    def memoized(self) -> Iterator[None]:
+        """Within the block (on this thread), an object of a registered class (a message, a
+        ``Send``, a dataclass...) met again — by identity — is packed once: what several
+        records of one commit hold in common (a state's messages in a channel, in each
+        ``Send`` that carries the state, in a task's writes) is converted once. The objects
+        are kept alive until the block ends (ids are not reused) and must not change in it.
+        What is packed while interning into a chunk sink (:meth:`dumps_interned`) refers to
+        that sink's chunks: it is reused only with the same sink (kept alive too)."""
+        tls = self._tls
+        previous = getattr(tls, "memos", None)
+        tls.memos = {} if previous is None else previous
+        try:
+            yield
+        finally:
+            tls.memos = previous
+
+    def _memo(self) -> dict[int, tuple[Any, Ext]] | None:
+        """The current :meth:`memoized` block's memo for the current sink (None outside one)."""
+        tls = self._tls
+        memos: dict[int, tuple[Any, dict[int, tuple[Any, Ext]]]] | None = getattr(tls, "memos", None)
+        if memos is None:
+            return None
+        sink = getattr(tls, "sink", None)
+        entry = memos.get(id(sink))
+        if entry is None:
+            entry = memos[id(sink)] = (sink, {})
+        return entry[1]
+
     def loads_interned(self, data: tuple[str, bytes], chunks: Mapping[bytes, bytes]) -> Any:
         """Like :meth:`loads_typed`, resolving chunk references through ``chunks``; a reference
         to a chunk that is not there raises :class:`SerializationError`."""
@@ -486,7 +516,15 @@ class MsgpackSerializer:
     def _pack_other(self, obj: Any, cls: type) -> Any:
         kind = self._local.kind_of(cls) or _GLOBAL_REGISTRY.kind_of(cls) or _ALLOWLIST.kind_of(cls)
         if kind is not None:
-            return Ext(_OBJECT, self._encode([type_name(cls), self._state(obj, kind)]))
+            memo = self._memo()
+            if memo is None:
+                return Ext(_OBJECT, self._encode([type_name(cls), self._state(obj, kind)]))
+            hit = memo.get(id(obj))
+            if hit is not None:
+                return hit[1]
+            packed = Ext(_OBJECT, self._encode([type_name(cls), self._state(obj, kind)]))
+            memo[id(obj)] = (obj, packed)  # (obj kept: its id is not reused meanwhile)
+            return packed
         if isinstance(obj, BaseException):
             return repr(obj)
         if _kind(cls) is not None:  # an enum, dataclass, Struct, NamedTuple or model

@@ -415,10 +415,11 @@ class _Job:
     committed in its caller's task (see ``BatchingSaver._acommit``) never needs one.
     """
 
-    __slots__ = ("ops", "error", "finished", "_slot")
+    __slots__ = ("ops", "encoded", "error", "finished", "_slot")
 
     def __init__(self, ops: Sequence[Op]) -> None:
         self.ops = ops
+        self.encoded: Encoded | None = None  # (its rows, made as it is submitted)
         self.error: BaseException | None = None
         self.finished = False
         self._slot: Slot | None = None
@@ -468,8 +469,8 @@ class _Writer(Actor):
             except BaseException as exc:  # a bug or a cancellation: never leave a caller hanging
                 for job in jobs:
                     if not job.finished:
-                        job.finish(exc if isinstance(exc, Exception) else
-                                   CheckpointStoreError("the checkpoint writer stopped"))
+                        self.saver._abandon(job, exc if isinstance(exc, Exception) else
+                                            CheckpointStoreError("the checkpoint writer stopped"))
                 raise
             finally:
                 self.busy = False
@@ -477,7 +478,7 @@ class _Writer(Actor):
     async def on_stop(self) -> None:
         jobs, self.pending = self.pending, []
         for job in jobs:
-            job.finish(CheckpointStoreError("the saver closed before this write was stored"))
+            self.saver._abandon(job, CheckpointStoreError("the saver closed before this write was stored"))
 
 
 # -- the saver ------------------------------------------------------------------------------------------
@@ -638,18 +639,22 @@ class BatchingSaver(BaseCheckpointSaver):
         writer = self._writer
         if writer is None:
             return await super()._asubmit(ops)
-        job = _Job(ops)
+        job = self._prepare(ops)
         try:
             await writer.tell(job)  # waits while the writer's bounded queue is full
         except ActorStopped:
+            self._abandon(job, CheckpointStoreError("the saver is closed"))
             raise CheckpointStoreError("the saver is closed") from None
+        except BaseException:  # (cancelled while the queue was full: never submitted)
+            self._abandon(job, CheckpointStoreError("not submitted"))
+            raise
         return job.wait
 
     async def _acommit(self, ops: Sequence[Op]) -> None:
         if self._abroad():
             return await self._at_home(self._acommit, ops)
         self._driver_here()
-        job = _Job(ops)
+        job = self._prepare(ops)
         writer = self._writer
         if writer is not None and self._writer_idle():
             # Nothing to batch with: commit from the caller's task and save the writer's two
@@ -663,7 +668,11 @@ class BatchingSaver(BaseCheckpointSaver):
             try:
                 await writer.tell(job)
             except ActorStopped:
+                self._abandon(job, CheckpointStoreError("the saver is closed"))
                 raise CheckpointStoreError("the saver is closed") from None
+            except BaseException:
+                self._abandon(job, CheckpointStoreError("not submitted"))
+                raise
         else:
             await self._ensure_ready()
             await self._commit_jobs([job])
@@ -686,7 +695,27 @@ class BatchingSaver(BaseCheckpointSaver):
                 )
         return None
 
+    def _prepare(self, ops: Sequence[Op]) -> _Job:
+        """A job of ``ops``, encoded now: what it stores is the values as they are when it is
+        submitted, not when the writer gets to it (a run goes on meanwhile and may change a
+        message in place). An encoding error is raised here, to the caller."""
+        job = _Job(ops)
+        try:
+            job.encoded = self._encoder.encode_queued(ops)
+        except Exception:
+            self._count(failed_jobs=1)
+            raise
+        return job
+
+    def _abandon(self, job: _Job, error: BaseException) -> None:
+        """``job`` will not be stored (the writer stopped, the saver closed): its caller is told."""
+        if job.encoded is not None:
+            self._encoder.settle(job.encoded, stored=False)
+        job.finish(error)
+
     def _fail(self, job: _Job, error: BaseException) -> None:
+        if job.encoded is not None:
+            self._encoder.settle(job.encoded, stored=False)
         self._count(failed_jobs=1)
         for op in job.ops:
             if isinstance(op, PutOp):
@@ -695,25 +724,32 @@ class BatchingSaver(BaseCheckpointSaver):
             del self._failed[next(iter(self._failed))]
         job.finish(error)
 
-    def _encode_jobs(self, jobs: Sequence[_Job]) -> tuple[dict[Any, Any], list[tuple[_Job, Encoded]]]:
-        """The chain overlay and the rows of ``jobs`` to store together; a job that continues a
-        failed checkpoint, or whose values cannot be encoded, fails here, alone."""
-        overlay: dict[Any, Any] = {}
+    def _encode_jobs(self, jobs: Sequence[_Job], again: bool = False) -> list[tuple[_Job, Encoded]]:
+        """The rows of ``jobs`` to store together (made as each was submitted; ``again``: made
+        anew, full values where a delta's base went missing); a job that continues a failed
+        checkpoint, or whose values cannot be encoded, fails here, alone."""
         batch: list[tuple[_Job, Encoded]] = []
         for job in jobs:
             orphan = self._orphaned(job)
             if orphan is not None:
                 self._fail(job, orphan)
                 continue
-            try:
-                batch.append((job, self._encoder.encode(job.ops, overlay)))
-            except Exception as exc:
-                self._fail(job, exc)
-        return overlay, batch
+            if again or job.encoded is None:
+                if job.encoded is not None:
+                    self._encoder.settle(job.encoded, stored=False)
+                    job.encoded = None
+                try:
+                    job.encoded = self._encoder.encode_queued(job.ops)
+                except Exception as exc:
+                    self._fail(job, exc)
+                    continue
+            batch.append((job, job.encoded))
+        return batch
 
-    def _stored(self, overlay: dict[Any, Any], batch: list[tuple[_Job, Encoded]]) -> None:
+    def _stored(self, batch: list[tuple[_Job, Encoded]]) -> None:
         """``batch`` is committed: remember its chains, count it, tell its callers."""
-        self._encoder.commit(overlay)
+        for _, encoded in batch:
+            self._encoder.settle(encoded, stored=True)
         self._committed(len(batch), sum(len(enc.checkpoints) for _, enc in batch))
         for job, _ in batch:
             job.finish()
@@ -966,7 +1002,7 @@ class SqliteSaver(BatchingSaver):
 
     async def _commit_jobs(self, jobs: Sequence[_Job]) -> None:
         """Encode and store ``jobs`` in one transaction; report each job's outcome to it."""
-        overlay, batch = self._encode_jobs(jobs)
+        batch = self._encode_jobs(jobs)
         if not batch:
             return
         # The callers learn the outcome whatever happens: a cancellation that arrives while the
@@ -1009,7 +1045,7 @@ class SqliteSaver(BatchingSaver):
             if cancelled is not None:
                 raise cancelled
             return
-        self._stored(overlay, batch)
+        self._stored(batch)
         if cancelled is not None:
             raise cancelled
 
