@@ -336,6 +336,24 @@ async def test_an_element_changed_in_place_is_stored_as_it_is_then(saver: BaseCh
     ]
 
 
+async def test_tuples_of_scalars_in_a_growing_list_keep_their_types(saver: BaseCheckpointSaver) -> None:
+    """A tuple of strings and numbers is taken as unchanged when it is the very one stored (it
+    cannot change); an equal one of other types (``1.0`` for ``1``) is stored as it is."""
+    run = Run(saver)
+    first = (1, "a", b"x", True)
+    items: list[Any] = [first]
+    for i in range(4):  # (a growing list: from the third checkpoint on, deltas)
+        items = [*items, (i, str(i))]
+        await run.put({"items": items})
+    items = [(1.0, "a", b"x", True), *items[1:], ("end",)]
+    await run.put({"items": items})
+    head = await saver.aget_tuple(run.config)
+    assert head is not None
+    got = head.checkpoint.channel_values["items"]
+    assert got == items
+    assert type(got[0][0]) is float and [type(x) for x in got[1]] == [int, str]
+
+
 async def test_storage_grows_linearly_with_appended_messages(saver: BaseCheckpointSaver) -> None:
     rng = random.Random(7)
     run = Run(saver)

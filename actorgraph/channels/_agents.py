@@ -1,6 +1,6 @@
 """``AgentJournal``: the durable private state of an agent population, as an append-only log.
 
-Each entry is ``[key, tag, data, awake]``: agent ``key``'s private state serialized (``tag``,
+Each entry is ``(key, tag, data, awake)`` (a tuple; a list in files written before): agent ``key``'s private state serialized (``tag``,
 ``data`` as a serializer's ``dumps_typed`` gives them) and whether the agent stays awake for the
 next super-step (clock-driven populations). A step appends one entry per agent whose state (or
 awake flag) changed; the channel's value for readers is the index ``key -> newest entry``.
@@ -24,8 +24,9 @@ from ._base import MISSING, BaseChannel, MissingType
 COMPACT_SLACK: Final = 1024
 """Entries a log may hold beyond twice its number of agents before it is compacted."""
 
-Entry = list[Any]
-"""``[key, tag, data, awake]``; never mutated once written."""
+Entry = Sequence[Any]
+"""``(key, tag, data, awake)``; never mutated once written (a tuple of scalars: the savers' list
+deltas take it as unchanged without encoding it again)."""
 
 
 class AgentJournal(BaseChannel[dict[Any, Entry], Sequence[Entry], list[Entry]]):

@@ -165,16 +165,19 @@ class Encoded(msgspec.Struct, gc=False):
 class _Chain:
     """What the encoder remembers about the last list it stored for one channel: its elements
     (``items``) and, for each, what it was stored as (``marks``: an immutable scalar itself, any
-    other element the digest of its bytes; ``mutable``: the positions of the latter)."""
+    other element the digest of its bytes; ``mutable``: the positions of the latter). A list
+    stored in full is given marks only when it looks like a growing list (it began with the
+    very elements of the list stored before it): a list replaced at each step (the ``Send`` s
+    of a step) never pays for them, a growing one is stored in full once more, then as deltas."""
 
     __slots__ = ("version", "items", "marks", "mutable", "root", "depth", "root_bytes", "tail_bytes")
 
-    def __init__(self, version: Version, items: list[Any], marks: list[Any], root: Version, depth: int,
+    def __init__(self, version: Version, items: list[Any], marks: list[Any] | None, root: Version, depth: int,
                  root_bytes: int, tail_bytes: int) -> None:
         self.version = version
         self.items = items
         self.marks = marks
-        self.mutable = [i for i, m in enumerate(marks) if type(m) is _Digest]
+        self.mutable = [] if marks is None else [i for i, m in enumerate(marks) if type(m) is _Digest]
         self.root = root
         self.depth = depth
         self.root_bytes = root_bytes
@@ -190,8 +193,10 @@ _SCALARS: Final = frozenset({str, bytes, int, float, bool, complex, type(None)})
 
 
 def _mark(serde: Serializer, item: Any) -> Any:
-    """What ``item`` is stored as: itself if an immutable scalar, else its bytes' digest."""
-    if type(item) in _SCALARS:
+    """What ``item`` is stored as: itself if an immutable scalar or a tuple of them, else its
+    bytes' digest."""
+    cls = type(item)
+    if cls in _SCALARS or (cls is tuple and all(type(x) in _SCALARS for x in item)):
         return item
     tag, data = serde.dumps_typed(item)
     return _Digest(hashlib.blake2b(data, digest_size=16, person=tag.encode()[:16]).digest())
@@ -199,9 +204,15 @@ def _mark(serde: Serializer, item: Any) -> Any:
 
 def _same(item: Any, mark: Any, serde: Serializer) -> bool:
     """``item`` would be stored as the element ``mark`` was made of."""
-    if type(item) in _SCALARS:
-        return item is mark or (type(item) is type(mark) and item == mark)
-    return type(mark) is _Digest and _mark(serde, item) == mark
+    if type(mark) is _Digest:
+        return bool(_mark(serde, item) == mark)
+    if item is mark:
+        return True
+    if type(item) is not type(mark):
+        return False
+    if type(item) is tuple:  # (of scalars: 1 and 1.0 are equal but not stored alike)
+        return len(item) == len(mark) and all(type(a) is type(b) and a == b for a, b in zip(item, mark))
+    return bool(item == mark)
 
 
 def _mark_serde(serde: Serializer) -> Serializer:
@@ -227,9 +238,9 @@ def _extends(new: list[Any], chain: _Chain, serde: Serializer) -> bool:
     alike). A serializer that is not deterministic never matches, which only costs a full value.
     """
     old = chain.items
-    if len(new) < len(old):
-        return False
     marks = chain.marks
+    if marks is None or len(new) < len(old):
+        return False
     try:
         if all(map(operator.is_, new, old)):
             return all(_mark(serde, new[i]) == marks[i] for i in chain.mutable)
@@ -428,13 +439,19 @@ class Encoder:
                 type_, data = self.dumps(tail, channel)
                 if (prev.depth < CHAIN_MIN_DEPTH
                         or prev.tail_bytes + len(data) <= CHAIN_GROWTH * max(prev.root_bytes, 1)):
+                    assert prev.marks is not None  # (_extends holds only then)
                     mine[key] = _Chain(version, list(value), prev.marks + [_mark(marker, x) for x in tail],
                                        prev.root, prev.depth + 1, prev.root_bytes, prev.tail_bytes + len(data))
                     return BlobRow(thread, ns, channel, version, prev.root, prev.depth + 1,
                                    prev.version, *self._place(type_, data))
         type_, data = self.dumps(value, channel)
-        mine[key] = (_Chain(version, list(value), [_mark(self._marker, x) for x in value], version, 0, len(data), 0)
-                     if self.deltas else None)
+        if self.deltas:
+            grows = (prev is not None and 0 < len(prev.items) <= len(value)
+                     and all(map(operator.is_, value, prev.items)))
+            mine[key] = _Chain(version, list(value), [_mark(self._marker, x) for x in value] if grows else None,
+                               version, 0, len(data), 0)
+        else:
+            mine[key] = None
         return BlobRow(thread, ns, channel, version, version, 0, None, *self._place(type_, data))
 
     def _encode_writes(self, op: WritesOp, out: Encoded) -> None:

@@ -164,7 +164,7 @@ class AgentPool(Actor):
         writes.append((round_channel(name), round_))
         return writes
 
-    def _agent(self, key: Any, index: dict[Any, list[Any]]) -> Agent:
+    def _agent(self, key: Any, index: dict[Any, Sequence[Any]]) -> Agent:
         agent = self.agents.get(key)
         if agent is not None:
             return agent
@@ -181,7 +181,7 @@ class AgentPool(Actor):
         self.created += 1
         return agent
 
-    def _writes(self, agents: list[Agent], results: list[Any], index: dict[Any, list[Any]],
+    def _writes(self, agents: list[Agent], results: list[Any], index: dict[Any, Sequence[Any]],
                 awake: set[Any]) -> Writes:
         """The step's writes, agent by agent in key order; then the journal entries of agents
         whose state changed, and the clock tick when some agent stays awake."""
@@ -191,7 +191,7 @@ class AgentPool(Actor):
         clock = spec.clock
         durable = self.durable
         writes = Writes()
-        entries: list[list[Any]] = []
+        entries: list[tuple[Any, ...]] = []
         inboxes = run.program.inboxes
         keyed = not run.program.root_key  # a root-value graph: a dict is the value itself (_collect)
         for agent, result in zip(agents, results):
@@ -237,7 +237,7 @@ class AgentPool(Actor):
                                      f"stored ({exc})") from exc
                 old = index.get(key)
                 if old is None or old[2] != data or old[3] != stays or old[1] != tag:
-                    entries.append([key, tag, data, stays])
+                    entries.append((key, tag, data, stays))  # (immutable: see persistence._rows._mark)
         writes = _coalesce(writes, inboxes)
         if entries:
             writes.append((state_channel(spec.name), entries))
@@ -408,7 +408,7 @@ class AgentStates(Mapping[Any, Any]):
 
     __slots__ = ("_index",)
 
-    def __init__(self, index: Mapping[Any, list[Any]]) -> None:
+    def __init__(self, index: Mapping[Any, Sequence[Any]]) -> None:
         self._index = index
 
     def __getitem__(self, key: Any) -> Any:
