@@ -121,8 +121,8 @@ async def test_saved_results_are_not_run_again_when_the_entrypoint_resumes(kind:
     if kind == "memory":
         saver = InMemorySaver()
         await fail_then_resume(saver, saver)
-    else:  # (async durability, the default: the calls' writes are committed while the run goes
-        # on; the resume reads them through another connection)
+    else:  # (async durability, the default; the resume reads the writes through another
+        # connection)
         path = str(tmp_path / "calls.db")
         async with SqliteSaver.from_conn_string(path) as first:
             async with SqliteSaver.from_conn_string(path) as second:
@@ -138,9 +138,8 @@ class _Unregistered:
 @pytest.mark.parametrize("durability", ["sync", "async"])
 async def test_a_result_sqlite_refuses_fails_the_run_and_leaves_the_thread_resumable(
         durability: str, tmp_path: Any) -> None:
-    """Under ``async`` durability the call's write is committed while the entrypoint goes on:
-    the refusal fails the step before its checkpoint is written (under ``sync``, the call's
-    caller gets it); either way the thread stays where it was, its entrypoint to run again."""
+    """The call's caller gets the refusal (its result is committed before it returns, under
+    ``async`` durability too); the entrypoint fails and the thread stays where it was."""
     @task
     async def bad(q: str) -> Any:
         return _Unregistered(q)

@@ -68,8 +68,7 @@ handler's, the failed node's task id, its error's repr, its node)."""
 
 NO_WRITES = "__no_writes__"
 MAX_INFLIGHT = 16
-"""Submitted-but-uncommitted steps (or task calls' writes) a run may have under ``async``
-durability..."""
+"""Submitted-but-uncommitted steps a run may have under ``async`` durability..."""
 MAX_LAG = 0.1
 """...and seconds the oldest of them may wait: past either bound the run waits for it (which
 also lets the saver's writer run when the nodes never yield to the event loop)."""
@@ -258,7 +257,6 @@ class Persistence:
         # where put_call_writes saves them: (checkpoint id, its config, its key when the saver
         # takes its own writes op: see put_call_writes)
         self._calls_at: tuple[str | None, dict[str, Any], ThreadKey | None] = (None, {}, None)
-        self.calls_in_flight = False  # (some of them are in flight: see put_call_writes)
         # The run's max_version when the last checkpoint was written (or loaded): a channel
         # with a newer version changed since, so the next checkpoint stores its value.
         self.saved_version = 0
@@ -358,11 +356,7 @@ class Persistence:
     async def put_call_writes(self, task: Task, writes: list[tuple[str, Any]], task_path: str) -> None:
         """Save a finished task call's ``writes`` as pending writes of the current checkpoint
         (``aput_writes``; for a saver of ours that keeps the base ``aput_writes``, its writes
-        op directly, with the checkpoint's key made once per checkpoint, not per call). Under
-        ``async`` durability such a saver's writer commits it while the run goes on (several
-        calls in one transaction when it falls behind); the step's next checkpoint is written
-        once they are all committed, so a write the saver refuses fails the step there (and
-        the thread stays where it was, as when the call's caller got the error)."""
+        op directly, with the checkpoint's key made once per checkpoint, not per call)."""
         cid = self.checkpoint_id
         at, config, key = self._calls_at
         if at != cid or at is None:
@@ -371,18 +365,10 @@ class Persistence:
             key = (thread_key(config, need_checkpoint=True)
                    if type(saver).aput_writes is BaseCheckpointSaver.aput_writes else None)
             self._calls_at = (cid, config, key)
-        if key is None:
-            await self.saver.aput_writes(config, writes, task.id, task_path)
-            return
-        op = WritesOp(key, task.id, task_path, list(writes))
-        if self.durability == "async":  # queued to the saver's writer, as a step's checkpoint
-            await self._keep_up()
-            wait = await self.saver._asubmit([op])
-            if wait is not committed:
-                self.inflight.append(wait)  # (waited for by settle(): before the next checkpoint)
-                self.calls_in_flight = True
+        if key is not None:
+            await self.saver._acommit([WritesOp(key, task.id, task_path, list(writes))])
         else:
-            await self.saver._acommit([op])
+            await self.saver.aput_writes(config, writes, task.id, task_path)
 
     def config_for(self, checkpoint_id: str | None) -> dict[str, Any]:
         configurable: dict[str, Any] = {"thread_id": self.thread_id, "checkpoint_ns": self.ns}
@@ -505,10 +491,13 @@ class Persistence:
             # queued to the saver's writer, which commits in order (batching several steps into
             # one transaction when it falls behind) while the run goes on
             inflight = self.inflight
-            if self.calls_in_flight:  # (the step's task calls' writes land before its checkpoint:
-                self.calls_in_flight = False  # one the saver refused fails the step here)
-                await self.settle()
-            await self._keep_up()
+            if inflight and (len(inflight) >= MAX_INFLIGHT or time.monotonic() - self.oldest > MAX_LAG):
+                await inflight.popleft()()  # the writer commits everything queued meanwhile
+                while inflight and len(inflight) >= MAX_INFLIGHT:
+                    await inflight.popleft()()
+                self.oldest = time.monotonic()
+            elif not inflight:
+                self.oldest = time.monotonic()
             writer = self.writer
             if writer is None:
                 wait = await self.saver.asubmit_step(config, writes, checkpoint, stored, new_versions,
@@ -535,19 +524,6 @@ class Persistence:
         self.checkpoint_id = self.saved_id = self.own_id = new_id
         if cancel_after:
             await checkpoint_if_cancelled()
-
-    async def _keep_up(self) -> None:
-        """Before submitting a write (``async`` durability): past :data:`MAX_INFLIGHT` writes
-        in flight, or the oldest older than :data:`MAX_LAG`, wait for the oldest (the writer
-        commits everything queued meanwhile)."""
-        inflight = self.inflight
-        if inflight and (len(inflight) >= MAX_INFLIGHT or time.monotonic() - self.oldest > MAX_LAG):
-            await inflight.popleft()()
-            while inflight and len(inflight) >= MAX_INFLIGHT:
-                await inflight.popleft()()
-            self.oldest = time.monotonic()
-        elif not inflight:
-            self.oldest = time.monotonic()
 
     async def settle(self) -> None:
         """Wait for the writes still in flight (``async`` durability); raise the first error."""
