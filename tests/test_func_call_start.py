@@ -27,6 +27,16 @@ def cfg(thread: str = "t") -> dict[str, Any]:
     return {"configurable": {"thread_id": thread}}
 
 
+def _recording(started: list[int]) -> Any:
+    """A task that records its argument in ``started`` as it starts, and returns it."""
+    @task
+    async def mark(i: int) -> int:
+        started.append(i)
+        return i
+
+    return mark
+
+
 async def test_a_call_sees_the_context_of_its_call_and_sets_none_of_the_callers() -> None:
     started: list[int] = []
 
@@ -125,11 +135,7 @@ async def test_calls_made_between_waits_each_start_while_the_entrypoint_waits() 
     """Each call starts at the loop's next turn, as many times as the entrypoint makes one and
     waits on something else (on trio the scope's starter task is woken each time)."""
     started: list[int] = []
-
-    @task
-    async def mark(i: int) -> int:
-        started.append(i)
-        return i
+    mark = _recording(started)
 
     @entrypoint(checkpointer=InMemorySaver())
     async def main(n: int) -> list[Any]:
@@ -147,13 +153,9 @@ async def test_calls_made_between_waits_each_start_while_the_entrypoint_waits() 
     assert results == [0, 1, 2, 3]
 
 
-async def test_a_run_cancelled_while_its_calls_wait_to_start_ends_and_runs_none() -> None:
+async def test_a_run_cancelled_while_its_calls_wait_to_start_ends() -> None:
     started: list[int] = []
-
-    @task
-    async def mark(i: int) -> int:
-        started.append(i)
-        return i
+    mark = _recording(started)
 
     @entrypoint(checkpointer=InMemorySaver())
     async def main(_: int) -> int:
