@@ -49,7 +49,6 @@ import dataclasses
 import datetime as dt
 import enum
 import collections
-import contextlib
 import hashlib
 import importlib
 import ipaddress
@@ -58,7 +57,7 @@ import pickle
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -289,6 +288,25 @@ class _PathError(Exception):
         self.path: list[str] = []
 
 
+class _Memoized:
+    """:meth:`MsgpackSerializer.memoized`'s block (a plain class: it is entered at every commit)."""
+
+    __slots__ = ("_tls", "_previous")
+
+    def __init__(self, tls: threading.local) -> None:
+        self._tls = tls
+        self._previous: Any = None
+
+    def __enter__(self) -> None:
+        tls = self._tls
+        self._previous = previous = getattr(tls, "memos", None)
+        if previous is None:
+            tls.memos = {}
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._tls.memos = self._previous
+
+
 class MsgpackSerializer:
     """msgpack (msgspec) serializer with a registry of allowed classes; see the module docs.
 
@@ -385,22 +403,15 @@ class MsgpackSerializer:
         finally:
             tls.sink = None
 
-    @contextlib.contextmanager
-    def memoized(self) -> Iterator[None]:
-        """Within the block (on this thread), an object of a registered class (a message, a
-        ``Send``, a dataclass...) met again — by identity — is packed once: what several
-        records of one commit hold in common (a state's messages in a channel, in each
-        ``Send`` that carries the state, in a task's writes) is converted once. The objects
-        are kept alive until the block ends (ids are not reused) and must not change in it.
-        What is packed while interning into a chunk sink (:meth:`dumps_interned`) refers to
-        that sink's chunks: it is reused only with the same sink (kept alive too)."""
-        tls = self._tls
-        previous = getattr(tls, "memos", None)
-        tls.memos = {} if previous is None else previous
-        try:
-            yield
-        finally:
-            tls.memos = previous
+    def memoized(self) -> _Memoized:
+        """Within the block (``with serde.memoized():``, on this thread), an object of a
+        registered class (a message, a ``Send``, a dataclass...) met again — by identity — is
+        packed once: what several records of one commit hold in common (a state's messages in a
+        channel, in each ``Send`` that carries the state, in a task's writes) is converted once.
+        The objects are kept alive until the block ends (ids are not reused) and must not change
+        in it. What is packed while interning into a chunk sink (:meth:`dumps_interned`) refers
+        to that sink's chunks: it is reused only with the same sink (kept alive too)."""
+        return _Memoized(self._tls)
 
     def _memo(self) -> dict[int, tuple[Any, Ext]] | None:
         """The current :meth:`memoized` block's memo for the current sink (None outside one)."""
