@@ -77,3 +77,30 @@ def test_a_checkpoints_ts_is_what_datetime_renders(stamp: float) -> None:
         assert _records.made_from(_records.now_iso()) == stamp
     finally:
         _records._time = saved
+
+
+def test_a_planned_pull_task_has_task_ids_id() -> None:
+    # Task.id hashes the part of task_id's text fixed per node once (NodeProgram.pull_id_tail):
+    # the same id as task_id's, for pull tasks and for push tasks (Send)
+    from actorgraph import END, START, Send, StateGraph
+    from actorgraph.runtime._algo import Task
+
+    def fan(state: dict) -> list[Send]:
+        return [Send("b", state)]
+
+    builder: StateGraph = StateGraph(dict)
+    builder.add_node("a long node name, with 'quotes'", lambda s: {})
+    builder.add_node("b", lambda s: {})
+    builder.add_edge(START, "a long node name, with 'quotes'")
+    builder.add_conditional_edges("a long node name, with 'quotes'", fan, ["b"])
+    builder.add_edge("b", END)
+    program = builder.compile()._program
+    for name, node in program.nodes.items():
+        if name.startswith("__"):
+            continue
+        task = Task(None, name, node, {}, node.pull_path, node.triggers, node.pull_order,
+                    ("cp-1|", 7, name, "pull", node.triggers))
+        assert task.id == task_id("cp-1|", 7, name, "pull", node.triggers)
+    push = Task(None, "b", program.nodes["b"], {}, ("__pregel_push", 0, False), ("__pregel_push",), (1, 0),
+                ("cp-1|", 7, "b", "push", 0))
+    assert push.id == task_id("cp-1|", 7, "b", "push", 0)

@@ -64,7 +64,7 @@ class NodeProgram:
         "name", "call", "reads", "reader", "triggers", "edges", "joins", "branches",
         "retry_policy", "defer", "hidden", "metadata", "timeout", "cache_policy", "error_handler",
         "edge_writes", "pull_path", "pull_order", "pull_path_str", "sync_inline", "trace_policy",
-        "actor_name",
+        "actor_name", "pull_id_tail",
     )
 
     def __init__(
@@ -112,6 +112,8 @@ class NodeProgram:
         self.pull_path = ("__pregel_pull", name)
         self.pull_order = (0, name)
         self.pull_path_str = task_path_str(self.pull_path)  # (as saved with a pull task's writes)
+        # the end of the text a pull task's id hashes (runtime._algo.task_id's, after the step)
+        self.pull_id_tail = f"\x00{name}\x00pull\x00{triggers}"
         self.actor_name = f"node:{name}"  # (its node actor's, in a run's tree)
         # a sync function of the graph's own (no subgraph, not __start__): under the sync API its
         # lone task runs on the loop's thread (see _task.runs_inline); set again with ``call``

@@ -126,17 +126,29 @@ class Task(msgspec.Struct, eq=False):
         checkpointer, or with ``exit`` durability, never need it)."""
         tid = self._id
         if tid is None:
-            assert self._key is not None
-            tid = self._id = task_id(*self._key)
+            key = self._key
+            assert key is not None
+            node = self.node
+            if key[3] == "pull" and key[4] is node.triggers and key[2] == node.name:
+                # (task_id's text, the part fixed per node made once: see NodeProgram.pull_id_tail)
+                tid = self._id = _uuid_of(f"{key[0]}\x00{key[1]}{node.pull_id_tail}")
+            else:
+                tid = self._id = task_id(*key)
         return tid
 
 
-_blake2b = hashlib.blake2b
+_blake2b_16 = hashlib.blake2b(digest_size=16)  # (copied: cheaper than a call with keywords)
 
 
 def task_id(ns: str, step: int, name: str, kind: str, key: Any) -> str:
     """Deterministic task id (UUID-formatted): same run position, same id."""
-    digest = _blake2b(f"{ns}\x00{step}\x00{name}\x00{kind}\x00{key}".encode(), digest_size=16).hexdigest()
+    return _uuid_of(f"{ns}\x00{step}\x00{name}\x00{kind}\x00{key}")
+
+
+def _uuid_of(text: str) -> str:
+    h = _blake2b_16.copy()
+    h.update(text.encode())
+    digest = h.hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
 
 

@@ -53,7 +53,7 @@ from ..persistence._records import (
     now_iso,
     thread_key,
 )
-from ..persistence._rows import WritesOp
+from ..persistence._rows import Op, PutOp, WritesOp
 from ..graph._program import task_path_str
 from ..types import Durability
 from ._algo import RunState, Task
@@ -264,6 +264,12 @@ class Persistence:
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         # a saver that commits by parts, under async durability: the run's StepWriter (see host)
         self.writes_aside = durability == "async" and saver.commits_by_parts
+        # a saver of ours that stores a step as the base class does (aput_step / asubmit_step
+        # not overridden): the run hands it the step's ops directly (see _step_ops)
+        kind = type(saver)
+        self.own_ops = (isinstance(saver, BaseCheckpointSaver) and not saver.commits_by_parts
+                        and kind.aput_step is BaseCheckpointSaver.aput_step
+                        and kind.asubmit_step is BaseCheckpointSaver.asubmit_step)
         self.oldest = 0.0  # when the oldest of them was submitted (about)
         self._claimed = False
         # its run was cancelled because its stream was abandoned (see claim_after_abandoned)
@@ -352,6 +358,20 @@ class Persistence:
         if not extra:
             return metadata
         return {**metadata, **extra}
+
+    def _step_ops(self, writes: list[TaskWrites], checkpoint: Checkpoint, metadata: dict[str, Any],
+                  new_versions: dict[str, Any], expect_head: bool) -> list[Op]:
+        """What ``aput_step`` would make of its arguments for a saver of ours (``own_ops``),
+        made directly: the key from the run's own fields (no config to parse); ``metadata`` as
+        it is (``_with_config_metadata`` merged the config's entries: nothing more to add);
+        nothing copied (a saver encodes the ops as they are handed to it, and the run makes
+        these afresh each step)."""
+        key = ThreadKey(self.thread_id, self.ns, self.saved_id)
+        if writes and key.checkpoint_id is None:  # (as aput_step: writes need a checkpoint)
+            raise ValueError(f"thread {self.thread_id!r}: pending writes need the step's starting checkpoint")
+        ops: list[Op] = [WritesOp(key, w.task_id, w.task_path, w.writes) for w in writes]
+        ops.append(PutOp(key, checkpoint, metadata, new_versions, expect_head))
+        return ops
 
     async def put_call_writes(self, task: Task, writes: list[tuple[str, Any]], task_path: str) -> None:
         """Save a finished task call's ``writes`` as pending writes of the current checkpoint
@@ -500,8 +520,12 @@ class Persistence:
                 self.oldest = time.monotonic()
             writer = self.writer
             if writer is None:
-                wait = await self.saver.asubmit_step(config, writes, checkpoint, stored, new_versions,
-                                                     expect_head=expect_head)
+                if self.own_ops:
+                    wait = await self.saver._asubmit(self._step_ops(writes, checkpoint, stored, new_versions,
+                                                                    expect_head))
+                else:
+                    wait = await self.saver.asubmit_step(config, writes, checkpoint, stored, new_versions,
+                                                         expect_head=expect_head)
                 if wait is not committed:  # (a saver without a writer thread has committed it)
                     inflight.append(wait)
             else:  # (a saver that commits by parts: the run's own writer, see StepWriter)
@@ -510,8 +534,11 @@ class Persistence:
                 inflight.append(written.wait)
         else:
             with shielded():  # a commit under way lands before a cancel returns
-                await self.saver.aput_step(config, writes, checkpoint, stored, new_versions,
-                                           expect_head=expect_head)
+                if self.own_ops:
+                    await self.saver._acommit(self._step_ops(writes, checkpoint, stored, new_versions, expect_head))
+                else:
+                    await self.saver.aput_step(config, writes, checkpoint, stored, new_versions,
+                                               expect_head=expect_head)
             # a cancellation that came during the commit lands once it is recorded below: a
             # run whose nodes never suspend unshielded would otherwise go on to its end
             cancel_after = True
