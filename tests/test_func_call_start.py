@@ -171,3 +171,39 @@ async def test_a_run_cancelled_while_its_calls_wait_to_start_ends() -> None:
     assert scope.cancelled_caught  # (LangGraph 1.2: True, [0, 1])
     assert started == [0, 1]
 
+
+
+async def test_calls_made_just_before_the_entrypoint_raises_are_started() -> None:
+    """The calls made before an async entrypoint fails start all the same: a sync call runs
+    to its end in its thread and is saved (a resume does not run it again), an async one gets
+    as far as its first wait and is cancelled there (it runs again on resume). LangGraph 1.2,
+    the same program: ``[('start', 1), ('sync', 2)]`` then, resumed, ``[('start', 1)]``."""
+    calls: list[tuple[str, int]] = []
+
+    @task
+    async def slow(x: int) -> int:
+        calls.append(("start", x))
+        await anyio.sleep(0.01)
+        calls.append(("end", x))
+        return x
+
+    @task
+    def quick(x: int) -> int:
+        calls.append(("sync", x))
+        return x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    async def main(_: int) -> list[int]:
+        first = slow(1)
+        second = quick(2)
+        raise ValueError("boom")
+        return [await first, await second]  # (never reached)
+
+    with pytest.raises(ValueError, match="boom"):
+        await main.ainvoke(0, cfg("f"))
+    await anyio.sleep(0.03)  # (the async call, had it gone on, would have ended by now)
+    assert calls == [("start", 1), ("sync", 2)]
+    calls.clear()
+    with pytest.raises(ValueError, match="boom"):
+        await main.ainvoke(None, cfg("f"))
+    assert calls == [("start", 1)]

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
+import anyio.lowlevel
+
 from ..actors._group import TaskGroup
 from ..actors._slot import Slot, current_backend
 from ..channels import EphemeralValue, LastValue, Topic
@@ -290,8 +292,15 @@ class _Body:
                 asked = exc  # task calls still running finish: their results are kept
             except Exception as exc:
                 failure = exc
+                if scope.pending:
+                    # As LangGraph 1.2's: the calls made before the failure were started. Each
+                    # gets its first turn (up to its first wait) before the group is cancelled:
+                    # a sync call runs to its end in its thread and its result is kept, so it
+                    # does not run again on resume; an async one is cancelled there.
+                    scope.lazy = None
+                    flush_pending(scope)
+                    await anyio.lowlevel.cancel_shielded_checkpoint()
                 group.cancel()
-                scope.pending = []  # (calls not started yet never run, as cancelled tasks)
             except BaseException:
                 scope.pending = []
                 raise
