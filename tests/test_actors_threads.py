@@ -240,9 +240,11 @@ async def test_the_wake_up_path_and_its_fd_closed_after_the_threads(wake: str, a
         threads = sup._threads
         assert threads is not None
         fd = threads._waker.fd
-        if wake == "eventfd" and sys.platform == "linux" and anyio_backend == "asyncio":
+        if wake == "eventfd" and sys.platform == "linux":
+            # (asyncio: a reader callback; trio: polled by the waiting tasks, see actors._wake)
             assert fd is not None and _fd_is_open(fd)
-        else:  # (trio: the token; see actors._wake)
+            assert threads._waker.polled == (anyio_backend == "trio")
+        else:
             assert fd is None
         workers = _worker_threads(sup)
     assert workers and not any(t.is_alive() for t in workers)
@@ -395,3 +397,31 @@ async def test_what_the_thread_posted_to_the_loop_runs_before_its_caller_goes_on
         async with anyio.create_task_group() as tg:
             for k in range(1, 10):
                 tg.start_soon(concurrent, k)
+
+
+async def test_a_call_outlasting_the_one_that_read_for_it_is_answered() -> None:
+    """On trio the waiting callers take turns reading the threads' wake-up fd (see
+    actors._wake): the first caller reads while both wait; its own call ends first, so it hands
+    the reading to the other caller, whose call ends after. (On asyncio a reader callback does
+    the reading: the same outcome.)"""
+    go_first, go_second = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    async with Supervisor(name="sup-r", tasks=False) as sup:
+        async def first() -> None:
+            order.append(await sup.run_sync(lambda: go_first.wait(5) and "first"))
+            go_second.set()  # (only now may the second call end)
+
+        async def second() -> None:
+            order.append(await sup.run_sync(lambda: go_second.wait(5) and "second"))
+
+        started = time.monotonic()
+        with anyio.move_on_after(3):  # (a cancelled caller reads in turn: a hang would end there)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(first)
+                await anyio.sleep(0.01)  # (the first caller waits, reading the fd)
+                tg.start_soon(second)
+                await anyio.sleep(0.01)  # (the second waits too)
+                go_first.set()
+        assert time.monotonic() - started < 1.5  # (no waiting for the deadline)
+    assert order == ["first", "second"]

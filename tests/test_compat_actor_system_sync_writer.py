@@ -6,6 +6,7 @@ trio. (The graph's values are LangGraph's for the same graph: ``{'x': 1}``.)"""
 
 from __future__ import annotations
 
+import threading
 from typing import Any, TypedDict
 
 import anyio
@@ -20,8 +21,10 @@ class S(TypedDict):
     x: int
 
 
-def graph() -> Any:
+def graph(subscribed: threading.Event | None = None) -> Any:
     def n(state: S) -> dict[str, Any]:  # a def node: runs in a worker thread
+        if subscribed is not None:  # (the run starts at once: its node may run before the
+            subscribed.wait(5)      # subscriber, in another task, is in)
         get_stream_writer()("hello")
         return {"x": 1}
 
@@ -31,11 +34,13 @@ def graph() -> Any:
 async def test_sync_node_writer_with_a_concurrent_subscriber() -> None:
     got: list[Any] = []
     ended = anyio.Event()
+    subscribed = threading.Event()
     async with ActorSystem() as system:
-        run = await system.start(graph(), {"x": 0})
+        run = await system.start(graph(subscribed), {"x": 0})
 
         async def consume(*, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
             async with run.subscribe(["custom"]) as events:
+                subscribed.set()
                 task_status.started()
                 async for _, chunk in events:
                     got.append(chunk)

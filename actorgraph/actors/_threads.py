@@ -5,8 +5,9 @@ capacity limiter, a cancel scope, its worker's bookkeeping) and trio's own threa
 as much: more than most sync graph nodes take. On asyncio, too, a native ``task.cancel()`` (an
 ``asyncio.TaskGroup`` aborting) makes an anyio caller leave while the thread still runs. A
 supervisor's :class:`WorkerThreads` hands a call to an idle thread of its own over a
-``queue.SimpleQueue`` and is woken through an eventfd on asyncio where the OS has one (Linux:
-a reader callback, see :mod:`._wake`), else the loop's thread-safe "call this soon"
+``queue.SimpleQueue`` and is woken through an eventfd where the OS has one (Linux; see
+:mod:`._wake`: on asyncio a reader callback, on trio the waiting callers take turns reading it,
+:meth:`WorkerThreads._pump`), else the loop's thread-safe "call this soon"
 (``call_soon_threadsafe`` on asyncio, the trio token's ``run_sync_soon`` on trio): what is left
 is the two thread wake-ups themselves (a no-op call's round trip on a quiet 2-core VM, p50:
 ~85-115 µs through "call this soon", ~70-95 µs through the eventfd). In the
@@ -39,7 +40,7 @@ from anyio._core._eventloop import threadlocals as _anyio_threadlocals
 
 from ._slot import Backend, Slot
 from ._slot import running_on_trio
-from ._wake import Waker
+from ._wake import Waker, adopt_poster, thread_poster
 
 T = TypeVar("T")
 
@@ -71,6 +72,20 @@ class _Call:
         self.exc: BaseException | None = None
 
 
+class _Exits:
+    """What :meth:`WorkerThreads.aclose` waits for: every thread has exited (``finished``)."""
+
+    __slots__ = ("slot", "finished")
+
+    def __init__(self, slot: Slot) -> None:
+        self.slot: Slot | None = slot
+        self.finished = False
+
+
+_TAKE_OVER: Any = object()
+"""What a task waiting on a polled waker is woken with when it is to read the fd in turn."""
+
+
 class _Worker:
     __slots__ = ("queue", "thread")
 
@@ -84,6 +99,8 @@ class _Worker:
         _anyio_threadlocals.current_token = token
         if token.backend_class.__module__.endswith("_trio"):
             _adopt_for_trio(token.native_token)
+        if waker.polled:  # (what this thread posts to the loop keeps its order with its calls)
+            adopt_poster(waker.post)
         get, notify = self.queue.get, waker.notify
         while True:
             item = get()
@@ -119,18 +136,22 @@ class WorkerThreads:
     """The worker threads of one supervisor (see the module docstring). Made and used on the
     supervisor's event loop only."""
 
-    __slots__ = ("_name", "_backend", "_token", "_waker", "_idle", "_workers", "_waiting", "_exits", "_closed")
+    __slots__ = ("_name", "_backend", "_token", "_waker", "_idle", "_workers", "_waiting", "_exits", "_closed",
+                 "_reading", "_waiters")
 
     def __init__(self, name: str, backend: Backend) -> None:
         self._name = name
         self._backend = backend
-        # (a thread's outcomes and its exit reach _done in the order the thread sent them)
-        self._waker: Waker[_Call | _Worker] = Waker(self._done)
+        # (a thread's outcomes and its exit reach _done in the order the thread sent them; on
+        # trio the waiting tasks read the waker's fd themselves, one at a time: see _pump)
+        self._waker: Waker[_Call | _Worker] = Waker(self._done, polled=True)
+        self._reading = False  # (polled) some task is reading the fd
+        self._waiters: set[_Call | _Exits] = set()  # (polled) what the waiting tasks wait for
         self._token = anyio.lowlevel.current_token()
         self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
         self._waiting: deque[Slot] = deque()  # calls waiting for a free thread (MAX_THREADS busy)
-        self._exits: Slot | None = None
+        self._exits: _Exits | None = None
         self._closed = False
 
     async def run_sync(self, fn: Callable[[], T]) -> T:
@@ -159,6 +180,8 @@ class WorkerThreads:
         slot = self._backend.new_slot()
         call = _Call(fn, context, slot, worker)
         worker.queue.put(call)
+        if self._waker.polled:
+            return await self._polled(call)  # type: ignore[no-any-return]
         try:
             return await slot  # type: ignore[no-any-return]  # (an asyncio.Future)
         except BaseException as exc:
@@ -168,12 +191,66 @@ class WorkerThreads:
             # the result): wait for the thread, shielded
             return await self._cancelled(call)  # type: ignore[no-any-return]
 
+    async def _polled(self, call: _Call) -> Any:
+        """(trio) ``run_sync``'s wait with a polled waker: :meth:`_pump` until ``call`` is
+        finished; a cancellation is handled as in :meth:`_cancelled`."""
+        waiters = self._waiters
+        waiters.add(call)
+        try:
+            await self._pump(call)
+        except BaseException:
+            return await self._cancelled(call)
+        finally:
+            waiters.discard(call)
+        if call.exc is not None:
+            raise call.exc
+        return call.result
+
+    async def _pump(self, waiter: _Call | _Exits) -> None:
+        """(trio, a polled waker) Wait until ``waiter`` is finished. One waiting task at a time
+        reads the waker's fd (trio allows one reader) and drains it, which finishes the calls
+        it finds (their tasks woken through their slots); the others wait on their slot. A
+        reader whose own wait is over hands the reading to another waiting task (it is woken
+        with :data:`_TAKE_OVER`)."""
+        trio = sys.modules["trio"]
+        waker = self._waker
+        fd = waker.fd
+        assert fd is not None
+        while not waiter.finished:
+            if self._reading:  # somebody reads: wait to be finished, or to read in turn
+                slot = waiter.slot
+                if slot is None or slot.done():
+                    slot = waiter.slot = self._backend.new_slot()
+                try:
+                    await slot
+                except BaseException:
+                    if waiter.finished:  # (its outcome, handed to the slot: read from the call)
+                        break
+                    raise  # cancelled (trio: raised again at the next checkpoint if swallowed)
+                continue
+            self._reading = True
+            try:
+                await trio.lowlevel.wait_readable(fd)
+            finally:
+                self._reading = False
+            waker.drain()
+        for other in self._waiters:  # hand the reading over, if another task waits
+            if not other.finished and other.slot is not None and not other.slot.done():
+                other.slot.set_result(_TAKE_OVER)
+                break
+
     async def _cancelled(self, call: _Call) -> Any:
         by_anyio = anyio.current_effective_deadline() == -math.inf  # (else a native task.cancel())
         if not call.finished:
             call.slot = follow = self._backend.new_slot()  # (the thread tells it, not an fd)
             with anyio.CancelScope(shield=True):
-                if self._backend.name == "trio":
+                if self._waker.polled:  # (trio, a polled waker: the shielded wait reads in turn)
+                    self._waiters.add(call)
+                    try:
+                        await self._pump(call)
+                    finally:
+                        self._waiters.discard(call)
+                elif self._backend.name == "trio":
                     await follow  # (trio cancels through scopes only: the shield holds)
                 else:
                     # a native task.cancel() reaches through an anyio shield; asyncio.shield
@@ -194,8 +271,11 @@ class WorkerThreads:
         # On the event loop: a call returned (or, a worker, that thread exited).
         if type(item) is _Worker:
             self._workers.remove(item)
-            if not self._workers and self._exits is not None and not self._exits.done():
-                self._exits.set_result(None)
+            exits = self._exits
+            if not self._workers and exits is not None:
+                exits.finished = True
+                if exits.slot is not None and not exits.slot.done():
+                    exits.slot.set_result(None)
             return
         call: _Call = item  # type: ignore[assignment]
         call.finished = True
@@ -225,11 +305,19 @@ class WorkerThreads:
         shields it): a thread is never abandoned."""
         self._closed = True
         if self._workers:
-            self._exits = self._backend.new_slot()
+            exits = self._exits = _Exits(self._backend.new_slot())
             for worker in self._workers:
                 worker.queue.put(_STOP)
             workers = list(self._workers)
-            await self._exits
+            if self._waker.polled:
+                self._waiters.add(exits)
+                try:
+                    await self._pump(exits)
+                finally:
+                    self._waiters.discard(exits)
+            else:
+                assert exits.slot is not None
+                await exits.slot
             for worker in workers:
                 worker.thread.join()  # it has returned from its loop: immediate
         await self._waker.aclose()  # (the threads joined: none writes to its fd any more)
@@ -240,10 +328,19 @@ class WorkerThreads:
 
 def current_loop_poster() -> Callable[..., Any]:
     """On an event loop's thread: that loop's thread-safe "call this soon"
-    (``call_soon_threadsafe``; trio: the token's ``run_sync_soon``). It returns at once; what
-    is posted runs on the loop in the order it was posted."""
+    (``call_soon_threadsafe``; trio: the token's ``run_sync_soon``, or in a worker thread of a
+    supervisor the queue its calls' outcomes take, see :mod:`._wake`). It returns at once; what
+    is posted runs on the loop in the order it was posted, and what a worker thread posted
+    before its call returned runs before the caller goes on."""
     if running_on_trio():
-        return sys.modules["trio"].lowlevel.current_trio_token().run_sync_soon  # type: ignore[no-any-return]
+        # (in a worker thread of ours the waker's queue, which the calls' outcomes take too:
+        # what the thread posts runs before its caller learns that the call returned)
+        token_post = sys.modules["trio"].lowlevel.current_trio_token().run_sync_soon
+
+        def post(fn: Callable[..., Any], *args: Any) -> None:
+            (thread_poster() or token_post)(fn, *args)
+
+        return post
     return asyncio.get_running_loop().call_soon_threadsafe
 
 
