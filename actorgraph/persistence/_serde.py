@@ -706,43 +706,36 @@ def _plain(obj: Any, depth: int) -> bool:
     """``obj`` is msgpack as it stands: str-keyed dicts, lists, short str/bytes, in-range ints,
     floats, bools and None, not deeper than 8 levels (anything else goes through ``_pack``).
     This runs for every record a saver writes: the leaves are checked in the loop itself, a
-    call only per nested container (a dict's keys and values in one pass)."""
+    call only per nested container."""
     cls = type(obj)
     if cls is dict:
         if depth > 8:
             return False
-        for k, v in obj.items():
+        for k in obj:
             if type(k) is not str:
                 return False
-            cls = type(v)
-            if cls is str or cls is bytes:
-                if len(v) >= INTERN_MIN:
-                    return False
-            elif cls is int:
-                if not _INT_MIN <= v <= _INT_MAX:
-                    return False
-            elif cls not in _ATOMS and not ((cls is dict or cls is list) and _plain(v, depth + 1)):
-                return False
-        return True
-    if cls is list:
+        items: Iterable[Any] = obj.values()
+    elif cls is list:
         if depth > 8:
             return False
-        for v in obj:
-            cls = type(v)
-            if cls is str or cls is bytes:
-                if len(v) >= INTERN_MIN:
-                    return False
-            elif cls is int:
-                if not _INT_MIN <= v <= _INT_MAX:
-                    return False
-            elif cls not in _ATOMS and not ((cls is dict or cls is list) and _plain(v, depth + 1)):
-                return False
-        return True
-    if cls is str or cls is bytes:
+        items = obj
+    elif cls is str or cls is bytes:
         return len(obj) < INTERN_MIN
-    if cls is int:
+    elif cls is int:
         return _INT_MIN <= obj <= _INT_MAX  # type: ignore[no-any-return]
-    return cls in _ATOMS
+    else:
+        return cls in _ATOMS
+    for v in items:
+        cls = type(v)
+        if cls is str or cls is bytes:
+            if len(v) >= INTERN_MIN:
+                return False
+        elif cls is int:
+            if not _INT_MIN <= v <= _INT_MAX:
+                return False
+        elif cls not in _ATOMS and not ((cls is dict or cls is list) and _plain(v, depth + 1)):
+            return False
+    return True
 
 
 _ATOMS: Final = frozenset({float, bool, type(None)})
