@@ -500,7 +500,6 @@ class Persistence:
             writes = [TaskWrites(w.task_id, self.answered_writes(w.task_id, w.writes), w.task_path) for w in writes]
         if handled:
             writes[:0] = self._handled_errors(tasks, handled)
-        config = self.config_for(self.saved_id)
         # A run continues the newest checkpoint it loaded, or its own: the saver refuses the
         # write if another writer (another process) continued it first. A deliberate fork
         # (replay from, or update of, a named older checkpoint; a copy) is not checked.
@@ -524,21 +523,22 @@ class Persistence:
                     wait = await self.saver._asubmit(self._step_ops(writes, checkpoint, stored, new_versions,
                                                                     expect_head))
                 else:
-                    wait = await self.saver.asubmit_step(config, writes, checkpoint, stored, new_versions,
-                                                         expect_head=expect_head)
+                    wait = await self.saver.asubmit_step(self.config_for(self.saved_id), writes, checkpoint,
+                                                         stored, new_versions, expect_head=expect_head)
                 if wait is not committed:  # (a saver without a writer thread has committed it)
                     inflight.append(wait)
             else:  # (a saver that commits by parts: the run's own writer, see StepWriter)
                 written = _Written()
-                await writer.tell(_WriteStep(config, writes, checkpoint, stored, new_versions, written))
+                await writer.tell(_WriteStep(self.config_for(self.saved_id), writes, checkpoint, stored, new_versions,
+                                             written))
                 inflight.append(written.wait)
         else:
             with shielded():  # a commit under way lands before a cancel returns
                 if self.own_ops:
                     await self.saver._acommit(self._step_ops(writes, checkpoint, stored, new_versions, expect_head))
                 else:
-                    await self.saver.aput_step(config, writes, checkpoint, stored, new_versions,
-                                               expect_head=expect_head)
+                    await self.saver.aput_step(self.config_for(self.saved_id), writes, checkpoint, stored,
+                                               new_versions, expect_head=expect_head)
             # a cancellation that came during the commit lands once it is recorded below: a
             # run whose nodes never suspend unshielded would otherwise go on to its end
             cancel_after = True
