@@ -7,7 +7,7 @@ as much: more than most sync graph nodes take. On asyncio, too, a native ``task.
 supervisor's :class:`WorkerThreads` hands a call to an idle thread of its own over a
 ``queue.SimpleQueue`` and is woken through an eventfd where the OS has one (Linux; see
 :mod:`._wake`: on asyncio a reader callback, on trio the waiting callers take turns reading it,
-:meth:`WorkerThreads._pump`), else the loop's thread-safe "call this soon"
+:meth:`._wake.Waker.wait`), else the loop's thread-safe "call this soon"
 (``call_soon_threadsafe`` on asyncio, the trio token's ``run_sync_soon`` on trio): what is left
 is the two thread wake-ups themselves (a no-op call's round trip on a quiet 2-core VM, p50:
 ~85-115 µs through "call this soon", ~70-95 µs through the eventfd). In the
@@ -82,10 +82,6 @@ class _Exits:
         self.finished = False
 
 
-_TAKE_OVER: Any = object()
-"""What a task waiting on a polled waker is woken with when it is to read the fd in turn."""
-
-
 class _Worker:
     __slots__ = ("queue", "thread")
 
@@ -136,17 +132,14 @@ class WorkerThreads:
     """The worker threads of one supervisor (see the module docstring). Made and used on the
     supervisor's event loop only."""
 
-    __slots__ = ("_name", "_backend", "_token", "_waker", "_idle", "_workers", "_waiting", "_exits", "_closed",
-                 "_reading", "_waiters")
+    __slots__ = ("_name", "_backend", "_token", "_waker", "_idle", "_workers", "_waiting", "_exits", "_closed")
 
     def __init__(self, name: str, backend: Backend) -> None:
         self._name = name
         self._backend = backend
         # (a thread's outcomes and its exit reach _done in the order the thread sent them; on
-        # trio the waiting tasks read the waker's fd themselves, one at a time: see _pump)
+        # trio the waiting tasks read the waker's fd themselves, one at a time: Waker.wait)
         self._waker: Waker[_Call | _Worker] = Waker(self._done, polled=True)
-        self._reading = False  # (polled) some task is reading the fd
-        self._waiters: set[_Call | _Exits] = set()  # (polled) what the waiting tasks wait for
         self._token = anyio.lowlevel.current_token()
         self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
@@ -192,52 +185,15 @@ class WorkerThreads:
             return await self._cancelled(call)  # type: ignore[no-any-return]
 
     async def _polled(self, call: _Call) -> Any:
-        """(trio) ``run_sync``'s wait with a polled waker: :meth:`_pump` until ``call`` is
-        finished; a cancellation is handled as in :meth:`_cancelled`."""
-        waiters = self._waiters
-        waiters.add(call)
+        """(trio) ``run_sync``'s wait with a polled waker (``Waker.wait``); a cancellation is
+        handled as in :meth:`_cancelled`."""
         try:
-            await self._pump(call)
+            await self._waker.wait(call)
         except BaseException:
             return await self._cancelled(call)
-        finally:
-            waiters.discard(call)
         if call.exc is not None:
             raise call.exc
         return call.result
-
-    async def _pump(self, waiter: _Call | _Exits) -> None:
-        """(trio, a polled waker) Wait until ``waiter`` is finished. One waiting task at a time
-        reads the waker's fd (trio allows one reader) and drains it, which finishes the calls
-        it finds (their tasks woken through their slots); the others wait on their slot. A
-        reader whose own wait is over hands the reading to another waiting task (it is woken
-        with :data:`_TAKE_OVER`)."""
-        trio = sys.modules["trio"]
-        waker = self._waker
-        fd = waker.fd
-        assert fd is not None
-        while not waiter.finished:
-            if self._reading:  # somebody reads: wait to be finished, or to read in turn
-                slot = waiter.slot
-                if slot is None or slot.done():
-                    slot = waiter.slot = self._backend.new_slot()
-                try:
-                    await slot
-                except BaseException:
-                    if waiter.finished:  # (its outcome, handed to the slot: read from the call)
-                        break
-                    raise  # cancelled (trio: raised again at the next checkpoint if swallowed)
-                continue
-            self._reading = True
-            try:
-                await trio.lowlevel.wait_readable(fd)
-            finally:
-                self._reading = False
-            waker.drain()
-        for other in self._waiters:  # hand the reading over, if another task waits
-            if not other.finished and other.slot is not None and not other.slot.done():
-                other.slot.set_result(_TAKE_OVER)
-                break
 
     async def _cancelled(self, call: _Call) -> Any:
         by_anyio = anyio.current_effective_deadline() == -math.inf  # (else a native task.cancel())
@@ -245,11 +201,7 @@ class WorkerThreads:
             call.slot = follow = self._backend.new_slot()  # (the thread tells it, not an fd)
             with anyio.CancelScope(shield=True):
                 if self._waker.polled:  # (trio, a polled waker: the shielded wait reads in turn)
-                    self._waiters.add(call)
-                    try:
-                        await self._pump(call)
-                    finally:
-                        self._waiters.discard(call)
+                    await self._waker.wait(call)
                 elif self._backend.name == "trio":
                     await follow  # (trio cancels through scopes only: the shield holds)
                 else:
@@ -310,11 +262,7 @@ class WorkerThreads:
                 worker.queue.put(_STOP)
             workers = list(self._workers)
             if self._waker.polled:
-                self._waiters.add(exits)
-                try:
-                    await self._pump(exits)
-                finally:
-                    self._waiters.discard(exits)
+                await self._waker.wait(exits)
             else:
                 assert exits.slot is not None
                 await exits.slot

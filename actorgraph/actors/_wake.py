@@ -40,7 +40,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 
-from ._slot import running_on_trio
+from ._slot import Awaited, current_backend, running_on_trio
 
 T = TypeVar("T")
 
@@ -60,6 +60,10 @@ def eventfd_clear(fd: int) -> None:
         os.eventfd_read(fd)
     except BlockingIOError:  # (a write still to come: the waiter checks its item again)
         pass
+
+
+_TAKE_OVER: Any = object()
+"""What a task waiting on a polled waker is woken with when it is to read the fd in turn."""
 
 
 class _Posted:
@@ -97,7 +101,7 @@ class Waker(Generic[T]):
     the owner, whose waiting tasks read it and call :meth:`drain` (see the module docstring);
     ``polled`` tells whether that is how this waker works."""
 
-    __slots__ = ("fd", "notify", "polled", "_on_done", "_finished", "_loop")
+    __slots__ = ("fd", "notify", "polled", "_on_done", "_finished", "_loop", "_reading", "_waiters")
 
     def __init__(self, on_done: Callable[[T], None], polled: bool = False) -> None:
         self._on_done = on_done
@@ -106,6 +110,8 @@ class Waker(Generic[T]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self.notify: Callable[[T], Any]
         self.polled = False
+        self._reading = False  # (polled) some task is reading the fd
+        self._waiters: set[Awaited] = set()  # (polled) what the waiting tasks wait for
         if running_on_trio():  # (trio: its token, unless polled; see the module docstring)
             fd = eventfd() if polled else None
             if fd is not None:
@@ -128,6 +134,47 @@ class Waker(Generic[T]):
             return
         self.fd, self._loop, self._finished = fd, loop, deque()
         self.notify = functools.partial(_notify_fd, self._finished.append, fd)
+
+    async def wait(self, waiter: Awaited) -> None:
+        """(trio, a polled waker; on the loop's thread) Return once ``waiter`` is finished (its
+        ``on_done`` ran). One waiting task at a time reads the fd (trio allows one reader) and
+        drains it, which finishes the items it finds (their waiters woken through their slots);
+        the others wait on their slot. A reader whose own wait is over hands the reading to
+        another waiting task (woken with :data:`_TAKE_OVER`). A cancellation is raised as it
+        comes (a caller that must see the outcome waits again, shielded)."""
+        waiters = self._waiters
+        waiters.add(waiter)
+        try:
+            await self._pump(waiter)
+        finally:
+            waiters.discard(waiter)
+
+    async def _pump(self, waiter: Awaited) -> None:
+        trio = sys.modules["trio"]
+        fd = self.fd
+        assert fd is not None
+        while not waiter.finished:
+            if self._reading:  # somebody reads: wait to be finished, or to read in turn
+                slot = waiter.slot
+                if slot is None or slot.done():
+                    slot = waiter.slot = current_backend().new_slot()
+                try:
+                    await slot
+                except BaseException:
+                    if waiter.finished:  # (its outcome, handed to the slot: the owner reads it)
+                        break
+                    raise  # cancelled (trio: raised again at the next checkpoint if swallowed)
+                continue
+            self._reading = True
+            try:
+                await trio.lowlevel.wait_readable(fd)
+            finally:
+                self._reading = False
+            self._drain()
+        for other in self._waiters:  # hand the reading over, if another task waits
+            if not other.finished and other.slot is not None and not other.slot.done():
+                other.slot.set_result(_TAKE_OVER)
+                break
 
     def post(self, fn: Callable[..., Any], *args: Any) -> None:
         """(From a thread; a polled waker's) Have ``fn(*args)`` called on the loop, in order

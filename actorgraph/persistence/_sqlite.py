@@ -3,8 +3,9 @@
 **The database thread.** An open saver owns one dedicated thread that holds its ``sqlite3``
 connection and runs every call on it: a step's whole write (BEGIN, its inserts, COMMIT; the
 rows already encoded on the event loop) is one hand-off to that thread, which wakes the
-waiting task once when it is done: on asyncio through an eventfd where the OS has one (Linux; a
-reader callback), else ``call_soon_threadsafe``; on trio the token's ``run_sync_soon``. No worker-thread pool, limiter or aiosqlite
+waiting task once when it is done: through an eventfd where the OS has one (Linux; on asyncio a
+reader callback, on trio the waiting tasks read it in turn), else ``call_soon_threadsafe`` or the
+trio token's ``run_sync_soon``. No worker-thread pool, limiter or aiosqlite
 round trip in between. A caller cancelled while its commit is under way waits for the outcome, then the
 cancellation propagates; closing the saver lets the thread finish what it was handed, then
 joins it. A second small thread fsyncs the WAL file alongside the commits, so that SQLite's
@@ -189,15 +190,17 @@ class _AiosqliteDriver(_Driver):
 class _Call:
     """One function handed to a :class:`_DbThread`, and the task waiting for it."""
 
-    __slots__ = ("fn", "args", "result", "error", "finished", "slot")
+    __slots__ = ("fn", "args", "result", "error", "finished", "slot", "waker")
 
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], slot: Slot | None) -> None:
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], slot: Slot | None,
+                 waker: Waker[_Call] | None = None) -> None:
         self.fn = fn
         self.args = args
         self.result: Any = None
         self.error: BaseException | None = None
         self.finished = False
         self.slot = slot
+        self.waker = waker  # (a polled one: the caller reads its fd in turn, see Waker.wait)
 
     def done(self) -> None:
         """The thread ran it (called on the event loop's thread)."""
@@ -210,7 +213,17 @@ class _Call:
         """Return once the thread has run it, whatever happens: a cancelled caller waits for
         the outcome (shielded), then the cancellation propagates."""
         assert self.slot is not None
-        await wait_finished(self)
+        waker = self.waker
+        if waker is None:
+            await wait_finished(self)
+            return
+        try:
+            await waker.wait(self)
+        except BaseException:
+            if not self.finished:
+                with anyio.CancelScope(shield=True):
+                    await waker.wait(self)
+            raise
 
 
 class _WalSyncer:
@@ -278,8 +291,8 @@ class _DbThread(_Driver):
     """A dedicated thread that owns one stdlib connection and runs every call on it.
 
     A call is a hand-off through a ``SimpleQueue`` (one wake-up of this thread) and one wake-up
-    of the event loop when it is done (on asyncio an eventfd, else ``loop.call_soon_threadsafe``;
-    the trio token's ``run_sync_soon`` on trio: see ``__init__``): a step's whole
+    of the event loop when it is done (an eventfd, else ``loop.call_soon_threadsafe`` or the
+    trio token's ``run_sync_soon``: see ``__init__``): a step's whole
     commit costs one round trip, with no worker-thread pool, limiter or future in between. Started by ``SqliteSaver.__aenter__``
     in the event loop that will use it, stopped and joined by :meth:`aclose`.
     """
@@ -296,8 +309,9 @@ class _DbThread(_Driver):
         # How the thread wakes the event loop when a call is done (see actors._wake): on
         # asyncio, where the OS has eventfd (Linux), the thread writes to one and a reader
         # registered once drains the finished calls (~15 µs a round trip against ~23 through
-        # call_soon_threadsafe); on trio the token.
-        self._waker: Waker[_Call] = Waker(_Call.done)
+        # call_soon_threadsafe); on trio the callers read it in turn (Waker.wait).
+        self._waker: Waker[_Call] = Waker(_Call.done, polled=True)
+        self._polled = self._waker if self._waker.polled else None
         try:
             self._thread.start()
         except BaseException:
@@ -357,7 +371,7 @@ class _DbThread(_Driver):
         """Hand ``fn(connection, *args)`` to the thread; await ``.wait()`` of the result."""
         if self._closing:
             raise CheckpointStoreError("the saver is closed (its database thread has stopped)")
-        call = _Call(fn, args, self._new_slot())
+        call = _Call(fn, args, self._new_slot(), self._polled)
         self._queue.put(call)
         return call
 
@@ -375,7 +389,7 @@ class _DbThread(_Driver):
         if self._closing:
             return
         self._closing = True
-        call = _Call(self._stop_fn, (), self._new_slot())
+        call = _Call(self._stop_fn, (), self._new_slot(), self._polled)
         self._queue.put(call)
         try:
             await call.wait()
