@@ -96,19 +96,20 @@ class Awaited(Protocol):
     finished: bool
 
 
-async def wait_finished(item: Awaited) -> None:
-    """Await ``item.slot``. A cancelled caller still waits until ``item`` is finished (on a
-    fresh slot, shielded: whoever finishes it sets the slot it finds there), then the
-    cancellation propagates: what it started lands before the cancellation returns."""
+async def wait_finished(item: Awaited, wait: Callable[[Awaited], Awaitable[None]] | None = None) -> None:
+    """Await ``item.slot`` (or ``wait(item)``: a polled waker's ``Waker.wait``, see ``_wake``).
+    A cancelled caller still waits until ``item`` is finished (on a fresh slot, shielded:
+    whoever finishes it sets the slot it finds there), then the cancellation propagates: what
+    it started lands before the cancellation returns."""
     try:
-        await item.slot
+        await (item.slot if wait is None else wait(item))
     except BaseException:
         if not item.finished:
             import anyio
 
             item.slot = current_backend().new_slot()
             with anyio.CancelScope(shield=True):
-                await item.slot
+                await (item.slot if wait is None else wait(item))
         raise
 
 

@@ -10,7 +10,7 @@ both are queued at once, the fd's readiness is seen at the loop's next poll.
 
 On trio the token is used, unless the owner asks for a *polled* waker (``polled=True``, the
 worker threads'): then the threads write to an eventfd and the owner's waiting tasks themselves
-take turns reading it (``trio.lowlevel.wait_readable``) and calling :meth:`Waker.drain` — one
+take turns reading it (``trio.lowlevel.wait_readable``, :meth:`Waker.wait`) and draining it — one
 scheduler pass per wake-up instead of two (the token's entry-queue task, then the waiter), ~7
 µs of a ~19 µs round trip. What else such a thread hands to the loop goes through the same
 queue (:meth:`Waker.post`, found by :func:`thread_poster`), so it keeps its order with the
@@ -98,7 +98,7 @@ class Waker(Generic[T]):
     ``notify(item)`` (from a thread): have ``on_done(item)`` called on the loop, in the order
     the items were notified. ``fd`` is the eventfd (asyncio; trio when ``polled``), None where
     the plain way is used. ``polled`` (trio only; ignored on asyncio): nobody watches the fd for
-    the owner, whose waiting tasks read it and call :meth:`drain` (see the module docstring);
+    the owner, whose waiting tasks read it in turn (:meth:`wait`; see the module docstring);
     ``polled`` tells whether that is how this waker works."""
 
     __slots__ = ("fd", "notify", "polled", "_on_done", "_finished", "_loop", "_reading", "_waiters")
@@ -195,7 +195,6 @@ class Waker(Generic[T]):
             else:
                 on_done(item)
 
-    drain = _drain
 
     async def aclose(self) -> None:
         """On the loop's thread, the threads joined: hand on what is left, then unregister and

@@ -213,17 +213,7 @@ class _Call:
         """Return once the thread has run it, whatever happens: a cancelled caller waits for
         the outcome (shielded), then the cancellation propagates."""
         assert self.slot is not None
-        waker = self.waker
-        if waker is None:
-            await wait_finished(self)
-            return
-        try:
-            await waker.wait(self)
-        except BaseException:
-            if not self.finished:
-                with anyio.CancelScope(shield=True):
-                    await waker.wait(self)
-            raise
+        await wait_finished(self, None if self.waker is None else self.waker.wait)
 
 
 class _WalSyncer:
