@@ -202,7 +202,9 @@ async def test_calls_made_just_before_the_entrypoint_raises_are_started() -> Non
     with pytest.raises(ValueError, match="boom"):
         await main.ainvoke(0, cfg("f"))
     await anyio.sleep(0.03)  # (the async call, had it gone on, would have ended by now)
-    assert calls == [("start", 1), ("sync", 2)]
+    # (both started, neither again: the sync call runs in a worker thread, which may get there
+    # before the async call's task has its first turn, on a busy machine)
+    assert sorted(calls) == [("start", 1), ("sync", 2)]
     calls.clear()
     with pytest.raises(ValueError, match="boom"):
         await main.ainvoke(None, cfg("f"))

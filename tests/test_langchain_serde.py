@@ -189,3 +189,28 @@ def test_fields_stored_as_defaults_come_back_as_fresh_defaults() -> None:
     assert first.additional_kwargs is not second.additional_kwargs and first.tool_calls is not second.tool_calls
     first.additional_kwargs["k"] = 1
     assert second.additional_kwargs == {} and AIMessage("x").additional_kwargs == {}
+
+
+@pytest.mark.parametrize("value", [v for v in VALUES if hasattr(v, "additional_kwargs")],
+                         ids=lambda v: type(v).__name__)
+def test_a_message_read_back_has_the_mark_of_the_one_stored(value: Any) -> None:
+    """A growing messages list is checked against what each message was stored as by its state
+    (field values, fields set, extras: see ``_rows._mark``). A message decoded from a checkpoint
+    has the original's mark, so the thread's next checkpoint is still a delta; a change in place,
+    even to an equal value of another type, or to which fields are set, changes the mark."""
+    from actorgraph.persistence._rows import _Digest, _mark
+
+    serde = MsgpackSerializer()
+    mark = _mark(serde, value)
+    assert type(mark) is _Digest
+    back = serde.loads_typed(serde.dumps_typed(value))
+    assert back is not value and _mark(serde, back) == mark
+    back.additional_kwargs["n"] = 1
+    changed = _mark(serde, back)
+    assert changed != mark
+    back.additional_kwargs["n"] = 1.0  # (== 1, stored otherwise)
+    assert _mark(serde, back) not in (mark, changed)
+    del back.additional_kwargs["n"]
+    assert _mark(serde, back) == mark
+    back.name = back.name  # (now explicitly set: stored with the fields set)
+    assert ("name" in value.model_fields_set) == (_mark(serde, back) == mark)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import operator
 import os
 import random
@@ -19,12 +21,15 @@ from actorgraph.persistence import (
     CheckpointConflictError,
     CheckpointTuple,
     InMemorySaver,
+    MsgpackSerializer,
     SerializationError,
     SqliteSaver,
     TaskWrites,
     empty_checkpoint,
     new_checkpoint_id,
+    register_type,
 )
+from actorgraph import AIMessage, HumanMessage
 from actorgraph.types import Interrupt, Send
 
 pytestmark = pytest.mark.anyio
@@ -334,6 +339,73 @@ async def test_an_element_changed_in_place_is_stored_as_it_is_then(saver: BaseCh
         ["hello", {"role": "ai", "content": "edited", "parts": ["a"]}, "again"],
         ["hello", {"role": "ai", "content": "edited", "parts": ["a", "b"]}, "again", "more"],
     ]
+
+
+@register_type
+@dataclasses.dataclass
+class _Note:
+    text: str
+
+
+async def test_an_element_changed_in_place_to_an_equal_value_of_another_type_is_stored_so(
+        saver: BaseCheckpointSaver) -> None:
+    """What an element is checked against (its state, pickled without a memo, where it is
+    builtin data) tells apart what compares equal but is stored otherwise: ``1``, ``1.0`` and
+    ``True``; ``str`` and ``bytes``; a list and a tuple; the same keys in another order. An
+    element holding other objects (a registered dataclass) is checked by its stored bytes."""
+    run = Run(saver)
+    first: dict[str, Any] = {"n": 1, "s": "x", "seq": [1, 2], "a": 1, "b": 2}
+    note = _Note("draft")
+    holder = {"note": note}
+    items: list[Any] = ["hello", first, holder]
+    expected = []
+
+    async def put() -> None:
+        nonlocal items
+        items = [*items, len(items)]  # (a growing list: stored as deltas from the third on)
+        expected.append(copy.deepcopy(items))
+        await run.put({"items": items})
+
+    await put()
+    await put()
+    await put()
+    for change in (lambda: first.update(n=1.0), lambda: first.update(n=True), lambda: first.update(s=b"x"),
+                   lambda: first.update(seq=(1, 2)), lambda: (first.pop("a"), first.update(a=1)),
+                   lambda: setattr(note, "text", "edited")):
+        change()
+        await put()
+    got = [t.checkpoint.channel_values["items"] for t in await history(saver, cfg())][::-1]
+    assert got == expected
+    assert [[(k, type(v)) for k, v in cp[1].items()] for cp in got] == [
+        [(k, type(v)) for k, v in cp[1].items()] for cp in expected]
+    assert got[-1][2]["note"] == _Note("edited")
+
+
+async def test_a_message_read_back_is_checked_as_the_one_stored(saver: BaseCheckpointSaver) -> None:
+    """A thread read back (the next ``invoke``) continues its messages list as a delta: the
+    messages decoded from the checkpoint are checked against the marks the originals left (their
+    state pickles alike), and one then changed in place is stored changed. (langchain-core's
+    messages: tests/test_langchain_serde.py)"""
+    from actorgraph.persistence._rows import _mark
+
+    serde = MsgpackSerializer()
+    message = AIMessage("", tool_calls=[{"name": "add", "args": {"a": 1, "b": 2}, "id": "c1"}], id="m1")
+    assert _mark(serde, serde.loads_typed(serde.dumps_typed(message))) == _mark(serde, message)
+    run = Run(saver)
+    items: list[Any] = [HumanMessage("hi", id="h1"), message]
+    for i in range(3):
+        items = [*items, AIMessage(f"a{i}", id=f"a{i}")]
+        await run.put({"messages": items})
+    head = await saver.aget_tuple(run.config)
+    assert head is not None
+    loaded = head.checkpoint.channel_values["messages"]
+    assert loaded == items and loaded[1] is not message
+    loaded[1].tool_calls[0]["args"]["a"] = 1.0  # (equal to 1, stored otherwise)
+    await run.put({"messages": [*loaded, AIMessage("next", id="n")]})
+    head = await saver.aget_tuple(run.config)
+    assert head is not None
+    args = head.checkpoint.channel_values["messages"][1].tool_calls[0]["args"]
+    assert args == {"a": 1.0, "b": 2} and type(args["a"]) is float
 
 
 async def test_tuples_of_scalars_in_a_growing_list_keep_their_types(saver: BaseCheckpointSaver) -> None:
