@@ -470,9 +470,9 @@ class MsgpackSerializer:
                     return self._intern(obj, sink)
             return obj
         if cls is list:
-            return self._pack_items(obj)
+            return obj if _plain(obj, 0) else self._pack_items(obj)  # (plain: nothing to convert)
         if cls is dict:
-            return self._pack_dict(obj)
+            return obj if _plain(obj, 0) else self._pack_dict(obj)
         special = self._pack_special.get(cls)
         if special is not None:
             return special(obj)
@@ -570,23 +570,33 @@ class MsgpackSerializer:
             return obj.name
         if kind == "namedtuple":
             return self._pack_items(list(obj))
-        if kind == "struct":
-            names: list[str] = [n for n, d in _struct_defaults(type(obj)) if not _is_default(getattr(obj, n), d)]
-        elif kind == "dataclass":
-            names = [f.name for f in dataclasses.fields(obj)]
-        elif kind == _ALLOWLISTED:  # as pydantic, fields holding their plain default left out
-            names = [n for n, d in _model_defaults(type(obj)) if not _is_default(getattr(obj, n), d)]
-            names += list(getattr(obj, "model_extra", None) or ())
-        else:  # pydantic: declared fields plus extras, and which fields were set explicitly
-            names = list(type(obj).model_fields)
-            names += list(getattr(obj, "model_extra", None) or ())
-        values = {}
-        for name in names:
-            try:
-                values[name] = self._pack(getattr(obj, name))
-            except _PathError as failure:
-                failure.path.append(f".{name}")
-                raise
+        values: dict[str, Any] = {}
+        name = ""
+        try:
+            if kind == "struct" or kind == _ALLOWLISTED:
+                # fields holding their plain default are left out (as pydantic: an allowlisted
+                # model); each field read once, a scalar kept as it is without a _pack call
+                fields = _struct_defaults(type(obj)) if kind == "struct" else _model_defaults(type(obj))
+                for name, default in fields:
+                    value = getattr(obj, name)
+                    cls = type(value)
+                    if default is not _NO_DEFAULT and cls is type(default) and value == default:
+                        continue
+                    values[name] = value if _as_is(value, cls) else self._pack(value)
+                if kind == "struct":
+                    return values
+                names: list[str] = list(getattr(obj, "model_extra", None) or ())
+            elif kind == "dataclass":
+                names = [f.name for f in dataclasses.fields(obj)]
+            else:  # pydantic: declared fields plus extras, and which fields were set explicitly
+                names = list(type(obj).model_fields)
+                names += list(getattr(obj, "model_extra", None) or ())
+            for name in names:
+                value = getattr(obj, name)
+                values[name] = value if _as_is(value, type(value)) else self._pack(value)
+        except _PathError as failure:
+            failure.path.append(f".{name}")
+            raise
         if kind == "pydantic" or kind == _ALLOWLISTED:
             return [values, sorted(obj.model_fields_set)]
         return values
@@ -796,6 +806,16 @@ def _fill_defaults(cls: type, values: dict[str, Any]) -> None:
     for name, default in _model_defaults(cls):
         if name not in values and default is not _NO_DEFAULT:
             values[name] = default.copy() if type(default) in (dict, list) else default
+
+
+def _as_is(value: Any, cls: type) -> bool:
+    """``value`` (of class ``cls``) is what :meth:`MsgpackSerializer._pack` would make of it: a
+    scalar it hands over unchanged (no big int, no string long enough to intern)."""
+    if cls is str or cls is bytes:
+        return len(value) < INTERN_MIN
+    if cls is int:
+        return _INT_MIN <= value <= _INT_MAX  # type: ignore[no-any-return]
+    return value is None or cls is bool or cls is float
 
 
 def _is_default(value: Any, default: Any) -> bool:
