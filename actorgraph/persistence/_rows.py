@@ -203,7 +203,7 @@ def _mark(serde: Serializer, item: Any) -> Any:
         return item
     reader = _STATE_READERS[cls] if cls in _STATE_READERS else _state_reader(cls)
     if reader is not None:
-        digest = _state_digest(cls, reader(item))
+        digest = _state_digest(reader[1], reader[0](item))
         if digest is not None:
             return digest
     tag, data = serde.dumps_typed(item)
@@ -246,8 +246,8 @@ class _Picklers(threading.local):
 
 _picklers = _Picklers()
 _STATE_HASH: Final = hashlib.blake2b(digest_size=16, person=b"ag-state")
-_STATE_READERS: dict[type, Callable[[Any], Any] | None] = {}
-_STATE_TAGS: dict[type, bytes] = {}
+_STATE_READERS: dict[type, tuple[Callable[[Any], Any], bytes] | None] = {}
+"""A class's state reader and the tag its digests start with (None: marked by its bytes)."""
 _BUILTIN_CONTAINERS: Final = frozenset({dict, list, tuple, set, frozenset, bytearray})
 
 
@@ -255,8 +255,9 @@ def _model_state(item: Any) -> Any:
     return item.__dict__, sorted(item.__pydantic_fields_set__), item.__pydantic_extra__
 
 
-def _state_reader(cls: type) -> Callable[[Any], Any] | None:
-    """How to read the state of a ``cls`` element (None: mark it by its bytes); cached."""
+def _state_reader(cls: type) -> tuple[Callable[[Any], Any], bytes] | None:
+    """How to read the state of a ``cls`` element, and its digests' tag (None: mark it by its
+    bytes); cached in :data:`_STATE_READERS`."""
     reader: Callable[[Any], Any] | None = None
     if cls in _BUILTIN_CONTAINERS:
         reader = _same_object
@@ -266,17 +267,18 @@ def _state_reader(cls: type) -> Callable[[Any], Any] | None:
         pydantic = sys.modules.get("pydantic")
         if pydantic is not None and issubclass(cls, pydantic.BaseModel) and hasattr(cls, "__pydantic_fields_set__"):
             reader = _model_state
-    _STATE_TAGS[cls] = f"{cls.__module__}.{cls.__qualname__}".encode()
-    _STATE_READERS[cls] = reader
-    return reader
+    found = None if reader is None else (reader, f"{cls.__module__}.{cls.__qualname__}".encode())
+    _STATE_READERS[cls] = found
+    return found
 
 
 def _same_object(item: Any) -> Any:
     return item
 
 
-def _state_digest(cls: type, state: Any) -> _Digest | None:
-    """The digest of a ``cls`` element's ``state``; None unless it is builtin data."""
+def _state_digest(tag: bytes, state: Any) -> _Digest | None:
+    """The digest of an element's ``state`` (``tag``: its class's); None unless it is builtin
+    data."""
     local = _picklers
     file = local.file
     try:
@@ -288,7 +290,7 @@ def _state_digest(cls: type, state: Any) -> _Digest | None:
         file.seek(0)
         file.truncate()
     h = _STATE_HASH.copy()
-    h.update(_STATE_TAGS[cls])
+    h.update(tag)
     h.update(data)
     return _Digest(h.digest())
 

@@ -729,12 +729,8 @@ def _plain(obj: Any, depth: int) -> bool:
         if depth > 8:
             return False
         items = obj
-    elif cls is str or cls is bytes:
-        return len(obj) < INTERN_MIN
-    elif cls is int:
-        return _INT_MIN <= obj <= _INT_MAX  # type: ignore[no-any-return]
     else:
-        return cls in _ATOMS
+        return _as_is(obj, cls)
     for v in items:
         cls = type(v)
         if cls is str or cls is bytes:
@@ -816,10 +812,6 @@ def _as_is(value: Any, cls: type) -> bool:
     if cls is int:
         return _INT_MIN <= value <= _INT_MAX  # type: ignore[no-any-return]
     return value is None or cls is bool or cls is float
-
-
-def _is_default(value: Any, default: Any) -> bool:
-    return default is not _NO_DEFAULT and type(value) is type(default) and value == default
 
 
 def _base_value(obj: Any) -> Any:
