@@ -40,7 +40,7 @@ def parser(prog: str = "python -m bench") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="smoke run: sizes scaled down, one repetition (under 30 s)")
+                   help="smoke run: sizes scaled down, one repetition (under a minute on 2 cores)")
     p.add_argument("--reps", type=int, default=None, help="repetitions after the warm-up (default 5)")
     p.add_argument("--only", action="append", metavar="NAME",
                    help="workload name or glob; comma-separated or repeated (see --list)")
