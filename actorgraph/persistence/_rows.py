@@ -203,7 +203,7 @@ def _mark(serde: Serializer, item: Any) -> Any:
         return item
     reader = _STATE_READERS[cls] if cls in _STATE_READERS else _state_reader(cls)
     if reader is not None:
-        digest = _state_digest(reader[1], reader[0](item))
+        digest = _state_digest(reader[1], reader[0], item)
         if digest is not None:
             return digest
     tag, data = serde.dumps_typed(item)
@@ -276,16 +276,16 @@ def _same_object(item: Any) -> Any:
     return item
 
 
-def _state_digest(tag: bytes, state: Any) -> _Digest | None:
-    """The digest of an element's ``state`` (``tag``: its class's); None unless it is builtin
-    data."""
+def _state_digest(tag: bytes, read: Callable[[Any], Any], item: Any) -> _Digest | None:
+    """The digest of ``item``'s state (``read`` from it; ``tag``: its class's); None unless the
+    state can be read and is builtin data."""
     local = _picklers
     file = local.file
     try:
-        local.pickler.dump(state)
+        local.pickler.dump(read(item))
         data = file.getvalue()
-    except Exception:  # (_NotBuiltin; ValueError: a cycle): marked by its bytes instead
-        return None
+    except Exception:  # (_NotBuiltin; ValueError: a cycle; a state that cannot be read):
+        return None  # marked by its bytes instead
     finally:
         file.seek(0)
         file.truncate()
