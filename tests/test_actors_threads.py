@@ -21,7 +21,7 @@ import pytest
 
 from actorgraph import START, StateGraph
 from actorgraph.actors import SpawnError, Supervisor
-from actorgraph.actors import _wake
+from actorgraph.actors import _threads, _wake
 from actorgraph.actors._slot import current_backend
 from actorgraph.actors._threads import WorkerThreads
 
@@ -247,7 +247,8 @@ async def test_the_wake_up_path_and_its_fd_closed_after_the_threads(wake: str, a
         else:
             assert fd is None
         workers = _worker_threads(sup)
-    assert workers and not any(t.is_alive() for t in workers)
+    # the threads went back to the cache, idle (renamed), after the fd was no longer written to
+    assert workers and all(t in _threads.cached_threads() and t.name == _threads.IDLE_NAME for t in workers)
     assert threads._waker.fd is None
     if fd is not None:
         assert not _fd_is_open(fd) or os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:[eventfd]"
@@ -425,3 +426,94 @@ async def test_a_call_outlasting_the_one_that_read_for_it_is_answered() -> None:
                 go_first.set()
         assert time.monotonic() - started < 1.5  # (no waiting for the deadline)
     assert order == ["first", "second"]
+
+
+async def test_a_stopped_supervisors_threads_serve_the_next_one_bound_to_its_loop(anyio_backend: str) -> None:
+    """A supervisor's threads go back to the cache when it stops; the next supervisor takes
+    them (no thread started, none joined per run) and they work for it as new ones would."""
+    async with Supervisor(name="sup-first", tasks=False) as sup:
+        first = await sup.run_sync(threading.current_thread)
+        assert first.name == "sup-first/thread-0"
+    assert first.is_alive() and first in _threads.cached_threads() and first.name == _threads.IDLE_NAME
+    VAR.set("second's")
+    async with Supervisor(name="sup-second", tasks=False) as sup:
+        assert await sup.run_sync(threading.current_thread) is first
+        assert first.name == "sup-second/thread-0" and first not in _threads.cached_threads()
+        assert await sup.run_sync(VAR.get) == "second's"
+
+        async def on_the_loop() -> str:
+            await anyio.sleep(0)
+            return "this loop"
+
+        assert await sup.run_sync(lambda: anyio.from_thread.run(on_the_loop)) == "this loop"
+    assert first in _threads.cached_threads()
+
+
+def test_a_cached_thread_serves_a_later_loop_of_the_other_backend() -> None:
+    """A thread bound to one event loop (and backend) is bound again to the loop of the next
+    supervisor that takes it: ``anyio.from_thread`` there reaches the new loop."""
+    seen: list[tuple[str, str]] = []
+
+    async def use(backend: str) -> None:
+        async def which() -> str:
+            import sniffio
+
+            return sniffio.current_async_library()
+
+        async with Supervisor(name=f"sup-{backend}", tasks=False) as sup:
+            thread = await sup.run_sync(threading.current_thread)
+            seen.append((thread.name, await sup.run_sync(lambda: anyio.from_thread.run(which))))
+
+    _threads.stop_idle_threads()
+    anyio.run(use, "asyncio", backend="asyncio")
+    (cached,) = _threads.cached_threads()
+    anyio.run(use, "trio", backend="trio")
+    anyio.run(use, "asyncio", backend="asyncio")
+    assert seen == [("sup-asyncio/thread-0", "asyncio"), ("sup-trio/thread-0", "trio"),
+                    ("sup-asyncio/thread-0", "asyncio")]
+    assert _threads.cached_threads() == [cached]
+
+
+def test_idle_threads_exit_after_the_idle_timeout_and_can_be_stopped_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def calls(n: int) -> None:
+        barrier = threading.Barrier(n, timeout=10)
+        async with Supervisor(name="sup-idle", tasks=False) as sup:
+            async with anyio.create_task_group() as tg:
+                for _ in range(n):
+                    tg.start_soon(sup.run_sync, barrier.wait)
+
+    _threads.stop_idle_threads()
+    assert _threads.cached_threads() == []
+    monkeypatch.setattr(_threads, "IDLE_TIMEOUT", 0.05)
+    anyio.run(calls, 2)
+    idle = _threads.cached_threads()
+    assert len(idle) == 2
+    deadline = time.monotonic() + 10
+    while any(t.is_alive() for t in idle) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(t.is_alive() for t in idle) and _threads.cached_threads() == []
+    monkeypatch.setattr(_threads, "IDLE_TIMEOUT", 10.0)
+    anyio.run(calls, 3)
+    idle = _threads.cached_threads()
+    assert len(idle) == 3
+    _threads.stop_idle_threads()
+    assert _threads.cached_threads() == [] and not any(t.is_alive() for t in idle)
+
+
+def test_a_forked_child_starts_with_no_cached_thread() -> None:
+    async def one() -> None:
+        async with Supervisor(name="sup-fork", tasks=False) as sup:
+            await sup.run_sync(lambda: None)
+
+    anyio.run(one)
+    assert _threads.cached_threads()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's threads do not exist here
+        code = 0 if _threads.cached_threads() == [] else 1
+        try:
+            anyio.run(one)  # (and a new thread serves it)
+        except BaseException:
+            code = 2
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

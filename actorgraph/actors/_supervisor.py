@@ -314,7 +314,8 @@ class Supervisor:
         cancellation of the caller takes effect after ``fn`` has returned, at the caller's next
         checkpoint (asyncio's native ``task.cancel()`` cannot be shielded: then the call is
         still waited for, and ``CancelledError`` raised instead of the result). The threads are
-        this supervisor's own (made when first needed, reused, joined when it stops; see
+        this supervisor's while it runs (taken when first needed, reused, handed back to the
+        cache of idle threads once their calls have returned when it stops; see
         :mod:`._threads`), cheaper than ``anyio.to_thread.run_sync``.
         ``anyio.from_thread`` (and on trio ``trio.from_thread``) works in the thread. Available
         with ``tasks=False`` too."""

@@ -14,11 +14,17 @@ is the two thread wake-ups themselves (a no-op call's round trip on a quiet 2-co
 thread, ``anyio.from_thread`` and (on trio) ``trio.from_thread`` work as in anyio's and trio's
 own workers.
 
-The threads are the supervisor's: made when first needed (one per concurrent call, at most
-:data:`MAX_THREADS`; further calls wait for one to be free), reused while it runs, and stopped
-and joined when it stops — after the calls in progress have returned. A call is never abandoned:
-if the task awaiting it is cancelled, the thread still runs it to the end, and the supervisor's
-exit waits for that.
+The threads serve the supervisor while it runs: taken when first needed (one per concurrent
+call, at most :data:`MAX_THREADS`; further calls wait for one to be free) and reused. When it
+stops — once the calls in progress have returned — they go back to a cache of idle threads that
+the next supervisor takes from (its first call bound to it, its loop and its wake-up path), as
+trio's and anyio's thread machinery keep theirs: a run of ``def`` nodes under ``ainvoke()``
+would otherwise start a thread and stop and join it again every time (~300 µs a run on the
+2-core guests here, more than a short run's steps). An idle thread runs nothing and holds
+nothing of a call; after :data:`IDLE_TIMEOUT` seconds without one it exits, and
+:func:`stop_idle_threads` stops and joins the idle ones at once. A call is never abandoned:
+if the task awaiting it is cancelled, the thread still runs it to the end, and the
+supervisor's exit waits for that.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import math
+import os
 import queue
 import sys
 import threading
@@ -47,7 +54,13 @@ T = TypeVar("T")
 MAX_THREADS = 40
 """Threads one supervisor runs at once (anyio's default thread limit)."""
 
-_STOP = None
+IDLE_TIMEOUT = 10.0
+"""Seconds an idle thread waits for a call before it exits (trio's and anyio's figure)."""
+
+IDLE_NAME = "actorgraph/idle-thread"
+"""The name of a thread waiting in the cache (a supervisor's are ``<name>/thread-<i>``)."""
+
+_STOP: Any = object()
 
 try:  # (anyio's optional dependency, by which it and others tell which loop runs the thread)
     from sniffio import current_async_library_cvar as _async_library
@@ -55,25 +68,52 @@ except ImportError:  # pragma: no cover
     _async_library = None  # type: ignore[assignment]
 
 
+class _Binding:
+    """What a thread serving one :class:`WorkerThreads` works with: its loop's anyio token (for
+    ``anyio.from_thread``; on trio, trio's for ``trio.from_thread``), how it hands back an
+    outcome (``notify``, the waker's) and what it posts to the loop in order with the outcomes
+    (a polled waker's ``post``). ``lock`` is held while a thread notifies: the owner takes it
+    once the outcomes are in, before closing the waker, so no thread still writes to its fd."""
+
+    __slots__ = ("token", "notify", "post", "lock")
+
+    def __init__(self, token: Any, waker: Waker[Any]) -> None:
+        self.token = token
+        self.notify = waker.notify
+        self.post = waker.post if waker.polled else None
+        self.lock = threading.Lock()
+
+    def adopt(self) -> None:
+        """In a worker thread, before its first call for this owner."""
+        # anyio.from_thread.run()/run_sync() work here as in anyio's own worker threads (user
+        # code in sync graph nodes calls them): anyio finds the loop in this thread-local
+        _anyio_threadlocals.current_token = self.token
+        if self.token.backend_class.__module__.endswith("_trio"):
+            _adopt_for_trio(self.token.native_token)
+        adopt_poster(self.post)  # (what this thread posts to the loop keeps its order with its calls)
+
+
 class _Call:
     """One call handed to a worker: what to run, and (once ``finished``) its outcome. ``slot`` is
     what its caller awaits (replaced by another one if the first was cancelled)."""
 
-    __slots__ = ("fn", "context", "slot", "worker", "finished", "result", "exc")
+    __slots__ = ("fn", "context", "slot", "worker", "binding", "finished", "result", "exc")
 
     def __init__(self, fn: Callable[[], Any], context: contextvars.Context, slot: Slot | None,
-                 worker: _Worker) -> None:
+                 worker: _Worker, binding: _Binding) -> None:
         self.fn = fn
         self.context = context
         self.slot = slot
         self.worker: _Worker | None = worker
+        self.binding = binding
         self.finished = False
         self.result: Any = None
         self.exc: BaseException | None = None
 
 
 class _Exits:
-    """What :meth:`WorkerThreads.aclose` waits for: every thread has exited (``finished``)."""
+    """What :meth:`WorkerThreads.aclose` waits for: the calls in progress have returned
+    (``finished``)."""
 
     __slots__ = ("slot", "finished")
 
@@ -82,35 +122,79 @@ class _Exits:
         self.finished = False
 
 
+_cache_lock = threading.Lock()
+_cached: list[_Worker] = []
+"""The idle threads, the most recently used last (the next taken: its caches are warm)."""
+
+
+def _take_cached() -> _Worker | None:
+    with _cache_lock:
+        return _cached.pop() if _cached else None
+
+
+def cached_threads() -> list[threading.Thread]:
+    """The threads idle in the cache now (see the module docstring)."""
+    with _cache_lock:
+        return [worker.thread for worker in _cached]
+
+
+def stop_idle_threads() -> None:
+    """Stop the idle threads now and join them (each exits as soon as it sees the request;
+    none runs a call). Threads serving a supervisor are not affected."""
+    with _cache_lock:
+        workers = _cached[:]
+        _cached.clear()
+    for worker in workers:
+        worker.queue.put(_STOP)
+    for worker in workers:
+        worker.thread.join()
+
+
+def _forget_cached() -> None:
+    # (in a forked child: the parent's threads do not exist here)
+    global _cache_lock
+    _cache_lock = threading.Lock()
+    _cached.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_cached)
+
+
 class _Worker:
     __slots__ = ("queue", "thread")
 
-    def __init__(self, name: str, waker: Waker[Any], token: Any) -> None:
+    def __init__(self, name: str) -> None:
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._serve, args=(waker, token), name=name, daemon=True)
+        self.thread = threading.Thread(target=self._serve, name=name, daemon=True)
 
-    def _serve(self, waker: Waker[Any], token: Any) -> None:
-        # anyio.from_thread.run()/run_sync() work here as in anyio's own worker threads (user
-        # code in sync graph nodes calls them): anyio finds the loop in this thread-local
-        _anyio_threadlocals.current_token = token
-        if token.backend_class.__module__.endswith("_trio"):
-            _adopt_for_trio(token.native_token)
-        if waker.polled:  # (what this thread posts to the loop keeps its order with its calls)
-            adopt_poster(waker.post)
-        get, notify = self.queue.get, waker.notify
+    def _serve(self) -> None:
+        get = self.queue.get
+        bound: _Binding | None = None
         while True:
-            item = get()
+            try:
+                item = get(timeout=IDLE_TIMEOUT)
+            except queue.Empty:
+                with _cache_lock:
+                    if self not in _cached:
+                        continue  # (taken meanwhile: its call is on the way)
+                    _cached.remove(self)
+                return
             if item is _STOP:
-                notify(self)  # "exited" (after its calls' outcomes): the loop may join us now
                 return
             call: _Call = item
             item = None  # (keep nothing of a finished call alive while idle)
+            binding = call.binding
+            if binding is not bound:
+                bound = binding
+                binding.adopt()
             try:
                 call.result = call.context.run(call.fn)
             except BaseException as exc:  # handed to the caller, whatever it is
                 call.exc = exc
-            notify(call)
-            call = None  # type: ignore[assignment]
+            with binding.lock:
+                binding.notify(call)
+            call = binding = None  # type: ignore[assignment]
 
 
 def _adopt_for_trio(trio_token: Any) -> None:
@@ -132,15 +216,16 @@ class WorkerThreads:
     """The worker threads of one supervisor (see the module docstring). Made and used on the
     supervisor's event loop only."""
 
-    __slots__ = ("_name", "_backend", "_token", "_waker", "_idle", "_workers", "_waiting", "_exits", "_closed")
+    __slots__ = ("_name", "_backend", "_binding", "_waker", "_idle", "_workers", "_waiting", "_exits",
+                 "_closed")
 
     def __init__(self, name: str, backend: Backend) -> None:
         self._name = name
         self._backend = backend
-        # (a thread's outcomes and its exit reach _done in the order the thread sent them; on
-        # trio the waiting tasks read the waker's fd themselves, one at a time: Waker.wait)
-        self._waker: Waker[_Call | _Worker] = Waker(self._done, polled=True)
-        self._token = anyio.lowlevel.current_token()
+        # (a thread's outcomes reach _done in the order the thread sent them; on trio the
+        # waiting tasks read the waker's fd themselves, one at a time: Waker.wait)
+        self._waker: Waker[_Call] = Waker(self._done, polled=True)
+        self._binding = _Binding(anyio.lowlevel.current_token(), self._waker)
         self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
         self._waiting: deque[Slot] = deque()  # calls waiting for a free thread (MAX_THREADS busy)
@@ -164,14 +249,20 @@ class WorkerThreads:
         if self._idle:
             worker = self._idle.pop()
         else:
-            worker = _Worker(f"{self._name}/thread-{len(self._workers)}", self._waker, self._token)
+            name = f"{self._name}/thread-{len(self._workers)}"
+            cached = _take_cached()
+            if cached is None:
+                worker = _Worker(name)
+                worker.thread.start()
+            else:
+                worker = cached
+                worker.thread.name = name
             self._workers.append(worker)
-            worker.thread.start()
         context = contextvars.copy_context()
         if _async_library is not None:
             context.run(_async_library.set, None)  # no event loop runs in the thread (anyio does so too)
         slot = self._backend.new_slot()
-        call = _Call(fn, context, slot, worker)
+        call = _Call(fn, context, slot, worker, self._binding)
         worker.queue.put(call)
         if self._waker.polled:
             return await self._polled(call)  # type: ignore[no-any-return]
@@ -219,17 +310,8 @@ class WorkerThreads:
             raise call.exc
         return call.result
 
-    def _done(self, item: _Call | _Worker) -> None:
-        # On the event loop: a call returned (or, a worker, that thread exited).
-        if type(item) is _Worker:
-            self._workers.remove(item)
-            exits = self._exits
-            if not self._workers and exits is not None:
-                exits.finished = True
-                if exits.slot is not None and not exits.slot.done():
-                    exits.slot.set_result(None)
-            return
-        call: _Call = item  # type: ignore[assignment]
+    def _done(self, call: _Call) -> None:
+        # On the event loop: a call returned.
         call.finished = True
         slot = call.slot
         assert slot is not None
@@ -245,6 +327,11 @@ class WorkerThreads:
         worker, call.worker = call.worker, None
         assert worker is not None
         self._idle.append(worker)
+        exits = self._exits
+        if exits is not None and len(self._idle) == len(self._workers):
+            exits.finished = True
+            if exits.slot is not None and not exits.slot.done():
+                exits.slot.set_result(None)
         while self._waiting:
             wait = self._waiting.popleft()
             if not wait.done():
@@ -252,23 +339,24 @@ class WorkerThreads:
                 break
 
     async def aclose(self) -> None:
-        """Stop every thread once its call in progress has returned, and join them; then close
-        the eventfd (no thread writes to it any more). The wait cannot be cancelled (the caller
-        shields it): a thread is never abandoned."""
+        """Once every call in progress has returned (its caller answered), hand the threads to
+        the cache of idle threads and close the eventfd (no thread writes to it any more). The
+        wait cannot be cancelled (the caller shields it): a call is never abandoned."""
         self._closed = True
-        if self._workers:
+        if len(self._idle) < len(self._workers):
             exits = self._exits = _Exits(self._backend.new_slot())
-            for worker in self._workers:
-                worker.queue.put(_STOP)
-            workers = list(self._workers)
             if self._waker.polled:
                 await self._waker.wait(exits)
             else:
                 assert exits.slot is not None
                 await exits.slot
+        workers, self._workers, self._idle = self._workers, [], []
+        with self._binding.lock:  # (a thread still in notify() has written its wake-up once it is free)
             for worker in workers:
-                worker.thread.join()  # it has returned from its loop: immediate
-        await self._waker.aclose()  # (the threads joined: none writes to its fd any more)
+                worker.thread.name = IDLE_NAME
+            with _cache_lock:
+                _cached.extend(workers)
+        await self._waker.aclose()  # (no thread writes to its fd any more)
         for wait in self._waiting:
             if not wait.done():
                 wait.set_exception(RuntimeError(f"the worker threads of {self._name!r} are stopped"))
