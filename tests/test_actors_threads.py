@@ -464,11 +464,22 @@ def test_a_cached_thread_serves_a_later_loop_of_the_other_backend() -> None:
             thread = await sup.run_sync(threading.current_thread)
             seen.append((thread.name, await sup.run_sync(lambda: anyio.from_thread.run(which))))
 
+    async def trio_from_asyncio(sup: Supervisor) -> None:
+        import trio
+
+        with pytest.raises(RuntimeError, match="wasn.t created by Trio"):
+            await sup.run_sync(lambda: trio.from_thread.run_sync(lambda: None))
+
+    async def after_trio() -> None:
+        async with Supervisor(name="sup-asyncio", tasks=False) as sup:
+            await trio_from_asyncio(sup)
+
     _threads.stop_idle_threads()
     anyio.run(use, "asyncio", backend="asyncio")
     (cached,) = _threads.cached_threads()
     anyio.run(use, "trio", backend="trio")
     anyio.run(use, "asyncio", backend="asyncio")
+    anyio.run(after_trio, backend="asyncio")  # (the thread no longer names the trio run that ended)
     assert seen == [("sup-asyncio/thread-0", "asyncio"), ("sup-trio/thread-0", "trio"),
                     ("sup-asyncio/thread-0", "asyncio")]
     assert _threads.cached_threads() == [cached]

@@ -90,6 +90,8 @@ class _Binding:
         _anyio_threadlocals.current_token = self.token
         if self.token.backend_class.__module__.endswith("_trio"):
             _adopt_for_trio(self.token.native_token)
+        elif "trio" in sys.modules:  # (a cached thread that served a trio run: that run is over)
+            _forget_trio()
         adopt_poster(self.post)  # (what this thread posts to the loop keeps its order with its calls)
 
 
@@ -210,6 +212,15 @@ def _adopt_for_trio(trio_token: Any) -> None:
     PARENT_TASK_DATA.abandon_on_cancel = True
     PARENT_TASK_DATA.cancel_register = [None]
     PARENT_TASK_DATA.task_register = [None]
+
+
+def _forget_trio() -> None:
+    """In a worker thread: it no longer works for a trio run (``trio.from_thread`` says so, as
+    in a thread trio did not start)."""
+    from trio._threads import PARENT_TASK_DATA
+
+    for name in ("token", "abandon_on_cancel", "cancel_register", "task_register"):
+        PARENT_TASK_DATA.__dict__.pop(name, None)
 
 
 class WorkerThreads:
