@@ -15,7 +15,7 @@ import pytest
 
 from _helpers import Count, count_to
 
-from actorgraph import ActorSystem
+from actorgraph import ActorSystem, get_stream_writer
 from actorgraph.actors import Actor, ActorRef, SyncActor, Supervisor
 
 pytestmark = pytest.mark.anyio
@@ -88,3 +88,39 @@ async def test_actor_system_runs_are_freed() -> None:
     gc.collect()
     assert sum(r() is not None for r in runs) == 0
     assert len(gc.get_objects()) - before < 200  # (was ~80 objects more per run)
+
+
+async def test_a_run_leaves_no_reference_cycle_behind() -> None:
+    """A run's objects are freed by reference counting when it ends, with or without streams:
+    none waits for the garbage collector (each run's emitter referred to itself, through its
+    ``root`` and its stream writer: ~11 objects a run, its hub and subscribers included, were
+    left to the collector — a full collection among 1000 concurrent runs costs ~60-90 ms)."""
+
+    async def write(state: Count) -> dict[str, Any]:
+        get_stream_writer()({"n": state["n"]})
+        return {"n": state["n"] + 1}
+
+    graph = count_to(2, write).compile()
+
+    async def runs(system: ActorSystem) -> None:
+        assert await (await system.start(graph, {"n": 0})).result() == {"n": 2}
+        assert await graph.ainvoke({"n": 0}) == {"n": 2}
+        chunks = [c async for c in graph.astream({"n": 0}, stream_mode=["custom", "updates"])]
+        assert ("custom", {"n": 0}) in chunks
+
+    async with ActorSystem() as system:
+        await runs(system)  # (a first round: what is made once, imports and caches)
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(3):
+                await runs(system)
+            await anyio.sleep(0)
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            left = [type(o).__qualname__ for o in gc.garbage]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+    assert left == []

@@ -76,7 +76,7 @@ class Emitter:
     every run of the tree sends to; ``tee``/``to_root``: see :class:`Tee`.
     """
 
-    __slots__ = ("program", "ns", "hub", "_modes", "root", "on_loop", "hub_ref", "post", "tee", "to_root",
+    __slots__ = ("program", "ns", "hub", "_modes", "_root", "on_loop", "hub_ref", "post", "tee", "to_root",
                  "writer", "at_breakpoint")
 
     live = True
@@ -88,7 +88,8 @@ class Emitter:
         self.ns = ns
         self.hub = hub
         self._modes = modes
-        self.root: Emitter = root if root is not None else self
+        self._root = root  # (None: this one; not stored on itself, nor is its writer after the
+        # run: an emitter that referred to itself would be freed only by the garbage collector)
         self.on_loop: Callable[[], bool] = _no  # called on the loop's thread? (the hub lives there), while hosting
         self.hub_ref: ActorRef | None = None  # while hosted (the root's, or a Tee owner's)
         self.post: Callable[..., Any] = _ignore  # the loop's thread-safe call_soon, while hosting
@@ -99,6 +100,11 @@ class Emitter:
         self.to_root = True
         # the custom stream writer of the run's nodes (get_stream_writer(): the same one each time)
         self.writer: Callable[[Any], None] = self._write_custom
+
+    @property
+    def root(self) -> Emitter:
+        """The root run's emitter (this one, for the root run's)."""
+        return self._root or self
 
     @property
     def modes(self) -> frozenset[str]:
@@ -142,6 +148,7 @@ class Emitter:
 
     def unhost(self) -> None:
         self.hub_ref = None
+        self.writer = _drop  # (the run is over: get_stream_writer() is not asked any more)
 
     def hold_posts(self) -> HeldPosts | None:
         """While the loop's thread runs sync code (a sync node on it, see ``_task.call_inline``):
@@ -463,7 +470,7 @@ class NullEmitter(Emitter):
     own_modes = frozenset()
 
     def __init__(self, program: Program, ns: tuple[str, ...]) -> None:
-        self.root = self  # (its hub_ref is None: the runs below it that stream have a Tee)
+        self._root = None  # (the root of its own tree; its hub_ref is None: the runs below it that stream have a Tee)
 
     def host(self, sup: Supervisor) -> None:
         pass
