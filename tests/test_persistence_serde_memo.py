@@ -14,6 +14,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from actorgraph import START, AIMessage, HumanMessage, MessagesState, Send, StateGraph
@@ -166,3 +167,22 @@ async def test_a_message_a_node_edits_in_place_is_saved_edited(kind: str, tmp_pa
     else:
         async with SqliteSaver.from_conn_string(str(tmp_path / "edit.db")) as saver:
             await check(saver)
+
+
+@pytest.mark.parametrize("updated, seen", [
+    (["a", "b"], {"node": {"a": 3, "branch:to:node": 2}, "other": {"b": "00000000000000000000000000000002.0.5"}}),
+    (None, {}),
+    (("a", "b"), {"node": {"a": 3}}),  # (a tuple: the serializer's own way, kept a tuple)
+    (["a"], {"node": {"a": 2**70}}),  # (past msgpack's ints: the serializer's own way)
+])
+def test_the_checkpoint_record_is_what_the_serializer_makes_of_it(updated: Any, seen: Any) -> None:
+    """The record ``[v, versions_seen, updated_channels(, ts)]`` is plain msgpack and is encoded
+    as it stands when it is: the very bytes the serializer makes of it, read back alike."""
+    serde = MsgpackSerializer()
+    checkpoint, versions = Run(InMemorySaver()).next_checkpoint({"a": 1})
+    checkpoint = msgspec.structs.replace(checkpoint, versions_seen=seen, updated_channels=updated)
+    encoded = Encoder(serde).encode([PutOp(ThreadKey("t", "", None), checkpoint, {"step": 0}, versions)], {})
+    (row,) = encoded.checkpoints
+    record = serde.loads_typed((row.type, row.data))
+    assert record[:3] == [4, seen, updated]
+    assert (row.type, row.data) == serde.dumps_typed(record)

@@ -60,7 +60,7 @@ from ._records import (
     checkpoint_time,
     made_from,
 )
-from ._serde import REF_MARKER, MsgpackSerializer, Serializer
+from ._serde import MSGPACK, REF_MARKER, MsgpackSerializer, Serializer
 
 CHAIN_GROWTH: Final = 8
 """A delta chain restarts once its tails exceed this many times its full value's bytes..."""
@@ -502,7 +502,7 @@ class Encoder:
                 skeleton.append(cp.ts)
         sink, self._chunks = self._chunks, None  # records stay self-contained
         try:
-            type_, data = self.dumps(skeleton, "<checkpoint>")
+            type_, data = self._skeleton(skeleton)
             meta_type, meta = self.dumps(op.metadata, "<metadata>")
         finally:
             self._chunks = sink
@@ -510,6 +510,19 @@ class Encoder:
             thread, ns, cp.id, key.checkpoint_id, stamp,
             _plain_encode(cp.channel_versions), type_, data, meta_type, meta,
         ))
+
+    def _skeleton(self, skeleton: list[Any]) -> tuple[str, bytes]:
+        """``[v, versions_seen, updated_channels(, ts)]`` serialized. Made of versions (ints or
+        strings, as ``channel_versions``, which is encoded as it stands) keyed by node and
+        channel names, and a list of names: plain msgpack, which the default serializer would
+        check item by item (~300 bytecodes a checkpoint) to produce these very bytes."""
+        updated = skeleton[2]
+        if type(self.serde) is MsgpackSerializer and (updated is None or type(updated) is list):
+            try:
+                return MSGPACK, _plain_encode(skeleton)
+            except (TypeError, OverflowError):  # (not plain after all: the serializer says why)
+                pass
+        return self.dumps(skeleton, "<checkpoint>")
 
     def _blob(self, thread: str, ns: str, channel: str, version: Version, value: Any,
               overlay: Overlay, mine: Overlay) -> BlobRow:
