@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import operator
 import sys
+import threading
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
 import anyio
 
 from actorgraph import START, Command, Send, StateGraph, StreamWriter, get_stream_writer
+from actorgraph.actors import _threads
 
 
 class S(TypedDict):
@@ -249,3 +251,9 @@ def count_to(steps: int, inc: Callable[[Count], Any]) -> StateGraph:
     g.add_edge(START, "inc")
     g.add_conditional_edges("inc", lambda s: END if s["n"] >= steps else "inc")
     return g
+
+
+def running_threads() -> int:
+    """Threads alive, but the idle ones in the worker-thread cache (see ``actors._threads``):
+    what a run must not leave behind."""
+    return threading.active_count() - len(_threads.cached_threads())

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import anyio
 import anyio.from_thread
@@ -528,3 +528,20 @@ def test_a_forked_child_starts_with_no_cached_thread() -> None:
         os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+async def test_a_thread_that_cannot_be_bound_answers_with_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Binding a thread to its supervisor's loop (anyio's and trio's thread-locals) is part of
+    the call: if it fails, the caller gets the error instead of waiting forever."""
+
+    def broken(self: Any) -> None:
+        raise RuntimeError("cannot bind")
+
+    monkeypatch.setattr(_threads._Binding, "adopt", broken)
+    async with Supervisor(name="sup-unbound", tasks=False) as sup:
+        with pytest.raises(RuntimeError, match="cannot bind"):
+            with anyio.fail_after(10):
+                await sup.run_sync(lambda: 1)
+    monkeypatch.undo()
+    async with Supervisor(name="sup-bound", tasks=False) as sup:  # (the thread binds next time)
+        assert await sup.run_sync(lambda: 2) == 2

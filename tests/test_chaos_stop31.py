@@ -13,17 +13,13 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from _helpers import running_threads
+
 from actorgraph import END, START, ActorSystem, StateGraph
 from actorgraph.persistence import InMemorySaver
 from actorgraph.runtime._embed import RunCancelledError
-from actorgraph.actors import _threads
 
 pytestmark = pytest.mark.anyio
-
-
-def _running_threads() -> int:
-    """Threads alive, but the idle ones in the worker-thread cache (see ``actors._threads``)."""
-    return threading.active_count() - len(_threads.cached_threads())
 
 
 class S(TypedDict, total=False):
@@ -70,13 +66,13 @@ async def test_a_run_whose_scope_is_already_cancelled_runs_no_node(anyio_backend
     saver = InMemorySaver() if with_saver else None
     graph = chain(kind, ran, saver)
     config = {"configurable": {"thread_id": "t"}}
-    baseline = _running_threads()
+    baseline = running_threads()
     with anyio.CancelScope() as scope:
         scope.cancel()
         await graph.ainvoke({"log": ["in"]}, config)
     assert scope.cancelled_caught
     assert ran == []
-    assert _running_threads() == baseline
+    assert running_threads() == baseline
     if saver is not None:
         assert (await graph.aget_state(config)).values == {}
     assert await graph.ainvoke({"log": ["in"]}, config) == {"log": ["in", "a", "b", "c", "d"]}
@@ -163,7 +159,7 @@ async def test_def_nodes_cancelled_midway_resume_without_running_committed_steps
     b.add_edge("after", END)
     graph = b.compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "t"}}
-    baseline = _running_threads()
+    baseline = running_threads()
 
     async with anyio.create_task_group() as tg:
         scope = anyio.CancelScope()
@@ -179,7 +175,7 @@ async def test_def_nodes_cancelled_midway_resume_without_running_committed_steps
         scope.cancel()  # while the node runs in its worker thread
         release.set()
     assert ran == ["slow"]
-    assert _running_threads() == baseline
+    assert running_threads() == baseline
     started_at = time.monotonic()
     assert await graph.ainvoke(None, config) == {"log": ["in", "slow", "after"]}
     assert time.monotonic() - started_at < 5
@@ -196,14 +192,14 @@ async def test_a_thread_continues_right_after_a_break_out_of_astream(anyio_backe
     ran: list[str] = []
     graph = chain(kind, ran, InMemorySaver(), names="abc")
     config = {"configurable": {"thread_id": "t"}}
-    baseline = _running_threads()
+    baseline = running_threads()
     async for chunk in graph.astream({"log": ["in"]}, config, durability="sync"):
         assert chunk == {"a": {"log": ["a"]}}
         break
     with anyio.fail_after(5):
         assert await graph.ainvoke(None, config) == {"log": ["in", "a", "b", "c"]}
     assert ran.count("a") == 1 and ran[-1] == "c" and len(ran) == len(set(ran))
-    assert _running_threads() == baseline
+    assert running_threads() == baseline
     # a run that is not abandoned still refuses a second one on its thread
     with pytest.raises(Exception, match="already has a run in progress"):
         stream = graph.astream({"log": ["x"]}, config)

@@ -21,16 +21,12 @@ import anyio.from_thread
 import anyio.to_thread
 import pytest
 
+from _helpers import running_threads
+
 from actorgraph import START, StateGraph, get_stream_writer
 from actorgraph.runtime import _compiled
 from actorgraph.runtime._live import iterate_blocking
 from actorgraph.runtime._stream import StreamEvent, Subscriber
-from actorgraph.actors import _threads
-
-
-def _running_threads() -> int:
-    """Threads alive, but the idle ones in the worker-thread cache (see ``actors._threads``)."""
-    return threading.active_count() - len(_threads.cached_threads())
 
 
 class S(TypedDict):
@@ -203,13 +199,13 @@ def test_sync_stream_with_print_mode_prints_and_filters(capsys: pytest.CaptureFi
 
 
 def test_breaking_out_of_sync_stream_leaves_no_thread() -> None:
-    before = _running_threads()
+    before = running_threads()
     stream = chatty_graph(10_000, 1).stream({"n": 0}, stream_mode="custom")
     for chunk in stream:
         if chunk[0] == 5:
             break
     stream.close()  # (closed: the run was cancelled and waited for, the portal's thread joined)
-    assert _running_threads() == before
+    assert running_threads() == before
 
 
 def test_a_node_error_reaches_the_sync_consumer_after_the_events_before_it() -> None:
@@ -297,11 +293,11 @@ def test_stream_takes_each_steps_update_as_the_step_ends_on_the_calling_threads_
     # thread here: nothing else yields in between)
     ended: list[str] = []
     g = recording_chain("abc", ended).compile()
-    threads = _running_threads()
+    threads = running_threads()
     seen: list[tuple[Any, list[str]]] = []
     for chunk in g.stream({"log": []}, stream_mode="updates"):
         seen.append((chunk, list(ended)))
-        assert _running_threads() == threads
+        assert running_threads() == threads
     assert seen == [({"a": {"log": ["a"]}}, ["a"]), ({"b": {"log": ["b"]}}, ["a", "b"]),
                     ({"c": {"log": ["c"]}}, ["a", "b", "c"])]
 

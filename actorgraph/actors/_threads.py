@@ -187,10 +187,11 @@ class _Worker:
             call: _Call = item
             item = None  # (keep nothing of a finished call alive while idle)
             binding = call.binding
-            if binding is not bound:
-                bound = binding
-                binding.adopt()
             try:
+                if binding is not bound:
+                    bound = None
+                    binding.adopt()  # (failing, the caller learns why: not a thread gone silent)
+                    bound = binding
                 call.result = call.context.run(call.fn)
             except BaseException as exc:  # handed to the caller, whatever it is
                 call.exc = exc
