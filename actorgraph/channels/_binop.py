@@ -44,9 +44,19 @@ def _constructor(typ: Any) -> Any:
     return _CONCRETE.get(typ, typ)
 
 
+_constructors: dict[Any, Any] = {}  # annotation -> _constructor(annotation) (a run copies its channels)
+
+
 def _initial(typ: Any) -> Any:
     try:
-        return _constructor(typ)()
+        make = _constructors.get(typ)
+    except TypeError:  # (an annotation that cannot be hashed)
+        make = _constructor(typ)
+    else:
+        if make is None:
+            make = _constructors[typ] = _constructor(typ)
+    try:
+        return make()
     except Exception:  # Optional[int], a Union, Any, a class needing arguments...: start empty
         return MISSING
 
