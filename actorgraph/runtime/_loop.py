@@ -560,7 +560,10 @@ class Run:
             with self.shared.versions(state):
                 updated = apply_writes(program, state, tasks)
         if persist.active:  # (the hot path skips a null checkpointer's save: see NullPersistence)
-            await persist.save("loop", self.step, tasks, updated, self.handled)
+            if persist.defers:  # (exit durability: only the checkpoint's id is fixed, nothing awaited)
+                persist.defer("loop", self.step, updated)
+            else:
+                await persist.save("loop", self.step, tasks, updated, self.handled)
         if emitter.live:
             await emitter.stepped(updated, self.values)  # (then waits for blocking subscribers)
         self.step += 1
@@ -572,7 +575,7 @@ class Run:
 
     def _plan(self) -> list[Task]:
         """The tasks of the next step; their ids derive from the checkpoint the step starts
-        from (see ``Persistence._defer``)."""
+        from (see ``Persistence.defer``)."""
         program = self.program
         key = f"{self.persist.checkpoint_id}|{self.ns_str}" if self.persist.active else self.ids_ns
         return plan(program, self.state, self.step, key,

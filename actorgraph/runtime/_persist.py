@@ -229,6 +229,7 @@ class Persistence:
         self.saver = saver
         self.durability = durability
         self.saves_tasks = durability == "sync"  # (see save_task)
+        self.defers = durability == "exit"  # save() only fixes the id: the step driver calls defer()
         self.thread_id = str(thread_id)
         self.parents = parents if parents is not None else {}
         self.ns = ns if parents is not None else ""
@@ -453,13 +454,13 @@ class Persistence:
                    handled: Handled = ()) -> None:
         """Record the checkpoint that ``step`` (whose ``tasks`` just ran) led to: write it
         (``sync``), queue it (``async``), or, under ``exit`` durability, only fix its id (see
-        :meth:`_defer`; nothing is awaited then)."""
-        if self.durability == "exit":
-            self._defer(source, step, updated)
+        :meth:`defer`; nothing is awaited then)."""
+        if self.defers:
+            self.defer(source, step, updated)
             return
         await self._write(source, step, tasks, sorted(updated), new_checkpoint_id(step), handled)
 
-    def _defer(self, source: str, step: int, updated: Iterable[str]) -> None:
+    def defer(self, source: str, step: int, updated: Iterable[str]) -> None:
         """``save`` under ``exit`` durability: the checkpoint is written at the end, by flush().
 
         Only its id is fixed now, as the task ids of the next step are planned from it (and a
@@ -702,6 +703,7 @@ class NullPersistence(Persistence):
 
     def __init__(self) -> None:  # (none of Persistence's: nothing to checkpoint)
         self.saves_tasks = False
+        self.defers = False
         self.checkpoint_id = None
         self.announce = None
         self.done_writes = {}
