@@ -21,6 +21,11 @@ from ..channels import MISSING, Apply, BaseChannel, ChannelActor, Clear, Consume
 from ..errors import UnknownDestinationWarning
 from ..graph._constants import INTERRUPT, TASKS
 
+Keyed = Any
+"""What task ids are hashed under: a ``str``, or an object formatted as one when an id is first
+asked for (``Persistence.ids_key``: under ``exit`` durability the checkpoint id it names is
+made only then)."""
+
 PUSH = "__pregel_push"
 """The trigger shown for push (``Send``) tasks."""
 from ..graph._program import NodeProgram, Program
@@ -135,7 +140,7 @@ class Task(msgspec.Struct, eq=False):
     path: tuple[Any, ...]
     triggers: tuple[str, ...]
     order: tuple[int, Any]
-    _key: tuple[str, int, str, str, Any] | None = None
+    _key: tuple[Keyed, int, str, str, Any] | None = None
     writes: list[tuple[str, Any]] = []
 
     @property
@@ -158,7 +163,7 @@ class Task(msgspec.Struct, eq=False):
 _blake2b_16 = hashlib.blake2b(digest_size=16)  # (copied: cheaper than a call with keywords)
 
 
-def task_id(ns: str, step: int, name: str, kind: str, key: Any) -> str:
+def task_id(ns: Keyed, step: int, name: str, kind: str, key: Any) -> str:
     """Deterministic task id (UUID-formatted): same run position, same id."""
     return _uuid_of(f"{ns}\x00{step}\x00{name}\x00{kind}\x00{key}")
 
@@ -200,7 +205,7 @@ def pending_tasks(program: Program, state: RunState, step: int, stop: int, ns: s
     return plan(program, state, step, ns, managed_values(program, step, stop))
 
 
-def plan(program: Program, state: RunState, step: int, ns: str,
+def plan(program: Program, state: RunState, step: int, ns: Keyed,
          managed: dict[str, Any] | None = None, added_order: bool = False) -> list[Task]:
     """The tasks of ``step``: push tasks (pending ``Send``s) first, then triggered nodes by name.
 

@@ -577,7 +577,7 @@ class Run:
         """The tasks of the next step; their ids derive from the checkpoint the step starts
         from (see ``Persistence.defer``)."""
         program = self.program
-        key = f"{self.persist.checkpoint_id}|{self.ns_str}" if self.persist.active else self.ids_ns
+        key = self.persist.ids_key(self.ns_str) if self.persist.active else self.ids_ns
         return plan(program, self.state, self.step, key,
                     managed_values(program, self.step, self.stop) if program.managed else None)
 

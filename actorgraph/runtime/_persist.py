@@ -192,6 +192,43 @@ class SharedNamespace:
                     self.max_version = state.max_version
 
 
+class PendingId:
+    """Under ``exit`` durability, the id of the checkpoint a step led to, made (once) when
+    first asked for: most such checkpoints are never written, and most steps never ask for
+    their id (a task id, a node's config, a subgraph's namespace do). Ids are made in the
+    order the steps ask for them, which is the steps' order: a step only asks for the id of
+    the checkpoint it starts from."""
+
+    __slots__ = ("step", "id")
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+        self.id: str | None = None
+
+    def value(self) -> str:
+        cid = self.id
+        if cid is None:
+            cid = self.id = new_checkpoint_id(self.step)
+        return cid
+
+
+class LazyKey:
+    """``f"{checkpoint_id}|{ns}"`` for a :class:`PendingId` (a step's task-id key, see
+    :meth:`Persistence.ids_key`): the text is made when the key is first formatted."""
+
+    __slots__ = ("pending", "ns")
+
+    def __init__(self, pending: PendingId, ns: str) -> None:
+        self.pending = pending
+        self.ns = ns
+
+    def __str__(self) -> str:
+        return f"{self.pending.value()}|{self.ns}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 class Persistence:
     """Checkpointing for one run of a graph on one thread.
 
@@ -240,7 +277,9 @@ class Persistence:
         self.through_subgraph = parents is None and bool(configurable.get("checkpoint_ns"))
         if self.through_subgraph:
             self.requested_id = (configurable.get("checkpoint_map") or {}).get("")
-        self.checkpoint_id: str | None = None  # the checkpoint the current step starts from
+        # the checkpoint the current step starts from (see the checkpoint_id property)
+        self._checkpoint_id: str | None = None
+        self._pending: PendingId | None = None
         self.before: str | None = None  # load the newest checkpoint older than this one (a replay)
         self.saved_id: str | None = None  # the newest checkpoint actually written
         self.saved: CheckpointTuple | None = None
@@ -261,7 +300,7 @@ class Persistence:
         # The run's max_version when the last checkpoint was written (or loaded): a channel
         # with a newer version changed since, so the next checkpoint stores its value.
         self.saved_version = 0
-        self.deferred: tuple[str, int, Iterable[str], str] | None = None  # exit durability
+        self.deferred: tuple[str, int, Iterable[str], PendingId] | None = None  # exit durability
         self.inflight: deque[Callable[[], Awaitable[None]]] = deque()  # async durability
         # a saver that commits by parts, under async durability: the run's StepWriter (see host)
         self.writes_aside = durability == "async" and saver.commits_by_parts
@@ -281,6 +320,29 @@ class Persistence:
         # (else None)
         self.announce: list[tuple[str | None, str, dict[str, Any], Sequence[PendingWrite]]] | None = None
         self._config_metadata: dict[str, Any] | None = None  # (see _with_config_metadata)
+
+    @property
+    def checkpoint_id(self) -> str | None:
+        """The id of the checkpoint the current step starts from (None before the first)."""
+        pending = self._pending
+        if pending is not None:  # (exit durability: made now, when first asked for)
+            self._checkpoint_id = pending.value()
+            self._pending = None
+        return self._checkpoint_id
+
+    @checkpoint_id.setter
+    def checkpoint_id(self, value: str | None) -> None:
+        self._checkpoint_id = value
+        self._pending = None
+
+    def ids_key(self, ns: str) -> str | LazyKey:
+        """What the task ids of the current step are hashed under: ``"<checkpoint_id>|<ns>"``
+        (see ``Run._plan``); under ``exit`` durability a :class:`LazyKey` that makes the id
+        only if a task id is asked for."""
+        pending = self._pending
+        if pending is None:
+            return f"{self._checkpoint_id}|{ns}"
+        return LazyKey(pending, ns)
 
     async def host(self, sup: Supervisor) -> None:
         """The run's barrier supervisor is up: spawn its :class:`StepWriter` when the saver
@@ -467,11 +529,14 @@ class Persistence:
         failure or interrupt writes this checkpoint with pending writes keyed by those ids).
         The step's tasks are not kept: their writes belong to a checkpoint never written.
         """
-        parent = self.checkpoint_id
-        self.checkpoint_id = new_id = new_checkpoint_id(step)
-        self.deferred = (source, step, updated, new_id)
-        if self.announce is not None:
-            self.announce.append((parent, new_id, self.metadata(source, step), ()))
+        pending = PendingId(step)
+        if self.announce is not None:  # (streamed at once: the ids are made now)
+            parent = self.checkpoint_id
+            self.checkpoint_id = pending.value()
+            self.announce.append((parent, pending.value(), self.metadata(source, step), ()))
+        else:
+            self._pending = pending
+        self.deferred = (source, step, updated, pending)
 
     async def _write(self, source: str, step: int, tasks: Sequence[Task], updated: list[str],
                      new_id: str, handled: Handled = (), announced: bool = False) -> None:
@@ -563,9 +628,9 @@ class Persistence:
         """Write what ``exit`` durability held back and wait for what ``async`` has in flight."""
         await self.settle()
         if self.deferred is not None:
-            source, step, updated, new_id = self.deferred
+            source, step, updated, pending = self.deferred
             self.deferred = None
-            await self._write(source, step, (), sorted(updated), new_id, announced=True)
+            await self._write(source, step, (), sorted(updated), pending.value(), announced=True)
             await self.settle()
 
     async def finish(self) -> None:
