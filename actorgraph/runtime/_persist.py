@@ -266,7 +266,7 @@ class Persistence:
         self.saver = saver
         self.durability = durability
         self.saves_tasks = durability == "sync"  # (see save_task)
-        self.defers = durability == "exit"  # save() only fixes the id: the step driver calls defer()
+        self.defers = durability == "exit"  # save() writes nothing: the step driver calls defer()
         self.thread_id = str(thread_id)
         self.parents = parents if parents is not None else {}
         self.ns = ns if parents is not None else ""
@@ -515,8 +515,8 @@ class Persistence:
     async def save(self, source: str, step: int, tasks: Sequence[Task], updated: Iterable[str],
                    handled: Handled = ()) -> None:
         """Record the checkpoint that ``step`` (whose ``tasks`` just ran) led to: write it
-        (``sync``), queue it (``async``), or, under ``exit`` durability, only fix its id (see
-        :meth:`defer`; nothing is awaited then)."""
+        (``sync``), queue it (``async``), or, under ``exit`` durability, only note it (see
+        :meth:`defer`, which the step driver calls itself; nothing is awaited then)."""
         if self.defers:
             self.defer(source, step, updated)
             return
@@ -525,9 +525,11 @@ class Persistence:
     def defer(self, source: str, step: int, updated: Iterable[str]) -> None:
         """``save`` under ``exit`` durability: the checkpoint is written at the end, by flush().
 
-        Only its id is fixed now, as the task ids of the next step are planned from it (and a
-        failure or interrupt writes this checkpoint with pending writes keyed by those ids).
-        The step's tasks are not kept: their writes belong to a checkpoint never written.
+        Its id is made when first asked for (:class:`PendingId`): the task ids of the next
+        step are hashed from it (see :meth:`ids_key`), and a failure or interrupt writes this
+        checkpoint with pending writes keyed by those ids, but most steps never ask. When the
+        run streams checkpoints it is made at once. The step's tasks are not kept: their
+        writes belong to a checkpoint never written.
         """
         pending = PendingId(step)
         if self.announce is not None:  # (streamed at once: the ids are made now)
