@@ -634,3 +634,19 @@ def test_messages_are_frozen_structs() -> None:
     assert msgspec.structs.asdict(Applied(True, 1, [1])) == {
         "changed": True, "version": 1, "value": [1],
     }
+
+
+def test_binop_initial_value_for_annotations_hashable_or_not() -> None:
+    # (the constructor of an annotation's initial value is found once per annotation; one
+    # that cannot be hashed, such as Annotated with dict metadata, is worked out each time)
+    for typ, initial in [(list, []), (list[int], []), (Annotated[list, {"unhashable": 1}], []),
+                         (Annotated[set, {"x": []}], set()), (int, 0)]:
+        for _ in range(2):
+            channel = BinaryOperatorAggregate(typ, operator.add, "k")
+            assert channel.get() == initial and type(channel.get()) is type(initial)
+            copied = channel.copy()
+            assert copied.get() == initial
+    # no initial value: the first write is stored as it is
+    empty = BinaryOperatorAggregate(Optional[int], operator.add, "k")
+    assert not empty.is_available()
+    assert empty.update([3]) and empty.get() == 3
