@@ -214,16 +214,21 @@ class PendingId:
 
 class LazyKey:
     """``f"{checkpoint_id}|{ns}"`` for a :class:`PendingId` (a step's task-id key, see
-    :meth:`Persistence.ids_key`): the text is made when the key is first formatted."""
+    :meth:`Persistence.ids_key`): the text is made when the key is first formatted (every
+    task of the step hashes its id under it)."""
 
-    __slots__ = ("pending", "ns")
+    __slots__ = ("pending", "ns", "text")
 
     def __init__(self, pending: PendingId, ns: str) -> None:
         self.pending = pending
         self.ns = ns
+        self.text: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.pending.value()}|{self.ns}"
+        text = self.text
+        if text is None:
+            text = self.text = f"{self.pending.value()}|{self.ns}"
+        return text
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
@@ -534,8 +539,8 @@ class Persistence:
         pending = PendingId(step)
         if self.announce is not None:  # (streamed at once: the ids are made now)
             parent = self.checkpoint_id
-            self.checkpoint_id = pending.value()
-            self.announce.append((parent, pending.value(), self.metadata(source, step), ()))
+            self.checkpoint_id = new_id = pending.value()
+            self.announce.append((parent, new_id, self.metadata(source, step), ()))
         else:
             self._pending = pending
         self.deferred = (source, step, updated, pending)
