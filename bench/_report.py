@@ -192,13 +192,23 @@ def table(results: list[WorkloadResult], sides: list[Side], langgraph: bool, loo
     return lines
 
 
+def _pinned(info: dict[str, Any]) -> str:
+    """What the Machine line adds when the bench ran on fewer CPUs than the host has (``taskset``):
+    a thread hand-off then costs no wake-up of an idle CPU, and the rows that cross threads
+    move (see README "Performance")."""
+    usable, cores = info.get("usable_cores"), info.get("cores")
+    if usable is None or cores is None or usable >= cores:
+        return ""
+    return f" (the bench ran on {usable} of them: CPU affinity)"
+
+
 def headline(info: dict[str, Any], reps: int, quick: bool, order: list[Side], langgraph: str) -> list[str]:
     """``langgraph``: "yes", "not installed" or "left out" (--no-langgraph)."""
     pk = info["packages"]
     versions = ", ".join(f"{k} {v}" for k, v in pk.items() if v and k != "matplotlib")
     sides = ", ".join(s.label.replace("langgraph", "LangGraph") for s in order)
     lines = [
-        f"Machine: {info['cpu']}, {info['cores']} cores, {info['os']}; {info['python']}",
+        f"Machine: {info['cpu']}, {info['cores']} cores{_pinned(info)}, {info['os']}; {info['python']}",
         f"Host floors: a system call {info['syscall_us']} µs, a thread round trip {info['thread_round_trip_us']} µs "
         "(median; see bench._report.host_floors: they bound the ratios of sync nodes under ainvoke() and "
         "of SQLite commits, and differ widely between machines)",

@@ -13,6 +13,7 @@ sys.path.insert(0, str(ROOT))
 try:
     from bench._frameworks import ActorGraph, Framework, Side
     from bench._harness import Progress, isolation, run_workload
+    from bench._report import headline, machine_info
     from bench.workloads import Metric, Workload
 finally:
     sys.path.remove(str(ROOT))
@@ -63,3 +64,15 @@ def test_a_workload_whose_process_dies_is_reported_as_an_error() -> None:
     result = _run(_Dies())
     assert result.error == "the workload's process exited with code 3 before reporting"
     assert result.samples == {}
+
+
+def test_the_machine_line_says_when_the_bench_ran_on_fewer_cpus_than_the_host_has() -> None:
+    # (a thread hand-off on one CPU wakes no idle CPU: such figures must not pass for the host's)
+    info = machine_info()
+    side = [Side("actorgraph", "asyncio")]
+    full = headline({**info, "cores": 2, "usable_cores": 2}, 1, False, side, "left out")[0]
+    pinned = headline({**info, "cores": 2, "usable_cores": 1}, 1, False, side, "left out")[0]
+    assert full.startswith("Machine: ") and "CPU affinity" not in full
+    assert "2 cores (the bench ran on 1 of them: CPU affinity)" in pinned
+    if hasattr(os, "sched_getaffinity"):
+        assert info["usable_cores"] == len(os.sched_getaffinity(0))
