@@ -132,6 +132,39 @@ async def test_react_agent_from_the_docs(anyio_backend: str, saver: BaseCheckpoi
     assert transcript(state.values["messages"]) == TRANSCRIPT
 
 
+
+@pytest.mark.anyio
+async def test_the_agent_runs_its_model_node_and_prompt_without_inspecting_signatures(
+        anyio_backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # RunnableLambda asks inspect.signature about its function and its own _ainvoke at every
+    # call (~70 µs a call): the agent's node and prompt have theirs worked out once
+    import inspect
+
+    from langchain_core.runnables import RunnableLambda
+
+    agent = create_react_agent(ScriptedModel(responses=script(), bound=[], seen=[]),
+                               tools=[get_weather, get_time], prompt="You are a helpful assistant")
+    real = inspect.signature
+    worked_out: list[str] = []
+
+    def signature(obj: Any, *args: Any, **kwargs: Any) -> inspect.Signature:
+        fn = getattr(obj, "__func__", obj)
+        if "__signature__" not in getattr(fn, "__dict__", {}) and (
+                getattr(fn, "__module__", "") == "actorgraph.prebuilt._react" or fn is RunnableLambda._ainvoke
+                or fn is RunnableLambda._invoke):
+            worked_out.append(getattr(fn, "__qualname__", repr(fn)))
+        return real(obj, *args, **kwargs)
+
+    monkeypatch.setattr(inspect, "signature", signature)
+    if anyio_backend == "asyncio":
+        out = await agent.ainvoke({"messages": [("user", "what is the weather in sf")]})
+    else:  # (langchain-core's async API is asyncio-only: the sync one, as a trio program would)
+        import anyio.to_thread
+
+        out = await anyio.to_thread.run_sync(agent.invoke, {"messages": [("user", "what is the weather in sf")]})
+    assert transcript(out["messages"]) == TURN_1
+    assert worked_out == []
+
 def test_react_agent_under_the_sync_api() -> None:
     model = ScriptedModel(responses=script(), bound=[], seen=[])
     agent = create_react_agent(model, [get_weather, get_time], prompt="You are a helpful assistant",

@@ -79,12 +79,52 @@ STRUCTURED = "generate_structured_response"
 
 
 class _NodeCallable(RunnableLambda[Any, Any]):
-    """A node of the agent as LangGraph's own node callables run: one chain run with its input
-    and output, also under ``astream_events`` (which streams nodes): invoked once, no stream
-    events of its own."""
+    """A function of the agent (a node's, or the prompt's) as LangGraph's own node callables
+    run: one chain run with its input and output, also under ``astream_events`` (which streams
+    nodes): invoked once, no stream events of its own.
+
+    ``func``/``afunc`` take the state, and ``config`` when ``takes_config``. They are called
+    through functions of known signature: ``RunnableLambda`` inspects the signature of its
+    function and of its own method at every call (four ``inspect.signature`` calls, ~70 µs a
+    call on this project's guests, two calls of the model's node and two of the prompt a
+    ReAct turn) to find which of ``config`` and ``run_manager`` they take; these are known here.
+    """
+
+    def __init__(self, func: Callable[..., Any], afunc: Callable[..., Any], *, name: str,
+                 takes_config: bool = True) -> None:
+        super().__init__(func, afunc=afunc, name=name)
+        # (called by langchain-core's Runnable._call_with_config with config= and run_manager=;
+        # config is already the child config of the run, as RunnableLambda hands it on)
+        if takes_config:
+            def call(value: Any, run_manager: Any, config: RunnableConfig) -> Any:
+                return func(value, config)
+
+            async def acall(value: Any, run_manager: Any, config: RunnableConfig) -> Any:
+                return await afunc(value, config)
+        else:
+            def call(value: Any, run_manager: Any, config: RunnableConfig) -> Any:
+                return func(value)
+
+            async def acall(value: Any, run_manager: Any, config: RunnableConfig) -> Any:
+                return await afunc(value)
+        self._call = _signature_known(call)
+        self._acall = _signature_known(acall)
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self._call_with_config(self._call, input, config, **kwargs)
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return await self._acall_with_config(self._acall, input, config, **kwargs)
 
     async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
         yield await self.ainvoke(input, config, **kwargs)
+
+
+def _signature_known(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with its signature worked out once: ``inspect.signature`` returns a function's
+    ``__signature__`` as it is."""
+    fn.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    return fn
 
 
 def create_react_agent(
@@ -393,7 +433,7 @@ def _inline_lambda(fn: Callable[[Any], Any]) -> Runnable[Any, Any]:
     async def afn(state: Any) -> Any:
         return fn(state)
 
-    return RunnableLambda(fn, afunc=afn, name="Prompt")
+    return _NodeCallable(fn, afn, name="Prompt", takes_config=False)
 
 
 def _prompt_runnable(prompt: Prompt | None) -> Runnable[Any, Any]:
