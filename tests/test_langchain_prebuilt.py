@@ -132,7 +132,6 @@ async def test_react_agent_from_the_docs(anyio_backend: str, saver: BaseCheckpoi
     assert transcript(state.values["messages"]) == TRANSCRIPT
 
 
-
 @pytest.mark.anyio
 async def test_the_agent_runs_its_model_node_and_prompt_without_inspecting_signatures(
         anyio_backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
